@@ -1,0 +1,2 @@
+//! Placeholder until the helper lands.
+fn main() {}
