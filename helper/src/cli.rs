@@ -1,0 +1,152 @@
+//! Command-line interface: the argument types of every subcommand.
+//!
+//! Kept apart from `main.rs` so that each command module takes its own
+//! argument struct and can be driven from tests without a process.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turn a Cargo workspace into one build plan, and build with it.
+///
+/// The plan (`nix/plan.json` by default) records, for every workspace
+/// package, the features it gets in each variant (minimal, default, full),
+/// the linker settings of each target (host, x86_64 and aarch64 musl), and
+/// the exact profile overrides to hand cargo. The Nix flake and the `build`
+/// and `bench` commands read only that file.
+///
+/// Policy comes from `[workspace.metadata.buildplan]` in the root
+/// Cargo.toml; a workspace without one gets sensible defaults.
+///
+/// Typical use:
+///
+///   cargo buildplan plan                 # write nix/plan.json
+///   cargo buildplan check                # fail if it is stale (CI)
+///   cargo buildplan explain my-server    # what my-server gets, and why
+///   cargo buildplan build my-server --variant full --profile release
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo-buildplan",
+    bin_name = "cargo buildplan",
+    version,
+    verbatim_doc_comment
+)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Path to the workspace's root Cargo.toml [default: found from the current directory]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute the plan and write it (atomically) to the policy's output file.
+    Plan(PlanArgs),
+    /// Exit non-zero, with a diff, if the plan file is out of date.
+    Check(CheckArgs),
+    /// Show what one package gets per variant, target and profile.
+    Explain(ExplainArgs),
+    /// Report third-party crates that a variant would compile twice with
+    /// different features.
+    Audit(AuditArgs),
+    /// Run cargo with exactly the plan's flags (for people without Nix).
+    Build(BuildArgs),
+    /// Measure build time and peak memory across scenarios and configurations.
+    Bench(BenchArgs),
+}
+
+/// Arguments of `plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Write here instead of the policy's output path.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Skip the feature audit (which runs cargo once per package).
+    #[arg(long)]
+    pub no_audit: bool,
+}
+
+/// Arguments of `check`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// Check this file instead of the policy's output path.
+    #[arg(long, value_name = "FILE")]
+    pub plan: Option<PathBuf>,
+}
+
+/// Arguments of `explain`.
+#[derive(Debug, Clone, Args)]
+pub struct ExplainArgs {
+    /// The workspace package to explain.
+    pub package: String,
+}
+
+/// Arguments of `audit`.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Audit only this variant [default: every variant].
+    #[arg(long)]
+    pub variant: Option<String>,
+}
+
+/// Arguments of `build`.
+#[derive(Debug, Clone, Args)]
+pub struct BuildArgs {
+    /// The workspace package to build.
+    pub package: String,
+    /// Feature variant [default: the plan's default variant].
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Target name from the plan (`host`, or a triple) [default: host].
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Cargo profile [default: the plan's default profile].
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Print the cargo command and environment instead of running it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Extra arguments passed to cargo after the plan's own.
+    #[arg(last = true)]
+    pub cargo_args: Vec<String>,
+}
+
+/// Arguments of `bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Package whose build is measured [default: the first with a binary].
+    #[arg(long)]
+    pub package: Option<String>,
+    /// Variant to measure [default: the plan's default variant].
+    #[arg(long)]
+    pub variant: Option<String>,
+    /// Runs per scenario and configuration.
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Only these scenarios (comma-separated) [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub scenarios: Vec<String>,
+    /// Only these configurations (comma-separated) [default: all].
+    #[arg(long, value_delimiter = ',')]
+    pub configs: Vec<String>,
+    /// Write JSON results here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Regenerate this Markdown report (e.g. BENCHMARKS.md).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Work in this directory (a copy of the workspace is made there).
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+}

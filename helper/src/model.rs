@@ -1,0 +1,152 @@
+//! The plan file's data model: the Rust side of `docs/plan-format.md`.
+//!
+//! Every map is a [`BTreeMap`] so that serialisation is sorted and the file
+//! is byte-identical across runs. Consumers of the plan (the `build` and
+//! `bench` commands) deserialise the same types.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the plan format written by this helper. Bump on any
+/// incompatible change, together with the Nix side (`nix/`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole build plan, as written to `nix/plan.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Format version; see [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Always `"cargo-buildplan"`.
+    pub generator: String,
+    /// Workspace-wide facts.
+    pub workspace: WorkspaceInfo,
+    /// Every workspace member, by package name.
+    pub packages: BTreeMap<String, PackageInfo>,
+    /// Feature variants, by name (`minimal`, `default`, `full`, ...).
+    pub variants: BTreeMap<String, Variant>,
+    /// Compilation targets, by name (`host` and target triples).
+    pub targets: BTreeMap<String, Target>,
+    /// Cargo profiles, by name.
+    pub profiles: BTreeMap<String, Profile>,
+}
+
+/// Workspace-wide facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkspaceInfo {
+    /// Lockfile path relative to the workspace root.
+    pub lockfile: String,
+    /// Member paths relative to the root, sorted.
+    pub members: Vec<String>,
+    /// Variant used when none is named.
+    pub default_variant: String,
+    /// Profile used when none is named.
+    pub default_profile: String,
+    /// Memory one compile or link job is assumed to need, for the job cap.
+    pub mem_per_job_mib: u64,
+}
+
+/// One workspace member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageInfo {
+    /// Package version.
+    pub version: String,
+    /// Directory relative to the workspace root (`"."` for a root package).
+    pub path: String,
+    /// Names of its binary targets, sorted.
+    pub binaries: Vec<String>,
+    /// Declared feature names, sorted.
+    pub features: Vec<String>,
+    /// Paths of the workspace members it needs to build (normal and build
+    /// dependencies, transitively), sorted; excludes itself.
+    pub workspace_deps: Vec<String>,
+    /// As `workspace_deps`, adding dev-dependencies (what testing needs).
+    pub workspace_test_deps: Vec<String>,
+}
+
+/// A feature variant: which packages are built, with which features.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// One line for people.
+    pub description: String,
+    /// Root packages this variant builds, sorted.
+    pub packages: Vec<String>,
+    /// Per root package: features and cargo arguments.
+    pub builds: BTreeMap<String, PackageBuild>,
+    /// Argument lists a dependency-only build runs, one cargo invocation
+    /// each, in order.
+    pub deps_cargo_args: Vec<Vec<String>>,
+    /// Third-party packages compiled more than once with different features
+    /// in this variant; empty when the plan is sound.
+    pub feature_splits: Vec<FeatureSplit>,
+}
+
+/// How one package is built in one variant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackageBuild {
+    /// Whether the package's default features are on.
+    pub default_features: bool,
+    /// Features requested, as `package/feature`, sorted.
+    pub features: Vec<String>,
+    /// The exact cargo arguments selecting the package and its features.
+    pub cargo_args: Vec<String>,
+}
+
+/// A third-party package that would be compiled twice with different
+/// features within one variant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeatureSplit {
+    /// The third-party package name.
+    pub package: String,
+    /// Its version.
+    pub version: String,
+    /// Each distinct feature set, with the root packages that resolve it.
+    pub resolutions: Vec<FeatureResolution>,
+}
+
+/// One of the feature sets a split package is compiled with.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FeatureResolution {
+    /// The enabled features, sorted.
+    pub features: Vec<String>,
+    /// Root packages (or `"<together>"`) whose build resolves this set.
+    pub roots: Vec<String>,
+}
+
+/// A compilation target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// Target triple; `None` for the host.
+    pub triple: Option<String>,
+    /// Linker driver cargo calls (`clang`), if set.
+    pub linker: Option<String>,
+    /// `-fuse-ld=` value (`mold`, `lld`), if set.
+    pub fuse_ld: Option<String>,
+    /// `-C target-cpu` value, if set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_cpu: Option<String>,
+    /// Whether the C runtime is linked statically (`+crt-static`).
+    #[serde(rename = "static")]
+    pub is_static: bool,
+    /// nixpkgs `pkgsCross` attribute providing the C toolchain, if any.
+    pub nix_cross: Option<String>,
+    /// Complete rustflags for this target, in order.
+    pub rustflags: Vec<String>,
+    /// Environment cargo and cc-rs need (tool names, never paths).
+    pub env: BTreeMap<String, String>,
+}
+
+/// A cargo profile with its effective settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The profile it inherits from, if any.
+    pub inherits: Option<String>,
+    /// Effective settings after inheritance and policy overrides.
+    pub settings: BTreeMap<String, serde_json::Value>,
+    /// Per-package overrides, by package name (or `*`).
+    pub package: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// The settings as `cargo --config` values, sorted.
+    pub config: Vec<String>,
+    /// The settings as `CARGO_PROFILE_*` environment variables.
+    pub env: BTreeMap<String, String>,
+}
