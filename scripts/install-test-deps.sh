@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a fresh Debian machine (as root), and
+# nothing that is already there. Idempotent: a second run only checks.
+#
+#   apt: kcat (real Kafka client), nix-bin (evaluates nix/), mold + lld +
+#        clang + musl-tools (linkers the plan names), binutils (readelf)
+#   pip: kafka-python, confluent-kafka (real Kafka clients)
+set -euo pipefail
+
+need_apt=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have kcat            || need_apt+=(kcat)
+have nix-instantiate || need_apt+=(nix-bin)
+have mold            || need_apt+=(mold)
+have ld.lld          || need_apt+=(lld)
+have clang           || need_apt+=(clang)
+have musl-gcc        || need_apt+=(musl-tools)
+have readelf         || need_apt+=(binutils)
+
+if ((${#need_apt[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-test-deps: missing ${need_apt[*]}; run as root or: sudo apt-get install ${need_apt[*]}" >&2
+    exit 2
+  fi
+  echo "install-test-deps: apt-get install ${need_apt[*]}" >&2
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# Nix 2.8 from Debian evaluates and builds local derivations offline, as
+# root, only with the sandbox off.
+if [[ $(id -u) -eq 0 ]] && ! grep -q '^sandbox' /etc/nix/nix.conf 2>/dev/null; then
+  mkdir -p /etc/nix
+  printf 'sandbox = false\nbuild-users-group =\n' >> /etc/nix/nix.conf
+fi
+
+pip_mods=()
+python3 -c 'import kafka' 2>/dev/null          || pip_mods+=("kafka-python==3.0.12")
+python3 -c 'import confluent_kafka' 2>/dev/null || pip_mods+=("confluent-kafka==2.16.1")
+if ((${#pip_mods[@]})); then
+  echo "install-test-deps: pip install ${pip_mods[*]}" >&2
+  python3 -m pip install -q --disable-pip-version-check "${pip_mods[@]}"
+fi
+
+have cargo-nextest || cargo install --locked cargo-nextest
+echo "install-test-deps: all test tools present" >&2

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test of the project, in the order CI runs them. From the
+# repository root:
+#
+#   bash scripts/test.sh
+#
+# Installs missing test tools first (scripts/install-test-deps.sh; root on
+# Debian), then: formatting, plan freshness, clippy (warnings denied), the
+# Rust test suites with cargo-nextest (unit, integration, real Kafka clients
+# against the broker), doc tests, the Nix evaluation tests, the crane
+# two-phase rehearsal and the flake.lock/workflow checks.
+#
+# One shared target dir (./target, or $CARGO_TARGET_DIR) for every step.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+export CARGO_INCREMENTAL=0   # nothing to reuse across CI runs; saves disk and time
+
+failed=()
+step() {
+  local name=$1; shift
+  local start=$SECONDS
+  echo "::: $name"
+  if "$@"; then
+    echo "::: $name ok ($((SECONDS - start))s)"
+  else
+    echo "::: $name FAILED ($((SECONDS - start))s)"
+    failed+=("$name")
+  fi
+}
+
+step "rustfmt" cargo fmt --all --check
+step "plan is fresh" cargo run -q -p cargo-buildplan -- check
+step "clippy" cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+step "nextest" cargo nextest run --workspace --all-features --locked --profile ci
+step "doc tests" cargo test --workspace --all-features --locked --doc
+step "nix evaluation tests" bash tests/nix/run.sh
+step "crane rehearsal" bash scripts/crane-rehearsal.sh
+
+if ((${#failed[@]})); then
+  echo "test.sh: failed steps: ${failed[*]}"
+  exit 1
+fi
+echo "test.sh: every step passed"
