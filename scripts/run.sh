@@ -7,6 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile=$(python3 -c 'import json; print(json.load(open("nix/plan.json"))["workspace"]["default_profile"])')
-cargo run -q --release -p cargo-buildplan -- build chronik-server --profile "$profile"
+cargo run -q -p cargo-buildplan -- build chronik-server --profile "$profile"
 target_dir=${CARGO_TARGET_DIR:-target}
 exec "$target_dir/$profile/chronik-server" "$@"
