@@ -1,0 +1,71 @@
+# The source of a dependency-only build: every workspace member (from the
+# plan) reduced to its cleaned manifest and stub targets, plus Cargo.lock and
+# .cargo/config.toml. It is made from manifests and directory listings only,
+# so editing any .rs file leaves it, and every dependency build, untouched.
+#
+# Each member's manifest points `package.build` at a stub build script in the
+# store, as crane's mkDummySrc does. That is what defeats the stale-fingerprint
+# trap: Nix gives every source file the same mtime, so cargo cannot tell a stub
+# from the real file by time. With a build script the real build does not have
+# (or has at another path), every workspace unit's fingerprint differs between
+# the two builds, so cargo compiles the workspace crates again from their real
+# sources while the third-party units it inherited stay fresh.
+# (scripts/crane-rehearsal.sh shows both halves with cargo itself.)
+{
+  craneLib,
+  runCommand,
+  writeText,
+}:
+{
+  name,
+  src,
+  members,
+  lockAndConfig,
+}:
+let
+  shellArgs = import ./shellArgs.nix;
+  q = p: shellArgs [ p ];
+
+  dummyRs = writeText "dummy.rs" ''
+    #![allow(clippy::all)]
+    #![allow(dead_code)]
+    #[allow(unused_extern_crates)]
+    extern crate core;
+    pub fn main() {}
+  '';
+
+  rootManifest = craneLib.cleanCargoToml { cargoToml = src + "/Cargo.toml"; };
+
+  stubMember =
+    path:
+    let
+      dir = src + "/${path}";
+      raw = builtins.fromTOML (builtins.readFile (dir + "/Cargo.toml"));
+      cleaned = craneLib.cleanCargoToml { cargoToml = dir + "/Cargo.toml"; };
+      manifest = cleaned // {
+        package = (cleaned.package or { }) // {
+          build = "${dummyRs}";
+        };
+      };
+      stubs = import ./memberStubs.nix dir raw;
+    in
+    ''
+      mkdir -p $out/${q path}
+      cp ${craneLib.writeTOML "Cargo.toml" manifest} $out/${q path}/Cargo.toml
+    ''
+    + builtins.concatStringsSep "" (
+      map (stub: ''
+        mkdir -p "$(dirname $out/${q "${path}/${stub}"})"
+        cp ${dummyRs} $out/${q "${path}/${stub}"}
+      '') stubs
+    );
+in
+runCommand name { } (
+  ''
+    mkdir -p $out
+    cp -r --no-preserve=ownership ${lockAndConfig}/. $out/
+    chmod -R u+w $out
+    cp ${craneLib.writeTOML "Cargo.toml" rootManifest} $out/Cargo.toml
+  ''
+  + builtins.concatStringsSep "" (map stubMember members)
+)

@@ -1,0 +1,48 @@
+# One root package of a (target, profile, variant): built with the variant's
+# exact `cargo_args` from the plan, from its own source (itself and its
+# workspace dependencies real), on top of the combination's dependency
+# derivation. A package with binaries is installed by crane's buildPackage;
+# a library-only one is compiled (a check that it builds) and installs nothing.
+{ craneLib }:
+{
+  name,
+  package,
+  build,
+  src,
+  deps,
+  vendorDir,
+  buildEnv,
+  passthru ? { },
+}:
+let
+  shellArgs = import ./shellArgs.nix;
+  binaries = package.binaries or [ ];
+  common = buildEnv.env // {
+    pname = name;
+    inherit (package) version;
+    inherit src;
+    cargoArtifacts = deps;
+    cargoVendorDir = vendorDir;
+    nativeBuildInputs = buildEnv.nativeBuildInputs;
+    cargoExtraArgs = shellArgs (buildEnv.cargoArgs ++ build.cargo_args);
+    # Tests run once, in the nextest check; cross builds could not run them.
+    doCheck = false;
+    passthru = passthru // {
+      inherit deps;
+    };
+  };
+in
+if binaries != [ ] then
+  craneLib.buildPackage (
+    common
+    // {
+      meta.mainProgram = builtins.head binaries;
+    }
+  )
+else
+  craneLib.cargoBuild (
+    common
+    // {
+      doInstallCargoArtifacts = false;
+    }
+  )
