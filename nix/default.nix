@@ -79,7 +79,7 @@ let
   gather = f: listToAttrs (concatMap f variants);
 
   # <pkg>                  this architecture's static build, default variant
-  # <pkg>-<variant>        the same, per variant
+  # <pkg>-<variant>        the same, per other variant (e.g. -minimal, -full)
   # <pkg>-<arch>-musl      per cross target, default variant
   named =
     listToAttrs (
@@ -93,7 +93,7 @@ let
       map (root: {
         name = "${root}-${variant}";
         value = (buildsOf hostTarget variant).${root};
-      }) (binaryRoots variant)
+      }) (if variant == defaultVariant then [ ] else binaryRoots variant)
     )
     // listToAttrs (
       concatMap (

@@ -36,17 +36,28 @@ let
 
   rootManifest = craneLib.cleanCargoToml { cargoToml = src + "/Cargo.toml"; };
 
+  manifests = builtins.listToAttrs (
+    map (path: {
+      name = path;
+      value =
+        let
+          cleaned = craneLib.cleanCargoToml { cargoToml = src + "/${path}/Cargo.toml"; };
+        in
+        cleaned
+        // {
+          package = (cleaned.package or { }) // {
+            build = "${dummyRs}";
+          };
+        };
+    }) members
+  );
+
   stubMember =
     path:
     let
       dir = src + "/${path}";
       raw = builtins.fromTOML (builtins.readFile (dir + "/Cargo.toml"));
-      cleaned = craneLib.cleanCargoToml { cargoToml = dir + "/Cargo.toml"; };
-      manifest = cleaned // {
-        package = (cleaned.package or { }) // {
-          build = "${dummyRs}";
-        };
-      };
+      manifest = manifests.${path};
       stubs = import ./memberStubs.nix dir raw;
     in
     ''
@@ -60,7 +71,7 @@ let
       '') stubs
     );
 in
-runCommand name { } (
+(runCommand name { } (
   ''
     mkdir -p $out
     cp -r --no-preserve=ownership ${lockAndConfig}/. $out/
@@ -68,4 +79,8 @@ runCommand name { } (
     cp ${craneLib.writeTOML "Cargo.toml" rootManifest} $out/Cargo.toml
   ''
   + builtins.concatStringsSep "" (map stubMember members)
-)
+))
+// {
+  # What each member's stub manifest says, for inspection (tests/nix).
+  inherit manifests rootManifest;
+}
