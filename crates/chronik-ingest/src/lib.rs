@@ -1,0 +1,1 @@
+//! Produce path for Chronik Stream (work in progress).
