@@ -1,0 +1,29 @@
+//! The Kafka wire protocol as the Chronik broker speaks it.
+//!
+//! The message structs themselves come from the [`kafka_protocol`] crate
+//! (re-exported here so every Chronik crate uses the same version). This crate
+//! adds what a broker needs around them:
+//!
+//! - [`frame`]: the 4-byte big-endian length prefix, with a size limit;
+//! - [`versions`]: the table of API keys and versions this broker implements,
+//!   which drives the ApiVersions response and version checks;
+//! - [`request`]: header + body decoding with the right header version per
+//!   API key and version, and a typed error for everything that can go wrong;
+//! - [`response`]: header + body encoding into a ready-to-send frame, and
+//!   error responses for any supported request.
+//!
+//! Nothing here panics on bad input: every malformed frame becomes a
+//! [`request::DecodeError`].
+
+pub mod frame;
+pub mod request;
+pub mod response;
+pub mod versions;
+
+pub use kafka_protocol;
+pub use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
+
+pub use frame::{decode_frame, FrameError};
+pub use request::{decode_request, DecodeError, RequestFrame};
+pub use response::{encode_response, error_response, EncodeError};
+pub use versions::{api_versions_response, supported_versions, SUPPORTED_APIS};
