@@ -1,0 +1,820 @@
+//! Consumer group coordinator for Chronik Stream.
+//!
+//! Implements Kafka's classic group membership protocol (JoinGroup,
+//! SyncGroup, Heartbeat, LeaveGroup) and durable committed offsets
+//! (OffsetCommit, OffsetFetch) for a single broker that coordinates every
+//! group, plus DescribeGroups and ListGroups. Methods take the decoded
+//! `kafka-protocol` request and its API version and return the response to
+//! encode at that same version.
+//!
+//! # Supported versions
+//!
+//! See [`SUPPORTED_APIS`]: JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4,
+//! LeaveGroup 0-5, OffsetCommit 2-9, OffsetFetch 1-9 (v8+ multi-group
+//! form included), DescribeGroups 0-5, ListGroups 0-5. OffsetCommit v0-1
+//! and OffsetFetch v0 are not decodable by `kafka-protocol` 0.18 and no
+//! current client needs them.
+//!
+//! # Behaviour and limits
+//!
+//! - Group membership lives in memory: after a broker restart members get
+//!   UNKNOWN_MEMBER_ID or ILLEGAL_GENERATION and rejoin, as after a
+//!   coordinator failover in Kafka. Committed offsets are durable (see
+//!   below).
+//! - Static membership (`group.instance.id`) is accepted and fenced
+//!   (FENCED_INSTANCE_ID), but a restarting static member triggers a
+//!   rebalance like a dynamic one (no KIP-345 rebalance avoidance).
+//! - No `group.initial.rebalance.delay.ms`: the first member to join an
+//!   empty group completes a rebalance at once; later members trigger
+//!   another.
+//! - Offsets never expire (`retention_time_ms` is ignored); offsets of
+//!   topics that do not exist are stored like any other.
+//! - The KIP-848 consumer protocol (ConsumerGroupHeartbeat) is not
+//!   implemented; clients use the classic protocol.
+//!
+//! # Durability
+//!
+//! Committed offsets are appended to `offsets.log` in the directory given to
+//! [`GroupCoordinator::open`], one CRC-checked record per OffsetCommit
+//! request, fsynced before the response when [`CoordinatorConfig::fsync`]
+//! is set (the default). The log is replayed at open and compacted when it
+//! is mostly superseded records.
+
+mod group;
+mod offsets;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use chronik_common::types::validate_topic_name;
+use chronik_common::{Result, TopicPartition};
+use kafka_protocol::error::ResponseError;
+use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
+use kafka_protocol::messages::leave_group_response::MemberResponse;
+use kafka_protocol::messages::list_groups_response::ListedGroup;
+use kafka_protocol::messages::offset_commit_response::{
+    OffsetCommitResponsePartition, OffsetCommitResponseTopic,
+};
+use kafka_protocol::messages::offset_fetch_response::{
+    OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
+    OffsetFetchResponseTopic, OffsetFetchResponseTopics,
+};
+use kafka_protocol::messages::{
+    ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, GroupId, HeartbeatRequest,
+    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+    ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse,
+    OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse, TopicName,
+};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+pub use group::GroupState;
+use group::{join_error, str_bytes, sync_error, Group, JoinParams, SyncParams};
+pub use offsets::{CommittedOffset, GroupOffsets};
+
+/// The group APIs this crate answers, with the version range of each:
+/// `(api, min, max)`. The broker advertises these in ApiVersions.
+pub const SUPPORTED_APIS: [(ApiKey, i16, i16); 8] = [
+    (ApiKey::OffsetCommit, 2, 9),
+    (ApiKey::OffsetFetch, 1, 9),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::ListGroups, 0, 5),
+];
+
+const INVALID_GROUP_ID: i16 = ResponseError::InvalidGroupId.code();
+const INVALID_SESSION_TIMEOUT: i16 = ResponseError::InvalidSessionTimeout.code();
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = ResponseError::UnknownTopicOrPartition.code();
+const OFFSET_METADATA_TOO_LARGE: i16 = ResponseError::OffsetMetadataTooLarge.code();
+const UNSUPPORTED_VERSION: i16 = ResponseError::UnsupportedVersion.code();
+
+/// Coordinator settings. The defaults follow Kafka's broker defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoordinatorConfig {
+    /// Smallest session timeout a member may ask for
+    /// (Kafka: `group.min.session.timeout.ms`, 6 s).
+    pub min_session_timeout: Duration,
+    /// Largest session timeout a member may ask for
+    /// (Kafka: `group.max.session.timeout.ms`, 30 min).
+    pub max_session_timeout: Duration,
+    /// Longest metadata string stored with an offset
+    /// (Kafka: `offset.metadata.max.bytes`, 4096).
+    pub max_metadata_bytes: usize,
+    /// fsync the offsets log before acknowledging a commit.
+    pub fsync: bool,
+    /// Compact the offsets log once it holds this many records (and more
+    /// than twice the number of groups).
+    pub compact_after_records: u64,
+    /// How often session and rebalance timeouts are checked.
+    pub tick: Duration,
+}
+
+impl Default for CoordinatorConfig {
+    fn default() -> Self {
+        CoordinatorConfig {
+            min_session_timeout: Duration::from_secs(6),
+            max_session_timeout: Duration::from_secs(30 * 60),
+            max_metadata_bytes: 4096,
+            fsync: true,
+            compact_after_records: 10_000,
+            tick: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Who sent a JoinGroup: shown by DescribeGroups and used as the prefix of
+/// generated member ids, as Kafka does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The client id from the request header.
+    pub client_id: String,
+    /// The client's address, e.g. `/127.0.0.1`.
+    pub client_host: String,
+}
+
+/// A snapshot of one group, for monitoring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupSummary {
+    /// The group id.
+    pub group_id: String,
+    /// Current state.
+    pub state: GroupState,
+    /// Current generation (0 before the first rebalance).
+    pub generation: i32,
+    /// Protocol type, usually `consumer`; empty for groups that only store
+    /// offsets.
+    pub protocol_type: String,
+    /// The assignor chosen for the current generation.
+    pub protocol: Option<String>,
+    /// Number of members.
+    pub members: usize,
+}
+
+/// The consumer group coordinator. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct GroupCoordinator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: CoordinatorConfig,
+    groups: Mutex<HashMap<String, Group>>,
+    offsets: offsets::OffsetStore,
+    ticker_started: AtomicBool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl GroupCoordinator {
+    /// Opens the coordinator, replaying committed offsets from `dir` (which
+    /// is created if missing and should be used by nothing else).
+    ///
+    /// Timeouts are enforced by a background task started on the first
+    /// request, so the coordinator must be used inside a tokio runtime.
+    pub fn open(dir: &Path, config: CoordinatorConfig) -> Result<Self> {
+        let offsets = offsets::OffsetStore::open(dir, config.fsync, config.compact_after_records)?;
+        Ok(GroupCoordinator {
+            inner: Arc::new(Inner {
+                config,
+                groups: Mutex::new(HashMap::new()),
+                offsets,
+                ticker_started: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    fn ensure_ticker(&self) {
+        if self.inner.ticker_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let weak: Weak<Inner> = Arc::downgrade(&self.inner);
+        let period = self.inner.config.tick.max(Duration::from_millis(1));
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                interval.tick().await;
+                let Some(inner) = weak.upgrade() else { break };
+                inner.tick(Instant::now());
+            }
+        });
+    }
+
+    /// Handles JoinGroup. Waits while the group rebalances (bounded by the
+    /// members' rebalance timeout).
+    pub async fn join_group(&self, req: JoinGroupRequest, version: i16) -> JoinGroupResponse {
+        self.join_group_from(req, version, &ClientInfo::default())
+            .await
+    }
+
+    /// [`join_group`](Self::join_group) with the client's id and address.
+    pub async fn join_group_from(
+        &self,
+        req: JoinGroupRequest,
+        version: i16,
+        client: &ClientInfo,
+    ) -> JoinGroupResponse {
+        if !(0..=9).contains(&version) {
+            return join_error(version.clamp(0, 9), UNSUPPORTED_VERSION, "");
+        }
+        self.ensure_ticker();
+        let cfg = &self.inner.config;
+        if req.group_id.is_empty() {
+            return join_error(version, INVALID_GROUP_ID, "");
+        }
+        let session = Duration::from_millis(req.session_timeout_ms.max(0) as u64);
+        if session < cfg.min_session_timeout || session > cfg.max_session_timeout {
+            return join_error(version, INVALID_SESSION_TIMEOUT, "");
+        }
+        // v0 has no rebalance timeout: Kafka uses the session timeout.
+        let rebalance = if version >= 1 && req.rebalance_timeout_ms > 0 {
+            Duration::from_millis(req.rebalance_timeout_ms as u64)
+        } else {
+            session
+        };
+        let params = JoinParams {
+            member_id: req.member_id.to_string(),
+            instance_id: req.group_instance_id.as_ref().map(|s| s.to_string()),
+            client_id: client.client_id.clone(),
+            client_host: client.client_host.clone(),
+            session_timeout: session,
+            rebalance_timeout: rebalance,
+            protocol_type: req.protocol_type.to_string(),
+            protocols: req
+                .protocols
+                .iter()
+                .map(|p| (p.name.to_string(), p.metadata.clone()))
+                .collect(),
+            version,
+        };
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut groups = lock(&self.inner.groups);
+            let group = groups
+                .entry(req.group_id.to_string())
+                .or_insert_with(|| Group::new(&req.group_id));
+            group.join(params, tx, Instant::now());
+        }
+        // Every path answers or parks the sender; a dropped sender means the
+        // group state was torn down under us.
+        rx.await
+            .unwrap_or_else(|_| join_error(version, group::REBALANCE_IN_PROGRESS, ""))
+    }
+
+    /// Handles SyncGroup. A follower waits for the leader's assignment.
+    pub async fn sync_group(&self, req: SyncGroupRequest, version: i16) -> SyncGroupResponse {
+        if !(0..=5).contains(&version) {
+            return sync_error(UNSUPPORTED_VERSION);
+        }
+        self.ensure_ticker();
+        if req.group_id.is_empty() {
+            return sync_error(INVALID_GROUP_ID);
+        }
+        let params = SyncParams {
+            member_id: req.member_id.to_string(),
+            instance_id: req.group_instance_id.as_ref().map(|s| s.to_string()),
+            generation: req.generation_id,
+            protocol_type: req.protocol_type.as_ref().map(|s| s.to_string()),
+            protocol_name: req.protocol_name.as_ref().map(|s| s.to_string()),
+            assignments: req
+                .assignments
+                .iter()
+                .map(|a| (a.member_id.to_string(), a.assignment.clone()))
+                .collect(),
+            version,
+        };
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut groups = lock(&self.inner.groups);
+            match groups.get_mut(req.group_id.as_str()) {
+                Some(group) => group.sync(params, tx, Instant::now()),
+                None => return sync_error(group::UNKNOWN_MEMBER_ID),
+            }
+        }
+        rx.await
+            .unwrap_or_else(|_| sync_error(group::REBALANCE_IN_PROGRESS))
+    }
+
+    /// Handles Heartbeat.
+    pub async fn heartbeat(&self, req: HeartbeatRequest, version: i16) -> HeartbeatResponse {
+        self.ensure_ticker();
+        let mut r = HeartbeatResponse::default();
+        r.error_code = if !(0..=4).contains(&version) {
+            UNSUPPORTED_VERSION
+        } else if req.group_id.is_empty() {
+            INVALID_GROUP_ID
+        } else {
+            let mut groups = lock(&self.inner.groups);
+            match groups.get_mut(req.group_id.as_str()) {
+                Some(g) => g.heartbeat(
+                    &req.member_id,
+                    req.group_instance_id.as_deref(),
+                    req.generation_id,
+                    Instant::now(),
+                ),
+                None => group::UNKNOWN_MEMBER_ID,
+            }
+        };
+        r
+    }
+
+    /// Handles LeaveGroup: v0-2 name one member, v3+ a batch.
+    pub async fn leave_group(&self, req: LeaveGroupRequest, version: i16) -> LeaveGroupResponse {
+        self.ensure_ticker();
+        let mut r = LeaveGroupResponse::default();
+        if !(0..=5).contains(&version) {
+            r.error_code = UNSUPPORTED_VERSION;
+            return r;
+        }
+        if req.group_id.is_empty() {
+            r.error_code = INVALID_GROUP_ID;
+            return r;
+        }
+        let leaving: Vec<(String, Option<String>)> = if version >= 3 {
+            req.members
+                .iter()
+                .map(|m| {
+                    (
+                        m.member_id.to_string(),
+                        m.group_instance_id.as_ref().map(|s| s.to_string()),
+                    )
+                })
+                .collect()
+        } else {
+            vec![(req.member_id.to_string(), None)]
+        };
+        let results: Vec<(String, Option<String>, i16)> = {
+            let mut groups = lock(&self.inner.groups);
+            let now = Instant::now();
+            let group = groups.get_mut(req.group_id.as_str());
+            match group {
+                Some(g) => leaving
+                    .into_iter()
+                    .map(|(m, i)| {
+                        let code = g.leave(&m, i.as_deref(), now);
+                        (m, i, code)
+                    })
+                    .collect(),
+                None => leaving
+                    .into_iter()
+                    .map(|(m, i)| (m, i, group::UNKNOWN_MEMBER_ID))
+                    .collect(),
+            }
+        };
+        if version >= 3 {
+            r.members = results
+                .into_iter()
+                .map(|(m, i, code)| {
+                    let mut mr = MemberResponse::default();
+                    mr.member_id = str_bytes(&m);
+                    mr.group_instance_id = i.as_deref().map(str_bytes);
+                    mr.error_code = code;
+                    mr
+                })
+                .collect();
+        } else {
+            r.error_code = results.first().map(|(_, _, c)| *c).unwrap_or(0);
+        }
+        r
+    }
+
+    /// Handles OffsetCommit: validates the member, then stores the offsets
+    /// durably before answering.
+    pub async fn offset_commit(
+        &self,
+        req: OffsetCommitRequest,
+        version: i16,
+    ) -> OffsetCommitResponse {
+        self.ensure_ticker();
+        let cfg = &self.inner.config;
+        let group_id = req.group_id.to_string();
+        let request_error = if !(2..=9).contains(&version) {
+            Some(UNSUPPORTED_VERSION)
+        } else if group_id.is_empty() {
+            Some(INVALID_GROUP_ID)
+        } else {
+            let groups = lock(&self.inner.groups);
+            match groups.get(&group_id) {
+                Some(g) => g
+                    .validate_commit(
+                        &req.member_id,
+                        req.group_instance_id.as_deref(),
+                        req.generation_id_or_member_epoch,
+                    )
+                    .err(),
+                // No such group: only unmanaged commits may create one.
+                None if req.generation_id_or_member_epoch < 0 => None,
+                None => Some(group::ILLEGAL_GENERATION),
+            }
+        };
+
+        // Per-partition verdicts, in request order; `None` = to be stored.
+        let mut verdicts: Vec<(TopicName, Vec<PartitionVerdict>)> = Vec::new();
+        let mut to_store = Vec::new();
+        for topic in &req.topics {
+            let topic_ok = validate_topic_name(&topic.name).is_ok();
+            let mut parts = Vec::new();
+            for p in &topic.partitions {
+                let error = if let Some(e) = request_error {
+                    Some(e)
+                } else if !topic_ok || p.partition_index < 0 {
+                    Some(UNKNOWN_TOPIC_OR_PARTITION)
+                } else if p
+                    .committed_metadata
+                    .as_ref()
+                    .is_some_and(|m| m.len() > cfg.max_metadata_bytes)
+                {
+                    Some(OFFSET_METADATA_TOO_LARGE)
+                } else {
+                    to_store.push((
+                        TopicPartition::new(topic.name.to_string(), p.partition_index),
+                        CommittedOffset {
+                            offset: p.committed_offset,
+                            leader_epoch: if version >= 6 {
+                                p.committed_leader_epoch
+                            } else {
+                                -1
+                            },
+                            metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
+                            commit_timestamp_ms: 0,
+                        },
+                    ));
+                    None
+                };
+                parts.push((p.partition_index, error));
+            }
+            verdicts.push((topic.name.clone(), parts));
+        }
+
+        let mut store_error = None;
+        if !to_store.is_empty() {
+            let inner = Arc::clone(&self.inner);
+            let gid = group_id.clone();
+            let stored =
+                tokio::task::spawn_blocking(move || inner.offsets.commit(&gid, to_store)).await;
+            let failure = match stored {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(e.to_string()),
+                Err(e) => Some(e.to_string()),
+            };
+            if let Some(e) = failure {
+                tracing::error!(group = %group_id, error = %e, "storing committed offsets failed");
+                store_error = Some(group::COORDINATOR_NOT_AVAILABLE);
+            }
+        }
+
+        let mut r = OffsetCommitResponse::default();
+        r.topics = verdicts
+            .into_iter()
+            .map(|(name, parts)| {
+                let mut t = OffsetCommitResponseTopic::default();
+                t.name = name;
+                t.partitions = parts
+                    .into_iter()
+                    .map(|(index, error)| {
+                        let mut p = OffsetCommitResponsePartition::default();
+                        p.partition_index = index;
+                        p.error_code = error.or(store_error).unwrap_or(0);
+                        p
+                    })
+                    .collect();
+                t
+            })
+            .collect();
+        r
+    }
+
+    /// Handles OffsetFetch, single-group (v1-7) and multi-group (v8+).
+    /// Partitions without a committed offset report offset -1; a null topic
+    /// list returns everything the group committed.
+    pub async fn offset_fetch(&self, req: OffsetFetchRequest, version: i16) -> OffsetFetchResponse {
+        self.ensure_ticker();
+        let mut r = OffsetFetchResponse::default();
+        if !(1..=9).contains(&version) {
+            if (2..=7).contains(&version) {
+                r.error_code = UNSUPPORTED_VERSION;
+            }
+            return r;
+        }
+        if version >= 8 {
+            r.groups = req
+                .groups
+                .iter()
+                .map(|g| {
+                    let topics = g.topics.as_ref().map(|ts| {
+                        ts.iter()
+                            .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
+                            .collect::<Vec<_>>()
+                    });
+                    let mut rg = OffsetFetchResponseGroup::default();
+                    rg.group_id = g.group_id.clone();
+                    if g.group_id.is_empty() {
+                        rg.error_code = INVALID_GROUP_ID;
+                        return rg;
+                    }
+                    rg.topics = self
+                        .fetch_offsets(&g.group_id, topics)
+                        .into_iter()
+                        .map(|(name, parts)| {
+                            let mut t = OffsetFetchResponseTopics::default();
+                            t.name = TopicName(str_bytes(&name));
+                            t.partitions = parts
+                                .into_iter()
+                                .map(|(index, c)| {
+                                    let mut p = OffsetFetchResponsePartitions::default();
+                                    p.partition_index = index;
+                                    fill_fetched(
+                                        c,
+                                        &mut p.committed_offset,
+                                        &mut p.committed_leader_epoch,
+                                        &mut p.metadata,
+                                    );
+                                    p
+                                })
+                                .collect();
+                            t
+                        })
+                        .collect();
+                    rg
+                })
+                .collect();
+            return r;
+        }
+        if req.group_id.is_empty() {
+            if version >= 2 {
+                r.error_code = INVALID_GROUP_ID;
+            }
+            return r;
+        }
+        let topics = req.topics.as_ref().map(|ts| {
+            ts.iter()
+                .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
+                .collect::<Vec<_>>()
+        });
+        r.topics = self
+            .fetch_offsets(&req.group_id, topics)
+            .into_iter()
+            .map(|(name, parts)| {
+                let mut t = OffsetFetchResponseTopic::default();
+                t.name = TopicName(str_bytes(&name));
+                t.partitions = parts
+                    .into_iter()
+                    .map(|(index, c)| {
+                        let mut p = OffsetFetchResponsePartition::default();
+                        p.partition_index = index;
+                        fill_fetched(
+                            c,
+                            &mut p.committed_offset,
+                            &mut p.committed_leader_epoch,
+                            &mut p.metadata,
+                        );
+                        if version < 5 {
+                            p.committed_leader_epoch = -1;
+                        }
+                        p
+                    })
+                    .collect();
+                t
+            })
+            .collect();
+        r
+    }
+
+    /// Looks up committed offsets; `None` topics means all of the group's.
+    fn fetch_offsets(
+        &self,
+        group: &str,
+        topics: Option<Vec<(String, Vec<i32>)>>,
+    ) -> Vec<FetchedTopic> {
+        match topics {
+            Some(topics) => topics
+                .into_iter()
+                .map(|(name, parts)| {
+                    let found = parts
+                        .into_iter()
+                        .map(|p| {
+                            let tp = TopicPartition::new(name.clone(), p);
+                            (p, self.inner.offsets.get(group, &tp))
+                        })
+                        .collect();
+                    (name, found)
+                })
+                .collect(),
+            None => {
+                let mut by_topic: BTreeMap<String, Vec<(i32, Option<CommittedOffset>)>> =
+                    BTreeMap::new();
+                for (tp, c) in self.inner.offsets.group(group) {
+                    by_topic
+                        .entry(tp.topic)
+                        .or_default()
+                        .push((tp.partition, Some(c)));
+                }
+                by_topic.into_iter().collect()
+            }
+        }
+    }
+
+    /// Handles DescribeGroups. Unknown groups are reported as `Dead`, as
+    /// Kafka does.
+    pub async fn describe_groups(
+        &self,
+        req: DescribeGroupsRequest,
+        version: i16,
+    ) -> DescribeGroupsResponse {
+        self.ensure_ticker();
+        let mut r = DescribeGroupsResponse::default();
+        let groups = lock(&self.inner.groups);
+        r.groups = req
+            .groups
+            .iter()
+            .map(|id| {
+                let mut d = DescribedGroup::default();
+                d.group_id = id.clone();
+                if !(0..=5).contains(&version) {
+                    d.error_code = UNSUPPORTED_VERSION;
+                    return d;
+                }
+                if id.is_empty() {
+                    d.error_code = INVALID_GROUP_ID;
+                    return d;
+                }
+                match groups.get(id.as_str()) {
+                    Some(g) => {
+                        d.group_state = str_bytes(g.state.as_str());
+                        d.protocol_type = str_bytes(g.protocol_type.as_deref().unwrap_or(""));
+                        let stable = g.state == GroupState::Stable;
+                        let protocol = g.protocol.clone().unwrap_or_default();
+                        if stable {
+                            d.protocol_data = str_bytes(&protocol);
+                        }
+                        d.members = g
+                            .members
+                            .values()
+                            .map(|m| {
+                                let mut dm = DescribedGroupMember::default();
+                                dm.member_id = str_bytes(&m.id);
+                                if version >= 4 {
+                                    dm.group_instance_id = m.instance_id.as_deref().map(str_bytes);
+                                }
+                                dm.client_id = str_bytes(&m.client_id);
+                                dm.client_host = str_bytes(&m.client_host);
+                                // Like Kafka: metadata and assignment only
+                                // once they are settled.
+                                if stable {
+                                    dm.member_metadata = m.metadata(&protocol);
+                                    dm.member_assignment = m.assignment.clone();
+                                }
+                                dm
+                            })
+                            .collect();
+                    }
+                    None if self.inner.offsets.has_group(id) => {
+                        d.group_state = str_bytes(GroupState::Empty.as_str());
+                    }
+                    None => d.group_state = str_bytes(GroupState::Dead.as_str()),
+                }
+                d
+            })
+            .collect();
+        r
+    }
+
+    /// Handles ListGroups, with the v4+ state filter and v5+ type filter
+    /// (every group here is a `classic` group).
+    pub async fn list_groups(&self, req: ListGroupsRequest, version: i16) -> ListGroupsResponse {
+        self.ensure_ticker();
+        let mut r = ListGroupsResponse::default();
+        if !(0..=5).contains(&version) {
+            r.error_code = UNSUPPORTED_VERSION;
+            return r;
+        }
+        let wanted_state = |s: GroupState| {
+            version < 4
+                || req.states_filter.is_empty()
+                || req
+                    .states_filter
+                    .iter()
+                    .any(|f| f.eq_ignore_ascii_case(s.as_str()))
+        };
+        let classic_wanted = version < 5
+            || req.types_filter.is_empty()
+            || req
+                .types_filter
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case("classic"));
+        if !classic_wanted {
+            return r;
+        }
+        r.groups = self
+            .groups()
+            .into_iter()
+            .filter(|g| wanted_state(g.state))
+            .map(|g| {
+                let mut l = ListedGroup::default();
+                l.group_id = GroupId(str_bytes(&g.group_id));
+                l.protocol_type = str_bytes(&g.protocol_type);
+                if version >= 4 {
+                    l.group_state = str_bytes(g.state.as_str());
+                }
+                if version >= 5 {
+                    l.group_type = str_bytes("classic");
+                }
+                l
+            })
+            .collect();
+        r
+    }
+
+    /// Every group, including those known only by committed offsets, sorted
+    /// by id.
+    pub fn groups(&self) -> Vec<GroupSummary> {
+        let mut out: BTreeMap<String, GroupSummary> = BTreeMap::new();
+        for name in self.inner.offsets.group_names() {
+            out.insert(
+                name.clone(),
+                GroupSummary {
+                    group_id: name,
+                    state: GroupState::Empty,
+                    generation: 0,
+                    protocol_type: String::new(),
+                    protocol: None,
+                    members: 0,
+                },
+            );
+        }
+        for g in lock(&self.inner.groups).values() {
+            out.insert(
+                g.id.clone(),
+                GroupSummary {
+                    group_id: g.id.clone(),
+                    state: g.state,
+                    generation: g.generation,
+                    protocol_type: g.protocol_type.clone().unwrap_or_default(),
+                    protocol: g.protocol.clone(),
+                    members: g.members.len(),
+                },
+            );
+        }
+        out.into_values().collect()
+    }
+
+    /// The committed offsets of one group (empty if it has none).
+    pub fn group_offsets(&self, group: &str) -> GroupOffsets {
+        self.inner.offsets.group(group)
+    }
+
+    /// Every committed offset of every group, for consumer-lag monitoring.
+    pub fn committed_offsets(&self) -> BTreeMap<String, GroupOffsets> {
+        self.inner.offsets.all()
+    }
+}
+
+/// A partition of an OffsetCommit and its error, `None` if it is stored.
+type PartitionVerdict = (i32, Option<i16>);
+
+/// A topic's partitions and their committed offsets, as OffsetFetch found them.
+type FetchedTopic = (String, Vec<(i32, Option<CommittedOffset>)>);
+
+fn fill_fetched(
+    c: Option<CommittedOffset>,
+    offset: &mut i64,
+    epoch: &mut i32,
+    metadata: &mut Option<kafka_protocol::protocol::StrBytes>,
+) {
+    match c {
+        Some(c) => {
+            *offset = c.offset;
+            *epoch = c.leader_epoch;
+            // Kafka stores a null metadata as "" and returns it so.
+            *metadata = Some(str_bytes(c.metadata.as_deref().unwrap_or("")));
+        }
+        None => {
+            *offset = -1;
+            *epoch = -1;
+            *metadata = Some(str_bytes(""));
+        }
+    }
+}
+
+impl Inner {
+    fn tick(&self, now: Instant) {
+        let mut groups = lock(&self.groups);
+        for g in groups.values_mut() {
+            g.tick(now);
+        }
+        // Forget groups with neither members nor offsets, as Kafka's
+        // periodic cleanup does; offset-holding groups stay listed.
+        groups.retain(|id, g| !g.is_idle() || self.offsets.has_group(id));
+    }
+}
+
+#[cfg(test)]
+mod tests;
