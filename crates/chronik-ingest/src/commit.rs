@@ -1,0 +1,128 @@
+//! Group commit: one background task fsyncs every partition that producers
+//! are waiting on, once per round, and wakes them all.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chronik_storage::Partition;
+use tokio::sync::{watch, Notify};
+use tracing::warn;
+
+#[derive(Debug, Default)]
+struct Pending {
+    partitions: Vec<Arc<Partition>>,
+    /// Number of the round that will start next.
+    next_round: u64,
+}
+
+/// Shared state between producers and the flusher task.
+///
+/// A producer that appended to partition P calls [`GroupCommit::enqueue`],
+/// which adds P to the pending set and returns the number of the next round
+/// to start (its *ticket*). The flusher takes the whole pending set and the
+/// round number under the same lock, so round `ticket` includes P and starts
+/// after the append. When a round ends, the completed-round watch advances
+/// and every producer whose ticket is covered wakes up. N producers arriving
+/// while a round runs share the next round: about one fsync per partition per
+/// round instead of one per producer.
+#[derive(Debug)]
+pub(crate) struct GroupCommit {
+    pending: Mutex<Pending>,
+    wake: Notify,
+    /// Highest round number completed (`u64::MAX` after shutdown).
+    done: watch::Sender<u64>,
+    rounds: AtomicU64,
+    fsyncs: AtomicU64,
+}
+
+impl GroupCommit {
+    pub fn new() -> Self {
+        GroupCommit {
+            pending: Mutex::new(Pending {
+                partitions: Vec::new(),
+                next_round: 1,
+            }),
+            wake: Notify::new(),
+            done: watch::Sender::new(0),
+            rounds: AtomicU64::new(0),
+            fsyncs: AtomicU64::new(0),
+        }
+    }
+
+    /// Queues `p` for the next round and returns that round's number.
+    pub fn enqueue(&self, p: &Arc<Partition>) -> u64 {
+        let ticket = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            if !pending.partitions.iter().any(|q| Arc::ptr_eq(q, p)) {
+                pending.partitions.push(Arc::clone(p));
+            }
+            pending.next_round
+        };
+        self.wake.notify_one();
+        ticket
+    }
+
+    /// Waits until round `ticket` has completed.
+    pub async fn wait(&self, ticket: u64) {
+        let mut rx = self.done.subscribe();
+        // The sender lives in `self`, so this cannot fail while we borrow it.
+        let _ = rx.wait_for(|done| *done >= ticket).await;
+    }
+
+    /// Waits for work (or returns at once if some is queued).
+    pub async fn notified(&self) {
+        self.wake.notified().await;
+    }
+
+    /// Runs one round: fsyncs every queued partition (on the blocking pool)
+    /// and publishes its completion. Returns whether anything was synced.
+    pub async fn run_round(&self) -> bool {
+        let (parts, round) = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            let round = pending.next_round;
+            pending.next_round += 1;
+            (std::mem::take(&mut pending.partitions), round)
+        };
+        let synced = !parts.is_empty();
+        if synced {
+            let n = parts.len() as u64;
+            let result = tokio::task::spawn_blocking(move || {
+                for p in parts {
+                    if let Err(e) = p.flush() {
+                        warn!(partition = %p.topic_partition(), error = %e, "group commit fsync failed");
+                    }
+                }
+            })
+            .await;
+            if let Err(e) = result {
+                warn!(error = %e, "group commit task failed");
+            }
+            self.rounds.fetch_add(1, Ordering::Relaxed);
+            self.fsyncs.fetch_add(n, Ordering::Relaxed);
+        }
+        self.done.send_modify(|d| *d = (*d).max(round));
+        synced
+    }
+
+    /// Counts a round of `n` fsyncs done outside [`GroupCommit::run_round`]
+    /// (the interval flusher).
+    pub fn count_round(&self, n: u64) {
+        self.rounds.fetch_add(1, Ordering::Relaxed);
+        self.fsyncs.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Wakes every waiter for good (after the final shutdown flush).
+    pub fn finish(&self) {
+        self.done.send_replace(u64::MAX);
+    }
+
+    /// Rounds that synced at least one partition.
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(Ordering::Relaxed)
+    }
+
+    /// Partition fsyncs requested by rounds.
+    pub fn fsyncs(&self) -> u64 {
+        self.fsyncs.load(Ordering::Relaxed)
+    }
+}

@@ -1,0 +1,207 @@
+//! Idempotent-producer state per partition: the last batches of each
+//! producer id, used to drop retried duplicates and catch sequence gaps.
+
+use std::collections::{HashMap, VecDeque};
+
+use chronik_storage::batch::BatchHeader;
+
+use crate::error::ProduceError;
+
+/// How many recent batches are remembered per producer (Kafka allows up to
+/// five in-flight requests per idempotent connection).
+pub const BATCHES_PER_PRODUCER: usize = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BatchMeta {
+    first_seq: i32,
+    last_seq: i32,
+    base_offset: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ProducerEntry {
+    epoch: i16,
+    batches: VecDeque<BatchMeta>,
+}
+
+/// What to do with an idempotent batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SeqCheck {
+    /// The batch is new and in sequence: append it.
+    Append,
+    /// The batch was already appended at `base_offset`: acknowledge again.
+    Duplicate {
+        /// Offset the original was given.
+        base_offset: i64,
+    },
+}
+
+/// Producer states of one partition.
+#[derive(Debug, Default)]
+pub(crate) struct ProducerStateTable {
+    producers: HashMap<i64, ProducerEntry>,
+}
+
+fn next_seq(seq: i32) -> i32 {
+    if seq == i32::MAX {
+        0
+    } else {
+        seq + 1
+    }
+}
+
+impl ProducerStateTable {
+    /// Decides whether an idempotent batch (producer id >= 0) is appended,
+    /// is a duplicate, or is rejected.
+    ///
+    /// Rules (as Kafka): an unknown producer id accepts any sequence (its
+    /// state may have been lost with retention); a lower epoch is
+    /// INVALID_PRODUCER_EPOCH; a higher epoch must start at sequence 0; in the
+    /// same epoch a batch equal (first and last sequence) to one of the last
+    /// five is a duplicate, and otherwise its first sequence must follow the
+    /// last one, else OUT_OF_ORDER_SEQUENCE_NUMBER.
+    pub fn check(&self, h: &BatchHeader) -> Result<SeqCheck, ProduceError> {
+        if h.producer_epoch < 0 || h.base_sequence < 0 {
+            return Err(ProduceError::InvalidRecord(format!(
+                "idempotent batch of producer {} lacks epoch or sequence",
+                h.producer_id
+            )));
+        }
+        let Some(entry) = self.producers.get(&h.producer_id) else {
+            return Ok(SeqCheck::Append);
+        };
+        if h.producer_epoch < entry.epoch {
+            return Err(ProduceError::InvalidProducerEpoch {
+                producer_id: h.producer_id,
+                epoch: h.producer_epoch,
+                current: entry.epoch,
+            });
+        }
+        if h.producer_epoch > entry.epoch {
+            if h.base_sequence != 0 {
+                return Err(ProduceError::OutOfOrderSequence {
+                    producer_id: h.producer_id,
+                    expected: 0,
+                    got: h.base_sequence,
+                });
+            }
+            return Ok(SeqCheck::Append);
+        }
+        let last_seq = h.last_sequence();
+        if let Some(b) = entry
+            .batches
+            .iter()
+            .find(|b| b.first_seq == h.base_sequence && b.last_seq == last_seq)
+        {
+            return Ok(SeqCheck::Duplicate {
+                base_offset: b.base_offset,
+            });
+        }
+        let expected = entry.batches.back().map_or(0, |b| next_seq(b.last_seq));
+        if h.base_sequence != expected {
+            return Err(ProduceError::OutOfOrderSequence {
+                producer_id: h.producer_id,
+                expected,
+                got: h.base_sequence,
+            });
+        }
+        Ok(SeqCheck::Append)
+    }
+
+    /// Records an appended batch (its `base_offset` already assigned). Also
+    /// used to replay the log on startup, where batches of an older epoch
+    /// than the one known are ignored.
+    pub fn record(&mut self, h: &BatchHeader) {
+        if h.producer_id < 0 || h.base_sequence < 0 {
+            return;
+        }
+        let entry = self
+            .producers
+            .entry(h.producer_id)
+            .or_insert_with(|| ProducerEntry {
+                epoch: h.producer_epoch,
+                batches: VecDeque::new(),
+            });
+        if h.producer_epoch < entry.epoch {
+            return;
+        }
+        if h.producer_epoch > entry.epoch {
+            entry.epoch = h.producer_epoch;
+            entry.batches.clear();
+        }
+        entry.batches.push_back(BatchMeta {
+            first_seq: h.base_sequence,
+            last_seq: h.last_sequence(),
+            base_offset: h.base_offset,
+        });
+        while entry.batches.len() > BATCHES_PER_PRODUCER {
+            entry.batches.pop_front();
+        }
+    }
+
+    /// Number of producers tracked.
+    pub fn len(&self) -> usize {
+        self.producers.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chronik_storage::batch::BatchBuilder;
+
+    fn header(pid: i64, epoch: i16, seq: i32, records: usize, base_offset: i64) -> BatchHeader {
+        let mut b = BatchBuilder::new().producer(pid, epoch, seq);
+        for _ in 0..records {
+            b = b.record(1, None, Some(b"x"));
+        }
+        let mut h = BatchHeader::parse(&b.build()).unwrap();
+        h.base_offset = base_offset;
+        h
+    }
+
+    #[test]
+    fn sequences_duplicates_gaps_and_epochs() {
+        let mut t = ProducerStateTable::default();
+        let a = header(1, 0, 0, 3, 0);
+        assert_eq!(t.check(&a).unwrap(), SeqCheck::Append);
+        t.record(&a);
+        let b = header(1, 0, 3, 2, 3);
+        assert_eq!(t.check(&b).unwrap(), SeqCheck::Append);
+        t.record(&b);
+        // Retrying either batch is a duplicate with the original offset.
+        assert_eq!(
+            t.check(&header(1, 0, 0, 3, -1)).unwrap(),
+            SeqCheck::Duplicate { base_offset: 0 }
+        );
+        assert_eq!(
+            t.check(&header(1, 0, 3, 2, -1)).unwrap(),
+            SeqCheck::Duplicate { base_offset: 3 }
+        );
+        // A gap.
+        assert_eq!(t.check(&header(1, 0, 6, 1, -1)).unwrap_err().code(), 45);
+        // A stale epoch after a bump.
+        let c = header(1, 1, 0, 1, 5);
+        assert_eq!(t.check(&c).unwrap(), SeqCheck::Append);
+        t.record(&c);
+        assert_eq!(t.check(&header(1, 0, 5, 1, -1)).unwrap_err().code(), 47);
+        // A new epoch must start at 0.
+        assert_eq!(t.check(&header(1, 2, 4, 1, -1)).unwrap_err().code(), 45);
+        // Unknown producers may start anywhere.
+        assert_eq!(t.check(&header(9, 0, 42, 1, -1)).unwrap(), SeqCheck::Append);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn only_the_last_five_batches_are_remembered() {
+        let mut t = ProducerStateTable::default();
+        for i in 0..7 {
+            t.record(&header(1, 0, i, 1, i64::from(i)));
+        }
+        assert_eq!(
+            t.check(&header(1, 0, 2, 1, -1)).unwrap(),
+            SeqCheck::Duplicate { base_offset: 2 }
+        );
+        assert_eq!(t.check(&header(1, 0, 1, 1, -1)).unwrap_err().code(), 45);
+    }
+}
