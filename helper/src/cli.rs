@@ -146,7 +146,16 @@ pub struct BenchArgs {
     /// Regenerate this Markdown report (e.g. BENCHMARKS.md).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Work in this directory (a copy of the workspace is made there).
+    /// Work in this directory (a copy of the workspace is made there)
+    /// [default: a temporary directory, removed afterwards].
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+    /// A caveat to record with the results (repeatable), e.g. other work
+    /// running on the machine.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Vec<String>,
+    /// Measure nothing: read these earlier results and only write the
+    /// `--json` and `--markdown` outputs from them.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "variant", "scenarios", "configs", "work_dir"])]
+    pub from_json: Option<PathBuf>,
 }

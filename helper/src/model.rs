@@ -100,6 +100,10 @@ pub struct FeatureSplit {
     pub package: String,
     /// Its version.
     pub version: String,
+    /// The plan targets (triples, or `all`) for which the audit found
+    /// this split, sorted.
+    #[serde(default)]
+    pub targets: Vec<String>,
     /// Each distinct feature set, with the root packages that resolve it.
     pub resolutions: Vec<FeatureResolution>,
 }
@@ -130,6 +134,12 @@ pub struct Target {
     pub is_static: bool,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain, if any.
     pub nix_cross: Option<String>,
+    /// C compiler build scripts use (`CC_<triple>`), if set.
+    #[serde(default)]
+    pub cc: Option<String>,
+    /// Archiver build scripts use (`AR_<triple>`), if set.
+    #[serde(default)]
+    pub ar: Option<String>,
     /// Complete rustflags for this target, in order.
     pub rustflags: Vec<String>,
     /// Environment cargo and cc-rs need (tool names, never paths).
@@ -145,6 +155,9 @@ pub struct Profile {
     pub settings: BTreeMap<String, serde_json::Value>,
     /// Per-package overrides, by package name (or `*`).
     pub package: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Settings for build scripts and proc-macros (`build-override`).
+    #[serde(default)]
+    pub build_override: BTreeMap<String, serde_json::Value>,
     /// The settings as `cargo --config` values, sorted.
     pub config: Vec<String>,
     /// The settings as `CARGO_PROFILE_*` environment variables.

@@ -1,0 +1,109 @@
+//! Errors the helper reports, and how they map to exit codes.
+//!
+//! Every error is printed with its context chain and makes the process exit
+//! with [`EXIT_ERROR`]. A command that runs fine but finds a problem (a stale
+//! plan, a feature split) exits with [`EXIT_FINDING`] instead.
+
+/// Exit code of a command that ran and found a problem.
+pub const EXIT_FINDING: u8 = 1;
+/// Exit code for bad input (manifest, policy, arguments) or a failed tool.
+pub const EXIT_ERROR: u8 = 2;
+
+/// The errors with a shape of their own; anything else is an
+/// [`anyhow::Error`] with context.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The manifest holding the policy is not valid TOML, or the policy
+    /// table does not parse (a misspelt key, a value of the wrong type).
+    #[error("{file}: invalid build policy [workspace.metadata.buildplan]:\n{message}")]
+    Policy {
+        /// The manifest.
+        file: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// One policy key has a bad value.
+    #[error("{file}: `{key}` {message}")]
+    PolicyKey {
+        /// The manifest.
+        file: String,
+        /// Dotted path of the key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A `[profile.*]` table in the manifest is wrong.
+    #[error("{file}: `{key}` {message}")]
+    Profile {
+        /// The manifest.
+        file: String,
+        /// Dotted path of the key.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A variant names a package or feature that does not exist.
+    #[error("{file}: variant `{variant}`: {message}")]
+    Variant {
+        /// The manifest holding the policy.
+        file: String,
+        /// The variant.
+        variant: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A name given on the command line does not exist.
+    #[error("unknown {kind} `{name}`; known: {known}")]
+    Unknown {
+        /// `package`, `variant`, `target` or `profile`.
+        kind: &'static str,
+        /// The name given.
+        name: String,
+        /// The names that exist, comma-separated.
+        known: String,
+    },
+    /// cargo could not be started.
+    #[error("could not run `{program}`: {message} (is cargo installed and on PATH?)")]
+    CargoMissing {
+        /// The program tried.
+        program: String,
+        /// The OS error.
+        message: String,
+    },
+    /// cargo ran and failed.
+    #[error("`{command}` failed:\n{stderr}")]
+    CargoFailed {
+        /// The command, for people.
+        command: String,
+        /// Its standard error.
+        stderr: String,
+    },
+}
+
+impl Error {
+    /// Builds [`Error::Unknown`] from the names that do exist.
+    pub fn unknown<'a>(
+        kind: &'static str,
+        name: &str,
+        known: impl IntoIterator<Item = &'a String>,
+    ) -> Self {
+        let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
+        Error::Unknown {
+            kind,
+            name: name.to_string(),
+            known: if known.is_empty() {
+                "(none)".into()
+            } else {
+                known.join(", ")
+            },
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! Writing and reading the plan file.
+//!
+//! The text is deterministic: object keys sorted at every level, two-space
+//! indentation, a trailing newline, nothing machine-specific. Writing is
+//! atomic: the text goes to a temporary file in the target directory, which
+//! is then renamed over the plan, so a reader never sees half a plan and a
+//! failed run leaves the old one untouched.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::model::{Plan, SCHEMA_VERSION};
+
+/// The plan as the bytes written to disk.
+pub fn render(plan: &Plan) -> String {
+    let value = serde_json::to_value(plan).expect("the plan model always serialises");
+    let mut text =
+        serde_json::to_string_pretty(&sorted(value)).expect("a JSON value always serialises");
+    text.push('\n');
+    text
+}
+
+/// Rebuilds every object with its keys in sorted order. serde_json sorts
+/// already unless some crate in the build turns on its `preserve_order`
+/// feature; this keeps the output sorted either way.
+fn sorted(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
+/// Writes `text` to `path` atomically. Returns `false`, without touching
+/// the file, when it already holds exactly `text`.
+pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
+    if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
+        return Ok(false);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".plan-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(text.as_bytes())
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot set permissions on {}", tmp.path().display()))?;
+    }
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(true)
+}
+
+/// Reads and parses a plan file, refusing a schema version this helper
+/// does not know.
+pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.display().to_string(),
+        message: format!("{e} (write it with `cargo buildplan plan`)"),
+    })?;
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    let version = value.get("schema_version").and_then(Value::as_u64);
+    if version != Some(u64::from(SCHEMA_VERSION)) {
+        anyhow::bail!(
+            "{}: schema_version {} is not supported (this helper reads {SCHEMA_VERSION}); \
+             regenerate it with `cargo buildplan plan`",
+            path.display(),
+            version.map_or("(missing)".to_string(), |v| v.to_string())
+        );
+    }
+    serde_json::from_value(value)
+        .with_context(|| format!("{}: does not match the plan format", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting_reaches_every_level() {
+        let v: Value = serde_json::json!({"b": {"z": 1, "a": [{"y": 1, "x": 2}]}, "a": 0});
+        let text = serde_json::to_string(&sorted(v)).unwrap();
+        assert_eq!(text, r#"{"a":0,"b":{"a":[{"x":2,"y":1}],"z":1}}"#);
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_skips_identical() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/plan.json");
+        assert!(write_atomic(&path, "one\n").unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "one\n");
+        assert!(!write_atomic(&path, "one\n").unwrap());
+        assert!(write_atomic(&path, "two\n").unwrap());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers, ["plan.json"]);
+    }
+
+    #[test]
+    fn unknown_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(&path, r#"{"schema_version": 99}"#).unwrap();
+        let err = read_plan(&path).unwrap_err().to_string();
+        assert!(err.contains("schema_version 99"), "{err}");
+        let err = read_plan(&dir.path().join("missing.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cargo buildplan plan"), "{err}");
+    }
+}

@@ -1,0 +1,181 @@
+//! Assembling the plan from the workspace, its manifest and its policy.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::cli::GlobalArgs;
+use crate::error::Error;
+use crate::model::{PackageInfo, Plan, WorkspaceInfo, SCHEMA_VERSION};
+use crate::policy::{self, Policy};
+use crate::workspace::Workspace;
+
+/// A computed plan with what it was computed from.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// The workspace it describes.
+    pub workspace: Workspace,
+    /// The policy it applied.
+    pub policy: Policy,
+    /// Absolute path the policy says the plan is written to.
+    pub output: PathBuf,
+}
+
+/// Loads the workspace named by `--manifest-path` (or found from the
+/// current directory) and computes its plan. With `audit`, runs the feature
+/// audit (one `cargo tree` per root, target and variant) to fill
+/// `feature_splits`.
+pub fn compute(global: &GlobalArgs, audit: bool) -> anyhow::Result<Planned> {
+    let workspace = Workspace::load(global.manifest_path.as_deref())?;
+    let manifest = &workspace.root_manifest;
+    let text = std::fs::read_to_string(manifest).map_err(|e| Error::Io {
+        path: manifest.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let policy = Policy::from_manifest_str(&text, manifest)?;
+    let mut plan = assemble(&workspace, &policy, &text, manifest)?;
+    if audit {
+        let targets = crate::audit::audit_targets(&plan.targets);
+        let splits = crate::audit::audit(&workspace, &plan.variants, &targets)
+            .context("the feature audit failed (use --no-audit to skip it)")?;
+        for (name, found) in splits {
+            if let Some(variant) = plan.variants.get_mut(&name) {
+                variant.feature_splits = found;
+            }
+        }
+    }
+    let output = workspace
+        .root
+        .join(policy.output.as_deref().unwrap_or(policy::DEFAULT_OUTPUT));
+    Ok(Planned {
+        plan,
+        workspace,
+        policy,
+        output,
+    })
+}
+
+/// Builds the plan (without the audit) from already loaded inputs.
+/// `manifest_text` is the root manifest at `file`.
+pub fn assemble(
+    ws: &Workspace,
+    policy: &Policy,
+    manifest_text: &str,
+    file: &Path,
+) -> anyhow::Result<Plan> {
+    let profiles = crate::profiles::resolve(manifest_text, file, policy)?;
+    let targets = crate::targets::resolve(policy);
+    let variants = crate::variants::resolve(ws, policy, file)?;
+
+    let default_variant = policy
+        .default_variant
+        .clone()
+        .unwrap_or_else(|| policy::DEFAULT_VARIANT.to_string());
+    if !variants.contains_key(&default_variant) {
+        return Err(Error::PolicyKey {
+            file: file.display().to_string(),
+            key: "workspace.metadata.buildplan.default-variant".into(),
+            message: format!(
+                "names `{default_variant}`, which is not a variant (variants: {})",
+                variants.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        }
+        .into());
+    }
+    let default_profile = policy
+        .default_profile
+        .clone()
+        .unwrap_or_else(|| policy::DEFAULT_PROFILE.to_string());
+    if !profiles.contains_key(&default_profile) {
+        return Err(Error::PolicyKey {
+            file: file.display().to_string(),
+            key: "workspace.metadata.buildplan.default-profile".into(),
+            message: format!(
+                "names `{default_profile}`, which is not a profile (profiles: {})",
+                profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        }
+        .into());
+    }
+
+    let packages: BTreeMap<String, PackageInfo> = ws
+        .members
+        .values()
+        .map(|m| {
+            let info = PackageInfo {
+                version: m.version.clone(),
+                path: m.path.clone(),
+                binaries: m.binaries.clone(),
+                features: m.features.keys().cloned().collect(),
+                workspace_deps: ws.paths(&ws.build_closure(&m.name)),
+                workspace_test_deps: ws.paths(&ws.test_closure(&m.name)),
+            };
+            (m.name.clone(), info)
+        })
+        .collect();
+    let mut members: Vec<String> = packages.values().map(|p| p.path.clone()).collect();
+    members.sort();
+
+    Ok(Plan {
+        schema_version: SCHEMA_VERSION,
+        generator: "cargo-buildplan".to_string(),
+        workspace: WorkspaceInfo {
+            lockfile: "Cargo.lock".to_string(),
+            members,
+            default_variant,
+            default_profile,
+            mem_per_job_mib: policy
+                .mem_per_job_mib
+                .unwrap_or(policy::DEFAULT_MEM_PER_JOB_MIB),
+        },
+        packages,
+        variants,
+        targets,
+        profiles,
+    })
+}
+
+/// Where a command reads or writes the plan: `explicit` (from the command
+/// line, relative to the current directory) or the policy's output path.
+pub fn plan_path(planned_output: &Path, explicit: Option<&Path>) -> PathBuf {
+    match explicit {
+        Some(p) => p.to_path_buf(),
+        None => planned_output.to_path_buf(),
+    }
+}
+
+/// The `plan` command: compute the plan and write it atomically.
+pub fn run(
+    global: &GlobalArgs,
+    args: &crate::cli::PlanArgs,
+) -> anyhow::Result<std::process::ExitCode> {
+    let planned = compute(global, !args.no_audit)?;
+    let path = plan_path(&planned.output, args.output.as_deref());
+    let text = crate::output::render(&planned.plan);
+    let changed = crate::output::write_atomic(&path, &text)?;
+    let shown = crate::workspace::relative(&planned.workspace.root, &path)
+        .unwrap_or_else(|_| path.display().to_string());
+    eprintln!(
+        "{} {shown} ({} packages, {} variants, {} targets, {} profiles)",
+        if changed { "wrote" } else { "up to date:" },
+        planned.plan.packages.len(),
+        planned.plan.variants.len(),
+        planned.plan.targets.len(),
+        planned.plan.profiles.len(),
+    );
+    for (name, variant) in &planned.plan.variants {
+        if !variant.feature_splits.is_empty() {
+            eprint!(
+                "warning: {}",
+                crate::audit::describe(name, &variant.feature_splits)
+            );
+        }
+    }
+    if args.no_audit {
+        eprintln!("note: --no-audit: feature_splits were not computed and are empty");
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}

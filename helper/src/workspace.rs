@@ -1,0 +1,302 @@
+//! The workspace as cargo sees it: members, their binaries and features, and
+//! which members each one needs (from `cargo metadata --no-deps`, which
+//! neither resolves nor touches the network).
+//!
+//! All paths handed out are relative to the workspace root and use `/`, so
+//! that the plan is the same wherever the checkout lives.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use cargo_metadata::{DependencyKind, MetadataCommand, TargetKind};
+
+use crate::error::Error;
+
+/// A loaded workspace.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    /// Absolute workspace root directory.
+    pub root: PathBuf,
+    /// Absolute path of the root Cargo.toml.
+    pub root_manifest: PathBuf,
+    /// Members by package name.
+    pub members: BTreeMap<String, Member>,
+}
+
+/// One workspace member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    /// Package name.
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// Directory relative to the root, `/`-separated (`.` for the root).
+    pub path: String,
+    /// Binary target names, sorted.
+    pub binaries: Vec<String>,
+    /// Declared features (including implicit ones of optional
+    /// dependencies) with what each enables.
+    pub features: BTreeMap<String, Vec<String>>,
+    /// Names of the members it depends on directly, with the kind of
+    /// dependency (normal, build or dev). Optional and target-specific
+    /// dependencies are included: a variant may turn them on.
+    pub member_deps: BTreeSet<(String, DepKind)>,
+}
+
+/// Kind of a dependency edge between members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DepKind {
+    /// `[dependencies]`.
+    Normal,
+    /// `[build-dependencies]`.
+    Build,
+    /// `[dev-dependencies]`.
+    Dev,
+}
+
+impl Workspace {
+    /// Loads the workspace containing `manifest_path` (or the current
+    /// directory when `None`).
+    pub fn load(manifest_path: Option<&Path>) -> anyhow::Result<Self> {
+        let mut cmd = MetadataCommand::new();
+        cmd.no_deps();
+        if let Some(path) = manifest_path {
+            if !path.is_file() {
+                return Err(Error::Io {
+                    path: path.display().to_string(),
+                    message: "no such file (given with --manifest-path)".into(),
+                }
+                .into());
+            }
+            cmd.manifest_path(path);
+        }
+        let mut command = cmd.cargo_command();
+        command.env("CARGO_TERM_COLOR", "never");
+        if let Ok(program) = std::env::var("CARGO") {
+            command.env("CARGO", program);
+        }
+        let stdout = crate::cargo::output(command)?;
+        let metadata =
+            MetadataCommand::parse(stdout).context("cargo metadata printed unexpected output")?;
+        Self::from_metadata(&metadata)
+    }
+
+    /// Builds the workspace model from parsed `cargo metadata` output.
+    pub fn from_metadata(metadata: &cargo_metadata::Metadata) -> anyhow::Result<Self> {
+        let root = metadata.workspace_root.clone().into_std_path_buf();
+        let root_manifest = root.join("Cargo.toml");
+        let ids: BTreeSet<_> = metadata.workspace_members.iter().collect();
+        let packages: Vec<_> = metadata
+            .packages
+            .iter()
+            .filter(|p| ids.contains(&p.id))
+            .collect();
+
+        // Map member directories to names, to recognise path dependencies.
+        let mut by_dir = BTreeMap::new();
+        for p in &packages {
+            let dir = p
+                .manifest_path
+                .parent()
+                .context("a member's manifest path has no parent directory")?;
+            by_dir.insert(dir.as_std_path().to_path_buf(), p.name.to_string());
+        }
+
+        let mut members = BTreeMap::new();
+        for p in &packages {
+            let dir = p.manifest_path.parent().expect("checked above");
+            let path = relative(&root, dir.as_std_path())?;
+            let mut binaries: Vec<String> = p
+                .targets
+                .iter()
+                .filter(|t| t.kind.contains(&TargetKind::Bin))
+                .map(|t| t.name.clone())
+                .collect();
+            binaries.sort();
+            let mut member_deps = BTreeSet::new();
+            for dep in &p.dependencies {
+                let Some(dep_dir) = &dep.path else { continue };
+                let Some(name) = by_dir.get(dep_dir.as_std_path()) else {
+                    continue;
+                };
+                let kind = match dep.kind {
+                    DependencyKind::Normal => DepKind::Normal,
+                    DependencyKind::Build => DepKind::Build,
+                    DependencyKind::Development => DepKind::Dev,
+                    _ => DepKind::Normal,
+                };
+                if name != p.name.as_str() {
+                    member_deps.insert((name.clone(), kind));
+                }
+            }
+            members.insert(
+                p.name.to_string(),
+                Member {
+                    name: p.name.to_string(),
+                    version: p.version.to_string(),
+                    path,
+                    binaries,
+                    features: p.features.clone(),
+                    member_deps,
+                },
+            );
+        }
+        Ok(Self {
+            root,
+            root_manifest,
+            members,
+        })
+    }
+
+    /// Member names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &String> {
+        self.members.keys()
+    }
+
+    /// Looks a member up, or fails naming the ones that exist.
+    pub fn member(&self, name: &str) -> Result<&Member, Error> {
+        self.members
+            .get(name)
+            .ok_or_else(|| Error::unknown("package", name, self.names()))
+    }
+
+    /// Names of the members `name` needs to build (normal and build
+    /// dependencies, transitively), excluding itself, sorted.
+    pub fn build_closure(&self, name: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        self.walk(name, &mut seen);
+        seen.remove(name);
+        seen
+    }
+
+    /// As [`Self::build_closure`], adding the package's own
+    /// dev-dependencies (and what they need to build).
+    pub fn test_closure(&self, name: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::new();
+        self.walk(name, &mut seen);
+        if let Some(member) = self.members.get(name) {
+            for (dep, kind) in &member.member_deps {
+                if *kind == DepKind::Dev {
+                    self.walk(dep, &mut seen);
+                }
+            }
+        }
+        seen.remove(name);
+        seen
+    }
+
+    fn walk(&self, name: &str, seen: &mut BTreeSet<String>) {
+        if !seen.insert(name.to_string()) {
+            return;
+        }
+        if let Some(member) = self.members.get(name) {
+            for (dep, kind) in &member.member_deps {
+                if *kind != DepKind::Dev {
+                    self.walk(dep, seen);
+                }
+            }
+        }
+    }
+
+    /// Paths of the named members, sorted.
+    pub fn paths<'a>(&self, names: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+        let mut paths: Vec<String> = names
+            .into_iter()
+            .filter_map(|n| self.members.get(n).map(|m| m.path.clone()))
+            .collect();
+        paths.sort();
+        paths
+    }
+}
+
+/// `path` relative to `root`, `/`-separated; `.` when they are equal.
+pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
+    let rel = path.strip_prefix(root).map_err(|_| {
+        anyhow::anyhow!(
+            "workspace member {} lies outside the workspace root {}",
+            path.display(),
+            root.display()
+        )
+    })?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Ok(if parts.is_empty() {
+        ".".to_string()
+    } else {
+        parts.join("/")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn member(name: &str, deps: &[(&str, DepKind)]) -> Member {
+        Member {
+            name: name.into(),
+            version: "0.1.0".into(),
+            path: format!("crates/{name}"),
+            binaries: vec![],
+            features: BTreeMap::new(),
+            member_deps: deps.iter().map(|(n, k)| (n.to_string(), *k)).collect(),
+        }
+    }
+
+    fn ws(members: Vec<Member>) -> Workspace {
+        Workspace {
+            root: "/r".into(),
+            root_manifest: "/r/Cargo.toml".into(),
+            members: members.into_iter().map(|m| (m.name.clone(), m)).collect(),
+        }
+    }
+
+    #[test]
+    fn closures_follow_normal_and_build_but_dev_only_at_the_top() {
+        let w = ws(vec![
+            member(
+                "app",
+                &[("lib", DepKind::Normal), ("testkit", DepKind::Dev)],
+            ),
+            member("lib", &[("gen", DepKind::Build), ("bench", DepKind::Dev)]),
+            member("gen", &[]),
+            member("testkit", &[("lib", DepKind::Normal)]),
+            member("bench", &[]),
+        ]);
+        let names = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>();
+        assert_eq!(names(w.build_closure("app")), ["gen", "lib"]);
+        assert_eq!(names(w.test_closure("app")), ["gen", "lib", "testkit"]);
+        assert_eq!(names(w.build_closure("gen")), Vec::<String>::new());
+        assert_eq!(names(w.test_closure("lib")), ["bench", "gen"]);
+    }
+
+    #[test]
+    fn cycles_through_dev_dependencies_terminate() {
+        let w = ws(vec![
+            member("a", &[("b", DepKind::Dev)]),
+            member("b", &[("a", DepKind::Normal)]),
+        ]);
+        assert!(w.build_closure("a").is_empty());
+        assert_eq!(w.test_closure("a").into_iter().collect::<Vec<_>>(), ["b"]);
+    }
+
+    #[test]
+    fn relative_paths_use_slashes_and_dot_for_root() {
+        let root = Path::new("/w");
+        assert_eq!(relative(root, Path::new("/w")).unwrap(), ".");
+        assert_eq!(
+            relative(root, Path::new("/w/crates/a")).unwrap(),
+            "crates/a"
+        );
+        assert!(relative(root, Path::new("/elsewhere")).is_err());
+    }
+
+    #[test]
+    fn unknown_member_names_the_known_ones() {
+        let w = ws(vec![member("a", &[]), member("b", &[])]);
+        let err = w.member("c").unwrap_err().to_string();
+        assert!(err.contains("`c`") && err.contains("a, b"), "{err}");
+    }
+}
