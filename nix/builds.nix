@@ -19,7 +19,8 @@ let
   mkDeps = import ./lib/mkDeps.nix { inherit craneLib; };
   mkPackage = import ./lib/mkPackage.nix { inherit craneLib; };
 
-  vendorDir = craneLib.vendorCargoDeps { cargoLock = sources.cargoLock; };
+  # Vendoring reads Cargo.lock and the cargo config (for registries) only.
+  vendorDir = craneLib.vendorCargoDeps { src = sources.lockAndConfig; };
 
   # Versions are the workspace's; take them from any member (they only name
   # the dependency derivations).

@@ -44,10 +44,13 @@ let
   };
 in
 {
-  clippy = craneLib.cargoClippy (
+  # mkCargoDerivation rather than cargoClippy, which composes its own single
+  # cargo command; the combined toolchain provides cargo-clippy.
+  clippy = craneLib.mkCargoDerivation (
     common
     // {
       pname = "chronik-clippy";
+      doInstallCargoArtifacts = false;
       buildPhaseCargoCommand = invocations "cargoWithProfile clippy" [
         "--all-targets"
         "--"

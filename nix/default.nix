@@ -163,6 +163,7 @@ let
   apps = builtins.mapAttrs (name: package: {
     type = "app";
     program = "${package}/bin/${head plan.packages.${name}.binaries}";
+    meta.description = "${name}, static musl build for ${arch}";
   }) (builtins.intersectAttrs plan.packages named)
   // {
     default = apps.${server};

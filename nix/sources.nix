@@ -4,7 +4,7 @@
 #   forPackage  per package: itself and its workspace dependencies real
 #               (`workspace_deps`), every other member a stub
 #   full        the whole workspace, real (clippy, tests, fmt, machete, plan check)
-#   cargoLock   Cargo.lock alone, for vendoring
+#   lockAndConfig  Cargo.lock and .cargo/config.toml alone, for vendoring
 #
 # Each piece is copied to the store on its own, so its hash moves only when
 # its own files do.
@@ -38,11 +38,6 @@ let
       throw "the plan lists the workspace root as a member; only virtual workspaces are supported"
     else
       ms;
-
-  cargoLock = builtins.path {
-    path = src + "/Cargo.lock";
-    name = "Cargo.lock";
-  };
 
   rootManifest = builtins.path {
     path = src + "/Cargo.toml";
@@ -134,7 +129,7 @@ let
 in
 {
   inherit
-    cargoLock
+    lockAndConfig
     deps
     forPackage
     full
