@@ -1,0 +1,482 @@
+//! Running one command and measuring it: wall time and peak memory of the
+//! whole process tree, with a live progress line on stderr.
+//!
+//! Memory is measured three ways, because no single figure is both exact
+//! and meaningful:
+//!
+//! - **process-tree PSS** (the headline figure): every 50 ms the
+//!   proportional set sizes (`Pss` from `/proc/<pid>/smaps_rollup`, or
+//!   `VmRSS` where that file is missing) of the command and all its
+//!   descendants are summed, and the peak of the sum is reported. It is what
+//!   the machine must hold at once (rustc jobs and the linker running in
+//!   parallel). PSS rather than RSS, because every rustc maps the same large
+//!   compiler library: summing RSS would count those shared pages once per
+//!   process. Being sampled, it can miss a spike shorter than the interval.
+//! - **largest process**: the highest `VmHWM` (the kernel's own per-process
+//!   peak RSS, exact) among the processes seen. This is what `getrusage`'s
+//!   `ru_maxrss` for the children would report: the max of one process, not
+//!   the sum.
+//! - **cgroup peak**, when a memory cgroup can be created (v2
+//!   `memory.peak` or v1 `memory.max_usage_in_bytes`): exact, but it
+//!   includes the page cache of every file the build writes, so for a build
+//!   it partly measures the size of the artifacts written. Recorded in the
+//!   results for reference, not used for the goals.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+
+use crate::build::CargoCommand;
+
+/// Sampling interval of the process-tree memory.
+const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
+
+/// One measured run of one command.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Wall-clock seconds from spawn to exit.
+    pub wall_s: f64,
+    /// Peak of the summed PSS of the process tree, MiB (sampled).
+    pub tree_pss_mib: f64,
+    /// Largest single-process peak RSS (`VmHWM`), MiB.
+    pub max_process_rss_mib: f64,
+    /// cgroup memory peak (includes page cache), MiB, when available.
+    pub cgroup_peak_mib: Option<f64>,
+    /// 1-minute load average when the run started (other work on the
+    /// machine shows up here).
+    pub load_avg_start: Option<f64>,
+}
+
+/// Where cgroup memory figures come from, if anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cgroup {
+    /// A cgroup v2 directory whose children get `memory.peak`.
+    V2(PathBuf),
+    /// A cgroup v1 memory-controller directory.
+    V1(PathBuf),
+}
+
+impl Cgroup {
+    /// Finds a writable memory cgroup under this process's own cgroup, and
+    /// checks that a child created there reports a peak.
+    pub fn detect() -> Option<Self> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+        let mut candidates = Vec::new();
+        for line in own.lines() {
+            let mut parts = line.splitn(3, ':');
+            let (Some(_id), Some(controllers), Some(path)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let rel = path.trim_start_matches('/');
+            if controllers.is_empty() {
+                for base in ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"] {
+                    candidates.push(Cgroup::V2(Path::new(base).join(rel)));
+                }
+            } else if controllers.split(',').any(|c| c == "memory") {
+                candidates.push(Cgroup::V1(Path::new("/sys/fs/cgroup/memory").join(rel)));
+            }
+        }
+        candidates.into_iter().find(|c| {
+            let probe = c.child(&format!("buildplan-probe-{}", std::process::id()));
+            let ok = std::fs::create_dir(&probe).is_ok() && probe.join(c.peak_file()).exists();
+            let _ = std::fs::remove_dir(&probe);
+            ok
+        })
+    }
+
+    fn dir(&self) -> &Path {
+        match self {
+            Cgroup::V2(p) | Cgroup::V1(p) => p,
+        }
+    }
+
+    fn child(&self, name: &str) -> PathBuf {
+        self.dir().join(name)
+    }
+
+    fn peak_file(&self) -> &'static str {
+        match self {
+            Cgroup::V2(_) => "memory.peak",
+            Cgroup::V1(_) => "memory.max_usage_in_bytes",
+        }
+    }
+
+    /// For people and the results file.
+    pub fn describe(&self) -> String {
+        match self {
+            Cgroup::V2(p) => format!("cgroup v2 memory.peak under {}", p.display()),
+            Cgroup::V1(p) => format!("cgroup v1 memory.max_usage_in_bytes under {}", p.display()),
+        }
+    }
+}
+
+/// The label of the progress line.
+#[derive(Debug, Clone)]
+pub struct Label {
+    /// Scenario name.
+    pub scenario: String,
+    /// Configuration name.
+    pub config: String,
+    /// What is running: `run 2/3` or `preparing: ...`.
+    pub step: String,
+}
+
+/// Runs `cmd` to completion, measuring it. Output goes to `log` (appended);
+/// a failure is an error that quotes the end of the log.
+pub fn run_measured(
+    cmd: &CargoCommand,
+    label: &Label,
+    log: &Path,
+    cgroup: Option<&Cgroup>,
+) -> anyhow::Result<Sample> {
+    let group = cgroup.and_then(|c| {
+        let dir = c.child(&format!(
+            "buildplan-bench-{}-{}",
+            std::process::id(),
+            unique()
+        ));
+        std::fs::create_dir(&dir).ok().map(|_| dir)
+    });
+    let mut command = match &group {
+        // The shell moves itself into the cgroup, then becomes cargo: every
+        // descendant is accounted from the first instruction on.
+        Some(dir) => {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg("echo $$ > \"$0\" && exec \"$@\"")
+                .arg(dir.join("cgroup.procs"))
+                .arg(&cmd.program)
+                .args(&cmd.args)
+                .current_dir(&cmd.cwd);
+            for key in &cmd.env_remove {
+                c.env_remove(key);
+            }
+            c.envs(&cmd.env);
+            c
+        }
+        None => cmd.to_command(),
+    };
+    let out = append_log(log, &format!("\n$ {}\n", cmd.shell_line()))?;
+    command
+        .stdin(Stdio::null())
+        .stdout(out.try_clone()?)
+        .stderr(out);
+
+    let progress = Progress::new(label);
+    let load = load_average();
+    let start = Instant::now();
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("could not run `{}`", cmd.program))?;
+    let root = child.id();
+    let mut tree_peak_kib = 0u64;
+    let mut hwm: HashMap<u32, u64> = HashMap::new();
+    // Sample first, then check for exit: even a command that ends within
+    // one interval is seen once.
+    let status = loop {
+        let (sum, per_process) = sample_tree(root, group.as_deref());
+        tree_peak_kib = tree_peak_kib.max(sum);
+        for (pid, peak) in per_process {
+            let e = hwm.entry(pid).or_default();
+            *e = (*e).max(peak);
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        progress.tick(start.elapsed());
+        std::thread::sleep(SAMPLE_INTERVAL);
+    };
+    let wall = start.elapsed();
+    let cgroup_peak = group.as_ref().and_then(|dir| {
+        let file = cgroup.map_or("memory.peak", Cgroup::peak_file);
+        let bytes = std::fs::read_to_string(dir.join(file))
+            .ok()?
+            .trim()
+            .parse::<u64>()
+            .ok()?;
+        Some(bytes as f64 / (1024.0 * 1024.0))
+    });
+    if let Some(dir) = &group {
+        // Empty once the command has exited; a leftover (a daemon the
+        // command started) keeps it, which is harmless.
+        let _ = std::fs::remove_dir(dir);
+    }
+    progress.done(wall);
+    if !status.success() {
+        bail!(
+            "`{}` failed ({status}); last lines of {}:\n{}",
+            cmd.shell_line(),
+            log.display(),
+            tail(log, 25)
+        );
+    }
+    let max_process = hwm.values().copied().max().unwrap_or(0);
+    Ok(Sample {
+        wall_s: wall.as_secs_f64(),
+        tree_pss_mib: tree_peak_kib as f64 / 1024.0,
+        max_process_rss_mib: max_process as f64 / 1024.0,
+        cgroup_peak_mib: cgroup_peak,
+        load_avg_start: load,
+    })
+}
+
+/// Runs a preparation step (not measured), with the same progress line.
+pub fn run_step(cmd: &CargoCommand, label: &Label, log: &Path) -> anyhow::Result<()> {
+    run_measured(cmd, label, log, None).map(|_| ())
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn append_log(log: &Path, header: &str) -> anyhow::Result<File> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .with_context(|| format!("opening {}", log.display()))?;
+    file.write_all(header.as_bytes())?;
+    Ok(file)
+}
+
+fn tail(log: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The 1-minute load average.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Sums PSS over `root` and its descendants (or, with a cgroup, over the
+/// cgroup's processes); returns the sum and each process's `VmHWM`, KiB.
+fn sample_tree(root: u32, group: Option<&Path>) -> (u64, Vec<(u32, u64)>) {
+    let in_group: Vec<u32> = group
+        .and_then(|dir| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
+        .map(|text| text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+        .unwrap_or_default();
+    // Until the wrapper shell has moved itself in, the cgroup is empty.
+    let pids = if in_group.is_empty() {
+        descendants(root)
+    } else {
+        in_group
+    };
+    let mut sum = 0;
+    let mut per_process = Vec::with_capacity(pids.len());
+    for pid in pids {
+        if let Some((rss, hwm)) = read_status(pid) {
+            sum += read_pss(pid).unwrap_or(rss);
+            per_process.push((pid, hwm));
+        }
+    }
+    (sum, per_process)
+}
+
+/// `Pss` in KiB from `/proc/<pid>/smaps_rollup`.
+fn read_pss(pid: u32) -> Option<u64> {
+    parse_pss(&std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?)
+}
+
+/// `Pss` in KiB from `smaps_rollup` text.
+pub fn parse_pss(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("Pss:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// `root` and every process below it, from `/proc/*/stat`.
+fn descendants(root: u32) -> Vec<u32> {
+    let mut children: HashMap<u32, Vec<u32>> = HashMap::new();
+    if let Ok(entries) = std::fs::read_dir("/proc") {
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some(ppid) = std::fs::read_to_string(entry.path().join("stat"))
+                .ok()
+                .and_then(|s| parse_ppid(&s))
+            {
+                children.entry(ppid).or_default().push(pid);
+            }
+        }
+    }
+    let mut seen = HashSet::from([root]);
+    let mut order = vec![root];
+    let mut i = 0;
+    while i < order.len() {
+        if let Some(kids) = children.get(&order[i]) {
+            for &k in kids {
+                if seen.insert(k) {
+                    order.push(k);
+                }
+            }
+        }
+        i += 1;
+    }
+    order
+}
+
+/// The parent pid from `/proc/<pid>/stat` text (the command name, in
+/// parentheses, may itself contain spaces and parentheses).
+pub fn parse_ppid(stat: &str) -> Option<u32> {
+    let after = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after.split_whitespace();
+    fields.next()?; // state
+    fields.next()?.parse().ok()
+}
+
+/// `(VmRSS, VmHWM)` in KiB from `/proc/<pid>/status`.
+fn read_status(pid: u32) -> Option<(u64, u64)> {
+    parse_status(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
+}
+
+/// `(VmRSS, VmHWM)` in KiB from status text; `None` for kernel threads and
+/// zombies, which have neither.
+pub fn parse_status(text: &str) -> Option<(u64, u64)> {
+    let field = |name: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let rss = field("VmRSS:")?;
+    Some((rss, field("VmHWM:").unwrap_or(rss)))
+}
+
+/// The live progress line: redrawn in place on a terminal, one line per
+/// start and end otherwise (logs, CI).
+struct Progress {
+    text: String,
+    tty: bool,
+    last: std::cell::Cell<Option<Instant>>,
+}
+
+impl Progress {
+    fn new(label: &Label) -> Self {
+        let text = format!(
+            "bench: {:<12} {:<18} {}",
+            label.scenario, label.config, label.step
+        );
+        let tty = std::io::stderr().is_terminal();
+        if !tty {
+            eprintln!("{text} ...");
+        }
+        Progress {
+            text,
+            tty,
+            last: std::cell::Cell::new(None),
+        }
+    }
+
+    fn tick(&self, elapsed: Duration) {
+        if !self.tty {
+            return;
+        }
+        let now = Instant::now();
+        if self
+            .last
+            .get()
+            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(200))
+        {
+            return;
+        }
+        self.last.set(Some(now));
+        eprint!("\r\x1b[2K{}  {:>7.1}s", self.text, elapsed.as_secs_f64());
+        let _ = std::io::stderr().flush();
+    }
+
+    fn done(&self, wall: Duration) {
+        if self.tty {
+            eprintln!("\r\x1b[2K{}  {:>7.2}s", self.text, wall.as_secs_f64());
+        } else {
+            eprintln!("{}  done in {:.2}s", self.text, wall.as_secs_f64());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ppid_survives_odd_command_names() {
+        assert_eq!(parse_ppid("123 (cargo) S 77 123 123 0"), Some(77));
+        assert_eq!(parse_ppid("9 (a) b (c)) R 4 9 9"), Some(4));
+        assert_eq!(parse_ppid("garbage"), None);
+    }
+
+    #[test]
+    fn pss_field() {
+        let text = "5581-7fff ---p 00000000 00:00 0 [rollup]\nRss:  1784 kB\nPss:   237 kB\nPss_Anon:  116 kB\n";
+        assert_eq!(parse_pss(text), Some(237));
+        assert_eq!(parse_pss("Rss: 5 kB\n"), None);
+    }
+
+    #[test]
+    fn status_fields() {
+        let text = "Name:\trustc\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\n";
+        assert_eq!(parse_status(text), Some((102_400, 204_800)));
+        assert_eq!(parse_status("Name:\tkthreadd\n"), None);
+    }
+
+    #[test]
+    fn measures_a_real_process_tree() {
+        let dir = tempfile::tempdir().unwrap();
+        // A shell whose child holds ~64 MiB for a moment: the tree's figure
+        // must see it although the shell itself stays small.
+        let cmd = CargoCommand {
+            program: "sh".into(),
+            args: vec![
+                "-c".into(),
+                "head -c 67108864 /dev/zero | python3 -c 'import sys,time; d=sys.stdin.buffer.read(); time.sleep(0.4)'"
+                    .into(),
+            ],
+            env: Default::default(),
+            env_remove: vec![],
+            cwd: dir.path().to_path_buf(),
+        };
+        let label = Label {
+            scenario: "test".into(),
+            config: "none".into(),
+            step: "run 1/1".into(),
+        };
+        let log = dir.path().join("log");
+        let s = run_measured(&cmd, &label, &log, None).unwrap();
+        assert!(s.wall_s >= 0.4, "{s:?}");
+        assert!(s.tree_pss_mib >= 60.0, "{s:?}");
+        assert!(s.max_process_rss_mib >= 60.0, "{s:?}");
+
+        let failing = CargoCommand {
+            args: vec!["-c".into(), "echo boom; exit 3".into()],
+            ..cmd
+        };
+        let err = run_measured(&failing, &label, &log, None).unwrap_err();
+        assert!(err.to_string().contains("boom"), "{err}");
+    }
+}

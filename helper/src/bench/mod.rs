@@ -1,0 +1,642 @@
+//! `cargo buildplan bench`: build time and peak memory of a workspace's
+//! package across scenarios (clean, no-op, edits, cached dependencies,
+//! link) and configurations (a "before" baseline, the plan's profiles with
+//! mold and lld, dev).
+//!
+//! The workspace is copied into a work directory first, so that the edits
+//! the scenarios make never touch the user's tree; each configuration
+//! builds into its own target directory there. Results go to JSON
+//! (`--json`) and to a Markdown report (`--markdown`) that evaluates the
+//! project's goals on the same run.
+//!
+//! - [`config`]: the configurations and their cargo commands.
+//! - [`measure`]: running one command, its wall time and peak memory.
+//! - [`workspace`]: the copy, the edited crates, the edits.
+//! - [`report`]: the results document, the goals, the Markdown.
+
+pub mod config;
+pub mod measure;
+pub mod report;
+pub mod workspace;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::Context;
+
+use crate::build::{self, CargoCommand, UsageError};
+use crate::cli::{BenchArgs, GlobalArgs};
+use config::Config;
+use measure::{Cgroup, Label, Sample};
+use report::{Measurement, Results, ScenarioInfo, Setup};
+use workspace::{EditTarget, SourceEdit};
+
+/// Every scenario, in run order (each leaves the target directory in the
+/// state the next one starts from, as far as possible).
+pub const SCENARIOS: &[&str] = &["clean", "noop", "leaf", "root", "deps-cached", "link"];
+
+/// File in the workspace copy that marks it as ours (so that a re-run may
+/// delete it).
+const COPY_MARKER: &str = ".buildplan-bench-copy";
+
+/// How each scenario is produced, for the report.
+pub fn method(scenario: &str) -> &'static str {
+    match scenario {
+        "clean" => "`cargo build` with an empty target directory (removed before each run).",
+        "noop" => "`cargo build` again right after a complete build: nothing to do but check fingerprints.",
+        "leaf" => "a real code edit of the measured package (a new function returning a different constant \
+                   is appended to its library root, or binary root if it has no library; restored after), \
+                   then `cargo build`.",
+        "root" => "the same edit in the workspace crate the most members depend on (among the measured \
+                   package's dependencies), then `cargo build`: everything above it recompiles.",
+        "deps-cached" => "after a complete build, `cargo clean -p` for the measured package and every \
+                          workspace member it depends on (same profile), then `cargo build`: third-party \
+                          dependencies are cached, workspace crates build from scratch (what CI sees with \
+                          a binary cache of dependencies).",
+        "link" => "after a complete build, the package's final binaries are deleted (target/<profile>/<bin> and \
+                   target/<profile>/deps/<bin>-<hash>); cargo sees a missing output and re-runs only the \
+                   binary crate's rustc: compiling main.rs (small), the LTO step when the profile has LTO, \
+                   and the link. So this is link-stage time, an upper bound of the link alone.",
+        _ => "",
+    }
+}
+
+/// Validates `--scenarios` (empty means all), in run order.
+pub fn select_scenarios(requested: &[String]) -> anyhow::Result<Vec<&'static str>> {
+    for r in requested {
+        if !SCENARIOS.contains(&r.trim()) {
+            return Err(UsageError(format!(
+                "unknown scenario `{r}`; known: {}",
+                SCENARIOS.join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok(SCENARIOS
+        .iter()
+        .copied()
+        .filter(|s| requested.is_empty() || requested.iter().any(|r| r.trim() == *s))
+        .collect())
+}
+
+/// Runs `bench`.
+pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    match run_inner(global, args) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => Ok(build::report_error("bench", &e)),
+    }
+}
+
+fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.from_json {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        let mut results: Results = serde_json::from_str(&text).map_err(|e| {
+            UsageError(format!("{}: not a bench results file: {e}", path.display()))
+        })?;
+        results.notes.extend(args.note.iter().cloned());
+        return write_outputs(&results, args);
+    }
+    if args.runs == 0 {
+        return Err(UsageError("--runs must be at least 1".into()).into());
+    }
+    if args.json.is_none() && args.markdown.is_none() {
+        eprintln!("bench: note: neither --json nor --markdown given; results are only printed");
+    }
+    let scenarios = select_scenarios(&args.scenarios)?;
+    let config_names = config::select(&args.configs)?;
+    let ctx = build::load_context(global)?;
+    let plan = &ctx.plan;
+    let variant_name = args
+        .variant
+        .clone()
+        .unwrap_or_else(|| plan.workspace.default_variant.clone());
+    let variant = plan.variants.get(&variant_name).ok_or_else(|| {
+        UsageError(format!(
+            "unknown variant `{variant_name}`; the plan has: {}",
+            plan.variants.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let package = match &args.package {
+        Some(p) => p.clone(),
+        None => variant
+            .packages
+            .iter()
+            .find(|p| plan.packages.get(*p).is_some_and(|i| !i.binaries.is_empty()))
+            .cloned()
+            .ok_or_else(|| {
+                UsageError(format!(
+                    "variant `{variant_name}` has no root package with a binary; name one with --package"
+                ))
+            })?,
+    };
+    if !variant.builds.contains_key(&package) {
+        return Err(UsageError(format!(
+            "package `{package}` is not a root of variant `{variant_name}` (its roots: {})",
+            variant.packages.join(", ")
+        ))
+        .into());
+    }
+    let machine = build::detect_machine()?;
+    let auto_linker = build::choose_host_linker(&machine.path);
+
+    // The work directory and the copy.
+    let temp;
+    let work = match &args.work_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+            dir.canonicalize()?
+        }
+        None => {
+            temp = tempfile::Builder::new()
+                .prefix("buildplan-bench-")
+                .tempdir()?;
+            temp.path().to_path_buf()
+        }
+    };
+    let copy_root = work.join("workspace");
+    if copy_root.exists() {
+        if !copy_root.join(COPY_MARKER).exists() {
+            return Err(UsageError(format!(
+                "{} exists and is not a copy made by the benchmark; choose another --work-dir",
+                copy_root.display()
+            ))
+            .into());
+        }
+        std::fs::remove_dir_all(&copy_root)
+            .with_context(|| format!("removing the old copy {}", copy_root.display()))?;
+    }
+    let excluded = vec![work.clone()];
+    let files = workspace::copy_workspace(&ctx.root, &copy_root, &excluded)?;
+    std::fs::write(
+        copy_root.join(COPY_MARKER),
+        "made by cargo buildplan bench\n",
+    )?;
+    eprintln!(
+        "bench: copied {} ({files} files) to {}",
+        ctx.root.display(),
+        copy_root.display()
+    );
+
+    let leaf = workspace::edit_target(&copy_root, &package)?;
+    let root_crate = workspace::most_depended_upon(plan, &package);
+    let mut scenarios = scenarios;
+    let mut notes: Vec<String> = args.note.clone();
+    let root = match &root_crate {
+        Some(name) => Some(workspace::edit_target(&copy_root, name)?),
+        None => {
+            if !args.scenarios.is_empty() && scenarios.contains(&"root") {
+                return Err(UsageError(format!(
+                    "scenario `root` needs a workspace crate that `{package}` depends on; it has none"
+                ))
+                .into());
+            }
+            scenarios.retain(|s| *s != "root");
+            None
+        }
+    };
+    let binaries = plan.packages[&package].binaries.clone();
+    if binaries.is_empty() && scenarios.contains(&"link") {
+        if !args.scenarios.is_empty() {
+            return Err(UsageError(format!(
+                "scenario `link` needs a binary and `{package}` has none"
+            ))
+            .into());
+        }
+        scenarios.retain(|s| *s != "link");
+    }
+    let mut units: Vec<String> = vec![package.clone()];
+    units.extend(
+        plan.packages[&package]
+            .workspace_deps
+            .iter()
+            .filter_map(|path| {
+                plan.packages
+                    .iter()
+                    .find(|(_, p)| &p.path == path)
+                    .map(|(n, _)| n.clone())
+            }),
+    );
+
+    let mut configs: Vec<Config> = Vec::new();
+    for name in &config_names {
+        configs.push(config::resolve(
+            name,
+            plan,
+            &copy_root,
+            &work.join("targets").join(name),
+            &package,
+            &variant_name,
+            &machine,
+            auto_linker,
+        )?);
+    }
+    let cgroup = Cgroup::detect();
+    let memory_method = format!(
+        "process-tree PSS: sum of the proportional set sizes (smaps_rollup Pss; shared pages such as \
+         the compiler's libraries split among the processes mapping them) of the build's \
+         processes{}, sampled every 50 ms, peak reported (the goal figure); largest single \
+         process: highest VmHWM seen (what getrusage ru_maxrss of the children would give); \
+         cgroup peak: {}",
+        if cgroup.is_some() {
+            " (the processes of a fresh memory cgroup)"
+        } else {
+            " (the command and its descendants from /proc)"
+        },
+        cgroup.as_ref().map_or(
+            "not available (no writable memory cgroup)".to_string(),
+            |c| format!("{}, which includes the page cache of files written, so it partly \
+                         measures the artifacts written; recorded in the JSON only", c.describe())
+        )
+    );
+    let jobs = configs
+        .iter()
+        .filter(|c| c.planned)
+        .find_map(|c| jobs_arg(c.cargo.as_ref()?));
+
+    let started_at = report::utc_now();
+    let load_start = measure::load_average();
+    let log = work.join("bench.log");
+    eprintln!("bench: cargo output goes to {}", log.display());
+    let mut measurements = Vec::new();
+    let ctx_run = RunContext {
+        package: &package,
+        binaries: &binaries,
+        units: &units,
+        leaf: &leaf,
+        root: root.as_ref(),
+        runs: args.runs,
+        log: &log,
+        cgroup: cgroup.as_ref(),
+    };
+    for c in &configs {
+        measurements.extend(run_config(&ctx_run, c, &scenarios)?);
+    }
+    let load_end = measure::load_average();
+
+    let busy = measurements
+        .iter()
+        .flat_map(|m| m.runs.iter())
+        .filter_map(|s| s.load_avg_start)
+        .fold(load_start.unwrap_or(0.0), f64::max);
+    if busy > machine.cpus as f64 * 0.5 {
+        notes.push(format!(
+            "The 1-minute load average reached {busy:.1} at the start of a run on this {}-CPU machine \
+             (the benchmark itself contributes to it): other work may have competed for the CPUs, \
+             so times are noisy.",
+            machine.cpus
+        ));
+    }
+    let mut linkers = std::collections::BTreeMap::new();
+    for (name, cmd) in [
+        ("mold", vec!["mold", "--version"]),
+        ("ld.lld", vec!["ld.lld", "--version"]),
+        ("ld.bfd", vec!["ld.bfd", "--version"]),
+    ] {
+        if let Some(v) = first_line(&cmd) {
+            linkers.insert(name.to_string(), v);
+        }
+    }
+    if let Some(v) = rust_lld_version(&machine.host.triple) {
+        linkers.insert("rust-lld".to_string(), v);
+    }
+    let cargo_program = CargoCommand::cargo_program();
+    let results = Results {
+        format: report::RESULTS_FORMAT,
+        generator: format!("cargo-buildplan {} bench", env!("CARGO_PKG_VERSION")),
+        started_at,
+        finished_at: report::utc_now(),
+        command_line: command_line(),
+        machine: report::MachineInfo {
+            cpus: machine.cpus,
+            mem_total_mib: mem_total_mib(),
+            mem_available_mib: machine.mem_available_mib,
+            host: machine.host.triple.clone(),
+            rustc: machine.host.rustc_version.clone(),
+            cargo: first_line(&[cargo_program.as_str(), "-V"]).unwrap_or_default(),
+            linkers,
+            memory_method,
+            load_avg: (load_start, load_end),
+        },
+        setup: Setup {
+            manifest: ctx.root.join("Cargo.toml").display().to_string(),
+            package: package.clone(),
+            variant: variant_name.clone(),
+            runs: args.runs,
+            jobs,
+            mem_per_job_mib: plan.workspace.mem_per_job_mib,
+            leaf: Some(describe_edit(&leaf, &copy_root)),
+            root: root.as_ref().map(|r| describe_edit(r, &copy_root)),
+            workspace_units: units.clone(),
+        },
+        goals: report::evaluate_goals(&measurements, &configs, machine.host.default_is_rust_lld()),
+        configs,
+        scenarios: scenarios
+            .iter()
+            .map(|s| ScenarioInfo {
+                name: s.to_string(),
+                method: method(s).to_string(),
+            })
+            .collect(),
+        measurements,
+        notes,
+    };
+    write_outputs(&results, args)
+}
+
+/// Writes the JSON and Markdown outputs and prints the goals.
+fn write_outputs(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
+    if let Some(path) = &args.json {
+        let mut text = serde_json::to_string_pretty(results)?;
+        text.push('\n');
+        workspace::write_atomic(path, &text)?;
+        eprintln!("bench: wrote {}", path.display());
+    }
+    if let Some(path) = &args.markdown {
+        let existing = std::fs::read_to_string(path).ok();
+        let text = report::render_markdown(results, existing.as_deref());
+        workspace::write_atomic(path, &text)?;
+        eprintln!("bench: wrote {}", path.display());
+    }
+    for m in &results.measurements {
+        println!(
+            "{:<12} {:<18} wall {:>8.2} s (min {:>8.2})  tree PSS {:>6.0} MiB  largest process {:>6.0} MiB",
+            m.scenario,
+            m.config,
+            m.wall_s.median,
+            m.wall_s.min,
+            m.tree_pss_mib.max,
+            m.max_process_rss_mib.max
+        );
+    }
+    for g in &results.goals {
+        let verdict = match g.status {
+            report::GoalStatus::Pass => "PASS",
+            report::GoalStatus::Miss => "MISS",
+            report::GoalStatus::NotMeasured => "not measured",
+        };
+        println!("goal {:<12} {verdict:<12} {}", g.id, g.detail);
+    }
+    Ok(())
+}
+
+/// What every scenario of a configuration needs.
+struct RunContext<'a> {
+    package: &'a str,
+    binaries: &'a [String],
+    units: &'a [String],
+    leaf: &'a EditTarget,
+    root: Option<&'a EditTarget>,
+    runs: u32,
+    log: &'a Path,
+    cgroup: Option<&'a Cgroup>,
+}
+
+/// Runs every scenario of one configuration.
+fn run_config(
+    ctx: &RunContext<'_>,
+    config: &Config,
+    scenarios: &[&str],
+) -> anyhow::Result<Vec<Measurement>> {
+    let cargo = config
+        .cargo
+        .as_ref()
+        .context("configuration without a command")?;
+    let target_dir = PathBuf::from(
+        cargo
+            .env
+            .get("CARGO_TARGET_DIR")
+            .context("configuration without a target directory")?,
+    );
+    let label = |scenario: &str, step: String| Label {
+        scenario: scenario.to_string(),
+        config: config.name.clone(),
+        step,
+    };
+    let mut built = false;
+    let mut out = Vec::new();
+    let mut edit_number = 0u64;
+    for &scenario in scenarios {
+        let needs_build = scenario != "clean";
+        if needs_build && !built {
+            measure::run_step(cargo, &label(scenario, "preparing: build".into()), ctx.log)?;
+        }
+        let mut edit = match scenario {
+            "leaf" => Some(SourceEdit::new(&ctx.leaf.file)?),
+            "root" => match ctx.root {
+                Some(r) => Some(SourceEdit::new(&r.file)?),
+                None => continue,
+            },
+            _ => None,
+        };
+        let mut samples: Vec<Sample> = Vec::new();
+        for i in 1..=ctx.runs {
+            let step = format!("run {i}/{}", ctx.runs);
+            match scenario {
+                "clean" => remove_dir_if_exists(&target_dir)?,
+                "leaf" | "root" => {
+                    if let Some(e) = edit.as_mut() {
+                        e.apply(edit_number)?;
+                        edit_number += 1;
+                    }
+                }
+                "deps-cached" => {
+                    let clean = clean_command(cargo, &config.profile, ctx.units);
+                    measure::run_step(
+                        &clean,
+                        &label(scenario, format!("{step}: cargo clean -p")),
+                        ctx.log,
+                    )?;
+                }
+                "link" => {
+                    let removed = remove_binaries(&target_dir, &config.profile, ctx.binaries)?;
+                    if removed == 0 {
+                        anyhow::bail!(
+                            "link: no binary of `{}` found under {} to remove",
+                            ctx.package,
+                            target_dir.display()
+                        );
+                    }
+                }
+                _ => {}
+            }
+            let sample = measure::run_measured(cargo, &label(scenario, step), ctx.log, ctx.cgroup)?;
+            samples.push(sample);
+        }
+        built = true;
+        if let Some(mut e) = edit.take() {
+            e.restore()?;
+            built = false;
+        }
+        if scenario == "link" {
+            for bin in ctx.binaries {
+                let path = target_dir
+                    .join(config::profile_dir(&config.profile))
+                    .join(bin);
+                if !path.exists() {
+                    anyhow::bail!("link: {} was not rebuilt", path.display());
+                }
+            }
+        }
+        out.push(Measurement::new(scenario, &config.name, samples));
+    }
+    Ok(out)
+}
+
+/// `cargo clean -p` for the workspace units, with the configuration's
+/// profile, environment and target directory.
+fn clean_command(cargo: &CargoCommand, profile: &str, units: &[String]) -> CargoCommand {
+    let mut args = vec!["clean".to_string()];
+    for u in units {
+        args.extend(["-p".to_string(), u.clone()]);
+    }
+    args.extend(["--profile".to_string(), profile.to_string()]);
+    CargoCommand {
+        args,
+        ..cargo.clone()
+    }
+}
+
+/// Deletes the package's final binaries; returns how many files went.
+fn remove_binaries(target_dir: &Path, profile: &str, binaries: &[String]) -> anyhow::Result<usize> {
+    let dir = target_dir.join(config::profile_dir(profile));
+    let mut removed = 0;
+    for bin in binaries {
+        let uplifted = dir.join(bin);
+        if uplifted.exists() {
+            std::fs::remove_file(&uplifted)?;
+            removed += 1;
+        }
+        let prefix = format!("{}-", bin.replace('-', "_"));
+        if let Ok(entries) = std::fs::read_dir(dir.join("deps")) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let is_binary = name.strip_prefix(&prefix).is_some_and(|hash| {
+                    !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit())
+                });
+                if is_binary {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+        }
+    }
+    Ok(removed)
+}
+
+fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("removing {}", dir.display())),
+    }
+}
+
+fn jobs_arg(cmd: &CargoCommand) -> Option<u64> {
+    let i = cmd.args.iter().position(|a| a == "--jobs")?;
+    cmd.args.get(i + 1)?.parse().ok()
+}
+
+fn describe_edit(edit: &EditTarget, copy_root: &Path) -> (String, String) {
+    let file = edit
+        .file
+        .strip_prefix(copy_root)
+        .unwrap_or(&edit.file)
+        .display()
+        .to_string();
+    (edit.package.clone(), file)
+}
+
+fn first_line(cmd: &[&str]) -> Option<String> {
+    let (program, args) = cmd.split_first()?;
+    let out = Command::new(program).args(args).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(|l| l.trim().to_string())
+}
+
+fn rust_lld_version(host: &str) -> Option<String> {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let sysroot = first_line(&[rustc.as_str(), "--print", "sysroot"])?;
+    let lld = Path::new(&sysroot)
+        .join("lib/rustlib")
+        .join(host)
+        .join("bin/rust-lld");
+    first_line(&[lld.to_str()?, "-flavor", "gnu", "--version"])
+}
+
+fn mem_total_mib() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib / 1024)
+}
+
+/// This process's command line, as typed (`cargo buildplan bench ...`).
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    let rest: Vec<String> = match args.get(1).map(String::as_str) {
+        Some("buildplan") => args[2..].to_vec(),
+        _ => args.get(1..).map(<[String]>::to_vec).unwrap_or_default(),
+    };
+    let mut line = String::from("cargo buildplan");
+    for a in rest {
+        line.push(' ');
+        line.push_str(&build::quote(&a));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenario_selection() {
+        assert_eq!(select_scenarios(&[]).unwrap(), SCENARIOS);
+        assert_eq!(
+            select_scenarios(&["link".into(), "noop".into()]).unwrap(),
+            ["noop", "link"]
+        );
+        let err = select_scenarios(&["touch".into()]).unwrap_err();
+        assert!(err.to_string().contains("unknown scenario `touch`"));
+        for s in SCENARIOS {
+            assert!(!method(s).is_empty());
+        }
+    }
+
+    #[test]
+    fn binaries_are_found_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let deps = dir.path().join("release-fast/deps");
+        std::fs::create_dir_all(&deps).unwrap();
+        for f in [
+            "my_app-0123abcd",
+            "my_app-0123abcd.d",
+            "libmy_app-0123abcd.rlib",
+            "my_app_extra-99",
+        ] {
+            std::fs::write(deps.join(f), "").unwrap();
+        }
+        std::fs::write(dir.path().join("release-fast/my-app"), "").unwrap();
+        let n = remove_binaries(dir.path(), "release-fast", &["my-app".into()]).unwrap();
+        assert_eq!(n, 2);
+        assert!(deps.join("my_app-0123abcd.d").exists());
+        assert!(deps.join("libmy_app-0123abcd.rlib").exists());
+        assert!(deps.join("my_app_extra-99").exists());
+        assert!(!deps.join("my_app-0123abcd").exists());
+        assert_eq!(
+            remove_binaries(dir.path(), "dev", &["my-app".into()]).unwrap(),
+            0
+        );
+    }
+}

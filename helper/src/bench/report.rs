@@ -1,0 +1,672 @@
+//! Benchmark results: the JSON document, the goals computed from it, and
+//! the Markdown report (BENCHMARKS.md).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::config::Config;
+use super::measure::Sample;
+
+/// Version of the results format.
+pub const RESULTS_FORMAT: u32 = 1;
+
+/// Start marker of the section another tool maintains in the report.
+pub const FOREIGN_START: &str = "<!-- broker-throughput:start -->";
+/// End marker of that section.
+pub const FOREIGN_END: &str = "<!-- broker-throughput:end -->";
+
+/// Memory the planned configurations must stay under, MiB.
+pub const MEMORY_LIMIT_MIB: f64 = 2048.0;
+
+/// A whole benchmark run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// See [`RESULTS_FORMAT`].
+    pub format: u32,
+    /// `cargo-buildplan bench` and its version.
+    pub generator: String,
+    /// UTC time the run started (RFC 3339).
+    pub started_at: String,
+    /// UTC time it finished.
+    pub finished_at: String,
+    /// The exact command line that produced these results.
+    pub command_line: String,
+    /// The machine and toolchain.
+    pub machine: MachineInfo,
+    /// What was built and how the scenarios were set up.
+    pub setup: Setup,
+    /// The configurations compared.
+    pub configs: Vec<Config>,
+    /// The scenarios, with the method of each.
+    pub scenarios: Vec<ScenarioInfo>,
+    /// One entry per scenario and configuration.
+    pub measurements: Vec<Measurement>,
+    /// The goals, evaluated on this run.
+    pub goals: Vec<Goal>,
+    /// Caveats worth knowing when reading the figures.
+    pub notes: Vec<String>,
+}
+
+/// The machine and toolchain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    /// CPUs usable by the benchmark.
+    pub cpus: u64,
+    /// `MemTotal`, MiB.
+    pub mem_total_mib: Option<u64>,
+    /// `MemAvailable` when the run started, MiB.
+    pub mem_available_mib: Option<u64>,
+    /// Host triple.
+    pub host: String,
+    /// `rustc -V`.
+    pub rustc: String,
+    /// `cargo -V`.
+    pub cargo: String,
+    /// Version line of each linker found, by name.
+    pub linkers: BTreeMap<String, String>,
+    /// How peak memory was measured.
+    pub memory_method: String,
+    /// 1-minute load average at the start and the end of the run.
+    pub load_avg: (Option<f64>, Option<f64>),
+}
+
+/// What was built.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Setup {
+    /// The workspace's root manifest.
+    pub manifest: String,
+    /// The package measured.
+    pub package: String,
+    /// Its variant.
+    pub variant: String,
+    /// Runs per scenario and configuration.
+    pub runs: u32,
+    /// `--jobs` of the planned configurations (the plan's memory cap).
+    pub jobs: Option<u64>,
+    /// The plan's memory per job, MiB.
+    pub mem_per_job_mib: u64,
+    /// The crate edited by `leaf`, and the file.
+    pub leaf: Option<(String, String)>,
+    /// The crate edited by `root`, and the file.
+    pub root: Option<(String, String)>,
+    /// The members `deps-cached` removes.
+    pub workspace_units: Vec<String>,
+}
+
+/// A scenario and how it is produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioInfo {
+    /// Name.
+    pub name: String,
+    /// Method, for people.
+    pub method: String,
+}
+
+/// The runs of one scenario in one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// Scenario name.
+    pub scenario: String,
+    /// Configuration name.
+    pub config: String,
+    /// Every run.
+    pub runs: Vec<Sample>,
+    /// Wall time, seconds.
+    pub wall_s: Stats,
+    /// Peak process-tree PSS, MiB.
+    pub tree_pss_mib: Stats,
+    /// Largest single process, MiB.
+    pub max_process_rss_mib: Stats,
+}
+
+impl Measurement {
+    /// Summarises runs.
+    pub fn new(scenario: &str, config: &str, runs: Vec<Sample>) -> Self {
+        let stat = |f: fn(&Sample) -> f64| Stats::of(&runs.iter().map(f).collect::<Vec<_>>());
+        Measurement {
+            scenario: scenario.to_string(),
+            config: config.to_string(),
+            wall_s: stat(|s| s.wall_s),
+            tree_pss_mib: stat(|s| s.tree_pss_mib),
+            max_process_rss_mib: stat(|s| s.max_process_rss_mib),
+            runs,
+        }
+    }
+}
+
+/// Minimum, median and maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Smallest value.
+    pub min: f64,
+    /// Median (mean of the middle two for an even count).
+    pub median: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Stats {
+    /// Of a non-empty list (zeros for an empty one).
+    pub fn of(values: &[f64]) -> Self {
+        let mut v: Vec<f64> = values.to_vec();
+        v.sort_by(f64::total_cmp);
+        if v.is_empty() {
+            return Stats {
+                min: 0.0,
+                median: 0.0,
+                max: 0.0,
+            };
+        }
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Stats {
+            min: v[0],
+            median,
+            max: v[n - 1],
+        }
+    }
+}
+
+/// Whether a goal is met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoalStatus {
+    /// Met.
+    Pass,
+    /// Not met.
+    Miss,
+    /// The run did not include what the goal needs.
+    NotMeasured,
+}
+
+/// One goal, evaluated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Goal {
+    /// Short id.
+    pub id: String,
+    /// The goal, for people.
+    pub goal: String,
+    /// The measured figure (a ratio, or MiB), if measured.
+    pub figure: Option<f64>,
+    /// The threshold the figure must not exceed.
+    pub limit: f64,
+    /// Verdict.
+    pub status: GoalStatus,
+    /// How the figure was computed, with the numbers.
+    pub detail: String,
+}
+
+fn median(ms: &[Measurement], scenario: &str, config: &str) -> Option<f64> {
+    ms.iter()
+        .find(|m| m.scenario == scenario && m.config == config)
+        .map(|m| m.wall_s.median)
+}
+
+/// A ratio of two scenario medians: the first configuration in `num` that
+/// was measured, over `den`.
+fn ratio(
+    ms: &[Measurement],
+    scenario_num: &str,
+    num: &[&str],
+    scenario_den: &str,
+    den: &str,
+) -> Option<(String, f64, f64)> {
+    let d = median(ms, scenario_den, den)?;
+    num.iter().find_map(|c| {
+        let n = median(ms, scenario_num, c)?;
+        (d > 0.0).then(|| (c.to_string(), n, d))
+    })
+}
+
+fn goal(id: &str, text: &str, limit: f64, figure: Option<f64>, detail: String) -> Goal {
+    let status = match figure {
+        Some(f) if f <= limit => GoalStatus::Pass,
+        Some(_) => GoalStatus::Miss,
+        None => GoalStatus::NotMeasured,
+    };
+    Goal {
+        id: id.into(),
+        goal: text.into(),
+        figure,
+        limit,
+        status,
+        detail,
+    }
+}
+
+/// Evaluates the goals on a run. `lld_is_default` says whether the `-lld`
+/// configurations use rustc's default linker.
+pub fn evaluate_goals(ms: &[Measurement], configs: &[Config], lld_is_default: bool) -> Vec<Goal> {
+    let mut goals = Vec::new();
+
+    let r = ratio(
+        ms,
+        "clean",
+        &["release-fast-mold", "release-fast-lld"],
+        "clean",
+        "baseline",
+    );
+    goals.push(goal(
+        "clean",
+        "Clean release-fast build <= 0.25 x the baseline's clean build",
+        0.25,
+        r.as_ref().map(|(_, n, d)| n / d),
+        match &r {
+            Some((c, n, d)) => format!("{c} {n:.1} s / baseline {d:.1} s"),
+            None => "needs `clean` in baseline and release-fast".into(),
+        },
+    ));
+
+    let r = ratio(ms, "leaf", &["release-fast-mold"], "leaf", "baseline");
+    let mut detail = match &r {
+        Some((c, n, d)) => format!("{c} {n:.1} s / baseline {d:.1} s"),
+        None => "needs `leaf` in baseline and release-fast-mold".into(),
+    };
+    for other in ["dev", "release-mold"] {
+        if let Some((c, n, d)) = ratio(ms, "leaf", &[other], "leaf", "baseline") {
+            let _ = write!(detail, "; for reference {c}: {n:.1} s = {:.3}", n / d);
+        }
+    }
+    goals.push(goal(
+        "leaf",
+        "Incremental rebuild after a leaf edit, with mold <= 0.10 x the baseline's",
+        0.10,
+        r.as_ref().map(|(_, n, d)| n / d),
+        detail,
+    ));
+
+    let mut worst: Option<f64> = None;
+    let mut parts = Vec::new();
+    for c in configs.iter().filter(|c| c.planned) {
+        if let Some((_, n, d)) = ratio(ms, "deps-cached", &[c.name.as_str()], "clean", &c.name) {
+            worst = Some(worst.map_or(n / d, |w: f64| w.max(n / d)));
+            parts.push(format!("{}: {n:.1} s / {d:.1} s = {:.2}", c.name, n / d));
+        }
+    }
+    goals.push(goal(
+        "deps-cached",
+        "Dependency-cached build <= 0.30 x a clean build of the same configuration (worst planned configuration)",
+        0.30,
+        worst,
+        if parts.is_empty() {
+            "needs `clean` and `deps-cached` in a planned configuration".into()
+        } else {
+            parts.join("; ")
+        },
+    ));
+
+    let mut worst: Option<f64> = None;
+    let mut parts = Vec::new();
+    for c in configs.iter().filter(|c| c.planned) {
+        let peak = ms
+            .iter()
+            .filter(|m| m.config == c.name)
+            .map(|m| m.tree_pss_mib.max)
+            .fold(None, |acc: Option<f64>, v| {
+                Some(acc.map_or(v, |a| a.max(v)))
+            });
+        if let Some(p) = peak {
+            worst = Some(worst.map_or(p, |w: f64| w.max(p)));
+            parts.push(format!("{}: {p:.0} MiB", c.name));
+        }
+    }
+    goals.push(goal(
+        "memory",
+        "Peak memory (process-tree PSS) of every planned configuration <= 2 GiB",
+        MEMORY_LIMIT_MIB,
+        worst,
+        if parts.is_empty() {
+            "needs a planned configuration".into()
+        } else {
+            parts.join("; ")
+        },
+    ));
+
+    let default_name = if lld_is_default {
+        "rustc's default (bundled rust-lld)"
+    } else {
+        "lld (rustc's default here is not lld: this compares with the system lld)"
+    };
+    let pair = [
+        ("release-fast-mold", "release-fast-lld"),
+        ("release-mold", "release-lld"),
+    ]
+    .into_iter()
+    .find_map(|(m, l)| ratio(ms, "link", &[m], "link", l).map(|r| (l, r)));
+    goals.push(goal(
+        "link",
+        "Link time with mold <= 0.5 x the default linker's",
+        0.5,
+        pair.as_ref().map(|(_, (_, n, d))| n / d),
+        match &pair {
+            Some((l, (m, n, d))) => format!("{m} {n:.2} s / {l} {d:.2} s; the lld configurations use {default_name}"),
+            None => "needs `link` in release-fast-mold and release-fast-lld (or release-mold and release-lld)".into(),
+        },
+    ));
+    goals
+}
+
+/// The report, with the foreign section of `existing` kept verbatim.
+pub fn render_markdown(r: &Results, existing: Option<&str>) -> String {
+    let mut md = String::new();
+    let w = &mut md;
+    let _ = writeln!(w, "# Build benchmarks\n");
+    let _ = writeln!(
+        w,
+        "Generated by `cargo buildplan bench` from `bench/results.json`; do not edit by hand \
+         (everything but the broker-throughput section is rewritten). The run that produced it:\n"
+    );
+    let _ = writeln!(w, "```sh\n{}\n```\n", r.command_line);
+    let _ = writeln!(
+        w,
+        "Started {} and finished {}. Package `{}`, variant `{}`, {} run(s) per cell; times are \
+         the median (min in parentheses when there are several runs).\n",
+        r.started_at, r.finished_at, r.setup.package, r.setup.variant, r.setup.runs
+    );
+
+    let _ = writeln!(w, "## Goals\n");
+    let _ = writeln!(w, "| goal | limit | measured | result | figures |");
+    let _ = writeln!(w, "|---|---|---|---|---|");
+    for g in &r.goals {
+        let unit = if g.id == "memory" { " MiB" } else { "" };
+        let measured = g.figure.map_or("-".into(), |f| {
+            if unit.is_empty() {
+                format!("{f:.3}")
+            } else {
+                format!("{f:.0}{unit}")
+            }
+        });
+        let limit = if unit.is_empty() {
+            format!("{}", g.limit)
+        } else {
+            format!("{:.0}{unit}", g.limit)
+        };
+        let verdict = match g.status {
+            GoalStatus::Pass => "PASS",
+            GoalStatus::Miss => "MISS",
+            GoalStatus::NotMeasured => "not measured",
+        };
+        let _ = writeln!(
+            w,
+            "| {} | {limit} | {measured} | **{verdict}** | {} |",
+            g.goal, g.detail
+        );
+    }
+    let _ = writeln!(w);
+
+    let configs: Vec<&str> = r.configs.iter().map(|c| c.name.as_str()).collect();
+    let cell = |scenario: &str, config: &str, memory: bool| -> String {
+        match r
+            .measurements
+            .iter()
+            .find(|m| m.scenario == scenario && m.config == config)
+        {
+            None => "-".into(),
+            Some(m) if memory => format!("{:.0}", m.tree_pss_mib.max),
+            Some(m) if m.runs.len() > 1 => format!("{:.2} ({:.2})", m.wall_s.median, m.wall_s.min),
+            Some(m) => format!("{:.2}", m.wall_s.median),
+        }
+    };
+    for (title, memory) in [
+        ("Wall time, seconds", false),
+        ("Peak memory, MiB (process-tree PSS, highest run)", true),
+    ] {
+        let _ = writeln!(w, "## {title}\n");
+        let _ = writeln!(w, "| scenario | {} |", configs.join(" | "));
+        let _ = writeln!(w, "|---|{}", "---|".repeat(configs.len()));
+        for s in &r.scenarios {
+            let cells: Vec<String> = configs.iter().map(|c| cell(&s.name, c, memory)).collect();
+            let _ = writeln!(w, "| {} | {} |", s.name, cells.join(" | "));
+        }
+        let _ = writeln!(w);
+    }
+
+    let _ = writeln!(w, "## Chart (median wall time; bars scaled per scenario)\n");
+    let _ = writeln!(w, "```text");
+    let width = configs.iter().map(|c| c.len()).max().unwrap_or(0);
+    for s in &r.scenarios {
+        let rows: Vec<(&str, f64)> = configs
+            .iter()
+            .filter_map(|c| {
+                r.measurements
+                    .iter()
+                    .find(|m| m.scenario == s.name && m.config == *c)
+                    .map(|m| (*c, m.wall_s.median))
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        let _ = writeln!(w, "{}", s.name);
+        let top = rows.iter().map(|r| r.1).fold(0.0, f64::max);
+        for (c, v) in rows {
+            let _ = writeln!(w, "  {c:<width$} {} {v:.2} s", bar(v, top, 40));
+        }
+    }
+    let _ = writeln!(w, "```\n");
+
+    let _ = writeln!(w, "## Configurations\n");
+    let _ = writeln!(w, "| name | profile | plan | linker | command |");
+    let _ = writeln!(w, "|---|---|---|---|---|");
+    for c in &r.configs {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | `{}` |",
+            c.name,
+            c.profile,
+            if c.planned { "yes" } else { "no" },
+            c.linker,
+            c.command.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(w);
+
+    let _ = writeln!(w, "## Scenarios\n");
+    for s in &r.scenarios {
+        let _ = writeln!(w, "- **{}**: {}", s.name, s.method);
+    }
+    let _ = writeln!(w);
+
+    let m = &r.machine;
+    let _ = writeln!(w, "## Machine\n");
+    let _ = writeln!(
+        w,
+        "- {} CPUs, {} MiB memory ({} MiB available at the start); host {}",
+        m.cpus,
+        m.mem_total_mib.map_or("?".into(), |v| v.to_string()),
+        m.mem_available_mib.map_or("?".into(), |v| v.to_string()),
+        m.host
+    );
+    let _ = writeln!(w, "- {}; {}", m.rustc, m.cargo);
+    for (name, version) in &m.linkers {
+        let _ = writeln!(w, "- {name}: {version}");
+    }
+    let _ = writeln!(w, "- memory: {}", m.memory_method);
+    let _ = writeln!(
+        w,
+        "- load average (1 min) at start / end: {} / {}",
+        m.load_avg.0.map_or("?".into(), |v| format!("{v:.2}")),
+        m.load_avg.1.map_or("?".into(), |v| format!("{v:.2}"))
+    );
+    let _ = writeln!(w);
+    if !r.notes.is_empty() {
+        let _ = writeln!(w, "## Notes\n");
+        for n in &r.notes {
+            let _ = writeln!(w, "- {n}");
+        }
+        let _ = writeln!(w);
+    }
+    md.push_str(&foreign_section(existing));
+    md.push('\n');
+    md
+}
+
+/// The section between the markers in `existing`, markers included; empty
+/// markers when there is none (so the other tool finds its place).
+pub fn foreign_section(existing: Option<&str>) -> String {
+    if let Some(text) = existing {
+        if let (Some(start), Some(end)) = (text.find(FOREIGN_START), text.find(FOREIGN_END)) {
+            if start < end {
+                return text[start..end + FOREIGN_END.len()].to_string();
+            }
+        }
+    }
+    format!("{FOREIGN_START}\n{FOREIGN_END}")
+}
+
+/// A horizontal bar of `width` cells for `value` out of `top`, with
+/// eighth-cell resolution.
+pub fn bar(value: f64, top: f64, width: usize) -> String {
+    const PARTS: [&str; 8] = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"];
+    if top <= 0.0 || value <= 0.0 {
+        return String::new();
+    }
+    let eighths = ((value / top).min(1.0) * (width * 8) as f64).round() as usize;
+    let mut s = "█".repeat(eighths / 8);
+    s.push_str(PARTS[eighths % 8]);
+    if s.is_empty() {
+        s.push('▏');
+    }
+    s
+}
+
+/// The current UTC time as RFC 3339 (seconds).
+pub fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    format_utc(secs)
+}
+
+/// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (proleptic Gregorian
+/// calendar, the days-to-civil conversion of H. Hinnant).
+pub fn format_utc(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(wall: f64, rss: f64) -> Sample {
+        Sample {
+            wall_s: wall,
+            tree_pss_mib: rss,
+            max_process_rss_mib: rss / 2.0,
+            cgroup_peak_mib: None,
+            load_avg_start: None,
+        }
+    }
+
+    fn config(name: &str, planned: bool) -> Config {
+        Config {
+            name: name.into(),
+            profile: "release".into(),
+            planned,
+            linker: "x".into(),
+            command: "cargo build".into(),
+            cargo: None,
+        }
+    }
+
+    #[test]
+    fn stats() {
+        let s = Stats::of(&[3.0, 1.0, 2.0]);
+        assert_eq!((s.min, s.median, s.max), (1.0, 2.0, 3.0));
+        let s = Stats::of(&[4.0, 1.0, 2.0, 10.0]);
+        assert_eq!((s.min, s.median, s.max), (1.0, 3.0, 10.0));
+        assert_eq!(Stats::of(&[5.0]).median, 5.0);
+    }
+
+    #[test]
+    fn goals_from_medians() {
+        let m = |s: &str, c: &str, w: f64, rss: f64| Measurement::new(s, c, vec![sample(w, rss)]);
+        let ms = vec![
+            m("clean", "baseline", 400.0, 3000.0),
+            m("leaf", "baseline", 200.0, 3000.0),
+            m("clean", "release-fast-mold", 80.0, 1500.0),
+            m("leaf", "release-fast-mold", 30.0, 900.0),
+            m("deps-cached", "release-fast-mold", 20.0, 1000.0),
+            m("link", "release-fast-mold", 1.0, 500.0),
+            m("clean", "release-fast-lld", 90.0, 2100.0),
+            m("link", "release-fast-lld", 4.0, 500.0),
+        ];
+        let configs = vec![
+            config("baseline", false),
+            config("release-fast-mold", true),
+            config("release-fast-lld", true),
+        ];
+        let goals = evaluate_goals(&ms, &configs, true);
+        let by_id: BTreeMap<&str, &Goal> = goals.iter().map(|g| (g.id.as_str(), g)).collect();
+        assert_eq!(by_id["clean"].figure, Some(0.2));
+        assert_eq!(by_id["clean"].status, GoalStatus::Pass);
+        assert_eq!(by_id["leaf"].figure, Some(0.15));
+        assert_eq!(by_id["leaf"].status, GoalStatus::Miss);
+        assert_eq!(by_id["deps-cached"].figure, Some(0.25));
+        assert_eq!(by_id["deps-cached"].status, GoalStatus::Pass);
+        // The baseline's 3000 MiB does not count; release-fast-lld's 2100 does.
+        assert_eq!(by_id["memory"].figure, Some(2100.0));
+        assert_eq!(by_id["memory"].status, GoalStatus::Miss);
+        assert_eq!(by_id["link"].figure, Some(0.25));
+        assert!(by_id["link"].detail.contains("rust-lld"));
+
+        let goals = evaluate_goals(&ms[2..], &configs, true);
+        assert_eq!(goals[0].status, GoalStatus::NotMeasured);
+    }
+
+    #[test]
+    fn markdown_keeps_the_foreign_section() {
+        let existing = "# old\nstuff\n<!-- broker-throughput:start -->\n| x | 1 |\n\nkeep me\n<!-- broker-throughput:end -->\ntrailing\n";
+        let section = foreign_section(Some(existing));
+        assert_eq!(
+            section,
+            "<!-- broker-throughput:start -->\n| x | 1 |\n\nkeep me\n<!-- broker-throughput:end -->"
+        );
+        assert_eq!(
+            foreign_section(Some("no markers")),
+            format!("{FOREIGN_START}\n{FOREIGN_END}")
+        );
+        assert_eq!(
+            foreign_section(None),
+            format!("{FOREIGN_START}\n{FOREIGN_END}")
+        );
+    }
+
+    #[test]
+    fn bars() {
+        assert_eq!(bar(10.0, 10.0, 4), "████");
+        assert_eq!(bar(5.0, 10.0, 4), "██");
+        assert_eq!(bar(1.0, 8.0, 1), "▏");
+        assert_eq!(bar(0.001, 10.0, 4), "▏");
+        assert_eq!(bar(0.0, 10.0, 4), "");
+    }
+
+    #[test]
+    fn utc_formatting() {
+        assert_eq!(format_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(format_utc(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
+}

@@ -1,0 +1,148 @@
+//! `cargo buildplan build` on the tiny fixture workspace: the command it
+//! prints, the errors it reports, and a real build.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn helper() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"))
+}
+
+/// A planned copy of the fixture.
+fn planned_fixture(dir: &Path) -> PathBuf {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bench-smoke");
+    let ws = dir.join("ws");
+    buildplan::bench::workspace::copy_workspace(&fixture, &ws, &[]).unwrap();
+    let out = helper()
+        .arg("--manifest-path")
+        .arg(ws.join("Cargo.toml"))
+        .args(["plan", "--no-audit"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "plan failed: {}", text(&out));
+    ws
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn build(ws: &Path, args: &[&str]) -> Output {
+    helper()
+        .arg("--manifest-path")
+        .arg(ws.join("Cargo.toml"))
+        .arg("build")
+        .args(args)
+        .env("CARGO_TARGET_DIR", ws.join("target"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn dry_run_prints_the_plans_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_fixture(dir.path());
+    let out = build(
+        &ws,
+        &[
+            "smoke-app",
+            "--variant",
+            "app",
+            "--profile",
+            "release-fast",
+            "--dry-run",
+            "--",
+            "--locked",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "cargo build --package smoke-app --features smoke-app/loud --profile release-fast",
+        "--config 'profile.release-fast.codegen-units=256'",
+        "--config 'profile.release-fast.lto=false'",
+        "--jobs ",
+        " --locked",
+    ] {
+        assert!(stdout.contains(needle), "missing {needle:?} in {stdout}");
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("linker: "), "{stderr}");
+    assert!(stderr.contains("jobs: --jobs "), "{stderr}");
+    assert!(!ws.join("target").exists(), "a dry run builds nothing");
+}
+
+#[test]
+fn errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_fixture(dir.path());
+    for (args, message) in [
+        (
+            &["smoke-core", "--variant", "app"][..],
+            "not a root of variant `app`",
+        ),
+        (&["nope"][..], "unknown package `nope`"),
+        (
+            &["smoke-app", "--variant", "full"][..],
+            "unknown variant `full`",
+        ),
+        (
+            &["smoke-app", "--profile", "release-optimized"][..],
+            "unknown profile",
+        ),
+        (
+            &["smoke-app", "--target", "mips-unknown-linux-gnu"][..],
+            "unknown target",
+        ),
+    ] {
+        let out = build(&ws, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+
+    // A plan from the future is refused.
+    let plan_path = ws.join("nix/plan.json");
+    let plan = std::fs::read_to_string(&plan_path).unwrap();
+    std::fs::write(
+        &plan_path,
+        plan.replace("\"schema_version\": 1", "\"schema_version\": 7"),
+    )
+    .unwrap();
+    let out = build(&ws, &["smoke-app", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("schema_version 7 is not supported"));
+
+    std::fs::remove_file(&plan_path).unwrap();
+    let out = build(&ws, &["smoke-app", "--dry-run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cargo buildplan plan"));
+}
+
+#[test]
+fn builds_for_real_and_passes_cargos_exit_code_through() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_fixture(dir.path());
+    let out = build(&ws, &["smoke-app", "--variant", "app", "--profile", "dev"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let binary = ws.join("target/debug/smoke-app");
+    let run = Command::new(&binary).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "HELLO 42\n",
+        "the variant's feature is on"
+    );
+
+    // cargo's own failure (an unknown flag: exit 1) is passed through.
+    let out = build(
+        &ws,
+        &["smoke-app", "--profile", "dev", "--", "--no-such-flag"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+}
