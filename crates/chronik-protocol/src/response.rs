@@ -334,6 +334,23 @@ pub fn error_response(
                 resp
             })
         }
+        RequestKind::DescribeGroups(req) => {
+            let groups = req
+                .groups
+                .iter()
+                .map(|g| {
+                    kafka_protocol::messages::describe_groups_response::DescribedGroup::default()
+                        .with_group_id(g.clone())
+                        .with_error_code(error_code)
+                })
+                .collect();
+            ResponseKind::DescribeGroups(
+                kafka_protocol::messages::DescribeGroupsResponse::default().with_groups(groups),
+            )
+        }
+        RequestKind::ListGroups(_) => ResponseKind::ListGroups(
+            kafka_protocol::messages::ListGroupsResponse::default().with_error_code(error_code),
+        ),
         _ => return None,
     })
 }
@@ -365,6 +382,8 @@ mod tests {
             ApiKey::CreateTopics => RequestKind::CreateTopics(CreateTopicsRequest::default()),
             ApiKey::DeleteTopics => RequestKind::DeleteTopics(DeleteTopicsRequest::default()),
             ApiKey::InitProducerId => RequestKind::InitProducerId(InitProducerIdRequest::default()),
+            ApiKey::DescribeGroups => RequestKind::DescribeGroups(DescribeGroupsRequest::default()),
+            ApiKey::ListGroups => RequestKind::ListGroups(ListGroupsRequest::default()),
             other => panic!("add {other:?} to the test"),
         }
     }

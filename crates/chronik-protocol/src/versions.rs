@@ -7,9 +7,9 @@
 //! cannot handle is impossible.
 //!
 //! Caps below the crate's maximum are deliberate: Fetch v13+ and Produce v13
-//! address topics by id only, FindCoordinator v5+ and OffsetCommit v9 /
-//! OffsetFetch v9 belong to share groups and the KIP-848 consumer protocol,
-//! none of which this broker implements.
+//! address topics by id only, ListOffsets v8+ adds tiered-storage offsets,
+//! FindCoordinator v5+ serves share groups; none of which this broker
+//! implements. The group API ranges are those of `chronik-coordinator`.
 
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
@@ -34,15 +34,17 @@ const fn api(key: ApiKey, min: i16, max: i16) -> ApiSupport {
 pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::Produce, 3, 12),
     api(ApiKey::Fetch, 4, 12),
-    api(ApiKey::ListOffsets, 1, 10),
+    api(ApiKey::ListOffsets, 1, 7),
     api(ApiKey::Metadata, 0, 12),
-    api(ApiKey::OffsetCommit, 2, 8),
-    api(ApiKey::OffsetFetch, 1, 7),
+    api(ApiKey::OffsetCommit, 2, 9),
+    api(ApiKey::OffsetFetch, 1, 9),
     api(ApiKey::FindCoordinator, 0, 4),
     api(ApiKey::JoinGroup, 0, 9),
     api(ApiKey::Heartbeat, 0, 4),
     api(ApiKey::LeaveGroup, 0, 5),
     api(ApiKey::SyncGroup, 0, 5),
+    api(ApiKey::DescribeGroups, 0, 5),
+    api(ApiKey::ListGroups, 0, 5),
     api(ApiKey::ApiVersions, 0, 4),
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::DeleteTopics, 1, 6),

@@ -1,0 +1,112 @@
+//! One client connection: read frames, decode, dispatch, write responses in
+//! request order.
+//!
+//! Requests on one connection are handled one at a time, in order, exactly as
+//! Kafka does; clients may still pipeline (send several requests before
+//! reading responses): those wait in the read buffer, and their responses are
+//! written back in one batch when the buffer runs dry.
+//!
+//! A frame that cannot be decoded closes this connection (after logging why)
+//! and nothing else: other connections and the logs are unaffected.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::BytesMut;
+use chronik_protocol::{decode_frame, decode_request, encode_response, DecodeError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+
+use crate::broker::Broker;
+use crate::dispatch::dispatch;
+
+/// Initial read buffer; grows to fit larger frames.
+const READ_BUFFER: usize = 64 * 1024;
+
+/// Serves one connection until the client closes it, it sends something
+/// undecodable, or the broker shuts down (after finishing the request in
+/// progress).
+pub async fn serve(stream: TcpStream, peer: SocketAddr, broker: Arc<Broker>) {
+    let mut stop = broker.stop_signal();
+    let _ = stream.set_nodelay(true);
+    tracing::debug!(%peer, "connection opened");
+    match serve_inner(stream, peer, &broker, &mut stop).await {
+        Ok(()) => tracing::debug!(%peer, "connection closed"),
+        Err(reason) => tracing::warn!(%peer, "closing connection: {reason}"),
+    }
+}
+
+async fn serve_inner(
+    stream: TcpStream,
+    peer: SocketAddr,
+    broker: &Broker,
+    stop: &mut watch::Receiver<bool>,
+) -> Result<(), String> {
+    let (mut reader, writer) = stream.into_split();
+    let mut writer = BufWriter::with_capacity(64 * 1024, writer);
+    let mut buf = BytesMut::with_capacity(READ_BUFFER);
+    let max_frame = broker.config.max_frame_bytes;
+    loop {
+        let frame = decode_frame(&mut buf, max_frame).map_err(|e| e.to_string())?;
+        let Some(frame) = frame else {
+            // Nothing complete buffered: send what we owe, then read more.
+            writer
+                .flush()
+                .await
+                .map_err(|e| format!("write failed: {e}"))?;
+            if *stop.borrow() {
+                return Ok(());
+            }
+            let read = tokio::select! {
+                read = reader.read_buf(&mut buf) => read,
+                _ = stop.changed() => return Ok(()),
+            };
+            match read {
+                Ok(0) if buf.is_empty() => return Ok(()),
+                Ok(0) => {
+                    return Err(format!(
+                        "peer closed mid-frame ({} bytes pending)",
+                        buf.len()
+                    ))
+                }
+                Ok(_) => continue,
+                Err(e) => return Err(format!("read failed: {e}")),
+            }
+        };
+        let request = match decode_request(frame) {
+            Ok(request) => request,
+            Err(DecodeError::UnsupportedVersion {
+                api_key,
+                api_version,
+                correlation_id,
+                reply: Some(reply),
+            }) => {
+                tracing::info!(
+                    %peer, ?api_key, api_version, correlation_id,
+                    "unsupported version; replied UNSUPPORTED_VERSION"
+                );
+                writer
+                    .write_all(&reply)
+                    .await
+                    .map_err(|e| format!("write failed: {e}"))?;
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let api_key = request.api_key;
+        let version = request.version();
+        let correlation_id = request.correlation_id();
+        tracing::trace!(%peer, ?api_key, version, correlation_id, client = request.client_id(), "request");
+        let Some(body) = dispatch(broker, request).await else {
+            continue; // acks=0 produce: no response
+        };
+        match encode_response(api_key, version, correlation_id, &body) {
+            Ok(bytes) => writer
+                .write_all(&bytes)
+                .await
+                .map_err(|e| format!("write failed: {e}"))?,
+            Err(e) => return Err(format!("internal error: {e}")),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The one place a decoded request is routed to its handler.
+//!
+//! Each arm hands the typed request body and its API version to a handler
+//! module and wraps the typed response. Adding an API means: a range in
+//! `chronik_protocol::versions::SUPPORTED_APIS`, a handler module, and an arm
+//! here.
+
+use chronik_protocol::{error_response, RequestFrame, RequestKind, ResponseKind};
+
+use crate::broker::{codes, Broker};
+use crate::handlers::{
+    api_versions, create_topics, delete_topics, fetch, find_coordinator, groups, init_producer_id,
+    list_offsets, metadata, produce,
+};
+
+/// Handles one request. `None` means no response is sent (a Produce with
+/// `acks=0`).
+pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Option<ResponseKind> {
+    let version = request.version();
+    let response = match request.body {
+        RequestKind::ApiVersions(req) => {
+            ResponseKind::ApiVersions(api_versions::handle(&req, version))
+        }
+        RequestKind::Metadata(req) => {
+            ResponseKind::Metadata(metadata::handle(broker, req, version).await)
+        }
+        RequestKind::Produce(req) => {
+            return produce::handle(broker, req, version)
+                .await
+                .map(ResponseKind::Produce)
+        }
+        RequestKind::Fetch(req) => ResponseKind::Fetch(fetch::handle(broker, req, version).await),
+        RequestKind::ListOffsets(req) => {
+            ResponseKind::ListOffsets(list_offsets::handle(broker, req, version))
+        }
+        RequestKind::CreateTopics(req) => {
+            ResponseKind::CreateTopics(create_topics::handle(broker, req, version).await)
+        }
+        RequestKind::DeleteTopics(req) => {
+            ResponseKind::DeleteTopics(delete_topics::handle(broker, req, version).await)
+        }
+        RequestKind::FindCoordinator(req) => {
+            ResponseKind::FindCoordinator(find_coordinator::handle(broker, req, version))
+        }
+        RequestKind::InitProducerId(req) => {
+            ResponseKind::InitProducerId(init_producer_id::handle(broker, req, version).await)
+        }
+        // Consumer groups: implemented by the coordinator (handlers::groups).
+        RequestKind::JoinGroup(req) => {
+            ResponseKind::JoinGroup(groups::join_group(broker, req, version).await)
+        }
+        RequestKind::SyncGroup(req) => {
+            ResponseKind::SyncGroup(groups::sync_group(broker, req, version).await)
+        }
+        RequestKind::Heartbeat(req) => {
+            ResponseKind::Heartbeat(groups::heartbeat(broker, req, version).await)
+        }
+        RequestKind::LeaveGroup(req) => {
+            ResponseKind::LeaveGroup(groups::leave_group(broker, req, version).await)
+        }
+        RequestKind::OffsetCommit(req) => {
+            ResponseKind::OffsetCommit(groups::offset_commit(broker, req, version).await)
+        }
+        RequestKind::OffsetFetch(req) => {
+            ResponseKind::OffsetFetch(groups::offset_fetch(broker, req, version).await)
+        }
+        RequestKind::DescribeGroups(req) => {
+            ResponseKind::DescribeGroups(groups::describe_groups(broker, req, version).await)
+        }
+        RequestKind::ListGroups(req) => {
+            ResponseKind::ListGroups(groups::list_groups(broker, req, version).await)
+        }
+        // The decoder rejects APIs missing from the version table, so this is
+        // only reached if the table and this match disagree.
+        other => {
+            tracing::error!(api_key = ?request.api_key, "no handler for a supported API");
+            error_response(&other, version, codes::UNSUPPORTED_VERSION)?
+        }
+    };
+    Some(response)
+}

@@ -1,0 +1,129 @@
+//! Listener, accept loop and graceful shutdown.
+
+use std::future::Future;
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chronik_common::BrokerConfig;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+use crate::broker::Broker;
+use crate::connection;
+
+/// How long shutdown waits for connections to finish their in-flight
+/// requests before giving up on them (the logs are flushed either way).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the broker until `shutdown` resolves, then shuts down gracefully:
+/// stop accepting, let every connection finish the request it is serving,
+/// flush all logs.
+///
+/// Prints `chronik-server listening on <addr>` to stdout once the listener is
+/// bound (with the real port when the configured port is 0).
+pub async fn run(
+    mut config: BrokerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding the Kafka listener on {}", config.listen))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    if config.advertised.1 == 0 {
+        config.advertised.1 = local.port();
+    }
+    if config.listen.ip().is_unspecified() && config.advertised.0 == config.listen.ip().to_string()
+    {
+        tracing::warn!(
+            "listening on {local} and advertising {}; set --advertised to an address clients can reach",
+            config.advertised.0
+        );
+    }
+    let broker = Arc::new(Broker::open(config).await?);
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "chronik-server listening on {local}").context("writing to stdout")?;
+        out.flush().context("flushing stdout")?;
+    }
+    tracing::info!(
+        advertised = %format!("{}:{}", broker.config.advertised.0, broker.config.advertised.1),
+        data_dir = %broker.config.data_dir.display(),
+        "broker started"
+    );
+
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let broker = Arc::clone(&broker);
+                    connections.spawn(connection::serve(stream, peer, broker));
+                }
+                Err(e) => {
+                    // Typically EMFILE: back off instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            Some(joined) = connections.join_next(), if !connections.is_empty() => {
+                if let Err(e) = joined {
+                    if e.is_panic() {
+                        tracing::error!("a connection task panicked: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    tracing::info!(
+        connections = connections.len(),
+        "shutting down: no longer accepting connections"
+    );
+    drop(listener);
+    broker.begin_shutdown();
+    let drained = tokio::time::timeout(DRAIN_TIMEOUT, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            remaining = connections.len(),
+            "connections still busy after {DRAIN_TIMEOUT:?}; closing them"
+        );
+        connections.shutdown().await;
+    }
+    broker.shutdown().await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => tracing::info!("received SIGINT"),
+                    _ = term.recv() => tracing::info!("received SIGTERM"),
+                }
+            }
+            _ => {
+                tracing::warn!("cannot install signal handlers; only Ctrl-C stops the broker");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
