@@ -1,0 +1,379 @@
+//! Integration tests of the produce path.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chronik_common::{FsyncPolicy, TopicPartition};
+use chronik_ingest::{codes, Ingest, IngestConfig};
+use chronik_storage::batch::{
+    compute_crc, BatchBuilder, BatchHeader, TimestampType, CRC_OFFSET, MAGIC_OFFSET,
+};
+use chronik_storage::{LogManager, StorageConfig, CLEAN_SHUTDOWN_FILE};
+
+fn tp(p: i32) -> TopicPartition {
+    TopicPartition::new("t", p)
+}
+
+fn records(n: usize) -> Bytes {
+    let mut b = BatchBuilder::new();
+    for i in 0..n {
+        b = b.record(1_000 + i as i64, None, Some(format!("v{i}").as_bytes()));
+    }
+    Bytes::from(b.build())
+}
+
+fn idempotent(pid: i64, epoch: i16, seq: i32, n: usize) -> Bytes {
+    let mut b = BatchBuilder::new().producer(pid, epoch, seq);
+    for i in 0..n {
+        b = b.record(
+            1_000,
+            None,
+            Some(format!("s{}", seq as usize + i).as_bytes()),
+        );
+    }
+    Bytes::from(b.build())
+}
+
+async fn open(dir: &Path, config: IngestConfig, partitions: i32) -> Arc<Ingest> {
+    let logs = Arc::new(LogManager::open(StorageConfig::new(dir)).unwrap());
+    if logs.partition_count("t").is_none() {
+        logs.create_topic("t", partitions).unwrap();
+    }
+    Ingest::open(logs, config).await.unwrap()
+}
+
+fn never() -> IngestConfig {
+    IngestConfig {
+        fsync: FsyncPolicy::Never,
+        ..IngestConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn validation_errors_carry_kafka_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(
+        dir.path(),
+        IngestConfig {
+            max_batch_bytes: 2048,
+            ..never()
+        },
+        1,
+    )
+    .await;
+    let code = |r: Result<_, chronik_ingest::ProduceError>| r.unwrap_err().code();
+
+    let mut corrupt = records(2).to_vec();
+    *corrupt.last_mut().unwrap() ^= 1;
+    assert_eq!(
+        code(ingest.produce(&tp(0), corrupt.into(), 1).await),
+        codes::CORRUPT_MESSAGE
+    );
+
+    let mut trailing = records(2).to_vec();
+    trailing.push(0);
+    assert_eq!(
+        code(ingest.produce(&tp(0), trailing.into(), 1).await),
+        codes::CORRUPT_MESSAGE
+    );
+
+    let mut old = records(1).to_vec();
+    old[MAGIC_OFFSET] = 1;
+    assert_eq!(
+        code(ingest.produce(&tp(0), old.into(), 1).await),
+        codes::UNSUPPORTED_FOR_MESSAGE_FORMAT
+    );
+
+    let mut bad_count = records(3).to_vec();
+    bad_count[57..61].copy_from_slice(&7i32.to_be_bytes());
+    let crc = compute_crc(&bad_count);
+    bad_count[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
+    assert_eq!(
+        code(ingest.produce(&tp(0), bad_count.into(), 1).await),
+        codes::INVALID_RECORD
+    );
+
+    let big = Bytes::from(
+        BatchBuilder::new()
+            .record(1, None, Some(&[0u8; 4096]))
+            .build(),
+    );
+    assert_eq!(
+        code(ingest.produce(&tp(0), big, 1).await),
+        codes::MESSAGE_TOO_LARGE
+    );
+
+    assert_eq!(
+        code(ingest.produce(&tp(0), records(1), 2).await),
+        codes::INVALID_REQUIRED_ACKS
+    );
+    assert_eq!(
+        code(ingest.produce(&tp(5), records(1), 1).await),
+        codes::UNKNOWN_TOPIC_OR_PARTITION
+    );
+
+    // Two idempotent batches in one request are refused.
+    let mut two = idempotent(1, 0, 0, 1).to_vec();
+    two.extend_from_slice(&idempotent(1, 0, 1, 1));
+    assert_eq!(
+        code(ingest.produce(&tp(0), two.into(), 1).await),
+        codes::INVALID_RECORD
+    );
+
+    // Nothing was appended by any of the failures.
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    assert_eq!(p.log_end_offset(), 0);
+    let ok = ingest.produce(&tp(0), records(3), 1).await.unwrap();
+    assert_eq!(
+        (ok.base_offset, ok.log_append_time, ok.log_start_offset),
+        (0, -1, 0)
+    );
+    assert_eq!(
+        ingest
+            .produce(&tp(0), records(2), 0)
+            .await
+            .unwrap()
+            .base_offset,
+        3
+    );
+    ingest.shutdown().await;
+}
+
+/// On a current-thread runtime every producer task runs its append before
+/// the flusher task gets to run, so all of them must share fsync rounds.
+#[tokio::test(flavor = "current_thread")]
+async fn concurrent_acks_all_producers_share_fsyncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), IngestConfig::default(), 2).await;
+    const PRODUCERS: usize = 32;
+    let handles: Vec<_> = (0..PRODUCERS)
+        .map(|i| {
+            let ingest = Arc::clone(&ingest);
+            tokio::spawn(async move {
+                let tp = tp((i % 2) as i32);
+                let out = ingest.produce(&tp, records(2), -1).await.unwrap();
+                // Acknowledged means fsynced.
+                let p = ingest.storage().partition(&tp).unwrap();
+                assert!(p.durable_offset() > out.base_offset + 1);
+                out.base_offset
+            })
+        })
+        .collect();
+    let mut offsets = Vec::new();
+    for h in handles {
+        offsets.push(h.await.unwrap());
+    }
+    offsets.sort_unstable();
+    offsets.dedup();
+    assert_eq!(
+        offsets.len(),
+        PRODUCERS / 2,
+        "two partitions, offsets 0,2,4,..."
+    );
+    let rounds = ingest.fsync_rounds();
+    assert!(rounds >= 1);
+    assert!(
+        rounds < PRODUCERS as u64,
+        "{rounds} rounds for {PRODUCERS} producers"
+    );
+    assert!(ingest.fsync_count() <= 2 * rounds);
+    ingest.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acks_all_is_durable_on_a_multi_thread_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), IngestConfig::default(), 1).await;
+    let handles: Vec<_> = (0..16)
+        .map(|_| {
+            let ingest = Arc::clone(&ingest);
+            tokio::spawn(async move {
+                let out = ingest.produce(&tp(0), records(1), -1).await.unwrap();
+                let p = ingest.storage().partition(&tp(0)).unwrap();
+                assert!(p.durable_offset() > out.base_offset);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.await.unwrap();
+    }
+    // acks=1 does not wait, but the data is still queued for the flusher.
+    ingest.produce(&tp(0), records(1), 1).await.unwrap();
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while p.is_dirty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the flusher syncs acks=1 data too");
+    ingest.shutdown().await;
+}
+
+#[tokio::test]
+async fn idempotent_duplicates_and_sequence_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), never(), 1).await;
+    let (pid, epoch) = ingest.allocate_producer_id().unwrap();
+    let first = ingest
+        .produce(&tp(0), idempotent(pid, epoch, 0, 3), -1)
+        .await
+        .unwrap();
+    assert_eq!(first.base_offset, 0);
+    ingest.produce(&tp(0), records(1), 1).await.unwrap();
+    let second = ingest
+        .produce(&tp(0), idempotent(pid, epoch, 3, 2), -1)
+        .await
+        .unwrap();
+    assert_eq!(second.base_offset, 4);
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    let end = p.log_end_offset();
+    let size = p.size_bytes();
+
+    // A retry of either batch returns the original offset and appends nothing.
+    let dup = ingest
+        .produce(&tp(0), idempotent(pid, epoch, 0, 3), -1)
+        .await
+        .unwrap();
+    assert_eq!((dup.base_offset, dup.duplicate), (0, true));
+    let dup = ingest
+        .produce(&tp(0), idempotent(pid, epoch, 3, 2), -1)
+        .await
+        .unwrap();
+    assert_eq!((dup.base_offset, dup.duplicate), (4, true));
+    assert_eq!((p.log_end_offset(), p.size_bytes()), (end, size));
+
+    // A gap, then a stale epoch after a bump.
+    let gap = ingest
+        .produce(&tp(0), idempotent(pid, epoch, 9, 1), -1)
+        .await;
+    assert_eq!(gap.unwrap_err().code(), codes::OUT_OF_ORDER_SEQUENCE_NUMBER);
+    ingest
+        .produce(&tp(0), idempotent(pid, epoch + 1, 0, 1), -1)
+        .await
+        .unwrap();
+    let stale = ingest
+        .produce(&tp(0), idempotent(pid, epoch, 5, 1), -1)
+        .await;
+    assert_eq!(stale.unwrap_err().code(), codes::INVALID_PRODUCER_EPOCH);
+    ingest.shutdown().await;
+}
+
+/// Producer state and producer ids survive both a clean shutdown and a
+/// crash (the runtime is dropped without `shutdown`).
+#[test]
+fn dedup_and_producer_ids_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut seen_ids = Vec::new();
+    for (round, clean) in [(0, false), (1, true), (2, false)] {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let ingest = open(dir.path(), IngestConfig::default(), 1).await;
+            let (pid, epoch) = ingest.allocate_producer_id().unwrap();
+            assert!(
+                !seen_ids.contains(&pid),
+                "producer id {pid} handed out twice"
+            );
+            seen_ids.push(pid);
+            let out = ingest
+                .produce(&tp(0), idempotent(pid, epoch, 0, 2), -1)
+                .await
+                .unwrap();
+            assert_eq!(out.base_offset, 2 * round);
+            // Every earlier producer's last batch is still recognised.
+            for (i, old) in seen_ids.iter().enumerate() {
+                let dup = ingest
+                    .produce(&tp(0), idempotent(*old, 0, 0, 2), -1)
+                    .await
+                    .unwrap();
+                assert!(dup.duplicate);
+                assert_eq!(dup.base_offset, 2 * i as i64);
+            }
+            if clean {
+                ingest.shutdown().await;
+            }
+        });
+        drop(rt);
+        assert_eq!(dir.path().join(CLEAN_SHUTDOWN_FILE).exists(), clean);
+    }
+}
+
+#[tokio::test]
+async fn shutdown_flushes_and_refuses_later_produces() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), never(), 1).await;
+    ingest.produce(&tp(0), records(4), 1).await.unwrap();
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    assert!(p.is_dirty(), "fsync=never leaves data unsynced");
+    ingest.shutdown().await;
+    assert!(!p.is_dirty());
+    assert!(dir.path().join(CLEAN_SHUTDOWN_FILE).exists());
+    let err = ingest.produce(&tp(0), records(1), -1).await.unwrap_err();
+    assert_eq!(err.code(), codes::NOT_LEADER_OR_FOLLOWER);
+    ingest.shutdown().await;
+}
+
+#[tokio::test]
+async fn interval_policy_flushes_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = IngestConfig {
+        fsync: FsyncPolicy::Interval(Duration::from_millis(10)),
+        ..IngestConfig::default()
+    };
+    let ingest = open(dir.path(), config, 1).await;
+    ingest.produce(&tp(0), records(2), -1).await.unwrap();
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), async {
+        while p.is_dirty() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("periodic flush happened");
+    assert!(ingest.fsync_rounds() >= 1);
+    ingest.shutdown().await;
+}
+
+#[tokio::test]
+async fn log_append_time_stamps_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = IngestConfig {
+        log_append_time: true,
+        ..never()
+    };
+    let ingest = open(dir.path(), config, 1).await;
+    let out = ingest.produce(&tp(0), records(2), 1).await.unwrap();
+    assert!(out.log_append_time > 1_600_000_000_000);
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    let read = p.read(0, 1 << 20).unwrap();
+    let h = BatchHeader::parse(&read.records).unwrap();
+    assert_eq!(h.timestamp_type(), TimestampType::LogAppendTime);
+    assert_eq!(h.max_timestamp, out.log_append_time);
+    chronik_storage::batch::verify_crc(&read.records).unwrap();
+    ingest.shutdown().await;
+}
+
+#[tokio::test]
+async fn recreated_topic_starts_with_fresh_producer_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), never(), 1).await;
+    ingest
+        .produce(&tp(0), idempotent(7, 0, 0, 1), 1)
+        .await
+        .unwrap();
+    ingest.storage().delete_topic("t").unwrap();
+    ingest.storage().create_topic("t", 1).unwrap();
+    let again = ingest
+        .produce(&tp(0), idempotent(7, 0, 0, 1), 1)
+        .await
+        .unwrap();
+    assert!(!again.duplicate);
+    assert_eq!(again.base_offset, 0);
+    ingest.shutdown().await;
+}
