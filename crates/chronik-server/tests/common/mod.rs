@@ -1,0 +1,277 @@
+//! Shared helpers for the broker integration tests: start the real binary on
+//! an ephemeral loopback port with a temporary data directory, talk raw
+//! Kafka protocol to it, and run external client tools with bounded waits.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
+use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
+
+/// Longest wait for the broker to print its address.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Socket timeout of the raw protocol client.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A running `chronik-server`, killed (SIGKILL) on drop.
+pub struct TestBroker {
+    child: Option<Child>,
+    /// `host:port` the broker listens on.
+    pub addr: String,
+    /// The broker's stderr log file.
+    pub log: PathBuf,
+}
+
+impl TestBroker {
+    /// Starts the broker over `data_dir` on 127.0.0.1:0, logging to a new
+    /// file next to the data directory.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> TestBroker {
+        let parent = data_dir.parent().expect("data dir has a parent");
+        let log = (0..)
+            .map(|i| parent.join(format!("broker-{i}.log")))
+            .find(|p| !p.exists())
+            .expect("a free log name");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chronik-server"))
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("CHRONIK_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(File::create(&log).expect("create broker log"))
+            .spawn()
+            .expect("spawn chronik-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref() {
+                let Ok(line) = line else { break };
+                let _ = tx.send(line);
+            }
+        });
+        let first = rx.recv_timeout(STARTUP_TIMEOUT);
+        let Ok(first) = first else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "chronik-server printed no line within {STARTUP_TIMEOUT:?}; log:\n{}",
+                tail(&log)
+            );
+        };
+        let addr = first
+            .strip_prefix("chronik-server listening on ")
+            .unwrap_or_else(|| panic!("unexpected first stdout line {first:?}"))
+            .to_string();
+        TestBroker {
+            child: Some(child),
+            addr,
+            log,
+        }
+    }
+
+    /// Kills the broker with SIGKILL, as a crash would, and reaps it.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit status.
+    pub fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("broker running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for broker") {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "broker did not exit within 30s of SIGTERM; log:\n{}",
+                    tail(&self.log)
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The last lines of the broker log.
+    pub fn log_tail(&self) -> String {
+        tail(&self.log)
+    }
+}
+
+impl Drop for TestBroker {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// The last 80 lines of a file.
+pub fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(80)..].join("\n")
+}
+
+/// A blocking raw Kafka protocol connection.
+pub struct KafkaConn {
+    /// The socket (public so tests can write malformed bytes).
+    pub stream: TcpStream,
+    next_correlation: i32,
+}
+
+impl KafkaConn {
+    /// Connects with read/write timeouts.
+    pub fn connect(addr: &str) -> KafkaConn {
+        let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
+        stream.set_nodelay(true).unwrap();
+        KafkaConn {
+            stream,
+            next_correlation: 1,
+        }
+    }
+
+    /// Encodes and sends a request; returns its correlation id.
+    pub fn send<T: Encodable>(&mut self, key: ApiKey, version: i16, body: &T) -> i32 {
+        let correlation = self.next_correlation;
+        self.next_correlation += 1;
+        let mut buf = BytesMut::new();
+        buf.put_i32(0);
+        RequestHeader::default()
+            .with_request_api_key(key as i16)
+            .with_request_api_version(version)
+            .with_correlation_id(correlation)
+            .with_client_id(Some(StrBytes::from_static_str("chronik-test")))
+            .encode(&mut buf, key.request_header_version(version))
+            .unwrap();
+        body.encode(&mut buf, version).unwrap();
+        let len = (buf.len() - 4) as i32;
+        buf[..4].copy_from_slice(&len.to_be_bytes());
+        self.stream.write_all(&buf).expect("send request");
+        correlation
+    }
+
+    /// Reads one response frame, or `None` if the broker closed the
+    /// connection.
+    pub fn read_frame(&mut self) -> Option<Bytes> {
+        let mut len = [0u8; 4];
+        if let Err(e) = self.stream.read_exact(&mut len) {
+            assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset
+                ),
+                "reading a response failed: {e}"
+            );
+            return None;
+        }
+        let mut body = vec![0u8; i32::from_be_bytes(len) as usize];
+        self.stream
+            .read_exact(&mut body)
+            .expect("read response body");
+        Some(Bytes::from(body))
+    }
+
+    /// Reads and decodes the response to a request sent with `send`.
+    pub fn recv<R: Decodable>(&mut self, key: ApiKey, version: i16, correlation: i32) -> R {
+        let mut frame = self.read_frame().expect("broker closed the connection");
+        let header = ResponseHeader::decode(&mut frame, key.response_header_version(version))
+            .expect("decode response header");
+        assert_eq!(header.correlation_id, correlation, "responses out of order");
+        let resp = R::decode(&mut frame, version).expect("decode response body");
+        assert_eq!(
+            frame.remaining(),
+            0,
+            "trailing bytes after {key:?} v{version} response"
+        );
+        resp
+    }
+
+    /// Sends a request and waits for its response.
+    pub fn call<T: Encodable, R: Decodable>(&mut self, key: ApiKey, version: i16, body: &T) -> R {
+        let correlation = self.send(key, version, body);
+        self.recv(key, version, correlation)
+    }
+
+    /// True when the broker has closed this connection (reads EOF within
+    /// the IO timeout).
+    pub fn is_closed_by_peer(&mut self) -> bool {
+        let mut buf = [0u8; 1];
+        match self.stream.read(&mut buf) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+        }
+    }
+}
+
+/// Runs `cmd` with `stdin` as input and a hard timeout; fails with a clear
+/// message when the program is missing.
+pub fn run_tool(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot run {program} ({e}); this test needs {program} installed (see the crate's tests/README)")
+        });
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let writer = thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stdout.read_to_end(&mut v);
+        v
+    });
+    let err = thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = stderr.read_to_end(&mut v);
+        v
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+            panic!("{program} did not finish within {timeout:?}; stderr:\n{stderr}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let _ = writer.join();
+    Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
