@@ -44,6 +44,19 @@ pub enum StorageError {
     /// or smaller than the current count.
     #[error("invalid partition count {0}")]
     InvalidPartitions(i32),
+    /// A stored batch failed its CRC check when read: the disk corrupted it
+    /// after it was written. It is never served.
+    #[error(
+        "stored batch at offset {offset} (file position {position}) of {partition} is corrupt"
+    )]
+    CorruptBatch {
+        /// The partition, as `topic-partition`.
+        partition: String,
+        /// Offset the read was looking for.
+        offset: i64,
+        /// Position of the batch in its segment file.
+        position: u64,
+    },
     /// The partition was deleted or the log manager shut down.
     #[error("partition is closed (topic deleted or broker shutting down)")]
     Closed,

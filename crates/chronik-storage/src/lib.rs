@@ -54,7 +54,7 @@
 //! * [`StorageError::InvalidBatch`] -> CORRUPT_MESSAGE (2)
 //! * [`StorageError::Closed`] -> NOT_LEADER_OR_FOLLOWER (6) (the partition
 //!   went away; clients refresh metadata)
-//! * anything else -> KAFKA_STORAGE_ERROR (56)
+//! * [`StorageError::CorruptBatch`] and anything else -> KAFKA_STORAGE_ERROR (56)
 
 pub mod batch;
 pub mod error;

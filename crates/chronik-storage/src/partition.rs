@@ -389,13 +389,24 @@ impl Partition {
         let mut buf = vec![0u8; want];
         file.read_exact_at(&mut buf, start)
             .map_err(|e| StorageError::io(format!("reading {}", self.tp), e))?;
-        let mut it = BatchIter::new(&buf);
-        for b in it.by_ref() {
-            if b.is_err() {
+        // Keep whole batches only, and never hand out one whose CRC fails
+        // (bit rot after recovery): stop before it, or fail if it is first.
+        let mut whole = 0;
+        for b in BatchIter::new(&buf) {
+            let Ok(b) = b else { break };
+            if b.verify_crc().is_err() {
+                if whole == 0 {
+                    return Err(StorageError::CorruptBatch {
+                        partition: self.tp.to_string(),
+                        offset,
+                        position: start,
+                    });
+                }
+                warn!(partition = %self.tp, position = start + b.position as u64, "corrupt batch not served");
                 break;
             }
+            whole = b.position + b.bytes.len();
         }
-        let whole = it.position();
         buf.truncate(whole);
         Ok(ReadResult {
             records: Bytes::from(buf),
@@ -449,6 +460,53 @@ impl Partition {
         Ok(Some(TimestampOffset {
             offset: h.base_offset,
             timestamp: ts,
+        }))
+    }
+
+    /// The record with the largest timestamp (ListOffsets with timestamp -3):
+    /// the first batch whose `maxTimestamp` is the log's largest; inside an
+    /// uncompressed CreateTime batch the exact record, otherwise the batch's
+    /// last offset. `None` for an empty log.
+    pub fn max_timestamp_offset(&self) -> Result<Option<TimestampOffset>> {
+        let found = {
+            let inner = self.read_inner();
+            let mut best: Option<&Segment> = None;
+            for seg in &inner.segments {
+                if seg.size > 0 && best.is_none_or(|b| seg.max_timestamp > b.max_timestamp) {
+                    best = Some(seg);
+                }
+            }
+            match best {
+                Some(seg) => seg
+                    .find_timestamp(seg.max_timestamp)?
+                    .map(|(pos, h)| (seg.log.clone(), pos, h)),
+                None => None,
+            }
+        };
+        let Some((file, pos, h)) = found else {
+            return Ok(None);
+        };
+        if h.compression() == batch::Compression::None
+            && h.timestamp_type() == batch::TimestampType::CreateTime
+        {
+            let mut buf = vec![0u8; h.total_len()];
+            file.read_exact_at(&mut buf, pos)
+                .map_err(|e| StorageError::io(format!("reading {}", self.tp), e))?;
+            if let Some(recs) = batch::decode_records(&buf) {
+                if let Some((offset, r)) = recs
+                    .into_iter()
+                    .find(|(_, r)| r.timestamp == h.max_timestamp)
+                {
+                    return Ok(Some(TimestampOffset {
+                        offset,
+                        timestamp: r.timestamp,
+                    }));
+                }
+            }
+        }
+        Ok(Some(TimestampOffset {
+            offset: h.last_offset(),
+            timestamp: h.max_timestamp,
         }))
     }
 

@@ -241,7 +241,7 @@ impl Segment {
                 warn!(segment = %self.log_path.display(), pos, error = %e, "corrupt batch");
                 break;
             }
-            self.track_batch(&header, pos)?;
+            self.track_batch(&header, pos);
             pos += len as u64;
             expected = header.last_offset() + 1;
             self.size = pos;
@@ -251,28 +251,36 @@ impl Segment {
     }
 
     /// Updates indexes and counters for a batch written at `pos`.
-    fn track_batch(&mut self, header: &BatchHeader, pos: u64) -> Result<()> {
+    ///
+    /// Index write errors are logged, not returned: the batch itself is
+    /// already in the log, a sparse index only gets slower without an entry,
+    /// and a partly written entry makes the file inconsistent, so the next
+    /// open rebuilds it.
+    fn track_batch(&mut self, header: &BatchHeader, pos: u64) {
         let max_ts = self.max_timestamp.max(header.max_timestamp);
         if self.bytes_since_index >= self.index_interval && pos > 0 {
             let rel = (header.base_offset - self.base_offset) as u32;
             if self.index.last().is_none_or(|e| e.rel_offset < rel) {
-                self.index.push(OffsetEntry {
+                if let Err(e) = self.index.push(OffsetEntry {
                     rel_offset: rel,
                     position: pos as u32,
-                })?;
+                }) {
+                    warn!(error = %e, "offset index entry not written");
+                }
             }
             if max_ts >= 0 && self.time_index.last().is_none_or(|e| e.timestamp < max_ts) {
-                self.time_index.push(TimeEntry {
+                if let Err(e) = self.time_index.push(TimeEntry {
                     timestamp: max_ts,
                     rel_offset: rel,
-                })?;
+                }) {
+                    warn!(error = %e, "time index entry not written");
+                }
             }
             self.bytes_since_index = 0;
         }
         self.bytes_since_index += header.total_len() as u64;
         self.max_timestamp = max_ts;
         self.last_batch_base = header.base_offset;
-        Ok(())
     }
 
     /// Appends `data` (whole batches, offsets already assigned; `headers`
@@ -289,7 +297,7 @@ impl Segment {
         }
         let start = self.size;
         for (pos, h) in headers {
-            self.track_batch(h, start + *pos as u64)?;
+            self.track_batch(h, start + *pos as u64);
             self.next_offset = h.last_offset() + 1;
         }
         self.size += data.len() as u64;
