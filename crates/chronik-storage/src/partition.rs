@@ -145,6 +145,8 @@ impl Partition {
             match (base, ext) {
                 (Some(b), "log") => bases.push(b),
                 (Some(b), "index" | "timeindex") => index_files.push((b, entry.path())),
+                // Files other layers keep beside the log (see FORMAT.md).
+                (None, "snapshot" | "snapshot.tmp") => {}
                 _ => {
                     warn!(file = %entry.path().display(), "ignoring unexpected file in partition directory")
                 }

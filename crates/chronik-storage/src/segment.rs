@@ -133,6 +133,8 @@ impl Segment {
         mode: OpenMode,
     ) -> Result<(Segment, u64)> {
         let (log_path, index_path, time_path) = Self::paths(dir, base_offset);
+        let index_existed = index_path.exists();
+        let time_existed = time_path.exists();
         let log = OpenOptions::new()
             .read(true)
             .write(true)
@@ -155,7 +157,11 @@ impl Segment {
             bytes_since_index: 0,
             index_interval,
         };
-        let mut trusted = mode == OpenMode::Trust && seg.index.is_consistent(file_len);
+        // A missing index file cannot be told apart from an empty one by its
+        // contents, so a missing file of a non-empty log forces a rebuild.
+        let files_present = file_len == 0 || (index_existed && time_existed);
+        let mut trusted =
+            mode == OpenMode::Trust && files_present && seg.index.is_consistent(file_len);
         if trusted {
             let start = seg.index.lookup(u32::MAX);
             seg.max_timestamp = seg.time_index.last().map_or(-1, |e| e.timestamp);

@@ -161,6 +161,10 @@ fn missing_or_corrupt_index_is_rebuilt() {
     }
     let logs_before = log_files(dir.path());
     let first_index = logs_before[0].with_extension("index");
+    let third_time_index = logs_before[2].with_extension("timeindex");
+    let original_time = std::fs::read(&third_time_index).unwrap();
+    assert!(!original_time.is_empty());
+    std::fs::remove_file(&third_time_index).unwrap();
     let second_index = logs_before[1].with_extension("index");
     let original = std::fs::read(&first_index).unwrap();
     assert!(!original.is_empty());
