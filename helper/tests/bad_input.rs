@@ -1,0 +1,185 @@
+//! Bad input: exit code 2, a message naming the file and key, and the
+//! existing plan left byte for byte as it was.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Writes a plan for the fixture copy, applies `break_it`, runs `args` and
+/// checks exit code 2, that stderr contains every `needles`, and that the
+/// plan file is unchanged.
+fn assert_rejected(args: &[&str], break_it: impl FnOnce(&Path), needles: &[&str]) {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    run_expect(&dir, &["plan", "--no-audit"], 0);
+    let plan = dir.join("nix/plan.json");
+    let before = read(&plan);
+    break_it(&dir);
+    let out = run_expect(&dir, args, 2);
+    let err = stderr(&out);
+    for needle in needles {
+        assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(read(&plan), before, "the plan must be untouched");
+    let entries = std::fs::read_dir(dir.join("nix")).unwrap().count();
+    assert_eq!(entries, 1, "no temporary files left behind");
+}
+
+#[test]
+fn misspelt_policy_key() {
+    assert_rejected(
+        &["plan"],
+        |dir| {
+            edit(
+                &dir.join("Cargo.toml"),
+                "mem-per-job-mib = 1024",
+                "mem-per-jobs-mib = 1024",
+            )
+        },
+        &[
+            "Cargo.toml",
+            "mem-per-jobs-mib",
+            "[workspace.metadata.buildplan]",
+        ],
+    );
+}
+
+#[test]
+fn misspelt_profile_key_in_policy() {
+    assert_rejected(
+        &["plan"],
+        |dir| {
+            edit(
+                &dir.join("Cargo.toml"),
+                "[workspace.metadata.buildplan.profiles.release]\ncodegen-units = 8",
+                "[workspace.metadata.buildplan.profiles.release]\ncodegen-unit = 8",
+            )
+        },
+        &["Cargo.toml", "profiles.release.codegen-unit"],
+    );
+}
+
+#[test]
+fn malformed_member_manifest() {
+    assert_rejected(
+        &["plan"],
+        |dir| {
+            edit(
+                &dir.join("crates/tool/Cargo.toml"),
+                "[dependencies]",
+                "[dependencies\n",
+            )
+        },
+        &["crates/tool/Cargo.toml"],
+    );
+}
+
+#[test]
+fn malformed_root_manifest_in_check() {
+    assert_rejected(
+        &["check"],
+        |dir| edit(&dir.join("Cargo.toml"), "resolver = \"2\"", "resolver = "),
+        &["Cargo.toml"],
+    );
+}
+
+#[test]
+fn unknown_feature_in_a_variant() {
+    assert_rejected(
+        &["plan"],
+        |dir| {
+            edit(
+                &dir.join("Cargo.toml"),
+                "features = [\"fmt\", \"search\"]",
+                "features = [\"fmt\", \"serach\"]",
+            )
+        },
+        &["Cargo.toml", "variant `full`", "`serach`"],
+    );
+}
+
+#[test]
+fn unknown_package_in_a_variant() {
+    assert_rejected(
+        &["plan"],
+        |dir| {
+            edit(
+                &dir.join("Cargo.toml"),
+                "packages = [\"app\", \"tool\"]",
+                "packages = [\"app\", \"tools\"]",
+            )
+        },
+        &["Cargo.toml", "variant `full`", "`tools`"],
+    );
+}
+
+#[test]
+fn unknown_default_variant() {
+    assert_rejected(
+        &["plan"],
+        |dir| {
+            edit(
+                &dir.join("Cargo.toml"),
+                "default-variant = \"default\"",
+                "default-variant = \"standard\"",
+            )
+        },
+        &["Cargo.toml", "default-variant", "`standard`"],
+    );
+}
+
+#[test]
+fn custom_profile_without_inherits() {
+    assert_rejected(
+        &["plan"],
+        |dir| edit(&dir.join("Cargo.toml"), "inherits = \"release\"\n", ""),
+        &["Cargo.toml", "profile.release-fast.inherits"],
+    );
+}
+
+#[test]
+fn unknown_package_and_variant_on_the_command_line() {
+    assert_rejected(
+        &["explain", "nope"],
+        |_| {},
+        &["unknown package `nope`", "app, corelib"],
+    );
+    assert_rejected(
+        &["audit", "--variant", "nope"],
+        |_| {},
+        &["unknown variant `nope`", "default, full, minimal, split"],
+    );
+}
+
+#[test]
+fn missing_manifest_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_expect(tmp.path(), &["plan"], 2);
+    assert!(stderr(&out).contains("Cargo.toml"), "{}", stderr(&out));
+}
+
+#[test]
+fn cargo_not_on_path() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    run_expect(&dir, &["plan", "--no-audit"], 0);
+    let before = read(&dir.join("nix/plan.json"));
+    let empty = tempfile::tempdir().unwrap();
+    let out = helper(&dir, &["plan"])
+        .env_remove("CARGO")
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("cargo") && err.contains("PATH"), "{err}");
+    assert_eq!(read(&dir.join("nix/plan.json")), before);
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    let (_tmp, dir) = copy_fixture("single", "crate");
+    let out = run_expect(&dir, &["plan", "--no-such-flag"], 2);
+    assert!(stderr(&out).contains("--no-such-flag"));
+}

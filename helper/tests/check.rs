@@ -1,0 +1,52 @@
+//! `check`: stale, missing and fresh plans.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn check_fails_without_a_plan_and_hints_at_plan() {
+    let (_tmp, dir) = copy_fixture("single", "crate");
+    let out = run_expect(&dir, &["check"], 1);
+    let err = stderr(&out);
+    assert!(err.contains("nix/plan.json"), "{err}");
+    assert!(err.contains("cargo buildplan plan"), "{err}");
+}
+
+#[test]
+fn check_catches_an_edited_feature_and_passes_after_plan() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    run_expect(&dir, &["plan"], 0);
+    run_expect(&dir, &["check"], 0);
+
+    edit(
+        &dir.join("crates/corelib/Cargo.toml"),
+        "search = [\"dep:memchr\"]",
+        "search = [\"dep:memchr\"]\nsimd = []",
+    );
+    let out = run_expect(&dir, &["check"], 1);
+    let diff = stdout(&out);
+    assert!(diff.contains("--- nix/plan.json (on disk)"), "{diff}");
+    assert!(diff.contains("+++ nix/plan.json (recomputed)"), "{diff}");
+    assert!(diff.contains("+        \"simd\","), "{diff}");
+    assert!(diff.contains("@@"), "{diff}");
+    assert!(stderr(&out).contains("stale"), "{}", stderr(&out));
+
+    run_expect(&dir, &["plan"], 0);
+    run_expect(&dir, &["check"], 0);
+}
+
+#[test]
+fn check_catches_a_profile_edit() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    run_expect(&dir, &["plan"], 0);
+    edit(
+        &dir.join("Cargo.toml"),
+        "codegen-units = 8",
+        "codegen-units = 4",
+    );
+    let out = run_expect(&dir, &["check"], 1);
+    let diff = stdout(&out);
+    assert!(diff.contains("-        \"codegen-units\": 8"), "{diff}");
+    assert!(diff.contains("+        \"codegen-units\": 4"), "{diff}");
+}

@@ -1,0 +1,96 @@
+//! Shared helpers for the process tests: fixture copies and running the
+//! built `cargo-buildplan` binary.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The fixture directory `name` under `tests/fixtures`.
+pub fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// A fresh copy of fixture `name` in a temporary directory (without any
+/// `target/` or generated `nix/`). The copy lives at `<tempdir>/<subdir>`.
+pub fn copy_fixture(name: &str, subdir: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dest = tmp.path().join(subdir);
+    copy_tree(&fixture_dir(name), &dest);
+    (tmp, dest)
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read fixture dir") {
+        let entry = entry.expect("dir entry");
+        let name = entry.file_name();
+        if name == "target" || name == "nix" {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&path, &to.join(&name));
+        } else {
+            std::fs::copy(&path, to.join(&name)).expect("copy file");
+        }
+    }
+}
+
+/// The helper binary, with `--manifest-path <dir>/Cargo.toml` and `args`,
+/// run from `dir`.
+pub fn helper(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
+    cmd.args(args)
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .current_dir(dir);
+    cmd
+}
+
+/// Runs the helper and returns its output.
+pub fn run(dir: &Path, args: &[&str]) -> Output {
+    helper(dir, args).output().expect("the helper binary runs")
+}
+
+/// Standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Standard output as text.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs the helper, asserting exit code `code`, and returns its output.
+pub fn run_expect(dir: &Path, args: &[&str], code: i32) -> Output {
+    let out = run(dir, args);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "cargo-buildplan {args:?}\nstdout:\n{}\nstderr:\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+/// Reads a file as bytes.
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Parses the plan written in `dir/nix/plan.json`.
+pub fn plan_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&read(&dir.join("nix/plan.json"))).expect("the plan is JSON")
+}
+
+/// Replaces `from` with `to` in a file, asserting that `from` occurs.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).expect("read for edit");
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).expect("write edit");
+}

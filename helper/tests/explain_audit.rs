@@ -1,0 +1,55 @@
+//! `explain` and `audit` on the basic fixture.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn explain_shows_variants_targets_and_profiles() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    let text = stdout(&run_expect(&dir, &["explain", "app"], 0));
+    for needle in [
+        "package app 0.2.0 (crates/app)",
+        "binaries:          app, app-admin",
+        "tests with:        crates/corelib, crates/macros, crates/testkit",
+        "minimal: The app alone, nothing optional",
+        "cargo build --package app --no-default-features",
+        "built as a root: default features + app/fmt, app/search",
+        "x86_64-unknown-linux-musl: linker clang, -fuse-ld=mold, target-cpu x86-64-v2",
+        "CC_aarch64_unknown_linux_musl=clang",
+        "release [default]:",
+        "codegen-units = 1  (override for app)",
+        "release-fast (inherits release):",
+        "lto = false\n",
+        "opt-level = 0  (cargo default)",
+        "build scripts and proc-macros: opt-level = 0",
+    ] {
+        assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
+    }
+    let lib = stdout(&run_expect(&dir, &["explain", "corelib"], 0));
+    assert!(
+        lib.contains("built as a dependency of app, tool"),
+        "corelib in `full`:\n{lib}"
+    );
+}
+
+#[test]
+fn audit_reports_the_split_and_fails() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    let out = run_expect(&dir, &["audit"], 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("variant `split`: 1 third-party package(s)"),
+        "{text}"
+    );
+    assert!(text.contains("memchr 2.8.3"), "{text}");
+    assert!(text.contains("[] when building: app"), "{text}");
+    assert!(
+        text.contains("[alloc, std] when building: <together>, tool"),
+        "{text}"
+    );
+    assert!(text.contains("variant `default`: no third-party"), "{text}");
+
+    let out = run_expect(&dir, &["audit", "--variant", "full"], 0);
+    assert!(stdout(&out).contains("variant `full`: no third-party"));
+}

@@ -1,0 +1,217 @@
+//! `plan`: what it writes for the fixtures, and that it is deterministic.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn basic_fixture_plan_has_packages_variants_targets_and_profiles() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    run_expect(&dir, &["plan"], 0);
+    let plan = plan_json(&dir);
+
+    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["generator"], "cargo-buildplan");
+    assert_eq!(
+        plan["workspace"],
+        json!({
+            "default_profile": "release",
+            "default_variant": "default",
+            "lockfile": "Cargo.lock",
+            "mem_per_job_mib": 1024,
+            "members": ["crates/app", "crates/corelib", "crates/macros", "crates/testkit", "crates/tool"]
+        })
+    );
+
+    let app = &plan["packages"]["app"];
+    assert_eq!(app["path"], "crates/app");
+    assert_eq!(app["binaries"], json!(["app", "app-admin"]));
+    // `fmt` enables the optional itoa through `dep:`, so no implicit
+    // `itoa` feature is declared.
+    assert_eq!(app["features"], json!(["default", "fmt", "search", "std"]));
+    // The proc-macro crate is a normal dependency; testkit only a dev one.
+    assert_eq!(
+        app["workspace_deps"],
+        json!(["crates/corelib", "crates/macros"])
+    );
+    assert_eq!(
+        app["workspace_test_deps"],
+        json!(["crates/corelib", "crates/macros", "crates/testkit"])
+    );
+    assert_eq!(
+        plan["packages"]["corelib"]["features"],
+        json!(["default", "search", "std"])
+    );
+    assert_eq!(plan["packages"]["macros"]["binaries"], json!([]));
+
+    let variants = plan["variants"].as_object().unwrap();
+    assert_eq!(
+        variants.keys().collect::<Vec<_>>(),
+        ["default", "full", "minimal", "split"]
+    );
+    assert_eq!(
+        plan["variants"]["default"]["packages"],
+        json!(["app", "corelib", "macros", "testkit", "tool"])
+    );
+    assert_eq!(
+        plan["variants"]["minimal"]["builds"]["app"],
+        json!({
+            "cargo_args": ["--package", "app", "--no-default-features"],
+            "default_features": false,
+            "features": []
+        })
+    );
+    let full = &plan["variants"]["full"];
+    assert_eq!(
+        full["deps_cargo_args"],
+        json!([
+            ["--package", "app", "--features", "app/fmt,app/search"],
+            ["--package", "tool"]
+        ])
+    );
+
+    // The audit found the split the fixture was built to have, and only it.
+    assert_eq!(plan["variants"]["default"]["feature_splits"], json!([]));
+    assert_eq!(plan["variants"]["full"]["feature_splits"], json!([]));
+    assert_eq!(
+        plan["variants"]["split"]["feature_splits"],
+        json!([{
+            "package": "memchr",
+            "version": "2.8.3",
+            "targets": ["aarch64-unknown-linux-musl", "x86_64-unknown-linux-musl"],
+            "resolutions": [
+                {"features": [], "roots": ["app"]},
+                {"features": ["alloc", "std"], "roots": ["<together>", "tool"]}
+            ]
+        }])
+    );
+
+    let targets = plan["targets"].as_object().unwrap();
+    assert_eq!(
+        targets.keys().collect::<Vec<_>>(),
+        [
+            "aarch64-unknown-linux-musl",
+            "host",
+            "x86_64-unknown-linux-musl"
+        ]
+    );
+    assert_eq!(plan["targets"]["host"]["triple"], serde_json::Value::Null);
+    let x86 = &plan["targets"]["x86_64-unknown-linux-musl"];
+    assert_eq!(x86["linker"], "clang");
+    assert_eq!(x86["fuse_ld"], "mold");
+    assert_eq!(
+        x86["env"]["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS"],
+        "-C link-arg=-fuse-ld=mold -C target-cpu=x86-64-v2 -C target-feature=+crt-static"
+    );
+
+    let release = &plan["profiles"]["release"];
+    assert_eq!(
+        release["settings"],
+        json!({"codegen-units": 8, "lto": "thin", "opt-level": 2, "strip": true})
+    );
+    assert_eq!(release["package"], json!({"app": {"codegen-units": 1}}));
+    assert_eq!(release["env"]["CARGO_PROFILE_RELEASE_CODEGEN_UNITS"], "8");
+    let fast = &plan["profiles"]["release-fast"];
+    assert_eq!(fast["inherits"], "release");
+    assert_eq!(fast["settings"]["lto"], false);
+    assert_eq!(fast["settings"]["opt-level"], 2);
+    assert_eq!(
+        plan["profiles"]["dev"]["config"],
+        json!(["profile.dev.package.\"*\".opt-level=1"])
+    );
+}
+
+#[test]
+fn plan_is_byte_identical_across_runs_and_checkout_paths() {
+    let (_a, first) = copy_fixture("basic", "one");
+    let (_b, second) = copy_fixture("basic", "somewhere/else/entirely");
+    run_expect(&first, &["plan"], 0);
+    let bytes = read(&first.join("nix/plan.json"));
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.ends_with("}\n") && !text.ends_with("\n\n"));
+    assert!(text.starts_with("{\n  \""), "two-space indentation");
+    assert!(!text.contains(first.to_str().unwrap()), "no absolute paths");
+    assert!(!text.contains("/tmp"), "no absolute paths");
+
+    // Again in place: same bytes, and no temporary files left behind.
+    run_expect(&first, &["plan"], 0);
+    assert_eq!(read(&first.join("nix/plan.json")), bytes);
+    let entries: Vec<_> = std::fs::read_dir(first.join("nix"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(entries, ["plan.json"]);
+
+    // Elsewhere, run as the cargo subcommand would be: same bytes.
+    let out = helper(&second, &["buildplan", "plan"]).output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(read(&second.join("nix/plan.json")), bytes);
+}
+
+#[test]
+fn output_flag_writes_elsewhere() {
+    let (tmp, dir) = copy_fixture("basic", "ws");
+    let target = tmp.path().join("out/custom.json");
+    run_expect(
+        &dir,
+        &["plan", "--no-audit", "--output", target.to_str().unwrap()],
+        0,
+    );
+    assert!(target.is_file());
+    assert!(!dir.join("nix/plan.json").exists());
+    run_expect(&dir, &["check", "--plan", target.to_str().unwrap()], 1);
+}
+
+#[test]
+fn single_package_without_policy_gets_the_defaults() {
+    let (_tmp, dir) = copy_fixture("single", "crate");
+    run_expect(&dir, &["plan"], 0);
+    let plan = plan_json(&dir);
+    assert_eq!(plan["workspace"]["members"], json!(["."]));
+    assert_eq!(plan["workspace"]["mem_per_job_mib"], 1536);
+    assert_eq!(plan["packages"]["single"]["path"], ".");
+    assert_eq!(plan["packages"]["single"]["binaries"], json!(["single"]));
+    let variants = plan["variants"].as_object().unwrap();
+    assert_eq!(
+        variants.keys().collect::<Vec<_>>(),
+        ["default", "full", "minimal"]
+    );
+    assert_eq!(
+        plan["variants"]["full"]["builds"]["single"]["cargo_args"],
+        json!(["--package", "single", "--all-features"])
+    );
+    assert_eq!(
+        plan["variants"]["minimal"]["builds"]["single"]["cargo_args"],
+        json!(["--package", "single", "--no-default-features"])
+    );
+    let profiles = plan["profiles"].as_object().unwrap();
+    assert_eq!(profiles.keys().collect::<Vec<_>>(), ["dev", "release"]);
+    assert_eq!(plan["profiles"]["release"]["settings"], json!({}));
+    assert_eq!(
+        plan["targets"].as_object().unwrap().len(),
+        3,
+        "host plus the two musl targets"
+    );
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for word in [
+        "plan",
+        "check",
+        "explain",
+        "audit",
+        "build",
+        "bench",
+        "--manifest-path",
+    ] {
+        assert!(text.contains(word), "--help lacks {word}:\n{text}");
+    }
+}
