@@ -15,8 +15,10 @@
 //!    last round and wakes every waiting producer at once.
 //!
 //! Errors are [`ProduceError`]s; [`ProduceError::code`] is the Kafka error
-//! code for the response. Producer state is rebuilt from the log when
-//! [`Ingest::open`] runs, so duplicates are still caught after a restart.
+//! code for the response. Producer state survives restarts: a clean
+//! [`Ingest::shutdown`] writes a snapshot per partition
+//! ([`PRODUCER_SNAPSHOT_FILE`]); otherwise [`Ingest::open`] rebuilds it by
+//! scanning the batch headers of the log.
 //!
 //! # Using it
 //!
@@ -138,6 +140,48 @@ pub struct Ingest {
     stop: watch::Sender<bool>,
 }
 
+/// Name of the producer-state snapshot in a partition directory.
+pub const PRODUCER_SNAPSHOT_FILE: &str = "producer-state.snapshot";
+
+/// Loads and removes the partition's producer-state snapshot. Returns the
+/// table and the offset to scan the log from: the snapshot's offset if it
+/// is usable, else the log start (an empty table).
+///
+/// Snapshots are written only at clean shutdown and removed when loaded,
+/// so one is never applied to a log that changed after it was taken
+/// (anything but further appends would make it wrong).
+fn load_snapshot(p: &Partition) -> (ProducerStateTable, i64) {
+    let path = p.dir().join(PRODUCER_SNAPSHOT_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                warn!(file = %path.display(), error = %e, "cannot read producer snapshot");
+            }
+            return (ProducerStateTable::default(), p.log_start_offset());
+        }
+    };
+    if let Err(e) = std::fs::remove_file(&path) {
+        warn!(file = %path.display(), error = %e, "cannot remove producer snapshot");
+    }
+    match ProducerStateTable::decode(&text) {
+        Some((table, offset)) if offset == p.log_end_offset() => (table, offset),
+        Some((_, offset)) => {
+            warn!(
+                partition = %p.topic_partition(),
+                snapshot_offset = offset,
+                log_end_offset = p.log_end_offset(),
+                "producer snapshot does not match the log; rebuilding from the log"
+            );
+            (ProducerStateTable::default(), p.log_start_offset())
+        }
+        None => {
+            warn!(file = %path.display(), "malformed producer snapshot; rebuilding from the log");
+            (ProducerStateTable::default(), p.log_start_offset())
+        }
+    }
+}
+
 /// Resolves once the stop flag is set (or its sender is gone).
 async fn stopped(rx: &mut watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
@@ -163,8 +207,8 @@ impl Ingest {
         let states = tokio::task::spawn_blocking(move || -> Result<_, StorageError> {
             let mut states = HashMap::new();
             for p in scan_storage.all_partitions() {
-                let mut table = ProducerStateTable::default();
-                p.scan_headers(p.log_start_offset(), |h| {
+                let (mut table, from) = load_snapshot(&p);
+                p.scan_headers(from, |h| {
                     if h.has_producer_id() {
                         table.record(h);
                     }
@@ -396,8 +440,9 @@ impl Ingest {
     }
 
     /// Stops the background tasks, flushes and seals every partition and
-    /// writes the clean-shutdown marker (via [`LogManager::close`]), then
-    /// releases every producer still waiting for an fsync. Later produces
+    /// writes the clean-shutdown marker (via [`LogManager::close`]), writes
+    /// the producer-state snapshots, then releases every producer still
+    /// waiting for an fsync. Later produces
     /// fail with NOT_LEADER_OR_FOLLOWER. Safe to call more than once.
     pub async fn shutdown(&self) {
         self.stop.send_replace(true);
@@ -407,7 +452,36 @@ impl Ingest {
             let _ = t.await;
         }
         let storage = Arc::clone(&self.storage);
-        match tokio::task::spawn_blocking(move || storage.close()).await {
+        let states: Vec<Arc<PartitionState>> = self
+            .states
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        let closed = tokio::task::spawn_blocking(move || {
+            storage.close()?;
+            // The logs are final now: snapshot producer state so the next
+            // start need not scan every batch header.
+            for s in states {
+                let current = storage.partition(s.partition.topic_partition());
+                if !current.is_some_and(|c| Arc::ptr_eq(&c, &s.partition)) {
+                    continue; // deleted topic
+                }
+                let text = s
+                    .producers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .encode(s.partition.log_end_offset());
+                let path = s.partition.dir().join(PRODUCER_SNAPSHOT_FILE);
+                if let Err(e) = chronik_storage::write_atomic(&path, text.as_bytes()) {
+                    warn!(file = %path.display(), error = %e, "cannot write producer snapshot");
+                }
+            }
+            Ok::<(), StorageError>(())
+        })
+        .await;
+        match closed {
             Ok(Ok(())) => {}
             Ok(Err(e)) => warn!(error = %e, "closing the log directory failed"),
             Err(e) => warn!(error = %e, "closing the log directory panicked"),

@@ -377,3 +377,52 @@ async fn recreated_topic_starts_with_fresh_producer_state() {
     assert_eq!(again.base_offset, 0);
     ingest.shutdown().await;
 }
+
+#[tokio::test]
+async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
+    use chronik_ingest::PRODUCER_SNAPSHOT_FILE;
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("topics/t/0").join(PRODUCER_SNAPSHOT_FILE);
+    let ingest = open(dir.path(), never(), 1).await;
+    ingest
+        .produce(&tp(0), idempotent(5, 0, 0, 2), 1)
+        .await
+        .unwrap();
+    ingest.shutdown().await;
+    drop(ingest);
+    let text = std::fs::read_to_string(&snapshot).unwrap();
+    assert!(text.contains("offset 2\n"), "{text}");
+    assert!(text.contains("\n5 0 0:1:0\n"), "{text}");
+
+    // A snapshot matching the log end is loaded instead of scanning: an
+    // entry that exists only in the snapshot proves it was used.
+    std::fs::write(&snapshot, format!("{text}99 0 0:0:1234\n")).unwrap();
+    let ingest = open(dir.path(), never(), 1).await;
+    assert!(!snapshot.exists(), "loaded snapshots are removed");
+    let dup = ingest
+        .produce(&tp(0), idempotent(99, 0, 0, 1), 1)
+        .await
+        .unwrap();
+    assert_eq!((dup.duplicate, dup.base_offset), (true, 1234));
+    let dup = ingest
+        .produce(&tp(0), idempotent(5, 0, 0, 2), 1)
+        .await
+        .unwrap();
+    assert_eq!((dup.duplicate, dup.base_offset), (true, 0));
+    ingest.shutdown().await;
+    drop(ingest);
+
+    // A snapshot for another log end is ignored; the log scan still works.
+    std::fs::write(
+        &snapshot,
+        "chronik-producer-state v1\noffset 999\n5 0 0:1:777\n",
+    )
+    .unwrap();
+    let ingest = open(dir.path(), never(), 1).await;
+    let dup = ingest
+        .produce(&tp(0), idempotent(5, 0, 0, 2), 1)
+        .await
+        .unwrap();
+    assert_eq!((dup.duplicate, dup.base_offset), (true, 0));
+    ingest.shutdown().await;
+}
