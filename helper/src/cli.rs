@@ -24,6 +24,12 @@ use clap::{Args, Parser, Subcommand};
 ///   cargo buildplan check                # fail if it is stale (CI)
 ///   cargo buildplan explain my-server    # what my-server gets, and why
 ///   cargo buildplan build my-server --variant full --profile release
+///
+/// Exit status: 0 on success; 1 when a command ran and found a problem
+/// (`check`: the plan is stale or missing; `audit`: a feature split);
+/// 2 on bad input (unknown package, variant or target, a misspelt policy
+/// key, a malformed Cargo.toml, cargo not found). On any error an existing
+/// plan file is left untouched.
 #[derive(Debug, Parser)]
 #[command(
     name = "cargo-buildplan",
@@ -51,14 +57,41 @@ pub struct GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Compute the plan and write it (atomically) to the policy's output file.
+    /// Compute the plan and write it (atomically) to the policy's output file
+    ///
+    /// Reads `cargo metadata`, the root Cargo.toml's `[profile.*]` tables and
+    /// `[workspace.metadata.buildplan]`, then runs the feature audit (see
+    /// `audit`) to fill each variant's `feature_splits`. The file is only
+    /// rewritten when its content changes. Run it after every Cargo.toml
+    /// edit and commit the result; `check` tells CI when someone forgot.
+    #[command(verbatim_doc_comment)]
     Plan(PlanArgs),
-    /// Exit non-zero, with a diff, if the plan file is out of date.
+    /// Exit non-zero, with a diff, if the plan file is out of date
+    ///
+    /// Recomputes the plan exactly as `plan` would (audit included) and
+    /// compares it byte for byte with the file. Stale: prints a unified diff
+    /// and exits 1. Missing: exits 1 and says how to create it.
+    #[command(verbatim_doc_comment)]
     Check(CheckArgs),
-    /// Show what one package gets per variant, target and profile.
+    /// Show what one package gets per variant, target and profile
+    ///
+    /// For each variant: whether the package is a root, with which features
+    /// and cargo arguments, or which roots pull it in. For each target: the
+    /// linker, rustflags and environment. For each profile: every setting,
+    /// marked when it is a per-package override or cargo's built-in default.
+    #[command(verbatim_doc_comment)]
     Explain(ExplainArgs),
-    /// Report third-party crates that a variant would compile twice with
-    /// different features.
+    /// Report third-party crates a variant would compile twice with other features
+    ///
+    /// Cargo unifies features over the packages of one invocation, so
+    /// building a variant's roots together can give a dependency more
+    /// features than building one root alone, and the second build then
+    /// recompiles it. The audit resolves each root alone and all roots
+    /// together with `cargo tree`, for every target triple in the plan, and
+    /// lists each third-party package whose feature sets differ. Exits 1 if
+    /// it finds any. Fix a split by declaring the feature once, e.g. in
+    /// `[workspace.dependencies]`, so that every root asks for the same set.
+    #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
     /// Run cargo with exactly the plan's flags (for people without Nix).
     Build(BuildArgs),

@@ -46,11 +46,15 @@ const KEYS: &[(&str, &[Kind])] = &[
     ("incremental", &[Kind::Bool]),
     ("codegen-units", &[Kind::Int]),
     ("rpath", &[Kind::Bool]),
-    // Unstable keys, passed through for nightly users.
+    // Unstable keys, passed through for nightly users (keep them last:
+    // `explain` lists the first STABLE_KEYS only).
     ("trim-paths", &[Kind::Bool, Kind::Str, Kind::Array]),
     ("codegen-backend", &[Kind::Str]),
     ("rustflags", &[Kind::Array]),
 ];
+
+/// How many of [`KEYS`] are stable settings that `explain` lists.
+const STABLE_KEYS: usize = 11;
 
 /// Keys cargo refuses in `package.*` and `build-override` tables.
 const WHOLE_PROFILE_ONLY: &[&str] = &["lto", "panic", "rpath"];
@@ -472,7 +476,7 @@ pub fn builtin_default(root: &str, key: &str) -> Option<&'static str> {
 
 /// The settings `explain` lists for every profile, in order.
 pub fn displayed_keys() -> impl Iterator<Item = &'static str> {
-    KEYS.iter().take(11).map(|(k, _)| *k)
+    KEYS.iter().take(STABLE_KEYS).map(|(k, _)| *k)
 }
 
 #[cfg(test)]

@@ -73,9 +73,6 @@ impl Workspace {
         }
         let mut command = cmd.cargo_command();
         command.env("CARGO_TERM_COLOR", "never");
-        if let Ok(program) = std::env::var("CARGO") {
-            command.env("CARGO", program);
-        }
         let stdout = crate::cargo::output(command)?;
         let metadata =
             MetadataCommand::parse(stdout).context("cargo metadata printed unexpected output")?;
