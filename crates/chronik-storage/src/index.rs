@@ -74,9 +74,13 @@ impl Entry for TimeEntry {
 }
 
 /// An index file and its in-memory copy.
+///
+/// The file handle is dropped by [`IndexFile::release`] once a segment is
+/// closed (lookups use the in-memory copy), so a closed segment keeps only
+/// its log file open; it is reopened if the file must change again.
 #[derive(Debug)]
 pub(crate) struct IndexFile<E: Entry> {
-    file: File,
+    file: Option<File>,
     path: PathBuf,
     entries: Vec<E>,
     /// Whether entries were written since the last sync.
@@ -100,7 +104,7 @@ impl<E: Entry> IndexFile<E> {
             .map_err(|e| StorageError::io(format!("reading index {}", path.display()), e))?;
         let entries = data.chunks_exact(E::SIZE).map(E::decode).collect();
         Ok(IndexFile {
-            file,
+            file: Some(file),
             path: path.to_path_buf(),
             entries,
             dirty: false,
@@ -118,14 +122,32 @@ impl<E: Entry> IndexFile<E> {
         self.entries.last()
     }
 
+    /// The open handle, reopening the file if it was released.
+    fn handle(&mut self) -> Result<&File> {
+        if self.file.is_none() {
+            let f = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&self.path)
+                .map_err(|e| {
+                    StorageError::io(format!("opening index {}", self.path.display()), e)
+                })?;
+            self.file = Some(f);
+        }
+        Ok(self.file.as_ref().expect("just opened"))
+    }
+
     /// Appends an entry to the file and the in-memory copy.
     pub fn push(&mut self, entry: E) -> Result<()> {
         let mut buf = vec![0u8; E::SIZE];
         entry.encode(&mut buf);
         let pos = (self.entries.len() * E::SIZE) as u64;
-        self.file
+        let path = self.path.clone();
+        self.handle()?
             .write_all_at(&buf, pos)
-            .map_err(|e| StorageError::io(format!("writing index {}", self.path.display()), e))?;
+            .map_err(|e| StorageError::io(format!("writing index {}", path.display()), e))?;
         self.entries.push(entry);
         self.dirty = true;
         Ok(())
@@ -133,9 +155,10 @@ impl<E: Entry> IndexFile<E> {
 
     /// Drops every entry and empties the file (before a rebuild).
     pub fn clear(&mut self) -> Result<()> {
-        self.file.set_len(0).map_err(|e| {
-            StorageError::io(format!("truncating index {}", self.path.display()), e)
-        })?;
+        let path = self.path.clone();
+        self.handle()?
+            .set_len(0)
+            .map_err(|e| StorageError::io(format!("truncating index {}", path.display()), e))?;
         self.entries.clear();
         self.dirty = true;
         Ok(())
@@ -144,20 +167,39 @@ impl<E: Entry> IndexFile<E> {
     /// Trims the file to exactly the in-memory entries (drops a partial tail).
     pub fn trim_file(&mut self) -> Result<()> {
         let len = (self.entries.len() * E::SIZE) as u64;
-        self.file
+        if self.file_len() == Some(len) {
+            return Ok(());
+        }
+        let path = self.path.clone();
+        self.handle()?
             .set_len(len)
-            .map_err(|e| StorageError::io(format!("truncating index {}", self.path.display()), e))
+            .map_err(|e| StorageError::io(format!("truncating index {}", path.display()), e))?;
+        self.dirty = true;
+        Ok(())
     }
 
     /// fsyncs the index file if it changed since the last sync.
     pub fn sync(&mut self) -> Result<()> {
         if self.dirty {
-            self.file.sync_data().map_err(|e| {
-                StorageError::io(format!("syncing index {}", self.path.display()), e)
-            })?;
+            let path = self.path.clone();
+            self.handle()?
+                .sync_data()
+                .map_err(|e| StorageError::io(format!("syncing index {}", path.display()), e))?;
             self.dirty = false;
         }
         Ok(())
+    }
+
+    /// Syncs pending changes and closes the file handle.
+    pub fn release(&mut self) -> Result<()> {
+        self.sync()?;
+        self.file = None;
+        Ok(())
+    }
+
+    /// Length of the file on disk, if it can be read.
+    fn file_len(&self) -> Option<u64> {
+        std::fs::metadata(&self.path).ok().map(|m| m.len())
     }
 
     /// The file's path.
@@ -170,8 +212,7 @@ impl IndexFile<OffsetEntry> {
     /// Checks that entries strictly increase in offset and position and
     /// point inside a log of `log_size` bytes.
     pub fn is_consistent(&self, log_size: u64) -> bool {
-        let on_disk = self.file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-        if on_disk != (self.entries.len() * OffsetEntry::SIZE) as u64 {
+        if self.file_len() != Some((self.entries.len() * OffsetEntry::SIZE) as u64) {
             return false;
         }
         self.entries
@@ -202,8 +243,7 @@ impl IndexFile<TimeEntry> {
     /// Checks that timestamps and offsets strictly increase and that no
     /// offset lies at or beyond `rel_end` (the segment's next relative offset).
     pub fn is_consistent(&self, rel_end: u64) -> bool {
-        let on_disk = self.file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
-        if on_disk != (self.entries.len() * TimeEntry::SIZE) as u64 {
+        if self.file_len() != Some((self.entries.len() * TimeEntry::SIZE) as u64) {
             return false;
         }
         self.entries
@@ -248,6 +288,16 @@ mod tests {
         assert_eq!(idx.lookup(10).position, 100);
         assert_eq!(idx.lookup(29).position, 200);
         assert_eq!(idx.lookup(1000).position, 300);
+        // A released index reopens its file when written again.
+        let mut idx = idx;
+        idx.release().unwrap();
+        idx.push(OffsetEntry {
+            rel_offset: 40,
+            position: 400,
+        })
+        .unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 32);
+        assert!(idx.is_consistent(1000));
     }
 
     #[test]

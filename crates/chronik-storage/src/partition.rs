@@ -172,7 +172,10 @@ impl Partition {
             } else {
                 OpenMode::Recover
             };
-            let (seg, truncated) = Segment::open(dir, base, config.index_interval_bytes, mode)?;
+            let (mut seg, truncated) = Segment::open(dir, base, config.index_interval_bytes, mode)?;
+            if i + 1 < n {
+                seg.release_index_files()?;
+            }
             if truncated > 0 && i + 1 < n {
                 warn!(partition = %tp, base, "a closed segment lost its tail; offsets after it may be missing");
             }
@@ -334,7 +337,11 @@ impl Partition {
     /// Seals the active segment and starts a new one at the log end offset.
     fn roll(&self, inner: &mut Inner) -> Result<()> {
         let new_base = inner.log_end();
-        if let Err(e) = inner.active_mut().seal() {
+        if let Err(e) = inner
+            .active_mut()
+            .seal()
+            .and_then(|()| inner.active_mut().release_index_files())
+        {
             self.failed.store(true, Ordering::Release);
             return Err(e);
         }

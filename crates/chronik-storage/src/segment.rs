@@ -373,6 +373,14 @@ impl Segment {
         self.sync_all()
     }
 
+    /// Syncs and closes the index file handles of a closed segment (its
+    /// lookups use the in-memory entries), leaving one open file per
+    /// closed segment.
+    pub fn release_index_files(&mut self) -> Result<()> {
+        self.index.release()?;
+        self.time_index.release()
+    }
+
     /// fsyncs the log and both indexes.
     pub fn sync_all(&mut self) -> Result<()> {
         self.log
