@@ -13,8 +13,12 @@
 //!   error responses for any supported request.
 //!
 //! Nothing here panics on bad input: every malformed frame becomes a
-//! [`request::DecodeError`].
+//! [`request::DecodeError`]. Binaries that decode untrusted frames should
+//! also install [`alloc_guard::HugeAllocGuard`] as their global allocator:
+//! it keeps a forged array length from aborting the process (a
+//! `kafka-protocol` 0.18 weakness; see that module).
 
+pub mod alloc_guard;
 pub mod frame;
 pub mod request;
 pub mod response;

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use chronik_common::BrokerConfig;
+use chronik_common::{BrokerConfig, FsyncPolicy};
+use chronik_coordinator::{CoordinatorConfig, GroupCoordinator};
 use chronik_ingest::{Ingest, IngestConfig};
 use chronik_storage::{LogManager, StorageConfig, StorageError};
 use tokio::sync::watch;
@@ -22,6 +23,8 @@ pub struct Broker {
     pub logs: Arc<LogManager>,
     /// The produce path (validation, idempotence, group commit).
     pub ingest: Arc<Ingest>,
+    /// Consumer groups and committed offsets (`<data-dir>/groups`).
+    pub groups: GroupCoordinator,
     /// Flips to `true` when shutdown begins.
     stop: watch::Sender<bool>,
 }
@@ -39,10 +42,23 @@ impl Broker {
         let ingest = Ingest::open(Arc::clone(&logs), IngestConfig::from_broker(&config))
             .await
             .context("starting the produce path")?;
+        let groups_dir = config.data_dir.join("groups");
+        let groups_config = CoordinatorConfig {
+            // Offset commits follow the log's policy: with `interval` or
+            // `never`, a machine crash may lose recent commits.
+            fsync: config.fsync == FsyncPolicy::Always,
+            ..CoordinatorConfig::default()
+        };
+        let groups =
+            tokio::task::spawn_blocking(move || GroupCoordinator::open(&groups_dir, groups_config))
+                .await
+                .context("group coordinator open task failed")?
+                .context("opening the group coordinator")?;
         Ok(Broker {
             config,
             logs,
             ingest,
+            groups,
             stop: watch::Sender::new(false),
         })
     }

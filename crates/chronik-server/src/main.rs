@@ -3,8 +3,14 @@
 use std::process::ExitCode;
 
 use chronik_common::config::{BrokerArgs, BrokerConfig};
+use chronik_protocol::alloc_guard::HugeAllocGuard;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+
+/// Keeps forged array lengths in requests from aborting the broker (see
+/// `chronik_protocol::alloc_guard`).
+#[global_allocator]
+static ALLOCATOR: HugeAllocGuard = HugeAllocGuard;
 
 /// Command line of the broker binary.
 #[derive(Debug, Parser)]

@@ -1,102 +1,70 @@
-//! Consumer group APIs. The coordinator (crate `chronik-coordinator`) is
-//! wired in here; until then every group request is answered with
-//! COORDINATOR_NOT_AVAILABLE (15), which clients retry.
+//! Consumer group APIs, answered by the group coordinator (crate
+//! `chronik-coordinator`), which owns the group state machine and the
+//! committed-offsets log under `<data-dir>/groups`.
+//!
+//! JoinGroup and SyncGroup may wait for other members (bounded by the
+//! members' rebalance timeout); the connection task simply awaits them.
 
 use kafka_protocol::messages::*;
 
-use crate::broker::{codes, Broker};
+use crate::broker::Broker;
 
 /// JoinGroup.
-pub async fn join_group(
-    _broker: &Broker,
-    _req: JoinGroupRequest,
-    _version: i16,
-) -> JoinGroupResponse {
-    JoinGroupResponse::default()
-        .with_error_code(codes::COORDINATOR_NOT_AVAILABLE)
-        .with_generation_id(-1)
+pub async fn join_group(broker: &Broker, req: JoinGroupRequest, version: i16) -> JoinGroupResponse {
+    broker.groups.join_group(req, version).await
 }
 
 /// SyncGroup.
-pub async fn sync_group(
-    _broker: &Broker,
-    _req: SyncGroupRequest,
-    _version: i16,
-) -> SyncGroupResponse {
-    SyncGroupResponse::default().with_error_code(codes::COORDINATOR_NOT_AVAILABLE)
+pub async fn sync_group(broker: &Broker, req: SyncGroupRequest, version: i16) -> SyncGroupResponse {
+    broker.groups.sync_group(req, version).await
 }
 
 /// Heartbeat.
-pub async fn heartbeat(
-    _broker: &Broker,
-    _req: HeartbeatRequest,
-    _version: i16,
-) -> HeartbeatResponse {
-    HeartbeatResponse::default().with_error_code(codes::COORDINATOR_NOT_AVAILABLE)
+pub async fn heartbeat(broker: &Broker, req: HeartbeatRequest, version: i16) -> HeartbeatResponse {
+    broker.groups.heartbeat(req, version).await
 }
 
 /// LeaveGroup.
 pub async fn leave_group(
-    _broker: &Broker,
-    _req: LeaveGroupRequest,
-    _version: i16,
+    broker: &Broker,
+    req: LeaveGroupRequest,
+    version: i16,
 ) -> LeaveGroupResponse {
-    LeaveGroupResponse::default().with_error_code(codes::COORDINATOR_NOT_AVAILABLE)
+    broker.groups.leave_group(req, version).await
 }
 
 /// OffsetCommit.
 pub async fn offset_commit(
-    _broker: &Broker,
+    broker: &Broker,
     req: OffsetCommitRequest,
     version: i16,
 ) -> OffsetCommitResponse {
-    match chronik_protocol::error_response(
-        &RequestKind::OffsetCommit(req),
-        version,
-        codes::COORDINATOR_NOT_AVAILABLE,
-    ) {
-        Some(ResponseKind::OffsetCommit(r)) => r,
-        _ => OffsetCommitResponse::default(),
-    }
+    broker.groups.offset_commit(req, version).await
 }
 
 /// OffsetFetch.
 pub async fn offset_fetch(
-    _broker: &Broker,
+    broker: &Broker,
     req: OffsetFetchRequest,
     version: i16,
 ) -> OffsetFetchResponse {
-    match chronik_protocol::error_response(
-        &RequestKind::OffsetFetch(req),
-        version,
-        codes::COORDINATOR_NOT_AVAILABLE,
-    ) {
-        Some(ResponseKind::OffsetFetch(r)) => r,
-        _ => OffsetFetchResponse::default(),
-    }
+    broker.groups.offset_fetch(req, version).await
 }
 
 /// DescribeGroups.
 pub async fn describe_groups(
-    _broker: &Broker,
+    broker: &Broker,
     req: DescribeGroupsRequest,
     version: i16,
 ) -> DescribeGroupsResponse {
-    match chronik_protocol::error_response(
-        &RequestKind::DescribeGroups(req),
-        version,
-        codes::COORDINATOR_NOT_AVAILABLE,
-    ) {
-        Some(ResponseKind::DescribeGroups(r)) => r,
-        _ => DescribeGroupsResponse::default(),
-    }
+    broker.groups.describe_groups(req, version).await
 }
 
 /// ListGroups.
 pub async fn list_groups(
-    _broker: &Broker,
-    _req: ListGroupsRequest,
-    _version: i16,
+    broker: &Broker,
+    req: ListGroupsRequest,
+    version: i16,
 ) -> ListGroupsResponse {
-    ListGroupsResponse::default().with_error_code(codes::COORDINATOR_NOT_AVAILABLE)
+    broker.groups.list_groups(req, version).await
 }

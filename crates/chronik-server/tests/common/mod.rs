@@ -154,6 +154,18 @@ impl KafkaConn {
 
     /// Encodes and sends a request; returns its correlation id.
     pub fn send<T: Encodable>(&mut self, key: ApiKey, version: i16, body: &T) -> i32 {
+        self.send_as(key, version, version, body)
+    }
+
+    /// Like [`KafkaConn::send`], but the header claims `version` while the
+    /// body is encoded at `body_version` (for versions the codec lacks).
+    pub fn send_as<T: Encodable>(
+        &mut self,
+        key: ApiKey,
+        version: i16,
+        body_version: i16,
+        body: &T,
+    ) -> i32 {
         let correlation = self.next_correlation;
         self.next_correlation += 1;
         let mut buf = BytesMut::new();
@@ -165,7 +177,7 @@ impl KafkaConn {
             .with_client_id(Some(StrBytes::from_static_str("chronik-test")))
             .encode(&mut buf, key.request_header_version(version))
             .unwrap();
-        body.encode(&mut buf, version).unwrap();
+        body.encode(&mut buf, body_version).unwrap();
         let len = (buf.len() - 4) as i32;
         buf[..4].copy_from_slice(&len.to_be_bytes());
         self.stream.write_all(&buf).expect("send request");
@@ -273,5 +285,126 @@ pub fn run_tool(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
         status,
         stdout: out.join().unwrap(),
         stderr: err.join().unwrap(),
+    }
+}
+
+/// Record-batch and request builders for raw protocol tests.
+pub mod kafka {
+    use bytes::{Bytes, BytesMut};
+    use kafka_protocol::indexmap::IndexMap;
+    use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    use kafka_protocol::messages::{
+        ApiKey, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, TopicName,
+    };
+    use kafka_protocol::protocol::StrBytes;
+    use kafka_protocol::records::{
+        Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
+        TimestampType,
+    };
+
+    use super::KafkaConn;
+
+    /// A topic name.
+    pub fn topic(name: &str) -> TopicName {
+        TopicName(StrBytes::from_string(name.to_string()))
+    }
+
+    /// One uncompressed v2 batch of `values`, timestamps `ts0`, `ts0+1`, ...
+    pub fn batch(values: &[&str], ts0: i64) -> Bytes {
+        let records: Vec<Record> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Record {
+                transactional: false,
+                control: false,
+                partition_leader_epoch: 0,
+                producer_id: -1,
+                producer_epoch: -1,
+                timestamp_type: TimestampType::Creation,
+                offset: i as i64,
+                sequence: -1,
+                timestamp: ts0 + i as i64,
+                key: None,
+                value: Some(Bytes::copy_from_slice(v.as_bytes())),
+                headers: IndexMap::new(),
+                delete_horizon: false,
+            })
+            .collect();
+        let mut buf = BytesMut::new();
+        RecordBatchEncoder::encode(
+            &mut buf,
+            &records,
+            &RecordEncodeOptions {
+                version: 2,
+                compression: Compression::None,
+            },
+        )
+        .expect("encode batch");
+        buf.freeze()
+    }
+
+    /// Produces `records` to one partition with acks=1 and returns the
+    /// partition's (error code, base offset).
+    pub fn produce(conn: &mut KafkaConn, name: &str, partition: i32, records: Bytes) -> (i16, i64) {
+        let req = ProduceRequest::default()
+            .with_acks(1)
+            .with_timeout_ms(10_000)
+            .with_topic_data(vec![TopicProduceData::default()
+                .with_name(topic(name))
+                .with_partition_data(vec![PartitionProduceData::default()
+                    .with_index(partition)
+                    .with_records(Some(records))])]);
+        let resp: ProduceResponse = conn.call(ApiKey::Produce, 9, &req);
+        let p = &resp.responses[0].partition_responses[0];
+        (p.error_code, p.base_offset)
+    }
+
+    /// A fetch request for one partition.
+    pub fn fetch_request(
+        name: &str,
+        partition: i32,
+        offset: i64,
+        max_wait_ms: i32,
+    ) -> FetchRequest {
+        FetchRequest::default()
+            .with_max_wait_ms(max_wait_ms)
+            .with_min_bytes(1)
+            .with_max_bytes(50 << 20)
+            .with_session_epoch(-1)
+            .with_topics(vec![FetchTopic::default()
+                .with_topic(topic(name))
+                .with_partitions(vec![FetchPartition::default()
+                    .with_partition(partition)
+                    .with_fetch_offset(offset)
+                    .with_partition_max_bytes(10 << 20)])])
+    }
+
+    /// Fetches one partition (v12) and returns (error code, high watermark,
+    /// `(offset, value)` of every record returned).
+    pub fn fetch(
+        conn: &mut KafkaConn,
+        name: &str,
+        partition: i32,
+        offset: i64,
+        max_wait_ms: i32,
+    ) -> (i16, i64, Vec<(i64, String)>) {
+        let resp: FetchResponse = conn.call(
+            ApiKey::Fetch,
+            12,
+            &fetch_request(name, partition, offset, max_wait_ms),
+        );
+        let p = &resp.responses[0].partitions[0];
+        let mut out = Vec::new();
+        if let Some(mut records) = p.records.clone() {
+            while !records.is_empty() {
+                let set = RecordBatchDecoder::decode(&mut records).expect("decode fetched batch");
+                for r in set.records {
+                    let value = String::from_utf8(r.value.unwrap().to_vec()).unwrap();
+                    out.push((r.offset, value));
+                }
+            }
+        }
+        (p.error_code, p.high_watermark, out)
     }
 }

@@ -1,0 +1,322 @@
+//! The broker's Kafka APIs exercised with a raw protocol client: error codes,
+//! version handling and semantics that kcat does not reach.
+
+mod common;
+
+use std::thread;
+use std::time::Duration;
+
+use common::kafka::{batch, fetch, fetch_request, produce, topic};
+use common::{KafkaConn, TestBroker};
+use kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kafka_protocol::messages::delete_topics_request::DeleteTopicState;
+use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::*;
+use kafka_protocol::protocol::StrBytes;
+
+fn start() -> (tempfile::TempDir, TestBroker) {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(&dir.path().join("data"), &[]);
+    (dir, broker)
+}
+
+fn create(
+    conn: &mut KafkaConn,
+    topics: Vec<CreatableTopic>,
+    validate_only: bool,
+) -> CreateTopicsResponse {
+    let req = CreateTopicsRequest::default()
+        .with_topics(topics)
+        .with_timeout_ms(10_000)
+        .with_validate_only(validate_only);
+    conn.call(ApiKey::CreateTopics, 7, &req)
+}
+
+fn creatable(name: &str, partitions: i32, replication: i16) -> CreatableTopic {
+    CreatableTopic::default()
+        .with_name(topic(name))
+        .with_num_partitions(partitions)
+        .with_replication_factor(replication)
+}
+
+#[test]
+fn api_versions_at_every_version_and_unsupported_version_gets_v0_with_error_35() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    for version in 0..=4 {
+        let req = ApiVersionsRequest::default()
+            .with_client_software_name(StrBytes::from_static_str("test"))
+            .with_client_software_version(StrBytes::from_static_str("1"));
+        let resp: ApiVersionsResponse = conn.call(ApiKey::ApiVersions, version, &req);
+        assert_eq!(resp.error_code, 0);
+        let fetch = resp
+            .api_keys
+            .iter()
+            .find(|k| k.api_key == ApiKey::Fetch as i16)
+            .expect("Fetch advertised");
+        assert!(fetch.max_version >= 11);
+    }
+    // A future ApiVersions version: v0 response, error 35, and the table.
+    let correlation = conn.send_as(ApiKey::ApiVersions, 9, 4, &ApiVersionsRequest::default());
+    let resp: ApiVersionsResponse = conn.recv(ApiKey::ApiVersions, 0, correlation);
+    assert_eq!(resp.error_code, 35);
+    assert!(resp
+        .api_keys
+        .iter()
+        .any(|k| k.api_key == ApiKey::Produce as i16));
+    // The connection is still usable afterwards.
+    let resp: ApiVersionsResponse =
+        conn.call(ApiKey::ApiVersions, 3, &ApiVersionsRequest::default());
+    assert_eq!(resp.error_code, 0);
+
+    // Fetch v13 (topic ids) is decodable but not implemented: error 35 at v13.
+    let correlation = conn.send(ApiKey::Fetch, 13, &fetch_request("t", 0, 0, 0));
+    let resp: FetchResponse = conn.recv(ApiKey::Fetch, 13, correlation);
+    assert_eq!(resp.error_code, 35);
+}
+
+#[test]
+fn create_topics_validates_and_reports_kafka_error_codes() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    let resp = create(
+        &mut conn,
+        vec![
+            creatable("good", 6, 1),
+            creatable("bad/name", 1, 1),
+            creatable("zero", 0, 1),
+            creatable("replicated", 1, 3),
+            creatable("defaults", -1, -1),
+        ],
+        false,
+    );
+    let codes: Vec<(String, i16)> = resp
+        .topics
+        .iter()
+        .map(|t| (t.name.to_string(), t.error_code))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("good".to_string(), 0),
+            ("bad/name".to_string(), 17),
+            ("zero".to_string(), 37),
+            ("replicated".to_string(), 38),
+            ("defaults".to_string(), 0),
+        ]
+    );
+    assert_eq!(resp.topics[0].num_partitions, 6);
+    assert!(resp.topics[1].error_message.is_some());
+
+    let again = create(&mut conn, vec![creatable("good", 6, 1)], false);
+    assert_eq!(again.topics[0].error_code, 36);
+
+    let dry = create(&mut conn, vec![creatable("dry-run", 3, 1)], true);
+    assert_eq!(dry.topics[0].error_code, 0);
+    let meta: MetadataResponse = conn.call(
+        ApiKey::Metadata,
+        12,
+        &MetadataRequest::default()
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(topic("good"))),
+                MetadataRequestTopic::default().with_name(Some(topic("dry-run"))),
+            ]))
+            .with_allow_auto_topic_creation(false),
+    );
+    assert_eq!(meta.topics[0].error_code, 0);
+    assert_eq!(meta.topics[0].partitions.len(), 6);
+    assert!(meta.topics[0]
+        .partitions
+        .iter()
+        .all(|p| p.leader_id == BrokerId(0)));
+    assert_eq!(
+        meta.topics[1].error_code, 3,
+        "validate_only created the topic"
+    );
+}
+
+#[test]
+fn metadata_auto_creates_only_when_allowed_and_names_this_broker() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    let ask = |name: &str, allow: bool| {
+        MetadataRequest::default()
+            .with_topics(Some(vec![
+                MetadataRequestTopic::default().with_name(Some(topic(name)))
+            ]))
+            .with_allow_auto_topic_creation(allow)
+    };
+    let resp: MetadataResponse = conn.call(ApiKey::Metadata, 9, &ask("lazy", false));
+    assert_eq!(resp.topics[0].error_code, 3);
+    let resp: MetadataResponse = conn.call(ApiKey::Metadata, 9, &ask("lazy", true));
+    assert_eq!(resp.topics[0].error_code, 0);
+    assert_eq!(resp.topics[0].partitions.len(), 1);
+    let (host, port) = broker.addr.rsplit_once(':').unwrap();
+    assert_eq!(resp.brokers[0].host.as_str(), host);
+    assert_eq!(resp.brokers[0].port.to_string(), port);
+    assert_eq!(resp.controller_id, BrokerId(0));
+    // v0: an empty topic list means all topics.
+    let resp: MetadataResponse = conn.call(
+        ApiKey::Metadata,
+        0,
+        &MetadataRequest::default().with_topics(Some(vec![])),
+    );
+    assert_eq!(resp.topics.len(), 1);
+    // An invalid name is reported, not created.
+    let resp: MetadataResponse = conn.call(ApiKey::Metadata, 9, &ask("no spaces", true));
+    assert_eq!(resp.topics[0].error_code, 17);
+}
+
+#[test]
+fn produce_fetch_list_offsets_and_out_of_range() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    create(&mut conn, vec![creatable("events", 2, 1)], false);
+    assert_eq!(
+        produce(&mut conn, "events", 1, batch(&["a", "b", "c"], 1_000)),
+        (0, 0)
+    );
+    assert_eq!(
+        produce(&mut conn, "events", 1, batch(&["d", "e"], 2_000)),
+        (0, 3)
+    );
+    assert_eq!(produce(&mut conn, "nope", 7, batch(&["x"], 0)).0, 3);
+    assert_eq!(produce(&mut conn, "events", 9, batch(&["x"], 0)).0, 3);
+    // A corrupted batch (CRC mismatch) is refused with CORRUPT_MESSAGE.
+    let mut bad = batch(&["corrupt"], 0).to_vec();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff;
+    assert_eq!(produce(&mut conn, "events", 1, bad.into()).0, 2);
+
+    let (code, hw, records) = fetch(&mut conn, "events", 1, 0, 0);
+    assert_eq!((code, hw), (0, 5));
+    let values: Vec<_> = records.iter().map(|(o, v)| format!("{o}:{v}")).collect();
+    assert_eq!(values, ["0:a", "1:b", "2:c", "3:d", "4:e"]);
+    // From the middle of a batch: the whole batch comes back (clients skip).
+    let (_, _, records) = fetch(&mut conn, "events", 1, 4, 0);
+    assert!(records.iter().any(|(o, v)| *o == 4 && v == "e"));
+    assert_eq!(fetch(&mut conn, "events", 1, 99, 0).0, 1);
+    assert_eq!(fetch(&mut conn, "ghost", 0, 0, 0).0, 3);
+
+    let list = |ts: i64| {
+        ListOffsetsRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_topics(vec![ListOffsetsTopic::default()
+                .with_name(topic("events"))
+                .with_partitions(vec![ListOffsetsPartition::default()
+                    .with_partition_index(1)
+                    .with_timestamp(ts)])])
+    };
+    let mut offset_at = |ts: i64| -> (i16, i64, i64) {
+        let resp: ListOffsetsResponse = conn.call(ApiKey::ListOffsets, 7, &list(ts));
+        let p = &resp.topics[0].partitions[0];
+        (p.error_code, p.offset, p.timestamp)
+    };
+    assert_eq!(offset_at(-2), (0, 0, -1));
+    assert_eq!(offset_at(-1), (0, 5, -1));
+    assert_eq!(offset_at(1_001), (0, 1, 1_001));
+    assert_eq!(offset_at(1_500), (0, 3, 2_000));
+    assert_eq!(offset_at(9_999), (0, -1, -1));
+    assert_eq!(offset_at(-3), (0, 4, 2_001));
+}
+
+#[test]
+fn fetch_long_polls_until_data_arrives_or_the_wait_ends() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    create(&mut conn, vec![creatable("poll", 1, 1)], false);
+    // Nothing arrives: the fetch returns empty once max_wait passes.
+    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 200);
+    assert_eq!((code, hw, records.len()), (0, 0, 0));
+
+    // Data arrives while the fetch waits: it is returned by that fetch.
+    let addr = broker.addr.clone();
+    let producer = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(300));
+        let mut other = KafkaConn::connect(&addr);
+        produce(&mut other, "poll", 0, batch(&["late"], 0))
+    });
+    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 15_000);
+    assert_eq!(producer.join().unwrap(), (0, 0));
+    assert_eq!((code, hw), (0, 1));
+    assert_eq!(records, [(0, "late".to_string())]);
+}
+
+#[test]
+fn delete_topics_then_unknown() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    create(&mut conn, vec![creatable("doomed", 2, 1)], false);
+    produce(&mut conn, "doomed", 0, batch(&["bye"], 0));
+    let req = DeleteTopicsRequest::default()
+        .with_topic_names(vec![topic("doomed"), topic("never-existed")])
+        .with_timeout_ms(10_000);
+    let resp: DeleteTopicsResponse = conn.call(ApiKey::DeleteTopics, 5, &req);
+    let codes: Vec<i16> = resp.responses.iter().map(|r| r.error_code).collect();
+    assert_eq!(codes, [0, 3]);
+    // v6: by name, and by an id we cannot know.
+    let req = DeleteTopicsRequest::default()
+        .with_topics(vec![
+            DeleteTopicState::default().with_name(Some(topic("doomed"))),
+            DeleteTopicState::default()
+                .with_topic_id("00000000-0000-0000-0000-000000000007".parse().unwrap()),
+        ])
+        .with_timeout_ms(10_000);
+    let resp: DeleteTopicsResponse = conn.call(ApiKey::DeleteTopics, 6, &req);
+    let codes: Vec<i16> = resp.responses.iter().map(|r| r.error_code).collect();
+    assert_eq!(codes, [3, 100]);
+    assert_eq!(fetch(&mut conn, "doomed", 0, 0, 0).0, 3);
+}
+
+#[test]
+fn find_coordinator_single_and_batched() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    let (host, port) = broker.addr.rsplit_once(':').unwrap();
+    for version in 0..=3 {
+        let req = FindCoordinatorRequest::default().with_key(StrBytes::from_static_str("group-a"));
+        let resp: FindCoordinatorResponse = conn.call(ApiKey::FindCoordinator, version, &req);
+        assert_eq!(resp.error_code, 0, "v{version}");
+        assert_eq!(
+            (resp.host.as_str(), resp.port.to_string().as_str()),
+            (host, port)
+        );
+    }
+    let req = FindCoordinatorRequest::default().with_coordinator_keys(vec![
+        StrBytes::from_static_str("g1"),
+        StrBytes::from_static_str("g2"),
+    ]);
+    let resp: FindCoordinatorResponse = conn.call(ApiKey::FindCoordinator, 4, &req);
+    let keys: Vec<(&str, i16, i32)> = resp
+        .coordinators
+        .iter()
+        .map(|c| (c.key.as_str(), c.error_code, c.node_id.0))
+        .collect();
+    assert_eq!(keys, [("g1", 0, 0), ("g2", 0, 0)]);
+}
+
+#[test]
+fn init_producer_id_allocates_distinct_ids_and_refuses_transactions() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    let a: InitProducerIdResponse = conn.call(
+        ApiKey::InitProducerId,
+        4,
+        &InitProducerIdRequest::default().with_transaction_timeout_ms(60_000),
+    );
+    let b: InitProducerIdResponse = conn.call(
+        ApiKey::InitProducerId,
+        2,
+        &InitProducerIdRequest::default().with_transaction_timeout_ms(60_000),
+    );
+    assert_eq!((a.error_code, b.error_code), (0, 0));
+    assert!(a.producer_id.0 >= 0 && b.producer_id.0 >= 0);
+    assert_ne!(a.producer_id, b.producer_id);
+    let txn = InitProducerIdRequest::default()
+        .with_transactional_id(Some(TransactionalId(StrBytes::from_static_str("tx-1"))))
+        .with_transaction_timeout_ms(60_000);
+    let resp: InitProducerIdResponse = conn.call(ApiKey::InitProducerId, 4, &txn);
+    assert_eq!(resp.error_code, 53);
+    assert_eq!(resp.producer_id.0, -1);
+}
