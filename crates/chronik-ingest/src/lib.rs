@@ -44,7 +44,8 @@
 //! Background tasks (started by [`Ingest::open`], stopped by
 //! [`Ingest::shutdown`]): the group-commit flusher (`Always`), the periodic
 //! flusher (`Interval`), and the retention task, which applies the storage
-//! retention policy every [`IngestConfig::retention_check_interval`].
+//! retention policy and expires idle producers every
+//! [`IngestConfig::retention_check_interval`].
 
 mod commit;
 pub mod error;
@@ -81,8 +82,11 @@ pub struct IngestConfig {
     /// Stamp batches with the broker's clock (LogAppendTime) instead of
     /// keeping the producer's timestamps.
     pub log_append_time: bool,
-    /// How often retention runs.
+    /// How often retention (and producer-state expiry) runs.
     pub retention_check_interval: Duration,
+    /// Idempotent producers silent for this long are forgotten (Kafka's
+    /// `producer.id.expiration.ms`, default one day).
+    pub producer_id_expiration: Duration,
 }
 
 impl Default for IngestConfig {
@@ -92,6 +96,7 @@ impl Default for IngestConfig {
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
             log_append_time: false,
             retention_check_interval: Duration::from_secs(300),
+            producer_id_expiration: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -121,6 +126,27 @@ pub struct ProduceOutcome {
     pub duplicate: bool,
 }
 
+type StateMap = Mutex<HashMap<TopicPartition, Arc<PartitionState>>>;
+
+/// Forgets producers last seen before `cutoff_ms` in every partition.
+fn expire_producers(states: &StateMap, cutoff_ms: i64) -> usize {
+    let states: Vec<Arc<PartitionState>> = states
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .values()
+        .cloned()
+        .collect();
+    states
+        .iter()
+        .map(|s| {
+            s.producers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .expire(cutoff_ms)
+        })
+        .sum()
+}
+
 #[derive(Debug)]
 struct PartitionState {
     partition: Arc<Partition>,
@@ -133,7 +159,7 @@ struct PartitionState {
 pub struct Ingest {
     storage: Arc<LogManager>,
     config: IngestConfig,
-    states: Mutex<HashMap<TopicPartition, Arc<PartitionState>>>,
+    states: Arc<StateMap>,
     commit: Arc<GroupCommit>,
     pids: ProducerIdAllocator,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -210,7 +236,7 @@ impl Ingest {
                 let (mut table, from) = load_snapshot(&p);
                 p.scan_headers(from, |h| {
                     if h.has_producer_id() {
-                        table.record(h);
+                        table.record(h, h.max_timestamp);
                     }
                 })?;
                 if table.len() > 0 {
@@ -233,7 +259,7 @@ impl Ingest {
         let ingest = Arc::new(Ingest {
             storage,
             config,
-            states: Mutex::new(states),
+            states: Arc::new(Mutex::new(states)),
             commit: Arc::new(GroupCommit::new()),
             pids,
             tasks: Mutex::new(Vec::new()),
@@ -292,7 +318,10 @@ impl Ingest {
             FsyncPolicy::Never => {}
         }
         let storage = Arc::clone(&self.storage);
+        let states = Arc::clone(&self.states);
         let every = self.config.retention_check_interval;
+        let expiration =
+            i64::try_from(self.config.producer_id_expiration.as_millis()).unwrap_or(i64::MAX);
         let mut stop = self.stop.subscribe();
         tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -306,6 +335,10 @@ impl Ingest {
                 let storage = Arc::clone(&storage);
                 let _ =
                     tokio::task::spawn_blocking(move || storage.enforce_retention(now_ms())).await;
+                let expired = expire_producers(&states, now_ms().saturating_sub(expiration));
+                if expired > 0 {
+                    info!(expired, "forgot idle idempotent producers");
+                }
             }
         }));
     }
@@ -325,6 +358,14 @@ impl Ingest {
     /// [`PRODUCER_ID_BLOCK`] ids.
     pub fn allocate_producer_id(&self) -> Result<(i64, i16), StorageError> {
         self.pids.allocate()
+    }
+
+    /// Forgets idempotent producers idle for longer than
+    /// [`IngestConfig::producer_id_expiration`] as of `now_ms` (the
+    /// retention task does this periodically). Returns how many went.
+    pub fn expire_producers(&self, now_ms: i64) -> usize {
+        let age = i64::try_from(self.config.producer_id_expiration.as_millis()).unwrap_or(i64::MAX);
+        expire_producers(&self.states, now_ms.saturating_sub(age))
     }
 
     /// Number of fsync rounds run so far by the flusher (group commit under
@@ -417,7 +458,7 @@ impl Ingest {
             if let Some(h) = &idempotent {
                 let mut h = *h;
                 h.base_offset = info.base_offset;
-                producers.record(&h);
+                producers.record(&h, now_ms());
             }
             info
         };

@@ -22,6 +22,8 @@ struct BatchMeta {
 struct ProducerEntry {
     epoch: i16,
     batches: VecDeque<BatchMeta>,
+    /// When the producer last appended (ms since the epoch), for expiry.
+    last_seen_ms: i64,
 }
 
 /// What to do with an idempotent batch.
@@ -108,10 +110,11 @@ impl ProducerStateTable {
         Ok(SeqCheck::Append)
     }
 
-    /// Records an appended batch (its `base_offset` already assigned). Also
-    /// used to replay the log on startup, where batches of an older epoch
-    /// than the one known are ignored.
-    pub fn record(&mut self, h: &BatchHeader) {
+    /// Records an appended batch (its `base_offset` already assigned) seen
+    /// at `now_ms`. Also used to replay the log on startup (with the batch's
+    /// max timestamp as the time), where batches of an older epoch than the
+    /// one known are ignored.
+    pub fn record(&mut self, h: &BatchHeader, now_ms: i64) {
         if h.producer_id < 0 || h.base_sequence < 0 {
             return;
         }
@@ -121,10 +124,12 @@ impl ProducerStateTable {
             .or_insert_with(|| ProducerEntry {
                 epoch: h.producer_epoch,
                 batches: VecDeque::new(),
+                last_seen_ms: now_ms,
             });
         if h.producer_epoch < entry.epoch {
             return;
         }
+        entry.last_seen_ms = entry.last_seen_ms.max(now_ms);
         if h.producer_epoch > entry.epoch {
             entry.epoch = h.producer_epoch;
             entry.batches.clear();
@@ -139,6 +144,15 @@ impl ProducerStateTable {
         }
     }
 
+    /// Forgets producers that have not appended since `cutoff_ms` (Kafka's
+    /// `producer.id.expiration.ms`), bounding memory; a forgotten producer
+    /// is treated as new (any sequence accepted). Returns how many went.
+    pub fn expire(&mut self, cutoff_ms: i64) -> usize {
+        let before = self.producers.len();
+        self.producers.retain(|_, e| e.last_seen_ms >= cutoff_ms);
+        before - self.producers.len()
+    }
+
     /// Number of producers tracked.
     pub fn len(&self) -> usize {
         self.producers.len()
@@ -151,7 +165,7 @@ impl ProducerStateTable {
     /// ```text
     /// chronik-producer-state v1
     /// offset <log end offset>
-    /// <producer id> <epoch> <first seq>:<last seq>:<base offset> ...
+    /// <producer id> <epoch> <last seen ms> <first seq>:<last seq>:<base offset> ...
     /// ```
     pub fn encode(&self, offset: i64) -> String {
         let mut out = format!("{SNAPSHOT_HEADER}\noffset {offset}\n");
@@ -159,7 +173,7 @@ impl ProducerStateTable {
         ids.sort_unstable();
         for id in ids {
             let e = &self.producers[id];
-            out.push_str(&format!("{id} {}", e.epoch));
+            out.push_str(&format!("{id} {} {}", e.epoch, e.last_seen_ms));
             for b in &e.batches {
                 out.push_str(&format!(
                     " {}:{}:{}",
@@ -184,6 +198,7 @@ impl ProducerStateTable {
             let mut fields = line.split(' ');
             let id = fields.next()?.parse::<i64>().ok()?;
             let epoch = fields.next()?.parse::<i16>().ok()?;
+            let last_seen_ms = fields.next()?.parse::<i64>().ok()?;
             let mut batches = VecDeque::new();
             for f in fields {
                 let mut parts = f.split(':');
@@ -202,7 +217,14 @@ impl ProducerStateTable {
             if batches.len() > BATCHES_PER_PRODUCER || id < 0 {
                 return None;
             }
-            table.producers.insert(id, ProducerEntry { epoch, batches });
+            table.producers.insert(
+                id,
+                ProducerEntry {
+                    epoch,
+                    batches,
+                    last_seen_ms,
+                },
+            );
         }
         Some((table, offset))
     }
@@ -231,10 +253,10 @@ mod tests {
         let mut t = ProducerStateTable::default();
         let a = header(1, 0, 0, 3, 0);
         assert_eq!(t.check(&a).unwrap(), SeqCheck::Append);
-        t.record(&a);
+        t.record(&a, 0);
         let b = header(1, 0, 3, 2, 3);
         assert_eq!(t.check(&b).unwrap(), SeqCheck::Append);
-        t.record(&b);
+        t.record(&b, 0);
         // Retrying either batch is a duplicate with the original offset.
         assert_eq!(
             t.check(&header(1, 0, 0, 3, -1)).unwrap(),
@@ -249,7 +271,7 @@ mod tests {
         // A stale epoch after a bump.
         let c = header(1, 1, 0, 1, 5);
         assert_eq!(t.check(&c).unwrap(), SeqCheck::Append);
-        t.record(&c);
+        t.record(&c, 0);
         assert_eq!(t.check(&header(1, 0, 5, 1, -1)).unwrap_err().code(), 47);
         // A new epoch must start at 0.
         assert_eq!(t.check(&header(1, 2, 4, 1, -1)).unwrap_err().code(), 45);
@@ -261,9 +283,9 @@ mod tests {
     #[test]
     fn snapshot_round_trips() {
         let mut t = ProducerStateTable::default();
-        t.record(&header(1, 0, 0, 3, 0));
-        t.record(&header(1, 0, 3, 1, 3));
-        t.record(&header(42, 2, 7, 1, 4));
+        t.record(&header(1, 0, 0, 3, 0), 10);
+        t.record(&header(1, 0, 3, 1, 3), 20);
+        t.record(&header(42, 2, 7, 1, 4), 30);
         let text = t.encode(5);
         let (back, offset) = ProducerStateTable::decode(&text).unwrap();
         assert_eq!(offset, 5);
@@ -273,7 +295,17 @@ mod tests {
             SeqCheck::Duplicate { base_offset: 3 }
         );
         assert_eq!(back.check(&header(42, 1, 8, 1, -1)).unwrap_err().code(), 47);
-        assert!(ProducerStateTable::decode("chronik-producer-state v1\noffset 1\nx 0\n").is_none());
+        assert!(
+            ProducerStateTable::decode("chronik-producer-state v1\noffset 1\nx 0 0\n").is_none()
+        );
+        // Expiry keeps producers seen at or after the cutoff.
+        let mut back = back;
+        assert_eq!(back.expire(25), 1);
+        assert_eq!(back.len(), 1);
+        assert_eq!(
+            back.check(&header(1, 0, 0, 1, -1)).unwrap(),
+            SeqCheck::Append
+        );
         assert!(ProducerStateTable::decode("something else").is_none());
     }
 
@@ -281,7 +313,7 @@ mod tests {
     fn only_the_last_five_batches_are_remembered() {
         let mut t = ProducerStateTable::default();
         for i in 0..7 {
-            t.record(&header(1, 0, i, 1, i64::from(i)));
+            t.record(&header(1, 0, i, 1, i64::from(i)), 0);
         }
         assert_eq!(
             t.check(&header(1, 0, 2, 1, -1)).unwrap(),

@@ -392,11 +392,15 @@ async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
     drop(ingest);
     let text = std::fs::read_to_string(&snapshot).unwrap();
     assert!(text.contains("offset 2\n"), "{text}");
-    assert!(text.contains("\n5 0 0:1:0\n"), "{text}");
+    let line = text.lines().nth(2).unwrap();
+    assert!(
+        line.starts_with("5 0 ") && line.ends_with(" 0:1:0"),
+        "{text}"
+    );
 
     // A snapshot matching the log end is loaded instead of scanning: an
     // entry that exists only in the snapshot proves it was used.
-    std::fs::write(&snapshot, format!("{text}99 0 0:0:1234\n")).unwrap();
+    std::fs::write(&snapshot, format!("{text}99 0 0 0:0:1234\n")).unwrap();
     let ingest = open(dir.path(), never(), 1).await;
     assert!(!snapshot.exists(), "loaded snapshots are removed");
     let dup = ingest
@@ -415,7 +419,7 @@ async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
     // A snapshot for another log end is ignored; the log scan still works.
     std::fs::write(
         &snapshot,
-        "chronik-producer-state v1\noffset 999\n5 0 0:1:777\n",
+        "chronik-producer-state v1\noffset 999\n5 0 0 0:1:777\n",
     )
     .unwrap();
     let ingest = open(dir.path(), never(), 1).await;
@@ -424,5 +428,28 @@ async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
         .await
         .unwrap();
     assert_eq!((dup.duplicate, dup.base_offset), (true, 0));
+    ingest.shutdown().await;
+}
+
+#[tokio::test]
+async fn idle_producers_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), never(), 1).await;
+    ingest
+        .produce(&tp(0), idempotent(3, 0, 0, 1), 1)
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert_eq!(ingest.expire_producers(now), 0, "seen just now");
+    assert_eq!(ingest.expire_producers(now + 2 * 24 * 3600 * 1000), 1);
+    // Forgotten: a retry is no longer recognised, and any sequence is taken.
+    let again = ingest
+        .produce(&tp(0), idempotent(3, 0, 0, 1), 1)
+        .await
+        .unwrap();
+    assert!(!again.duplicate);
     ingest.shutdown().await;
 }
