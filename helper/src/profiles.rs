@@ -101,8 +101,49 @@ pub fn check_settings(
                 format!("has a value of the wrong type: {value}"),
             ));
         }
+        if let Some(allowed) = allowed_values(key, value) {
+            return Err((key.clone(), format!("is {value}; expected {allowed}")));
+        }
     }
     Ok(())
+}
+
+/// For a value of the right type but outside what cargo accepts, the
+/// accepted values in words; `None` when the value is fine.
+fn allowed_values(key: &str, value: &toml::Value) -> Option<&'static str> {
+    let ok = match (key, value) {
+        ("opt-level", toml::Value::Integer(i)) => (0..=3).contains(i),
+        ("opt-level", toml::Value::String(s)) => matches!(s.as_str(), "s" | "z"),
+        ("debug", toml::Value::Integer(i)) => (0..=2).contains(i),
+        ("debug", toml::Value::String(s)) => matches!(
+            s.as_str(),
+            "none" | "line-directives-only" | "line-tables-only" | "limited" | "full"
+        ),
+        ("split-debuginfo", toml::Value::String(s)) => {
+            matches!(s.as_str(), "off" | "packed" | "unpacked")
+        }
+        ("strip", toml::Value::String(s)) => {
+            matches!(s.as_str(), "none" | "debuginfo" | "symbols")
+        }
+        ("lto", toml::Value::String(s)) => matches!(s.as_str(), "thin" | "fat" | "off"),
+        ("panic", toml::Value::String(s)) => matches!(s.as_str(), "unwind" | "abort"),
+        ("codegen-units", toml::Value::Integer(i)) => *i >= 1,
+        _ => true,
+    };
+    if ok {
+        return None;
+    }
+    Some(match key {
+        "opt-level" => r#"0, 1, 2, 3, "s" or "z""#,
+        "debug" => {
+            r#"a boolean, 0, 1, 2, "none", "line-directives-only", "line-tables-only", "limited" or "full""#
+        }
+        "split-debuginfo" => r#""off", "packed" or "unpacked""#,
+        "strip" => r#"a boolean, "none", "debuginfo" or "symbols""#,
+        "lto" => r#"a boolean, "thin", "fat" or "off""#,
+        "panic" => r#""unwind" or "abort""#,
+        _ => "a positive number",
+    })
 }
 
 /// One profile as written in one place (manifest or policy).
@@ -610,6 +651,19 @@ incremental = false
                 "profile.release.opt-levle",
             ),
             ("[profile.release]\ncodegen-units = \"x\"\n", "wrong type"),
+            (
+                "[profile.release]\nlto = \"thinn\"\n",
+                "expected a boolean, \"thin\"",
+            ),
+            (
+                "[profile.release]\nopt-level = 4\n",
+                "profile.release.opt-level",
+            ),
+            ("[profile.dev]\ncodegen-units = 0\n", "positive"),
+            (
+                "[profile.dev]\npanic = \"crash\"\n",
+                "\"unwind\" or \"abort\"",
+            ),
             (
                 "[profile.release.package.x]\nlto = true\n",
                 "profile.release.package.x.lto",
