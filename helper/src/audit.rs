@@ -12,6 +12,13 @@
 //! plan has none, so the answer never depends on the machine). A
 //! third-party package whose feature sets differ between those invocations
 //! is a *split*.
+//!
+//! Limits: build dependencies and proc-macros are resolved for the machine
+//! running the audit (cargo tree's host), so a build dependency whose
+//! features depend on the host platform could make plans from different
+//! machines differ. Within one invocation a package may appear with two
+//! feature sets (host and target copies); that is not a split, only a
+//! difference between invocations is.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
