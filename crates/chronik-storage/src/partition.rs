@@ -521,6 +521,8 @@ impl Partition {
 
     /// Calls `f` with the header of every batch from the one containing
     /// `from_offset` to the log end (used to rebuild producer state).
+    /// Holds the partition's read lock throughout, so appends wait: meant
+    /// for startup, not for request handling.
     pub fn scan_headers(&self, from_offset: i64, mut f: impl FnMut(&BatchHeader)) -> Result<()> {
         let inner = self.read_inner();
         let from = from_offset.max(inner.log_start());
@@ -528,15 +530,14 @@ impl Partition {
             if seg.next_offset <= from {
                 continue;
             }
-            let mut pos = match seg.find_offset(from)? {
+            let pos = match seg.find_offset(from)? {
                 Some((pos, _)) => pos,
                 None => 0,
             };
-            while pos < seg.size {
-                let h = seg.header_at(pos)?;
-                f(&h);
-                pos += h.total_len() as u64;
-            }
+            seg.walk_headers(pos, |h| {
+                f(h);
+                false
+            })?;
         }
         Ok(())
     }

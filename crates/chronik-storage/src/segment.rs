@@ -311,6 +311,7 @@ impl Segment {
     }
 
     /// Reads the header of the batch at `pos` (which must be a batch start).
+    #[cfg(test)]
     pub fn header_at(&self, pos: u64) -> Result<BatchHeader> {
         let mut buf = [0u8; HEADER_LEN];
         self.log
@@ -325,15 +326,8 @@ impl Segment {
             return Ok(None);
         }
         let rel = (offset - self.base_offset).clamp(0, i64::from(u32::MAX)) as u32;
-        let mut pos = u64::from(self.index.lookup(rel).position);
-        while pos < self.size {
-            let h = self.header_at(pos)?;
-            if h.last_offset() >= offset {
-                return Ok(Some((pos, h)));
-            }
-            pos += h.total_len() as u64;
-        }
-        Ok(None)
+        let start = u64::from(self.index.lookup(rel).position);
+        self.walk_headers(start, |h| h.last_offset() >= offset)
     }
 
     /// Finds the first batch whose `maxTimestamp >= ts`.
@@ -341,16 +335,50 @@ impl Segment {
         if self.max_timestamp < ts {
             return Ok(None);
         }
-        let mut pos = match self.time_index.last_below(ts) {
+        let start = match self.time_index.last_below(ts) {
             Some(e) => u64::from(self.index.lookup(e.rel_offset).position),
             None => 0,
         };
+        self.walk_headers(start, |h| h.max_timestamp >= ts)
+    }
+
+    /// Walks batch headers from `pos` (a batch start) to the end of the
+    /// segment and returns the first batch matching `pred`.
+    ///
+    /// Headers are read in chunks of about one index interval, so the
+    /// typical walk from an index entry costs one or two reads rather than
+    /// one per batch.
+    pub fn walk_headers(
+        &self,
+        mut pos: u64,
+        mut pred: impl FnMut(&BatchHeader) -> bool,
+    ) -> Result<Option<(u64, BatchHeader)>> {
+        let chunk_len = (self.index_interval as usize + 4 * HEADER_LEN).clamp(4096, 1 << 20);
+        let mut chunk = Vec::new();
         while pos < self.size {
-            let h = self.header_at(pos)?;
-            if h.max_timestamp >= ts {
-                return Ok(Some((pos, h)));
+            let len = ((self.size - pos) as usize).min(chunk_len);
+            chunk.resize(len, 0);
+            self.log
+                .read_exact_at(&mut chunk, pos)
+                .map_err(|e| StorageError::io(format!("reading {}", self.log_path.display()), e))?;
+            let mut at = 0usize;
+            // Parse every header that lies wholly inside the chunk; a batch
+            // may run past it, which is fine since only headers are needed.
+            while at + HEADER_LEN <= chunk.len() {
+                let h = BatchHeader::parse(&chunk[at..])?;
+                if pred(&h) {
+                    return Ok(Some((pos + at as u64, h)));
+                }
+                at += h.total_len();
             }
-            pos += h.total_len() as u64;
+            if at == 0 && chunk.len() < HEADER_LEN {
+                // A valid segment never ends inside a header.
+                return Err(StorageError::InvalidBatch(batch::BatchError::Truncated {
+                    needed: HEADER_LEN,
+                    available: chunk.len(),
+                }));
+            }
+            pos += at as u64;
         }
         Ok(None)
     }
