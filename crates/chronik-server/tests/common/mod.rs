@@ -248,7 +248,7 @@ pub fn run_tool(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| {
-            panic!("cannot run {program} ({e}); this test needs {program} installed (see the crate's tests/README)")
+            panic!("cannot run {program} ({e}); this test needs {program} installed")
         });
     let mut input = child.stdin.take().unwrap();
     let stdin = stdin.to_vec();
