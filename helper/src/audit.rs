@@ -55,12 +55,13 @@ struct Job {
 }
 
 /// Audits `variants` for the `--target` values `targets` and returns the
-/// splits of each variant. Each (root, target) pair costs one `cargo tree` run; runs are
+/// splits of each variant. With `locked`, cargo runs with `--locked`. Each (root, target) pair costs one `cargo tree` run; runs are
 /// spread over the available cores.
 pub fn audit(
     ws: &Workspace,
     variants: &BTreeMap<String, Variant>,
     targets: &[String],
+    locked: bool,
 ) -> Result<BTreeMap<String, Vec<FeatureSplit>>, Error> {
     let mut jobs = Vec::new();
     for (name, variant) in variants {
@@ -83,7 +84,7 @@ pub fn audit(
             }
         }
     }
-    let results = run_jobs(ws, &jobs)?;
+    let results = run_jobs(ws, &jobs, locked)?;
 
     // (variant, target) -> label -> resolution
     let mut grouped: BTreeMap<(String, String), BTreeMap<String, Resolution>> = BTreeMap::new();
@@ -160,7 +161,7 @@ fn splits(by_label: &BTreeMap<String, Resolution>) -> Vec<SplitKey> {
     out
 }
 
-fn run_jobs(ws: &Workspace, jobs: &[Job]) -> Result<Vec<Resolution>, Error> {
+fn run_jobs(ws: &Workspace, jobs: &[Job], locked: bool) -> Result<Vec<Resolution>, Error> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -179,7 +180,7 @@ fn run_jobs(ws: &Workspace, jobs: &[Job]) -> Result<Vec<Resolution>, Error> {
                     i
                 };
                 let Some(job) = jobs.get(index) else { break };
-                let result = resolve(ws, &job.args, &job.target);
+                let result = resolve(ws, &job.args, &job.target, locked);
                 results.lock().expect("no panics while held")[index] = Some(result);
             });
         }
@@ -194,7 +195,12 @@ fn run_jobs(ws: &Workspace, jobs: &[Job]) -> Result<Vec<Resolution>, Error> {
 
 /// Asks cargo which features every third-party package gets for `args`
 /// (package and feature selection) on `target`.
-fn resolve(ws: &Workspace, args: &[String], target: &str) -> Result<Resolution, Error> {
+fn resolve(
+    ws: &Workspace,
+    args: &[String],
+    target: &str,
+    locked: bool,
+) -> Result<Resolution, Error> {
     let mut full = vec![
         "tree".to_string(),
         "--manifest-path".into(),
@@ -208,6 +214,9 @@ fn resolve(ws: &Workspace, args: &[String], target: &str) -> Result<Resolution, 
         "--target".into(),
         target.into(),
     ];
+    if locked {
+        full.push("--locked".into());
+    }
     full.extend(args.iter().cloned());
     let stdout = crate::cargo::output(crate::cargo::command(&full, &ws.root))?;
     Ok(parse_tree(&stdout, ws))
@@ -287,7 +296,7 @@ pub fn run(
     global: &crate::cli::GlobalArgs,
     args: &crate::cli::AuditArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let planned = crate::plan::compute(global, false)?;
+    let planned = crate::plan::compute(global, crate::plan::AuditMode::Skip)?;
     let mut variants = planned.plan.variants.clone();
     if let Some(only) = &args.variant {
         let Some(v) = variants.remove(only) else {
@@ -296,7 +305,7 @@ pub fn run(
         variants = BTreeMap::from([(only.clone(), v)]);
     }
     let targets = audit_targets(&planned.plan.targets);
-    let found = audit(&planned.workspace, &variants, &targets)?;
+    let found = audit(&planned.workspace, &variants, &targets, false)?;
     let mut any = false;
     for (name, splits) in &found {
         print!("{}", describe(name, splits));

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::error::EXIT_FINDING;
 
-/// Recomputes the plan (with the audit, as `plan` does) and compares it
+/// Recomputes the plan (with the audit, as `plan` does, but with cargo's
+/// `--locked` so that checking never changes Cargo.lock) and compares it
 /// byte for byte with the plan file. Exits 1 with a unified diff when they
 /// differ, and 1 with a hint when the file is missing.
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let planned = crate::plan::compute(global, true)?;
+    let planned = crate::plan::compute(global, crate::plan::AuditMode::Locked)?;
     let path = crate::plan::plan_path(&planned.output, args.plan.as_deref());
     let shown = crate::workspace::relative(&planned.workspace.root, &path)
         .unwrap_or_else(|_| path.display().to_string());

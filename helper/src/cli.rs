@@ -70,7 +70,8 @@ pub enum Command {
     ///
     /// Recomputes the plan exactly as `plan` would (audit included) and
     /// compares it byte for byte with the file. Stale: prints a unified diff
-    /// and exits 1. Missing: exits 1 and says how to create it.
+    /// and exits 1. Missing: exits 1 and says how to create it. Cargo runs
+    /// with --locked, so checking never changes Cargo.lock.
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
     /// Show what one package gets per variant, target and profile

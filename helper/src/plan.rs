@@ -24,11 +24,22 @@ pub struct Planned {
     pub output: PathBuf,
 }
 
+/// Whether and how [`compute`] runs the feature audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditMode {
+    /// Leave every `feature_splits` empty.
+    Skip,
+    /// Run it; cargo may create or update Cargo.lock as usual.
+    Run,
+    /// Run it with `--locked`: fail rather than touch Cargo.lock.
+    Locked,
+}
+
 /// Loads the workspace named by `--manifest-path` (or found from the
-/// current directory) and computes its plan. With `audit`, runs the feature
-/// audit (one `cargo tree` per root, target and variant) to fill
-/// `feature_splits`.
-pub fn compute(global: &GlobalArgs, audit: bool) -> anyhow::Result<Planned> {
+/// current directory) and computes its plan. Unless `audit` is
+/// [`AuditMode::Skip`], runs the feature audit (one `cargo tree` per root,
+/// target and variant) to fill `feature_splits`.
+pub fn compute(global: &GlobalArgs, audit: AuditMode) -> anyhow::Result<Planned> {
     let workspace = Workspace::load(global.manifest_path.as_deref())?;
     let manifest = &workspace.root_manifest;
     let text = std::fs::read_to_string(manifest).map_err(|e| Error::Io {
@@ -37,9 +48,10 @@ pub fn compute(global: &GlobalArgs, audit: bool) -> anyhow::Result<Planned> {
     })?;
     let policy = Policy::from_manifest_str(&text, manifest)?;
     let mut plan = assemble(&workspace, &policy, &text, manifest)?;
-    if audit {
+    if audit != AuditMode::Skip {
         let targets = crate::audit::audit_targets(&plan.targets);
-        let splits = crate::audit::audit(&workspace, &plan.variants, &targets)
+        let locked = audit == AuditMode::Locked;
+        let splits = crate::audit::audit(&workspace, &plan.variants, &targets, locked)
             .context("the feature audit failed (use --no-audit to skip it)")?;
         for (name, found) in splits {
             if let Some(variant) = plan.variants.get_mut(&name) {
@@ -152,7 +164,12 @@ pub fn run(
     global: &GlobalArgs,
     args: &crate::cli::PlanArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let planned = compute(global, !args.no_audit)?;
+    let mode = if args.no_audit {
+        AuditMode::Skip
+    } else {
+        AuditMode::Run
+    };
+    let planned = compute(global, mode)?;
     let path = plan_path(&planned.output, args.output.as_deref());
     let text = crate::output::render(&planned.plan);
     let changed = crate::output::write_atomic(&path, &text)?;

@@ -50,3 +50,23 @@ fn check_catches_a_profile_edit() {
     assert!(diff.contains("-        \"codegen-units\": 8"), "{diff}");
     assert!(diff.contains("+        \"codegen-units\": 4"), "{diff}");
 }
+
+#[test]
+fn check_never_touches_a_stale_lockfile() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    run_expect(&dir, &["plan"], 0);
+    edit(
+        &dir.join("crates/tool/Cargo.toml"),
+        "[dependencies]",
+        "[dependencies]\ncfg-if = \"1\"",
+    );
+    let lock = read(&dir.join("Cargo.lock"));
+    let out = run_expect(&dir, &["check"], 2);
+    let err = stderr(&out);
+    assert!(err.contains("--locked"), "{err}");
+    assert_eq!(read(&dir.join("Cargo.lock")), lock);
+
+    // `plan` may update the lockfile, as any cargo command would.
+    run_expect(&dir, &["plan"], 0);
+    run_expect(&dir, &["check"], 0);
+}
