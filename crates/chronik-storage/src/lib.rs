@@ -4,7 +4,7 @@
 //! possibly compressed) and serves the same bytes on fetch; the only change
 //! is the base offset, which [`Partition::append`] assigns. The on-disk
 //! format, the recovery rules and the durability argument are described in
-//! [`format`] (the crate's `FORMAT.md`).
+//! [`format`](mod@format) (the crate's `FORMAT.md`).
 //!
 //! # Using it
 //!
