@@ -307,14 +307,16 @@ pub fn run(
     let targets = audit_targets(&planned.plan.targets);
     let found = audit(&planned.workspace, &variants, &targets, false)?;
     let mut any = false;
+    let mut text = String::new();
     for (name, splits) in &found {
-        print!("{}", describe(name, splits));
+        text.push_str(&describe(name, splits));
         any |= !splits.is_empty();
     }
-    println!(
-        "(resolved with cargo tree for target(s): {})",
+    text.push_str(&format!(
+        "(resolved with cargo tree for target(s): {})\n",
         targets.join(", ")
-    );
+    ));
+    crate::output::print_stdout(&text)?;
     Ok(if any {
         std::process::ExitCode::from(crate::error::EXIT_FINDING)
     } else {

@@ -28,7 +28,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let old = String::from_utf8_lossy(&on_disk);
-    print!("{}", diff(&old, &fresh, &shown));
+    crate::output::print_stdout(&diff(&old, &fresh, &shown))?;
     eprintln!("{shown} is stale; regenerate it with `cargo buildplan plan` and commit it");
     Ok(ExitCode::from(EXIT_FINDING))
 }

@@ -11,7 +11,7 @@ use crate::model::Plan;
 /// Prints the explanation of `args.package` for the current workspace.
 pub fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
     let planned = crate::plan::compute(global, crate::plan::AuditMode::Skip)?;
-    print!("{}", explain(&planned.plan, &args.package)?);
+    crate::output::print_stdout(&explain(&planned.plan, &args.package)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -72,6 +72,18 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     Ok(true)
 }
 
+/// Writes `text` to standard output. A closed pipe (`... | head`) is not an
+/// error: the reader has seen what it wanted.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::Error::new(e).context("cannot write to standard output"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Reads and parses a plan file, refusing a schema version this helper
 /// does not know.
 pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
