@@ -7,7 +7,7 @@
 //! offset  size  field
 //!      0     8  baseOffset            rewritten by the broker on append
 //!      8     4  batchLength           bytes after this field
-//!     12     4  partitionLeaderEpoch
+//!     12     4  partitionLeaderEpoch  set by the broker on append
 //!     16     1  magic                 must be 2
 //!     17     4  crc                   CRC-32C of bytes 21..end
 //!     21     2  attributes            bits 0-2 compression, 3 timestamp type,
@@ -23,7 +23,7 @@
 //! ```
 //!
 //! All integers are big-endian. Because the CRC starts at `attributes`, the
-//! base offset (and the partition leader epoch) can be rewritten without
+//! base offset and the partition leader epoch can be rewritten without
 //! recomputing it; setting LogAppendTime changes `attributes` and
 //! `maxTimestamp` and so recomputes the CRC.
 
@@ -283,6 +283,12 @@ pub fn verify_crc(batch: &[u8]) -> Result<(), BatchError> {
 /// The CRC does not cover this field, so the batch stays valid.
 pub fn set_base_offset(batch: &mut [u8], base_offset: i64) {
     batch[0..8].copy_from_slice(&base_offset.to_be_bytes());
+}
+
+/// Overwrites the partition leader epoch of the batch at the start of
+/// `batch` (bytes 12..16, outside the CRC, so the batch stays valid).
+pub fn set_partition_leader_epoch(batch: &mut [u8], epoch: i32) {
+    batch[12..16].copy_from_slice(&epoch.to_be_bytes());
 }
 
 /// Marks a batch as LogAppendTime with the given broker time and recomputes
@@ -640,6 +646,14 @@ mod tests {
         let h = BatchHeader::parse(&b).unwrap();
         assert_eq!(h.base_offset, 12345);
         assert_eq!(h.last_offset(), 12347);
+    }
+
+    #[test]
+    fn leader_epoch_rewrite_keeps_crc_valid() {
+        let mut b = sample();
+        set_partition_leader_epoch(&mut b, 7);
+        verify_crc(&b).unwrap();
+        assert_eq!(BatchHeader::parse(&b).unwrap().partition_leader_epoch, 7);
     }
 
     #[test]

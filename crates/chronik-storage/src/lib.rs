@@ -79,6 +79,11 @@ pub use partition::{
     AppendInfo, LogConfig, Partition, ReadResult, RetentionPolicy, TimestampOffset,
 };
 
+/// Leader epoch of every partition of this single-node broker; appended
+/// batches carry it in their `partitionLeaderEpoch` field, as Kafka does,
+/// and the server reports it in Metadata and ListOffsets.
+pub const LEADER_EPOCH: i32 = 0;
+
 /// fsyncs a directory so that entries created, renamed or removed in it
 /// survive a crash.
 pub fn sync_dir(dir: &Path) -> Result<()> {

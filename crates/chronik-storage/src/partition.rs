@@ -278,8 +278,9 @@ impl Partition {
 
     /// Appends whole v2 record batches, assigning consecutive offsets
     /// starting at the log end offset by rewriting each batch's base offset
-    /// in `records` (the caller's buffer ends up holding exactly what was
-    /// written).
+    /// (and setting its partition leader epoch to [`LEADER_EPOCH`](crate::LEADER_EPOCH))
+    /// in `records`; the caller's buffer ends up holding exactly what was
+    /// written.
     ///
     /// Checks framing (magic 2, lengths, no trailing bytes, non-negative
     /// `lastOffsetDelta`) but not CRCs: the produce path validates those
@@ -321,7 +322,9 @@ impl Partition {
         let mut next = base;
         for (pos, h) in headers.iter_mut() {
             batch::set_base_offset(&mut records[*pos..], next);
+            batch::set_partition_leader_epoch(&mut records[*pos..], crate::LEADER_EPOCH);
             h.base_offset = next;
+            h.partition_leader_epoch = crate::LEADER_EPOCH;
             next = h.last_offset() + 1;
         }
         inner.active_mut().append(records, &headers)?;
