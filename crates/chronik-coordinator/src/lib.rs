@@ -162,6 +162,15 @@ pub struct GroupCoordinator {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for GroupCoordinator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCoordinator")
+            .field("config", &self.inner.config)
+            .field("active_groups", &lock(&self.inner.groups).len())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     config: CoordinatorConfig,
     groups: Mutex<HashMap<String, Group>>,
