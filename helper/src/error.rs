@@ -30,6 +30,14 @@ pub enum Error {
         /// The parser's message, with line and column.
         message: String,
     },
+    /// A manifest is not valid TOML.
+    #[error("{file}: not valid TOML:\n{message}")]
+    Manifest {
+        /// The manifest.
+        file: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
     /// One policy key has a bad value.
     #[error("{file}: `{key}` {message}")]
     PolicyKey {

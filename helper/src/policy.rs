@@ -151,6 +151,12 @@ impl Policy {
     /// Parses the policy out of a root manifest's text. `file` is used only
     /// in error messages.
     pub fn from_manifest_str(text: &str, file: &Path) -> Result<Self, Error> {
+        // Syntax first, so that a broken manifest is not reported as a bad
+        // policy; then the policy, parsed from the text to keep line numbers.
+        text.parse::<toml::Table>().map_err(|e| Error::Manifest {
+            file: file.display().to_string(),
+            message: e.to_string(),
+        })?;
         let shell: ManifestShell = toml::from_str(text).map_err(|e| Error::Policy {
             file: file.display().to_string(),
             message: e.to_string(),
@@ -304,6 +310,16 @@ package.a = { opt-level = 3 }
             .unwrap_err();
         let msg = err.to_string();
         assert!(msg.contains("profiles.release.codegen-unit"), "{msg}");
+    }
+
+    #[test]
+    fn broken_toml_is_a_manifest_error() {
+        let err = parse("[workspace\n").unwrap_err();
+        assert!(matches!(err, Error::Manifest { .. }), "{err}");
+        assert!(
+            err.to_string().starts_with("ws/Cargo.toml: not valid TOML"),
+            "{err}"
+        );
     }
 
     #[test]

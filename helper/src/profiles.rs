@@ -193,7 +193,7 @@ fn manifest_layers(text: &str, file: &Path) -> Result<BTreeMap<String, Layer>, E
         key,
         message,
     };
-    let doc: toml::Table = toml::from_str(text).map_err(|e| Error::Policy {
+    let doc: toml::Table = toml::from_str(text).map_err(|e| Error::Manifest {
         file: file.display().to_string(),
         message: e.to_string(),
     })?;
