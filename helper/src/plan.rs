@@ -63,7 +63,7 @@ pub fn compute(global: &GlobalArgs, audit: AuditMode) -> anyhow::Result<Planned>
             targets.len()
         );
         let splits = crate::audit::audit(&workspace, &plan.variants, &targets, locked)
-            .context("the feature audit failed (use --no-audit to skip it)")?;
+            .context("the feature audit (cargo tree) failed")?;
         for (name, found) in splits {
             if let Some(variant) = plan.variants.get_mut(&name) {
                 variant.feature_splits = found;
