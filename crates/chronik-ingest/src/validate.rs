@@ -1,6 +1,6 @@
 //! Validation of produced records before they reach the log.
 
-use chronik_storage::batch::{BatchError, BatchHeader, BatchIter};
+use chronik_storage::batch::{self, BatchError, BatchHeader, BatchIter};
 
 use crate::error::ProduceError;
 
@@ -14,7 +14,9 @@ pub const DEFAULT_MAX_BATCH_BYTES: usize = 1_048_588;
 /// lengths consistent and no trailing bytes else CORRUPT_MESSAGE), size
 /// (MESSAGE_TOO_LARGE above `max_batch_bytes`), CRC (CORRUPT_MESSAGE), and
 /// record accounting (`recordCount >= 1` and `lastOffsetDelta ==
-/// recordCount - 1`, not a control batch, else INVALID_RECORD).
+/// recordCount - 1`, for uncompressed batches record lengths that exactly
+/// fill the batch, not a control batch, else INVALID_RECORD). Compressed
+/// records are never decompressed.
 pub fn validate_records(
     records: &[u8],
     max_batch_bytes: usize,
@@ -48,6 +50,11 @@ pub fn validate_records(
                 "record count {} does not match last offset delta {}",
                 h.record_count, h.last_offset_delta
             )));
+        }
+        if !batch::records_framing_ok(b.bytes) {
+            return Err(ProduceError::InvalidRecord(
+                "record lengths do not fill the batch".into(),
+            ));
         }
         if h.is_control() {
             return Err(ProduceError::InvalidRecord(
@@ -112,6 +119,11 @@ mod tests {
         mismatch[57..61].copy_from_slice(&5i32.to_be_bytes());
         fix_crc(&mut mismatch);
         assert_eq!(code(&mismatch, 1 << 20), 87);
+
+        let mut bad_len = one();
+        bad_len[61] = 0x7e; // first record's length prefix
+        fix_crc(&mut bad_len);
+        assert_eq!(code(&bad_len, 1 << 20), 87);
 
         let mut control = one();
         control[22] |= 1 << 5;

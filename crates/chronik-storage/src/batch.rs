@@ -567,6 +567,38 @@ fn get_bytes(buf: &[u8], pos: &mut usize) -> Option<Option<Vec<u8>>> {
     Some(Some(v))
 }
 
+/// Checks the record framing of an uncompressed batch: exactly
+/// `recordCount` length-prefixed records that fill the batch body. Returns
+/// `true` for compressed batches, whose records the broker never reads.
+///
+/// `batch` must be one whole batch. Fields inside each record are not
+/// decoded; this only catches lengths that disagree with each other.
+pub fn records_framing_ok(batch: &[u8]) -> bool {
+    let Ok(header) = BatchHeader::parse(batch) else {
+        return false;
+    };
+    if header.compression() != Compression::None {
+        return true;
+    }
+    let Some(body) = batch.get(HEADER_LEN..header.total_len()) else {
+        return false;
+    };
+    let mut pos = 0usize;
+    for _ in 0..header.record_count.max(0) {
+        let Some(len) = get_varlong(body, &mut pos) else {
+            return false;
+        };
+        let Some(end) = usize::try_from(len).ok().and_then(|l| pos.checked_add(l)) else {
+            return false;
+        };
+        if len == 0 || end > body.len() {
+            return false;
+        }
+        pos = end;
+    }
+    pos == body.len()
+}
+
 /// Decodes the records of an uncompressed batch.
 ///
 /// Returns `None` if the batch is compressed or its records are malformed.
@@ -718,6 +750,28 @@ mod tests {
         assert_eq!(recs[1].1.timestamp, 1005);
         assert_eq!(recs[2].1.value, None);
         assert_eq!(recs[0].1.key.as_deref(), Some(&b"k1"[..]));
+    }
+
+    #[test]
+    fn record_framing_is_checked() {
+        let b = sample();
+        assert!(records_framing_ok(&b));
+        // Claim one record more than present.
+        let mut more = b.clone();
+        more[57..61].copy_from_slice(&4i32.to_be_bytes());
+        assert!(!records_framing_ok(&more));
+        // Claim one fewer: bytes are left over.
+        let mut fewer = b.clone();
+        fewer[57..61].copy_from_slice(&2i32.to_be_bytes());
+        assert!(!records_framing_ok(&fewer));
+        // Inflate the first record's length prefix.
+        let mut long = b.clone();
+        long[HEADER_LEN] = 0x7e;
+        assert!(!records_framing_ok(&long));
+        // Compressed batches are not inspected.
+        let mut gz = b;
+        gz[ATTRIBUTES_OFFSET + 1] |= 1;
+        assert!(records_framing_ok(&gz));
     }
 
     #[test]
