@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Consumer-group offset tests with kafka-python, driven by clients_groups.rs.
+
+Two subcommands, each bounded in time and printing one JSON line on success:
+
+  produce  --bootstrap HOST:PORT --topic T --count N
+      Sends values m-0 .. m-(N-1) round-robin over the topic's partitions with
+      acks=all. Prints {"partitions": P, "produced": N}.
+
+  consume  --bootstrap HOST:PORT --topic T --group G --count K [--expect-end]
+      Joins group G, consumes exactly K records starting from the group's
+      committed offsets (earliest if none), commits the offset after the last
+      record of each partition it read, checks the commit with committed(),
+      and leaves the group. With --expect-end, also checks that nothing more
+      arrives. Prints {"values": [...], "committed": {partition: offset}}.
+
+Any failure exits non-zero with a message on stderr.
+"""
+
+import argparse
+import json
+import sys
+import time
+
+try:
+    import kafka
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+except ImportError as e:  # pragma: no cover - environment problem
+    print(
+        f"groups_kafka_python.py: the Python module kafka-python is missing ({e}); "
+        "install it with `python3 -m pip install kafka-python`",
+        file=sys.stderr,
+    )
+    sys.exit(3)
+
+# Every client call is bounded; the whole script must finish well within the
+# Rust test's own timeout.
+REQUEST_TIMEOUT_MS = 15_000
+DEADLINE_S = 60
+
+
+def fail(message):
+    print(f"groups_kafka_python.py: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def produce(args):
+    producer = KafkaProducer(
+        bootstrap_servers=args.bootstrap,
+        acks="all",
+        request_timeout_ms=REQUEST_TIMEOUT_MS,
+        max_block_ms=REQUEST_TIMEOUT_MS,
+        retries=3,
+    )
+    try:
+        partitions = None
+        deadline = time.monotonic() + DEADLINE_S
+        # The first metadata request auto-creates the topic.
+        while not partitions:
+            if time.monotonic() > deadline:
+                fail(f"topic {args.topic} never appeared in metadata")
+            partitions = producer.partitions_for(args.topic)
+            if not partitions:
+                time.sleep(0.2)
+        partitions = sorted(partitions)
+        futures = [
+            producer.send(
+                args.topic,
+                value=f"m-{i}".encode(),
+                partition=partitions[i % len(partitions)],
+            )
+            for i in range(args.count)
+        ]
+        producer.flush(timeout=REQUEST_TIMEOUT_MS / 1000)
+        for f in futures:
+            f.get(timeout=REQUEST_TIMEOUT_MS / 1000)
+    finally:
+        producer.close(timeout=5)
+    print(json.dumps({"partitions": len(partitions), "produced": args.count}))
+
+
+def consume(args):
+    consumer = KafkaConsumer(
+        args.topic,
+        bootstrap_servers=args.bootstrap,
+        group_id=args.group,
+        client_id="groups-kafka-python",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=1_000,
+        request_timeout_ms=REQUEST_TIMEOUT_MS + 5_000,
+    )
+    values = []
+    last_offset = {}
+    try:
+        deadline = time.monotonic() + DEADLINE_S
+        while len(values) < args.count:
+            if time.monotonic() > deadline:
+                fail(
+                    f"consumed {len(values)} of {args.count} records before the deadline: {values}"
+                )
+            batch = consumer.poll(timeout_ms=500, max_records=args.count - len(values))
+            for tp, records in batch.items():
+                for r in records:
+                    if tp.partition in last_offset and r.offset != last_offset[tp.partition] + 1:
+                        fail(
+                            f"partition {tp.partition}: offset {r.offset} follows "
+                            f"{last_offset[tp.partition]}"
+                        )
+                    last_offset[tp.partition] = r.offset
+                    values.append(r.value.decode())
+        offsets = {
+            TopicPartition(args.topic, p): OffsetAndMetadata(o + 1, "", -1)
+            for p, o in last_offset.items()
+        }
+        if offsets:
+            consumer.commit(offsets)
+        committed = {}
+        for tp, om in offsets.items():
+            got = consumer.committed(tp)
+            if got != om.offset:
+                fail(f"committed({tp}) returned {got}, expected {om.offset}")
+            committed[tp.partition] = got
+        if args.expect_end:
+            extra = consumer.poll(timeout_ms=2_000)
+            leftovers = [r.value.decode() for rs in extra.values() for r in rs]
+            if leftovers:
+                fail(f"records beyond the expected end: {leftovers}")
+    finally:
+        consumer.close(autocommit=False)
+    print(json.dumps({"values": values, "committed": committed}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("produce")
+    p.add_argument("--bootstrap", required=True)
+    p.add_argument("--topic", required=True)
+    p.add_argument("--count", type=int, required=True)
+    c = sub.add_parser("consume")
+    c.add_argument("--bootstrap", required=True)
+    c.add_argument("--topic", required=True)
+    c.add_argument("--group", required=True)
+    c.add_argument("--count", type=int, required=True)
+    c.add_argument("--expect-end", action="store_true")
+    args = parser.parse_args()
+    print(f"kafka-python {kafka.__version__}", file=sys.stderr)
+    if args.command == "produce":
+        produce(args)
+    else:
+        consume(args)
+
+
+if __name__ == "__main__":
+    main()
