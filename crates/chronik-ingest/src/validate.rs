@@ -131,3 +131,60 @@ mod tests {
         assert_eq!(code(&control, 1 << 20), 87);
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::*;
+    use chronik_storage::batch::{compute_crc, verify_crc, BatchBuilder, CRC_OFFSET};
+
+    /// Random corruptions of valid input are rejected or accepted, never a
+    /// panic; whatever is accepted has correct CRCs and record counts.
+    #[test]
+    fn corrupted_produce_input_never_panics() {
+        let mut valid = BatchBuilder::new()
+            .record(1, Some(b"k"), Some(b"v"))
+            .record(2, Some(b"k2"), None)
+            .build();
+        valid.extend_from_slice(&BatchBuilder::new().record(3, None, Some(b"z")).build());
+        let mut state: u64 = 0x1234_5678_9abc_def1;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut b = valid.clone();
+            let flips = 1 + (next() % 3) as usize;
+            for _ in 0..flips {
+                let i = (next() % b.len() as u64) as usize;
+                b[i] = next() as u8;
+            }
+            if next() % 2 == 0 {
+                // Re-seal the first batch so mutations get past the CRC.
+                let first = BatchHeader::parse(&b)
+                    .map(|h| h.total_len())
+                    .unwrap_or(0)
+                    .min(b.len());
+                if first >= 61 {
+                    let crc = compute_crc(&b[..first]);
+                    b[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
+                }
+            }
+            if let Ok(batches) = validate_records(&b, 1 << 20) {
+                accepted += 1;
+                for (pos, h) in batches {
+                    verify_crc(&b[pos..pos + h.total_len()]).unwrap();
+                    assert_eq!(
+                        i64::from(h.last_offset_delta) + 1,
+                        i64::from(h.record_count)
+                    );
+                }
+            }
+        }
+        // Flips in the base offset or leader epoch are harmless, so some
+        // inputs must pass.
+        assert!(accepted > 0);
+    }
+}
