@@ -47,7 +47,8 @@ pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Option<Response
         }
         // Consumer groups: implemented by the coordinator (handlers::groups).
         RequestKind::JoinGroup(req) => {
-            ResponseKind::JoinGroup(groups::join_group(broker, req, version).await)
+            let client_id = request.header.client_id.as_deref().unwrap_or("");
+            ResponseKind::JoinGroup(groups::join_group(broker, req, version, client_id).await)
         }
         RequestKind::SyncGroup(req) => {
             ResponseKind::SyncGroup(groups::sync_group(broker, req, version).await)

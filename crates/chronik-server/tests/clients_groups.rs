@@ -63,6 +63,7 @@ fn strings(v: &Value) -> Vec<String> {
 /// A kafka-python consumer group reads part of a topic and commits; a new
 /// consumer in the same group resumes exactly where the first stopped, and
 /// so does a third one after the broker was killed (SIGKILL) and restarted.
+/// The admin client then sees the group and its offsets.
 #[test]
 fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
     let tmp = tempfile::tempdir().unwrap();
@@ -116,6 +117,37 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
     }
     let all: BTreeSet<String> = (0..30).map(|i| format!("m-{i}")).collect();
     assert_eq!(seen, all, "every record read exactly once");
+
+    // The admin view after the restart: ListGroups, DescribeGroups and a
+    // multi-group OffsetFetch.
+    let inspected = run_script(
+        &broker,
+        "groups_kafka_python.py",
+        &[
+            "inspect",
+            "--bootstrap",
+            &broker.addr,
+            "--group",
+            group,
+            "--group",
+            "never-used",
+        ],
+    );
+    let listed = inspected["listed"].as_array().expect("listed groups");
+    assert!(
+        listed.iter().any(|g| g["group_id"] == group
+            && g["group_state"] == "Empty"
+            && g["protocol_type"] == "consumer"),
+        "{listed:?}"
+    );
+    assert_eq!(inspected["described"][group]["group_state"], "Empty");
+    assert_eq!(
+        inspected["offsets"],
+        serde_json::json!({
+            group: {"resume-topic:0": 10, "resume-topic:1": 10, "resume-topic:2": 10},
+            "never-used": {}
+        })
+    );
 }
 
 /// Two confluent-kafka consumers split a 4-partition topic; when one

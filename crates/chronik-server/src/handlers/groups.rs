@@ -5,13 +5,24 @@
 //! JoinGroup and SyncGroup may wait for other members (bounded by the
 //! members' rebalance timeout); the connection task simply awaits them.
 
+use chronik_coordinator::ClientInfo;
 use kafka_protocol::messages::*;
 
 use crate::broker::Broker;
 
-/// JoinGroup.
-pub async fn join_group(broker: &Broker, req: JoinGroupRequest, version: i16) -> JoinGroupResponse {
-    broker.groups.join_group(req, version).await
+/// JoinGroup. The client id (from the request header) prefixes the member
+/// id and is shown by DescribeGroups.
+pub async fn join_group(
+    broker: &Broker,
+    req: JoinGroupRequest,
+    version: i16,
+    client_id: &str,
+) -> JoinGroupResponse {
+    let client = ClientInfo {
+        client_id: client_id.to_string(),
+        ..ClientInfo::default()
+    };
+    broker.groups.join_group_from(req, version, &client).await
 }
 
 /// SyncGroup.

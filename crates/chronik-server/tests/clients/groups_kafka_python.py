@@ -14,6 +14,12 @@ Two subcommands, each bounded in time and printing one JSON line on success:
       and leaves the group. With --expect-end, also checks that nothing more
       arrives. Prints {"values": [...], "committed": {partition: offset}}.
 
+  inspect  --bootstrap HOST:PORT --group G [--group G2 ...]
+      Uses the admin client: ListGroups, DescribeGroups for the first group,
+      and committed offsets of every named group in one OffsetFetch (v8
+      multi-group form when the broker offers it). Prints
+      {"listed": [...], "described": {...}, "offsets": {group: {"topic:p": offset}}}.
+
 Any failure exits non-zero with a message on stderr.
 """
 
@@ -24,7 +30,7 @@ import time
 
 try:
     import kafka
-    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
     from kafka.structs import OffsetAndMetadata
 except ImportError as e:  # pragma: no cover - environment problem
     print(
@@ -133,6 +139,30 @@ def consume(args):
     print(json.dumps({"values": values, "committed": committed}))
 
 
+def inspect(args):
+    admin = KafkaAdminClient(
+        bootstrap_servers=args.bootstrap,
+        client_id="groups-kafka-python-admin",
+        request_timeout_ms=REQUEST_TIMEOUT_MS,
+    )
+    try:
+        listed = admin.list_groups()
+        described = admin.describe_groups([args.group[0]])
+        offsets = admin.list_group_offsets(list(args.group))
+    finally:
+        admin.close()
+    result = {
+        "listed": listed,
+        "described": described,
+        "offsets": {
+            group: {f"{tp.topic}:{tp.partition}": om.offset for tp, om in by_tp.items()}
+            for group, by_tp in offsets.items()
+        },
+    }
+    # Descriptions may hold decoded protocol structs; str() them.
+    print(json.dumps(result, default=str))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -146,12 +176,12 @@ def main():
     c.add_argument("--group", required=True)
     c.add_argument("--count", type=int, required=True)
     c.add_argument("--expect-end", action="store_true")
+    i = sub.add_parser("inspect")
+    i.add_argument("--bootstrap", required=True)
+    i.add_argument("--group", action="append", required=True)
     args = parser.parse_args()
     print(f"kafka-python {kafka.__version__}", file=sys.stderr)
-    if args.command == "produce":
-        produce(args)
-    else:
-        consume(args)
+    {"produce": produce, "consume": consume, "inspect": inspect}[args.command](args)
 
 
 if __name__ == "__main__":
