@@ -438,13 +438,19 @@ impl Ingest {
             -1
         };
 
-        let state = self.state_for(&partition);
-        let info = {
-            let mut producers = state
-                .producers
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if let Some(h) = &idempotent {
+        let info = match &idempotent {
+            // Plain batches need no producer state: the partition's own
+            // append lock orders them.
+            None => partition.append(&mut buf)?,
+            Some(h) => {
+                // The sequence check, the append and the state update must
+                // be atomic per partition, so the table stays locked across
+                // the (short, synchronous) append.
+                let state = self.state_for(&partition);
+                let mut producers = state
+                    .producers
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
                 if let SeqCheck::Duplicate { base_offset } = producers.check(h)? {
                     return Ok(ProduceOutcome {
                         base_offset,
@@ -453,14 +459,12 @@ impl Ingest {
                         duplicate: true,
                     });
                 }
-            }
-            let info = partition.append(&mut buf)?;
-            if let Some(h) = &idempotent {
+                let info = partition.append(&mut buf)?;
                 let mut h = *h;
                 h.base_offset = info.base_offset;
                 producers.record(&h, now_ms());
+                info
             }
-            info
         };
 
         if self.config.fsync == FsyncPolicy::Always {
