@@ -180,7 +180,6 @@ impl Partition {
                 warn!(partition = %tp, base, "a closed segment lost its tail; offsets after it may be missing");
             }
             if let Some(prev) = segments.last() {
-                let prev: &Segment = prev;
                 if prev.next_offset != seg.base_offset {
                     warn!(
                         partition = %tp,
@@ -328,8 +327,10 @@ impl Partition {
             next = h.last_offset() + 1;
         }
         inner.active_mut().append(records, &headers)?;
-        drop(inner);
+        // Published under the append lock so that concurrent appends can
+        // never make the visible log end go backwards.
         self.leo_tx.send_replace(next);
+        drop(inner);
         Ok(AppendInfo {
             base_offset: base,
             last_offset: next - 1,
@@ -403,10 +404,15 @@ impl Partition {
             .map_err(|e| StorageError::io(format!("reading {}", self.tp), e))?;
         // Keep whole batches only, and never hand out one whose CRC fails
         // (bit rot after recovery): stop before it, or fail if it is first.
+        // `buf` holds at least the whole first batch, so a first batch that
+        // does not parse or fails its CRC is corrupt on disk.
         let mut whole = 0;
         for b in BatchIter::new(&buf) {
-            let Ok(b) = b else { break };
-            if b.verify_crc().is_err() {
+            let intact = match &b {
+                Ok(b) => b.verify_crc().is_ok(),
+                Err(_) => whole > 0, // a batch cut off by `max_bytes`
+            };
+            if !intact {
                 if whole == 0 {
                     return Err(StorageError::CorruptBatch {
                         partition: self.tp.to_string(),
@@ -414,10 +420,13 @@ impl Partition {
                         position: start,
                     });
                 }
-                warn!(partition = %self.tp, position = start + b.position as u64, "corrupt batch not served");
+                warn!(partition = %self.tp, position = start + whole as u64, "corrupt batch not served");
                 break;
             }
-            whole = b.position + b.bytes.len();
+            match b {
+                Ok(b) => whole = b.position + b.bytes.len(),
+                Err(_) => break,
+            }
         }
         buf.truncate(whole);
         Ok(ReadResult {
