@@ -174,6 +174,10 @@ pub struct BenchArgs {
     /// Only these configurations (comma-separated) [default: all].
     #[arg(long, value_delimiter = ',')]
     pub configs: Vec<String>,
+    /// Leave out these cells, as CONFIG:SCENARIO (comma-separated; either
+    /// side may be `*`), e.g. `baseline:link` to save a fat-LTO rebuild.
+    #[arg(long, value_delimiter = ',', value_name = "CONFIG:SCENARIO")]
+    pub skip: Vec<String>,
     /// Write JSON results here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -190,6 +194,6 @@ pub struct BenchArgs {
     pub note: Vec<String>,
     /// Measure nothing: read these earlier results and only write the
     /// `--json` and `--markdown` outputs from them.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "variant", "scenarios", "configs", "work_dir"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "variant", "scenarios", "configs", "skip", "work_dir"])]
     pub from_json: Option<PathBuf>,
 }

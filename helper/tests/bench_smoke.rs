@@ -60,7 +60,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
         .arg(&md)
         .arg("--work-dir")
         .arg(dir.path().join("work"))
-        .args(["--note", "smoke test"])
+        .args(["--note", "smoke test", "--skip", "dev:link"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
@@ -76,6 +76,16 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     assert_eq!(configs, ["release-fast-mold", "dev"]);
     for scenario in buildplan::bench::SCENARIOS {
         for config in &configs {
+            if (*config, *scenario) == ("dev", "link") {
+                assert!(
+                    !results
+                        .measurements
+                        .iter()
+                        .any(|m| m.config == "dev" && m.scenario == "link"),
+                    "a skipped cell is not measured"
+                );
+                continue;
+            }
             let m = results
                 .measurements
                 .iter()
@@ -94,6 +104,11 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     assert!(results.command_line.starts_with("cargo buildplan "));
     assert!(results.command_line.contains("--runs 1"));
     assert!(results.notes.iter().any(|n| n == "smoke test"));
+    assert!(results.notes.iter().any(|n| n.contains("dev:link")));
+    assert!(
+        !results.notes.iter().any(|n| n.contains("PARTIAL")),
+        "a finished run is not marked partial"
+    );
     let ids: Vec<&str> = results.goals.iter().map(|g| g.id.as_str()).collect();
     assert_eq!(ids, ["clean", "leaf", "deps-cached", "memory", "link"]);
     // Without a baseline the ratio goals cannot be judged; memory can.

@@ -105,6 +105,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     }
     let scenarios = select_scenarios(&args.scenarios)?;
     let config_names = config::select(&args.configs)?;
+    let skip = parse_skip(&args.skip)?;
     let ctx = build::load_context(global)?;
     let plan = &ctx.plan;
     let variant_name = args
@@ -258,35 +259,6 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     let load_start = measure::load_average();
     let log = work.join("bench.log");
     eprintln!("bench: cargo output goes to {}", log.display());
-    let mut measurements = Vec::new();
-    let ctx_run = RunContext {
-        package: &package,
-        binaries: &binaries,
-        units: &units,
-        leaf: &leaf,
-        root: root.as_ref(),
-        runs: args.runs,
-        log: &log,
-        cgroup: cgroup.as_ref(),
-    };
-    for c in &configs {
-        measurements.extend(run_config(&ctx_run, c, &scenarios)?);
-    }
-    let load_end = measure::load_average();
-
-    let busy = measurements
-        .iter()
-        .flat_map(|m| m.runs.iter())
-        .filter_map(|s| s.load_avg_start)
-        .fold(load_start.unwrap_or(0.0), f64::max);
-    if busy > machine.cpus as f64 * 0.5 {
-        notes.push(format!(
-            "The 1-minute load average reached {busy:.1} at the start of a run on this {}-CPU machine \
-             (the benchmark itself contributes to it): other work may have competed for the CPUs, \
-             so times are noisy.",
-            machine.cpus
-        ));
-    }
     let mut linkers = std::collections::BTreeMap::new();
     for (name, cmd) in [
         ("mold", vec!["mold", "--version"]),
@@ -301,11 +273,20 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
         linkers.insert("rust-lld".to_string(), v);
     }
     let cargo_program = CargoCommand::cargo_program();
-    let results = Results {
+    let cells = configs
+        .iter()
+        .map(|c| {
+            scenarios
+                .iter()
+                .filter(|s| !skipped(&skip, &c.name, s))
+                .count()
+        })
+        .sum::<usize>();
+    let mut results = Results {
         format: report::RESULTS_FORMAT,
         generator: format!("cargo-buildplan {} bench", env!("CARGO_PKG_VERSION")),
         started_at,
-        finished_at: report::utc_now(),
+        finished_at: String::new(),
         command_line: command_line(),
         machine: report::MachineInfo {
             cpus: machine.cpus,
@@ -316,7 +297,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
             cargo: first_line(&[cargo_program.as_str(), "-V"]).unwrap_or_default(),
             linkers,
             memory_method,
-            load_avg: (load_start, load_end),
+            load_avg: (load_start, None),
         },
         setup: Setup {
             manifest: ctx.root.join("Cargo.toml").display().to_string(),
@@ -329,8 +310,8 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
             root: root.as_ref().map(|r| describe_edit(r, &copy_root)),
             workspace_units: units.clone(),
         },
-        goals: report::evaluate_goals(&measurements, &configs, machine.host.default_is_rust_lld()),
-        configs,
+        goals: Vec::new(),
+        configs: configs.clone(),
         scenarios: scenarios
             .iter()
             .map(|s| ScenarioInfo {
@@ -338,24 +319,114 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
                 method: method(s).to_string(),
             })
             .collect(),
-        measurements,
-        notes,
+        measurements: Vec::new(),
+        notes: Vec::new(),
     };
+    let lld_is_default = machine.host.default_is_rust_lld();
+    let ctx_run = RunContext {
+        package: &package,
+        binaries: &binaries,
+        units: &units,
+        leaf: &leaf,
+        root: root.as_ref(),
+        runs: args.runs,
+        log: &log,
+        cgroup: cgroup.as_ref(),
+    };
+    for c in &configs {
+        let skip_here = |s: &str| skipped(&skip, &c.name, s);
+        run_config(&ctx_run, c, &scenarios, &skip_here, &mut |m| {
+            // Written after every cell, so that a run stopped early still
+            // leaves its figures behind, marked as partial.
+            results.measurements.push(m);
+            results.finished_at = report::utc_now();
+            results.goals = report::evaluate_goals(&results.measurements, &configs, lld_is_default);
+            results.notes = notes.clone();
+            results.notes.push(format!(
+                "PARTIAL RESULTS: {} of {cells} cells measured so far; the run was still going or \
+                 was stopped.",
+                results.measurements.len()
+            ));
+            write_files(&results, args)
+        })?;
+    }
+    results.machine.load_avg.1 = measure::load_average();
+    results.finished_at = report::utc_now();
+
+    let busy = results
+        .measurements
+        .iter()
+        .flat_map(|m| m.runs.iter())
+        .filter_map(|s| s.load_avg_start)
+        .fold(load_start.unwrap_or(0.0), f64::max);
+    if busy > machine.cpus as f64 * 0.5 {
+        notes.push(format!(
+            "The 1-minute load average reached {busy:.1} at the start of a run on this {}-CPU machine \
+             (the benchmark itself contributes to it): other work may have competed for the CPUs, \
+             so times are noisy.",
+            machine.cpus
+        ));
+    }
+    if !skip.is_empty() {
+        let list: Vec<String> = skip.iter().map(|(c, s)| format!("{c}:{s}")).collect();
+        notes.push(format!(
+            "Cells left out on request (--skip): {}; shown as `-`.",
+            list.join(", ")
+        ));
+    }
+    results.notes = notes;
+    results.goals = report::evaluate_goals(&results.measurements, &configs, lld_is_default);
     write_outputs(&results, args)
 }
 
-/// Writes the JSON and Markdown outputs and prints the goals.
-fn write_outputs(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
+/// Parses `--skip` values: `config:scenario`, either side may be `*`.
+pub fn parse_skip(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    values
+        .iter()
+        .map(|v| {
+            let (c, s) = v.trim().split_once(':').ok_or_else(|| {
+                UsageError(format!(
+                    "--skip `{v}`: expected CONFIG:SCENARIO (either may be `*`)"
+                ))
+            })?;
+            if c != "*" && !config::ALL.contains(&c) {
+                return Err(
+                    UsageError(format!("--skip `{v}`: unknown configuration `{c}`")).into(),
+                );
+            }
+            if s != "*" && !SCENARIOS.contains(&s) {
+                return Err(UsageError(format!("--skip `{v}`: unknown scenario `{s}`")).into());
+            }
+            Ok((c.to_string(), s.to_string()))
+        })
+        .collect()
+}
+
+/// Whether a cell is left out by `--skip`.
+fn skipped(skip: &[(String, String)], config: &str, scenario: &str) -> bool {
+    skip.iter()
+        .any(|(c, s)| (c == "*" || c == config) && (s == "*" || s == scenario))
+}
+
+/// Writes the JSON and Markdown outputs.
+fn write_files(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
         let mut text = serde_json::to_string_pretty(results)?;
         text.push('\n');
         workspace::write_atomic(path, &text)?;
-        eprintln!("bench: wrote {}", path.display());
     }
     if let Some(path) = &args.markdown {
         let existing = std::fs::read_to_string(path).ok();
         let text = report::render_markdown(results, existing.as_deref());
         workspace::write_atomic(path, &text)?;
+    }
+    Ok(())
+}
+
+/// Writes the JSON and Markdown outputs and prints the figures and goals.
+fn write_outputs(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
+    write_files(results, args)?;
+    for path in args.json.iter().chain(args.markdown.iter()) {
         eprintln!("bench: wrote {}", path.display());
     }
     for m in &results.measurements {
@@ -397,7 +468,9 @@ fn run_config(
     ctx: &RunContext<'_>,
     config: &Config,
     scenarios: &[&str],
-) -> anyhow::Result<Vec<Measurement>> {
+    skip: &dyn Fn(&str) -> bool,
+    done: &mut dyn FnMut(Measurement) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let cargo = config
         .cargo
         .as_ref()
@@ -414,9 +487,8 @@ fn run_config(
         step,
     };
     let mut built = false;
-    let mut out = Vec::new();
     let mut edit_number = 0u64;
-    for &scenario in scenarios {
+    for &scenario in scenarios.iter().filter(|s| !skip(s)) {
         let needs_build = scenario != "clean";
         if needs_build && !built {
             measure::run_step(cargo, &label(scenario, "preparing: build".into()), ctx.log)?;
@@ -478,9 +550,9 @@ fn run_config(
                 }
             }
         }
-        out.push(Measurement::new(scenario, &config.name, samples));
+        done(Measurement::new(scenario, &config.name, samples))?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `cargo clean -p` for the workspace units, with the configuration's
@@ -609,6 +681,13 @@ mod tests {
         );
         let err = select_scenarios(&["touch".into()]).unwrap_err();
         assert!(err.to_string().contains("unknown scenario `touch`"));
+        let skip = parse_skip(&["baseline:link".into(), "*:root".into()]).unwrap();
+        assert!(skipped(&skip, "baseline", "link"));
+        assert!(skipped(&skip, "dev", "root"));
+        assert!(!skipped(&skip, "dev", "link"));
+        assert!(parse_skip(&["baseline".into()]).is_err());
+        assert!(parse_skip(&["base:link".into()]).is_err());
+        assert!(parse_skip(&["dev:touch".into()]).is_err());
         for s in SCENARIOS {
             assert!(!method(s).is_empty());
         }
