@@ -363,6 +363,8 @@ impl Partition {
     ///
     /// `offset == log_end_offset` returns empty records; an offset below the
     /// log start or above the log end is [`StorageError::OffsetOutOfRange`].
+    /// Every returned batch has a verified CRC: a corrupt stored batch ends
+    /// the data before it, or is [`StorageError::CorruptBatch`] when first.
     pub fn read(&self, offset: i64, max_bytes: usize) -> Result<ReadResult> {
         let (file, start, end, first_len, leo, lso) = {
             let inner = self.read_inner();
