@@ -150,27 +150,26 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
     );
 }
 
-/// Two confluent-kafka consumers split a 4-partition topic; when one
-/// closes, the other takes over every partition and continues from the
-/// committed offsets without missing or repeating a record.
-#[test]
-fn confluent_group_splits_partitions_and_hands_over_on_leave() {
+/// Runs the two-member confluent-kafka scenario (see groups_confluent.py)
+/// and checks its summary: the partitions were split, the survivor ended
+/// with all of them, and no record was missed or read twice.
+fn confluent_two_member_handover(crash: bool) -> Value {
     let tmp = tempfile::tempdir().unwrap();
     let broker = TestBroker::start(&tmp.path().join("data"), &["--default-partitions", "4"]);
-    let summary = run_script(
-        &broker,
-        "groups_confluent.py",
-        &[
-            "--bootstrap",
-            &broker.addr,
-            "--topic",
-            "handover-topic",
-            "--group",
-            "handover-group",
-            "--partitions",
-            "4",
-        ],
-    );
+    let mut args = vec![
+        "--bootstrap",
+        &broker.addr,
+        "--topic",
+        "handover-topic",
+        "--group",
+        "handover-group",
+        "--partitions",
+        "4",
+    ];
+    if crash {
+        args.push("--crash");
+    }
+    let summary = run_script(&broker, "groups_confluent.py", &args);
     let split: Vec<Vec<i64>> = summary["split"]
         .as_array()
         .unwrap()
@@ -191,8 +190,28 @@ fn confluent_group_splits_partitions_and_hands_over_on_leave() {
     let mut union: Vec<i64> = split.concat();
     union.sort_unstable();
     assert_eq!(union, vec![0, 1, 2, 3], "disjoint and complete: {split:?}");
+    assert!(summary["read_by_b_before_leaving"].as_i64().unwrap() > 0);
     assert_eq!(summary["final_assignment"], serde_json::json!([0, 1, 2, 3]));
     assert_eq!(summary["missing"], serde_json::json!([]));
     assert_eq!(summary["duplicates"], 0);
     assert_eq!(summary["read"], 70);
+    summary
+}
+
+/// Two confluent-kafka consumers split a 4-partition topic; when one
+/// closes (LeaveGroup), the other takes over every partition and continues
+/// from the committed offsets without missing or repeating a record.
+#[test]
+fn confluent_group_splits_partitions_and_hands_over_on_leave() {
+    let summary = confluent_two_member_handover(false);
+    assert_eq!(summary["crash"], false);
+}
+
+/// As above, but the second member is killed with SIGKILL: it never leaves,
+/// so the coordinator must expire its session before the survivor can take
+/// its partitions.
+#[test]
+fn confluent_group_recovers_the_partitions_of_a_crashed_member() {
+    let summary = confluent_two_member_handover(true);
+    assert_eq!(summary["crash"], true);
 }

@@ -4,6 +4,7 @@ clients_groups.rs.
 
   groups_confluent.py --bootstrap HOST:PORT --topic T --group G
                       [--partitions P] [--initial I] [--during D] [--after A]
+                      [--crash]
 
 1. Produces I records (values m-0 ..) round-robin over the P partitions of an
    auto-created topic, with acks=all.
@@ -12,7 +13,10 @@ clients_groups.rs.
 3. Produces D more records; both members consume until all I + D are read,
    committing each record synchronously after processing it. The second
    member must have read some of them.
-4. The second member leaves (close()). A more records are produced.
+4. The second member leaves (close()) or, with --crash, is killed with
+   SIGKILL (it runs in a child process, so it never says goodbye and the
+   broker must notice its silence through the session timeout). A more
+   records are produced.
 5. The first member must end up owning all P partitions and read every
    remaining record: nothing missing and nothing read twice.
 
@@ -22,7 +26,9 @@ stderr. Every wait is bounded.
 
 import argparse
 import json
+import subprocess
 import sys
+import threading
 import time
 
 try:
@@ -110,6 +116,78 @@ class Member:
     def partitions(self):
         return sorted(tp.partition for tp in self.consumer.assignment())
 
+    def leave(self):
+        self.consumer.close()
+
+
+class RemoteMember:
+    """A member running in a child process (``--serve-member``), so that it
+    can be killed without leaving the group. The child reports its
+    assignment and every record it has read and committed on stdout."""
+
+    def __init__(self, name, args):
+        self.name = name
+        self.values = []
+        self.commit_errors = []
+        self._assigned = []
+        self._lock = threading.Lock()
+        self.child = subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--bootstrap", args.bootstrap,
+                "--topic", args.topic,
+                "--group", args.group,
+                "--serve-member", name,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.child.stdout:
+            event = json.loads(line)
+            with self._lock:
+                if "assigned" in event:
+                    self._assigned = event["assigned"]
+                if "value" in event:
+                    self.values.append(event["value"])
+
+    def poll(self):
+        if self.child.poll() is not None:
+            fail(f"{self.name}: child process exited early with {self.child.returncode}")
+
+    def partitions(self):
+        with self._lock:
+            return list(self._assigned)
+
+    def leave(self):
+        self.child.kill()  # SIGKILL: no LeaveGroup, no final commit
+        self.child.wait(timeout=10)
+        self._reader.join(timeout=10)
+
+
+def serve_member(args):
+    """Child side of RemoteMember: consume until killed (or a deadline)."""
+    member = Member(args.serve_member, args.bootstrap, args.topic, args.group)
+    reported_assignment = None
+    reported = 0
+    deadline = time.monotonic() + 4 * PHASE_DEADLINE_S
+    while time.monotonic() < deadline:
+        member.poll()
+        # Reported only after the synchronous commit in poll().
+        for value in member.values[reported:]:
+            print(json.dumps({"value": value}), flush=True)
+        reported = len(member.values)
+        assigned = member.partitions()
+        if assigned != reported_assignment:
+            print(json.dumps({"assigned": assigned}), flush=True)
+            reported_assignment = assigned
+    fail(f"{args.serve_member}: never killed by the parent")
+
 
 def wait_for(what, condition, members):
     deadline = time.monotonic() + PHASE_DEADLINE_S
@@ -130,7 +208,11 @@ def main():
     parser.add_argument("--initial", type=int, default=10)
     parser.add_argument("--during", type=int, default=30)
     parser.add_argument("--after", type=int, default=30)
+    parser.add_argument("--crash", action="store_true")
+    parser.add_argument("--serve-member", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_member:
+        return serve_member(args)
     print(
         f"confluent-kafka {confluent_kafka.version()[0]}, librdkafka {confluent_kafka.libversion()[0]}",
         file=sys.stderr,
@@ -139,7 +221,10 @@ def main():
 
     produce(args.bootstrap, args.topic, args.partitions, 0, args.initial)
     a = Member("member-a", args.bootstrap, args.topic, args.group)
-    b = Member("member-b", args.bootstrap, args.topic, args.group)
+    if args.crash:
+        b = RemoteMember("member-b", args)
+    else:
+        b = Member("member-b", args.bootstrap, args.topic, args.group)
     both = [a, b]
 
     def split():
@@ -159,7 +244,8 @@ def main():
         fail(f"assignment changed without a membership change: {a.partitions()} {b.partitions()}")
     read_by_b = len(b.values)
 
-    b.consumer.close()
+    b.leave()
+    left_at = time.monotonic()
     produce(args.bootstrap, args.topic, args.partitions, before, args.after)
     total = before + args.after
     wait_for(
@@ -167,12 +253,13 @@ def main():
         lambda: a.partitions() == everything and len(a.values) + len(b.values) >= total,
         [a],
     )
+    takeover_s = time.monotonic() - left_at
     # Anything still in flight would show up as a duplicate.
     end = time.monotonic() + 1.0
     while time.monotonic() < end:
         a.poll()
     final = a.partitions()
-    a.consumer.close()
+    a.leave()
 
     read = a.values + b.values
     expected = {f"m-{i}" for i in range(total)}
@@ -181,6 +268,8 @@ def main():
     summary = {
         "split": [split_a, split_b],
         "read_by_b_before_leaving": read_by_b,
+        "crash": args.crash,
+        "takeover_seconds": round(takeover_s, 1),
         "final_assignment": final,
         "read": len(read),
         "missing": missing,
