@@ -38,7 +38,8 @@
 //! [`GroupCoordinator::open`], one CRC-checked record per OffsetCommit
 //! request, fsynced before the response when [`CoordinatorConfig::fsync`]
 //! is set (the default). The log is replayed at open and compacted when it
-//! is mostly superseded records.
+//! is mostly superseded records. The broker opens it in `<data-dir>/groups`,
+//! under the data directory's lock, so one process owns the log.
 
 mod group;
 mod offsets;
@@ -407,7 +408,7 @@ impl GroupCoordinator {
         let group_id = req.group_id.to_string();
         let request_error = if !(2..=9).contains(&version) {
             Some(UNSUPPORTED_VERSION)
-        } else if group_id.is_empty() {
+        } else if group_id.is_empty() || group_id.len() > offsets::MAX_NAME_BYTES {
             Some(INVALID_GROUP_ID)
         } else {
             let groups = lock(&self.inner.groups);

@@ -37,8 +37,8 @@ const FORMAT: u8 = 1;
 const KIND_COMMIT: u8 = 1;
 /// Length and CRC prefix of every record.
 const HEADER: usize = 8;
-/// Upper bound on one record's body; larger length fields are corruption.
-const MAX_BODY: usize = 64 * 1024 * 1024;
+/// Longest group id or topic name a record can hold (u16 length prefix).
+pub(crate) const MAX_NAME_BYTES: usize = u16::MAX as usize;
 
 /// One committed offset, as stored and as returned by OffsetFetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -294,10 +294,10 @@ impl OffsetStore {
 }
 
 fn put_str16(out: &mut Vec<u8>, s: &str) {
-    // Group ids and topic names are far below 64 KiB (topics: 249 bytes);
-    // longer strings are cut at a character boundary rather than corrupting
-    // the record.
-    let mut end = s.len().min(u16::MAX as usize);
+    // Callers reject longer names (topics are at most 249 bytes, group ids
+    // are checked against MAX_NAME_BYTES); cutting at a character boundary
+    // only guards the record format.
+    let mut end = s.len().min(MAX_NAME_BYTES);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
@@ -434,7 +434,7 @@ fn replay(
         let len =
             u32::from_be_bytes([data[pos], data[pos + 1], data[pos + 2], data[pos + 3]]) as usize;
         let crc = u32::from_be_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]]);
-        if len > MAX_BODY || data.len() - pos - HEADER < len {
+        if data.len() - pos - HEADER < len {
             break;
         }
         let body = &data[pos + HEADER..pos + HEADER + len];

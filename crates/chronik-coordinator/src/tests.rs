@@ -725,3 +725,55 @@ async fn responses_encode_at_every_supported_version() {
         });
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn list_filters_and_oversized_group_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = coordinator(dir.path());
+    let long = "g".repeat(70_000);
+    let r = c
+        .offset_commit(commit_req(&long, "", -1, &[("t", 0, 1)]), 8)
+        .await;
+    assert_eq!(
+        commit_errors(&r),
+        vec![24],
+        "INVALID_GROUP_ID, not a truncated id"
+    );
+    stable_pair(&c, "live").await;
+    let r = c
+        .offset_commit(commit_req("offsets-only", "", -1, &[("t", 0, 1)]), 8)
+        .await;
+    assert_eq!(commit_errors(&r), vec![0]);
+
+    let list = |states: &[&str], types: &[&str], v: i16| {
+        let mut r = ListGroupsRequest::default();
+        r.states_filter = states.iter().map(|x| s(x)).collect();
+        r.types_filter = types.iter().map(|x| s(x)).collect();
+        let c = c.clone();
+        async move {
+            let resp = c.list_groups(r, v).await;
+            assert_eq!(resp.error_code, 0);
+            resp.groups
+                .iter()
+                .map(|g| (g.group_id.to_string(), g.group_state.to_string()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(&[], &[], 4).await,
+        vec![
+            ("live".to_string(), "Stable".to_string()),
+            ("offsets-only".to_string(), "Empty".to_string())
+        ]
+    );
+    assert_eq!(list(&["stable"], &[], 4).await.len(), 1);
+    assert_eq!(list(&["Dead"], &[], 4).await.len(), 0);
+    assert_eq!(
+        list(&[], &["consumer"], 5).await.len(),
+        0,
+        "no KIP-848 groups here"
+    );
+    assert_eq!(list(&[], &["classic"], 5).await.len(), 2);
+    // v3 has no state field and ignores filters.
+    assert_eq!(list(&[], &[], 3).await[0].1, "");
+}
