@@ -25,6 +25,7 @@ pub(crate) const UNKNOWN_MEMBER_ID: i16 = ResponseError::UnknownMemberId.code();
 pub(crate) const REBALANCE_IN_PROGRESS: i16 = ResponseError::RebalanceInProgress.code();
 pub(crate) const MEMBER_ID_REQUIRED: i16 = ResponseError::MemberIdRequired.code();
 pub(crate) const FENCED_INSTANCE_ID: i16 = ResponseError::FencedInstanceId.code();
+pub(crate) const NOT_COORDINATOR: i16 = ResponseError::NotCoordinator.code();
 
 /// The state of a consumer group, named as Kafka names them in
 /// DescribeGroups and ListGroups.
@@ -251,6 +252,20 @@ impl Group {
                 .collect();
         }
         r
+    }
+
+    /// Answers every parked JoinGroup and SyncGroup with `code` (used when
+    /// the broker shuts down, so no request waits for a rebalance that will
+    /// never finish in this process).
+    pub fn abort_waiters(&mut self, code: i16) {
+        for m in self.members.values_mut() {
+            if let Some(w) = m.join_waiter.take() {
+                let _ = w.tx.send(join_error(w.version, code, ""));
+            }
+            if let Some(w) = m.sync_waiter.take() {
+                let _ = w.tx.send(sync_error(code));
+            }
+        }
     }
 
     /// Handles a JoinGroup; the answer goes to `tx`, now or when the

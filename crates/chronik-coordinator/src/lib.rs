@@ -177,6 +177,9 @@ struct Inner {
     groups: Mutex<HashMap<String, Group>>,
     offsets: offsets::OffsetStore,
     ticker_started: AtomicBool,
+    /// Set by [`GroupCoordinator::shutdown`]: membership requests are turned
+    /// away so clients move on to the next coordinator (the restarted broker).
+    closing: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -197,6 +200,7 @@ impl GroupCoordinator {
                 groups: Mutex::new(HashMap::new()),
                 offsets,
                 ticker_started: AtomicBool::new(false),
+                closing: AtomicBool::new(false),
             }),
         })
     }
@@ -268,6 +272,9 @@ impl GroupCoordinator {
         let (tx, rx) = oneshot::channel();
         {
             let mut groups = lock(&self.inner.groups);
+            if self.inner.closing.load(Ordering::Acquire) {
+                return join_error(version, group::NOT_COORDINATOR, "");
+            }
             let group = groups
                 .entry(req.group_id.to_string())
                 .or_insert_with(|| Group::new(&req.group_id));
@@ -304,6 +311,9 @@ impl GroupCoordinator {
         let (tx, rx) = oneshot::channel();
         {
             let mut groups = lock(&self.inner.groups);
+            if self.inner.closing.load(Ordering::Acquire) {
+                return sync_error(group::NOT_COORDINATOR);
+            }
             match groups.get_mut(req.group_id.as_str()) {
                 Some(group) => group.sync(params, tx, Instant::now()),
                 None => return sync_error(group::UNKNOWN_MEMBER_ID),
@@ -741,6 +751,19 @@ impl GroupCoordinator {
             })
             .collect();
         r
+    }
+
+    /// Begins shutdown: every JoinGroup and SyncGroup waiting for a
+    /// rebalance is answered with NOT_COORDINATOR at once, as are later
+    /// ones, so that connections drain promptly and clients look for the
+    /// coordinator again. Committed offsets need no flushing: each commit
+    /// was written (and, with `fsync`, synced) before it was acknowledged.
+    pub fn shutdown(&self) {
+        let mut groups = lock(&self.inner.groups);
+        self.inner.closing.store(true, Ordering::Release);
+        for g in groups.values_mut() {
+            g.abort_waiters(group::NOT_COORDINATOR);
+        }
     }
 
     /// Every group, including those known only by committed offsets, sorted

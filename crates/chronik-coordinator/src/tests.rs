@@ -777,3 +777,19 @@ async fn list_filters_and_oversized_group_ids() {
     // v3 has no state field and ignores filters.
     assert_eq!(list(&[], &[], 3).await[0].1, "");
 }
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_releases_parked_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = coordinator(dir.path());
+    let (a, _b, _generation) = stable_pair(&c, "g").await;
+    // A new member waits for a and b to rejoin, which they never do.
+    let first = c.join_group(join_req("g", "", RANGE), 5).await;
+    let parked = spawn_join(&c, join_req("g", &first.member_id, RANGE));
+    settle(&c, "g", GroupState::PreparingRebalance).await;
+    assert!(!parked.is_finished());
+    c.shutdown();
+    assert_eq!(parked.await.unwrap().error_code, 16, "NOT_COORDINATOR");
+    let late = c.join_group(join_req("g", &a, RANGE), 5).await;
+    assert_eq!(late.error_code, 16);
+}

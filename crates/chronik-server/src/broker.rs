@@ -69,9 +69,11 @@ impl Broker {
         self.stop.subscribe()
     }
 
-    /// Starts shutdown: see [`Broker::stop_signal`].
+    /// Starts shutdown: see [`Broker::stop_signal`]. Group requests parked
+    /// for a rebalance are answered (NOT_COORDINATOR) so connections drain.
     pub fn begin_shutdown(&self) {
         self.stop.send_replace(true);
+        self.groups.shutdown();
     }
 
     /// Flushes and closes every log (the ingest path's final flush and

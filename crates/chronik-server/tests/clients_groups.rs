@@ -14,7 +14,13 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{run_tool, TestBroker};
+use bytes::Bytes;
+use common::{run_tool, KafkaConn, TestBroker};
+use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
+use kafka_protocol::messages::{
+    ApiKey, GroupId, JoinGroupRequest, JoinGroupResponse, SyncGroupRequest, SyncGroupResponse,
+};
+use kafka_protocol::protocol::StrBytes;
 use serde_json::Value;
 
 /// Upper bound for one client script; the scripts bound their own waits at
@@ -214,4 +220,53 @@ fn confluent_group_splits_partitions_and_hands_over_on_leave() {
 fn confluent_group_recovers_the_partitions_of_a_crashed_member() {
     let summary = confluent_two_member_handover(true);
     assert_eq!(summary["crash"], true);
+}
+
+fn join_request(member_id: &str) -> JoinGroupRequest {
+    JoinGroupRequest::default()
+        .with_group_id(GroupId(StrBytes::from_static_str("raw-group")))
+        .with_session_timeout_ms(30_000)
+        .with_rebalance_timeout_ms(300_000)
+        .with_member_id(StrBytes::from_string(member_id.to_string()))
+        .with_protocol_type(StrBytes::from_static_str("consumer"))
+        .with_protocols(vec![JoinGroupRequestProtocol::default()
+            .with_name(StrBytes::from_static_str("range"))
+            .with_metadata(Bytes::from_static(b"meta"))])
+}
+
+/// A JoinGroup parked for a rebalance that cannot finish (the other member
+/// never rejoins) is answered with NOT_COORDINATOR when the broker shuts
+/// down gracefully, instead of being cut off, and the broker exits cleanly.
+#[test]
+fn parked_join_is_answered_when_the_broker_shuts_down() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut broker = TestBroker::start(&tmp.path().join("data"), &[]);
+
+    // Member a forms generation 1 alone.
+    let mut a = KafkaConn::connect(&broker.addr);
+    let first: JoinGroupResponse = a.call(ApiKey::JoinGroup, 5, &join_request(""));
+    assert_eq!(first.error_code, 79, "MEMBER_ID_REQUIRED");
+    let a_id = first.member_id.to_string();
+    let joined: JoinGroupResponse = a.call(ApiKey::JoinGroup, 5, &join_request(&a_id));
+    assert_eq!((joined.error_code, joined.generation_id), (0, 1));
+    let synced: SyncGroupResponse = a.call(
+        ApiKey::SyncGroup,
+        3,
+        &SyncGroupRequest::default()
+            .with_group_id(GroupId(StrBytes::from_static_str("raw-group")))
+            .with_generation_id(1)
+            .with_member_id(StrBytes::from_string(a_id.clone())),
+    );
+    assert_eq!(synced.error_code, 0);
+
+    // Member b's join starts a rebalance that waits for a (up to 300 s).
+    let mut b = KafkaConn::connect(&broker.addr);
+    let first: JoinGroupResponse = b.call(ApiKey::JoinGroup, 5, &join_request(""));
+    assert_eq!(first.error_code, 79);
+    let parked = b.send(ApiKey::JoinGroup, 5, &join_request(&first.member_id));
+
+    let status = broker.terminate();
+    assert!(status.success(), "broker exit status {status}");
+    let answer: JoinGroupResponse = b.recv(ApiKey::JoinGroup, 5, parked);
+    assert_eq!(answer.error_code, 16, "NOT_COORDINATOR");
 }
