@@ -156,6 +156,52 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
     );
 }
 
+/// Two kafka-python consumers (kafka-python's own assignor runs in the
+/// leader) split a 4-partition topic; when one closes, the other takes
+/// every partition and reads the rest, nothing missing or read twice.
+#[test]
+fn kafka_python_pair_splits_partitions_and_hands_over_on_leave() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(&tmp.path().join("data"), &["--default-partitions", "4"]);
+    let (topic, group) = ("pair-topic", "pair-group");
+    run_script(
+        &broker,
+        "groups_kafka_python.py",
+        &[
+            "produce",
+            "--bootstrap",
+            &broker.addr,
+            "--topic",
+            topic,
+            "--count",
+            "20",
+        ],
+    );
+    let summary = run_script(
+        &broker,
+        "groups_kafka_python.py",
+        &[
+            "pair",
+            "--bootstrap",
+            &broker.addr,
+            "--topic",
+            topic,
+            "--group",
+            group,
+            "--count",
+            "20",
+        ],
+    );
+    let split = summary["split"].as_array().unwrap();
+    assert_eq!(split.len(), 2);
+    assert!(
+        split.iter().all(|s| !s.as_array().unwrap().is_empty()),
+        "{split:?}"
+    );
+    assert_eq!(summary["final"], serde_json::json!([0, 1, 2, 3]));
+    assert_eq!(summary["read"], 60);
+}
+
 /// Runs the two-member confluent-kafka scenario (see groups_confluent.py)
 /// and checks its summary: the partitions were split, the survivor ended
 /// with all of them, and no record was missed or read twice.
