@@ -1,6 +1,7 @@
 //! Consumer groups against the real broker binary, with real clients:
 //! kafka-python and confluent-kafka (librdkafka), driven through the Python
-//! scripts in `tests/clients/groups_*.py`.
+//! scripts in `tests/clients/groups_*.py`, plus one raw-protocol test of
+//! what a graceful shutdown does to a JoinGroup waiting for a rebalance.
 //!
 //! Needs `python3` with the `kafka-python` and `confluent-kafka` modules; a
 //! missing tool or module fails the test with a message naming it. Every
