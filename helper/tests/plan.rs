@@ -215,3 +215,24 @@ fn help_teaches_the_commands() {
         assert!(text.contains(word), "--help lacks {word}:\n{text}");
     }
 }
+
+#[test]
+fn a_crate_without_any_workspace_table_is_planned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lonely");
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(
+        dir.join("Cargo.toml"),
+        "[package]\nname = \"lonely\"\nversion = \"0.3.0\"\nedition = \"2021\"\n\n\
+         [features]\ndefault = [\"a\"]\na = []\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("src/lib.rs"), "//! Nothing.\n").unwrap();
+    run_expect(&dir, &["plan"], 0);
+    let plan = plan_json(&dir);
+    assert_eq!(plan["workspace"]["members"], json!(["."]));
+    assert_eq!(plan["packages"]["lonely"]["version"], "0.3.0");
+    assert_eq!(plan["packages"]["lonely"]["features"], json!(["a", "default"]));
+    assert_eq!(plan["variants"]["default"]["feature_splits"], json!([]));
+    run_expect(&dir, &["check"], 0);
+}
