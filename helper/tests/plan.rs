@@ -232,7 +232,10 @@ fn a_crate_without_any_workspace_table_is_planned() {
     let plan = plan_json(&dir);
     assert_eq!(plan["workspace"]["members"], json!(["."]));
     assert_eq!(plan["packages"]["lonely"]["version"], "0.3.0");
-    assert_eq!(plan["packages"]["lonely"]["features"], json!(["a", "default"]));
+    assert_eq!(
+        plan["packages"]["lonely"]["features"],
+        json!(["a", "default"])
+    );
     assert_eq!(plan["variants"]["default"]["feature_splits"], json!([]));
     run_expect(&dir, &["check"], 0);
 }
