@@ -86,16 +86,22 @@ impl GroupCommit {
         let synced = !parts.is_empty();
         if synced {
             let n = parts.len() as u64;
-            let result = tokio::task::spawn_blocking(move || {
-                for p in parts {
-                    if let Err(e) = p.flush() {
-                        warn!(partition = %p.topic_partition(), error = %e, "group commit fsync failed");
-                    }
+            // One blocking task per partition: the fsyncs of a round run in
+            // parallel, so the file system can commit them together.
+            let tasks: Vec<_> = parts
+                .into_iter()
+                .map(|p| {
+                    tokio::task::spawn_blocking(move || {
+                        if let Err(e) = p.flush() {
+                            warn!(partition = %p.topic_partition(), error = %e, "group commit fsync failed");
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                if let Err(e) = t.await {
+                    warn!(error = %e, "group commit task failed");
                 }
-            })
-            .await;
-            if let Err(e) = result {
-                warn!(error = %e, "group commit task failed");
             }
             self.rounds.fetch_add(1, Ordering::Relaxed);
             self.fsyncs.fetch_add(n, Ordering::Relaxed);
