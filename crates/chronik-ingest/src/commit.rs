@@ -74,8 +74,8 @@ impl GroupCommit {
         self.wake.notified().await;
     }
 
-    /// Runs one round: fsyncs every queued partition (on the blocking pool)
-    /// and publishes its completion. Returns whether anything was synced.
+    /// Runs one round: fsyncs every queued partition and publishes the
+    /// round's completion. Returns whether anything was synced.
     pub async fn run_round(&self) -> bool {
         let (parts, round) = {
             let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
@@ -84,35 +84,35 @@ impl GroupCommit {
             (std::mem::take(&mut pending.partitions), round)
         };
         let synced = !parts.is_empty();
-        if synced {
-            let n = parts.len() as u64;
-            // One blocking task per partition: the fsyncs of a round run in
-            // parallel, so the file system can commit them together.
-            let tasks: Vec<_> = parts
-                .into_iter()
-                .map(|p| {
-                    tokio::task::spawn_blocking(move || {
-                        if let Err(e) = p.flush() {
-                            warn!(partition = %p.topic_partition(), error = %e, "group commit fsync failed");
-                        }
-                    })
-                })
-                .collect();
-            for t in tasks {
-                if let Err(e) = t.await {
-                    warn!(error = %e, "group commit task failed");
-                }
-            }
-            self.rounds.fetch_add(1, Ordering::Relaxed);
-            self.fsyncs.fetch_add(n, Ordering::Relaxed);
-        }
+        self.sync_partitions(parts).await;
         self.done.send_modify(|d| *d = (*d).max(round));
         synced
     }
 
-    /// Counts a round of `n` fsyncs done outside [`GroupCommit::run_round`]
-    /// (the interval flusher).
-    pub fn count_round(&self, n: u64) {
+    /// fsyncs `parts` as one round (counted if not empty). One blocking
+    /// task per partition: the fsyncs run in parallel, so the file system
+    /// can commit them together. Errors are logged; a partition whose fsync
+    /// failed keeps its durable offset, which is what waiters check.
+    pub async fn sync_partitions(&self, parts: Vec<Arc<Partition>>) {
+        if parts.is_empty() {
+            return;
+        }
+        let n = parts.len() as u64;
+        let tasks: Vec<_> = parts
+            .into_iter()
+            .map(|p| {
+                tokio::task::spawn_blocking(move || {
+                    if let Err(e) = p.flush() {
+                        warn!(partition = %p.topic_partition(), error = %e, "fsync failed");
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            if let Err(e) = t.await {
+                warn!(error = %e, "fsync task failed");
+            }
+        }
         self.rounds.fetch_add(1, Ordering::Relaxed);
         self.fsyncs.fetch_add(n, Ordering::Relaxed);
     }

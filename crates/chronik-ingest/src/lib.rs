@@ -296,22 +296,12 @@ impl Ingest {
                             _ = tick.tick() => {}
                             _ = stopped(&mut stop) => break,
                         }
-                        let storage = Arc::clone(&storage);
-                        let flushed = tokio::task::spawn_blocking(move || {
-                            let dirty: Vec<_> =
-                                storage.all_partitions().into_iter().filter(|p| p.is_dirty()).collect();
-                            for p in &dirty {
-                                if let Err(e) = p.flush() {
-                                    warn!(partition = %p.topic_partition(), error = %e, "periodic fsync failed");
-                                }
-                            }
-                            dirty.len() as u64
-                        })
-                        .await
-                        .unwrap_or(0);
-                        if flushed > 0 {
-                            commit.count_round(flushed);
-                        }
+                        let dirty: Vec<_> = storage
+                            .all_partitions()
+                            .into_iter()
+                            .filter(|p| p.is_dirty())
+                            .collect();
+                        commit.sync_partitions(dirty).await;
                     }
                 }));
             }
