@@ -35,14 +35,34 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # API at a glance
+//!
+//! * [`LogManager`]: [`open`](LogManager::open), [`create_topic`](LogManager::create_topic),
+//!   [`create_partitions`](LogManager::create_partitions),
+//!   [`delete_topic`](LogManager::delete_topic), [`topics`](LogManager::topics),
+//!   [`partition_count`](LogManager::partition_count), [`partition`](LogManager::partition),
+//!   [`all_partitions`](LogManager::all_partitions),
+//!   [`enforce_retention`](LogManager::enforce_retention), [`close`](LogManager::close).
+//! * [`Partition`] (Produce): [`append`](Partition::append).
+//!   (Fetch): [`read`](Partition::read), [`subscribe`](Partition::subscribe),
+//!   [`log_end_offset`](Partition::log_end_offset) (= high watermark and last
+//!   stable offset on this single node), [`log_start_offset`](Partition::log_start_offset).
+//!   (ListOffsets): [`offset_for_timestamp`](Partition::offset_for_timestamp),
+//!   [`max_timestamp_offset`](Partition::max_timestamp_offset) (timestamp -3).
+//!   (Durability): [`flush`](Partition::flush), [`durable_offset`](Partition::durable_offset),
+//!   [`is_dirty`](Partition::is_dirty).
+//! * [`batch`]: v2 batch header parsing, CRC checks, and [`batch::BatchBuilder`]
+//!   for building valid batches in tests and tools.
+//!
 //! # Concurrency
 //!
 //! [`LogManager`] and [`Partition`] are `Send + Sync`; share them in `Arc`s.
 //! All methods are synchronous and may block on file I/O (page-cache writes
 //! and positional reads; fsync only in [`Partition::flush`], when a segment
 //! rolls, and on close). Async callers may call `append`/`read` directly
-//! (they are short) but should run `flush` and `close` in
-//! `tokio::task::spawn_blocking`.
+//! (they are short) but should run `flush`, `close`, `create_topic`,
+//! `delete_topic` and `enforce_retention` (all of which fsync or delete
+//! files) in `tokio::task::spawn_blocking`.
 //!
 //! # Error mapping for the server
 //!
