@@ -1,8 +1,9 @@
 # `nix flake check` beyond building every package: clippy, the tests
 # (nextest), rustfmt, cargo-machete, plan freshness, and the static-linking
-# check. The compiling checks run on the plan's host target with the checks
-# profile and the default variant, on top of that combination's one
-# dependency derivation (built with dev-dependencies for them).
+# check. Clippy and the tests cover the whole workspace (every member with its
+# default features, as `cargo test --workspace` would) on the plan's host
+# target with the checks profile, on top of the default variant's dependency
+# derivation for that combination, which compiles them their dependencies.
 {
   pkgs,
   craneLib,
@@ -22,18 +23,11 @@ let
   };
 
   variantName = plan.workspace.default_variant;
-  variant = plan.variants.${variantName};
   buildEnv = builds.mkBuildEnv checksTarget checksProfile;
 
-  # One cargo invocation per argument list of the variant, as in its
-  # dependency build, so each reuses exactly the units built there.
-  invocations =
-    command: extra:
-    builtins.concatStringsSep "" (
-      map (args: ''
-        ${command} ${shellArgs (buildEnv.cargoArgs ++ args ++ extra)}
-      '') variant.deps_cargo_args
-    );
+  # The same workspace-wide arguments as the dependency build's check and
+  # test invocations (mkDeps.nix), so the units built there are reused.
+  workspaceWide = command: extra: "${command} ${shellArgs (buildEnv.cargoArgs ++ [ "--workspace" ] ++ extra)}";
 
   common = buildEnv.env // {
     inherit version;
@@ -51,7 +45,7 @@ in
     // {
       pname = "chronik-clippy";
       doInstallCargoArtifacts = false;
-      buildPhaseCargoCommand = invocations "cargoWithProfile clippy" [
+      buildPhaseCargoCommand = workspaceWide "cargoWithProfile clippy" [
         "--all-targets"
         "--"
         "--deny"
@@ -66,7 +60,7 @@ in
       pname = "chronik-nextest";
       nativeBuildInputs = common.nativeBuildInputs ++ [ pkgs.cargo-nextest ];
       buildPhaseCargoCommand = "cargo nextest --version";
-      checkPhaseCargoCommand = invocations "cargo nextest run \${CARGO_PROFILE:+--cargo-profile $CARGO_PROFILE}" [
+      checkPhaseCargoCommand = workspaceWide "cargo nextest run \${CARGO_PROFILE:+--cargo-profile $CARGO_PROFILE}" [
         "--no-tests=warn"
       ];
       doCheck = true;

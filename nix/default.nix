@@ -78,32 +78,52 @@ let
 
   gather = f: listToAttrs (concatMap f variants);
 
-  # <pkg>                  this architecture's static build, default variant
-  # <pkg>-<variant>        the same, per other variant (e.g. -minimal, -full)
-  # <pkg>-<arch>-musl      per cross target, default variant
-  named =
+  # The variant a package is known by: the default one if it builds the
+  # package, else the first that does (e.g. the helper's own `tools`).
+  homeVariant =
+    root:
+    if builtins.elem root (rootsOf defaultVariant) then
+      defaultVariant
+    else
+      head (filter (variant: builtins.elem root (rootsOf variant)) variants);
+  binaryPackages = filter (root: builtins.any (variant: builtins.elem root (binaryRoots variant)) variants) (
+    attrNames plan.packages
+  );
+  perPackage =
+    f:
     listToAttrs (
-      map (root: {
-        name = root;
-        value = (buildsOf hostTarget defaultVariant).${root};
-      }) (binaryRoots defaultVariant)
-    )
-    // gather (
-      variant:
-      map (root: {
-        name = "${root}-${variant}";
-        value = (buildsOf hostTarget variant).${root};
-      }) (if variant == defaultVariant then [ ] else binaryRoots variant)
-    )
-    // listToAttrs (
       concatMap (
-        target:
-        map (root: {
-          name = "${root}-${shortName target}";
-          value = (buildsOf target defaultVariant).${root};
-        }) (binaryRoots defaultVariant)
-      ) crossTargets
+        root:
+        map (entry: {
+          inherit (entry) name;
+          value = (buildsOf entry.target entry.variant).${root};
+        }) (f root)
+      ) binaryPackages
     );
+
+  # <pkg>                  this architecture's static build, home variant
+  # <pkg>-<variant>        the same, per other variant (e.g. -minimal, -full)
+  # <pkg>-<arch>-musl      per cross target, home variant
+  named = perPackage (
+    root:
+    [
+      {
+        name = root;
+        target = hostTarget;
+        variant = homeVariant root;
+      }
+    ]
+    ++ map (variant: {
+      name = "${root}-${variant}";
+      target = hostTarget;
+      inherit variant;
+    }) (filter (variant: variant != homeVariant root && builtins.elem root (binaryRoots variant)) variants)
+    ++ map (target: {
+      name = "${root}-${shortName target}";
+      inherit target;
+      variant = homeVariant root;
+    }) crossTargets
+  );
 
   # Library-only roots have nothing to install; they are built as checks.
   libraryBuilds = gather (

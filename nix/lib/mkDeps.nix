@@ -2,8 +2,9 @@
 # buildDepsOnly over the stub workspace, running the variant's
 # `deps_cargo_args` (one cargo invocation per list, in order) so that every
 # root's third-party units are compiled. With `withDevDeps` (the combination
-# the checks use) it also checks all targets and compiles the tests, so
-# clippy and nextest find their dependencies built too.
+# the checks use) it also checks and compiles the tests of the whole workspace,
+# as crane's default does, so the workspace-wide clippy and nextest checks
+# find their dependencies (dev-dependencies included) built too.
 { craneLib }:
 {
   name,
@@ -23,6 +24,9 @@ let
         cargoWithProfile ${verb} ${shellArgs (buildEnv.cargoArgs ++ args ++ extra)}
       '') variant.deps_cargo_args
     );
+  workspaceWide = verb: extra: ''
+    cargoWithProfile ${verb} ${shellArgs (buildEnv.cargoArgs ++ [ "--workspace" ] ++ extra)}
+  '';
 in
 craneLib.buildDepsOnly (
   buildEnv.env
@@ -36,8 +40,8 @@ craneLib.buildDepsOnly (
     cargoVendorDir = vendorDir;
     nativeBuildInputs = buildEnv.nativeBuildInputs;
     buildPhaseCargoCommand =
-      (if withDevDeps then invocations "check" [ "--all-targets" ] else "") + invocations "build" [ ];
-    checkPhaseCargoCommand = invocations "test" [ "--no-run" ];
+      (if withDevDeps then workspaceWide "check" [ "--all-targets" ] else "") + invocations "build" [ ];
+    checkPhaseCargoCommand = workspaceWide "test" [ "--no-run" ];
     doCheck = withDevDeps;
   }
 )
