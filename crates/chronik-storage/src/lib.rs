@@ -92,8 +92,8 @@ use std::path::Path;
 
 pub use error::{Result, StorageError};
 pub use manager::{
-    LogManager, StorageConfig, TopicInfo, CLEAN_SHUTDOWN_FILE, LOCK_FILE, MAX_PARTITIONS,
-    TOPIC_META_FILE,
+    LogManager, StorageConfig, TopicInfo, CLEAN_SHUTDOWN_FILE, DEFAULT_SEGMENT_AGE, LOCK_FILE,
+    MAX_PARTITIONS, TOPIC_META_FILE,
 };
 pub use partition::{
     AppendInfo, LogConfig, Partition, ReadResult, RetentionPolicy, TimestampOffset,

@@ -21,6 +21,8 @@ pub const MAX_PARTITIONS: i32 = 10_000;
 pub const TOPIC_META_FILE: &str = "topic.meta";
 /// Name of the clean-shutdown marker in the data directory.
 pub const CLEAN_SHUTDOWN_FILE: &str = ".clean-shutdown";
+/// Default [`StorageConfig::segment_age`]: 7 days, as Kafka's `log.roll.hours`.
+pub const DEFAULT_SEGMENT_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Name of the lock file in the data directory.
 pub const LOCK_FILE: &str = ".lock";
 
@@ -34,18 +36,22 @@ pub struct StorageConfig {
     pub segment_bytes: u64,
     /// Bytes of batches between sparse index entries.
     pub index_interval_bytes: u64,
+    /// Roll the active segment once its first batch is this old (checked on
+    /// append; Kafka's `segment.ms`, default 7 days). `None`: size only.
+    pub segment_age: Option<Duration>,
     /// Retention limits used by [`LogManager::enforce_retention`].
     pub retention: RetentionPolicy,
 }
 
 impl StorageConfig {
-    /// Defaults for `data_dir`: 1 GiB segments, an index entry every 4 KiB,
-    /// no retention.
+    /// Defaults for `data_dir`: 1 GiB segments rolled after 7 days at the
+    /// latest, an index entry every 4 KiB, no retention.
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
         StorageConfig {
             data_dir: data_dir.into(),
             segment_bytes: 1 << 30,
             index_interval_bytes: 4096,
+            segment_age: Some(DEFAULT_SEGMENT_AGE),
             retention: RetentionPolicy::default(),
         }
     }
@@ -56,6 +62,7 @@ impl StorageConfig {
             data_dir: config.data_dir.clone(),
             segment_bytes: config.segment_bytes,
             index_interval_bytes: 4096,
+            segment_age: Some(DEFAULT_SEGMENT_AGE),
             retention: RetentionPolicy {
                 max_bytes: config.retention_bytes,
                 max_age_ms: config
@@ -69,6 +76,9 @@ impl StorageConfig {
         LogConfig {
             segment_bytes: self.segment_bytes.clamp(1024, i32::MAX as u64),
             index_interval_bytes: self.index_interval_bytes.max(1),
+            segment_ms: self
+                .segment_age
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
         }
     }
 }

@@ -12,7 +12,7 @@ use tracing::{info, warn};
 
 use crate::batch::{self, BatchHeader, BatchIter};
 use crate::error::{Result, StorageError};
-use crate::segment::{OpenMode, Segment};
+use crate::segment::{self, OpenMode, Segment};
 use crate::sync_dir;
 
 /// Per-partition log settings (derived from [`StorageConfig`](crate::StorageConfig)).
@@ -22,6 +22,10 @@ pub struct LogConfig {
     pub segment_bytes: u64,
     /// Bytes of batches between two sparse index entries.
     pub index_interval_bytes: u64,
+    /// Roll the active segment on the next append once its first batch is
+    /// this old (Kafka's `segment.ms`), so that age retention can reach
+    /// data of slow partitions. `None` rolls by size only.
+    pub segment_ms: Option<i64>,
 }
 
 /// Retention limits applied by [`Partition::apply_retention`].
@@ -315,7 +319,11 @@ impl Partition {
         let active = inner.active();
         let too_big = active.size + records.len() as u64 > self.config.segment_bytes;
         let offsets_overflow = base + count - active.base_offset > i64::from(u32::MAX);
-        if active.size > 0 && (too_big || offsets_overflow) {
+        let too_old = self
+            .config
+            .segment_ms
+            .is_some_and(|ms| segment::now_ms().saturating_sub(active.first_append_ms) >= ms);
+        if active.size > 0 && (too_big || offsets_overflow || too_old) {
             self.roll(&mut inner)?;
         }
         let mut next = base;
@@ -657,6 +665,7 @@ mod tests {
         LogConfig {
             segment_bytes,
             index_interval_bytes: 256,
+            segment_ms: None,
         }
     }
 
@@ -711,6 +720,29 @@ mod tests {
         assert_eq!(r.records.len(), one.len());
         let r = p.read(0, one.len() * 2 + 10).unwrap();
         assert_eq!(r.records.len(), one.len() * 2);
+    }
+
+    #[test]
+    fn old_active_segment_rolls_on_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = LogConfig {
+            segment_ms: Some(1),
+            ..cfg(1 << 20)
+        };
+        let p = Partition::open(TopicPartition::new("t", 0), dir.path(), config, false).unwrap();
+        p.append(&mut batch(1, 1)).unwrap();
+        assert_eq!(p.segment_count(), 1);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        p.append(&mut batch(1, 1)).unwrap();
+        assert_eq!(p.segment_count(), 2, "the first segment was 20ms old");
+        // Without a time limit the same appends share a segment.
+        let dir = tempfile::tempdir().unwrap();
+        let p =
+            Partition::open(TopicPartition::new("t", 0), dir.path(), cfg(1 << 20), false).unwrap();
+        p.append(&mut batch(1, 1)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        p.append(&mut batch(1, 1)).unwrap();
+        assert_eq!(p.segment_count(), 1);
     }
 
     #[test]

@@ -17,6 +17,16 @@ pub(crate) fn file_name(base_offset: i64, ext: &str) -> String {
     format!("{base_offset:020}.{ext}")
 }
 
+fn system_time_ms(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The wall clock in milliseconds since the epoch.
+pub(crate) fn now_ms() -> i64 {
+    system_time_ms(SystemTime::now())
+}
+
 /// How much to trust a segment's files when opening it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OpenMode {
@@ -43,6 +53,10 @@ pub(crate) struct Segment {
     pub max_timestamp: i64,
     /// Base offset of the last batch, or -1 when empty.
     last_batch_base: i64,
+    /// Wall-clock time (ms) the segment received its first batch, or -1
+    /// when empty; drives time-based rolling. For a segment loaded from
+    /// disk: the file's creation (else modification) time.
+    pub first_append_ms: i64,
     bytes_since_index: u64,
     index_interval: u64,
 }
@@ -118,6 +132,7 @@ impl Segment {
             next_offset: base_offset,
             max_timestamp: -1,
             last_batch_base: -1,
+            first_append_ms: -1,
             bytes_since_index: 0,
             index_interval,
         })
@@ -154,6 +169,7 @@ impl Segment {
             next_offset: base_offset,
             max_timestamp: -1,
             last_batch_base: -1,
+            first_append_ms: -1,
             bytes_since_index: 0,
             index_interval,
         };
@@ -203,6 +219,14 @@ impl Segment {
         }
         seg.index.trim_file()?;
         seg.time_index.trim_file()?;
+        if seg.size > 0 {
+            seg.first_append_ms = seg
+                .log
+                .metadata()
+                .ok()
+                .and_then(|m| m.created().or_else(|_| m.modified()).ok())
+                .map_or_else(now_ms, system_time_ms);
+        }
         Ok((seg, truncated))
     }
 
@@ -302,6 +326,9 @@ impl Segment {
             ));
         }
         let start = self.size;
+        if start == 0 {
+            self.first_append_ms = now_ms();
+        }
         for (pos, h) in headers {
             self.track_batch(h, start + *pos as u64);
             self.next_offset = h.last_offset() + 1;
@@ -427,9 +454,7 @@ impl Segment {
         self.log
             .metadata()
             .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
-            .map_or(i64::MAX, |d| d.as_millis() as i64)
+            .map_or(i64::MAX, system_time_ms)
     }
 
     /// Removes the segment's files (log first, so a crash leaves at most
