@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -225,6 +225,8 @@ impl LogManager {
 
         let log_config = config.log_config();
         let mut topics = BTreeMap::new();
+        let mut to_open = Vec::new();
+        let mut counts = Vec::new();
         for dir in read_dir(&topics_dir(&data))? {
             let name = dir
                 .file_name()
@@ -255,12 +257,17 @@ impl LogManager {
                     }
                 }
             }
-            let mut partitions = Vec::with_capacity(count as usize);
             for p in 0..count {
-                let tp = TopicPartition::new(name.clone(), p);
-                let pdir = dir.join(p.to_string());
-                partitions.push(Arc::new(Partition::open(tp, &pdir, log_config, clean)?));
+                to_open.push((
+                    TopicPartition::new(name.clone(), p),
+                    dir.join(p.to_string()),
+                ));
             }
+            counts.push((name, count));
+        }
+        let mut opened = open_partitions(to_open, log_config, clean)?.into_iter();
+        for (name, count) in counts {
+            let partitions: Vec<Arc<Partition>> = opened.by_ref().take(count as usize).collect();
             topics.insert(name, Arc::new(Topic { partitions }));
         }
         if clean {
@@ -511,6 +518,42 @@ impl LogManager {
     fn topics_write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<Topic>>> {
         self.topics.write().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Opens partitions (running recovery) on up to one thread per core, and
+/// returns them in input order. The first error wins.
+fn open_partitions(
+    to_open: Vec<(TopicPartition, PathBuf)>,
+    config: LogConfig,
+    clean: bool,
+) -> Result<Vec<Arc<Partition>>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(to_open.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Arc<Partition>>>>> =
+        to_open.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((tp, dir)) = to_open.get(i) else {
+                    break;
+                };
+                let opened = Partition::open(tp.clone(), dir, config, clean).map(Arc::new);
+                *results[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(opened);
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(PoisonError::into_inner)
+                .expect("every partition was opened by a worker")
+        })
+        .collect()
 }
 
 fn read_dir(path: &Path) -> Result<Vec<PathBuf>> {
