@@ -417,7 +417,10 @@ impl Ingest {
                 }
                 Some((_, h)) => Some(*h),
             };
-        let mut buf = records.to_vec();
+        // Offsets are written into the batches, so a mutable buffer is
+        // needed: free when the caller's `Bytes` is the only reference,
+        // one copy otherwise.
+        let mut buf = bytes::BytesMut::from(records);
         let log_append_time = if self.config.log_append_time {
             let now = now_ms();
             for (pos, h) in &headers {
