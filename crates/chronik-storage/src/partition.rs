@@ -197,12 +197,14 @@ impl Partition {
         }
         let inner = Inner { segments };
         // Whatever survived recovery is made durable now, so the durable
-        // offset starts at the log end.
-        inner
-            .active()
-            .log
-            .sync_data()
-            .map_err(|e| StorageError::io(format!("syncing log in {}", dir.display()), e))?;
+        // offset starts at the log end. After a clean close it already is.
+        if !clean {
+            inner
+                .active()
+                .log
+                .sync_data()
+                .map_err(|e| StorageError::io(format!("syncing log in {}", dir.display()), e))?;
+        }
         let leo = inner.log_end();
         let lso = inner.log_start();
         Ok(Partition {
