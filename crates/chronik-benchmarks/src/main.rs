@@ -78,7 +78,9 @@ fn build_batch(count: usize, size: usize) -> anyhow::Result<Bytes> {
             producer_epoch: -1,
             timestamp_type: TimestampType::Creation,
             offset: i as i64,
-            sequence: -1,
+            // Kafka-protocol starts a new batch whenever offset - sequence
+            // changes; keep it constant so all records share one batch.
+            sequence: i as i32,
             timestamp: now,
             key: None,
             value: Some(value.clone()),

@@ -50,7 +50,7 @@ pub fn encode_response(
         api_version,
         source,
     };
-    let mut buf = BytesMut::with_capacity(64);
+    let mut buf = BytesMut::with_capacity(size_hint(body));
     buf.put_i32(0);
     ResponseHeader::default()
         .with_correlation_id(correlation_id)
@@ -65,6 +65,23 @@ pub fn encode_response(
     })?;
     buf[..LENGTH_PREFIX].copy_from_slice(&len.to_be_bytes());
     Ok(buf.freeze())
+}
+
+/// A capacity that avoids regrowing the buffer (and re-copying record data)
+/// while a large Fetch response is encoded.
+fn size_hint(body: &ResponseKind) -> usize {
+    match body {
+        ResponseKind::Fetch(fetch) => {
+            fetch
+                .responses
+                .iter()
+                .flat_map(|t| &t.partitions)
+                .map(|p| p.records.as_ref().map_or(0, Bytes::len) + 128)
+                .sum::<usize>()
+                + 256
+        }
+        _ => 256,
+    }
 }
 
 /// Builds the response to `request` in which every part fails with

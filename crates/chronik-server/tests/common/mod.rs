@@ -323,7 +323,8 @@ pub mod kafka {
                 producer_epoch: -1,
                 timestamp_type: TimestampType::Creation,
                 offset: i as i64,
-                sequence: -1,
+                // Constant offset - sequence keeps all records in one batch.
+                sequence: i as i32,
                 timestamp: ts0 + i as i64,
                 key: None,
                 value: Some(Bytes::copy_from_slice(v.as_bytes())),
