@@ -26,9 +26,9 @@ pub const ALL: &[&str] = &[
     "baseline",
     "release-fast-mold",
     "release-fast-lld",
+    "dev",
     "release-mold",
     "release-lld",
-    "dev",
 ];
 
 /// Variables removed from the environment of every benchmarked command, so
@@ -241,8 +241,17 @@ mod tests {
     fn selection_expands_profiles_and_refuses_fat_lto() {
         let all = select(&[]).unwrap();
         assert_eq!(all, ALL);
-        let s = select(&["dev".into(), "release-fast".into()]).unwrap();
-        assert_eq!(s, ["release-fast-mold", "release-fast-lld", "dev"]);
+        let s = select(&["release".into(), "dev".into(), "release-fast".into()]).unwrap();
+        assert_eq!(
+            s,
+            [
+                "release-fast-mold",
+                "release-fast-lld",
+                "dev",
+                "release-mold",
+                "release-lld"
+            ]
+        );
         let s = select(&["release".into()]).unwrap();
         assert_eq!(s, ["release-mold", "release-lld"]);
         let s = select(&["release-lld".into(), "baseline".into()]).unwrap();

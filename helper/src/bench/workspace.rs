@@ -12,7 +12,8 @@ use crate::model::Plan;
 
 /// Copies the workspace at `src` into `dst` (created; must not exist),
 /// leaving out `.git` directories and the top-level `target` directory, plus
-/// `extra_excluded` (e.g. a custom target dir inside the workspace).
+/// `extra_excluded` (e.g. a custom target dir inside the workspace). Files
+/// keep their modification times.
 pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> anyhow::Result<u64> {
     if dst.exists() {
         bail!("{} already exists", dst.display());
@@ -44,6 +45,15 @@ pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> any
         } else {
             std::fs::copy(entry.path(), &to)
                 .with_context(|| format!("copying {}", entry.path().display()))?;
+            // Keep the modification time: cargo's fingerprints compare
+            // mtimes, so a fresh copy of an unchanged tree in the same work
+            // directory finds its earlier build up to date.
+            let modified = entry.metadata()?.modified()?;
+            std::fs::File::options()
+                .write(true)
+                .open(&to)
+                .and_then(|f| f.set_modified(modified))
+                .with_context(|| format!("setting the mtime of {}", to.display()))?;
             files += 1;
         }
     }
@@ -280,6 +290,17 @@ mod tests {
         assert_eq!(
             std::fs::read_link(to.join("crates/a/src/link.rs")).unwrap(),
             Path::new("lib.rs")
+        );
+        assert_eq!(
+            std::fs::metadata(to.join("crates/a/src/lib.rs"))
+                .unwrap()
+                .modified()
+                .unwrap(),
+            std::fs::metadata(s.join("crates/a/src/lib.rs"))
+                .unwrap()
+                .modified()
+                .unwrap(),
+            "mtimes are kept"
         );
         assert!(copy_workspace(s, &to, &[]).is_err(), "refuses to overwrite");
     }
