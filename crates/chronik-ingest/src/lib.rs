@@ -15,10 +15,11 @@
 //!    last round and wakes every waiting producer at once.
 //!
 //! Errors are [`ProduceError`]s; [`ProduceError::code`] is the Kafka error
-//! code for the response. Producer state survives restarts: a clean
-//! [`Ingest::shutdown`] writes a snapshot per partition
-//! ([`PRODUCER_SNAPSHOT_FILE`]); otherwise [`Ingest::open`] rebuilds it by
-//! scanning the batch headers of the log.
+//! code for the response. Producer state survives restarts: each partition
+//! keeps a snapshot ([`PRODUCER_SNAPSHOT_FILE`]) of the state below its
+//! newest segment (rewritten whenever a segment rolls, and at the log end by
+//! a clean [`Ingest::shutdown`]); [`Ingest::open`] loads it and replays the
+//! batch headers after it, so a restart reads at most one segment.
 //!
 //! # Using it
 //!
@@ -151,6 +152,9 @@ fn expire_producers(states: &StateMap, cutoff_ms: i64) -> usize {
 struct PartitionState {
     partition: Arc<Partition>,
     producers: Mutex<ProducerStateTable>,
+    /// Offset of the newest snapshot on disk (-1: none). Its lock also
+    /// serialises snapshot writes; take it before `producers`, never after.
+    snapshot_offset: Mutex<i64>,
 }
 
 /// The produce path: validation, offsets, idempotence and durability.
@@ -169,13 +173,15 @@ pub struct Ingest {
 /// Name of the producer-state snapshot in a partition directory.
 pub const PRODUCER_SNAPSHOT_FILE: &str = "producer-state.snapshot";
 
-/// Loads and removes the partition's producer-state snapshot. Returns the
-/// table and the offset to scan the log from: the snapshot's offset if it
-/// is usable, else the log start (an empty table).
+/// Loads the partition's producer-state snapshot. Returns the table and
+/// the offset to replay the log from: the snapshot's offset if it is usable,
+/// else the log start (with an empty table).
 ///
-/// Snapshots are written only at clean shutdown and removed when loaded,
-/// so one is never applied to a log that changed after it was taken
-/// (anything but further appends would make it wrong).
+/// A snapshot taken at offset X holds exactly the batches below X, and is
+/// only written once everything below X is durable (after a segment roll,
+/// or at clean shutdown), so it stays valid while the log grows; replaying
+/// the log from X completes it. One claiming an offset beyond the log end
+/// belongs to some other history and is ignored.
 fn load_snapshot(p: &Partition) -> (ProducerStateTable, i64) {
     let path = p.dir().join(PRODUCER_SNAPSHOT_FILE);
     let text = match std::fs::read_to_string(&path) {
@@ -187,17 +193,14 @@ fn load_snapshot(p: &Partition) -> (ProducerStateTable, i64) {
             return (ProducerStateTable::default(), p.log_start_offset());
         }
     };
-    if let Err(e) = std::fs::remove_file(&path) {
-        warn!(file = %path.display(), error = %e, "cannot remove producer snapshot");
-    }
     match ProducerStateTable::decode(&text) {
-        Some((table, offset)) if offset == p.log_end_offset() => (table, offset),
+        Some((table, offset)) if (0..=p.log_end_offset()).contains(&offset) => (table, offset),
         Some((_, offset)) => {
             warn!(
                 partition = %p.topic_partition(),
                 snapshot_offset = offset,
                 log_end_offset = p.log_end_offset(),
-                "producer snapshot does not match the log; rebuilding from the log"
+                "producer snapshot is ahead of the log; rebuilding from the log"
             );
             (ProducerStateTable::default(), p.log_start_offset())
         }
@@ -206,6 +209,27 @@ fn load_snapshot(p: &Partition) -> (ProducerStateTable, i64) {
             (ProducerStateTable::default(), p.log_start_offset())
         }
     }
+}
+
+/// Writes `state`'s producer snapshot as of offset `upto` (which must be
+/// durable), unless a snapshot at or beyond it was already written.
+fn write_snapshot(state: &PartitionState, upto: i64) -> Result<(), StorageError> {
+    let mut written = state
+        .snapshot_offset
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if upto <= *written {
+        return Ok(());
+    }
+    let text = state
+        .producers
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .encode(upto);
+    let path = state.partition.dir().join(PRODUCER_SNAPSHOT_FILE);
+    chronik_storage::write_atomic(&path, text.as_bytes())?;
+    *written = upto;
+    Ok(())
 }
 
 /// Resolves once the stop flag is set (or its sender is gone).
@@ -234,6 +258,7 @@ impl Ingest {
             let mut states = HashMap::new();
             for p in scan_storage.all_partitions() {
                 let (mut table, from) = load_snapshot(&p);
+                let snapshot_offset = if from > p.log_start_offset() { from } else { -1 };
                 p.scan_headers(from, |h| {
                     if h.has_producer_id() {
                         table.record(h, h.max_timestamp);
@@ -247,6 +272,7 @@ impl Ingest {
                     Arc::new(PartitionState {
                         partition: p,
                         producers: Mutex::new(table),
+                        snapshot_offset: Mutex::new(snapshot_offset),
                     }),
                 );
             }
@@ -379,6 +405,7 @@ impl Ingest {
                 let s = Arc::new(PartitionState {
                     partition: Arc::clone(partition),
                     producers: Mutex::new(ProducerStateTable::default()),
+                    snapshot_offset: Mutex::new(-1),
                 });
                 states.insert(tp.clone(), Arc::clone(&s));
                 s
@@ -460,6 +487,19 @@ impl Ingest {
             }
         };
 
+        if info.rolled {
+            // Everything below the new segment is durable: snapshot the
+            // producer state there, so a restart replays one segment, not
+            // the whole log.
+            let state = self.state_for(&partition);
+            let upto = info.base_offset;
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = write_snapshot(&state, upto) {
+                    warn!(partition = %state.partition.topic_partition(), error = %e, "cannot write producer snapshot");
+                }
+            });
+        }
+
         if self.config.fsync == FsyncPolicy::Always {
             let ticket = self.commit.enqueue(&partition);
             if acks == -1 {
@@ -506,14 +546,8 @@ impl Ingest {
                 if !current.is_some_and(|c| Arc::ptr_eq(&c, &s.partition)) {
                     continue; // deleted topic
                 }
-                let text = s
-                    .producers
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .encode(s.partition.log_end_offset());
-                let path = s.partition.dir().join(PRODUCER_SNAPSHOT_FILE);
-                if let Err(e) = chronik_storage::write_atomic(&path, text.as_bytes()) {
-                    warn!(file = %path.display(), error = %e, "cannot write producer snapshot");
+                if let Err(e) = write_snapshot(&s, s.partition.log_end_offset()) {
+                    warn!(partition = %s.partition.topic_partition(), error = %e, "cannot write producer snapshot");
                 }
             }
             Ok::<(), StorageError>(())

@@ -16,6 +16,7 @@ struct BatchMeta {
     first_seq: i32,
     last_seq: i32,
     base_offset: i64,
+    last_offset: i64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -138,6 +139,7 @@ impl ProducerStateTable {
             first_seq: h.base_sequence,
             last_seq: h.last_sequence(),
             base_offset: h.base_offset,
+            last_offset: h.last_offset(),
         });
         while entry.batches.len() > BATCHES_PER_PRODUCER {
             entry.batches.pop_front();
@@ -158,14 +160,19 @@ impl ProducerStateTable {
         self.producers.len()
     }
 
-    /// Serialises the table as a snapshot valid at log offset `offset`.
+    /// Serialises the state as of log offset `offset`: only batches that
+    /// end below `offset` are included, so the snapshot plus a replay of the
+    /// log from `offset` rebuilds the table exactly, even if batches at or
+    /// above `offset` are later lost in a crash. A producer with no batch
+    /// below `offset` is left out (its epoch there is unknown; it is then
+    /// treated as new).
     ///
     /// Text format, one producer per line after a two-line header:
     ///
     /// ```text
     /// chronik-producer-state v1
-    /// offset <log end offset>
-    /// <producer id> <epoch> <last seen ms> <first seq>:<last seq>:<base offset> ...
+    /// offset <offset>
+    /// <producer id> <epoch> <last seen ms> <first seq>:<last seq>:<base offset>:<last offset> ...
     /// ```
     pub fn encode(&self, offset: i64) -> String {
         let mut out = format!("{SNAPSHOT_HEADER}\noffset {offset}\n");
@@ -173,11 +180,19 @@ impl ProducerStateTable {
         ids.sort_unstable();
         for id in ids {
             let e = &self.producers[id];
+            let kept: Vec<&BatchMeta> = e
+                .batches
+                .iter()
+                .filter(|b| b.last_offset < offset)
+                .collect();
+            if kept.is_empty() {
+                continue;
+            }
             out.push_str(&format!("{id} {} {}", e.epoch, e.last_seen_ms));
-            for b in &e.batches {
+            for b in kept {
                 out.push_str(&format!(
-                    " {}:{}:{}",
-                    b.first_seq, b.last_seq, b.base_offset
+                    " {}:{}:{}:{}",
+                    b.first_seq, b.last_seq, b.base_offset, b.last_offset
                 ));
             }
             out.push('\n');
@@ -205,16 +220,18 @@ impl ProducerStateTable {
                 let first_seq = parts.next()?.parse().ok()?;
                 let last_seq = parts.next()?.parse().ok()?;
                 let base_offset = parts.next()?.parse().ok()?;
-                if parts.next().is_some() {
+                let last_offset = parts.next()?.parse().ok()?;
+                if parts.next().is_some() || last_offset < base_offset || last_offset >= offset {
                     return None;
                 }
                 batches.push_back(BatchMeta {
                     first_seq,
                     last_seq,
                     base_offset,
+                    last_offset,
                 });
             }
-            if batches.len() > BATCHES_PER_PRODUCER || id < 0 {
+            if batches.is_empty() || batches.len() > BATCHES_PER_PRODUCER || id < 0 {
                 return None;
             }
             table.producers.insert(
@@ -307,6 +324,32 @@ mod tests {
             SeqCheck::Append
         );
         assert!(ProducerStateTable::decode("something else").is_none());
+    }
+
+    #[test]
+    fn snapshots_only_hold_batches_below_their_offset() {
+        let mut t = ProducerStateTable::default();
+        t.record(&header(1, 0, 0, 3, 0), 10); // offsets 0..=2
+        t.record(&header(1, 0, 3, 1, 3), 20); // offset 3
+        t.record(&header(42, 2, 7, 1, 4), 30); // offset 4
+        let (at4, _) = ProducerStateTable::decode(&t.encode(4)).unwrap();
+        assert_eq!(at4.len(), 1, "producer 42 has nothing below offset 4");
+        let (at3, offset) = ProducerStateTable::decode(&t.encode(3)).unwrap();
+        assert_eq!(offset, 3);
+        // The batch at offset 3 is not remembered, so its sequence is next.
+        assert_eq!(
+            at3.check(&header(1, 0, 3, 1, -1)).unwrap(),
+            SeqCheck::Append
+        );
+        assert_eq!(
+            at3.check(&header(1, 0, 0, 3, -1)).unwrap(),
+            SeqCheck::Duplicate { base_offset: 0 }
+        );
+        // A batch claimed to end at or past the snapshot offset is malformed.
+        assert!(
+            ProducerStateTable::decode("chronik-producer-state v1\noffset 3\n1 0 0 0:0:3:3\n")
+                .is_none()
+        );
     }
 
     #[test]

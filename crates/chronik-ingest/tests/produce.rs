@@ -380,7 +380,7 @@ async fn recreated_topic_starts_with_fresh_producer_state() {
 }
 
 #[tokio::test]
-async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
+async fn producer_snapshot_is_used_and_one_ahead_of_the_log_is_ignored() {
     use chronik_ingest::PRODUCER_SNAPSHOT_FILE;
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("topics/t/0").join(PRODUCER_SNAPSHOT_FILE);
@@ -395,20 +395,19 @@ async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
     assert!(text.contains("offset 2\n"), "{text}");
     let line = text.lines().nth(2).unwrap();
     assert!(
-        line.starts_with("5 0 ") && line.ends_with(" 0:1:0"),
+        line.starts_with("5 0 ") && line.ends_with(" 0:1:0:1"),
         "{text}"
     );
 
-    // A snapshot matching the log end is loaded instead of scanning: an
-    // entry that exists only in the snapshot proves it was used.
-    std::fs::write(&snapshot, format!("{text}99 0 0 0:0:1234\n")).unwrap();
+    // The snapshot is loaded instead of scanning the log below it: an entry
+    // that exists only in the snapshot proves it was used.
+    std::fs::write(&snapshot, format!("{text}99 0 0 0:0:1:1\n")).unwrap();
     let ingest = open(dir.path(), never(), 1).await;
-    assert!(!snapshot.exists(), "loaded snapshots are removed");
     let dup = ingest
         .produce(&tp(0), idempotent(99, 0, 0, 1), 1)
         .await
         .unwrap();
-    assert_eq!((dup.duplicate, dup.base_offset), (true, 1234));
+    assert_eq!((dup.duplicate, dup.base_offset), (true, 1));
     let dup = ingest
         .produce(&tp(0), idempotent(5, 0, 0, 2), 1)
         .await
@@ -417,10 +416,11 @@ async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
     ingest.shutdown().await;
     drop(ingest);
 
-    // A snapshot for another log end is ignored; the log scan still works.
+    // A snapshot beyond the log end is ignored; the log scan still works
+    // (and producer 99, never in the log, is unknown again).
     std::fs::write(
         &snapshot,
-        "chronik-producer-state v1\noffset 999\n5 0 0 0:1:777\n",
+        "chronik-producer-state v1\noffset 999\n5 0 0 0:1:777:778\n",
     )
     .unwrap();
     let ingest = open(dir.path(), never(), 1).await;
@@ -429,7 +429,88 @@ async fn clean_shutdown_snapshot_is_used_once_and_stale_ones_are_ignored() {
         .await
         .unwrap();
     assert_eq!((dup.duplicate, dup.base_offset), (true, 0));
+    let fresh = ingest
+        .produce(&tp(0), idempotent(99, 0, 0, 1), 1)
+        .await
+        .unwrap();
+    assert!(!fresh.duplicate);
     ingest.shutdown().await;
+}
+
+/// Opens storage with 1 KiB segments and an ingest on a fresh runtime, runs
+/// `f`, then drops the runtime without `shutdown`: a crash.
+fn run_then_crash<F, Fut>(dir: &Path, f: F)
+where
+    F: FnOnce(Arc<Ingest>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut c = StorageConfig::new(dir);
+        c.segment_bytes = 1024;
+        let logs = Arc::new(LogManager::open(c).unwrap());
+        if logs.partition_count("t").is_none() {
+            logs.create_topic("t", 1).unwrap();
+        }
+        f(Ingest::open(logs, never()).await.unwrap()).await;
+    });
+}
+
+/// Segment rolls write snapshots of the state below the new segment; after
+/// a crash the state is rebuilt from the latest one plus the newest segment.
+#[test]
+fn roll_snapshots_and_replay_survive_a_crash() {
+    use chronik_ingest::PRODUCER_SNAPSHOT_FILE;
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("topics/t/0").join(PRODUCER_SNAPSHOT_FILE);
+    run_then_crash(dir.path(), |ingest| async move {
+        for seq in 0..40 {
+            let out = ingest
+                .produce(&tp(0), idempotent(7, 0, seq, 1), 1)
+                .await
+                .unwrap();
+            assert_eq!(out.base_offset, i64::from(seq));
+        }
+        let p = ingest.storage().partition(&tp(0)).unwrap();
+        assert!(p.segment_count() >= 3);
+        // Snapshot writes run in the background; wait for the newest one.
+        let last_base = std::fs::read_dir(p.dir())
+            .unwrap()
+            .filter_map(|e| {
+                let name = e.unwrap().file_name().into_string().unwrap();
+                name.strip_suffix(".log").map(|b| b.parse::<i64>().unwrap())
+            })
+            .max()
+            .unwrap();
+        let want = format!("offset {last_base}\n");
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while !std::fs::read_to_string(&snapshot).is_ok_and(|t| t.contains(&want)) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("snapshot at the newest segment");
+    });
+    assert!(!dir.path().join(CLEAN_SHUTDOWN_FILE).exists());
+    run_then_crash(dir.path(), |ingest| async move {
+        // The last batch is known (replayed from the newest segment)...
+        let dup = ingest
+            .produce(&tp(0), idempotent(7, 0, 39, 1), 1)
+            .await
+            .unwrap();
+        assert_eq!((dup.duplicate, dup.base_offset), (true, 39));
+        // ...and so is the sequence: the next one is accepted, a gap is not.
+        let next = ingest
+            .produce(&tp(0), idempotent(7, 0, 40, 1), 1)
+            .await
+            .unwrap();
+        assert_eq!((next.duplicate, next.base_offset), (false, 40));
+        let gap = ingest.produce(&tp(0), idempotent(7, 0, 42, 1), 1).await;
+        assert_eq!(gap.unwrap_err().code(), codes::OUT_OF_ORDER_SEQUENCE_NUMBER);
+    });
 }
 
 #[tokio::test]

@@ -46,6 +46,10 @@ pub struct AppendInfo {
     pub last_offset: i64,
     /// Log start offset after the append.
     pub log_start_offset: i64,
+    /// Whether this append first rolled to a new segment, which then starts
+    /// at `base_offset`; everything below it is durable (the old segment was
+    /// fsynced by the roll).
+    pub rolled: bool,
 }
 
 /// Data returned by [`Partition::read`].
@@ -325,7 +329,8 @@ impl Partition {
             .config
             .segment_ms
             .is_some_and(|ms| segment::now_ms().saturating_sub(active.first_append_ms) >= ms);
-        if active.size > 0 && (too_big || offsets_overflow || too_old) {
+        let rolled = active.size > 0 && (too_big || offsets_overflow || too_old);
+        if rolled {
             self.roll(&mut inner)?;
         }
         let mut next = base;
@@ -345,6 +350,7 @@ impl Partition {
             base_offset: base,
             last_offset: next - 1,
             log_start_offset: self.log_start_offset(),
+            rolled,
         })
     }
 
@@ -732,10 +738,12 @@ mod tests {
             ..cfg(1 << 20)
         };
         let p = Partition::open(TopicPartition::new("t", 0), dir.path(), config, false).unwrap();
-        p.append(&mut batch(1, 1)).unwrap();
+        assert!(!p.append(&mut batch(1, 1)).unwrap().rolled);
         assert_eq!(p.segment_count(), 1);
         std::thread::sleep(std::time::Duration::from_millis(20));
-        p.append(&mut batch(1, 1)).unwrap();
+        let info = p.append(&mut batch(1, 1)).unwrap();
+        assert!(info.rolled);
+        assert_eq!(info.base_offset, 1);
         assert_eq!(p.segment_count(), 2, "the first segment was 20ms old");
         // Without a time limit the same appends share a segment.
         let dir = tempfile::tempdir().unwrap();
