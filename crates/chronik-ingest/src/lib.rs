@@ -458,10 +458,20 @@ impl Ingest {
             -1
         };
 
-        let info = match &idempotent {
+        // (first offset, last offset, log start, duplicate?)
+        let (base_offset, last_offset, log_start_offset, duplicate, rolled) = match &idempotent {
             // Plain batches need no producer state: the partition's own
             // append lock orders them.
-            None => partition.append(&mut buf)?,
+            None => {
+                let info = partition.append(&mut buf)?;
+                (
+                    info.base_offset,
+                    info.last_offset,
+                    info.log_start_offset,
+                    false,
+                    info.rolled,
+                )
+            }
             Some(h) => {
                 // The sequence check, the append and the state update must
                 // be atomic per partition, so the table stays locked across
@@ -471,49 +481,63 @@ impl Ingest {
                     .producers
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner);
-                if let SeqCheck::Duplicate { base_offset } = producers.check(h)? {
-                    return Ok(ProduceOutcome {
+                match producers.check(h)? {
+                    SeqCheck::Duplicate {
                         base_offset,
-                        log_append_time: -1,
-                        log_start_offset: partition.log_start_offset(),
-                        duplicate: true,
-                    });
+                        last_offset,
+                    } => (
+                        base_offset,
+                        last_offset,
+                        partition.log_start_offset(),
+                        true,
+                        false,
+                    ),
+                    SeqCheck::Append => {
+                        let info = partition.append(&mut buf)?;
+                        let mut h = *h;
+                        h.base_offset = info.base_offset;
+                        producers.record(&h, now_ms());
+                        (
+                            info.base_offset,
+                            info.last_offset,
+                            info.log_start_offset,
+                            false,
+                            info.rolled,
+                        )
+                    }
                 }
-                let info = partition.append(&mut buf)?;
-                let mut h = *h;
-                h.base_offset = info.base_offset;
-                producers.record(&h, now_ms());
-                info
             }
         };
 
-        if info.rolled {
+        if rolled {
             // Everything below the new segment is durable: snapshot the
             // producer state there, so a restart replays one segment, not
             // the whole log.
             let state = self.state_for(&partition);
-            let upto = info.base_offset;
             tokio::task::spawn_blocking(move || {
-                if let Err(e) = write_snapshot(&state, upto) {
+                if let Err(e) = write_snapshot(&state, base_offset) {
                     warn!(partition = %state.partition.topic_partition(), error = %e, "cannot write producer snapshot");
                 }
             });
         }
 
-        if self.config.fsync == FsyncPolicy::Always {
+        // A duplicate is acknowledged under the same durability rule as its
+        // original, which may still be waiting for its fsync.
+        let needs_sync = !duplicate || partition.durable_offset() <= last_offset;
+        if self.config.fsync == FsyncPolicy::Always && needs_sync {
             let ticket = self.commit.enqueue(&partition);
             if acks == -1 {
                 self.commit.wait(ticket).await;
-                if partition.durable_offset() <= info.last_offset {
+                if partition.durable_offset() <= last_offset {
                     return Err(ProduceError::Storage(StorageError::Failed));
                 }
             }
         }
         Ok(ProduceOutcome {
-            base_offset: info.base_offset,
-            log_append_time,
-            log_start_offset: info.log_start_offset,
-            duplicate: false,
+            base_offset,
+            log_append_time: if duplicate { -1 } else { log_append_time },
+            log_start_offset,
+            duplicate,
         })
     }
 

@@ -36,6 +36,8 @@ pub(crate) enum SeqCheck {
     Duplicate {
         /// Offset the original was given.
         base_offset: i64,
+        /// Offset of the original's last record.
+        last_offset: i64,
     },
 }
 
@@ -98,6 +100,7 @@ impl ProducerStateTable {
         {
             return Ok(SeqCheck::Duplicate {
                 base_offset: b.base_offset,
+                last_offset: b.last_offset,
             });
         }
         let expected = entry.batches.back().map_or(0, |b| next_seq(b.last_seq));
@@ -275,14 +278,14 @@ mod tests {
         assert_eq!(t.check(&b).unwrap(), SeqCheck::Append);
         t.record(&b, 0);
         // Retrying either batch is a duplicate with the original offset.
-        assert_eq!(
+        assert!(matches!(
             t.check(&header(1, 0, 0, 3, -1)).unwrap(),
-            SeqCheck::Duplicate { base_offset: 0 }
-        );
-        assert_eq!(
+            SeqCheck::Duplicate { base_offset: 0, .. }
+        ));
+        assert!(matches!(
             t.check(&header(1, 0, 3, 2, -1)).unwrap(),
-            SeqCheck::Duplicate { base_offset: 3 }
-        );
+            SeqCheck::Duplicate { base_offset: 3, .. }
+        ));
         // A gap.
         assert_eq!(t.check(&header(1, 0, 6, 1, -1)).unwrap_err().code(), 45);
         // A stale epoch after a bump.
@@ -307,10 +310,10 @@ mod tests {
         let (back, offset) = ProducerStateTable::decode(&text).unwrap();
         assert_eq!(offset, 5);
         assert_eq!(back.encode(5), text);
-        assert_eq!(
+        assert!(matches!(
             back.check(&header(1, 0, 3, 1, -1)).unwrap(),
-            SeqCheck::Duplicate { base_offset: 3 }
-        );
+            SeqCheck::Duplicate { base_offset: 3, .. }
+        ));
         assert_eq!(back.check(&header(42, 1, 8, 1, -1)).unwrap_err().code(), 47);
         assert!(
             ProducerStateTable::decode("chronik-producer-state v1\noffset 1\nx 0 0\n").is_none()
@@ -341,10 +344,10 @@ mod tests {
             at3.check(&header(1, 0, 3, 1, -1)).unwrap(),
             SeqCheck::Append
         );
-        assert_eq!(
+        assert!(matches!(
             at3.check(&header(1, 0, 0, 3, -1)).unwrap(),
-            SeqCheck::Duplicate { base_offset: 0 }
-        );
+            SeqCheck::Duplicate { base_offset: 0, .. }
+        ));
         // A batch claimed to end at or past the snapshot offset is malformed.
         assert!(
             ProducerStateTable::decode("chronik-producer-state v1\noffset 3\n1 0 0 0:0:3:3\n")
@@ -358,10 +361,10 @@ mod tests {
         for i in 0..7 {
             t.record(&header(1, 0, i, 1, i64::from(i)), 0);
         }
-        assert_eq!(
+        assert!(matches!(
             t.check(&header(1, 0, 2, 1, -1)).unwrap(),
-            SeqCheck::Duplicate { base_offset: 2 }
-        );
+            SeqCheck::Duplicate { base_offset: 2, .. }
+        ));
         assert_eq!(t.check(&header(1, 0, 1, 1, -1)).unwrap_err().code(), 45);
     }
 }

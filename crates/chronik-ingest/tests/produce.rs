@@ -585,3 +585,32 @@ async fn concurrent_mixed_producers_keep_the_log_exact() {
     assert!(p.durable_offset() >= next);
     ingest.shutdown().await;
 }
+
+/// A retry that arrives while its original still waits for the group
+/// commit is acknowledged only once the original is durable.
+#[tokio::test(flavor = "current_thread")]
+async fn duplicate_waits_until_the_original_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), IngestConfig::default(), 1).await;
+    let first = {
+        let ingest = Arc::clone(&ingest);
+        tokio::spawn(async move { ingest.produce(&tp(0), idempotent(3, 0, 0, 2), -1).await })
+    };
+    // Let the original append and start waiting; on this single-threaded
+    // runtime the flusher cannot have run yet.
+    tokio::task::yield_now().await;
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    assert_eq!(p.log_end_offset(), 2);
+    assert!(p.is_dirty(), "the original is appended but not yet synced");
+    let dup = ingest
+        .produce(&tp(0), idempotent(3, 0, 0, 2), -1)
+        .await
+        .unwrap();
+    assert!(dup.duplicate);
+    assert!(
+        p.durable_offset() >= 2,
+        "acknowledged before the original was durable"
+    );
+    assert_eq!(first.await.unwrap().unwrap().base_offset, 0);
+    ingest.shutdown().await;
+}
