@@ -265,7 +265,16 @@ impl LogManager {
             }
             counts.push((name, count));
         }
+        let started = std::time::Instant::now();
+        let partition_count = to_open.len();
         let mut opened = open_partitions(to_open, log_config, clean)?.into_iter();
+        info!(
+            topics = counts.len(),
+            partitions = partition_count,
+            clean,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "loaded logs"
+        );
         for (name, count) in counts {
             let partitions: Vec<Arc<Partition>> = opened.by_ref().take(count as usize).collect();
             topics.insert(name, Arc::new(Topic { partitions }));
