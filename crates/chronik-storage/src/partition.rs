@@ -416,6 +416,14 @@ impl Partition {
             }
         };
         let avail = (end - start) as usize;
+        if first_len > avail {
+            // Only a header damaged on disk can claim more than is there.
+            return Err(StorageError::CorruptBatch {
+                partition: self.tp.to_string(),
+                offset,
+                position: start,
+            });
+        }
         let want = max_bytes.min(avail).max(first_len);
         let mut buf = vec![0u8; want];
         file.read_exact_at(&mut buf, start)
