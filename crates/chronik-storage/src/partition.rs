@@ -472,17 +472,18 @@ impl Partition {
             let mut found = None;
             for seg in &inner.segments {
                 if let Some((pos, h)) = seg.find_timestamp(timestamp)? {
-                    found = Some((seg.log.clone(), pos, h));
+                    found = Some((seg.log.clone(), pos, h, seg.size));
                     break;
                 }
             }
             found
         };
-        let Some((file, pos, h)) = found else {
+        let Some((file, pos, h, size)) = found else {
             return Ok(None);
         };
         if h.compression() == batch::Compression::None
             && h.timestamp_type() == batch::TimestampType::CreateTime
+            && pos + h.total_len() as u64 <= size
         {
             let mut buf = vec![0u8; h.total_len()];
             file.read_exact_at(&mut buf, pos)
@@ -526,15 +527,16 @@ impl Partition {
             match best {
                 Some(seg) => seg
                     .find_timestamp(seg.max_timestamp)?
-                    .map(|(pos, h)| (seg.log.clone(), pos, h)),
+                    .map(|(pos, h)| (seg.log.clone(), pos, h, seg.size)),
                 None => None,
             }
         };
-        let Some((file, pos, h)) = found else {
+        let Some((file, pos, h, size)) = found else {
             return Ok(None);
         };
         if h.compression() == batch::Compression::None
             && h.timestamp_type() == batch::TimestampType::CreateTime
+            && pos + h.total_len() as u64 <= size
         {
             let mut buf = vec![0u8; h.total_len()];
             file.read_exact_at(&mut buf, pos)
