@@ -53,10 +53,11 @@ pub fn method(scenario: &str) -> &'static str {
                           workspace member it depends on (same profile), then `cargo build`: third-party \
                           dependencies are cached, workspace crates build from scratch (what CI sees with \
                           a binary cache of dependencies).",
-        "link" => "after a complete build, the package's final binaries are deleted (target/<profile>/<bin> and \
-                   target/<profile>/deps/<bin>-<hash>); cargo sees a missing output and re-runs only the \
-                   binary crate's rustc: compiling main.rs (small), the LTO step when the profile has LTO, \
-                   and the link. So this is link-stage time, an upper bound of the link alone.",
+        "link" => "the final link alone. After a complete build, `cargo rustc --bin <bin> -- --print \
+                   link-args -C save-temps` rebuilds the binary crate once, printing the exact linker \
+                   command rustc runs and keeping its inputs (objects, rlibs, rustc's temporary \
+                   directory); that command is then re-run as is and timed. No compilation is \
+                   included (with LTO profiles the LTO work happens in rustc, before this step).",
         _ => "",
     }
 }
@@ -324,7 +325,6 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     };
     let lld_is_default = machine.host.default_is_rust_lld();
     let ctx_run = RunContext {
-        package: &package,
         binaries: &binaries,
         units: &units,
         leaf: &leaf,
@@ -453,7 +453,6 @@ fn write_outputs(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
 
 /// What every scenario of a configuration needs.
 struct RunContext<'a> {
-    package: &'a str,
     binaries: &'a [String],
     units: &'a [String],
     leaf: &'a EditTarget,
@@ -501,6 +500,22 @@ fn run_config(
             },
             _ => None,
         };
+        let link = match (scenario, ctx.binaries.first()) {
+            ("link", Some(bin)) => {
+                eprintln!(
+                    "bench: {:<12} {:<18} preparing: recording the link command of `{bin}`",
+                    scenario, config.name
+                );
+                Some(link_command(
+                    cargo,
+                    bin,
+                    &target_dir,
+                    &config.profile,
+                    ctx.log,
+                )?)
+            }
+            _ => None,
+        };
         let mut samples: Vec<Sample> = Vec::new();
         for i in 1..=ctx.runs {
             let step = format!("run {i}/{}", ctx.runs);
@@ -520,19 +535,11 @@ fn run_config(
                         ctx.log,
                     )?;
                 }
-                "link" => {
-                    let removed = remove_binaries(&target_dir, &config.profile, ctx.binaries)?;
-                    if removed == 0 {
-                        anyhow::bail!(
-                            "link: no binary of `{}` found under {} to remove",
-                            ctx.package,
-                            target_dir.display()
-                        );
-                    }
-                }
                 _ => {}
             }
-            let sample = measure::run_measured(cargo, &label(scenario, step), ctx.log, ctx.cgroup)?;
+            let measured = link.as_ref().unwrap_or(cargo);
+            let sample =
+                measure::run_measured(measured, &label(scenario, step), ctx.log, ctx.cgroup)?;
             samples.push(sample);
         }
         built = true;
@@ -540,19 +547,102 @@ fn run_config(
             e.restore()?;
             built = false;
         }
-        if scenario == "link" {
-            for bin in ctx.binaries {
-                let path = target_dir
-                    .join(config::profile_dir(&config.profile))
-                    .join(bin);
-                if !path.exists() {
-                    anyhow::bail!("link: {} was not rebuilt", path.display());
-                }
-            }
+        if link.is_some() {
+            // The binary crate was built with extra rustc flags: the next
+            // `cargo build` rebuilds it.
+            built = false;
         }
         done(Measurement::new(scenario, &config.name, samples))?;
     }
     Ok(())
+}
+
+/// Records the linker command of `bin`: `cargo rustc` with the
+/// configuration's arguments, printing the link arguments and keeping the
+/// linker's inputs (`-C save-temps`).
+fn link_command(
+    cargo: &CargoCommand,
+    bin: &str,
+    target_dir: &Path,
+    profile: &str,
+    log: &Path,
+) -> anyhow::Result<CargoCommand> {
+    let mut args = cargo.args.clone();
+    if let Some(first) = args.first_mut() {
+        "rustc".clone_into(first);
+    }
+    args.extend(
+        [
+            "--bin",
+            bin,
+            "--",
+            "--print",
+            "link-args",
+            "-C",
+            "save-temps",
+        ]
+        .map(String::from),
+    );
+    let cmd = CargoCommand {
+        args,
+        ..cargo.clone()
+    };
+    for _attempt in 0..2 {
+        let out = cmd
+            .to_command()
+            .stdin(std::process::Stdio::null())
+            .output()
+            .with_context(|| format!("could not run `{}`", cmd.program))?;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)?;
+        std::io::Write::write_all(&mut file, format!("\n$ {}\n", cmd.shell_line()).as_bytes())?;
+        std::io::Write::write_all(&mut file, &out.stderr)?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "`{}` failed ({}):\n{}",
+                cmd.shell_line(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if let Some(line) = stdout.lines().rev().find(|l| !l.trim().is_empty()) {
+            return parse_link_line(line, &cargo.cwd)
+                .with_context(|| format!("cannot parse the link command rustc printed: {line}"));
+        }
+        // Nothing was linked (up to date), so nothing was printed: remove
+        // the binary and try once more.
+        remove_binaries(target_dir, profile, &[bin.to_string()])?;
+    }
+    anyhow::bail!("rustc printed no link command for `{bin}`")
+}
+
+/// Parses the command rustc prints for `--print link-args`:
+/// `VAR="value" ... "cc" "arg" ...`, quoted like a shell would read it.
+pub fn parse_link_line(line: &str, cwd: &Path) -> Option<CargoCommand> {
+    let words = shlex::split(line.trim())?;
+    let mut words = words.into_iter().peekable();
+    let mut env = std::collections::BTreeMap::new();
+    while let Some((key, value)) = words.peek().and_then(|w| w.split_once('=')) {
+        let is_name = !key.is_empty()
+            && !key.starts_with(|c: char| c.is_ascii_digit())
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !is_name {
+            break;
+        }
+        env.insert(key.to_string(), value.to_string());
+        words.next();
+    }
+    let program = words.next()?;
+    Some(CargoCommand {
+        program,
+        args: words.collect(),
+        env,
+        env_remove: Vec::new(),
+        cwd: cwd.to_path_buf(),
+    })
 }
 
 /// `cargo clean -p` for the workspace units, with the configuration's
@@ -691,6 +781,29 @@ mod tests {
         for s in SCENARIOS {
             assert!(!method(s).is_empty());
         }
+    }
+
+    #[test]
+    fn link_lines_are_parsed() {
+        let line = r#"LC_ALL="C" PATH="/a b:/usr/bin" VSLANG="1033" "cc" "-m64" "/t/x.o" "-Wl,--version-script=/t/v" "-fuse-ld=mold" "-o" "/t/app-1""#;
+        let cmd = parse_link_line(line, Path::new("/w")).unwrap();
+        assert_eq!(cmd.program, "cc");
+        assert_eq!(
+            cmd.args,
+            [
+                "-m64",
+                "/t/x.o",
+                "-Wl,--version-script=/t/v",
+                "-fuse-ld=mold",
+                "-o",
+                "/t/app-1"
+            ]
+        );
+        assert_eq!(cmd.env.len(), 3);
+        assert_eq!(cmd.env["PATH"], "/a b:/usr/bin");
+        assert_eq!(cmd.cwd, Path::new("/w"));
+        assert!(parse_link_line("\"unterminated", Path::new("/")).is_none());
+        assert!(parse_link_line("A=1", Path::new("/")).is_none());
     }
 
     #[test]
