@@ -84,15 +84,32 @@ pub fn audit(
             }
         }
     }
-    let results = run_jobs(ws, &jobs, locked)?;
+    // Variants often share a root's invocation (same arguments, same
+    // target): resolve each distinct one once.
+    let mut unique: Vec<(String, Vec<String>)> = jobs
+        .iter()
+        .map(|j| (j.target.clone(), j.args.clone()))
+        .collect();
+    unique.sort();
+    unique.dedup();
+    eprintln!(
+        "auditing features: {} `cargo tree` run(s) over {} variant(s) and {} target(s)",
+        unique.len(),
+        variants.len(),
+        targets.len()
+    );
+    let results = run_jobs(ws, &unique, locked)?;
 
     // (variant, target) -> label -> resolution
     let mut grouped: BTreeMap<(String, String), BTreeMap<String, Resolution>> = BTreeMap::new();
-    for (job, resolution) in jobs.iter().zip(results) {
+    for job in &jobs {
+        let index = unique
+            .binary_search(&(job.target.clone(), job.args.clone()))
+            .expect("every job is in the unique list");
         grouped
             .entry((job.variant.clone(), job.target.clone()))
             .or_default()
-            .insert(job.label.clone(), resolution);
+            .insert(job.label.clone(), results[index].clone());
     }
     // variant -> (package, version, resolutions) -> targets
     let mut found: BTreeMap<String, BTreeMap<SplitKey, BTreeSet<String>>> = variants
@@ -161,7 +178,13 @@ fn splits(by_label: &BTreeMap<String, Resolution>) -> Vec<SplitKey> {
     out
 }
 
-fn run_jobs(ws: &Workspace, jobs: &[Job], locked: bool) -> Result<Vec<Resolution>, Error> {
+/// Runs one `cargo tree` per (target, arguments) pair, spread over the
+/// available cores, and returns the resolutions in the same order.
+fn run_jobs(
+    ws: &Workspace,
+    jobs: &[(String, Vec<String>)],
+    locked: bool,
+) -> Result<Vec<Resolution>, Error> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -179,8 +202,10 @@ fn run_jobs(ws: &Workspace, jobs: &[Job], locked: bool) -> Result<Vec<Resolution
                     *n += 1;
                     i
                 };
-                let Some(job) = jobs.get(index) else { break };
-                let result = resolve(ws, &job.args, &job.target, locked);
+                let Some((target, args)) = jobs.get(index) else {
+                    break;
+                };
+                let result = resolve(ws, args, target, locked);
                 results.lock().expect("no panics while held")[index] = Some(result);
             });
         }

@@ -51,17 +51,6 @@ pub fn compute(global: &GlobalArgs, audit: AuditMode) -> anyhow::Result<Planned>
     if audit != AuditMode::Skip {
         let targets = crate::audit::audit_targets(&plan.targets);
         let locked = audit == AuditMode::Locked;
-        let runs: usize = plan
-            .variants
-            .values()
-            .map(|v| v.builds.len() + usize::from(v.builds.len() > 1))
-            .sum::<usize>()
-            * targets.len();
-        eprintln!(
-            "auditing features: {runs} `cargo tree` run(s) over {} variant(s) and {} target(s)",
-            plan.variants.len(),
-            targets.len()
-        );
         let splits = crate::audit::audit(&workspace, &plan.variants, &targets, locked)
             .context("the feature audit (cargo tree) failed")?;
         for (name, found) in splits {
