@@ -141,6 +141,35 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     // The copy's edits were undone as well.
     let copy = dir.path().join("work/workspace/smoke-core/src/lib.rs");
     assert_eq!(std::fs::read_to_string(copy).unwrap(), lib_before);
+
+    // A second run in the same work directory updates the copy in place
+    // (nothing differs) and reuses the first run's builds.
+    let log = dir.path().join("work/bench.log");
+    let log_len = std::fs::metadata(&log).unwrap().len() as usize;
+    let out = helper()
+        .arg("--manifest-path")
+        .arg(ws.join("Cargo.toml"))
+        .args([
+            "bench",
+            "--runs",
+            "1",
+            "--configs",
+            "dev",
+            "--scenarios",
+            "noop",
+        ])
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(0 files written"), "{stderr}");
+    let second = std::fs::read_to_string(&log).unwrap()[log_len..].to_string();
+    assert!(
+        !second.contains("Compiling itoa"),
+        "dependencies were reused:\n{second}"
+    );
 }
 
 #[test]

@@ -22,13 +22,17 @@ use crate::build::{self, CargoCommand, HostInfo, Linker, Machine, Selection, Usa
 use crate::model::Plan;
 
 /// Every configuration name, in run order.
+///
+/// The planned configurations run first and the baseline (the slowest, with
+/// fat LTO) last, so that a run stopped early has already evaluated the
+/// goals that need no baseline.
 pub const ALL: &[&str] = &[
-    "baseline",
     "release-fast-mold",
     "release-fast-lld",
     "dev",
     "release-mold",
     "release-lld",
+    "baseline",
 ];
 
 /// Variables removed from the environment of every benchmarked command, so
@@ -254,8 +258,8 @@ mod tests {
         );
         let s = select(&["release".into()]).unwrap();
         assert_eq!(s, ["release-mold", "release-lld"]);
-        let s = select(&["release-lld".into(), "baseline".into()]).unwrap();
-        assert_eq!(s, ["baseline", "release-lld"]);
+        let s = select(&["baseline".into(), "release-lld".into()]).unwrap();
+        assert_eq!(s, ["release-lld", "baseline"]);
         let err = select(&["release-optimized".into()]).unwrap_err();
         assert!(err.to_string().contains("never benchmarked"), "{err}");
         let err = select(&["fast".into()]).unwrap_err();

@@ -157,6 +157,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
         }
     };
     let copy_root = work.join("workspace");
+    let excluded = vec![work.clone()];
     if copy_root.exists() {
         if !copy_root.join(COPY_MARKER).exists() {
             return Err(UsageError(format!(
@@ -165,20 +166,26 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
             ))
             .into());
         }
-        std::fs::remove_dir_all(&copy_root)
-            .with_context(|| format!("removing the old copy {}", copy_root.display()))?;
+        let stats = workspace::sync_workspace(&ctx.root, &copy_root, &excluded, &[COPY_MARKER])?;
+        eprintln!(
+            "bench: updated the copy in {} ({} files written, {} unchanged, {} removed)",
+            copy_root.display(),
+            stats.written,
+            stats.kept,
+            stats.removed
+        );
+    } else {
+        let files = workspace::copy_workspace(&ctx.root, &copy_root, &excluded)?;
+        std::fs::write(
+            copy_root.join(COPY_MARKER),
+            "made by cargo buildplan bench\n",
+        )?;
+        eprintln!(
+            "bench: copied {} ({files} files) to {}",
+            ctx.root.display(),
+            copy_root.display()
+        );
     }
-    let excluded = vec![work.clone()];
-    let files = workspace::copy_workspace(&ctx.root, &copy_root, &excluded)?;
-    std::fs::write(
-        copy_root.join(COPY_MARKER),
-        "made by cargo buildplan bench\n",
-    )?;
-    eprintln!(
-        "bench: copied {} ({files} files) to {}",
-        ctx.root.display(),
-        copy_root.display()
-    );
 
     let leaf = workspace::edit_target(&copy_root, &package)?;
     let root_crate = workspace::most_depended_upon(plan, &package);

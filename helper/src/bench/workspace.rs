@@ -20,15 +20,7 @@ pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> any
     }
     std::fs::create_dir_all(dst).with_context(|| format!("creating {}", dst.display()))?;
     let mut files = 0;
-    let walker = walkdir::WalkDir::new(src)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name();
-            let top_target = e.depth() == 1 && name == "target";
-            !(top_target || name == ".git" || extra_excluded.iter().any(|x| x == e.path()))
-        });
-    for entry in walker {
+    for entry in walk(src, extra_excluded) {
         let entry = entry.with_context(|| format!("walking {}", src.display()))?;
         let rel = entry.path().strip_prefix(src)?;
         if rel.as_os_str().is_empty() {
@@ -58,6 +50,114 @@ pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> any
         }
     }
     Ok(files)
+}
+
+/// What [`sync_workspace`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncStats {
+    /// Files written because they were new or different.
+    pub written: u64,
+    /// Files left alone because they were identical.
+    pub kept: u64,
+    /// Files and directories removed because the source no longer has them.
+    pub removed: u64,
+}
+
+/// Brings an earlier copy made by [`copy_workspace`] up to date with `src`,
+/// so that a re-run can reuse the builds in its target directories:
+/// identical files are left alone (keeping their modification times, so
+/// cargo finds them unchanged), new or different files are written now
+/// (so cargo rebuilds what uses them; this includes files an earlier run
+/// edited and restored), and files the source no longer has are removed.
+/// `keep` names top-level entries of `dst` that belong to the benchmark.
+pub fn sync_workspace(
+    src: &Path,
+    dst: &Path,
+    extra_excluded: &[PathBuf],
+    keep: &[&str],
+) -> anyhow::Result<SyncStats> {
+    let mut stats = SyncStats::default();
+    let mut wanted = std::collections::HashSet::new();
+    for entry in walk(src, extra_excluded) {
+        let entry = entry.with_context(|| format!("walking {}", src.display()))?;
+        let rel = entry.path().strip_prefix(src)?.to_path_buf();
+        if rel.as_os_str().is_empty() {
+            continue;
+        }
+        let to = dst.join(&rel);
+        wanted.insert(rel);
+        let kind = entry.file_type();
+        let existing = std::fs::symlink_metadata(&to).ok();
+        if kind.is_dir() {
+            if existing.as_ref().is_some_and(|m| !m.is_dir()) {
+                std::fs::remove_file(&to)?;
+            }
+            std::fs::create_dir_all(&to)?;
+            continue;
+        }
+        if existing.as_ref().is_some_and(|m| m.is_dir()) {
+            std::fs::remove_dir_all(&to)?;
+        }
+        if kind.is_symlink() {
+            let link = std::fs::read_link(entry.path())?;
+            if std::fs::read_link(&to).is_ok_and(|l| l == link) {
+                stats.kept += 1;
+                continue;
+            }
+            let _ = std::fs::remove_file(&to);
+            std::os::unix::fs::symlink(&link, &to)
+                .with_context(|| format!("creating symlink {}", to.display()))?;
+            stats.written += 1;
+        } else {
+            let same = existing.as_ref().is_some_and(|m| m.is_file())
+                && std::fs::read(entry.path())? == std::fs::read(&to)?;
+            if same {
+                stats.kept += 1;
+                continue;
+            }
+            if existing.as_ref().is_some_and(|m| !m.is_file()) {
+                std::fs::remove_file(&to)?;
+            }
+            std::fs::copy(entry.path(), &to)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+            stats.written += 1;
+        }
+    }
+    // Remove what the source no longer has (deepest first).
+    let mut stale = Vec::new();
+    for entry in walkdir::WalkDir::new(dst).min_depth(1).contents_first(true) {
+        let entry = entry?;
+        let rel = entry.path().strip_prefix(dst)?;
+        let top = rel.components().next().map(|c| c.as_os_str());
+        if top.is_some_and(|t| keep.iter().any(|k| t == *k)) || wanted.contains(rel) {
+            continue;
+        }
+        stale.push((entry.path().to_path_buf(), entry.file_type().is_dir()));
+    }
+    for (path, is_dir) in stale {
+        if is_dir {
+            std::fs::remove_dir(&path).with_context(|| format!("removing {}", path.display()))?;
+        } else {
+            std::fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+        stats.removed += 1;
+    }
+    Ok(stats)
+}
+
+/// The source tree, without `.git`, the top-level `target` and `excluded`.
+fn walk<'a>(
+    src: &Path,
+    excluded: &'a [PathBuf],
+) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> + 'a {
+    walkdir::WalkDir::new(src)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(move |e| {
+            let name = e.file_name();
+            let top_target = e.depth() == 1 && name == "target";
+            !(top_target || name == ".git" || excluded.iter().any(|x| x == e.path()))
+        })
 }
 
 /// A crate whose source the benchmark edits.
@@ -303,6 +403,52 @@ mod tests {
             "mtimes are kept"
         );
         assert!(copy_workspace(s, &to, &[]).is_err(), "refuses to overwrite");
+    }
+
+    #[test]
+    fn sync_keeps_identical_files_and_refreshes_the_rest() {
+        let src = tempfile::tempdir().unwrap();
+        let s = src.path();
+        std::fs::create_dir_all(s.join("a/src")).unwrap();
+        std::fs::create_dir_all(s.join("gone/deep")).unwrap();
+        std::fs::write(s.join("a/src/lib.rs"), "same").unwrap();
+        std::fs::write(s.join("a/src/edited.rs"), "original").unwrap();
+        std::fs::write(s.join("gone/deep/x.rs"), "x").unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        let to = dst.path().join("copy");
+        copy_workspace(s, &to, &[]).unwrap();
+        std::fs::write(to.join("MARK"), "ours").unwrap();
+        let mtime = |p: &Path| std::fs::metadata(p).unwrap().modified().unwrap();
+        let kept_mtime = mtime(&to.join("a/src/lib.rs"));
+
+        // An earlier run edited and restored a file: same content, newer
+        // mtime; the source changed another file and dropped a directory.
+        std::fs::write(to.join("a/src/edited.rs"), "original").unwrap();
+        std::fs::write(s.join("a/src/new.rs"), "new").unwrap();
+        std::fs::remove_dir_all(s.join("gone")).unwrap();
+        std::fs::write(s.join("a/src/lib.rs"), "same").unwrap();
+        let stats = sync_workspace(s, &to, &[], &["MARK"]).unwrap();
+        assert_eq!(stats.written, 1, "{stats:?}");
+        assert_eq!(stats.removed, 3, "{stats:?}");
+        assert_eq!(
+            std::fs::read_to_string(to.join("a/src/new.rs")).unwrap(),
+            "new"
+        );
+        assert!(!to.join("gone").exists());
+        assert!(to.join("MARK").exists(), "the benchmark's own files stay");
+        assert_eq!(
+            mtime(&to.join("a/src/lib.rs")),
+            kept_mtime,
+            "identical files are not touched"
+        );
+
+        std::fs::write(s.join("a/src/lib.rs"), "changed").unwrap();
+        let stats = sync_workspace(s, &to, &[], &["MARK"]).unwrap();
+        assert_eq!((stats.written, stats.removed), (1, 0), "{stats:?}");
+        assert_eq!(
+            std::fs::read_to_string(to.join("a/src/lib.rs")).unwrap(),
+            "changed"
+        );
     }
 
     #[test]
