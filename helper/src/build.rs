@@ -25,10 +25,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{bail, Context};
 
 use crate::cli::{BuildArgs, GlobalArgs};
-use crate::model::{Plan, Target, SCHEMA_VERSION};
-
-/// Plan location used when the policy names none.
-const DEFAULT_PLAN_PATH: &str = "nix/plan.json";
+use crate::model::{Plan, Target};
 
 /// A problem with the user's input (plan, names, installed tools): printed
 /// as one message and reported with exit code 2.
@@ -73,11 +70,9 @@ pub struct PlanContext {
 }
 
 /// Finds the workspace (from `--manifest-path` or the current directory)
-/// and loads its plan from the policy's `output` path.
-///
-/// Note: the plan path is looked up here from `cargo metadata`'s
-/// `workspace_metadata`; the plan command's policy module knows the same
-/// default, and the two could share one function.
+/// and loads its plan from the policy's `output` path (read from `cargo
+/// metadata`'s `workspace_metadata`, so without the plan command's full
+/// policy parsing). Unknown schema versions are refused.
 pub fn load_context(global: &GlobalArgs) -> anyhow::Result<PlanContext> {
     let mut cmd = cargo_metadata::MetadataCommand::new();
     cmd.no_deps();
@@ -93,47 +88,15 @@ pub fn load_context(global: &GlobalArgs) -> anyhow::Result<PlanContext> {
         .get("buildplan")
         .and_then(|b| b.get("output"))
         .and_then(|o| o.as_str())
-        .unwrap_or(DEFAULT_PLAN_PATH)
+        .unwrap_or(crate::policy::DEFAULT_OUTPUT)
         .to_string();
     let plan_path = root.join(relative);
-    let plan = read_plan(&plan_path)?;
+    let plan = crate::output::read_plan(&plan_path)?;
     Ok(PlanContext {
         root,
         plan_path,
         plan,
     })
-}
-
-/// Reads and parses a plan file, refusing a schema version this helper does
-/// not know (the contract: fields it does not know are ignored, versions are
-/// not).
-pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => usage!(
-            "{}: no plan file; run `cargo buildplan plan` first",
-            path.display()
-        ),
-        Err(e) => usage!("{}: {e}", path.display()),
-    };
-    parse_plan(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
-}
-
-/// Parses plan text, checking `schema_version` before the rest.
-pub fn parse_plan(text: &str) -> Result<Plan, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
-    match value.get("schema_version").and_then(|v| v.as_u64()) {
-        Some(v) if v == u64::from(SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(format!(
-                "plan schema_version {v} is not supported (this helper reads version {SCHEMA_VERSION}); \
-                 regenerate the plan or update cargo-buildplan"
-            ))
-        }
-        None => return Err("no numeric `schema_version`; is this a build plan?".into()),
-    }
-    serde_json::from_value(value).map_err(|e| format!("invalid plan: {e}"))
 }
 
 /// Facts about the Rust toolchain on this machine.
@@ -737,7 +700,7 @@ mod tests {
             })
         };
         let value = serde_json::json!({
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": crate::model::SCHEMA_VERSION,
             "generator": "cargo-buildplan",
             "workspace": {
                 "lockfile": "Cargo.lock", "members": ["app", "lib"],
@@ -971,22 +934,6 @@ mod tests {
         s.profile = "release-optimized";
         let err = assemble(&plan, Path::new("/ws"), &s, &m, &[]).unwrap_err();
         assert!(err.to_string().contains("unknown profile"), "{err}");
-    }
-
-    #[test]
-    fn schema_version_is_checked() {
-        let plan = small_plan();
-        let mut value = serde_json::to_value(&plan).unwrap();
-        assert_eq!(parse_plan(&value.to_string()).unwrap(), plan);
-        value["future_field"] = serde_json::json!({"x": 1});
-        assert_eq!(parse_plan(&value.to_string()).unwrap(), plan);
-        value["schema_version"] = serde_json::json!(99);
-        let err = parse_plan(&value.to_string()).unwrap_err();
-        assert!(err.contains("schema_version 99 is not supported"), "{err}");
-        assert!(parse_plan("{}").unwrap_err().contains("schema_version"));
-        assert!(parse_plan("not json")
-            .unwrap_err()
-            .contains("not valid JSON"));
     }
 
     #[test]
