@@ -27,7 +27,17 @@ pub struct DecodedRecord {
 /// A trailing partial batch (as a Kafka fetch may return) is ignored; a
 /// corrupt batch (bad CRC, bad varints, unknown magic) is an error.
 pub fn decode_batches(batches: &[u8]) -> Result<Vec<DecodedRecord>, SearchError> {
+    decode_batches_until(batches).map(|(records, _)| records)
+}
+
+/// [`decode_batches`], plus the offset after the last record of any kind
+/// seen (control records included), so a reader can move past batches
+/// that hold only transaction markers.
+pub(crate) fn decode_batches_until(
+    batches: &[u8],
+) -> Result<(Vec<DecodedRecord>, Option<i64>), SearchError> {
     let mut out = Vec::new();
+    let mut end: Option<i64> = None;
     let mut buf = Bytes::copy_from_slice(batches);
     while !buf.is_empty() {
         // base offset (8) + batch length (4) frame every batch.
@@ -45,6 +55,9 @@ pub fn decode_batches(batches: &[u8]) -> Result<Vec<DecodedRecord>, SearchError>
         }
         let set = RecordBatchDecoder::decode(&mut buf)
             .map_err(|e| SearchError::Decode(format!("{e:#}")))?;
+        if let Some(last) = set.records.iter().map(|r| r.offset).max() {
+            end = Some(end.map_or(last + 1, |e| e.max(last + 1)));
+        }
         out.extend(set.records.into_iter().filter(|r| !r.control).map(|r| {
             DecodedRecord {
                 offset: r.offset,
@@ -59,7 +72,7 @@ pub fn decode_batches(batches: &[u8]) -> Result<Vec<DecodedRecord>, SearchError>
             }
         }));
     }
-    Ok(out)
+    Ok((out, end))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use tantivy::query::{BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQu
 use tantivy::schema::{Field, IndexRecordOption, OwnedValue, Schema, FAST, INDEXED, STORED, TEXT};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-use crate::records::decode_batches;
+use crate::records::decode_batches_until;
 use crate::{Hit, SearchError, MAX_LIMIT};
 
 /// What a commit stores besides the documents: the next offset to index,
@@ -187,7 +187,7 @@ impl TopicIndex {
     /// indexed and skipped, so handing the same batches twice is harmless.
     /// Returns the number of records added.
     pub fn index_batches(&self, partition: i32, batches: &[u8]) -> Result<usize, SearchError> {
-        let records = decode_batches(batches)?;
+        let (records, end) = decode_batches_until(batches)?;
         let mut state = self.lock();
         let next = state.pending.get(&partition).copied().unwrap_or(0);
         let f = self.fields;
@@ -212,7 +212,12 @@ impl TopicIndex {
             new_next = new_next.max(r.offset + 1);
             added += 1;
         }
-        if added > 0 {
+        // Batches of transaction markers only add nothing but still move
+        // the partition forward.
+        if let Some(end) = end {
+            new_next = new_next.max(end);
+        }
+        if new_next > next {
             state.pending.insert(partition, new_next);
             state.dirty = true;
         }
@@ -225,6 +230,23 @@ impl TopicIndex {
     /// indexed records at or beyond the log end (the log lost them).
     /// Commits, and returns the number of records indexed.
     pub fn catch_up(
+        &self,
+        partition: i32,
+        log_end_offset: i64,
+        read: impl FnMut(i64) -> LogReadResult,
+    ) -> Result<usize, SearchError> {
+        let total = self.sync_with_log(partition, log_end_offset, read)?;
+        self.commit()?;
+        if total > 0 {
+            tracing::info!(topic = %self.topic, partition, records = total, "search index caught up with the log");
+        }
+        Ok(total)
+    }
+
+    /// [`TopicIndex::catch_up`] without the commit: for a broker that tails
+    /// the log continuously and commits on a timer. Records become visible
+    /// (and their offsets durable) at the next [`TopicIndex::commit`].
+    pub fn sync_with_log(
         &self,
         partition: i32,
         log_end_offset: i64,
@@ -256,10 +278,6 @@ impl TopicIndex {
                     "reader made no progress at offset {from} (log end {log_end_offset})"
                 )));
             }
-        }
-        self.commit()?;
-        if total > 0 {
-            tracing::info!(topic = %self.topic, partition, records = total, "search index caught up with the log");
         }
         Ok(total)
     }
