@@ -1,5 +1,6 @@
 //! Logging and OpenTelemetry trace export.
 
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
@@ -146,7 +147,10 @@ pub fn init_tracing(config: &TelemetryConfig) -> Result<TelemetryGuard, Monitori
         filter: config.log_filter.clone(),
         message: e.to_string(),
     })?;
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    // Colour only on a terminal: log files and collectors get plain text.
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
     match &config.otlp_endpoint {
         Some(endpoint) => {

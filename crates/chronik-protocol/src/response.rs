@@ -368,6 +368,13 @@ pub fn error_response(
         RequestKind::ListGroups(_) => ResponseKind::ListGroups(
             kafka_protocol::messages::ListGroupsResponse::default().with_error_code(error_code),
         ),
+        RequestKind::SaslHandshake(_) => ResponseKind::SaslHandshake(
+            kafka_protocol::messages::SaslHandshakeResponse::default().with_error_code(error_code),
+        ),
+        RequestKind::SaslAuthenticate(_) => ResponseKind::SaslAuthenticate(
+            kafka_protocol::messages::SaslAuthenticateResponse::default()
+                .with_error_code(error_code),
+        ),
         _ => return None,
     })
 }
@@ -401,6 +408,10 @@ mod tests {
             ApiKey::InitProducerId => RequestKind::InitProducerId(InitProducerIdRequest::default()),
             ApiKey::DescribeGroups => RequestKind::DescribeGroups(DescribeGroupsRequest::default()),
             ApiKey::ListGroups => RequestKind::ListGroups(ListGroupsRequest::default()),
+            ApiKey::SaslHandshake => RequestKind::SaslHandshake(SaslHandshakeRequest::default()),
+            ApiKey::SaslAuthenticate => {
+                RequestKind::SaslAuthenticate(SaslAuthenticateRequest::default())
+            }
             other => panic!("add {other:?} to the test"),
         }
     }

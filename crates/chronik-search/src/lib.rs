@@ -44,7 +44,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use records::{decode_batches, DecodedRecord};
-pub use topic::TopicIndex;
+pub use topic::{LogReadResult, TopicIndex};
 
 /// Largest number of hits one search returns.
 pub const MAX_LIMIT: usize = 10_000;

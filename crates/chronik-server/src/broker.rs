@@ -9,6 +9,8 @@ use chronik_ingest::{Ingest, IngestConfig};
 use chronik_storage::{LogManager, StorageConfig, StorageError};
 use tokio::sync::watch;
 
+use crate::subsystems::{SubsystemArgs, Subsystems};
+
 /// Cluster id reported in metadata. A single node is its own cluster; the
 /// value only needs to be stable.
 pub const CLUSTER_ID: &str = "chronik-single-node";
@@ -25,13 +27,24 @@ pub struct Broker {
     pub ingest: Arc<Ingest>,
     /// Consumer groups and committed offsets (`<data-dir>/groups`).
     pub groups: GroupCoordinator,
+    /// Optional subsystems (metrics, SASL, search, backup); see
+    /// [`crate::subsystems`].
+    pub subsystems: Subsystems,
     /// Flips to `true` when shutdown begins.
     stop: watch::Sender<bool>,
 }
 
 impl Broker {
-    /// Opens (and if needed recovers) the data directory.
+    /// Opens (and if needed recovers) the data directory, with no optional
+    /// subsystem enabled beyond what the build's features turn on by default.
     pub async fn open(config: BrokerConfig) -> anyhow::Result<Self> {
+        Self::open_with(config, &SubsystemArgs::default()).await
+    }
+
+    /// Opens the data directory and starts the optional subsystems `args`
+    /// asks for.
+    pub async fn open_with(config: BrokerConfig, args: &SubsystemArgs) -> anyhow::Result<Self> {
+        args.check_available()?;
         let storage = StorageConfig::from_broker(&config);
         let dir = storage.data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || LogManager::open(storage))
@@ -54,11 +67,15 @@ impl Broker {
                 .await
                 .context("group coordinator open task failed")?
                 .context("opening the group coordinator")?;
+        let subsystems = Subsystems::start(args, &config, &logs, &groups)
+            .await
+            .context("starting optional subsystems")?;
         Ok(Broker {
             config,
             logs,
             ingest,
             groups,
+            subsystems,
             stop: watch::Sender::new(false),
         })
     }
@@ -79,6 +96,7 @@ impl Broker {
     /// Flushes and closes every log (the ingest path's final flush and
     /// clean-shutdown marker). Called once, after the last request.
     pub async fn shutdown(&self) {
+        self.subsystems.shutdown().await;
         self.ingest.shutdown().await;
     }
 }

@@ -20,6 +20,12 @@ use tokio::sync::watch;
 
 use crate::broker::Broker;
 use crate::dispatch::dispatch;
+use crate::subsystems::Gate;
+
+/// Largest frame accepted before SASL authentication completes (Kafka's
+/// `sasl.server.max.receive.size` default), so unauthenticated peers cannot
+/// make the broker buffer large requests.
+const PRE_AUTH_MAX_FRAME: usize = 512 * 1024;
 
 /// Initial read buffer; grows to fit larger frames.
 const READ_BUFFER: usize = 64 * 1024;
@@ -47,8 +53,14 @@ async fn serve_inner(
     let mut writer = BufWriter::with_capacity(64 * 1024, writer);
     let mut buf = BytesMut::with_capacity(READ_BUFFER);
     let max_frame = broker.config.max_frame_bytes;
+    let mut session = broker.subsystems.session();
     loop {
-        let frame = decode_frame(&mut buf, max_frame).map_err(|e| e.to_string())?;
+        let limit = if session.needs_auth() {
+            max_frame.min(PRE_AUTH_MAX_FRAME)
+        } else {
+            max_frame
+        };
+        let frame = decode_frame(&mut buf, limit).map_err(|e| e.to_string())?;
         let Some(frame) = frame else {
             // Nothing complete buffered: send what we owe, then read more.
             writer
@@ -74,6 +86,7 @@ async fn serve_inner(
                 Err(e) => return Err(format!("read failed: {e}")),
             }
         };
+        let frame_len = frame.len();
         let request = match decode_request(frame) {
             Ok(request) => request,
             Err(DecodeError::UnsupportedVersion {
@@ -86,6 +99,9 @@ async fn serve_inner(
                     %peer, ?api_key, api_version, correlation_id,
                     "unsupported version; replied UNSUPPORTED_VERSION"
                 );
+                broker
+                    .subsystems
+                    .on_request(api_key, false, frame_len, reply.len());
                 writer
                     .write_all(&reply)
                     .await
@@ -98,15 +114,48 @@ async fn serve_inner(
         let version = request.version();
         let correlation_id = request.correlation_id();
         tracing::trace!(%peer, ?api_key, version, correlation_id, client = request.client_id(), "request");
+        match session.gate(&request) {
+            Gate::Pass => {}
+            Gate::Reply { response, close } => {
+                let bytes = encode_response(api_key, version, correlation_id, &response)
+                    .map_err(|e| format!("internal error: {e}"))?;
+                broker
+                    .subsystems
+                    .on_request(api_key, !close, frame_len, bytes.len());
+                writer
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| format!("write failed: {e}"))?;
+                if close {
+                    let _ = writer.flush().await;
+                    return Err("SASL authentication failed".into());
+                }
+                continue;
+            }
+            Gate::Close(reason) => {
+                broker.subsystems.on_request(api_key, false, frame_len, 0);
+                return Err(reason);
+            }
+        }
         let Some(body) = dispatch(broker, request).await else {
-            continue; // acks=0 produce: no response
+            // acks=0 produce: no response
+            broker.subsystems.on_request(api_key, true, frame_len, 0);
+            continue;
         };
         match encode_response(api_key, version, correlation_id, &body) {
-            Ok(bytes) => writer
-                .write_all(&bytes)
-                .await
-                .map_err(|e| format!("write failed: {e}"))?,
-            Err(e) => return Err(format!("internal error: {e}")),
+            Ok(bytes) => {
+                broker
+                    .subsystems
+                    .on_request(api_key, true, frame_len, bytes.len());
+                writer
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| format!("write failed: {e}"))?
+            }
+            Err(e) => {
+                broker.subsystems.on_request(api_key, false, frame_len, 0);
+                return Err(format!("internal error: {e}"));
+            }
         }
     }
 }

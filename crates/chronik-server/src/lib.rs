@@ -23,11 +23,14 @@
 //! - [`dispatch`]: the single `match` from a decoded request to its handler;
 //! - [`handlers`]: one module per API (or family of APIs);
 //! - [`broker`]: the shared state handlers work on (logs, ingest, metadata).
+//! - [`subsystems`]: the optional features (metrics, SASL, search,
+//!   backup), each behind a cargo feature.
 
 pub mod broker;
 pub mod connection;
 pub mod dispatch;
 pub mod handlers;
 pub mod server;
+pub mod subsystems;
 
-pub use server::{run, shutdown_signal};
+pub use server::{run, run_with, shutdown_signal};

@@ -4,8 +4,10 @@ use std::process::ExitCode;
 
 use chronik_common::config::{BrokerArgs, BrokerConfig};
 use chronik_protocol::alloc_guard::HugeAllocGuard;
+use chronik_server::subsystems::{
+    init_logging, restore_command, user_command, RestoreArgs, SubsystemArgs, UserCommand,
+};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
 
 /// Keeps forged array lengths in requests from aborting the broker (see
 /// `chronik_protocol::alloc_guard`).
@@ -22,16 +24,54 @@ static ALLOCATOR: HugeAllocGuard = HugeAllocGuard;
 struct Cli {
     #[command(flatten)]
     broker: BrokerArgs,
+    #[command(flatten)]
+    subsystems: SubsystemArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Administrative commands; without one, the broker runs.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Manage SASL users in a credentials file.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Rebuild a data directory from a backup (verifying checksums).
+    Restore(RestoreArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("CHRONIK_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    match cli.command {
+        Some(Command::User(cmd)) => return exit(user_command(cmd)),
+        Some(Command::Restore(args)) => return exit(restore_command(args)),
+        None => {}
+    }
+    let _log_guard = match init_logging(&cli.subsystems) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("chronik-server: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = cli.subsystems.check_available() {
+        eprintln!("chronik-server: {e:#}");
+        return ExitCode::from(2);
+    }
+    serve(cli)
+}
+
+fn exit(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chronik-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(cli: Cli) -> ExitCode {
     let config = match BrokerConfig::resolve(&cli.broker) {
         Ok(config) => config,
         Err(e) => {
@@ -50,8 +90,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(chronik_server::run(
+    match runtime.block_on(chronik_server::run_with(
         config,
+        &cli.subsystems,
         chronik_server::shutdown_signal(),
     )) {
         Ok(()) => ExitCode::SUCCESS,

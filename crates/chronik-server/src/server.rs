@@ -12,6 +12,7 @@ use tokio::task::JoinSet;
 
 use crate::broker::Broker;
 use crate::connection;
+use crate::subsystems::SubsystemArgs;
 
 /// How long shutdown waits for connections to finish their in-flight
 /// requests before giving up on them (the logs are flushed either way).
@@ -23,8 +24,15 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 ///
 /// Prints `chronik-server listening on <addr>` to stdout once the listener is
 /// bound (with the real port when the configured port is 0).
-pub async fn run(
+pub async fn run(config: BrokerConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+    run_with(config, &SubsystemArgs::default(), shutdown).await
+}
+
+/// [`run`] with the optional subsystems `subsystems` asks for (see
+/// [`crate::subsystems`]).
+pub async fn run_with(
     mut config: BrokerConfig,
+    subsystems: &SubsystemArgs,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
@@ -41,7 +49,7 @@ pub async fn run(
             config.advertised.0
         );
     }
-    let broker = Arc::new(Broker::open(config).await?);
+    let broker = Arc::new(Broker::open_with(config, subsystems).await?);
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "chronik-server listening on {local}").context("writing to stdout")?;

@@ -1,0 +1,460 @@
+//! End-to-end tests of the optional subsystems against the real binary:
+//! SASL with confluent-kafka (auth), the /metrics scrape (monitoring), search
+//! over HTTP (search), backup and restore (backup), and the feature split
+//! itself (which heavy dependencies each build variant resolves).
+//!
+//! Tests of a subsystem exist only in builds with its feature: run
+//! `cargo nextest run -p chronik-server --features full --test subsystems`
+//! for all of them.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[allow(unused_imports)]
+use common::{kafka, run_tool, KafkaConn, TestBroker};
+
+/// Bound on every polling wait below (a failure guard, not a speed goal).
+#[allow(dead_code)]
+const WAIT: Duration = Duration::from_secs(60);
+
+/// The HTTP listener's address, from the broker log.
+#[allow(dead_code)]
+fn http_addr(broker: &TestBroker) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let log = std::fs::read_to_string(&broker.log).unwrap_or_default();
+        if let Some(line) = log.lines().find(|l| l.contains("HTTP listener started")) {
+            let addr = line
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix("addr="))
+                .expect("addr field in the HTTP listener line");
+            return addr.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no HTTP listener in the log:\n{}",
+            broker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// GET `path`; returns (status, body).
+#[allow(dead_code)]
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect to the HTTP listener");
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, body.to_string())
+}
+
+/// Value of one Prometheus sample line, e.g. `chronik_bytes_in_total`.
+#[allow(dead_code)]
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[allow(dead_code)]
+fn produce_values(broker: &TestBroker, topic: &str, values: &[&str]) -> i64 {
+    let mut conn = KafkaConn::connect(&broker.addr);
+    let (code, base) = kafka::produce(&mut conn, topic, 0, kafka::batch(values, 1_700_000_000_000));
+    assert_eq!(code, 0, "produce failed; log:\n{}", broker.log_tail());
+    base
+}
+
+#[cfg(feature = "monitoring")]
+#[test]
+fn metrics_are_scraped_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(&dir.path().join("data"), &["--http", "127.0.0.1:0"]);
+    let http = http_addr(&broker);
+    produce_values(&broker, "metered", &["a", "b", "c"]);
+    produce_values(&broker, "metered", &["d"]);
+
+    let (status, text) = http_get(&http, "/metrics");
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        sample(
+            &text,
+            r#"chronik_requests_total{api="Produce",result="ok"}"#
+        ) >= Some(2.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "chronik_bytes_in_total") > Some(0.0),
+        "{text}"
+    );
+    assert!(
+        sample(&text, "chronik_bytes_out_total") > Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            r#"chronik_log_end_offset{partition="0",topic="metered"}"#
+        ),
+        Some(4.0),
+        "{text}"
+    );
+    assert!(text.contains("# TYPE chronik_fsync_duration_seconds histogram"));
+    let (status, _) = http_get(&http, "/healthz");
+    assert_eq!(status, 200);
+}
+
+#[cfg(feature = "auth")]
+mod sasl {
+    use super::*;
+    use std::path::Path;
+
+    /// confluent-kafka client: produces `count` values and consumes them back
+    /// with SASL_PLAINTEXT, printing what it consumed; with `expect-fail`,
+    /// exits 0 only if authentication is refused.
+    const CLIENT: &str = r#"
+import sys, time
+from confluent_kafka import Producer, Consumer, KafkaError
+addr, mech, user, password, topic, mode = sys.argv[1:7]
+conf = {'bootstrap.servers': addr, 'security.protocol': 'SASL_PLAINTEXT',
+        'sasl.mechanism': mech, 'sasl.username': user, 'sasl.password': password}
+errors = []
+def on_error(err):
+    errors.append(err)
+if mode == 'expect-fail':
+    p = Producer(dict(conf, error_cb=on_error, **{'message.timeout.ms': 5000}))
+    p.produce(topic, b'x')
+    p.flush(10)
+    auth = [e for e in errors if e.code() == KafkaError._AUTHENTICATION]
+    print('AUTH-REFUSED' if auth else 'NOT-REFUSED %r' % errors)
+    sys.exit(0 if auth else 1)
+delivered = []
+def on_delivery(err, msg):
+    if err is not None:
+        errors.append(err)
+    else:
+        delivered.append(msg.offset())
+p = Producer(dict(conf, acks='all', error_cb=on_error))
+for i in range(10):
+    p.produce(topic, ('%s-%d' % (mech, i)).encode(), on_delivery=on_delivery)
+if p.flush(60) != 0 or errors or len(delivered) != 10:
+    print('PRODUCE-FAILED', errors, delivered); sys.exit(2)
+c = Consumer(dict(conf, **{'group.id': 'g-' + mech, 'auto.offset.reset': 'earliest',
+                            'enable.auto.commit': False}))
+c.subscribe([topic])
+got, deadline = [], time.time() + 60
+while len(got) < 10 and time.time() < deadline:
+    m = c.poll(0.5)
+    if m is None or m.error():
+        continue
+    got.append(m.value().decode())
+c.close()
+print('\n'.join(got))
+"#;
+
+    fn client(broker: &TestBroker, args: &[&str]) -> std::process::Output {
+        run_tool(
+            Command::new("python3")
+                .args(["-c", CLIENT, &broker.addr])
+                .args(args),
+            b"",
+            Duration::from_secs(180),
+        )
+    }
+
+    fn add_user(file: &Path, user: &str, password: &str) {
+        let out = run_tool(
+            Command::new(env!("CARGO_BIN_EXE_chronik-server")).args([
+                "user",
+                "add",
+                "--credentials",
+                file.to_str().unwrap(),
+                "--username",
+                user,
+                "--password-stdin",
+            ]),
+            format!("{password}\n").as_bytes(),
+            Duration::from_secs(60),
+        );
+        assert!(
+            out.status.success(),
+            "user add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    #[test]
+    fn confluent_kafka_authenticates_with_scram_and_plain() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("users.toml");
+        add_user(&creds, "alice", "wonder land");
+        add_user(&creds, "bob", "builder");
+        let text = std::fs::read_to_string(&creds).unwrap();
+        assert!(!text.contains("wonder land") && !text.contains("builder"));
+
+        let broker = TestBroker::start(
+            &dir.path().join("data"),
+            &["--sasl-credentials", creds.to_str().unwrap()],
+        );
+        for (mech, user, password) in [
+            ("SCRAM-SHA-256", "alice", "wonder land"),
+            ("PLAIN", "bob", "builder"),
+        ] {
+            let topic = format!("sasl-{}", mech.to_lowercase());
+            let out = client(&broker, &[mech, user, password, &topic, "roundtrip"]);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{mech}: {stdout}\n{}\nbroker log:\n{}",
+                String::from_utf8_lossy(&out.stderr),
+                broker.log_tail()
+            );
+            let expected: Vec<String> = (0..10).map(|i| format!("{mech}-{i}")).collect();
+            assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{mech}");
+        }
+        for (mech, user, password) in [
+            ("SCRAM-SHA-256", "alice", "wrong"),
+            ("PLAIN", "mallory", "builder"),
+        ] {
+            let out = client(
+                &broker,
+                &[mech, user, password, "sasl-denied", "expect-fail"],
+            );
+            assert!(
+                out.status.success(),
+                "{mech} {user}: {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    #[test]
+    fn unauthenticated_requests_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let creds = dir.path().join("users.toml");
+        add_user(&creds, "alice", "pw-alice");
+        let broker = TestBroker::start(
+            &dir.path().join("data"),
+            &["--sasl-credentials", creds.to_str().unwrap()],
+        );
+        // Produce without authenticating: the broker closes the connection.
+        let mut conn = KafkaConn::connect(&broker.addr);
+        conn.send(
+            kafka_protocol::messages::ApiKey::Metadata,
+            12,
+            &kafka_protocol::messages::MetadataRequest::default(),
+        );
+        assert!(conn.is_closed_by_peer());
+    }
+}
+
+#[cfg(feature = "search")]
+#[test]
+fn search_over_http_and_rebuild_after_index_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let args = ["--http", "127.0.0.1:0", "--search-topics", "logs"];
+    let mut broker = TestBroker::start(&data, &args);
+    let http = http_addr(&broker);
+    produce_values(
+        &broker,
+        "logs",
+        &["disk full on node7", "all good", "disk replaced"],
+    );
+    produce_values(&broker, "other", &["disk full elsewhere"]);
+
+    let find = |http: &str, q: &str| -> Vec<i64> {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let (status, body) = http_get(http, &format!("/search?topic=logs&q={q}"));
+            assert_eq!(status, 200, "{body}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let mut offsets: Vec<i64> = v["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["offset"].as_i64().unwrap())
+                .collect();
+            offsets.sort();
+            if !offsets.is_empty() || Instant::now() > deadline {
+                return offsets;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    assert_eq!(find(&http, "disk"), [0, 2]);
+    assert_eq!(find(&http, "disk%20AND%20full"), [0]);
+
+    let (status, body) = http_get(&http, "/search?topic=logs&q=value:(unclosed");
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("invalid query"), "{body}");
+    let (status, _) = http_get(&http, "/search?topic=other&q=disk");
+    assert_eq!(status, 404);
+
+    // The index is rebuilt from the log when lost.
+    assert!(broker.terminate().success());
+    std::fs::remove_dir_all(data.join("search/logs")).unwrap();
+    let broker = TestBroker::start(&data, &args);
+    let http = http_addr(&broker);
+    assert_eq!(find(&http, "replaced"), [2]);
+}
+
+#[cfg(feature = "backup")]
+#[test]
+fn backup_then_restore_a_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store = dir.path().join("backup");
+    let url = format!("fs://{}", store.display());
+    let mut broker = TestBroker::start(
+        &data,
+        &[
+            "--segment-bytes",
+            "1024",
+            "--backup",
+            &url,
+            "--backup-scan-ms",
+            "50",
+        ],
+    );
+    // ~300-byte batches roll a 1 KiB segment every few produces.
+    let value = "v".repeat(200);
+    let mut produced = Vec::new();
+    for i in 0..20 {
+        let v = format!("{i:03}-{value}");
+        produce_values(&broker, "kept", &[&v]);
+        produced.push(v);
+    }
+    // Wait until several sealed segments are in the manifest.
+    let deadline = Instant::now() + WAIT;
+    let manifest = loop {
+        let m: Option<serde_json::Value> = std::fs::read(store.join("manifest.json"))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let segments = m.as_ref().map_or(0, |m| {
+            m["entries"]
+                .as_object()
+                .unwrap()
+                .values()
+                .filter(|e| e.get("segment").is_some())
+                .count()
+        });
+        if segments >= 3 {
+            break m.unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "backup did not upload sealed segments; log:\n{}",
+            broker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let backed_up_end = manifest["entries"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|e| e["segment"]["end_offset"].as_i64())
+        .max()
+        .unwrap();
+    assert!(manifest["entries"]
+        .as_object()
+        .unwrap()
+        .contains_key("topics/kept/topic.meta"));
+    assert!(broker.terminate().success());
+
+    let restored = dir.path().join("restored");
+    let out = run_tool(
+        Command::new(env!("CARGO_BIN_EXE_chronik-server")).args([
+            "restore",
+            "--from",
+            &url,
+            "--data-dir",
+            restored.to_str().unwrap(),
+        ]),
+        b"",
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "restore failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let broker = TestBroker::start(&restored, &[]);
+    let mut conn = KafkaConn::connect(&broker.addr);
+    let mut got = Vec::new();
+    while (got.len() as i64) < backed_up_end {
+        let (code, _, records) = kafka::fetch(&mut conn, "kept", 0, got.len() as i64, 100);
+        assert_eq!(code, 0, "fetch failed; log:\n{}", broker.log_tail());
+        assert!(!records.is_empty(), "restored log ends at {}", got.len());
+        for (offset, v) in records {
+            if offset >= got.len() as i64 {
+                got.push(v);
+            }
+        }
+    }
+    assert_eq!(&got[..], &produced[..got.len()]);
+}
+
+/// Packages `cargo tree` resolves for chronik-server with `features`.
+fn resolved_packages(features: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = run_tool(
+        Command::new(cargo)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args([
+                "tree",
+                "-p",
+                "chronik-server",
+                "-e",
+                "normal,build",
+                "--prefix",
+                "none",
+                "--format",
+                "{p}",
+            ])
+            .args(features),
+        b"",
+        Duration::from_secs(300),
+    );
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn has_package(tree: &str, name: &str) -> bool {
+    tree.lines()
+        .any(|l| l.split_whitespace().next() == Some(name))
+}
+
+#[test]
+fn minimal_build_resolves_no_heavy_dependency_and_full_has_all() {
+    const HEAVY: [&str; 4] = ["tantivy", "opendal", "prometheus", "opentelemetry"];
+    let minimal = resolved_packages(&["--no-default-features", "--features", "minimal"]);
+    assert!(has_package(&minimal, "chronik-server"), "{minimal}");
+    for name in HEAVY {
+        assert!(!has_package(&minimal, name), "minimal resolves {name}");
+    }
+    let full = resolved_packages(&["--features", "full"]);
+    for name in HEAVY {
+        assert!(has_package(&full, name), "full lacks {name}");
+    }
+    // The default build has monitoring and auth, not search or backup.
+    let default = resolved_packages(&[]);
+    assert!(has_package(&default, "prometheus") && has_package(&default, "chronik-auth"));
+    assert!(!has_package(&default, "tantivy") && !has_package(&default, "opendal"));
+}
