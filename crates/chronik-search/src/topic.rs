@@ -597,6 +597,48 @@ mod tests {
     }
 
     #[test]
+    fn transaction_marker_batches_advance_the_offset() {
+        use kafka_protocol::records::{Record, RecordBatchEncoder, RecordEncodeOptions};
+        let marker = Record {
+            transactional: true,
+            control: true,
+            delete_horizon: false,
+            partition_leader_epoch: 0,
+            producer_id: 7,
+            producer_epoch: 0,
+            timestamp_type: kafka_protocol::records::TimestampType::Creation,
+            offset: 1,
+            sequence: -1,
+            timestamp: 0,
+            key: Some(Bytes::from_static(&[0, 0, 0, 1])),
+            value: Some(Bytes::from_static(&[0, 0, 0, 0, 0, 0])),
+            headers: Default::default(),
+        };
+        let mut control = BytesMut::new();
+        RecordBatchEncoder::encode(
+            &mut control,
+            [marker].iter(),
+            &RecordEncodeOptions {
+                version: 2,
+                compression: Compression::None,
+            },
+        )
+        .unwrap();
+        let log = vec![
+            batch(0, &[(None, Some("before"), &[])], Compression::None),
+            control.freeze(),
+            batch(2, &[(None, Some("after"), &[])], Compression::None),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let ix = open(dir.path());
+        // One batch per read, so the marker batch is read on its own.
+        let one = |from: i64| -> LogReadResult { Ok(log.get(from as usize).cloned()) };
+        assert_eq!(ix.catch_up(0, 3, one).unwrap(), 2);
+        assert_eq!(ix.indexed_up_to().get(&0), Some(&3));
+        assert_eq!(ix.search("after", 10).unwrap()[0].offset, 2);
+    }
+
+    #[test]
     fn reader_errors_and_stalls_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         let ix = open(dir.path());
