@@ -624,7 +624,7 @@ mod tests {
             },
         )
         .unwrap();
-        let log = vec![
+        let log = [
             batch(0, &[(None, Some("before"), &[])], Compression::None),
             control.freeze(),
             batch(2, &[(None, Some("after"), &[])], Compression::None),
