@@ -19,7 +19,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 
 use crate::broker::Broker;
-use crate::dispatch::dispatch;
+use crate::dispatch::{dispatch, Reply};
 use crate::subsystems::Gate;
 
 /// Largest frame accepted before SASL authentication completes (Kafka's
@@ -137,10 +137,19 @@ async fn serve_inner(
                 return Err(reason);
             }
         }
-        let Some(body) = dispatch(broker, request).await else {
-            // acks=0 produce: no response
-            broker.subsystems.on_request(api_key, true, frame_len, 0);
-            continue;
+        let body = match dispatch(broker, request).await {
+            Reply::Send(body) => body,
+            Reply::Nothing => {
+                // acks=0 produce: no response
+                broker.subsystems.on_request(api_key, true, frame_len, 0);
+                continue;
+            }
+            Reply::Close(reason) => {
+                broker.subsystems.on_request(api_key, false, frame_len, 0);
+                // Send what earlier requests are owed, then close.
+                let _ = writer.flush().await;
+                return Err(reason);
+            }
         };
         match encode_response(api_key, version, correlation_id, &body) {
             Ok(bytes) => {

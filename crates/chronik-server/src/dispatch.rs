@@ -13,9 +13,21 @@ use crate::handlers::{
     list_offsets, metadata, produce,
 };
 
-/// Handles one request. `None` means no response is sent (a Produce with
-/// `acks=0`).
-pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Option<ResponseKind> {
+/// What the connection does after a request was handled.
+#[derive(Debug)]
+pub enum Reply {
+    /// Send this response.
+    Send(ResponseKind),
+    /// Send nothing (a successful Produce with `acks=0`).
+    Nothing,
+    /// Close the connection without a response. Kafka does this when an
+    /// `acks=0` produce fails: it is the only way the client learns of the
+    /// failure (it then refreshes metadata and reconnects).
+    Close(String),
+}
+
+/// Handles one request.
+pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Reply {
     let version = request.version();
     let response = match request.body {
         RequestKind::ApiVersions(req) => {
@@ -25,9 +37,11 @@ pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Option<Response
             ResponseKind::Metadata(metadata::handle(broker, req, version).await)
         }
         RequestKind::Produce(req) => {
-            return produce::handle(broker, req, version)
-                .await
-                .map(ResponseKind::Produce)
+            return match produce::handle(broker, req, version).await {
+                Ok(Some(response)) => Reply::Send(ResponseKind::Produce(response)),
+                Ok(None) => Reply::Nothing,
+                Err(reason) => Reply::Close(reason),
+            }
         }
         RequestKind::Fetch(req) => ResponseKind::Fetch(fetch::handle(broker, req, version).await),
         RequestKind::ListOffsets(req) => {
@@ -75,8 +89,11 @@ pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Option<Response
         // only reached if the table and this match disagree.
         other => {
             tracing::error!(api_key = ?request.api_key, "no handler for a supported API");
-            error_response(&other, version, codes::UNSUPPORTED_VERSION)?
+            match error_response(&other, version, codes::UNSUPPORTED_VERSION) {
+                Some(response) => response,
+                None => return Reply::Close(format!("no handler for {:?}", request.api_key)),
+            }
         }
     };
-    Some(response)
+    Reply::Send(response)
 }

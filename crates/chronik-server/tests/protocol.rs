@@ -321,3 +321,31 @@ fn init_producer_id_allocates_distinct_ids_and_refuses_transactions() {
     assert_eq!(resp.error_code, 53);
     assert_eq!(resp.producer_id.0, -1);
 }
+
+#[test]
+fn acks_zero_gets_no_response_and_a_failure_closes_the_connection() {
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    create(&mut conn, vec![creatable("fire-and-forget", 1, 1)], false);
+    let request = |partition: i32| {
+        ProduceRequest::default()
+            .with_acks(0)
+            .with_timeout_ms(5_000)
+            .with_topic_data(vec![produce_request::TopicProduceData::default()
+                .with_name(topic("fire-and-forget"))
+                .with_partition_data(vec![
+                    produce_request::PartitionProduceData::default()
+                        .with_index(partition)
+                        .with_records(Some(batch(&["quiet"], 0))),
+                ])])
+    };
+    conn.send(ApiKey::Produce, 9, &request(0));
+    // No response to the produce: the next response is the metadata one
+    // (recv checks the correlation id).
+    let resp: MetadataResponse = conn.call(ApiKey::Metadata, 9, &MetadataRequest::default());
+    assert_eq!(resp.brokers.len(), 1);
+    assert_eq!(fetch(&mut conn, "fire-and-forget", 0, 0, 0).1, 1);
+    // A failing acks=0 produce (no partition 5) closes the connection.
+    conn.send(ApiKey::Produce, 9, &request(5));
+    assert!(conn.is_closed_by_peer());
+}

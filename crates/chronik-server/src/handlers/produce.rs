@@ -13,13 +13,15 @@ use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 use crate::broker::{codes, Broker};
 use crate::handlers::{join_all, metadata};
 
-/// Produces every partition's records. Returns `None` for `acks=0`
-/// (the client expects no response).
+/// Produces every partition's records. Returns `Ok(None)` for a successful
+/// `acks=0` produce (the client expects no response) and `Err` with the
+/// reason when an `acks=0` produce failed: the connection is then closed,
+/// as Kafka does, so the client notices.
 pub async fn handle(
     broker: &Broker,
     req: ProduceRequest,
     _version: i16,
-) -> Option<ProduceResponse> {
+) -> Result<Option<ProduceResponse>, String> {
     let acks = req.acks;
     // Auto-create unknown topics first (Kafka creates them on metadata, but
     // a client may produce straight away).
@@ -55,12 +57,16 @@ pub async fn handle(
     }
     let results = join_all(jobs).await;
     if acks == 0 {
-        for (_, partition, r) in &results {
-            if let Err(e) = r {
-                tracing::debug!(partition, "acks=0 produce failed: {e}");
-            }
-        }
-        return None;
+        return match results
+            .iter()
+            .find_map(|(ti, partition, r)| r.as_ref().err().map(|e| (ti, partition, e)))
+        {
+            None => Ok(None),
+            Some((&ti, partition, e)) => Err(format!(
+                "acks=0 produce to {}-{partition} failed: {e}",
+                req.topic_data[ti].name.as_str()
+            )),
+        };
     }
     let mut responses: Vec<TopicProduceResponse> = req
         .topic_data
@@ -90,5 +96,5 @@ pub async fn handle(
         };
         responses[ti].partition_responses.push(part);
     }
-    Some(ProduceResponse::default().with_responses(responses))
+    Ok(Some(ProduceResponse::default().with_responses(responses)))
 }
