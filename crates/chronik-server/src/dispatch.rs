@@ -14,6 +14,9 @@ use crate::handlers::{
 };
 
 /// What the connection does after a request was handled.
+// Returned once per request and consumed at once: boxing the large variant
+// would only add an allocation per request.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Reply {
     /// Send this response.
