@@ -17,6 +17,7 @@ use chronik_protocol::{decode_frame, decode_request, encode_response, DecodeErro
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tracing::Instrument;
 
 use crate::broker::Broker;
 use crate::dispatch::{dispatch, Reply};
@@ -137,7 +138,11 @@ async fn serve_inner(
                 return Err(reason);
             }
         }
-        let body = match dispatch(broker, request).await {
+        let span =
+            broker
+                .subsystems
+                .request_span(api_key, version, correlation_id, request.client_id());
+        let body = match dispatch(broker, request).instrument(span).await {
             Reply::Send(body) => body,
             Reply::Nothing => {
                 // acks=0 produce: no response

@@ -132,6 +132,9 @@ pub struct Subsystems {
     search: Option<Arc<chronik_search::SearchEngine>>,
     #[cfg(feature = "backup")]
     backup: Option<chronik_backup::Backup>,
+    /// Whether spans are exported (an OTLP endpoint is configured).
+    #[cfg(feature = "monitoring")]
+    traced: bool,
     tasks: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
     stop: Option<tokio::sync::watch::Sender<bool>>,
 }
@@ -202,6 +205,7 @@ impl Subsystems {
                 }
             });
             this.metrics = Some(metrics);
+            this.traced = args.otlp_endpoint.is_some();
         }
 
         #[cfg(feature = "search")]
@@ -315,6 +319,32 @@ impl Subsystems {
                 .map(|c| chronik_auth::Authenticator::new(Arc::clone(c))),
             authenticated: false,
         }
+    }
+
+    /// The span to run one request in when traces are exported (named after
+    /// the API, e.g. `Produce`); a disabled span, which costs nothing,
+    /// otherwise.
+    #[inline]
+    #[allow(unused_variables)]
+    pub fn request_span(
+        &self,
+        api: ApiKey,
+        version: i16,
+        correlation_id: i32,
+        client_id: &str,
+    ) -> tracing::Span {
+        #[cfg(feature = "monitoring")]
+        if self.traced {
+            return tracing::info_span!(
+                "kafka_request",
+                "otel.name" = api_name(api),
+                "otel.kind" = "server",
+                api_version = version,
+                correlation_id,
+                client_id
+            );
+        }
+        tracing::Span::none()
     }
 
     /// Counts one request: its API, whether it was answered normally, and
