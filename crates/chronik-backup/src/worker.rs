@@ -241,7 +241,26 @@ pub async fn restore(target: &BackupTarget, data_dir: &Path) -> Result<RestoreRe
             return Err(BackupError::TargetNotEmpty(data_dir.to_path_buf()));
         }
     }
+    // Checked first so a mistyped path is not created as an empty backup.
+    if let BackupTarget::Fs { root } = target {
+        if !root.is_dir() {
+            return Err(BackupError::Manifest(format!(
+                "no backup at {}: not a directory",
+                root.display()
+            )));
+        }
+    }
     let op = target.operator()?;
+    if !op
+        .exists(crate::MANIFEST_PATH)
+        .await
+        .map_err(|e| BackupError::store("looking for the manifest", e))?
+    {
+        return Err(BackupError::Manifest(format!(
+            "no backup at {target:?}: {} is missing",
+            crate::MANIFEST_PATH
+        )));
+    }
     let manifest = Manifest::load(&op).await?;
     let name = data_dir
         .file_name()
@@ -291,6 +310,9 @@ async fn restore_into(
     staging: &Path,
 ) -> Result<RestoreReport, BackupError> {
     let mut report = RestoreReport::default();
+    tokio::fs::create_dir_all(staging)
+        .await
+        .map_err(|e| BackupError::io(format!("creating {}", staging.display()), e))?;
     for (key, entry) in &manifest.entries {
         let relative = Path::new(key);
         // The manifest is input too: keep every file inside the directory.

@@ -182,6 +182,20 @@ async fn corrupted_backup_fails_restore_without_leaving_files() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 
+    // No backup at all is an error, not an empty data directory.
+    let nowhere =
+        BackupTarget::parse(&format!("fs://{}", scratch.path().join("none").display())).unwrap();
+    let err = restore(&nowhere, &restored).await.unwrap_err();
+    assert!(err.to_string().contains("no backup"), "{err}");
+    assert!(!restored.exists());
+    assert!(!scratch.path().join("none").exists());
+    std::fs::create_dir(scratch.path().join("none")).unwrap();
+    let err = restore(&nowhere, &restored).await.unwrap_err();
+    assert!(
+        err.to_string().contains("manifest.json is missing"),
+        "{err}"
+    );
+
     // A non-empty target is refused.
     let err = restore(&target, &data).await.unwrap_err();
     assert!(matches!(err, BackupError::TargetNotEmpty(_)), "{err}");
