@@ -45,7 +45,9 @@ impl Broker {
     /// asks for.
     pub async fn open_with(config: BrokerConfig, args: &SubsystemArgs) -> anyhow::Result<Self> {
         args.check_available()?;
-        let storage = StorageConfig::from_broker(&config);
+        // With backup on, retention moves to the backup glue, which applies
+        // it only to partitions whose sealed segments are all uploaded.
+        let storage = StorageConfig::from_broker(&crate::subsystems::storage_view(&config, args));
         let dir = storage.data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || LogManager::open(storage))
             .await

@@ -77,6 +77,21 @@ impl SubsystemArgs {
     }
 }
 
+/// The configuration storage is opened with. With backup enabled, storage's
+/// own retention is switched off: [`Subsystems`] applies the configured
+/// policy itself, and only to partitions whose sealed segments are all in
+/// the backup, so data not yet uploaded is never deleted.
+#[allow(unused_variables, unused_mut)]
+pub fn storage_view(config: &BrokerConfig, args: &SubsystemArgs) -> BrokerConfig {
+    let mut view = config.clone();
+    #[cfg(feature = "backup")]
+    if args.backup.is_some() {
+        view.retention_bytes = None;
+        view.retention = None;
+    }
+    view
+}
+
 /// Keeps trace export running; drop it last.
 #[derive(Debug, Default)]
 pub struct LogGuard {
@@ -253,10 +268,17 @@ impl Subsystems {
             )?;
             tracing::info!(?target, "backup enabled");
             let interval = Duration::from_millis(args.backup_scan_ms.unwrap_or(5000).max(10));
+            let retention = chronik_storage::RetentionPolicy {
+                max_bytes: config.retention_bytes,
+                max_age_ms: config
+                    .retention
+                    .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            };
             tasks.push(tokio::spawn(backup_scanner(
                 backup.clone(),
                 Arc::clone(logs),
                 config.data_dir.clone(),
+                retention,
                 interval,
                 stop_rx.clone(),
             )));
@@ -676,12 +698,15 @@ fn index_pass(engine: &chronik_search::SearchEngine, logs: &LogManager) {
 }
 
 /// Finds sealed segments (every `.log` file of a partition but the newest)
-/// and topic metadata files, and queues each once for backup.
+/// and topic metadata files, and queues each once for backup; then applies
+/// the retention policy to the partitions whose sealed segments are all
+/// uploaded (see [`storage_view`]).
 #[cfg(feature = "backup")]
 async fn backup_scanner(
     backup: chronik_backup::Backup,
     logs: Arc<LogManager>,
     data_dir: PathBuf,
+    retention: chronik_storage::RetentionPolicy,
     interval: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -706,11 +731,76 @@ async fn backup_scanner(
             }
             Err(e) => tracing::error!(error = %e, "backup scan task failed"),
         }
+        if retention.max_bytes.is_some() || retention.max_age_ms.is_some() {
+            let (logs2, backup2, policy) = (Arc::clone(&logs), backup.clone(), retention);
+            let deleted =
+                tokio::task::spawn_blocking(move || gated_retention(&logs2, &backup2, &policy))
+                    .await;
+            if let Err(e) = deleted {
+                tracing::error!(error = %e, "retention task failed");
+            }
+        }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
     }
+}
+
+/// Applies `policy` to every partition whose closed segments are all in
+/// the backup (uploaded up to the active segment's base offset).
+///
+/// One narrow race remains: a segment that rolls between the check and the
+/// deletion is not yet uploaded, and would go only if the policy wants even
+/// the newest closed segment gone (a size limit below one segment, or
+/// record timestamps older than the age limit).
+#[cfg(feature = "backup")]
+fn gated_retention(
+    logs: &LogManager,
+    backup: &chronik_backup::Backup,
+    policy: &chronik_storage::RetentionPolicy,
+) -> usize {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+    let mut deleted = 0;
+    for p in logs.all_partitions() {
+        let tp = p.topic_partition().clone();
+        let Some(active_base) = segment_bases(p.dir()).last().map(|(b, _)| *b) else {
+            continue;
+        };
+        if active_base <= p.log_start_offset() {
+            continue; // no closed segment
+        }
+        match backup.uploaded_up_to(&tp.topic, tp.partition) {
+            Some(up_to) if up_to >= active_base => match p.apply_retention(policy, now_ms) {
+                Ok(n) => deleted += n,
+                Err(e) => tracing::warn!(partition = %tp, error = %e, "retention failed"),
+            },
+            up_to => {
+                tracing::debug!(partition = %tp, ?up_to, active_base, "retention waits for the backup")
+            }
+        }
+    }
+    deleted
+}
+
+/// `(base offset, path)` of a partition directory's segment files, sorted.
+#[cfg(feature = "backup")]
+fn segment_bases(dir: &std::path::Path) -> Vec<(i64, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut bases: Vec<(i64, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let base = name.strip_suffix(".log")?.parse::<i64>().ok()?;
+            Some((base, e.path()))
+        })
+        .collect();
+    bases.sort();
+    bases
 }
 
 #[cfg(feature = "backup")]
@@ -739,18 +829,7 @@ fn scan_sealed(
                 out.push(ScanItem::File(meta));
             }
         }
-        let Ok(entries) = std::fs::read_dir(p.dir()) else {
-            continue;
-        };
-        let mut bases: Vec<(i64, PathBuf)> = entries
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().into_string().ok()?;
-                let base = name.strip_suffix(".log")?.parse::<i64>().ok()?;
-                Some((base, e.path()))
-            })
-            .collect();
-        bases.sort();
+        let bases = segment_bases(p.dir());
         // The newest segment is the active one; every earlier one is sealed
         // and ends where the next begins.
         for pair in bases.windows(2) {

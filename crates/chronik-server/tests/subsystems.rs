@@ -11,6 +11,8 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+#[allow(unused_imports)]
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -117,7 +119,6 @@ fn metrics_are_scraped_over_http() {
 #[cfg(feature = "auth")]
 mod sasl {
     use super::*;
-    use std::path::Path;
 
     /// confluent-kafka client: produces `count` values and consumes them back
     /// with SASL_PLAINTEXT, printing what it consumed; with `expect-fail`,
@@ -528,4 +529,79 @@ fn request_spans_are_exported_over_otlp() {
     let contains = |needle: &[u8]| bodies.windows(needle.len()).any(|w| w == needle);
     assert!(contains(b"Produce"), "no Produce span exported");
     assert!(contains(b"chronik-server"), "service name missing");
+}
+
+#[allow(dead_code)]
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[cfg(feature = "backup")]
+#[test]
+fn retention_deletes_only_backed_up_segments() {
+    let first_segment = |data: &Path| data.join("topics/kept/0/00000000000000000000.log");
+    let fill = |broker: &TestBroker| {
+        let value = "r".repeat(200);
+        for i in 0..12 {
+            produce_values(broker, "kept", &[&format!("{i:03}-{value}")]);
+        }
+    };
+    let args = |url: &str| -> Vec<String> {
+        [
+            "--segment-bytes",
+            "1024",
+            "--retention-bytes",
+            "1024",
+            "--backup",
+            url,
+            "--backup-scan-ms",
+            "50",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+
+    // Backend unreachable (nothing listens on the port): nothing is
+    // uploaded, so nothing may be deleted, however far over the limit.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = format!("s3://bucket/p?endpoint=http://127.0.0.1:{port}");
+    let broker = TestBroker::start(&data, &strs(&args(&url)));
+    fill(&broker);
+    let deadline = Instant::now() + WAIT;
+    while !broker.log_tail().contains("backup attempt failed") {
+        assert!(
+            Instant::now() < deadline,
+            "no failed upload:\n{}",
+            broker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Several more scan-and-retention rounds (50 ms each).
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(first_segment(&data).exists(), "deleted before upload");
+    drop(broker);
+
+    // Backend reachable: once uploaded, old segments go.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = format!("fs://{}", dir.path().join("backup").display());
+    let broker = TestBroker::start(&data, &strs(&args(&url)));
+    fill(&broker);
+    let deadline = Instant::now() + WAIT;
+    while first_segment(&data).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "retention never ran:\n{}",
+            broker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let manifest = std::fs::read_to_string(dir.path().join("backup/manifest.json")).unwrap();
+    assert!(manifest.contains("00000000000000000000.log"), "{manifest}");
 }
