@@ -4,7 +4,8 @@
 #
 #   apt: kcat (real Kafka client), nix-bin (evaluates nix/), mold + lld +
 #        clang + musl-tools (linkers the plan names), binutils (readelf)
-#   pip: kafka-python, confluent-kafka (real Kafka clients)
+#   pip: kafka-python, confluent-kafka (real Kafka clients), moto[server]
+#        (local S3 endpoint for the backup tests)
 set -euo pipefail
 
 need_apt=()
@@ -37,6 +38,9 @@ fi
 pip_mods=()
 python3 -c 'import kafka' 2>/dev/null          || pip_mods+=("kafka-python==3.0.12")
 python3 -c 'import confluent_kafka' 2>/dev/null || pip_mods+=("confluent-kafka==2.16.1")
+# moto's server mode: a local S3-compatible endpoint for the backup tests.
+command -v moto_server >/dev/null 2>&1 && python3 -c 'import flask, flask_cors' 2>/dev/null \
+  || pip_mods+=("moto[server]==5.2.1")
 if ((${#pip_mods[@]})); then
   echo "install-test-deps: pip install ${pip_mods[*]}" >&2
   python3 -m pip install -q --disable-pip-version-check "${pip_mods[@]}"
