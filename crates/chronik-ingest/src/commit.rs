@@ -2,7 +2,8 @@
 //! are waiting on, once per round, and wakes them all.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Instant;
 
 use chronik_storage::Partition;
 use tokio::sync::{watch, Notify};
@@ -25,7 +26,6 @@ struct Pending {
 /// and every producer whose ticket is covered wakes up. N producers arriving
 /// while a round runs share the next round: about one fsync per partition per
 /// round instead of one per producer.
-#[derive(Debug)]
 pub(crate) struct GroupCommit {
     pending: Mutex<Pending>,
     wake: Notify,
@@ -33,6 +33,18 @@ pub(crate) struct GroupCommit {
     done: watch::Sender<u64>,
     rounds: AtomicU64,
     fsyncs: AtomicU64,
+    /// Told the duration of every partition fsync (e.g. a metrics histogram).
+    observer: OnceLock<crate::FsyncObserver>,
+}
+
+impl std::fmt::Debug for GroupCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit")
+            .field("rounds", &self.rounds())
+            .field("fsyncs", &self.fsyncs())
+            .field("observed", &self.observer.get().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl GroupCommit {
@@ -46,7 +58,13 @@ impl GroupCommit {
             done: watch::Sender::new(0),
             rounds: AtomicU64::new(0),
             fsyncs: AtomicU64::new(0),
+            observer: OnceLock::new(),
         }
+    }
+
+    /// Sets the fsync observer; returns false if one was already set.
+    pub fn set_observer(&self, observer: crate::FsyncObserver) -> bool {
+        self.observer.set(observer).is_ok()
     }
 
     /// Queues `p` for the next round and returns that round's number.
@@ -101,9 +119,18 @@ impl GroupCommit {
         let tasks: Vec<_> = parts
             .into_iter()
             .map(|p| {
+                let observer = self.observer.get().cloned();
                 tokio::task::spawn_blocking(move || {
-                    if let Err(e) = p.flush() {
-                        warn!(partition = %p.topic_partition(), error = %e, "fsync failed");
+                    let start = Instant::now();
+                    match p.flush() {
+                        Ok(_) => {
+                            if let Some(observe) = observer {
+                                observe(start.elapsed());
+                            }
+                        }
+                        Err(e) => {
+                            warn!(partition = %p.topic_partition(), error = %e, "fsync failed")
+                        }
                     }
                 })
             })

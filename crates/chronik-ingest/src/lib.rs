@@ -114,6 +114,11 @@ impl IngestConfig {
     }
 }
 
+/// Receives the duration of every partition fsync the produce path runs
+/// (group-commit rounds and interval flushes), e.g. to feed a histogram.
+/// Called on a blocking thread right after the fsync; keep it cheap.
+pub type FsyncObserver = Arc<dyn Fn(Duration) + Send + Sync>;
+
 /// The result of a successful produce to one partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProduceOutcome {
@@ -382,6 +387,13 @@ impl Ingest {
     pub fn expire_producers(&self, now_ms: i64) -> usize {
         let age = i64::try_from(self.config.producer_id_expiration.as_millis()).unwrap_or(i64::MAX);
         expire_producers(&self.states, now_ms.saturating_sub(age))
+    }
+
+    /// Sets the observer told the duration of every partition fsync from
+    /// now on. Only the first observer set is kept; returns false for later
+    /// ones.
+    pub fn set_fsync_observer(&self, observer: FsyncObserver) -> bool {
+        self.commit.set_observer(observer)
     }
 
     /// Number of fsync rounds run so far by the flusher (group commit under

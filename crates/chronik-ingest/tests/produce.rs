@@ -614,3 +614,25 @@ async fn duplicate_waits_until_the_original_is_durable() {
     assert_eq!(first.await.unwrap().unwrap().base_offset, 0);
     ingest.shutdown().await;
 }
+
+/// Every partition fsync the produce path runs is reported to the observer
+/// (the server feeds its fsync latency histogram from it), and only the first
+/// observer set is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fsync_observer_sees_every_partition_fsync() {
+    use std::sync::Mutex;
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), IngestConfig::default(), 2).await;
+    let seen: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    assert!(ingest.set_fsync_observer(Arc::new(move |d| sink.lock().unwrap().push(d))));
+    assert!(!ingest.set_fsync_observer(Arc::new(|_| panic!("second observer kept"))));
+    for i in 0..4 {
+        ingest.produce(&tp(i % 2), records(3), -1).await.unwrap();
+    }
+    // acks=0/1 do not wait for an fsync, so they add no observation here.
+    let count = ingest.fsync_count();
+    assert!(count >= 2, "both partitions were fsynced at least once");
+    assert_eq!(seen.lock().unwrap().len() as u64, count);
+    ingest.shutdown().await;
+}

@@ -69,7 +69,7 @@ impl Broker {
                 .await
                 .context("group coordinator open task failed")?
                 .context("opening the group coordinator")?;
-        let subsystems = Subsystems::start(args, &config, &logs, &groups)
+        let subsystems = Subsystems::start(args, &config, &logs, &ingest, &groups)
             .await
             .context("starting optional subsystems")?;
         Ok(Broker {

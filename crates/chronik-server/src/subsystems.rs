@@ -179,6 +179,7 @@ impl Subsystems {
         args: &SubsystemArgs,
         config: &BrokerConfig,
         logs: &Arc<LogManager>,
+        ingest: &chronik_ingest::Ingest,
         groups: &GroupCoordinator,
     ) -> anyhow::Result<Self> {
         args.check_available()?;
@@ -219,6 +220,8 @@ impl Subsystems {
                     }
                 }
             });
+            let observer = Arc::clone(&metrics);
+            ingest.set_fsync_observer(Arc::new(move |elapsed| observer.observe_fsync(elapsed)));
             this.metrics = Some(metrics);
             this.traced = args.otlp_endpoint.is_some();
         }

@@ -81,7 +81,12 @@ fn produce_values(broker: &TestBroker, topic: &str, values: &[&str]) -> i64 {
 #[test]
 fn metrics_are_scraped_over_http() {
     let dir = tempfile::tempdir().unwrap();
-    let broker = TestBroker::start(&dir.path().join("data"), &["--http", "127.0.0.1:0"]);
+    // Interval fsync: the background flusher syncs the produced data, and
+    // every fsync it runs must land in the latency histogram.
+    let broker = TestBroker::start(
+        &dir.path().join("data"),
+        &["--http", "127.0.0.1:0", "--fsync", "10ms"],
+    );
     let http = http_addr(&broker);
     produce_values(&broker, "metered", &["a", "b", "c"]);
     produce_values(&broker, "metered", &["d"]);
@@ -112,6 +117,18 @@ fn metrics_are_scraped_over_http() {
         "{text}"
     );
     assert!(text.contains("# TYPE chronik_fsync_duration_seconds histogram"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, text) = http_get(&http, "/metrics");
+        if sample(&text, "chronik_fsync_duration_seconds_count") >= Some(1.0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no fsync observed 10 s after producing:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let (status, _) = http_get(&http, "/healthz");
     assert_eq!(status, 200);
 }
