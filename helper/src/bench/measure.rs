@@ -205,9 +205,15 @@ pub fn run_measured(
         Some(bytes as f64 / (1024.0 * 1024.0))
     });
     if let Some(dir) = &group {
-        // Empty once the command has exited; a leftover (a daemon the
-        // command started) keeps it, which is harmless.
-        let _ = std::fs::remove_dir(dir);
+        // Empty once every process in it has exited, which can lag the
+        // command a little (mold's helper process outlives mold); a daemon
+        // the command started would keep it, which is harmless.
+        for _ in 0..20 {
+            if std::fs::remove_dir(dir).is_ok() {
+                break;
+            }
+            std::thread::sleep(SAMPLE_INTERVAL);
+        }
     }
     progress.done(wall);
     if !status.success() {
