@@ -106,6 +106,32 @@ impl Segment {
         )
     }
 
+    /// A segment over an opened log file with nothing scanned yet: size 0,
+    /// next offset = base offset, its index files opened.
+    fn fresh(
+        base_offset: i64,
+        log: File,
+        log_path: PathBuf,
+        index_path: &Path,
+        time_path: &Path,
+        index_interval: u64,
+    ) -> Result<Segment> {
+        Ok(Segment {
+            base_offset,
+            log: Arc::new(log),
+            log_path,
+            index: IndexFile::open(index_path)?,
+            time_index: IndexFile::open(time_path)?,
+            size: 0,
+            next_offset: base_offset,
+            max_timestamp: -1,
+            last_batch_base: -1,
+            first_append_ms: -1,
+            bytes_since_index: 0,
+            index_interval,
+        })
+    }
+
     /// Creates a new, empty segment. Fails if its log file already exists.
     pub fn create(dir: &Path, base_offset: i64, index_interval: u64) -> Result<Segment> {
         let (log_path, index_path, time_path) = Self::paths(dir, base_offset);
@@ -122,20 +148,14 @@ impl Segment {
             .create_new(true)
             .open(&log_path)
             .map_err(|e| StorageError::io(format!("creating {}", log_path.display()), e))?;
-        Ok(Segment {
+        Self::fresh(
             base_offset,
-            log: Arc::new(log),
+            log,
             log_path,
-            index: IndexFile::open(&index_path)?,
-            time_index: IndexFile::open(&time_path)?,
-            size: 0,
-            next_offset: base_offset,
-            max_timestamp: -1,
-            last_batch_base: -1,
-            first_append_ms: -1,
-            bytes_since_index: 0,
+            &index_path,
+            &time_path,
             index_interval,
-        })
+        )
     }
 
     /// Opens an existing segment, validating it according to `mode`.
@@ -159,20 +179,14 @@ impl Segment {
             .metadata()
             .map_err(|e| StorageError::io(format!("stat {}", log_path.display()), e))?
             .len();
-        let mut seg = Segment {
+        let mut seg = Self::fresh(
             base_offset,
-            log: Arc::new(log),
+            log,
             log_path,
-            index: IndexFile::open(&index_path)?,
-            time_index: IndexFile::open(&time_path)?,
-            size: 0,
-            next_offset: base_offset,
-            max_timestamp: -1,
-            last_batch_base: -1,
-            first_append_ms: -1,
-            bytes_since_index: 0,
+            &index_path,
+            &time_path,
             index_interval,
-        };
+        )?;
         // A missing index file cannot be told apart from an empty one by its
         // contents, so a missing file of a non-empty log forces a rebuild.
         let files_present = file_len == 0 || (index_existed && time_existed);
