@@ -4,46 +4,15 @@
 //! The fixture is copied to a temporary directory and planned there with
 //! the `plan` command, so the repository's tree is never written to.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::{bin, describe, planned_bench_fixture};
 
 use buildplan::bench::report::{GoalStatus, Results};
-
-fn helper() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"))
-}
-
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bench-smoke")
-}
-
-/// A planned copy of the fixture.
-fn planned_fixture(dir: &Path) -> PathBuf {
-    let ws = dir.join("ws");
-    buildplan::bench::workspace::copy_workspace(&fixture(), &ws, &[]).unwrap();
-    let out = helper()
-        .arg("--manifest-path")
-        .arg(ws.join("Cargo.toml"))
-        .args(["plan", "--no-audit"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "plan failed: {}", text(&out));
-    ws
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 #[test]
 fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = planned_fixture(dir.path());
+    let ws = planned_bench_fixture(dir.path());
     // mold where it is installed (it is on the project's machines and CI),
     // else rustc's default linker, so that the test runs anywhere.
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -58,7 +27,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     let foreign = "<!-- broker-throughput:start -->\n## Broker throughput\n\n| x | 1 |\n<!-- broker-throughput:end -->";
     std::fs::write(&md, format!("# stale report\n\n{foreign}\n")).unwrap();
 
-    let out = helper()
+    let out = bin()
         .arg("--manifest-path")
         .arg(ws.join("Cargo.toml"))
         .args(["bench", "--runs", "1", "--configs"])
@@ -72,7 +41,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
         .args(["--note", "smoke test", "--skip", "dev:link"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
 
     let results: Results = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(results.setup.package, "smoke-app");
@@ -146,7 +115,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     // (nothing differs) and reuses the first run's builds.
     let log = dir.path().join("work/bench.log");
     let log_len = std::fs::metadata(&log).unwrap().len() as usize;
-    let out = helper()
+    let out = bin()
         .arg("--manifest-path")
         .arg(ws.join("Cargo.toml"))
         .args([
@@ -162,7 +131,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
         .arg(dir.path().join("work"))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("(0 files written"), "{stderr}");
     let second = std::fs::read_to_string(&log).unwrap()[log_len..].to_string();
@@ -175,7 +144,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
 #[test]
 fn bad_arguments_exit_2_before_building() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = planned_fixture(dir.path());
+    let ws = planned_bench_fixture(dir.path());
     for (args, message) in [
         (&["--scenarios", "touch"][..], "unknown scenario `touch`"),
         (&["--configs", "release-optimized"][..], "never benchmarked"),
@@ -187,7 +156,7 @@ fn bad_arguments_exit_2_before_building() {
             "not a root of variant `app`",
         ),
     ] {
-        let out = helper()
+        let out = bin()
             .arg("--manifest-path")
             .arg(ws.join("Cargo.toml"))
             .arg("bench")
@@ -196,7 +165,7 @@ fn bad_arguments_exit_2_before_building() {
             .arg(dir.path().join("work"))
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
@@ -234,7 +203,7 @@ fn report_can_be_regenerated_from_json() {
     let json = dir.path().join("in.json");
     std::fs::write(&json, results.to_string()).unwrap();
     let md = dir.path().join("out.md");
-    let out = helper()
+    let out = bin()
         .args(["bench", "--from-json"])
         .arg(&json)
         .arg("--markdown")
@@ -242,17 +211,17 @@ fn report_can_be_regenerated_from_json() {
         .args(["--note", "regenerated"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
     let report = std::fs::read_to_string(&md).unwrap();
     assert!(report.contains("cargo buildplan bench --runs 1"));
     assert!(report.contains("- regenerated"));
     assert!(report.contains("<!-- broker-throughput:start -->"));
 
     std::fs::write(&json, "{\"format\": 1}").unwrap();
-    let out = helper()
+    let out = bin()
         .args(["bench", "--from-json"])
         .arg(&json)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }

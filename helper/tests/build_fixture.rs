@@ -1,39 +1,14 @@
 //! `cargo buildplan build` on the tiny fixture workspace: the command it
 //! prints, the errors it reports, and a real build.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn helper() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"))
-}
-
-/// A planned copy of the fixture.
-fn planned_fixture(dir: &Path) -> PathBuf {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bench-smoke");
-    let ws = dir.join("ws");
-    buildplan::bench::workspace::copy_workspace(&fixture, &ws, &[]).unwrap();
-    let out = helper()
-        .arg("--manifest-path")
-        .arg(ws.join("Cargo.toml"))
-        .args(["plan", "--no-audit"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "plan failed: {}", text(&out));
-    ws
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+mod common;
+use common::{bin, describe, planned_bench_fixture};
 
 fn build(ws: &Path, args: &[&str]) -> Output {
-    helper()
+    bin()
         .arg("--manifest-path")
         .arg(ws.join("Cargo.toml"))
         .arg("build")
@@ -47,7 +22,7 @@ fn build(ws: &Path, args: &[&str]) -> Output {
 #[test]
 fn dry_run_prints_the_plans_flags() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = planned_fixture(dir.path());
+    let ws = planned_bench_fixture(dir.path());
     let out = build(
         &ws,
         &[
@@ -61,7 +36,7 @@ fn dry_run_prints_the_plans_flags() {
             "--locked",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "cargo build --package smoke-app --features smoke-app/loud --profile release-fast",
@@ -81,7 +56,7 @@ fn dry_run_prints_the_plans_flags() {
 #[test]
 fn errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = planned_fixture(dir.path());
+    let ws = planned_bench_fixture(dir.path());
     for (args, message) in [
         (
             &["smoke-core", "--variant", "app"][..],
@@ -102,7 +77,7 @@ fn errors_exit_2() {
         ),
     ] {
         let out = build(&ws, args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", describe(&out));
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(message), "{args:?}: {stderr}");
     }
@@ -116,21 +91,21 @@ fn errors_exit_2() {
     )
     .unwrap();
     let out = build(&ws, &["smoke-app", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("schema_version 7 is not supported"));
 
     std::fs::remove_file(&plan_path).unwrap();
     let out = build(&ws, &["smoke-app", "--dry-run"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cargo buildplan plan"));
 }
 
 #[test]
 fn builds_for_real_and_passes_cargos_exit_code_through() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = planned_fixture(dir.path());
+    let ws = planned_bench_fixture(dir.path());
     let out = build(&ws, &["smoke-app", "--variant", "app", "--profile", "dev"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", describe(&out));
     let binary = ws.join("target/debug/smoke-app");
     let run = Command::new(&binary).output().unwrap();
     assert_eq!(
@@ -144,5 +119,5 @@ fn builds_for_real_and_passes_cargos_exit_code_through() {
         &ws,
         &["smoke-app", "--profile", "dev", "--", "--no-such-flag"],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
 }

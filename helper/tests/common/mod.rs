@@ -94,3 +94,33 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     assert!(text.contains(from), "{} lacks {from:?}", path.display());
     std::fs::write(path, text.replacen(from, to, 1)).expect("write edit");
 }
+
+/// The helper binary with no arguments yet.
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"))
+}
+
+/// Exit status, standard output and standard error, for assertion messages.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    )
+}
+
+/// A copy of the `bench-smoke` fixture at `<dir>/ws`, planned there with
+/// `plan --no-audit` (so the repository's tree is never written to).
+pub fn planned_bench_fixture(dir: &Path) -> PathBuf {
+    let ws = dir.join("ws");
+    copy_tree(&fixture_dir("bench-smoke"), &ws);
+    let out = bin()
+        .arg("--manifest-path")
+        .arg(ws.join("Cargo.toml"))
+        .args(["plan", "--no-audit"])
+        .output()
+        .expect("the helper binary runs");
+    assert!(out.status.success(), "plan failed: {}", describe(&out));
+    ws
+}
