@@ -1,5 +1,6 @@
 //! A partition's log: an ordered list of segments with one active segment.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -481,22 +482,8 @@ impl Partition {
         let Some((file, pos, h, size)) = found else {
             return Ok(None);
         };
-        if h.compression() == batch::Compression::None
-            && h.timestamp_type() == batch::TimestampType::CreateTime
-            && pos + h.total_len() as u64 <= size
-        {
-            let mut buf = vec![0u8; h.total_len()];
-            file.read_exact_at(&mut buf, pos)
-                .map_err(|e| StorageError::io(format!("reading {}", self.tp), e))?;
-            if let Some(recs) = batch::decode_records(&buf) {
-                if let Some((offset, r)) = recs.into_iter().find(|(_, r)| r.timestamp >= timestamp)
-                {
-                    return Ok(Some(TimestampOffset {
-                        offset,
-                        timestamp: r.timestamp,
-                    }));
-                }
-            }
+        if let Some(exact) = self.exact_record(&file, pos, &h, size, |ts| ts >= timestamp)? {
+            return Ok(Some(exact));
         }
         let ts = if h.timestamp_type() == batch::TimestampType::CreateTime
             && h.base_timestamp >= timestamp
@@ -534,28 +521,43 @@ impl Partition {
         let Some((file, pos, h, size)) = found else {
             return Ok(None);
         };
-        if h.compression() == batch::Compression::None
-            && h.timestamp_type() == batch::TimestampType::CreateTime
-            && pos + h.total_len() as u64 <= size
-        {
-            let mut buf = vec![0u8; h.total_len()];
-            file.read_exact_at(&mut buf, pos)
-                .map_err(|e| StorageError::io(format!("reading {}", self.tp), e))?;
-            if let Some(recs) = batch::decode_records(&buf) {
-                if let Some((offset, r)) = recs
-                    .into_iter()
-                    .find(|(_, r)| r.timestamp == h.max_timestamp)
-                {
-                    return Ok(Some(TimestampOffset {
-                        offset,
-                        timestamp: r.timestamp,
-                    }));
-                }
-            }
+        if let Some(exact) = self.exact_record(&file, pos, &h, size, |ts| ts == h.max_timestamp)? {
+            return Ok(Some(exact));
         }
         Ok(Some(TimestampOffset {
             offset: h.last_offset(),
             timestamp: h.max_timestamp,
+        }))
+    }
+
+    /// Inside the batch `h` at `pos` of a segment file of `size` bytes: the
+    /// first record whose timestamp satisfies `wanted`, when the batch is
+    /// uncompressed CreateTime (the broker never decompresses). `None` when
+    /// the batch cannot be looked into or no record matches.
+    fn exact_record(
+        &self,
+        file: &File,
+        pos: u64,
+        h: &BatchHeader,
+        size: u64,
+        wanted: impl Fn(i64) -> bool,
+    ) -> Result<Option<TimestampOffset>> {
+        if h.compression() != batch::Compression::None
+            || h.timestamp_type() != batch::TimestampType::CreateTime
+            || pos + h.total_len() as u64 > size
+        {
+            return Ok(None);
+        }
+        let mut buf = vec![0u8; h.total_len()];
+        file.read_exact_at(&mut buf, pos)
+            .map_err(|e| StorageError::io(format!("reading {}", self.tp), e))?;
+        Ok(batch::decode_records(&buf).and_then(|recs| {
+            recs.into_iter()
+                .find(|(_, r)| wanted(r.timestamp))
+                .map(|(offset, r)| TimestampOffset {
+                    offset,
+                    timestamp: r.timestamp,
+                })
         }))
     }
 
