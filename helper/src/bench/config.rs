@@ -1,9 +1,10 @@
 //! The configurations a benchmark compares, and their cargo commands.
 //!
 //! - `baseline`: the "before": `cargo build --release` of the same package
-//!   and features, with fat LTO, one codegen unit, full debug info, no
-//!   incremental, the system linker (GNU ld through `cc`), cargo's default
-//!   job count and no plan.
+//!   and features, with cargo's default release settings (opt-level 3) plus
+//!   fat LTO, one codegen unit and full debug info ([`BASELINE_SETTINGS`],
+//!   which override the workspace's own `[profile.release]`), the system
+//!   linker (GNU ld through `cc`), cargo's default job count and no plan.
 //! - `release-mold`, `release-lld`, `release-fast-mold`, `release-fast-lld`:
 //!   the plan's profiles with the plan's job cap, linked with mold or lld.
 //!   "lld" is rustc's default linker where that is the bundled rust-lld
@@ -192,6 +193,29 @@ pub fn resolve(
     })
 }
 
+/// The baseline's release profile, set key by key so that whatever the
+/// measured workspace already tuned in `[profile.release]` (a lower
+/// opt-level, stripping, thin LTO, an unoptimised `build-override`) does not
+/// leak into the "before": cargo's built-in release defaults, plus the fat
+/// LTO, single codegen unit and full debug info of the baseline.
+/// (Per-package `[profile.release.package.*]` tables of the workspace still
+/// apply: `--config` can add keys, not remove tables.)
+pub const BASELINE_SETTINGS: &[&str] = &[
+    "profile.release.opt-level=3",
+    "profile.release.lto=true",
+    "profile.release.codegen-units=1",
+    "profile.release.debug=true",
+    "profile.release.strip=false",
+    "profile.release.debug-assertions=false",
+    "profile.release.overflow-checks=false",
+    "profile.release.panic=\"unwind\"",
+    "profile.release.incremental=false",
+    // Cargo's defaults for build scripts and proc-macros in every profile.
+    "profile.release.build-override.opt-level=0",
+    "profile.release.build-override.codegen-units=256",
+    "profile.release.build-override.debug=false",
+];
+
 /// The baseline's command: the package and features of the variant, and
 /// nothing else of the plan.
 fn baseline_command(
@@ -211,12 +235,7 @@ fn baseline_command(
         })?;
     let mut args = vec!["build".to_string(), "--release".to_string()];
     args.extend(build.cargo_args.iter().cloned());
-    for setting in [
-        "profile.release.lto=true",
-        "profile.release.codegen-units=1",
-        "profile.release.debug=true",
-        "profile.release.incremental=false",
-    ] {
+    for setting in BASELINE_SETTINGS {
         args.extend(["--config".to_string(), setting.to_string()]);
     }
     Ok(CargoCommand {
