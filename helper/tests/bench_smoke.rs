@@ -25,7 +25,8 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     let json = dir.path().join("results.json");
     let md = dir.path().join("BENCHMARKS.md");
     let foreign = "<!-- broker-throughput:start -->\n## Broker throughput\n\n| x | 1 |\n<!-- broker-throughput:end -->";
-    std::fs::write(&md, format!("# stale report\n\n{foreign}\n")).unwrap();
+    let analysis = "<!-- analysis:start -->\n## Why\n\nhand-written\n<!-- analysis:end -->";
+    std::fs::write(&md, format!("# stale report\n\n{analysis}\n\n{foreign}\n")).unwrap();
 
     let out = bin()
         .arg("--manifest-path")
@@ -99,6 +100,15 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     assert!(
         report.contains(foreign),
         "foreign section kept verbatim:\n{report}"
+    );
+    let at = |needle: &str| {
+        report
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing:\n{report}"))
+    };
+    assert!(
+        at("## Goals") < at(analysis) && at(analysis) < at("## Wall time"),
+        "the hand-written analysis is kept verbatim below the goals:\n{report}"
     );
     assert!(report.contains(&results.command_line));
     assert!(report.contains("| leaf |"));

@@ -33,7 +33,15 @@ use workspace::{EditTarget, SourceEdit};
 
 /// Every scenario, in run order (each leaves the target directory in the
 /// state the next one starts from, as far as possible).
-pub const SCENARIOS: &[&str] = &["clean", "noop", "leaf", "root", "deps-cached", "link"];
+pub const SCENARIOS: &[&str] = &[
+    "clean",
+    "noop",
+    "leaf",
+    "root",
+    "deps-cached",
+    "link",
+    "link-bfd",
+];
 
 /// File in the workspace copy that marks it as ours (so that a re-run may
 /// delete it).
@@ -58,6 +66,9 @@ pub fn method(scenario: &str) -> &'static str {
                    command rustc runs and keeping its inputs (objects, rlibs, rustc's temporary \
                    directory); that command is then re-run as is and timed. No compilation is \
                    included (with LTO profiles the LTO work happens in rustc, before this step).",
+        "link-bfd" => "the command recorded for `link`, on the same inputs, with GNU ld (`-fuse-ld=bfd`, \
+                       the system linker) in place of the configuration's linker: a like-for-like \
+                       comparison of linkers. Measured only where a C compiler driver runs the link.",
         _ => "",
     }
 }
@@ -205,14 +216,14 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
         }
     };
     let binaries = plan.packages[&package].binaries.clone();
-    if binaries.is_empty() && scenarios.contains(&"link") {
+    if binaries.is_empty() && scenarios.iter().any(|s| s.starts_with("link")) {
         if !args.scenarios.is_empty() {
             return Err(UsageError(format!(
-                "scenario `link` needs a binary and `{package}` has none"
+                "scenarios `link` and `link-bfd` need a binary and `{package}` has none"
             ))
             .into());
         }
-        scenarios.retain(|s| *s != "link");
+        scenarios.retain(|s| !s.starts_with("link"));
     }
     let mut units: Vec<String> = vec![package.clone()];
     units.extend(
@@ -494,9 +505,14 @@ fn run_config(
     };
     let mut built = false;
     let mut edit_number = 0u64;
+    // The link command recorded by `link`, whose inputs stay on disk until
+    // the next build: `link-bfd` re-uses it (and must not build first).
+    let mut recorded_link: Option<CargoCommand> = None;
     for &scenario in scenarios.iter().filter(|s| !skip(s)) {
-        let needs_build = scenario != "clean";
+        let reuse_link = scenario == "link-bfd" && recorded_link.is_some();
+        let needs_build = scenario != "clean" && !reuse_link;
         if needs_build && !built {
+            recorded_link = None;
             measure::run_step(cargo, &label(scenario, "preparing: build".into()), ctx.log)?;
         }
         let mut edit = match scenario {
@@ -508,18 +524,30 @@ fn run_config(
             _ => None,
         };
         let link = match (scenario, ctx.binaries.first()) {
-            ("link", Some(bin)) => {
-                eprintln!(
-                    "bench: {:<12} {:<18} preparing: recording the link command of `{bin}`",
-                    scenario, config.name
-                );
-                Some(link_command(
-                    cargo,
-                    bin,
-                    &target_dir,
-                    &config.profile,
-                    ctx.log,
-                )?)
+            ("link" | "link-bfd", Some(bin)) => {
+                let recorded = match recorded_link.take() {
+                    Some(cmd) if reuse_link => cmd,
+                    _ => {
+                        eprintln!(
+                            "bench: {:<12} {:<18} preparing: recording the link command of `{bin}`",
+                            scenario, config.name
+                        );
+                        link_command(cargo, bin, &target_dir, &config.profile, ctx.log)?
+                    }
+                };
+                recorded_link = Some(recorded.clone());
+                if scenario == "link" {
+                    Some(recorded)
+                } else if let Some(bfd) = with_gnu_ld(&recorded) {
+                    Some(bfd)
+                } else {
+                    eprintln!(
+                        "bench: {:<12} {:<18} skipped: `{}` is not a C compiler driver, so the \
+                         linker cannot be swapped with -fuse-ld",
+                        scenario, config.name, recorded.program
+                    );
+                    continue;
+                }
             }
             _ => None,
         };
@@ -624,6 +652,35 @@ fn link_command(
         remove_binaries(target_dir, profile, &[bin.to_string()])?;
     }
     anyhow::bail!("rustc printed no link command for `{bin}`")
+}
+
+/// The recorded link command with GNU ld in place of the configuration's
+/// linker: every `-fuse-ld=` and the `-B` directory of rustc's self-contained
+/// `gcc-ld` wrapper are dropped and `-fuse-ld=bfd` is added. `None` when the
+/// program is not a C compiler driver (`cc`, `gcc`, `clang`, and their
+/// prefixed or versioned names), which is what reads `-fuse-ld`.
+pub fn with_gnu_ld(link: &CargoCommand) -> Option<CargoCommand> {
+    let name = Path::new(&link.program).file_name()?.to_str()?;
+    let driver = ["cc", "gcc", "clang", "c++", "g++", "clang++"]
+        .iter()
+        .any(|d| {
+            name == *d || name.ends_with(&format!("-{d}")) || name.starts_with(&format!("{d}-"))
+        });
+    if !driver {
+        return None;
+    }
+    let mut args: Vec<String> = link
+        .args
+        .iter()
+        .filter(|a| !a.starts_with("-fuse-ld="))
+        .filter(|a| !(a.starts_with("-B") && a.trim_end_matches('/').ends_with("gcc-ld")))
+        .cloned()
+        .collect();
+    args.push("-fuse-ld=bfd".into());
+    Some(CargoCommand {
+        args,
+        ..link.clone()
+    })
 }
 
 /// Parses the command rustc prints for `--print link-args`:
@@ -811,6 +868,35 @@ mod tests {
         assert_eq!(cmd.cwd, Path::new("/w"));
         assert!(parse_link_line("\"unterminated", Path::new("/")).is_none());
         assert!(parse_link_line("A=1", Path::new("/")).is_none());
+    }
+
+    #[test]
+    fn gnu_ld_replaces_the_configured_linker() {
+        let mold = parse_link_line(
+            r#""cc" "-m64" "/t/x.o" "-fuse-ld=mold" "-o" "/t/app""#,
+            Path::new("/w"),
+        )
+        .unwrap();
+        let bfd = with_gnu_ld(&mold).unwrap();
+        assert_eq!(bfd.program, "cc");
+        assert_eq!(bfd.args, ["-m64", "/t/x.o", "-o", "/t/app", "-fuse-ld=bfd"]);
+        assert_eq!(bfd.cwd, mold.cwd);
+
+        // rustc's self-contained rust-lld: a `gcc-ld` directory and -fuse-ld=lld.
+        let lld = parse_link_line(
+            r#""/usr/bin/x86_64-linux-gnu-gcc" "/t/x.o" "-B/r/lib/rustlib/x86_64-unknown-linux-gnu/bin/gcc-ld" "-fuse-ld=lld" "-B/other""#,
+            Path::new("/w"),
+        )
+        .unwrap();
+        let bfd = with_gnu_ld(&lld).unwrap();
+        assert_eq!(bfd.args, ["/t/x.o", "-B/other", "-fuse-ld=bfd"]);
+
+        // A linker run directly cannot be swapped.
+        let direct =
+            parse_link_line(r#""rust-lld" "-flavor" "gnu" "/t/x.o""#, Path::new("/w")).unwrap();
+        assert!(with_gnu_ld(&direct).is_none());
+        let clang = parse_link_line(r#""clang-14" "/t/x.o""#, Path::new("/w")).unwrap();
+        assert!(with_gnu_ld(&clang).is_some());
     }
 
     #[test]

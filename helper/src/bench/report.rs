@@ -17,6 +17,12 @@ pub const FOREIGN_START: &str = "<!-- broker-throughput:start -->";
 /// End marker of that section.
 pub const FOREIGN_END: &str = "<!-- broker-throughput:end -->";
 
+/// Start marker of the hand-written analysis of the goals (why a goal is
+/// missed and what would close it), kept verbatim below the goals table.
+pub const ANALYSIS_START: &str = "<!-- analysis:start -->";
+/// End marker of that section.
+pub const ANALYSIS_END: &str = "<!-- analysis:end -->";
+
 /// Memory the planned configurations must stay under, MiB.
 pub const MEMORY_LIMIT_MIB: f64 = 2048.0;
 
@@ -364,15 +370,27 @@ pub fn evaluate_goals(ms: &[Measurement], configs: &[Config], lld_is_default: bo
     ]
     .into_iter()
     .find_map(|(m, l)| ratio(ms, "link", &[m], "link", l).map(|r| (l, r)));
+    let mut detail = match &pair {
+        Some((l, (m, n, d))) => format!("{m} {n:.2} s / {l} {d:.2} s; the lld configurations use {default_name}"),
+        None => "needs `link` in release-fast-mold and release-fast-lld (or release-mold and release-lld)".into(),
+    };
+    // The system linker on the same inputs (the `link-bfd` scenario).
+    for m in ["release-fast-mold", "release-mold", "dev"] {
+        if let Some((_, n, d)) = ratio(ms, "link", &[m], "link-bfd", m) {
+            let _ = write!(
+                detail,
+                "; against GNU ld (the system linker) on the same inputs, {m}: {n:.2} s / {d:.2} s = {:.3}",
+                n / d
+            );
+            break;
+        }
+    }
     goals.push(goal(
         "link",
         "Link time with mold <= 0.5 x the default linker's",
         0.5,
         pair.as_ref().map(|(_, (_, n, d))| n / d),
-        match &pair {
-            Some((l, (m, n, d))) => format!("{m} {n:.2} s / {l} {d:.2} s; the lld configurations use {default_name}"),
-            None => "needs `link` in release-fast-mold and release-fast-lld (or release-mold and release-lld)".into(),
-        },
+        detail,
     ));
     goals
 }
@@ -424,6 +442,7 @@ pub fn render_markdown(r: &Results, existing: Option<&str>) -> String {
         );
     }
     let _ = writeln!(w);
+    let _ = writeln!(w, "{}\n", analysis_section(existing));
 
     let configs: Vec<&str> = r.configs.iter().map(|c| c.name.as_str()).collect();
     let cell = |scenario: &str, config: &str, memory: bool| -> String {
@@ -532,17 +551,28 @@ pub fn render_markdown(r: &Results, existing: Option<&str>) -> String {
     md
 }
 
-/// The section between the markers in `existing`, markers included; empty
-/// markers when there is none (so the other tool finds its place).
+/// The section between the broker-throughput markers in `existing`, markers
+/// included; empty markers when there is none (so the other tool finds its
+/// place).
 pub fn foreign_section(existing: Option<&str>) -> String {
+    kept_section(existing, FOREIGN_START, FOREIGN_END)
+}
+
+/// The hand-written analysis between the analysis markers in `existing`,
+/// markers included; empty markers when there is none.
+pub fn analysis_section(existing: Option<&str>) -> String {
+    kept_section(existing, ANALYSIS_START, ANALYSIS_END)
+}
+
+fn kept_section(existing: Option<&str>, start_marker: &str, end_marker: &str) -> String {
     if let Some(text) = existing {
-        if let (Some(start), Some(end)) = (text.find(FOREIGN_START), text.find(FOREIGN_END)) {
+        if let (Some(start), Some(end)) = (text.find(start_marker), text.find(end_marker)) {
             if start < end {
-                return text[start..end + FOREIGN_END.len()].to_string();
+                return text[start..end + end_marker.len()].to_string();
             }
         }
     }
-    format!("{FOREIGN_START}\n{FOREIGN_END}")
+    format!("{start_marker}\n{end_marker}")
 }
 
 /// A horizontal bar of `width` cells for `value` out of `top`, with
@@ -658,6 +688,20 @@ mod tests {
         assert!(!by_id["memory"].detail.contains("no clean build"));
         assert_eq!(by_id["link"].figure, Some(0.25));
         assert!(by_id["link"].detail.contains("rust-lld"));
+        assert!(!by_id["link"].detail.contains("GNU ld"));
+
+        // GNU ld on the same inputs is reported beside the goal, not judged.
+        let mut with_bfd = ms.clone();
+        with_bfd.push(m("link-bfd", "release-fast-mold", 8.0, 500.0));
+        let goals = evaluate_goals(&with_bfd, &configs, true);
+        assert_eq!(goals[4].figure, Some(0.25));
+        assert!(
+            goals[4]
+                .detail
+                .contains("GNU ld (the system linker) on the same inputs, release-fast-mold: 1.00 s / 8.00 s = 0.125"),
+            "{}",
+            goals[4].detail
+        );
 
         let goals = evaluate_goals(&ms[2..], &configs, true);
         assert_eq!(goals[0].status, GoalStatus::NotMeasured);
@@ -702,6 +746,15 @@ mod tests {
         assert_eq!(
             foreign_section(None),
             format!("{FOREIGN_START}\n{FOREIGN_END}")
+        );
+        assert_eq!(
+            analysis_section(Some("<!-- analysis:start -->\nwhy\n<!-- analysis:end -->")),
+            "<!-- analysis:start -->\nwhy\n<!-- analysis:end -->"
+        );
+        // The two sections are told apart.
+        assert_eq!(
+            analysis_section(Some(existing)),
+            format!("{ANALYSIS_START}\n{ANALYSIS_END}")
         );
     }
 
