@@ -4,14 +4,21 @@
 //! Memory is measured three ways, because no single figure is both exact
 //! and meaningful:
 //!
-//! - **process-tree PSS** (the headline figure): every 50 ms the
-//!   proportional set sizes (`Pss` from `/proc/<pid>/smaps_rollup`, or
-//!   `VmRSS` where that file is missing) of the command and all its
-//!   descendants are summed, and the peak of the sum is reported. It is what
-//!   the machine must hold at once (rustc jobs and the linker running in
-//!   parallel). PSS rather than RSS, because every rustc maps the same large
-//!   compiler library: summing RSS would count those shared pages once per
-//!   process. Being sampled, it can miss a spike shorter than the interval.
+//! - **process-tree PSS** (the headline figure): the proportional set sizes
+//!   (`Pss` from `/proc/<pid>/smaps_rollup`, or `VmRSS` where that file is
+//!   missing) of the command and all its descendants are summed, and the
+//!   peak of the sum is reported. It is what the machine must hold at once
+//!   (rustc jobs and the linker running in parallel). PSS rather than RSS,
+//!   because every rustc maps the same large compiler library: summing RSS
+//!   would count those shared pages once per process. Being sampled, it can
+//!   miss a spike shorter than the interval.
+//!
+//!   Reading `smaps_rollup` walks the page tables of a process under its
+//!   memory-map lock: done every 50 ms on a 2-core machine it took a fifth
+//!   of a core and slowed the measured build. So the cheap `VmRSS` counters
+//!   are read every 50 ms, and the PSS walk runs at most every 250 ms, and
+//!   only when the RSS sum exceeds the peak found so far (PSS never exceeds
+//!   RSS, so no walk is skipped that could have raised the peak).
 //! - **largest process**: the highest `VmHWM` (the kernel's own per-process
 //!   peak RSS, exact) among the processes seen. This is what `getrusage`'s
 //!   `ru_maxrss` for the children would report: the max of one process, not
@@ -34,8 +41,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::build::CargoCommand;
 
-/// Sampling interval of the process-tree memory.
+/// Interval of the cheap samples (exit, progress, `VmRSS`, `VmHWM`).
 const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
+
+/// Shortest interval between two PSS walks (`smaps_rollup`).
+const PSS_INTERVAL: Duration = Duration::from_millis(250);
 
 /// One measured run of one command.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -178,15 +188,19 @@ pub fn run_measured(
         .with_context(|| format!("could not run `{}`", cmd.program))?;
     let root = child.id();
     let mut tree_peak_kib = 0u64;
+    let mut last_walk: Option<Instant> = None;
     let mut hwm: HashMap<u32, u64> = HashMap::new();
     // Sample first, then check for exit: even a command that ends within
     // one interval is seen once.
     let status = loop {
-        let (sum, per_process) = sample_tree(root, group.as_deref());
-        tree_peak_kib = tree_peak_kib.max(sum);
-        for (pid, peak) in per_process {
-            let e = hwm.entry(pid).or_default();
-            *e = (*e).max(peak);
+        let tree = sample_tree(root, group.as_deref());
+        if pss_walk_due(&tree, tree_peak_kib, last_walk) {
+            tree_peak_kib = tree_peak_kib.max(pss_sum(&tree));
+            last_walk = Some(Instant::now());
+        }
+        for p in &tree {
+            let e = hwm.entry(p.pid).or_default();
+            *e = (*e).max(p.hwm_kib);
         }
         if let Some(status) = child.try_wait()? {
             break status;
@@ -271,9 +285,41 @@ pub fn load_average() -> Option<f64> {
         .ok()
 }
 
-/// Sums PSS over `root` and its descendants (or, with a cgroup, over the
-/// cgroup's processes); returns the sum and each process's `VmHWM`, KiB.
-fn sample_tree(root: u32, group: Option<&Path>) -> (u64, Vec<(u32, u64)>) {
+/// One process of the measured tree, from its cheap `status` counters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TreeProcess {
+    /// Its pid.
+    pub pid: u32,
+    /// `VmRSS`, KiB.
+    pub rss_kib: u64,
+    /// `VmHWM` (its peak RSS so far), KiB.
+    pub hwm_kib: u64,
+}
+
+/// Whether to walk the tree's PSS now: the first sample always (a short
+/// command is seen once), then at most every [`PSS_INTERVAL`], and only when
+/// the RSS sum exceeds the PSS peak so far (PSS <= RSS, so otherwise the
+/// walk could not raise the peak).
+pub fn pss_walk_due(tree: &[TreeProcess], peak_kib: u64, last: Option<Instant>) -> bool {
+    match last {
+        None => true,
+        Some(t) => {
+            t.elapsed() >= PSS_INTERVAL && tree.iter().map(|p| p.rss_kib).sum::<u64>() > peak_kib
+        }
+    }
+}
+
+/// The summed PSS of `tree` (`VmRSS` for a process without `smaps_rollup`),
+/// KiB.
+fn pss_sum(tree: &[TreeProcess]) -> u64 {
+    tree.iter()
+        .map(|p| read_pss(p.pid).unwrap_or(p.rss_kib))
+        .sum()
+}
+
+/// The processes of `root`'s tree (or, with a cgroup, of the cgroup), with
+/// their `VmRSS` and `VmHWM`.
+fn sample_tree(root: u32, group: Option<&Path>) -> Vec<TreeProcess> {
     let in_group: Vec<u32> = group
         .and_then(|dir| std::fs::read_to_string(dir.join("cgroup.procs")).ok())
         .map(|text| text.lines().filter_map(|l| l.trim().parse().ok()).collect())
@@ -284,15 +330,16 @@ fn sample_tree(root: u32, group: Option<&Path>) -> (u64, Vec<(u32, u64)>) {
     } else {
         in_group
     };
-    let mut sum = 0;
-    let mut per_process = Vec::with_capacity(pids.len());
-    for pid in pids {
-        if let Some((rss, hwm)) = read_status(pid) {
-            sum += read_pss(pid).unwrap_or(rss);
-            per_process.push((pid, hwm));
-        }
-    }
-    (sum, per_process)
+    pids.into_iter()
+        .filter_map(|pid| {
+            let (rss_kib, hwm_kib) = read_status(pid)?;
+            Some(TreeProcess {
+                pid,
+                rss_kib,
+                hwm_kib,
+            })
+        })
+        .collect()
 }
 
 /// `Pss` in KiB from `/proc/<pid>/smaps_rollup`.
@@ -452,6 +499,29 @@ mod tests {
     }
 
     #[test]
+    fn pss_walks_are_rationed() {
+        let tree = |rss: &[u64]| -> Vec<TreeProcess> {
+            rss.iter()
+                .enumerate()
+                .map(|(i, &rss_kib)| TreeProcess {
+                    pid: i as u32 + 1,
+                    rss_kib,
+                    hwm_kib: rss_kib,
+                })
+                .collect()
+        };
+        // The first sample always walks, even of a tiny tree.
+        assert!(pss_walk_due(&tree(&[1]), 0, None));
+        let long_ago = Instant::now() - PSS_INTERVAL * 2;
+        // Due by time, and the RSS sum could hide a higher PSS: walk.
+        assert!(pss_walk_due(&tree(&[600, 500]), 1000, Some(long_ago)));
+        // PSS <= RSS: a tree whose RSS sum is at most the peak cannot raise it.
+        assert!(!pss_walk_due(&tree(&[600, 400]), 1000, Some(long_ago)));
+        // Not due yet, whatever the RSS.
+        assert!(!pss_walk_due(&tree(&[6000]), 1000, Some(Instant::now())));
+    }
+
+    #[test]
     fn measures_a_real_process_tree() {
         let dir = tempfile::tempdir().unwrap();
         // A shell whose child holds ~64 MiB for a moment: the tree's figure
@@ -460,7 +530,7 @@ mod tests {
             program: "sh".into(),
             args: vec![
                 "-c".into(),
-                "head -c 67108864 /dev/zero | python3 -c 'import sys,time; d=sys.stdin.buffer.read(); time.sleep(0.4)'"
+                "head -c 67108864 /dev/zero | python3 -c 'import sys,time; d=sys.stdin.buffer.read(); time.sleep(0.8)'"
                     .into(),
             ],
             env: Default::default(),
@@ -474,7 +544,7 @@ mod tests {
         };
         let log = dir.path().join("log");
         let s = run_measured(&cmd, &label, &log, None).unwrap();
-        assert!(s.wall_s >= 0.4, "{s:?}");
+        assert!(s.wall_s >= 0.8, "{s:?}");
         assert!(s.tree_pss_mib >= 60.0, "{s:?}");
         assert!(s.max_process_rss_mib >= 60.0, "{s:?}");
 
