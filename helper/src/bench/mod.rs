@@ -255,7 +255,8 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     let memory_method = format!(
         "process-tree PSS: sum of the proportional set sizes (smaps_rollup Pss; shared pages such as \
          the compiler's libraries split among the processes mapping them) of the build's \
-         processes{}, sampled every 50 ms, peak reported (the goal figure); largest single \
+         processes{}, walked at most every 250 ms and only while the RSS sum (read every 50 ms) \
+         exceeds the peak so far, peak reported (the goal figure); largest single \
          process: highest VmHWM seen (what getrusage ru_maxrss of the children would give); \
          cgroup peak: {}",
         if cgroup.is_some() {
