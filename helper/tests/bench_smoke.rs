@@ -113,6 +113,27 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     assert!(report.contains(&results.command_line));
     assert!(report.contains("| leaf |"));
 
+    // deps-cached rebuilt the workspace crates and nothing else, although
+    // smoke-core has a test target named `itoa`, like its dependency.
+    let log = std::fs::read_to_string(dir.path().join("work/bench.log")).unwrap();
+    let after_forget: Vec<&str> = log
+        .split("\n$ ")
+        .skip_while(|cmd| !cmd.starts_with("# bench: removed the fingerprints"))
+        .take(2)
+        .collect();
+    assert_eq!(after_forget.len(), 2, "{log}");
+    assert!(
+        after_forget[0].contains("smoke-core-"),
+        "{}",
+        after_forget[0]
+    );
+    assert!(
+        after_forget[1].contains("Compiling smoke-core")
+            && !after_forget[1].contains("Compiling itoa"),
+        "the deps-cached build recompiled a dependency:\n{}",
+        after_forget[1]
+    );
+
     // The user's tree is untouched: no edits, no target directory.
     let lib_after = std::fs::read_to_string(ws.join("smoke-core/src/lib.rs")).unwrap();
     assert_eq!(lib_before, lib_after);

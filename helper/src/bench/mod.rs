@@ -57,10 +57,11 @@ pub fn method(scenario: &str) -> &'static str {
                    then `cargo build`.",
         "root" => "the same edit in the workspace crate the most members depend on (among the measured \
                    package's dependencies), then `cargo build`: everything above it recompiles.",
-        "deps-cached" => "after a complete build, `cargo clean -p` for the measured package and every \
-                          workspace member it depends on (same profile), then `cargo build`: third-party \
-                          dependencies are cached, workspace crates build from scratch (what CI sees with \
-                          a binary cache of dependencies).",
+        "deps-cached" => "after a complete build, the fingerprints of the measured package and of every \
+                          workspace member it depends on are removed (not `cargo clean -p`, which also \
+                          deletes dependencies that share a name with a test target), then `cargo \
+                          build`: third-party dependencies are cached, workspace crates build from \
+                          scratch (what CI sees with a binary cache of dependencies).",
         "link" => "the final link alone. After a complete build, `cargo rustc --bin <bin> -- --print \
                    link-args -C save-temps` rebuilds the binary crate once, printing the exact linker \
                    command rustc runs and keeping its inputs (objects, rlibs, rustc's temporary \
@@ -564,12 +565,8 @@ fn run_config(
                     }
                 }
                 "deps-cached" => {
-                    let clean = clean_command(cargo, &config.profile, ctx.units);
-                    measure::run_step(
-                        &clean,
-                        &label(scenario, format!("{step}: cargo clean -p")),
-                        ctx.log,
-                    )?;
+                    let dir = target_dir.join(config::profile_dir(&config.profile));
+                    forget_workspace_units(&dir, ctx.units, ctx.log)?;
                 }
                 _ => {}
             }
@@ -712,16 +709,60 @@ pub fn parse_link_line(line: &str, cwd: &Path) -> Option<CargoCommand> {
 
 /// `cargo clean -p` for the workspace units, with the configuration's
 /// profile, environment and target directory.
-fn clean_command(cargo: &CargoCommand, profile: &str, units: &[String]) -> CargoCommand {
-    let mut args = vec!["clean".to_string()];
-    for u in units {
-        args.extend(["-p".to_string(), u.clone()]);
+/// Makes cargo rebuild the workspace `packages` (and nothing else) in the
+/// profile directory `dir`, by removing their fingerprint directories
+/// (`.fingerprint/<package>-<16 hex digits>`); a unit without a fingerprint
+/// is rebuilt, and so is every unit depending on it.
+///
+/// Not `cargo clean -p`: it removes files by *target* name, so a test
+/// target named like a dependency (`tests/log.rs` beside the `log` crate)
+/// also removes that dependency's artifacts, and the "cached" build then
+/// recompiles it and all its dependents. Returns how many directories were
+/// removed; none is an error (the scenario would measure nothing).
+pub fn forget_workspace_units(
+    dir: &Path,
+    packages: &[String],
+    log: &Path,
+) -> anyhow::Result<usize> {
+    let fingerprints = dir.join(".fingerprint");
+    let entries = std::fs::read_dir(&fingerprints)
+        .with_context(|| format!("reading {}", fingerprints.display()))?;
+    let mut removed = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some((package, hash)) = name.rsplit_once('-') else {
+            continue;
+        };
+        let is_hash = hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+        if is_hash && packages.iter().any(|p| p == package) {
+            std::fs::remove_dir_all(entry.path())
+                .with_context(|| format!("removing {}", entry.path().display()))?;
+            removed.push(name);
+        }
     }
-    args.extend(["--profile".to_string(), profile.to_string()]);
-    CargoCommand {
-        args,
-        ..cargo.clone()
+    if removed.is_empty() {
+        anyhow::bail!(
+            "no fingerprint of {} under {}: nothing to rebuild",
+            packages.join(", "),
+            fingerprints.display()
+        );
     }
+    removed.sort();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)?;
+    std::io::Write::write_all(
+        &mut file,
+        format!(
+            "\n$ # bench: removed the fingerprints {} under {}\n",
+            removed.join(" "),
+            fingerprints.display()
+        )
+        .as_bytes(),
+    )?;
+    Ok(removed.len())
 }
 
 /// Deletes the package's final binaries; returns how many files went.
@@ -898,6 +939,48 @@ mod tests {
         assert!(with_gnu_ld(&direct).is_none());
         let clang = parse_link_line(r#""clang-14" "/t/x.o""#, Path::new("/w")).unwrap();
         assert!(with_gnu_ld(&clang).is_some());
+    }
+
+    #[test]
+    fn forgetting_workspace_units_spares_dependencies() {
+        let dir = tempfile::tempdir().unwrap();
+        let fp = dir.path().join(".fingerprint");
+        for d in [
+            "smoke-core-0123456789abcdef",
+            "smoke-core-fedcba9876543210",
+            "smoke-app-00000000000000aa",
+            "smoke-core-extra-0123456789abcdef",
+            "itoa-0123456789abcdef",
+            "smoke-core-notahash",
+        ] {
+            std::fs::create_dir_all(fp.join(d)).unwrap();
+            std::fs::write(fp.join(d).join("lib-x"), "").unwrap();
+        }
+        let log = dir.path().join("log");
+        let n =
+            forget_workspace_units(dir.path(), &["smoke-core".into(), "smoke-app".into()], &log)
+                .unwrap();
+        assert_eq!(n, 3);
+        let left: std::collections::BTreeSet<String> = std::fs::read_dir(&fp)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            left.into_iter().collect::<Vec<_>>(),
+            [
+                "itoa-0123456789abcdef",
+                "smoke-core-extra-0123456789abcdef",
+                "smoke-core-notahash"
+            ]
+        );
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            logged.contains("smoke-app-00000000000000aa smoke-core-0123456789abcdef"),
+            "{logged}"
+        );
+        // Nothing to forget is an error, not a silent no-op measurement.
+        let err = forget_workspace_units(dir.path(), &["smoke-core".into()], &log).unwrap_err();
+        assert!(err.to_string().contains("nothing to rebuild"), "{err}");
     }
 
     #[test]
