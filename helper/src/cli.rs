@@ -97,6 +97,40 @@ pub enum Command {
     /// Run cargo with exactly the plan's flags (for people without Nix).
     Build(BuildArgs),
     /// Measure build time and peak memory across scenarios and configurations.
+    ///
+    /// The workspace is copied to --work-dir and every build happens there,
+    /// each configuration in its own target directory:
+    ///
+    ///   baseline           the "before": cargo build --release with cargo's
+    ///                      default release settings plus fat LTO, one
+    ///                      codegen unit and full debug info, GNU ld, no plan
+    ///   release-mold,      the plan's profiles and job cap, linked with mold
+    ///   release-lld,       or with lld (rustc's bundled rust-lld where that
+    ///   release-fast-mold, is the default, as on x86_64 Linux since 1.90)
+    ///   release-fast-lld
+    ///   dev                the plan's dev profile, linked with mold if found
+    ///
+    /// Scenarios, each run --runs times (min, median and max are kept):
+    ///
+    ///   clean        empty target directory
+    ///   noop         build again, nothing changed
+    ///   leaf / root  a real code edit in the package / in the workspace
+    ///                crate most members depend on
+    ///   deps-cached  workspace crates removed, third-party ones kept (what a
+    ///                binary cache of dependencies gives CI)
+    ///   link         the recorded linker command alone
+    ///   link-bfd     the same command and inputs with GNU ld
+    ///
+    /// Time is wall clock; memory is the peak summed PSS of the build's
+    /// process tree. Results go to --json, and --markdown regenerates a
+    /// report with the goals, tables, a chart and the exact command, keeping
+    /// its hand-written analysis and broker-throughput sections.
+    ///
+    /// Example (about two hours on 2 cores):
+    ///
+    ///   cargo buildplan bench --package chronik-server --variant full \
+    ///       --runs 2 --json bench/results.json --markdown BENCHMARKS.md
+    #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
 }
 
