@@ -259,7 +259,8 @@ fn unique() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
-fn append_log(log: &Path, header: &str) -> anyhow::Result<File> {
+/// Opens the benchmark log for appending and writes `header` to it.
+pub(crate) fn append_log(log: &Path, header: &str) -> anyhow::Result<File> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

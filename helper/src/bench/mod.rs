@@ -58,10 +58,11 @@ pub fn method(scenario: &str) -> &'static str {
         "root" => "the same edit in the workspace crate the most members depend on (among the measured \
                    package's dependencies), then `cargo build`: everything above it recompiles.",
         "deps-cached" => "after a complete build, the fingerprints of the measured package and of every \
-                          workspace member it depends on are removed (not `cargo clean -p`, which also \
-                          deletes dependencies that share a name with a test target), then `cargo \
-                          build`: third-party dependencies are cached, workspace crates build from \
-                          scratch (what CI sees with a binary cache of dependencies).",
+                          workspace member it depends on are removed, and the incremental state (not \
+                          `cargo clean -p`, which also deletes dependencies that share a name with a \
+                          test target), then `cargo build`: third-party dependencies are cached, \
+                          workspace crates build from scratch (what CI sees with a binary cache of \
+                          dependencies).",
         "link" => "the final link alone. After a complete build, `cargo rustc --bin <bin> -- --print \
                    link-args -C save-temps` rebuilds the binary crate once, printing the exact linker \
                    command rustc runs and keeping its inputs (objects, rlibs, rustc's temporary \
@@ -626,11 +627,7 @@ fn link_command(
             .stdin(std::process::Stdio::null())
             .output()
             .with_context(|| format!("could not run `{}`", cmd.program))?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)?;
-        std::io::Write::write_all(&mut file, format!("\n$ {}\n", cmd.shell_line()).as_bytes())?;
+        let mut file = measure::append_log(log, &format!("\n$ {}\n", cmd.shell_line()))?;
         std::io::Write::write_all(&mut file, &out.stderr)?;
         if !out.status.success() {
             anyhow::bail!(
@@ -709,10 +706,13 @@ pub fn parse_link_line(line: &str, cwd: &Path) -> Option<CargoCommand> {
 
 /// `cargo clean -p` for the workspace units, with the configuration's
 /// profile, environment and target directory.
-/// Makes cargo rebuild the workspace `packages` (and nothing else) in the
-/// profile directory `dir`, by removing their fingerprint directories
-/// (`.fingerprint/<package>-<16 hex digits>`); a unit without a fingerprint
-/// is rebuilt, and so is every unit depending on it.
+/// Makes cargo rebuild the workspace `packages` (and nothing else) from
+/// scratch in the profile directory `dir`: removes their fingerprint
+/// directories (`.fingerprint/<package>-<16 hex digits>`; a unit without a
+/// fingerprint is rebuilt, and so is every unit depending on it) and the
+/// whole `incremental/` directory (cargo keeps incremental state only for
+/// local packages, never for registry dependencies, and a cache of
+/// dependencies would not hold it).
 ///
 /// Not `cargo clean -p`: it removes files by *target* name, so a test
 /// target named like a dependency (`tests/log.rs` beside the `log` crate)
@@ -749,18 +749,15 @@ pub fn forget_workspace_units(
         );
     }
     removed.sort();
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log)?;
-    std::io::Write::write_all(
-        &mut file,
-        format!(
-            "\n$ # bench: removed the fingerprints {} under {}\n",
+    remove_dir_if_exists(&dir.join("incremental"))?;
+    measure::append_log(
+        log,
+        &format!(
+            "\n$ # bench: removed the fingerprints {} under {}, and {}\n",
             removed.join(" "),
-            fingerprints.display()
-        )
-        .as_bytes(),
+            fingerprints.display(),
+            dir.join("incremental").display()
+        ),
     )?;
     Ok(removed.len())
 }
@@ -956,6 +953,8 @@ mod tests {
             std::fs::create_dir_all(fp.join(d)).unwrap();
             std::fs::write(fp.join(d).join("lib-x"), "").unwrap();
         }
+        let incremental = dir.path().join("incremental/smoke_core-1njszorudfcqn");
+        std::fs::create_dir_all(&incremental).unwrap();
         let log = dir.path().join("log");
         let n =
             forget_workspace_units(dir.path(), &["smoke-core".into(), "smoke-app".into()], &log)
@@ -973,6 +972,7 @@ mod tests {
                 "smoke-core-notahash"
             ]
         );
+        assert!(!dir.path().join("incremental").exists());
         let logged = std::fs::read_to_string(&log).unwrap();
         assert!(
             logged.contains("smoke-app-00000000000000aa smoke-core-0123456789abcdef"),
