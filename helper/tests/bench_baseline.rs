@@ -6,6 +6,8 @@
 //! codegen units); building it with the baseline's settings must still hand
 //! rustc the baseline's flags.
 
+use std::path::Path;
+
 mod common;
 use common::{copy_fixture, describe};
 
@@ -19,6 +21,23 @@ fn rustc_line<'a>(log: &'a str, name: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no rustc line for {name} in:\n{log}"))
 }
 
+/// `cargo build --release -v` of smoke-app in `ws` with `--config` for
+/// each of `settings`, into `target`; returns cargo's stderr.
+fn release_build(ws: &Path, target: &Path, settings: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.args(["build", "--release", "-v", "--package", "smoke-app"]);
+    for setting in settings {
+        cmd.args(["--config", setting]);
+    }
+    let out = cmd
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(ws)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[test]
 fn baseline_settings_override_a_tuned_release_profile() {
     let (tmp, ws) = copy_fixture("bench-smoke", "ws");
@@ -29,30 +48,12 @@ fn baseline_settings_override_a_tuned_release_profile() {
     );
 
     // The fixture's tuned release profile, as a control.
-    let tuned = std::process::Command::new(env!("CARGO"))
-        .args(["build", "--release", "-v", "--package", "smoke-app"])
-        .env("CARGO_TARGET_DIR", tmp.path().join("tuned"))
-        .current_dir(&ws)
-        .output()
-        .unwrap();
-    assert!(tuned.status.success(), "{}", describe(&tuned));
-    let log = String::from_utf8_lossy(&tuned.stderr);
+    let log = release_build(&ws, &tmp.path().join("tuned"), &[]);
     let core = rustc_line(&log, "smoke_core");
     assert!(core.contains("-C opt-level=2"), "{core}");
     assert!(core.contains("-C codegen-units=16"), "{core}");
 
-    let mut cmd = std::process::Command::new(env!("CARGO"));
-    cmd.args(["build", "--release", "-v", "--package", "smoke-app"]);
-    for setting in BASELINE_SETTINGS {
-        cmd.args(["--config", setting]);
-    }
-    let out = cmd
-        .env("CARGO_TARGET_DIR", tmp.path().join("baseline"))
-        .current_dir(&ws)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", describe(&out));
-    let log = String::from_utf8_lossy(&out.stderr);
+    let log = release_build(&ws, &tmp.path().join("baseline"), BASELINE_SETTINGS);
     for name in ["smoke_core", "itoa", "smoke_app"] {
         let line = rustc_line(&log, name);
         assert!(line.contains("-C opt-level=3"), "{line}");
