@@ -12,6 +12,7 @@
   plan,
   sources,
   checksTarget,
+  name,
 }:
 let
   inherit (builtins) mapAttrs;
@@ -39,12 +40,15 @@ let
   deps = forEachCombination (
     targetName: profileName: variantName: variant:
     mkDeps {
-      name = "chronik-deps-${targetName}-${profileName}-${variantName}";
+      name = "${name}-${targetName}-${profileName}-${variantName}";
       version = workspaceVersion;
       dummySrc = sources.deps;
       inherit vendorDir variant;
       buildEnv = mkBuildEnv targetName profileName;
       withDevDeps = targetName == checksTarget;
+      # The workspace-wide check and test builds use every feature, as the
+      # clippy and nextest checks do.
+      workspaceArgs = [ "--workspace" "--all-features" ];
     }
   );
 

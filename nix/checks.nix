@@ -1,9 +1,9 @@
 # `nix flake check` beyond building every package: clippy, the tests
 # (nextest), rustfmt, cargo-machete, plan freshness, and the static-linking
-# check. Clippy and the tests cover the whole workspace (every member with its
-# default features, as `cargo test --workspace` would) on the plan's host
-# target with the checks profile, on top of the default variant's dependency
-# derivation for that combination, which compiles them their dependencies.
+# check. Clippy and the tests cover the whole workspace with every feature (as
+# scripts/test.sh runs them) on the plan's native target with the checks
+# profile, on top of the default variant's dependency derivation for that
+# combination, which compiles them their dependencies with the same arguments.
 {
   pkgs,
   craneLib,
@@ -13,8 +13,12 @@
   checksTarget,
   checksProfile,
   version,
+  name,
   helper,
   staticBinaries,
+  checkInputs,
+  checkEnv,
+  nextestArgs,
 }:
 let
   shellArgs = import ./lib/shellArgs.nix;
@@ -27,7 +31,10 @@ let
 
   # The same workspace-wide arguments as the dependency build's check and
   # test invocations (mkDeps.nix), so the units built there are reused.
-  workspaceWide = command: extra: "${command} ${shellArgs (buildEnv.cargoArgs ++ [ "--workspace" ] ++ extra)}";
+  workspaceArgs = buildEnv.cargoArgs ++ [
+    "--workspace"
+    "--all-features"
+  ];
 
   common = buildEnv.env // {
     inherit version;
@@ -43,60 +50,76 @@ in
   clippy = craneLib.mkCargoDerivation (
     common
     // {
-      pname = "chronik-clippy";
+      pname = "${name}-clippy";
       doInstallCargoArtifacts = false;
-      buildPhaseCargoCommand = workspaceWide "cargoWithProfile clippy" [
-        "--all-targets"
-        "--"
-        "--deny"
-        "warnings"
-      ];
+      buildPhaseCargoCommand = "cargoWithProfile clippy ${
+        shellArgs (
+          workspaceArgs
+          ++ [
+            "--all-targets"
+            "--"
+            "--deny"
+            "warnings"
+          ]
+        )
+      }";
     }
   );
 
+  # The whole test suite, with every tool it needs (checkInputs: for Chronik
+  # kcat, python3 with the Kafka clients and moto's S3 server) and its
+  # environment (checkEnv).
   nextest = craneLib.mkCargoDerivation (
     common
+    // checkEnv
     // {
-      pname = "chronik-nextest";
-      nativeBuildInputs = common.nativeBuildInputs ++ [ pkgs.cargo-nextest ];
+      pname = "${name}-nextest";
+      nativeBuildInputs = common.nativeBuildInputs ++ [ pkgs.cargo-nextest ] ++ checkInputs;
       buildPhaseCargoCommand = "cargo nextest --version";
-      checkPhaseCargoCommand = workspaceWide "cargo nextest run \${CARGO_PROFILE:+--cargo-profile $CARGO_PROFILE}" [
-        "--no-tests=warn"
-      ];
+      checkPhaseCargoCommand = "cargo nextest run \${CARGO_PROFILE:+--cargo-profile $CARGO_PROFILE} ${
+        shellArgs (workspaceArgs ++ nextestArgs ++ [ "--no-tests=fail" ])
+      }";
       doCheck = true;
       doInstallCargoArtifacts = false;
     }
   );
 
   rustfmt = craneLib.cargoFmt {
-    pname = "chronik-rustfmt";
+    pname = "${name}-rustfmt";
     inherit version;
     src = sources.full;
     cargoExtraArgs = "--all";
   };
 
-  cargo-machete = pkgs.runCommand "chronik-cargo-machete" { nativeBuildInputs = [ pkgs.cargo-machete ]; } ''
+  cargo-machete = pkgs.runCommand "${name}-cargo-machete" { nativeBuildInputs = [ pkgs.cargo-machete ]; } ''
     cd ${sources.full}
     cargo-machete
     touch $out
   '';
-
-  # The committed plan must be what the helper computes from the manifests.
-  plan-fresh = craneLib.mkCargoDerivation {
-    pname = "chronik-plan-fresh";
-    inherit version;
-    src = sources.full;
-    cargoArtifacts = null;
-    cargoVendorDir = builds.vendorDir;
-    nativeBuildInputs = [ helper ];
-    buildPhaseCargoCommand = "cargo buildplan check";
-    doInstallCargoArtifacts = false;
-  };
 }
+// (
+  if helper == null then
+    { }
+  else
+    {
+      # The committed plan must be what the helper computes from the manifests.
+      plan-fresh = craneLib.mkCargoDerivation {
+        pname = "${name}-plan-fresh";
+        inherit version;
+        src = sources.full;
+        cargoArtifacts = null;
+        cargoVendorDir = builds.vendorDir;
+        nativeBuildInputs = [ helper ];
+        buildPhaseCargoCommand = "cargo buildplan check";
+        doInstallCargoArtifacts = false;
+      };
+    }
+)
 // builtins.mapAttrs (
-  name: s:
+  checkName: s:
   mkStaticCheck {
-    inherit name version;
+    name = checkName;
+    inherit version;
     inherit (s) package binary run;
   }
 ) staticBinaries

@@ -1,12 +1,26 @@
-# The flake's outputs for one system, from the build plan. flake.nix and the
-# evaluation tests (tests/nix/) both call this function.
+# buildWorkspace: the flake outputs of one Cargo workspace for one system,
+# from its build plan. flake.nix exposes it as `lib.<system>.buildWorkspace`
+# (with pkgs, crane and fenix filled in) and builds this repository with one
+# call of it; tests/nix evaluates it directly. Every workspace-specific name
+# comes from the plan or from the arguments below; nothing here names a crate.
 #
 #   pkgs      nixpkgs for this system
 #   crane     the crane flake (its `mkLib`)
 #   fenix     fenix's packages for this system (fenix.packages.${system})
 #   src       the workspace root, as a path
-#   planFile  the build plan, nix/plan.json (docs/plan-format.md)
-#
+#   planFile  the workspace's build plan (docs/plan-format.md, schema 2)
+#   helper    the plan helper (cargo-buildplan) for the plan-fresh check and
+#             the shells, when the plan's generator is not a member of this
+#             workspace; null: no plan-fresh check, no helper in the shells
+#   image     null (no image), or { user, dataDir, ports } for an OCI image of
+#             the main package
+#   checkInputs  pkgs -> [ derivation ]: tools the workspace's tests need
+#                (nextest check and default shell)
+#   checkEnv     extra environment of the test check
+#   nextestArgs  extra `cargo nextest run` arguments (e.g. a nextest profile)
+#   mainPackage  the package behind `default`, the image and the static
+#                checks; null: the default variant's first root with a binary
+#                other than the plan's generator (the helper)
 # Returns { packages, apps, checks, devShells, formatter } plus `internal`
 # (the build matrix and sources), which the flake leaves out and the tests read.
 {
@@ -15,6 +29,12 @@
   fenix,
   src,
   planFile,
+  helper ? null,
+  image ? null,
+  checkInputs ? (_: [ ]),
+  checkEnv ? { },
+  nextestArgs ? [ ],
+  mainPackage ? null,
 }:
 let
   inherit (builtins)
@@ -26,12 +46,30 @@ let
     replaceStrings
     ;
 
-  server = "chronik-server";
-  helperName = "cargo-buildplan";
-
   plan = import ./lib/readPlan.nix planFile;
   toolchains = import ./toolchain.nix { inherit fenix plan; };
   craneLib = (crane.mkLib pkgs).overrideToolchain (_: toolchains.stable);
+
+  defaultProfile = plan.workspace.default_profile;
+  defaultVariant = plan.workspace.default_variant;
+  hasBinaries = root: (plan.packages.${root}.binaries or [ ]) != [ ];
+  rootsOf = variant: attrNames plan.variants.${variant}.builds;
+  binaryRoots = variant: filter hasBinaries (rootsOf variant);
+  libraryRoots = variant: filter (root: !hasBinaries root) (rootsOf variant);
+  variants = attrNames plan.variants;
+
+  generator = plan.generator or null;
+  main =
+    let
+      all = binaryRoots defaultVariant;
+      others = filter (root: root != generator) all;
+      roots = if mainPackage != null then [ mainPackage ] else if others != [ ] then others else all;
+    in
+    if roots == [ ] then
+      throw "${toString planFile}: the default variant `${defaultVariant}` builds no package with a binary"
+    else
+      head roots;
+
   sources = import ./sources.nix {
     inherit
       craneLib
@@ -53,9 +91,11 @@ let
       own = filter (name: plan.targets.${name}.triple == "${arch}-unknown-linux-musl") crossTargets;
     in
     if own != [ ] then head own else "host";
-  # Checks compile and run tests natively; `dev` keeps that fast.
-  checksTarget = if plan.targets ? host then "host" else hostTarget;
-  checksProfile = if plan.profiles ? dev then "dev" else plan.workspace.default_profile;
+  # Checks and tools for this machine are built natively; `dev` keeps the
+  # checks fast.
+  nativeTarget = if plan.targets ? host then "host" else hostTarget;
+  checksTarget = nativeTarget;
+  checksProfile = if plan.profiles ? dev then "dev" else defaultProfile;
 
   builds = import ./builds.nix {
     inherit
@@ -65,16 +105,10 @@ let
       sources
       checksTarget
       ;
+    name = main;
   };
 
-  defaultProfile = plan.workspace.default_profile;
-  defaultVariant = plan.workspace.default_variant;
   buildsOf = target: variant: builds.packages.${target}.${defaultProfile}.${variant};
-  hasBinaries = root: (plan.packages.${root}.binaries or [ ]) != [ ];
-  rootsOf = variant: attrNames plan.variants.${variant}.builds;
-  binaryRoots = variant: filter hasBinaries (rootsOf variant);
-  libraryRoots = variant: filter (root: !hasBinaries root) (rootsOf variant);
-  variants = attrNames plan.variants;
 
   gather = f: listToAttrs (concatMap f variants);
 
@@ -134,32 +168,50 @@ let
     }) (libraryRoots variant)
   );
 
-  version = plan.packages.${server}.version;
-  helper = named.${helperName} or (throw "the plan has no `${helperName}` package with a binary");
+  version = plan.packages.${main}.version;
 
-  image = import ./image.nix { inherit (pkgs) dockerTools runCommand cacert; } {
-    server = named.${server};
-    binary = server;
-    inherit version;
-  };
+  # The plan helper for the shells and the plan-fresh check, built natively
+  # (no cross toolchain): from this workspace when it is a member, else the
+  # `helper` argument.
+  helperTool =
+    if generator != null && plan.packages ? ${generator} && hasBinaries generator then
+      builds.packages.${nativeTarget}.${defaultProfile}.${homeVariant generator}.${generator}
+    else
+      helper;
+
+  imagePackage =
+    if image == null then
+      { }
+    else
+      {
+        "${main}-image" = import ./image.nix { inherit (pkgs) dockerTools runCommand cacert; } (
+          image
+          // {
+            name = main;
+            package = named.${main};
+            binary = head plan.packages.${main}.binaries;
+            inherit version;
+          }
+        );
+      };
 
   packages =
     named
+    // imagePackage
     // {
-      default = named.${server};
-      "${server}-image" = image;
+      default = named.${main};
     };
 
   staticBinaries = listToAttrs (
     map (target: {
-      name = "${server}-static-${shortName target}";
+      name = "${main}-static-${shortName target}";
       value = {
-        package = named."${server}-${shortName target}";
-        binary = server;
+        package = named."${main}-${shortName target}";
+        binary = head plan.packages.${main}.binaries;
         # Only this machine's architecture can be started here.
         run = target == hostTarget;
       };
-    }) (filter (target: named ? "${server}-${shortName target}") crossTargets)
+    }) (filter (target: named ? "${main}-${shortName target}" && plan.targets.${target}.static) crossTargets)
   );
 
   checks =
@@ -173,25 +225,34 @@ let
         checksTarget
         checksProfile
         version
-        helper
         staticBinaries
+        nextestArgs
+        checkEnv
         ;
+      name = main;
+      helper = helperTool;
+      checkInputs = checkInputs pkgs;
     }
     // removeAttrs packages [ "default" ]
     // libraryBuilds;
 
-  apps = builtins.mapAttrs (name: package: {
-    type = "app";
-    program = "${package}/bin/${head plan.packages.${name}.binaries}";
-    meta.description = "${name}, static musl build for ${arch}";
-  }) (builtins.intersectAttrs plan.packages named)
-  // {
-    default = apps.${server};
-  };
+  apps =
+    builtins.mapAttrs (name: package: {
+      type = "app";
+      program = "${package}/bin/${head plan.packages.${name}.binaries}";
+      meta.description = "${name}, static musl build for ${arch}";
+    }) (builtins.intersectAttrs plan.packages named)
+    // {
+      default = apps.${main};
+    };
 in
 {
   inherit packages apps checks;
-  devShells = import ./shells.nix { inherit pkgs toolchains helper; };
+  devShells = import ./shells.nix {
+    inherit pkgs toolchains;
+    helper = helperTool;
+    extraPackages = checkInputs pkgs;
+  };
   formatter = pkgs.nixfmt;
   internal = {
     inherit
@@ -201,11 +262,14 @@ in
       toolchains
       craneLib
       hostTarget
+      nativeTarget
       checksTarget
       checksProfile
       named
       libraryBuilds
       staticBinaries
+      main
       ;
+    helper = helperTool;
   };
 }

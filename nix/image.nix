@@ -1,47 +1,56 @@
-# The OCI image: the static broker, CA certificates and a non-root user
-# (a fake /etc/passwd and /etc/group), and nothing else: no shell, no libc.
+# The OCI image of a workspace's main package: its static binary, CA
+# certificates and a non-root user (a fake /etc/passwd and /etc/group), and
+# nothing else: no shell, no libc. The user, data directory and ports come
+# from the `image` argument of buildWorkspace.
 {
   dockerTools,
   runCommand,
   cacert,
 }:
 {
-  server,
+  name,
+  package,
   binary,
   version,
+  user,
+  dataDir,
+  ports ? [ ],
+  uid ? "10001",
 }:
 let
-  uid = "10001";
-  etc = runCommand "chronik-etc" { } ''
+  etc = runCommand "${name}-etc" { } ''
     mkdir -p $out/etc
-    echo 'chronik:x:${uid}:${uid}:Chronik Stream:/var/lib/chronik:/nonexistent' > $out/etc/passwd
-    echo 'chronik:x:${uid}:' > $out/etc/group
+    echo '${user}:x:${uid}:${uid}:${name}:${dataDir}:/nonexistent' > $out/etc/passwd
+    echo '${user}:x:${uid}:' > $out/etc/group
   '';
 in
 dockerTools.buildLayeredImage {
-  name = "chronik-server";
+  inherit name;
   tag = version;
   contents = [
-    server
+    package
     cacert
     etc
   ];
   # The data directory must exist and belong to the service user.
   fakeRootCommands = ''
-    mkdir -p ./var/lib/chronik ./tmp
-    chown ${uid}:${uid} ./var/lib/chronik
+    mkdir -p .${dataDir} ./tmp
+    chown ${uid}:${uid} .${dataDir}
     chmod 1777 ./tmp
   '';
   config = {
-    Entrypoint = [ "${server}/bin/${binary}" ];
+    Entrypoint = [ "${package}/bin/${binary}" ];
     User = "${uid}:${uid}";
-    WorkingDir = "/var/lib/chronik";
+    WorkingDir = dataDir;
     Env = [ "SSL_CERT_FILE=${cacert}/etc/ssl/certs/ca-bundle.crt" ];
-    ExposedPorts = {
-      "9092/tcp" = { };
-    };
+    ExposedPorts = builtins.listToAttrs (
+      map (port: {
+        name = "${toString port}/tcp";
+        value = { };
+      }) ports
+    );
     Volumes = {
-      "/var/lib/chronik" = { };
+      ${dataDir} = { };
     };
   };
 }

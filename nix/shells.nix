@@ -1,15 +1,24 @@
 # Development shells.
 #
-#   default  the stable toolchain (with both musl targets), rust-analyzer,
-#            mold, sccache, cargo-nextest, cargo-machete, the plan helper, kcat
+#   default  the stable toolchain (with the plan's targets' std), rust-analyzer,
+#            mold, sccache, cargo-nextest, cargo-machete, the plan helper and
+#            the workspace's test tools (buildWorkspace's checkInputs)
 #   nightly  opt-in: fenix nightly with Cranelift; its `cargo` always reads
 #            .cargo/nightly.toml (parallel front-end, share-generics,
 #            Cranelift for the dev profile)
+#
+# The helper is the native build (the plan's host target): entering a shell
+# needs no cross toolchain and no musl build. With no helper (a workspace
+# whose plan comes from elsewhere) the shells go without.
 {
   pkgs,
   toolchains,
   helper,
+  extraPackages ? [ ],
 }:
+let
+  helpers = if helper == null then [ ] else [ helper ];
+in
 {
   default = pkgs.mkShell {
     packages = [
@@ -19,9 +28,9 @@
       pkgs.sccache
       pkgs.cargo-nextest
       pkgs.cargo-machete
-      helper
-      pkgs.kcat
-    ];
+    ]
+    ++ helpers
+    ++ extraPackages;
     # sccache wraps every rustc call and answers repeats from its cache (local
     # disk unless SCCACHE_* point it at a shared bucket). It passes incremental
     # compilations through uncached, and the dev profile compiles every
@@ -40,7 +49,7 @@
       # was entered (the repository root).
       cargoWithNightlyConfig = pkgs.writeShellScriptBin "cargo" ''
         exec ${toolchains.nightly}/bin/cargo \
-          --config "''${CHRONIK_NIGHTLY_CONFIG:?enter this shell from the repository root}" "$@"
+          --config "''${NIGHTLY_CARGO_CONFIG:?enter this shell from the repository root}" "$@"
       '';
     in
     pkgs.mkShell {
@@ -49,12 +58,12 @@
         toolchains.nightly
         pkgs.mold
         pkgs.cargo-nextest
-        helper
-      ];
+      ]
+      ++ helpers;
       shellHook = ''
-        export CHRONIK_NIGHTLY_CONFIG="$PWD/.cargo/nightly.toml"
-        if [ ! -f "$CHRONIK_NIGHTLY_CONFIG" ]; then
-          echo "devShells.nightly: $CHRONIK_NIGHTLY_CONFIG not found; enter the shell from the repository root" >&2
+        export NIGHTLY_CARGO_CONFIG="$PWD/.cargo/nightly.toml"
+        if [ ! -f "$NIGHTLY_CARGO_CONFIG" ]; then
+          echo "devShells.nightly: $NIGHTLY_CARGO_CONFIG not found; enter the shell from the repository root" >&2
         fi
       '';
     };

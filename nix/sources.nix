@@ -26,7 +26,7 @@ let
 
   # Composed sources share one name, so every build unpacks to the same
   # directory and absolute paths seen by build scripts stay the same.
-  srcName = "chronik-src";
+  srcName = "workspace-src";
 
   storeName = path: builtins.replaceStrings [ "/" ] [ "-" ] path;
 

@@ -13,7 +13,14 @@ let
 in
 {
   inherit targetName profileName;
-  inherit (targetEnv) triple rustflags linker nativeBuildInputs;
+  inherit (targetEnv)
+    triple
+    rustflags
+    linker
+    nativeBuildInputs
+    hostCc
+    crossCc
+    ;
   # crane's cargoWithProfile turns this into --release / --profile <name>.
   env = targetEnv.env // {
     CARGO_PROFILE = profileName;

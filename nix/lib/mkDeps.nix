@@ -14,6 +14,7 @@
   buildEnv,
   variant,
   withDevDeps ? false,
+  workspaceArgs ? [ "--workspace" ],
 }:
 let
   shellArgs = import ./shellArgs.nix;
@@ -25,7 +26,7 @@ let
       '') variant.deps_cargo_args
     );
   workspaceWide = verb: extra: ''
-    cargoWithProfile ${verb} ${shellArgs (buildEnv.cargoArgs ++ [ "--workspace" ] ++ extra)}
+    cargoWithProfile ${verb} ${shellArgs (buildEnv.cargoArgs ++ workspaceArgs ++ extra)}
   '';
 in
 craneLib.buildDepsOnly (
@@ -33,9 +34,9 @@ craneLib.buildDepsOnly (
   // {
     pname = name;
     inherit version;
-    # buildDepsOnly would make its own stub source from `src`; ours is already
-    # one, so both point at it and nothing here depends on real sources.
-    src = dummySrc;
+    # Our stub workspace, given as crane's `dummySrc` so buildDepsOnly uses it
+    # as it is (it becomes the derivation's `src`). No `src` beside it: crane
+    # would ignore it and warn.
     inherit dummySrc;
     cargoVendorDir = vendorDir;
     nativeBuildInputs = buildEnv.nativeBuildInputs;

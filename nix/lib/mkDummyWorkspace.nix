@@ -52,13 +52,21 @@ let
     }) members
   );
 
+  stubs = builtins.listToAttrs (
+    map (path: {
+      name = path;
+      value =
+        let
+          dir = src + "/${path}";
+        in
+        import ./memberStubs.nix dir (builtins.fromTOML (builtins.readFile (dir + "/Cargo.toml")));
+    }) members
+  );
+
   stubMember =
     path:
     let
-      dir = src + "/${path}";
-      raw = builtins.fromTOML (builtins.readFile (dir + "/Cargo.toml"));
       manifest = manifests.${path};
-      stubs = import ./memberStubs.nix dir raw;
     in
     ''
       mkdir -p $out/${q path}
@@ -68,7 +76,7 @@ let
       map (stub: ''
         mkdir -p "$(dirname $out/${q "${path}/${stub}"})"
         cp ${dummyRs} $out/${q "${path}/${stub}"}
-      '') stubs
+      '') stubs.${path}
     );
 in
 (runCommand name { } (
@@ -81,6 +89,12 @@ in
   + builtins.concatStringsSep "" (map stubMember members)
 ))
 // {
-  # What each member's stub manifest says, for inspection (tests/nix).
-  inherit manifests rootManifest;
+  # What each member's stub manifest says and which stub files it gets, for
+  # inspection (tests/nix materialises the workspace from them).
+  inherit
+    manifests
+    rootManifest
+    stubs
+    dummyRs
+    ;
 }

@@ -1,136 +1,122 @@
-# The environment that makes cargo build for one plan target inside Nix.
+# The environment that makes cargo build for one plan target inside Nix, from
+# the target's facts (plan schema 2: docs/plan-format.md). Every variable name
+# is built here from the triple; nothing is taken from pre-rendered strings.
 #
-# For a cross target (a triple with `nix_cross`), the plan's tool names become
-# the matching pkgsCross stdenv's compiler: it is the linker driver, CC_<t> and
-# AR_<t> for cc-rs (zstd-sys, lz4-sys, ...), and it already knows its target
-# and musl sysroot, so `--target=` flags meant for a bare clang are dropped.
-# Everything else the plan says is kept: `-fuse-ld=` (mold or lld, put on
-# PATH here), target-cpu and `+crt-static`.
+# A cross target (one with a `triple`) is linked and its C code compiled by
+# the pkgsCross stdenv's compiler named by `nix_cross`. That compiler knows
+# its target and musl sysroot, so the plan's `link_target` (for a bare clang)
+# and its `linker_driver`/`cc`/`ar` names (tools of a developer's machine)
+# are not used; everything else is: `fuse_ld`, `target_cpu`, `static`,
+# `extra_rustflags`.
 #
-# Returns { triple, env, nativeBuildInputs, rustflags, linker }.
+# Where each compiler goes:
+# - target code: CARGO_TARGET_<TRIPLE>_LINKER, CC_<triple>, CXX_<triple> and
+#   AR_<triple> are absolute paths into the cross toolchain. The cross
+#   compiler is deliberately NOT an input of the derivation: its setup hook
+#   would export CC/CXX/AR for the build machine, and build scripts and
+#   proc-macros (which run on the build machine) would get the cross compiler.
+# - build machine: the native stdenv's compiler, as the derivation's own
+#   stdenv already provides it, and named explicitly as HOST_CC/HOST_CXX/
+#   HOST_AR for cc-rs.
+#
+# `-fuse-ld=<x>` with a cross GCC: GCC's collect2 looks for the linker under
+# the target-prefixed name `<prefix>ld.<x>` and fails with "cannot find 'ld'"
+# when only `ld.<x>` exists (GCC bug 111605). mkLinkerLinks.nix provides both
+# names on PATH; tests/nix proves that shape with Debian's cross GCC.
+#
+# Returns { triple, env, nativeBuildInputs, rustflags, linker, hostCc, crossCc }.
 { pkgs }:
 name: target:
 let
-  inherit (builtins)
-    concatStringsSep
-    filter
-    length
-    elemAt
-    substring
-    stringLength
-    listToAttrs
-    attrNames
-    replaceStrings
-    ;
-
-  lower = [ "a" "b" "c" "d" "e" "f" "g" "h" "i" "j" "k" "l" "m" "n" "o" "p" "q" "r" "s" "t" "u" "v" "w" "x" "y" "z" "-" ];
-  upper = [ "A" "B" "C" "D" "E" "F" "G" "H" "I" "J" "K" "L" "M" "N" "O" "P" "Q" "R" "S" "T" "U" "V" "W" "X" "Y" "Z" "_" ];
-
-  hasPrefix = pre: s: substring 0 (stringLength pre) s == pre;
-  hasSuffix = suf: s: let n = stringLength s; m = stringLength suf; in n >= m && substring (n - m) m s == suf;
+  inherit (builtins) concatStringsSep replaceStrings;
+  toUpper = pkgs.lib.toUpper;
 
   triple = target.triple or null;
   fuseLd = target.fuse_ld or null;
-  planEnv = target.env or { };
+  isCross = triple != null;
 
-  # `-C link-arg=--target=...` pairs only make sense for a bare clang driver.
-  isTargetLinkArg = flag: hasPrefix "link-arg=--target=" flag;
-  dropTargetLinkArgs =
-    flags:
-    let
-      n = length flags;
-      go =
-        i:
-        if i >= n then
-          [ ]
-        else if elemAt flags i == "-C" && i + 1 < n && isTargetLinkArg (elemAt flags (i + 1)) then
-          go (i + 2)
-        else
-          [ (elemAt flags i) ] ++ go (i + 1);
-    in
-    go 0;
+  need =
+    field:
+    if target ? ${field} then
+      target.${field}
+    else
+      throw "target `${name}` has no `${field}` field; regenerate the plan with `cargo buildplan plan`";
 
-  dropTargetWords =
-    s: concatStringsSep " " (filter (w: w != "" && !(hasPrefix "--target=" w)) (builtins.filter builtins.isString (builtins.split " " s)));
-
-  linkerTools =
+  linkerTool =
     if fuseLd == null then
-      [ ]
+      null
     else if fuseLd == "mold" then
-      [ pkgs.mold ]
+      pkgs.mold
     else if fuseLd == "lld" then
-      [ pkgs.llvmPackages.lld ]
+      pkgs.llvmPackages.lld
     else
       throw "target ${name}: fuse_ld `${fuseLd}` is not one this flake provides (mold, lld)";
 
   crossCc =
-    if triple == null then
+    if !isCross then
       null
     else if (target.nix_cross or null) == null then
       throw "target ${name}: it has no `nix_cross` (the pkgsCross attribute with its C toolchain), so Nix cannot link it"
     else
-      pkgs.pkgsCross.${target.nix_cross}.stdenv.cc;
+      pkgs.pkgsCross.${target.nix_cross}.stdenv.cc
+        or (throw "target ${name}: nix_cross `${target.nix_cross}` is not a pkgsCross attribute");
 
-  rustflags = if crossCc == null then target.rustflags or [ ] else dropTargetLinkArgs (target.rustflags or [ ]);
+  # The plan's link settings as rustc flags, in the order the plan format
+  # gives them (link_target is for a bare clang and is left out here).
+  rustflags =
+    (if fuseLd == null then [ ] else [ "-C" "link-arg=-fuse-ld=${fuseLd}" ])
+    ++ (if (need "target_cpu") == null then [ ] else [ "-C" "target-cpu=${target.target_cpu}" ])
+    ++ (if need "static" then [ "-C" "target-feature=+crt-static" ] else [ ])
+    ++ (target.extra_rustflags or [ ]);
+
+  # The linker under both the plain and the target-prefixed name.
+  linkerLinks =
+    if linkerTool == null then
+      [ ]
+    else
+      [
+        (import ./mkLinkerLinks.nix { inherit (pkgs) runCommand; } {
+          targetPrefix = if isCross then crossCc.targetPrefix else "";
+          inherit fuseLd;
+          tool = linkerTool;
+        })
+      ];
+
+  hostCc = pkgs.stdenv.cc;
+  hostEnv = {
+    HOST_CC = "${hostCc}/bin/${hostCc.targetPrefix}cc";
+    HOST_CXX = "${hostCc}/bin/${hostCc.targetPrefix}c++";
+    HOST_AR = "${hostCc.bintools}/bin/${hostCc.targetPrefix}ar";
+  };
 
   crossEnv =
     let
       prefix = crossCc.targetPrefix;
       cc = "${crossCc}/bin/${prefix}cc";
-      cargoTriple = replaceStrings lower upper triple;
+      cargoTriple = toUpper (replaceStrings [ "-" ] [ "_" ] triple);
       ccTriple = replaceStrings [ "-" ] [ "_" ] triple;
-      # Rewrite the plan's own entries: tool names become the cross tools.
-      rewrite =
-        key: value:
-        if hasPrefix "CARGO_TARGET_" key && hasSuffix "_LINKER" key then
-          cc
-        else if hasPrefix "CARGO_TARGET_" key && hasSuffix "_RUSTFLAGS" key then
-          concatStringsSep " " rustflags
-        else if hasPrefix "CC_" key then
-          cc
-        else if hasPrefix "CXX_" key then
-          "${crossCc}/bin/${prefix}c++"
-        else if hasPrefix "AR_" key then
-          "${prefix}ar"
-        else if hasPrefix "CFLAGS_" key || hasPrefix "CXXFLAGS_" key then
-          dropTargetWords value
-        else
-          value;
-      rewritten = listToAttrs (
-        filter (kv: kv.value != "") (
-          map (key: {
-            name = key;
-            value = rewrite key planEnv.${key};
-          }) (attrNames planEnv)
-        )
-      );
     in
-    rewritten
-    // {
+    {
       CARGO_BUILD_TARGET = triple;
       "CARGO_TARGET_${cargoTriple}_LINKER" = cc;
       "CARGO_TARGET_${cargoTriple}_RUSTFLAGS" = concatStringsSep " " rustflags;
       "CC_${ccTriple}" = cc;
       "CXX_${ccTriple}" = "${crossCc}/bin/${prefix}c++";
-      # Found on PATH: the cross compiler brings its binutils along (as crane's
-      # mkCrossToolchainEnv relies on too).
-      "AR_${ccTriple}" = "${prefix}ar";
+      "AR_${ccTriple}" = "${crossCc.bintools}/bin/${prefix}ar";
     };
 
-  hostEnv =
-    planEnv
-    // (
-      if rustflags == [ ] then { } else { CARGO_BUILD_RUSTFLAGS = concatStringsSep " " rustflags; }
-    );
-  hostLinker =
-    if (target.linker or null) == null then
-      [ ]
-    else
-      [ (pkgs.${target.linker} or (throw "target ${name}: linker `${target.linker}` is not a nixpkgs attribute")) ];
+  # The build machine itself: the plan's flags for every unit cargo builds.
+  nativeEnv = if rustflags == [ ] then { } else { CARGO_BUILD_RUSTFLAGS = concatStringsSep " " rustflags; };
 in
 {
-  inherit triple rustflags;
-  linker = if crossCc == null then target.linker or null else crossEnv."CARGO_TARGET_${replaceStrings lower upper triple}_LINKER";
-  env = if crossCc == null then hostEnv else crossEnv;
-  nativeBuildInputs = linkerTools ++ (if crossCc == null then hostLinker else [ crossCc ]);
+  inherit
+    triple
+    rustflags
+    hostCc
+    crossCc
+    ;
+  linker = if isCross then crossEnv."CARGO_TARGET_${toUpper (replaceStrings [ "-" ] [ "_" ] triple)}_LINKER" else null;
+  env = hostEnv // (if isCross then crossEnv else nativeEnv);
+  # Only the linker links: never the cross compiler itself (see above).
+  nativeBuildInputs = linkerLinks;
 }

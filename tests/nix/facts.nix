@@ -1,178 +1,177 @@
-# Evaluates nix/ (the same entry function flake.nix calls) against the
-# stand-ins in stubs/ for each given source tree, and returns plain facts
-# (derivation paths and the arguments nix/ passed to crane, fenix and
-# nixpkgs) for check_facts.py to assert on.
+# Evaluates nix/ (the buildWorkspace function flake.nix exposes) with the real
+# crane and fenix and the nixpkgs stand-in (inputs.nix) for each given source
+# tree, and returns plain facts: derivation paths and the attributes of the
+# derivations crane made (`drvAttrs`, as nixpkgs' mkDerivation keeps them),
+# for test_nix.py to assert on.
 #
-#   trees     { <label> = "/abs/path/of/a/workspace"; ... }
-#   planFile  path of the plan to read
-#   system    the system to evaluate for
+#   inputsDir  the unpacked real inputs (crane/, fenix/, lib/)
+#   trees      { <label> = "/abs/path/of/a/workspace"; ... }
+#   planFile   path of the plan to read
+#   system     the system to evaluate for
+#   args       extra buildWorkspace arguments (JSON-able values only)
 {
+  inputsDir,
   trees,
   planFile,
   system ? "x86_64-linux",
 }:
 let
   inherit (builtins) mapAttrs attrNames;
-  pkgs = import ./stubs/nixpkgs.nix { inherit system; };
-  crane = import ./stubs/crane.nix;
-  fenix = import ./stubs/fenix.nix;
+  inputs = import ./inputs.nix {
+    inputsDir = /. + inputsDir;
+    inherit system;
+  };
 
   evalTree =
     root:
     import ../../nix {
-      inherit pkgs crane fenix;
+      inherit (inputs) pkgs crane fenix;
       src = /. + root;
       planFile = /. + planFile;
+      image = {
+        user = "svc";
+        dataDir = "/var/lib/svc";
+        ports = [ 9092 ];
+      };
+      checkInputs = pkgs: [ pkgs.kcat ];
+      checkEnv.TESTS_NIX_CHECK_ENV = "1";
     };
 
-  names = drvs: map (d: d.name) drvs;
-
-  argsOf = d: d.stubArgs;
+  nameOf = d: if builtins.isAttrs d then d.name or (toString d) else toString d;
+  names = map nameOf;
+  str = v: if v == null then null else toString v;
 
   # Only string-valued attributes whose names look like environment variables.
   envVars =
-    args:
+    attrs:
     builtins.listToAttrs (
       builtins.concatMap (
         k:
-        if builtins.isString args.${k} && builtins.match "[A-Z][A-Z0-9]*_[A-Za-z0-9_]+" k != null then
+        let
+          v = attrs.${k};
+        in
+        if (builtins.isString v || builtins.isInt v) && builtins.match "[A-Z][A-Z0-9]*_[A-Za-z0-9_]+" k != null then
           [
             {
               name = k;
-              value = args.${k};
+              value = toString v;
             }
           ]
         else
           [ ]
-      ) (attrNames args)
+      ) (attrNames attrs)
     );
+
+  kindOf =
+    d:
+    let
+      a = d.drvAttrs;
+    in
+    if (a.CRANE_BUILD_DEPS_ONLY or null) != null then
+      "buildDepsOnly"
+    else if builtins.any (n: n == "installFromCargoBuildLogHook") (names (a.nativeBuildInputs or [ ])) then
+      "buildPackage"
+    else if builtins.match ".*-build" (a.pname or "") != null then
+      "cargoBuild"
+    else
+      "other";
+
+  # Inputs with what they are made of (a python3.withPackages lists its
+  # modules in `paths`).
+  inputFacts = map (d: {
+    name = nameOf d;
+    paths = if builtins.isAttrs d && d ? drvAttrs then names (d.drvAttrs.paths or [ ]) else [ ];
+  });
+
+  drvFacts =
+    d:
+    let
+      a = d.drvAttrs;
+    in
+    {
+      inherit (d) drvPath name;
+      out = toString d;
+      kind = kindOf d;
+      pname = a.pname or null;
+      buildPhase = a.buildPhase or null;
+      checkPhase = a.checkPhase or null;
+      buildCommand = a.buildCommand or null;
+      doCheck = a.doCheck or null;
+      env = envVars a;
+      nativeBuildInputs = names (a.nativeBuildInputs or [ ]);
+      inputs = inputFacts (a.nativeBuildInputs or [ ]);
+      src = str (a.src or null);
+      cargoArtifacts = str (a.cargoArtifacts or null);
+      vendorDir = str (a.cargoVendorDir or null);
+    };
 
   factsOf =
     out:
     let
-      inherit (out.internal) builds sources plan;
-      depsFacts = mapAttrs (
-        _: profiles:
-        mapAttrs (
-          _: variants:
-          mapAttrs (
-            _: d:
-            let
-              a = argsOf d;
-            in
-            {
-              inherit (d) drvPath;
-              kind = d.stubKind;
-              pname = a.pname;
-              src = a.src.drvPath;
-              dummySrc = a.dummySrc.drvPath;
-              buildPhaseCargoCommand = a.buildPhaseCargoCommand;
-              checkPhaseCargoCommand = a.checkPhaseCargoCommand;
-              doCheck = a.doCheck;
-              env = envVars a;
-              nativeBuildInputs = names a.nativeBuildInputs;
-              toolchain = a.craneToolchain.name;
-              vendorDir = a.cargoVendorDir.drvPath;
-            }
-          ) variants
-        ) profiles
-      ) builds.deps;
-      packageFacts = mapAttrs (
-        _: profiles:
-        mapAttrs (
-          _: variants:
-          mapAttrs (
-            _: roots:
-            mapAttrs (
-              _: d:
-              let
-                a = argsOf d;
-              in
-              {
-                inherit (d) drvPath;
-                kind = d.stubKind;
-                cargoArtifacts = a.cargoArtifacts.drvPath;
-                cargoExtraArgs = a.cargoExtraArgs;
-                src = a.src.drvPath;
-                env = envVars a;
-                nativeBuildInputs = names a.nativeBuildInputs;
-                doCheck = a.doCheck;
-                vendorDir = a.cargoVendorDir.drvPath;
-              }
-            ) roots
-          ) variants
-        ) profiles
-      ) builds.packages;
-      checkFacts = mapAttrs (
-        _: d:
-        let
-          a = argsOf d;
-        in
-        {
-          inherit (d) drvPath name;
-          kind = d.stubKind;
-          cargoArtifacts = if a ? cargoArtifacts && a.cargoArtifacts != null then a.cargoArtifacts.drvPath else null;
-          buildPhaseCargoCommand = a.buildPhaseCargoCommand or null;
-          checkPhaseCargoCommand = a.checkPhaseCargoCommand or null;
-          script = a.script or null;
-          nativeBuildInputs = names (a.nativeBuildInputs or [ ]);
-          src = if a ? src then a.src.drvPath else null;
-        }
-      ) out.checks;
-      depsSrcArgs = argsOf sources.deps;
-      image = argsOf out.packages.chronik-server-image;
-      shell = argsOf out.devShells.default;
-      nightly = argsOf out.devShells.nightly;
-      toolchainArgs = argsOf out.internal.toolchains.stable;
+      inherit (out.internal) builds sources;
+      image = out.packages."${out.internal.main}-image".drvAttrs;
+      shell = out.devShells.default.drvAttrs;
+      nightly = out.devShells.nightly.drvAttrs;
     in
     {
-      deps = depsFacts;
-      packages = packageFacts;
-      checks = checkFacts;
+      deps = mapAttrs (_: mapAttrs (_: mapAttrs (_: drvFacts))) builds.deps;
+      packages = mapAttrs (_: mapAttrs (_: mapAttrs (_: mapAttrs (_: drvFacts)))) builds.packages;
+      checks = mapAttrs (_: drvFacts) out.checks;
       outputs = {
         packages = mapAttrs (_: d: d.drvPath) out.packages;
+        checks = mapAttrs (_: d: d.drvPath) out.checks;
+        devShells = mapAttrs (_: d: d.drvPath) out.devShells;
         apps = mapAttrs (_: a: a.program) out.apps;
-        devShells = attrNames out.devShells;
-        checks = attrNames out.checks;
-        formatter = out.formatter.name;
+        formatter = out.formatter.drvPath;
       };
       internal = {
-        inherit (out.internal) hostTarget checksTarget checksProfile;
+        inherit (out.internal)
+          hostTarget
+          nativeTarget
+          checksTarget
+          checksProfile
+          main
+          ;
+        helper = if out.internal.helper == null then null else drvFacts out.internal.helper;
       };
       sources = {
         deps = sources.deps.drvPath;
-        depsScript = depsSrcArgs.script;
+        depsOut = toString sources.deps;
+        dummyRsOut = toString sources.deps.dummyRs;
+        depsScript = sources.deps.drvAttrs.buildCommand;
         depsManifests = sources.deps.manifests;
         depsRootManifest = sources.deps.rootManifest;
+        depsStubs = sources.deps.stubs;
+        dummyRs = sources.deps.dummyRs.drvPath;
         forPackage = mapAttrs (_: s: s.drvPath) sources.forPackage;
         full = sources.full.drvPath;
-        memberSrc = mapAttrs (_: s: "${s}") sources.memberSrc;
       };
       toolchain = {
-        stable = names toolchainArgs.paths;
-        nightly = names (argsOf out.internal.toolchains.nightly).components;
-        crane = (argsOf (out.internal.craneLib.buildPackage { pname = "probe"; })).craneToolchain.name;
+        stable = names out.internal.toolchains.stable.drvAttrs.paths;
+        # fenix's component downloads (rust-std of each target triple).
+        stableUrls = map (d: (d.drvAttrs.src or { url = ""; }).url or "") out.internal.toolchains.stable.drvAttrs.paths;
+        nightly = names out.internal.toolchains.nightly.drvAttrs.paths;
+        crane = out.internal.craneLib.cargo.name;
       };
       image = {
         contents = names image.contents;
-        config = image.config;
+        config = builtins.fromJSON (builtins.unsafeDiscardStringContext image.config);
         fakeRootCommands = image.fakeRootCommands;
       };
       shells = {
         default = {
-          packages = names shell.packages;
+          packages = names shell.nativeBuildInputs;
           RUSTC_WRAPPER = shell.RUSTC_WRAPPER or null;
           CARGO_INCREMENTAL = shell.CARGO_INCREMENTAL or null;
         };
         nightly = {
-          packages = names nightly.packages;
+          packages = names nightly.nativeBuildInputs;
           shellHook = nightly.shellHook;
-          wrapper = (argsOf (builtins.head nightly.packages)).text;
+          wrapper = (builtins.head nightly.nativeBuildInputs).drvAttrs.text;
         };
       };
     };
 in
 {
-  plan = builtins.fromJSON (builtins.readFile (/. + planFile));
   trees = mapAttrs (_: root: factsOf (evalTree root)) trees;
 }

