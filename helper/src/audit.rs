@@ -321,7 +321,10 @@ pub fn run(
     global: &crate::cli::GlobalArgs,
     args: &crate::cli::AuditArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
-    let planned = crate::plan::compute(global, crate::plan::AuditMode::Skip)?;
+    let planned = crate::plan::compute(
+        global.manifest_path.as_deref(),
+        crate::plan::AuditMode::Skip,
+    )?;
     let mut variants = planned.plan.variants.clone();
     if let Some(only) = &args.variant {
         let Some(v) = variants.remove(only) else {
@@ -461,7 +464,7 @@ cfg-if v1.0.5|
         assert_eq!(audit_targets(&targets), ["all"]);
         let musl = crate::targets::defaults();
         for (triple, spec) in &musl {
-            targets.insert(triple.clone(), crate::targets::render(triple, spec));
+            targets.insert(triple.clone(), crate::targets::from_policy(triple, spec));
         }
         assert_eq!(
             audit_targets(&targets),

@@ -419,10 +419,10 @@ pub fn assemble(
     let mut args = vec!["build".to_string()];
     args.extend(build.cargo_args.iter().cloned());
     args.extend(["--profile".to_string(), sel.profile.to_string()]);
-    for value in &profile.config {
-        args.extend(["--config".to_string(), value.clone()]);
+    for value in crate::render::profile_config(sel.profile, &profile.overrides) {
+        args.extend(["--config".to_string(), value]);
     }
-    let mut env = target.env.clone();
+    let mut env = crate::render::target_env(target);
     let linker = match &target.triple {
         Some(triple) => {
             check_cross_tools(triple, target, &machine.path)?;
@@ -430,11 +430,11 @@ pub fn assemble(
             match &target.fuse_ld {
                 Some(fuse) => format!(
                     "linker: {} with -fuse-ld={fuse} (the plan's choice for {triple})",
-                    target.linker.as_deref().unwrap_or("cc")
+                    target.linker_driver.as_deref().unwrap_or("cc")
                 ),
                 None => format!(
                     "linker: {} (the plan's choice for {triple})",
-                    target.linker.as_deref().unwrap_or("the default")
+                    target.linker_driver.as_deref().unwrap_or("the default")
                 ),
             }
         }
@@ -511,7 +511,7 @@ fn host_linker_env(
             );
         }
     }
-    let mut flags = target.rustflags.clone();
+    let mut flags = crate::render::target_rustflags(target);
     flags.extend(linker.rustflags(&machine.host));
     if !flags.is_empty() {
         env.insert(
@@ -529,21 +529,15 @@ fn host_linker_env(
 /// compilers are installed.
 fn check_cross_tools(triple: &str, target: &Target, path: &OsStr) -> anyhow::Result<()> {
     let mut needed: Vec<(String, &str)> = Vec::new();
-    if let Some(linker) = &target.linker {
+    if let Some(linker) = &target.linker_driver {
         needed.push((linker.clone(), "linker driver"));
     }
     if let Some(fuse) = &target.fuse_ld {
         needed.push((format!("ld.{fuse}"), "linker"));
     }
-    for (key, value) in &target.env {
-        if key.starts_with("CC_")
-            || key.starts_with("CXX_")
-            || key.starts_with("AR_")
-            || key.ends_with("_LINKER")
-        {
-            if let Some(tool) = value.split_whitespace().next() {
-                needed.push((tool.to_string(), "C toolchain"));
-            }
+    for tool in target.cc.iter().chain(&target.ar) {
+        if let Some(tool) = tool.split_whitespace().next() {
+            needed.push((tool.to_string(), "C toolchain"));
         }
     }
     for (tool, role) in needed {
@@ -717,24 +711,29 @@ mod tests {
             }},
             "targets": {
                 "host": {
-                    "triple": null, "linker": null, "fuse_ld": null, "static": false,
-                    "nix_cross": null, "rustflags": [], "env": {}
+                    "triple": null, "linker_driver": null, "fuse_ld": null, "target_cpu": null,
+                    "static": false, "link_target": null, "cc": null, "ar": null,
+                    "nix_cross": null, "extra_rustflags": []
                 },
                 "x86_64-unknown-linux-musl": {
-                    "triple": "x86_64-unknown-linux-musl", "linker": "clang", "fuse_ld": "mold",
-                    "target_cpu": "x86-64-v2", "static": true, "nix_cross": "musl64",
-                    "rustflags": ["-C", "link-arg=-fuse-ld=mold"],
-                    "env": {
-                        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER": "clang",
-                        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS": "-C link-arg=-fuse-ld=mold",
-                        "CC_x86_64_unknown_linux_musl": "clang"
-                    }
+                    "triple": "x86_64-unknown-linux-musl", "linker_driver": "clang",
+                    "fuse_ld": "mold", "target_cpu": "x86-64-v2", "static": true,
+                    "link_target": null, "cc": "clang", "ar": null, "nix_cross": "musl64",
+                    "extra_rustflags": []
                 }
             },
             "profiles": { "release": {
-                "inherits": null, "settings": {}, "package": {},
-                "config": ["profile.release.codegen-units=16", "profile.release.lto=\"thin\""],
-                "env": {}
+                "inherits": null,
+                "settings": {
+                    "codegen-units": {"value": 16, "source": "policy"},
+                    "lto": {"value": "thin", "source": "policy"},
+                    "opt-level": {"value": 2, "source": "Cargo.toml"}
+                },
+                "build_override": {}, "package": {},
+                "overrides": {
+                    "settings": {"codegen-units": 16, "lto": "thin"},
+                    "build_override": {}, "package": {}
+                }
             }}
         });
         serde_json::from_value(value).unwrap()
@@ -895,7 +894,19 @@ mod tests {
         .unwrap();
         let pos = cmd.args.iter().position(|a| a == "--target").unwrap();
         assert_eq!(cmd.args[pos + 1], "x86_64-unknown-linux-musl");
-        assert_eq!(cmd.env, plan.targets["x86_64-unknown-linux-musl"].env);
+        assert_eq!(
+            cmd.env,
+            crate::render::target_env(&plan.targets["x86_64-unknown-linux-musl"])
+        );
+        assert_eq!(
+            cmd.env["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS"],
+            "-C link-arg=-fuse-ld=mold -C target-cpu=x86-64-v2 -C target-feature=+crt-static"
+        );
+        assert!(
+            !cmd.args.iter().any(|a| a.contains("opt-level")),
+            "a value cargo reads from Cargo.toml itself is not restated: {:?}",
+            cmd.args
+        );
         assert!(
             notes.linker.contains("clang with -fuse-ld=mold"),
             "{}",

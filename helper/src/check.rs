@@ -10,7 +10,10 @@ use crate::error::EXIT_FINDING;
 /// byte for byte with the plan file. Exits 1 with a unified diff when they
 /// differ, and 1 with a hint when the file is missing.
 pub fn run(global: &GlobalArgs, args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let planned = crate::plan::compute(global, crate::plan::AuditMode::Locked)?;
+    let planned = crate::plan::compute(
+        global.manifest_path.as_deref(),
+        crate::plan::AuditMode::Locked,
+    )?;
     let path = crate::plan::plan_path(&planned.output, args.plan.as_deref());
     let shown = crate::workspace::relative(&planned.workspace.root, &path)
         .unwrap_or_else(|_| path.display().to_string());

@@ -10,7 +10,10 @@ use crate::model::Plan;
 
 /// Prints the explanation of `args.package` for the current workspace.
 pub fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let planned = crate::plan::compute(global, crate::plan::AuditMode::Skip)?;
+    let planned = crate::plan::compute(
+        global.manifest_path.as_deref(),
+        crate::plan::AuditMode::Skip,
+    )?;
     crate::output::print_stdout(&explain(&planned.plan, &args.package)?)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -105,7 +108,7 @@ pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
             continue;
         }
         let mut parts = Vec::new();
-        if let Some(l) = &target.linker {
+        if let Some(l) = &target.linker_driver {
             parts.push(format!("linker {l}"));
         }
         if let Some(ld) = &target.fuse_ld {
@@ -123,15 +126,19 @@ pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
             parts.push(format!("nix pkgsCross.{cross}"));
         }
         let _ = writeln!(w, "  {name}: {}", parts.join(", "));
-        let _ = writeln!(w, "    rustflags: {}", target.rustflags.join(" "));
-        for (key, value) in &target.env {
+        let _ = writeln!(
+            w,
+            "    rustflags: {}",
+            crate::render::target_rustflags(target).join(" ")
+        );
+        for (key, value) in &crate::render::target_env(target) {
             let _ = writeln!(w, "    {key}={value}");
         }
     }
 
     let _ = writeln!(
         w,
-        "\nprofiles (values without a note come from Cargo.toml or the policy):"
+        "\nprofiles (each value with where it is set; `policy` values are passed to cargo as --config):"
     );
     for (name, profile) in &plan.profiles {
         let root = crate::profiles::root_of(name, &plan.profiles);
@@ -147,12 +154,16 @@ pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
             .unwrap_or_default();
         let _ = writeln!(w, "  {name}{default}{inherits}:");
         let own = profile.package.get(package);
-        for key in crate::profiles::displayed_keys() {
-            if let Some(value) = own.and_then(|o| o.get(key)) {
-                let _ = writeln!(w, "    {key} = {value}  (override for {package})");
-            } else if let Some(value) = profile.settings.get(key) {
-                let _ = writeln!(w, "    {key} = {value}");
-            } else if let Some(value) = crate::profiles::builtin_default(&root, key) {
+        for key in crate::settings::displayed_keys() {
+            if let Some(s) = own.and_then(|o| o.get(key)) {
+                let _ = writeln!(
+                    w,
+                    "    {key} = {}  (override for {package}, {})",
+                    s.value, s.source
+                );
+            } else if let Some(s) = profile.settings.get(key) {
+                let _ = writeln!(w, "    {key} = {}  ({})", s.value, s.source);
+            } else if let Some(value) = crate::settings::builtin_default(&root, key) {
                 let _ = writeln!(w, "    {key} = {value}  (cargo default)");
             }
         }
@@ -160,7 +171,7 @@ pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
             let settings: Vec<String> = profile
                 .build_override
                 .iter()
-                .map(|(k, v)| format!("{k} = {v}"))
+                .map(|(k, s)| format!("{k} = {} ({})", s.value, s.source))
                 .collect();
             let _ = writeln!(
                 w,

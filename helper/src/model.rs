@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Version of the plan format written by this helper. Bump on any
 /// incompatible change, together with the Nix side (`nix/`).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole build plan, as written to `nix/plan.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,49 +117,79 @@ pub struct FeatureResolution {
     pub roots: Vec<String>,
 }
 
-/// A compilation target.
+/// A compilation target: facts only. Each consumer renders its own strings
+/// from them (the helper cargo's rustflags and variables, `nix/lib` the
+/// Nix ones).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     /// Target triple; `None` for the host.
     pub triple: Option<String>,
-    /// Linker driver cargo calls (`clang`), if set.
-    pub linker: Option<String>,
+    /// The cc-style driver cargo calls as the linker (`clang`); `None`
+    /// leaves rustc's default.
+    pub linker_driver: Option<String>,
     /// `-fuse-ld=` value (`mold`, `lld`), if set.
     pub fuse_ld: Option<String>,
     /// `-C target-cpu` value, if set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_cpu: Option<String>,
     /// Whether the C runtime is linked statically (`+crt-static`).
     #[serde(rename = "static")]
     pub is_static: bool,
+    /// The triple to pass as `--target=<it>` to a bare clang driver, if any.
+    pub link_target: Option<String>,
+    /// C compiler build scripts use (cc-rs `CC_<triple>`), if set.
+    pub cc: Option<String>,
+    /// Archiver build scripts use (cc-rs `AR_<triple>`), if set.
+    pub ar: Option<String>,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain, if any.
     pub nix_cross: Option<String>,
-    /// C compiler build scripts use (`CC_<triple>`), if set.
-    #[serde(default)]
-    pub cc: Option<String>,
-    /// Archiver build scripts use (`AR_<triple>`), if set.
-    #[serde(default)]
-    pub ar: Option<String>,
-    /// Complete rustflags for this target, in order.
-    pub rustflags: Vec<String>,
-    /// Environment cargo and cc-rs need (tool names, never paths).
-    pub env: BTreeMap<String, String>,
+    /// The policy's verbatim extra rustflags, appended after the rendered
+    /// ones.
+    pub extra_rustflags: Vec<String>,
 }
 
-/// A cargo profile with its effective settings.
+/// One effective profile setting and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Setting {
+    /// The value, as cargo reads it (a TOML scalar or array, as JSON).
+    pub value: serde_json::Value,
+    /// Where it was set: `Cargo.toml`, a config file path relative to the
+    /// workspace root, `env:CARGO_PROFILE_...`, or `policy`.
+    pub source: String,
+}
+
+/// Settings by cargo key.
+pub type Settings = BTreeMap<String, Setting>;
+
+/// Plain values by cargo key.
+pub type Values = BTreeMap<String, serde_json::Value>;
+
+/// A cargo profile: its effective settings with their sources, and what the
+/// plan adds on top of cargo's own resolution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// The profile it inherits from, if any.
     pub inherits: Option<String>,
-    /// Effective settings after inheritance and policy overrides.
-    pub settings: BTreeMap<String, serde_json::Value>,
-    /// Per-package overrides, by package name (or `*`).
-    pub package: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
-    /// Settings for build scripts and proc-macros (`build-override`).
-    #[serde(default)]
-    pub build_override: BTreeMap<String, serde_json::Value>,
-    /// The settings as `cargo --config` values, sorted.
-    pub config: Vec<String>,
-    /// The settings as `CARGO_PROFILE_*` environment variables.
-    pub env: BTreeMap<String, String>,
+    /// Effective settings after inheritance, from every layer (only keys
+    /// some layer sets; cargo's built-in defaults are not restated).
+    pub settings: Settings,
+    /// Effective settings for build scripts and proc-macros
+    /// (`build-override`).
+    pub build_override: Settings,
+    /// Effective per-package settings, by package name (or `*`).
+    pub package: BTreeMap<String, Settings>,
+    /// What the plan adds on top of cargo's own resolution.
+    pub overrides: Overrides,
+}
+
+/// The policy's part of a profile, as plain values: what a consumer that
+/// lets cargo read the workspace's own files passes as `--config`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overrides {
+    /// Whole-profile settings (with `inherits` for a profile only the
+    /// policy defines).
+    pub settings: Values,
+    /// `build-override` settings.
+    pub build_override: Values,
+    /// Per-package settings, by package name (or `*`).
+    pub package: BTreeMap<String, Values>,
 }

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::cli::GlobalArgs;
 use crate::error::Error;
+use crate::manifest::RootManifest;
 use crate::model::{PackageInfo, Plan, WorkspaceInfo, SCHEMA_VERSION};
 use crate::policy::{self, Policy};
 use crate::workspace::Workspace;
@@ -39,15 +39,15 @@ pub enum AuditMode {
 /// current directory) and computes its plan. Unless `audit` is
 /// [`AuditMode::Skip`], runs the feature audit (one `cargo tree` per root,
 /// target and variant) to fill `feature_splits`.
-pub fn compute(global: &GlobalArgs, audit: AuditMode) -> anyhow::Result<Planned> {
-    let workspace = Workspace::load(global.manifest_path.as_deref())?;
-    let manifest = &workspace.root_manifest;
-    let text = std::fs::read_to_string(manifest).map_err(|e| Error::Io {
-        path: manifest.display().to_string(),
-        message: e.to_string(),
-    })?;
-    let policy = Policy::from_manifest_str(&text, manifest)?;
-    let mut plan = assemble(&workspace, &policy, &text, manifest)?;
+pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
+    let workspace = Workspace::load(manifest_path)?;
+    let manifest = RootManifest::read(&workspace.root_manifest)?;
+    let cargo_layers = [crate::profiles::manifest_layer(
+        manifest.profile.as_ref(),
+        &manifest.path,
+    )?];
+    let policy = manifest.policy;
+    let mut plan = assemble(&workspace, &policy, &cargo_layers, &manifest.path)?;
     if audit != AuditMode::Skip {
         let targets = crate::audit::audit_targets(&plan.targets);
         let locked = audit == AuditMode::Locked;
@@ -70,15 +70,16 @@ pub fn compute(global: &GlobalArgs, audit: AuditMode) -> anyhow::Result<Planned>
     })
 }
 
-/// Builds the plan (without the audit) from already loaded inputs.
-/// `manifest_text` is the root manifest at `file`.
+/// Builds the plan (without the audit) from already loaded inputs:
+/// `cargo_layers` are cargo's own profile layers, lowest precedence first
+/// (see [`crate::profiles`]); `file` is the manifest holding the policy.
 pub fn assemble(
     ws: &Workspace,
     policy: &Policy,
-    manifest_text: &str,
+    cargo_layers: &[crate::profiles::Layer],
     file: &Path,
 ) -> anyhow::Result<Plan> {
-    let profiles = crate::profiles::resolve(manifest_text, file, policy)?;
+    let profiles = crate::profiles::resolve(cargo_layers, policy, file)?;
     let targets = crate::targets::resolve(policy);
     let variants = crate::variants::resolve(ws, policy, file)?;
 
@@ -161,7 +162,7 @@ pub fn plan_path(planned_output: &Path, explicit: Option<&Path>) -> PathBuf {
 
 /// The `plan` command: compute the plan and write it atomically.
 pub fn run(
-    global: &GlobalArgs,
+    global: &crate::cli::GlobalArgs,
     args: &crate::cli::PlanArgs,
 ) -> anyhow::Result<std::process::ExitCode> {
     let mode = if args.no_audit {
@@ -169,7 +170,7 @@ pub fn run(
     } else {
         AuditMode::Run
     };
-    let planned = compute(global, mode)?;
+    let planned = compute(global.manifest_path.as_deref(), mode)?;
     let path = plan_path(&planned.output, args.output.as_deref());
     let text = crate::output::render(&planned.plan);
     let changed = crate::output::write_atomic(&path, &text)?;

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::Error;
+use crate::settings;
 
 /// Default plan location, relative to the workspace root.
 pub const DEFAULT_OUTPUT: &str = "nix/plan.json";
@@ -112,7 +113,7 @@ pub struct TargetPolicy {
 }
 
 /// Profile settings in the policy: the same keys as a `[profile.NAME]`
-/// table in Cargo.toml. Keys are checked by [`crate::profiles`] (serde's
+/// table in Cargo.toml. Keys are checked with [`crate::settings`] (serde's
 /// `deny_unknown_fields` cannot be combined with the flattened settings).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -130,58 +131,10 @@ pub struct ProfilePolicy {
     pub build_override: BTreeMap<String, toml::Value>,
 }
 
-/// Just enough of a manifest to reach the policy table, so that errors
-/// inside it carry the manifest's line and column.
-#[derive(Deserialize)]
-struct ManifestShell {
-    workspace: Option<WorkspaceShell>,
-}
-
-#[derive(Deserialize)]
-struct WorkspaceShell {
-    metadata: Option<MetadataShell>,
-}
-
-#[derive(Deserialize)]
-struct MetadataShell {
-    buildplan: Option<Policy>,
-}
-
 impl Policy {
-    /// Parses the policy out of a root manifest's text. `file` is used only
-    /// in error messages.
-    pub fn from_manifest_str(text: &str, file: &Path) -> Result<Self, Error> {
-        // Syntax first, so that a broken manifest is not reported as a bad
-        // policy; then the policy, parsed from the text to keep line numbers.
-        text.parse::<toml::Table>().map_err(|e| Error::Manifest {
-            file: file.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let shell: ManifestShell = toml::from_str(text).map_err(|e| Error::Policy {
-            file: file.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let policy = shell
-            .workspace
-            .and_then(|w| w.metadata)
-            .and_then(|m| m.buildplan)
-            .unwrap_or_default();
-        policy.validate(file)?;
-        Ok(policy)
-    }
-
-    /// Reads and parses the policy from a root manifest file.
-    pub fn load(manifest: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(manifest).map_err(|e| Error::Io {
-            path: manifest.display().to_string(),
-            message: e.to_string(),
-        })?;
-        Self::from_manifest_str(&text, manifest)
-    }
-
     /// Checks what serde cannot: profile keys, names and values that must
-    /// be non-empty.
-    fn validate(&self, file: &Path) -> Result<(), Error> {
+    /// be non-empty. `file` names the manifest holding the policy.
+    pub fn validate(&self, file: &Path) -> Result<(), Error> {
         let bad = |key: String, message: String| Error::PolicyKey {
             file: file.display().to_string(),
             key,
@@ -203,12 +156,12 @@ impl Policy {
         }
         for (name, profile) in &self.profiles {
             let prefix = format!("workspace.metadata.buildplan.profiles.{name}");
-            crate::profiles::check_settings(&profile.settings, true)
+            settings::check(&profile.settings, true)
                 .map_err(|(key, msg)| bad(format!("{prefix}.{key}"), msg))?;
-            crate::profiles::check_settings(&profile.build_override, false)
+            settings::check(&profile.build_override, false)
                 .map_err(|(key, msg)| bad(format!("{prefix}.build-override.{key}"), msg))?;
             for (package, settings) in &profile.package {
-                crate::profiles::check_settings(settings, false)
+                settings::check(settings, false)
                     .map_err(|(key, msg)| bad(format!("{prefix}.package.{package}.{key}"), msg))?;
             }
         }
@@ -222,7 +175,7 @@ impl Policy {
                             .into(),
                     ));
                 }
-                if !crate::targets::looks_like_triple(name) {
+                if !looks_like_triple(name) {
                     return Err(bad(
                         format!("workspace.metadata.buildplan.targets.{name}"),
                         "is not a target triple (expected e.g. x86_64-unknown-linux-musl)".into(),
@@ -234,104 +187,63 @@ impl Policy {
     }
 }
 
+/// Whether `name` looks like a target triple (`arch-vendor-os[-env]`).
+pub fn looks_like_triple(name: &str) -> bool {
+    let parts = name.split('-').count();
+    (2..=4).contains(&parts)
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse(text: &str) -> Result<Policy, Error> {
-        Policy::from_manifest_str(text, Path::new("ws/Cargo.toml"))
-    }
-
-    #[test]
-    fn no_policy_is_default() {
-        let p = parse("[workspace]\nmembers = []\n").unwrap();
-        assert_eq!(p, Policy::default());
-        let p = parse("[package]\nname = \"x\"\n").unwrap();
-        assert_eq!(p, Policy::default());
-    }
-
-    #[test]
-    fn full_policy_parses() {
-        let p = parse(
-            r#"
-[workspace.metadata.buildplan]
-output = "out/plan.json"
-default-variant = "lean"
-mem-per-job-mib = 2048
-[workspace.metadata.buildplan.variants.lean]
-packages = ["a"]
-features.a = { default-features = false, features = ["x"] }
-[workspace.metadata.buildplan.targets.x86_64-unknown-linux-musl]
-linker = "clang"
-fuse-ld = "mold"
-static = true
-[workspace.metadata.buildplan.profiles.release]
-codegen-units = 4
-package.a = { opt-level = 3 }
-"#,
-        )
-        .unwrap();
-        assert_eq!(p.output.as_deref(), Some("out/plan.json"));
-        assert_eq!(p.mem_per_job_mib, Some(2048));
-        let lean = &p.variants.as_ref().unwrap()["lean"];
-        assert_eq!(lean.packages.as_deref(), Some(&["a".to_string()][..]));
-        assert!(!lean.features["a"].default_features);
-        let t = &p.targets.as_ref().unwrap()["x86_64-unknown-linux-musl"];
-        assert!(t.is_static);
-        assert_eq!(t.fuse_ld.as_deref(), Some("mold"));
-        let rel = &p.profiles["release"];
-        assert_eq!(rel.settings["codegen-units"], toml::Value::Integer(4));
-        assert_eq!(rel.package["a"]["opt-level"], toml::Value::Integer(3));
-    }
-
-    #[test]
-    fn misspelt_key_names_file_and_key() {
-        let err = parse("[workspace.metadata.buildplan]\ndefault-varaint = \"x\"\n").unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("ws/Cargo.toml"), "{msg}");
-        assert!(msg.contains("default-varaint"), "{msg}");
-    }
-
-    #[test]
-    fn misspelt_nested_key_is_named() {
-        let err = parse(
-            "[workspace.metadata.buildplan.targets.x86_64-unknown-linux-musl]\nfuse_ld = \"mold\"\n",
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("fuse_ld"), "{err}");
-        let err =
-            parse("[workspace.metadata.buildplan.variants.v]\npackage = [\"a\"]\n").unwrap_err();
-        assert!(err.to_string().contains("package"), "{err}");
+    /// The policy table's own text (without the `[workspace.metadata.buildplan]`
+    /// prefix), parsed and validated.
+    fn policy(text: &str) -> Result<Policy, String> {
+        let p: Policy = toml::from_str(text).map_err(|e| e.to_string())?;
+        p.validate(Path::new("ws/Cargo.toml"))
+            .map_err(|e| e.to_string())?;
+        Ok(p)
     }
 
     #[test]
     fn misspelt_profile_key_is_named() {
-        let err = parse("[workspace.metadata.buildplan.profiles.release]\ncodegen-unit = 4\n")
-            .unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("profiles.release.codegen-unit"), "{msg}");
-    }
-
-    #[test]
-    fn broken_toml_is_a_manifest_error() {
-        let err = parse("[workspace\n").unwrap_err();
-        assert!(matches!(err, Error::Manifest { .. }), "{err}");
-        assert!(
-            err.to_string().starts_with("ws/Cargo.toml: not valid TOML"),
-            "{err}"
-        );
+        let err = policy("[profiles.release]\ncodegen-unit = 4\n").unwrap_err();
+        assert!(err.contains("ws/Cargo.toml"), "{err}");
+        assert!(err.contains("profiles.release.codegen-unit"), "{err}");
+        let err = policy("[profiles.release.package.a]\nlto = true\n").unwrap_err();
+        assert!(err.contains("profiles.release.package.a.lto"), "{err}");
     }
 
     #[test]
     fn host_and_non_triples_are_rejected() {
-        assert!(parse("[workspace.metadata.buildplan.targets.host]\n").is_err());
-        assert!(parse("[workspace.metadata.buildplan.targets.musl]\n").is_err());
+        assert!(policy("[targets.host]\n").unwrap_err().contains("host"));
+        assert!(policy("[targets.musl]\n")
+            .unwrap_err()
+            .contains("not a target triple"));
+        assert!(policy("[targets.x86_64-unknown-linux-musl]\n").is_ok());
     }
 
     #[test]
-    fn absolute_output_is_rejected() {
-        let err =
-            parse("[workspace.metadata.buildplan]\noutput = \"/tmp/plan.json\"\n").unwrap_err();
-        assert!(err.to_string().contains("output"), "{err}");
+    fn absolute_output_and_zero_memory_are_rejected() {
+        let err = policy("output = \"/tmp/plan.json\"\n").unwrap_err();
+        assert!(err.contains("output"), "{err}");
+        let err = policy("mem-per-job-mib = 0\n").unwrap_err();
+        assert!(err.contains("mem-per-job-mib"), "{err}");
+    }
+
+    #[test]
+    fn triples_are_recognised() {
+        assert!(looks_like_triple("x86_64-unknown-linux-musl"));
+        assert!(looks_like_triple("wasm32-wasip1"));
+        assert!(!looks_like_triple("musl"));
+        assert!(!looks_like_triple("x86_64 linux"));
+        assert!(!looks_like_triple("-a-b"));
     }
 }

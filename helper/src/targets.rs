@@ -1,19 +1,20 @@
-//! Compilation targets: linker, rustflags and the environment cargo and
-//! cc-rs need for each.
+//! Compilation targets: the facts of each (linker driver, `-fuse-ld`,
+//! target CPU, static C runtime, C toolchain), from the policy or the
+//! built-in defaults. Consumers render their own strings from them.
 //!
 //! Without a `targets` table in the policy the plan has the host plus two
 //! static musl targets:
 //!
-//! | target | linker | `-fuse-ld` | target-cpu | nix cross |
-//! |---|---|---|---|---|
-//! | x86_64-unknown-linux-musl | clang | mold | x86-64-v2 | musl64 |
-//! | aarch64-unknown-linux-musl | clang (`--target=`) | lld | generic | aarch64-multiplatform-musl |
+//! | target | linker driver | `-fuse-ld` | target-cpu | link target | nix cross |
+//! |---|---|---|---|---|---|
+//! | x86_64-unknown-linux-musl | clang | mold | x86-64-v2 | - | musl64 |
+//! | aarch64-unknown-linux-musl | clang | lld | generic | its triple | aarch64-multiplatform-musl |
 //!
 //! The host is always present and always plain (cargo's own defaults): its
 //! triple depends on the machine, and the plan must not.
 //!
-//! Environment values name tools (`clang`, `llvm-ar`), never paths: Nix and
-//! a developer's shell put different binaries behind the same name.
+//! Tools are named (`clang`, `llvm-ar`), never given as paths: Nix and a
+//! developer's shell put different binaries behind the same name.
 
 use std::collections::BTreeMap;
 
@@ -22,18 +23,6 @@ use crate::policy::{Policy, TargetPolicy};
 
 /// The name of the host target in the plan.
 pub const HOST: &str = "host";
-
-/// Whether `name` looks like a target triple (`arch-vendor-os[-env]`).
-pub fn looks_like_triple(name: &str) -> bool {
-    let parts = name.split('-').count();
-    (2..=4).contains(&parts)
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
-}
 
 /// The built-in target settings used when the policy has no `targets`.
 pub fn defaults() -> BTreeMap<String, TargetPolicy> {
@@ -65,7 +54,7 @@ pub fn resolve(policy: &Policy) -> BTreeMap<String, Target> {
     let mut targets = BTreeMap::from([(HOST.to_string(), host())]);
     let specs = policy.targets.clone().unwrap_or_else(defaults);
     for (triple, spec) in specs {
-        targets.insert(triple.clone(), render(&triple, &spec));
+        targets.insert(triple.clone(), from_policy(&triple, &spec));
     }
     targets
 }
@@ -74,71 +63,31 @@ pub fn resolve(policy: &Policy) -> BTreeMap<String, Target> {
 pub fn host() -> Target {
     Target {
         triple: None,
-        linker: None,
+        linker_driver: None,
         fuse_ld: None,
         target_cpu: None,
         is_static: false,
-        nix_cross: None,
+        link_target: None,
         cc: None,
         ar: None,
-        rustflags: Vec::new(),
-        env: BTreeMap::new(),
+        nix_cross: None,
+        extra_rustflags: Vec::new(),
     }
 }
 
-/// Renders one triple's settings into rustflags and environment.
-pub fn render(triple: &str, spec: &TargetPolicy) -> Target {
-    let mut rustflags = Vec::new();
-    let mut flag = |value: String| {
-        rustflags.push("-C".to_string());
-        rustflags.push(value);
-    };
-    if spec.link_target {
-        flag(format!("link-arg=--target={triple}"));
-    }
-    if let Some(ld) = &spec.fuse_ld {
-        flag(format!("link-arg=-fuse-ld={ld}"));
-    }
-    if let Some(cpu) = &spec.target_cpu {
-        flag(format!("target-cpu={cpu}"));
-    }
-    if spec.is_static {
-        flag("target-feature=+crt-static".into());
-    }
-    rustflags.extend(spec.rustflags.iter().cloned());
-
-    let upper = triple.to_ascii_uppercase().replace(['-', '.'], "_");
-    let lower = triple.replace(['-', '.'], "_");
-    let mut env = BTreeMap::new();
-    if let Some(linker) = &spec.linker {
-        env.insert(format!("CARGO_TARGET_{upper}_LINKER"), linker.clone());
-    }
-    if !rustflags.is_empty() {
-        env.insert(
-            format!("CARGO_TARGET_{upper}_RUSTFLAGS"),
-            rustflags.join(" "),
-        );
-    }
-    if let Some(cc) = &spec.cc {
-        env.insert(format!("CC_{lower}"), cc.clone());
-        if cc.rsplit('/').next().is_some_and(|n| n.contains("clang")) {
-            env.insert(format!("CFLAGS_{lower}"), format!("--target={triple}"));
-        }
-    }
-    if let Some(ar) = &spec.ar {
-        env.insert(format!("AR_{lower}"), ar.clone());
-    }
+/// The facts of one triple, from its policy settings.
+pub fn from_policy(triple: &str, spec: &TargetPolicy) -> Target {
     Target {
         triple: Some(triple.to_string()),
-        linker: spec.linker.clone(),
+        linker_driver: spec.linker.clone(),
         fuse_ld: spec.fuse_ld.clone(),
         target_cpu: spec.target_cpu.clone(),
         is_static: spec.is_static,
-        nix_cross: spec.nix_cross.clone(),
+        link_target: spec.link_target.then(|| triple.to_string()),
         cc: spec.cc.clone(),
         ar: spec.ar.clone(),
-        rustflags,
-        env,
+        nix_cross: spec.nix_cross.clone(),
+        extra_rustflags: spec.rustflags.clone(),
     }
 }
 
@@ -158,44 +107,25 @@ mod tests {
             ]
         );
         assert_eq!(t["host"], host());
-        let x = &t["x86_64-unknown-linux-musl"];
         assert_eq!(
-            x.rustflags,
-            [
-                "-C",
-                "link-arg=-fuse-ld=mold",
-                "-C",
-                "target-cpu=x86-64-v2",
-                "-C",
-                "target-feature=+crt-static"
-            ]
-        );
-        assert_eq!(x.nix_cross.as_deref(), Some("musl64"));
-        assert_eq!(
-            x.env["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER"],
-            "clang"
+            serde_json::to_value(&t["x86_64-unknown-linux-musl"]).unwrap(),
+            serde_json::json!({
+                "triple": "x86_64-unknown-linux-musl", "linker_driver": "clang",
+                "fuse_ld": "mold", "target_cpu": "x86-64-v2", "static": true,
+                "link_target": null, "cc": "clang", "ar": "llvm-ar",
+                "nix_cross": "musl64", "extra_rustflags": []
+            })
         );
         assert_eq!(
-            x.env["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS"],
-            "-C link-arg=-fuse-ld=mold -C target-cpu=x86-64-v2 -C target-feature=+crt-static"
+            serde_json::to_value(&t["aarch64-unknown-linux-musl"]).unwrap(),
+            serde_json::json!({
+                "triple": "aarch64-unknown-linux-musl", "linker_driver": "clang",
+                "fuse_ld": "lld", "target_cpu": "generic", "static": true,
+                "link_target": "aarch64-unknown-linux-musl", "cc": "clang",
+                "ar": "llvm-ar", "nix_cross": "aarch64-multiplatform-musl",
+                "extra_rustflags": []
+            })
         );
-        assert_eq!(
-            x.env["CFLAGS_x86_64_unknown_linux_musl"],
-            "--target=x86_64-unknown-linux-musl"
-        );
-        assert_eq!(x.env["AR_x86_64_unknown_linux_musl"], "llvm-ar");
-        let a = &t["aarch64-unknown-linux-musl"];
-        assert_eq!(
-            a.rustflags[1],
-            "link-arg=--target=aarch64-unknown-linux-musl"
-        );
-        assert_eq!(a.fuse_ld.as_deref(), Some("lld"));
-        assert_eq!(a.target_cpu.as_deref(), Some("generic"));
-        assert_eq!(a.nix_cross.as_deref(), Some("aarch64-multiplatform-musl"));
-        assert!(t
-            .values()
-            .flat_map(|t| t.env.values())
-            .all(|v| !v.contains('/')));
     }
 
     #[test]
@@ -216,19 +146,8 @@ mod tests {
             ["host", "riscv64gc-unknown-linux-gnu"]
         );
         let r = &t["riscv64gc-unknown-linux-gnu"];
-        assert_eq!(r.rustflags, ["-C", "force-frame-pointers=yes"]);
-        assert_eq!(
-            r.env.keys().collect::<Vec<_>>(),
-            ["CARGO_TARGET_RISCV64GC_UNKNOWN_LINUX_GNU_RUSTFLAGS"]
-        );
-    }
-
-    #[test]
-    fn triples_are_recognised() {
-        assert!(looks_like_triple("x86_64-unknown-linux-musl"));
-        assert!(looks_like_triple("wasm32-wasip1"));
-        assert!(!looks_like_triple("musl"));
-        assert!(!looks_like_triple("x86_64 linux"));
-        assert!(!looks_like_triple("-a-b"));
+        assert_eq!(r.extra_rustflags, ["-C", "force-frame-pointers=yes"]);
+        assert_eq!(r.linker_driver, None);
+        assert_eq!(r.link_target, None);
     }
 }

@@ -268,7 +268,9 @@ mod tests {
     }
 
     fn policy(text: &str) -> Policy {
-        Policy::from_manifest_str(text, Path::new("Cargo.toml")).unwrap()
+        crate::manifest::RootManifest::parse(text, Path::new("Cargo.toml"))
+            .unwrap()
+            .policy
     }
 
     #[test]

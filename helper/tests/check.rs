@@ -47,8 +47,15 @@ fn check_catches_a_profile_edit() {
     );
     let out = run_expect(&dir, &["check"], 1);
     let diff = stdout(&out);
-    assert!(diff.contains("-        \"codegen-units\": 8"), "{diff}");
-    assert!(diff.contains("+        \"codegen-units\": 4"), "{diff}");
+    let changed = |sign: char, text: &str| {
+        diff.lines()
+            .any(|l| l.starts_with(sign) && l.trim_start_matches(sign).trim() == text)
+    };
+    // The policy's value, in the overrides and as the effective setting.
+    assert!(changed('-', "\"codegen-units\": 8"), "{diff}");
+    assert!(changed('+', "\"codegen-units\": 4"), "{diff}");
+    assert!(changed('-', "\"value\": 8"), "{diff}");
+    assert!(changed('+', "\"value\": 4"), "{diff}");
 }
 
 #[test]

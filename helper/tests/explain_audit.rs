@@ -17,12 +17,13 @@ fn explain_shows_variants_targets_and_profiles() {
         "built as a root: default features + app/fmt, app/search",
         "x86_64-unknown-linux-musl: linker clang, -fuse-ld=mold, target-cpu x86-64-v2",
         "CC_aarch64_unknown_linux_musl=clang",
+        "rustflags: -C link-arg=--target=aarch64-unknown-linux-musl -C link-arg=-fuse-ld=lld",
         "release [default]:",
-        "codegen-units = 1  (override for app)",
+        "codegen-units = 1  (override for app, policy)",
         "release-fast (inherits release):",
-        "lto = false\n",
+        "lto = false  (Cargo.toml)\n",
         "opt-level = 0  (cargo default)",
-        "build scripts and proc-macros: opt-level = 0",
+        "build scripts and proc-macros: opt-level = 0 (Cargo.toml)",
     ] {
         assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
     }

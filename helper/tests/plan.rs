@@ -11,7 +11,7 @@ fn basic_fixture_plan_has_packages_variants_targets_and_profiles() {
     run_expect(&dir, &["plan"], 0);
     let plan = plan_json(&dir);
 
-    assert_eq!(plan["schema_version"], 1);
+    assert_eq!(plan["schema_version"], 2);
     assert_eq!(plan["generator"], "cargo-buildplan");
     assert_eq!(
         plan["workspace"],
@@ -97,29 +97,77 @@ fn basic_fixture_plan_has_packages_variants_targets_and_profiles() {
         ]
     );
     assert_eq!(plan["targets"]["host"]["triple"], serde_json::Value::Null);
-    let x86 = &plan["targets"]["x86_64-unknown-linux-musl"];
-    assert_eq!(x86["linker"], "clang");
-    assert_eq!(x86["fuse_ld"], "mold");
+    // Targets carry facts only; no rendered flags or variable names.
     assert_eq!(
-        x86["env"]["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS"],
-        "-C link-arg=-fuse-ld=mold -C target-cpu=x86-64-v2 -C target-feature=+crt-static"
+        plan["targets"]["x86_64-unknown-linux-musl"],
+        json!({
+            "triple": "x86_64-unknown-linux-musl", "linker_driver": "clang",
+            "fuse_ld": "mold", "target_cpu": "x86-64-v2", "static": true,
+            "link_target": null, "cc": "clang", "ar": "llvm-ar",
+            "nix_cross": "musl64", "extra_rustflags": []
+        })
+    );
+    assert_eq!(
+        plan["targets"]["aarch64-unknown-linux-musl"]["link_target"],
+        "aarch64-unknown-linux-musl"
     );
 
+    // Profiles: effective settings with their source, and the policy's
+    // part as overrides.
+    let set = |value: serde_json::Value, source: &str| json!({"value": value, "source": source});
     let release = &plan["profiles"]["release"];
     assert_eq!(
         release["settings"],
-        json!({"codegen-units": 8, "lto": "thin", "opt-level": 2, "strip": true})
+        json!({
+            "codegen-units": set(json!(8), "policy"),
+            "lto": set(json!("thin"), "Cargo.toml"),
+            "opt-level": set(json!(2), "Cargo.toml"),
+            "strip": set(json!(true), "Cargo.toml")
+        })
     );
-    assert_eq!(release["package"], json!({"app": {"codegen-units": 1}}));
-    assert_eq!(release["env"]["CARGO_PROFILE_RELEASE_CODEGEN_UNITS"], "8");
+    assert_eq!(
+        release["package"],
+        json!({"app": {"codegen-units": set(json!(1), "policy")}})
+    );
+    assert_eq!(
+        release["build_override"],
+        json!({"opt-level": set(json!(0), "Cargo.toml")})
+    );
+    assert_eq!(
+        release["overrides"],
+        json!({
+            "settings": {"codegen-units": 8},
+            "build_override": {},
+            "package": {"app": {"codegen-units": 1}}
+        })
+    );
     let fast = &plan["profiles"]["release-fast"];
     assert_eq!(fast["inherits"], "release");
-    assert_eq!(fast["settings"]["lto"], false);
-    assert_eq!(fast["settings"]["opt-level"], 2);
+    assert_eq!(fast["settings"]["lto"], set(json!(false), "Cargo.toml"));
+    assert_eq!(fast["settings"]["opt-level"], set(json!(2), "Cargo.toml"));
+    // The policy's release values reach the child, restated under its name.
+    assert_eq!(fast["overrides"], release["overrides"]);
+    let dev = &plan["profiles"]["dev"];
     assert_eq!(
-        plan["profiles"]["dev"]["config"],
-        json!(["profile.dev.package.\"*\".opt-level=1"])
+        dev["package"],
+        json!({"*": {"opt-level": set(json!(1), "Cargo.toml")}})
     );
+    assert_eq!(
+        dev["overrides"],
+        json!({"settings": {}, "build_override": {}, "package": {}})
+    );
+    // Nothing rendered is left in the plan.
+    let text = serde_json::to_string(&plan).unwrap();
+    for gone in [
+        "CARGO_TARGET_",
+        "CARGO_PROFILE_",
+        "\"rustflags\"",
+        "\"env\"",
+        "\"config\"",
+        "\"linker\"",
+    ] {
+        assert!(!text.contains(gone), "the plan still carries {gone}");
+    }
 }
 
 #[test]

@@ -71,7 +71,17 @@ fn roots_built_alone_after_the_deps_build_compile_no_third_party_unit() {
     run_expect(&dir, &["plan"], 0);
     let plan = plan_json(&dir);
     let target_dir = tmp.path().join("target");
-    let config = strings(&plan["profiles"]["release"]["config"]);
+    // What the helper hands cargo on top of the manifest: the policy's part.
+    let overrides = serde_json::from_value(plan["profiles"]["release"]["overrides"].clone())
+        .expect("the overrides parse");
+    let config = buildplan::render::profile_config("release", &overrides);
+    assert_eq!(
+        config,
+        [
+            "profile.release.codegen-units=8",
+            "profile.release.package.app.codegen-units=1"
+        ]
+    );
 
     // `split` is the hard case: its roots disagree about memchr's features.
     let variant = &plan["variants"]["split"];
