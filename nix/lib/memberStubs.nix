@@ -1,7 +1,9 @@
 # The target files cargo needs to see in a workspace member, as paths relative
 # to the member, so a dummy copy of it can replace each with a stub: the
-# library (declared or src/lib.rs), src/main.rs, src/bin/*, and every
-# declared [[bin]], [[test]], [[bench]] and [[example]].
+# library (declared or src/lib.rs), src/main.rs, src/bin/*, tests/, benches/
+# and examples/ as cargo discovers them, and every declared [[bin]], [[test]],
+# [[bench]] and [[example]]. tests/nix compares the result with what
+# `cargo metadata` says of the real workspace.
 #
 # Read at evaluation time from the manifest and directory listings only (never
 # a source file's contents), mirroring crane's mkDummySrc.
@@ -58,13 +60,42 @@ let
       [ "src/bin/${bin.name}.rs" ]
   ) (manifest.bin or [ ]);
 
-  declared = kind: dir: map (t: t.path or "${dir}/${t.name}.rs") (manifest.${kind} or [ ]);
+  # Cargo's target discovery in tests/, benches/, examples/: `<dir>/*.rs` and
+  # `<dir>/<name>/main.rs`, unless `auto<kind>` is false.
+  discovered =
+    dir: auto:
+    let
+      listing = if auto && (entries.${dir} or null) == "directory" then readDir (memberDir + "/${dir}") else { };
+    in
+    concatMap (
+      name:
+      if listing.${name} == "regular" && builtins.match ".*\\.rs" name != null then
+        [ "${dir}/${name}" ]
+      else if listing.${name} == "directory" && pathExists (memberDir + "/${dir}/${name}/main.rs") then
+        [ "${dir}/${name}/main.rs" ]
+      else
+        [ ]
+    ) (attrNames listing);
+
+  # A declared target without a path is `<dir>/<name>.rs` or
+  # `<dir>/<name>/main.rs`, whichever exists (the first when neither does).
+  declared =
+    kind: dir:
+    map (
+      t:
+      t.path or (
+        if pathExists (memberDir + "/${dir}/${t.name}/main.rs") then "${dir}/${t.name}/main.rs" else "${dir}/${t.name}.rs"
+      )
+    ) (manifest.${kind} or [ ]);
 
   all =
     libs
     ++ mainRs
     ++ discoveredBins
     ++ declaredBins
+    ++ discovered "tests" (package.autotests or true)
+    ++ discovered "benches" (package.autobenches or true)
+    ++ discovered "examples" (package.autoexamples or true)
     ++ declared "test" "tests"
     ++ declared "bench" "benches"
     ++ declared "example" "examples";

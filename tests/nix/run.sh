@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Runs the Nix tests (see test_nix.py): parsing, evaluation of nix/ against
-# stand-ins, flake.nix and flake.lock. Needs nix-instantiate (Debian nix-bin)
-# and python3; builds nothing and fetches nothing. The last line of output is
-# `N passed, N failed`; the exit status is non-zero on any failure.
+# Runs the Nix tests (see test_nix.py): parsing; evaluation of nix/ and
+# flake.nix against the real crane and fenix with a stand-in for the nixpkgs
+# package set only; nix flake check --no-build through flake.lock; the
+# cross-link, compiler, static-check and stub-workspace proofs with real
+# tools; negative controls. Needs nix (Debian nix-bin), python3, cargo,
+# aarch64-linux-gnu-gcc, mold, lld, and the real inputs in
+# ../shared/nix-inputs or $NIX_INPUTS_DIR (without them those tests skip,
+# and fail under CI=true). Builds only tiny local derivations and fetches
+# nothing but crane-utils' crates (once, through cargo). The last line of
+# output is `N passed, N failed`; the exit status is non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 exec timeout 900 python3 tests/nix/test_nix.py "$@"

@@ -100,6 +100,7 @@ SHARED_INPUTS_MD = ROOT.parent / "shared" / "nix-inputs.md"
 
 passed = 0
 failed = 0
+INPUTS_USED: list[Path] = []  # the inputs directory prepare_inputs settled on
 
 
 def check(name: str, ok: bool, detail: str = "") -> bool:
@@ -167,30 +168,36 @@ def nar_hash(path: Path) -> str:
 
 
 def prepare_inputs() -> Path | None:
-    """Unpacks the real crane, fenix and nixpkgs lib into target/tests-nix and
-    checks crane's and fenix's NAR hashes against flake.lock."""
-    missing = [t for t in TARBALLS.values() if not (INPUTS_DIR / t).is_file()]
-    if missing:
-        skip("real flake inputs", f"{INPUTS_DIR} lacks {', '.join(missing)} (set NIX_INPUTS_DIR)")
-        return None
-    dest = WORK / "inputs"
-    stamp = dest / ".stamp"
-    want = json.dumps({t: (INPUTS_DIR / t).stat().st_size for t in TARBALLS.values()})
-    if not stamp.is_file() or stamp.read_text() != want:
-        shutil.rmtree(dest, ignore_errors=True)
-        dest.mkdir(parents=True)
-        for tarball in TARBALLS.values():
-            with tarfile.open(INPUTS_DIR / tarball) as t:
-                t.extractall(dest, filter="tar")
-        stamp.write_text(want)
+    """The real crane, fenix and nixpkgs lib: $NIX_INPUTS_DIR either holds
+    the tarballs of ../shared/nix-inputs (unpacked into target/tests-nix) or
+    the trees themselves as crane/, fenix/, lib/ (CI links the locked inputs
+    there). Checks crane's and fenix's NAR hashes against flake.lock."""
+    if all((INPUTS_DIR / name).is_dir() for name in TARBALLS):
+        dest = INPUTS_DIR
+    else:
+        missing = [t for t in TARBALLS.values() if not (INPUTS_DIR / t).is_file()]
+        if missing:
+            skip("real flake inputs", f"{INPUTS_DIR} lacks {', '.join(missing)} (set NIX_INPUTS_DIR)")
+            return None
+        dest = WORK / "inputs"
+        stamp = dest / ".stamp"
+        want = json.dumps({t: (INPUTS_DIR / t).stat().st_size for t in TARBALLS.values()})
+        if not stamp.is_file() or stamp.read_text() != want:
+            shutil.rmtree(dest, ignore_errors=True)
+            dest.mkdir(parents=True)
+            for tarball in TARBALLS.values():
+                with tarfile.open(INPUTS_DIR / tarball) as t:
+                    t.extractall(dest, filter="tar")
+            stamp.write_text(want)
     lock = json.loads((ROOT / "flake.lock").read_text())["nodes"]
     for name in ("crane", "fenix"):
         got = nar_hash(dest / name)
         if not check(f"real input {name}: its NAR hash is flake.lock's narHash", got == lock[name]["locked"]["narHash"], got):
             return None
-    if not check("real input lib: nixpkgs lib unpacked", (dest / "lib" / "default.nix").is_file()):
+    if not check("real input lib: nixpkgs lib present", (dest / "lib" / "default.nix").is_file()):
         return None
-    return dest
+    INPUTS_USED.append(dest.resolve())
+    return dest.resolve()
 
 
 # ---------------------------------------------------------------------------
@@ -996,7 +1003,7 @@ def hostc_build(env_shape: dict, nbi: list[dict], label: str) -> tuple[bool, str
             env["CC"] = DEBIAN_CROSS + "gcc"
             env["CXX"] = DEBIAN_CROSS + "g++"
     env["CARGO_TARGET_DIR"] = str(WORK / f"hostc-{label}")
-    proc = run(["cargo", "run", "--offline", "--locked", "-q", "-p", "hostc-app"], cwd=HOSTC_WS, env=env, timeout=600)
+    proc = run(["nice", "cargo", "run", "--offline", "--locked", "-q", "-p", "hostc-app"], cwd=HOSTC_WS, env=env, timeout=600)
     return proc.returncode == 0 and proc.stdout.strip() == "probe = 42", (proc.stdout + proc.stderr)[-600:]
 
 
@@ -1052,7 +1059,7 @@ def crane_json2toml() -> Path | None:
     exe = WORK / "crane-utils" / "debug" / "crane-json2toml"
     if exe.is_file():
         return exe
-    manifest = WORK / "inputs" / "crane" / "pkgs" / "crane-utils" / "Cargo.toml"
+    manifest = INPUTS_USED[0] / "crane" / "pkgs" / "crane-utils" / "Cargo.toml"
     proc = run(
         ["nice", "cargo", "build", "-q", "--locked", "--manifest-path", str(manifest), "--bin", "crane-json2toml"],
         env=dict(os.environ, CARGO_TARGET_DIR=str(WORK / "crane-utils")),
@@ -1079,20 +1086,20 @@ def cargo_targets(ws: Path) -> dict:
     return out
 
 
-def check_dummy_workspace(tag: str, facts: dict, tree: Path, tmp: Path) -> None:
+def dummy_workspace_problems(facts: dict, tree: Path, ws: Path) -> tuple[list[str], list[str], int] | None:
     """Materialises the stub workspace nix/ describes (manifests written by
-    crane's writer, the stub files, Cargo.lock), parses every manifest as
-    TOML and compares cargo's view of its members' targets with the real
-    workspace's."""
+    crane's writer, the stub files, Cargo.lock) in `ws`. Returns the
+    manifests that do not parse as the TOML of their content, the members
+    whose targets differ from the real workspace's by `cargo metadata`, and
+    the number of real members; None when it cannot run."""
     exe = crane_json2toml()
     if exe is None:
-        return
+        return None
     base = facts["trees"]["base"]["sources"]
     ok, err = realise([base["dummyRs"]])
-    if not check(f"{tag}: the stub source file builds (nix-store --realise)", ok, err):
-        return
+    if not ok:
+        raise RuntimeError(f"the stub source file does not build: {err}")
     dummy_rs = base["dummyRsOut"]
-    ws = tmp / f"dummy-{tag}"
     ws.mkdir(parents=True)
     shutil.copy(tree / "Cargo.lock", ws / "Cargo.lock")
     bad_toml = []
@@ -1113,13 +1120,8 @@ def check_dummy_workspace(tag: str, facts: dict, tree: Path, tmp: Path) -> None:
             f = ws / member / stub
             f.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(dummy_rs, f)
-    check(f"{tag}: every stub manifest ({len(docs)}) written by crane's writer parses as TOML with the same content", not bad_toml, "; ".join(bad_toml[:3]))
-    try:
-        dummy, real = cargo_targets(ws), cargo_targets(tree)
-    except RuntimeError as e:
-        check(f"{tag}: cargo metadata reads the stub workspace", False, str(e))
-        return
-    diffs = []
+    dummy, real = cargo_targets(ws), cargo_targets(tree)
+    diffs = [] if set(dummy) == set(real) else [f"members {sorted(dummy)} != {sorted(real)}"]
     for member in sorted(set(dummy) | set(real)):
         d = [t for t in dummy.get(member, []) if t[0] != ("custom-build",)]
         r = [t for t in real.get(member, []) if t[0] != ("custom-build",)]
@@ -1128,9 +1130,22 @@ def check_dummy_workspace(tag: str, facts: dict, tree: Path, tmp: Path) -> None:
         builds = [t for t in dummy.get(member, []) if t[0] == ("custom-build",)]
         if [b[2] for b in builds] != [dummy_rs]:
             diffs.append(f"{member}: build script {builds} is not the store stub")
+    return bad_toml, diffs, len(real)
+
+
+def check_dummy_workspace(tag: str, facts: dict, tree: Path, tmp: Path) -> None:
+    try:
+        result = dummy_workspace_problems(facts, tree, tmp / f"dummy-{tag}")
+    except RuntimeError as e:
+        check(f"{tag}: the stub workspace materialises and cargo metadata reads it", False, str(e)[-800:])
+        return
+    if result is None:
+        return
+    bad_toml, diffs, members = result
+    check(f"{tag}: every stub manifest written by crane's writer parses as TOML with the same content", not bad_toml, "; ".join(bad_toml[:3]))
     check(
-        f"{tag}: cargo metadata of the stub workspace lists every member ({len(real)}) with the real targets (stub build script aside)",
-        not diffs and set(dummy) == set(real),
+        f"{tag}: cargo metadata of the stub workspace lists every member ({members}) with the real targets (stub build script aside)",
+        not diffs,
         "; ".join(diffs[:3]),
     )
 
@@ -1206,6 +1221,22 @@ def check_negative_controls(inputs: Path, tmp: Path) -> None:
             env = target_env(inputs, old_env, name, target)
             ok, detail = hostc_build(env["env"], env["nativeBuildInputs"], "old")
             check("negative control old cross env: the build-machine C of the hostc fixture gets the cross compiler and the cargo build fails", not ok, detail)
+
+    # Stubs for declared targets only (cargo's discovery in tests/, benches/,
+    # examples/ forgotten): cargo sees fewer targets than in the real member.
+    no_discovery = mutant(
+        tmp, "no-target-discovery", "nix/lib/memberStubs.nix",
+        """    ++ discovered "tests" (package.autotests or true)
+    ++ discovered "benches" (package.autobenches or true)
+    ++ discovered "examples" (package.autoexamples or true)
+""",
+        "",
+    )
+    if no_discovery:
+        facts = evaluate(inputs, trees, FIXTURE_PLAN, "x86_64-linux", no_discovery)
+        result = dummy_workspace_problems(facts, FIXTURE_WS, tmp / "dummy-no-discovery")
+        if result is not None:
+            check("negative control stubs without target discovery: the cargo metadata comparison rejects them", bool(result[1]), str(result[1])[:300])
 
     # The old link shape: mold/lld on PATH under their plain names only.
     old_link = mutant(
