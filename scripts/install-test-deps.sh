@@ -3,7 +3,9 @@
 # nothing that is already there. Idempotent: a second run only checks.
 #
 #   apt: kcat (real Kafka client), nix-bin (evaluates nix/), mold + lld +
-#        clang + musl-tools (linkers the plan names), binutils (readelf)
+#        clang + musl-tools (linkers the plan names), binutils (readelf), file,
+#        gcc-aarch64-linux-gnu + libc6-dev-arm64-cross (the cross-link proof
+#        of tests/nix)
 #   pip: kafka-python, confluent-kafka (real Kafka clients), moto[server]
 #        (local S3 endpoint for the backup tests)
 set -euo pipefail
@@ -17,6 +19,8 @@ have ld.lld          || need_apt+=(lld)
 have clang           || need_apt+=(clang)
 have musl-gcc        || need_apt+=(musl-tools)
 have readelf         || need_apt+=(binutils)
+have file            || need_apt+=(file)
+have aarch64-linux-gnu-gcc || need_apt+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
