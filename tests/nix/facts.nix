@@ -8,7 +8,6 @@
 #   trees      { <label> = "/abs/path/of/a/workspace"; ... }
 #   planFile   path of the plan to read
 #   system     the system to evaluate for
-#   args       extra buildWorkspace arguments (JSON-able values only)
 {
   inputsDir,
   trees,
@@ -93,6 +92,7 @@ let
       out = toString d;
       kind = kindOf d;
       pname = a.pname or null;
+      system = a.system or null;
       buildPhase = a.buildPhase or null;
       checkPhase = a.checkPhase or null;
       buildCommand = a.buildCommand or null;

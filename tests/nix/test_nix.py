@@ -579,6 +579,19 @@ def check_linking(tag: str, plan: dict, facts: dict) -> None:
     check(f"{tag}: target C code gets the cross compiler via CC_<triple> only; build machine code HOST_CC", not problems, "; ".join(problems[:4]))
 
 
+def c_all(base: dict) -> list[dict]:
+    """Every dependency build, package build and check of one evaluation."""
+    out = list(base["checks"].values())
+    for profiles in base["deps"].values():
+        for variants in profiles.values():
+            out += variants.values()
+    for profiles in base["packages"].values():
+        for variants in profiles.values():
+            for roots in variants.values():
+                out += roots.values()
+    return out
+
+
 def check_outputs(tag: str, plan: dict, facts: dict, system: str, has_helper: bool = True) -> None:
     base = facts["trees"]["base"]
     out = base["outputs"]
@@ -622,6 +635,8 @@ def check_outputs(tag: str, plan: dict, facts: dict, system: str, has_helper: bo
     need = {"clippy", "nextest", "rustfmt", "cargo-machete", f"{main}-static-{arch}-musl"} | ({"plan-fresh"} if has_helper else set())
     check(f"{tag} [{system}]: checks exist", need <= checks and set(packages) - {"default"} <= checks, f"missing {sorted(need - checks)}")
     check(f"{tag} [{system}]: apps", {main, "default"} <= set(out["apps"]), str(out["apps"]))
+    wrong = sorted({d["system"] for d in c_all(base)} - {system})
+    check(f"{tag} [{system}]: every cargo derivation builds on {system} (the stand-in honours the evaluated system)", not wrong, str(wrong))
     check(
         f"{tag} [{system}]: every package, check and shell is a derivation",
         all(re.fullmatch(r"/nix/store/[0-9a-z]{32}-.+\.drv", d) for group in ("packages", "checks", "devShells") for d in out[group].values())
