@@ -996,13 +996,26 @@ def check_cross_link(inputs: Path, tmp: Path) -> None:
         )
 
 
-def hostc_build(env_shape: dict, nbi: list[dict], label: str) -> tuple[bool, str]:
+def hostc_build(env_shape: dict, nbi: list[dict], label: str) -> tuple[bool, str, list[str]]:
     """Builds tests/nix/fixtures/hostc with cargo (natively) in an environment
-    of the shape the flake gives a cross build: its variables with the store
-    compilers replaced by the host's (HOST_* -> gcc/ar, *_<cross triple> ->
-    Debian's aarch64 cross GCC), and, for a compiler wrapper among the
-    inputs, the CC/CXX its setup hook would export."""
+    of the shape the flake gives a cross build: its compiler variables, with
+    each store compiler replaced by a logging wrapper around the host's
+    (HOST_* -> gcc/g++/ar, *_<cross triple> -> Debian's aarch64 cross GCC),
+    and, for a cross compiler wrapper among the inputs, the CC/CXX its setup
+    hook would export. Returns success, output and the log: which variable's
+    compiler compiled what."""
     env = {k: v for k, v in os.environ.items() if not re.match(r"(HOST_|TARGET_)?(CC|CXX|AR|CFLAGS|CXXFLAGS)(_.*)?$", k)}
+    tools = WORK / f"hostc-tools-{label}"
+    shutil.rmtree(tools, ignore_errors=True)
+    tools.mkdir(parents=True)
+    log = tools / "calls.log"
+    log.write_text("")
+
+    def wrapper(var: str, real: str) -> str:
+        path = tools / var
+        path.write_text(f'#!/bin/sh\necho "{var} $*" >> {shlex.quote(str(log))}\nexec {real} "$@"\n')
+        path.chmod(0o755)
+        return str(path)
 
     def host_tool(value: str) -> str:
         tool = value.rsplit("/", 1)[1]
@@ -1012,14 +1025,17 @@ def hostc_build(env_shape: dict, nbi: list[dict], label: str) -> tuple[bool, str
 
     for k, v in env_shape.items():
         if re.match(r"(HOST_)?(CC|CXX|AR)(_.*)?$", k):
-            env[k] = host_tool(v)
+            env[k] = wrapper(k, host_tool(v))
     for i in nbi:
         if re.search(r"-(gcc|cc)-wrapper$", i["name"]) and i.get("targetPrefix"):
-            env["CC"] = DEBIAN_CROSS + "gcc"
-            env["CXX"] = DEBIAN_CROSS + "g++"
+            env["CC"] = wrapper("CC", DEBIAN_CROSS + "gcc")
+            env["CXX"] = wrapper("CXX", DEBIAN_CROSS + "g++")
     env["CARGO_TARGET_DIR"] = str(WORK / f"hostc-{label}")
+    # The build script must run (and compile) again in every test run.
+    run(["cargo", "clean", "--offline", "-q", "-p", "hostc-macro"], cwd=HOSTC_WS, env=env)
     proc = run(["nice", "cargo", "run", "--offline", "--locked", "-q", "-p", "hostc-app"], cwd=HOSTC_WS, env=env, timeout=600)
-    return proc.returncode == 0 and proc.stdout.strip() == "probe = 42", (proc.stdout + proc.stderr)[-600:]
+    calls = [l for l in log.read_text().splitlines() if l]
+    return proc.returncode == 0 and proc.stdout.strip() == "probe = 42", (proc.stdout + proc.stderr)[-600:], calls
 
 
 def check_compilers(inputs: Path) -> None:
@@ -1029,11 +1045,12 @@ def check_compilers(inputs: Path) -> None:
     plan = json.loads(FIXTURE_PLAN.read_text())
     name, target = next((n, t) for n, t in sorted(plan["targets"].items()) if (t.get("triple") or "").startswith("aarch64"))
     env = target_env(inputs, ROOT / "nix", name, target)
-    ok, detail = hostc_build(env["env"], env["nativeBuildInputs"], "flake")
+    ok, detail, calls = hostc_build(env["env"], env["nativeBuildInputs"], "flake")
+    compiled = [c.split()[0] for c in calls if "probe.c" in c]
     check(
-        f"compilers: with the flake's {name} environment a proc-macro's build script compiles C for the build machine (cargo build, probe = 42)",
-        ok and "CC" not in env["env"] and any(k.startswith("CC_aarch64") for k in env["env"]),
-        detail,
+        f"compilers: with the flake's {name} environment a proc-macro's build script compiles its C with HOST_CC (cargo build, probe = 42)",
+        ok and compiled == ["HOST_CC"] and "CC" not in env["env"] and any(k.startswith("CC_aarch64") for k in env["env"]),
+        f"{detail} calls: {calls}",
     )
 
 
@@ -1234,8 +1251,13 @@ def check_negative_controls(inputs: Path, tmp: Path) -> None:
         if shutil.which(f"{DEBIAN_CROSS}gcc"):
             name, target = next((n, t) for n, t in sorted(plan["targets"].items()) if (t.get("triple") or "").startswith("aarch64"))
             env = target_env(inputs, old_env, name, target)
-            ok, detail = hostc_build(env["env"], env["nativeBuildInputs"], "old")
-            check("negative control old cross env: the build-machine C of the hostc fixture gets the cross compiler and the cargo build fails", not ok, detail)
+            ok, detail, calls = hostc_build(env["env"], env["nativeBuildInputs"], "old")
+            compiled = [c.split()[0] for c in calls if "probe.c" in c]
+            check(
+                "negative control old cross env: the build-machine C of the hostc fixture gets the cross compiler (CC) and the cargo build fails",
+                not ok and compiled == ["CC"],
+                f"{detail} calls: {calls}",
+            )
 
     # Stubs for declared targets only (cargo's discovery in tests/, benches/,
     # examples/ forgotten): cargo sees fewer targets than in the real member.
