@@ -1032,8 +1032,8 @@ def hostc_build(env_shape: dict, nbi: list[dict], label: str) -> tuple[bool, str
             env["CXX"] = wrapper("CXX", DEBIAN_CROSS + "g++")
     env["CARGO_TARGET_DIR"] = str(WORK / f"hostc-{label}")
     # The build script must run (and compile) again in every test run.
-    run(["cargo", "clean", "--offline", "-q", "-p", "hostc-macro"], cwd=HOSTC_WS, env=env)
-    proc = run(["nice", "cargo", "run", "--offline", "--locked", "-q", "-p", "hostc-app"], cwd=HOSTC_WS, env=env, timeout=600)
+    run(["cargo", "clean", "-q", "-p", "hostc-macro"], cwd=HOSTC_WS, env=env)
+    proc = run(["nice", "cargo", "run", "--locked", "-q", "-p", "hostc-app"], cwd=HOSTC_WS, env=env, timeout=600)
     calls = [l for l in log.read_text().splitlines() if l]
     return proc.returncode == 0 and proc.stdout.strip() == "probe = 42", (proc.stdout + proc.stderr)[-600:], calls
 
