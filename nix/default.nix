@@ -9,7 +9,7 @@
 #   fenix     fenix's packages for this system (fenix.packages.${system})
 #   src       the workspace root, as a path
 #   planFile  the workspace's build plan (docs/plan-format.md, schema 2)
-#   helper    the plan helper (cargo-buildplan) for the plan-fresh check and
+#   helper    the plan helper (the plan's generator) for the plan-fresh check and
 #             the shells, when the plan's generator is not a member of this
 #             workspace; null: no plan-fresh check, no helper in the shells
 #   image     null (no image), or { user, dataDir, ports } for an OCI image of

@@ -766,6 +766,18 @@ def check_parse() -> None:
     check(f"all {len(files)} .nix files parse", bool(files) and not bad, "; ".join(bad))
 
 
+def check_no_crate_names() -> None:
+    """nix/ is a library: no crate of this workspace is named in its code."""
+    names = {p.parent.name for p in (ROOT / "crates").glob("*/Cargo.toml")} | {"chronik", "cargo-buildplan"}
+    hits = [
+        f"{f.relative_to(ROOT)}: {n}"
+        for f in sorted((ROOT / "nix").rglob("*.nix"))
+        for n in sorted(names)
+        if n in f.read_text()
+    ]
+    check("nix/*.nix names no crate of this workspace (every name comes from the plan)", not hits, "; ".join(hits[:5]))
+
+
 def check_flake_inputs() -> None:
     code, out, err = nix_eval(["-E", "let f = import ./flake.nix; in { inherit (f) inputs nixConfig description; }"])
     if not check("flake.nix evaluates (inputs, nixConfig)", code == 0, err[-300:]):
@@ -1398,6 +1410,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="tests-nix-") as tmp_s:
         tmp = Path(tmp_s)
         check_parse()
+        check_no_crate_names()
         check_lock()
         check_flake_inputs()
         check_workflows()
