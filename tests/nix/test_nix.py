@@ -874,7 +874,10 @@ def check_flake_check(inputs: Path, tmp: Path) -> None:
         ok = proc.returncode == 0 and all(v.endswith(".drv") for v in json.loads(proc.stdout or "{}").values())
         if not check(f"nix eval through flake.lock: every check of {system} is a derivation", ok, proc.stderr[-800:]):
             return
-    proc = run(["nix", "flake", "check", "--no-build", *common, f"path:{repo}"], env=nix_env())
+    # Newer Nix checks only this machine's system unless told otherwise.
+    help_text = run(["nix", *FLAKES, "flake", "check", "--help"]).stdout
+    all_systems = ["--all-systems"] if "--all-systems" in help_text else []
+    proc = run(["nix", "flake", "check", "--no-build", *all_systems, *common, f"path:{repo}"], env=nix_env())
     warnings = [
         l for l in proc.stderr.splitlines()
         if "warning" in l
