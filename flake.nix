@@ -38,6 +38,8 @@
         self.lib.${system}.buildWorkspace {
           src = ./.;
           planFile = ./nix/plan.json;
+          # Dependencies in two layers: this lock's, and Cargo.lock's on top.
+          baseLock = ./nix/base.lock;
           image = {
             user = "chronik";
             dataDir = "/var/lib/chronik";

@@ -21,6 +21,11 @@
 #   mainPackage  the package behind `default`, the image and the static
 #                checks; null: the default variant's first root with a binary
 #                other than the plan's generator (the helper)
+#   baseLock     null (one dependency layer), or a Cargo.lock of this
+#                workspace from some time ago (e.g. ./nix/base.lock): the
+#                dependencies are then built in two layers, the base lock's and
+#                the current lock's on top, so a lock bump rebuilds only what
+#                it changed (nix/README.md, "Layered dependency artifacts")
 # Returns { packages, apps, checks, devShells, formatter } plus `internal`
 # (the build matrix and sources), which the flake leaves out and the tests read.
 {
@@ -35,6 +40,7 @@
   checkEnv ? { },
   nextestArgs ? [ ],
   mainPackage ? null,
+  baseLock ? null,
 }:
 let
   inherit (builtins)
@@ -77,6 +83,7 @@ let
       src
       plan
       planFile
+      baseLock
       ;
   };
 

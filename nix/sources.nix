@@ -1,10 +1,18 @@
 # Every source the flake builds from, cut out of the workspace by the plan:
 #
-#   deps        the stub workspace every dependency-only build uses
+#   deps        the stub workspace the dependency builds use: Cargo.lock with
+#               every member at version 0.0.0 (normalizeVersions.nix)
+#   baseDeps    the same with the base lock (`baseLock`) in place of
+#               Cargo.lock, for the base dependency layer; null without one
+#   layers      { mode = "layered" | "single"; reason; }: whether the base
+#               lock belongs to this workspace (else one layer, and why)
+#   depsLock, baseDepsLock   those two locks, parsed and normalized
+#   stubs       the stub workspace with the real versions and Cargo.lock, the
+#               base of the per-package sources
 #   forPackage  per package: itself and its workspace dependencies real
 #               (`workspace_deps`), every other member a stub
 #   full        the whole workspace, real (clippy, tests, fmt, machete, plan check)
-#   lockAndConfig  Cargo.lock and .cargo/config.toml alone, for vendoring
+#   cargoConfig .cargo/config.toml alone (vendoring reads its registries)
 #
 # Each piece is copied to the store on its own, so its hash moves only when
 # its own files do.
@@ -14,6 +22,7 @@
   src,
   plan,
   planFile,
+  baseLock ? null,
 }:
 let
   inherit (builtins) elem baseNameOf;
@@ -44,17 +53,73 @@ let
     name = "Cargo.toml";
   };
 
-  lockAndConfig = filterSrc {
+  cargoConfig = filterSrc {
     inherit src;
-    name = "cargo-lock-and-config";
+    name = "cargo-config";
     keep =
       rel: _:
       elem rel [
-        "Cargo.lock"
         ".cargo"
         ".cargo/config.toml"
       ];
   };
+
+  realLock = builtins.path {
+    path = src + "/Cargo.lock";
+    name = "Cargo.lock";
+  };
+
+  normalize = import ./lib/normalizeVersions.nix { memberNames = builtins.attrNames plan.packages; };
+  readLock = path: builtins.fromTOML (builtins.readFile path);
+  currentLock = readLock (src + "/Cargo.lock");
+  depsLock = normalize.lock currentLock;
+
+  # Whether the base lock can serve as this workspace's base layer. It must
+  # list the same workspace members (path packages) as Cargo.lock, each with
+  # the same dependencies by name: a lock of another workspace, or one written
+  # before a member or a dependency was added, cannot be built with these
+  # manifests and `--locked`. Either way the build falls back to one layer
+  # (the dependency build from scratch), which is always correct.
+  layers =
+    let
+      baseParsed = readLock baseLock;
+      sorted = builtins.sort builtins.lessThan;
+      membersOf = l: sorted (normalize.lockMembers l);
+      depNames =
+        l:
+        builtins.listToAttrs (
+          map (p: {
+            inherit (p) name;
+            value = sorted (map (e: builtins.head (builtins.split " " e)) (p.dependencies or [ ]));
+          }) (builtins.filter (p: !(p ? source)) (l.package or [ ]))
+        );
+      baseMembers = membersOf baseParsed;
+      ourMembers = membersOf currentLock;
+      changed = builtins.filter (m: (depNames baseParsed).${m} != (depNames currentLock).${m}) ourMembers;
+      show = builtins.concatStringsSep ", ";
+      refresh = "building the dependencies in one layer. Refresh the base lock by copying the workspace's Cargo.lock over it";
+    in
+    if baseLock == null then
+      {
+        mode = "single";
+        reason = "no base lock given";
+      }
+    else if baseMembers != ourMembers then
+      {
+        mode = "single";
+        reason = "${toString baseLock} does not belong to this workspace: it lists the members [${show baseMembers}], Cargo.lock lists [${show ourMembers}]; ${refresh}";
+      }
+    else if changed != [ ] then
+      {
+        mode = "single";
+        reason = "${toString baseLock} is stale: the dependencies of [${show changed}] changed since it was written; ${refresh}";
+      }
+    else
+      {
+        mode = "layered";
+        reason = null;
+      };
+  baseDepsLock = if layers.mode == "layered" then normalize.lock (readLock baseLock) else null;
 
   # Tool settings the checks read; not part of any build.
   toolConfigs = filterSrc {
@@ -101,16 +166,35 @@ let
       src = memberSrc.${path} or (throw "`${path}` is not a workspace member in the plan");
     }) paths;
 
+  config = cargoConfig;
+
   deps = mkDummyWorkspace {
     name = srcName;
-    inherit src members lockAndConfig;
+    inherit src members config normalize;
+    lock = craneLib.writeTOML "Cargo.lock" depsLock;
+  };
+
+  baseDeps =
+    if baseDepsLock == null then
+      null
+    else
+      mkDummyWorkspace {
+        name = srcName;
+        inherit src members config normalize;
+        lock = craneLib.writeTOML "Cargo.lock" baseDepsLock;
+      };
+
+  stubs = mkDummyWorkspace {
+    name = srcName;
+    inherit src members config;
+    lock = realLock;
   };
 
   forPackage = builtins.mapAttrs (
     _: package:
     mkCompositeSrc {
       name = srcName;
-      dummy = deps;
+      dummy = stubs;
       inherit rootManifest;
       members = real ([ package.path ] ++ package.workspace_deps);
     }
@@ -118,7 +202,7 @@ let
 
   full = mkCompositeSrc {
     name = srcName;
-    dummy = deps;
+    dummy = stubs;
     inherit rootManifest;
     members = real members;
     extras = [
@@ -129,8 +213,13 @@ let
 in
 {
   inherit
-    lockAndConfig
+    cargoConfig
     deps
+    baseDeps
+    depsLock
+    baseDepsLock
+    layers
+    stubs
     forPackage
     full
     memberSrc

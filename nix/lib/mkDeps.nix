@@ -1,10 +1,18 @@
-# The one dependency-only derivation of a (target, profile, variant): crane's
-# buildDepsOnly over the stub workspace, running the variant's
-# `deps_cargo_args` (one cargo invocation per list, in order) so that every
-# root's third-party units are compiled. With `withDevDeps` (the combination
-# the checks use) it also checks and compiles the tests of the whole workspace,
-# as crane's default does, so the workspace-wide clippy and nextest checks
-# find their dependencies (dev-dependencies included) built too.
+# A dependency-only derivation of a (target, profile, variant), running the
+# variant's `deps_cargo_args` (one cargo invocation per list, in order) so
+# that every root's third-party units are compiled. With `withDevDeps` (the
+# combination the checks use) it also checks and compiles the tests of the
+# whole workspace, as crane's default does, so the workspace-wide clippy and
+# nextest checks find their dependencies (dev-dependencies included) built too.
+#
+# Without `cargoArtifacts` it is crane's buildDepsOnly over the stub
+# workspace: a dependency build from scratch (the single layer, or the base
+# layer). With `cargoArtifacts` (the base layer) it is the top layer: crane's
+# mkCargoDerivation with the same source shape, commands and environment, but
+# starting from the base layer's target directory (buildDepsOnly always sets
+# `cargoArtifacts = null`, so it cannot be used for this). cargo then decides
+# what is stale: only the crates whose version, features or dependencies
+# differ between the two locks are compiled, plus their dependents.
 { craneLib }:
 {
   name,
@@ -15,6 +23,7 @@
   variant,
   withDevDeps ? false,
   workspaceArgs ? [ "--workspace" ],
+  cargoArtifacts ? null,
 }:
 let
   shellArgs = import ./shellArgs.nix;
@@ -28,21 +37,38 @@ let
   workspaceWide = verb: extra: ''
     cargoWithProfile ${verb} ${shellArgs (buildEnv.cargoArgs ++ workspaceArgs ++ extra)}
   '';
-in
-craneLib.buildDepsOnly (
-  buildEnv.env
-  // {
+  common = buildEnv.env // {
     pname = name;
     inherit version;
-    # Our stub workspace, given as crane's `dummySrc` so buildDepsOnly uses it
-    # as it is (it becomes the derivation's `src`). No `src` beside it: crane
-    # would ignore it and warn.
-    inherit dummySrc;
     cargoVendorDir = vendorDir;
     nativeBuildInputs = buildEnv.nativeBuildInputs;
     buildPhaseCargoCommand =
       (if withDevDeps then workspaceWide "check" [ "--all-targets" ] else "") + invocations "build" [ ];
     checkPhaseCargoCommand = workspaceWide "test" [ "--no-run" ];
     doCheck = withDevDeps;
-  }
-)
+  };
+in
+if cargoArtifacts == null then
+  craneLib.buildDepsOnly (
+    common
+    // {
+      # Our stub workspace, given as crane's `dummySrc` so buildDepsOnly uses it
+      # as it is (it becomes the derivation's `src`). No `src` beside it: crane
+      # would ignore it and warn.
+      inherit dummySrc;
+    }
+  )
+else
+  craneLib.mkCargoDerivation (
+    common
+    // {
+      src = dummySrc;
+      inherit cargoArtifacts;
+      pnameSuffix = "-deps";
+      # What buildDepsOnly sets: the marker for hooks, and the target directory
+      # as the output (crane stores only the files this layer wrote, next to a
+      # link to the base layer's archive).
+      env.CRANE_BUILD_DEPS_ONLY = 1;
+      doInstallCargoArtifacts = true;
+    }
+  )

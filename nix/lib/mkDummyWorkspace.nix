@@ -16,11 +16,22 @@
   runCommand,
   writeText,
 }:
+#
+# With `normalize` (a normalizeVersions.nix instance) every member is stated at
+# version 0.0.0 in the manifests, and `lock` is expected normalized the same
+# way: that is the source of the dependency layers, whose derivations then do
+# not move when a member's version is bumped. Without it the manifests keep
+# their versions: that is the stub part of the per-package sources, which
+# build against the real Cargo.lock.
 {
   name,
   src,
   members,
-  lockAndConfig,
+  # Cargo.lock to put at the root (a file)
+  lock,
+  # a directory holding the workspace's .cargo/config.toml, if it has one
+  config,
+  normalize ? null,
 }:
 let
   shellArgs = import ./shellArgs.nix;
@@ -34,14 +45,16 @@ let
     pub fn main() {}
   '';
 
-  rootManifest = craneLib.cleanCargoToml { cargoToml = src + "/Cargo.toml"; };
+  norm = f: if normalize == null then (m: m) else normalize.${f};
+
+  rootManifest = norm "root" (craneLib.cleanCargoToml { cargoToml = src + "/Cargo.toml"; });
 
   manifests = builtins.listToAttrs (
     map (path: {
       name = path;
       value =
         let
-          cleaned = craneLib.cleanCargoToml { cargoToml = src + "/${path}/Cargo.toml"; };
+          cleaned = norm "manifest" (craneLib.cleanCargoToml { cargoToml = src + "/${path}/Cargo.toml"; });
         in
         cleaned
         // {
@@ -82,8 +95,9 @@ in
 (runCommand name { } (
   ''
     mkdir -p $out
-    cp -r --no-preserve=ownership ${lockAndConfig}/. $out/
+    cp -r --no-preserve=ownership ${config}/. $out/
     chmod -R u+w $out
+    cp ${lock} $out/Cargo.lock
     cp ${craneLib.writeTOML "Cargo.toml" rootManifest} $out/Cargo.toml
   ''
   + builtins.concatStringsSep "" (map stubMember members)

@@ -27,6 +27,8 @@ let
       inherit (inputs) pkgs crane fenix;
       src = /. + root;
       planFile = /. + planFile;
+      # The tree's base lock, as flake.nix passes it, where the tree has one.
+      baseLock = if builtins.pathExists (/. + root + "/nix/base.lock") then /. + root + "/nix/base.lock" else null;
       image = {
         user = "svc";
         dataDir = "/var/lib/svc";
@@ -66,7 +68,11 @@ let
     let
       a = d.drvAttrs;
     in
-    if (a.CRANE_BUILD_DEPS_ONLY or null) != null then
+    # A dependency build that starts from another one's artifacts: the top
+    # layer (crane's mkCargoDerivation; buildDepsOnly never inherits).
+    if (a.CRANE_BUILD_DEPS_ONLY or null) != null && (a.cargoArtifacts or null) != null then
+      "depsLayer"
+    else if (a.CRANE_BUILD_DEPS_ONLY or null) != null then
       "buildDepsOnly"
     else if builtins.any (n: n == "installFromCargoBuildLogHook") (names (a.nativeBuildInputs or [ ])) then
       "buildPackage"
@@ -115,6 +121,8 @@ let
     in
     {
       deps = mapAttrs (_: mapAttrs (_: mapAttrs (_: drvFacts))) builds.deps;
+      baseDeps = mapAttrs (_: mapAttrs (_: mapAttrs (_: d: if d == null then null else drvFacts d))) builds.baseDeps;
+      layers = builds.layers;
       packages = mapAttrs (_: mapAttrs (_: mapAttrs (_: mapAttrs (_: drvFacts)))) builds.packages;
       checks = mapAttrs (_: drvFacts) out.checks;
       outputs = {
@@ -136,6 +144,11 @@ let
       };
       sources = {
         deps = sources.deps.drvPath;
+        baseDeps = if sources.baseDeps == null then null else sources.baseDeps.drvPath;
+        baseDepsOut = if sources.baseDeps == null then null else toString sources.baseDeps;
+        stubs = sources.stubs.drvPath;
+        depsLock = sources.depsLock;
+        baseDepsLock = sources.baseDepsLock;
         depsOut = toString sources.deps;
         dummyRsOut = toString sources.deps.dummyRs;
         depsScript = sources.deps.drvAttrs.buildCommand;

@@ -270,6 +270,15 @@ def make_trees(base: Path, files: list[str] | None, plan: dict, tmp: Path) -> tu
         "manifest_comment": (shared, "comment"),
         "manifest_table": (shared, "table"),
     }
+    if (base / "nix" / "base.lock").is_file():
+        # Layered dependency artifacts (check_layers).
+        edits |= {
+            "lock_bump": (None, "lock_bump"),
+            "member_bump": (shared, "member_bump"),
+            "no_base": (None, "no_base"),
+            "foreign_base": (None, "foreign_base"),
+            "stale_base": (shared, "stale_base"),
+        }
     for label, edit in edits.items():
         dst = tmp / label
         copy_tree(base, dst, files)
@@ -284,10 +293,87 @@ def make_trees(base: Path, files: list[str] | None, plan: dict, tmp: Path) -> tu
         elif kind == "comment":
             f = dst / member / "Cargo.toml"
             f.write_text(f.read_text() + "\n# edited by tests/nix: a comment changes no build\n")
-        else:
+        elif kind == "table":
             f = dst / member / "Cargo.toml"
             f.write_text(f.read_text() + "\n[target.'cfg(tests_nix_never)'.dependencies]\n")
+        else:
+            edit_layers(dst, kind, member, plan)
     return trees, edited
+
+
+def bump(version: str) -> str:
+    major, minor, patch = (version.split("+")[0].split("-")[0].split(".") + ["0", "0"])[:3]
+    return f"{major}.{minor}.{int(patch) + 1}"
+
+
+def lock_leaf(lock_text: str) -> str:
+    """A registry crate of the lock with no dependencies whose name occurs
+    once (so no other entry names it with a version)."""
+    packages = tomllib.loads(lock_text)["package"]
+    names = [p["name"] for p in packages]
+    leaves = [p["name"] for p in packages if "source" in p and not p.get("dependencies") and names.count(p["name"]) == 1]
+    return sorted(leaves)[0]
+
+
+def set_lock_version(lock_text: str, name: str, old: str | None, new: str, checksum: str | None = None) -> str:
+    """Cargo.lock text with package `name` (at `old`, any if None) moved to
+    `new`, and dependency entries `"name old"` with it."""
+    out, in_pkg, current_old = [], False, old
+    for line in lock_text.splitlines():
+        if line == "[[package]]":
+            in_pkg = False
+        if line == f'name = "{name}"':
+            in_pkg = True
+        elif in_pkg and line.startswith("version = "):
+            current_old = line.split('"')[1]
+            if old is None or current_old == old:
+                line = f'version = "{new}"'
+            else:
+                in_pkg = False
+        elif in_pkg and line.startswith("checksum = ") and checksum:
+            line = f'checksum = "{checksum}"'
+        out.append(line)
+    text = "\n".join(out) + "\n"
+    return text.replace(f'"{name} {current_old}"', f'"{name} {new}"')
+
+
+def edit_layers(dst: Path, kind: str, member: str | None, plan: dict) -> None:
+    """The edits the layered dependency artifacts must tell apart."""
+    lock = dst / "Cargo.lock"
+    base_lock = dst / "nix" / "base.lock"
+    if kind == "lock_bump":
+        # One third-party crate to a newer patch version (only evaluated, so
+        # the version need not exist; the checksum is made up).
+        leaf = lock_leaf(lock.read_text())
+        old = next(p["version"] for p in tomllib.loads(lock.read_text())["package"] if p["name"] == leaf)
+        lock.write_text(set_lock_version(lock.read_text(), leaf, old, bump(old), "0" * 64))
+    elif kind == "member_bump":
+        # One member's version, as a release of that crate alone writes it:
+        # its manifest, the workspace's requirement on it, Cargo.lock.
+        name = next(n for n, p in plan["packages"].items() if p["path"] == member)
+        old = plan["packages"][name]["version"]
+        new = bump(old)
+        manifest = dst / member / "Cargo.toml"
+        text = manifest.read_text()
+        text = re.sub(r"(?m)^version(\.workspace\s*=\s*true|\s*=\s*\"[^\"]*\")", f'version = "{new}"', text, count=1)
+        manifest.write_text(text)
+        root = dst / "Cargo.toml"
+        root.write_text(re.sub(rf'(?m)^({re.escape(name)}\s*=\s*{{.*version\s*=\s*)"[^"]*"', rf'\1"{new}"', root.read_text()))
+        lock.write_text(set_lock_version(lock.read_text(), name, old, new))
+    elif kind == "no_base":
+        base_lock.unlink()
+    elif kind == "foreign_base":
+        # The lock of another workspace.
+        shutil.copy(OTHER_WS / "Cargo.lock", base_lock)
+    elif kind == "stale_base":
+        # Written before the member's last third-party dependency was added.
+        name = next(n for n, p in plan["packages"].items() if p["path"] == member)
+        data = base_lock.read_text()
+        block = re.search(rf'(?ms)^name = "{re.escape(name)}"\n.*?^dependencies = \[\n(.*?)^\]', data)
+        entries = block.group(1).splitlines(keepends=True)
+        third = [e for e in entries if not any(e.strip().startswith(f'"{m}') for m in plan["packages"])]
+        data = data[: block.start(1)] + "".join(e for e in entries if e != third[-1]) + data[block.end(1) :]
+        base_lock.write_text(data)
 
 
 def evaluate(inputs: Path, trees: dict, plan_file: Path, system: str, nix_dir: Path | None = None) -> dict:
@@ -401,10 +487,13 @@ def check_matrix(tag: str, plan: dict, facts: dict) -> None:
     n = len(plan["targets"]) * len(plan["profiles"]) * len(plan["variants"])
 
     all_deps = [deps[t][p][v]["drvPath"] for t, p, v in combos(plan)]
+    # One layer: crane's buildDepsOnly. Two (a base lock): the top layer, on
+    # the base layer's buildDepsOnly (check_layers).
+    want_kind = "depsLayer" if base["layers"]["mode"] == "layered" else "buildDepsOnly"
     check(
-        f"{tag}: one distinct crane buildDepsOnly derivation per target/profile/variant ({n})",
-        len(set(all_deps)) == n and all(deps[t][p][v]["kind"] == "buildDepsOnly" for t, p, v in combos(plan)),
-        f"{len(set(all_deps))} distinct of {n}",
+        f"{tag}: one distinct dependency derivation ({want_kind}) per target/profile/variant ({n})",
+        len(set(all_deps)) == n and all(deps[t][p][v]["kind"] == want_kind for t, p, v in combos(plan)),
+        f"{len(set(all_deps))} distinct of {n}; kinds {sorted({deps[t][p][v]['kind'] for t, p, v in combos(plan)})}",
     )
 
     bad_share, bad_args, bad_kind, bad_deps_args, bad_config = [], [], [], [], []
@@ -510,6 +599,122 @@ def check_edits(tag: str, plan: dict, facts: dict, edited: dict) -> None:
         f"{tag}: manifest_table ({edited['manifest_table']}): a dependency-relevant manifest edit rebuilds every dependency derivation",
         not unchanged and tree["sources"]["deps"] != base["sources"]["deps"],
         f"unchanged: {unchanged[:3]}",
+    )
+
+
+def check_layers(tag: str, plan: dict, facts: dict, edited: dict) -> None:
+    """Layered dependency artifacts (nix/README.md): the base layer is crane's
+    buildDepsOnly over the base lock, the top layer starts from it; a lock bump
+    moves only the top layer, a member's version bump neither, a foreign or
+    stale base lock gives one layer, exactly as without a base lock."""
+    trees = facts["trees"]
+    if "lock_bump" not in trees:
+        return
+    base = trees["base"]
+
+    def paths(tree, kind):
+        return {(t, p, v): (tree[kind][t][p][v] or {}).get("drvPath") for t, p, v in combos(plan)}
+
+    # The shape of the two layers.
+    bad = []
+    for t, p, v in combos(plan):
+        top, bottom = base["deps"][t][p][v], base["baseDeps"][t][p][v]
+        if bottom is None or bottom["kind"] != "buildDepsOnly" or bottom["cargoArtifacts"] is not None:
+            bad.append(f"{t}/{p}/{v}: base layer is {bottom and bottom['kind']}")
+            continue
+        if top["kind"] != "depsLayer" or top["cargoArtifacts"] != bottom["out"]:
+            bad.append(f"{t}/{p}/{v}: top layer {top['kind']} starts from {top['cargoArtifacts']}, not {bottom['out']}")
+        if bottom["src"] != base["sources"]["baseDepsOut"] or top["src"] != base["sources"]["depsOut"]:
+            bad.append(f"{t}/{p}/{v}: layers not built from the base-lock and Cargo.lock stub workspaces")
+        if (top["buildPhase"], top["checkPhase"], top["doCheck"]) != (bottom["buildPhase"], bottom["checkPhase"], bottom["doCheck"]):
+            bad.append(f"{t}/{p}/{v}: the layers run different cargo commands")
+        if top["env"] != bottom["env"]:
+            bad.append(f"{t}/{p}/{v}: the layers' environments differ")
+        for root in plan["variants"][v]["builds"]:
+            if base["packages"][t][p][v][root]["cargoArtifacts"] != top["out"]:
+                bad.append(f"{t}/{p}/{v}/{root}: does not start from the top layer")
+    check(
+        f"{tag}: with nix/base.lock every combination has a base layer (buildDepsOnly over the base lock) and a top layer (mkCargoDerivation, cargoArtifacts = the base layer, same commands and environment) that its packages start from",
+        base["layers"]["mode"] == "layered" and not bad,
+        f"{base['layers']}; " + "; ".join(bad[:4]),
+    )
+    members = set(plan["packages"])
+    norm = base["sources"]["depsLock"]["package"]
+    check(
+        f"{tag}: the layers' Cargo.lock states every member at 0.0.0 and nothing else differently",
+        all(pk["version"] == "0.0.0" for pk in norm if pk["name"] in members and "source" not in pk)
+        and [pk for pk in norm if pk["name"] not in members] == [pk for pk in tomllib.loads((Path(edited["_base_tree"]) / "Cargo.lock").read_text())["package"] if pk["name"] not in members],
+    )
+
+    # A lock bump of one third-party crate.
+    tree = trees["lock_bump"]
+    moved_base = [k for k, x in paths(tree, "baseDeps").items() if x != paths(base, "baseDeps")[k]]
+    kept_top = [k for k, x in paths(tree, "deps").items() if x == paths(base, "deps")[k]]
+    check(
+        f"{tag}: lock_bump (one crate to a newer patch version in Cargo.lock): no base-layer derivation changes",
+        not moved_base and tree["layers"]["mode"] == "layered",
+        f"changed: {moved_base[:3]}",
+    )
+    check(f"{tag}: lock_bump: every top-layer derivation changes", not kept_top, f"unchanged: {kept_top[:3]}")
+
+    # A member's version bump.
+    tree = trees["member_bump"]
+    moved = [(kind, k) for kind in ("baseDeps", "deps") for k, x in paths(tree, kind).items() if x != paths(base, kind)[k]]
+    check(
+        f"{tag}: member_bump ({edited['member_bump']}: version, workspace requirement, Cargo.lock): neither dependency layer changes",
+        not moved and tree["sources"]["deps"] == base["sources"]["deps"] and tree["sources"]["baseDeps"] == base["sources"]["baseDeps"],
+        f"changed: {moved[:3]}",
+    )
+    pk_moved = [
+        f"{t}/{p}/{v}/{root}"
+        for t, p, v in combos(plan)
+        for root in plan["variants"][v]["builds"]
+        if edited["member_bump"] in closure(plan, root)
+        and tree["packages"][t][p][v][root]["drvPath"] == base["packages"][t][p][v][root]["drvPath"]
+    ]
+    check(f"{tag}: member_bump: the packages built from that member do change (the bump is seen)", not pk_moved, "; ".join(pk_moved[:3]))
+
+    # Foreign and stale base locks: one layer, the same as without a base lock.
+    single = trees["no_base"]
+    for label, words in (("foreign_base", "does not belong to this workspace"), ("stale_base", "is stale")):
+        tree = trees[label]
+        wrong = [
+            k
+            for k in paths(tree, "deps")
+            if paths(tree, "deps")[k] != paths(single, "deps")[k] or paths(tree, "baseDeps")[k] is not None
+        ]
+        check(
+            f"{tag}: {label}: one layer (crane's buildDepsOnly, identical to no base lock), with the reason: {tree['layers']['reason'] and tree['layers']['reason'][:120]}",
+            tree["layers"]["mode"] == "single"
+            and words in (tree["layers"]["reason"] or "")
+            and not wrong
+            and all(tree["deps"][t][p][v]["kind"] == "buildDepsOnly" and tree["deps"][t][p][v]["cargoArtifacts"] is None for t, p, v in combos(plan)),
+            f"{tree['layers']}; differs from no_base: {wrong[:3]}",
+        )
+    check(
+        f"{tag}: no_base: one layer, no message",
+        single["layers"] == {"mode": "single", "reason": "no base lock given"},
+        str(single["layers"]),
+    )
+
+
+def check_layers_message(tag: str, inputs: Path, trees: dict, plan_file: Path) -> None:
+    """The fallback is announced at evaluation (a trace, not a warning)."""
+    if "foreign_base" not in trees:
+        return
+    code, _, err = nix_eval(
+        [
+            str(HERE / "facts.nix"),
+            "--argstr", "inputsDir", str(inputs),
+            "--arg", "trees", "{ t = " + nix_string(trees["foreign_base"]) + "; }",
+            "--argstr", "planFile", str(plan_file),
+            "--argstr", "system", "x86_64-linux",
+        ]
+    )
+    check(
+        f"{tag}: foreign_base: evaluation says why the dependencies are built in one layer",
+        code == 0 and "trace: buildWorkspace:" in err and "does not belong to this workspace" in err,
+        err[-600:],
     )
 
 
@@ -1148,7 +1353,9 @@ def dummy_workspace_problems(facts: dict, tree: Path, ws: Path) -> tuple[list[st
         raise RuntimeError(f"the stub source file does not build: {err}")
     dummy_rs = base["dummyRsOut"]
     ws.mkdir(parents=True)
-    shutil.copy(tree / "Cargo.lock", ws / "Cargo.lock")
+    # The layers' Cargo.lock (members at 0.0.0), written by crane's writer.
+    lock = run([str(exe)], input=json.dumps(base["depsLock"]))
+    (ws / "Cargo.lock").write_text(lock.stdout)
     bad_toml = []
     docs = {".": base["depsRootManifest"]} | base["depsManifests"]
     for member, manifest in docs.items():
@@ -1180,6 +1387,23 @@ def dummy_workspace_problems(facts: dict, tree: Path, ws: Path) -> tuple[list[st
     return bad_toml, diffs, len(real)
 
 
+def third_party_graph(ws: Path) -> tuple[str, int] | str:
+    """cargo's resolve of a workspace with --locked for this machine's target,
+    every edge and every package's features (`cargo tree`), with the members'
+    versions and paths blanked out; and the number of third-party crates. An
+    error text if cargo refuses the lock."""
+    proc = run(
+        ["cargo", "tree", "--locked", "--offline", "--workspace", "--all-features", "--target", "x86_64-unknown-linux-gnu",
+         "-e", "normal,build,dev", "-f", "{p} [{f}]"],
+        cwd=ws,
+    )
+    if proc.returncode != 0:
+        return proc.stderr[-600:]
+    text = re.sub(r"(\S+) v\S+ \(/[^)]*\)", r"\1 (member)", proc.stdout)
+    crates = set(re.findall(r"(?m)^[│├└─ ]*(\S+ v\d\S*) \[", text))
+    return text, len(crates)
+
+
 def check_dummy_workspace(tag: str, facts: dict, tree: Path, tmp: Path) -> None:
     try:
         result = dummy_workspace_problems(facts, tree, tmp / f"dummy-{tag}")
@@ -1190,6 +1414,15 @@ def check_dummy_workspace(tag: str, facts: dict, tree: Path, tmp: Path) -> None:
         return
     bad_toml, diffs, members = result
     check(f"{tag}: every stub manifest written by crane's writer parses as TOML with the same content", not bad_toml, "; ".join(bad_toml[:3]))
+    dummy, real = third_party_graph(tmp / f"dummy-{tag}"), third_party_graph(tree)
+    if isinstance(real, str):
+        skip(f"{tag}: cargo resolve of the real workspace", real)
+    else:
+        check(
+            f"{tag}: cargo accepts the layers' normalized Cargo.lock with --locked and resolves exactly the real graph (cargo tree: {real[1]} third-party crates, same features and edges)",
+            dummy == real,
+            dummy if isinstance(dummy, str) else "\n".join(l for l in __import__("difflib").unified_diff(real[0].splitlines(), dummy[0].splitlines(), lineterm=""))[:800],
+        )
     check(
         f"{tag}: cargo metadata of the stub workspace lists every member ({members}) with the real targets (stub build script aside)",
         not diffs,
@@ -1386,6 +1619,8 @@ def run_suite(tag: str, inputs: Path, base: Path, files: list[str] | None, plan_
     check(f"{tag}: nix/ evaluates with the real crane and fenix for x86_64-linux and aarch64-linux (IFD off, warnings fatal)", True)
     check_matrix(tag, plan, facts)
     check_edits(tag, plan, facts, edited)
+    check_layers(tag, plan, facts, edited | {"_base_tree": trees["base"]})
+    check_layers_message(tag, inputs, trees, plan_file)
     check_linking(tag, plan, facts)
     check_outputs(tag, plan, facts, "x86_64-linux")
     check_outputs(tag, plan, facts_arm, "aarch64-linux")
