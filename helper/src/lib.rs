@@ -25,6 +25,7 @@ pub mod build;
 pub mod cargo;
 pub mod check;
 pub mod cli;
+pub mod deps_cache;
 pub mod error;
 pub mod explain;
 pub mod manifest;
