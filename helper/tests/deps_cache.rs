@@ -1,0 +1,130 @@
+//! `deps_cache` with real cargo: a target directory saved and restored into
+//! another (empty) target directory is one cargo reuses, unit for unit; a
+//! corrupt entry is never restored.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use buildplan::deps_cache::{self, CacheKey, DepsCache, LockIdentity, Lookup, Miss};
+
+/// A workspace with a binary and a path dependency (a stand-in for a
+/// third-party crate: no network here), and its lock.
+fn workspace(root: &Path) {
+    fs::create_dir_all(root.join("app/src")).unwrap();
+    fs::create_dir_all(root.join("dep/src")).unwrap();
+    fs::write(
+        root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"app\", \"dep\"]\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("app/Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ndep = { path = \"../dep\" }\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("app/src/main.rs"),
+        "fn main() { println!(\"{}\", dep::answer()); }\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("dep/Cargo.toml"),
+        "[package]\nname = \"dep\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    fs::write(
+        root.join("dep/src/lib.rs"),
+        "pub fn answer() -> u32 { 42 }\n",
+    )
+    .unwrap();
+}
+
+/// `cargo build` with JSON messages; (unit name, fresh) of every artifact.
+fn build(root: &Path, target: &Path) -> Vec<(String, bool)> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--offline", "--message-format=json"])
+        .current_dir(root)
+        .env("CARGO_TARGET_DIR", target)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env("CARGO_INCREMENTAL", "0")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .map(|m| {
+            (
+                m["target"]["name"].as_str().unwrap().to_string(),
+                m["fresh"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn key(root: &Path) -> CacheKey {
+    CacheKey {
+        toolchain: deps_cache::toolchain(Path::new(
+            &std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()),
+        ))
+        .unwrap(),
+        target: "host".into(),
+        profile: "dev".into(),
+        variant: "default".into(),
+        cargo_args: vec![],
+        members: vec!["app".into(), "dep".into()],
+        base_lock: LockIdentity::read(&root.join("Cargo.lock")).unwrap(),
+    }
+}
+
+#[test]
+fn a_restored_target_dir_is_reused_by_cargo_and_a_corrupt_one_is_not_restored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("ws");
+    workspace(&root);
+    let first = tmp.path().join("target-a");
+    let built = build(&root, &first);
+    assert!(
+        built.iter().any(|(n, fresh)| n == "dep" && !fresh),
+        "{built:?}"
+    );
+
+    let cache = DepsCache::new(tmp.path().join("cache"));
+    let k = key(&root);
+    assert!(matches!(cache.lookup(&k), Lookup::Miss(Miss::Empty)));
+    cache.save(&k, &first, k.base_lock.clone()).unwrap();
+
+    // Restored into another, empty target dir: cargo compiles nothing.
+    let Lookup::Hit(entry) = cache.lookup(&k) else {
+        panic!("no hit after a save")
+    };
+    let second = tmp.path().join("target-b");
+    assert!(cache.restore(&entry, &second).unwrap() > 0);
+    let rebuilt = build(&root, &second);
+    assert!(
+        !rebuilt.is_empty() && rebuilt.iter().all(|(_, fresh)| *fresh),
+        "{rebuilt:?}"
+    );
+
+    // A damaged artifact: the entry is reported corrupt and not used.
+    let rlib = fs::read_dir(entry.target.join("debug/deps"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "rlib"))
+        .unwrap();
+    fs::write(&rlib, b"truncated").unwrap();
+    match cache.lookup(&k) {
+        Lookup::Miss(m @ Miss::Corrupt { .. }) => assert!(m.to_string().contains("corrupt"), "{m}"),
+        other => panic!("a damaged entry was not refused: {other:?}"),
+    }
+}
