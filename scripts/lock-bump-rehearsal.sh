@@ -11,7 +11,8 @@
 #            built from the base lock (nix/base.lock, else Cargo.lock); the
 #            target directory is kept as the base artifacts
 #   leaf     one leaf crate of the variant bumped in Cargo.lock to a real newer
-#            patch release on crates.io (`cargo update -p CRATE --precise VER`),
+#            patch release on crates.io (`cargo update -p CRATE --precise VER`;
+#            when no leaf has one, the lock being up to date, an older one),
 #            rebuilt from the base artifacts: the third-party crates cargo
 #            compiled (`compiler-artifact` messages with "fresh": false) must be
 #            exactly that crate and its reverse dependencies in the variant
@@ -190,28 +191,37 @@ def restore(lock_text):
     (source / "Cargo.lock").write_text(lock_text)
 
 
-def newer_patch(crate, version):
-    """A newer patch release of `crate` on crates.io, by `cargo update --dry-run`."""
+def other_patch(crate, version):
+    """Another real patch release of `crate` on crates.io, as `cargo update`
+    finds it: a newer one (`--dry-run`), else, when the lock already has the
+    newest, an older one (`--precise` of the previous patch numbers, dry run).
+    Returns (version, "newer" | "older") or None."""
     proc = subprocess.run(["cargo", "update", "--dry-run", "-p", f"{crate}@{version}"], cwd=source, capture_output=True, text=True)
     m = re.search(rf"Updating {re.escape(crate)} v(\S+) -> v(\S+)", proc.stderr)
-    if not m:
-        return None
-    old, new = m.group(1).split("."), m.group(2).split(".")
-    same_line = old[:2] == new[:2] if old[0] != "0" else old[:2] == new[:2]
-    return m.group(2) if same_line else None
+    if m and m.group(1).split(".")[:2] == m.group(2).split(".")[:2]:
+        return m.group(2), "newer"
+    major, minor, patch = version.split("+")[0].split("-")[0].split(".")
+    for p in range(int(patch) - 1, max(int(patch) - 4, -1), -1):
+        candidate = f"{major}.{minor}.{p}"
+        proc = subprocess.run(["cargo", "update", "--dry-run", "-p", f"{crate}@{version}", "--precise", candidate],
+                              cwd=source, capture_output=True, text=True)
+        if proc.returncode == 0 and re.search(rf"(Updating|Downgrading) {re.escape(crate)} v\S+ -> v{re.escape(candidate)}", proc.stderr):
+            return candidate, "older"
+    return None
 
 
 def bump_and_build(scenario, crate, asserted):
     base_text = (source / "Cargo.lock").read_text()
     versions = {n: v for (n, s), v in lock_versions().items() if s}
     version = versions[crate]
-    new = newer_patch(crate, version)
-    if new is None:
+    found = other_patch(crate, version)
+    if found is None:
         return False
+    new, direction = found
     run(["cargo", "update", "-q", "-p", f"{crate}@{version}", "--precise", new])
     after = lock_versions()
     changed = sorted(n for (n, s), v in after.items() if lock_versions_base.get((n, s)) != v)
-    print(f"{scenario}: {crate} {version} -> {new} in Cargo.lock (changed entries: {', '.join(changed)})", flush=True)
+    print(f"{scenario}: {crate} {version} -> {new} in Cargo.lock (a real {direction} patch release; changed entries: {', '.join(changed)})", flush=True)
     bumped_text = (source / "Cargo.lock").read_text()
     expected = reverse_deps(crate)
     restore(bumped_text)
@@ -259,7 +269,7 @@ for crate in candidates:
     if bump_and_build("leaf", crate, asserted=True):
         break
 else:
-    check("leaf: a leaf crate of the variant with a newer patch release on crates.io", False, f"tried {candidates}")
+    check("leaf: a leaf crate of the variant with another patch release on crates.io", False, f"tried {candidates}")
 
 # --- member: a workspace member's version bump
 restore((source / "Cargo.lock").read_text())
@@ -293,7 +303,7 @@ shutil.copy2(base_lock, source / "Cargo.lock")
 if bench:
     restore((source / "Cargo.lock").read_text())
     if root_crate not in variant_crates or not bump_and_build("root", root_crate, asserted=False):
-        print(f"root: {root_crate} is not in the variant or has no newer patch release; nothing measured", flush=True)
+        print(f"root: {root_crate} is not in the variant or has no other patch release; nothing measured", flush=True)
     print("\n| scenario | build | seconds | third-party crates compiled | stub members compiled | load after |")
     print("|---|---|---:|---:|---:|---:|")
     for scenario, kind, secs, n_third, n_ours, ld in results:

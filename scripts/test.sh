@@ -8,7 +8,8 @@
 # Debian), then: formatting, plan freshness, clippy (warnings denied), the
 # Rust test suites with cargo-nextest (unit, integration, real Kafka clients
 # against the broker), doc tests, the Nix evaluation tests, the crane
-# two-phase rehearsal and the flake.lock/workflow checks.
+# two-phase rehearsal, the lock-bump rehearsal and the flake.lock/workflow
+# checks.
 #
 # One shared target dir (./target, or $CARGO_TARGET_DIR) for every step.
 set -euo pipefail
@@ -41,6 +42,9 @@ step "nextest" cargo nextest run --workspace --all-features --locked --profile c
 step "doc tests" cargo test --workspace --all-features --locked --doc
 step "nix evaluation tests" bash tests/nix/run.sh
 step "crane rehearsal" bash scripts/crane-rehearsal.sh
+# Leaf-crate and member-version bumps from base artifacts (needs crates.io for
+# the bumped release); the root-crate bump and timings are `--bench` only.
+step "lock-bump rehearsal" bash scripts/lock-bump-rehearsal.sh
 
 if ((${#failed[@]})); then
   echo "test.sh: failed steps: ${failed[*]}"
