@@ -27,7 +27,9 @@
 # printing the times and unit counts for BENCHMARKS.md. The root bump is
 # reported, not asserted.
 #
-# Usage: scripts/lock-bump-rehearsal.sh [--variant NAME] [--leaf CRATE] [--root CRATE] [--bench]
+# Usage: scripts/lock-bump-rehearsal.sh [--variant NAME] [--leaf CRATE[,CRATE]] [--root CRATE[,CRATE]] [--bench]
+# (--leaf: the leaf to bump instead of the automatic pick; with --bench every
+# one listed is measured. --root: default syn.)
 # Work dir: $REHEARSAL_DIR, else a fresh `mktemp -d` (removed at the end
 # unless $KEEP_REHEARSAL=1). Needs crates.io (the bumped releases). Dev profile
 # with unoptimised dependencies, as in scripts/crane-rehearsal.sh. Prints one
@@ -45,7 +47,7 @@ while [ $# -gt 0 ]; do
     --leaf) leaf=${2:?--leaf needs a crate}; shift 2 ;;
     --root) root_crate=${2:?--root needs a crate}; shift 2 ;;
     --bench) bench=1; shift ;;
-    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0"; exit 0 ;;
     *) echo "lock-bump-rehearsal: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -141,7 +143,8 @@ for manifest in source.rglob("Cargo.toml"):
 
 
 def lock_versions():
-    return {(p["name"], p.get("source")): p["version"] for p in tomllib.loads((source / "Cargo.lock").read_text())["package"]}
+    """(name, version, source) of every package of Cargo.lock."""
+    return {(p["name"], p["version"], p.get("source")) for p in tomllib.loads((source / "Cargo.lock").read_text())["package"]}
 
 
 def build(label):
@@ -169,12 +172,13 @@ def crate_of(package_id):
     return tail.split("@")[0] if "@" in tail else tail.split(":")[0]
 
 
-def reverse_deps(crate):
-    """`crate` and every third-party crate of the variant that depends on it
-    (cargo tree -i), as names."""
+def reverse_deps(*specs):
+    """The crates `specs` (NAME or NAME@VERSION) and every third-party crate
+    of the variant that depends on one of them (cargo tree -i), as names."""
     names = set()
     for args in deps_args:
-        proc = subprocess.run(["cargo", "tree", "--locked", "-e", "normal,build", "--prefix", "none", "-f", "{p}", *args, "-i", crate],
+        proc = subprocess.run(["cargo", "tree", "--locked", "-e", "normal,build", "--prefix", "none", "-f", "{p}", *args,
+                               *[x for spec in specs for x in ("-i", spec)]],
                               cwd=source, capture_output=True, text=True)
         if proc.returncode != 0:
             continue  # not in this invocation's graph
@@ -212,18 +216,23 @@ def other_patch(crate, version):
 
 def bump_and_build(scenario, crate, asserted):
     base_text = (source / "Cargo.lock").read_text()
-    versions = {n: v for (n, s), v in lock_versions().items() if s}
-    version = versions[crate]
+    # The version the variant builds (a crate may be in the lock twice).
+    versions = sorted(v for n, v, src in lock_versions() if src and n == crate and f"{n}@{v}" in variant_units)
+    if not versions:
+        return False
+    version = versions[-1]
     found = other_patch(crate, version)
     if found is None:
         return False
     new, direction = found
     run(["cargo", "update", "-q", "-p", f"{crate}@{version}", "--precise", new])
-    after = lock_versions()
-    changed = sorted(n for (n, s), v in after.items() if lock_versions_base.get((n, s)) != v)
+    moved = sorted(lock_versions() - lock_versions_base)
+    changed = sorted(n for n, v, src in moved)
     print(f"{scenario}: {crate} {version} -> {new} in Cargo.lock (a real {direction} patch release; changed entries: {', '.join(changed)})", flush=True)
     bumped_text = (source / "Cargo.lock").read_text()
-    expected = reverse_deps(crate)
+    # Every package the bump moved (e.g. serde moves serde_core and
+    # serde_derive with it) and its reverse dependencies.
+    expected = reverse_deps(*[f"{n}@{v}" for n, v, src in moved if src])
     restore(bumped_text)
     secs, third, ours, _ = build(f"{scenario}-layered")
     names = sorted({crate_of(p) for p in third})
@@ -235,7 +244,8 @@ def bump_and_build(scenario, crate, asserted):
               set(names) == expected and len(third) == len(expected),
               f"compiled {names}; expected {sorted(expected)}")
     else:
-        print(f"{scenario}: {crate} has {len(expected)} reverse dependencies in the variant (itself included)", flush=True)
+        print(f"{scenario}: the moved crates and their reverse dependencies in the variant: {len(expected)} ({', '.join(sorted(expected))}); "
+              f"compiled and not among them: {sorted(set(names) - expected)}", flush=True)
     if bench:
         shutil.rmtree(target)
         secs1, third1, ours1, _ = build(f"{scenario}-single")
@@ -252,12 +262,13 @@ print(f"base: {len(third)} third-party crates and {len(ours)} stub members compi
 check("base: the dependency build from the base lock compiled the variant's third-party crates", bool(third))
 run(["cp", "-a", str(target), str(snapshot)])
 lock_versions_base = lock_versions()
-variant_crates = sorted({crate_of(m["package_id"]) for m in base_messages
-                         if m.get("reason") == "compiler-artifact" and not m["package_id"].startswith("path+")})
+variant_units = {m["package_id"].rsplit("#", 1)[-1] for m in base_messages
+                 if m.get("reason") == "compiler-artifact" and not m["package_id"].startswith("path+")}
+variant_crates = sorted({u.split("@")[0] for u in variant_units})
 
 # --- leaf: a crate without dependencies, fewest reverse dependencies first
 if leaf_arg:
-    candidates = [leaf_arg]
+    candidates = leaf_arg.split(",")
 else:
     lock = tomllib.loads((source / "Cargo.lock").read_text())["package"]
     count = {}
@@ -265,10 +276,17 @@ else:
         count[p["name"]] = count.get(p["name"], 0) + 1
     leaves = [p["name"] for p in lock if "source" in p and not p.get("dependencies") and count[p["name"]] == 1 and p["name"] in variant_crates]
     candidates = sorted(leaves, key=lambda n: (len(reverse_deps(n)), n))[:12]
+measured = 0
 for crate in candidates:
-    if bump_and_build("leaf", crate, asserted=True):
-        break
-else:
+    restore((source / "Cargo.lock").read_text())
+    if bump_and_build(f"leaf {crate}", crate, asserted=True):
+        measured += 1
+        # One leaf unless several were asked for (--leaf A,B --bench measures each).
+        if not (leaf_arg and bench):
+            break
+    elif leaf_arg:
+        check(f"leaf: {crate} is a crate of the variant with another patch release on crates.io", False)
+if not measured:
     check("leaf: a leaf crate of the variant with another patch release on crates.io", False, f"tried {candidates}")
 
 # --- member: a workspace member's version bump
@@ -288,9 +306,9 @@ text = re.sub(r'(?m)^version(\.workspace\s*=\s*true|\s*=\s*"[^"]*")', f'version 
 root_manifest = (source / "Cargo.toml").read_text()
 (source / "Cargo.toml").write_text(re.sub(rf'(?m)^({re.escape(member)}\s*=\s*{{.*version\s*=\s*)"[^"]*"', rf'\1"{new}"', root_manifest))
 run(["cargo", "update", "-q", "--workspace", "--offline"])
-changed = sorted(f"{n} {lock_versions_base.get((n, s))} -> {v}" for (n, s), v in lock_versions().items() if lock_versions_base.get((n, s)) != v)
+changed = sorted(f"{n} {v}" for n, v, src in lock_versions() ^ lock_versions_base)
 print(f"member: {member} {old} -> {new} (Cargo.lock: {', '.join(changed)})", flush=True)
-check(f"member: Cargo.lock moved only for {member}", changed == [f"{member} {old} -> {new}"], str(changed))
+check(f"member: Cargo.lock moved only for {member}", changed == sorted([f"{member} {old}", f"{member} {new}"]), str(changed))
 secs, third, ours, _ = build("member-layered")
 results.append(("member", "layered (from the base artifacts)", secs, len(third), len(ours), load()))
 check(f"member: no third-party crate compiled after {member}'s version bump ({len(ours)} stub members did, in {secs:.1f} s)",
@@ -301,9 +319,10 @@ shutil.copy2(base_lock, source / "Cargo.lock")
 
 # --- root (bench only): reported, not asserted
 if bench:
-    restore((source / "Cargo.lock").read_text())
-    if root_crate not in variant_crates or not bump_and_build("root", root_crate, asserted=False):
-        print(f"root: {root_crate} is not in the variant or has no other patch release; nothing measured", flush=True)
+    for crate in root_crate.split(","):
+        restore((source / "Cargo.lock").read_text())
+        if crate not in variant_crates or not bump_and_build(f"root {crate}", crate, asserted=False):
+            print(f"root: {crate} is not in the variant or has no other patch release; nothing measured", flush=True)
     print("\n| scenario | build | seconds | third-party crates compiled | stub members compiled | load after |")
     print("|---|---|---:|---:|---:|---:|")
     for scenario, kind, secs, n_third, n_ours, ld in results:

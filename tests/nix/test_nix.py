@@ -10,7 +10,9 @@ nixpkgs cannot be fetched here, so no cargo derivation is built. What runs:
   import-from-derivation off and NIX_ABORT_ON_WARN=1, over copies of a
   workspace that differ in one file; the derivations crane makes are checked
   for the properties the flake promises (shared dependency builds, per-package
-  sources, the plan's exact cargo arguments, linking, compilers, outputs);
+  sources, the plan's exact cargo arguments, linking, compilers, outputs,
+  layered dependency artifacts: a lock bump moves only the top layer, a
+  member's version bump neither, a foreign or stale base lock one layer);
 - flake.nix itself, called with those inputs, and `nix flake check --no-build`
   through the real flake.lock (nixpkgs overridden by the stand-in);
 - the library (lib.<system>.buildWorkspace) on a fixture workspace that is not
