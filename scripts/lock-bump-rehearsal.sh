@@ -216,12 +216,15 @@ def other_patch(crate, version):
 
 def bump_and_build(scenario, crate, asserted):
     base_text = (source / "Cargo.lock").read_text()
-    # The version the variant builds (a crate may be in the lock twice).
-    versions = sorted(v for n, v, src in lock_versions() if src and n == crate and f"{n}@{v}" in variant_units)
-    if not versions:
-        return False
-    version = versions[-1]
-    found = other_patch(crate, version)
+    # A version the variant builds (a crate may be in the lock twice, e.g.
+    # syn 2 and 3): the newest with another patch release.
+    versions = sorted((v for n, v, src in lock_versions() if src and n == crate and f"{n}@{v}" in variant_units),
+                      key=lambda v: [int(x) if x.isdigit() else 0 for x in v.split("+")[0].split("-")[0].split(".")], reverse=True)
+    found = None
+    for version in versions:
+        found = other_patch(crate, version)
+        if found:
+            break
     if found is None:
         return False
     new, direction = found
