@@ -1,7 +1,7 @@
-//! Command-line interface: the argument types of every subcommand.
+//! Command-line interface: the argument types of every subcommand (clap).
 //!
-//! Kept apart from `main.rs` so that each command module takes its own
-//! argument struct and can be driven from tests without a process.
+//! Only this module, [`crate::commands`] and `main.rs` know about clap; the
+//! commands turn these structs into plain arguments for the core.
 
 use std::path::PathBuf;
 
@@ -25,8 +25,9 @@ use clap::{Args, Parser, Subcommand};
 ///   cargo buildplan explain my-server    # what my-server gets, and why
 ///   cargo buildplan build my-server --variant full --profile release
 ///
-/// Exit status: 0 on success; 1 when a command ran and found a problem
-/// (`check`: the plan is stale or missing; `audit`: a feature split);
+/// Exit status: 0 on success; 1 when a command ran and its check or gate
+/// failed (`check`: the plan is stale or missing; `audit`: a feature split;
+/// `build`: cargo failed);
 /// 2 on bad input (unknown package, variant or target, a misspelt policy
 /// key, a malformed Cargo.toml, cargo not found). On any error an existing
 /// plan file is left untouched.

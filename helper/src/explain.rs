@@ -1,29 +1,13 @@
-//! The `explain` command: what one package gets, per variant, target and
+//! The explanation `explain` prints: what one package gets, per variant, target and
 //! profile, in words.
 
-use std::fmt::Write;
-use std::process::ExitCode;
-
-use crate::cli::{ExplainArgs, GlobalArgs};
 use crate::error::Error;
 use crate::model::Plan;
-
-/// Prints the explanation of `args.package` for the current workspace.
-pub fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let planned = crate::plan::compute(
-        global.manifest_path.as_deref(),
-        crate::plan::AuditMode::Skip,
-    )?;
-    crate::output::print_stdout(&explain(&planned.plan, &args.package)?)?;
-    Ok(ExitCode::SUCCESS)
-}
+use std::fmt::Write;
 
 /// The explanation of `package` in `plan`, as text.
 pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
-    let info = plan
-        .packages
-        .get(package)
-        .ok_or_else(|| Error::unknown("package", package, plan.packages.keys()))?;
+    let info = plan.package(package)?;
     let list = |items: &[String]| {
         if items.is_empty() {
             "(none)".to_string()
