@@ -7,8 +7,13 @@
 //! - the host linker, when the plan leaves it open: mold if installed, else
 //!   the system lld (`ld.lld`), else rustc's default (which, since Rust 1.90,
 //!   is the bundled rust-lld on x86_64 Linux gnu);
-//! - the number of parallel jobs, capped so that every job gets the plan's
-//!   `mem_per_job_mib` of the memory available now (`--jobs N`).
+//! - the number of parallel jobs ([`crate::jobs`]): the user's own setting
+//!   (`-j`, `CARGO_BUILD_JOBS`, `[build] jobs`) only lowered by the memory
+//!   cap, else the cap itself, so that every job gets the memory an
+//!   ordinary job of the profile needs ([`crate::memory`]);
+//!
+//! and [`check_memory`] refuses, before anything is compiled, a build whose
+//! final step is estimated not to fit in the machine's memory.
 //!
 //! `bench` builds its commands with [`assemble`] too.
 
@@ -18,6 +23,8 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::exec::{self, CargoCommand, Linker, Machine};
+use crate::jobs::{self, UserJobs};
+use crate::memory::{self, Drivers, Estimate};
 use crate::model::{Plan, Target};
 
 /// The workspace and its plan, loaded.
@@ -84,6 +91,9 @@ pub struct Selection<'a> {
     /// Host linker to use instead of the plan's or the automatic choice
     /// (the benchmark compares linkers this way).
     pub linker: Option<Linker>,
+    /// The user's jobs setting from the environment or cargo's config
+    /// files, if any (a `-j` among the extra arguments outranks it).
+    pub user_jobs: Option<UserJobs>,
 }
 
 /// Builds the cargo command for one package, variant, target and profile,
@@ -125,27 +135,26 @@ pub fn assemble(
         None => host_linker_env(target, machine, sel.linker, &mut env)?,
     };
 
-    let user_jobs = extra
-        .iter()
-        .any(|a| a == "-j" || a.starts_with("--jobs") || (a.starts_with("-j") && a.len() > 2));
-    let jobs = if user_jobs {
-        "jobs: as given on the command line".to_string()
+    let drivers =
+        Drivers::of(plan, sel.profile, sel.package).expect("the profile was looked up above");
+    let per_job = memory::per_job_mib(&drivers, plan.workspace.mem_per_job_mib);
+    let user = jobs::from_args(extra, machine.cpus)?.or_else(|| sel.user_jobs.clone());
+    let decision = jobs::decide(
+        user.as_ref(),
+        machine.mem_available_mib,
+        per_job,
+        machine.cpus,
+    );
+    if let Some(n) = decision.pass {
+        args.extend(["--jobs".to_string(), n.to_string()]);
+    }
+    let extra = if decision.drop_user_flag {
+        jobs::strip_args(extra)
     } else {
-        let per_job = plan.workspace.mem_per_job_mib;
-        match machine.mem_available_mib {
-            Some(avail) => {
-                let n = exec::job_cap(avail, per_job, machine.cpus);
-                args.extend(["--jobs".to_string(), n.to_string()]);
-                format!(
-                    "jobs: --jobs {n} (MemAvailable {avail} MiB / {per_job} MiB per job, \
-                     between 1 and {} CPUs)",
-                    machine.cpus
-                )
-            }
-            None => "jobs: cargo's default (MemAvailable unknown, no cap)".to_string(),
-        }
+        extra.to_vec()
     };
-    args.extend(extra.iter().cloned());
+    let jobs = decision.note;
+    args.extend(extra);
     let mut cmd = CargoCommand::cargo(args, root);
     cmd.env.remove("CARGO_TERM_COLOR");
     cmd.env.extend(env);
@@ -198,6 +207,126 @@ fn host_linker_env(
         "linker: {} ({why})",
         linker.describe(&machine.host)
     ))
+}
+
+/// The number of packages a build compiles (its graph: `cargo tree` over
+/// normal and build dependencies, for the target), the size the memory
+/// estimate scales with.
+pub fn graph_packages(plan: &Plan, root: &Path, sel: &Selection<'_>) -> Result<u64, Error> {
+    let build = plan.root_build(sel.variant, sel.package)?;
+    let mut args: Vec<String> = [
+        "tree",
+        "-e",
+        "normal,build",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]
+    .map(String::from)
+    .to_vec();
+    if let Some(triple) = &plan.target(sel.target)?.triple {
+        args.extend(["--target".to_string(), triple.clone()]);
+    }
+    args.extend(build.cargo_args.iter().cloned());
+    let out = CargoCommand::cargo(args, root).output()?;
+    let unique: std::collections::BTreeSet<&str> = out
+        .lines()
+        .map(|l| l.trim_end().trim_end_matches(" (*)"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    Ok(unique.len() as u64)
+}
+
+/// The memory check of one build, made before anything is compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryCheck {
+    /// The estimate.
+    pub estimate: Estimate,
+    /// One line for people: the class and the figures.
+    pub note: String,
+    /// Why the build is refused and what to use instead, when its final
+    /// step is estimated to need more than the machine's memory.
+    pub refusal: Option<String>,
+    /// A warning when it fits the machine but not the memory available now.
+    pub warning: Option<String>,
+}
+
+/// Estimates the build's memory over a graph of `packages` packages and
+/// compares its final step with the machine's memory (and the memory
+/// available now). A refusal names the plan's profiles that would fit.
+pub fn check_memory(
+    plan: &Plan,
+    sel: &Selection<'_>,
+    machine: &Machine,
+    packages: u64,
+) -> Result<MemoryCheck, Error> {
+    plan.profile(sel.profile)?;
+    let per_job = plan.workspace.mem_per_job_mib;
+    let estimate_of = |profile: &str| {
+        Drivers::of(plan, profile, sel.package).map(|d| memory::estimate(&d, packages, per_job))
+    };
+    let estimate = estimate_of(sel.profile).expect("the profile exists");
+    let why = if estimate.why.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", estimate.why.join(", "))
+    };
+    let note = format!(
+        "memory: profile `{}` is {}: its final step needs about {}, other jobs about {} each \
+         ({packages} packages{why})",
+        sel.profile,
+        estimate.class.name(),
+        memory::gib(estimate.final_step_mib),
+        memory::gib(estimate.per_job_mib),
+    );
+    let mut refusal = None;
+    let mut warning = None;
+    if let Some(total) = machine.mem_total_mib {
+        if estimate.final_step_mib > total {
+            let fitting: Vec<String> = plan
+                .profiles
+                .keys()
+                .filter(|p| p.as_str() != sel.profile)
+                .filter_map(|p| estimate_of(p).map(|e| (p, e)))
+                .filter(|(_, e)| e.final_step_mib <= total)
+                .map(|(p, e)| format!("--profile {p} (about {})", memory::gib(e.final_step_mib)))
+                .collect();
+            let instead = if fitting.is_empty() {
+                "no profile of the plan fits; lower its settings (no fat LTO, more codegen units, \
+                 less debug info)"
+                    .to_string()
+            } else {
+                format!("use {} instead", fitting.join(" or "))
+            };
+            refusal = Some(format!(
+                "refusing to build `{}` with profile `{}`: its final step is estimated to need \
+                 {} in one rustc process{why}, more than this machine's {} of memory, so the \
+                 build would run out of memory at its very end; {instead}, or pass --force to \
+                 build anyway",
+                sel.package,
+                sel.profile,
+                memory::gib(estimate.final_step_mib),
+                memory::gib(total),
+            ));
+        } else if machine
+            .mem_available_mib
+            .is_some_and(|a| estimate.final_step_mib > a)
+        {
+            warning = Some(format!(
+                "warning: the final step's estimated {} is more than the {} available now; \
+                 other processes will have to give memory back, or the build may fail",
+                memory::gib(estimate.final_step_mib),
+                memory::gib(machine.mem_available_mib.unwrap_or(0)),
+            ));
+        }
+    }
+    Ok(MemoryCheck {
+        estimate,
+        note,
+        refusal,
+        warning,
+    })
 }
 
 /// Checks that a cross target's linker driver, `-fuse-ld` linker and C
@@ -299,7 +428,18 @@ mod tests {
                     "extra_rustflags": []
                 }
             },
-            "profiles": { "release": {
+            "profiles": {
+              "heavy": {
+                "inherits": "release",
+                "settings": {
+                    "codegen-units": {"value": 1, "source": "Cargo.toml"},
+                    "debug": {"value": true, "source": "Cargo.toml"},
+                    "lto": {"value": "fat", "source": "Cargo.toml"}
+                },
+                "build_override": {}, "package": {},
+                "overrides": {"settings": {}, "build_override": {}, "package": {}}
+              },
+              "release": {
                 "inherits": null,
                 "settings": {
                     "codegen-units": {"value": 16, "source": "policy"},
@@ -333,6 +473,7 @@ mod tests {
             target,
             profile: "release",
             linker: None,
+            user_jobs: None,
         }
     }
 
@@ -381,18 +522,112 @@ mod tests {
     }
 
     #[test]
-    fn memory_caps_jobs_and_user_jobs_win() {
+    fn memory_caps_jobs_and_user_jobs_are_only_lowered() {
         let plan = small_plan();
         let tools = stub_dir(&[]);
-        let m = machine(tools.path(), Some(1500));
-        let (cmd, notes) = assemble(&plan, Path::new("/ws"), &sel("app", "host"), &m, &[]).unwrap();
+        let low = machine(tools.path(), Some(1500));
+        let (cmd, notes) =
+            assemble(&plan, Path::new("/ws"), &sel("app", "host"), &low, &[]).unwrap();
         assert!(cmd.args.ends_with(&["--jobs".to_string(), "1".to_string()]));
         assert!(cmd.env.is_empty(), "default linker adds no flags");
         assert!(notes.linker.contains("rust-lld"), "{}", notes.linker);
-        let extra = vec!["-j3".to_string()];
-        let (cmd, _) = assemble(&plan, Path::new("/ws"), &sel("app", "host"), &m, &extra).unwrap();
-        assert!(!cmd.args.contains(&"--jobs".to_string()));
-        assert_eq!(cmd.args.last().unwrap(), "-j3");
+
+        // The user's -j is lowered by the memory cap, and said so.
+        let extra = vec!["-j3".to_string(), "--locked".to_string()];
+        let (cmd, notes) =
+            assemble(&plan, Path::new("/ws"), &sel("app", "host"), &low, &extra).unwrap();
+        assert!(!cmd.args.contains(&"-j3".to_string()), "{:?}", cmd.args);
+        assert!(cmd
+            .args
+            .ends_with(&["--jobs".into(), "1".into(), "--locked".into()]));
+        assert!(notes.jobs.contains("lowered from 3"), "{}", notes.jobs);
+
+        // With memory to spare it is honoured as given, above the CPUs too.
+        let high = machine(tools.path(), Some(8192));
+        let (cmd, notes) =
+            assemble(&plan, Path::new("/ws"), &sel("app", "host"), &high, &extra).unwrap();
+        assert!(!cmd.args.contains(&"--jobs".to_string()), "{:?}", cmd.args);
+        assert!(cmd.args.ends_with(&extra));
+        assert!(notes.jobs.contains("3 as set by -j"), "{}", notes.jobs);
+
+        // CARGO_BUILD_JOBS (or [build] jobs) is left to cargo, unless a -j
+        // on the command line outranks it.
+        let mut s = sel("app", "host");
+        s.user_jobs = Some(UserJobs {
+            jobs: 2,
+            source: "CARGO_BUILD_JOBS".into(),
+        });
+        let (cmd, notes) = assemble(&plan, Path::new("/ws"), &s, &high, &[]).unwrap();
+        assert!(!cmd.args.contains(&"--jobs".to_string()), "{:?}", cmd.args);
+        assert!(
+            notes.jobs.contains("2 as set by CARGO_BUILD_JOBS"),
+            "{}",
+            notes.jobs
+        );
+        let one = vec!["-j1".to_string()];
+        let (_, notes) = assemble(&plan, Path::new("/ws"), &s, &high, &one).unwrap();
+        assert!(notes.jobs.contains("1 as set by -j"), "{}", notes.jobs);
+        let (cmd, notes) = assemble(&plan, Path::new("/ws"), &s, &low, &[]).unwrap();
+        assert!(cmd.args.ends_with(&["--jobs".to_string(), "1".to_string()]));
+        assert!(
+            notes.jobs.contains("lowered from 2 (CARGO_BUILD_JOBS)"),
+            "{}",
+            notes.jobs
+        );
+    }
+
+    #[test]
+    fn a_build_that_cannot_fit_is_refused_with_what_fits_instead() {
+        let plan = small_plan();
+        let tools = stub_dir(&[]);
+        let m = Machine {
+            mem_total_mib: Some(4096),
+            mem_available_mib: Some(3000),
+            ..machine(tools.path(), None)
+        };
+        let mut s = sel("app", "host");
+        s.profile = "heavy";
+        let check = check_memory(&plan, &s, &m, 1000).unwrap();
+        assert_eq!(check.estimate.class, memory::MemoryClass::Extreme);
+        let refusal = check.refusal.expect("32 GiB of fat LTO does not fit in 4");
+        for needle in [
+            "refusing to build `app` with profile `heavy`",
+            "fat LTO over 1000 packages",
+            "full debug info",
+            "more than this machine's 4.0 GiB",
+            "use --profile release (about 3.9 GiB) instead",
+            "--force",
+        ] {
+            assert!(refusal.contains(needle), "{needle:?} in {refusal}");
+        }
+        // Thin LTO fits the machine, but not what is available now.
+        let check = check_memory(&plan, &sel("app", "host"), &m, 1000).unwrap();
+        assert_eq!(check.refusal, None);
+        assert!(check.warning.unwrap().contains("available now"));
+        assert!(
+            check.note.contains("profile `release` is light"),
+            "{}",
+            check.note
+        );
+        // Nothing fits a tiny machine: said so.
+        let tiny = Machine {
+            mem_total_mib: Some(512),
+            ..m
+        };
+        let refusal = check_memory(&plan, &s, &tiny, 1000)
+            .unwrap()
+            .refusal
+            .unwrap();
+        assert!(refusal.contains("no profile of the plan fits"), "{refusal}");
+        // Unknown memory: no verdict.
+        let unknown = Machine {
+            mem_total_mib: None,
+            ..tiny
+        };
+        assert_eq!(
+            check_memory(&plan, &s, &unknown, 1000).unwrap().refusal,
+            None
+        );
     }
 
     #[test]

@@ -95,7 +95,19 @@ pub enum Command {
     /// `[workspace.dependencies]`, so that every root asks for the same set.
     #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
-    /// Run cargo with exactly the plan's flags (for people without Nix).
+    /// Run cargo with exactly the plan's flags (for people without Nix)
+    ///
+    /// Jobs: a -j given after `--`, CARGO_BUILD_JOBS or `[build] jobs` in
+    /// cargo's config files is honoured, and only lowered (with a message)
+    /// when the memory available now cannot give every job what one job of
+    /// the profile needs; without one, jobs are capped by memory and CPUs.
+    ///
+    /// Memory: the profile's final step (the root binary's rustc) is
+    /// estimated from its LTO, codegen units, debug info and the number of
+    /// packages built. When it exceeds this machine's memory, the build is
+    /// refused before anything is compiled (exit 1), naming the profiles
+    /// that fit; --force builds anyway.
+    #[command(verbatim_doc_comment)]
     Build(BuildArgs),
     /// Measure build time and peak memory across scenarios and configurations.
     ///
@@ -186,6 +198,10 @@ pub struct BuildArgs {
     /// Print the cargo command and environment instead of running it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Build even when the memory estimate says the final step will not
+    /// fit in this machine's memory.
+    #[arg(long)]
+    pub force: bool,
     /// Extra arguments passed to cargo after the plan's own.
     #[arg(last = true)]
     pub cargo_args: Vec<String>,

@@ -309,6 +309,22 @@ fn meminfo_mib(field: &str) -> Option<u64> {
     parse_meminfo_mib(&std::fs::read_to_string("/proc/meminfo").ok()?, field)
 }
 
+/// This process's cgroup v2 memory limit (`memory.max`), in MiB, if it has
+/// one.
+fn cgroup_limit_mib() -> Option<u64> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let file = Path::new("/sys/fs/cgroup")
+        .join(path.trim_start_matches('/'))
+        .join("memory.max");
+    parse_cgroup_max(&std::fs::read_to_string(file).ok()?)
+}
+
+/// A cgroup `memory.max` value in MiB; `None` for `max` (no limit).
+pub fn parse_cgroup_max(text: &str) -> Option<u64> {
+    text.trim().parse::<u64>().ok().map(|b| b / (1024 * 1024))
+}
+
 /// Number of CPUs this process may use.
 pub fn cpu_count() -> u64 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
@@ -329,7 +345,8 @@ pub struct Machine {
     pub path: OsString,
     /// `MemAvailable` in MiB, if known.
     pub mem_available_mib: Option<u64>,
-    /// `MemTotal` in MiB, if known.
+    /// The machine's memory in MiB, if known: `MemTotal`, or this
+    /// process's cgroup memory limit when that is lower (a container).
     pub mem_total_mib: Option<u64>,
     /// CPUs usable.
     pub cpus: u64,
@@ -342,7 +359,10 @@ impl Machine {
             host: HostInfo::detect()?,
             path: std::env::var_os("PATH").unwrap_or_default(),
             mem_available_mib: meminfo_mib("MemAvailable"),
-            mem_total_mib: meminfo_mib("MemTotal"),
+            mem_total_mib: match (meminfo_mib("MemTotal"), cgroup_limit_mib()) {
+                (Some(total), Some(limit)) => Some(total.min(limit)),
+                (total, limit) => total.or(limit),
+            },
             cpus: cpu_count(),
         })
     }
@@ -435,6 +455,12 @@ mod tests {
             parse_meminfo_mib("MemAvailable: x kB\n", "MemAvailable"),
             None
         );
+    }
+
+    #[test]
+    fn cgroup_limits() {
+        assert_eq!(parse_cgroup_max("max\n"), None);
+        assert_eq!(parse_cgroup_max("8589934592\n"), Some(8192));
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! - [`audit`]: third-party packages a variant would compile twice.
 //! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
 //! - [`render`]: the plan's facts in cargo's terms; [`explain`]: in words;
-//!   [`build`]: the cargo command of one build on this machine.
+//!   [`memory`]: a profile's memory estimate; [`jobs`]: the jobs setting;
+//!   [`build`]: the cargo command of one build on this machine, and its
+//!   memory check.
 //!
 //! [`bench`] measures builds over that core's public API (the core never
 //! imports it). On top, [`cli`] (clap) and [`commands`] make the command
@@ -32,7 +34,9 @@ pub mod commands;
 pub mod error;
 pub mod exec;
 pub mod explain;
+pub mod jobs;
 pub mod manifest;
+pub mod memory;
 pub mod model;
 pub mod output;
 pub mod plan;

@@ -162,6 +162,7 @@ pub fn resolve(
             target: "host",
             profile,
             linker: Some(linker),
+            user_jobs: None,
         };
         build::assemble(plan, copy_root, &sel, machine, &[])?.0
     };
