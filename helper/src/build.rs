@@ -268,13 +268,13 @@ pub fn check_memory(
     };
     let estimate = estimate_of(sel.profile).expect("the profile exists");
     let why = if estimate.why.is_empty() {
-        String::new()
+        format!("{packages} packages, no cross-crate LTO")
     } else {
-        format!(": {}", estimate.why.join(", "))
+        estimate.why.join(", ")
     };
     let note = format!(
         "memory: profile `{}` is {}: its final step needs about {}, other jobs about {} each \
-         ({packages} packages{why})",
+         ({why})",
         sel.profile,
         estimate.class.name(),
         memory::gib(estimate.final_step_mib),
@@ -301,7 +301,7 @@ pub fn check_memory(
             };
             refusal = Some(format!(
                 "refusing to build `{}` with profile `{}`: its final step is estimated to need \
-                 {} in one rustc process{why}, more than this machine's {} of memory, so the \
+                 {} in one rustc process ({why}), more than this machine's {} of memory, so the \
                  build would run out of memory at its very end; {instead}, or pass --force to \
                  build anyway",
                 sel.package,

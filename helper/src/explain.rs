@@ -5,8 +5,10 @@ use crate::error::Error;
 use crate::model::Plan;
 use std::fmt::Write;
 
-/// The explanation of `package` in `plan`, as text.
-pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
+/// The explanation of `package` in `plan`, as text. With `packages` (the
+/// size of the package's build graph), each profile also gets its memory
+/// estimate ([`crate::memory`]).
+pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<String, Error> {
     let info = plan.package(package)?;
     let list = |items: &[String]| {
         if items.is_empty() {
@@ -161,6 +163,22 @@ pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
                 w,
                 "    build scripts and proc-macros: {}",
                 settings.join(", ")
+            );
+        }
+        let drivers = crate::memory::Drivers::of(plan, name, package);
+        if let (Some(n), Some(d)) = (packages, drivers) {
+            let e = crate::memory::estimate(&d, n, plan.workspace.mem_per_job_mib);
+            let _ = writeln!(
+                w,
+                "    memory: {}, final step about {}, other jobs about {} each ({})",
+                e.class.name(),
+                crate::memory::gib(e.final_step_mib),
+                crate::memory::gib(e.per_job_mib),
+                if e.why.is_empty() {
+                    format!("{n} packages, no cross-crate LTO")
+                } else {
+                    e.why.join(", ")
+                }
             );
         }
         if profile.package.contains_key("*") {

@@ -24,6 +24,9 @@ fn explain_shows_variants_targets_and_profiles() {
         "lto = false  (Cargo.toml)\n",
         "opt-level = 0  (cargo default)",
         "build scripts and proc-macros: opt-level = 0 (Cargo.toml)",
+        // app is a root of the default variant: each profile's estimate.
+        "memory: light, final step about 1.0 GiB",
+        "thin LTO over ",
     ] {
         assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
     }

@@ -3,13 +3,32 @@
 use std::path::Path;
 
 use super::outcome::Outcome;
+use crate::build::{graph_packages, Selection};
 use crate::cli::ExplainArgs;
 use crate::plan::{compute, AuditMode};
 
-/// Prints the explanation of `args.package` for the workspace.
+/// Prints the explanation of `args.package` for the workspace, with the
+/// memory estimate of each profile when the package is a root of the
+/// default variant (sized by its build graph on the host).
 pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Skip)?;
-    let text = crate::explain::explain(&planned.plan, &args.package)?;
+    let plan = &planned.plan;
+    plan.package(&args.package)?;
+    let variant = &plan.workspace.default_variant;
+    let packages = if plan.variant(variant)?.builds.contains_key(&args.package) {
+        let sel = Selection {
+            package: &args.package,
+            variant,
+            target: "host",
+            profile: &plan.workspace.default_profile,
+            linker: None,
+            user_jobs: None,
+        };
+        Some(graph_packages(plan, &planned.workspace.root, &sel)?)
+    } else {
+        None
+    };
+    let text = crate::explain::explain(plan, &args.package, packages)?;
     crate::output::print_stdout(&text)?;
     Ok(Outcome::Success)
 }
