@@ -101,7 +101,7 @@ fn errors_exit_2() {
 }
 
 #[test]
-fn builds_for_real_and_passes_cargos_exit_code_through() {
+fn builds_for_real_and_a_failed_cargo_fails_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     let ws = planned_bench_fixture(dir.path());
     let out = build(&ws, &["smoke-app", "--variant", "app", "--profile", "dev"]);
@@ -114,12 +114,16 @@ fn builds_for_real_and_passes_cargos_exit_code_through() {
         "the variant's feature is on"
     );
 
-    // cargo's own failure (an unknown flag: exit 1) is passed through.
+    // cargo's own failure is the build gate failing: exit 1, said so,
+    // after cargo's message.
     let out = build(
         &ws,
         &["smoke-app", "--profile", "dev", "--", "--no-such-flag"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--no-such-flag"), "cargo's own message: {stderr}");
+    assert!(stderr.contains("cargo failed"), "{stderr}");
 }
 
 #[test]
