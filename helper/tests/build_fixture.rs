@@ -122,7 +122,10 @@ fn builds_for_real_and_a_failed_cargo_fails_the_gate() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--no-such-flag"), "cargo's own message: {stderr}");
+    assert!(
+        stderr.contains("--no-such-flag"),
+        "cargo's own message: {stderr}"
+    );
     assert!(stderr.contains("cargo failed"), "{stderr}");
 }
 
