@@ -211,8 +211,13 @@ fn host_linker_env(
 
 /// The number of packages a build compiles (its graph: `cargo tree` over
 /// normal and build dependencies, for the target), the size the memory
-/// estimate scales with.
-pub fn graph_packages(plan: &Plan, root: &Path, sel: &Selection<'_>) -> Result<u64, Error> {
+/// estimate scales with. With `locked`, cargo may not touch Cargo.lock.
+pub fn graph_packages(
+    plan: &Plan,
+    root: &Path,
+    sel: &Selection<'_>,
+    locked: bool,
+) -> Result<u64, Error> {
     let build = plan.root_build(sel.variant, sel.package)?;
     let mut args: Vec<String> = [
         "tree",
@@ -227,6 +232,9 @@ pub fn graph_packages(plan: &Plan, root: &Path, sel: &Selection<'_>) -> Result<u
     .to_vec();
     if let Some(triple) = &plan.target(sel.target)?.triple {
         args.extend(["--target".to_string(), triple.clone()]);
+    }
+    if locked {
+        args.push("--locked".into());
     }
     args.extend(build.cargo_args.iter().cloned());
     let out = CargoCommand::cargo(args, root).output()?;

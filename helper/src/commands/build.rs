@@ -42,7 +42,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     if let Some(triple) = &plan.target(sel.target)?.triple {
         check_target_std(triple)?;
     }
-    let packages = graph_packages(plan, &ctx.root, &sel)?;
+    let packages = graph_packages(plan, &ctx.root, &sel, false)?;
     let memory = check_memory(plan, &sel, &machine, packages)?;
     eprintln!("cargo-buildplan build: {}", notes.linker);
     eprintln!("cargo-buildplan build: {}", notes.jobs);

@@ -9,7 +9,9 @@ use crate::plan::{compute, AuditMode};
 
 /// Prints the explanation of `args.package` for the workspace, with the
 /// memory estimate of each profile when the package is a root of the
-/// default variant (sized by its build graph on the host).
+/// default variant (sized by its build graph on the host, read with
+/// `--locked` so that explaining never touches Cargo.lock; when that fails,
+/// a note says why and the estimates are left out).
 pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Skip)?;
     let plan = &planned.plan;
@@ -24,7 +26,13 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
             linker: None,
             user_jobs: None,
         };
-        Some(graph_packages(plan, &planned.workspace.root, &sel)?)
+        match graph_packages(plan, &planned.workspace.root, &sel, true) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                eprintln!("note: no memory estimates: sizing the build graph failed: {e}");
+                None
+            }
+        }
     } else {
         None
     };
