@@ -1,7 +1,7 @@
-//! Command-line interface: the argument types of every subcommand.
+//! Command-line interface: the argument types of every subcommand (clap).
 //!
-//! Kept apart from `main.rs` so that each command module takes its own
-//! argument struct and can be driven from tests without a process.
+//! Only this module, [`crate::commands`] and `main.rs` know about clap; the
+//! commands turn these structs into plain arguments for the core.
 
 use std::path::PathBuf;
 
@@ -25,8 +25,9 @@ use clap::{Args, Parser, Subcommand};
 ///   cargo buildplan explain my-server    # what my-server gets, and why
 ///   cargo buildplan build my-server --variant full --profile release
 ///
-/// Exit status: 0 on success; 1 when a command ran and found a problem
-/// (`check`: the plan is stale or missing; `audit`: a feature split);
+/// Exit status: 0 on success; 1 when a command ran and its check or gate
+/// failed (`check`: the plan is stale or missing; `audit`: a feature split;
+/// `build`: cargo failed);
 /// 2 on bad input (unknown package, variant or target, a misspelt policy
 /// key, a malformed Cargo.toml, cargo not found). On any error an existing
 /// plan file is left untouched.
@@ -94,7 +95,19 @@ pub enum Command {
     /// `[workspace.dependencies]`, so that every root asks for the same set.
     #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
-    /// Run cargo with exactly the plan's flags (for people without Nix).
+    /// Run cargo with exactly the plan's flags (for people without Nix)
+    ///
+    /// Jobs: a -j given after `--`, CARGO_BUILD_JOBS or `[build] jobs` in
+    /// cargo's config files is honoured, and only lowered (with a message)
+    /// when the memory available now cannot give every job what one job of
+    /// the profile needs; without one, jobs are capped by memory and CPUs.
+    ///
+    /// Memory: the profile's final step (the root binary's rustc) is
+    /// estimated from its LTO, codegen units, debug info and the number of
+    /// packages built. When it exceeds this machine's memory, the build is
+    /// refused before anything is compiled (exit 1), naming the profiles
+    /// that fit; --force builds anyway.
+    #[command(verbatim_doc_comment)]
     Build(BuildArgs),
     /// Measure build time and peak memory across scenarios and configurations.
     ///
@@ -185,6 +198,10 @@ pub struct BuildArgs {
     /// Print the cargo command and environment instead of running it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Build even when the memory estimate says the final step will not
+    /// fit in this machine's memory.
+    #[arg(long)]
+    pub force: bool,
     /// Extra arguments passed to cargo after the plan's own.
     #[arg(last = true)]
     pub cargo_args: Vec<String>,

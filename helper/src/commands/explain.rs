@@ -1,0 +1,42 @@
+//! `cargo buildplan explain`: what one package gets, in words.
+
+use std::path::Path;
+
+use super::outcome::Outcome;
+use crate::build::{graph_packages, Selection};
+use crate::cli::ExplainArgs;
+use crate::plan::{compute, AuditMode};
+
+/// Prints the explanation of `args.package` for the workspace, with the
+/// memory estimate of each profile when the package is a root of the
+/// default variant (sized by its build graph on the host, read with
+/// `--locked` so that explaining never touches Cargo.lock; when that fails,
+/// a note says why and the estimates are left out).
+pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<Outcome> {
+    let planned = compute(manifest_path, AuditMode::Skip)?;
+    let plan = &planned.plan;
+    plan.package(&args.package)?;
+    let variant = &plan.workspace.default_variant;
+    let packages = if plan.variant(variant)?.builds.contains_key(&args.package) {
+        let sel = Selection {
+            package: &args.package,
+            variant,
+            target: "host",
+            profile: &plan.workspace.default_profile,
+            linker: None,
+            user_jobs: None,
+        };
+        match graph_packages(plan, &planned.workspace.root, &sel, true) {
+            Ok(n) => Some(n),
+            Err(e) => {
+                eprintln!("note: no memory estimates: sizing the build graph failed: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let text = crate::explain::explain(plan, &args.package, packages)?;
+    crate::output::print_stdout(&text)?;
+    Ok(Outcome::Success)
+}
