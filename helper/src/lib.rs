@@ -23,6 +23,7 @@ pub mod audit;
 pub mod bench;
 pub mod build;
 pub mod cargo;
+pub mod cargo_config;
 pub mod check;
 pub mod cli;
 pub mod error;
