@@ -322,6 +322,11 @@ impl ResolvedRustflags {
     /// - `build.rustflags` wins: the same through `build.rustflags` and
     ///   `CARGO_BUILD_RUSTFLAGS` (target flags would replace them);
     /// - nothing configured: `--config target.<triple>.rustflags=[..]`.
+    ///
+    /// The added flags come last, except that with target flags they land
+    /// after the `target.<triple>` flags and before those of matching
+    /// `target.'cfg(..)'` keys (cargo appends those after the triple's);
+    /// [`ResolvedRustflags::flags_with`] gives the exact order.
     pub fn add(&self, extra: &[String]) -> Result<AddRustflags, ConfigError> {
         if extra.is_empty() {
             return Ok(AddRustflags::Nothing);
@@ -377,6 +382,47 @@ impl ResolvedRustflags {
                 config(format!("target.{}", toml_key(&self.triple)))
             }
         })
+    }
+}
+
+impl ResolvedRustflags {
+    /// The flags cargo passes once `extra` is added as [`Self::add`] says:
+    /// the workspace's flags, all kept, with `extra` after them (before the
+    /// matching `cfg(..)` keys' flags when target flags win).
+    pub fn flags_with(&self, extra: &[String]) -> Vec<String> {
+        let cfg_start = match self.winner {
+            RustflagsSource::Target => self
+                .parts
+                .iter()
+                .position(|p| p.key.starts_with("target.'cfg("))
+                .unwrap_or(self.parts.len()),
+            _ => self.parts.len(),
+        };
+        let mut out: Vec<String> = self.parts[..cfg_start]
+            .iter()
+            .flat_map(|p| p.flags.clone())
+            .collect();
+        if self.winner == RustflagsSource::Target && self.target_string_form {
+            // Through CARGO_TARGET_<TRIPLE>_RUSTFLAGS: after the variable's
+            // old flags, before any `--config` arrays and the cfg keys.
+            let env_var = target_env_var(&self.triple);
+            let after_env = self.parts[..cfg_start]
+                .iter()
+                .position(|p| p.key == env_var)
+                .map(|i| i + 1)
+                .unwrap_or_else(|| {
+                    self.parts[..cfg_start]
+                        .iter()
+                        .position(|p| p.source.starts_with("--config"))
+                        .unwrap_or(cfg_start)
+                });
+            let flags_before: usize = self.parts[..after_env].iter().map(|p| p.flags.len()).sum();
+            out.splice(flags_before..flags_before, extra.iter().cloned());
+        } else {
+            out.extend(extra.iter().cloned());
+        }
+        out.extend(self.parts[cfg_start..].iter().flat_map(|p| p.flags.clone()));
+        out
     }
 }
 
