@@ -299,6 +299,33 @@ fn profiles_only_in_config() {
 }
 
 #[test]
+fn config_include() {
+    let ws = setup("config-only");
+    let config = ws.root.join(".cargo/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    write(
+        &config,
+        &format!("include = [\"extra.toml\", {{ path = \"gone.toml\", optional = true }}]\n{text}"),
+    );
+    write(
+        &ws.root.join(".cargo/extra.toml"),
+        "[profile.release]\nopt-level = 1\ndebug = 1\n[profile.inc]\ninherits = \"release\"\ncodegen-units = 3\n",
+    );
+    let env = env(&ws, &[]);
+    let config = assert_matches_cargo(&ws, &env, &[], "release", "cfgonly");
+    // The including file's own `opt-level = 2` beats the included one.
+    assert_eq!(
+        source(&config, "release", "opt-level"),
+        (json!(2), ".cargo/config.toml".into())
+    );
+    assert_eq!(
+        source(&config, "release", "debug"),
+        (json!(1), ".cargo/extra.toml".into())
+    );
+    assert_matches_cargo(&ws, &env, &[], "inc", "cfgonly");
+}
+
+#[test]
 fn manifest_and_config_disagree() {
     let ws = setup("config-disagree");
     let env0 = env(&ws, &[]);

@@ -63,13 +63,7 @@ pub(crate) fn discover(
     }
     let mut layers = Vec::new();
     for path in found.into_iter().rev() {
-        let source = source_name(&path, root, cargo_home);
-        let table = read_toml(&path, &source)?;
-        layers.push(Layer {
-            source,
-            kind: Kind::File,
-            table,
-        });
+        read_with_includes(&path, root, cargo_home, &mut Vec::new(), &mut layers)?;
     }
     for arg in cli {
         let as_path = cwd.join(arg);
@@ -115,6 +109,78 @@ fn pick(dir: &Path, warnings: &mut Vec<String>) -> Option<PathBuf> {
         (false, true) => Some(modern),
         (false, false) => None,
     }
+}
+
+/// Reads one config file and, before it (they rank below it), the files
+/// its `include` key names, in order (a later one ranking higher), each
+/// with its own includes. Verified with cargo 1.95, where `include` is
+/// stable: `include = ["a.toml", "b.toml"]` with `codegen-units` 5 in `a`
+/// and 7 in `b` gave 7, and the including file's own value beat both; a
+/// missing file is an error unless `{ path = .., optional = true }`; a
+/// plain string is refused. Paths are relative to the including file's
+/// directory.
+fn read_with_includes(
+    path: &Path,
+    root: &Path,
+    cargo_home: Option<&Path>,
+    stack: &mut Vec<PathBuf>,
+    out: &mut Vec<Layer>,
+) -> Result<(), ConfigError> {
+    let source = source_name(path, root, cargo_home);
+    let table = read_toml(path, &source)?;
+    let normal = normalise(path);
+    if stack.contains(&normal) {
+        return Err(ConfigError::key(
+            &source,
+            "include",
+            "includes itself (a cycle)",
+        ));
+    }
+    stack.push(normal);
+    if let Some(include) = table.get("include") {
+        let bad = || {
+            ConfigError::key(
+                &source,
+                "include",
+                "must be a list of paths or of tables with `path` (and `optional`)",
+            )
+        };
+        let items = include.as_array().ok_or_else(bad)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for item in items {
+            let (file, optional) = match item {
+                toml::Value::String(p) => (p.as_str(), false),
+                toml::Value::Table(t) => (
+                    t.get("path")
+                        .and_then(toml::Value::as_str)
+                        .ok_or_else(bad)?,
+                    t.get("optional")
+                        .and_then(toml::Value::as_bool)
+                        .unwrap_or(false),
+                ),
+                _ => return Err(bad()),
+            };
+            let included = dir.join(file);
+            if !included.is_file() {
+                if optional {
+                    continue;
+                }
+                return Err(ConfigError::key(
+                    &source,
+                    "include",
+                    format!("names `{file}`, which does not exist"),
+                ));
+            }
+            read_with_includes(&included, root, cargo_home, stack, out)?;
+        }
+    }
+    stack.pop();
+    out.push(Layer {
+        source,
+        kind: Kind::File,
+        table,
+    });
+    Ok(())
 }
 
 fn read_toml(path: &Path, source: &str) -> Result<toml::Table, ConfigError> {

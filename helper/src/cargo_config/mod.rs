@@ -28,6 +28,9 @@
 //!   lto=thin -C codegen-units=16 -C debuginfo=1`;
 //!   `CARGO_PROFILE_RELEASE_CODEGEN_UNITS=3` gave 3, and `--config
 //!   profile.release.codegen-units=5` beat that.)
+//! - A config file's `include` list (stable in cargo 1.95) is read as
+//!   layers just below that file, later entries ranking higher; see
+//!   `layers.rs`.
 //! - One `.cargo` directory with both `config` and `config.toml`: cargo
 //!   warns and reads only `config`.
 //! - Profiles defined only in config files work with `--profile`, and

@@ -282,7 +282,16 @@ impl Profiles {
                 let Some(text) = self.env.get(&var) else {
                     continue;
                 };
-                let value = env_value(text);
+                let value = if *key == "rustflags" {
+                    // A list: cargo splits the variable on whitespace.
+                    toml::Value::Array(
+                        text.split_whitespace()
+                            .map(|f| toml::Value::String(f.to_string()))
+                            .collect(),
+                    )
+                } else {
+                    env_value(text)
+                };
                 let source = format!("env:{var}");
                 let dotted = if build_override {
                     format!("profile.{name}.build-override.{key}")
