@@ -63,6 +63,7 @@
 
 mod error;
 mod jobs;
+mod keys;
 mod layers;
 mod profile;
 mod rustflags;
@@ -73,7 +74,8 @@ use std::path::{Path, PathBuf};
 pub use cargo_metadata::cargo_platform::Cfg;
 pub use error::ConfigError;
 pub use jobs::{Jobs, JobsValue};
-pub use profile::{env_prefix, known_keys, ResolvedProfile, Setting, Settings, Wanted, BUILTIN};
+pub use keys::known_keys;
+pub use profile::{env_prefix, ResolvedProfile, Setting, Settings, Wanted, BUILTIN};
 pub use rustflags::{target_env_var, AddRustflags, FlagPart, ResolvedRustflags, RustflagsSource};
 
 /// Everything cargo's configuration depends on.
