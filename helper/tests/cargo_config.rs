@@ -326,6 +326,31 @@ fn config_include() {
 }
 
 #[test]
+fn test_profile_inheriting_release_and_a_config_file_argument() {
+    let ws = setup("config-only");
+    let manifest = ws.root.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    write(
+        &manifest,
+        &format!("{text}\n[profile.test]\ninherits = \"release\"\n"),
+    );
+    write(
+        &ws.root.join("extra.toml"),
+        "[profile.release]\ncodegen-units = 9\n",
+    );
+    let env = env(&ws, &[]);
+    let config = assert_matches_cargo(&ws, &env, &["extra.toml"], "test", "cfgonly");
+    assert_eq!(
+        config.profile("test").unwrap().inherits.as_deref(),
+        Some("release")
+    );
+    assert_eq!(
+        source(&config, "test", "codegen-units"),
+        (json!(9), "--config extra.toml".into())
+    );
+}
+
+#[test]
 fn manifest_and_config_disagree() {
     let ws = setup("config-disagree");
     let env0 = env(&ws, &[]);
