@@ -688,6 +688,33 @@ fn jobs_follow_cargos_precedence() {
     assert_eq!(jobs.value, JobsValue::Default);
 }
 
+#[test]
+fn build_target_from_config() {
+    let ws = setup("config-only");
+    let triple = host();
+    write(
+        &ws.parent.join(".cargo/config.toml"),
+        &format!("[build]\ntarget = \"{triple}\"\n"),
+    );
+    let env = env(&ws, &[]);
+    let (targets, source) = resolve(&ws, &env, &[]).build_target().unwrap().unwrap();
+    assert_eq!(
+        (targets, source.as_str()),
+        (vec![triple.clone()], "../.cargo/config.toml")
+    );
+    let units = cargo_build(&ws, &env, &[]);
+    let out_dir = unit(&units, "cfgonly")
+        .args
+        .windows(2)
+        .find(|w| w[0] == "--out-dir")
+        .map(|w| w[1].clone())
+        .unwrap();
+    assert!(
+        out_dir.contains(&format!("target/{triple}/debug")),
+        "{out_dir}"
+    );
+}
+
 /// Loads the configuration of `ws` and returns the error.
 fn load_err(ws: &Ws) -> ConfigError {
     let env = env(ws, &[]);

@@ -1,4 +1,5 @@
-//! The number of parallel jobs the user chose for cargo.
+//! The `[build]` settings besides rustflags: the number of parallel jobs
+//! the user chose, and the default target.
 //!
 //! cargo 1.95 takes `-j` first, then `CARGO_BUILD_JOBS`, then `[build] jobs`
 //! from the nearest config file (a `--config build.jobs=N` beats the
@@ -88,4 +89,51 @@ pub(crate) fn resolve(
             })
         })
         .transpose()
+}
+
+/// The target(s) cargo builds for when no `--target` is given:
+/// `build.target` (a triple or a list of them) or `CARGO_BUILD_TARGET`,
+/// with its source. Precedence as for `build.jobs`; checked by hand with
+/// cargo 1.95 (`[build] target = "<host>"` moves the output under
+/// `target/<host>/`), and by `tests/cargo_config.rs`.
+pub(crate) fn build_target(
+    layers: &[Layer],
+    env: &BTreeMap<String, String>,
+) -> Result<Option<(Vec<String>, String)>, ConfigError> {
+    let from = |value: &toml::Value, source: &str| -> Result<Vec<String>, ConfigError> {
+        match value {
+            toml::Value::String(s) => Ok(vec![s.clone()]),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| {
+                    ConfigError::key(
+                        source,
+                        "build.target",
+                        "must be a string or a list of strings",
+                    )
+                }),
+            _ => Err(ConfigError::key(
+                source,
+                "build.target",
+                "must be a string or a list of strings",
+            )),
+        }
+    };
+    let mut found = None;
+    for layer in layers.iter().filter(|l| l.kind == Kind::File) {
+        if let Some(value) = get(&layer.table, &["build", "target"]) {
+            found = Some((from(value, &layer.source)?, layer.source.clone()));
+        }
+    }
+    if let Some(text) = env.get("CARGO_BUILD_TARGET") {
+        found = Some((vec![text.clone()], "env:CARGO_BUILD_TARGET".to_string()));
+    }
+    for layer in layers.iter().filter(|l| l.kind == Kind::Cli) {
+        if let Some(value) = get(&layer.table, &["build", "target"]) {
+            found = Some((from(value, &layer.source)?, layer.source.clone()));
+        }
+    }
+    Ok(found)
 }

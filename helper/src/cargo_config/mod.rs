@@ -50,7 +50,7 @@
 //!   (`unused config key`, `unused manifest key`). This module refuses all
 //!   of them, eagerly, for every profile: the plan must not be built on a
 //!   configuration cargo misreads.
-//! - Rustflags: see [`rustflags`](self::ResolvedRustflags) and the module
+//! - Rustflags: see [`ResolvedRustflags`] and the module
 //!   `rustflags.rs`; in short `CARGO_ENCODED_RUSTFLAGS` > `RUSTFLAGS` >
 //!   target flags > `build.rustflags`, exactly one of them, and arrays
 //!   merge across layers (`$CARGO_HOME`, `outer/.cargo`, `ws/.cargo`
@@ -158,6 +158,7 @@ pub fn load(inputs: &Inputs) -> Result<CargoConfig, ConfigError> {
         config.profile(&name)?;
     }
     jobs::resolve(&config.layers, &config.env)?;
+    jobs::build_target(&config.layers, &config.env)?;
     Ok(config)
 }
 
@@ -201,6 +202,14 @@ impl CargoConfig {
     /// they are listed in [`ResolvedRustflags::unmatched_cfg`].
     pub fn rustflags(&self, triple: &str, cfg: &[Cfg]) -> Result<ResolvedRustflags, ConfigError> {
         rustflags::resolve(&self.layers, &self.env, triple, cfg)
+    }
+
+    /// The target triples cargo builds for when the command line gives no
+    /// `--target` (`build.target`, `CARGO_BUILD_TARGET`), with the source;
+    /// `None` means the host. Rustflags for such a build are the ones of
+    /// these triples, not the host's.
+    pub fn build_target(&self) -> Result<Option<(Vec<String>, String)>, ConfigError> {
+        jobs::build_target(&self.layers, &self.env)
     }
 
     /// The jobs setting the user chose (`--config build.jobs`,
