@@ -29,6 +29,7 @@
 pub mod audit;
 pub mod bench;
 pub mod build;
+pub mod cargo_config;
 pub mod cli;
 pub mod commands;
 pub mod error;
