@@ -34,4 +34,5 @@ pub mod policy;
 pub mod profiles;
 pub mod targets;
 pub mod variants;
+pub mod why;
 pub mod workspace;
