@@ -32,6 +32,7 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod profiles;
+pub mod repro;
 pub mod targets;
 pub mod variants;
 pub mod why;
