@@ -134,6 +134,15 @@ fn reason<'a>(run: &'a Run, name: &str) -> &'a why::Explained {
     found[0]
 }
 
+/// The reason of the compiled unit of package `name`, target `target`.
+fn reason_of<'a>(run: &'a Run, name: &str, target: &str) -> &'a why::Explained {
+    run.report
+        .compiled
+        .iter()
+        .find(|e| e.unit.name == name && e.unit.target == target)
+        .unwrap_or_else(|| panic!("{name} {target} compiled in:\n{}", run.report))
+}
+
 fn compiled_names(run: &Run) -> Vec<&str> {
     let mut names: Vec<&str> = run
         .report
@@ -487,4 +496,41 @@ fn a_log_cargo_did_not_write_is_an_error_and_never_fresh() {
 
     // Messages that are not cargo's: no list of units at all.
     assert_eq!(why::units(&run.stderr), Err(WhyError::NoMessages));
+}
+
+#[test]
+fn environment_read_by_a_build_script() {
+    let fx = Fixture::new();
+    fx.write(
+        "util/build.rs",
+        "fn main() {\n    println!(\"cargo:rerun-if-env-changed=WHY_TEST_ENV\");\n    \
+         println!(\"cargo:rustc-env=WHY_VALUE={}\", std::env::var(\"WHY_TEST_ENV\").unwrap_or_default());\n}\n",
+    );
+    fx.write(
+        "util/src/lib.rs",
+        "pub fn value() -> u32 {\n    env!(\"WHY_VALUE\").len() as u32\n}\n",
+    );
+    let first = fx.build(&[], &[]);
+    assert_eq!(
+        reason_of(&first, "util", "build-script-build").reason,
+        Reason::NeverBuilt
+    );
+    let run = fx.build(&[], &[("WHY_TEST_ENV", "set")]);
+    assert_eq!(compiled_names(&run), ["app", "util"], "{}", run.report);
+    let util = reason_of(&run, "util", "util");
+    assert_eq!(
+        util.reason,
+        Reason::BuildScriptRan {
+            because: Box::new(Reason::EnvChanged {
+                name: "WHY_TEST_ENV".into()
+            })
+        }
+    );
+    assert_eq!(util.category, Category::Environment);
+    assert_eq!(
+        reason(&run, "app").reason,
+        Reason::DependencyChanged {
+            names: vec!["util".into()]
+        }
+    );
 }

@@ -261,6 +261,17 @@ pub fn explain(log: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, Wh
             lines: parsed.lines,
         });
     }
+    // Why each package's build script ran, when cargo ran it again.
+    let mut script_runs: HashMap<(String, String), &log::LogEntry> = HashMap::new();
+    for e in parsed
+        .entries
+        .iter()
+        .filter(|e| e.unit.is_build_script_run())
+    {
+        script_runs
+            .entry((e.unit.name.clone(), e.unit.version.clone()))
+            .or_insert(e);
+    }
     let mut entries: HashMap<Key, VecDeque<&log::LogEntry>> = HashMap::new();
     for e in parsed
         .entries
@@ -329,12 +340,22 @@ pub fn explain(log: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, Wh
             ),
         };
         let reason = match reason {
-            Reason::DependencyChanged { names } if names.is_empty() && !roots.is_empty() => {
-                let names = fingerprint::recorded_deps(&roots, unit)
+            Reason::DependencyChanged { names } if names.is_empty() => {
+                let names: Vec<String> = fingerprint::recorded_deps(&roots, unit)
                     .into_iter()
                     .filter(|d| compiled_libs.contains(d))
                     .collect();
-                Reason::DependencyChanged { names }
+                let script = script_runs.get(&(unit.name.clone(), unit.version.clone()));
+                match script.map(|e| &e.outcome) {
+                    // No rebuilt library explains it, but its build script
+                    // ran again: that run's reason is the cause.
+                    Some(Outcome::Dirty { reason, text }) if names.is_empty() => {
+                        Reason::BuildScriptRan {
+                            because: Box::new(reason::from_dirty(reason, text, dirs)),
+                        }
+                    }
+                    _ => Reason::DependencyChanged { names },
+                }
             }
             r => r,
         };

@@ -152,6 +152,12 @@ pub enum Reason {
         /// The file.
         path: PathBuf,
     },
+    /// The package's build script ran again (its output is an input of
+    /// the unit), for the reason given; the unit's group is that reason's.
+    BuildScriptRan {
+        /// Why cargo ran the build script.
+        because: Box<Reason>,
+    },
     /// An environment variable the unit depends on changed.
     EnvChanged {
         /// The variable.
@@ -188,6 +194,7 @@ impl Reason {
             Reason::NeverBuilt | Reason::ArtifactMissing { .. } => Category::MissingArtifact,
             Reason::Touched { .. } => Category::Mtime,
             Reason::EnvChanged { .. } => Category::Environment,
+            Reason::BuildScriptRan { because } => because.category(),
             Reason::Other { .. } => Category::Other,
             Reason::Unknown { .. } => Category::Unknown,
         }
@@ -243,6 +250,9 @@ impl fmt::Display for Reason {
                 path.display()
             ),
             Reason::EnvChanged { name } => write!(f, "environment variable {name} changed"),
+            Reason::BuildScriptRan { because } => {
+                write!(f, "its build script ran again: {because}")
+            }
             Reason::Other { cargo } => write!(f, "cargo: {cargo}"),
             Reason::Unknown { why } => write!(f, "unknown ({why})"),
         }
