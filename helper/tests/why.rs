@@ -534,3 +534,23 @@ fn environment_read_by_a_build_script() {
         }
     );
 }
+
+#[test]
+fn the_reason_is_the_one_change_from_the_closest_earlier_build() {
+    let fx = Fixture::new();
+    fx.build(&[], &[]);
+    fx.build(&["--features", "util/extra"], &[]);
+    // Back to the default features, but with new rustflags: relative to the
+    // newest build util's features changed too, but the artifact of the
+    // first build differs only by the rustflags, so that is the reason.
+    let run = fx.build(&[], &[("RUSTFLAGS", "--cfg why_test")]);
+    assert_eq!(
+        reason(&run, "util").reason,
+        Reason::RustflagsChanged {
+            old: Some(vec![]),
+            new: Some(vec!["--cfg".into(), "why_test".into()])
+        },
+        "{}",
+        run.report
+    );
+}

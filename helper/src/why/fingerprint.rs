@@ -8,8 +8,11 @@
 //! earlier fingerprint (`fingerprint error … failed to read`, its
 //! `FreshBuild`) and logs no reason. We then compare the new unit's
 //! fingerprint JSON (`<flavor><kind>-<target>.json`, written when the unit
-//! finished) with the newest one of the same package and target that
-//! existed before the build, field by field, in this order:
+//! finished) with an earlier one of the same package and target that
+//! existed before the build: the one differing in the fewest fields (the
+//! configuration this build replaced; several coexist, e.g. a host copy with
+//! build-override settings), the newest on a tie. Fields are compared in
+//! this order, the first difference is the reason:
 //!
 //! 1. `rustc`, `compile_kind` (toolchain, target);
 //! 2. for a non-path package a different `path` (the hash of the source
@@ -149,20 +152,49 @@ pub fn explain_new_unit(file: &Path, third_party: bool, before: Option<&Snapshot
     // Without a snapshot, "before the build" is "before this unit started"
     // (cargo's `invoked.timestamp`).
     let started = mtime(&own_dir.join("invoked.timestamp"));
-    let earlier = siblings(root, &package, own_dir, &json_name)
+    let Some(new) = read_json(&own_dir.join(&json_name)) else {
+        return Reason::NeverBuilt;
+    };
+    // The closest earlier configuration of the unit: several can coexist
+    // (a host copy with build-override settings, another feature set), and
+    // the one that differs in the fewest fields is the one this build
+    // replaced. Ties go to the newest.
+    let closest = siblings(root, &package, own_dir, &json_name)
         .into_iter()
-        .find(|(t, json)| match before {
+        .filter(|(t, json)| match before {
             Some(snap) => json.parent().is_some_and(|d| snap.dirs.contains(d)),
             None => started.is_none_or(|s| *t < s),
-        });
-    let Some((_, old_path)) = earlier else {
-        return Reason::NeverBuilt;
-    };
-    let (Some(new), Some(old)) = (read_json(&own_dir.join(&json_name)), read_json(&old_path))
-    else {
-        return Reason::NeverBuilt;
-    };
-    compare(&old, &new, third_party)
+        })
+        .filter_map(|(_, json)| read_json(&json))
+        .enumerate()
+        .min_by_key(|(newest_first, old)| (differing_fields(old, &new), *newest_first))
+        .map(|(_, old)| old);
+    match closest {
+        Some(old) => compare(&old, &new, third_party),
+        None => Reason::NeverBuilt,
+    }
+}
+
+/// The fingerprint fields [`compare`] reads.
+const FIELDS: [&str; 10] = [
+    "rustc",
+    "compile_kind",
+    "path",
+    "features",
+    "declared_features",
+    "profile",
+    "rustflags",
+    "config",
+    "target",
+    "deps",
+];
+
+/// How many of [`FIELDS`] differ between two fingerprints.
+fn differing_fields(old: &Json, new: &Json) -> usize {
+    FIELDS
+        .iter()
+        .filter(|k| old.get(**k) != new.get(**k))
+        .count()
 }
 
 fn deps_map(v: &Json) -> BTreeMap<String, Json> {

@@ -67,6 +67,23 @@ fn cargo_program(opts: &RunOptions) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
+/// A line cargo prints for people: a status (`   Compiling x`), a
+/// `warning:` or an `error:`; not part of a logged error's cause chain.
+fn is_cargo_status(line: &str) -> bool {
+    let t = line.trim_start();
+    let indent = line.len() - t.len();
+    if t.starts_with("warning") || t.starts_with("error") {
+        return true;
+    }
+    let word: String = t.chars().take_while(char::is_ascii_alphabetic).collect();
+    indent <= 12
+        && word.len() >= 4
+        && word.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && t[word.len()..].starts_with(' ')
+        && word != "Caused"
+        && word != "Stack"
+}
+
 fn environment(cmd: &mut Command, opts: &RunOptions) {
     for k in &opts.env_remove {
         cmd.env_remove(k);
@@ -186,12 +203,21 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
         let mut text = String::new();
         let mut reader = BufReader::new(stderr_pipe);
         let mut line = Vec::new();
+        // After an `err:` line cargo prints the error's cause chain and,
+        // with RUST_BACKTRACE set, a backtrace: part of the log, not echoed.
+        let mut in_error = false;
         while let Ok(n) = reader.read_until(b'\n', &mut line) {
             if n == 0 {
                 break;
             }
             let s = String::from_utf8_lossy(&line);
-            if echo && !s.contains(super::log::TARGET) {
+            let fingerprint = s.contains(super::log::TARGET);
+            if fingerprint {
+                in_error = s.contains(" err: ");
+            } else if in_error && is_cargo_status(&s) {
+                in_error = false;
+            }
+            if echo && !fingerprint && !in_error {
                 let _ = std::io::stderr().write_all(s.as_bytes());
             }
             text.push_str(&s);
@@ -248,6 +274,23 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_lines() {
+        assert!(is_cargo_status("   Compiling util v0.1.0 (/w/util)\n"));
+        assert!(is_cargo_status("    Finished `dev` profile\n"));
+        assert!(is_cargo_status("warning: unused variable\n"));
+        assert!(!is_cargo_status("Caused by:\n"));
+        assert!(!is_cargo_status(
+            "    No such file or directory (os error 2)\n"
+        ));
+        assert!(!is_cargo_status("Stack backtrace:\n"));
+        assert!(!is_cargo_status("   0: cargo_util::paths::read_bytes\n"));
+        assert!(!is_cargo_status(
+            "             at /rustc/x/library/core/src/ops/function.rs:287:21\n"
+        ));
+        assert!(!is_cargo_status("\n"));
+    }
 
     #[test]
     fn flags() {
