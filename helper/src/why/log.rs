@@ -29,7 +29,7 @@
 use std::path::PathBuf;
 
 use super::debug_value::Value;
-use super::WhyError;
+use super::error::WhyError;
 
 /// The `tracing` target of every line read here.
 pub const TARGET: &str = "cargo::core::compiler::fingerprint: ";

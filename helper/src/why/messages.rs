@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::WhyError;
+use super::error::WhyError;
 
 /// Where a package comes from, from the source part of its package id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

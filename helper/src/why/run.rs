@@ -4,9 +4,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::error::WhyError;
 use super::fingerprint::Snapshot;
+use super::messages;
 use super::record::{self, SourceRecord};
-use super::{explain_or_unknown, messages, BuildDirs, Report, WhyError};
+use super::report::{explain_or_unknown, BuildDirs, Report};
 
 /// The `CARGO_LOG` filter that makes cargo log its fingerprint decisions.
 pub const CARGO_LOG: &str = "cargo::core::compiler::fingerprint=info";
