@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use crate::cargo_config::{AddRustflags, CargoConfig};
 use crate::error::Error;
 use crate::exec::{self, CargoCommand, Linker, Machine};
 use crate::jobs::{self, UserJobs};
@@ -36,6 +37,8 @@ pub struct PlanContext {
     pub plan_path: PathBuf,
     /// The plan.
     pub plan: Plan,
+    /// cargo's target directory for the workspace.
+    pub target_dir: PathBuf,
 }
 
 /// Finds the workspace (from `manifest_path` or the current directory) and
@@ -51,7 +54,8 @@ pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext>
     let metadata = cmd
         .exec()
         .map_err(|e| Error::invalid(format!("cannot read the workspace: {e}")))?;
-    let root = metadata.workspace_root.into_std_path_buf();
+    let root = metadata.workspace_root.clone().into_std_path_buf();
+    let target_dir = metadata.target_directory.clone().into_std_path_buf();
     let relative = metadata
         .workspace_metadata
         .get("buildplan")
@@ -65,6 +69,7 @@ pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext>
         root,
         plan_path,
         plan,
+        target_dir,
     })
 }
 
@@ -94,6 +99,16 @@ pub struct Selection<'a> {
     /// The user's jobs setting from the environment or cargo's config
     /// files, if any (a `-j` among the extra arguments outranks it).
     pub user_jobs: Option<UserJobs>,
+    /// Cargo's configuration as the build will read it on this machine
+    /// ([`crate::config::run_inputs`]). With it, the profile's overrides
+    /// are recomputed against it and the target's rustflags are added to
+    /// the workspace's own ([`crate::cargo_config::ResolvedRustflags::add`]);
+    /// without it (bench's copies), the plan's overrides are passed and
+    /// the flags go to `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
+    pub cargo_config: Option<&'a CargoConfig>,
+    /// Flags added after the plan's target flags, in the same layer (the
+    /// reproducible-build flags of [`crate::repro`]).
+    pub extra_rustflags: &'a [String],
 }
 
 /// Builds the cargo command for one package, variant, target and profile,
@@ -113,10 +128,15 @@ pub fn assemble(
     let mut args = vec!["build".to_string()];
     args.extend(build.cargo_args.iter().cloned());
     args.extend(["--profile".to_string(), sel.profile.to_string()]);
-    for value in crate::render::profile_config(sel.profile, &profile.overrides) {
+    let overrides = match sel.cargo_config {
+        Some(cfg) => crate::config::run_overrides(cfg, sel.profile, profile)?,
+        None => profile.overrides.clone(),
+    };
+    for value in crate::render::profile_config(sel.profile, &overrides) {
         args.extend(["--config".to_string(), value]);
     }
     let mut env = crate::render::target_env(target);
+    let mut flags = crate::render::target_rustflags(target);
     let linker = match &target.triple {
         Some(triple) => {
             check_cross_tools(triple, target, &machine.path)?;
@@ -132,8 +152,28 @@ pub fn assemble(
                 ),
             }
         }
-        None => host_linker_env(target, machine, sel.linker, &mut env)?,
+        None => host_linker(target, machine, sel.linker, &mut flags)?,
     };
+    flags.extend(sel.extra_rustflags.iter().cloned());
+    let triple = target.triple.as_deref().unwrap_or(&machine.host.triple);
+    env.remove(&crate::render::target_var(triple, "RUSTFLAGS"));
+    match sel.cargo_config {
+        Some(cfg) => add_rustflags(
+            cfg,
+            target.triple.as_deref(),
+            triple,
+            &flags,
+            &mut args,
+            &mut env,
+        )?,
+        None if !flags.is_empty() => {
+            env.insert(
+                crate::render::target_var(triple, "RUSTFLAGS"),
+                flags.join(" "),
+            );
+        }
+        None => {}
+    }
 
     let drivers =
         Drivers::of(plan, sel.profile, sel.package).expect("the profile was looked up above");
@@ -161,13 +201,48 @@ pub fn assemble(
     Ok((cmd, BuildNotes { linker, jobs }))
 }
 
-/// Adds the host linker choice to `env`, returning the message line. The
-/// plan's own `fuse_ld` wins; otherwise mold, lld or the default.
-fn host_linker_env(
+/// Adds `flags` for `triple` to the rustflags cargo's configuration `cfg`
+/// gives the build (`plan_triple`: the plan's `--target`, `None` for the
+/// host, where a configured `build.target` decides), through the one
+/// mechanism that keeps the workspace's own: an environment variable that
+/// already holds them, or a `--config` array cargo appends.
+fn add_rustflags(
+    cfg: &CargoConfig,
+    plan_triple: Option<&str>,
+    host_triple: &str,
+    flags: &[String],
+    args: &mut Vec<String>,
+    env: &mut BTreeMap<String, String>,
+) -> Result<(), Error> {
+    let configured = match plan_triple {
+        Some(_) => None,
+        None => cfg.build_target()?.map(|(triples, _)| triples),
+    };
+    let triples = match configured {
+        Some(list) => list,
+        None => vec![plan_triple.unwrap_or(host_triple).to_string()],
+    };
+    for triple in triples {
+        let cfgs = crate::cargo_config::rustc_cfg(Path::new("rustc"), Some(&triple))
+            .map_err(|e| Error::invalid(format!("`rustc --print cfg --target {triple}`: {e}")))?;
+        match cfg.rustflags(&triple, &cfgs)?.add(flags)? {
+            AddRustflags::Nothing => {}
+            AddRustflags::Env { name, value } => {
+                env.insert(name, value);
+            }
+            AddRustflags::Config { arg } => args.extend(["--config".to_string(), arg]),
+        }
+    }
+    Ok(())
+}
+
+/// Adds the host linker choice's flags to `flags`, returning the message
+/// line. The plan's own `fuse_ld` wins; otherwise mold, lld or the default.
+fn host_linker(
     target: &Target,
     machine: &Machine,
     forced: Option<Linker>,
-    env: &mut BTreeMap<String, String>,
+    flags: &mut Vec<String>,
 ) -> Result<String, Error> {
     let (linker, why) = match (forced, target.fuse_ld.as_deref()) {
         (Some(linker), _) => (linker, "requested"),
@@ -195,14 +270,7 @@ fn host_linker_env(
             )));
         }
     }
-    let mut flags = crate::render::target_rustflags(target);
     flags.extend(linker.rustflags(&machine.host));
-    if !flags.is_empty() {
-        env.insert(
-            crate::render::target_var(&machine.host.triple, "RUSTFLAGS"),
-            flags.join(" "),
-        );
-    }
     Ok(format!(
         "linker: {} ({why})",
         linker.describe(&machine.host)
@@ -482,6 +550,8 @@ mod tests {
             profile: "release",
             linker: None,
             user_jobs: None,
+            cargo_config: None,
+            extra_rustflags: &[],
         }
     }
 

@@ -202,6 +202,14 @@ pub struct BuildArgs {
     /// fit in this machine's memory.
     #[arg(long)]
     pub force: bool,
+    /// Build reproducibly even for a profile that does not inherit from
+    /// `release` (release-like profiles always are, unless
+    /// --no-reproducible): path prefixes remapped, SOURCE_DATE_EPOCH set.
+    #[arg(long, conflicts_with = "no_reproducible")]
+    pub reproducible: bool,
+    /// Do not add the reproducible-build flags to a release-like profile.
+    #[arg(long)]
+    pub no_reproducible: bool,
     /// Extra arguments passed to cargo after the plan's own.
     #[arg(last = true)]
     pub cargo_args: Vec<String>,

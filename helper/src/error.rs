@@ -91,6 +91,10 @@ pub enum Error {
         /// The OS error.
         message: String,
     },
+    /// Cargo's configuration (a config file, the manifest's profiles, a
+    /// `CARGO_PROFILE_*` variable) is bad input; names the file and key.
+    #[error(transparent)]
+    Config(#[from] crate::cargo_config::ConfigError),
     /// cargo ran and failed.
     #[error("`{command}` failed:\n{stderr}")]
     CargoFailed {

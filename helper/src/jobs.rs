@@ -3,13 +3,8 @@
 //! files, in cargo's order of precedence), only ever lowered by the memory
 //! cap, and said so; otherwise the memory cap itself, at most one job per CPU.
 //!
-//! The config files are read here for `build.jobs` alone, the way cargo
-//! finds them: `.cargo/config.toml` (or `.cargo/config`) in the directory
-//! cargo runs in and every parent, the deepest first, then
-//! `$CARGO_HOME/config.toml`. (Issue 10's resolver of cargo's whole
-//! configuration can take this over.)
-
-use std::path::{Path, PathBuf};
+//! The environment's and config files' setting comes from
+//! [`crate::cargo_config::CargoConfig::jobs`]; `-j` is read here.
 
 use crate::error::Error;
 
@@ -98,75 +93,6 @@ pub fn strip_args(args: &[String]) -> Vec<String> {
         }
     }
     out
-}
-
-/// The config files cargo reads from `cwd`, in precedence order (the
-/// deepest directory first, `$CARGO_HOME` last).
-pub fn config_files(cwd: &Path, cargo_home: Option<&Path>) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for dir in cwd.ancestors() {
-        for name in ["config.toml", "config"] {
-            let file = dir.join(".cargo").join(name);
-            if file.is_file() {
-                files.push(file);
-                break;
-            }
-        }
-    }
-    if let Some(home) = cargo_home {
-        for name in ["config.toml", "config"] {
-            let file = home.join(name);
-            if file.is_file() && !files.contains(&file) {
-                files.push(file);
-                break;
-            }
-        }
-    }
-    files
-}
-
-/// The user's jobs setting outside the command line: `CARGO_BUILD_JOBS`
-/// (`env_jobs`), else the first config file (of `files`, in precedence
-/// order) with `[build] jobs`. A file that is not TOML is an error naming it.
-pub fn from_env_and_config(
-    env_jobs: Option<&str>,
-    files: &[PathBuf],
-    cpus: u64,
-) -> Result<Option<UserJobs>, Error> {
-    if let Some(value) = env_jobs {
-        let jobs = parse_jobs(value, cpus).ok_or_else(|| {
-            Error::invalid(format!(
-                "CARGO_BUILD_JOBS=`{value}` is not a number of jobs"
-            ))
-        })?;
-        return Ok(Some(UserJobs {
-            jobs,
-            source: "CARGO_BUILD_JOBS".into(),
-        }));
-    }
-    for file in files {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let doc: toml::Table = toml::from_str(&text).map_err(|e| Error::Manifest {
-            file: file.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let Some(value) = doc.get("build").and_then(|b| b.get("jobs")) else {
-            continue;
-        };
-        let jobs = parse_jobs(&value.to_string(), cpus).ok_or_else(|| Error::Profile {
-            file: file.display().to_string(),
-            key: "build.jobs".into(),
-            message: format!("is {value}; expected a number of jobs or \"default\""),
-        })?;
-        return Ok(Some(UserJobs {
-            jobs,
-            source: format!("[build] jobs in {}", file.display()),
-        }));
-    }
-    Ok(None)
 }
 
 /// Decides the jobs: the user's choice, lowered only by the memory cap
@@ -265,32 +191,6 @@ mod tests {
         );
         let err = from_args(&strings(&["-jx"]), 8).unwrap_err();
         assert!(err.to_string().contains("not a number of jobs"), "{err}");
-    }
-
-    #[test]
-    fn env_outranks_config_and_the_deepest_config_wins() {
-        let tmp = tempfile::tempdir().unwrap();
-        let ws = tmp.path().join("ws");
-        let home = tmp.path().join("home");
-        std::fs::create_dir_all(ws.join(".cargo")).unwrap();
-        std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::write(tmp.path().join(".cargo/config.toml"), "[build]\njobs = 5\n").unwrap();
-        std::fs::write(ws.join(".cargo/config.toml"), "[net]\nretry = 1\n").unwrap();
-        std::fs::write(home.join("config.toml"), "[build]\njobs = 7\n").unwrap();
-        let files = config_files(&ws, Some(&home));
-        assert_eq!(files.len(), 3, "{files:?}");
-        assert_eq!(files[0], ws.join(".cargo/config.toml"));
-        assert_eq!(files[2], home.join("config.toml"));
-        let found = from_env_and_config(None, &files, 8).unwrap().unwrap();
-        assert_eq!(found.jobs, 5, "the parent directory's, not CARGO_HOME's");
-        assert!(found.source.contains("[build] jobs in"), "{}", found.source);
-        let env = from_env_and_config(Some("2"), &files, 8).unwrap().unwrap();
-        assert_eq!((env.jobs, env.source.as_str()), (2, "CARGO_BUILD_JOBS"));
-        assert_eq!(from_env_and_config(None, &files[..1], 8).unwrap(), None);
-        std::fs::write(ws.join(".cargo/config.toml"), "[build\n").unwrap();
-        let err = from_env_and_config(None, &files, 8).unwrap_err();
-        assert!(err.to_string().contains("config.toml"), "{err}");
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //!   memory, CPUs).
 //! - [`workspace`]: members, binaries, features and member dependencies
 //!   (`cargo metadata --no-deps`).
+//! - [`cargo_config`]: cargo's configuration resolved as cargo does;
+//!   [`config`]: the plan's profiles from it (the workspace's own layers,
+//!   the policy on top) and a build's additions on this machine.
 //! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan.
 //! - [`audit`]: third-party packages a variant would compile twice.
 //! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
@@ -32,6 +35,7 @@ pub mod build;
 pub mod cargo_config;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod error;
 pub mod exec;
 pub mod explain;

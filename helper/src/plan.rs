@@ -42,12 +42,14 @@ pub enum AuditMode {
 pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
     let workspace = Workspace::load(manifest_path)?;
     let manifest = RootManifest::read(&workspace.root_manifest)?;
-    let cargo_layers = [crate::profiles::manifest_layer(
-        manifest.profile.as_ref(),
-        &manifest.path,
-    )?];
     let policy = manifest.policy;
-    let mut plan = assemble(&workspace, &policy, &cargo_layers, &manifest.path)?;
+    let inputs = crate::config::plan_inputs(
+        &workspace.root,
+        manifest.profile.as_ref(),
+        crate::config::process_env(),
+    );
+    let profiles = crate::config::plan_profiles(&inputs, &policy)?;
+    let mut plan = assemble(&workspace, &policy, profiles, &manifest.path)?;
     if audit != AuditMode::Skip {
         let targets = crate::audit::audit_targets(&plan.targets);
         let locked = audit == AuditMode::Locked;
@@ -71,15 +73,14 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
 }
 
 /// Builds the plan (without the audit) from already loaded inputs:
-/// `cargo_layers` are cargo's own profile layers, lowest precedence first
-/// (see [`crate::profiles`]); `file` is the manifest holding the policy.
+/// `profiles` are resolved by [`crate::config::plan_profiles`]; `file` is
+/// the manifest holding the policy.
 pub fn assemble(
     ws: &Workspace,
     policy: &Policy,
-    cargo_layers: &[crate::profiles::Layer],
+    profiles: BTreeMap<String, crate::model::Profile>,
     file: &Path,
 ) -> anyhow::Result<Plan> {
-    let profiles = crate::profiles::resolve(cargo_layers, policy, file)?;
     let targets = crate::targets::resolve(policy);
     let variants = crate::variants::resolve(ws, policy, file)?;
 

@@ -94,6 +94,7 @@ fn inputs(ws: &Ws, env: &BTreeMap<String, String>, cli: &[&str]) -> Inputs {
         cargo_home: None, // from env's CARGO_HOME, as cargo does
         env: env.clone(),
         cli_config: cli.iter().map(|s| s.to_string()).collect(),
+        workspace_only: false,
     }
 }
 

@@ -163,6 +163,8 @@ pub fn resolve(
             profile,
             linker: Some(linker),
             user_jobs: None,
+            cargo_config: None,
+            extra_rustflags: &[],
         };
         build::assemble(plan, copy_root, &sel, machine, &[])?.0
     };

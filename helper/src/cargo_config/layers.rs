@@ -37,17 +37,22 @@ pub(crate) struct Layer {
 
 /// The layers, lowest precedence first (`$CARGO_HOME`, farthest parent,
 /// ..., the nearest directory, then `--config` values in order), plus the
-/// warnings cargo would print while finding them.
+/// warnings cargo would print while finding them. With `stop_at`, no
+/// directory above it is searched.
 pub(crate) fn discover(
     root: &Path,
     cwd: &Path,
     cargo_home: Option<&Path>,
+    stop_at: Option<&Path>,
     cli: &[String],
 ) -> Result<(Vec<Layer>, Vec<String>), ConfigError> {
     let mut warnings = Vec::new();
     let mut seen_dirs = Vec::new();
     let mut found = Vec::new(); // nearest first
     for dir in cwd.ancestors() {
+        if stop_at.is_some_and(|top| !dir.starts_with(top)) {
+            break;
+        }
         let dot_cargo = dir.join(".cargo");
         seen_dirs.push(normalise(&dot_cargo));
         if let Some(file) = pick(&dot_cargo, &mut warnings) {

@@ -97,6 +97,13 @@ pub struct Inputs {
     /// `--config` values, in command-line order (each `KEY=VALUE` TOML, or
     /// the path of a file).
     pub cli_config: Vec<String>,
+    /// Read only the configuration that lives inside the workspace: config
+    /// files in `.cargo` directories at or below the workspace root (on
+    /// the way from `cwd` up to it), never a parent directory's nor
+    /// `$CARGO_HOME`'s. The committed plan is resolved this way, so that it
+    /// does not depend on the machine that wrote it; the caller also leaves
+    /// the machine's `CARGO_PROFILE_*` variables out of `env`.
+    pub workspace_only: bool,
 }
 
 impl Inputs {
@@ -118,6 +125,7 @@ impl Inputs {
             cargo_home: None,
             env: layers::env_map(),
             cli_config: Vec::new(),
+            workspace_only: false,
         }
     }
 }
@@ -145,8 +153,15 @@ pub fn load(inputs: &Inputs) -> Result<CargoConfig, ConfigError> {
             .map(PathBuf::from)
             .or_else(|| inputs.env.get("HOME").map(|h| Path::new(h).join(".cargo")))
     });
-    let (layers, warnings) =
-        layers::discover(root, &cwd, cargo_home.as_deref(), &inputs.cli_config)?;
+    let cargo_home = cargo_home.filter(|_| !inputs.workspace_only);
+    let stop_at = inputs.workspace_only.then(|| layers::normalise(root));
+    let (layers, warnings) = layers::discover(
+        root,
+        &cwd,
+        cargo_home.as_deref(),
+        stop_at.as_deref(),
+        &inputs.cli_config,
+    )?;
     let profiles = profile::Profiles::new(inputs.manifest_profiles.as_ref(), &layers, &inputs.env)?;
     let config = CargoConfig {
         layers,
@@ -181,6 +196,13 @@ impl CargoConfig {
     /// [`CargoConfig::profile`] resolves it by name.)
     pub fn profile_names(&self) -> BTreeSet<String> {
         self.profiles.names()
+    }
+
+    /// The profiles some layer (manifest, config file, `--config` value)
+    /// writes a table for: [`CargoConfig::profile_names`] without the
+    /// built-in ones nobody configures.
+    pub fn defined_profile_names(&self) -> BTreeSet<String> {
+        self.profiles.defined_names()
     }
 
     /// One profile's effective settings with their sources.

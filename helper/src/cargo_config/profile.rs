@@ -197,6 +197,16 @@ impl Profiles {
             .collect()
     }
 
+    /// The profiles a manifest, config file or `--config` value writes a
+    /// table for (built-in ones only when some layer configures them).
+    pub fn defined_names(&self) -> BTreeSet<String> {
+        self.below_env
+            .keys()
+            .chain(self.above_env.keys())
+            .cloned()
+            .collect()
+    }
+
     fn defined(&self, name: &str) -> bool {
         if self.names().contains(name) {
             return true;

@@ -1,6 +1,6 @@
 //! `cargo buildplan build`: run cargo with exactly the plan's flags.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -10,6 +10,8 @@ use crate::build::{
 };
 use crate::cli::BuildArgs;
 use crate::exec::Machine;
+use crate::jobs::UserJobs;
+use crate::repro::{BuildId, ReproSettings};
 
 /// Assembles the command from the plan and this machine, checks its memory
 /// estimate, prints what was decided, and runs it (or prints it, with
@@ -18,12 +20,39 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let ctx = load_context(manifest_path)?;
     let plan = &ctx.plan;
     let machine = Machine::detect()?;
-    let cargo_home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    let files = crate::jobs::config_files(&ctx.root, cargo_home.as_deref());
-    let env_jobs = std::env::var("CARGO_BUILD_JOBS").ok();
-    let user_jobs = crate::jobs::from_env_and_config(env_jobs.as_deref(), &files, machine.cpus)?;
+    let manifest = crate::manifest::RootManifest::read(&ctx.root.join("Cargo.toml"))?;
+    let cfg = crate::config::load(&crate::config::run_inputs(
+        &ctx.root,
+        manifest.profile.as_ref(),
+    ))?;
+    let user_jobs = cfg.jobs()?.map(|j| UserJobs {
+        jobs: u64::from(j.count(u32::try_from(machine.cpus).unwrap_or(u32::MAX))),
+        source: j.source.trim_start_matches("env:").to_string(),
+    });
+    let profile_name = args
+        .profile
+        .as_deref()
+        .unwrap_or(&plan.workspace.default_profile);
+    plan.profile(profile_name)?;
+    let reproducible = match (args.reproducible, args.no_reproducible) {
+        (true, _) => true,
+        (_, true) => false,
+        _ => crate::profiles::root_of(profile_name, &plan.profiles) == "release",
+    };
+    let mut repro_env = Vec::new();
+    let repro_flags = if reproducible {
+        let inputs = crate::repro::discover(&ctx.root, &ctx.target_dir, None)?;
+        let settings = ReproSettings::new(&inputs, BuildId::LinkerDefault);
+        if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
+            repro_env.push((
+                "SOURCE_DATE_EPOCH".to_string(),
+                settings.source_date_epoch.to_string(),
+            ));
+        }
+        settings.rustflags()?
+    } else {
+        Vec::new()
+    };
     let sel = Selection {
         package: &args.package,
         variant: args
@@ -31,14 +60,14 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
             .as_deref()
             .unwrap_or(&plan.workspace.default_variant),
         target: args.target.as_deref().unwrap_or("host"),
-        profile: args
-            .profile
-            .as_deref()
-            .unwrap_or(&plan.workspace.default_profile),
+        profile: profile_name,
         linker: None,
         user_jobs,
+        cargo_config: Some(&cfg),
+        extra_rustflags: &repro_flags,
     };
-    let (cmd, notes) = assemble(plan, &ctx.root, &sel, &machine, &args.cargo_args)?;
+    let (mut cmd, notes) = assemble(plan, &ctx.root, &sel, &machine, &args.cargo_args)?;
+    cmd.env.extend(repro_env);
     if let Some(triple) = &plan.target(sel.target)?.triple {
         check_target_std(triple)?;
     }
@@ -47,6 +76,14 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     eprintln!("cargo-buildplan build: {}", notes.linker);
     eprintln!("cargo-buildplan build: {}", notes.jobs);
     eprintln!("cargo-buildplan build: {}", memory.note);
+    eprintln!(
+        "cargo-buildplan build: reproducible: {}",
+        if reproducible {
+            "yes (paths remapped, SOURCE_DATE_EPOCH set unless given)"
+        } else {
+            "no (not a release-like profile; --reproducible turns it on)"
+        }
+    );
     if let Some(warning) = &memory.warning {
         eprintln!("cargo-buildplan build: {warning}");
     }
@@ -56,18 +93,6 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
             return Ok(Outcome::Failed);
         }
         eprintln!("cargo-buildplan build: warning: --force: building anyway; {refusal}");
-    }
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-    ] {
-        if std::env::var_os(var).is_some() {
-            eprintln!(
-                "cargo-buildplan build: warning: {var} is set in the environment; cargo then \
-                 ignores the plan's target rustflags (linker choice included)"
-            );
-        }
     }
     if args.dry_run {
         println!("{}", cmd.shell_line());

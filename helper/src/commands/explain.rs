@@ -25,6 +25,8 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
             profile: &plan.workspace.default_profile,
             linker: None,
             user_jobs: None,
+            cargo_config: None,
+            extra_rustflags: &[],
         };
         match graph_packages(plan, &planned.workspace.root, &sel, true) {
             Ok(n) => Some(n),
