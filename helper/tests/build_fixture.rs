@@ -39,7 +39,8 @@ fn dry_run_prints_the_plans_flags() {
     assert!(out.status.success(), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for needle in [
-        "cargo build --package smoke-app --features smoke-app/loud --profile release-fast --jobs ",
+        "cargo build --package smoke-app --features smoke-app/loud --profile release-fast ",
+        " --jobs ",
         " --locked",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in {stdout}");
