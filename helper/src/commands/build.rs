@@ -27,7 +27,11 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     ))?;
     let user_jobs = cfg.jobs()?.map(|j| UserJobs {
         jobs: u64::from(j.count(u32::try_from(machine.cpus).unwrap_or(u32::MAX))),
-        source: j.source.trim_start_matches("env:").to_string(),
+        source: match j.source.strip_prefix("env:") {
+            Some(var) => var.to_string(),
+            None if j.source.starts_with("--config") => j.source.clone(),
+            None => format!("[build] jobs in {}", j.source),
+        },
     });
     let profile_name = args
         .profile
