@@ -145,6 +145,45 @@ pub enum Command {
     ///       --runs 2 --json bench/results.json --markdown BENCHMARKS.md
     #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
+    /// Why each unit of a build compiled, from cargo's fingerprint log
+    ///
+    /// Runs `cargo <args>` (default `build`) in the workspace root with
+    /// CARGO_LOG=cargo::core::compiler::fingerprint=info and JSON messages,
+    /// and prints, for every unit cargo compiled, the first reason cargo
+    /// found it dirty, grouped: changed source file, features, rustflags or
+    /// profile, dependency, new version, missing artifact, mtime.
+    ///
+    /// --fresh is the gate for a build that should have reused the
+    /// dependency artifacts (a member version bump, a workspace-only edit):
+    /// exit 1 when any third-party crate compiled, naming it and why.
+    ///
+    ///   cargo buildplan why --fresh -- build --release -p my-server
+    ///
+    /// Exit status: 0 report printed (gate passed); 1 the gate failed or
+    /// cargo failed; 2 bad input, e.g. a --log cargo did not write.
+    #[command(verbatim_doc_comment)]
+    Why(WhyArgs),
+}
+
+/// Arguments of `why`.
+#[derive(Debug, Clone, Args)]
+pub struct WhyArgs {
+    /// Fail (exit 1) when a third-party crate was compiled.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Explain a saved build instead of running one: its standard error
+    /// (the fingerprint log; needs --messages).
+    #[arg(long, value_name = "FILE", requires = "messages")]
+    pub log: Option<PathBuf>,
+    /// The saved build's standard output (cargo's JSON messages).
+    #[arg(long, value_name = "FILE", requires = "log")]
+    pub messages: Option<PathBuf>,
+    /// cargo's subcommand and arguments [default: build].
+    #[arg(last = true)]
+    pub cargo_args: Vec<String>,
 }
 
 /// Arguments of `plan`.

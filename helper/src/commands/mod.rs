@@ -12,6 +12,7 @@ mod check;
 mod explain;
 mod outcome;
 mod plan;
+mod why;
 
 use crate::cli::{Cli, Command};
 
@@ -27,5 +28,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Audit(args) => audit::run(manifest_path, args),
         Command::Build(args) => build::run(manifest_path, args),
         Command::Bench(args) => bench::run(manifest_path, args),
+        Command::Why(args) => why::run(manifest_path, args),
     }
 }
