@@ -231,6 +231,67 @@ pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result
     Ok(overrides(resolved.as_ref(), profile))
 }
 
+/// Whether a source is a layer of this machine rather than of the
+/// workspace: `$CARGO_HOME`, a parent directory, the environment.
+pub fn is_machine_local(source: &str) -> bool {
+    source.starts_with("env:") || source.starts_with("$CARGO_HOME") || source.starts_with("../")
+}
+
+/// The settings machine-local layers give a plan profile on this machine
+/// (`cfg`: [`run_inputs`]' configuration), one line each, with the
+/// plan's value and source and, when the policy sets the key, the note
+/// that the build still passes the policy's value.
+pub fn machine_local_differences(
+    cfg: &CargoConfig,
+    profiles: &BTreeMap<String, Profile>,
+) -> Result<Vec<String>, Error> {
+    let mut lines = Vec::new();
+    let known = cfg.profile_names();
+    for (name, profile) in profiles {
+        if !known.contains(name) {
+            continue;
+        }
+        let resolved = cfg.profile(name)?;
+        let empty = Settings::new();
+        let mut tables = vec![
+            (String::new(), &resolved.settings, &profile.settings),
+            (
+                "build-override.".to_string(),
+                &resolved.build_override,
+                &profile.build_override,
+            ),
+        ];
+        for (pkg, settings) in &resolved.package {
+            tables.push((
+                format!("package.{pkg}."),
+                settings,
+                profile.package.get(pkg).unwrap_or(&empty),
+            ));
+        }
+        for (prefix, here, planned) in tables {
+            for (key, setting) in here {
+                let same = planned.get(key).is_some_and(|p| p.value == setting.value);
+                if !is_machine_local(&setting.source) || same {
+                    continue;
+                }
+                let plan = match planned.get(key) {
+                    Some(p) if p.source == POLICY_SOURCE => format!(
+                        "the plan's policy value {} still wins: build passes it as --config",
+                        p.value
+                    ),
+                    Some(p) => format!("the committed plan: {} from {}", p.value, p.source),
+                    None => "the committed plan: not set".to_string(),
+                };
+                lines.push(format!(
+                    "{name}.{prefix}{key} = {} from {} ({plan})",
+                    setting.value, setting.source
+                ));
+            }
+        }
+    }
+    Ok(lines)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,5 +401,51 @@ incremental = false
             .unwrap_err()
             .to_string();
         assert!(err.contains("not valid TOML"), "{err}");
+    }
+
+    #[test]
+    fn machine_local_layers_are_named_against_the_plan() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("ws");
+        std::fs::create_dir_all(root.join(".cargo")).unwrap();
+        std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
+        std::fs::write(
+            tmp.path().join(".cargo/config.toml"),
+            "[profile.release]\ncodegen-units = 3\n",
+        )
+        .unwrap();
+        let policy = "[workspace.metadata.buildplan.profiles.release]\nopt-level = 3\n";
+        let m =
+            RootManifest::parse(&format!("{MANIFEST}{policy}"), Path::new("Cargo.toml")).unwrap();
+        let plan = plan_profiles(
+            &plan_inputs(&root, m.profile.as_ref(), BTreeMap::new()),
+            &m.policy,
+        )
+        .unwrap();
+        let mut inputs = plan_inputs(&root, m.profile.as_ref(), BTreeMap::new());
+        inputs.workspace_only = false;
+        inputs
+            .env
+            .insert("CARGO_PROFILE_RELEASE_OPT_LEVEL".into(), "1".into());
+        inputs
+            .env
+            .insert("CARGO_PROFILE_DEV_DEBUG".into(), "line-tables-only".into());
+        let cfg = load(&inputs).unwrap();
+        let lines = machine_local_differences(&cfg, &plan).unwrap();
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "release.codegen-units = 3 from ../.cargo/config.toml (the committed plan: not set"
+            )),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("release.opt-level = 1 from env:CARGO_PROFILE_RELEASE_OPT_LEVEL (the plan's policy value 3 still wins")),
+            "{lines:?}"
+        );
+        // The same value from another place changes nothing.
+        assert!(!lines.iter().any(|l| l.starts_with("dev.")), "{lines:?}");
+        // What a build passes on top of this machine's configuration.
+        let over = run_overrides(&cfg, "release", &plan["release"]).unwrap();
+        assert_eq!(over.settings["opt-level"], 3);
     }
 }

@@ -38,7 +38,33 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
     } else {
         None
     };
-    let text = crate::explain::explain(plan, &args.package, packages)?;
+    let mut text = crate::explain::explain(plan, &args.package, packages)?;
+    let root = &planned.workspace.root;
+    let manifest = crate::manifest::RootManifest::read(&root.join("Cargo.toml"))?;
+    let cfg = crate::config::load(&crate::config::run_inputs(root, manifest.profile.as_ref()))?;
+    let local = crate::config::machine_local_differences(&cfg, &plan.profiles)?;
+    text.push_str(&format!(
+        "\ncargo configuration read on this machine: {}\n",
+        if cfg.sources().is_empty() {
+            "no config file".to_string()
+        } else {
+            cfg.sources().join(", ")
+        }
+    ));
+    if local.is_empty() {
+        text.push_str(
+            "no machine-local layer ($CARGO_HOME, a parent directory, CARGO_PROFILE_*) changes a \
+             profile: builds here get the committed plan's settings\n",
+        );
+    } else {
+        text.push_str(
+            "machine-local layers (not in the committed plan, which reads only the workspace's \
+             own files) change these settings on this machine:\n",
+        );
+        for line in local {
+            text.push_str(&format!("  {line}\n"));
+        }
+    }
     crate::output::print_stdout(&text)?;
     Ok(Outcome::Success)
 }
