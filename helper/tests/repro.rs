@@ -218,3 +218,85 @@ fn two_checkouts_give_identical_binaries() {
         "{stderr}"
     );
 }
+
+/// `cargo buildplan build reprobin` (release: reproducible by default) in
+/// a copy; returns the binary and the helper's stderr.
+fn helper_build(copy: &Copy) -> (Vec<u8>, String) {
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
+        cmd.args(args)
+            .current_dir(&copy.ws)
+            .env("CARGO_HOME", &copy.home)
+            .env("CARGO_NET_OFFLINE", "true");
+        for k in [
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_BUILD_RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET_DIR",
+            "RUSTC_WRAPPER",
+            "CARGO_BUILD_RUSTC_WRAPPER",
+            "SOURCE_DATE_EPOCH",
+        ] {
+            cmd.env_remove(k);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        stderr
+    };
+    run(&["plan", "--no-audit"]);
+    let stderr = run(&["build", "reprobin", "--profile", "release"]);
+    (
+        fs::read(copy.ws.join("target/release/reprobin")).unwrap(),
+        stderr,
+    )
+}
+
+/// The same through the helper: its target flags (the linker) and the
+/// repro flags go into one addition to the fixture's `build.rustflags`.
+#[test]
+fn helper_builds_from_two_checkouts_are_identical() {
+    let once_cell = registry::locked_versions("once_cell")
+        .pop()
+        .expect("once_cell in Cargo.lock");
+    let tmp = tempfile::tempdir().unwrap();
+    let now = SystemTime::now();
+    let a = checkout(
+        &tmp.path().join("one/ws"),
+        &tmp.path().join("one/cargo-home"),
+        &once_cell,
+        now - Duration::from_secs(3600),
+    );
+    let b = checkout(
+        &tmp.path().join("two/deeper/ws"),
+        &tmp.path().join("two/home"),
+        &once_cell,
+        now,
+    );
+    let (bin_a, stderr) = helper_build(&a);
+    assert!(stderr.contains("reproducible: yes"), "{stderr}");
+    assert!(stderr.contains("build.rustflags=["), "{stderr}");
+    let (bin_b, _) = helper_build(&b);
+    assert!(
+        bin_a == bin_b,
+        "binaries differ ({} and {} bytes)",
+        bin_a.len(),
+        bin_b.len()
+    );
+    for copy in [&a, &b] {
+        for path in [&copy.ws, &copy.home] {
+            assert!(
+                !contains(&bin_a, &path.display().to_string()),
+                "{} in the binary",
+                path.display()
+            );
+        }
+    }
+    // The workspace's own build.rustflags still apply.
+    let out = Command::new(a.ws.join("target/release/reprobin"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("user_flag=true"), "{stdout}");
+}
