@@ -218,6 +218,14 @@ pub struct AuditArgs {
     /// Audit only this variant [default: every variant].
     #[arg(long)]
     pub variant: Option<String>,
+    /// Instead of the feature audit, the freshness gate: run the build
+    /// given after `--` (default `cargo build`) and fail (exit 1) when it
+    /// compiled a third-party crate; the same as `why --fresh`.
+    #[arg(long, conflicts_with = "variant")]
+    pub fresh: bool,
+    /// With --fresh: cargo's subcommand and arguments [default: build].
+    #[arg(last = true, requires = "fresh")]
+    pub cargo_args: Vec<String>,
 }
 
 /// Arguments of `build`.

@@ -233,7 +233,7 @@ fn no_import_circle_between_modules() {
     assert!(modules.len() > 20, "found only {:?}", modules.keys());
     let g = graph(&modules);
     for (from, to) in [
-        ("plan", "profiles"),
+        ("plan", "config"),
         ("plan", "manifest"),
         ("bench", "bench::config"),
         ("bench::scenarios", "bench::measure"),

@@ -91,6 +91,23 @@ fn the_fresh_gate_passes_a_member_edit_and_fails_a_rustflags_change() {
     let err = String::from_utf8_lossy(&flags.stderr);
     assert!(err.contains(&format!("itoa@{itoa}")), "{}", text(&flags));
     assert!(err.contains("rustflags"), "{}", text(&flags));
+    // `audit --fresh` is the same gate: other rustflags, itoa compiles
+    // again and the gate fails.
+    let mut audit = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
+    audit
+        .args(["audit", "--fresh", "--", "build", "--offline"])
+        .current_dir(&ws)
+        .env("CARGO_HOME", &home)
+        .env("RUSTFLAGS", "--cfg buildplan_audit_test")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR");
+    let audit = audit.output().unwrap();
+    assert_eq!(audit.status.code(), Some(1), "{}", text(&audit));
+    assert!(
+        String::from_utf8_lossy(&audit.stderr).contains(&format!("itoa@{itoa}")),
+        "{}",
+        text(&audit)
+    );
 
     // A log cargo did not write, with real messages of a build that
     // compiled something: bad input, nothing explained.

@@ -25,6 +25,16 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(manifest_path, args),
         Command::Check(args) => check::run(manifest_path, args),
         Command::Explain(args) => explain::run(manifest_path, args),
+        Command::Audit(args) if args.fresh => {
+            let why_args = crate::cli::WhyArgs {
+                fresh: true,
+                json: false,
+                log: None,
+                messages: None,
+                cargo_args: args.cargo_args.clone(),
+            };
+            why::run(manifest_path, &why_args)
+        }
         Command::Audit(args) => audit::run(manifest_path, args),
         Command::Build(args) => build::run(manifest_path, args),
         Command::Bench(args) => bench::run(manifest_path, args),
