@@ -133,7 +133,7 @@ impl Partition {
     /// fully validated and re-indexed, and closed segments get the trusted
     /// check (they were fsynced when they were rolled).
     pub fn open(tp: TopicPartition, dir: &Path, config: LogConfig, clean: bool) -> Result<Self> {
-        std::fs::create_dir_all(dir)
+        crate::fault::create_dir_all(dir)
             .map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
         let mut bases = Vec::new();
         let mut index_files = Vec::new();
@@ -167,6 +167,7 @@ impl Partition {
                 info!(file = %path.display(), "removing index without a log file");
                 std::fs::remove_file(&path)
                     .map_err(|e| StorageError::io(format!("removing {}", path.display()), e))?;
+                crate::fault::removed(&path);
             }
         }
         let mut segments = Vec::with_capacity(bases.len().max(1));
@@ -204,11 +205,12 @@ impl Partition {
         // Whatever survived recovery is made durable now, so the durable
         // offset starts at the log end. After a clean close it already is.
         if !clean {
-            inner
-                .active()
+            let active = inner.active();
+            active
                 .log
                 .sync_data()
                 .map_err(|e| StorageError::io(format!("syncing log in {}", dir.display()), e))?;
+            crate::fault::synced(active.log_path(), active.size);
         }
         let leo = inner.log_end();
         let lso = inner.log_start();
@@ -600,9 +602,17 @@ impl Partition {
         if self.failed.load(Ordering::Acquire) {
             return Err(StorageError::Failed);
         }
-        let (file, target) = {
+        // Appends hold the write lock, so under the read lock every byte
+        // up to `size` is written: the fsync below covers all of them.
+        let (file, target, path, len) = {
             let inner = self.read_inner();
-            (inner.active().log.clone(), inner.log_end())
+            let active = inner.active();
+            (
+                active.log.clone(),
+                inner.log_end(),
+                active.log_path().to_path_buf(),
+                active.size,
+            )
         };
         if target <= self.durable_offset() {
             return Ok(self.durable_offset());
@@ -611,6 +621,7 @@ impl Partition {
             self.failed.store(true, Ordering::Release);
             return Err(StorageError::io(format!("fsync of {}", self.tp), e));
         }
+        crate::fault::synced(&path, len);
         self.durable.fetch_max(target, Ordering::AcqRel);
         Ok(self.durable_offset())
     }
