@@ -248,6 +248,48 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
+/// Records appended by [`Ingest::append`] whose acknowledgement may still
+/// wait for a group commit.
+#[derive(Debug)]
+#[must_use = "the produce is only acknowledged once `wait` resolves"]
+pub struct PendingProduce {
+    outcome: ProduceOutcome,
+    durability: Option<Durability>,
+}
+
+/// The fsync an `acks = -1` produce waits for.
+#[derive(Debug)]
+struct Durability {
+    commit: Arc<GroupCommit>,
+    ticket: u64,
+    partition: Arc<Partition>,
+    last_offset: i64,
+}
+
+impl PendingProduce {
+    /// Whether [`PendingProduce::wait`] would resolve without waiting for
+    /// an fsync.
+    pub fn is_durable(&self) -> bool {
+        self.durability
+            .as_ref()
+            .is_none_or(|d| d.partition.durable_offset() > d.last_offset)
+    }
+
+    /// Waits until the records are durable (for `acks = -1` under
+    /// [`FsyncPolicy::Always`]: the group commit that covers them has run)
+    /// and returns the outcome. Fails with a storage error if that fsync
+    /// failed.
+    pub async fn wait(self) -> Result<ProduceOutcome, ProduceError> {
+        if let Some(d) = self.durability {
+            d.commit.wait(d.ticket).await;
+            if d.partition.durable_offset() <= d.last_offset {
+                return Err(ProduceError::Storage(StorageError::Failed));
+            }
+        }
+        Ok(self.outcome)
+    }
+}
+
 impl Ingest {
     /// Opens the produce path over `storage`: loads the producer-id
     /// allocator, rebuilds idempotent-producer state by scanning the batch
@@ -432,12 +474,33 @@ impl Ingest {
     /// [`FsyncPolicy::Always`], fsynced. Idempotent batches must come one per
     /// request (as Kafka requires since Produce v3). Transactional batches
     /// are stored like any other (no transaction markers are written).
+    ///
+    /// The same as [`Ingest::append`] followed by [`PendingProduce::wait`].
     pub async fn produce(
         &self,
         tp: &TopicPartition,
         records: Bytes,
         acks: i16,
     ) -> Result<ProduceOutcome, ProduceError> {
+        self.append(tp, records, acks)?.wait().await
+    }
+
+    /// The first half of [`Ingest::produce`]: validates and appends
+    /// `records` now, and returns a [`PendingProduce`] whose
+    /// [`wait`](PendingProduce::wait) resolves once the records are as
+    /// durable as `acks` asks (at once unless `acks = -1` under
+    /// [`FsyncPolicy::Always`]).
+    ///
+    /// Appends happen in call order, so a connection may append its next
+    /// request while earlier ones still wait for their group commit (the
+    /// fsync of that round covers all of them). Must be called inside a
+    /// tokio runtime (a segment roll spawns a blocking snapshot write).
+    pub fn append(
+        &self,
+        tp: &TopicPartition,
+        records: Bytes,
+        acks: i16,
+    ) -> Result<PendingProduce, ProduceError> {
         if !matches!(acks, -1..=1) {
             return Err(ProduceError::InvalidRequiredAcks(acks));
         }
@@ -536,20 +599,26 @@ impl Ingest {
         // A duplicate is acknowledged under the same durability rule as its
         // original, which may still be waiting for its fsync.
         let needs_sync = !duplicate || partition.durable_offset() <= last_offset;
+        let mut durability = None;
         if self.config.fsync == FsyncPolicy::Always && needs_sync {
             let ticket = self.commit.enqueue(&partition);
             if acks == -1 {
-                self.commit.wait(ticket).await;
-                if partition.durable_offset() <= last_offset {
-                    return Err(ProduceError::Storage(StorageError::Failed));
-                }
+                durability = Some(Durability {
+                    commit: Arc::clone(&self.commit),
+                    ticket,
+                    partition,
+                    last_offset,
+                });
             }
         }
-        Ok(ProduceOutcome {
-            base_offset,
-            log_append_time: if duplicate { -1 } else { log_append_time },
-            log_start_offset,
-            duplicate,
+        Ok(PendingProduce {
+            outcome: ProduceOutcome {
+                base_offset,
+                log_append_time: if duplicate { -1 } else { log_append_time },
+                log_start_offset,
+                duplicate,
+            },
+            durability,
         })
     }
 

@@ -182,6 +182,38 @@ async fn concurrent_acks_all_producers_share_fsyncs() {
     ingest.shutdown().await;
 }
 
+/// One connection's pipeline: appends are issued back to back without
+/// waiting, get consecutive offsets in call order, are not acknowledged
+/// before they are durable, and one group commit covers all of them.
+#[tokio::test(flavor = "current_thread")]
+async fn pipelined_appends_keep_order_and_share_one_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), IngestConfig::default(), 1).await;
+    let pending: Vec<_> = (0..10)
+        .map(|_| ingest.append(&tp(0), records(3), -1).unwrap())
+        .collect();
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    // Nothing ran the flusher yet (current-thread runtime, no await).
+    assert_eq!(p.log_end_offset(), 30);
+    assert_eq!(p.durable_offset(), 0);
+    assert!(pending.iter().all(|w| !w.is_durable()));
+    let mut offsets = Vec::new();
+    for w in pending {
+        let out = w.wait().await.unwrap();
+        assert!(
+            p.durable_offset() > out.base_offset + 2,
+            "acked when durable"
+        );
+        offsets.push(out.base_offset);
+    }
+    assert_eq!(offsets, (0..10).map(|i| i * 3).collect::<Vec<i64>>());
+    assert_eq!(ingest.fsync_rounds(), 1, "one round for the whole pipeline");
+    assert_eq!(ingest.fsync_count(), 1);
+    // acks=1 appends are acknowledged without waiting for any fsync.
+    assert!(ingest.append(&tp(0), records(1), 1).unwrap().is_durable());
+    ingest.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acks_all_is_durable_on_a_multi_thread_runtime() {
     let dir = tempfile::tempdir().unwrap();
