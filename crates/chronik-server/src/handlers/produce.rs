@@ -1,12 +1,14 @@
 //! Produce: hand each partition's record set to the ingest path
 //! (validation, idempotence, offsets, group-commit fsync).
 //!
-//! All partitions of one request are produced concurrently: their appends
-//! happen in request order on the first poll, and with `acks=-1` their
-//! fsync waits overlap, so one group commit covers the whole request.
+//! Two halves, so a connection can pipeline: [`start`] appends every
+//! partition's records in request order, and [`InFlight::finish`] waits for
+//! their durability (with `acks=-1` the fsync waits overlap, so one group
+//! commit covers the whole request, and several requests) and builds the
+//! response.
 
 use chronik_common::TopicPartition;
-use chronik_ingest::ProduceError;
+use chronik_ingest::{PendingProduce, ProduceError};
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
@@ -22,6 +24,25 @@ pub async fn handle(
     req: ProduceRequest,
     _version: i16,
 ) -> Result<Option<ProduceResponse>, String> {
+    start(broker, req).await.finish().await
+}
+
+/// A produce request whose records are appended and whose response waits
+/// only for durability (the group commit, for `acks=-1`). Owns everything
+/// it needs, so a connection can queue it and go on reading requests.
+#[derive(Debug)]
+pub struct InFlight {
+    acks: i16,
+    /// One (still empty) response per topic of the request, in order.
+    topics: Vec<TopicProduceResponse>,
+    /// (topic index, partition, append result) in request order.
+    parts: Vec<(usize, i32, Result<PendingProduce, ProduceError>)>,
+}
+
+/// The first half of [`handle`]: auto-creates unknown topics, then appends
+/// every partition's records (in request order) without waiting for any
+/// fsync.
+pub async fn start(broker: &Broker, req: ProduceRequest) -> InFlight {
     let acks = req.acks;
     // Auto-create unknown topics first (Kafka creates them on metadata, but
     // a client may produce straight away).
@@ -39,62 +60,92 @@ pub async fn handle(
             }
         }
     }
-    let mut jobs = Vec::new();
-    for (ti, t) in req.topic_data.iter().enumerate() {
-        for p in &t.partition_data {
+    let mut parts = Vec::new();
+    let mut topics = Vec::with_capacity(req.topic_data.len());
+    for (ti, t) in req.topic_data.into_iter().enumerate() {
+        for p in t.partition_data {
             let tp = TopicPartition::new(t.name.as_str(), p.index);
-            let records = p.records.clone().unwrap_or_default();
-            let ingest = &broker.ingest;
-            jobs.push(async move {
-                let result = if records.is_empty() {
-                    Err(ProduceError::InvalidRecord("empty record set".into()))
-                } else {
-                    ingest.produce(&tp, records, acks).await
-                };
-                (ti, tp.partition, result)
-            });
+            let records = p.records.unwrap_or_default();
+            let result = if records.is_empty() {
+                Err(ProduceError::InvalidRecord("empty record set".into()))
+            } else {
+                broker.ingest.append(&tp, records, acks)
+            };
+            parts.push((ti, p.index, result));
         }
-    }
-    let results = join_all(jobs).await;
-    if acks == 0 {
-        return match results
-            .iter()
-            .find_map(|(ti, partition, r)| r.as_ref().err().map(|e| (ti, partition, e)))
-        {
-            None => Ok(None),
-            Some((&ti, partition, e)) => Err(format!(
-                "acks=0 produce to {}-{partition} failed: {e}",
-                req.topic_data[ti].name.as_str()
-            )),
-        };
-    }
-    let mut responses: Vec<TopicProduceResponse> = req
-        .topic_data
-        .iter()
-        .map(|t| {
+        topics.push(
             TopicProduceResponse::default()
-                .with_name(t.name.clone())
-                .with_topic_id(t.topic_id)
-        })
-        .collect();
-    for (ti, partition, result) in results {
-        let part = PartitionProduceResponse::default().with_index(partition);
-        let part = match result {
-            Ok(out) => part
-                .with_error_code(codes::NONE)
-                .with_base_offset(out.base_offset)
-                .with_log_append_time_ms(out.log_append_time)
-                .with_log_start_offset(out.log_start_offset),
-            Err(e) => {
-                tracing::debug!(topic = %responses[ti].name.as_str(), partition, "produce rejected: {e}");
-                part.with_error_code(e.code())
-                    .with_base_offset(-1)
-                    .with_log_append_time_ms(-1)
-                    .with_log_start_offset(-1)
-                    .with_error_message(Some(crate::handlers::str_bytes(&e.to_string())))
-            }
-        };
-        responses[ti].partition_responses.push(part);
+                .with_name(t.name)
+                .with_topic_id(t.topic_id),
+        );
     }
-    Ok(Some(ProduceResponse::default().with_responses(responses)))
+    InFlight {
+        acks,
+        topics,
+        parts,
+    }
+}
+
+impl InFlight {
+    /// Whether the response is ready without waiting for an fsync.
+    pub fn is_durable(&self) -> bool {
+        self.parts
+            .iter()
+            .all(|(_, _, r)| r.as_ref().map_or(true, PendingProduce::is_durable))
+    }
+
+    /// The second half of [`handle`]: waits until every partition's records
+    /// are durable (the waits overlap, so one group commit covers the whole
+    /// request) and builds the response.
+    pub async fn finish(self) -> Result<Option<ProduceResponse>, String> {
+        let InFlight {
+            acks,
+            topics,
+            parts,
+        } = self;
+        let jobs: Vec<_> = parts
+            .into_iter()
+            .map(|(ti, partition, r)| async move {
+                let r = match r {
+                    Ok(pending) => pending.wait().await,
+                    Err(e) => Err(e),
+                };
+                (ti, partition, r)
+            })
+            .collect();
+        let results = join_all(jobs).await;
+        if acks == 0 {
+            return match results
+                .iter()
+                .find_map(|(ti, partition, r)| r.as_ref().err().map(|e| (ti, partition, e)))
+            {
+                None => Ok(None),
+                Some((&ti, partition, e)) => Err(format!(
+                    "acks=0 produce to {}-{partition} failed: {e}",
+                    topics[ti].name.as_str()
+                )),
+            };
+        }
+        let mut responses = topics;
+        for (ti, partition, result) in results {
+            let part = PartitionProduceResponse::default().with_index(partition);
+            let part = match result {
+                Ok(out) => part
+                    .with_error_code(codes::NONE)
+                    .with_base_offset(out.base_offset)
+                    .with_log_append_time_ms(out.log_append_time)
+                    .with_log_start_offset(out.log_start_offset),
+                Err(e) => {
+                    tracing::debug!(topic = %responses[ti].name.as_str(), partition, "produce rejected: {e}");
+                    part.with_error_code(e.code())
+                        .with_base_offset(-1)
+                        .with_log_append_time_ms(-1)
+                        .with_log_start_offset(-1)
+                        .with_error_message(Some(crate::handlers::str_bytes(&e.to_string())))
+                }
+            };
+            responses[ti].partition_responses.push(part);
+        }
+        Ok(Some(ProduceResponse::default().with_responses(responses)))
+    }
 }
