@@ -35,6 +35,16 @@ impl TestBroker {
     /// Starts the broker over `data_dir` on 127.0.0.1:0, logging to a new
     /// file next to the data directory.
     pub fn start(data_dir: &Path, extra: &[&str]) -> TestBroker {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    /// Like [`TestBroker::start`], with extra environment variables
+    /// (`CHRONIK_LOG` among them overrides the default `info`).
+    pub fn start_with_env(
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> TestBroker {
         let parent = data_dir.parent().expect("data dir has a parent");
         let log = (0..)
             .map(|i| parent.join(format!("broker-{i}.log")))
@@ -46,6 +56,7 @@ impl TestBroker {
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .env("CHRONIK_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(File::create(&log).expect("create broker log"))
@@ -110,6 +121,29 @@ impl TestBroker {
                 );
             }
             thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Number of lines of the broker log containing `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// Waits (up to `timeout`) until more than `before` lines of the broker
+    /// log contain `needle`; panics with the log tail otherwise.
+    pub fn wait_for_log(&self, needle: &str, before: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.log_count(needle) <= before {
+            assert!(
+                Instant::now() < deadline,
+                "no new {needle:?} in the broker log within {timeout:?}; log:\n{}",
+                self.log_tail()
+            );
+            thread::sleep(Duration::from_millis(10));
         }
     }
 
