@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::kafka::{batch, fetch, fetch_request, produce, topic};
 use common::{KafkaConn, TestBroker};
@@ -222,26 +221,55 @@ fn produce_fetch_list_offsets_and_out_of_range() {
     assert_eq!(offset_at(-3), (0, 4, 2_001));
 }
 
+/// The log line the fetch handler writes (at debug level) when it parks.
+const PARKED: &str = "fetch parked until data arrives or the wait ends";
+
+/// With nothing to return, a fetch is answered no earlier than its max
+/// wait. A fetch parked for data (known parked from the broker log before
+/// anything is produced) is answered as soon as data arrives, long before
+/// its max wait.
 #[test]
 fn fetch_long_polls_until_data_arrives_or_the_wait_ends() {
-    let (_dir, broker) = start();
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start_with_env(
+        &dir.path().join("data"),
+        &[],
+        &[(
+            "CHRONIK_LOG",
+            std::ffi::OsStr::new("info,chronik_server::handlers::fetch=debug"),
+        )],
+    );
     let mut conn = KafkaConn::connect(&broker.addr);
     create(&mut conn, vec![creatable("poll", 1, 1)], false);
-    // Nothing arrives: the fetch returns empty once max_wait passes.
-    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 200);
-    assert_eq!((code, hw, records.len()), (0, 0, 0));
 
-    // Data arrives while the fetch waits: it is returned by that fetch.
-    let addr = broker.addr.clone();
-    let producer = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(300));
-        let mut other = KafkaConn::connect(&addr);
-        produce(&mut other, "poll", 0, batch(&["late"], 0))
-    });
-    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 15_000);
-    assert_eq!(producer.join().unwrap(), (0, 0));
-    assert_eq!((code, hw), (0, 1));
-    assert_eq!(records, [(0, "late".to_string())]);
+    // Nothing arrives: the fetch returns empty, and not before max_wait.
+    let started = Instant::now();
+    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 300);
+    let waited = started.elapsed();
+    assert_eq!((code, hw, records.len()), (0, 0, 0));
+    assert!(
+        waited >= Duration::from_millis(300),
+        "answered after {waited:?}"
+    );
+
+    // Data arrives while the fetch is parked: that fetch returns it.
+    let parked_before = broker.log_count(PARKED);
+    let max_wait_ms = 25_000;
+    let correlation = conn.send(ApiKey::Fetch, 12, &fetch_request("poll", 0, 0, max_wait_ms));
+    broker.wait_for_log(PARKED, parked_before, Duration::from_secs(20));
+    let mut other = KafkaConn::connect(&broker.addr);
+    let produced = Instant::now();
+    assert_eq!(produce(&mut other, "poll", 0, batch(&["late"], 0)), (0, 0));
+    let resp: FetchResponse = conn.recv(ApiKey::Fetch, 12, correlation);
+    let took = produced.elapsed();
+    let p = &resp.responses[0].partitions[0];
+    assert_eq!((p.error_code, p.high_watermark), (0, 1));
+    assert!(p.records.as_ref().is_some_and(|r| !r.is_empty()));
+    // Far below the 25 s max wait, with room for a loaded machine.
+    assert!(
+        took < Duration::from_secs(10),
+        "the parked fetch took {took:?} after the produce"
+    );
 }
 
 #[test]

@@ -89,6 +89,13 @@ pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchRe
                 .with_responses(responses)
                 .with_session_id(0);
         }
+        // Tests wait for this line to know the fetch is parked.
+        tracing::debug!(
+            remaining_ms = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64,
+            "fetch parked until data arrives or the wait ends"
+        );
         if wait_for_append(&mut watches, deadline, &mut stop).await {
             // Deadline or shutdown: one last read, then answer.
             let (responses, _, _) = read_all(&topics, max_total);
