@@ -9,7 +9,8 @@ use chronik_ingest::{Ingest, IngestConfig};
 use chronik_storage::{LogManager, StorageConfig, StorageError};
 use tokio::sync::watch;
 
-use crate::subsystems::{SubsystemArgs, Subsystems};
+use crate::cli::SubsystemArgs;
+use crate::subsystems::{storage_view, Subsystems};
 
 /// Cluster id reported in metadata. A single node is its own cluster; the
 /// value only needs to be stable.
@@ -47,7 +48,7 @@ impl Broker {
         args.check_available()?;
         // With backup on, retention moves to the backup glue, which applies
         // it only to partitions whose sealed segments are all uploaded.
-        let storage = StorageConfig::from_broker(&crate::subsystems::storage_view(&config, args));
+        let storage = StorageConfig::from_broker(&storage_view(&config, args));
         let dir = storage.data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || LogManager::open(storage))
             .await
