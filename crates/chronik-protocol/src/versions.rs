@@ -49,11 +49,12 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::DeleteTopics, 1, 6),
     api(ApiKey::InitProducerId, 0, 4),
-    // SASL (chronik-server's `subsystems` module). Handshake v0 would be
-    // followed by unframed tokens, so only v1 (then SaslAuthenticate) is
-    // offered. Without credentials configured (or without the `auth`
+    // SASL (chronik-server's `session` module). After a v0 handshake the
+    // client sends bare size-prefixed tokens; after v1, SaslAuthenticate
+    // requests. Older librdkafka (Debian's kcat) will not log in unless v0
+    // is offered. Without credentials configured (or without the `auth`
     // feature) the handshake answers UNSUPPORTED_SASL_MECHANISM.
-    api(ApiKey::SaslHandshake, 1, 1),
+    api(ApiKey::SaslHandshake, 0, 1),
     api(ApiKey::SaslAuthenticate, 0, 2),
 ];
 
@@ -138,7 +139,8 @@ mod tests {
     #[test]
     fn unimplemented_apis_and_versions_are_rejected() {
         assert!(supported_versions(ApiKey::CreateAcls).is_none());
-        assert!(!is_supported(ApiKey::SaslHandshake, 0));
+        assert!(is_supported(ApiKey::SaslHandshake, 0));
+        assert!(!is_supported(ApiKey::SaslHandshake, 2));
         assert!(!is_supported(ApiKey::Fetch, 13));
         assert!(!is_supported(ApiKey::Produce, 2));
         assert!(is_supported(ApiKey::Metadata, 0));
