@@ -19,6 +19,7 @@ use kafka_protocol::messages::{
     ProduceResponse, RequestKind, ResponseHeader, ResponseKind, SyncGroupResponse,
 };
 use kafka_protocol::protocol::Encodable;
+use kafka_protocol::ResponseError;
 
 use crate::frame::LENGTH_PREFIX;
 use crate::versions::api_versions_response;
@@ -85,7 +86,7 @@ fn size_hint(body: &ResponseKind) -> usize {
 }
 
 /// Builds the response to `request` in which every part fails with
-/// `error_code`, the way Kafka answers a request it cannot serve (every
+/// `error`, the way Kafka answers a request it cannot serve (every
 /// topic/partition/group named in the request gets the error).
 ///
 /// `version` is the version the response will be encoded at: fields that
@@ -94,10 +95,13 @@ fn size_hint(body: &ResponseKind) -> usize {
 pub fn error_response(
     request: &RequestKind,
     version: i16,
-    error_code: i16,
+    error: ResponseError,
 ) -> Option<ResponseKind> {
+    let error_code = error.code();
     Some(match request {
-        RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions_response(error_code)),
+        RequestKind::ApiVersions(_) => {
+            ResponseKind::ApiVersions(api_versions_response(Some(error)))
+        }
         RequestKind::Metadata(req) => {
             // Metadata has no top-level error before v13; report per topic.
             let topics = req
@@ -420,8 +424,12 @@ mod tests {
     fn every_supported_api_has_an_error_response_encodable_at_every_version() {
         for api in SUPPORTED_APIS {
             for version in api.min..=api.max {
-                let body = error_response(&default_request(api.key), version, 35)
-                    .unwrap_or_else(|| panic!("{:?} lacks an error response", api.key));
+                let body = error_response(
+                    &default_request(api.key),
+                    version,
+                    ResponseError::UnsupportedVersion,
+                )
+                .unwrap_or_else(|| panic!("{:?} lacks an error response", api.key));
                 let mut frame =
                     encode_response(api.key, version, 11, &body).unwrap_or_else(|e| panic!("{e}"));
                 let len = frame.get_i32();
@@ -446,8 +454,11 @@ mod tests {
                     produce_request::PartitionProduceData::default().with_index(3),
                 ]),
         ]);
-        let Some(ResponseKind::Produce(resp)) = error_response(&RequestKind::Produce(req), 9, 3)
-        else {
+        let Some(ResponseKind::Produce(resp)) = error_response(
+            &RequestKind::Produce(req),
+            9,
+            ResponseError::UnknownTopicOrPartition,
+        ) else {
             panic!()
         };
         let parts = &resp.responses[0].partition_responses;

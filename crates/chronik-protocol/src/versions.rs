@@ -14,6 +14,7 @@
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
 use kafka_protocol::protocol::VersionRange;
+use kafka_protocol::ResponseError;
 
 /// One supported API: its key and the inclusive version range implemented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,9 +77,9 @@ pub fn is_supported(key: ApiKey, version: i16) -> bool {
 }
 
 /// The ApiVersions response body listing every supported API, with
-/// `error_code` (0, or 35 UNSUPPORTED_VERSION when the client asked for an
+/// `error` (none, or UNSUPPORTED_VERSION when the client asked for an
 /// ApiVersions version we do not implement).
-pub fn api_versions_response(error_code: i16) -> ApiVersionsResponse {
+pub fn api_versions_response(error: Option<ResponseError>) -> ApiVersionsResponse {
     let api_keys = SUPPORTED_APIS
         .iter()
         .filter_map(|a| {
@@ -92,7 +93,7 @@ pub fn api_versions_response(error_code: i16) -> ApiVersionsResponse {
         })
         .collect();
     ApiVersionsResponse::default()
-        .with_error_code(error_code)
+        .with_error_code(error.map_or(0, |e| e.code()))
         .with_api_keys(api_keys)
 }
 
@@ -128,7 +129,7 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), SUPPORTED_APIS.len());
-        let resp = api_versions_response(0);
+        let resp = api_versions_response(None);
         assert_eq!(resp.api_keys.len(), SUPPORTED_APIS.len());
         assert!(resp
             .api_keys

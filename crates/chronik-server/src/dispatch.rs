@@ -12,8 +12,9 @@
 //! requests; they go through [`dispatch_sasl_token`].
 
 use chronik_protocol::{error_response, ApiKey, RequestFrame, RequestKind, ResponseKind};
+use kafka_protocol::ResponseError;
 
-use crate::broker::{codes, Broker};
+use crate::broker::Broker;
 use crate::handlers::{
     api_versions, create_topics, delete_topics, fetch, find_coordinator, groups, init_producer_id,
     list_offsets, metadata, produce, sasl_authenticate, sasl_handshake, Answer,
@@ -121,7 +122,7 @@ pub async fn dispatch(broker: &Broker, session: &mut Session, request: RequestFr
         // only reached if the table and this match disagree.
         other => {
             tracing::error!(api_key = ?request.api_key, "no handler for a supported API");
-            match error_response(&other, version, codes::UNSUPPORTED_VERSION) {
+            match error_response(&other, version, ResponseError::UnsupportedVersion) {
                 Some(response) => response,
                 None => return Reply::Close(format!("no handler for {:?}", request.api_key)),
             }

@@ -10,7 +10,7 @@ use chronik_ingest::ProduceError;
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
-use crate::broker::{codes, Broker};
+use crate::broker::Broker;
 use crate::handlers::{join_all, metadata};
 
 /// Produces every partition's records. Returns `Ok(None)` for a successful
@@ -81,7 +81,7 @@ pub async fn handle(
         let part = PartitionProduceResponse::default().with_index(partition);
         let part = match result {
             Ok(out) => part
-                .with_error_code(codes::NONE)
+                .with_error_code(0)
                 .with_base_offset(out.base_offset)
                 .with_log_append_time_ms(out.log_append_time)
                 .with_log_start_offset(out.log_start_offset),

@@ -27,10 +27,17 @@ pub(super) fn server(store: &Arc<CredentialStore>) -> Box<dyn SaslServer> {
 
 struct Sasl(Authenticator);
 
+/// The Kafka error for an authentication failure.
 fn sasl_error(e: &AuthError) -> SaslError {
+    let error = match e {
+        AuthError::UnsupportedMechanism { .. } => ResponseError::UnsupportedSaslMechanism,
+        AuthError::IllegalState(_) => ResponseError::IllegalSaslState,
+        AuthError::Malformed { .. }
+        | AuthError::Unsupported { .. }
+        | AuthError::InvalidCredentials(_) => ResponseError::SaslAuthenticationFailed,
+    };
     SaslError {
-        error: ResponseError::try_from_code(e.kafka_error_code())
-            .unwrap_or(ResponseError::SaslAuthenticationFailed),
+        error,
         message: e.to_string(),
     }
 }
