@@ -29,5 +29,7 @@ pub use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
 
 pub use frame::{decode_frame, FrameError};
 pub use request::{decode_request, DecodeError, RequestFrame};
-pub use response::{encode_response, error_response, EncodeError};
+pub use response::{
+    encode_response, error_response, produce_partition_error, produce_response, EncodeError,
+};
 pub use versions::{api_versions_response, supported_versions, SUPPORTED_APIS};

@@ -12,11 +12,12 @@ use kafka_protocol::messages::{
         OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
         OffsetFetchResponseTopic, OffsetFetchResponseTopics,
     },
+    produce_request::{PartitionProduceData, TopicProduceData},
     produce_response::{PartitionProduceResponse, TopicProduceResponse},
     ApiKey, CreateTopicsResponse, DeleteTopicsResponse, FetchResponse, FindCoordinatorResponse,
     HeartbeatResponse, InitProducerIdResponse, JoinGroupResponse, LeaveGroupResponse,
     ListOffsetsResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
-    ProduceResponse, RequestKind, ResponseHeader, ResponseKind, SyncGroupResponse,
+    ProduceRequest, ProduceResponse, RequestKind, ResponseHeader, ResponseKind, SyncGroupResponse,
 };
 use kafka_protocol::protocol::Encodable;
 use kafka_protocol::ResponseError;
@@ -85,6 +86,38 @@ fn size_hint(body: &ResponseKind) -> usize {
     }
 }
 
+/// The Produce response to `req`: one entry per topic and partition, in
+/// request order, each partition's entry made by `partition`.
+pub fn produce_response(
+    req: &ProduceRequest,
+    mut partition: impl FnMut(&TopicProduceData, &PartitionProduceData) -> PartitionProduceResponse,
+) -> ProduceResponse {
+    let responses = req
+        .topic_data
+        .iter()
+        .map(|t| {
+            TopicProduceResponse::default()
+                .with_name(t.name.clone())
+                .with_topic_id(t.topic_id)
+                .with_partition_responses(
+                    t.partition_data.iter().map(|p| partition(t, p)).collect(),
+                )
+        })
+        .collect();
+    ProduceResponse::default().with_responses(responses)
+}
+
+/// Partition `index`'s entry in a Produce response when it failed with
+/// `error`: the offsets and append time are -1, as Kafka reports them.
+pub fn produce_partition_error(index: i32, error: ResponseError) -> PartitionProduceResponse {
+    PartitionProduceResponse::default()
+        .with_index(index)
+        .with_error_code(error.code())
+        .with_base_offset(-1)
+        .with_log_append_time_ms(-1)
+        .with_log_start_offset(-1)
+}
+
 /// Builds the response to `request` in which every part fails with
 /// `error`, the way Kafka answers a request it cannot serve (every
 /// topic/partition/group named in the request gets the error).
@@ -121,31 +154,9 @@ pub fn error_response(
             }
             ResponseKind::Metadata(resp)
         }
-        RequestKind::Produce(req) => {
-            let responses = req
-                .topic_data
-                .iter()
-                .map(|t| {
-                    TopicProduceResponse::default()
-                        .with_name(t.name.clone())
-                        .with_topic_id(t.topic_id)
-                        .with_partition_responses(
-                            t.partition_data
-                                .iter()
-                                .map(|p| {
-                                    PartitionProduceResponse::default()
-                                        .with_index(p.index)
-                                        .with_error_code(error_code)
-                                        .with_base_offset(-1)
-                                        .with_log_append_time_ms(-1)
-                                        .with_log_start_offset(-1)
-                                })
-                                .collect(),
-                        )
-                })
-                .collect();
-            ResponseKind::Produce(ProduceResponse::default().with_responses(responses))
-        }
+        RequestKind::Produce(req) => ResponseKind::Produce(produce_response(req, |_, p| {
+            produce_partition_error(p.index, error)
+        })),
         RequestKind::Fetch(req) => {
             let responses = req
                 .topics
@@ -444,16 +455,14 @@ mod tests {
 
     #[test]
     fn produce_error_response_names_every_partition() {
-        let req = ProduceRequest::default().with_topic_data(vec![
-            produce_request::TopicProduceData::default()
-                .with_name(TopicName(
-                    kafka_protocol::protocol::StrBytes::from_static_str("t"),
-                ))
-                .with_partition_data(vec![
-                    produce_request::PartitionProduceData::default().with_index(0),
-                    produce_request::PartitionProduceData::default().with_index(3),
-                ]),
-        ]);
+        let req = ProduceRequest::default().with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(
+                kafka_protocol::protocol::StrBytes::from_static_str("t"),
+            ))
+            .with_partition_data(vec![
+                PartitionProduceData::default().with_index(0),
+                PartitionProduceData::default().with_index(3),
+            ])]);
         let Some(ResponseKind::Produce(resp)) = error_response(
             &RequestKind::Produce(req),
             9,

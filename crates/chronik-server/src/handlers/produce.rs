@@ -7,7 +7,9 @@
 
 use chronik_common::TopicPartition;
 use chronik_ingest::ProduceError;
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use chronik_ingest::ResponseError;
+use chronik_protocol::{produce_partition_error, produce_response};
+use kafka_protocol::messages::produce_response::PartitionProduceResponse;
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
 use crate::broker::Broker;
@@ -68,33 +70,24 @@ pub async fn handle(
             )),
         };
     }
-    let mut responses: Vec<TopicProduceResponse> = req
-        .topic_data
-        .iter()
-        .map(|t| {
-            TopicProduceResponse::default()
-                .with_name(t.name.clone())
-                .with_topic_id(t.topic_id)
-        })
-        .collect();
-    for (ti, partition, result) in results {
-        let part = PartitionProduceResponse::default().with_index(partition);
-        let part = match result {
-            Ok(out) => part
-                .with_error_code(0)
+    let mut results = results.into_iter();
+    Ok(Some(produce_response(&req, |t, p| {
+        let result = results.next().map(|(_, _, result)| result);
+        // One result per partition, in request order (the jobs above).
+        let Some(result) = result else {
+            return produce_partition_error(p.index, ResponseError::UnknownServerError);
+        };
+        match result {
+            Ok(out) => PartitionProduceResponse::default()
+                .with_index(p.index)
                 .with_base_offset(out.base_offset)
                 .with_log_append_time_ms(out.log_append_time)
                 .with_log_start_offset(out.log_start_offset),
             Err(e) => {
-                tracing::debug!(topic = %responses[ti].name.as_str(), partition, "produce rejected: {e}");
-                part.with_error_code(e.code())
-                    .with_base_offset(-1)
-                    .with_log_append_time_ms(-1)
-                    .with_log_start_offset(-1)
+                tracing::debug!(topic = %t.name.as_str(), partition = p.index, "produce rejected: {e}");
+                produce_partition_error(p.index, e.error_code())
                     .with_error_message(Some(crate::handlers::str_bytes(&e.to_string())))
             }
-        };
-        responses[ti].partition_responses.push(part);
-    }
-    Ok(Some(ProduceResponse::default().with_responses(responses)))
+        }
+    })))
 }
