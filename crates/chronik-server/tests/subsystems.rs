@@ -336,52 +336,8 @@ fn minimal_build_resolves_no_heavy_dependency_and_full_has_all() {
 #[cfg(feature = "monitoring")]
 #[test]
 fn request_spans_are_exported_over_otlp() {
-    use std::io::{BufRead, BufReader};
-    // A loopback stand-in for an OTLP/HTTP collector: records each request's
-    // path and body.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel::<(String, Vec<u8>)>();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            stream.set_read_timeout(Some(WAIT)).unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            loop {
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let path = request_line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("")
-                    .to_string();
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = line.split_once(':') {
-                        if k.eq_ignore_ascii_case("content-length") {
-                            length = v.trim().parse().unwrap();
-                        }
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                    .unwrap();
-                if tx.send((path, body)).is_err() {
-                    return;
-                }
-            }
-        }
-    });
+    // A loopback stand-in for an OTLP/HTTP collector.
+    let (endpoint, rx) = chronik_monitoring::test_support::fake_collector();
 
     let dir = tempfile::tempdir().unwrap();
     let mut broker = TestBroker::start(
@@ -392,9 +348,9 @@ fn request_spans_are_exported_over_otlp() {
     // Shutdown flushes the span batch.
     assert!(broker.terminate().success());
     let mut bodies = Vec::new();
-    while let Ok((path, body)) = rx.recv_timeout(Duration::from_secs(30)) {
-        assert_eq!(path, "/v1/traces");
-        bodies.extend(body);
+    while let Ok(export) = rx.recv_timeout(Duration::from_secs(30)) {
+        assert_eq!(export.path, "/v1/traces");
+        bodies.extend(export.body);
         if bodies.windows(7).any(|w| w == b"Produce") {
             break;
         }
