@@ -13,7 +13,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::credentials::hmac;
-use crate::{AuthError, CredentialStore, Mechanism, Principal, ScramCredential, Step};
+use crate::credentials::{CredentialStore, ScramCredential};
+use crate::error::AuthError;
+use crate::mechanism::{Mechanism, Principal};
+use crate::step::Step;
 
 const MECH: Mechanism = Mechanism::ScramSha256;
 
