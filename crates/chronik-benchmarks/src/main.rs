@@ -4,11 +4,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use chronik_benchmarks::client::Connection;
 use chronik_benchmarks::stats::{ms, Latencies};
 use clap::Parser;
-use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
@@ -17,9 +16,6 @@ use kafka_protocol::messages::{
     ProduceResponse, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
 
 /// Produce and fetch load generator for a Kafka-compatible broker.
 #[derive(Debug, Parser)]
@@ -77,35 +73,7 @@ fn build_batch(count: usize, size: usize) -> anyhow::Result<Bytes> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_millis() as i64;
-    let records: Vec<Record> = (0..count)
-        .map(|i| Record {
-            transactional: false,
-            control: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            // Kafka-protocol starts a new batch whenever offset - sequence
-            // changes; keep it constant so all records share one batch.
-            sequence: i as i32,
-            timestamp: now,
-            key: None,
-            value: Some(value.clone()),
-            headers: IndexMap::new(),
-            delete_horizon: false,
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        &records,
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )?;
-    Ok(buf.freeze())
+    chronik_protocol::records::value_batch(std::iter::repeat_n(value, count), now)
 }
 
 async fn create_topic(args: &Args, topic: &str) -> anyhow::Result<()> {

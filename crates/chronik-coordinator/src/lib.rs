@@ -9,11 +9,12 @@
 //!
 //! # Supported versions
 //!
-//! See [`SUPPORTED_APIS`]: JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4,
-//! LeaveGroup 0-5, OffsetCommit 2-9, OffsetFetch 1-9 (v8+ multi-group
-//! form included), DescribeGroups 0-5, ListGroups 0-5. OffsetCommit v0-1
-//! and OffsetFetch v0 are not decodable by `kafka-protocol` 0.18 and no
-//! current client needs them.
+//! JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup 0-5,
+//! OffsetCommit 2-9, OffsetFetch 1-9 (v8+ multi-group form included),
+//! DescribeGroups 0-5, ListGroups 0-5. OffsetCommit v0-1 and OffsetFetch v0
+//! are not decodable by `kafka-protocol` 0.18 and no current client needs
+//! them. The broker advertises exactly these ranges (its table is
+//! `chronik_protocol::versions::SUPPORTED_APIS`).
 //!
 //! # Behaviour and limits
 //!
@@ -64,10 +65,10 @@ use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseTopic, OffsetFetchResponseTopics,
 };
 use kafka_protocol::messages::{
-    ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, GroupId, HeartbeatRequest,
-    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
-    ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse,
-    OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse, TopicName,
+    DescribeGroupsRequest, DescribeGroupsResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
+    ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest,
+    OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse, TopicName,
 };
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -75,19 +76,6 @@ use tokio::time::Instant;
 pub use group::GroupState;
 use group::{join_error, str_bytes, sync_error, Group, JoinParams, SyncParams};
 pub use offsets::{CommittedOffset, GroupOffsets};
-
-/// The group APIs this crate answers, with the version range of each:
-/// `(api, min, max)`. The broker advertises these in ApiVersions.
-pub const SUPPORTED_APIS: [(ApiKey, i16, i16); 8] = [
-    (ApiKey::OffsetCommit, 2, 9),
-    (ApiKey::OffsetFetch, 1, 9),
-    (ApiKey::JoinGroup, 0, 9),
-    (ApiKey::Heartbeat, 0, 4),
-    (ApiKey::LeaveGroup, 0, 5),
-    (ApiKey::SyncGroup, 0, 5),
-    (ApiKey::DescribeGroups, 0, 5),
-    (ApiKey::ListGroups, 0, 5),
-];
 
 const INVALID_GROUP_ID: i16 = ResponseError::InvalidGroupId.code();
 const INVALID_SESSION_TIMEOUT: i16 = ResponseError::InvalidSessionTimeout.code();

@@ -67,7 +67,7 @@ use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use commit::GroupCommit;
-pub use error::{codes, ProduceError};
+pub use error::{storage_error_code, ProduceError, ResponseError};
 pub use pid::{ProducerIdAllocator, PRODUCER_ID_BLOCK, PRODUCER_ID_FILE};
 pub use producer_state::BATCHES_PER_PRODUCER;
 use producer_state::{ProducerStateTable, SeqCheck};

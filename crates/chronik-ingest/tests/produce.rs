@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chronik_common::{FsyncPolicy, TopicPartition};
-use chronik_ingest::{codes, Ingest, IngestConfig};
+use chronik_ingest::{Ingest, IngestConfig, ResponseError};
 use chronik_storage::batch::{
     compute_crc, BatchBuilder, BatchHeader, TimestampType, CRC_OFFSET, MAGIC_OFFSET,
 };
@@ -69,21 +69,21 @@ async fn validation_errors_carry_kafka_codes() {
     *corrupt.last_mut().unwrap() ^= 1;
     assert_eq!(
         code(ingest.produce(&tp(0), corrupt.into(), 1).await),
-        codes::CORRUPT_MESSAGE
+        ResponseError::CorruptMessage.code()
     );
 
     let mut trailing = records(2).to_vec();
     trailing.push(0);
     assert_eq!(
         code(ingest.produce(&tp(0), trailing.into(), 1).await),
-        codes::CORRUPT_MESSAGE
+        ResponseError::CorruptMessage.code()
     );
 
     let mut old = records(1).to_vec();
     old[MAGIC_OFFSET] = 1;
     assert_eq!(
         code(ingest.produce(&tp(0), old.into(), 1).await),
-        codes::UNSUPPORTED_FOR_MESSAGE_FORMAT
+        ResponseError::UnsupportedForMessageFormat.code()
     );
 
     let mut bad_count = records(3).to_vec();
@@ -92,7 +92,7 @@ async fn validation_errors_carry_kafka_codes() {
     bad_count[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
     assert_eq!(
         code(ingest.produce(&tp(0), bad_count.into(), 1).await),
-        codes::INVALID_RECORD
+        ResponseError::InvalidRecord.code()
     );
 
     let big = Bytes::from(
@@ -102,16 +102,16 @@ async fn validation_errors_carry_kafka_codes() {
     );
     assert_eq!(
         code(ingest.produce(&tp(0), big, 1).await),
-        codes::MESSAGE_TOO_LARGE
+        ResponseError::MessageTooLarge.code()
     );
 
     assert_eq!(
         code(ingest.produce(&tp(0), records(1), 2).await),
-        codes::INVALID_REQUIRED_ACKS
+        ResponseError::InvalidRequiredAcks.code()
     );
     assert_eq!(
         code(ingest.produce(&tp(5), records(1), 1).await),
-        codes::UNKNOWN_TOPIC_OR_PARTITION
+        ResponseError::UnknownTopicOrPartition.code()
     );
 
     // Two idempotent batches in one request are refused.
@@ -119,7 +119,7 @@ async fn validation_errors_carry_kafka_codes() {
     two.extend_from_slice(&idempotent(1, 0, 1, 1));
     assert_eq!(
         code(ingest.produce(&tp(0), two.into(), 1).await),
-        codes::INVALID_RECORD
+        ResponseError::InvalidRecord.code()
     );
 
     // Nothing was appended by any of the failures.
@@ -281,7 +281,10 @@ async fn idempotent_duplicates_and_sequence_errors() {
     let gap = ingest
         .produce(&tp(0), idempotent(pid, epoch, 9, 1), -1)
         .await;
-    assert_eq!(gap.unwrap_err().code(), codes::OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_eq!(
+        gap.unwrap_err().code(),
+        ResponseError::OutOfOrderSequenceNumber.code()
+    );
     ingest
         .produce(&tp(0), idempotent(pid, epoch + 1, 0, 1), -1)
         .await
@@ -289,7 +292,10 @@ async fn idempotent_duplicates_and_sequence_errors() {
     let stale = ingest
         .produce(&tp(0), idempotent(pid, epoch, 5, 1), -1)
         .await;
-    assert_eq!(stale.unwrap_err().code(), codes::INVALID_PRODUCER_EPOCH);
+    assert_eq!(
+        stale.unwrap_err().code(),
+        ResponseError::InvalidProducerEpoch.code()
+    );
     ingest.shutdown().await;
 }
 
@@ -347,7 +353,7 @@ async fn shutdown_flushes_and_refuses_later_produces() {
     assert!(!p.is_dirty());
     assert!(dir.path().join(CLEAN_SHUTDOWN_FILE).exists());
     let err = ingest.produce(&tp(0), records(1), -1).await.unwrap_err();
-    assert_eq!(err.code(), codes::NOT_LEADER_OR_FOLLOWER);
+    assert_eq!(err.code(), ResponseError::NotLeaderOrFollower.code());
     ingest.shutdown().await;
 }
 
@@ -541,7 +547,10 @@ fn roll_snapshots_and_replay_survive_a_crash() {
             .unwrap();
         assert_eq!((next.duplicate, next.base_offset), (false, 40));
         let gap = ingest.produce(&tp(0), idempotent(7, 0, 42, 1), 1).await;
-        assert_eq!(gap.unwrap_err().code(), codes::OUT_OF_ORDER_SEQUENCE_NUMBER);
+        assert_eq!(
+            gap.unwrap_err().code(),
+            ResponseError::OutOfOrderSequenceNumber.code()
+        );
     });
 }
 

@@ -12,6 +12,10 @@
 //!
 //! A frame that cannot be decoded closes this connection (after logging why)
 //! and nothing else: other connections and the logs are unaffected.
+//!
+//! After a SaslHandshake v0 the client's next frames are bare SASL tokens,
+//! not requests (see [`crate::session`]); they are handed to
+//! [`dispatch_sasl_token`] and answered with bare frames.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -21,9 +25,9 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use chronik_protocol::{
-    decode_frame, decode_request, encode_response, DecodeError, RequestKind, ResponseKind,
+    decode_frame, decode_request, encode_response, ApiKey, DecodeError, RequestKind, ResponseKind,
 };
-use kafka_protocol::messages::{ApiKey, ProduceResponse};
+use kafka_protocol::messages::ProduceResponse;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::TcpStream;
@@ -31,9 +35,8 @@ use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::broker::Broker;
-use crate::dispatch::{dispatch, Reply};
+use crate::dispatch::{dispatch, dispatch_sasl_token, Reply};
 use crate::handlers::produce;
-use crate::subsystems::Gate;
 
 /// Produce requests one connection may have waiting for durability before
 /// it stops reading further requests.
@@ -234,6 +237,32 @@ async fn serve_inner(
             }
         };
         let frame_len = frame.len();
+        if session.expects_raw_token() {
+            let api_key = ApiKey::SaslAuthenticate;
+            match dispatch_sasl_token(&mut session, &frame) {
+                Ok(token) => {
+                    let len = u32::try_from(token.len())
+                        .map_err(|_| "SASL token too large".to_string())?;
+                    broker
+                        .subsystems
+                        .on_request(api_key, true, frame_len, 4 + token.len());
+                    writer
+                        .write_all(&len.to_be_bytes())
+                        .await
+                        .map_err(|e| format!("write failed: {e}"))?;
+                    writer
+                        .write_all(&token)
+                        .await
+                        .map_err(|e| format!("write failed: {e}"))?;
+                }
+                Err(reason) => {
+                    broker.subsystems.on_request(api_key, false, frame_len, 0);
+                    let _ = writer.flush().await;
+                    return Err(reason);
+                }
+            }
+            continue;
+        }
         let request = match decode_request(frame) {
             Ok(request) => request,
             Err(DecodeError::UnsupportedVersion {
@@ -262,36 +291,11 @@ async fn serve_inner(
         let version = request.version();
         let correlation_id = request.correlation_id();
         tracing::trace!(%peer, ?api_key, version, correlation_id, client = request.client_id(), "request");
-        let gate = session.gate(&request);
-        // Only a produce that passes the gate may overtake queued ones'
+        // Only an authenticated produce may overtake queued ones'
         // responses; anything else answers after them.
-        let pipelined =
-            matches!(gate, Gate::Pass) && matches!(request.body, RequestKind::Produce(_));
+        let pipelined = !session.needs_auth() && matches!(request.body, RequestKind::Produce(_));
         if !pipelined {
             drain(broker, &mut writer, &mut queue).await?;
-        }
-        match gate {
-            Gate::Pass => {}
-            Gate::Reply { response, close } => {
-                let bytes = encode_response(api_key, version, correlation_id, &response)
-                    .map_err(|e| format!("internal error: {e}"))?;
-                broker
-                    .subsystems
-                    .on_request(api_key, !close, frame_len, bytes.len());
-                writer
-                    .write_all(&bytes)
-                    .await
-                    .map_err(|e| format!("write failed: {e}"))?;
-                if close {
-                    let _ = writer.flush().await;
-                    return Err("SASL authentication failed".into());
-                }
-                continue;
-            }
-            Gate::Close(reason) => {
-                broker.subsystems.on_request(api_key, false, frame_len, 0);
-                return Err(reason);
-            }
         }
         let span =
             broker
@@ -316,8 +320,12 @@ async fn serve_inner(
             });
             continue;
         }
-        let body = match dispatch(broker, request).instrument(span).await {
-            Reply::Send(body) => body,
+        let (body, close) = match dispatch(broker, &mut session, request)
+            .instrument(span)
+            .await
+        {
+            Reply::Send(body) => (body, None),
+            Reply::SendAndClose(body, reason) => (body, Some(reason)),
             Reply::Nothing => {
                 // acks=0 produce: no response
                 broker.subsystems.on_request(api_key, true, frame_len, 0);
@@ -334,7 +342,7 @@ async fn serve_inner(
             Ok(bytes) => {
                 broker
                     .subsystems
-                    .on_request(api_key, true, frame_len, bytes.len());
+                    .on_request(api_key, close.is_none(), frame_len, bytes.len());
                 writer
                     .write_all(&bytes)
                     .await
@@ -344,6 +352,10 @@ async fn serve_inner(
                 broker.subsystems.on_request(api_key, false, frame_len, 0);
                 return Err(format!("internal error: {e}"));
             }
+        }
+        if let Some(reason) = close {
+            let _ = writer.flush().await;
+            return Err(reason);
         }
     }
 }

@@ -344,17 +344,7 @@ impl LogManager {
         }
         mkdir(&tdir)?;
         let mut parts = Vec::with_capacity(partitions as usize);
-        for p in 0..partitions {
-            let pdir = tdir.join(p.to_string());
-            let tp = TopicPartition::new(name, p);
-            parts.push(Arc::new(Partition::open(
-                tp,
-                &pdir,
-                self.log_config,
-                false,
-            )?));
-        }
-        sync_dir(&tdir)?;
+        self.open_new_partitions(name, &tdir, 0..partitions, &mut parts)?;
         write_meta(&tdir, partitions)?;
         sync_dir(&topics_dir(&self.config.data_dir))?;
         info!(topic = name, partitions, "created topic");
@@ -378,7 +368,25 @@ impl LogManager {
         }
         let tdir = topics_dir(&self.config.data_dir).join(name);
         let mut parts = topic.partitions.clone();
-        for p in current..total {
+        self.open_new_partitions(name, &tdir, current..total, &mut parts)?;
+        write_meta(&tdir, total)?;
+        info!(topic = name, from = current, to = total, "added partitions");
+        self.topics_write()
+            .insert(name.to_string(), Arc::new(Topic { partitions: parts }));
+        Ok(())
+    }
+
+    /// Creates partitions `range` of topic `name` in `tdir` (each from an
+    /// empty directory: debris of an earlier failed attempt is removed),
+    /// appends them to `parts` and syncs `tdir`.
+    fn open_new_partitions(
+        &self,
+        name: &str,
+        tdir: &Path,
+        range: std::ops::Range<i32>,
+        parts: &mut Vec<Arc<Partition>>,
+    ) -> Result<()> {
+        for p in range {
             let pdir = tdir.join(p.to_string());
             remove_tree(&pdir);
             let tp = TopicPartition::new(name, p);
@@ -389,12 +397,7 @@ impl LogManager {
                 false,
             )?));
         }
-        sync_dir(&tdir)?;
-        write_meta(&tdir, total)?;
-        info!(topic = name, from = current, to = total, "added partitions");
-        self.topics_write()
-            .insert(name.to_string(), Arc::new(Topic { partitions: parts }));
-        Ok(())
+        sync_dir(tdir)
     }
 
     /// Deletes a topic and all its data.

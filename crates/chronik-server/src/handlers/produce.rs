@@ -8,11 +8,12 @@
 //! response.
 
 use chronik_common::TopicPartition;
-use chronik_ingest::{PendingProduce, ProduceError};
-use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
+use chronik_ingest::{PendingProduce, ProduceError, ResponseError};
+use chronik_protocol::{produce_partition_error, produce_response};
+use kafka_protocol::messages::produce_response::PartitionProduceResponse;
 use kafka_protocol::messages::{ProduceRequest, ProduceResponse};
 
-use crate::broker::{codes, Broker};
+use crate::broker::Broker;
 use crate::handlers::{join_all, metadata};
 
 /// Produces every partition's records. Returns `Ok(None)` for a successful
@@ -32,9 +33,8 @@ pub async fn handle(
 /// it needs, so a connection can queue it and go on reading requests.
 #[derive(Debug)]
 pub struct InFlight {
-    acks: i16,
-    /// One (still empty) response per topic of the request, in order.
-    topics: Vec<TopicProduceResponse>,
+    /// The request, its record sets taken out (appended already).
+    req: ProduceRequest,
     /// (topic index, partition, append result) in request order.
     parts: Vec<(usize, i32, Result<PendingProduce, ProduceError>)>,
 }
@@ -42,7 +42,7 @@ pub struct InFlight {
 /// The first half of [`handle`]: auto-creates unknown topics, then appends
 /// every partition's records (in request order) without waiting for any
 /// fsync.
-pub async fn start(broker: &Broker, req: ProduceRequest) -> InFlight {
+pub async fn start(broker: &Broker, mut req: ProduceRequest) -> InFlight {
     let acks = req.acks;
     // Auto-create unknown topics first (Kafka creates them on metadata, but
     // a client may produce straight away).
@@ -61,11 +61,12 @@ pub async fn start(broker: &Broker, req: ProduceRequest) -> InFlight {
         }
     }
     let mut parts = Vec::new();
-    let mut topics = Vec::with_capacity(req.topic_data.len());
-    for (ti, t) in req.topic_data.into_iter().enumerate() {
-        for p in t.partition_data {
+    for (ti, t) in req.topic_data.iter_mut().enumerate() {
+        for p in &mut t.partition_data {
             let tp = TopicPartition::new(t.name.as_str(), p.index);
-            let records = p.records.unwrap_or_default();
+            // Taken, not cloned: the ingest path then owns the only
+            // reference and rewrites offsets in place.
+            let records = p.records.take().unwrap_or_default();
             let result = if records.is_empty() {
                 Err(ProduceError::InvalidRecord("empty record set".into()))
             } else {
@@ -73,17 +74,8 @@ pub async fn start(broker: &Broker, req: ProduceRequest) -> InFlight {
             };
             parts.push((ti, p.index, result));
         }
-        topics.push(
-            TopicProduceResponse::default()
-                .with_name(t.name)
-                .with_topic_id(t.topic_id),
-        );
     }
-    InFlight {
-        acks,
-        topics,
-        parts,
-    }
+    InFlight { req, parts }
 }
 
 impl InFlight {
@@ -98,11 +90,7 @@ impl InFlight {
     /// are durable (the waits overlap, so one group commit covers the whole
     /// request) and builds the response.
     pub async fn finish(self) -> Result<Option<ProduceResponse>, String> {
-        let InFlight {
-            acks,
-            topics,
-            parts,
-        } = self;
+        let InFlight { req, parts } = self;
         let jobs: Vec<_> = parts
             .into_iter()
             .map(|(ti, partition, r)| async move {
@@ -114,7 +102,7 @@ impl InFlight {
             })
             .collect();
         let results = join_all(jobs).await;
-        if acks == 0 {
+        if req.acks == 0 {
             return match results
                 .iter()
                 .find_map(|(ti, partition, r)| r.as_ref().err().map(|e| (ti, partition, e)))
@@ -122,30 +110,29 @@ impl InFlight {
                 None => Ok(None),
                 Some((&ti, partition, e)) => Err(format!(
                     "acks=0 produce to {}-{partition} failed: {e}",
-                    topics[ti].name.as_str()
+                    req.topic_data[ti].name.as_str()
                 )),
             };
         }
-        let mut responses = topics;
-        for (ti, partition, result) in results {
-            let part = PartitionProduceResponse::default().with_index(partition);
-            let part = match result {
-                Ok(out) => part
-                    .with_error_code(codes::NONE)
+        let mut results = results.into_iter();
+        Ok(Some(produce_response(&req, |t, p| {
+            let result = results.next().map(|(_, _, result)| result);
+            // One result per partition, in request order (see `start`).
+            let Some(result) = result else {
+                return produce_partition_error(p.index, ResponseError::UnknownServerError);
+            };
+            match result {
+                Ok(out) => PartitionProduceResponse::default()
+                    .with_index(p.index)
                     .with_base_offset(out.base_offset)
                     .with_log_append_time_ms(out.log_append_time)
                     .with_log_start_offset(out.log_start_offset),
                 Err(e) => {
-                    tracing::debug!(topic = %responses[ti].name.as_str(), partition, "produce rejected: {e}");
-                    part.with_error_code(e.code())
-                        .with_base_offset(-1)
-                        .with_log_append_time_ms(-1)
-                        .with_log_start_offset(-1)
+                    tracing::debug!(topic = %t.name.as_str(), partition = p.index, "produce rejected: {e}");
+                    produce_partition_error(p.index, e.error_code())
                         .with_error_message(Some(crate::handlers::str_bytes(&e.to_string())))
                 }
-            };
-            responses[ti].partition_responses.push(part);
-        }
-        Ok(Some(ProduceResponse::default().with_responses(responses)))
+            }
+        })))
     }
 }

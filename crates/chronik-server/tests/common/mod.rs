@@ -324,18 +324,14 @@ pub fn run_tool(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
 
 /// Record-batch and request builders for raw protocol tests.
 pub mod kafka {
-    use bytes::{Bytes, BytesMut};
-    use kafka_protocol::indexmap::IndexMap;
+    use bytes::Bytes;
     use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
     use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
     use kafka_protocol::messages::{
         ApiKey, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, TopicName,
     };
     use kafka_protocol::protocol::StrBytes;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
-        TimestampType,
-    };
+    use kafka_protocol::records::RecordBatchDecoder;
 
     use super::KafkaConn;
 
@@ -346,37 +342,8 @@ pub mod kafka {
 
     /// One uncompressed v2 batch of `values`, timestamps `ts0`, `ts0+1`, ...
     pub fn batch(values: &[&str], ts0: i64) -> Bytes {
-        let records: Vec<Record> = values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| Record {
-                transactional: false,
-                control: false,
-                partition_leader_epoch: 0,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                // Constant offset - sequence keeps all records in one batch.
-                sequence: i as i32,
-                timestamp: ts0 + i as i64,
-                key: None,
-                value: Some(Bytes::copy_from_slice(v.as_bytes())),
-                headers: IndexMap::new(),
-                delete_horizon: false,
-            })
-            .collect();
-        let mut buf = BytesMut::new();
-        RecordBatchEncoder::encode(
-            &mut buf,
-            &records,
-            &RecordEncodeOptions {
-                version: 2,
-                compression: Compression::None,
-            },
-        )
-        .expect("encode batch");
-        buf.freeze()
+        let values = values.iter().map(|v| Bytes::copy_from_slice(v.as_bytes()));
+        chronik_protocol::records::value_batch(values, ts0).expect("encode batch")
     }
 
     /// Produces `records` to one partition with acks=1 and returns the
