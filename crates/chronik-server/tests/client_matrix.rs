@@ -3,13 +3,12 @@
 //! authenticate against the real broker binary.
 //!
 //! * librdkafka 2.0 (Debian's kcat): `kcat.rs` (produce, consume, every
-//!   codec) and the consumer group below; SASL cells belong to the
-//!   SaslHandshake v0 work (see README).
+//!   codec) and the consumer group below; SASL in `sasl.rs`.
 //! * librdkafka 2.x (confluent-kafka): compression below; produce and
 //!   consume in `confluent.rs`, groups in `clients_groups.rs`, SASL in
-//!   `subsystems.rs`.
+//!   `sasl.rs`.
 //! * kafka-python: compression and SASL below; groups in
-//!   `clients_groups.rs`.
+//!   `clients_groups.rs`; more SASL in `sasl.rs`.
 //! * rskafka (pure Rust, crates.io): produce, consume, every codec and SASL
 //!   below. rskafka has no consumer groups.
 //!
