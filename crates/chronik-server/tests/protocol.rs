@@ -377,3 +377,71 @@ fn acks_zero_gets_no_response_and_a_failure_closes_the_connection() {
     conn.send(ApiKey::Produce, 9, &request(5));
     assert!(conn.is_closed_by_peer());
 }
+
+/// One connection pipelines acks=all produce requests: they are answered in
+/// request order with consecutive offsets, and a request of another kind
+/// sent among them (ListOffsets) is answered after every produce before it
+/// and sees all of them in the log.
+#[test]
+fn pipelined_acks_all_produces_are_answered_in_order() {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    create(&mut conn, vec![creatable("piped", 1, 1)], false);
+    let produce_req = |i: usize| {
+        ProduceRequest::default()
+            .with_acks(-1)
+            .with_timeout_ms(30_000)
+            .with_topic_data(vec![TopicProduceData::default()
+                .with_name(topic("piped"))
+                .with_partition_data(vec![PartitionProduceData::default()
+                    .with_index(0)
+                    .with_records(Some(batch(
+                        &[&format!("a{i}"), &format!("b{i}")],
+                        0,
+                    )))])])
+    };
+    let list_req = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(topic("piped"))
+            .with_partitions(vec![ListOffsetsPartition::default()
+                .with_partition_index(0)
+                .with_timestamp(-1)])]);
+    // 30 produces, the ListOffsets, 30 more, all sent before any response
+    // is read.
+    let mut sent = Vec::new();
+    for i in 0..30 {
+        sent.push((Some(i), conn.send(ApiKey::Produce, 9, &produce_req(i))));
+    }
+    sent.push((None, conn.send(ApiKey::ListOffsets, 5, &list_req)));
+    for i in 30..60 {
+        sent.push((Some(i), conn.send(ApiKey::Produce, 9, &produce_req(i))));
+    }
+    // `recv` asserts each response carries the expected correlation id,
+    // that is, responses come back in request order.
+    for (i, correlation) in sent {
+        match i {
+            Some(i) => {
+                let resp: ProduceResponse = conn.recv(ApiKey::Produce, 9, correlation);
+                let p = &resp.responses[0].partition_responses[0];
+                assert_eq!((p.error_code, p.base_offset), (0, 2 * i as i64));
+            }
+            None => {
+                let resp: ListOffsetsResponse = conn.recv(ApiKey::ListOffsets, 5, correlation);
+                let p = &resp.topics[0].partitions[0];
+                assert_eq!(p.error_code, 0);
+                assert!(
+                    p.offset >= 60,
+                    "ListOffsets ran before the produces sent before it"
+                );
+            }
+        }
+    }
+    let (code, hw, records) = fetch(&mut conn, "piped", 0, 118, 0);
+    assert_eq!((code, hw), (0, 120));
+    assert_eq!(
+        records,
+        [(118, "a59".to_string()), (119, "b59".to_string())]
+    );
+}
