@@ -79,7 +79,13 @@ mod enabled {
 
     /// Starts journaling this process's storage operations to `path`.
     /// Fails if a journal (another file, or none) was already chosen.
-    pub fn enable(path: &Path) -> std::io::Result<()> {
+    pub fn enable(path: &Path) -> crate::Result<()> {
+        enable_io(path).map_err(|e| {
+            crate::StorageError::io(format!("enabling fault journal {}", path.display()), e)
+        })
+    }
+
+    fn enable_io(path: &Path) -> std::io::Result<()> {
         let mut result = Ok(());
         let chosen = JOURNAL.get_or_init(|| match open_journal(path) {
             Ok(j) => Some(j),
@@ -208,7 +214,16 @@ mod enabled {
     /// `journal` (see the module docs), then removes the journal and its
     /// copies so the next run starts a fresh one. The journaling process
     /// must be dead.
-    pub fn power_cut(journal: &Path, root: &Path) -> std::io::Result<PowerCut> {
+    pub fn power_cut(journal: &Path, root: &Path) -> crate::Result<PowerCut> {
+        power_cut_io(journal, root).map_err(|e| {
+            crate::StorageError::io(
+                format!("simulating a power cut from {}", journal.display()),
+                e,
+            )
+        })
+    }
+
+    fn power_cut_io(journal: &Path, root: &Path) -> std::io::Result<PowerCut> {
         let text = std::fs::read_to_string(journal)?;
         let mut files: HashMap<PathBuf, Tracked> = HashMap::new();
         let mut dir_synced: HashMap<PathBuf, usize> = HashMap::new();
