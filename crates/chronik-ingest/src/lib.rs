@@ -109,6 +109,7 @@ impl IngestConfig {
         IngestConfig {
             fsync: config.fsync,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES.min(config.max_frame_bytes),
+            retention_check_interval: config.retention_check_interval,
             ..IngestConfig::default()
         }
     }
@@ -396,8 +397,10 @@ impl Ingest {
                     _ = stopped(&mut stop) => break,
                 }
                 let storage = Arc::clone(&storage);
-                let _ =
+                let deleted =
                     tokio::task::spawn_blocking(move || storage.enforce_retention(now_ms())).await;
+                // Tests count these lines to know how many passes ran.
+                tracing::debug!(deleted = deleted.unwrap_or(0), "retention pass done");
                 let expired = expire_producers(&states, now_ms().saturating_sub(expiration));
                 if expired > 0 {
                     info!(expired, "forgot idle idempotent producers");
