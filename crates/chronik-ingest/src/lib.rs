@@ -66,6 +66,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+pub use commit::FsyncObserver;
 use commit::GroupCommit;
 pub use error::{storage_error_code, ProduceError, ResponseError};
 pub use pid::{ProducerIdAllocator, PRODUCER_ID_BLOCK, PRODUCER_ID_FILE};
@@ -114,11 +115,6 @@ impl IngestConfig {
         }
     }
 }
-
-/// Receives the duration of every partition fsync the produce path runs
-/// (group-commit rounds and interval flushes), e.g. to feed a histogram.
-/// Called on a blocking thread right after the fsync; keep it cheap.
-pub type FsyncObserver = Arc<dyn Fn(Duration) + Send + Sync>;
 
 /// The result of a successful produce to one partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
