@@ -49,17 +49,19 @@
 //! [`IngestConfig::retention_check_interval`].
 
 mod commit;
+mod config;
 pub mod error;
+mod outcome;
 mod pid;
 mod producer_state;
 mod validate;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use chronik_common::{BrokerConfig, FsyncPolicy, TopicPartition};
+use chronik_common::{FsyncPolicy, TopicPartition};
 use chronik_storage::batch::{self, BatchHeader};
 use chronik_storage::{LogManager, Partition, StorageError};
 use tokio::sync::watch;
@@ -68,66 +70,14 @@ use tracing::{info, warn};
 
 pub use commit::FsyncObserver;
 use commit::GroupCommit;
+pub use config::IngestConfig;
 pub use error::{storage_error_code, ProduceError, ResponseError};
+use outcome::Durability;
+pub use outcome::{PendingProduce, ProduceOutcome};
 pub use pid::{ProducerIdAllocator, PRODUCER_ID_BLOCK, PRODUCER_ID_FILE};
 pub use producer_state::BATCHES_PER_PRODUCER;
 use producer_state::{ProducerStateTable, SeqCheck};
 pub use validate::{validate_records, DEFAULT_MAX_BATCH_BYTES};
-
-/// Settings of the produce path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngestConfig {
-    /// When appended data is fsynced.
-    pub fsync: FsyncPolicy,
-    /// Largest record batch accepted (MESSAGE_TOO_LARGE above it).
-    pub max_batch_bytes: usize,
-    /// Stamp batches with the broker's clock (LogAppendTime) instead of
-    /// keeping the producer's timestamps.
-    pub log_append_time: bool,
-    /// How often retention (and producer-state expiry) runs.
-    pub retention_check_interval: Duration,
-    /// Idempotent producers silent for this long are forgotten (Kafka's
-    /// `producer.id.expiration.ms`, default one day).
-    pub producer_id_expiration: Duration,
-}
-
-impl Default for IngestConfig {
-    fn default() -> Self {
-        IngestConfig {
-            fsync: FsyncPolicy::Always,
-            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
-            log_append_time: false,
-            retention_check_interval: Duration::from_secs(300),
-            producer_id_expiration: Duration::from_secs(24 * 3600),
-        }
-    }
-}
-
-impl IngestConfig {
-    /// The produce-path part of the broker configuration. The batch limit
-    /// is Kafka's default `message.max.bytes`, capped by the frame limit.
-    pub fn from_broker(config: &BrokerConfig) -> Self {
-        IngestConfig {
-            fsync: config.fsync,
-            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES.min(config.max_frame_bytes),
-            retention_check_interval: config.retention_check_interval,
-            ..IngestConfig::default()
-        }
-    }
-}
-
-/// The result of a successful produce to one partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProduceOutcome {
-    /// Offset of the first record (for a duplicate: of the original).
-    pub base_offset: i64,
-    /// Broker timestamp used for LogAppendTime, or -1 (CreateTime).
-    pub log_append_time: i64,
-    /// The partition's log start offset.
-    pub log_start_offset: i64,
-    /// Whether this was a retry of an already appended batch.
-    pub duplicate: bool,
-}
 
 type StateMap = Mutex<HashMap<TopicPartition, Arc<PartitionState>>>;
 
@@ -243,48 +193,6 @@ fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-/// Records appended by [`Ingest::append`] whose acknowledgement may still
-/// wait for a group commit.
-#[derive(Debug)]
-#[must_use = "the produce is only acknowledged once `wait` resolves"]
-pub struct PendingProduce {
-    outcome: ProduceOutcome,
-    durability: Option<Durability>,
-}
-
-/// The fsync an `acks = -1` produce waits for.
-#[derive(Debug)]
-struct Durability {
-    commit: Arc<GroupCommit>,
-    ticket: u64,
-    partition: Arc<Partition>,
-    last_offset: i64,
-}
-
-impl PendingProduce {
-    /// Whether [`PendingProduce::wait`] would resolve without waiting for
-    /// an fsync.
-    pub fn is_durable(&self) -> bool {
-        self.durability
-            .as_ref()
-            .is_none_or(|d| d.partition.durable_offset() > d.last_offset)
-    }
-
-    /// Waits until the records are durable (for `acks = -1` under
-    /// [`FsyncPolicy::Always`]: the group commit that covers them has run)
-    /// and returns the outcome. Fails with a storage error if that fsync
-    /// failed.
-    pub async fn wait(self) -> Result<ProduceOutcome, ProduceError> {
-        if let Some(d) = self.durability {
-            d.commit.wait(d.ticket).await;
-            if d.partition.durable_offset() <= d.last_offset {
-                return Err(ProduceError::Storage(StorageError::Failed));
-            }
-        }
-        Ok(self.outcome)
-    }
 }
 
 impl Ingest {
