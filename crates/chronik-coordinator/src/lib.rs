@@ -69,12 +69,6 @@ pub use group::GroupState;
 use group::{join_error, str_bytes, sync_error, Group, JoinParams, SyncParams};
 pub use offsets::{CommittedOffset, GroupOffsets};
 
-const INVALID_GROUP_ID: i16 = ResponseError::InvalidGroupId.code();
-const INVALID_SESSION_TIMEOUT: i16 = ResponseError::InvalidSessionTimeout.code();
-const UNKNOWN_TOPIC_OR_PARTITION: i16 = ResponseError::UnknownTopicOrPartition.code();
-const OFFSET_METADATA_TOO_LARGE: i16 = ResponseError::OffsetMetadataTooLarge.code();
-const UNSUPPORTED_VERSION: i16 = ResponseError::UnsupportedVersion.code();
-
 /// Coordinator settings. The defaults follow Kafka's broker defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoordinatorConfig {
@@ -217,16 +211,20 @@ impl GroupCoordinator {
         client: &ClientInfo,
     ) -> JoinGroupResponse {
         if !(0..=9).contains(&version) {
-            return join_error(version.clamp(0, 9), UNSUPPORTED_VERSION, "");
+            return join_error(
+                version.clamp(0, 9),
+                ResponseError::UnsupportedVersion.code(),
+                "",
+            );
         }
         self.ensure_ticker();
         let cfg = &self.inner.config;
         if req.group_id.is_empty() {
-            return join_error(version, INVALID_GROUP_ID, "");
+            return join_error(version, ResponseError::InvalidGroupId.code(), "");
         }
         let session = Duration::from_millis(req.session_timeout_ms.max(0) as u64);
         if session < cfg.min_session_timeout || session > cfg.max_session_timeout {
-            return join_error(version, INVALID_SESSION_TIMEOUT, "");
+            return join_error(version, ResponseError::InvalidSessionTimeout.code(), "");
         }
         // v0 has no rebalance timeout: Kafka uses the session timeout.
         let rebalance = if version >= 1 && req.rebalance_timeout_ms > 0 {
@@ -253,7 +251,7 @@ impl GroupCoordinator {
         {
             let mut groups = lock(&self.inner.groups);
             if self.inner.closing.load(Ordering::Acquire) {
-                return join_error(version, group::NOT_COORDINATOR, "");
+                return join_error(version, ResponseError::NotCoordinator.code(), "");
             }
             let group = groups
                 .entry(req.group_id.to_string())
@@ -263,17 +261,17 @@ impl GroupCoordinator {
         // Every path answers or parks the sender; a dropped sender means the
         // group state was torn down under us.
         rx.await
-            .unwrap_or_else(|_| join_error(version, group::REBALANCE_IN_PROGRESS, ""))
+            .unwrap_or_else(|_| join_error(version, ResponseError::RebalanceInProgress.code(), ""))
     }
 
     /// Handles SyncGroup. A follower waits for the leader's assignment.
     pub async fn sync_group(&self, req: SyncGroupRequest, version: i16) -> SyncGroupResponse {
         if !(0..=5).contains(&version) {
-            return sync_error(UNSUPPORTED_VERSION);
+            return sync_error(ResponseError::UnsupportedVersion.code());
         }
         self.ensure_ticker();
         if req.group_id.is_empty() {
-            return sync_error(INVALID_GROUP_ID);
+            return sync_error(ResponseError::InvalidGroupId.code());
         }
         let params = SyncParams {
             member_id: req.member_id.to_string(),
@@ -292,15 +290,15 @@ impl GroupCoordinator {
         {
             let mut groups = lock(&self.inner.groups);
             if self.inner.closing.load(Ordering::Acquire) {
-                return sync_error(group::NOT_COORDINATOR);
+                return sync_error(ResponseError::NotCoordinator.code());
             }
             match groups.get_mut(req.group_id.as_str()) {
                 Some(group) => group.sync(params, tx, Instant::now()),
-                None => return sync_error(group::UNKNOWN_MEMBER_ID),
+                None => return sync_error(ResponseError::UnknownMemberId.code()),
             }
         }
         rx.await
-            .unwrap_or_else(|_| sync_error(group::REBALANCE_IN_PROGRESS))
+            .unwrap_or_else(|_| sync_error(ResponseError::RebalanceInProgress.code()))
     }
 
     /// Handles Heartbeat.
@@ -308,9 +306,9 @@ impl GroupCoordinator {
         self.ensure_ticker();
         let mut r = HeartbeatResponse::default();
         r.error_code = if !(0..=4).contains(&version) {
-            UNSUPPORTED_VERSION
+            ResponseError::UnsupportedVersion.code()
         } else if req.group_id.is_empty() {
-            INVALID_GROUP_ID
+            ResponseError::InvalidGroupId.code()
         } else {
             let mut groups = lock(&self.inner.groups);
             match groups.get_mut(req.group_id.as_str()) {
@@ -320,7 +318,7 @@ impl GroupCoordinator {
                     req.generation_id,
                     Instant::now(),
                 ),
-                None => group::UNKNOWN_MEMBER_ID,
+                None => ResponseError::UnknownMemberId.code(),
             }
         };
         r
@@ -331,11 +329,11 @@ impl GroupCoordinator {
         self.ensure_ticker();
         let mut r = LeaveGroupResponse::default();
         if !(0..=5).contains(&version) {
-            r.error_code = UNSUPPORTED_VERSION;
+            r.error_code = ResponseError::UnsupportedVersion.code();
             return r;
         }
         if req.group_id.is_empty() {
-            r.error_code = INVALID_GROUP_ID;
+            r.error_code = ResponseError::InvalidGroupId.code();
             return r;
         }
         let leaving: Vec<(String, Option<String>)> = if version >= 3 {
@@ -365,7 +363,7 @@ impl GroupCoordinator {
                     .collect(),
                 None => leaving
                     .into_iter()
-                    .map(|(m, i)| (m, i, group::UNKNOWN_MEMBER_ID))
+                    .map(|(m, i)| (m, i, ResponseError::UnknownMemberId.code()))
                     .collect(),
             }
         };
@@ -403,11 +401,11 @@ impl GroupCoordinator {
                 let mut d = DescribedGroup::default();
                 d.group_id = id.clone();
                 if !(0..=5).contains(&version) {
-                    d.error_code = UNSUPPORTED_VERSION;
+                    d.error_code = ResponseError::UnsupportedVersion.code();
                     return d;
                 }
                 if id.is_empty() {
-                    d.error_code = INVALID_GROUP_ID;
+                    d.error_code = ResponseError::InvalidGroupId.code();
                     return d;
                 }
                 match groups.get(id.as_str()) {
@@ -457,7 +455,7 @@ impl GroupCoordinator {
         self.ensure_ticker();
         let mut r = ListGroupsResponse::default();
         if !(0..=5).contains(&version) {
-            r.error_code = UNSUPPORTED_VERSION;
+            r.error_code = ResponseError::UnsupportedVersion.code();
             return r;
         }
         let wanted_state = |s: GroupState| {
@@ -506,7 +504,7 @@ impl GroupCoordinator {
         let mut groups = lock(&self.inner.groups);
         self.inner.closing.store(true, Ordering::Release);
         for g in groups.values_mut() {
-            g.abort_waiters(group::NOT_COORDINATOR);
+            g.abort_waiters(ResponseError::NotCoordinator.code());
         }
     }
 

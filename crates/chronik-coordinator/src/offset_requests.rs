@@ -1,6 +1,7 @@
 //! OffsetCommit and OffsetFetch: committed offsets, durable in the offsets
 //! log (see the crate documentation).
 
+use kafka_protocol::error::ResponseError;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -17,12 +18,9 @@ use kafka_protocol::messages::{
     OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, TopicName,
 };
 
-use crate::group::{self, str_bytes};
+use crate::group::str_bytes;
 use crate::offsets::{self, CommittedOffset};
-use crate::{
-    lock, GroupCoordinator, INVALID_GROUP_ID, OFFSET_METADATA_TOO_LARGE,
-    UNKNOWN_TOPIC_OR_PARTITION, UNSUPPORTED_VERSION,
-};
+use crate::{lock, GroupCoordinator};
 
 impl GroupCoordinator {
     /// Handles OffsetCommit: validates the member, then stores the offsets
@@ -36,9 +34,9 @@ impl GroupCoordinator {
         let cfg = &self.inner.config;
         let group_id = req.group_id.to_string();
         let request_error = if !(2..=9).contains(&version) {
-            Some(UNSUPPORTED_VERSION)
+            Some(ResponseError::UnsupportedVersion.code())
         } else if group_id.is_empty() || group_id.len() > offsets::MAX_NAME_BYTES {
-            Some(INVALID_GROUP_ID)
+            Some(ResponseError::InvalidGroupId.code())
         } else {
             let groups = lock(&self.inner.groups);
             match groups.get(&group_id) {
@@ -51,7 +49,7 @@ impl GroupCoordinator {
                     .err(),
                 // No such group: only unmanaged commits may create one.
                 None if req.generation_id_or_member_epoch < 0 => None,
-                None => Some(group::ILLEGAL_GENERATION),
+                None => Some(ResponseError::IllegalGeneration.code()),
             }
         };
 
@@ -65,13 +63,13 @@ impl GroupCoordinator {
                 let error = if let Some(e) = request_error {
                     Some(e)
                 } else if !topic_ok || p.partition_index < 0 {
-                    Some(UNKNOWN_TOPIC_OR_PARTITION)
+                    Some(ResponseError::UnknownTopicOrPartition.code())
                 } else if p
                     .committed_metadata
                     .as_ref()
                     .is_some_and(|m| m.len() > cfg.max_metadata_bytes)
                 {
-                    Some(OFFSET_METADATA_TOO_LARGE)
+                    Some(ResponseError::OffsetMetadataTooLarge.code())
                 } else {
                     to_store.push((
                         TopicPartition::new(topic.name.to_string(), p.partition_index),
@@ -106,7 +104,7 @@ impl GroupCoordinator {
             };
             if let Some(e) = failure {
                 tracing::error!(group = %group_id, error = %e, "storing committed offsets failed");
-                store_error = Some(group::COORDINATOR_NOT_AVAILABLE);
+                store_error = Some(ResponseError::CoordinatorNotAvailable.code());
             }
         }
 
@@ -139,7 +137,7 @@ impl GroupCoordinator {
         let mut r = OffsetFetchResponse::default();
         if !(1..=9).contains(&version) {
             if (2..=7).contains(&version) {
-                r.error_code = UNSUPPORTED_VERSION;
+                r.error_code = ResponseError::UnsupportedVersion.code();
             }
             return r;
         }
@@ -156,7 +154,7 @@ impl GroupCoordinator {
                     let mut rg = OffsetFetchResponseGroup::default();
                     rg.group_id = g.group_id.clone();
                     if g.group_id.is_empty() {
-                        rg.error_code = INVALID_GROUP_ID;
+                        rg.error_code = ResponseError::InvalidGroupId.code();
                         return rg;
                     }
                     rg.topics = self
@@ -189,7 +187,7 @@ impl GroupCoordinator {
         }
         if req.group_id.is_empty() {
             if version >= 2 {
-                r.error_code = INVALID_GROUP_ID;
+                r.error_code = ResponseError::InvalidGroupId.code();
             }
             return r;
         }

@@ -18,16 +18,6 @@ use kafka_protocol::protocol::StrBytes;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-pub(crate) const NONE: i16 = 0;
-pub(crate) const COORDINATOR_NOT_AVAILABLE: i16 = ResponseError::CoordinatorNotAvailable.code();
-pub(crate) const ILLEGAL_GENERATION: i16 = ResponseError::IllegalGeneration.code();
-pub(crate) const INCONSISTENT_GROUP_PROTOCOL: i16 = ResponseError::InconsistentGroupProtocol.code();
-pub(crate) const UNKNOWN_MEMBER_ID: i16 = ResponseError::UnknownMemberId.code();
-pub(crate) const REBALANCE_IN_PROGRESS: i16 = ResponseError::RebalanceInProgress.code();
-pub(crate) const MEMBER_ID_REQUIRED: i16 = ResponseError::MemberIdRequired.code();
-pub(crate) const FENCED_INSTANCE_ID: i16 = ResponseError::FencedInstanceId.code();
-pub(crate) const NOT_COORDINATOR: i16 = ResponseError::NotCoordinator.code();
-
 /// The state of a consumer group, named as Kafka names them in
 /// DescribeGroups and ListGroups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -248,53 +238,53 @@ impl Group {
         now: Instant,
     ) -> i16 {
         if self.state == GroupState::Dead {
-            return COORDINATOR_NOT_AVAILABLE;
+            return ResponseError::CoordinatorNotAvailable.code();
         }
         if self.is_fenced(member_id, instance_id) {
-            return FENCED_INSTANCE_ID;
+            return ResponseError::FencedInstanceId.code();
         }
         let Some(m) = self.members.get_mut(member_id) else {
-            return UNKNOWN_MEMBER_ID;
+            return ResponseError::UnknownMemberId.code();
         };
         if generation != self.generation {
-            return ILLEGAL_GENERATION;
+            return ResponseError::IllegalGeneration.code();
         }
         m.heartbeat_deadline = now + m.session_timeout;
         match self.state {
-            GroupState::Empty | GroupState::Dead => UNKNOWN_MEMBER_ID,
-            GroupState::PreparingRebalance => REBALANCE_IN_PROGRESS,
-            GroupState::CompletingRebalance | GroupState::Stable => NONE,
+            GroupState::Empty | GroupState::Dead => ResponseError::UnknownMemberId.code(),
+            GroupState::PreparingRebalance => ResponseError::RebalanceInProgress.code(),
+            GroupState::CompletingRebalance | GroupState::Stable => 0,
         }
     }
 
     /// Handles one leaving member; returns its error code.
     pub fn leave(&mut self, member_id: &str, instance_id: Option<&str>, now: Instant) -> i16 {
         if self.state == GroupState::Dead {
-            return COORDINATOR_NOT_AVAILABLE;
+            return ResponseError::CoordinatorNotAvailable.code();
         }
         let id = if member_id.is_empty() {
             // v3+: a static member may leave by instance id alone.
             match instance_id.and_then(|i| self.static_members.get(i)) {
                 Some(id) => id.clone(),
-                None => return UNKNOWN_MEMBER_ID,
+                None => return ResponseError::UnknownMemberId.code(),
             }
         } else {
             member_id.to_string()
         };
         if self.is_fenced(&id, instance_id) {
-            return FENCED_INSTANCE_ID;
+            return ResponseError::FencedInstanceId.code();
         }
         if self.pending.remove(&id).is_some() {
             self.try_complete_join(now);
-            return NONE;
+            return 0;
         }
         if !self.members.contains_key(&id) {
-            return UNKNOWN_MEMBER_ID;
+            return ResponseError::UnknownMemberId.code();
         }
         tracing::info!(group = %self.id, member = %id, "member leaves");
-        self.remove_member(&id, UNKNOWN_MEMBER_ID);
+        self.remove_member(&id, ResponseError::UnknownMemberId.code());
         self.after_removal(now);
-        NONE
+        0
     }
 
     fn after_removal(&mut self, now: Instant) {
@@ -315,22 +305,22 @@ impl Group {
         generation: i32,
     ) -> Result<(), i16> {
         if self.state == GroupState::Dead {
-            return Err(COORDINATOR_NOT_AVAILABLE);
+            return Err(ResponseError::CoordinatorNotAvailable.code());
         }
         if self.is_fenced(member_id, instance_id) {
-            return Err(FENCED_INSTANCE_ID);
+            return Err(ResponseError::FencedInstanceId.code());
         }
         if generation < 0 && self.state == GroupState::Empty {
             return Ok(());
         }
         if !self.members.contains_key(member_id) {
-            return Err(UNKNOWN_MEMBER_ID);
+            return Err(ResponseError::UnknownMemberId.code());
         }
         if generation != self.generation {
-            return Err(ILLEGAL_GENERATION);
+            return Err(ResponseError::IllegalGeneration.code());
         }
         match self.state {
-            GroupState::CompletingRebalance => Err(REBALANCE_IN_PROGRESS),
+            GroupState::CompletingRebalance => Err(ResponseError::RebalanceInProgress.code()),
             // During PreparingRebalance members still own their partitions
             // until they rejoin, so their commits are accepted.
             _ => Ok(()),
@@ -354,7 +344,7 @@ impl Group {
             .collect();
         for id in &expired {
             tracing::info!(group = %self.id, member = %id, "member session expired");
-            self.remove_member(id, UNKNOWN_MEMBER_ID);
+            self.remove_member(id, ResponseError::UnknownMemberId.code());
         }
         if !expired.is_empty() {
             self.after_removal(now);
@@ -374,7 +364,7 @@ impl Group {
                     .collect();
                 for id in unsynced {
                     tracing::info!(group = %self.id, member = %id, "member did not sync in time; removed");
-                    self.remove_member(&id, UNKNOWN_MEMBER_ID);
+                    self.remove_member(&id, ResponseError::UnknownMemberId.code());
                 }
                 self.prepare_rebalance(now);
             }

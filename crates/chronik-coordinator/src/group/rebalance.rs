@@ -1,6 +1,7 @@
 //! Rebalancing: JoinGroup and SyncGroup, from a member's join to the
 //! leader's assignment reaching every member.
 
+use kafka_protocol::error::ResponseError;
 use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
@@ -11,9 +12,7 @@ use tokio::time::Instant;
 
 use super::{
     join_error, new_member_id, str_bytes, sync_error, Group, GroupState, JoinParams, JoinWaiter,
-    Member, SyncParams, SyncWaiter, COORDINATOR_NOT_AVAILABLE, FENCED_INSTANCE_ID,
-    ILLEGAL_GENERATION, INCONSISTENT_GROUP_PROTOCOL, MEMBER_ID_REQUIRED, REBALANCE_IN_PROGRESS,
-    UNKNOWN_MEMBER_ID,
+    Member, SyncParams, SyncWaiter,
 };
 
 impl Group {
@@ -60,18 +59,18 @@ impl Group {
             let _ = tx.send(join_error(version, code, id));
         };
         if self.state == GroupState::Dead {
-            return reply(tx, COORDINATOR_NOT_AVAILABLE, "");
+            return reply(tx, ResponseError::CoordinatorNotAvailable.code(), "");
         }
         if p.member_id.is_empty() {
             if !self.supports(&p.protocol_type, &p.protocols, "") {
-                return reply(tx, INCONSISTENT_GROUP_PROTOCOL, "");
+                return reply(tx, ResponseError::InconsistentGroupProtocol.code(), "");
             }
             let id = new_member_id(&p.client_id);
             if let Some(instance) = &p.instance_id {
                 // A static member restarting: its previous incarnation is
                 // fenced and replaced (no KIP-345 rebalance avoidance).
                 if let Some(old) = self.static_members.get(instance).cloned() {
-                    self.remove_member(&old, FENCED_INSTANCE_ID);
+                    self.remove_member(&old, ResponseError::FencedInstanceId.code());
                 }
                 return self.add_member(id, p, tx, now);
             }
@@ -79,25 +78,25 @@ impl Group {
                 // KIP-394: hand out the id first, so that a client that
                 // times out and retries does not leave a ghost member.
                 self.pending.insert(id.clone(), now + p.session_timeout);
-                return reply(tx, MEMBER_ID_REQUIRED, &id);
+                return reply(tx, ResponseError::MemberIdRequired.code(), &id);
             }
             return self.add_member(id, p, tx, now);
         }
         if self.pending.remove(&p.member_id).is_some() {
             if !self.supports(&p.protocol_type, &p.protocols, "") {
-                return reply(tx, INCONSISTENT_GROUP_PROTOCOL, "");
+                return reply(tx, ResponseError::InconsistentGroupProtocol.code(), "");
             }
             let id = p.member_id.clone();
             return self.add_member(id, p, tx, now);
         }
         if self.is_fenced(&p.member_id, p.instance_id.as_deref()) {
-            return reply(tx, FENCED_INSTANCE_ID, "");
+            return reply(tx, ResponseError::FencedInstanceId.code(), "");
         }
         let Some(member) = self.members.get(&p.member_id) else {
-            return reply(tx, UNKNOWN_MEMBER_ID, "");
+            return reply(tx, ResponseError::UnknownMemberId.code(), "");
         };
         if !self.supports(&p.protocol_type, &p.protocols, &p.member_id) {
-            return reply(tx, INCONSISTENT_GROUP_PROTOCOL, "");
+            return reply(tx, ResponseError::InconsistentGroupProtocol.code(), "");
         }
         let unchanged = member.protocols == p.protocols;
         let is_leader = self.leader.as_deref() == Some(p.member_id.as_str());
@@ -117,7 +116,9 @@ impl Group {
                 self.update_member(p, tx, now);
                 self.prepare_rebalance(now);
             }
-            GroupState::Empty | GroupState::Dead => reply(tx, UNKNOWN_MEMBER_ID, ""),
+            GroupState::Empty | GroupState::Dead => {
+                reply(tx, ResponseError::UnknownMemberId.code(), "")
+            }
         }
     }
 
@@ -187,9 +188,11 @@ impl Group {
         });
         if let Some(old) = old {
             // A second JoinGroup supersedes the first.
-            let _ = old
-                .tx
-                .send(join_error(old.version, REBALANCE_IN_PROGRESS, ""));
+            let _ = old.tx.send(join_error(
+                old.version,
+                ResponseError::RebalanceInProgress.code(),
+                "",
+            ));
         }
     }
 
@@ -223,7 +226,8 @@ impl Group {
             for m in self.members.values_mut() {
                 m.assignment = Bytes::new();
                 if let Some(w) = m.sync_waiter.take() {
-                    let _ = w.tx.send(sync_error(REBALANCE_IN_PROGRESS));
+                    let _ =
+                        w.tx.send(sync_error(ResponseError::RebalanceInProgress.code()));
                 }
             }
         }
@@ -287,7 +291,7 @@ impl Group {
             .collect();
         for id in laggards {
             tracing::info!(group = %self.id, member = %id, "member did not rejoin in time; removed");
-            self.remove_member(&id, UNKNOWN_MEMBER_ID);
+            self.remove_member(&id, ResponseError::UnknownMemberId.code());
         }
         self.generation = self.generation.wrapping_add(1).max(1);
         if self.members.is_empty() {
@@ -312,7 +316,7 @@ impl Group {
             // members rather than hand out an unusable generation.
             let ids: Vec<String> = self.members.keys().cloned().collect();
             for id in ids {
-                self.remove_member(&id, INCONSISTENT_GROUP_PROTOCOL);
+                self.remove_member(&id, ResponseError::InconsistentGroupProtocol.code());
             }
             self.state = GroupState::Empty;
             self.deadline = None;
@@ -359,16 +363,16 @@ impl Group {
             let _ = tx.send(sync_error(code));
         };
         if self.state == GroupState::Dead {
-            return reply(tx, COORDINATOR_NOT_AVAILABLE);
+            return reply(tx, ResponseError::CoordinatorNotAvailable.code());
         }
         if self.is_fenced(&p.member_id, p.instance_id.as_deref()) {
-            return reply(tx, FENCED_INSTANCE_ID);
+            return reply(tx, ResponseError::FencedInstanceId.code());
         }
         if !self.members.contains_key(&p.member_id) {
-            return reply(tx, UNKNOWN_MEMBER_ID);
+            return reply(tx, ResponseError::UnknownMemberId.code());
         }
         if p.generation != self.generation {
-            return reply(tx, ILLEGAL_GENERATION);
+            return reply(tx, ResponseError::IllegalGeneration.code());
         }
         let type_mismatch = p
             .protocol_type
@@ -379,11 +383,13 @@ impl Group {
             .as_ref()
             .is_some_and(|n| Some(n) != self.protocol.as_ref());
         if type_mismatch || name_mismatch {
-            return reply(tx, INCONSISTENT_GROUP_PROTOCOL);
+            return reply(tx, ResponseError::InconsistentGroupProtocol.code());
         }
         match self.state {
-            GroupState::Empty | GroupState::Dead => reply(tx, UNKNOWN_MEMBER_ID),
-            GroupState::PreparingRebalance => reply(tx, REBALANCE_IN_PROGRESS),
+            GroupState::Empty | GroupState::Dead => {
+                reply(tx, ResponseError::UnknownMemberId.code())
+            }
+            GroupState::PreparingRebalance => reply(tx, ResponseError::RebalanceInProgress.code()),
             GroupState::Stable => {
                 let m = self.members.get_mut(&p.member_id).expect("checked above");
                 m.heartbeat_deadline = now + m.session_timeout;
@@ -396,7 +402,9 @@ impl Group {
                     tx,
                     version: p.version,
                 }) {
-                    let _ = old.tx.send(sync_error(REBALANCE_IN_PROGRESS));
+                    let _ = old
+                        .tx
+                        .send(sync_error(ResponseError::RebalanceInProgress.code()));
                 }
                 if self.leader.as_deref() == Some(p.member_id.as_str()) {
                     self.complete_sync(p.assignments);
