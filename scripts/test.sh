@@ -5,8 +5,9 @@
 #   bash scripts/test.sh
 #
 # Installs missing test tools first (scripts/install-test-deps.sh; root on
-# Debian), then: formatting, plan freshness, clippy (warnings denied), the
-# Rust test suites with cargo-nextest (unit, integration, real Kafka clients
+# Debian), then: formatting, plan freshness, module structure (no import
+# circle, no oversized file: tests/structure/check.py), clippy (warnings
+# denied), the Rust test suites with cargo-nextest (unit, integration, real Kafka clients
 # against the broker), doc tests, the Nix evaluation tests, the crane
 # two-phase rehearsal, the lock-bump rehearsal and the flake.lock/workflow
 # checks.
@@ -37,6 +38,7 @@ step() {
 
 step "rustfmt" cargo fmt --all --check
 step "plan is fresh" cargo run -q -p cargo-buildplan -- check
+step "module structure" sh -c 'python3 -m unittest -q tests/structure/test_check.py && python3 tests/structure/check.py'
 step "clippy" cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "nextest" cargo nextest run --workspace --all-features --locked --profile ci
 step "doc tests" cargo test --workspace --all-features --locked --doc

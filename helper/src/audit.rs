@@ -243,7 +243,7 @@ fn resolve(
         full.push("--locked".into());
     }
     full.extend(args.iter().cloned());
-    let stdout = crate::cargo::output(crate::cargo::command(&full, &ws.root))?;
+    let stdout = crate::exec::CargoCommand::cargo(full, &ws.root).output()?;
     Ok(parse_tree(&stdout, ws))
 }
 
@@ -313,43 +313,6 @@ pub fn describe(variant: &str, splits: &[FeatureSplit]) -> String {
         }
     }
     text
-}
-
-/// The `audit` command: print every variant's splits (or only
-/// `--variant`'s); exit 1 if there is any.
-pub fn run(
-    global: &crate::cli::GlobalArgs,
-    args: &crate::cli::AuditArgs,
-) -> anyhow::Result<std::process::ExitCode> {
-    let planned = crate::plan::compute(
-        global.manifest_path.as_deref(),
-        crate::plan::AuditMode::Skip,
-    )?;
-    let mut variants = planned.plan.variants.clone();
-    if let Some(only) = &args.variant {
-        let Some(v) = variants.remove(only) else {
-            return Err(Error::unknown("variant", only, planned.plan.variants.keys()).into());
-        };
-        variants = BTreeMap::from([(only.clone(), v)]);
-    }
-    let targets = audit_targets(&planned.plan.targets);
-    let found = audit(&planned.workspace, &variants, &targets, false)?;
-    let mut any = false;
-    let mut text = String::new();
-    for (name, splits) in &found {
-        text.push_str(&describe(name, splits));
-        any |= !splits.is_empty();
-    }
-    text.push_str(&format!(
-        "(resolved with cargo tree for target(s): {})\n",
-        targets.join(", ")
-    ));
-    crate::output::print_stdout(&text)?;
-    Ok(if any {
-        std::process::ExitCode::from(crate::error::EXIT_FINDING)
-    } else {
-        std::process::ExitCode::SUCCESS
-    })
 }
 
 #[cfg(test)]

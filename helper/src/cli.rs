@@ -1,7 +1,7 @@
-//! Command-line interface: the argument types of every subcommand.
+//! Command-line interface: the argument types of every subcommand (clap).
 //!
-//! Kept apart from `main.rs` so that each command module takes its own
-//! argument struct and can be driven from tests without a process.
+//! Only this module, [`crate::commands`] and `main.rs` know about clap; the
+//! commands turn these structs into plain arguments for the core.
 
 use std::path::PathBuf;
 
@@ -25,8 +25,9 @@ use clap::{Args, Parser, Subcommand};
 ///   cargo buildplan explain my-server    # what my-server gets, and why
 ///   cargo buildplan build my-server --variant full --profile release
 ///
-/// Exit status: 0 on success; 1 when a command ran and found a problem
-/// (`check`: the plan is stale or missing; `audit`: a feature split);
+/// Exit status: 0 on success; 1 when a command ran and its check or gate
+/// failed (`check`: the plan is stale or missing; `audit`: a feature split;
+/// `build`: cargo failed);
 /// 2 on bad input (unknown package, variant or target, a misspelt policy
 /// key, a malformed Cargo.toml, cargo not found). On any error an existing
 /// plan file is left untouched.
@@ -94,7 +95,19 @@ pub enum Command {
     /// `[workspace.dependencies]`, so that every root asks for the same set.
     #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
-    /// Run cargo with exactly the plan's flags (for people without Nix).
+    /// Run cargo with exactly the plan's flags (for people without Nix)
+    ///
+    /// Jobs: a -j given after `--`, CARGO_BUILD_JOBS or `[build] jobs` in
+    /// cargo's config files is honoured, and only lowered (with a message)
+    /// when the memory available now cannot give every job what one job of
+    /// the profile needs; without one, jobs are capped by memory and CPUs.
+    ///
+    /// Memory: the profile's final step (the root binary's rustc) is
+    /// estimated from its LTO, codegen units, debug info and the number of
+    /// packages built. When it exceeds this machine's memory, the build is
+    /// refused before anything is compiled (exit 1), naming the profiles
+    /// that fit; --force builds anyway.
+    #[command(verbatim_doc_comment)]
     Build(BuildArgs),
     /// Measure build time and peak memory across scenarios and configurations.
     ///
@@ -132,6 +145,45 @@ pub enum Command {
     ///       --runs 2 --json bench/results.json --markdown BENCHMARKS.md
     #[command(verbatim_doc_comment)]
     Bench(BenchArgs),
+    /// Why each unit of a build compiled, from cargo's fingerprint log
+    ///
+    /// Runs `cargo <args>` (default `build`) in the workspace root with
+    /// CARGO_LOG=cargo::core::compiler::fingerprint=info and JSON messages,
+    /// and prints, for every unit cargo compiled, the first reason cargo
+    /// found it dirty, grouped: changed source file, features, rustflags or
+    /// profile, dependency, new version, missing artifact, mtime.
+    ///
+    /// --fresh is the gate for a build that should have reused the
+    /// dependency artifacts (a member version bump, a workspace-only edit):
+    /// exit 1 when any third-party crate compiled, naming it and why.
+    ///
+    ///   cargo buildplan why --fresh -- build --release -p my-server
+    ///
+    /// Exit status: 0 report printed (gate passed); 1 the gate failed or
+    /// cargo failed; 2 bad input, e.g. a --log cargo did not write.
+    #[command(verbatim_doc_comment)]
+    Why(WhyArgs),
+}
+
+/// Arguments of `why`.
+#[derive(Debug, Clone, Args)]
+pub struct WhyArgs {
+    /// Fail (exit 1) when a third-party crate was compiled.
+    #[arg(long)]
+    pub fresh: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Explain a saved build instead of running one: its standard error
+    /// (the fingerprint log; needs --messages).
+    #[arg(long, value_name = "FILE", requires = "messages")]
+    pub log: Option<PathBuf>,
+    /// The saved build's standard output (cargo's JSON messages).
+    #[arg(long, value_name = "FILE", requires = "log")]
+    pub messages: Option<PathBuf>,
+    /// cargo's subcommand and arguments [default: build].
+    #[arg(last = true)]
+    pub cargo_args: Vec<String>,
 }
 
 /// Arguments of `plan`.
@@ -166,6 +218,14 @@ pub struct AuditArgs {
     /// Audit only this variant [default: every variant].
     #[arg(long)]
     pub variant: Option<String>,
+    /// Instead of the feature audit, the freshness gate: run the build
+    /// given after `--` (default `cargo build`) and fail (exit 1) when it
+    /// compiled a third-party crate; the same as `why --fresh`.
+    #[arg(long, conflicts_with = "variant")]
+    pub fresh: bool,
+    /// With --fresh: cargo's subcommand and arguments [default: build].
+    #[arg(last = true, requires = "fresh")]
+    pub cargo_args: Vec<String>,
 }
 
 /// Arguments of `build`.
@@ -185,6 +245,18 @@ pub struct BuildArgs {
     /// Print the cargo command and environment instead of running it.
     #[arg(long)]
     pub dry_run: bool,
+    /// Build even when the memory estimate says the final step will not
+    /// fit in this machine's memory.
+    #[arg(long)]
+    pub force: bool,
+    /// Build reproducibly even for a profile that does not inherit from
+    /// `release` (release-like profiles always are, unless
+    /// --no-reproducible): path prefixes remapped, SOURCE_DATE_EPOCH set.
+    #[arg(long, conflicts_with = "no_reproducible")]
+    pub reproducible: bool,
+    /// Do not add the reproducible-build flags to a release-like profile.
+    #[arg(long)]
+    pub no_reproducible: bool,
     /// Extra arguments passed to cargo after the plan's own.
     #[arg(last = true)]
     pub cargo_args: Vec<String>,

@@ -1,12 +1,13 @@
 //! Errors the helper reports, and how they map to exit codes.
 //!
-//! Every error is printed with its context chain and makes the process exit
-//! with [`EXIT_ERROR`]. A command that runs fine but finds a problem (a stale
-//! plan, a feature split) exits with [`EXIT_FINDING`] instead.
+//! Every error travels up to `main` (there is no other error path), which
+//! prints it with its context chain and exits with [`EXIT_ERROR`]. A command
+//! that runs fine but whose check or gate fails (a stale plan, a feature
+//! split, a failed build) exits with [`EXIT_FINDING`] instead.
 
-/// Exit code of a command that ran and found a problem.
+/// Exit code of a command that ran and whose check or gate failed.
 pub const EXIT_FINDING: u8 = 1;
-/// Exit code for bad input (manifest, policy, arguments) or a failed tool.
+/// Exit code for bad input (manifest, policy, arguments, missing tools).
 pub const EXIT_ERROR: u8 = 2;
 
 /// The errors with a shape of their own; anything else is an
@@ -69,7 +70,7 @@ pub enum Error {
         message: String,
     },
     /// A name given on the command line does not exist.
-    #[error("unknown {kind} `{name}`; known: {known}")]
+    #[error("unknown {kind} `{name}`; the plan has: {known}")]
     Unknown {
         /// `package`, `variant`, `target` or `profile`.
         kind: &'static str,
@@ -78,6 +79,10 @@ pub enum Error {
         /// The names that exist, comma-separated.
         known: String,
     },
+    /// Bad input that is not a file's fault: a command-line value, a
+    /// combination of options, a tool missing from this machine.
+    #[error("{0}")]
+    Invalid(String),
     /// cargo could not be started.
     #[error("could not run `{program}`: {message} (is cargo installed and on PATH?)")]
     CargoMissing {
@@ -86,6 +91,10 @@ pub enum Error {
         /// The OS error.
         message: String,
     },
+    /// Cargo's configuration (a config file, the manifest's profiles, a
+    /// `CARGO_PROFILE_*` variable) is bad input; names the file and key.
+    #[error(transparent)]
+    Config(#[from] crate::cargo_config::ConfigError),
     /// cargo ran and failed.
     #[error("`{command}` failed:\n{stderr}")]
     CargoFailed {
@@ -97,7 +106,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// Builds [`Error::Unknown`] from the names that do exist.
+    /// Builds [`Error::Invalid`].
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid(message.into())
+    }
+
+    /// Builds [`Error::Unknown`] from the names that do exist (the one
+    /// "unknown X; the plan has: ..." message).
     pub fn unknown<'a>(
         kind: &'static str,
         name: &str,
@@ -113,5 +128,19 @@ impl Error {
                 known.join(", ")
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_names_list_the_known_ones() {
+        let known = ["a".to_string(), "b".to_string()];
+        let e = Error::unknown("profile", "c", &known);
+        assert_eq!(e.to_string(), "unknown profile `c`; the plan has: a, b");
+        let e = Error::unknown("variant", "x", &[]);
+        assert_eq!(e.to_string(), "unknown variant `x`; the plan has: (none)");
     }
 }

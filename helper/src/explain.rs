@@ -1,29 +1,15 @@
-//! The `explain` command: what one package gets, per variant, target and
+//! The explanation `explain` prints: what one package gets, per variant, target and
 //! profile, in words.
 
-use std::fmt::Write;
-use std::process::ExitCode;
-
-use crate::cli::{ExplainArgs, GlobalArgs};
 use crate::error::Error;
 use crate::model::Plan;
+use std::fmt::Write;
 
-/// Prints the explanation of `args.package` for the current workspace.
-pub fn run(global: &GlobalArgs, args: &ExplainArgs) -> anyhow::Result<ExitCode> {
-    let planned = crate::plan::compute(
-        global.manifest_path.as_deref(),
-        crate::plan::AuditMode::Skip,
-    )?;
-    crate::output::print_stdout(&explain(&planned.plan, &args.package)?)?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// The explanation of `package` in `plan`, as text.
-pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
-    let info = plan
-        .packages
-        .get(package)
-        .ok_or_else(|| Error::unknown("package", package, plan.packages.keys()))?;
+/// The explanation of `package` in `plan`, as text. With `packages` (the
+/// size of the package's build graph), each profile also gets its memory
+/// estimate ([`crate::memory`]).
+pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<String, Error> {
+    let info = plan.package(package)?;
     let list = |items: &[String]| {
         if items.is_empty() {
             "(none)".to_string()
@@ -177,6 +163,22 @@ pub fn explain(plan: &Plan, package: &str) -> Result<String, Error> {
                 w,
                 "    build scripts and proc-macros: {}",
                 settings.join(", ")
+            );
+        }
+        let drivers = crate::memory::Drivers::of(plan, name, package);
+        if let (Some(n), Some(d)) = (packages, drivers) {
+            let e = crate::memory::estimate(&d, n, plan.workspace.mem_per_job_mib);
+            let _ = writeln!(
+                w,
+                "    memory: {}, final step about {}, other jobs about {} each ({})",
+                e.class.name(),
+                crate::memory::gib(e.final_step_mib),
+                crate::memory::gib(e.per_job_mib),
+                if e.why.is_empty() {
+                    format!("{n} packages, no cross-crate LTO")
+                } else {
+                    e.why.join(", ")
+                }
             );
         }
         if profile.package.contains_key("*") {

@@ -1,41 +1,57 @@
 //! `cargo-buildplan`: turn a Cargo workspace and its build policy into one
 //! build plan (`nix/plan.json`) that both the Nix flake and plain cargo use.
 //!
-//! The flow, one module per step:
+//! The library core reads bottom-up; each step takes plain arguments and
+//! returns typed values, and nothing in it knows about the command line:
 //!
+//! - [`error`], [`model`] (the plan file's data model, the contract with
+//!   `nix/` in `docs/plan-format.md`) and [`settings`] (cargo's profile
+//!   keys): the vocabulary everything else uses.
+//! - [`policy`]: `[workspace.metadata.buildplan]`, strictly parsed;
+//!   [`manifest`]: the root Cargo.toml, parsed once.
+//! - [`exec`]: running cargo and reading the machine (toolchain, linkers,
+//!   memory, CPUs).
 //! - [`workspace`]: members, binaries, features and member dependencies
 //!   (`cargo metadata --no-deps`).
-//! - [`policy`]: `[workspace.metadata.buildplan]`, strictly parsed.
+//! - [`cargo_config`]: cargo's configuration resolved as cargo does;
+//!   [`config`]: the plan's profiles from it (the workspace's own layers,
+//!   the policy on top) and a build's additions on this machine.
 //! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan.
 //! - [`audit`]: third-party packages a variant would compile twice.
-//! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes it.
-//! - [`check`] and [`explain`]: inspect it.
+//! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
+//! - [`render`]: the plan's facts in cargo's terms; [`explain`]: in words;
+//!   [`memory`]: a profile's memory estimate; [`jobs`]: the jobs setting;
+//!   [`build`]: the cargo command of one build on this machine, and its
+//!   memory check.
 //!
-//! [`model`] is the plan file's data model (the contract with `nix/`,
-//! documented in `docs/plan-format.md`) and [`cli`] the command line.
-//!
-//! Every command's `run` returns `anyhow::Result<ExitCode>`: `Ok` carries
-//! 0, or [`error::EXIT_FINDING`] when the command found a problem (a stale
-//! plan, a feature split); an `Err` is printed and exits with
-//! [`error::EXIT_ERROR`].
+//! [`bench`] measures builds over that core's public API (the core never
+//! imports it). On top, [`cli`] (clap) and [`commands`] make the command
+//! line; `main` is the one place errors become exit codes. The module graph
+//! has no import circle (`tests/module_graph.rs` checks it).
 
 pub mod audit;
 pub mod bench;
 pub mod build;
-pub mod cargo;
-pub mod check;
+pub mod cargo_config;
 pub mod cli;
+pub mod commands;
+pub mod config;
 pub mod deps_cache;
 pub mod error;
+pub mod exec;
 pub mod explain;
+pub mod jobs;
 pub mod manifest;
+pub mod memory;
 pub mod model;
 pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod profiles;
 pub mod render;
+pub mod repro;
 pub mod settings;
 pub mod targets;
 pub mod variants;
+pub mod why;
 pub mod workspace;

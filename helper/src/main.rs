@@ -1,11 +1,18 @@
-//! The `cargo-buildplan` command line: parses arguments and dispatches.
+//! The `cargo-buildplan` binary: parses the command line, runs the command,
+//! and turns its outcome or error into the exit code. The one error path:
+//! every error is printed here, with its context chain.
+//!
+//! Exit codes: 0 fine; 1 a check or gate failed ([`Outcome::Failed`]);
+//! 2 bad input (a usage error, a bad manifest or policy, an unknown name,
+//! a missing tool).
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use buildplan::cli::{Cli, Command};
-use buildplan::error::EXIT_ERROR;
+use buildplan::cli::Cli;
+use buildplan::commands::{self, Outcome};
+use buildplan::error::{EXIT_ERROR, EXIT_FINDING};
 
 fn main() -> ExitCode {
     // Run as `cargo buildplan ...`, cargo passes the subcommand name first.
@@ -24,17 +31,9 @@ fn main() -> ExitCode {
             };
         }
     };
-    let global = &cli.global;
-    let result = match &cli.command {
-        Command::Plan(args) => buildplan::plan::run(global, args),
-        Command::Check(args) => buildplan::check::run(global, args),
-        Command::Explain(args) => buildplan::explain::run(global, args),
-        Command::Audit(args) => buildplan::audit::run(global, args),
-        Command::Build(args) => buildplan::build::run(global, args),
-        Command::Bench(args) => buildplan::bench::run(global, args),
-    };
-    match result {
-        Ok(code) => code,
+    match commands::run(&cli) {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(EXIT_FINDING),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_ERROR)

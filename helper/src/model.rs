@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+
 /// Version of the plan format written by this helper. Bump on any
 /// incompatible change, together with the Nix side (`nix/`).
 pub const SCHEMA_VERSION: u32 = 2;
@@ -29,6 +31,50 @@ pub struct Plan {
     pub targets: BTreeMap<String, Target>,
     /// Cargo profiles, by name.
     pub profiles: BTreeMap<String, Profile>,
+}
+
+impl Plan {
+    /// The variant `name`, or an error naming the ones the plan has.
+    pub fn variant(&self, name: &str) -> Result<&Variant, Error> {
+        self.variants
+            .get(name)
+            .ok_or_else(|| Error::unknown("variant", name, self.variants.keys()))
+    }
+
+    /// The profile `name`, or an error naming the ones the plan has.
+    pub fn profile(&self, name: &str) -> Result<&Profile, Error> {
+        self.profiles
+            .get(name)
+            .ok_or_else(|| Error::unknown("profile", name, self.profiles.keys()))
+    }
+
+    /// The target `name` (`host` or a triple), or an error naming the ones
+    /// the plan has.
+    pub fn target(&self, name: &str) -> Result<&Target, Error> {
+        self.targets
+            .get(name)
+            .ok_or_else(|| Error::unknown("target", name, self.targets.keys()))
+    }
+
+    /// The package `name`, or an error naming the ones the plan has.
+    pub fn package(&self, name: &str) -> Result<&PackageInfo, Error> {
+        self.packages
+            .get(name)
+            .ok_or_else(|| Error::unknown("package", name, self.packages.keys()))
+    }
+
+    /// How `package` is built in `variant`: an error when either is unknown
+    /// or the package is not one of the variant's roots.
+    pub fn root_build(&self, variant: &str, package: &str) -> Result<&PackageBuild, Error> {
+        let v = self.variant(variant)?;
+        self.package(package)?;
+        v.builds.get(package).ok_or_else(|| {
+            Error::invalid(format!(
+                "package `{package}` is not a root of variant `{variant}` (its roots: {})",
+                v.packages.join(", ")
+            ))
+        })
+    }
 }
 
 /// Workspace-wide facts.

@@ -1,4 +1,5 @@
-//! Writing and reading the plan file.
+//! Writing and reading files: the plan (rendered deterministically), any
+//! file written atomically, and the diff `check` prints.
 //!
 //! The text is deterministic: object keys sorted at every level, two-space
 //! indentation, a trailing newline, nothing machine-specific. Writing is
@@ -39,8 +40,11 @@ fn sorted(value: Value) -> Value {
     }
 }
 
-/// Writes `text` to `path` atomically. Returns `false`, without touching
-/// the file, when it already holds exactly `text`.
+/// Writes `text` to `path` atomically (a temporary file in the same
+/// directory, renamed over it), creating the directory if needed. Returns
+/// `false`, without touching the file, when it already holds exactly `text`.
+/// The one atomic write of the helper: the plan, bench results and reports,
+/// and the benchmark's source edits all go through it.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(false);
@@ -52,7 +56,7 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("cannot create directory {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
-        .prefix(".plan-")
+        .prefix(".buildplan-")
         .suffix(".tmp")
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
@@ -82,6 +86,18 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
         }
         _ => Ok(()),
     }
+}
+
+/// A unified diff from the file's text to the recomputed one (`check`).
+pub fn diff(old: &str, new: &str, name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("{name} (on disk)"),
+            &format!("{name} (recomputed)"),
+        )
+        .to_string()
 }
 
 /// Reads and parses a plan file, refusing a schema version this helper
@@ -144,5 +160,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("cargo buildplan plan"), "{err}");
+    }
+
+    #[test]
+    fn diff_shows_changed_lines_only_with_context() {
+        let old = "a\nb\nc\nd\ne\nf\ng\nh\n";
+        let new = "a\nb\nc\nd\nE\nf\ng\nh\n";
+        let d = diff(old, new, "plan.json");
+        assert!(d.contains("--- plan.json (on disk)"), "{d}");
+        assert!(d.contains("+++ plan.json (recomputed)"), "{d}");
+        assert!(d.contains("-e\n") && d.contains("+E\n"), "{d}");
+        assert!(d.contains("@@"), "{d}");
+        assert!(!d.contains(" a\n"), "context is three lines: {d}");
     }
 }

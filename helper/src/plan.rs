@@ -42,12 +42,14 @@ pub enum AuditMode {
 pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
     let workspace = Workspace::load(manifest_path)?;
     let manifest = RootManifest::read(&workspace.root_manifest)?;
-    let cargo_layers = [crate::profiles::manifest_layer(
-        manifest.profile.as_ref(),
-        &manifest.path,
-    )?];
     let policy = manifest.policy;
-    let mut plan = assemble(&workspace, &policy, &cargo_layers, &manifest.path)?;
+    let inputs = crate::config::plan_inputs(
+        &workspace.root,
+        manifest.profile.as_ref(),
+        crate::config::process_env(),
+    );
+    let profiles = crate::config::plan_profiles(&inputs, &policy)?;
+    let mut plan = assemble(&workspace, &policy, profiles, &manifest.path)?;
     if audit != AuditMode::Skip {
         let targets = crate::audit::audit_targets(&plan.targets);
         let locked = audit == AuditMode::Locked;
@@ -71,15 +73,14 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
 }
 
 /// Builds the plan (without the audit) from already loaded inputs:
-/// `cargo_layers` are cargo's own profile layers, lowest precedence first
-/// (see [`crate::profiles`]); `file` is the manifest holding the policy.
+/// `profiles` are resolved by [`crate::config::plan_profiles`]; `file` is
+/// the manifest holding the policy.
 pub fn assemble(
     ws: &Workspace,
     policy: &Policy,
-    cargo_layers: &[crate::profiles::Layer],
+    profiles: BTreeMap<String, crate::model::Profile>,
     file: &Path,
 ) -> anyhow::Result<Plan> {
-    let profiles = crate::profiles::resolve(cargo_layers, policy, file)?;
     let targets = crate::targets::resolve(policy);
     let variants = crate::variants::resolve(ws, policy, file)?;
 
@@ -158,42 +159,4 @@ pub fn plan_path(planned_output: &Path, explicit: Option<&Path>) -> PathBuf {
         Some(p) => p.to_path_buf(),
         None => planned_output.to_path_buf(),
     }
-}
-
-/// The `plan` command: compute the plan and write it atomically.
-pub fn run(
-    global: &crate::cli::GlobalArgs,
-    args: &crate::cli::PlanArgs,
-) -> anyhow::Result<std::process::ExitCode> {
-    let mode = if args.no_audit {
-        AuditMode::Skip
-    } else {
-        AuditMode::Run
-    };
-    let planned = compute(global.manifest_path.as_deref(), mode)?;
-    let path = plan_path(&planned.output, args.output.as_deref());
-    let text = crate::output::render(&planned.plan);
-    let changed = crate::output::write_atomic(&path, &text)?;
-    let shown = crate::workspace::relative(&planned.workspace.root, &path)
-        .unwrap_or_else(|_| path.display().to_string());
-    eprintln!(
-        "{} {shown} ({} packages, {} variants, {} targets, {} profiles)",
-        if changed { "wrote" } else { "up to date:" },
-        planned.plan.packages.len(),
-        planned.plan.variants.len(),
-        planned.plan.targets.len(),
-        planned.plan.profiles.len(),
-    );
-    for (name, variant) in &planned.plan.variants {
-        if !variant.feature_splits.is_empty() {
-            eprint!(
-                "warning: {}",
-                crate::audit::describe(name, &variant.feature_splits)
-            );
-        }
-    }
-    if args.no_audit {
-        eprintln!("note: --no-audit: feature_splits were not computed and are empty");
-    }
-    Ok(std::process::ExitCode::SUCCESS)
 }

@@ -65,7 +65,7 @@ pub fn resolve(
                 let builds = all
                     .iter()
                     .map(|p| {
-                        let member = ws.member(p).expect("names come from the workspace");
+                        let member = &ws.members[p];
                         (p.clone(), build(member, &selection))
                     })
                     .collect();

@@ -73,7 +73,7 @@ impl Workspace {
         }
         let mut command = cmd.cargo_command();
         command.env("CARGO_TERM_COLOR", "never");
-        let stdout = crate::cargo::output(command)?;
+        let stdout = crate::exec::capture(command)?;
         let metadata =
             MetadataCommand::parse(stdout).context("cargo metadata printed unexpected output")?;
         Self::from_metadata(&metadata)
@@ -149,13 +149,6 @@ impl Workspace {
     /// Member names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &String> {
         self.members.keys()
-    }
-
-    /// Looks a member up, or fails naming the ones that exist.
-    pub fn member(&self, name: &str) -> Result<&Member, Error> {
-        self.members
-            .get(name)
-            .ok_or_else(|| Error::unknown("package", name, self.names()))
     }
 
     /// Names of the members `name` needs to build (normal and build
@@ -288,12 +281,5 @@ mod tests {
             "crates/a"
         );
         assert!(relative(root, Path::new("/elsewhere")).is_err());
-    }
-
-    #[test]
-    fn unknown_member_names_the_known_ones() {
-        let w = ws(vec![member("a", &[]), member("b", &[])]);
-        let err = w.member("c").unwrap_err().to_string();
-        assert!(err.contains("`c`") && err.contains("a, b"), "{err}");
     }
 }

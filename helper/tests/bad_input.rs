@@ -183,3 +183,49 @@ fn unknown_flag_is_a_usage_error() {
     let out = run_expect(&dir, &["plan", "--no-such-flag"], 2);
     assert!(stderr(&out).contains("--no-such-flag"));
 }
+
+fn write_config(dir: &Path, text: &str) {
+    std::fs::create_dir_all(dir.join(".cargo")).unwrap();
+    std::fs::write(dir.join(".cargo/config.toml"), text).unwrap();
+}
+
+#[test]
+fn config_file_that_is_not_toml() {
+    assert_rejected(
+        &["plan"],
+        |dir| write_config(dir, "[profile.release\nlto = true\n"),
+        // cargo metadata (run first) already refuses it, naming the file.
+        &[".cargo/config.toml", "TOML"],
+    );
+}
+
+#[test]
+fn config_profile_inheriting_an_unknown_one() {
+    assert_rejected(
+        &["plan"],
+        |dir| write_config(dir, "[profile.fast]\ninherits = \"nope\"\n"),
+        &[".cargo/config.toml", "profile.fast.inherits", "nope"],
+    );
+}
+
+#[test]
+fn unknown_profile_key_in_config() {
+    assert_rejected(
+        &["plan"],
+        |dir| write_config(dir, "[profile.release]\ncodegen-unit = 4\n"),
+        &[".cargo/config.toml", "profile.release.codegen-unit"],
+    );
+}
+
+#[test]
+fn unknown_profile_key_in_manifest() {
+    assert_rejected(
+        &["plan"],
+        |dir| {
+            let manifest = dir.join("Cargo.toml");
+            let text = std::fs::read_to_string(&manifest).unwrap();
+            std::fs::write(&manifest, format!("{text}\n[profile.dev]\nopt-levle = 1\n")).unwrap();
+        },
+        &["Cargo.toml", "profile.dev.opt-levle"],
+    );
+}

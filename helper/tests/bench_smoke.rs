@@ -16,7 +16,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     // mold where it is installed (it is on the project's machines and CI),
     // else rustc's default linker, so that the test runs anywhere.
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let release = if buildplan::build::find_in_path("ld.mold", &path).is_some() {
+    let release = if buildplan::exec::find_in_path("ld.mold", &path).is_some() {
         "release-fast-mold"
     } else {
         "release-fast-lld"

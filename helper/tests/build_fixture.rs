@@ -39,14 +39,20 @@ fn dry_run_prints_the_plans_flags() {
     assert!(out.status.success(), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for needle in [
-        "cargo build --package smoke-app --features smoke-app/loud --profile release-fast --jobs ",
+        "cargo build --package smoke-app --features smoke-app/loud --profile release-fast ",
+        " --jobs ",
         " --locked",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in {stdout}");
     }
     // The fixture's policy adds no profile settings: cargo reads the
     // manifest's own, and the helper restates none of them.
-    assert!(!stdout.contains("--config"), "{stdout}");
+    assert!(!stdout.contains("profile."), "{stdout}");
+    // Target flags are added to the workspace's (a `--config` array cargo
+    // appends), never by replacing them through CARGO_TARGET_*_RUSTFLAGS;
+    // release-fast inherits release, so the build is reproducible.
+    assert!(!stdout.contains("_RUSTFLAGS="), "{stdout}");
+    assert!(stdout.contains("--remap-path-prefix="), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("linker: "), "{stderr}");
     assert!(stderr.contains("jobs: --jobs "), "{stderr}");
@@ -101,7 +107,7 @@ fn errors_exit_2() {
 }
 
 #[test]
-fn builds_for_real_and_passes_cargos_exit_code_through() {
+fn builds_for_real_and_a_failed_cargo_fails_the_gate() {
     let dir = tempfile::tempdir().unwrap();
     let ws = planned_bench_fixture(dir.path());
     let out = build(&ws, &["smoke-app", "--variant", "app", "--profile", "dev"]);
@@ -114,10 +120,108 @@ fn builds_for_real_and_passes_cargos_exit_code_through() {
         "the variant's feature is on"
     );
 
-    // cargo's own failure (an unknown flag: exit 1) is passed through.
+    // cargo's own failure is the build gate failing: exit 1, said so,
+    // after cargo's message.
     let out = build(
         &ws,
         &["smoke-app", "--profile", "dev", "--", "--no-such-flag"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--no-such-flag"),
+        "cargo's own message: {stderr}"
+    );
+    assert!(stderr.contains("cargo failed"), "{stderr}");
+}
+
+#[test]
+fn the_users_jobs_are_honoured_and_only_lowered_by_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_bench_fixture(dir.path());
+    let dry = |env_jobs: Option<&str>, extra: &[&str]| {
+        let mut cmd = bin();
+        cmd.arg("--manifest-path")
+            .arg(ws.join("Cargo.toml"))
+            .args(["build", "smoke-app", "--profile", "dev", "--dry-run", "--"])
+            .args(extra)
+            .env_remove("CARGO_BUILD_JOBS");
+        if let Some(j) = env_jobs {
+            cmd.env("CARGO_BUILD_JOBS", j);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", describe(&out));
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // CARGO_BUILD_JOBS: left to cargo, not overridden by --jobs.
+    let (stdout, stderr) = dry(Some("1"), &[]);
+    assert!(!stdout.contains("--jobs"), "{stdout}");
+    assert!(
+        stderr.contains("jobs: 1 as set by CARGO_BUILD_JOBS"),
+        "{stderr}"
+    );
+    // [build] jobs in the workspace's config file: the same.
+    std::fs::create_dir_all(ws.join(".cargo")).unwrap();
+    std::fs::write(ws.join(".cargo/config.toml"), "[build]\njobs = 1\n").unwrap();
+    let (stdout, stderr) = dry(None, &[]);
+    assert!(!stdout.contains("--jobs"), "{stdout}");
+    assert!(
+        stderr.contains("jobs: 1 as set by [build] jobs in"),
+        "{stderr}"
+    );
+    // A -j no machine here has the memory for: lowered, with a message.
+    let (stdout, stderr) = dry(None, &["-j", "100000"]);
+    assert!(stdout.contains("--jobs "), "{stdout}");
+    assert!(!stdout.contains("100000"), "{stdout}");
+    assert!(
+        stderr.contains("lowered from 100000 (-j on the command line) by the memory cap"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_build_that_cannot_fit_is_refused_before_compiling() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_bench_fixture(dir.path());
+    // Every job is said to need 100 TiB: no machine here has that.
+    let manifest = ws.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "default-profile = \"release\"",
+            "default-profile = \"release\"\nmem-per-job-mib = 104857600",
+        ),
+    )
+    .unwrap();
+    let out = bin()
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(["plan", "--no-audit"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+
+    let out = build(&ws, &["smoke-app", "--profile", "dev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "refusing to build `smoke-app` with profile `dev`",
+        "more than this machine's",
+        "no profile of the plan fits",
+        "--force",
+    ] {
+        assert!(stderr.contains(needle), "{needle:?} in {stderr}");
+    }
+    assert!(!ws.join("target").exists(), "nothing was compiled");
+
+    let out = build(
+        &ws,
+        &["smoke-app", "--profile", "dev", "--force", "--dry-run"],
+    );
+    assert!(out.status.success(), "{}", describe(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force: building anyway"));
 }

@@ -7,7 +7,13 @@ use common::*;
 #[test]
 fn explain_shows_variants_targets_and_profiles() {
     let (_tmp, dir) = copy_fixture("basic", "ws");
+    let lock = read(&dir.join("Cargo.lock"));
     let text = stdout(&run_expect(&dir, &["explain", "app"], 0));
+    assert_eq!(
+        read(&dir.join("Cargo.lock")),
+        lock,
+        "explain never touches the lockfile"
+    );
     for needle in [
         "package app 0.2.0 (crates/app)",
         "binaries:          app, app-admin",
@@ -24,6 +30,9 @@ fn explain_shows_variants_targets_and_profiles() {
         "lto = false  (Cargo.toml)\n",
         "opt-level = 0  (cargo default)",
         "build scripts and proc-macros: opt-level = 0 (Cargo.toml)",
+        // app is a root of the default variant: each profile's estimate.
+        "memory: light, final step about 1.0 GiB",
+        "thin LTO over ",
     ] {
         assert!(text.contains(needle), "explain lacks {needle:?}:\n{text}");
     }

@@ -23,7 +23,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::{MAX_ITERATIONS, MIN_ITERATIONS};
+/// Smallest PBKDF2 iteration count accepted, per RFC 7677's recommendation.
+pub const MIN_ITERATIONS: u32 = 4096;
+/// Largest PBKDF2 iteration count accepted (Kafka's limit too); bounds the
+/// work one login attempt can cost the broker.
+pub const MAX_ITERATIONS: u32 = 16384;
 
 type HmacSha256 = Hmac<Sha256>;
 

@@ -1,6 +1,9 @@
 //! SASL PLAIN (RFC 4616): `[authzid] NUL authcid NUL passwd` in one message.
 
-use crate::{AuthError, CredentialStore, Mechanism, Principal, Step};
+use crate::credentials::CredentialStore;
+use crate::error::AuthError;
+use crate::mechanism::{Mechanism, Principal};
+use crate::step::Step;
 
 pub(crate) fn authenticate(store: &CredentialStore, message: &[u8]) -> Step {
     match parse(message) {
@@ -50,7 +53,7 @@ fn parse(message: &[u8]) -> Result<(&str, &str), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ScramCredential;
+    use crate::credentials::ScramCredential;
 
     fn store() -> CredentialStore {
         let mut s = CredentialStore::default();

@@ -13,7 +13,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::credentials::hmac;
-use crate::{AuthError, CredentialStore, Mechanism, Principal, ScramCredential, Step};
+use crate::credentials::{CredentialStore, ScramCredential};
+use crate::error::AuthError;
+use crate::mechanism::{Mechanism, Principal};
+use crate::step::Step;
 
 const MECH: Mechanism = Mechanism::ScramSha256;
 
@@ -35,6 +38,7 @@ struct Exchange {
     known: bool,
     cred: ScramCredential,
     gs2_header: String,
+    client_nonce: String,
     nonce: String,
     client_first_bare: String,
     server_first: String,
@@ -83,6 +87,20 @@ fn decode_saslname(s: &str) -> Result<String, AuthError> {
 
 fn valid_nonce(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b',')
+}
+
+/// Whether the client-final nonce is the combined nonce `ex.nonce`, as RFC
+/// 5802 requires, or the same preceded by the client's own nonce once more:
+/// librdkafka up to 2.x's fix (Debian's kcat links 2.0.2) sends
+/// `r=<client nonce><combined nonce>`, which Kafka accepted by checking only
+/// that the nonce ends with the combined one. Nothing else is accepted, and
+/// the proof is checked over the message as sent, so the exchange stays
+/// bound to this server's fresh nonce.
+fn nonce_matches(nonce: &str, ex: &Exchange) -> bool {
+    nonce == ex.nonce
+        || nonce
+            .strip_prefix(ex.client_nonce.as_str())
+            .is_some_and(|rest| rest == ex.nonce)
 }
 
 impl ScramServer {
@@ -182,6 +200,7 @@ impl ScramServer {
             known,
             cred,
             gs2_header,
+            client_nonce: client_nonce.to_string(),
             nonce,
             client_first_bare: bare.to_string(),
             server_first: server_first.clone(),
@@ -209,7 +228,7 @@ impl ScramServer {
             .next()
             .and_then(|a| a.strip_prefix("r="))
             .ok_or_else(|| malformed("expected r=<nonce>"))?;
-        if nonce != ex.nonce {
+        if !nonce_matches(nonce, ex) {
             return Err(malformed("nonce does not match"));
         }
         let proof: [u8; 32] = B64
@@ -258,8 +277,25 @@ mod tests {
         server_first: &str,
         gs2: &str,
     ) -> (String, [u8; 32]) {
+        let nonce = server_first
+            .split(',')
+            .next()
+            .unwrap()
+            .strip_prefix("r=")
+            .unwrap();
+        client_final_sending(password, client_first_bare, server_first, gs2, nonce)
+    }
+
+    /// [`client_final`] sending `nonce` in the final message.
+    fn client_final_sending(
+        password: &str,
+        client_first_bare: &str,
+        server_first: &str,
+        gs2: &str,
+        nonce: &str,
+    ) -> (String, [u8; 32]) {
         let mut fields = server_first.split(',');
-        let nonce = fields.next().unwrap().strip_prefix("r=").unwrap();
+        let _ = fields.next();
         let salt = B64
             .decode(fields.next().unwrap().strip_prefix("s=").unwrap())
             .unwrap();
@@ -372,6 +408,44 @@ mod tests {
                 server.step(&store, cf.as_bytes()),
                 Step::Failed(AuthError::InvalidCredentials(MECH))
             );
+        }
+    }
+
+    #[test]
+    fn librdkafka_2_0_repeated_client_nonce_is_accepted_and_nothing_looser() {
+        let store = rfc_store();
+        let client_nonce = "rOprNGfwEbeRWgbNEkqO";
+        let bare = format!("n=user,r={client_nonce}");
+        // What precedes the combined nonce in the client-final, and whether
+        // the server accepts it.
+        for (prefix, accepted) in [
+            ("", true),
+            (client_nonce, true),
+            ("x", false),
+            ("rOprNGfwEbeRWgbNEkq", false),
+            ("rOprNGfwEbeRWgbNEkqOrOprNGfwEbeRWgbNEkqO", false),
+        ] {
+            let mut server = ScramServer::new("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0".into());
+            let Step::Continue(first) = server.step(&store, format!("n,,{bare}").as_bytes()) else {
+                panic!("no server-first");
+            };
+            let first = String::from_utf8(first).unwrap();
+            let combined = first.split(',').next().unwrap().strip_prefix("r=").unwrap();
+            // A correct proof over the message as sent, as librdkafka
+            // computes it: only the nonce differs.
+            let sent = format!("{prefix}{combined}");
+            let (final_msg, server_sig) =
+                client_final_sending("pencil", &bare, &first, "n,,", &sent);
+            match server.step(&store, final_msg.as_bytes()) {
+                Step::Done { response, .. } if accepted => {
+                    assert_eq!(
+                        response,
+                        format!("v={}", B64.encode(server_sig)).into_bytes()
+                    );
+                }
+                Step::Failed(AuthError::Malformed { .. }) if !accepted => {}
+                other => panic!("prefix {prefix:?}: {other:?}"),
+            }
         }
     }
 

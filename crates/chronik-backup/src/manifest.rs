@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use opendal::{ErrorKind, Operator};
 use serde::{Deserialize, Serialize};
 
-use crate::BackupError;
+use crate::error::BackupError;
 
 /// Object path of the manifest at the backend's root.
 pub const MANIFEST_PATH: &str = "manifest.json";

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use opendal::Operator;
 
-use crate::BackupError;
+use crate::error::BackupError;
 
 /// A backup backend.
 #[derive(Clone, PartialEq, Eq)]

@@ -9,8 +9,10 @@ use opendal::Operator;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::error::BackupError;
 use crate::manifest::{Manifest, ManifestEntry, SegmentInfo};
-use crate::{hex, lock, object_path, BackupConfig, BackupError, BackupTarget, Item, Shared};
+use crate::shared::{hex, lock, object_path, BackupConfig, Item, Shared};
+use crate::target::BackupTarget;
 
 /// What one upload attempt concluded.
 enum Outcome {
@@ -252,13 +254,13 @@ pub async fn restore(target: &BackupTarget, data_dir: &Path) -> Result<RestoreRe
     }
     let op = target.operator()?;
     if !op
-        .exists(crate::MANIFEST_PATH)
+        .exists(crate::manifest::MANIFEST_PATH)
         .await
         .map_err(|e| BackupError::store("looking for the manifest", e))?
     {
         return Err(BackupError::Manifest(format!(
             "no backup at {target:?}: {} is missing",
-            crate::MANIFEST_PATH
+            crate::manifest::MANIFEST_PATH
         )));
     }
     let manifest = Manifest::load(&op).await?;

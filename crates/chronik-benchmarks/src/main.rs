@@ -4,11 +4,10 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, Bytes};
 use chronik_benchmarks::client::Connection;
 use chronik_benchmarks::stats::{ms, Latencies};
 use clap::Parser;
-use kafka_protocol::indexmap::IndexMap;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
@@ -17,9 +16,6 @@ use kafka_protocol::messages::{
     ProduceResponse, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
 
 /// Produce and fetch load generator for a Kafka-compatible broker.
 #[derive(Debug, Parser)]
@@ -47,9 +43,17 @@ struct Args {
     #[arg(long, default_value_t = 8)]
     in_flight: usize,
     /// acks of produce requests: 1 (appended) or -1 (appended and, with
-    /// the broker's default fsync policy, fsynced).
-    #[arg(long, default_value_t = 1, allow_hyphen_values = true)]
-    acks: i16,
+    /// the broker's default fsync policy, fsynced). Several values
+    /// (`--acks 1,-1`) run one after the other against the same broker,
+    /// each on its own topic (`<topic>-acks1`, `<topic>-acksall`), for a
+    /// side-by-side comparison.
+    #[arg(
+        long,
+        default_value = "1",
+        allow_hyphen_values = true,
+        value_delimiter = ','
+    )]
+    acks: Vec<i16>,
     /// Per-partition max bytes of each fetch.
     #[arg(long, default_value_t = 1 << 20)]
     fetch_bytes: i32,
@@ -69,66 +73,39 @@ fn build_batch(count: usize, size: usize) -> anyhow::Result<Bytes> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_millis() as i64;
-    let records: Vec<Record> = (0..count)
-        .map(|i| Record {
-            transactional: false,
-            control: false,
-            partition_leader_epoch: -1,
-            producer_id: -1,
-            producer_epoch: -1,
-            timestamp_type: TimestampType::Creation,
-            offset: i as i64,
-            // Kafka-protocol starts a new batch whenever offset - sequence
-            // changes; keep it constant so all records share one batch.
-            sequence: i as i32,
-            timestamp: now,
-            key: None,
-            value: Some(value.clone()),
-            headers: IndexMap::new(),
-            delete_horizon: false,
-        })
-        .collect();
-    let mut buf = BytesMut::new();
-    RecordBatchEncoder::encode(
-        &mut buf,
-        &records,
-        &RecordEncodeOptions {
-            version: 2,
-            compression: Compression::None,
-        },
-    )?;
-    Ok(buf.freeze())
+    chronik_protocol::records::value_batch(std::iter::repeat_n(value, count), now)
 }
 
-async fn create_topic(args: &Args) -> anyhow::Result<()> {
+async fn create_topic(args: &Args, topic: &str) -> anyhow::Result<()> {
     let mut conn = Connection::connect(&args.bootstrap).await?;
     let req = CreateTopicsRequest::default()
         .with_timeout_ms(30_000)
         .with_topics(vec![CreatableTopic::default()
-            .with_name(topic_name(&args.topic))
+            .with_name(topic_name(topic))
             .with_num_partitions(args.connections as i32)
             .with_replication_factor(1)]);
     let resp: CreateTopicsResponse = conn.call(ApiKey::CreateTopics, 5, &req).await?;
     match resp.topics.first().map(|t| t.error_code) {
         Some(0) => Ok(()),
-        Some(36) => bail!("topic {} already exists; pick another --topic", args.topic),
-        other => bail!("creating topic {} failed: {other:?}", args.topic),
+        Some(36) => bail!("topic {topic} already exists; pick another --topic"),
+        other => bail!("creating topic {topic} failed: {other:?}"),
     }
 }
 
 /// Produces `batches` batches to `partition`; returns the latencies.
 async fn produce_partition(
     args: &Args,
+    run: &Run,
     partition: i32,
     batches: u64,
     batch: Bytes,
 ) -> anyhow::Result<Latencies> {
     let mut conn = Connection::connect(&args.bootstrap).await?;
     let request = ProduceRequest::default()
-        .with_acks(args.acks)
+        .with_acks(run.acks)
         .with_timeout_ms(30_000)
         .with_topic_data(vec![TopicProduceData::default()
-            .with_name(topic_name(&args.topic))
+            .with_name(topic_name(&run.topic))
             .with_partition_data(vec![PartitionProduceData::default()
                 .with_index(partition)
                 .with_records(Some(batch))])]);
@@ -152,6 +129,7 @@ async fn produce_partition(
 /// Reads `partition` from offset 0 until `expected` messages were seen.
 async fn fetch_partition(
     args: &Args,
+    run: &Run,
     partition: i32,
     expected: u64,
 ) -> anyhow::Result<(Latencies, u64)> {
@@ -165,7 +143,7 @@ async fn fetch_partition(
             .with_max_bytes(args.fetch_bytes)
             .with_session_epoch(-1)
             .with_topics(vec![FetchTopic::default()
-                .with_topic(topic_name(&args.topic))
+                .with_topic(topic_name(&run.topic))
                 .with_partitions(vec![FetchPartition::default()
                     .with_partition(partition)
                     .with_fetch_offset(offset)
@@ -205,7 +183,7 @@ async fn fetch_partition(
 fn report(phase: &str, messages: u64, bytes: u64, elapsed: Duration, mut lat: Latencies) {
     let secs = elapsed.as_secs_f64();
     println!(
-        "{phase:<8} {messages} msgs in {secs:.2} s: {:.0} msgs/s, {:.1} MB/s; requests {}: p50 {} p99 {} max {}",
+        "{phase:<18} {messages} msgs in {secs:.2} s: {:.0} msgs/s, {:.1} MB/s; requests {}: p50 {} p99 {} max {}",
         messages as f64 / secs,
         bytes as f64 / secs / 1e6,
         lat.len(),
@@ -215,17 +193,44 @@ fn report(phase: &str, messages: u64, bytes: u64, elapsed: Duration, mut lat: La
     );
 }
 
+/// One produce-then-fetch run: its acks and topic.
+#[derive(Debug)]
+struct Run {
+    acks: i16,
+    topic: String,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if args.connections == 0 || args.batch == 0 || args.in_flight == 0 {
         bail!("--connections, --batch and --in-flight must be positive");
     }
-    if !matches!(args.acks, -1 | 1) {
-        bail!("--acks must be -1 or 1");
+    if args.acks.is_empty() || args.acks.iter().any(|a| !matches!(a, -1 | 1)) {
+        bail!("--acks must be -1 or 1 (or a list of them, like 1,-1)");
     }
+    let several = args.acks.len() > 1;
+    let runs: Vec<Run> = args
+        .acks
+        .iter()
+        .map(|&acks| Run {
+            acks,
+            topic: match (several, acks) {
+                (false, _) => args.topic.clone(),
+                (true, 1) => format!("{}-acks1", args.topic),
+                (true, _) => format!("{}-acksall", args.topic),
+            },
+        })
+        .collect();
     let args = std::sync::Arc::new(args);
-    create_topic(&args)
+    for run in runs {
+        bench(&args, std::sync::Arc::new(run)).await?;
+    }
+    Ok(())
+}
+
+async fn bench(args: &std::sync::Arc<Args>, run: std::sync::Arc<Run>) -> anyhow::Result<()> {
+    create_topic(args, &run.topic)
         .await
         .context("creating the benchmark topic")?;
     let batch = build_batch(args.batch, args.message_size)?;
@@ -234,15 +239,19 @@ async fn main() -> anyhow::Result<()> {
     let total = per_conn * args.connections as u64;
     println!(
         "broker {} topic {}: {} connections x {} batches x {} msgs of {} bytes, acks={}, {} in flight",
-        args.bootstrap, args.topic, args.connections, batches_per_conn, args.batch, args.message_size, args.acks, args.in_flight
+        args.bootstrap, run.topic, args.connections, batches_per_conn, args.batch, args.message_size, run.acks, args.in_flight
     );
 
     let start = Instant::now();
     let mut tasks = Vec::new();
     for p in 0..args.connections {
-        let (args, batch) = (std::sync::Arc::clone(&args), batch.clone());
+        let (args, run, batch) = (
+            std::sync::Arc::clone(args),
+            std::sync::Arc::clone(&run),
+            batch.clone(),
+        );
         tasks.push(tokio::spawn(async move {
-            produce_partition(&args, p as i32, batches_per_conn, batch).await
+            produce_partition(&args, &run, p as i32, batches_per_conn, batch).await
         }));
     }
     let mut lat = Latencies::default();
@@ -250,14 +259,19 @@ async fn main() -> anyhow::Result<()> {
         lat.extend(t.await??);
     }
     let produce_bytes = total * args.message_size as u64;
-    report("produce", total, produce_bytes, start.elapsed(), lat);
+    let phase = if run.acks == 1 {
+        "produce (acks=1)"
+    } else {
+        "produce (acks=all)"
+    };
+    report(phase, total, produce_bytes, start.elapsed(), lat);
 
     let start = Instant::now();
     let mut tasks = Vec::new();
     for p in 0..args.connections {
-        let args = std::sync::Arc::clone(&args);
+        let (args, run) = (std::sync::Arc::clone(args), std::sync::Arc::clone(&run));
         tasks.push(tokio::spawn(async move {
-            fetch_partition(&args, p as i32, per_conn).await
+            fetch_partition(&args, &run, p as i32, per_conn).await
         }));
     }
     let (mut lat, mut wire_bytes) = (Latencies::default(), 0);

@@ -91,6 +91,9 @@ pub struct BrokerArgs {
     /// Delete segments whose newest record is older than this, in ms [default: 7 days]
     #[arg(long, env = "CHRONIK_RETENTION_MS")]
     pub retention_ms: Option<u64>,
+    /// How often retention runs, in ms [default: 300000]
+    #[arg(long, env = "CHRONIK_RETENTION_CHECK_MS")]
+    pub retention_check_ms: Option<u64>,
     /// Largest request frame accepted, in bytes [default: 104857600]
     #[arg(long, env = "CHRONIK_MAX_FRAME_BYTES")]
     pub max_frame_bytes: Option<usize>,
@@ -111,6 +114,7 @@ struct FileConfig {
     segment_bytes: Option<u64>,
     retention_bytes: Option<u64>,
     retention_ms: Option<u64>,
+    retention_check_ms: Option<u64>,
     max_frame_bytes: Option<usize>,
 }
 
@@ -139,6 +143,9 @@ pub struct BrokerConfig {
     pub retention_bytes: Option<u64>,
     /// Age limit of closed segments.
     pub retention: Option<Duration>,
+    /// How often retention is applied (Kafka's
+    /// `log.retention.check.interval.ms`).
+    pub retention_check_interval: Duration,
     /// Largest request frame accepted.
     pub max_frame_bytes: usize,
 }
@@ -158,6 +165,7 @@ impl Default for BrokerConfig {
             segment_bytes: 1 << 30,
             retention_bytes: None,
             retention: Some(Duration::from_secs(7 * 24 * 3600)),
+            retention_check_interval: Duration::from_secs(300),
             max_frame_bytes: 100 * 1024 * 1024,
         }
     }
@@ -215,6 +223,10 @@ impl BrokerConfig {
                 .or(file.retention_ms)
                 .map(Duration::from_millis)
                 .or(d.retention),
+            retention_check_interval: args
+                .retention_check_ms
+                .or(file.retention_check_ms)
+                .map_or(d.retention_check_interval, Duration::from_millis),
             max_frame_bytes: args
                 .max_frame_bytes
                 .or(file.max_frame_bytes)
@@ -237,6 +249,11 @@ impl BrokerConfig {
                 "segment-bytes must be at least 1024, got {}",
                 self.segment_bytes
             )));
+        }
+        if self.retention_check_interval.is_zero() {
+            return Err(Error::InvalidConfig(
+                "retention-check-ms must be at least 1".into(),
+            ));
         }
         if self.max_frame_bytes < 1024 {
             return Err(Error::InvalidConfig(format!(

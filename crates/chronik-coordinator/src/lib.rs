@@ -9,11 +9,12 @@
 //!
 //! # Supported versions
 //!
-//! See [`SUPPORTED_APIS`]: JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4,
-//! LeaveGroup 0-5, OffsetCommit 2-9, OffsetFetch 1-9 (v8+ multi-group
-//! form included), DescribeGroups 0-5, ListGroups 0-5. OffsetCommit v0-1
-//! and OffsetFetch v0 are not decodable by `kafka-protocol` 0.18 and no
-//! current client needs them.
+//! JoinGroup 0-9, SyncGroup 0-5, Heartbeat 0-4, LeaveGroup 0-5,
+//! OffsetCommit 2-9, OffsetFetch 1-9 (v8+ multi-group form included),
+//! DescribeGroups 0-5, ListGroups 0-5. OffsetCommit v0-1 and OffsetFetch v0
+//! are not decodable by `kafka-protocol` 0.18 and no current client needs
+//! them. The broker advertises exactly these ranges (its table is
+//! `chronik_protocol::versions::SUPPORTED_APIS`).
 //!
 //! # Behaviour and limits
 //!
@@ -42,6 +43,7 @@
 //! under the data directory's lock, so one process owns the log.
 
 mod group;
+mod offset_requests;
 mod offsets;
 
 use std::collections::{BTreeMap, HashMap};
@@ -50,24 +52,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::Duration;
 
-use chronik_common::types::validate_topic_name;
-use chronik_common::{Result, TopicPartition};
+use chronik_common::Result;
 use kafka_protocol::error::ResponseError;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::leave_group_response::MemberResponse;
 use kafka_protocol::messages::list_groups_response::ListedGroup;
-use kafka_protocol::messages::offset_commit_response::{
-    OffsetCommitResponsePartition, OffsetCommitResponseTopic,
-};
-use kafka_protocol::messages::offset_fetch_response::{
-    OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
-    OffsetFetchResponseTopic, OffsetFetchResponseTopics,
-};
 use kafka_protocol::messages::{
-    ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, GroupId, HeartbeatRequest,
-    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
-    ListGroupsRequest, ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse,
-    OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse, TopicName,
+    DescribeGroupsRequest, DescribeGroupsResponse, GroupId, HeartbeatRequest, HeartbeatResponse,
+    JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
+    ListGroupsResponse, SyncGroupRequest, SyncGroupResponse,
 };
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -75,25 +68,6 @@ use tokio::time::Instant;
 pub use group::GroupState;
 use group::{join_error, str_bytes, sync_error, Group, JoinParams, SyncParams};
 pub use offsets::{CommittedOffset, GroupOffsets};
-
-/// The group APIs this crate answers, with the version range of each:
-/// `(api, min, max)`. The broker advertises these in ApiVersions.
-pub const SUPPORTED_APIS: [(ApiKey, i16, i16); 8] = [
-    (ApiKey::OffsetCommit, 2, 9),
-    (ApiKey::OffsetFetch, 1, 9),
-    (ApiKey::JoinGroup, 0, 9),
-    (ApiKey::Heartbeat, 0, 4),
-    (ApiKey::LeaveGroup, 0, 5),
-    (ApiKey::SyncGroup, 0, 5),
-    (ApiKey::DescribeGroups, 0, 5),
-    (ApiKey::ListGroups, 0, 5),
-];
-
-const INVALID_GROUP_ID: i16 = ResponseError::InvalidGroupId.code();
-const INVALID_SESSION_TIMEOUT: i16 = ResponseError::InvalidSessionTimeout.code();
-const UNKNOWN_TOPIC_OR_PARTITION: i16 = ResponseError::UnknownTopicOrPartition.code();
-const OFFSET_METADATA_TOO_LARGE: i16 = ResponseError::OffsetMetadataTooLarge.code();
-const UNSUPPORTED_VERSION: i16 = ResponseError::UnsupportedVersion.code();
 
 /// Coordinator settings. The defaults follow Kafka's broker defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,16 +211,20 @@ impl GroupCoordinator {
         client: &ClientInfo,
     ) -> JoinGroupResponse {
         if !(0..=9).contains(&version) {
-            return join_error(version.clamp(0, 9), UNSUPPORTED_VERSION, "");
+            return join_error(
+                version.clamp(0, 9),
+                ResponseError::UnsupportedVersion.code(),
+                "",
+            );
         }
         self.ensure_ticker();
         let cfg = &self.inner.config;
         if req.group_id.is_empty() {
-            return join_error(version, INVALID_GROUP_ID, "");
+            return join_error(version, ResponseError::InvalidGroupId.code(), "");
         }
         let session = Duration::from_millis(req.session_timeout_ms.max(0) as u64);
         if session < cfg.min_session_timeout || session > cfg.max_session_timeout {
-            return join_error(version, INVALID_SESSION_TIMEOUT, "");
+            return join_error(version, ResponseError::InvalidSessionTimeout.code(), "");
         }
         // v0 has no rebalance timeout: Kafka uses the session timeout.
         let rebalance = if version >= 1 && req.rebalance_timeout_ms > 0 {
@@ -273,7 +251,7 @@ impl GroupCoordinator {
         {
             let mut groups = lock(&self.inner.groups);
             if self.inner.closing.load(Ordering::Acquire) {
-                return join_error(version, group::NOT_COORDINATOR, "");
+                return join_error(version, ResponseError::NotCoordinator.code(), "");
             }
             let group = groups
                 .entry(req.group_id.to_string())
@@ -283,17 +261,17 @@ impl GroupCoordinator {
         // Every path answers or parks the sender; a dropped sender means the
         // group state was torn down under us.
         rx.await
-            .unwrap_or_else(|_| join_error(version, group::REBALANCE_IN_PROGRESS, ""))
+            .unwrap_or_else(|_| join_error(version, ResponseError::RebalanceInProgress.code(), ""))
     }
 
     /// Handles SyncGroup. A follower waits for the leader's assignment.
     pub async fn sync_group(&self, req: SyncGroupRequest, version: i16) -> SyncGroupResponse {
         if !(0..=5).contains(&version) {
-            return sync_error(UNSUPPORTED_VERSION);
+            return sync_error(ResponseError::UnsupportedVersion.code());
         }
         self.ensure_ticker();
         if req.group_id.is_empty() {
-            return sync_error(INVALID_GROUP_ID);
+            return sync_error(ResponseError::InvalidGroupId.code());
         }
         let params = SyncParams {
             member_id: req.member_id.to_string(),
@@ -312,15 +290,15 @@ impl GroupCoordinator {
         {
             let mut groups = lock(&self.inner.groups);
             if self.inner.closing.load(Ordering::Acquire) {
-                return sync_error(group::NOT_COORDINATOR);
+                return sync_error(ResponseError::NotCoordinator.code());
             }
             match groups.get_mut(req.group_id.as_str()) {
                 Some(group) => group.sync(params, tx, Instant::now()),
-                None => return sync_error(group::UNKNOWN_MEMBER_ID),
+                None => return sync_error(ResponseError::UnknownMemberId.code()),
             }
         }
         rx.await
-            .unwrap_or_else(|_| sync_error(group::REBALANCE_IN_PROGRESS))
+            .unwrap_or_else(|_| sync_error(ResponseError::RebalanceInProgress.code()))
     }
 
     /// Handles Heartbeat.
@@ -328,9 +306,9 @@ impl GroupCoordinator {
         self.ensure_ticker();
         let mut r = HeartbeatResponse::default();
         r.error_code = if !(0..=4).contains(&version) {
-            UNSUPPORTED_VERSION
+            ResponseError::UnsupportedVersion.code()
         } else if req.group_id.is_empty() {
-            INVALID_GROUP_ID
+            ResponseError::InvalidGroupId.code()
         } else {
             let mut groups = lock(&self.inner.groups);
             match groups.get_mut(req.group_id.as_str()) {
@@ -340,7 +318,7 @@ impl GroupCoordinator {
                     req.generation_id,
                     Instant::now(),
                 ),
-                None => group::UNKNOWN_MEMBER_ID,
+                None => ResponseError::UnknownMemberId.code(),
             }
         };
         r
@@ -351,11 +329,11 @@ impl GroupCoordinator {
         self.ensure_ticker();
         let mut r = LeaveGroupResponse::default();
         if !(0..=5).contains(&version) {
-            r.error_code = UNSUPPORTED_VERSION;
+            r.error_code = ResponseError::UnsupportedVersion.code();
             return r;
         }
         if req.group_id.is_empty() {
-            r.error_code = INVALID_GROUP_ID;
+            r.error_code = ResponseError::InvalidGroupId.code();
             return r;
         }
         let leaving: Vec<(String, Option<String>)> = if version >= 3 {
@@ -385,7 +363,7 @@ impl GroupCoordinator {
                     .collect(),
                 None => leaving
                     .into_iter()
-                    .map(|(m, i)| (m, i, group::UNKNOWN_MEMBER_ID))
+                    .map(|(m, i)| (m, i, ResponseError::UnknownMemberId.code()))
                     .collect(),
             }
         };
@@ -406,242 +384,6 @@ impl GroupCoordinator {
         r
     }
 
-    /// Handles OffsetCommit: validates the member, then stores the offsets
-    /// durably before answering.
-    pub async fn offset_commit(
-        &self,
-        req: OffsetCommitRequest,
-        version: i16,
-    ) -> OffsetCommitResponse {
-        self.ensure_ticker();
-        let cfg = &self.inner.config;
-        let group_id = req.group_id.to_string();
-        let request_error = if !(2..=9).contains(&version) {
-            Some(UNSUPPORTED_VERSION)
-        } else if group_id.is_empty() || group_id.len() > offsets::MAX_NAME_BYTES {
-            Some(INVALID_GROUP_ID)
-        } else {
-            let groups = lock(&self.inner.groups);
-            match groups.get(&group_id) {
-                Some(g) => g
-                    .validate_commit(
-                        &req.member_id,
-                        req.group_instance_id.as_deref(),
-                        req.generation_id_or_member_epoch,
-                    )
-                    .err(),
-                // No such group: only unmanaged commits may create one.
-                None if req.generation_id_or_member_epoch < 0 => None,
-                None => Some(group::ILLEGAL_GENERATION),
-            }
-        };
-
-        // Per-partition verdicts, in request order; `None` = to be stored.
-        let mut verdicts: Vec<(TopicName, Vec<PartitionVerdict>)> = Vec::new();
-        let mut to_store = Vec::new();
-        for topic in &req.topics {
-            let topic_ok = validate_topic_name(&topic.name).is_ok();
-            let mut parts = Vec::new();
-            for p in &topic.partitions {
-                let error = if let Some(e) = request_error {
-                    Some(e)
-                } else if !topic_ok || p.partition_index < 0 {
-                    Some(UNKNOWN_TOPIC_OR_PARTITION)
-                } else if p
-                    .committed_metadata
-                    .as_ref()
-                    .is_some_and(|m| m.len() > cfg.max_metadata_bytes)
-                {
-                    Some(OFFSET_METADATA_TOO_LARGE)
-                } else {
-                    to_store.push((
-                        TopicPartition::new(topic.name.to_string(), p.partition_index),
-                        CommittedOffset {
-                            offset: p.committed_offset,
-                            leader_epoch: if version >= 6 {
-                                p.committed_leader_epoch
-                            } else {
-                                -1
-                            },
-                            metadata: p.committed_metadata.as_ref().map(|m| m.to_string()),
-                            commit_timestamp_ms: 0,
-                        },
-                    ));
-                    None
-                };
-                parts.push((p.partition_index, error));
-            }
-            verdicts.push((topic.name.clone(), parts));
-        }
-
-        let mut store_error = None;
-        if !to_store.is_empty() {
-            let inner = Arc::clone(&self.inner);
-            let gid = group_id.clone();
-            let stored =
-                tokio::task::spawn_blocking(move || inner.offsets.commit(&gid, to_store)).await;
-            let failure = match stored {
-                Ok(Ok(())) => None,
-                Ok(Err(e)) => Some(e.to_string()),
-                Err(e) => Some(e.to_string()),
-            };
-            if let Some(e) = failure {
-                tracing::error!(group = %group_id, error = %e, "storing committed offsets failed");
-                store_error = Some(group::COORDINATOR_NOT_AVAILABLE);
-            }
-        }
-
-        let mut r = OffsetCommitResponse::default();
-        r.topics = verdicts
-            .into_iter()
-            .map(|(name, parts)| {
-                let mut t = OffsetCommitResponseTopic::default();
-                t.name = name;
-                t.partitions = parts
-                    .into_iter()
-                    .map(|(index, error)| {
-                        let mut p = OffsetCommitResponsePartition::default();
-                        p.partition_index = index;
-                        p.error_code = error.or(store_error).unwrap_or(0);
-                        p
-                    })
-                    .collect();
-                t
-            })
-            .collect();
-        r
-    }
-
-    /// Handles OffsetFetch, single-group (v1-7) and multi-group (v8+).
-    /// Partitions without a committed offset report offset -1; a null topic
-    /// list returns everything the group committed.
-    pub async fn offset_fetch(&self, req: OffsetFetchRequest, version: i16) -> OffsetFetchResponse {
-        self.ensure_ticker();
-        let mut r = OffsetFetchResponse::default();
-        if !(1..=9).contains(&version) {
-            if (2..=7).contains(&version) {
-                r.error_code = UNSUPPORTED_VERSION;
-            }
-            return r;
-        }
-        if version >= 8 {
-            r.groups = req
-                .groups
-                .iter()
-                .map(|g| {
-                    let topics = g.topics.as_ref().map(|ts| {
-                        ts.iter()
-                            .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
-                            .collect::<Vec<_>>()
-                    });
-                    let mut rg = OffsetFetchResponseGroup::default();
-                    rg.group_id = g.group_id.clone();
-                    if g.group_id.is_empty() {
-                        rg.error_code = INVALID_GROUP_ID;
-                        return rg;
-                    }
-                    rg.topics = self
-                        .fetch_offsets(&g.group_id, topics)
-                        .into_iter()
-                        .map(|(name, parts)| {
-                            let mut t = OffsetFetchResponseTopics::default();
-                            t.name = TopicName(str_bytes(&name));
-                            t.partitions = parts
-                                .into_iter()
-                                .map(|(index, c)| {
-                                    let mut p = OffsetFetchResponsePartitions::default();
-                                    p.partition_index = index;
-                                    fill_fetched(
-                                        c,
-                                        &mut p.committed_offset,
-                                        &mut p.committed_leader_epoch,
-                                        &mut p.metadata,
-                                    );
-                                    p
-                                })
-                                .collect();
-                            t
-                        })
-                        .collect();
-                    rg
-                })
-                .collect();
-            return r;
-        }
-        if req.group_id.is_empty() {
-            if version >= 2 {
-                r.error_code = INVALID_GROUP_ID;
-            }
-            return r;
-        }
-        let topics = req.topics.as_ref().map(|ts| {
-            ts.iter()
-                .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
-                .collect::<Vec<_>>()
-        });
-        r.topics = self
-            .fetch_offsets(&req.group_id, topics)
-            .into_iter()
-            .map(|(name, parts)| {
-                let mut t = OffsetFetchResponseTopic::default();
-                t.name = TopicName(str_bytes(&name));
-                t.partitions = parts
-                    .into_iter()
-                    .map(|(index, c)| {
-                        let mut p = OffsetFetchResponsePartition::default();
-                        p.partition_index = index;
-                        fill_fetched(
-                            c,
-                            &mut p.committed_offset,
-                            &mut p.committed_leader_epoch,
-                            &mut p.metadata,
-                        );
-                        if version < 5 {
-                            p.committed_leader_epoch = -1;
-                        }
-                        p
-                    })
-                    .collect();
-                t
-            })
-            .collect();
-        r
-    }
-
-    /// Looks up committed offsets; `None` topics means all of the group's.
-    fn fetch_offsets(
-        &self,
-        group: &str,
-        topics: Option<Vec<(String, Vec<i32>)>>,
-    ) -> Vec<FetchedTopic> {
-        match topics {
-            Some(topics) => topics
-                .into_iter()
-                .map(|(name, parts)| {
-                    let found = parts
-                        .into_iter()
-                        .map(|p| {
-                            let tp = TopicPartition::new(name.clone(), p);
-                            (p, self.inner.offsets.get(group, &tp))
-                        })
-                        .collect();
-                    (name, found)
-                })
-                .collect(),
-            None => {
-                let mut by_topic: BTreeMap<String, Vec<(i32, Option<CommittedOffset>)>> =
-                    BTreeMap::new();
-                for (tp, c) in self.inner.offsets.group(group) {
-                    by_topic
-                        .entry(tp.topic)
-                        .or_default()
-                        .push((tp.partition, Some(c)));
-                }
-                by_topic.into_iter().collect()
-            }
-        }
-    }
-
     /// Handles DescribeGroups. Unknown groups are reported as `Dead`, as
     /// Kafka does.
     pub async fn describe_groups(
@@ -659,11 +401,11 @@ impl GroupCoordinator {
                 let mut d = DescribedGroup::default();
                 d.group_id = id.clone();
                 if !(0..=5).contains(&version) {
-                    d.error_code = UNSUPPORTED_VERSION;
+                    d.error_code = ResponseError::UnsupportedVersion.code();
                     return d;
                 }
                 if id.is_empty() {
-                    d.error_code = INVALID_GROUP_ID;
+                    d.error_code = ResponseError::InvalidGroupId.code();
                     return d;
                 }
                 match groups.get(id.as_str()) {
@@ -713,7 +455,7 @@ impl GroupCoordinator {
         self.ensure_ticker();
         let mut r = ListGroupsResponse::default();
         if !(0..=5).contains(&version) {
-            r.error_code = UNSUPPORTED_VERSION;
+            r.error_code = ResponseError::UnsupportedVersion.code();
             return r;
         }
         let wanted_state = |s: GroupState| {
@@ -762,7 +504,7 @@ impl GroupCoordinator {
         let mut groups = lock(&self.inner.groups);
         self.inner.closing.store(true, Ordering::Release);
         for g in groups.values_mut() {
-            g.abort_waiters(group::NOT_COORDINATOR);
+            g.abort_waiters(ResponseError::NotCoordinator.code());
         }
     }
 
@@ -807,33 +549,6 @@ impl GroupCoordinator {
     /// Every committed offset of every group, for consumer-lag monitoring.
     pub fn committed_offsets(&self) -> BTreeMap<String, GroupOffsets> {
         self.inner.offsets.all()
-    }
-}
-
-/// A partition of an OffsetCommit and its error, `None` if it is stored.
-type PartitionVerdict = (i32, Option<i16>);
-
-/// A topic's partitions and their committed offsets, as OffsetFetch found them.
-type FetchedTopic = (String, Vec<(i32, Option<CommittedOffset>)>);
-
-fn fill_fetched(
-    c: Option<CommittedOffset>,
-    offset: &mut i64,
-    epoch: &mut i32,
-    metadata: &mut Option<kafka_protocol::protocol::StrBytes>,
-) {
-    match c {
-        Some(c) => {
-            *offset = c.offset;
-            *epoch = c.leader_epoch;
-            // Kafka stores a null metadata as "" and returns it so.
-            *metadata = Some(str_bytes(c.metadata.as_deref().unwrap_or("")));
-        }
-        None => {
-            *offset = -1;
-            *epoch = -1;
-            *metadata = Some(str_bytes(""));
-        }
     }
 }
 

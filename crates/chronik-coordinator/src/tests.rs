@@ -17,6 +17,7 @@ use kafka_protocol::messages::*;
 use kafka_protocol::protocol::{Encodable, StrBytes};
 
 use super::*;
+use chronik_common::TopicPartition;
 
 type Res = Result<(), String>;
 

@@ -3,11 +3,16 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chronik_storage::Partition;
 use tokio::sync::{watch, Notify};
 use tracing::warn;
+
+/// Receives the duration of every partition fsync the produce path runs
+/// (group-commit rounds and interval flushes), e.g. to feed a histogram.
+/// Called on a blocking thread right after the fsync; keep it cheap.
+pub type FsyncObserver = Arc<dyn Fn(Duration) + Send + Sync>;
 
 #[derive(Debug, Default)]
 struct Pending {
@@ -34,7 +39,7 @@ pub(crate) struct GroupCommit {
     rounds: AtomicU64,
     fsyncs: AtomicU64,
     /// Told the duration of every partition fsync (e.g. a metrics histogram).
-    observer: OnceLock<crate::FsyncObserver>,
+    observer: OnceLock<FsyncObserver>,
 }
 
 impl std::fmt::Debug for GroupCommit {
@@ -63,7 +68,7 @@ impl GroupCommit {
     }
 
     /// Sets the fsync observer; returns false if one was already set.
-    pub fn set_observer(&self, observer: crate::FsyncObserver) -> bool {
+    pub fn set_observer(&self, observer: FsyncObserver) -> bool {
         self.observer.set(observer).is_ok()
     }
 

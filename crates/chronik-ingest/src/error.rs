@@ -1,35 +1,29 @@
-//! Produce errors and their Kafka error codes.
+//! Produce errors and their Kafka error codes: the one place where
+//! storage and produce errors become Kafka errors ([`storage_error_code`],
+//! [`ProduceError::error_code`]). Kafka error codes are spelled one way in
+//! the whole workspace, as `kafka_protocol`'s [`ResponseError`].
 
 use chronik_storage::StorageError;
+pub use kafka_protocol::ResponseError;
 
-/// Kafka protocol error codes used by the produce path.
-pub mod codes {
-    /// NONE: success.
-    pub const NONE: i16 = 0;
-    /// CORRUPT_MESSAGE: CRC mismatch, bad lengths, trailing bytes.
-    pub const CORRUPT_MESSAGE: i16 = 2;
-    /// UNKNOWN_TOPIC_OR_PARTITION.
-    pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
-    /// NOT_LEADER_OR_FOLLOWER: the partition went away (deleted, shutting down).
-    pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
-    /// MESSAGE_TOO_LARGE: a batch exceeds the size limit.
-    pub const MESSAGE_TOO_LARGE: i16 = 10;
-    /// INVALID_REQUIRED_ACKS: acks other than -1, 0 or 1.
-    pub const INVALID_REQUIRED_ACKS: i16 = 21;
-    /// UNSUPPORTED_FOR_MESSAGE_FORMAT: magic 0 or 1 message sets.
-    pub const UNSUPPORTED_FOR_MESSAGE_FORMAT: i16 = 43;
-    /// OUT_OF_ORDER_SEQUENCE_NUMBER: an idempotent producer skipped sequences.
-    pub const OUT_OF_ORDER_SEQUENCE_NUMBER: i16 = 45;
-    /// INVALID_PRODUCER_EPOCH: the batch's producer epoch is stale.
-    pub const INVALID_PRODUCER_EPOCH: i16 = 47;
-    /// KAFKA_STORAGE_ERROR: the log could not be written or synced.
-    pub const KAFKA_STORAGE_ERROR: i16 = 56;
-    /// INVALID_RECORD: record count inconsistent, control batch from a client.
-    pub const INVALID_RECORD: i16 = 87;
+/// The Kafka error for a storage error, wherever the broker reports one
+/// (produce, fetch, list offsets, topic administration).
+pub fn storage_error_code(e: &StorageError) -> ResponseError {
+    match e {
+        StorageError::OffsetOutOfRange { .. } => ResponseError::OffsetOutOfRange,
+        StorageError::UnknownTopic(_) => ResponseError::UnknownTopicOrPartition,
+        StorageError::TopicExists(_) => ResponseError::TopicAlreadyExists,
+        StorageError::InvalidTopicName(_) => ResponseError::InvalidTopicException,
+        StorageError::InvalidPartitions(_) => ResponseError::InvalidPartitions,
+        StorageError::InvalidBatch(_) => ResponseError::CorruptMessage,
+        // The partition went away (topic deleted, broker shutting down).
+        StorageError::Closed => ResponseError::NotLeaderOrFollower,
+        _ => ResponseError::KafkaStorageError,
+    }
 }
 
-/// Why a produce was rejected. [`ProduceError::code`] gives the Kafka error
-/// code to put in the Produce response.
+/// Why a produce was rejected. [`ProduceError::error_code`] gives the Kafka
+/// error to put in the Produce response.
 #[derive(Debug, thiserror::Error)]
 pub enum ProduceError {
     /// The records are not well-formed batches or a CRC is wrong.
@@ -84,20 +78,28 @@ pub enum ProduceError {
 }
 
 impl ProduceError {
-    /// The Kafka error code for this error (see [`codes`]).
-    pub fn code(&self) -> i16 {
+    /// The Kafka error for this error.
+    pub fn error_code(&self) -> ResponseError {
         match self {
-            ProduceError::CorruptMessage(_) => codes::CORRUPT_MESSAGE,
-            ProduceError::UnknownTopicOrPartition => codes::UNKNOWN_TOPIC_OR_PARTITION,
-            ProduceError::NotLeader => codes::NOT_LEADER_OR_FOLLOWER,
-            ProduceError::MessageTooLarge { .. } => codes::MESSAGE_TOO_LARGE,
-            ProduceError::InvalidRequiredAcks(_) => codes::INVALID_REQUIRED_ACKS,
-            ProduceError::UnsupportedForMessageFormat(_) => codes::UNSUPPORTED_FOR_MESSAGE_FORMAT,
-            ProduceError::OutOfOrderSequence { .. } => codes::OUT_OF_ORDER_SEQUENCE_NUMBER,
-            ProduceError::InvalidProducerEpoch { .. } => codes::INVALID_PRODUCER_EPOCH,
-            ProduceError::InvalidRecord(_) => codes::INVALID_RECORD,
-            ProduceError::Storage(_) => codes::KAFKA_STORAGE_ERROR,
+            ProduceError::CorruptMessage(_) => ResponseError::CorruptMessage,
+            ProduceError::UnknownTopicOrPartition => ResponseError::UnknownTopicOrPartition,
+            ProduceError::NotLeader => ResponseError::NotLeaderOrFollower,
+            ProduceError::MessageTooLarge { .. } => ResponseError::MessageTooLarge,
+            ProduceError::InvalidRequiredAcks(_) => ResponseError::InvalidRequiredAcks,
+            ProduceError::UnsupportedForMessageFormat(_) => {
+                ResponseError::UnsupportedForMessageFormat
+            }
+            ProduceError::OutOfOrderSequence { .. } => ResponseError::OutOfOrderSequenceNumber,
+            ProduceError::InvalidProducerEpoch { .. } => ResponseError::InvalidProducerEpoch,
+            ProduceError::InvalidRecord(_) => ResponseError::InvalidRecord,
+            ProduceError::Storage(e) => storage_error_code(e),
         }
+    }
+
+    /// The error code to put in the Produce response: [`Self::error_code`]
+    /// on the wire.
+    pub fn code(&self) -> i16 {
+        self.error_code().code()
     }
 }
 

@@ -49,88 +49,35 @@
 //! [`IngestConfig::retention_check_interval`].
 
 mod commit;
+mod config;
 pub mod error;
+mod outcome;
 mod pid;
 mod producer_state;
 mod validate;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use chronik_common::{BrokerConfig, FsyncPolicy, TopicPartition};
+use chronik_common::{FsyncPolicy, TopicPartition};
 use chronik_storage::batch::{self, BatchHeader};
 use chronik_storage::{LogManager, Partition, StorageError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+pub use commit::FsyncObserver;
 use commit::GroupCommit;
-pub use error::{codes, ProduceError};
+pub use config::IngestConfig;
+pub use error::{storage_error_code, ProduceError, ResponseError};
+use outcome::Durability;
+pub use outcome::{PendingProduce, ProduceOutcome};
 pub use pid::{ProducerIdAllocator, PRODUCER_ID_BLOCK, PRODUCER_ID_FILE};
 pub use producer_state::BATCHES_PER_PRODUCER;
 use producer_state::{ProducerStateTable, SeqCheck};
 pub use validate::{validate_records, DEFAULT_MAX_BATCH_BYTES};
-
-/// Settings of the produce path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IngestConfig {
-    /// When appended data is fsynced.
-    pub fsync: FsyncPolicy,
-    /// Largest record batch accepted (MESSAGE_TOO_LARGE above it).
-    pub max_batch_bytes: usize,
-    /// Stamp batches with the broker's clock (LogAppendTime) instead of
-    /// keeping the producer's timestamps.
-    pub log_append_time: bool,
-    /// How often retention (and producer-state expiry) runs.
-    pub retention_check_interval: Duration,
-    /// Idempotent producers silent for this long are forgotten (Kafka's
-    /// `producer.id.expiration.ms`, default one day).
-    pub producer_id_expiration: Duration,
-}
-
-impl Default for IngestConfig {
-    fn default() -> Self {
-        IngestConfig {
-            fsync: FsyncPolicy::Always,
-            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
-            log_append_time: false,
-            retention_check_interval: Duration::from_secs(300),
-            producer_id_expiration: Duration::from_secs(24 * 3600),
-        }
-    }
-}
-
-impl IngestConfig {
-    /// The produce-path part of the broker configuration. The batch limit
-    /// is Kafka's default `message.max.bytes`, capped by the frame limit.
-    pub fn from_broker(config: &BrokerConfig) -> Self {
-        IngestConfig {
-            fsync: config.fsync,
-            max_batch_bytes: DEFAULT_MAX_BATCH_BYTES.min(config.max_frame_bytes),
-            ..IngestConfig::default()
-        }
-    }
-}
-
-/// Receives the duration of every partition fsync the produce path runs
-/// (group-commit rounds and interval flushes), e.g. to feed a histogram.
-/// Called on a blocking thread right after the fsync; keep it cheap.
-pub type FsyncObserver = Arc<dyn Fn(Duration) + Send + Sync>;
-
-/// The result of a successful produce to one partition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProduceOutcome {
-    /// Offset of the first record (for a duplicate: of the original).
-    pub base_offset: i64,
-    /// Broker timestamp used for LogAppendTime, or -1 (CreateTime).
-    pub log_append_time: i64,
-    /// The partition's log start offset.
-    pub log_start_offset: i64,
-    /// Whether this was a retry of an already appended batch.
-    pub duplicate: bool,
-}
 
 type StateMap = Mutex<HashMap<TopicPartition, Arc<PartitionState>>>;
 
@@ -354,8 +301,10 @@ impl Ingest {
                     _ = stopped(&mut stop) => break,
                 }
                 let storage = Arc::clone(&storage);
-                let _ =
+                let deleted =
                     tokio::task::spawn_blocking(move || storage.enforce_retention(now_ms())).await;
+                // Tests count these lines to know how many passes ran.
+                tracing::debug!(deleted = deleted.unwrap_or(0), "retention pass done");
                 let expired = expire_producers(&states, now_ms().saturating_sub(expiration));
                 if expired > 0 {
                     info!(expired, "forgot idle idempotent producers");
@@ -432,12 +381,33 @@ impl Ingest {
     /// [`FsyncPolicy::Always`], fsynced. Idempotent batches must come one per
     /// request (as Kafka requires since Produce v3). Transactional batches
     /// are stored like any other (no transaction markers are written).
+    ///
+    /// The same as [`Ingest::append`] followed by [`PendingProduce::wait`].
     pub async fn produce(
         &self,
         tp: &TopicPartition,
         records: Bytes,
         acks: i16,
     ) -> Result<ProduceOutcome, ProduceError> {
+        self.append(tp, records, acks)?.wait().await
+    }
+
+    /// The first half of [`Ingest::produce`]: validates and appends
+    /// `records` now, and returns a [`PendingProduce`] whose
+    /// [`wait`](PendingProduce::wait) resolves once the records are as
+    /// durable as `acks` asks (at once unless `acks = -1` under
+    /// [`FsyncPolicy::Always`]).
+    ///
+    /// Appends happen in call order, so a connection may append its next
+    /// request while earlier ones still wait for their group commit (the
+    /// fsync of that round covers all of them). Must be called inside a
+    /// tokio runtime (a segment roll spawns a blocking snapshot write).
+    pub fn append(
+        &self,
+        tp: &TopicPartition,
+        records: Bytes,
+        acks: i16,
+    ) -> Result<PendingProduce, ProduceError> {
         if !matches!(acks, -1..=1) {
             return Err(ProduceError::InvalidRequiredAcks(acks));
         }
@@ -536,20 +506,26 @@ impl Ingest {
         // A duplicate is acknowledged under the same durability rule as its
         // original, which may still be waiting for its fsync.
         let needs_sync = !duplicate || partition.durable_offset() <= last_offset;
+        let mut durability = None;
         if self.config.fsync == FsyncPolicy::Always && needs_sync {
             let ticket = self.commit.enqueue(&partition);
             if acks == -1 {
-                self.commit.wait(ticket).await;
-                if partition.durable_offset() <= last_offset {
-                    return Err(ProduceError::Storage(StorageError::Failed));
-                }
+                durability = Some(Durability {
+                    commit: Arc::clone(&self.commit),
+                    ticket,
+                    partition,
+                    last_offset,
+                });
             }
         }
-        Ok(ProduceOutcome {
-            base_offset,
-            log_append_time: if duplicate { -1 } else { log_append_time },
-            log_start_offset,
-            duplicate,
+        Ok(PendingProduce {
+            outcome: ProduceOutcome {
+                base_offset,
+                log_append_time: if duplicate { -1 } else { log_append_time },
+                log_start_offset,
+                duplicate,
+            },
+            durability,
         })
     }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chronik_common::{FsyncPolicy, TopicPartition};
-use chronik_ingest::{codes, Ingest, IngestConfig};
+use chronik_ingest::{Ingest, IngestConfig, ResponseError};
 use chronik_storage::batch::{
     compute_crc, BatchBuilder, BatchHeader, TimestampType, CRC_OFFSET, MAGIC_OFFSET,
 };
@@ -69,21 +69,21 @@ async fn validation_errors_carry_kafka_codes() {
     *corrupt.last_mut().unwrap() ^= 1;
     assert_eq!(
         code(ingest.produce(&tp(0), corrupt.into(), 1).await),
-        codes::CORRUPT_MESSAGE
+        ResponseError::CorruptMessage.code()
     );
 
     let mut trailing = records(2).to_vec();
     trailing.push(0);
     assert_eq!(
         code(ingest.produce(&tp(0), trailing.into(), 1).await),
-        codes::CORRUPT_MESSAGE
+        ResponseError::CorruptMessage.code()
     );
 
     let mut old = records(1).to_vec();
     old[MAGIC_OFFSET] = 1;
     assert_eq!(
         code(ingest.produce(&tp(0), old.into(), 1).await),
-        codes::UNSUPPORTED_FOR_MESSAGE_FORMAT
+        ResponseError::UnsupportedForMessageFormat.code()
     );
 
     let mut bad_count = records(3).to_vec();
@@ -92,7 +92,7 @@ async fn validation_errors_carry_kafka_codes() {
     bad_count[CRC_OFFSET..CRC_OFFSET + 4].copy_from_slice(&crc.to_be_bytes());
     assert_eq!(
         code(ingest.produce(&tp(0), bad_count.into(), 1).await),
-        codes::INVALID_RECORD
+        ResponseError::InvalidRecord.code()
     );
 
     let big = Bytes::from(
@@ -102,16 +102,16 @@ async fn validation_errors_carry_kafka_codes() {
     );
     assert_eq!(
         code(ingest.produce(&tp(0), big, 1).await),
-        codes::MESSAGE_TOO_LARGE
+        ResponseError::MessageTooLarge.code()
     );
 
     assert_eq!(
         code(ingest.produce(&tp(0), records(1), 2).await),
-        codes::INVALID_REQUIRED_ACKS
+        ResponseError::InvalidRequiredAcks.code()
     );
     assert_eq!(
         code(ingest.produce(&tp(5), records(1), 1).await),
-        codes::UNKNOWN_TOPIC_OR_PARTITION
+        ResponseError::UnknownTopicOrPartition.code()
     );
 
     // Two idempotent batches in one request are refused.
@@ -119,7 +119,7 @@ async fn validation_errors_carry_kafka_codes() {
     two.extend_from_slice(&idempotent(1, 0, 1, 1));
     assert_eq!(
         code(ingest.produce(&tp(0), two.into(), 1).await),
-        codes::INVALID_RECORD
+        ResponseError::InvalidRecord.code()
     );
 
     // Nothing was appended by any of the failures.
@@ -179,6 +179,38 @@ async fn concurrent_acks_all_producers_share_fsyncs() {
         "{rounds} rounds for {PRODUCERS} producers"
     );
     assert!(ingest.fsync_count() <= 2 * rounds);
+    ingest.shutdown().await;
+}
+
+/// One connection's pipeline: appends are issued back to back without
+/// waiting, get consecutive offsets in call order, are not acknowledged
+/// before they are durable, and one group commit covers all of them.
+#[tokio::test(flavor = "current_thread")]
+async fn pipelined_appends_keep_order_and_share_one_fsync() {
+    let dir = tempfile::tempdir().unwrap();
+    let ingest = open(dir.path(), IngestConfig::default(), 1).await;
+    let pending: Vec<_> = (0..10)
+        .map(|_| ingest.append(&tp(0), records(3), -1).unwrap())
+        .collect();
+    let p = ingest.storage().partition(&tp(0)).unwrap();
+    // Nothing ran the flusher yet (current-thread runtime, no await).
+    assert_eq!(p.log_end_offset(), 30);
+    assert_eq!(p.durable_offset(), 0);
+    assert!(pending.iter().all(|w| !w.is_durable()));
+    let mut offsets = Vec::new();
+    for w in pending {
+        let out = w.wait().await.unwrap();
+        assert!(
+            p.durable_offset() > out.base_offset + 2,
+            "acked when durable"
+        );
+        offsets.push(out.base_offset);
+    }
+    assert_eq!(offsets, (0..10).map(|i| i * 3).collect::<Vec<i64>>());
+    assert_eq!(ingest.fsync_rounds(), 1, "one round for the whole pipeline");
+    assert_eq!(ingest.fsync_count(), 1);
+    // acks=1 appends are acknowledged without waiting for any fsync.
+    assert!(ingest.append(&tp(0), records(1), 1).unwrap().is_durable());
     ingest.shutdown().await;
 }
 
@@ -249,7 +281,10 @@ async fn idempotent_duplicates_and_sequence_errors() {
     let gap = ingest
         .produce(&tp(0), idempotent(pid, epoch, 9, 1), -1)
         .await;
-    assert_eq!(gap.unwrap_err().code(), codes::OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assert_eq!(
+        gap.unwrap_err().code(),
+        ResponseError::OutOfOrderSequenceNumber.code()
+    );
     ingest
         .produce(&tp(0), idempotent(pid, epoch + 1, 0, 1), -1)
         .await
@@ -257,7 +292,10 @@ async fn idempotent_duplicates_and_sequence_errors() {
     let stale = ingest
         .produce(&tp(0), idempotent(pid, epoch, 5, 1), -1)
         .await;
-    assert_eq!(stale.unwrap_err().code(), codes::INVALID_PRODUCER_EPOCH);
+    assert_eq!(
+        stale.unwrap_err().code(),
+        ResponseError::InvalidProducerEpoch.code()
+    );
     ingest.shutdown().await;
 }
 
@@ -315,7 +353,7 @@ async fn shutdown_flushes_and_refuses_later_produces() {
     assert!(!p.is_dirty());
     assert!(dir.path().join(CLEAN_SHUTDOWN_FILE).exists());
     let err = ingest.produce(&tp(0), records(1), -1).await.unwrap_err();
-    assert_eq!(err.code(), codes::NOT_LEADER_OR_FOLLOWER);
+    assert_eq!(err.code(), ResponseError::NotLeaderOrFollower.code());
     ingest.shutdown().await;
 }
 
@@ -509,7 +547,10 @@ fn roll_snapshots_and_replay_survive_a_crash() {
             .unwrap();
         assert_eq!((next.duplicate, next.base_offset), (false, 40));
         let gap = ingest.produce(&tp(0), idempotent(7, 0, 42, 1), 1).await;
-        assert_eq!(gap.unwrap_err().code(), codes::OUT_OF_ORDER_SEQUENCE_NUMBER);
+        assert_eq!(
+            gap.unwrap_err().code(),
+            ResponseError::OutOfOrderSequenceNumber.code()
+        );
     });
 }
 

@@ -36,6 +36,8 @@ use prometheus::{
 };
 
 mod telemetry;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_support;
 
 pub use telemetry::{init_tracing, otel_layer, TelemetryConfig, TelemetryGuard};
 

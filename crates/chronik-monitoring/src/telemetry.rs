@@ -174,61 +174,7 @@ pub fn init_tracing(config: &TelemetryConfig) -> Result<TelemetryGuard, Monitori
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpListener;
-    use std::sync::mpsc;
-
-    /// A one-endpoint HTTP/1.1 server standing in for an OTLP collector:
-    /// forwards each request's path, content type and body to the channel.
-    fn fake_collector() -> (String, mpsc::Receiver<(String, String, Vec<u8>)>) {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                stream
-                    .set_read_timeout(Some(Duration::from_secs(30)))
-                    .unwrap();
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                loop {
-                    let mut request_line = String::new();
-                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                        break;
-                    }
-                    let path = request_line
-                        .split_whitespace()
-                        .nth(1)
-                        .unwrap_or("")
-                        .to_string();
-                    let (mut length, mut content_type) = (0usize, String::new());
-                    loop {
-                        let mut line = String::new();
-                        reader.read_line(&mut line).unwrap();
-                        let line = line.trim_end();
-                        if line.is_empty() {
-                            break;
-                        }
-                        let (k, v) = line.split_once(':').unwrap();
-                        match k.to_ascii_lowercase().as_str() {
-                            "content-length" => length = v.trim().parse().unwrap(),
-                            "content-type" => content_type = v.trim().to_string(),
-                            _ => {}
-                        }
-                    }
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).unwrap();
-                    stream
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                        .unwrap();
-                    if tx.send((path, content_type, body)).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        (format!("http://{addr}"), rx)
-    }
+    use crate::test_support::fake_collector;
 
     fn contains(haystack: &[u8], needle: &[u8]) -> bool {
         haystack.windows(needle.len()).any(|w| w == needle)
@@ -249,7 +195,11 @@ mod tests {
         // Shutdown flushes the batch synchronously.
         guard.shutdown().unwrap();
 
-        let (path, content_type, body) = requests
+        let crate::test_support::Export {
+            path,
+            content_type,
+            body,
+        } = requests
             .recv_timeout(Duration::from_secs(60))
             .expect("the collector received no export");
         assert_eq!(path, "/v1/traces");

@@ -10,7 +10,8 @@
 //! - [`request`]: header + body decoding with the right header version per
 //!   API key and version, and a typed error for everything that can go wrong;
 //! - [`response`]: header + body encoding into a ready-to-send frame, and
-//!   error responses for any supported request.
+//!   error responses for any supported request;
+//! - [`records`]: record batches for load generators and tests.
 //!
 //! Nothing here panics on bad input: every malformed frame becomes a
 //! [`request::DecodeError`]. Binaries that decode untrusted frames should
@@ -20,6 +21,7 @@
 
 pub mod alloc_guard;
 pub mod frame;
+pub mod records;
 pub mod request;
 pub mod response;
 pub mod versions;
@@ -29,5 +31,7 @@ pub use kafka_protocol::messages::{ApiKey, RequestKind, ResponseKind};
 
 pub use frame::{decode_frame, FrameError};
 pub use request::{decode_request, DecodeError, RequestFrame};
-pub use response::{encode_response, error_response, EncodeError};
+pub use response::{
+    encode_response, error_response, produce_partition_error, produce_response, EncodeError,
+};
 pub use versions::{api_versions_response, supported_versions, SUPPORTED_APIS};

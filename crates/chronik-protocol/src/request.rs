@@ -4,12 +4,10 @@
 use bytes::Bytes;
 use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseKind};
 use kafka_protocol::protocol::Decodable;
+use kafka_protocol::ResponseError;
 
 use crate::response::{encode_response, error_response};
 use crate::versions::{api_versions_response, is_supported};
-
-/// Error code 35, UNSUPPORTED_VERSION.
-const UNSUPPORTED_VERSION: i16 = 35;
 
 /// Smallest possible request: api key, api version, correlation id.
 const MIN_REQUEST_BYTES: usize = 8;
@@ -169,7 +167,9 @@ fn unsupported_version_reply(
     frame: Bytes,
 ) -> Option<Bytes> {
     if api_key == ApiKey::ApiVersions {
-        let body = ResponseKind::ApiVersions(api_versions_response(UNSUPPORTED_VERSION));
+        let body = ResponseKind::ApiVersions(api_versions_response(Some(
+            ResponseError::UnsupportedVersion,
+        )));
         return encode_response(api_key, 0, correlation_id, &body).ok();
     }
     let codec = api_key.valid_versions();
@@ -177,7 +177,11 @@ fn unsupported_version_reply(
         return None;
     }
     let request = decode_known(api_key, api_version, correlation_id, frame).ok()?;
-    let body = error_response(&request.body, api_version, UNSUPPORTED_VERSION)?;
+    let body = error_response(
+        &request.body,
+        api_version,
+        ResponseError::UnsupportedVersion,
+    )?;
     encode_response(api_key, api_version, correlation_id, &body).ok()
 }
 
@@ -243,7 +247,7 @@ mod tests {
         let header = ResponseHeader::decode(&mut reply, 0).unwrap();
         assert_eq!(header.correlation_id, 42);
         let body = ApiVersionsResponse::decode(&mut reply, 0).unwrap();
-        assert_eq!(body.error_code, UNSUPPORTED_VERSION);
+        assert_eq!(body.error_code, ResponseError::UnsupportedVersion.code());
         assert!(!body.api_keys.is_empty());
     }
 
@@ -264,7 +268,7 @@ mod tests {
             ResponseHeader::decode(&mut reply, ApiKey::Fetch.response_header_version(13)).unwrap();
         assert_eq!(header.correlation_id, 5);
         let body = kafka_protocol::messages::FetchResponse::decode(&mut reply, 13).unwrap();
-        assert_eq!(body.error_code, UNSUPPORTED_VERSION);
+        assert_eq!(body.error_code, ResponseError::UnsupportedVersion.code());
     }
 
     #[test]

@@ -12,13 +12,15 @@ use kafka_protocol::messages::{
         OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions,
         OffsetFetchResponseTopic, OffsetFetchResponseTopics,
     },
+    produce_request::{PartitionProduceData, TopicProduceData},
     produce_response::{PartitionProduceResponse, TopicProduceResponse},
     ApiKey, CreateTopicsResponse, DeleteTopicsResponse, FetchResponse, FindCoordinatorResponse,
     HeartbeatResponse, InitProducerIdResponse, JoinGroupResponse, LeaveGroupResponse,
     ListOffsetsResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
-    ProduceResponse, RequestKind, ResponseHeader, ResponseKind, SyncGroupResponse,
+    ProduceRequest, ProduceResponse, RequestKind, ResponseHeader, ResponseKind, SyncGroupResponse,
 };
 use kafka_protocol::protocol::Encodable;
+use kafka_protocol::ResponseError;
 
 use crate::frame::LENGTH_PREFIX;
 use crate::versions::api_versions_response;
@@ -84,8 +86,40 @@ fn size_hint(body: &ResponseKind) -> usize {
     }
 }
 
+/// The Produce response to `req`: one entry per topic and partition, in
+/// request order, each partition's entry made by `partition`.
+pub fn produce_response(
+    req: &ProduceRequest,
+    mut partition: impl FnMut(&TopicProduceData, &PartitionProduceData) -> PartitionProduceResponse,
+) -> ProduceResponse {
+    let responses = req
+        .topic_data
+        .iter()
+        .map(|t| {
+            TopicProduceResponse::default()
+                .with_name(t.name.clone())
+                .with_topic_id(t.topic_id)
+                .with_partition_responses(
+                    t.partition_data.iter().map(|p| partition(t, p)).collect(),
+                )
+        })
+        .collect();
+    ProduceResponse::default().with_responses(responses)
+}
+
+/// Partition `index`'s entry in a Produce response when it failed with
+/// `error`: the offsets and append time are -1, as Kafka reports them.
+pub fn produce_partition_error(index: i32, error: ResponseError) -> PartitionProduceResponse {
+    PartitionProduceResponse::default()
+        .with_index(index)
+        .with_error_code(error.code())
+        .with_base_offset(-1)
+        .with_log_append_time_ms(-1)
+        .with_log_start_offset(-1)
+}
+
 /// Builds the response to `request` in which every part fails with
-/// `error_code`, the way Kafka answers a request it cannot serve (every
+/// `error`, the way Kafka answers a request it cannot serve (every
 /// topic/partition/group named in the request gets the error).
 ///
 /// `version` is the version the response will be encoded at: fields that
@@ -94,10 +128,13 @@ fn size_hint(body: &ResponseKind) -> usize {
 pub fn error_response(
     request: &RequestKind,
     version: i16,
-    error_code: i16,
+    error: ResponseError,
 ) -> Option<ResponseKind> {
+    let error_code = error.code();
     Some(match request {
-        RequestKind::ApiVersions(_) => ResponseKind::ApiVersions(api_versions_response(error_code)),
+        RequestKind::ApiVersions(_) => {
+            ResponseKind::ApiVersions(api_versions_response(Some(error)))
+        }
         RequestKind::Metadata(req) => {
             // Metadata has no top-level error before v13; report per topic.
             let topics = req
@@ -117,31 +154,9 @@ pub fn error_response(
             }
             ResponseKind::Metadata(resp)
         }
-        RequestKind::Produce(req) => {
-            let responses = req
-                .topic_data
-                .iter()
-                .map(|t| {
-                    TopicProduceResponse::default()
-                        .with_name(t.name.clone())
-                        .with_topic_id(t.topic_id)
-                        .with_partition_responses(
-                            t.partition_data
-                                .iter()
-                                .map(|p| {
-                                    PartitionProduceResponse::default()
-                                        .with_index(p.index)
-                                        .with_error_code(error_code)
-                                        .with_base_offset(-1)
-                                        .with_log_append_time_ms(-1)
-                                        .with_log_start_offset(-1)
-                                })
-                                .collect(),
-                        )
-                })
-                .collect();
-            ResponseKind::Produce(ProduceResponse::default().with_responses(responses))
-        }
+        RequestKind::Produce(req) => ResponseKind::Produce(produce_response(req, |_, p| {
+            produce_partition_error(p.index, error)
+        })),
         RequestKind::Fetch(req) => {
             let responses = req
                 .topics
@@ -420,8 +435,12 @@ mod tests {
     fn every_supported_api_has_an_error_response_encodable_at_every_version() {
         for api in SUPPORTED_APIS {
             for version in api.min..=api.max {
-                let body = error_response(&default_request(api.key), version, 35)
-                    .unwrap_or_else(|| panic!("{:?} lacks an error response", api.key));
+                let body = error_response(
+                    &default_request(api.key),
+                    version,
+                    ResponseError::UnsupportedVersion,
+                )
+                .unwrap_or_else(|| panic!("{:?} lacks an error response", api.key));
                 let mut frame =
                     encode_response(api.key, version, 11, &body).unwrap_or_else(|e| panic!("{e}"));
                 let len = frame.get_i32();
@@ -436,18 +455,19 @@ mod tests {
 
     #[test]
     fn produce_error_response_names_every_partition() {
-        let req = ProduceRequest::default().with_topic_data(vec![
-            produce_request::TopicProduceData::default()
-                .with_name(TopicName(
-                    kafka_protocol::protocol::StrBytes::from_static_str("t"),
-                ))
-                .with_partition_data(vec![
-                    produce_request::PartitionProduceData::default().with_index(0),
-                    produce_request::PartitionProduceData::default().with_index(3),
-                ]),
-        ]);
-        let Some(ResponseKind::Produce(resp)) = error_response(&RequestKind::Produce(req), 9, 3)
-        else {
+        let req = ProduceRequest::default().with_topic_data(vec![TopicProduceData::default()
+            .with_name(TopicName(
+                kafka_protocol::protocol::StrBytes::from_static_str("t"),
+            ))
+            .with_partition_data(vec![
+                PartitionProduceData::default().with_index(0),
+                PartitionProduceData::default().with_index(3),
+            ])]);
+        let Some(ResponseKind::Produce(resp)) = error_response(
+            &RequestKind::Produce(req),
+            9,
+            ResponseError::UnknownTopicOrPartition,
+        ) else {
             panic!()
         };
         let parts = &resp.responses[0].partition_responses;

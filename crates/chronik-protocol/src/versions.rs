@@ -14,6 +14,7 @@
 use kafka_protocol::messages::api_versions_response::ApiVersion;
 use kafka_protocol::messages::{ApiKey, ApiVersionsResponse};
 use kafka_protocol::protocol::VersionRange;
+use kafka_protocol::ResponseError;
 
 /// One supported API: its key and the inclusive version range implemented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,11 +50,12 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::DeleteTopics, 1, 6),
     api(ApiKey::InitProducerId, 0, 4),
-    // SASL (chronik-server's `subsystems` module). Handshake v0 would be
-    // followed by unframed tokens, so only v1 (then SaslAuthenticate) is
-    // offered. Without credentials configured (or without the `auth`
+    // SASL (chronik-server's `session` module). After a v0 handshake the
+    // client sends bare size-prefixed tokens; after v1, SaslAuthenticate
+    // requests. Older librdkafka (Debian's kcat) will not log in unless v0
+    // is offered. Without credentials configured (or without the `auth`
     // feature) the handshake answers UNSUPPORTED_SASL_MECHANISM.
-    api(ApiKey::SaslHandshake, 1, 1),
+    api(ApiKey::SaslHandshake, 0, 1),
     api(ApiKey::SaslAuthenticate, 0, 2),
 ];
 
@@ -75,9 +77,9 @@ pub fn is_supported(key: ApiKey, version: i16) -> bool {
 }
 
 /// The ApiVersions response body listing every supported API, with
-/// `error_code` (0, or 35 UNSUPPORTED_VERSION when the client asked for an
+/// `error` (none, or UNSUPPORTED_VERSION when the client asked for an
 /// ApiVersions version we do not implement).
-pub fn api_versions_response(error_code: i16) -> ApiVersionsResponse {
+pub fn api_versions_response(error: Option<ResponseError>) -> ApiVersionsResponse {
     let api_keys = SUPPORTED_APIS
         .iter()
         .filter_map(|a| {
@@ -91,7 +93,7 @@ pub fn api_versions_response(error_code: i16) -> ApiVersionsResponse {
         })
         .collect();
     ApiVersionsResponse::default()
-        .with_error_code(error_code)
+        .with_error_code(error.map_or(0, |e| e.code()))
         .with_api_keys(api_keys)
 }
 
@@ -127,7 +129,7 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), SUPPORTED_APIS.len());
-        let resp = api_versions_response(0);
+        let resp = api_versions_response(None);
         assert_eq!(resp.api_keys.len(), SUPPORTED_APIS.len());
         assert!(resp
             .api_keys
@@ -138,7 +140,8 @@ mod tests {
     #[test]
     fn unimplemented_apis_and_versions_are_rejected() {
         assert!(supported_versions(ApiKey::CreateAcls).is_none());
-        assert!(!is_supported(ApiKey::SaslHandshake, 0));
+        assert!(is_supported(ApiKey::SaslHandshake, 0));
+        assert!(!is_supported(ApiKey::SaslHandshake, 2));
         assert!(!is_supported(ApiKey::Fetch, 13));
         assert!(!is_supported(ApiKey::Produce, 2));
         assert!(is_supported(ApiKey::Metadata, 0));

@@ -6,10 +6,11 @@ use anyhow::Context;
 use chronik_common::{BrokerConfig, FsyncPolicy};
 use chronik_coordinator::{CoordinatorConfig, GroupCoordinator};
 use chronik_ingest::{Ingest, IngestConfig};
-use chronik_storage::{LogManager, StorageConfig, StorageError};
+use chronik_storage::{LogManager, StorageConfig};
 use tokio::sync::watch;
 
-use crate::subsystems::{SubsystemArgs, Subsystems};
+use crate::cli::SubsystemArgs;
+use crate::subsystems::{storage_view, Subsystems};
 
 /// Cluster id reported in metadata. A single node is its own cluster; the
 /// value only needs to be stable.
@@ -47,7 +48,7 @@ impl Broker {
         args.check_available()?;
         // With backup on, retention moves to the backup glue, which applies
         // it only to partitions whose sealed segments are all uploaded.
-        let storage = StorageConfig::from_broker(&crate::subsystems::storage_view(&config, args));
+        let storage = StorageConfig::from_broker(&storage_view(&config, args));
         let dir = storage.data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || LogManager::open(storage))
             .await
@@ -100,62 +101,5 @@ impl Broker {
     pub async fn shutdown(&self) {
         self.subsystems.shutdown().await;
         self.ingest.shutdown().await;
-    }
-}
-
-/// Kafka error codes used by the handlers.
-pub mod codes {
-    /// Success.
-    pub const NONE: i16 = 0;
-    /// An unexpected server error.
-    pub const UNKNOWN_SERVER_ERROR: i16 = -1;
-    /// OFFSET_OUT_OF_RANGE.
-    pub const OFFSET_OUT_OF_RANGE: i16 = 1;
-    /// CORRUPT_MESSAGE.
-    pub const CORRUPT_MESSAGE: i16 = 2;
-    /// UNKNOWN_TOPIC_OR_PARTITION.
-    pub const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
-    /// NOT_LEADER_OR_FOLLOWER.
-    pub const NOT_LEADER_OR_FOLLOWER: i16 = 6;
-    /// COORDINATOR_NOT_AVAILABLE.
-    pub const COORDINATOR_NOT_AVAILABLE: i16 = 15;
-    /// INVALID_TOPIC_EXCEPTION.
-    pub const INVALID_TOPIC_EXCEPTION: i16 = 17;
-    /// INVALID_REQUIRED_ACKS.
-    pub const INVALID_REQUIRED_ACKS: i16 = 21;
-    /// UNSUPPORTED_VERSION.
-    pub const UNSUPPORTED_VERSION: i16 = 35;
-    /// TOPIC_ALREADY_EXISTS.
-    pub const TOPIC_ALREADY_EXISTS: i16 = 36;
-    /// INVALID_PARTITIONS.
-    pub const INVALID_PARTITIONS: i16 = 37;
-    /// INVALID_REPLICATION_FACTOR.
-    pub const INVALID_REPLICATION_FACTOR: i16 = 38;
-    /// INVALID_REPLICA_ASSIGNMENT.
-    pub const INVALID_REPLICA_ASSIGNMENT: i16 = 39;
-    /// INVALID_REQUEST.
-    pub const INVALID_REQUEST: i16 = 42;
-    /// TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
-    pub const TRANSACTIONAL_ID_AUTHORIZATION_FAILED: i16 = 53;
-    /// KAFKA_STORAGE_ERROR.
-    pub const KAFKA_STORAGE_ERROR: i16 = 56;
-    /// FETCH_SESSION_ID_NOT_FOUND.
-    pub const FETCH_SESSION_ID_NOT_FOUND: i16 = 70;
-    /// UNKNOWN_TOPIC_ID.
-    pub const UNKNOWN_TOPIC_ID: i16 = 100;
-}
-
-/// The Kafka error code for a storage error (see the mapping documented in
-/// `chronik_storage`).
-pub fn storage_error_code(e: &StorageError) -> i16 {
-    match e {
-        StorageError::OffsetOutOfRange { .. } => codes::OFFSET_OUT_OF_RANGE,
-        StorageError::UnknownTopic(_) => codes::UNKNOWN_TOPIC_OR_PARTITION,
-        StorageError::TopicExists(_) => codes::TOPIC_ALREADY_EXISTS,
-        StorageError::InvalidTopicName(_) => codes::INVALID_TOPIC_EXCEPTION,
-        StorageError::InvalidPartitions(_) => codes::INVALID_PARTITIONS,
-        StorageError::InvalidBatch(_) => codes::CORRUPT_MESSAGE,
-        StorageError::Closed => codes::NOT_LEADER_OR_FOLLOWER,
-        _ => codes::KAFKA_STORAGE_ERROR,
     }
 }

@@ -4,14 +4,22 @@
 //! module and wraps the typed response. Adding an API means: a range in
 //! `chronik_protocol::versions::SUPPORTED_APIS`, a handler module, and an arm
 //! here.
+//!
+//! Authentication is enforced here too: while the connection's [`Session`]
+//! still needs to authenticate, only ApiVersions and the SASL requests are
+//! answered; anything else closes the connection without a response, as
+//! Kafka does. The bare token frames of a SaslHandshake v0 exchange are not
+//! requests; they go through [`dispatch_sasl_token`].
 
-use chronik_protocol::{error_response, RequestFrame, RequestKind, ResponseKind};
+use chronik_protocol::{error_response, ApiKey, RequestFrame, RequestKind, ResponseKind};
+use kafka_protocol::ResponseError;
 
-use crate::broker::{codes, Broker};
+use crate::broker::Broker;
 use crate::handlers::{
     api_versions, create_topics, delete_topics, fetch, find_coordinator, groups, init_producer_id,
-    list_offsets, metadata, produce,
+    list_offsets, metadata, produce, sasl_authenticate, sasl_handshake, Answer,
 };
+use crate::session::Session;
 
 /// What the connection does after a request was handled.
 // Returned once per request and consumed at once: boxing the large variant
@@ -21,6 +29,9 @@ use crate::handlers::{
 pub enum Reply {
     /// Send this response.
     Send(ResponseKind),
+    /// Send this response, then close the connection for the given reason
+    /// (a refused SASL handshake or a failed authentication).
+    SendAndClose(ResponseKind, String),
     /// Send nothing (a successful Produce with `acks=0`).
     Nothing,
     /// Close the connection without a response. Kafka does this when an
@@ -29,9 +40,20 @@ pub enum Reply {
     Close(String),
 }
 
-/// Handles one request.
-pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Reply {
+/// Handles one request of a connection in state `session`.
+pub async fn dispatch(broker: &Broker, session: &mut Session, request: RequestFrame) -> Reply {
     let version = request.version();
+    if session.needs_auth()
+        && !matches!(
+            request.api_key,
+            ApiKey::ApiVersions | ApiKey::SaslHandshake | ApiKey::SaslAuthenticate
+        )
+    {
+        return Reply::Close(format!(
+            "{:?} request before SASL authentication",
+            request.api_key
+        ));
+    }
     let response = match request.body {
         RequestKind::ApiVersions(req) => {
             ResponseKind::ApiVersions(api_versions::handle(&req, version))
@@ -61,6 +83,14 @@ pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Reply {
         }
         RequestKind::InitProducerId(req) => {
             ResponseKind::InitProducerId(init_producer_id::handle(broker, req, version).await)
+        }
+        RequestKind::SaslHandshake(req) => {
+            let answer = sasl_handshake::handle(session, req, version);
+            return answered(answer, ResponseKind::SaslHandshake);
+        }
+        RequestKind::SaslAuthenticate(req) => {
+            let answer = sasl_authenticate::handle(session, req, version);
+            return answered(answer, ResponseKind::SaslAuthenticate);
         }
         // Consumer groups: implemented by the coordinator (handlers::groups).
         RequestKind::JoinGroup(req) => {
@@ -92,11 +122,25 @@ pub async fn dispatch(broker: &Broker, request: RequestFrame) -> Reply {
         // only reached if the table and this match disagree.
         other => {
             tracing::error!(api_key = ?request.api_key, "no handler for a supported API");
-            match error_response(&other, version, codes::UNSUPPORTED_VERSION) {
+            match error_response(&other, version, ResponseError::UnsupportedVersion) {
                 Some(response) => response,
                 None => return Reply::Close(format!("no handler for {:?}", request.api_key)),
             }
         }
     };
     Reply::Send(response)
+}
+
+/// Handles one bare SASL token frame (after a SaslHandshake v0; see
+/// [`Session::expects_raw_token`]): `Ok` with the bytes to send back as a
+/// bare size-prefixed frame, `Err` with the reason to close the connection.
+pub fn dispatch_sasl_token(session: &mut Session, token: &[u8]) -> Result<Vec<u8>, String> {
+    sasl_authenticate::handle_raw_token(session, token)
+}
+
+fn answered<T>(answer: Answer<T>, wrap: impl FnOnce(T) -> ResponseKind) -> Reply {
+    match answer.close {
+        None => Reply::Send(wrap(answer.response)),
+        Some(reason) => Reply::SendAndClose(wrap(answer.response), reason),
+    }
 }

@@ -20,17 +20,25 @@
 //! - [`server`]: listener, accept loop and graceful shutdown;
 //! - [`connection`]: one task per client connection (framing, decoding,
 //!   in-order responses);
-//! - [`dispatch`]: the single `match` from a decoded request to its handler;
+//! - [`dispatch`]: the single `match` from a decoded request to its handler,
+//!   and the authentication gate;
 //! - [`handlers`]: one module per API (or family of APIs);
-//! - [`broker`]: the shared state handlers work on (logs, ingest, metadata).
+//! - [`session`]: a connection's SASL state and token framing;
+//! - [`broker`]: the shared state handlers work on (logs, ingest, metadata);
 //! - [`subsystems`]: the optional features (metrics, SASL, search,
-//!   backup), each behind a cargo feature.
+//!   backup), one module each behind its cargo feature;
+//! - [`cli`], [`logging`] and [`commands`]: the binary's command-line
+//!   settings, log setup, and the `user add` and `restore` subcommands.
 
 pub mod broker;
+pub mod cli;
+pub mod commands;
 pub mod connection;
 pub mod dispatch;
 pub mod handlers;
+pub mod logging;
 pub mod server;
+pub mod session;
 pub mod subsystems;
 
 pub use server::{run, run_with, shutdown_signal};

@@ -4,9 +4,10 @@ use std::process::ExitCode;
 
 use chronik_common::config::{BrokerArgs, BrokerConfig};
 use chronik_protocol::alloc_guard::HugeAllocGuard;
-use chronik_server::subsystems::{
-    init_logging, restore_command, user_command, RestoreArgs, SubsystemArgs, UserCommand,
-};
+use chronik_server::cli::SubsystemArgs;
+use chronik_server::commands::restore::{self, RestoreArgs};
+use chronik_server::commands::user::{self, UserCommand};
+use chronik_server::logging::init_logging;
 use clap::Parser;
 
 /// Keeps forged array lengths in requests from aborting the broker (see
@@ -43,8 +44,8 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::User(cmd)) => return exit(user_command(cmd)),
-        Some(Command::Restore(args)) => return exit(restore_command(args)),
+        Some(Command::User(cmd)) => return exit(user::run(cmd)),
+        Some(Command::Restore(args)) => return exit(restore::run(args)),
         None => {}
     }
     let _log_guard = match init_logging(&cli.subsystems) {

@@ -11,8 +11,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::broker::Broker;
+use crate::cli::SubsystemArgs;
 use crate::connection;
-use crate::subsystems::SubsystemArgs;
 
 /// How long shutdown waits for connections to finish their in-flight
 /// requests before giving up on them (the logs are flushed either way).

@@ -19,7 +19,9 @@ use bytes::Bytes;
 use common::{run_tool, KafkaConn, TestBroker};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::{
-    ApiKey, GroupId, JoinGroupRequest, JoinGroupResponse, SyncGroupRequest, SyncGroupResponse,
+    ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, GroupId, HeartbeatRequest,
+    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse,
+    SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 use serde_json::Value;
@@ -201,6 +203,8 @@ fn kafka_python_pair_splits_partitions_and_hands_over_on_leave() {
     );
     assert_eq!(summary["final"], serde_json::json!([0, 1, 2, 3]));
     assert_eq!(summary["read"], 60);
+    // Every commit succeeded: the hand-over never rejected one.
+    assert_eq!(summary["commit_errors"], serde_json::json!([]), "{summary}");
 }
 
 /// Runs the two-member confluent-kafka scenario (see groups_confluent.py)
@@ -248,6 +252,18 @@ fn confluent_two_member_handover(crash: bool) -> Value {
     assert_eq!(summary["missing"], serde_json::json!([]));
     assert_eq!(summary["duplicates"], 0);
     assert_eq!(summary["read"], 70);
+    // A graceful leave rejects no commit. After a crash the survivor's
+    // commits may meet the rebalance that evicts the dead member, and are
+    // then refused with REBALANCE_IN_PROGRESS, nothing else.
+    let errors = strings(&summary["commit_errors"]);
+    if crash {
+        assert!(
+            errors.iter().all(|e| e.contains("REBALANCE_IN_PROGRESS")),
+            "{errors:?}"
+        );
+    } else {
+        assert_eq!(errors, Vec::<String>::new());
+    }
     summary
 }
 
@@ -270,15 +286,90 @@ fn confluent_group_recovers_the_partitions_of_a_crashed_member() {
 }
 
 fn join_request(member_id: &str) -> JoinGroupRequest {
+    join_request_in("raw-group", member_id, 30_000)
+}
+
+fn group_id(group: &str) -> GroupId {
+    GroupId(StrBytes::from_string(group.to_string()))
+}
+
+fn join_request_in(group: &str, member_id: &str, session_timeout_ms: i32) -> JoinGroupRequest {
     JoinGroupRequest::default()
-        .with_group_id(GroupId(StrBytes::from_static_str("raw-group")))
-        .with_session_timeout_ms(30_000)
+        .with_group_id(group_id(group))
+        .with_session_timeout_ms(session_timeout_ms)
         .with_rebalance_timeout_ms(300_000)
         .with_member_id(StrBytes::from_string(member_id.to_string()))
         .with_protocol_type(StrBytes::from_static_str("consumer"))
         .with_protocols(vec![JoinGroupRequestProtocol::default()
             .with_name(StrBytes::from_static_str("range"))
             .with_metadata(Bytes::from_static(b"meta"))])
+}
+
+/// Gets a member id (the first JoinGroup of a new member is answered with
+/// MEMBER_ID_REQUIRED and the id to use).
+fn member_id(conn: &mut KafkaConn, group: &str, session_timeout_ms: i32) -> String {
+    let first: JoinGroupResponse = conn.call(
+        ApiKey::JoinGroup,
+        5,
+        &join_request_in(group, "", session_timeout_ms),
+    );
+    assert_eq!(first.error_code, 79, "MEMBER_ID_REQUIRED");
+    first.member_id.to_string()
+}
+
+fn heartbeat(conn: &mut KafkaConn, group: &str, generation: i32, member: &str) -> i16 {
+    let resp: HeartbeatResponse = conn.call(
+        ApiKey::Heartbeat,
+        3,
+        &HeartbeatRequest::default()
+            .with_group_id(group_id(group))
+            .with_generation_id(generation)
+            .with_member_id(StrBytes::from_string(member.to_string())),
+    );
+    resp.error_code
+}
+
+fn sync(conn: &mut KafkaConn, group: &str, generation: i32, member: &str) -> i16 {
+    let resp: SyncGroupResponse = conn.call(
+        ApiKey::SyncGroup,
+        3,
+        &SyncGroupRequest::default()
+            .with_group_id(group_id(group))
+            .with_generation_id(generation)
+            .with_member_id(StrBytes::from_string(member.to_string())),
+    );
+    resp.error_code
+}
+
+/// The group's state and member ids, as DescribeGroups reports them.
+fn describe(conn: &mut KafkaConn, group: &str) -> (String, BTreeSet<String>) {
+    let resp: DescribeGroupsResponse = conn.call(
+        ApiKey::DescribeGroups,
+        3,
+        &DescribeGroupsRequest::default().with_groups(vec![group_id(group)]),
+    );
+    let g = &resp.groups[0];
+    assert_eq!(g.error_code, 0);
+    (
+        g.group_state.to_string(),
+        g.members.iter().map(|m| m.member_id.to_string()).collect(),
+    )
+}
+
+/// Waits until DescribeGroups shows `group` in `state` with `member` in it.
+fn wait_for_state(conn: &mut KafkaConn, group: &str, state: &str, member: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (now, members) = describe(conn, group);
+        if now == state && members.contains(member) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "group {group} is {now} with {members:?}, expected {state} with {member}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// A JoinGroup parked for a rebalance that cannot finish (the other member
@@ -310,10 +401,169 @@ fn parked_join_is_answered_when_the_broker_shuts_down() {
     let mut b = KafkaConn::connect(&broker.addr);
     let first: JoinGroupResponse = b.call(ApiKey::JoinGroup, 5, &join_request(""));
     assert_eq!(first.error_code, 79);
-    let parked = b.send(ApiKey::JoinGroup, 5, &join_request(&first.member_id));
+    let b_id = first.member_id.to_string();
+    let parked = b.send(ApiKey::JoinGroup, 5, &join_request(&b_id));
+    // Parked: the group waits in PreparingRebalance with b in it.
+    let mut probe = KafkaConn::connect(&broker.addr);
+    wait_for_state(&mut probe, "raw-group", "PreparingRebalance", &b_id);
+    drop(probe);
 
     let status = broker.terminate();
     assert!(status.success(), "broker exit status {status}");
     let answer: JoinGroupResponse = b.recv(ApiKey::JoinGroup, 5, parked);
     assert_eq!(answer.error_code, 16, "NOT_COORDINATOR");
+}
+
+/// Sends a JoinGroup for each (connection, member, session timeout) in
+/// order, waiting until the group has each one parked before sending the
+/// next (so the coordinator sees them in this order), then reads every
+/// response. Returns the responses in the same order.
+fn rejoin(
+    probe: &mut KafkaConn,
+    group: &str,
+    members: &mut [(&mut KafkaConn, &str, i32)],
+) -> Vec<JoinGroupResponse> {
+    let mut sent = Vec::new();
+    let last = members.len() - 1;
+    for (i, (conn, id, timeout)) in members.iter_mut().enumerate() {
+        sent.push(conn.send(ApiKey::JoinGroup, 5, &join_request_in(group, id, *timeout)));
+        if i < last {
+            wait_for_state(probe, group, "PreparingRebalance", id);
+        }
+    }
+    members
+        .iter_mut()
+        .zip(sent)
+        .map(|((conn, _, _), correlation)| conn.recv(ApiKey::JoinGroup, 5, correlation))
+        .collect()
+}
+
+/// Which member leads: the earliest-joined remaining member, after the
+/// leader leaves (even when a later member rejoins first) and after the
+/// leader is evicted for missing heartbeats (the survivor's own heartbeats
+/// every 200 ms keep it in, with a 60 s session, however loaded the
+/// machine).
+#[test]
+fn leadership_passes_in_join_order_after_leave_and_eviction() {
+    const LONG: i32 = 60_000;
+    const SHORT: i32 = 6_000;
+    let g = "lead-group";
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start(&tmp.path().join("data"), &[]);
+    let mut probe = KafkaConn::connect(&broker.addr);
+    let (mut a, mut b, mut c) = (
+        KafkaConn::connect(&broker.addr),
+        KafkaConn::connect(&broker.addr),
+        KafkaConn::connect(&broker.addr),
+    );
+    // a alone forms generation 1, then b, then c join: a leads all along.
+    // (Each gets its member id just before joining: the coordinator waits
+    // for members that got an id, as Kafka does since KIP-394.)
+    let a_id = member_id(&mut a, g, LONG);
+    let joined: JoinGroupResponse = a.call(ApiKey::JoinGroup, 5, &join_request_in(g, &a_id, LONG));
+    assert_eq!(
+        (joined.error_code, joined.leader.to_string()),
+        (0, a_id.clone())
+    );
+    assert_eq!(sync(&mut a, g, joined.generation_id, &a_id), 0);
+    let b_id = member_id(&mut b, g, LONG);
+    let r = rejoin(
+        &mut probe,
+        g,
+        &mut [(&mut b, &b_id, LONG), (&mut a, &a_id, LONG)],
+    );
+    assert!(r
+        .iter()
+        .all(|j| j.error_code == 0 && j.leader.to_string() == a_id));
+    let c_id = member_id(&mut c, g, LONG);
+    let r = rejoin(
+        &mut probe,
+        g,
+        &mut [
+            (&mut c, &c_id, LONG),
+            (&mut a, &a_id, LONG),
+            (&mut b, &b_id, LONG),
+        ],
+    );
+    assert!(r
+        .iter()
+        .all(|j| j.error_code == 0 && j.leader.to_string() == a_id));
+    let generation = r[0].generation_id;
+    assert_eq!(sync(&mut a, g, generation, &a_id), 0);
+    assert_eq!(sync(&mut b, g, generation, &b_id), 0);
+    assert_eq!(sync(&mut c, g, generation, &c_id), 0);
+
+    // The leader leaves. c rejoins before b, yet b (joined earlier) leads.
+    let left: LeaveGroupResponse = a.call(
+        ApiKey::LeaveGroup,
+        1,
+        &LeaveGroupRequest::default()
+            .with_group_id(group_id(g))
+            .with_member_id(StrBytes::from_string(a_id.clone())),
+    );
+    assert_eq!(left.error_code, 0);
+    assert_eq!(
+        heartbeat(&mut b, g, generation, &b_id),
+        27,
+        "REBALANCE_IN_PROGRESS"
+    );
+    // b's session is short from here on, so it can be evicted later.
+    let r = rejoin(
+        &mut probe,
+        g,
+        &mut [(&mut c, &c_id, LONG), (&mut b, &b_id, SHORT)],
+    );
+    for j in &r {
+        assert_eq!(j.error_code, 0);
+        assert_eq!(
+            j.leader.to_string(),
+            b_id,
+            "the earliest-joined member leads"
+        );
+    }
+    let leader_view: BTreeSet<String> = r[1]
+        .members
+        .iter()
+        .map(|m| m.member_id.to_string())
+        .collect();
+    assert_eq!(leader_view, BTreeSet::from([b_id.clone(), c_id.clone()]));
+    let generation = r[0].generation_id;
+    assert_eq!(sync(&mut b, g, generation, &b_id), 0);
+    assert_eq!(sync(&mut c, g, generation, &c_id), 0);
+    assert_eq!(
+        heartbeat(&mut a, g, generation, &a_id),
+        25,
+        "UNKNOWN_MEMBER_ID"
+    );
+
+    // b, now the leader, goes silent; c keeps heartbeating until the
+    // coordinator evicts b and asks c to rejoin.
+    let started = std::time::Instant::now();
+    loop {
+        match heartbeat(&mut c, g, generation, &c_id) {
+            0 => {}
+            27 => break,
+            other => panic!("heartbeat error {other}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "b was never evicted; log:\n{}",
+            broker.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        started.elapsed() >= Duration::from_millis(SHORT as u64 / 2),
+        "b was evicted after {:?}, before its session could expire",
+        started.elapsed()
+    );
+    let r = rejoin(&mut probe, g, &mut [(&mut c, &c_id, LONG)]);
+    assert_eq!(r[0].error_code, 0);
+    assert_eq!(r[0].leader.to_string(), c_id, "the survivor leads");
+    assert_eq!(r[0].members.len(), 1);
+    assert_eq!(
+        heartbeat(&mut b, g, generation, &b_id),
+        25,
+        "UNKNOWN_MEMBER_ID"
+    );
 }

@@ -3,8 +3,7 @@
 
 mod common;
 
-use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::kafka::{batch, fetch, fetch_request, produce, topic};
 use common::{KafkaConn, TestBroker};
@@ -222,26 +221,55 @@ fn produce_fetch_list_offsets_and_out_of_range() {
     assert_eq!(offset_at(-3), (0, 4, 2_001));
 }
 
+/// The log line the fetch handler writes (at debug level) when it parks.
+const PARKED: &str = "fetch parked until data arrives or the wait ends";
+
+/// With nothing to return, a fetch is answered no earlier than its max
+/// wait. A fetch parked for data (known parked from the broker log before
+/// anything is produced) is answered as soon as data arrives, long before
+/// its max wait.
 #[test]
 fn fetch_long_polls_until_data_arrives_or_the_wait_ends() {
-    let (_dir, broker) = start();
+    let dir = tempfile::tempdir().unwrap();
+    let broker = TestBroker::start_with_env(
+        &dir.path().join("data"),
+        &[],
+        &[(
+            "CHRONIK_LOG",
+            std::ffi::OsStr::new("info,chronik_server::handlers::fetch=debug"),
+        )],
+    );
     let mut conn = KafkaConn::connect(&broker.addr);
     create(&mut conn, vec![creatable("poll", 1, 1)], false);
-    // Nothing arrives: the fetch returns empty once max_wait passes.
-    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 200);
-    assert_eq!((code, hw, records.len()), (0, 0, 0));
 
-    // Data arrives while the fetch waits: it is returned by that fetch.
-    let addr = broker.addr.clone();
-    let producer = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(300));
-        let mut other = KafkaConn::connect(&addr);
-        produce(&mut other, "poll", 0, batch(&["late"], 0))
-    });
-    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 15_000);
-    assert_eq!(producer.join().unwrap(), (0, 0));
-    assert_eq!((code, hw), (0, 1));
-    assert_eq!(records, [(0, "late".to_string())]);
+    // Nothing arrives: the fetch returns empty, and not before max_wait.
+    let started = Instant::now();
+    let (code, hw, records) = fetch(&mut conn, "poll", 0, 0, 300);
+    let waited = started.elapsed();
+    assert_eq!((code, hw, records.len()), (0, 0, 0));
+    assert!(
+        waited >= Duration::from_millis(300),
+        "answered after {waited:?}"
+    );
+
+    // Data arrives while the fetch is parked: that fetch returns it.
+    let parked_before = broker.log_count(PARKED);
+    let max_wait_ms = 25_000;
+    let correlation = conn.send(ApiKey::Fetch, 12, &fetch_request("poll", 0, 0, max_wait_ms));
+    broker.wait_for_log(PARKED, parked_before, Duration::from_secs(20));
+    let mut other = KafkaConn::connect(&broker.addr);
+    let produced = Instant::now();
+    assert_eq!(produce(&mut other, "poll", 0, batch(&["late"], 0)), (0, 0));
+    let resp: FetchResponse = conn.recv(ApiKey::Fetch, 12, correlation);
+    let took = produced.elapsed();
+    let p = &resp.responses[0].partitions[0];
+    assert_eq!((p.error_code, p.high_watermark), (0, 1));
+    assert!(p.records.as_ref().is_some_and(|r| !r.is_empty()));
+    // Far below the 25 s max wait, with room for a loaded machine.
+    assert!(
+        took < Duration::from_secs(10),
+        "the parked fetch took {took:?} after the produce"
+    );
 }
 
 #[test]
@@ -348,4 +376,72 @@ fn acks_zero_gets_no_response_and_a_failure_closes_the_connection() {
     // A failing acks=0 produce (no partition 5) closes the connection.
     conn.send(ApiKey::Produce, 9, &request(5));
     assert!(conn.is_closed_by_peer());
+}
+
+/// One connection pipelines acks=all produce requests: they are answered in
+/// request order with consecutive offsets, and a request of another kind
+/// sent among them (ListOffsets) is answered after every produce before it
+/// and sees all of them in the log.
+#[test]
+fn pipelined_acks_all_produces_are_answered_in_order() {
+    use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
+    let (_dir, broker) = start();
+    let mut conn = KafkaConn::connect(&broker.addr);
+    create(&mut conn, vec![creatable("piped", 1, 1)], false);
+    let produce_req = |i: usize| {
+        ProduceRequest::default()
+            .with_acks(-1)
+            .with_timeout_ms(30_000)
+            .with_topic_data(vec![TopicProduceData::default()
+                .with_name(topic("piped"))
+                .with_partition_data(vec![PartitionProduceData::default()
+                    .with_index(0)
+                    .with_records(Some(batch(
+                        &[&format!("a{i}"), &format!("b{i}")],
+                        0,
+                    )))])])
+    };
+    let list_req = ListOffsetsRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_topics(vec![ListOffsetsTopic::default()
+            .with_name(topic("piped"))
+            .with_partitions(vec![ListOffsetsPartition::default()
+                .with_partition_index(0)
+                .with_timestamp(-1)])]);
+    // 30 produces, the ListOffsets, 30 more, all sent before any response
+    // is read.
+    let mut sent = Vec::new();
+    for i in 0..30 {
+        sent.push((Some(i), conn.send(ApiKey::Produce, 9, &produce_req(i))));
+    }
+    sent.push((None, conn.send(ApiKey::ListOffsets, 5, &list_req)));
+    for i in 30..60 {
+        sent.push((Some(i), conn.send(ApiKey::Produce, 9, &produce_req(i))));
+    }
+    // `recv` asserts each response carries the expected correlation id,
+    // that is, responses come back in request order.
+    for (i, correlation) in sent {
+        match i {
+            Some(i) => {
+                let resp: ProduceResponse = conn.recv(ApiKey::Produce, 9, correlation);
+                let p = &resp.responses[0].partition_responses[0];
+                assert_eq!((p.error_code, p.base_offset), (0, 2 * i as i64));
+            }
+            None => {
+                let resp: ListOffsetsResponse = conn.recv(ApiKey::ListOffsets, 5, correlation);
+                let p = &resp.topics[0].partitions[0];
+                assert_eq!(p.error_code, 0);
+                assert!(
+                    p.offset >= 60,
+                    "ListOffsets ran before the produces sent before it"
+                );
+            }
+        }
+    }
+    let (code, hw, records) = fetch(&mut conn, "piped", 0, 118, 0);
+    assert_eq!((code, hw), (0, 120));
+    assert_eq!(
+        records,
+        [(118, "a59".to_string()), (119, "b59".to_string())]
+    );
 }

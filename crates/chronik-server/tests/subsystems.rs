@@ -1,7 +1,7 @@
 //! End-to-end tests of the optional subsystems against the real binary:
-//! SASL with confluent-kafka (auth), the /metrics scrape (monitoring), search
-//! over HTTP (search), backup and restore (backup), and the feature split
-//! itself (which heavy dependencies each build variant resolves).
+//! the /metrics scrape (monitoring), search over HTTP (search), backup and
+//! restore (backup), and the feature split itself (which heavy dependencies
+//! each build variant resolves). SASL (auth) is tested in `tests/sasl.rs`.
 //!
 //! Tests of a subsystem exist only in builds with its feature: run
 //! `cargo nextest run -p chronik-server --features full --test subsystems`
@@ -131,150 +131,6 @@ fn metrics_are_scraped_over_http() {
     }
     let (status, _) = http_get(&http, "/healthz");
     assert_eq!(status, 200);
-}
-
-#[cfg(feature = "auth")]
-mod sasl {
-    use super::*;
-
-    /// confluent-kafka client: produces `count` values and consumes them back
-    /// with SASL_PLAINTEXT, printing what it consumed; with `expect-fail`,
-    /// exits 0 only if authentication is refused.
-    const CLIENT: &str = r#"
-import sys, time
-from confluent_kafka import Producer, Consumer, KafkaError
-addr, mech, user, password, topic, mode = sys.argv[1:7]
-conf = {'bootstrap.servers': addr, 'security.protocol': 'SASL_PLAINTEXT',
-        'sasl.mechanism': mech, 'sasl.username': user, 'sasl.password': password}
-errors = []
-def on_error(err):
-    errors.append(err)
-if mode == 'expect-fail':
-    p = Producer(dict(conf, error_cb=on_error, **{'message.timeout.ms': 5000}))
-    p.produce(topic, b'x')
-    p.flush(10)
-    auth = [e for e in errors if e.code() == KafkaError._AUTHENTICATION]
-    print('AUTH-REFUSED' if auth else 'NOT-REFUSED %r' % errors)
-    sys.exit(0 if auth else 1)
-delivered = []
-def on_delivery(err, msg):
-    if err is not None:
-        errors.append(err)
-    else:
-        delivered.append(msg.offset())
-p = Producer(dict(conf, acks='all', error_cb=on_error))
-for i in range(10):
-    p.produce(topic, ('%s-%d' % (mech, i)).encode(), on_delivery=on_delivery)
-if p.flush(60) != 0 or errors or len(delivered) != 10:
-    print('PRODUCE-FAILED', errors, delivered); sys.exit(2)
-c = Consumer(dict(conf, **{'group.id': 'g-' + mech, 'auto.offset.reset': 'earliest',
-                            'enable.auto.commit': False}))
-c.subscribe([topic])
-got, deadline = [], time.time() + 60
-while len(got) < 10 and time.time() < deadline:
-    m = c.poll(0.5)
-    if m is None or m.error():
-        continue
-    got.append(m.value().decode())
-c.close()
-print('\n'.join(got))
-"#;
-
-    fn client(broker: &TestBroker, args: &[&str]) -> std::process::Output {
-        run_tool(
-            Command::new("python3")
-                .args(["-c", CLIENT, &broker.addr])
-                .args(args),
-            b"",
-            Duration::from_secs(180),
-        )
-    }
-
-    fn add_user(file: &Path, user: &str, password: &str) {
-        let out = run_tool(
-            Command::new(env!("CARGO_BIN_EXE_chronik-server")).args([
-                "user",
-                "add",
-                "--credentials",
-                file.to_str().unwrap(),
-                "--username",
-                user,
-                "--password-stdin",
-            ]),
-            format!("{password}\n").as_bytes(),
-            Duration::from_secs(60),
-        );
-        assert!(
-            out.status.success(),
-            "user add failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    #[test]
-    fn confluent_kafka_authenticates_with_scram_and_plain() {
-        let dir = tempfile::tempdir().unwrap();
-        let creds = dir.path().join("users.toml");
-        add_user(&creds, "alice", "wonder land");
-        add_user(&creds, "bob", "builder");
-        let text = std::fs::read_to_string(&creds).unwrap();
-        assert!(!text.contains("wonder land") && !text.contains("builder"));
-
-        let broker = TestBroker::start(
-            &dir.path().join("data"),
-            &["--sasl-credentials", creds.to_str().unwrap()],
-        );
-        for (mech, user, password) in [
-            ("SCRAM-SHA-256", "alice", "wonder land"),
-            ("PLAIN", "bob", "builder"),
-        ] {
-            let topic = format!("sasl-{}", mech.to_lowercase());
-            let out = client(&broker, &[mech, user, password, &topic, "roundtrip"]);
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success(),
-                "{mech}: {stdout}\n{}\nbroker log:\n{}",
-                String::from_utf8_lossy(&out.stderr),
-                broker.log_tail()
-            );
-            let expected: Vec<String> = (0..10).map(|i| format!("{mech}-{i}")).collect();
-            assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{mech}");
-        }
-        for (mech, user, password) in [
-            ("SCRAM-SHA-256", "alice", "wrong"),
-            ("PLAIN", "mallory", "builder"),
-        ] {
-            let out = client(
-                &broker,
-                &[mech, user, password, "sasl-denied", "expect-fail"],
-            );
-            assert!(
-                out.status.success(),
-                "{mech} {user}: {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
-
-    #[test]
-    fn unauthenticated_requests_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let creds = dir.path().join("users.toml");
-        add_user(&creds, "alice", "pw-alice");
-        let broker = TestBroker::start(
-            &dir.path().join("data"),
-            &["--sasl-credentials", creds.to_str().unwrap()],
-        );
-        // Produce without authenticating: the broker closes the connection.
-        let mut conn = KafkaConn::connect(&broker.addr);
-        conn.send(
-            kafka_protocol::messages::ApiKey::Metadata,
-            12,
-            &kafka_protocol::messages::MetadataRequest::default(),
-        );
-        assert!(conn.is_closed_by_peer());
-    }
 }
 
 #[cfg(feature = "search")]
@@ -480,52 +336,8 @@ fn minimal_build_resolves_no_heavy_dependency_and_full_has_all() {
 #[cfg(feature = "monitoring")]
 #[test]
 fn request_spans_are_exported_over_otlp() {
-    use std::io::{BufRead, BufReader};
-    // A loopback stand-in for an OTLP/HTTP collector: records each request's
-    // path and body.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = std::sync::mpsc::channel::<(String, Vec<u8>)>();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            stream.set_read_timeout(Some(WAIT)).unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            loop {
-                let mut request_line = String::new();
-                if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-                    break;
-                }
-                let path = request_line
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("")
-                    .to_string();
-                let mut length = 0usize;
-                loop {
-                    let mut line = String::new();
-                    reader.read_line(&mut line).unwrap();
-                    let line = line.trim_end();
-                    if line.is_empty() {
-                        break;
-                    }
-                    if let Some((k, v)) = line.split_once(':') {
-                        if k.eq_ignore_ascii_case("content-length") {
-                            length = v.trim().parse().unwrap();
-                        }
-                    }
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                stream
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-                    .unwrap();
-                if tx.send((path, body)).is_err() {
-                    return;
-                }
-            }
-        }
-    });
+    // A loopback stand-in for an OTLP/HTTP collector.
+    let (endpoint, rx) = chronik_monitoring::test_support::fake_collector();
 
     let dir = tempfile::tempdir().unwrap();
     let mut broker = TestBroker::start(
@@ -536,9 +348,9 @@ fn request_spans_are_exported_over_otlp() {
     // Shutdown flushes the span batch.
     assert!(broker.terminate().success());
     let mut bodies = Vec::new();
-    while let Ok((path, body)) = rx.recv_timeout(Duration::from_secs(30)) {
-        assert_eq!(path, "/v1/traces");
-        bodies.extend(body);
+    while let Ok(export) = rx.recv_timeout(Duration::from_secs(30)) {
+        assert_eq!(export.path, "/v1/traces");
+        bodies.extend(export.body);
         if bodies.windows(7).any(|w| w == b"Produce") {
             break;
         }

@@ -87,19 +87,31 @@ pub(crate) struct IndexFile<E: Entry> {
     dirty: bool,
 }
 
+/// Opens (creating if needed) an index file for reading and writing.
+fn open_file(path: &Path) -> Result<File> {
+    let existed = path.exists();
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| StorageError::io(format!("opening index {}", path.display()), e))?;
+    if existed {
+        crate::fault::opened(path, file.metadata().map_or(0, |m| m.len()));
+    } else {
+        crate::fault::created(path);
+    }
+    Ok(file)
+}
+
 impl<E: Entry> IndexFile<E> {
     /// Opens (creating if needed) the index at `path` and loads its entries.
     ///
     /// A trailing partial entry is ignored (and overwritten by the next
     /// append); callers validate the entries themselves.
     pub fn open(path: &Path) -> Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| StorageError::io(format!("opening index {}", path.display()), e))?;
+        let file = open_file(path)?;
         let data = std::fs::read(path)
             .map_err(|e| StorageError::io(format!("reading index {}", path.display()), e))?;
         let entries = data.chunks_exact(E::SIZE).map(E::decode).collect();
@@ -125,16 +137,7 @@ impl<E: Entry> IndexFile<E> {
     /// The open handle, reopening the file if it was released.
     fn handle(&mut self) -> Result<&File> {
         if self.file.is_none() {
-            let f = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&self.path)
-                .map_err(|e| {
-                    StorageError::io(format!("opening index {}", self.path.display()), e)
-                })?;
-            self.file = Some(f);
+            self.file = Some(open_file(&self.path)?);
         }
         Ok(self.file.as_ref().expect("just opened"))
     }
@@ -182,9 +185,11 @@ impl<E: Entry> IndexFile<E> {
     pub fn sync(&mut self) -> Result<()> {
         if self.dirty {
             let path = self.path.clone();
-            self.handle()?
-                .sync_data()
+            let f = self.handle()?;
+            let len = f.metadata().map_or(0, |m| m.len());
+            f.sync_data()
                 .map_err(|e| StorageError::io(format!("syncing index {}", path.display()), e))?;
+            crate::fault::synced(&path, len);
             self.dirty = false;
         }
         Ok(())

@@ -78,6 +78,7 @@
 
 pub mod batch;
 pub mod error;
+pub mod fault;
 mod index;
 mod manager;
 mod partition;
@@ -109,7 +110,9 @@ pub const LEADER_EPOCH: i32 = 0;
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|e| StorageError::io(format!("syncing directory {}", dir.display()), e))
+        .map_err(|e| StorageError::io(format!("syncing directory {}", dir.display()), e))?;
+    fault::dir_synced(dir);
+    Ok(())
 }
 
 /// Writes `data` to `path` atomically: a temporary file in the same
@@ -122,12 +125,14 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
     let tmp = dir.join(tmp_name);
     let ctx = |what: &str| format!("{what} {}", tmp.display());
     let mut f = File::create(&tmp).map_err(|e| StorageError::io(ctx("creating"), e))?;
+    fault::created(&tmp);
     f.write_all(data)
         .map_err(|e| StorageError::io(ctx("writing"), e))?;
     f.sync_all()
         .map_err(|e| StorageError::io(ctx("syncing"), e))?;
+    fault::synced(&tmp, data.len() as u64);
     drop(f);
-    std::fs::rename(&tmp, path).map_err(|e| {
+    fault::rename(&tmp, path).map_err(|e| {
         StorageError::io(
             format!("renaming {} to {}", tmp.display(), path.display()),
             e,

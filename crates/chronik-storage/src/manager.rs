@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use crate::error::{Result, StorageError};
 use crate::partition::{LogConfig, Partition, RetentionPolicy};
-use crate::{sync_dir, write_atomic};
+use crate::{fault, sync_dir, write_atomic};
 
 /// Largest partition count a topic may have.
 pub const MAX_PARTITIONS: i32 = 10_000;
@@ -130,7 +130,7 @@ fn deleted_dir(data: &Path) -> PathBuf {
 }
 
 fn mkdir(path: &Path) -> Result<()> {
-    std::fs::create_dir_all(path)
+    fault::create_dir_all(path)
         .map_err(|e| StorageError::io(format!("creating {}", path.display()), e))
 }
 
@@ -179,10 +179,10 @@ fn write_meta(topic_dir: &Path, partitions: i32) -> Result<()> {
 }
 
 fn remove_tree(path: &Path) {
-    if let Err(e) = std::fs::remove_dir_all(path) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            warn!(path = %path.display(), error = %e, "could not remove directory");
-        }
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => fault::removed(path),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => warn!(path = %path.display(), error = %e, "could not remove directory"),
     }
 }
 
@@ -195,6 +195,8 @@ impl LogManager {
         let data = config.data_dir.clone();
         mkdir(&topics_dir(&data))?;
         mkdir(&deleted_dir(&data))?;
+        // Their entries must be durable before any topic inside them is.
+        sync_dir(&data)?;
         let lock_path = data.join(LOCK_FILE);
         let lock = File::options()
             .create(true)
@@ -282,6 +284,7 @@ impl LogManager {
         if clean {
             std::fs::remove_file(&marker)
                 .map_err(|e| StorageError::io(format!("removing {}", marker.display()), e))?;
+            fault::removed(&marker);
             sync_dir(&data)?;
         }
         Ok(LogManager {
@@ -341,17 +344,7 @@ impl LogManager {
         }
         mkdir(&tdir)?;
         let mut parts = Vec::with_capacity(partitions as usize);
-        for p in 0..partitions {
-            let pdir = tdir.join(p.to_string());
-            let tp = TopicPartition::new(name, p);
-            parts.push(Arc::new(Partition::open(
-                tp,
-                &pdir,
-                self.log_config,
-                false,
-            )?));
-        }
-        sync_dir(&tdir)?;
+        self.open_new_partitions(name, &tdir, 0..partitions, &mut parts)?;
         write_meta(&tdir, partitions)?;
         sync_dir(&topics_dir(&self.config.data_dir))?;
         info!(topic = name, partitions, "created topic");
@@ -375,7 +368,25 @@ impl LogManager {
         }
         let tdir = topics_dir(&self.config.data_dir).join(name);
         let mut parts = topic.partitions.clone();
-        for p in current..total {
+        self.open_new_partitions(name, &tdir, current..total, &mut parts)?;
+        write_meta(&tdir, total)?;
+        info!(topic = name, from = current, to = total, "added partitions");
+        self.topics_write()
+            .insert(name.to_string(), Arc::new(Topic { partitions: parts }));
+        Ok(())
+    }
+
+    /// Creates partitions `range` of topic `name` in `tdir` (each from an
+    /// empty directory: debris of an earlier failed attempt is removed),
+    /// appends them to `parts` and syncs `tdir`.
+    fn open_new_partitions(
+        &self,
+        name: &str,
+        tdir: &Path,
+        range: std::ops::Range<i32>,
+        parts: &mut Vec<Arc<Partition>>,
+    ) -> Result<()> {
+        for p in range {
             let pdir = tdir.join(p.to_string());
             remove_tree(&pdir);
             let tp = TopicPartition::new(name, p);
@@ -386,12 +397,7 @@ impl LogManager {
                 false,
             )?));
         }
-        sync_dir(&tdir)?;
-        write_meta(&tdir, total)?;
-        info!(topic = name, from = current, to = total, "added partitions");
-        self.topics_write()
-            .insert(name.to_string(), Arc::new(Topic { partitions: parts }));
-        Ok(())
+        sync_dir(tdir)
     }
 
     /// Deletes a topic and all its data.
@@ -417,7 +423,7 @@ impl LogManager {
             .as_nanos();
         let seq = self.delete_seq.fetch_add(1, Ordering::Relaxed);
         let to = deleted_dir(data).join(format!("{name}.{nanos}.{seq}"));
-        std::fs::rename(&from, &to).map_err(|e| {
+        fault::rename(&from, &to).map_err(|e| {
             StorageError::io(format!("moving {} to {}", from.display(), to.display()), e)
         })?;
         sync_dir(&topics_dir(data))?;

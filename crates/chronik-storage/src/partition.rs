@@ -1,6 +1,5 @@
 //! A partition's log: an ordered list of segments with one active segment.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -15,6 +14,8 @@ use crate::batch::{self, BatchHeader, BatchIter};
 use crate::error::{Result, StorageError};
 use crate::segment::{self, OpenMode, Segment};
 use crate::sync_dir;
+
+mod lookup;
 
 /// Per-partition log settings (derived from [`StorageConfig`](crate::StorageConfig)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +134,7 @@ impl Partition {
     /// fully validated and re-indexed, and closed segments get the trusted
     /// check (they were fsynced when they were rolled).
     pub fn open(tp: TopicPartition, dir: &Path, config: LogConfig, clean: bool) -> Result<Self> {
-        std::fs::create_dir_all(dir)
+        crate::fault::create_dir_all(dir)
             .map_err(|e| StorageError::io(format!("creating {}", dir.display()), e))?;
         let mut bases = Vec::new();
         let mut index_files = Vec::new();
@@ -167,6 +168,7 @@ impl Partition {
                 info!(file = %path.display(), "removing index without a log file");
                 std::fs::remove_file(&path)
                     .map_err(|e| StorageError::io(format!("removing {}", path.display()), e))?;
+                crate::fault::removed(&path);
             }
         }
         let mut segments = Vec::with_capacity(bases.len().max(1));
@@ -204,11 +206,12 @@ impl Partition {
         // Whatever survived recovery is made durable now, so the durable
         // offset starts at the log end. After a clean close it already is.
         if !clean {
-            inner
-                .active()
+            let active = inner.active();
+            active
                 .log
                 .sync_data()
                 .map_err(|e| StorageError::io(format!("syncing log in {}", dir.display()), e))?;
+            crate::fault::synced(active.log_path(), active.size);
         }
         let leo = inner.log_end();
         let lso = inner.log_start();
@@ -463,104 +466,6 @@ impl Partition {
         })
     }
 
-    /// Finds the first record whose timestamp is at or after `timestamp`
-    /// (Kafka ListOffsets with a real timestamp). `None` when no batch
-    /// reaches it. Lookup is per batch via the time index; inside an
-    /// uncompressed batch the exact record is found.
-    pub fn offset_for_timestamp(&self, timestamp: i64) -> Result<Option<TimestampOffset>> {
-        let found = {
-            let inner = self.read_inner();
-            let mut found = None;
-            for seg in &inner.segments {
-                if let Some((pos, h)) = seg.find_timestamp(timestamp)? {
-                    found = Some((seg.log.clone(), pos, h, seg.size));
-                    break;
-                }
-            }
-            found
-        };
-        let Some((file, pos, h, size)) = found else {
-            return Ok(None);
-        };
-        if let Some(exact) = self.exact_record(&file, pos, &h, size, |ts| ts >= timestamp)? {
-            return Ok(Some(exact));
-        }
-        let ts = if h.timestamp_type() == batch::TimestampType::CreateTime
-            && h.base_timestamp >= timestamp
-        {
-            h.base_timestamp
-        } else {
-            h.max_timestamp
-        };
-        Ok(Some(TimestampOffset {
-            offset: h.base_offset,
-            timestamp: ts,
-        }))
-    }
-
-    /// The record with the largest timestamp (ListOffsets with timestamp -3):
-    /// the first batch whose `maxTimestamp` is the log's largest; inside an
-    /// uncompressed CreateTime batch the exact record, otherwise the batch's
-    /// last offset. `None` for an empty log.
-    pub fn max_timestamp_offset(&self) -> Result<Option<TimestampOffset>> {
-        let found = {
-            let inner = self.read_inner();
-            let mut best: Option<&Segment> = None;
-            for seg in &inner.segments {
-                if seg.size > 0 && best.is_none_or(|b| seg.max_timestamp > b.max_timestamp) {
-                    best = Some(seg);
-                }
-            }
-            match best {
-                Some(seg) => seg
-                    .find_timestamp(seg.max_timestamp)?
-                    .map(|(pos, h)| (seg.log.clone(), pos, h, seg.size)),
-                None => None,
-            }
-        };
-        let Some((file, pos, h, size)) = found else {
-            return Ok(None);
-        };
-        if let Some(exact) = self.exact_record(&file, pos, &h, size, |ts| ts == h.max_timestamp)? {
-            return Ok(Some(exact));
-        }
-        Ok(Some(TimestampOffset {
-            offset: h.last_offset(),
-            timestamp: h.max_timestamp,
-        }))
-    }
-
-    /// Inside the batch `h` at `pos` of a segment file of `size` bytes: the
-    /// first record whose timestamp satisfies `wanted`, when the batch is
-    /// uncompressed CreateTime (the broker never decompresses). `None` when
-    /// the batch cannot be looked into or no record matches.
-    fn exact_record(
-        &self,
-        file: &File,
-        pos: u64,
-        h: &BatchHeader,
-        size: u64,
-        wanted: impl Fn(i64) -> bool,
-    ) -> Result<Option<TimestampOffset>> {
-        if h.compression() != batch::Compression::None
-            || h.timestamp_type() != batch::TimestampType::CreateTime
-            || pos + h.total_len() as u64 > size
-        {
-            return Ok(None);
-        }
-        let mut buf = vec![0u8; h.total_len()];
-        file.read_exact_at(&mut buf, pos)
-            .map_err(|e| StorageError::io(format!("reading {}", self.tp), e))?;
-        Ok(batch::decode_records(&buf).and_then(|recs| {
-            recs.into_iter()
-                .find(|(_, r)| wanted(r.timestamp))
-                .map(|(offset, r)| TimestampOffset {
-                    offset,
-                    timestamp: r.timestamp,
-                })
-        }))
-    }
-
     /// Calls `f` with the header of every batch from the one containing
     /// `from_offset` to the log end (used to rebuild producer state).
     /// Holds the partition's read lock throughout, so appends wait: meant
@@ -600,9 +505,17 @@ impl Partition {
         if self.failed.load(Ordering::Acquire) {
             return Err(StorageError::Failed);
         }
-        let (file, target) = {
+        // Appends hold the write lock, so under the read lock every byte
+        // up to `size` is written: the fsync below covers all of them.
+        let (file, target, path, len) = {
             let inner = self.read_inner();
-            (inner.active().log.clone(), inner.log_end())
+            let active = inner.active();
+            (
+                active.log.clone(),
+                inner.log_end(),
+                active.log_path().to_path_buf(),
+                active.size,
+            )
         };
         if target <= self.durable_offset() {
             return Ok(self.durable_offset());
@@ -611,6 +524,7 @@ impl Partition {
             self.failed.store(true, Ordering::Release);
             return Err(StorageError::io(format!("fsync of {}", self.tp), e));
         }
+        crate::fault::synced(&path, len);
         self.durable.fetch_max(target, Ordering::AcqRel);
         Ok(self.durable_offset())
     }

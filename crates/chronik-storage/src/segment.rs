@@ -10,6 +10,7 @@ use tracing::warn;
 
 use crate::batch::{self, BatchHeader, HEADER_LEN};
 use crate::error::{Result, StorageError};
+use crate::fault;
 use crate::index::{IndexFile, OffsetEntry, TimeEntry};
 
 /// File name of a segment file: the base offset as 20 zero-padded digits.
@@ -140,6 +141,7 @@ impl Segment {
             if p.exists() {
                 std::fs::remove_file(p)
                     .map_err(|e| StorageError::io(format!("removing {}", p.display()), e))?;
+                fault::removed(p);
             }
         }
         let log = OpenOptions::new()
@@ -148,6 +150,7 @@ impl Segment {
             .create_new(true)
             .open(&log_path)
             .map_err(|e| StorageError::io(format!("creating {}", log_path.display()), e))?;
+        fault::created(&log_path);
         Self::fresh(
             base_offset,
             log,
@@ -179,6 +182,7 @@ impl Segment {
             .metadata()
             .map_err(|e| StorageError::io(format!("stat {}", log_path.display()), e))?
             .len();
+        fault::opened(&log_path, file_len);
         let mut seg = Self::fresh(
             base_offset,
             log,
@@ -230,6 +234,7 @@ impl Segment {
             seg.log
                 .sync_all()
                 .map_err(|e| StorageError::io(format!("syncing {}", seg.log_path.display()), e))?;
+            fault::synced(&seg.log_path, seg.size);
         }
         seg.index.trim_file()?;
         seg.time_index.trim_file()?;
@@ -351,6 +356,11 @@ impl Segment {
         Ok(())
     }
 
+    /// Path of the log file.
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
     /// Reads the header of the batch at `pos` (which must be a batch start).
     #[cfg(test)]
     pub fn header_at(&self, pos: u64) -> Result<BatchHeader> {
@@ -455,6 +465,7 @@ impl Segment {
         self.log
             .sync_data()
             .map_err(|e| StorageError::io(format!("syncing {}", self.log_path.display()), e))?;
+        fault::synced(&self.log_path, self.size);
         self.index.sync()?;
         self.time_index.sync()
     }
@@ -476,7 +487,7 @@ impl Segment {
     pub fn delete_files(&self) -> Result<()> {
         for p in [&self.log_path, self.index.path(), self.time_index.path()] {
             match std::fs::remove_file(p) {
-                Ok(()) => {}
+                Ok(()) => fault::removed(p),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => return Err(StorageError::io(format!("deleting {}", p.display()), e)),
             }

@@ -19,7 +19,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::{self, CargoCommand, HostInfo, Linker, Machine, Selection, UsageError};
+use crate::build::{self, Selection};
+use crate::error::Error;
+use crate::exec::{CargoCommand, HostInfo, Linker, Machine};
 use crate::model::Plan;
 
 /// Every configuration name, in run order.
@@ -81,10 +83,9 @@ pub fn select(requested: &[String]) -> anyhow::Result<Vec<&'static str>> {
     for r in requested {
         let r = r.trim();
         if r == "release-optimized" || r.starts_with("release-optimized-") {
-            return Err(UsageError(
+            return Err(Error::invalid(
                 "`release-optimized` is never benchmarked: fat LTO over the whole binary can \
-                 exhaust memory"
-                    .into(),
+                 exhaust memory",
             )
             .into());
         }
@@ -99,7 +100,7 @@ pub fn select(requested: &[String]) -> anyhow::Result<Vec<&'static str>> {
             })
             .collect();
         if matched.is_empty() {
-            return Err(UsageError(format!(
+            return Err(Error::invalid(format!(
                 "unknown configuration `{r}`; known: {} (or a profile: release, release-fast)",
                 ALL.join(", ")
             ))
@@ -161,13 +162,16 @@ pub fn resolve(
             target: "host",
             profile,
             linker: Some(linker),
+            user_jobs: None,
+            cargo_config: None,
+            extra_rustflags: &[],
         };
         build::assemble(plan, copy_root, &sel, machine, &[])?.0
     };
     if name == "baseline" {
         let flags = linker.rustflags(&machine.host);
         cmd.env.insert(
-            HostInfo::rustflags_var(&machine.host.triple),
+            crate::render::target_var(&machine.host.triple, "RUSTFLAGS"),
             flags.join(" "),
         );
     }
@@ -229,7 +233,7 @@ fn baseline_command(
         .get(variant)
         .and_then(|v| v.builds.get(package))
         .ok_or_else(|| {
-            UsageError(format!(
+            Error::invalid(format!(
                 "package `{package}` is not a root of variant `{variant}`"
             ))
         })?;
@@ -238,13 +242,9 @@ fn baseline_command(
     for setting in BASELINE_SETTINGS {
         args.extend(["--config".to_string(), setting.to_string()]);
     }
-    Ok(CargoCommand {
-        program: CargoCommand::cargo_program(),
-        args,
-        env: BTreeMap::new(),
-        env_remove: Vec::new(),
-        cwd: copy_root.to_path_buf(),
-    })
+    let mut cmd = CargoCommand::cargo(args, copy_root);
+    cmd.env = BTreeMap::new();
+    Ok(cmd)
 }
 
 /// The directory cargo puts a profile's outputs in (`debug` for dev).

@@ -10,109 +10,86 @@
 //! project's goals on the same run.
 //!
 //! - [`config`]: the configurations and their cargo commands.
+//! - [`scenarios`]: what each scenario does, and running a configuration's.
 //! - [`measure`]: running one command, its wall time and peak memory.
 //! - [`workspace`]: the copy, the edited crates, the edits.
-//! - [`report`]: the results document, the goals, the Markdown.
+//! - [`report`]: the results document and the goals; [`markdown`]: the
+//!   report.
+//!
+//! Bench sits on the core's public API (the plan, [`crate::build`],
+//! [`crate::exec`]); nothing in the core imports it.
 
 pub mod config;
+pub mod markdown;
 pub mod measure;
 pub mod report;
+pub mod scenarios;
 pub mod workspace;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
 use anyhow::Context;
 
-use crate::build::{self, CargoCommand, UsageError};
-use crate::cli::{BenchArgs, GlobalArgs};
+use crate::build::load_context;
+use crate::error::Error;
+use crate::exec::{self, CargoCommand, Machine};
 use config::Config;
-use measure::{Cgroup, Label, Sample};
-use report::{Measurement, Results, ScenarioInfo, Setup};
-use workspace::{EditTarget, SourceEdit};
+use measure::Cgroup;
+use report::{Results, ScenarioInfo, Setup};
+use scenarios::{parse_skip, run_config, select_scenarios, skipped, RunContext};
+use workspace::EditTarget;
 
-/// Every scenario, in run order (each leaves the target directory in the
-/// state the next one starts from, as far as possible).
-pub const SCENARIOS: &[&str] = &[
-    "clean",
-    "noop",
-    "leaf",
-    "root",
-    "deps-cached",
-    "link",
-    "link-bfd",
-];
+pub use scenarios::SCENARIOS;
+
+/// What to measure and where the results go (the `bench` command's
+/// options, without the command line).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Package whose build is measured; `None`: the variant's first root
+    /// with a binary.
+    pub package: Option<String>,
+    /// Variant; `None`: the plan's default.
+    pub variant: Option<String>,
+    /// Runs per scenario and configuration (at least 1).
+    pub runs: u32,
+    /// Scenarios to run; empty: all.
+    pub scenarios: Vec<String>,
+    /// Configurations to run; empty: all.
+    pub configs: Vec<String>,
+    /// Cells to leave out, as `CONFIG:SCENARIO`.
+    pub skip: Vec<String>,
+    /// Where to write the JSON results.
+    pub json: Option<PathBuf>,
+    /// The Markdown report to regenerate.
+    pub markdown: Option<PathBuf>,
+    /// Work directory; `None`: a temporary one.
+    pub work_dir: Option<PathBuf>,
+    /// Caveats recorded with the results.
+    pub notes: Vec<String>,
+}
+
+/// Measures nothing: reads earlier results from `from` and writes the
+/// outputs `options` names (`json`, `markdown`), adding its notes.
+pub fn regenerate(from: &Path, options: &Options) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(from)
+        .map_err(|e| Error::invalid(format!("{}: {e}", from.display())))?;
+    let mut results: Results = serde_json::from_str(&text).map_err(|e| {
+        Error::invalid(format!("{}: not a bench results file: {e}", from.display()))
+    })?;
+    results.notes.extend(options.notes.iter().cloned());
+    write_outputs(&results, options)
+}
 
 /// File in the workspace copy that marks it as ours (so that a re-run may
 /// delete it).
 const COPY_MARKER: &str = ".buildplan-bench-copy";
 
-/// How each scenario is produced, for the report.
-pub fn method(scenario: &str) -> &'static str {
-    match scenario {
-        "clean" => "`cargo build` with an empty target directory (removed before each run).",
-        "noop" => "`cargo build` again right after a complete build: nothing to do but check fingerprints.",
-        "leaf" => "a real code edit of the measured package (a new function returning a different constant \
-                   is appended to its library root, or binary root if it has no library; restored after), \
-                   then `cargo build`.",
-        "root" => "the same edit in the workspace crate the most members depend on (among the measured \
-                   package's dependencies), then `cargo build`: everything above it recompiles.",
-        "deps-cached" => "after a complete build, the fingerprints of the measured package and of every \
-                          workspace member it depends on are removed, and the incremental state (not \
-                          `cargo clean -p`, which also deletes dependencies that share a name with a \
-                          test target), then `cargo build`: third-party dependencies are cached, \
-                          workspace crates build from scratch (what CI sees with a binary cache of \
-                          dependencies).",
-        "link" => "the final link alone. After a complete build, `cargo rustc --bin <bin> -- --print \
-                   link-args -C save-temps` rebuilds the binary crate once, printing the exact linker \
-                   command rustc runs and keeping its inputs (objects, rlibs, rustc's temporary \
-                   directory); that command is then re-run as is and timed. No compilation is \
-                   included (with LTO profiles the LTO work happens in rustc, before this step).",
-        "link-bfd" => "the command recorded for `link`, on the same inputs, with GNU ld (`-fuse-ld=bfd`, \
-                       the system linker) in place of the configuration's linker: a like-for-like \
-                       comparison of linkers. Measured only where a C compiler driver runs the link.",
-        _ => "",
-    }
-}
-
-/// Validates `--scenarios` (empty means all), in run order.
-pub fn select_scenarios(requested: &[String]) -> anyhow::Result<Vec<&'static str>> {
-    for r in requested {
-        if !SCENARIOS.contains(&r.trim()) {
-            return Err(UsageError(format!(
-                "unknown scenario `{r}`; known: {}",
-                SCENARIOS.join(", ")
-            ))
-            .into());
-        }
-    }
-    Ok(SCENARIOS
-        .iter()
-        .copied()
-        .filter(|s| requested.is_empty() || requested.iter().any(|r| r.trim() == *s))
-        .collect())
-}
-
-/// Runs `bench`.
-pub fn run(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<ExitCode> {
-    match run_inner(global, args) {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => Ok(build::report_error("bench", &e)),
-    }
-}
-
-fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
-    if let Some(path) = &args.from_json {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-        let mut results: Results = serde_json::from_str(&text).map_err(|e| {
-            UsageError(format!("{}: not a bench results file: {e}", path.display()))
-        })?;
-        results.notes.extend(args.note.iter().cloned());
-        return write_outputs(&results, args);
-    }
+/// Runs the benchmark of the workspace at `manifest_path` (or the current
+/// directory's) and writes its outputs.
+pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
     if args.runs == 0 {
-        return Err(UsageError("--runs must be at least 1".into()).into());
+        return Err(Error::invalid("--runs must be at least 1").into());
     }
     if args.json.is_none() && args.markdown.is_none() {
         eprintln!("bench: note: neither --json nor --markdown given; results are only printed");
@@ -120,14 +97,14 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     let scenarios = select_scenarios(&args.scenarios)?;
     let config_names = config::select(&args.configs)?;
     let skip = parse_skip(&args.skip)?;
-    let ctx = build::load_context(global)?;
+    let ctx = load_context(manifest_path)?;
     let plan = &ctx.plan;
     let variant_name = args
         .variant
         .clone()
         .unwrap_or_else(|| plan.workspace.default_variant.clone());
     let variant = plan.variants.get(&variant_name).ok_or_else(|| {
-        UsageError(format!(
+        Error::invalid(format!(
             "unknown variant `{variant_name}`; the plan has: {}",
             plan.variants.keys().cloned().collect::<Vec<_>>().join(", ")
         ))
@@ -140,20 +117,20 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
             .find(|p| plan.packages.get(*p).is_some_and(|i| !i.binaries.is_empty()))
             .cloned()
             .ok_or_else(|| {
-                UsageError(format!(
+                Error::invalid(format!(
                     "variant `{variant_name}` has no root package with a binary; name one with --package"
                 ))
             })?,
     };
     if !variant.builds.contains_key(&package) {
-        return Err(UsageError(format!(
+        return Err(Error::invalid(format!(
             "package `{package}` is not a root of variant `{variant_name}` (its roots: {})",
             variant.packages.join(", ")
         ))
         .into());
     }
-    let machine = build::detect_machine()?;
-    let auto_linker = build::choose_host_linker(&machine.path);
+    let machine = Machine::detect()?;
+    let auto_linker = exec::choose_host_linker(&machine.path);
 
     // The work directory and the copy.
     let temp;
@@ -173,7 +150,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     let excluded = vec![work.clone()];
     if copy_root.exists() {
         if !copy_root.join(COPY_MARKER).exists() {
-            return Err(UsageError(format!(
+            return Err(Error::invalid(format!(
                 "{} exists and is not a copy made by the benchmark; choose another --work-dir",
                 copy_root.display()
             ))
@@ -203,12 +180,12 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     let leaf = workspace::edit_target(&copy_root, &package)?;
     let root_crate = workspace::most_depended_upon(plan, &package);
     let mut scenarios = scenarios;
-    let mut notes: Vec<String> = args.note.clone();
+    let mut notes: Vec<String> = args.notes.clone();
     let root = match &root_crate {
         Some(name) => Some(workspace::edit_target(&copy_root, name)?),
         None => {
             if !args.scenarios.is_empty() && scenarios.contains(&"root") {
-                return Err(UsageError(format!(
+                return Err(Error::invalid(format!(
                     "scenario `root` needs a workspace crate that `{package}` depends on; it has none"
                 ))
                 .into());
@@ -220,7 +197,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     let binaries = plan.packages[&package].binaries.clone();
     if binaries.is_empty() && scenarios.iter().any(|s| s.starts_with("link")) {
         if !args.scenarios.is_empty() {
-            return Err(UsageError(format!(
+            return Err(Error::invalid(format!(
                 "scenarios `link` and `link-bfd` need a binary and `{package}` has none"
             ))
             .into());
@@ -294,7 +271,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(v) = rust_lld_version(&machine.host.triple) {
         linkers.insert("rust-lld".to_string(), v);
     }
-    let cargo_program = CargoCommand::cargo_program();
+    let cargo_program = exec::cargo_program();
     let cells = configs
         .iter()
         .map(|c| {
@@ -312,7 +289,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
         command_line: command_line(),
         machine: report::MachineInfo {
             cpus: machine.cpus,
-            mem_total_mib: mem_total_mib(),
+            mem_total_mib: machine.mem_total_mib,
             mem_available_mib: machine.mem_available_mib,
             host: machine.host.triple.clone(),
             rustc: machine.host.rustc_version.clone(),
@@ -338,7 +315,7 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
             .iter()
             .map(|s| ScenarioInfo {
                 name: s.to_string(),
-                method: method(s).to_string(),
+                method: scenarios::method(s).to_string(),
             })
             .collect(),
         measurements: Vec::new(),
@@ -400,52 +377,23 @@ fn run_inner(global: &GlobalArgs, args: &BenchArgs) -> anyhow::Result<()> {
     write_outputs(&results, args)
 }
 
-/// Parses `--skip` values: `config:scenario`, either side may be `*`.
-pub fn parse_skip(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
-    values
-        .iter()
-        .map(|v| {
-            let (c, s) = v.trim().split_once(':').ok_or_else(|| {
-                UsageError(format!(
-                    "--skip `{v}`: expected CONFIG:SCENARIO (either may be `*`)"
-                ))
-            })?;
-            if c != "*" && !config::ALL.contains(&c) {
-                return Err(
-                    UsageError(format!("--skip `{v}`: unknown configuration `{c}`")).into(),
-                );
-            }
-            if s != "*" && !SCENARIOS.contains(&s) {
-                return Err(UsageError(format!("--skip `{v}`: unknown scenario `{s}`")).into());
-            }
-            Ok((c.to_string(), s.to_string()))
-        })
-        .collect()
-}
-
-/// Whether a cell is left out by `--skip`.
-fn skipped(skip: &[(String, String)], config: &str, scenario: &str) -> bool {
-    skip.iter()
-        .any(|(c, s)| (c == "*" || c == config) && (s == "*" || s == scenario))
-}
-
 /// Writes the JSON and Markdown outputs.
-fn write_files(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
+fn write_files(results: &Results, args: &Options) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
         let mut text = serde_json::to_string_pretty(results)?;
         text.push('\n');
-        workspace::write_atomic(path, &text)?;
+        crate::output::write_atomic(path, &text)?;
     }
     if let Some(path) = &args.markdown {
         let existing = std::fs::read_to_string(path).ok();
-        let text = report::render_markdown(results, existing.as_deref());
-        workspace::write_atomic(path, &text)?;
+        let text = markdown::render_markdown(results, existing.as_deref());
+        crate::output::write_atomic(path, &text)?;
     }
     Ok(())
 }
 
 /// Writes the JSON and Markdown outputs and prints the figures and goals.
-fn write_outputs(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
+fn write_outputs(results: &Results, args: &Options) -> anyhow::Result<()> {
     write_files(results, args)?;
     for path in args.json.iter().chain(args.markdown.iter()) {
         eprintln!("bench: wrote {}", path.display());
@@ -470,331 +418,6 @@ fn write_outputs(results: &Results, args: &BenchArgs) -> anyhow::Result<()> {
         println!("goal {:<12} {verdict:<12} {}", g.id, g.detail);
     }
     Ok(())
-}
-
-/// What every scenario of a configuration needs.
-struct RunContext<'a> {
-    binaries: &'a [String],
-    units: &'a [String],
-    leaf: &'a EditTarget,
-    root: Option<&'a EditTarget>,
-    runs: u32,
-    log: &'a Path,
-    cgroup: Option<&'a Cgroup>,
-}
-
-/// Runs every scenario of one configuration.
-fn run_config(
-    ctx: &RunContext<'_>,
-    config: &Config,
-    scenarios: &[&str],
-    skip: &dyn Fn(&str) -> bool,
-    done: &mut dyn FnMut(Measurement) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
-    let cargo = config
-        .cargo
-        .as_ref()
-        .context("configuration without a command")?;
-    let target_dir = PathBuf::from(
-        cargo
-            .env
-            .get("CARGO_TARGET_DIR")
-            .context("configuration without a target directory")?,
-    );
-    let label = |scenario: &str, step: String| Label {
-        scenario: scenario.to_string(),
-        config: config.name.clone(),
-        step,
-    };
-    let mut built = false;
-    let mut edit_number = 0u64;
-    // The link command recorded by `link`, whose inputs stay on disk until
-    // the next build: `link-bfd` re-uses it (and must not build first).
-    let mut recorded_link: Option<CargoCommand> = None;
-    for &scenario in scenarios.iter().filter(|s| !skip(s)) {
-        let reuse_link = scenario == "link-bfd" && recorded_link.is_some();
-        let needs_build = scenario != "clean" && !reuse_link;
-        if needs_build && !built {
-            recorded_link = None;
-            measure::run_step(cargo, &label(scenario, "preparing: build".into()), ctx.log)?;
-        }
-        let mut edit = match scenario {
-            "leaf" => Some(SourceEdit::new(&ctx.leaf.file)?),
-            "root" => match ctx.root {
-                Some(r) => Some(SourceEdit::new(&r.file)?),
-                None => continue,
-            },
-            _ => None,
-        };
-        let link = match (scenario, ctx.binaries.first()) {
-            ("link" | "link-bfd", Some(bin)) => {
-                let recorded = match recorded_link.take() {
-                    Some(cmd) if reuse_link => cmd,
-                    _ => {
-                        eprintln!(
-                            "bench: {:<12} {:<18} preparing: recording the link command of `{bin}`",
-                            scenario, config.name
-                        );
-                        link_command(cargo, bin, &target_dir, &config.profile, ctx.log)?
-                    }
-                };
-                recorded_link = Some(recorded.clone());
-                if scenario == "link" {
-                    Some(recorded)
-                } else if let Some(bfd) = with_gnu_ld(&recorded) {
-                    Some(bfd)
-                } else {
-                    eprintln!(
-                        "bench: {:<12} {:<18} skipped: `{}` is not a C compiler driver, so the \
-                         linker cannot be swapped with -fuse-ld",
-                        scenario, config.name, recorded.program
-                    );
-                    continue;
-                }
-            }
-            _ => None,
-        };
-        let mut samples: Vec<Sample> = Vec::new();
-        for i in 1..=ctx.runs {
-            let step = format!("run {i}/{}", ctx.runs);
-            match scenario {
-                "clean" => remove_dir_if_exists(&target_dir)?,
-                "leaf" | "root" => {
-                    if let Some(e) = edit.as_mut() {
-                        e.apply(edit_number)?;
-                        edit_number += 1;
-                    }
-                }
-                "deps-cached" => {
-                    let dir = target_dir.join(config::profile_dir(&config.profile));
-                    forget_workspace_units(&dir, ctx.units, ctx.log)?;
-                }
-                _ => {}
-            }
-            let measured = link.as_ref().unwrap_or(cargo);
-            let sample =
-                measure::run_measured(measured, &label(scenario, step), ctx.log, ctx.cgroup)?;
-            samples.push(sample);
-        }
-        built = true;
-        if let Some(mut e) = edit.take() {
-            e.restore()?;
-            built = false;
-        }
-        if link.is_some() {
-            // The binary crate was built with extra rustc flags: the next
-            // `cargo build` rebuilds it.
-            built = false;
-        }
-        done(Measurement::new(scenario, &config.name, samples))?;
-    }
-    Ok(())
-}
-
-/// Records the linker command of `bin`: `cargo rustc` with the
-/// configuration's arguments, printing the link arguments and keeping the
-/// linker's inputs (`-C save-temps`).
-fn link_command(
-    cargo: &CargoCommand,
-    bin: &str,
-    target_dir: &Path,
-    profile: &str,
-    log: &Path,
-) -> anyhow::Result<CargoCommand> {
-    let mut args = cargo.args.clone();
-    if let Some(first) = args.first_mut() {
-        "rustc".clone_into(first);
-    }
-    args.extend(
-        [
-            "--bin",
-            bin,
-            "--",
-            "--print",
-            "link-args",
-            "-C",
-            "save-temps",
-        ]
-        .map(String::from),
-    );
-    let cmd = CargoCommand {
-        args,
-        ..cargo.clone()
-    };
-    for _attempt in 0..2 {
-        let out = cmd
-            .to_command()
-            .stdin(std::process::Stdio::null())
-            .output()
-            .with_context(|| format!("could not run `{}`", cmd.program))?;
-        let mut file = measure::append_log(log, &format!("\n$ {}\n", cmd.shell_line()))?;
-        std::io::Write::write_all(&mut file, &out.stderr)?;
-        if !out.status.success() {
-            anyhow::bail!(
-                "`{}` failed ({}):\n{}",
-                cmd.shell_line(),
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        if let Some(line) = stdout.lines().rev().find(|l| !l.trim().is_empty()) {
-            return parse_link_line(line, &cargo.cwd)
-                .with_context(|| format!("cannot parse the link command rustc printed: {line}"));
-        }
-        // Nothing was linked (up to date), so nothing was printed: remove
-        // the binary and try once more.
-        remove_binaries(target_dir, profile, &[bin.to_string()])?;
-    }
-    anyhow::bail!("rustc printed no link command for `{bin}`")
-}
-
-/// The recorded link command with GNU ld in place of the configuration's
-/// linker: every `-fuse-ld=` and the `-B` directory of rustc's self-contained
-/// `gcc-ld` wrapper are dropped and `-fuse-ld=bfd` is added. `None` when the
-/// program is not a C compiler driver (`cc`, `gcc`, `clang`, and their
-/// prefixed or versioned names), which is what reads `-fuse-ld`.
-pub fn with_gnu_ld(link: &CargoCommand) -> Option<CargoCommand> {
-    let name = Path::new(&link.program).file_name()?.to_str()?;
-    let driver = ["cc", "gcc", "clang", "c++", "g++", "clang++"]
-        .iter()
-        .any(|d| {
-            name == *d || name.ends_with(&format!("-{d}")) || name.starts_with(&format!("{d}-"))
-        });
-    if !driver {
-        return None;
-    }
-    let mut args: Vec<String> = link
-        .args
-        .iter()
-        .filter(|a| !a.starts_with("-fuse-ld="))
-        .filter(|a| !(a.starts_with("-B") && a.trim_end_matches('/').ends_with("gcc-ld")))
-        .cloned()
-        .collect();
-    args.push("-fuse-ld=bfd".into());
-    Some(CargoCommand {
-        args,
-        ..link.clone()
-    })
-}
-
-/// Parses the command rustc prints for `--print link-args`:
-/// `VAR="value" ... "cc" "arg" ...`, quoted like a shell would read it.
-pub fn parse_link_line(line: &str, cwd: &Path) -> Option<CargoCommand> {
-    let words = shlex::split(line.trim())?;
-    let mut words = words.into_iter().peekable();
-    let mut env = std::collections::BTreeMap::new();
-    while let Some((key, value)) = words.peek().and_then(|w| w.split_once('=')) {
-        let is_name = !key.is_empty()
-            && !key.starts_with(|c: char| c.is_ascii_digit())
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !is_name {
-            break;
-        }
-        env.insert(key.to_string(), value.to_string());
-        words.next();
-    }
-    let program = words.next()?;
-    Some(CargoCommand {
-        program,
-        args: words.collect(),
-        env,
-        env_remove: Vec::new(),
-        cwd: cwd.to_path_buf(),
-    })
-}
-
-/// `cargo clean -p` for the workspace units, with the configuration's
-/// profile, environment and target directory.
-/// Makes cargo rebuild the workspace `packages` (and nothing else) from
-/// scratch in the profile directory `dir`: removes their fingerprint
-/// directories (`.fingerprint/<package>-<16 hex digits>`; a unit without a
-/// fingerprint is rebuilt, and so is every unit depending on it) and the
-/// whole `incremental/` directory (cargo keeps incremental state only for
-/// local packages, never for registry dependencies, and a cache of
-/// dependencies would not hold it).
-///
-/// Not `cargo clean -p`: it removes files by *target* name, so a test
-/// target named like a dependency (`tests/log.rs` beside the `log` crate)
-/// also removes that dependency's artifacts, and the "cached" build then
-/// recompiles it and all its dependents. Returns how many directories were
-/// removed; none is an error (the scenario would measure nothing).
-pub fn forget_workspace_units(
-    dir: &Path,
-    packages: &[String],
-    log: &Path,
-) -> anyhow::Result<usize> {
-    let fingerprints = dir.join(".fingerprint");
-    let entries = std::fs::read_dir(&fingerprints)
-        .with_context(|| format!("reading {}", fingerprints.display()))?;
-    let mut removed = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((package, hash)) = name.rsplit_once('-') else {
-            continue;
-        };
-        let is_hash = hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-        if is_hash && packages.iter().any(|p| p == package) {
-            std::fs::remove_dir_all(entry.path())
-                .with_context(|| format!("removing {}", entry.path().display()))?;
-            removed.push(name);
-        }
-    }
-    if removed.is_empty() {
-        anyhow::bail!(
-            "no fingerprint of {} under {}: nothing to rebuild",
-            packages.join(", "),
-            fingerprints.display()
-        );
-    }
-    removed.sort();
-    remove_dir_if_exists(&dir.join("incremental"))?;
-    measure::append_log(
-        log,
-        &format!(
-            "\n$ # bench: removed the fingerprints {} under {}, and {}\n",
-            removed.join(" "),
-            fingerprints.display(),
-            dir.join("incremental").display()
-        ),
-    )?;
-    Ok(removed.len())
-}
-
-/// Deletes the package's final binaries; returns how many files went.
-fn remove_binaries(target_dir: &Path, profile: &str, binaries: &[String]) -> anyhow::Result<usize> {
-    let dir = target_dir.join(config::profile_dir(profile));
-    let mut removed = 0;
-    for bin in binaries {
-        let uplifted = dir.join(bin);
-        if uplifted.exists() {
-            std::fs::remove_file(&uplifted)?;
-            removed += 1;
-        }
-        let prefix = format!("{}-", bin.replace('-', "_"));
-        if let Ok(entries) = std::fs::read_dir(dir.join("deps")) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let is_binary = name.strip_prefix(&prefix).is_some_and(|hash| {
-                    !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit())
-                });
-                if is_binary {
-                    std::fs::remove_file(entry.path())?;
-                    removed += 1;
-                }
-            }
-        }
-    }
-    Ok(removed)
-}
-
-fn remove_dir_if_exists(dir: &Path) -> anyhow::Result<()> {
-    match std::fs::remove_dir_all(dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e).with_context(|| format!("removing {}", dir.display())),
-    }
 }
 
 fn jobs_arg(cmd: &CargoCommand) -> Option<u64> {
@@ -834,18 +457,6 @@ fn rust_lld_version(host: &str) -> Option<String> {
     first_line(&[lld.to_str()?, "-flavor", "gnu", "--version"])
 }
 
-fn mem_total_mib() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kib: u64 = text
-        .lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(kib / 1024)
-}
-
 /// This process's command line, as typed (`cargo buildplan bench ...`).
 fn command_line() -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -856,156 +467,7 @@ fn command_line() -> String {
     let mut line = String::from("cargo buildplan");
     for a in rest {
         line.push(' ');
-        line.push_str(&build::quote(&a));
+        line.push_str(&exec::quote(&a));
     }
     line
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scenario_selection() {
-        assert_eq!(select_scenarios(&[]).unwrap(), SCENARIOS);
-        assert_eq!(
-            select_scenarios(&["link".into(), "noop".into()]).unwrap(),
-            ["noop", "link"]
-        );
-        let err = select_scenarios(&["touch".into()]).unwrap_err();
-        assert!(err.to_string().contains("unknown scenario `touch`"));
-        let skip = parse_skip(&["baseline:link".into(), "*:root".into()]).unwrap();
-        assert!(skipped(&skip, "baseline", "link"));
-        assert!(skipped(&skip, "dev", "root"));
-        assert!(!skipped(&skip, "dev", "link"));
-        assert!(parse_skip(&["baseline".into()]).is_err());
-        assert!(parse_skip(&["base:link".into()]).is_err());
-        assert!(parse_skip(&["dev:touch".into()]).is_err());
-        for s in SCENARIOS {
-            assert!(!method(s).is_empty());
-        }
-    }
-
-    #[test]
-    fn link_lines_are_parsed() {
-        let line = r#"LC_ALL="C" PATH="/a b:/usr/bin" VSLANG="1033" "cc" "-m64" "/t/x.o" "-Wl,--version-script=/t/v" "-fuse-ld=mold" "-o" "/t/app-1""#;
-        let cmd = parse_link_line(line, Path::new("/w")).unwrap();
-        assert_eq!(cmd.program, "cc");
-        assert_eq!(
-            cmd.args,
-            [
-                "-m64",
-                "/t/x.o",
-                "-Wl,--version-script=/t/v",
-                "-fuse-ld=mold",
-                "-o",
-                "/t/app-1"
-            ]
-        );
-        assert_eq!(cmd.env.len(), 3);
-        assert_eq!(cmd.env["PATH"], "/a b:/usr/bin");
-        assert_eq!(cmd.cwd, Path::new("/w"));
-        assert!(parse_link_line("\"unterminated", Path::new("/")).is_none());
-        assert!(parse_link_line("A=1", Path::new("/")).is_none());
-    }
-
-    #[test]
-    fn gnu_ld_replaces_the_configured_linker() {
-        let mold = parse_link_line(
-            r#""cc" "-m64" "/t/x.o" "-fuse-ld=mold" "-o" "/t/app""#,
-            Path::new("/w"),
-        )
-        .unwrap();
-        let bfd = with_gnu_ld(&mold).unwrap();
-        assert_eq!(bfd.program, "cc");
-        assert_eq!(bfd.args, ["-m64", "/t/x.o", "-o", "/t/app", "-fuse-ld=bfd"]);
-        assert_eq!(bfd.cwd, mold.cwd);
-
-        // rustc's self-contained rust-lld: a `gcc-ld` directory and -fuse-ld=lld.
-        let lld = parse_link_line(
-            r#""/usr/bin/x86_64-linux-gnu-gcc" "/t/x.o" "-B/r/lib/rustlib/x86_64-unknown-linux-gnu/bin/gcc-ld" "-fuse-ld=lld" "-B/other""#,
-            Path::new("/w"),
-        )
-        .unwrap();
-        let bfd = with_gnu_ld(&lld).unwrap();
-        assert_eq!(bfd.args, ["/t/x.o", "-B/other", "-fuse-ld=bfd"]);
-
-        // A linker run directly cannot be swapped.
-        let direct =
-            parse_link_line(r#""rust-lld" "-flavor" "gnu" "/t/x.o""#, Path::new("/w")).unwrap();
-        assert!(with_gnu_ld(&direct).is_none());
-        let clang = parse_link_line(r#""clang-14" "/t/x.o""#, Path::new("/w")).unwrap();
-        assert!(with_gnu_ld(&clang).is_some());
-    }
-
-    #[test]
-    fn forgetting_workspace_units_spares_dependencies() {
-        let dir = tempfile::tempdir().unwrap();
-        let fp = dir.path().join(".fingerprint");
-        for d in [
-            "smoke-core-0123456789abcdef",
-            "smoke-core-fedcba9876543210",
-            "smoke-app-00000000000000aa",
-            "smoke-core-extra-0123456789abcdef",
-            "itoa-0123456789abcdef",
-            "smoke-core-notahash",
-        ] {
-            std::fs::create_dir_all(fp.join(d)).unwrap();
-            std::fs::write(fp.join(d).join("lib-x"), "").unwrap();
-        }
-        let incremental = dir.path().join("incremental/smoke_core-1njszorudfcqn");
-        std::fs::create_dir_all(&incremental).unwrap();
-        let log = dir.path().join("log");
-        let n =
-            forget_workspace_units(dir.path(), &["smoke-core".into(), "smoke-app".into()], &log)
-                .unwrap();
-        assert_eq!(n, 3);
-        let left: std::collections::BTreeSet<String> = std::fs::read_dir(&fp)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(
-            left.into_iter().collect::<Vec<_>>(),
-            [
-                "itoa-0123456789abcdef",
-                "smoke-core-extra-0123456789abcdef",
-                "smoke-core-notahash"
-            ]
-        );
-        assert!(!dir.path().join("incremental").exists());
-        let logged = std::fs::read_to_string(&log).unwrap();
-        assert!(
-            logged.contains("smoke-app-00000000000000aa smoke-core-0123456789abcdef"),
-            "{logged}"
-        );
-        // Nothing to forget is an error, not a silent no-op measurement.
-        let err = forget_workspace_units(dir.path(), &["smoke-core".into()], &log).unwrap_err();
-        assert!(err.to_string().contains("nothing to rebuild"), "{err}");
-    }
-
-    #[test]
-    fn binaries_are_found_and_removed() {
-        let dir = tempfile::tempdir().unwrap();
-        let deps = dir.path().join("release-fast/deps");
-        std::fs::create_dir_all(&deps).unwrap();
-        for f in [
-            "my_app-0123abcd",
-            "my_app-0123abcd.d",
-            "libmy_app-0123abcd.rlib",
-            "my_app_extra-99",
-        ] {
-            std::fs::write(deps.join(f), "").unwrap();
-        }
-        std::fs::write(dir.path().join("release-fast/my-app"), "").unwrap();
-        let n = remove_binaries(dir.path(), "release-fast", &["my-app".into()]).unwrap();
-        assert_eq!(n, 2);
-        assert!(deps.join("my_app-0123abcd.d").exists());
-        assert!(deps.join("libmy_app-0123abcd.rlib").exists());
-        assert!(deps.join("my_app_extra-99").exists());
-        assert!(!deps.join("my_app-0123abcd").exists());
-        assert_eq!(
-            remove_binaries(dir.path(), "dev", &["my-app".into()]).unwrap(),
-            0
-        );
-    }
 }

@@ -264,13 +264,13 @@ impl SourceEdit {
     /// Writes edit number `n`.
     pub fn apply(&mut self, n: u64) -> anyhow::Result<()> {
         self.applied = true;
-        write_atomic(&self.path, &self.edited_text(n))
+        crate::output::write_atomic(&self.path, &self.edited_text(n)).map(drop)
     }
 
     /// Puts the original content back.
     pub fn restore(&mut self) -> anyhow::Result<()> {
         if self.applied {
-            write_atomic(&self.path, &self.original)?;
+            crate::output::write_atomic(&self.path, &self.original)?;
             self.applied = false;
         }
         Ok(())
@@ -286,17 +286,6 @@ impl Drop for SourceEdit {
             );
         }
     }
-}
-
-/// Writes a file through a temporary file and a rename.
-pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes())?;
-    tmp.persist(path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]

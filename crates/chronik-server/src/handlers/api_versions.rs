@@ -5,5 +5,5 @@ use kafka_protocol::messages::{ApiVersionsRequest, ApiVersionsResponse};
 
 /// Answers with every supported API and version range.
 pub fn handle(_req: &ApiVersionsRequest, _version: i16) -> ApiVersionsResponse {
-    chronik_protocol::api_versions_response(0)
+    chronik_protocol::api_versions_response(None)
 }

@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 
 use chronik_common::types::validate_topic_name;
+use chronik_ingest::{storage_error_code, ResponseError};
 use chronik_storage::MAX_PARTITIONS;
 use kafka_protocol::messages::create_topics_request::CreatableTopic;
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
 use kafka_protocol::messages::{CreateTopicsRequest, CreateTopicsResponse};
 
-use crate::broker::{codes, storage_error_code, Broker};
+use crate::broker::Broker;
 use crate::handlers::{metadata, str_bytes};
 
 /// Creates the requested topics, one result per topic.
@@ -26,7 +27,7 @@ pub async fn handle(
         let result = CreatableTopicResult::default().with_name(t.name.clone());
         let outcome = if seen[t.name.as_str()] > 1 {
             Err((
-                codes::INVALID_REQUEST,
+                ResponseError::InvalidRequest.code(),
                 format!("topic {} is listed more than once", t.name.as_str()),
             ))
         } else {
@@ -34,7 +35,7 @@ pub async fn handle(
         };
         results.push(match outcome {
             Ok(partitions) => {
-                let mut r = result.with_error_code(codes::NONE);
+                let mut r = result.with_error_code(0);
                 if version >= 5 {
                     r.num_partitions = partitions;
                     r.replication_factor = 1;
@@ -67,17 +68,17 @@ async fn create_one(
     validate_only: bool,
 ) -> Result<i32, (i16, String)> {
     let name = t.name.as_str();
-    validate_topic_name(name).map_err(|m| (codes::INVALID_TOPIC_EXCEPTION, m))?;
+    validate_topic_name(name).map_err(|m| (ResponseError::InvalidTopicException.code(), m))?;
     if broker.logs.partition_count(name).is_some() {
         return Err((
-            codes::TOPIC_ALREADY_EXISTS,
+            ResponseError::TopicAlreadyExists.code(),
             format!("topic {name} already exists"),
         ));
     }
     let partitions = if t.assignments.is_empty() {
         if !matches!(t.replication_factor, -1 | 1) {
             return Err((
-                codes::INVALID_REPLICATION_FACTOR,
+                ResponseError::InvalidReplicationFactor.code(),
                 format!(
                     "replication factor {} is larger than the 1 available broker",
                     t.replication_factor
@@ -91,7 +92,7 @@ async fn create_one(
     } else {
         if t.num_partitions != -1 || t.replication_factor != -1 {
             return Err((
-                codes::INVALID_REQUEST,
+                ResponseError::InvalidRequest.code(),
                 "num_partitions and replication_factor must be -1 with manual assignments".into(),
             ));
         }
@@ -105,7 +106,7 @@ async fn create_one(
             .all(|a| a.broker_ids.len() == 1 && *a.broker_ids[0] == node);
         if !contiguous || !on_this_node {
             return Err((
-                codes::INVALID_REPLICA_ASSIGNMENT,
+                ResponseError::InvalidReplicaAssignment.code(),
                 format!("partitions must be numbered 0..n and assigned to broker {node} only"),
             ));
         }
@@ -113,7 +114,7 @@ async fn create_one(
     };
     if !(1..=MAX_PARTITIONS).contains(&partitions) {
         return Err((
-            codes::INVALID_PARTITIONS,
+            ResponseError::InvalidPartitions.code(),
             format!(
                 "number of partitions must be between 1 and {MAX_PARTITIONS}, got {partitions}"
             ),
@@ -125,5 +126,5 @@ async fn create_one(
     metadata::create_topic(broker, name.to_string(), partitions)
         .await
         .map(|()| partitions)
-        .map_err(|e| (storage_error_code(&e), e.to_string()))
+        .map_err(|e| (storage_error_code(&e).code(), e.to_string()))
 }

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
+use chronik_ingest::{storage_error_code, ResponseError};
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
 use kafka_protocol::messages::{DeleteTopicsRequest, DeleteTopicsResponse, TopicName};
 
-use crate::broker::{codes, storage_error_code, Broker};
+use crate::broker::Broker;
 use crate::handlers::str_bytes;
 
 /// Deletes each named topic.
@@ -25,7 +26,7 @@ pub async fn handle(
             None => {
                 let mut r = DeletableTopicResult::default()
                     .with_topic_id(t.topic_id)
-                    .with_error_code(codes::UNKNOWN_TOPIC_ID);
+                    .with_error_code(ResponseError::UnknownTopicId.code());
                 r.error_message = Some(str_bytes("topic ids are not supported by this broker"));
                 responses.push(r);
             }
@@ -40,9 +41,12 @@ async fn delete_one(broker: &Broker, name: TopicName, version: i16) -> Deletable
     let outcome = tokio::task::spawn_blocking(move || logs.delete_topic(&topic)).await;
     let result = DeletableTopicResult::default().with_name(Some(name));
     let (code, message) = match outcome {
-        Ok(Ok(())) => (codes::NONE, None),
-        Ok(Err(e)) => (storage_error_code(&e), Some(e.to_string())),
-        Err(e) => (codes::UNKNOWN_SERVER_ERROR, Some(e.to_string())),
+        Ok(Ok(())) => (0, None),
+        Ok(Err(e)) => (storage_error_code(&e).code(), Some(e.to_string())),
+        Err(e) => (
+            ResponseError::UnknownServerError.code(),
+            Some(e.to_string()),
+        ),
     };
     let mut result = result.with_error_code(code);
     if version >= 5 {

@@ -12,13 +12,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use chronik_common::TopicPartition;
+use chronik_ingest::{storage_error_code, ResponseError};
 use chronik_storage::{Partition, StorageError};
 use kafka_protocol::messages::fetch_response::{FetchableTopicResponse, PartitionData};
 use kafka_protocol::messages::{BrokerId, FetchRequest, FetchResponse};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use crate::broker::{codes, storage_error_code, Broker};
+use crate::broker::Broker;
 
 /// Longest wait honoured, whatever the client asks for.
 const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -36,7 +37,8 @@ struct Wanted {
 pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchResponse {
     if version >= 7 && req.session_id != 0 {
         // We never hand out session ids, so any id is unknown.
-        let mut resp = FetchResponse::default().with_error_code(codes::FETCH_SESSION_ID_NOT_FOUND);
+        let mut resp =
+            FetchResponse::default().with_error_code(ResponseError::FetchSessionIdNotFound.code());
         resp.session_id = 0;
         return resp;
     }
@@ -89,6 +91,13 @@ pub async fn handle(broker: &Broker, req: FetchRequest, version: i16) -> FetchRe
                 .with_responses(responses)
                 .with_session_id(0);
         }
+        // Tests wait for this line to know the fetch is parked.
+        tracing::debug!(
+            remaining_ms = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis() as u64,
+            "fetch parked until data arrives or the wait ends"
+        );
         if wait_for_append(&mut watches, deadline, &mut stop).await {
             // Deadline or shutdown: one last read, then answer.
             let (responses, _, _) = read_all(&topics, max_total);
@@ -115,7 +124,7 @@ fn read_all(
                 .map(|w| {
                     let data = read_one(w, max_total.saturating_sub(total), total == 0);
                     total += data.records.as_ref().map_or(0, Bytes::len);
-                    any_error |= data.error_code != codes::NONE;
+                    any_error |= data.error_code != 0;
                     data
                 })
                 .collect();
@@ -133,7 +142,7 @@ fn read_one(w: &Wanted, remaining: usize, first: bool) -> PartitionData {
         .with_preferred_read_replica(BrokerId(-1));
     let Some(log) = &w.log else {
         return base
-            .with_error_code(codes::UNKNOWN_TOPIC_OR_PARTITION)
+            .with_error_code(ResponseError::UnknownTopicOrPartition.code())
             .with_high_watermark(-1)
             .with_last_stable_offset(-1)
             .with_log_start_offset(-1);
@@ -149,7 +158,7 @@ fn read_one(w: &Wanted, remaining: usize, first: bool) -> PartitionData {
     let budget = w.max_bytes.min(remaining);
     if budget == 0 && !first {
         if w.fetch_offset < lso || w.fetch_offset > leo {
-            return base.with_error_code(codes::OFFSET_OUT_OF_RANGE);
+            return base.with_error_code(ResponseError::OffsetOutOfRange.code());
         }
         return base.with_records(Some(Bytes::new()));
     }
@@ -161,11 +170,11 @@ fn read_one(w: &Wanted, remaining: usize, first: bool) -> PartitionData {
             .with_records(Some(read.records)),
         Err(e @ StorageError::OffsetOutOfRange { .. }) => {
             tracing::debug!(partition = %log.topic_partition(), "fetch: {e}");
-            base.with_error_code(codes::OFFSET_OUT_OF_RANGE)
+            base.with_error_code(ResponseError::OffsetOutOfRange.code())
         }
         Err(e) => {
             tracing::warn!(partition = %log.topic_partition(), "fetch failed: {e}");
-            base.with_error_code(storage_error_code(&e))
+            base.with_error_code(storage_error_code(&e).code())
         }
     }
 }

@@ -4,8 +4,9 @@
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::{BrokerId, FindCoordinatorRequest, FindCoordinatorResponse};
 use kafka_protocol::protocol::StrBytes;
+use kafka_protocol::ResponseError;
 
-use crate::broker::{codes, Broker};
+use crate::broker::Broker;
 use crate::handlers::str_bytes;
 
 /// Key type of a consumer group.
@@ -29,7 +30,7 @@ pub fn handle(
         let resp = FindCoordinatorResponse::default();
         if !key_ok {
             let mut resp = resp
-                .with_error_code(codes::INVALID_REQUEST)
+                .with_error_code(ResponseError::InvalidRequest.code())
                 .with_node_id(BrokerId(-1))
                 .with_port(-1);
             if version >= 1 {
@@ -49,7 +50,7 @@ pub fn handle(
             } else {
                 c.with_node_id(BrokerId(-1))
                     .with_port(-1)
-                    .with_error_code(codes::INVALID_REQUEST)
+                    .with_error_code(ResponseError::InvalidRequest.code())
                     .with_error_message(Some(str_bytes("unknown coordinator key type")))
             }
         })

@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use kafka_protocol::messages::{InitProducerIdRequest, InitProducerIdResponse, ProducerId};
+use kafka_protocol::ResponseError;
 
-use crate::broker::{codes, Broker};
+use crate::broker::Broker;
 
 /// Allocates a fresh producer id with epoch 0, or refuses a transactional
 /// producer with TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53), which clients
@@ -25,7 +26,7 @@ pub async fn handle(
         tracing::info!(
             "refusing InitProducerId with a transactional id: transactions are not supported"
         );
-        return failed(codes::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        return failed(ResponseError::TransactionalIdAuthorizationFailed.code());
     }
     // An existing idempotent producer re-initialising (v3+, KIP-360) simply
     // gets a new id: sequence state restarts with it.
@@ -36,11 +37,11 @@ pub async fn handle(
             .with_producer_epoch(epoch),
         Ok(Err(e)) => {
             tracing::warn!("allocating a producer id failed: {e}");
-            failed(codes::KAFKA_STORAGE_ERROR)
+            failed(ResponseError::KafkaStorageError.code())
         }
         Err(e) => {
             tracing::error!("producer id task failed: {e}");
-            failed(codes::UNKNOWN_SERVER_ERROR)
+            failed(ResponseError::UnknownServerError.code())
         }
     }
 }

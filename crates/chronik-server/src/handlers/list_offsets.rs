@@ -2,13 +2,14 @@
 //! first offset at or after a timestamp.
 
 use chronik_common::TopicPartition;
+use chronik_ingest::{storage_error_code, ResponseError};
 use chronik_storage::Partition;
 use kafka_protocol::messages::list_offsets_response::{
     ListOffsetsPartitionResponse, ListOffsetsTopicResponse,
 };
 use kafka_protocol::messages::{ListOffsetsRequest, ListOffsetsResponse};
 
-use crate::broker::{codes, storage_error_code, Broker};
+use crate::broker::Broker;
 
 /// Timestamp asking for the log end offset.
 pub const LATEST: i64 = -1;
@@ -32,7 +33,7 @@ pub fn handle(broker: &Broker, req: ListOffsetsRequest, version: i16) -> ListOff
                     let tp = TopicPartition::new(t.name.as_str(), p.partition_index);
                     let Some(log) = broker.logs.partition(&tp) else {
                         return base
-                            .with_error_code(codes::UNKNOWN_TOPIC_OR_PARTITION)
+                            .with_error_code(ResponseError::UnknownTopicOrPartition.code())
                             .with_timestamp(-1)
                             .with_offset(-1);
                     };
@@ -73,14 +74,14 @@ fn resolve(log: &Partition, timestamp: i64) -> Result<(i64, i64), i16> {
                     best = Some((h.last_offset(), h.max_timestamp));
                 }
             })
-            .map_err(|e| storage_error_code(&e))?;
+            .map_err(|e| storage_error_code(&e).code())?;
             Ok(best.unwrap_or((-1, -1)))
         }
         ts if ts >= 0 => match log.offset_for_timestamp(ts) {
             Ok(Some(found)) => Ok((found.offset, found.timestamp)),
             Ok(None) => Ok((-1, -1)),
-            Err(e) => Err(storage_error_code(&e)),
+            Err(e) => Err(storage_error_code(&e).code()),
         },
-        _ => Err(codes::INVALID_REQUEST),
+        _ => Err(ResponseError::InvalidRequest.code()),
     }
 }

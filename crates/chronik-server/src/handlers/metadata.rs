@@ -2,12 +2,13 @@
 //! leads all of them), with auto-creation of unknown topics when enabled.
 
 use chronik_common::types::validate_topic_name;
+use chronik_ingest::{storage_error_code, ResponseError};
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
 };
 use kafka_protocol::messages::{BrokerId, MetadataRequest, MetadataResponse, TopicName};
 
-use crate::broker::{codes, storage_error_code, Broker, CLUSTER_ID};
+use crate::broker::{Broker, CLUSTER_ID};
 use crate::handlers::str_bytes;
 
 /// Builds the metadata response, creating requested topics that do not exist
@@ -43,7 +44,7 @@ pub async fn handle(broker: &Broker, req: MetadataRequest, version: i16) -> Meta
                     out.push(
                         MetadataResponseTopic::default()
                             .with_topic_id(t.topic_id)
-                            .with_error_code(codes::UNKNOWN_TOPIC_ID),
+                            .with_error_code(ResponseError::UnknownTopicId.code()),
                     );
                     continue;
                 };
@@ -70,22 +71,22 @@ async fn lookup(broker: &Broker, name: &TopicName, allow_create: bool) -> Metada
             .with_error_code(code)
     };
     if validate_topic_name(name).is_err() {
-        return error(codes::INVALID_TOPIC_EXCEPTION);
+        return error(ResponseError::InvalidTopicException.code());
     }
     if !allow_create {
-        return error(codes::UNKNOWN_TOPIC_OR_PARTITION);
+        return error(ResponseError::UnknownTopicOrPartition.code());
     }
     match create_topic(broker, name.to_string(), broker.config.default_partitions).await {
         // Someone else created it first: that is fine.
         Ok(()) | Err(chronik_storage::StorageError::TopicExists(_)) => {
             match broker.logs.partition_count(name) {
                 Some(count) => topic_entry(broker, name, count),
-                None => error(codes::UNKNOWN_TOPIC_OR_PARTITION),
+                None => error(ResponseError::UnknownTopicOrPartition.code()),
             }
         }
         Err(e) => {
             tracing::warn!(topic = %name.as_str(), "auto-creating topic failed: {e}");
-            error(storage_error_code(&e))
+            error(storage_error_code(&e).code())
         }
     }
 }

@@ -1,6 +1,8 @@
 //! One module per API (or family of APIs). Handlers take the typed request
 //! and its version and always produce a response: failures become Kafka
-//! error codes inside it.
+//! error codes inside it. The SASL handlers also take the connection's
+//! [`crate::session::Session`], and may ask for the connection to be closed
+//! after their response ([`Answer`]).
 
 pub mod api_versions;
 pub mod create_topics;
@@ -12,8 +14,37 @@ pub mod init_producer_id;
 pub mod list_offsets;
 pub mod metadata;
 pub mod produce;
+pub mod sasl_authenticate;
+pub mod sasl_handshake;
 
 use kafka_protocol::protocol::StrBytes;
+
+/// A response, and whether the connection is closed after it is sent.
+#[derive(Debug)]
+pub struct Answer<T> {
+    /// The response.
+    pub response: T,
+    /// `Some(reason)`: close the connection once the response is sent.
+    pub close: Option<String>,
+}
+
+impl<T> Answer<T> {
+    /// Send `response` and keep serving.
+    pub fn send(response: T) -> Self {
+        Answer {
+            response,
+            close: None,
+        }
+    }
+
+    /// Send `response`, then close the connection for `reason`.
+    pub fn send_and_close(response: T, reason: String) -> Self {
+        Answer {
+            response,
+            close: Some(reason),
+        }
+    }
+}
 
 /// A `StrBytes` holding a copy of `s`.
 pub(crate) fn str_bytes(s: &str) -> StrBytes {

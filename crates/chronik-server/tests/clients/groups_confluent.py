@@ -90,7 +90,10 @@ class Member:
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
                 "partition.assignment.strategy": "range",
-                "session.timeout.ms": 6_000,
+                # 30 heartbeats per session: a live member survives a
+                # loaded 2-core machine; a killed one is evicted in 15 s,
+                # well inside the 60 s phase deadline.
+                "session.timeout.ms": 15_000,
                 "heartbeat.interval.ms": 500,
                 "socket.timeout.ms": 10_000,
                 "topic.metadata.refresh.interval.ms": 1_000,

@@ -253,7 +253,8 @@ def pair(args):
     if set(values) != expected or len(values) != len(expected):
         fail(f"read {len(values)} records, missing {sorted(expected - set(values))}, "
              f"{len(values) - len(set(values))} duplicates; commit errors: {commit_errors}")
-    print(json.dumps({"split": split_parts, "final": final, "read": len(values)}))
+    print(json.dumps({"split": split_parts, "final": final, "read": len(values),
+                      "commit_errors": commit_errors}))
 
 
 def inspect(args):

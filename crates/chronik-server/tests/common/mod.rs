@@ -35,6 +35,16 @@ impl TestBroker {
     /// Starts the broker over `data_dir` on 127.0.0.1:0, logging to a new
     /// file next to the data directory.
     pub fn start(data_dir: &Path, extra: &[&str]) -> TestBroker {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    /// Like [`TestBroker::start`], with extra environment variables
+    /// (`CHRONIK_LOG` among them overrides the default `info`).
+    pub fn start_with_env(
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> TestBroker {
         let parent = data_dir.parent().expect("data dir has a parent");
         let log = (0..)
             .map(|i| parent.join(format!("broker-{i}.log")))
@@ -46,6 +56,7 @@ impl TestBroker {
             .args(["--listen", "127.0.0.1:0"])
             .args(extra)
             .env("CHRONIK_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(File::create(&log).expect("create broker log"))
@@ -110,6 +121,29 @@ impl TestBroker {
                 );
             }
             thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Number of lines of the broker log containing `needle`.
+    pub fn log_count(&self, needle: &str) -> usize {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// Waits (up to `timeout`) until more than `before` lines of the broker
+    /// log contain `needle`; panics with the log tail otherwise.
+    pub fn wait_for_log(&self, needle: &str, before: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.log_count(needle) <= before {
+            assert!(
+                Instant::now() < deadline,
+                "no new {needle:?} in the broker log within {timeout:?}; log:\n{}",
+                self.log_tail()
+            );
+            thread::sleep(Duration::from_millis(10));
         }
     }
 
@@ -290,18 +324,14 @@ pub fn run_tool(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
 
 /// Record-batch and request builders for raw protocol tests.
 pub mod kafka {
-    use bytes::{Bytes, BytesMut};
-    use kafka_protocol::indexmap::IndexMap;
+    use bytes::Bytes;
     use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
     use kafka_protocol::messages::produce_request::{PartitionProduceData, TopicProduceData};
     use kafka_protocol::messages::{
         ApiKey, FetchRequest, FetchResponse, ProduceRequest, ProduceResponse, TopicName,
     };
     use kafka_protocol::protocol::StrBytes;
-    use kafka_protocol::records::{
-        Compression, Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions,
-        TimestampType,
-    };
+    use kafka_protocol::records::RecordBatchDecoder;
 
     use super::KafkaConn;
 
@@ -312,37 +342,8 @@ pub mod kafka {
 
     /// One uncompressed v2 batch of `values`, timestamps `ts0`, `ts0+1`, ...
     pub fn batch(values: &[&str], ts0: i64) -> Bytes {
-        let records: Vec<Record> = values
-            .iter()
-            .enumerate()
-            .map(|(i, v)| Record {
-                transactional: false,
-                control: false,
-                partition_leader_epoch: 0,
-                producer_id: -1,
-                producer_epoch: -1,
-                timestamp_type: TimestampType::Creation,
-                offset: i as i64,
-                // Constant offset - sequence keeps all records in one batch.
-                sequence: i as i32,
-                timestamp: ts0 + i as i64,
-                key: None,
-                value: Some(Bytes::copy_from_slice(v.as_bytes())),
-                headers: IndexMap::new(),
-                delete_horizon: false,
-            })
-            .collect();
-        let mut buf = BytesMut::new();
-        RecordBatchEncoder::encode(
-            &mut buf,
-            &records,
-            &RecordEncodeOptions {
-                version: 2,
-                compression: Compression::None,
-            },
-        )
-        .expect("encode batch");
-        buf.freeze()
+        let values = values.iter().map(|v| Bytes::copy_from_slice(v.as_bytes()));
+        chronik_protocol::records::value_batch(values, ts0).expect("encode batch")
     }
 
     /// Produces `records` to one partition with acks=1 and returns the

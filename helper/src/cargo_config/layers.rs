@@ -1,0 +1,273 @@
+//! Finding and reading the configuration layers cargo reads, and naming
+//! each one the way the plan does.
+//!
+//! Verified against cargo 1.95 (see `mod.rs` for the experiments): cargo
+//! reads `.cargo/config.toml` (or the legacy `.cargo/config`) in the
+//! directory it runs in and in every parent directory, then
+//! `$CARGO_HOME/config.toml` unless that file was already met on the way
+//! up. A nearer file wins over a farther one, every file loses to the
+//! `CARGO_*` environment, and `--config` beats everything. When one
+//! `.cargo` directory holds both `config` and `config.toml`, cargo reads
+//! only `config` and warns.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+use super::error::ConfigError;
+
+/// What kind of place a layer comes from; this decides how it merges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A config file found on disk.
+    File,
+    /// A `--config` argument (inline TOML or a file it names).
+    Cli,
+}
+
+/// One configuration file or `--config` value, parsed.
+#[derive(Debug, Clone)]
+pub(crate) struct Layer {
+    /// The name the plan uses for it (see [`source_name`]).
+    pub source: String,
+    /// File or command line.
+    pub kind: Kind,
+    /// Its contents.
+    pub table: toml::Table,
+}
+
+/// The layers, lowest precedence first (`$CARGO_HOME`, farthest parent,
+/// ..., the nearest directory, then `--config` values in order), plus the
+/// warnings cargo would print while finding them. With `stop_at`, no
+/// directory above it is searched.
+pub(crate) fn discover(
+    root: &Path,
+    cwd: &Path,
+    cargo_home: Option<&Path>,
+    stop_at: Option<&Path>,
+    cli: &[String],
+) -> Result<(Vec<Layer>, Vec<String>), ConfigError> {
+    let mut warnings = Vec::new();
+    let mut seen_dirs = Vec::new();
+    let mut found = Vec::new(); // nearest first
+    for dir in cwd.ancestors() {
+        if stop_at.is_some_and(|top| !dir.starts_with(top)) {
+            break;
+        }
+        let dot_cargo = dir.join(".cargo");
+        seen_dirs.push(normalise(&dot_cargo));
+        if let Some(file) = pick(&dot_cargo, &mut warnings) {
+            found.push(file);
+        }
+    }
+    if let Some(home) = cargo_home {
+        if !seen_dirs.contains(&normalise(home)) {
+            if let Some(file) = pick(home, &mut warnings) {
+                found.push(file);
+            }
+        }
+    }
+    let mut layers = Vec::new();
+    for path in found.into_iter().rev() {
+        read_with_includes(&path, root, cargo_home, &mut Vec::new(), &mut layers)?;
+    }
+    for arg in cli {
+        let as_path = cwd.join(arg);
+        let source = format!("--config {arg}");
+        let table = if !arg.contains('=') && as_path.is_file() {
+            read_toml(&as_path, &source)?
+        } else {
+            toml::from_str(arg).map_err(|e| ConfigError::Toml {
+                file: source.clone(),
+                message: e.to_string(),
+            })?
+        };
+        layers.push(Layer {
+            source,
+            kind: Kind::Cli,
+            table,
+        });
+    }
+    Ok((layers, warnings))
+}
+
+/// The config file cargo reads in one `.cargo` directory (or `$CARGO_HOME`).
+fn pick(dir: &Path, warnings: &mut Vec<String>) -> Option<PathBuf> {
+    let legacy = dir.join("config");
+    let modern = dir.join("config.toml");
+    match (legacy.is_file(), modern.is_file()) {
+        (true, true) => {
+            warnings.push(format!(
+                "both `{}` and `{}` exist; cargo uses `{}`",
+                legacy.display(),
+                modern.display(),
+                legacy.display()
+            ));
+            Some(legacy)
+        }
+        (true, false) => {
+            warnings.push(format!(
+                "`{}` is deprecated in favour of `config.toml`",
+                legacy.display()
+            ));
+            Some(legacy)
+        }
+        (false, true) => Some(modern),
+        (false, false) => None,
+    }
+}
+
+/// Reads one config file and, before it (they rank below it), the files
+/// its `include` key names, in order (a later one ranking higher), each
+/// with its own includes. Verified with cargo 1.95, where `include` is
+/// stable: `include = ["a.toml", "b.toml"]` with `codegen-units` 5 in `a`
+/// and 7 in `b` gave 7, and the including file's own value beat both; a
+/// missing file is an error unless `{ path = .., optional = true }`; a
+/// plain string is refused. Paths are relative to the including file's
+/// directory.
+fn read_with_includes(
+    path: &Path,
+    root: &Path,
+    cargo_home: Option<&Path>,
+    stack: &mut Vec<PathBuf>,
+    out: &mut Vec<Layer>,
+) -> Result<(), ConfigError> {
+    let source = source_name(path, root, cargo_home);
+    let table = read_toml(path, &source)?;
+    let normal = normalise(path);
+    if stack.contains(&normal) {
+        return Err(ConfigError::key(
+            &source,
+            "include",
+            "includes itself (a cycle)",
+        ));
+    }
+    stack.push(normal);
+    if let Some(include) = table.get("include") {
+        let bad = || {
+            ConfigError::key(
+                &source,
+                "include",
+                "must be a list of paths or of tables with `path` (and `optional`)",
+            )
+        };
+        let items = include.as_array().ok_or_else(bad)?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        for item in items {
+            let (file, optional) = match item {
+                toml::Value::String(p) => (p.as_str(), false),
+                toml::Value::Table(t) => (
+                    t.get("path")
+                        .and_then(toml::Value::as_str)
+                        .ok_or_else(bad)?,
+                    t.get("optional")
+                        .and_then(toml::Value::as_bool)
+                        .unwrap_or(false),
+                ),
+                _ => return Err(bad()),
+            };
+            let included = dir.join(file);
+            if !included.is_file() {
+                if optional {
+                    continue;
+                }
+                return Err(ConfigError::key(
+                    &source,
+                    "include",
+                    format!("names `{file}`, which does not exist"),
+                ));
+            }
+            read_with_includes(&included, root, cargo_home, stack, out)?;
+        }
+    }
+    stack.pop();
+    out.push(Layer {
+        source,
+        kind: Kind::File,
+        table,
+    });
+    Ok(())
+}
+
+fn read_toml(path: &Path, source: &str) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        file: source.to_string(),
+        message: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::Toml {
+        file: source.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Makes a path absolute and resolves symlinks where it exists, so that
+/// two spellings of one directory compare equal.
+pub(crate) fn normalise(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// How the plan names a config file: `$CARGO_HOME/config.toml` for the
+/// cargo home's file, otherwise the path relative to the workspace root
+/// (`.cargo/config.toml`, `../.cargo/config.toml`, ...).
+pub(crate) fn source_name(path: &Path, root: &Path, cargo_home: Option<&Path>) -> String {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let (Some(home), Some(parent)) = (cargo_home, path.parent()) {
+        if normalise(home) == normalise(parent) {
+            return format!("$CARGO_HOME/{file_name}");
+        }
+    }
+    relative(&normalise(path), &normalise(root))
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `path` relative to `base` (both absolute), with `..` where needed.
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    let path: Vec<Component> = path.components().collect();
+    let base: Vec<Component> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..base.len() {
+        out.push("..");
+    }
+    for part in &path[common..] {
+        out.push(part);
+    }
+    out
+}
+
+/// Looks up a dotted path of table keys.
+pub(crate) fn get<'a>(table: &'a toml::Table, path: &[&str]) -> Option<&'a toml::Value> {
+    let (first, rest) = path.split_first()?;
+    let value = table.get(*first)?;
+    if rest.is_empty() {
+        return Some(value);
+    }
+    get(value.as_table()?, rest)
+}
+
+/// The process environment as a map (for callers outside tests).
+pub(crate) fn env_map() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_with_dot_dot() {
+        assert_eq!(
+            relative(Path::new("/a/.cargo/config.toml"), Path::new("/a/b/c")),
+            PathBuf::from("../../.cargo/config.toml")
+        );
+        assert_eq!(
+            relative(Path::new("/a/b/.cargo/config.toml"), Path::new("/a/b")),
+            PathBuf::from(".cargo/config.toml")
+        );
+    }
+}

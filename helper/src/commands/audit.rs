@@ -1,0 +1,37 @@
+//! `cargo buildplan audit`: the feature splits of every variant.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::outcome::Outcome;
+use crate::cli::AuditArgs;
+use crate::plan::{compute, AuditMode};
+
+/// Prints every variant's splits (or only `--variant`'s); fails if there is
+/// any.
+pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Outcome> {
+    let planned = compute(manifest_path, AuditMode::Skip)?;
+    let plan = &planned.plan;
+    let variants = match &args.variant {
+        Some(only) => BTreeMap::from([(only.clone(), plan.variant(only)?.clone())]),
+        None => plan.variants.clone(),
+    };
+    let targets = crate::audit::audit_targets(&plan.targets);
+    let found = crate::audit::audit(&planned.workspace, &variants, &targets, false)?;
+    let mut any = false;
+    let mut text = String::new();
+    for (name, splits) in &found {
+        text.push_str(&crate::audit::describe(name, splits));
+        any |= !splits.is_empty();
+    }
+    text.push_str(&format!(
+        "(resolved with cargo tree for target(s): {})\n",
+        targets.join(", ")
+    ));
+    crate::output::print_stdout(&text)?;
+    Ok(if any {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    })
+}

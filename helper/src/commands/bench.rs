@@ -1,0 +1,28 @@
+//! `cargo buildplan bench`: the command line of [`crate::bench`].
+
+use std::path::Path;
+
+use super::outcome::Outcome;
+use crate::bench::{self, Options};
+use crate::cli::BenchArgs;
+
+/// Measures (or, with `--from-json`, only regenerates the outputs).
+pub fn run(manifest_path: Option<&Path>, args: &BenchArgs) -> anyhow::Result<Outcome> {
+    let options = Options {
+        package: args.package.clone(),
+        variant: args.variant.clone(),
+        runs: args.runs,
+        scenarios: args.scenarios.clone(),
+        configs: args.configs.clone(),
+        skip: args.skip.clone(),
+        json: args.json.clone(),
+        markdown: args.markdown.clone(),
+        work_dir: args.work_dir.clone(),
+        notes: args.note.clone(),
+    };
+    match &args.from_json {
+        Some(from) => bench::regenerate(from, &options)?,
+        None => bench::run(manifest_path, &options)?,
+    }
+    Ok(Outcome::Success)
+}

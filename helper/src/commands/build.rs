@@ -1,0 +1,116 @@
+//! `cargo buildplan build`: run cargo with exactly the plan's flags.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::outcome::Outcome;
+use crate::build::{
+    assemble, check_memory, check_target_std, graph_packages, load_context, Selection,
+};
+use crate::cli::BuildArgs;
+use crate::exec::Machine;
+use crate::jobs::UserJobs;
+use crate::repro::{BuildId, ReproSettings};
+
+/// Assembles the command from the plan and this machine, checks its memory
+/// estimate, prints what was decided, and runs it (or prints it, with
+/// `--dry-run`). A refused or failed build is a failed gate (exit 1).
+pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Outcome> {
+    let ctx = load_context(manifest_path)?;
+    let plan = &ctx.plan;
+    let machine = Machine::detect()?;
+    let manifest = crate::manifest::RootManifest::read(&ctx.root.join("Cargo.toml"))?;
+    let cfg = crate::config::load(&crate::config::run_inputs(
+        &ctx.root,
+        manifest.profile.as_ref(),
+    ))?;
+    let user_jobs = cfg.jobs()?.map(|j| UserJobs {
+        jobs: u64::from(j.count(u32::try_from(machine.cpus).unwrap_or(u32::MAX))),
+        source: match j.source.strip_prefix("env:") {
+            Some(var) => var.to_string(),
+            None if j.source.starts_with("--config") => j.source.clone(),
+            None => format!("[build] jobs in {}", j.source),
+        },
+    });
+    let profile_name = args
+        .profile
+        .as_deref()
+        .unwrap_or(&plan.workspace.default_profile);
+    plan.profile(profile_name)?;
+    let reproducible = match (args.reproducible, args.no_reproducible) {
+        (true, _) => true,
+        (_, true) => false,
+        _ => crate::profiles::root_of(profile_name, &plan.profiles) == "release",
+    };
+    let mut repro_env = Vec::new();
+    let repro_flags = if reproducible {
+        let inputs = crate::repro::discover(&ctx.root, &ctx.target_dir, None)?;
+        let settings = ReproSettings::new(&inputs, BuildId::LinkerDefault);
+        if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
+            repro_env.push((
+                "SOURCE_DATE_EPOCH".to_string(),
+                settings.source_date_epoch.to_string(),
+            ));
+        }
+        settings.rustflags()?
+    } else {
+        Vec::new()
+    };
+    let sel = Selection {
+        package: &args.package,
+        variant: args
+            .variant
+            .as_deref()
+            .unwrap_or(&plan.workspace.default_variant),
+        target: args.target.as_deref().unwrap_or("host"),
+        profile: profile_name,
+        linker: None,
+        user_jobs,
+        cargo_config: Some(&cfg),
+        extra_rustflags: &repro_flags,
+    };
+    let (mut cmd, notes) = assemble(plan, &ctx.root, &sel, &machine, &args.cargo_args)?;
+    cmd.env.extend(repro_env);
+    if let Some(triple) = &plan.target(sel.target)?.triple {
+        check_target_std(triple)?;
+    }
+    let packages = graph_packages(plan, &ctx.root, &sel, false)?;
+    let memory = check_memory(plan, &sel, &machine, packages)?;
+    eprintln!("cargo-buildplan build: {}", notes.linker);
+    eprintln!("cargo-buildplan build: {}", notes.jobs);
+    eprintln!("cargo-buildplan build: {}", memory.note);
+    eprintln!(
+        "cargo-buildplan build: reproducible: {}",
+        if reproducible {
+            "yes (paths remapped, SOURCE_DATE_EPOCH set unless given)"
+        } else {
+            "no (not a release-like profile; --reproducible turns it on)"
+        }
+    );
+    if let Some(warning) = &memory.warning {
+        eprintln!("cargo-buildplan build: {warning}");
+    }
+    if let Some(refusal) = &memory.refusal {
+        if !args.force {
+            eprintln!("cargo-buildplan build: {refusal}");
+            return Ok(Outcome::Failed);
+        }
+        eprintln!("cargo-buildplan build: warning: --force: building anyway; {refusal}");
+    }
+    if args.dry_run {
+        println!("{}", cmd.shell_line());
+        return Ok(Outcome::Success);
+    }
+    eprintln!("cargo-buildplan build: running {}", cmd.shell_line());
+    let status = cmd
+        .to_command()
+        .status()
+        .with_context(|| format!("could not run `{}`", cmd.program))?;
+    if status.success() {
+        Ok(Outcome::Success)
+    } else {
+        eprintln!("cargo-buildplan build: cargo failed ({status})");
+        Ok(Outcome::Failed)
+    }
+}

@@ -1,0 +1,35 @@
+//! `cargo buildplan check`: recompute the plan and compare it with the file.
+
+use std::path::Path;
+
+use super::outcome::Outcome;
+use crate::cli::CheckArgs;
+use crate::plan::{compute, plan_path, AuditMode};
+
+/// Recomputes the plan (with the audit, as `plan` does, but with cargo's
+/// `--locked` so that checking never changes Cargo.lock) and compares it
+/// byte for byte with the plan file. Fails with a unified diff when they
+/// differ, and with a hint when the file is missing.
+pub fn run(manifest_path: Option<&Path>, args: &CheckArgs) -> anyhow::Result<Outcome> {
+    let planned = compute(manifest_path, AuditMode::Locked)?;
+    let path = plan_path(&planned.output, args.plan.as_deref());
+    let shown = crate::workspace::relative(&planned.workspace.root, &path)
+        .unwrap_or_else(|_| path.display().to_string());
+    let fresh = crate::output::render(&planned.plan);
+    let on_disk = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("{shown}: missing; write it with `cargo buildplan plan`");
+            return Ok(Outcome::Failed);
+        }
+        Err(e) => anyhow::bail!("{shown}: {e}"),
+    };
+    if on_disk == fresh.as_bytes() {
+        eprintln!("{shown} is up to date");
+        return Ok(Outcome::Success);
+    }
+    let old = String::from_utf8_lossy(&on_disk);
+    crate::output::print_stdout(&crate::output::diff(&old, &fresh, &shown))?;
+    eprintln!("{shown} is stale; regenerate it with `cargo buildplan plan` and commit it");
+    Ok(Outcome::Failed)
+}

@@ -1,0 +1,42 @@
+//! `cargo buildplan plan`: compute the plan and write it atomically.
+
+use std::path::Path;
+
+use super::outcome::Outcome;
+use crate::cli::PlanArgs;
+use crate::plan::{compute, plan_path, AuditMode};
+
+/// Computes the plan (with the audit unless `--no-audit`) and writes it.
+pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outcome> {
+    let mode = if args.no_audit {
+        AuditMode::Skip
+    } else {
+        AuditMode::Run
+    };
+    let planned = compute(manifest_path, mode)?;
+    let path = plan_path(&planned.output, args.output.as_deref());
+    let text = crate::output::render(&planned.plan);
+    let changed = crate::output::write_atomic(&path, &text)?;
+    let shown = crate::workspace::relative(&planned.workspace.root, &path)
+        .unwrap_or_else(|_| path.display().to_string());
+    eprintln!(
+        "{} {shown} ({} packages, {} variants, {} targets, {} profiles)",
+        if changed { "wrote" } else { "up to date:" },
+        planned.plan.packages.len(),
+        planned.plan.variants.len(),
+        planned.plan.targets.len(),
+        planned.plan.profiles.len(),
+    );
+    for (name, variant) in &planned.plan.variants {
+        if !variant.feature_splits.is_empty() {
+            eprint!(
+                "warning: {}",
+                crate::audit::describe(name, &variant.feature_splits)
+            );
+        }
+    }
+    if args.no_audit {
+        eprintln!("note: --no-audit: feature_splits were not computed and are empty");
+    }
+    Ok(Outcome::Success)
+}

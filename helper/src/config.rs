@@ -1,0 +1,451 @@
+//! The helper's use of cargo's configuration ([`crate::cargo_config`]):
+//! the profiles of the plan, and what one build on this machine adds.
+//!
+//! **Two resolutions.** The committed plan must not depend on the machine
+//! that wrote it, so [`plan_inputs`] reads only what lives in the
+//! workspace: the root manifest's `[profile.*]` and the `.cargo/config.toml`
+//! files at or below the workspace root, without `$CARGO_HOME`, parent
+//! directories' config files or the machine's `CARGO_PROFILE_*` variables.
+//! `build` and `explain` resolve the full stack at run time
+//! ([`run_inputs`]: the process environment, `$CARGO_HOME`, parent
+//! directories), exactly as the cargo they run will.
+//!
+//! **The policy is the top layer.** [`plan_profiles`] resolves cargo's
+//! layers twice, without and with the policy's `profiles` table as a
+//! `--config` layer: the second gives each setting's effective value and
+//! source (`policy` for the policy's own), and the overrides are the
+//! policy's values that differ from the first (never a lower layer
+//! restated). At run time [`run_overrides`] recomputes them against the
+//! full stack from the plan's `policy`-sourced settings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::cargo_config::{self, CargoConfig, Inputs, ResolvedProfile, Wanted};
+use crate::error::Error;
+use crate::model::{Overrides, Profile, Setting, Settings, Values};
+use crate::policy::Policy;
+
+/// The source name of the policy layer in the plan.
+pub const POLICY_SOURCE: &str = "policy";
+
+/// The `[profile]` table of a parsed root manifest.
+fn manifest_table(profile: Option<&toml::Value>) -> Option<toml::Table> {
+    profile.and_then(toml::Value::as_table).cloned()
+}
+
+/// Inputs for the committed plan: the workspace's own layers only (see the
+/// module documentation). `env` is the process environment; everything
+/// that names a machine-local profile layer is left out of it.
+pub fn plan_inputs(
+    root: &Path,
+    profile: Option<&toml::Value>,
+    env: BTreeMap<String, String>,
+) -> Inputs {
+    let env = env
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("CARGO_PROFILE_") && k != "CARGO_HOME")
+        .collect();
+    Inputs {
+        workspace_root: root.to_path_buf(),
+        cwd: Some(root.to_path_buf()),
+        manifest_profiles: manifest_table(profile),
+        cargo_home: None,
+        env,
+        cli_config: Vec::new(),
+        workspace_only: true,
+    }
+}
+
+/// Inputs for a build or an explanation on this machine: everything cargo
+/// running in the workspace root with this process's environment reads.
+pub fn run_inputs(root: &Path, profile: Option<&toml::Value>) -> Inputs {
+    let mut inputs = Inputs::from_process(root);
+    inputs.cwd = Some(root.to_path_buf());
+    if profile.is_some() {
+        inputs.manifest_profiles = manifest_table(profile);
+    }
+    inputs
+}
+
+/// The process environment as a map.
+pub fn process_env() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .collect()
+}
+
+/// Loads cargo's configuration; bad input (a config that is not TOML, an
+/// unknown key or `inherits`) is an [`Error`] naming the file and the key.
+pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
+    Ok(cargo_config::load(inputs)?)
+}
+
+/// The policy's `profiles` table as one TOML document for a `--config`
+/// layer (`None` when the policy sets no profile).
+fn policy_document(policy: &Policy) -> Option<String> {
+    if policy.profiles.is_empty() {
+        return None;
+    }
+    let mut profiles = toml::Table::new();
+    for (name, p) in &policy.profiles {
+        let mut table: toml::Table = p.settings.clone().into_iter().collect();
+        if let Some(parent) = &p.inherits {
+            table.insert("inherits".into(), toml::Value::String(parent.clone()));
+        }
+        if !p.build_override.is_empty() {
+            let bo: toml::Table = p.build_override.clone().into_iter().collect();
+            table.insert("build-override".into(), toml::Value::Table(bo));
+        }
+        if !p.package.is_empty() {
+            let pkgs: toml::Table = p
+                .package
+                .iter()
+                .map(|(k, v)| {
+                    let t: toml::Table = v.clone().into_iter().collect();
+                    (k.clone(), toml::Value::Table(t))
+                })
+                .collect();
+            table.insert("package".into(), toml::Value::Table(pkgs));
+        }
+        profiles.insert(name.clone(), toml::Value::Table(table));
+    }
+    let mut doc = toml::Table::new();
+    doc.insert("profile".into(), toml::Value::Table(profiles));
+    Some(toml::to_string(&doc).expect("a TOML table serialises"))
+}
+
+fn plan_settings(settings: &cargo_config::Settings) -> Settings {
+    settings
+        .iter()
+        .map(|(k, s)| {
+            let source = if s.source.starts_with("--config ") {
+                POLICY_SOURCE.to_string()
+            } else {
+                s.source.clone()
+            };
+            let setting = Setting {
+                value: s.value.clone(),
+                source,
+            };
+            (k.clone(), setting)
+        })
+        .collect()
+}
+
+fn from_policy(settings: &Settings) -> Values {
+    settings
+        .iter()
+        .filter(|(_, s)| s.source == POLICY_SOURCE)
+        .map(|(k, s)| (k.clone(), s.value.clone()))
+        .collect()
+}
+
+/// The policy's values of a plan profile (its `policy`-sourced settings).
+pub fn wanted(profile: &Profile) -> Wanted {
+    Wanted {
+        settings: from_policy(&profile.settings),
+        build_override: from_policy(&profile.build_override),
+        package: profile
+            .package
+            .iter()
+            .map(|(pkg, s)| (pkg.clone(), from_policy(s)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+    }
+}
+
+fn overrides_from(w: Wanted) -> Overrides {
+    Overrides {
+        settings: w.settings,
+        build_override: w.build_override,
+        package: w.package,
+    }
+}
+
+/// Every profile of the plan: `dev`, `release` and each profile the
+/// manifest, a config file in `inputs` or the policy defines, resolved
+/// with sources, and the policy's overrides on top of `inputs`' layers.
+pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String, Profile>, Error> {
+    let base = load(inputs)?;
+    let mut with_policy = inputs.clone();
+    with_policy.cli_config.extend(policy_document(policy));
+    let full = load(&with_policy)?;
+    let names: BTreeSet<String> = ["dev".to_string(), "release".to_string()]
+        .into_iter()
+        .chain(full.defined_profile_names())
+        .collect();
+    let known_to_cargo = base.profile_names();
+    let mut out = BTreeMap::new();
+    for name in names {
+        let r = full.profile(&name)?;
+        let mut profile = Profile {
+            inherits: r.inherits.clone(),
+            settings: plan_settings(&r.settings),
+            build_override: plan_settings(&r.build_override),
+            package: r
+                .package
+                .iter()
+                .map(|(pkg, s)| (pkg.clone(), plan_settings(s)))
+                .collect(),
+            overrides: Overrides::default(),
+        };
+        profile.overrides = overrides(
+            known_to_cargo
+                .contains(&name)
+                .then(|| base.profile(&name))
+                .transpose()?
+                .as_ref(),
+            &profile,
+        );
+        out.insert(name, profile);
+    }
+    Ok(out)
+}
+
+/// What a plan profile must add on top of cargo's own resolution `cargo`
+/// of it (`None`: cargo does not know the profile, so everything the
+/// policy sets, `inherits` included, is added).
+pub fn overrides(cargo: Option<&ResolvedProfile>, profile: &Profile) -> Overrides {
+    let wanted = wanted(profile);
+    match cargo {
+        Some(r) => overrides_from(r.overrides(&wanted)),
+        None => {
+            let mut all = overrides_from(wanted);
+            if let Some(parent) = &profile.inherits {
+                all.settings
+                    .insert("inherits".into(), Value::String(parent.clone()));
+            }
+            all
+        }
+    }
+}
+
+/// The overrides of plan profile `name` on top of `cfg`, the full
+/// configuration cargo will read on this machine.
+pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result<Overrides, Error> {
+    let known = cfg.profile_names().contains(name);
+    let resolved = known.then(|| cfg.profile(name)).transpose()?;
+    Ok(overrides(resolved.as_ref(), profile))
+}
+
+/// Whether a source is a layer of this machine rather than of the
+/// workspace: `$CARGO_HOME`, a parent directory, the environment.
+pub fn is_machine_local(source: &str) -> bool {
+    source.starts_with("env:") || source.starts_with("$CARGO_HOME") || source.starts_with("../")
+}
+
+/// The settings machine-local layers give a plan profile on this machine
+/// (`cfg`: [`run_inputs`]' configuration), one line each, with the
+/// plan's value and source and, when the policy sets the key, the note
+/// that the build still passes the policy's value.
+pub fn machine_local_differences(
+    cfg: &CargoConfig,
+    profiles: &BTreeMap<String, Profile>,
+) -> Result<Vec<String>, Error> {
+    let mut lines = Vec::new();
+    let known = cfg.profile_names();
+    for (name, profile) in profiles {
+        if !known.contains(name) {
+            continue;
+        }
+        let resolved = cfg.profile(name)?;
+        let empty = Settings::new();
+        let mut tables = vec![
+            (String::new(), &resolved.settings, &profile.settings),
+            (
+                "build-override.".to_string(),
+                &resolved.build_override,
+                &profile.build_override,
+            ),
+        ];
+        for (pkg, settings) in &resolved.package {
+            tables.push((
+                format!("package.{pkg}."),
+                settings,
+                profile.package.get(pkg).unwrap_or(&empty),
+            ));
+        }
+        for (prefix, here, planned) in tables {
+            for (key, setting) in here {
+                let same = planned.get(key).is_some_and(|p| p.value == setting.value);
+                if !is_machine_local(&setting.source) || same {
+                    continue;
+                }
+                let plan = match planned.get(key) {
+                    Some(p) if p.source == POLICY_SOURCE => format!(
+                        "the plan's policy value {} still wins: build passes it as --config",
+                        p.value
+                    ),
+                    Some(p) => format!("the committed plan: {} from {}", p.value, p.source),
+                    None => "the committed plan: not set".to_string(),
+                };
+                lines.push(format!(
+                    "{name}.{prefix}{key} = {} from {} ({plan})",
+                    setting.value, setting.source
+                ));
+            }
+        }
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::RootManifest;
+
+    const MANIFEST: &str = r#"
+[workspace]
+[profile.dev]
+debug = "line-tables-only"
+[profile.release]
+opt-level = 2
+lto = "thin"
+[profile.release-fast]
+inherits = "release"
+lto = false
+"#;
+
+    /// A workspace in `<tmp>/ws` with `<tmp>/.cargo/config.toml` above it.
+    fn resolve(
+        manifest: &str,
+        config: &str,
+        parent_config: &str,
+        env: &[(&str, &str)],
+    ) -> Result<BTreeMap<String, Profile>, Error> {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("ws");
+        std::fs::create_dir_all(root.join(".cargo")).unwrap();
+        std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
+        std::fs::write(root.join(".cargo/config.toml"), config).unwrap();
+        std::fs::write(tmp.path().join(".cargo/config.toml"), parent_config).unwrap();
+        let m = RootManifest::parse(manifest, Path::new("Cargo.toml")).unwrap();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        plan_profiles(&plan_inputs(&root, m.profile.as_ref(), env), &m.policy)
+    }
+
+    #[test]
+    fn config_layers_win_and_only_the_workspace_counts() {
+        let p = resolve(
+            MANIFEST,
+            "[profile.release]\nlto = false\n[profile.ci]\ninherits = \"dev\"\nincremental = false\n",
+            "[profile.release]\ncodegen-units = 3\n",
+            &[("CARGO_PROFILE_RELEASE_DEBUG", "true")],
+        )
+        .unwrap();
+        let rel = &p["release"];
+        assert_eq!(rel.settings["lto"].value, false);
+        assert_eq!(rel.settings["lto"].source, ".cargo/config.toml");
+        assert_eq!(rel.settings["opt-level"].source, "Cargo.toml");
+        assert!(!rel.settings.contains_key("codegen-units"), "parent dir");
+        assert!(!rel.settings.contains_key("debug"), "machine env");
+        assert_eq!(p["ci"].inherits.as_deref(), Some("dev"));
+        assert!(p.values().all(|p| p.overrides == Overrides::default()));
+        assert!(!p.contains_key("test"));
+    }
+
+    #[test]
+    fn policy_values_are_the_overrides_and_never_restate() {
+        let policy = r#"
+[workspace.metadata.buildplan.profiles.release]
+opt-level = 3
+lto = "thin"
+package.server = { codegen-units = 4 }
+[workspace.metadata.buildplan.profiles.ci]
+inherits = "dev"
+incremental = false
+"#;
+        let p = resolve(&format!("{MANIFEST}{policy}"), "", "", &[]).unwrap();
+        let rel = &p["release"];
+        assert_eq!(rel.settings["opt-level"].source, "policy");
+        assert_eq!(rel.settings["opt-level"].value, 3);
+        // Equal to the manifest's: recorded as the policy's, not passed.
+        assert_eq!(
+            serde_json::to_value(&rel.overrides).unwrap(),
+            serde_json::json!({
+                "settings": {"opt-level": 3},
+                "build_override": {},
+                "package": {"server": {"codegen-units": 4}}
+            })
+        );
+        let fast = &p["release-fast"];
+        assert_eq!(fast.settings["opt-level"].value, 3);
+        assert!(!fast.overrides.settings.contains_key("lto"));
+        let ci = &p["ci"];
+        assert_eq!(ci.settings["debug"].source, "Cargo.toml");
+        assert_eq!(ci.overrides.settings["inherits"], "dev");
+        assert_eq!(ci.overrides.settings["incremental"], false);
+        assert!(!ci.overrides.settings.contains_key("debug"));
+    }
+
+    #[test]
+    fn bad_config_names_file_and_key() {
+        let err = resolve(MANIFEST, "[profile.release]\nlto = \"thinn\"\n", "", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(".cargo/config.toml") && err.contains("profile.release.lto"),
+            "{err}"
+        );
+        let err = resolve(MANIFEST, "[profile.x]\ninherits = \"nope\"\n", "", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("profile.x.inherits"), "{err}");
+        let err = resolve(MANIFEST, "[profile\n", "", &[])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not valid TOML"), "{err}");
+    }
+
+    #[test]
+    fn machine_local_layers_are_named_against_the_plan() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("ws");
+        std::fs::create_dir_all(root.join(".cargo")).unwrap();
+        std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
+        std::fs::write(
+            tmp.path().join(".cargo/config.toml"),
+            "[profile.release]\ncodegen-units = 3\n",
+        )
+        .unwrap();
+        let policy = "[workspace.metadata.buildplan.profiles.release]\nopt-level = 3\n";
+        let m =
+            RootManifest::parse(&format!("{MANIFEST}{policy}"), Path::new("Cargo.toml")).unwrap();
+        let plan = plan_profiles(
+            &plan_inputs(&root, m.profile.as_ref(), BTreeMap::new()),
+            &m.policy,
+        )
+        .unwrap();
+        let mut inputs = plan_inputs(&root, m.profile.as_ref(), BTreeMap::new());
+        inputs.workspace_only = false;
+        inputs
+            .env
+            .insert("CARGO_PROFILE_RELEASE_OPT_LEVEL".into(), "1".into());
+        inputs
+            .env
+            .insert("CARGO_PROFILE_DEV_DEBUG".into(), "line-tables-only".into());
+        let cfg = load(&inputs).unwrap();
+        let lines = machine_local_differences(&cfg, &plan).unwrap();
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "release.codegen-units = 3 from ../.cargo/config.toml (the committed plan: not set"
+            )),
+            "{lines:?}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with("release.opt-level = 1 from env:CARGO_PROFILE_RELEASE_OPT_LEVEL (the plan's policy value 3 still wins")),
+            "{lines:?}"
+        );
+        // The same value from another place changes nothing.
+        assert!(!lines.iter().any(|l| l.starts_with("dev.")), "{lines:?}");
+        // What a build passes on top of this machine's configuration.
+        let over = run_overrides(&cfg, "release", &plan["release"]).unwrap();
+        assert_eq!(over.settings["opt-level"], 3);
+    }
+}

@@ -1,0 +1,496 @@
+//! Running cargo and reading the machine: the one place that knows which
+//! cargo to run, how to quote a command for people, which linkers are
+//! installed and how much memory and how many CPUs there are. `workspace`,
+//! `audit`, `build` and `bench` all run their commands through here.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::error::Error;
+
+/// The cargo to run: `$CARGO` (set when we run as `cargo buildplan`) or
+/// `cargo` from `PATH`.
+pub fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
+/// The rustc to ask: `$RUSTC`, else `rustc`.
+fn rustc_program() -> OsString {
+    std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
+}
+
+/// A command: program, arguments, extra environment, directory. Mostly
+/// cargo, also a recorded linker command (`bench`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CargoCommand {
+    /// The program (`$CARGO` or `cargo` for cargo commands).
+    pub program: String,
+    /// Arguments, starting with the subcommand.
+    pub args: Vec<String>,
+    /// Variables set on top of the inherited environment.
+    pub env: BTreeMap<String, String>,
+    /// Variables removed from the inherited environment.
+    pub env_remove: Vec<String>,
+    /// Working directory (the workspace root, so that its `.cargo/config.toml`
+    /// applies).
+    pub cwd: PathBuf,
+}
+
+impl CargoCommand {
+    /// `cargo <args>` run from `cwd`, with colour off.
+    pub fn cargo(args: Vec<String>, cwd: &Path) -> Self {
+        CargoCommand {
+            program: cargo_program(),
+            args,
+            env: BTreeMap::from([("CARGO_TERM_COLOR".to_string(), "never".to_string())]),
+            env_remove: Vec::new(),
+            cwd: cwd.to_path_buf(),
+        }
+    }
+
+    /// A [`Command`] ready to spawn.
+    pub fn to_command(&self) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.args(&self.args).current_dir(&self.cwd);
+        for key in &self.env_remove {
+            cmd.env_remove(key);
+        }
+        cmd.envs(&self.env);
+        cmd
+    }
+
+    /// Runs the command to completion and returns its standard output; a
+    /// failure to start or a non-zero exit is an [`Error`] quoting stderr.
+    pub fn output(&self) -> Result<String, Error> {
+        capture(self.to_command())
+    }
+
+    /// The command as one shell line: `cd DIR && VAR=value ... cargo ...`.
+    pub fn shell_line(&self) -> String {
+        let mut words: Vec<String> = Vec::new();
+        if !self.env_remove.is_empty() {
+            words.push("env".into());
+            for key in &self.env_remove {
+                words.push("-u".into());
+                words.push(quote(key));
+            }
+        }
+        for (key, value) in &self.env {
+            words.push(format!("{key}={}", quote(value)));
+        }
+        words.push(quote(&self.program));
+        words.extend(self.args.iter().map(|a| quote(a)));
+        format!(
+            "cd {} && {}",
+            quote(&self.cwd.to_string_lossy()),
+            words.join(" ")
+        )
+    }
+}
+
+/// Runs `cmd` to completion and returns its standard output; a failure to
+/// start or a non-zero exit becomes an [`Error`] quoting its stderr.
+pub fn capture(mut cmd: Command) -> Result<String, Error> {
+    let shown = describe(&cmd);
+    let out = cmd.output().map_err(|e| Error::CargoMissing {
+        program: cmd.get_program().to_string_lossy().into_owned(),
+        message: e.to_string(),
+    })?;
+    if !out.status.success() {
+        return Err(Error::CargoFailed {
+            command: shown,
+            stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The command line of `cmd`, for messages (program name without its
+/// directory, arguments as given).
+fn describe(cmd: &Command) -> String {
+    let program = cmd.get_program().to_string_lossy();
+    let program = program.rsplit('/').next().unwrap_or("cargo");
+    let mut text = program.to_string();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// Quotes one word for a POSIX shell (only when needed).
+pub fn quote(word: &str) -> String {
+    shlex::try_quote(word).map_or_else(|_| format!("{word:?}"), |q| q.into_owned())
+}
+
+/// Facts about the Rust toolchain on this machine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostInfo {
+    /// Host target triple (`rustc -vV`'s `host:`).
+    pub triple: String,
+    /// rustc's version line (`rustc -V`).
+    pub rustc_version: String,
+    /// `(major, minor)` of rustc.
+    pub rustc_release: (u32, u32),
+}
+
+impl HostInfo {
+    /// Asks rustc (`$RUSTC`, else `rustc`).
+    pub fn detect() -> Result<Self, Error> {
+        let mut cmd = Command::new(rustc_program());
+        cmd.arg("-vV");
+        let text = capture(cmd)?;
+        Self::parse(&text).ok_or_else(|| Error::invalid("cannot parse `rustc -vV` output"))
+    }
+
+    /// Parses `rustc -vV` output.
+    pub fn parse(text: &str) -> Option<Self> {
+        let rustc_version = text.lines().next()?.trim().to_string();
+        let triple = text
+            .lines()
+            .find_map(|l| l.strip_prefix("host: "))?
+            .trim()
+            .to_string();
+        let release = text.lines().find_map(|l| l.strip_prefix("release: "))?;
+        let mut parts = release.trim().split(['.', '-']);
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        Some(HostInfo {
+            triple,
+            rustc_version,
+            rustc_release: (major, minor),
+        })
+    }
+
+    /// Whether rustc links this host with its bundled rust-lld by default
+    /// (x86_64 Linux gnu since Rust 1.90). On such hosts an explicit linker
+    /// choice also passes `-C linker-features=-lld`, the documented opt-out,
+    /// so that `-fuse-ld=` alone decides.
+    pub fn default_is_rust_lld(&self) -> bool {
+        self.triple == "x86_64-unknown-linux-gnu" && self.rustc_release >= (1, 90)
+    }
+}
+
+/// Whether the standard library for `triple` is installed (`rustc --print
+/// target-libdir` holds a `libstd-*.rlib`).
+pub fn has_target_std(triple: &str) -> Result<bool, Error> {
+    let mut cmd = Command::new(rustc_program());
+    cmd.args(["--print", "target-libdir", "--target", triple]);
+    let dir = match capture(cmd) {
+        Ok(out) => PathBuf::from(out.trim()),
+        Err(Error::CargoFailed { .. }) => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    Ok(std::fs::read_dir(&dir).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("libstd-") && name.ends_with(".rlib")
+        })
+    }))
+}
+
+/// Which linker a build uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linker {
+    /// mold, through `-fuse-ld=mold`.
+    Mold,
+    /// The system lld (`ld.lld`), through `-fuse-ld=lld`.
+    Lld,
+    /// GNU ld (bfd), through `-fuse-ld=bfd`: the classic system linker.
+    Bfd,
+    /// Whatever rustc does by default (no flags added).
+    Default,
+}
+
+impl Linker {
+    /// Short name used in messages and results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Linker::Mold => "mold",
+            Linker::Lld => "lld",
+            Linker::Bfd => "bfd",
+            Linker::Default => "default",
+        }
+    }
+
+    /// The linker a `-fuse-ld=` value names, if this helper knows it.
+    pub fn from_fuse_ld(value: &str) -> Option<Self> {
+        match value {
+            "mold" => Some(Linker::Mold),
+            "lld" => Some(Linker::Lld),
+            "bfd" => Some(Linker::Bfd),
+            _ => None,
+        }
+    }
+
+    /// The program the compiler driver looks for, `None` for the default.
+    pub fn tool(self) -> Option<&'static str> {
+        match self {
+            Linker::Mold => Some("ld.mold"),
+            Linker::Lld => Some("ld.lld"),
+            Linker::Bfd => Some("ld.bfd"),
+            Linker::Default => None,
+        }
+    }
+
+    /// The rustflags selecting this linker on a host.
+    pub fn rustflags(self, host: &HostInfo) -> Vec<String> {
+        if self == Linker::Default {
+            return Vec::new();
+        }
+        let mut flags = Vec::new();
+        if host.default_is_rust_lld() {
+            flags.extend(["-C".to_string(), "linker-features=-lld".to_string()]);
+        }
+        flags.extend([
+            "-C".to_string(),
+            format!("link-arg=-fuse-ld={}", self.name()),
+        ]);
+        flags
+    }
+
+    /// One line for people: which linker, concretely.
+    pub fn describe(self, host: &HostInfo) -> String {
+        match self {
+            Linker::Mold => "mold (-fuse-ld=mold)".into(),
+            Linker::Lld => "the system lld (ld.lld, -fuse-ld=lld)".into(),
+            Linker::Bfd => "GNU ld (bfd, -fuse-ld=bfd)".into(),
+            Linker::Default if host.default_is_rust_lld() => format!(
+                "rustc's default, which on {} since Rust 1.90 is the bundled rust-lld",
+                host.triple
+            ),
+            Linker::Default => "rustc's default (the C compiler's default linker)".into(),
+        }
+    }
+}
+
+/// Finds an executable file called `name` in a `PATH`-style list.
+pub fn find_in_path(name: &str, path: &OsStr) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+/// The host linker when the plan leaves it open: mold, else lld, else the
+/// default, whichever is installed. mold counts if `ld.mold` or `mold` is on
+/// the path (the compiler driver looks for `ld.mold`, which the mold package
+/// installs next to `mold`).
+pub fn choose_host_linker(path: &OsStr) -> Linker {
+    if find_in_path("ld.mold", path).is_some() || find_in_path("mold", path).is_some() {
+        Linker::Mold
+    } else if find_in_path("ld.lld", path).is_some() {
+        Linker::Lld
+    } else {
+        Linker::Default
+    }
+}
+
+/// Reads a `/proc/meminfo` field (`MemAvailable`, `MemTotal`), in MiB.
+pub fn parse_meminfo_mib(meminfo: &str, field: &str) -> Option<u64> {
+    let line = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
+    let mut words = line.split_whitespace();
+    let value: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") | None => Some(value / 1024),
+        _ => None,
+    }
+}
+
+fn meminfo_mib(field: &str) -> Option<u64> {
+    parse_meminfo_mib(&std::fs::read_to_string("/proc/meminfo").ok()?, field)
+}
+
+/// This process's cgroup v2 memory limit (`memory.max`), in MiB, if it has
+/// one.
+fn cgroup_limit_mib() -> Option<u64> {
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = own.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let file = Path::new("/sys/fs/cgroup")
+        .join(path.trim_start_matches('/'))
+        .join("memory.max");
+    parse_cgroup_max(&std::fs::read_to_string(file).ok()?)
+}
+
+/// A cgroup `memory.max` value in MiB; `None` for `max` (no limit).
+pub fn parse_cgroup_max(text: &str) -> Option<u64> {
+    text.trim().parse::<u64>().ok().map(|b| b / (1024 * 1024))
+}
+
+/// Number of CPUs this process may use.
+pub fn cpu_count() -> u64 {
+    std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
+}
+
+/// The job cap: `clamp(floor(available / per_job), 1, cpus)`.
+pub fn job_cap(available_mib: u64, mem_per_job_mib: u64, cpus: u64) -> u64 {
+    let by_memory = available_mib.checked_div(mem_per_job_mib).unwrap_or(cpus);
+    by_memory.clamp(1, cpus.max(1))
+}
+
+/// The facts of this machine that decide a build's command.
+#[derive(Debug, Clone)]
+pub struct Machine {
+    /// The toolchain.
+    pub host: HostInfo,
+    /// `PATH` used to look for linkers and C compilers.
+    pub path: OsString,
+    /// `MemAvailable` in MiB, if known.
+    pub mem_available_mib: Option<u64>,
+    /// The machine's memory in MiB, if known: `MemTotal`, or this
+    /// process's cgroup memory limit when that is lower (a container).
+    pub mem_total_mib: Option<u64>,
+    /// CPUs usable.
+    pub cpus: u64,
+}
+
+impl Machine {
+    /// The facts of this machine, read now.
+    pub fn detect() -> Result<Self, Error> {
+        Ok(Machine {
+            host: HostInfo::detect()?,
+            path: std::env::var_os("PATH").unwrap_or_default(),
+            mem_available_mib: meminfo_mib("MemAvailable"),
+            mem_total_mib: match (meminfo_mib("MemTotal"), cgroup_limit_mib()) {
+                (Some(total), Some(limit)) => Some(total.min(limit)),
+                (total, limit) => total.or(limit),
+            },
+            cpus: cpu_count(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> HostInfo {
+        HostInfo::parse(
+            "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
+        )
+        .unwrap()
+    }
+
+    fn stub_dir(tools: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for tool in tools {
+            let p = dir.path().join(tool);
+            std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn linker_prefers_mold_then_lld_then_default() {
+        let both = stub_dir(&["ld.mold", "ld.lld"]);
+        assert_eq!(choose_host_linker(both.path().as_os_str()), Linker::Mold);
+        let only_mold_binary = stub_dir(&["mold"]);
+        assert_eq!(
+            choose_host_linker(only_mold_binary.path().as_os_str()),
+            Linker::Mold
+        );
+        let lld = stub_dir(&["ld.lld"]);
+        assert_eq!(choose_host_linker(lld.path().as_os_str()), Linker::Lld);
+        let none = stub_dir(&["cc"]);
+        assert_eq!(choose_host_linker(none.path().as_os_str()), Linker::Default);
+    }
+
+    #[test]
+    fn non_executable_files_do_not_count() {
+        let dir = stub_dir(&[]);
+        std::fs::write(dir.path().join("ld.mold"), "").unwrap();
+        assert_eq!(choose_host_linker(dir.path().as_os_str()), Linker::Default);
+    }
+
+    #[test]
+    fn linker_flags_opt_out_of_rust_lld_only_where_it_is_the_default() {
+        let h = host();
+        assert!(h.default_is_rust_lld());
+        assert_eq!(
+            Linker::Mold.rustflags(&h),
+            ["-C", "linker-features=-lld", "-C", "link-arg=-fuse-ld=mold"]
+        );
+        assert!(Linker::Default.rustflags(&h).is_empty());
+        let arm = HostInfo {
+            triple: "aarch64-unknown-linux-gnu".into(),
+            ..h.clone()
+        };
+        assert_eq!(Linker::Lld.rustflags(&arm), ["-C", "link-arg=-fuse-ld=lld"]);
+        let old = HostInfo {
+            rustc_release: (1, 89),
+            ..h
+        };
+        assert!(!old.default_is_rust_lld());
+        assert_eq!(Linker::from_fuse_ld("bfd"), Some(Linker::Bfd));
+        assert_eq!(Linker::from_fuse_ld("gold"), None);
+    }
+
+    #[test]
+    fn job_cap_arithmetic() {
+        assert_eq!(job_cap(24_000, 1536, 2), 2);
+        assert_eq!(job_cap(24_000, 1536, 64), 15);
+        assert_eq!(job_cap(1000, 1536, 8), 1);
+        assert_eq!(job_cap(3071, 1536, 8), 1);
+        assert_eq!(job_cap(3072, 1536, 8), 2);
+        assert_eq!(job_cap(0, 1536, 8), 1);
+        assert_eq!(job_cap(10_000, 0, 4), 4);
+    }
+
+    #[test]
+    fn meminfo_parsing() {
+        let text = "MemTotal:       24684084 kB\nMemFree: 1 kB\nMemAvailable:   23773644 kB\n";
+        assert_eq!(parse_meminfo_mib(text, "MemAvailable"), Some(23216));
+        assert_eq!(parse_meminfo_mib(text, "MemTotal"), Some(24105));
+        assert_eq!(parse_meminfo_mib("MemTotal: 5 kB\n", "MemAvailable"), None);
+        assert_eq!(
+            parse_meminfo_mib("MemAvailable: x kB\n", "MemAvailable"),
+            None
+        );
+    }
+
+    #[test]
+    fn cgroup_limits() {
+        assert_eq!(parse_cgroup_max("max\n"), None);
+        assert_eq!(parse_cgroup_max("8589934592\n"), Some(8192));
+    }
+
+    #[test]
+    fn rustc_version_parsing() {
+        let h = host();
+        assert_eq!(h.triple, "x86_64-unknown-linux-gnu");
+        assert_eq!(h.rustc_release, (1, 95));
+        assert_eq!(h.rustc_version, "rustc 1.95.0 (59807616e 2026-04-14)");
+        assert!(HostInfo::parse("garbage").is_none());
+    }
+
+    #[test]
+    fn commands_run_and_quote() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = CargoCommand::cargo(vec!["--version".into()], dir.path());
+        assert!(cmd.output().unwrap().starts_with("cargo "));
+        cmd.args = vec!["no-such-subcommand".into()];
+        let err = cmd.output().unwrap_err();
+        assert!(matches!(err, Error::CargoFailed { .. }), "{err}");
+        cmd.program = "/nonexistent/cargo".into();
+        assert!(matches!(
+            cmd.output().unwrap_err(),
+            Error::CargoMissing { .. }
+        ));
+        cmd.args = vec!["--config".into(), "profile.release.lto=\"thin\"".into()];
+        cmd.env_remove = vec!["RUSTFLAGS".into()];
+        let line = cmd.shell_line();
+        assert!(
+            line.ends_with("env -u RUSTFLAGS CARGO_TERM_COLOR=never /nonexistent/cargo --config 'profile.release.lto=\"thin\"'"),
+            "{line}"
+        );
+    }
+}

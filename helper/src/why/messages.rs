@@ -1,0 +1,227 @@
+//! Reading cargo's JSON messages (`--message-format json`, standard output):
+//! which units the build compiled.
+//!
+//! Every unit cargo built or found fresh gets one `compiler-artifact`
+//! message; `"fresh": false` means cargo ran rustc for it. Build script
+//! runs (`build-script-executed`) compile nothing and are not units here.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::error::WhyError;
+
+/// Where a package comes from, from the source part of its package id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// `path+file://`: a workspace member or another local path package.
+    Path,
+    /// `registry+` or `sparse+`: a registry package (crates.io or another
+    /// registry, also when the registry is replaced by a vendored directory:
+    /// cargo keeps the original source in the id).
+    Registry,
+    /// `git+`.
+    Git,
+    /// Any other source kind, as written.
+    Other(String),
+}
+
+impl SourceKind {
+    /// Whether code from this source is third-party (not local path code).
+    pub fn is_third_party(&self) -> bool {
+        !matches!(self, SourceKind::Path)
+    }
+}
+
+/// One unit of the build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unit {
+    /// cargo's package id spec (`registry+https://…#itoa@1.0.19`).
+    pub package_id: String,
+    /// Package name.
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// The package's source.
+    pub source: SourceKind,
+    /// Target name (`itoa`, `build-script-build`).
+    pub target: String,
+    /// Target kinds (`lib`, `bin`, `custom-build`, `proc-macro`).
+    pub kinds: Vec<String>,
+    /// Whether the unit is a test harness build.
+    pub test: bool,
+    /// The files the unit produced.
+    pub filenames: Vec<PathBuf>,
+    /// `false` when cargo compiled the unit in this build.
+    pub fresh: bool,
+}
+
+impl Unit {
+    /// `name@version target` for messages (the target only when it differs
+    /// from the package name, `(test)` for test harnesses).
+    pub fn label(&self) -> String {
+        let mut s = format!("{}@{}", self.name, self.version);
+        if self.target.replace('-', "_") != self.name.replace('-', "_") {
+            s.push_str(&format!(" {}", self.target));
+        }
+        if self.test {
+            s.push_str(" (test)");
+        }
+        s
+    }
+}
+
+/// Splits a package id spec into (source kind, name, version).
+///
+/// Forms: `path+file:///w/util#0.1.0` (name = last path segment),
+/// `path+file:///w/x#util@0.1.0`, `registry+https://…#itoa@1.0.19`.
+pub fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
+    let (url, fragment) = id.rsplit_once('#')?;
+    let kind = match url.split_once('+').map(|(k, _)| k) {
+        Some("path") => SourceKind::Path,
+        Some("registry" | "sparse") => SourceKind::Registry,
+        Some("git") => SourceKind::Git,
+        Some(other) => SourceKind::Other(other.to_string()),
+        None => return None,
+    };
+    let (name, version) = match fragment.split_once('@') {
+        Some((n, v)) => (n.to_string(), v.to_string()),
+        None => {
+            let path = url.split(['?', '#']).next().unwrap_or(url);
+            let last = path.trim_end_matches('/').rsplit('/').next()?;
+            (last.to_string(), fragment.to_string())
+        }
+    };
+    if name.is_empty() || version.is_empty() {
+        return None;
+    }
+    Some((kind, name, version))
+}
+
+/// The units of `stdout` (cargo's JSON messages, one per line; other lines,
+/// such as a test harness's output, are not JSON objects and are skipped).
+/// Text with no cargo message at all is an error: the build was not run
+/// with `--message-format json`, or this is not its output.
+pub fn parse(stdout: &str) -> Result<Vec<Unit>, WhyError> {
+    let mut units = Vec::new();
+    let mut messages = 0;
+    for (n, line) in stdout.lines().enumerate() {
+        let line = line.trim();
+        if !line.starts_with('{') {
+            continue;
+        }
+        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
+            return Err(WhyError::Messages {
+                line: n + 1,
+                problem: "a line starting with `{` is not valid JSON (cut output?)".into(),
+            });
+        };
+        let Some(reason) = msg.get("reason").and_then(|r| r.as_str()) else {
+            continue;
+        };
+        messages += 1;
+        if reason != "compiler-artifact" {
+            continue;
+        }
+        let bad = |what: &str| WhyError::Messages {
+            line: n + 1,
+            problem: format!("compiler-artifact without {what}"),
+        };
+        let package_id = msg
+            .get("package_id")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad("package_id"))?;
+        let (source, name, version) =
+            parse_package_id(package_id).ok_or_else(|| bad("a readable package_id"))?;
+        let target = msg.get("target").ok_or_else(|| bad("target"))?;
+        let target_name = target
+            .get("name")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad("target.name"))?;
+        let kinds = target
+            .get("kind")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let test = msg
+            .pointer("/profile/test")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        let fresh = msg
+            .get("fresh")
+            .and_then(|v| v.as_bool())
+            .ok_or_else(|| bad("fresh"))?;
+        let filenames = msg
+            .get("filenames")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|f| f.as_str().map(PathBuf::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        units.push(Unit {
+            package_id: package_id.to_string(),
+            name,
+            version,
+            source,
+            target: target_name.to_string(),
+            kinds,
+            test,
+            filenames,
+            fresh,
+        });
+    }
+    if messages == 0 {
+        return Err(WhyError::NoMessages);
+    }
+    Ok(units)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn package_ids() {
+        assert_eq!(
+            parse_package_id("path+file:///w/util#0.1.0"),
+            Some((SourceKind::Path, "util".into(), "0.1.0".into()))
+        );
+        assert_eq!(
+            parse_package_id("path+file:///w/x#util@0.1.0"),
+            Some((SourceKind::Path, "util".into(), "0.1.0".into()))
+        );
+        assert_eq!(
+            parse_package_id("registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.19"),
+            Some((SourceKind::Registry, "itoa".into(), "1.0.19".into()))
+        );
+        assert_eq!(parse_package_id("itoa 1.0.19"), None);
+    }
+
+    #[test]
+    fn compiled_and_fresh_units() {
+        let out = r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.19","manifest_path":"/r/Cargo.toml","target":{"kind":["lib"],"crate_types":["lib"],"name":"itoa","src_path":"/r/src/lib.rs"},"profile":{"test":false},"features":[],"filenames":["/t/libitoa-1.rlib"],"executable":null,"fresh":true}
+{"reason":"compiler-artifact","package_id":"path+file:///w/app#0.1.0","manifest_path":"/w/app/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"app","src_path":"/w/app/src/main.rs"},"profile":{"test":false},"features":[],"filenames":["/t/app"],"executable":"/t/app","fresh":false}
+running 1 test
+{"reason":"build-finished","success":true}
+"#;
+        let units = parse(out).unwrap();
+        assert_eq!(units.len(), 2);
+        assert!(units[0].fresh && units[0].source.is_third_party());
+        assert!(!units[1].fresh && !units[1].source.is_third_party());
+        assert!(matches!(
+            parse("   Compiling app\n"),
+            Err(WhyError::NoMessages)
+        ));
+        assert!(matches!(
+            parse("{\"reason\":\"compiler-art"),
+            Err(WhyError::Messages { .. })
+        ));
+    }
+}

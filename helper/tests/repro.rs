@@ -1,0 +1,302 @@
+//! Bit-identical binaries: one fixture built from two checkouts at
+//! different paths, with different cargo homes and file times, with the
+//! workspace's release profile (thin LTO, strip).
+//!
+//! The fixture puts absolute paths into the binary in every way found:
+//! a build script writes Rust source into `OUT_DIR` that `main.rs`
+//! `include!`s and that panics with `file!()`; a crates.io crate
+//! (`once_cell`, from the local registry cache, offline) panics with its
+//! own source location; the binary's own `file!()`. Its
+//! `.cargo/config.toml` sets `build.rustflags` that must survive.
+//!
+//! The control builds the same two copies without the settings and
+//! shows their binaries differ, so the comparison can fail.
+
+mod registry;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use buildplan::repro::{self, BuildId, Rendered, ReproInputs, ReproSettings, UserRustflags};
+
+const RELEASE: &str = "\n[profile.release]\nopt-level = 2\nlto = \"thin\"\ncodegen-units = 16\n\
+                       strip = true\npanic = \"unwind\"\nincremental = false\n";
+
+struct Copy {
+    ws: PathBuf,
+    home: PathBuf,
+}
+
+fn write(ws: &Path, rel: &str, text: &str) {
+    let p = ws.join(rel);
+    fs::create_dir_all(p.parent().unwrap()).unwrap();
+    fs::write(p, text).unwrap();
+}
+
+fn checkout(ws: &Path, home: &Path, once_cell: &str, mtime: SystemTime) -> Copy {
+    registry::private_cargo_home(home, &[("once_cell", once_cell)]);
+    write(
+        ws,
+        "Cargo.toml",
+        &format!(
+            "[package]\nname = \"reprobin\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+             [dependencies]\nonce_cell = \"={once_cell}\"\n\n\
+             [lints.rust]\nunexpected_cfgs = \"allow\"\n{RELEASE}"
+        ),
+    );
+    write(
+        ws,
+        "build.rs",
+        "use std::{env, fs, path::Path};\nfn main() {\n    let out = env::var(\"OUT_DIR\").unwrap();\n    \
+         fs::write(Path::new(&out).join(\"gen.rs\"), \"pub fn generated(n: usize) -> usize {\\n    \
+         if n > 100 { panic!(\\\"too many: {} in {}\\\", n, file!()) }\\n    n * 2\\n}\\n\").unwrap();\n    \
+         println!(\"cargo:rerun-if-changed=build.rs\");\n}\n",
+    );
+    write(
+        ws,
+        "src/main.rs",
+        "include!(concat!(env!(\"OUT_DIR\"), \"/gen.rs\"));\n\
+         static CELL: once_cell::sync::OnceCell<usize> = once_cell::sync::OnceCell::new();\n\
+         fn main() {\n    let n = std::env::args().count();\n    let v = *CELL.get_or_init(|| generated(n));\n    \
+         let items = vec![1u8, 2, 3];\n    \
+         println!(\"{} user_flag={} {} {}\", v, cfg!(user_flag), file!(), items[v % 3]);\n}\n",
+    );
+    write(
+        ws,
+        ".cargo/config.toml",
+        "[build]\nrustflags = [\"--cfg\", \"user_flag\"]\n",
+    );
+    for rel in [
+        "Cargo.toml",
+        "build.rs",
+        "src/main.rs",
+        ".cargo/config.toml",
+    ] {
+        let f = fs::File::options().write(true).open(ws.join(rel)).unwrap();
+        f.set_modified(mtime).unwrap();
+    }
+    Copy {
+        ws: ws.to_path_buf(),
+        home: home.to_path_buf(),
+    }
+}
+
+/// `cargo build --release --offline` of a copy with `extra`; returns the binary.
+fn build(copy: &Copy, extra: &Rendered) -> Vec<u8> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--release", "--offline"])
+        .args(extra.args())
+        .current_dir(&copy.ws)
+        .env("CARGO_HOME", &copy.home)
+        .envs(extra.env.iter().map(|(k, v)| (k, v)));
+    for k in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET_DIR",
+        "RUSTC_WRAPPER",
+        "CARGO_BUILD_RUSTC_WRAPPER",
+    ] {
+        if !extra.env.iter().any(|(n, _)| n == k) {
+            cmd.env_remove(k);
+        }
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::read(copy.ws.join("target/release/reprobin")).unwrap()
+}
+
+fn contains(hay: &[u8], needle: &str) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+fn settings_for(copy: &Copy) -> Rendered {
+    let inputs = ReproInputs {
+        workspace_root: copy.ws.clone(),
+        cargo_home: copy.home.clone(),
+        target_dir: copy.ws.join("target"),
+        build_dir: None,
+        sysroot: Some(repro::sysroot().unwrap()),
+        source_date_epoch: repro::source_date_epoch(&copy.ws),
+    };
+    let triple = repro::host_triple().unwrap();
+    let cfgs = repro::target_cfgs(None).unwrap();
+    // The environment the builds see: none of the rustflags variables.
+    let user = repro::detect_user_rustflags(&copy.ws, Some(&copy.home), &|_| None, &triple, &cfgs)
+        .unwrap();
+    assert_eq!(
+        user,
+        UserRustflags::Build,
+        "the fixture's flags are build.rustflags"
+    );
+    ReproSettings::new(&inputs, BuildId::LinkerDefault)
+        .render(&user, &triple, None)
+        .unwrap()
+}
+
+#[test]
+fn two_checkouts_give_identical_binaries() {
+    let once_cell = registry::locked_versions("once_cell")
+        .pop()
+        .expect("once_cell in Cargo.lock");
+    let tmp = tempfile::tempdir().unwrap();
+    let now = SystemTime::now();
+    let a = checkout(
+        &tmp.path().join("a/ws"),
+        &tmp.path().join("a/cargo-home"),
+        &once_cell,
+        now - Duration::from_secs(7200),
+    );
+    let b = checkout(
+        &tmp.path().join("b/somewhere/else/ws"),
+        &tmp.path().join("b/home2"),
+        &once_cell,
+        now,
+    );
+
+    // Control: plain builds differ, by their paths.
+    let (plain_a, plain_b) = (
+        build(&a, &Rendered::default()),
+        build(&b, &Rendered::default()),
+    );
+    assert_ne!(
+        plain_a, plain_b,
+        "without remapping the binaries must differ"
+    );
+    assert!(contains(&plain_a, &a.home.display().to_string()));
+    assert!(contains(
+        &plain_b,
+        &b.ws.join("target").display().to_string()
+    ));
+
+    // With the settings: byte-identical.
+    let (ra, rb) = (settings_for(&a), settings_for(&b));
+    assert_ne!(ra, rb, "the settings name each checkout's own paths");
+    let bin_a = build(&a, &ra);
+    std::thread::sleep(Duration::from_secs(1));
+    let bin_b = build(&b, &rb);
+    assert!(
+        bin_a == bin_b,
+        "binaries differ ({} and {} bytes)",
+        bin_a.len(),
+        bin_b.len()
+    );
+    for copy in [&a, &b] {
+        for path in [&copy.ws, &copy.home] {
+            assert!(
+                !contains(&bin_a, &path.display().to_string()),
+                "{} in the binary",
+                path.display()
+            );
+        }
+    }
+    assert!(contains(&bin_a, "/cargo-home/registry/src/"));
+    assert!(contains(&bin_a, "/target/release/build/reprobin-"));
+
+    // The user's build.rustflags still apply, and panics name the
+    // remapped OUT_DIR file.
+    let out = Command::new(a.ws.join("target/release/reprobin"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("user_flag=true"), "{stdout}");
+    let out = Command::new(b.ws.join("target/release/reprobin"))
+        .args(std::iter::repeat_n("x", 120))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("too many: 121 in /target/release/build/reprobin-"),
+        "{stderr}"
+    );
+}
+
+/// `cargo buildplan build reprobin` (release: reproducible by default) in
+/// a copy; returns the binary and the helper's stderr.
+fn helper_build(copy: &Copy) -> (Vec<u8>, String) {
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
+        cmd.args(args)
+            .current_dir(&copy.ws)
+            .env("CARGO_HOME", &copy.home)
+            .env("CARGO_NET_OFFLINE", "true");
+        for k in [
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_BUILD_RUSTFLAGS",
+            "CARGO_TARGET_DIR",
+            "CARGO_BUILD_TARGET_DIR",
+            "RUSTC_WRAPPER",
+            "CARGO_BUILD_RUSTC_WRAPPER",
+            "SOURCE_DATE_EPOCH",
+        ] {
+            cmd.env_remove(k);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{args:?}: {stderr}");
+        stderr
+    };
+    run(&["plan", "--no-audit"]);
+    let stderr = run(&["build", "reprobin", "--profile", "release"]);
+    (
+        fs::read(copy.ws.join("target/release/reprobin")).unwrap(),
+        stderr,
+    )
+}
+
+/// The same through the helper: its target flags (the linker) and the
+/// repro flags go into one addition to the fixture's `build.rustflags`.
+#[test]
+fn helper_builds_from_two_checkouts_are_identical() {
+    let once_cell = registry::locked_versions("once_cell")
+        .pop()
+        .expect("once_cell in Cargo.lock");
+    let tmp = tempfile::tempdir().unwrap();
+    let now = SystemTime::now();
+    let a = checkout(
+        &tmp.path().join("one/ws"),
+        &tmp.path().join("one/cargo-home"),
+        &once_cell,
+        now - Duration::from_secs(3600),
+    );
+    let b = checkout(
+        &tmp.path().join("two/deeper/ws"),
+        &tmp.path().join("two/home"),
+        &once_cell,
+        now,
+    );
+    let (bin_a, stderr) = helper_build(&a);
+    assert!(stderr.contains("reproducible: yes"), "{stderr}");
+    assert!(stderr.contains("build.rustflags=["), "{stderr}");
+    let (bin_b, _) = helper_build(&b);
+    assert!(
+        bin_a == bin_b,
+        "binaries differ ({} and {} bytes)",
+        bin_a.len(),
+        bin_b.len()
+    );
+    for copy in [&a, &b] {
+        for path in [&copy.ws, &copy.home] {
+            assert!(
+                !contains(&bin_a, &path.display().to_string()),
+                "{} in the binary",
+                path.display()
+            );
+        }
+    }
+    // The workspace's own build.rustflags still apply.
+    let out = Command::new(a.ws.join("target/release/reprobin"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("user_flag=true"), "{stdout}");
+}
