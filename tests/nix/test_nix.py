@@ -280,11 +280,17 @@ def make_trees(base: Path, files: list[str] | None, plan: dict, tmp: Path) -> tu
             "no_base": (None, "no_base"),
             "foreign_base": (None, "foreign_base"),
             "stale_base": (shared, "stale_base"),
+            "repo_base": (None, "repo_base"),
         }
     for label, edit in edits.items():
         dst = tmp / label
         copy_tree(base, dst, files)
         trees[label] = str(dst)
+        if (dst / "nix" / "base.lock").is_file() and label != "repo_base":
+            # Every tree starts as if the base lock had just been refreshed, so
+            # the layer checks do not depend on how far the repository's base
+            # lock lags; `repo_base` keeps the repository's own.
+            shutil.copy(dst / "Cargo.lock", dst / "nix" / "base.lock")
         if edit is None:
             continue
         member, kind = edit
@@ -362,6 +368,8 @@ def edit_layers(dst: Path, kind: str, member: str | None, plan: dict) -> None:
         root = dst / "Cargo.toml"
         root.write_text(re.sub(rf'(?m)^({re.escape(name)}\s*=\s*{{.*version\s*=\s*)"[^"]*"', rf'\1"{new}"', root.read_text()))
         lock.write_text(set_lock_version(lock.read_text(), name, old, new))
+    elif kind == "repo_base":
+        pass
     elif kind == "no_base":
         base_lock.unlink()
     elif kind == "foreign_base":
@@ -693,6 +701,12 @@ def check_layers(tag: str, plan: dict, facts: dict, edited: dict) -> None:
             and all(tree["deps"][t][p][v]["kind"] == "buildDepsOnly" and tree["deps"][t][p][v]["cargoArtifacts"] is None for t, p, v in combos(plan)),
             f"{tree['layers']}; differs from no_base: {wrong[:3]}",
         )
+    repo = trees["repo_base"]["layers"]
+    check(
+        f"{tag}: the repository's nix/base.lock fits the workspace (else the flake builds one layer; fix: cp Cargo.lock nix/base.lock)",
+        repo["mode"] == "layered",
+        str(repo["reason"]),
+    )
     check(
         f"{tag}: no_base: one layer, no message",
         single["layers"] == {"mode": "single", "reason": "no base lock given"},
