@@ -21,6 +21,10 @@
 #            requirement, `cargo update --workspace`), rebuilt from the base
 #            artifacts: no third-party crate may compile
 #
+# Each build runs with cargo's fingerprint log, and the helper's freshness
+# gate (`cargo buildplan why --fresh --log --messages`) must pass the member
+# build and fail the leaf build naming the bumped crate.
+#
 # With --bench it also bumps a crate near the root (syn), and builds each bump
 # twice, side by side: single layer (a clean dependency build, what one
 # dependency derivation per lock does) and layered (from the base artifacts),
@@ -66,15 +70,18 @@ else
 fi
 case "$work" in "$repo"/*) echo "lock-bump-rehearsal: the work dir must be outside the repository" >&2; exit 2 ;; esac
 
+# The helper (for its `why --fresh` gate) is built in the caller's target dir.
+helper_target=${CARGO_TARGET_DIR:-$repo/target}
 export CARGO_TARGET_DIR="$work/target"
 export CARGO_INCREMENTAL=0
 unset RUSTC_WRAPPER RUSTFLAGS CARGO_BUILD_RUSTFLAGS || true
 
-python3 - "$repo" "$work" "$variant" "$leaf" "$root_crate" "$bench" <<'PY'
+python3 - "$repo" "$work" "$variant" "$leaf" "$root_crate" "$bench" "$helper_target" <<'PY'
 import json, os, re, shutil, subprocess, sys, time, tomllib
 from pathlib import Path
 
 repo, work, variant, leaf_arg, root_crate, bench = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6] == "1"
+helper_target = sys.argv[7]
 source, target = work / "source", work / "target"
 snapshot = work / "base-artifacts"
 passed = failed = 0
@@ -153,8 +160,11 @@ def build(label):
     start = time.monotonic()
     for i, args in enumerate(deps_args):
         cmd = ["cargo", "build", "--locked", "-j", "2", "--message-format=json-render-diagnostics", *PROFILE, *args]
-        proc = subprocess.run(cmd, cwd=source, capture_output=True, text=True)
+        # cargo's fingerprint log (only dirty units log), for the `why` gate.
+        env = dict(os.environ, CARGO_LOG="cargo::core::compiler::fingerprint=info")
+        proc = subprocess.run(cmd, cwd=source, capture_output=True, text=True, env=env)
         (work / f"{label}-{i}.json").write_text(proc.stdout)
+        (work / f"{label}-{i}.log").write_text(proc.stderr)
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             raise SystemExit(f"lock-bump-rehearsal: `{' '.join(cmd)}` failed ({label})")
@@ -164,6 +174,32 @@ def build(label):
     third = sorted({m["package_id"] for m in compiled if not m["package_id"].startswith("path+")})
     ours = sorted({m["target"]["name"] for m in compiled if m["package_id"].startswith("path+")})
     return seconds, third, ours, messages
+
+
+def helper():
+    """The helper's binary, built from the repository (not the scratch copy)."""
+    proc = subprocess.run(["cargo", "build", "-q", "--locked", "-p", "cargo-buildplan", "--bin", "cargo-buildplan",
+                           "--message-format=json"], cwd=repo, capture_output=True, text=True,
+                          env=dict(os.environ, CARGO_TARGET_DIR=helper_target))
+    if proc.returncode != 0:
+        raise SystemExit(f"lock-bump-rehearsal: building the helper failed:\n{proc.stderr[-2000:]}")
+    exe = [json.loads(l).get("executable") for l in proc.stdout.splitlines() if l.startswith("{")]
+    return [e for e in exe if e][-1]
+
+
+def gate(label):
+    """`cargo buildplan why --fresh` over the saved build `label` (its JSON
+    messages and fingerprint log): (passed, output)."""
+    ok, text = True, ""
+    for i in range(len(deps_args)):
+        proc = subprocess.run([HELPER, "--manifest-path", str(source / "Cargo.toml"), "why", "--fresh",
+                               "--log", str(work / f"{label}-{i}.log"), "--messages", str(work / f"{label}-{i}.json")],
+                              cwd=source, capture_output=True, text=True)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"lock-bump-rehearsal: the why gate could not read {label}-{i}:\n{proc.stderr[-2000:]}")
+        ok = ok and proc.returncode == 0
+        text += proc.stdout + proc.stderr
+    return ok, text
 
 
 def crate_of(package_id):
@@ -246,6 +282,10 @@ def bump_and_build(scenario, crate, asserted):
         check(f"{scenario}: the third-party crates compiled are exactly {crate} and its reverse dependencies in the variant ({len(expected)}: {', '.join(sorted(expected))})",
               set(names) == expected and len(third) == len(expected),
               f"compiled {names}; expected {sorted(expected)}")
+        # The gate is not vacuous: this build did compile third-party crates.
+        ok, text = gate(f"{scenario}-layered")
+        check(f"{scenario}: the why gate (cargo buildplan why --fresh) fails this build, naming {crate}",
+              not ok and f"{crate}@" in text, text[-1500:])
     else:
         print(f"{scenario}: the moved crates and their reverse dependencies in the variant: {len(expected)} ({', '.join(sorted(expected))}); "
               f"compiled and not among them: {sorted(set(names) - expected)}", flush=True)
@@ -257,6 +297,8 @@ def bump_and_build(scenario, crate, asserted):
     (source / "Cargo.lock").write_text(base_text)
     return True
 
+
+HELPER = helper()
 
 # --- base
 secs, third, ours, base_messages = build("base")
@@ -316,6 +358,8 @@ secs, third, ours, _ = build("member-layered")
 results.append(("member", "layered (from the base artifacts)", secs, len(third), len(ours), load()))
 check(f"member: no third-party crate compiled after {member}'s version bump ({len(ours)} stub members did, in {secs:.1f} s)",
       not third, f"compiled {third}")
+ok, text = gate("member-layered")
+check("member: the why gate (cargo buildplan why --fresh) passes this build", ok, text[-1500:])
 (source / manifest).write_text((repo / manifest).read_text())
 (source / "Cargo.toml").write_text(root_manifest)
 shutil.copy2(base_lock, source / "Cargo.lock")
