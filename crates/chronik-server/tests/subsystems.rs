@@ -390,13 +390,10 @@ fn retention_deletes_only_backed_up_segments() {
         .to_vec()
     };
 
-    // Backend unreachable (nothing listens on the port): nothing is
-    // uploaded, so nothing may be deleted, however far over the limit.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Backend unreachable (the port is bound but nothing listens, so every
+    // connection is refused): nothing is uploaded, so nothing may be
+    // deleted, however far over the limit.
+    let (_closed, port) = common::refusing_port();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let url = format!("s3://bucket/p?endpoint=http://127.0.0.1:{port}");
