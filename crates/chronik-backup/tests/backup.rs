@@ -1,6 +1,7 @@
 //! Backup and restore against the file-system backend, an unreachable S3
 //! endpoint, and (when `moto_server` is installed) a local S3 server.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -251,11 +252,9 @@ async fn unreachable_fs_backend_is_retried_until_it_returns() {
 
 #[tokio::test]
 async fn unreachable_s3_endpoint_counts_failures_and_never_blocks() {
-    // A loopback port with nothing listening: connections are refused.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // A loopback port bound but never listening: connections are refused,
+    // and no other process can take the port while `_closed` lives.
+    let (_closed, port) = refusing_port();
     let scratch = tempfile::tempdir().unwrap();
     let data = scratch.path().join("data");
     let segments = data_dir(&data);
@@ -299,30 +298,45 @@ impl Drop for Moto {
     }
 }
 
+/// A loopback port reserved by a socket that is bound but never listens:
+/// connecting to it is refused, and while the socket lives no other process
+/// can bind the port (no bind-then-release race).
+fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = socket.local_addr().unwrap().port();
+    (socket, port)
+}
+
+/// Starts moto on port 0 and reads the address it bound from its
+/// ` * Running on http://127.0.0.1:PORT` line, so the port is never picked
+/// by us and released first.
 fn start_moto() -> Option<Moto> {
-    // Pick a free port, then hand it to moto (it does not report port 0).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    let mut child = Command::new("moto_server")
+        .args(["-H", "127.0.0.1", "-p", "0"])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .ok()?;
-    let moto = Moto {
-        child,
-        endpoint: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..300 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(moto);
+    let stderr = child.stderr.take()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keeps draining moto's request log so it never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some((_, url)) = line.split_once("Running on ") {
+                let _ = tx.send(url.trim().to_string());
+            }
         }
-        std::thread::sleep(Duration::from_millis(100));
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(endpoint) => Some(Moto { child, endpoint }),
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            None
+        }
     }
-    None
 }
 
 /// Creates a bucket with a bare HTTP/1.1 request (moto accepts unsigned

@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use chronik_common::config::{BrokerArgs, BrokerConfig};
 use chronik_protocol::alloc_guard::HugeAllocGuard;
 use chronik_server::cli::SubsystemArgs;
@@ -91,11 +92,12 @@ fn serve(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(chronik_server::run_with(
-        config,
-        &cli.subsystems,
-        chronik_server::shutdown_signal(),
-    )) {
+    // The signal handlers go in before `run_with` prints the listening line.
+    let served = runtime.block_on(async {
+        let shutdown = chronik_server::shutdown_signal().context("installing signal handlers")?;
+        chronik_server::run_with(config, &cli.subsystems, shutdown).await
+    });
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

@@ -109,29 +109,36 @@ pub async fn run_with(
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM (Ctrl-C elsewhere).
-pub async fn shutdown_signal() {
+/// Installs the SIGINT and SIGTERM handlers (Ctrl-C elsewhere) now and
+/// returns a future that resolves when one of those signals arrives.
+///
+/// Call it before [`run_with`], inside the runtime: the handlers must be in
+/// place before the broker prints its listening line, or a signal sent right
+/// after that line would find the default action (death by the signal)
+/// instead of a graceful shutdown. A signal that arrives between this call
+/// and the first poll of the future is kept, not lost.
+///
+/// # Errors
+/// When the handlers cannot be installed (for example outside a Tokio
+/// runtime with I/O enabled).
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => tracing::info!("received SIGINT"),
-                    _ = term.recv() => tracing::info!("received SIGTERM"),
-                }
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        Ok(async move {
+            tokio::select! {
+                _ = int.recv() => tracing::info!("received SIGINT"),
+                _ = term.recv() => tracing::info!("received SIGTERM"),
             }
-            _ => {
-                tracing::warn!("cannot install signal handlers; only Ctrl-C stops the broker");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        let mut ctrl_c = tokio::signal::windows::ctrl_c()?;
+        Ok(async move {
+            let _ = ctrl_c.recv().await;
+        })
     }
 }

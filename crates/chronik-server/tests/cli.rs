@@ -86,6 +86,31 @@ fn environment_variables_configure_the_listener_and_data_dir() {
     );
 }
 
+/// SIGTERM sent the moment the broker prints its listening line shuts it
+/// down cleanly (exit 0, clean-shutdown marker), every time: the handlers
+/// are installed before the line is printed, so the signal's default
+/// action (death by SIGTERM) can never apply to a broker that has said it
+/// is listening.
+#[test]
+fn sigterm_right_after_the_listening_line_exits_zero() {
+    for round in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let mut broker = TestBroker::start(&data, &[]);
+        let status = broker.terminate();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "round {round}: broker exit status {status}; log:\n{}",
+            broker.log_tail()
+        );
+        assert!(
+            data.join(".clean-shutdown").exists(),
+            "round {round}: no clean-shutdown marker"
+        );
+    }
+}
+
 #[test]
 fn sigterm_flushes_and_exits_zero_and_data_survives_restart() {
     let dir = tempfile::tempdir().unwrap();

@@ -365,22 +365,75 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
+/// The log start offset of `name`-0, as ListOffsets with timestamp -2
+/// (earliest) reports it.
+#[cfg(feature = "backup")]
+fn log_start(conn: &mut KafkaConn, name: &str) -> i64 {
+    use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
+    use kafka_protocol::messages::{ApiKey, BrokerId, ListOffsetsRequest, ListOffsetsResponse};
+    let resp: ListOffsetsResponse = conn.call(
+        ApiKey::ListOffsets,
+        5,
+        &ListOffsetsRequest::default()
+            .with_replica_id(BrokerId(-1))
+            .with_topics(vec![ListOffsetsTopic::default()
+                .with_name(kafka::topic(name))
+                .with_partitions(vec![ListOffsetsPartition::default()
+                    .with_partition_index(0)
+                    .with_timestamp(-2)])]),
+    );
+    let p = &resp.topics[0].partitions[0];
+    assert_eq!(p.error_code, 0);
+    p.offset
+}
+
+/// Retention with backup on deletes only what is in the backup. With the
+/// backend refusing every connection, the retention passes (counted in the
+/// broker's debug log, not slept for) all wait and the log start stays 0;
+/// with a working backend, the log start moves to exactly where the size
+/// limit puts it.
 #[cfg(feature = "backup")]
 #[test]
 fn retention_deletes_only_backed_up_segments() {
+    const SEGMENT_BYTES: u64 = 1024;
+    const RETENTION_BYTES: u64 = 1024;
+    const RECORDS: u64 = 12;
+    /// Debug lines of the backup glue, one per partition and retention pass.
+    const WAITS: &str = "retention waits for the backup";
+    const APPLIED: &str = "retention applied to backed-up segments";
     let first_segment = |data: &Path| data.join("topics/kept/0/00000000000000000000.log");
-    let fill = |broker: &TestBroker| {
-        let value = "r".repeat(200);
-        for i in 0..12 {
-            produce_values(broker, "kept", &[&format!("{i:03}-{value}")]);
+    // Fixed-width values, timestamped now so that age retention (7 days by
+    // default) never applies: only the size limit decides.
+    let value = |i: u64| format!("{i:03}-{}", "r".repeat(200));
+    let now_ms = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
+    let b = kafka::batch(&[&value(0)], now_ms()).len() as u64;
+    // A segment rolls when the next batch would not fit, so it holds `k`
+    // one-record batches; the oldest closed segments go while the log
+    // exceeds the limit by at least their size.
+    let k = SEGMENT_BYTES / b;
+    assert!(k >= 2, "several batches per segment");
+    let closed = (RECORDS - 1) / k;
+    let deleted = ((RECORDS * b).saturating_sub(RETENTION_BYTES) / (k * b)).min(closed);
+    let want = (deleted * k) as i64;
+    assert!(want > 0, "the limit must delete something");
+    let fill = |conn: &mut KafkaConn| {
+        for i in 0..RECORDS {
+            let (code, offset) =
+                kafka::produce(conn, "kept", 0, kafka::batch(&[&value(i)], now_ms()));
+            assert_eq!((code, offset), (0, i as i64));
         }
     };
     let args = |url: &str| -> Vec<String> {
         [
             "--segment-bytes",
-            "1024",
+            &SEGMENT_BYTES.to_string(),
             "--retention-bytes",
-            "1024",
+            &RETENTION_BYTES.to_string(),
             "--backup",
             url,
             "--backup-scan-ms",
@@ -389,48 +442,63 @@ fn retention_deletes_only_backed_up_segments() {
         .map(String::from)
         .to_vec()
     };
+    let debug = [(
+        "CHRONIK_LOG",
+        std::ffi::OsStr::new("info,chronik_server::subsystems::backup=debug"),
+    )];
 
-    // Backend unreachable (nothing listens on the port): nothing is
-    // uploaded, so nothing may be deleted, however far over the limit.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Backend unreachable (the port is bound but nothing listens, so every
+    // connection is refused): nothing is uploaded, so nothing may be
+    // deleted, however far over the limit.
+    let (_closed, port) = common::refusing_port();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let url = format!("s3://bucket/p?endpoint=http://127.0.0.1:{port}");
-    let broker = TestBroker::start(&data, &strs(&args(&url)));
-    fill(&broker);
-    let deadline = Instant::now() + WAIT;
-    while !broker.log_tail().contains("backup attempt failed") {
-        assert!(
-            Instant::now() < deadline,
-            "no failed upload:\n{}",
-            broker.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(50));
+    let broker = TestBroker::start_with_env(&data, &strs(&args(&url)), &debug);
+    let mut conn = KafkaConn::connect(&broker.addr);
+    fill(&mut conn);
+    broker.wait_for_log("backup attempt failed", 0, WAIT);
+    // Five more retention passes over the filled partition, each waiting.
+    let waits = broker.log_count(WAITS);
+    for more in 0..5 {
+        broker.wait_for_log(WAITS, waits + more, WAIT);
     }
-    // Several more scan-and-retention rounds (50 ms each).
-    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(broker.log_count(APPLIED), 0, "{}", broker.log_tail());
+    assert_eq!(log_start(&mut conn, "kept"), 0, "deleted before upload");
     assert!(first_segment(&data).exists(), "deleted before upload");
     drop(broker);
 
-    // Backend reachable: once uploaded, old segments go.
+    // Backend reachable: once uploaded, the oldest segments go, exactly as
+    // far as the limit says, and further passes change nothing.
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let url = format!("fs://{}", dir.path().join("backup").display());
-    let broker = TestBroker::start(&data, &strs(&args(&url)));
-    fill(&broker);
+    let broker = TestBroker::start_with_env(&data, &strs(&args(&url)), &debug);
+    let mut conn = KafkaConn::connect(&broker.addr);
+    fill(&mut conn);
     let deadline = Instant::now() + WAIT;
-    while first_segment(&data).exists() {
+    loop {
+        let start = log_start(&mut conn, "kept");
+        assert!(
+            start <= want,
+            "deleted too much: start {start}, expected {want}"
+        );
+        if start == want {
+            break;
+        }
         assert!(
             Instant::now() < deadline,
-            "retention never ran:\n{}",
+            "log start {start}, expected {want}; log:\n{}",
             broker.log_tail()
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    let applied = broker.log_count(APPLIED);
+    for more in 0..3 {
+        broker.wait_for_log(APPLIED, applied + more, WAIT);
+    }
+    assert_eq!(log_start(&mut conn, "kept"), want);
+    assert!(!first_segment(&data).exists(), "first segment kept");
     let manifest = std::fs::read_to_string(dir.path().join("backup/manifest.json")).unwrap();
     assert!(manifest.contains("00000000000000000000.log"), "{manifest}");
 }

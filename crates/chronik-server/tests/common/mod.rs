@@ -159,6 +159,19 @@ impl Drop for TestBroker {
     }
 }
 
+/// A loopback port reserved by a socket that is bound but never listens:
+/// connecting to it is refused, and while the returned socket lives no other
+/// process can bind the port (unlike binding a listener, reading its port
+/// and dropping it).
+pub fn refusing_port() -> (tokio::net::TcpSocket, u16) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("create a TCP socket");
+    socket
+        .bind("127.0.0.1:0".parse().unwrap())
+        .expect("bind a loopback port");
+    let port = socket.local_addr().expect("read the bound port").port();
+    (socket, port)
+}
+
 /// The last 80 lines of a file.
 pub fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
