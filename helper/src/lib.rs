@@ -16,7 +16,9 @@
 //! - [`cargo_config`]: cargo's configuration resolved as cargo does;
 //!   [`config`]: the plan's profiles from it (the workspace's own layers,
 //!   the policy on top) and a build's additions on this machine.
-//! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan.
+//! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan;
+//!   [`tuned`]: the profiles the plan itself adds (`buildplan-dev`,
+//!   `buildplan-ci`).
 //! - [`audit`]: third-party packages a variant would compile twice.
 //! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
 //! - [`render`]: the plan's facts in cargo's terms; [`explain`]: in words;
@@ -51,6 +53,7 @@ pub mod render;
 pub mod repro;
 pub mod settings;
 pub mod targets;
+pub mod tuned;
 pub mod variants;
 pub mod why;
 pub mod workspace;
