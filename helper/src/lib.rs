@@ -22,7 +22,8 @@
 //! - [`audit`]: third-party packages a variant would compile twice.
 //! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
 //! - [`render`]: the plan's facts in cargo's terms; [`explain`]: in words;
-//!   [`memory`]: a profile's memory estimate; [`jobs`]: the jobs setting;
+//!   [`memory`]: a profile's memory estimate; [`doctor`]: the workspace's
+//!   own settings that cost build time and buy no runtime; [`jobs`]: the jobs setting;
 //!   [`build`]: the cargo command of one build on this machine, and its
 //!   memory check.
 //!
@@ -38,6 +39,7 @@ pub mod cargo_config;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod doctor;
 pub mod error;
 pub mod exec;
 pub mod explain;
