@@ -182,23 +182,27 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                         || d.value.as_u64() == Some(2)
                         || d.value.as_str() == Some("full")
                 });
-                let with = memory::per_job_mib(
-                    &Drivers {
-                        lto: Lto::None,
-                        codegen_units: 16,
-                        full_debug: full,
-                    },
-                    machine.mem_per_job_mib,
-                );
                 let why = format!(
                     "strip = {} removes the debug info from the binary, so generating it only costs time and memory; the shipped code stays the same except one load instruction rustc adds to main while debug info is on (its 34-byte .debug_gdb_scripts section, which strip keeps)",
                     strip.value
                 );
-                let cost = format!(
-                    "estimated: every compile and link job writes the debug info (memory per job {} instead of {}, memory.rs's x1.5 for full debug info; line tables cost less); rustc and the linker spend time producing it",
-                    memory::gib(with),
-                    memory::gib(machine.mem_per_job_mib)
-                );
+                let cost = if full {
+                    let with = memory::per_job_mib(
+                        &Drivers {
+                            lto: Lto::None,
+                            codegen_units: 16,
+                            full_debug: true,
+                        },
+                        machine.mem_per_job_mib,
+                    );
+                    format!(
+                        "estimated: every compile and link job writes full debug info (memory per job {} instead of {}: memory.rs's x1.5 for full debug info, assumed), and rustc and the linker spend time producing it",
+                        memory::gib(with),
+                        memory::gib(machine.mem_per_job_mib)
+                    )
+                } else {
+                    "estimated: every compile and link job writes line tables (less than full debug info; not measured here) that strip then removes".to_string()
+                };
                 let fix = Some(Fix {
                     key: vec!["debug".into()],
                     value: toml::Value::Integer(0),
@@ -426,4 +430,101 @@ pub fn render(findings: &[Finding]) -> String {
         findings.len() - unchanged
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cargo_config::Inputs;
+
+    fn diagnose_manifest(profiles: &str, cpus: u64) -> Vec<Finding> {
+        let table: toml::Table = profiles.parse().unwrap();
+        let inputs = Inputs {
+            workspace_root: "/nonexistent-ws".into(),
+            manifest_profiles: table.get("profile").and_then(|p| p.as_table()).cloned(),
+            cargo_home: Some("/nonexistent-home".into()),
+            workspace_only: true,
+            ..Inputs::default()
+        };
+        let cfg = crate::cargo_config::load(&inputs).unwrap();
+        let machine = Machine {
+            cpus,
+            packages: 400,
+            mem_per_job_mib: 1536,
+        };
+        diagnose(&cfg, &machine).unwrap()
+    }
+
+    fn keys(findings: &[Finding]) -> Vec<String> {
+        findings
+            .iter()
+            .map(|f| format!("{}.{}:{}", f.profile, f.key, f.kind.label()))
+            .collect()
+    }
+
+    #[test]
+    fn each_setting_once_at_the_profile_that_sets_it() {
+        let found = diagnose_manifest(
+            "[profile.release]\ndebug = true\nstrip = \"debuginfo\"\nlto = \"fat\"\ncodegen-units = 256\n\
+             [profile.dist]\ninherits = \"release\"\nincremental = true\n",
+            2,
+        );
+        assert_eq!(
+            keys(&found),
+            [
+                "dist.incremental:trade-off",
+                "release.debug:no runtime change",
+                "release.codegen-units:trade-off",
+                "release.lto:trade-off",
+            ]
+        );
+        let lto = &found[3];
+        assert_eq!(lto.source, "Cargo.toml");
+        assert!(lto.cost.contains("over 400 packages"), "{}", lto.cost);
+        assert_eq!(
+            lto.fix.as_ref().unwrap().value,
+            toml::Value::String("thin".into())
+        );
+        assert!(
+            found[1].cost.contains("2.2 GiB instead of 1.5 GiB"),
+            "{}",
+            found[1].cost
+        );
+    }
+
+    #[test]
+    fn nothing_without_a_cost() {
+        // strip without debug info, fat LTO outside `release`, 256 units at
+        // opt-level 0 or on a big machine, build scripts at opt-level 0.
+        let quiet = "[profile.release]\nstrip = true\ncodegen-units = 256\n\
+                     [profile.release.build-override]\nopt-level = 0\n\
+                     [profile.fat]\ninherits = \"release\"\nlto = true\n\
+                     [profile.dev]\ncodegen-units = 256\n";
+        assert!(diagnose_manifest(quiet, 64).is_empty());
+        let found = diagnose_manifest(quiet, 2);
+        assert_eq!(keys(&found), ["release.codegen-units:trade-off"]);
+    }
+
+    #[test]
+    fn strip_in_dev_wastes_its_default_debug_info() {
+        let found = diagnose_manifest("[profile.dev]\nstrip = true\n", 2);
+        assert_eq!(keys(&found), ["dev.strip:no runtime change"]);
+        assert_eq!(found[0].fix.as_ref().unwrap().key, ["debug"]);
+    }
+
+    #[test]
+    fn build_scripts_and_the_star_package() {
+        let found = diagnose_manifest(
+            "[profile.release.build-override]\nopt-level = 3\n[profile.dev.package.\"*\"]\nopt-level = 2\n",
+            2,
+        );
+        assert_eq!(
+            keys(&found),
+            [
+                "dev.package.\"*\".opt-level:trade-off",
+                "release.build-override.opt-level:no runtime change",
+            ]
+        );
+        assert!(found[0].fix.is_none());
+    }
 }

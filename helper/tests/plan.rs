@@ -260,6 +260,7 @@ fn help_teaches_the_commands() {
         "check",
         "explain",
         "audit",
+        "doctor",
         "build",
         "bench",
         "--manifest-path",
