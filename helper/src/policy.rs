@@ -47,7 +47,10 @@ pub struct Policy {
 
 /// `tuned-profiles = false | true | { dev = "NAME", ci = "NAME" }`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(
+    untagged,
+    expecting = "`tuned-profiles` must be false, true or a table { dev = \"NAME\", ci = \"NAME\" } (no other keys)"
+)]
 pub enum TunedProfiles {
     /// On (default names) or off.
     Enabled(bool),

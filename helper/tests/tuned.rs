@@ -137,3 +137,26 @@ fn a_name_the_workspace_uses_is_refused_and_the_plan_untouched() {
         16
     );
 }
+
+#[test]
+fn a_bad_tuned_profiles_value_exits_2_naming_the_key() {
+    for (value, expect) in [
+        ("\"yes\"", "`tuned-profiles` must be false, true or a table"),
+        (
+            "{ qa = \"x\" }",
+            "`tuned-profiles` must be false, true or a table",
+        ),
+        ("{ ci = \"release\" }", "`release` is already a profile"),
+        ("{ ci = \"a b\" }", "`a b` is not a valid profile name"),
+        ("{ dev = \"same\", ci = \"same\" }", "tuned-profiles.ci"),
+    ] {
+        let (_tmp, dir) = workspace(&format!(
+            "\n[workspace.metadata.buildplan]\ntuned-profiles = {value}\n"
+        ));
+        let out = run_expect(&dir, &["plan"], 2);
+        let err = stderr(&out);
+        assert!(err.contains("Cargo.toml"), "{value}: {err}");
+        assert!(err.contains(expect), "{value}: {err}");
+        assert!(!dir.join("nix/plan.json").exists());
+    }
+}
