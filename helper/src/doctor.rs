@@ -367,15 +367,17 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
             docs.insert(f.source.clone(), doc);
         }
         let doc = docs.get_mut(&f.source).expect("just inserted");
-        let mut item = &mut doc["profile"][f.profile.as_str()];
-        for part in &fix.key {
-            item = &mut item[part.as_str()];
-        }
-        let mut new = edit_value(&fix.value);
-        if let Some(old) = item.as_value() {
-            *new.decor_mut() = old.decor().clone();
-        }
-        *item = toml_edit::Item::Value(new);
+        let path: Vec<&str> = ["profile", f.profile.as_str()]
+            .into_iter()
+            .chain(fix.key.iter().map(String::as_str))
+            .collect();
+        set(doc.as_item_mut(), &path, edit_value(&fix.value)).map_err(|message| {
+            Error::Profile {
+                file: f.source.clone(),
+                key: path.join("."),
+                message,
+            }
+        })?;
         lines.push(format!(
             "wrote {}.{} = {} in {}",
             f.profile,
@@ -392,6 +394,42 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
         })?;
     }
     Ok(lines)
+}
+
+/// Sets the value at `path` below `item`, keeping the old value's
+/// comments and creating missing tables; an error when a step on the way
+/// is not a table.
+fn set(item: &mut toml_edit::Item, path: &[&str], value: toml_edit::Value) -> Result<(), String> {
+    let Some((last, parents)) = path.split_last() else {
+        return Err("empty key".into());
+    };
+    let mut current = item;
+    for part in parents {
+        let table = current
+            .as_table_like_mut()
+            .ok_or_else(|| format!("cannot be written: `{part}`'s parent is not a table"))?;
+        if table.get(part).is_none() {
+            table.insert(part, toml_edit::Item::Table(toml_edit::Table::new()));
+        }
+        current = table.get_mut(part).expect("present");
+    }
+    let table = current
+        .as_table_like_mut()
+        .ok_or_else(|| "cannot be written: its parent is not a table".to_string())?;
+    let mut value = value;
+    match table.get_mut(last) {
+        // Replaced in place, so that the key keeps its own comments.
+        Some(old) => {
+            if let Some(v) = old.as_value() {
+                *value.decor_mut() = v.decor().clone();
+            }
+            *old = toml_edit::Item::Value(value);
+        }
+        None => {
+            table.insert(last, toml_edit::Item::Value(value));
+        }
+    }
+    Ok(())
 }
 
 fn edit_value(v: &toml::Value) -> toml_edit::Value {
@@ -510,6 +548,42 @@ mod tests {
         let found = diagnose_manifest("[profile.dev]\nstrip = true\n", 2);
         assert_eq!(keys(&found), ["dev.strip:no runtime change"]);
         assert_eq!(found[0].fix.as_ref().unwrap().key, ["debug"]);
+    }
+
+    #[test]
+    fn set_keeps_comments_and_handles_dotted_and_inline_tables() {
+        let text = "# top\nprofile.release.debug = 2 # why\n[profile.dev]\nstrip = { } # odd\n[profile.x]\ninline = 1\nbo = { opt-level = 3 }\n";
+        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+        set(
+            doc.as_item_mut(),
+            &["profile", "release", "debug"],
+            0.into(),
+        )
+        .unwrap();
+        set(
+            doc.as_item_mut(),
+            &["profile", "x", "bo", "opt-level"],
+            0.into(),
+        )
+        .unwrap();
+        set(
+            doc.as_item_mut(),
+            &["profile", "x", "new", "opt-level"],
+            0.into(),
+        )
+        .unwrap();
+        let err = set(
+            doc.as_item_mut(),
+            &["profile", "x", "inline", "k"],
+            0.into(),
+        )
+        .unwrap_err();
+        assert!(err.contains("not a table"), "{err}");
+        let out = doc.to_string();
+        assert!(out.contains("profile.release.debug = 0 # why"), "{out}");
+        assert!(out.contains("bo = { opt-level = 0 }"), "{out}");
+        assert!(out.contains("[profile.x.new]\nopt-level = 0"), "{out}");
+        assert!(out.starts_with("# top\n"), "{out}");
     }
 
     #[test]
