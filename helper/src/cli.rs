@@ -83,6 +83,21 @@ pub enum Command {
     /// marked when it is a per-package override or cargo's built-in default.
     #[command(verbatim_doc_comment)]
     Explain(ExplainArgs),
+    /// Name the workspace's own settings that cost build time and buy no runtime
+    ///
+    /// Reads cargo's configuration as cargo does on this machine (the
+    /// manifest's [profile.*], .cargo/config.toml files, $CARGO_HOME,
+    /// CARGO_PROFILE_* variables) and names, with its source and cost:
+    /// debug info that `strip` throws away; `incremental` in a release-like
+    /// profile; more than 16 codegen units on a machine with up to 16 CPUs;
+    /// fat LTO in the default release profile; optimised build scripts and
+    /// proc-macros. Each fix is marked "no runtime change" or
+    /// "trade-off". Nothing is written without --write, which edits the
+    /// file the setting lives in (only fixes with no runtime change,
+    /// unless --trade-offs). Exits 0 after advice; with --check, 1 when
+    /// there is any finding.
+    #[command(verbatim_doc_comment)]
+    Doctor(DoctorArgs),
     /// Report third-party crates a variant would compile twice with other features
     ///
     /// Cargo unifies features over the packages of one invocation, so
@@ -210,6 +225,20 @@ pub struct CheckArgs {
 pub struct ExplainArgs {
     /// The workspace package to explain.
     pub package: String,
+}
+
+/// Arguments of `doctor`.
+#[derive(Debug, Clone, Args)]
+pub struct DoctorArgs {
+    /// Write the fixes into the files the settings live in.
+    #[arg(long)]
+    pub write: bool,
+    /// With --write, also write the trade-offs' fixes.
+    #[arg(long, requires = "write")]
+    pub trade_offs: bool,
+    /// Exit 1 when there is any finding (for CI).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Arguments of `audit`.

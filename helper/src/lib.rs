@@ -16,11 +16,14 @@
 //! - [`cargo_config`]: cargo's configuration resolved as cargo does;
 //!   [`config`]: the plan's profiles from it (the workspace's own layers,
 //!   the policy on top) and a build's additions on this machine.
-//! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan.
+//! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan;
+//!   [`tuned`]: the profiles the plan itself adds (`buildplan-dev`,
+//!   `buildplan-ci`).
 //! - [`audit`]: third-party packages a variant would compile twice.
 //! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
 //! - [`render`]: the plan's facts in cargo's terms; [`explain`]: in words;
-//!   [`memory`]: a profile's memory estimate; [`jobs`]: the jobs setting;
+//!   [`memory`]: a profile's memory estimate; [`doctor`]: the workspace's
+//!   own settings that cost build time and buy no runtime; [`jobs`]: the jobs setting;
 //!   [`build`]: the cargo command of one build on this machine, and its
 //!   memory check.
 //!
@@ -37,6 +40,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deps_cache;
+pub mod doctor;
 pub mod error;
 pub mod exec;
 pub mod explain;
@@ -52,6 +56,7 @@ pub mod render;
 pub mod repro;
 pub mod settings;
 pub mod targets;
+pub mod tuned;
 pub mod variants;
 pub mod why;
 pub mod workspace;

@@ -48,7 +48,9 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
         manifest.profile.as_ref(),
         crate::config::process_env(),
     );
-    let profiles = crate::config::plan_profiles(&inputs, &policy)?;
+    let taken = crate::config::load(&inputs)?.profile_names();
+    let tuned = crate::tuned::with_tuned(&policy, &taken, &manifest.path)?;
+    let profiles = crate::config::plan_profiles(&inputs, &tuned)?;
     let mut plan = assemble(&workspace, &policy, profiles, &manifest.path)?;
     if audit != AuditMode::Skip {
         let targets = crate::audit::audit_targets(&plan.targets);

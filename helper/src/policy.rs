@@ -40,6 +40,32 @@ pub struct Policy {
     /// Profile settings layered over the manifest's `[profile.*]`.
     #[serde(default)]
     pub profiles: BTreeMap<String, ProfilePolicy>,
+    /// The plan's tuned profiles ([`crate::tuned`]): `false` turns them
+    /// off, a table renames them; absent means on, default names.
+    pub tuned_profiles: Option<TunedProfiles>,
+}
+
+/// `tuned-profiles = false | true | { dev = "NAME", ci = "NAME" }`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "`tuned-profiles` must be false, true or a table { dev = \"NAME\", ci = \"NAME\" } (no other keys)"
+)]
+pub enum TunedProfiles {
+    /// On (default names) or off.
+    Enabled(bool),
+    /// On, under these names (a name left out keeps its default).
+    Names(TunedNames),
+}
+
+/// The names of the tuned profiles.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TunedNames {
+    /// The fast dev profile's name.
+    pub dev: Option<String>,
+    /// The CI / release-fast profile's name.
+    pub ci: Option<String>,
 }
 
 /// One variant in the policy.

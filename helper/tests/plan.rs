@@ -234,7 +234,11 @@ fn single_package_without_policy_gets_the_defaults() {
         json!(["--package", "single", "--no-default-features"])
     );
     let profiles = plan["profiles"].as_object().unwrap();
-    assert_eq!(profiles.keys().collect::<Vec<_>>(), ["dev", "release"]);
+    assert_eq!(
+        profiles.keys().collect::<Vec<_>>(),
+        ["buildplan-ci", "buildplan-dev", "dev", "release"],
+        "dev, release and the plan's two tuned profiles"
+    );
     assert_eq!(plan["profiles"]["release"]["settings"], json!({}));
     assert_eq!(
         plan["targets"].as_object().unwrap().len(),
@@ -256,6 +260,7 @@ fn help_teaches_the_commands() {
         "check",
         "explain",
         "audit",
+        "doctor",
         "build",
         "bench",
         "--manifest-path",

@@ -9,6 +9,7 @@ mod audit;
 mod bench;
 mod build;
 mod check;
+mod doctor;
 mod explain;
 mod outcome;
 mod plan;
@@ -25,6 +26,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Plan(args) => plan::run(manifest_path, args),
         Command::Check(args) => check::run(manifest_path, args),
         Command::Explain(args) => explain::run(manifest_path, args),
+        Command::Doctor(args) => doctor::run(manifest_path, args),
         Command::Audit(args) if args.fresh => {
             let why_args = crate::cli::WhyArgs {
                 fresh: true,
