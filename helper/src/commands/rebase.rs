@@ -17,8 +17,12 @@ pub fn run(manifest_path: Option<&Path>, args: &RebaseArgs) -> anyhow::Result<Ou
     let ctx = crate::build::load_context(manifest_path)?;
     let lock_path = ctx.root.join(&ctx.plan.workspace.lockfile);
     let base_path = ctx.root.join(BASE_LOCK);
-    let lock = std::fs::read_to_string(&lock_path)
-        .with_context(|| format!("cannot read {}", lock_path.display()))?;
+    let lock = std::fs::read_to_string(&lock_path).with_context(|| {
+        format!(
+            "cannot read {} (`cargo generate-lockfile` writes one)",
+            lock_path.display()
+        )
+    })?;
     let current = members(&lock, &lock_path.display().to_string())?;
     if args.check {
         let Ok(base) = std::fs::read_to_string(&base_path) else {
