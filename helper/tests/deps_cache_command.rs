@@ -205,6 +205,31 @@ fn a_saved_cache_is_restored_fresh_and_a_corrupt_one_ignored() {
         "{}",
         text(&stale)
     );
+
+    // A file where the cache directory should be: bad input before any
+    // build, the file untouched.
+    let file = tmp.path().join("not-a-dir");
+    fs::write(&file, "x").unwrap();
+    let bad = helper(
+        &ws,
+        &home,
+        &[
+            "build",
+            "app",
+            "--profile",
+            "dev",
+            "--deps-cache",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("not a directory"),
+        "{}",
+        text(&bad)
+    );
+    assert!(!ws.join("target").exists(), "{}", text(&bad));
+    assert_eq!(fs::read_to_string(&file).unwrap(), "x");
 }
 
 /// Writes (or updates) the workspace's Cargo.lock.

@@ -83,6 +83,12 @@ pub fn prepare(
     dir: &Path,
     dry_run: bool,
 ) -> Result<Prepared, Error> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::invalid(format!(
+            "--deps-cache {}: not a directory (give a directory; it is created on the first save)",
+            dir.display()
+        )));
+    }
     let cache = DepsCache::new(dir);
     let key = key(ctx, sel, cmd)?;
     let lookup = cache.lookup(&key);
