@@ -178,6 +178,18 @@ pub enum Command {
     /// cargo failed; 2 bad input, e.g. a --log cargo did not write.
     #[command(verbatim_doc_comment)]
     Why(WhyArgs),
+    /// Refresh nix/base.lock (the dependency base) from Cargo.lock
+    ///
+    /// nix/base.lock is the lock the base dependency layer is built from,
+    /// in Nix and by `build --deps-cache`. It may lag behind Cargo.lock (a
+    /// bumped crate is compiled on top of the base), but when a member's
+    /// dependencies change it no longer fits: run this and commit it.
+    /// Writes atomically; saved --deps-cache entries then miss as stale.
+    ///
+    ///   cargo buildplan rebase            # cp Cargo.lock nix/base.lock
+    ///   cargo buildplan rebase --check    # CI: exit 1 when it no longer fits
+    #[command(verbatim_doc_comment)]
+    Rebase(RebaseArgs),
 }
 
 /// Arguments of `why`.
@@ -286,9 +298,34 @@ pub struct BuildArgs {
     /// Do not add the reproducible-build flags to a release-like profile.
     #[arg(long)]
     pub no_reproducible: bool,
+    /// Start from saved dependency artifacts in DIR, and save them there.
+    ///
+    /// Before building, when the target directory is empty, the entry whose
+    /// key matches this build (toolchain, target, profile, variant, cargo
+    /// settings, members, and the third-party packages of nix/base.lock, or
+    /// Cargo.lock without one) is copied into it; cargo then compiles only
+    /// what the current Cargo.lock changed. A stale, foreign or corrupt
+    /// entry is ignored with a one-line reason and the build starts from
+    /// scratch. After a successful build without a usable entry, the target
+    /// directory is saved (atomically) under the key. The cache never
+    /// changes what is built; removing DIR is always safe.
+    ///
+    ///   cargo buildplan build my-server --deps-cache ~/.cache/buildplan
+    #[arg(long, value_name = "DIR", verbatim_doc_comment)]
+    pub deps_cache: Option<PathBuf>,
     /// Extra arguments passed to cargo after the plan's own.
     #[arg(last = true)]
     pub cargo_args: Vec<String>,
+}
+
+/// Arguments of `rebase`.
+#[derive(Debug, Clone, Args)]
+pub struct RebaseArgs {
+    /// Change nothing: exit 1 when nix/base.lock is missing or no longer
+    /// fits the workspace (a member's dependency names differ from
+    /// Cargo.lock's), 0 when it fits.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// Arguments of `bench`.

@@ -95,6 +95,10 @@ pub enum Error {
     /// `CARGO_PROFILE_*` variable) is bad input; names the file and key.
     #[error(transparent)]
     Config(#[from] crate::cargo_config::ConfigError),
+    /// The dependency cache (`build --deps-cache`) could not be read or
+    /// written (a cache it cannot use is not an error, only a miss).
+    #[error(transparent)]
+    DepsCache(#[from] crate::deps_cache::DepsCacheError),
     /// cargo ran and failed.
     #[error("`{command}` failed:\n{stderr}")]
     CargoFailed {

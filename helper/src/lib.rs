@@ -33,6 +33,7 @@
 //! has no import circle (`tests/module_graph.rs` checks it).
 
 pub mod audit;
+pub mod base_lock;
 pub mod bench;
 pub mod build;
 pub mod cargo_config;

@@ -98,6 +98,10 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         }
         eprintln!("cargo-buildplan build: warning: --force: building anyway; {refusal}");
     }
+    let cache = match &args.deps_cache {
+        Some(dir) => Some(super::cache::prepare(&ctx, &sel, &cmd, dir, args.dry_run)?),
+        None => None,
+    };
     if args.dry_run {
         println!("{}", cmd.shell_line());
         return Ok(Outcome::Success);
@@ -108,6 +112,9 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         .status()
         .with_context(|| format!("could not run `{}`", cmd.program))?;
     if status.success() {
+        if let Some(cache) = &cache {
+            cache.save(&ctx)?;
+        }
         Ok(Outcome::Success)
     } else {
         eprintln!("cargo-buildplan build: cargo failed ({status})");

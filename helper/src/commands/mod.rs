@@ -8,11 +8,13 @@
 mod audit;
 mod bench;
 mod build;
+mod cache;
 mod check;
 mod doctor;
 mod explain;
 mod outcome;
 mod plan;
+mod rebase;
 mod why;
 
 use crate::cli::{Cli, Command};
@@ -41,5 +43,6 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Build(args) => build::run(manifest_path, args),
         Command::Bench(args) => bench::run(manifest_path, args),
         Command::Why(args) => why::run(manifest_path, args),
+        Command::Rebase(args) => rebase::run(manifest_path, args),
     }
 }
