@@ -25,7 +25,11 @@
 //!   [`memory`]: a profile's memory estimate; [`doctor`]: the workspace's
 //!   own settings that cost build time and buy no runtime; [`jobs`]: the jobs setting;
 //!   [`build`]: the cargo command of one build on this machine, and its
-//!   memory check.
+//!   memory check; [`repro`]: what a build adds for bit-identical binaries.
+//! - [`why`]: the first reason cargo compiled each unit, from its
+//!   fingerprint log, and the freshness gate; [`deps_cache`] and
+//!   [`base_lock`]: saved dependency artifacts and the base lock they are
+//!   keyed by.
 //!
 //! [`bench`] measures builds over that core's public API (the core never
 //! imports it). On top, [`cli`] (clap) and [`commands`] make the command
