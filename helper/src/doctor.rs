@@ -243,6 +243,14 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                     "measured (BENCHMARKS.md, this repository's server, 2 cores, opt-level 2): clean build 331 s with 256 codegen units, 283 s with 16 (0.85x)".into(),
                     Some(Fix { key: vec!["codegen-units".into()], value: toml::Value::Integer(16) }),
                 ));
+            } else if units == 1 && optimised {
+                out.push(finding(
+                    "codegen-units",
+                    Kind::TradeOff,
+                    "codegen-units = 1: LLVM optimises and generates each crate on one thread, so the largest crates (and the final binary crate, which nothing overlaps with) take as long as their slowest single pass; it buys a little runtime speed".into(),
+                    "estimated, not measured here: the final crate's codegen runs serially (memory.rs counts one codegen unit as x1.5 memory per job, assumed); 16 units let LLVM use every CPU".into(),
+                    Some(Fix { key: vec!["codegen-units".into()], value: toml::Value::Integer(16) }),
+                ));
             }
         }
         // Fat LTO in the default release profile.
@@ -541,6 +549,20 @@ mod tests {
         assert!(diagnose_manifest(quiet, 64).is_empty());
         let found = diagnose_manifest(quiet, 2);
         assert_eq!(keys(&found), ["release.codegen-units:trade-off"]);
+    }
+
+    #[test]
+    fn one_codegen_unit_in_an_optimised_profile_is_a_trade_off() {
+        // tansu's release (thin LTO, one unit) had no finding before this.
+        let found = diagnose_manifest(
+            "[profile.release]\nlto = \"thin\"\ncodegen-units = 1\n[profile.dev]\ncodegen-units = 1\n",
+            2,
+        );
+        assert_eq!(keys(&found), ["release.codegen-units:trade-off"]);
+        assert_eq!(
+            found[0].fix.as_ref().unwrap().value,
+            toml::Value::Integer(16)
+        );
     }
 
     #[test]
