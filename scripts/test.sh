@@ -38,6 +38,9 @@ step() {
 
 step "rustfmt" cargo fmt --all --check
 step "plan is fresh" cargo run -q -p cargo-buildplan -- check
+# The Nix base layer and the lock-bump rehearsal start from nix/base.lock:
+# after adding or removing a dependency, `cargo buildplan rebase` refreshes it.
+step "base lock fits" cargo run -q -p cargo-buildplan -- rebase --check
 step "module structure" sh -c 'python3 -m unittest -q tests/structure/test_check.py && python3 tests/structure/check.py'
 step "clippy" cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 step "nextest" cargo nextest run --workspace --all-features --locked --profile ci
