@@ -15,39 +15,9 @@ pub const BUILTIN_PROFILES: [(&str, Option<&str>); 4] = [
     ("bench", Some("release")),
 ];
 
-/// Keys allowed in a profile table, with the value kinds each accepts.
-const KEYS: &[(&str, &[Kind])] = &[
-    ("opt-level", &[Kind::Int, Kind::Str]),
-    ("debug", &[Kind::Bool, Kind::Int, Kind::Str]),
-    ("split-debuginfo", &[Kind::Str]),
-    ("strip", &[Kind::Bool, Kind::Str]),
-    ("debug-assertions", &[Kind::Bool]),
-    ("overflow-checks", &[Kind::Bool]),
-    ("lto", &[Kind::Bool, Kind::Str]),
-    ("panic", &[Kind::Str]),
-    ("incremental", &[Kind::Bool]),
-    ("codegen-units", &[Kind::Int]),
-    ("rpath", &[Kind::Bool]),
-    // Unstable keys, passed through for nightly users (keep them last:
-    // `explain` lists the first STABLE_KEYS only).
-    ("trim-paths", &[Kind::Bool, Kind::Str, Kind::Array]),
-    ("codegen-backend", &[Kind::Str]),
-    ("rustflags", &[Kind::Array]),
-];
-
-/// How many of [`KEYS`] are stable settings that `explain` lists.
+/// How many of cargo's profile keys ([`crate::cargo_config::known_keys`],
+/// stable ones first) are stable settings that `explain` lists.
 const STABLE_KEYS: usize = 11;
-
-/// Keys cargo refuses in `package.*` and `build-override` tables.
-const WHOLE_PROFILE_ONLY: &[&str] = &["lto", "panic", "rpath"];
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Int,
-    Str,
-    Bool,
-    Array,
-}
 
 /// Whether `name` is one of cargo's built-in profiles.
 pub fn is_builtin(name: &str) -> bool {
@@ -70,76 +40,13 @@ pub fn check(
     settings: &BTreeMap<String, toml::Value>,
     top_level: bool,
 ) -> Result<(), (String, String)> {
+    // One list of cargo's keys and their values, shared with the resolver of
+    // cargo's configuration (which checks the manifest and config files).
     for (key, value) in settings {
-        let Some((_, kinds)) = KEYS.iter().find(|(k, _)| k == key) else {
-            let known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
-            return Err((
-                key.clone(),
-                format!("is not a profile setting (known: {})", known.join(", ")),
-            ));
-        };
-        if !top_level && WHOLE_PROFILE_ONLY.contains(&key.as_str()) {
-            return Err((
-                key.clone(),
-                "can only be set for a whole profile, not per package or for build-override".into(),
-            ));
-        }
-        let kind = match value {
-            toml::Value::Integer(_) => Some(Kind::Int),
-            toml::Value::String(_) => Some(Kind::Str),
-            toml::Value::Boolean(_) => Some(Kind::Bool),
-            toml::Value::Array(_) => Some(Kind::Array),
-            _ => None,
-        };
-        if !kind.is_some_and(|k| kinds.contains(&k)) {
-            return Err((
-                key.clone(),
-                format!("has a value of the wrong type: {value}"),
-            ));
-        }
-        if let Some(allowed) = allowed_values(key, value) {
-            return Err((key.clone(), format!("is {value}; expected {allowed}")));
-        }
+        crate::cargo_config::check_setting(key, value, top_level)
+            .map_err(|message| (key.clone(), message))?;
     }
     Ok(())
-}
-
-/// For a value of the right type but outside what cargo accepts, the
-/// accepted values in words; `None` when the value is fine.
-fn allowed_values(key: &str, value: &toml::Value) -> Option<&'static str> {
-    let ok = match (key, value) {
-        ("opt-level", toml::Value::Integer(i)) => (0..=3).contains(i),
-        ("opt-level", toml::Value::String(s)) => matches!(s.as_str(), "s" | "z"),
-        ("debug", toml::Value::Integer(i)) => (0..=2).contains(i),
-        ("debug", toml::Value::String(s)) => matches!(
-            s.as_str(),
-            "none" | "line-directives-only" | "line-tables-only" | "limited" | "full"
-        ),
-        ("split-debuginfo", toml::Value::String(s)) => {
-            matches!(s.as_str(), "off" | "packed" | "unpacked")
-        }
-        ("strip", toml::Value::String(s)) => {
-            matches!(s.as_str(), "none" | "debuginfo" | "symbols")
-        }
-        ("lto", toml::Value::String(s)) => matches!(s.as_str(), "thin" | "fat" | "off"),
-        ("panic", toml::Value::String(s)) => matches!(s.as_str(), "unwind" | "abort"),
-        ("codegen-units", toml::Value::Integer(i)) => *i >= 1,
-        _ => true,
-    };
-    if ok {
-        return None;
-    }
-    Some(match key {
-        "opt-level" => r#"0, 1, 2, 3, "s" or "z""#,
-        "debug" => {
-            r#"a boolean, 0, 1, 2, "none", "line-directives-only", "line-tables-only", "limited" or "full""#
-        }
-        "split-debuginfo" => r#""off", "packed" or "unpacked""#,
-        "strip" => r#"a boolean, "none", "debuginfo" or "symbols""#,
-        "lto" => r#"a boolean, "thin", "fat" or "off""#,
-        "panic" => r#""unwind" or "abort""#,
-        _ => "a positive number",
-    })
 }
 
 /// Cargo's built-in default for `key` in the `dev` or `release` profile, as
@@ -175,7 +82,7 @@ pub fn builtin_default(root: &str, key: &str) -> Option<&'static str> {
 
 /// The settings `explain` lists for every profile, in order.
 pub fn displayed_keys() -> impl Iterator<Item = &'static str> {
-    KEYS.iter().take(STABLE_KEYS).map(|(k, _)| *k)
+    crate::cargo_config::known_keys().take(STABLE_KEYS)
 }
 
 #[cfg(test)]

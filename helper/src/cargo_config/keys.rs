@@ -43,8 +43,9 @@ pub fn known_keys() -> impl Iterator<Item = &'static str> {
 /// Keys cargo refuses in `package.*` and `build-override` tables.
 pub(crate) const WHOLE_PROFILE_ONLY: &[&str] = &["lto", "panic", "rpath"];
 
-/// Checks one setting's key, type and value; the message says what is wrong.
-pub(crate) fn check(key: &str, value: &toml::Value, top_level: bool) -> Result<(), String> {
+/// Checks one setting's key, type and value; the message says what is
+/// wrong. `top_level` is false for `package.*` and `build-override` tables.
+pub fn check(key: &str, value: &toml::Value, top_level: bool) -> Result<(), String> {
     let Some((_, kinds)) = KEYS.iter().find(|(k, _)| *k == key) else {
         let mut known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
         if top_level {

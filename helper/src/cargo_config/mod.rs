@@ -74,7 +74,7 @@ use std::path::{Path, PathBuf};
 pub use cargo_metadata::cargo_platform::Cfg;
 pub use error::ConfigError;
 pub use jobs::{Jobs, JobsValue};
-pub use keys::known_keys;
+pub use keys::{check as check_setting, known_keys};
 pub use profile::{env_prefix, ResolvedProfile, Setting, Settings, Wanted, BUILTIN};
 pub use rustflags::{target_env_var, AddRustflags, FlagPart, ResolvedRustflags, RustflagsSource};
 
