@@ -445,25 +445,7 @@ pub fn check_target_std(triple: &str) -> Result<(), Error> {
 mod tests {
     use super::*;
 
-    use crate::exec::HostInfo;
-    use std::os::unix::fs::PermissionsExt;
-
-    fn host() -> HostInfo {
-        HostInfo::parse(
-            "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
-        )
-        .unwrap()
-    }
-
-    fn stub_dir(tools: &[&str]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for tool in tools {
-            let p = dir.path().join(tool);
-            std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
-        }
-        dir
-    }
+    use crate::exec::testing::{host, stub_dir};
 
     /// A small plan, written as the contract's JSON (so that fields added
     /// to the model later with defaults do not break the test).

@@ -368,18 +368,22 @@ impl Machine {
     }
 }
 
+/// Test helpers shared by the unit tests of this module and of `build`.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    use super::HostInfo;
+    use std::os::unix::fs::PermissionsExt;
 
-    fn host() -> HostInfo {
+    /// The host facts of an x86_64 Linux machine with rustc 1.95.
+    pub(crate) fn host() -> HostInfo {
         HostInfo::parse(
             "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
         )
         .unwrap()
     }
 
-    fn stub_dir(tools: &[&str]) -> tempfile::TempDir {
+    /// A directory of executable stand-ins (`exit 0`) named `tools`.
+    pub(crate) fn stub_dir(tools: &[&str]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for tool in tools {
             let p = dir.path().join(tool);
@@ -388,6 +392,12 @@ mod tests {
         }
         dir
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{host, stub_dir};
+    use super::*;
 
     #[test]
     fn linker_prefers_mold_then_lld_then_default() {
