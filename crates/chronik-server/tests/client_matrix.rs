@@ -24,7 +24,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chronik_storage::batch::{BatchIter, Compression as Codec};
-use common::{kafka, run_tool, KafkaConn, TestBroker};
+use common::{add_user, kafka, run_tool, KafkaConn, TestBroker};
 use serde_json::Value;
 
 const TOOL_TIMEOUT: Duration = Duration::from_secs(180);
@@ -93,28 +93,6 @@ fn codec_name(c: Codec) -> String {
 
 fn expected(codec: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{codec}-{i}")).collect()
-}
-
-/// `chronik-server user add` into a credentials file.
-fn add_user(file: &Path, user: &str, password: &str) {
-    let out = run_tool(
-        Command::new(env!("CARGO_BIN_EXE_chronik-server")).args([
-            "user",
-            "add",
-            "--credentials",
-            file.to_str().unwrap(),
-            "--username",
-            user,
-            "--password-stdin",
-        ]),
-        format!("{password}\n").as_bytes(),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "user add failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A broker with SASL users alice (SCRAM) and bob (PLAIN).

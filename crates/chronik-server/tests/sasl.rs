@@ -22,7 +22,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use common::{run_tool, KafkaConn, TestBroker};
+use common::{add_user, run_tool, KafkaConn, TestBroker};
 use kafka_protocol::messages::{
     ApiKey, ApiVersionsRequest, ApiVersionsResponse, MetadataRequest, MetadataResponse,
     SaslAuthenticateRequest, SaslAuthenticateResponse, SaslHandshakeRequest, SaslHandshakeResponse,
@@ -46,28 +46,6 @@ const LOGINS: [(&str, &str, &str); 2] = [
     ("SCRAM-SHA-256", "alice", "wonder land"),
     ("PLAIN", "bob", "builder"),
 ];
-
-/// `chronik-server user add`, password on stdin.
-fn add_user(file: &Path, user: &str, password: &str) {
-    let out = run_tool(
-        Command::new(env!("CARGO_BIN_EXE_chronik-server")).args([
-            "user",
-            "add",
-            "--credentials",
-            file.to_str().unwrap(),
-            "--username",
-            user,
-            "--password-stdin",
-        ]),
-        format!("{password}\n").as_bytes(),
-        Duration::from_secs(60),
-    );
-    assert!(
-        out.status.success(),
-        "user add failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A broker requiring SASL, with the users of [`LOGINS`].
 fn sasl_broker(dir: &Path) -> TestBroker {

@@ -285,6 +285,29 @@ impl KafkaConn {
     }
 }
 
+/// `chronik-server user add` into the credentials file `file`, password on
+/// stdin; fails the test when the command fails.
+pub fn add_user(file: &Path, user: &str, password: &str) {
+    let out = run_tool(
+        Command::new(env!("CARGO_BIN_EXE_chronik-server")).args([
+            "user",
+            "add",
+            "--credentials",
+            file.to_str().unwrap(),
+            "--username",
+            user,
+            "--password-stdin",
+        ]),
+        format!("{password}\n").as_bytes(),
+        Duration::from_secs(60),
+    );
+    assert!(
+        out.status.success(),
+        "user add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Runs `cmd` with `stdin` as input and a hard timeout; fails with a clear
 /// message when the program is missing.
 pub fn run_tool(cmd: &mut Command, stdin: &[u8], timeout: Duration) -> Output {
