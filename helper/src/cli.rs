@@ -126,26 +126,44 @@ pub enum Command {
     Build(BuildArgs),
     /// Measure build time and peak memory across scenarios and configurations.
     ///
-    /// The workspace is copied to --work-dir and every build happens there,
-    /// each configuration in its own target directory:
+    /// Works on any workspace (no plan file needed: the plan is computed).
+    /// The workspace is copied to --work-dir (without target/ and .git; a
+    /// work dir can be reused, the copy is brought up to date) and every
+    /// build happens there, each configuration in its own target directory.
     ///
-    ///   baseline           the "before": cargo build --release with cargo's
-    ///                      default release settings plus fat LTO, one
-    ///                      codegen unit and full debug info, GNU ld, no plan
-    ///   release-mold,      the plan's profiles and job cap, linked with mold
-    ///   release-lld,       or with lld (rustc's bundled rust-lld where that
-    ///   release-fast-mold, is the default, as on x86_64 Linux since 1.90)
-    ///   release-fast-lld
-    ///   dev                the plan's dev profile, linked with mold if found
+    /// Configurations, by default (no policy, no options):
+    ///
+    ///   tuned    planned: the command `cargo buildplan build --profile
+    ///            buildplan-ci` runs (the plan's tuned CI profile: no LTO,
+    ///            no debug info, 16 codegen units, build scripts at
+    ///            opt-level 0), the plan's flags added to the workspace's
+    ///   shipped  plain `cargo build -p PKG --profile release` with the
+    ///            package's features: no --config, no rustflags variables,
+    ///            the workspace's own config files and profiles
+    ///
+    /// More with --define NAME=shipped:PROFILE or
+    /// NAME=planned:PROFILE[:LINKER] (mold, lld, bfd, default), or the
+    /// policy's [workspace.metadata.buildplan.bench] configs; pick with
+    /// --configs. Each configuration's memory estimate is printed first; one
+    /// that cannot fit in this machine's memory (e.g. fat LTO over a large
+    /// graph) is refused before anything is built (exit 1), unless --force.
+    ///
+    /// Goals, by default tuned against shipped (--against NAME changes the
+    /// baseline): clean build <= 0.6x, deps-cached build <= 0.3x, leaf
+    /// rebuild <= 0.1x, peak memory of the clean build <= 0.4x, and no
+    /// third-party crate compiled twice with different features in tuned's
+    /// clean build (from cargo's JSON messages). The policy's `goals`
+    /// replace them. See docs/bench.md.
     ///
     /// Scenarios, each run --runs times (min, median and max are kept):
     ///
     ///   clean        empty target directory
     ///   noop         build again, nothing changed
-    ///   leaf / root  a real code edit in the package / in the workspace
-    ///                crate most members depend on
-    ///   deps-cached  workspace crates removed, third-party ones kept (what a
-    ///                binary cache of dependencies gives CI)
+    ///   leaf / root  a real code edit (a function added) in the package /
+    ///                in the workspace crate most members depend on
+    ///   deps-cached  every workspace crate's fingerprint removed,
+    ///                third-party ones kept (what a binary cache of
+    ///                dependencies gives CI)
     ///   link         the recorded linker command alone
     ///   link-bfd     the same command and inputs with GNU ld
     ///
@@ -154,8 +172,14 @@ pub enum Command {
     /// report with the goals, tables, a chart and the exact command, keeping
     /// its hand-written analysis and broker-throughput sections.
     ///
-    /// Example (about two hours on 2 cores):
+    /// Examples:
     ///
+    ///   cargo buildplan bench --package nisshi --runs 1 \
+    ///       --scenarios clean,deps-cached,leaf --work-dir /tmp/bench \
+    ///       --json results.json --markdown report.md
+    ///
+    ///   # this repository (its configurations and goals are in its policy;
+    ///   # about two hours on 2 cores):
     ///   cargo buildplan bench --package chronik-server --variant full \
     ///       --runs 2 --json bench/results.json --markdown BENCHMARKS.md
     #[command(verbatim_doc_comment)]
@@ -343,11 +367,26 @@ pub struct BenchArgs {
     /// Only these scenarios (comma-separated) [default: all].
     #[arg(long, value_delimiter = ',')]
     pub scenarios: Vec<String>,
-    /// Only these configurations (comma-separated) [default: all].
-    #[arg(long, value_delimiter = ',')]
+    /// Only these configurations, by name (comma-separated) [default: all
+    /// known: the policy's, else `tuned` and `shipped`, plus --define's].
+    #[arg(long, alias = "config", value_delimiter = ',', value_name = "NAME")]
     pub configs: Vec<String>,
+    /// Define a configuration (repeatable): NAME=shipped:PROFILE (plain
+    /// cargo, the workspace's own settings) or NAME=planned:PROFILE[:LINKER]
+    /// (the plan's command; LINKER: mold, lld, bfd or default). Replaces a
+    /// known one of the same name.
+    #[arg(long, value_name = "NAME=KIND:PROFILE[:LINKER]")]
+    pub define: Vec<String>,
+    /// The configuration the default goals compare with [default: the
+    /// policy's `against`, else `shipped`].
+    #[arg(long, value_name = "NAME")]
+    pub against: Option<String>,
+    /// Measure a configuration even when its memory estimate exceeds this
+    /// machine's memory.
+    #[arg(long)]
+    pub force: bool,
     /// Leave out these cells, as CONFIG:SCENARIO (comma-separated; either
-    /// side may be `*`), e.g. `baseline:link` to save a fat-LTO rebuild.
+    /// side may be `*`), e.g. `shipped:link` to save a fat-LTO rebuild.
     #[arg(long, value_delimiter = ',', value_name = "CONFIG:SCENARIO")]
     pub skip: Vec<String>,
     /// Write JSON results here.
@@ -366,6 +405,6 @@ pub struct BenchArgs {
     pub note: Vec<String>,
     /// Measure nothing: read these earlier results and only write the
     /// `--json` and `--markdown` outputs from them.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "variant", "scenarios", "configs", "skip", "work_dir"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "variant", "scenarios", "configs", "define", "against", "skip", "work_dir"])]
     pub from_json: Option<PathBuf>,
 }

@@ -43,6 +43,98 @@ pub struct Policy {
     /// The plan's tuned profiles ([`crate::tuned`]): `false` turns them
     /// off, a table renames them; absent means on, default names.
     pub tuned_profiles: Option<TunedProfiles>,
+    /// What `cargo buildplan bench` compares by default (read by the
+    /// benchmark only; its names are checked there).
+    pub bench: Option<BenchPolicy>,
+}
+
+/// `[workspace.metadata.buildplan.bench]`: the benchmark's package,
+/// configurations and goals. Every key is optional; left out, the benchmark
+/// compares the workspace as shipped with the plan's tuned CI profile.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BenchPolicy {
+    /// Package measured when `--package` is not given.
+    pub package: Option<String>,
+    /// Variant measured when `--variant` is not given.
+    pub variant: Option<String>,
+    /// The configuration ratios are taken against when `--against` is not
+    /// given (default goals only).
+    pub against: Option<String>,
+    /// The configurations, in run order; `None` means the defaults
+    /// (`tuned`, `shipped`).
+    pub configs: Option<Vec<BenchConfigPolicy>>,
+    /// The goals; `None` means the defaults.
+    pub goals: Option<Vec<BenchGoalPolicy>>,
+}
+
+/// One benchmark configuration in the policy.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BenchConfigPolicy {
+    /// Its name in the results.
+    pub name: String,
+    /// `shipped` (plain cargo, the workspace's own settings) or `planned`
+    /// (the command `cargo buildplan build` runs).
+    pub kind: String,
+    /// The cargo profile it builds with.
+    pub profile: String,
+    /// `mold`, `lld`, `bfd` or `default`; absent: the plan's choice for a
+    /// planned configuration, the workspace's own for a shipped one.
+    pub linker: Option<String>,
+    /// Extra `--config` profile settings (`profile.release.lto=true`) for a
+    /// shipped configuration that deliberately departs from the workspace.
+    #[serde(default)]
+    pub settings: Vec<String>,
+}
+
+/// One benchmark goal in the policy.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct BenchGoalPolicy {
+    /// Short id.
+    pub id: String,
+    /// The goal for people; absent: generated from the other keys.
+    pub text: Option<String>,
+    /// Scenario measured.
+    pub scenario: String,
+    /// `wall-time`, `peak-memory` or `duplicate-compiles`.
+    pub metric: String,
+    /// The configuration(s) measured (the worst counts).
+    pub config: StringOrList,
+    /// The configuration compared against; absent with no
+    /// `against-scenario`: `limit` is absolute (seconds, MiB or a count).
+    pub against: Option<String>,
+    /// The scenario of the comparison; absent: `scenario`.
+    pub against_scenario: Option<String>,
+    /// The highest figure (ratio or absolute) that passes.
+    pub limit: f64,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum StringOrList {
+    /// One.
+    One(String),
+    /// Several.
+    List(Vec<String>),
+}
+
+impl Default for StringOrList {
+    fn default() -> Self {
+        StringOrList::List(Vec::new())
+    }
+}
+
+impl StringOrList {
+    /// The names, in order.
+    pub fn to_vec(&self) -> Vec<String> {
+        match self {
+            StringOrList::One(s) => vec![s.clone()],
+            StringOrList::List(l) => l.clone(),
+        }
+    }
 }
 
 /// `tuned-profiles = false | true | { dev = "NAME", ci = "NAME" }`.

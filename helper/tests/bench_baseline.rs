@@ -1,6 +1,8 @@
-//! The benchmark's baseline is the "before": cargo's default release
-//! settings plus fat LTO, one codegen unit and full debug info, whatever the
-//! measured workspace has tuned in its own `[profile.release]`.
+//! This repository's benchmark baseline (the `baseline` configuration of
+//! its `[workspace.metadata.buildplan.bench]` policy) is the "before":
+//! cargo's default release settings plus fat LTO, one codegen unit and full
+//! debug info, whatever the measured workspace has tuned in its own
+//! `[profile.release]`.
 //!
 //! The bench-smoke fixture tunes its release profile (opt-level 2, 16
 //! codegen units); building it with the baseline's settings must still hand
@@ -11,7 +13,23 @@ use std::path::Path;
 mod common;
 use common::{copy_fixture, describe};
 
-use buildplan::bench::config::BASELINE_SETTINGS;
+/// The `settings` of the `baseline` configuration in the repository's
+/// bench policy.
+fn baseline_settings() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
+    let manifest = buildplan::manifest::RootManifest::read(&root).unwrap();
+    let configs = manifest
+        .policy
+        .bench
+        .and_then(|b| b.configs)
+        .expect("the repository's policy defines its bench configurations");
+    let baseline = configs
+        .into_iter()
+        .find(|c| c.name == "baseline")
+        .expect("a `baseline` configuration");
+    assert_eq!(baseline.kind, "shipped");
+    baseline.settings
+}
 
 /// The `rustc` line cargo prints (with `-v`) for crate `name`.
 fn rustc_line<'a>(log: &'a str, name: &str) -> &'a str {
@@ -23,7 +41,7 @@ fn rustc_line<'a>(log: &'a str, name: &str) -> &'a str {
 
 /// `cargo build --release -v` of smoke-app in `ws` with `--config` for
 /// each of `settings`, into `target`; returns cargo's stderr.
-fn release_build(ws: &Path, target: &Path, settings: &[&str]) -> String {
+fn release_build(ws: &Path, target: &Path, settings: &[String]) -> String {
     let mut cmd = std::process::Command::new(env!("CARGO"));
     cmd.args(["build", "--release", "-v", "--package", "smoke-app"]);
     for setting in settings {
@@ -53,7 +71,7 @@ fn baseline_settings_override_a_tuned_release_profile() {
     assert!(core.contains("-C opt-level=2"), "{core}");
     assert!(core.contains("-C codegen-units=16"), "{core}");
 
-    let log = release_build(&ws, &tmp.path().join("baseline"), BASELINE_SETTINGS);
+    let log = release_build(&ws, &tmp.path().join("baseline"), &baseline_settings());
     for name in ["smoke_core", "itoa", "smoke_app"] {
         let line = rustc_line(&log, name);
         assert!(line.contains("-C opt-level=3"), "{line}");

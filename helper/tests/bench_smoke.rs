@@ -1,26 +1,84 @@
-//! Smoke test of `cargo buildplan bench` on the tiny fixture workspace
-//! (`tests/fixtures/bench-smoke`: a library, a binary using it, `itoa`).
+//! Smoke tests of `cargo buildplan bench` on the tiny fixture workspace
+//! (`tests/fixtures/bench-smoke`: a library, a binary using it, `itoa`):
+//! the defaults on a workspace without policy or plan (shipped against
+//! tuned), a policy's own configurations and goals, bad input. One run per
+//! cell; no speed is asserted.
 //!
-//! The fixture is copied to a temporary directory and planned there with
-//! the `plan` command, so the repository's tree is never written to.
+//! The fixture is copied to a temporary directory first, so the
+//! repository's tree is never written to.
+
+use std::path::{Path, PathBuf};
 
 mod common;
-use common::{bin, describe, planned_bench_fixture};
+use common::{bin, copy_fixture, describe, planned_bench_fixture};
 
 use buildplan::bench::report::{GoalStatus, Results};
 
+/// The host triple (`rustc -vV`).
+fn host() -> String {
+    let out = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// The bench-smoke fixture turned into a workspace that is not ours: no
+/// policy and no plan file, its release profile only in
+/// `.cargo/config.toml`, rustflags configured for the host in
+/// `[target.<host>]`. Both are checked by the code itself: the crates fail
+/// to compile unless the configured `--cfg` reaches rustc, and unless the
+/// release profile of the config file (debug assertions on) applies.
+fn foreign_fixture(dir: &Path) -> PathBuf {
+    let ws = dir.join("ws");
+    let (_tmp, copy) = copy_fixture("bench-smoke", "ws");
+    std::fs::rename(&copy, &ws)
+        .or_else(|_| {
+            std::process::Command::new("cp")
+                .arg("-a")
+                .arg(&copy)
+                .arg(&ws)
+                .status()
+                .map(drop)
+        })
+        .unwrap();
+    std::fs::write(
+        ws.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"smoke-app\", \"smoke-core\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(ws.join(".cargo")).unwrap();
+    std::fs::write(
+        ws.join(".cargo/config.toml"),
+        format!(
+            "[profile.release]\nopt-level = 2\ncodegen-units = 16\ndebug-assertions = true\n\n\
+             [target.{}]\nrustflags = [\"--cfg\", \"smoke_configured\"]\n",
+            host()
+        ),
+    )
+    .unwrap();
+    for lib in ["smoke-core/src/lib.rs", "smoke-app/src/lib.rs"] {
+        let path = ws.join(lib);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(
+            "\n#[cfg(not(smoke_configured))]\ncompile_error!(\"the workspace's configured rustflags were dropped\");\n\
+             #[cfg(not(debug_assertions))]\ncompile_error!(\"the release profile of .cargo/config.toml was not applied\");\n",
+        );
+        std::fs::write(&path, text).unwrap();
+    }
+    assert!(!ws.join("nix/plan.json").exists());
+    ws
+}
+
 #[test]
-fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
+fn defaults_compare_the_workspace_as_shipped_with_the_tuned_profile() {
     let dir = tempfile::tempdir().unwrap();
-    let ws = planned_bench_fixture(dir.path());
-    // mold where it is installed (it is on the project's machines and CI),
-    // else rustc's default linker, so that the test runs anywhere.
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let release = if buildplan::exec::find_in_path("ld.mold", &path).is_some() {
-        "release-fast-mold"
-    } else {
-        "release-fast-lld"
-    };
+    let ws = foreign_fixture(dir.path());
     let lib_before = std::fs::read_to_string(ws.join("smoke-core/src/lib.rs")).unwrap();
     let json = dir.path().join("results.json");
     let md = dir.path().join("BENCHMARKS.md");
@@ -31,15 +89,14 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     let out = bin()
         .arg("--manifest-path")
         .arg(ws.join("Cargo.toml"))
-        .args(["bench", "--runs", "1", "--configs"])
-        .arg(format!("dev,{release}"))
+        .args(["bench", "--runs", "1"])
         .arg("--json")
         .arg(&json)
         .arg("--markdown")
         .arg(&md)
         .arg("--work-dir")
         .arg(dir.path().join("work"))
-        .args(["--note", "smoke test", "--skip", "dev:link"])
+        .args(["--note", "smoke test", "--skip", "shipped:link-bfd"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", describe(&out));
@@ -51,48 +108,101 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
         Some("smoke-core"),
         "the root crate is the member the others depend on"
     );
+    assert_eq!(results.setup.against.as_deref(), Some("shipped"));
     let configs: Vec<&str> = results.configs.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(configs, [release, "dev"]);
+    assert_eq!(configs, ["tuned", "shipped"]);
+
+    // Shipped: plain cargo, as the user would run it.
+    let shipped = &results.configs[1];
+    assert!(!shipped.planned);
+    assert_eq!(shipped.profile, "release");
+    assert!(
+        shipped.command.contains("--profile release"),
+        "{}",
+        shipped.command
+    );
+    assert!(!shipped.command.contains("--config"), "{}", shipped.command);
+    assert!(
+        !shipped.command.contains("RUSTFLAGS="),
+        "{}",
+        shipped.command
+    );
+    assert!(!shipped.linker.is_empty());
+    // Tuned: the plan's CI profile, its flags added to the configured ones
+    // (never a rustflags variable in their place).
+    let tuned = &results.configs[0];
+    assert!(tuned.planned);
+    assert_eq!(tuned.profile, buildplan::tuned::CI);
+    assert!(
+        tuned.command.contains("--profile buildplan-ci"),
+        "{}",
+        tuned.command
+    );
+    assert!(!tuned.command.contains("RUSTFLAGS="), "{}", tuned.command);
+
     for scenario in buildplan::bench::SCENARIOS {
         for config in &configs {
-            if (*config, *scenario) == ("dev", "link") {
-                assert!(
-                    !results
-                        .measurements
-                        .iter()
-                        .any(|m| m.config == "dev" && m.scenario == "link"),
-                    "a skipped cell is not measured"
-                );
-                continue;
-            }
-            let m = results
+            let found = results
                 .measurements
                 .iter()
-                .find(|m| m.scenario == *scenario && m.config == *config)
-                .unwrap_or_else(|| panic!("no measurement for {scenario} / {config}"));
+                .find(|m| m.scenario == *scenario && m.config == *config);
+            if (*config, *scenario) == ("shipped", "link-bfd") {
+                assert!(found.is_none(), "a skipped cell is not measured");
+                continue;
+            }
+            let m = found.unwrap_or_else(|| panic!("no measurement for {scenario} / {config}"));
             assert_eq!(m.runs.len(), 1);
             assert!(m.wall_s.min > 0.0, "{m:?}");
             assert!(m.wall_s.min <= m.wall_s.median && m.wall_s.median <= m.wall_s.max);
             assert!(m.tree_pss_mib.max > 0.0, "{m:?}");
             assert!(m.max_process_rss_mib.max > 0.0, "{m:?}");
+            assert_eq!(
+                m.duplicates.is_some(),
+                *scenario == "clean",
+                "only the clean build is counted: {m:?}"
+            );
         }
     }
     assert!(results.machine.cpus >= 1);
     assert!(results.machine.mem_total_mib.unwrap_or(0) > 0);
+    assert!(results.machine.load_avg.0.is_some());
     assert!(results.machine.rustc.starts_with("rustc "));
-    assert!(results.command_line.starts_with("cargo buildplan "));
+    assert!(results
+        .machine
+        .rustc_verbose
+        .contains(&format!("host: {}", host())));
+    assert!(results.machine.cargo.starts_with("cargo "));
+    assert!(
+        results.command_line.contains("cargo buildplan ")
+            && results.command_line.contains(" bench ")
+    );
     assert!(results.command_line.contains("--runs 1"));
     assert!(results.notes.iter().any(|n| n == "smoke test"));
-    assert!(results.notes.iter().any(|n| n.contains("dev:link")));
+    assert!(results.notes.iter().any(|n| n.contains("shipped:link-bfd")));
     assert!(
         !results.notes.iter().any(|n| n.contains("PARTIAL")),
         "a finished run is not marked partial"
     );
+    // The default goals, each with figures.
     let ids: Vec<&str> = results.goals.iter().map(|g| g.id.as_str()).collect();
-    assert_eq!(ids, ["clean", "leaf", "deps-cached", "memory", "link"]);
-    // Without a baseline the ratio goals cannot be judged; memory can.
-    assert_eq!(results.goals[0].status, GoalStatus::NotMeasured);
-    assert_ne!(results.goals[3].status, GoalStatus::NotMeasured);
+    assert_eq!(
+        ids,
+        ["clean", "deps-cached", "leaf", "memory", "duplicates"]
+    );
+    for g in &results.goals {
+        assert_ne!(g.status, GoalStatus::NotMeasured, "{g:?}");
+        assert!(g.figure.is_some(), "{g:?}");
+        if g.id != "duplicates" {
+            assert!(
+                g.detail.contains("tuned") && g.detail.contains("/ shipped"),
+                "{g:?}"
+            );
+        }
+    }
+    // itoa is the only third-party crate, compiled once.
+    let dup = &results.goals[4];
+    assert_eq!(dup.figure, Some(0.0), "{dup:?}");
+    assert_eq!(dup.status, GoalStatus::Pass);
 
     let report = std::fs::read_to_string(&md).unwrap();
     assert!(report.starts_with("# Build benchmarks"), "{report}");
@@ -123,7 +233,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
         .collect();
     assert_eq!(after_forget.len(), 2, "{log}");
     assert!(
-        after_forget[0].contains("smoke-core-"),
+        after_forget[0].contains("smoke-core-") && after_forget[0].contains("smoke-app-"),
         "{}",
         after_forget[0]
     );
@@ -134,10 +244,11 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
         after_forget[1]
     );
 
-    // The user's tree is untouched: no edits, no target directory.
+    // The user's tree is untouched: no edits, no target directory, no plan.
     let lib_after = std::fs::read_to_string(ws.join("smoke-core/src/lib.rs")).unwrap();
     assert_eq!(lib_before, lib_after);
     assert!(!ws.join("target").exists());
+    assert!(!ws.join("nix").exists());
     // The copy's edits were undone as well.
     let copy = dir.path().join("work/workspace/smoke-core/src/lib.rs");
     assert_eq!(std::fs::read_to_string(copy).unwrap(), lib_before);
@@ -154,7 +265,7 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
             "--runs",
             "1",
             "--configs",
-            "dev",
+            "tuned",
             "--scenarios",
             "noop",
         ])
@@ -172,14 +283,176 @@ fn smoke_run_measures_every_scenario_and_keeps_the_foreign_section() {
     );
 }
 
+/// The bench-smoke fixture with a bench policy of its own.
+const POLICY: &str = r#"
+[workspace.metadata.buildplan.bench]
+package = "smoke-core"
+variant = "default"
+
+[[workspace.metadata.buildplan.bench.configs]]
+name = "as-is"
+kind = "shipped"
+profile = "dev"
+
+[[workspace.metadata.buildplan.bench.configs]]
+name = "fast"
+kind = "planned"
+profile = "release-fast"
+linker = "default"
+
+[[workspace.metadata.buildplan.bench.goals]]
+id = "noop-fast"
+scenario = "noop"
+metric = "wall-time"
+config = "fast"
+against = "as-is"
+limit = 100.0
+
+[[workspace.metadata.buildplan.bench.goals]]
+id = "noop-memory"
+scenario = "noop"
+metric = "peak-memory"
+config = ["fast", "as-is"]
+limit = 100000
+"#;
+
+#[test]
+fn a_policy_defines_its_own_configurations_and_goals() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_bench_fixture(dir.path());
+    let manifest = ws.join("Cargo.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(POLICY);
+    std::fs::write(&manifest, text).unwrap();
+    let json = dir.path().join("results.json");
+    let out = bin()
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(["bench", "--runs", "1", "--scenarios", "noop", "--json"])
+        .arg(&json)
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", describe(&out));
+    let results: Results = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(results.setup.package, "smoke-core", "the policy's package");
+    let configs: Vec<(&str, &str, bool)> = results
+        .configs
+        .iter()
+        .map(|c| (c.name.as_str(), c.profile.as_str(), c.planned))
+        .collect();
+    assert_eq!(
+        configs,
+        [("as-is", "dev", false), ("fast", "release-fast", true)]
+    );
+    assert!(!results.configs[0].command.contains("--config"));
+    let ids: Vec<&str> = results.goals.iter().map(|g| g.id.as_str()).collect();
+    assert_eq!(ids, ["noop-fast", "noop-memory"]);
+    for g in &results.goals {
+        assert!(g.figure.is_some(), "{g:?}");
+    }
+    assert!(
+        results.goals[0].detail.contains("fast") && results.goals[0].detail.contains("/ as-is")
+    );
+    assert_eq!(results.goals[1].unit, "MiB");
+    assert_eq!(
+        results.setup.against, None,
+        "the policy's goals name their own"
+    );
+
+    // --define adds a configuration; an unknown name lists the known ones.
+    let out = bin()
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args([
+            "bench",
+            "--runs",
+            "1",
+            "--configs",
+            "turbo",
+            "--define",
+            "extra=planned:dev",
+        ])
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown configuration `turbo`; known: as-is, fast, extra"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_bench_policy_exits_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_bench_fixture(dir.path());
+    let manifest = ws.join("Cargo.toml");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    for (from, to, key) in [
+        (
+            "config = \"fast\"",
+            "config = \"turbo\"",
+            "workspace.metadata.buildplan.bench.goals[0].config",
+        ),
+        (
+            "metric = \"peak-memory\"",
+            "metric = \"speed\"",
+            "workspace.metadata.buildplan.bench.goals[1].metric",
+        ),
+        (
+            "kind = \"shipped\"",
+            "kind = \"as-shipped\"",
+            "workspace.metadata.buildplan.bench.configs[0].kind",
+        ),
+    ] {
+        assert!(POLICY.contains(from));
+        std::fs::write(
+            &manifest,
+            format!("{original}{}", POLICY.replacen(from, to, 1)),
+        )
+        .unwrap();
+        let out = bin()
+            .arg("--manifest-path")
+            .arg(&manifest)
+            .args(["bench", "--runs", "1"])
+            .arg("--work-dir")
+            .arg(dir.path().join("work"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}: {}", describe(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(key), "{key}: {stderr}");
+        assert!(stderr.contains("Cargo.toml"), "{key}: {stderr}");
+    }
+    assert!(
+        !dir.path().join("work/targets").exists(),
+        "nothing was built"
+    );
+}
+
 #[test]
 fn bad_arguments_exit_2_before_building() {
     let dir = tempfile::tempdir().unwrap();
     let ws = planned_bench_fixture(dir.path());
     for (args, message) in [
         (&["--scenarios", "touch"][..], "unknown scenario `touch`"),
-        (&["--configs", "release-optimized"][..], "never benchmarked"),
-        (&["--configs", "turbo"][..], "unknown configuration `turbo`"),
+        (
+            &["--configs", "turbo"][..],
+            "unknown configuration `turbo`; known: tuned, shipped",
+        ),
+        (&["--against", "old"][..], "unknown configuration `old`"),
+        (
+            &["--define", "x=fast:release"][..],
+            "--define `x=fast:release`",
+        ),
+        (
+            &["--skip", "turbo:link"][..],
+            "unknown configuration `turbo`",
+        ),
         (&["--runs", "0"][..], "--runs must be at least 1"),
         (&["--variant", "nope"][..], "unknown variant `nope`"),
         (

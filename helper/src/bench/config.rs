@@ -1,46 +1,47 @@
 //! The configurations a benchmark compares, and their cargo commands.
 //!
-//! - `baseline`: the "before": `cargo build --release` of the same package
-//!   and features, with cargo's default release settings (opt-level 3) plus
-//!   fat LTO, one codegen unit and full debug info ([`BASELINE_SETTINGS`],
-//!   which override the workspace's own `[profile.release]`), the system
-//!   linker (GNU ld through `cc`), cargo's default job count and no plan.
-//! - `release-mold`, `release-lld`, `release-fast-mold`, `release-fast-lld`:
-//!   the plan's profiles with the plan's job cap, linked with mold or lld.
-//!   "lld" is rustc's default linker where that is the bundled rust-lld
-//!   (x86_64 Linux gnu since Rust 1.90), otherwise the system `ld.lld`.
-//! - `dev`: the plan's dev profile, linked as `cargo buildplan build` would
-//!   (mold if installed).
+//! A configuration is a name, a kind and a profile:
 //!
-//! `release-optimized` (fat LTO) is never benchmarked: it can exhaust memory.
+//! - **shipped**: plain cargo, exactly as the user would run it: `cargo
+//!   build -p PKG <the variant's features> --profile P`, with no `--config`,
+//!   no rustflags in the environment and nothing of the plan, so the
+//!   workspace's own `.cargo/config.toml`, manifest profiles and configured
+//!   rustflags apply. A shipped configuration may deliberately depart from
+//!   the workspace with `settings` (extra `--config` profile settings) or a
+//!   `linker`; it is then labelled so.
+//! - **planned**: the command `cargo buildplan build` runs for that profile
+//!   ([`crate::build::assemble`] with cargo's configuration as it is read on
+//!   this machine): the plan's overrides and flags are added to the
+//!   workspace's own, never put in their place. Optionally with a linker
+//!   (`mold`, `lld`, `bfd` or `default`) instead of the plan's choice.
+//!
+//! Without a policy and without options there are two: `tuned`, the plan's
+//! tuned CI profile ([`crate::tuned`], `buildplan-ci` unless renamed), and
+//! `shipped`, the workspace's `release` profile as shipped. The policy's
+//! `[workspace.metadata.buildplan.bench]` `configs` replaces them;
+//! `--define NAME=KIND:PROFILE[:LINKER]` adds to (or redefines in) either.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::build::{self, Selection};
+use crate::cargo_config::{AddRustflags, CargoConfig};
 use crate::error::Error;
-use crate::exec::{CargoCommand, HostInfo, Linker, Machine};
+use crate::exec::{CargoCommand, Linker, Machine};
+use crate::jobs::UserJobs;
 use crate::model::Plan;
+use crate::policy::{BenchConfigPolicy, Policy};
 
-/// Every configuration name, in run order.
-///
-/// The planned configurations run first and the baseline (the slowest, with
-/// fat LTO) last, so that a run stopped early has already evaluated the
-/// goals that need no baseline.
-pub const ALL: &[&str] = &[
-    "release-fast-mold",
-    "release-fast-lld",
-    "dev",
-    "release-mold",
-    "release-lld",
-    "baseline",
-];
+/// The default shipped configuration's name.
+pub const SHIPPED: &str = "shipped";
+/// The default planned configuration's name.
+pub const TUNED: &str = "tuned";
 
 /// Variables removed from the environment of every benchmarked command, so
-/// that the user's settings cannot change what is measured (a compiler
-/// cache, extra rustflags, a job count, incremental on or off).
+/// that the user's shell cannot change what is measured (a compiler cache,
+/// extra rustflags, a job count, incremental on or off). The workspace's
+/// own configuration files are not affected.
 pub const ENV_REMOVED: &[&str] = &[
     "RUSTFLAGS",
     "CARGO_ENCODED_RUSTFLAGS",
@@ -54,16 +55,236 @@ pub const ENV_REMOVED: &[&str] = &[
     "CARGO_BUILD_INCREMENTAL",
 ];
 
+/// Whether a variable is removed from the benchmarked commands'
+/// environment ([`ENV_REMOVED`] and every `CARGO_PROFILE_*`).
+pub fn env_removed(name: &str) -> bool {
+    ENV_REMOVED.contains(&name) || name.starts_with("CARGO_PROFILE_")
+}
+
+/// The kind of a configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Plain cargo, the workspace as shipped.
+    Shipped,
+    /// The plan's command.
+    Planned,
+}
+
+impl Kind {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "shipped" => Some(Kind::Shipped),
+            "planned" => Some(Kind::Planned),
+            _ => None,
+        }
+    }
+}
+
+/// A configuration as defined (by default, the policy or `--define`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    /// Name in the results.
+    pub name: String,
+    /// Shipped or planned.
+    pub kind: Kind,
+    /// Cargo profile.
+    pub profile: String,
+    /// Linker asked for, if any.
+    pub linker: Option<Linker>,
+    /// Extra `--config` settings (shipped only).
+    pub settings: Vec<String>,
+}
+
+fn parse_linker(s: &str) -> Option<Linker> {
+    match s {
+        "default" => Some(Linker::Default),
+        other => Linker::from_fuse_ld(other),
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+}
+
+/// The default configurations under `policy`: `tuned` (the plan's tuned CI
+/// profile, when the policy has not turned the tuned profiles off) and
+/// `shipped` (`release` as shipped), in that run order.
+pub fn defaults(policy: &Policy) -> Vec<Spec> {
+    let mut specs = Vec::new();
+    if let Some((_, ci)) = crate::tuned::names(policy)
+        .into_iter()
+        .find(|(which, _)| *which == "ci")
+    {
+        specs.push(Spec {
+            name: TUNED.into(),
+            kind: Kind::Planned,
+            profile: ci,
+            linker: None,
+            settings: Vec::new(),
+        });
+    }
+    specs.push(Spec {
+        name: SHIPPED.into(),
+        kind: Kind::Shipped,
+        profile: "release".into(),
+        linker: None,
+        settings: Vec::new(),
+    });
+    specs
+}
+
+/// The policy's configurations, checked; `file` names the manifest.
+pub fn from_policy(list: &[BenchConfigPolicy], file: &Path) -> Result<Vec<Spec>, Error> {
+    let mut specs: Vec<Spec> = Vec::new();
+    for (i, c) in list.iter().enumerate() {
+        let bad = |key: &str, message: String| Error::PolicyKey {
+            file: file.display().to_string(),
+            key: format!("workspace.metadata.buildplan.bench.configs[{i}].{key}"),
+            message,
+        };
+        if !valid_name(&c.name) {
+            return Err(bad("name", format!("`{}` is not a valid name", c.name)));
+        }
+        if specs.iter().any(|s| s.name == c.name) {
+            return Err(bad("name", format!("`{}` is defined twice", c.name)));
+        }
+        let kind = Kind::parse(&c.kind).ok_or_else(|| {
+            bad(
+                "kind",
+                format!("unknown kind `{}`; known: shipped, planned", c.kind),
+            )
+        })?;
+        let linker = match &c.linker {
+            None => None,
+            Some(l) => Some(parse_linker(l).ok_or_else(|| {
+                bad(
+                    "linker",
+                    format!("unknown linker `{l}`; known: mold, lld, bfd, default"),
+                )
+            })?),
+        };
+        if kind == Kind::Planned && !c.settings.is_empty() {
+            return Err(bad(
+                "settings",
+                "only a shipped configuration takes settings; a planned one gets the plan's \
+                 (define a policy profile instead)"
+                    .into(),
+            ));
+        }
+        if let Some(s) = c.settings.iter().find(|s| !s.starts_with("profile.")) {
+            return Err(bad(
+                "settings",
+                format!("`{s}` is not a profile setting (`profile.NAME.KEY=VALUE`)"),
+            ));
+        }
+        specs.push(Spec {
+            name: c.name.clone(),
+            kind,
+            profile: c.profile.clone(),
+            linker,
+            settings: c.settings.clone(),
+        });
+    }
+    Ok(specs)
+}
+
+/// Parses `--define NAME=shipped:PROFILE` or `NAME=planned:PROFILE[:LINKER]`.
+pub fn parse_define(text: &str) -> Result<Spec, Error> {
+    let bad = |why: &str| {
+        Error::invalid(format!(
+            "--define `{text}`: {why} (expected NAME=shipped:PROFILE or \
+             NAME=planned:PROFILE[:LINKER], LINKER one of mold, lld, bfd, default)"
+        ))
+    };
+    let (name, rest) = text.split_once('=').ok_or_else(|| bad("no `=`"))?;
+    if !valid_name(name) {
+        return Err(bad("not a valid name"));
+    }
+    let mut parts = rest.split(':');
+    let kind = parts
+        .next()
+        .and_then(Kind::parse)
+        .ok_or_else(|| bad("unknown kind"))?;
+    let profile = parts
+        .next()
+        .filter(|p| valid_name(p))
+        .ok_or_else(|| bad("no profile"))?;
+    let linker = match parts.next() {
+        None => None,
+        Some(_) if kind == Kind::Shipped => {
+            return Err(bad("a shipped configuration uses the workspace's linker"))
+        }
+        Some(l) => Some(parse_linker(l).ok_or_else(|| bad("unknown linker"))?),
+    };
+    if parts.next().is_some() {
+        return Err(bad("too many fields"));
+    }
+    Ok(Spec {
+        name: name.into(),
+        kind,
+        profile: profile.into(),
+        linker,
+        settings: Vec::new(),
+    })
+}
+
+/// Every configuration known to this run: the policy's (or the defaults),
+/// with each `--define` replacing the one of the same name or added last.
+pub fn known(base: Vec<Spec>, defines: &[String]) -> Result<Vec<Spec>, Error> {
+    let mut specs = base;
+    for d in defines {
+        let spec = parse_define(d.trim())?;
+        match specs.iter_mut().find(|s| s.name == spec.name) {
+            Some(slot) => *slot = spec,
+            None => specs.push(spec),
+        }
+    }
+    Ok(specs)
+}
+
+/// The configurations `--configs` names (empty: all known), in the known
+/// order. An unknown name is an error listing the known ones.
+pub fn select(known: &[Spec], requested: &[String]) -> Result<Vec<Spec>, Error> {
+    for r in requested {
+        if !known.iter().any(|s| s.name == r.trim()) {
+            return Err(unknown(r.trim(), known));
+        }
+    }
+    Ok(known
+        .iter()
+        .filter(|s| requested.is_empty() || requested.iter().any(|r| r.trim() == s.name))
+        .cloned()
+        .collect())
+}
+
+/// The error for an unknown configuration name.
+pub fn unknown(name: &str, known: &[Spec]) -> Error {
+    Error::invalid(format!(
+        "unknown configuration `{name}`; known: {} (define one with --define \
+         NAME=shipped:PROFILE or NAME=planned:PROFILE[:LINKER], or in \
+         [workspace.metadata.buildplan.bench] configs)",
+        known
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 /// One configuration, resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
-    /// Name (`baseline`, `release-fast-mold`, ...).
+    /// Name (`shipped`, `tuned`, ...).
     pub name: String,
     /// Cargo profile it builds with.
     pub profile: String,
-    /// Whether it follows the plan (everything but the baseline).
+    /// Whether it follows the plan (kind `planned`) or is plain cargo
+    /// (kind `shipped`).
     pub planned: bool,
-    /// Linker, for people.
+    /// The linker it uses, for people.
     pub linker: String,
     /// The build command as one shell line (target dir included).
     pub command: String,
@@ -72,109 +293,94 @@ pub struct Config {
     pub cargo: Option<CargoCommand>,
 }
 
-/// Expands `--configs` values: exact names, or a profile name standing for
-/// its linker variants (`release-fast` = `release-fast-mold` and
-/// `release-fast-lld`). Empty means all. Order follows [`ALL`].
-pub fn select(requested: &[String]) -> anyhow::Result<Vec<&'static str>> {
-    if requested.is_empty() {
-        return Ok(ALL.to_vec());
-    }
-    let mut chosen = Vec::new();
-    for r in requested {
-        let r = r.trim();
-        if r == "release-optimized" || r.starts_with("release-optimized-") {
-            return Err(Error::invalid(
-                "`release-optimized` is never benchmarked: fat LTO over the whole binary can \
-                 exhaust memory",
-            )
-            .into());
-        }
-        let matched: Vec<&'static str> = ALL
-            .iter()
-            .copied()
-            .filter(|name| {
-                *name == r
-                    || name
-                        .strip_prefix(r)
-                        .is_some_and(|rest| rest == "-mold" || rest == "-lld")
-            })
-            .collect();
-        if matched.is_empty() {
-            return Err(Error::invalid(format!(
-                "unknown configuration `{r}`; known: {} (or a profile: release, release-fast)",
-                ALL.join(", ")
-            ))
-            .into());
-        }
-        chosen.extend(matched);
-    }
-    Ok(ALL.iter().copied().filter(|n| chosen.contains(n)).collect())
+/// What every configuration of a run is resolved against.
+pub struct Context<'a> {
+    /// The plan.
+    pub plan: &'a Plan,
+    /// The workspace copy the commands run in.
+    pub copy_root: &'a Path,
+    /// Package measured.
+    pub package: &'a str,
+    /// Its variant.
+    pub variant: &'a str,
+    /// This machine.
+    pub machine: &'a Machine,
+    /// Cargo's configuration as the copy's builds read it.
+    pub cargo_config: &'a CargoConfig,
 }
 
-/// The linker a configuration name asks for on this host.
-fn linker_for(name: &str, host: &HostInfo, auto: Linker) -> Linker {
-    if name == "baseline" {
-        Linker::Bfd
-    } else if name.ends_with("-mold") {
-        Linker::Mold
-    } else if name.ends_with("-lld") {
-        if host.default_is_rust_lld() {
-            Linker::Default
-        } else {
-            Linker::Lld
+/// The user's jobs setting from cargo's configuration, as `build` reads it.
+pub fn user_jobs(cfg: &CargoConfig, cpus: u64) -> Result<Option<UserJobs>, Error> {
+    Ok(cfg.jobs()?.map(|j| UserJobs {
+        jobs: u64::from(j.count(u32::try_from(cpus).unwrap_or(u32::MAX))),
+        source: match j.source.strip_prefix("env:") {
+            Some(var) => var.to_string(),
+            None if j.source.starts_with("--config") => j.source.clone(),
+            None => format!("[build] jobs in {}", j.source),
+        },
+    }))
+}
+
+/// Resolves one configuration into its build command, building into
+/// `target_dir`.
+pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Result<Config> {
+    let host = &ctx.machine.host;
+    let (mut cmd, linker) = match spec.kind {
+        Kind::Planned => {
+            let sel = Selection {
+                package: ctx.package,
+                variant: ctx.variant,
+                target: "host",
+                profile: &spec.profile,
+                linker: spec.linker,
+                user_jobs: user_jobs(ctx.cargo_config, ctx.machine.cpus)?,
+                cargo_config: Some(ctx.cargo_config),
+                extra_rustflags: &[],
+            };
+            let (cmd, notes) = build::assemble(ctx.plan, ctx.copy_root, &sel, ctx.machine, &[])?;
+            let linker = notes
+                .linker
+                .strip_prefix("linker: ")
+                .unwrap_or(&notes.linker)
+                .to_string();
+            (cmd, linker)
         }
-    } else {
-        auto
-    }
-}
-
-/// The profile a configuration name builds with.
-pub fn profile_of(name: &str) -> &str {
-    if name == "baseline" {
-        "release"
-    } else {
-        name.strip_suffix("-mold")
-            .or_else(|| name.strip_suffix("-lld"))
-            .unwrap_or(name)
-    }
-}
-
-/// Resolves one configuration into its build command.
-#[allow(clippy::too_many_arguments)]
-pub fn resolve(
-    name: &str,
-    plan: &Plan,
-    copy_root: &Path,
-    target_dir: &Path,
-    package: &str,
-    variant: &str,
-    machine: &Machine,
-    auto_linker: Linker,
-) -> anyhow::Result<Config> {
-    let linker = linker_for(name, &machine.host, auto_linker);
-    let profile = profile_of(name);
-    let mut cmd = if name == "baseline" {
-        baseline_command(plan, copy_root, package, variant)?
-    } else {
-        let sel = Selection {
-            package,
-            variant,
-            target: "host",
-            profile,
-            linker: Some(linker),
-            user_jobs: None,
-            cargo_config: None,
-            extra_rustflags: &[],
-        };
-        build::assemble(plan, copy_root, &sel, machine, &[])?.0
+        Kind::Shipped => {
+            let build = ctx.plan.root_build(ctx.variant, ctx.package)?;
+            let mut args = vec!["build".to_string()];
+            args.extend(build.cargo_args.iter().cloned());
+            args.extend(["--profile".to_string(), spec.profile.clone()]);
+            for s in &spec.settings {
+                args.extend(["--config".to_string(), s.clone()]);
+            }
+            let mut cmd = CargoCommand::cargo(args, ctx.copy_root);
+            let cfgs = crate::cargo_config::rustc_cfg(Path::new("rustc"), Some(&host.triple))
+                .map_err(|e| Error::invalid(format!("`rustc --print cfg`: {e}")))?;
+            let configured = ctx
+                .cargo_config
+                .rustflags(&host.triple, &cfgs)
+                .map_err(Error::from)?;
+            let linker = match spec.linker {
+                Some(l) => {
+                    match configured.add(&l.rustflags(host)).map_err(Error::from)? {
+                        AddRustflags::Nothing => {}
+                        AddRustflags::Env { name, value } => {
+                            cmd.env.insert(name, value);
+                        }
+                        AddRustflags::Config { arg } => {
+                            cmd.args.extend(["--config".to_string(), arg]);
+                        }
+                    }
+                    format!(
+                        "{} (requested, added to the workspace's flags)",
+                        l.describe(host)
+                    )
+                }
+                None => shipped_linker(&configured.flags, host),
+            };
+            (cmd, linker)
+        }
     };
-    if name == "baseline" {
-        let flags = linker.rustflags(&machine.host);
-        cmd.env.insert(
-            crate::render::target_var(&machine.host.triple, "RUSTFLAGS"),
-            flags.join(" "),
-        );
-    }
     cmd.env.insert(
         "CARGO_TARGET_DIR".into(),
         target_dir.to_string_lossy().into_owned(),
@@ -186,65 +392,37 @@ pub fn resolve(
             .filter_map(|(k, _)| k.into_string().ok())
             .filter(|k| k.starts_with("CARGO_PROFILE_")),
     );
+    // What the command sets itself stays (a rustflags variable that holds
+    // the workspace's flags and the plan's).
+    removed.retain(|k| !cmd.env.contains_key(k));
     cmd.env_remove = removed;
     Ok(Config {
-        name: name.to_string(),
-        profile: profile.to_string(),
-        planned: name != "baseline",
-        linker: linker.describe(&machine.host),
+        name: spec.name.clone(),
+        profile: spec.profile.clone(),
+        planned: spec.kind == Kind::Planned,
+        linker,
         command: cmd.shell_line(),
         cargo: Some(cmd),
     })
 }
 
-/// The baseline's release profile, set key by key so that whatever the
-/// measured workspace already tuned in `[profile.release]` (a lower
-/// opt-level, stripping, thin LTO, an unoptimised `build-override`) does not
-/// leak into the "before": cargo's built-in release defaults, plus the fat
-/// LTO, single codegen unit and full debug info of the issue's baseline.
-/// (Per-package `[profile.release.package.*]` tables of the workspace still
-/// apply: `--config` can add keys, not remove tables.)
-pub const BASELINE_SETTINGS: &[&str] = &[
-    "profile.release.opt-level=3",
-    "profile.release.lto=true",
-    "profile.release.codegen-units=1",
-    "profile.release.debug=true",
-    "profile.release.strip=false",
-    "profile.release.debug-assertions=false",
-    "profile.release.overflow-checks=false",
-    "profile.release.panic=\"unwind\"",
-    "profile.release.incremental=false",
-    // Cargo's defaults for build scripts and proc-macros in every profile.
-    "profile.release.build-override.opt-level=0",
-    "profile.release.build-override.codegen-units=256",
-    "profile.release.build-override.debug=false",
-];
-
-/// The baseline's command: the package and features of the variant, and
-/// nothing else of the plan.
-fn baseline_command(
-    plan: &Plan,
-    copy_root: &Path,
-    package: &str,
-    variant: &str,
-) -> anyhow::Result<CargoCommand> {
-    let build = plan
-        .variants
-        .get(variant)
-        .and_then(|v| v.builds.get(package))
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "package `{package}` is not a root of variant `{variant}`"
-            ))
-        })?;
-    let mut args = vec!["build".to_string(), "--release".to_string()];
-    args.extend(build.cargo_args.iter().cloned());
-    for setting in BASELINE_SETTINGS {
-        args.extend(["--config".to_string(), setting.to_string()]);
+/// The linker a shipped build uses, from the rustflags the workspace
+/// configures for the host.
+pub fn shipped_linker(flags: &[String], host: &crate::exec::HostInfo) -> String {
+    let fuse = flags
+        .iter()
+        .filter_map(|f| f.split("-fuse-ld=").nth(1))
+        .next_back();
+    match fuse.and_then(Linker::from_fuse_ld) {
+        Some(l) => format!("{} (the workspace's rustflags)", l.describe(host)),
+        None => match fuse {
+            Some(other) => format!("-fuse-ld={other} (the workspace's rustflags)"),
+            None => format!(
+                "{} (the workspace configures no linker flag)",
+                Linker::Default.describe(host)
+            ),
+        },
     }
-    let mut cmd = CargoCommand::cargo(args, copy_root);
-    cmd.env = BTreeMap::new();
-    Ok(cmd)
 }
 
 /// The directory cargo puts a profile's outputs in (`debug` for dev).
@@ -259,63 +437,127 @@ pub fn profile_dir(profile: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{TunedNames, TunedProfiles};
 
     #[test]
-    fn selection_expands_profiles_and_refuses_fat_lto() {
-        let all = select(&[]).unwrap();
-        assert_eq!(all, ALL);
-        let s = select(&["release".into(), "dev".into(), "release-fast".into()]).unwrap();
+    fn defaults_follow_the_tuned_profile_names() {
+        let d = defaults(&Policy::default());
+        assert_eq!(d.len(), 2);
         assert_eq!(
-            s,
-            [
-                "release-fast-mold",
-                "release-fast-lld",
-                "dev",
-                "release-mold",
-                "release-lld"
-            ]
+            (d[0].name.as_str(), d[0].kind, d[0].profile.as_str()),
+            (TUNED, Kind::Planned, crate::tuned::CI)
         );
-        let s = select(&["release".into()]).unwrap();
-        assert_eq!(s, ["release-mold", "release-lld"]);
-        let s = select(&["baseline".into(), "release-lld".into()]).unwrap();
-        assert_eq!(s, ["release-lld", "baseline"]);
-        let err = select(&["release-optimized".into()]).unwrap_err();
-        assert!(err.to_string().contains("never benchmarked"), "{err}");
-        let err = select(&["fast".into()]).unwrap_err();
+        assert_eq!(
+            (d[1].name.as_str(), d[1].kind, d[1].profile.as_str()),
+            (SHIPPED, Kind::Shipped, "release")
+        );
+        let renamed = Policy {
+            tuned_profiles: Some(TunedProfiles::Names(TunedNames {
+                dev: None,
+                ci: Some("fast-ci".into()),
+            })),
+            ..Policy::default()
+        };
+        assert_eq!(defaults(&renamed)[0].profile, "fast-ci");
+        let off = Policy {
+            tuned_profiles: Some(TunedProfiles::Enabled(false)),
+            ..Policy::default()
+        };
+        let d = defaults(&off);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].name, SHIPPED);
+    }
+
+    #[test]
+    fn defines_add_and_replace() {
+        let s = parse_define("fat=shipped:release-optimized").unwrap();
+        assert_eq!(
+            (s.kind, s.profile.as_str(), s.linker),
+            (Kind::Shipped, "release-optimized", None)
+        );
+        let s = parse_define("fm=planned:release-fast:mold").unwrap();
+        assert_eq!(s.linker, Some(Linker::Mold));
+        for bad in [
+            "x",
+            "x=fast:release",
+            "x=planned:",
+            "x=planned:release:gold",
+            "x=shipped:release:mold",
+            "x=planned:release:mold:extra",
+        ] {
+            assert!(parse_define(bad).is_err(), "{bad}");
+        }
+        let all = known(
+            defaults(&Policy::default()),
+            &["shipped=shipped:dev".into(), "more=planned:dev".into()],
+        )
+        .unwrap();
+        let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, [TUNED, SHIPPED, "more"]);
+        assert_eq!(all[1].profile, "dev");
+        let err = select(&all, &["nope".into()]).unwrap_err().to_string();
         assert!(
-            err.to_string().contains("unknown configuration `fast`"),
+            err.contains("unknown configuration `nope`; known: tuned, shipped, more"),
             "{err}"
         );
+        let picked = select(&all, &["more".into(), "tuned".into()]).unwrap();
+        assert_eq!(picked[0].name, TUNED, "known order");
+    }
+
+    #[test]
+    fn policy_configs_are_checked_naming_the_key() {
+        let c = |kind: &str, linker: Option<&str>, settings: &[&str]| BenchConfigPolicy {
+            name: "a".into(),
+            kind: kind.into(),
+            profile: "release".into(),
+            linker: linker.map(String::from),
+            settings: settings.iter().map(|s| s.to_string()).collect(),
+        };
+        let file = Path::new("ws/Cargo.toml");
+        let ok = from_policy(
+            &[c("shipped", Some("bfd"), &["profile.release.lto=true"])],
+            file,
+        )
+        .unwrap();
+        assert_eq!(ok[0].linker, Some(Linker::Bfd));
+        for (list, key) in [
+            (vec![c("fast", None, &[])], "configs[0].kind"),
+            (vec![c("planned", Some("gold"), &[])], "configs[0].linker"),
+            (
+                vec![c("planned", None, &["profile.release.lto=true"])],
+                "configs[0].settings",
+            ),
+            (
+                vec![c("shipped", None, &["lto=true"])],
+                "configs[0].settings",
+            ),
+            (
+                vec![c("shipped", None, &[]), c("planned", None, &[])],
+                "configs[1].name",
+            ),
+        ] {
+            let err = from_policy(&list, file).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains("ws/Cargo.toml"), "{err}");
+        }
+    }
+
+    #[test]
+    fn shipped_linker_reads_the_workspace_flags() {
+        let host = crate::exec::HostInfo::parse(
+            "rustc 1.95.0 (x 2026-04-14)\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
+        )
+        .unwrap();
+        let flags = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(
+            shipped_linker(&flags(&["-C", "link-arg=-fuse-ld=mold"]), &host).starts_with("mold")
+        );
+        assert!(shipped_linker(&flags(&[]), &host).contains("rust-lld"));
+        assert!(shipped_linker(&flags(&["-Clink-arg=-fuse-ld=gold"]), &host).contains("gold"));
     }
 
     #[test]
     fn profiles_and_directories() {
-        assert_eq!(profile_of("baseline"), "release");
-        assert_eq!(profile_of("release-fast-mold"), "release-fast");
-        assert_eq!(profile_of("release-lld"), "release");
-        assert_eq!(profile_of("dev"), "dev");
         assert_eq!(profile_dir("dev"), "debug");
         assert_eq!(profile_dir("release-fast"), "release-fast");
-    }
-
-    #[test]
-    fn lld_means_the_default_where_the_default_is_rust_lld() {
-        let host = HostInfo {
-            triple: "x86_64-unknown-linux-gnu".into(),
-            rustc_version: "rustc 1.95.0".into(),
-            rustc_release: (1, 95),
-        };
-        assert_eq!(
-            linker_for("release-lld", &host, Linker::Mold),
-            Linker::Default
-        );
-        assert_eq!(linker_for("release-mold", &host, Linker::Lld), Linker::Mold);
-        assert_eq!(linker_for("baseline", &host, Linker::Mold), Linker::Bfd);
-        assert_eq!(linker_for("dev", &host, Linker::Lld), Linker::Lld);
-        let arm = HostInfo {
-            triple: "aarch64-unknown-linux-gnu".into(),
-            ..host
-        };
-        assert_eq!(linker_for("release-lld", &arm, Linker::Mold), Linker::Lld);
     }
 }

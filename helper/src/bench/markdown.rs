@@ -29,18 +29,20 @@ pub fn render_markdown(r: &Results, existing: Option<&str>) -> String {
     let _ = writeln!(w, "| goal | limit | measured | result | figures |");
     let _ = writeln!(w, "|---|---|---|---|---|");
     for g in &r.goals {
-        let unit = if g.id == "memory" { " MiB" } else { "" };
-        let measured = g.figure.map_or("-".into(), |f| {
-            if unit.is_empty() {
-                format!("{f:.3}")
-            } else {
-                format!("{f:.0}{unit}")
-            }
+        // Results written before goals had units: only `memory` was absolute.
+        let unit = match g.unit.as_str() {
+            "" if g.id == "memory" && g.limit > 1.0 => "MiB",
+            u => u,
+        };
+        let measured = g.figure.map_or("-".into(), |f| match unit {
+            "" => format!("{f:.3}"),
+            "s" => format!("{f:.1} s"),
+            u => format!("{f:.0} {u}"),
         });
-        let limit = if unit.is_empty() {
-            format!("{}", g.limit)
-        } else {
-            format!("{:.0}{unit}", g.limit)
+        let limit = match unit {
+            "" => format!("{}", g.limit),
+            "s" => format!("{} s", g.limit),
+            u => format!("{:.0} {u}", g.limit),
         };
         let verdict = match g.status {
             GoalStatus::Pass => "PASS",

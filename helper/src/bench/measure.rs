@@ -139,13 +139,15 @@ pub struct Label {
     pub step: String,
 }
 
-/// Runs `cmd` to completion, measuring it. Output goes to `log` (appended);
+/// Runs `cmd` to completion, measuring it. Output goes to `log` (appended),
+/// standard output to `stdout` instead when given (cargo's JSON messages);
 /// a failure is an error that quotes the end of the log.
 pub fn run_measured(
     cmd: &CargoCommand,
     label: &Label,
     log: &Path,
     cgroup: Option<&Cgroup>,
+    stdout: Option<&Path>,
 ) -> anyhow::Result<Sample> {
     let group = cgroup.and_then(|c| {
         let dir = c.child(&format!(
@@ -175,10 +177,11 @@ pub fn run_measured(
         None => cmd.to_command(),
     };
     let out = append_log(log, &format!("\n$ {}\n", cmd.shell_line()))?;
-    command
-        .stdin(Stdio::null())
-        .stdout(out.try_clone()?)
-        .stderr(out);
+    let stdout = match stdout {
+        Some(path) => File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        None => out.try_clone()?,
+    };
+    command.stdin(Stdio::null()).stdout(stdout).stderr(out);
 
     let progress = Progress::new(label);
     let load = load_average();
@@ -250,7 +253,7 @@ pub fn run_measured(
 
 /// Runs a preparation step (not measured), with the same progress line.
 pub fn run_step(cmd: &CargoCommand, label: &Label, log: &Path) -> anyhow::Result<()> {
-    run_measured(cmd, label, log, None).map(|_| ())
+    run_measured(cmd, label, log, None, None).map(|_| ())
 }
 
 fn unique() -> u64 {
@@ -544,7 +547,7 @@ mod tests {
             step: "run 1/1".into(),
         };
         let log = dir.path().join("log");
-        let s = run_measured(&cmd, &label, &log, None).unwrap();
+        let s = run_measured(&cmd, &label, &log, None, None).unwrap();
         assert!(s.wall_s >= 0.8, "{s:?}");
         assert!(s.tree_pss_mib >= 60.0, "{s:?}");
         assert!(s.max_process_rss_mib >= 60.0, "{s:?}");
@@ -553,7 +556,7 @@ mod tests {
             args: vec!["-c".into(), "echo boom; exit 3".into()],
             ..cmd
         };
-        let err = run_measured(&failing, &label, &log, None).unwrap_err();
+        let err = run_measured(&failing, &label, &log, None, None).unwrap_err();
         assert!(err.to_string().contains("boom"), "{err}");
     }
 }

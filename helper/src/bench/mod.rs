@@ -1,44 +1,47 @@
 //! `cargo buildplan bench`: build time and peak memory of a workspace's
 //! package across scenarios (clean, no-op, edits, cached dependencies,
-//! link) and configurations (a "before" baseline, the plan's profiles with
-//! mold and lld, dev).
+//! link) and configurations: by default the workspace as shipped (plain
+//! cargo, its own `release` profile) against the plan's tuned CI profile.
 //!
 //! The workspace is copied into a work directory first, so that the edits
 //! the scenarios make never touch the user's tree; each configuration
 //! builds into its own target directory there. Results go to JSON
 //! (`--json`) and to a Markdown report (`--markdown`) that evaluates the
-//! project's goals on the same run.
+//! goals on the same run.
 //!
+//! - [`setup`]: configurations and goals chosen from the policy and the
+//!   options, the copy, the memory check, the machine's facts.
 //! - [`config`]: the configurations and their cargo commands.
+//! - [`goals`]: the goals and their evaluation.
 //! - [`scenarios`]: what each scenario does, and running a configuration's.
 //! - [`measure`]: running one command, its wall time and peak memory.
+//! - [`duplicates`]: crates compiled twice, from cargo's JSON messages.
 //! - [`workspace`]: the copy, the edited crates, the edits.
-//! - [`report`]: the results document and the goals; [`markdown`]: the
-//!   report.
+//! - [`report`]: the results document; [`markdown`]: the report.
 //!
 //! Bench sits on the core's public API (the plan, [`crate::build`],
 //! [`crate::exec`]); nothing in the core imports it.
 
 pub mod config;
+pub mod duplicates;
+pub mod goals;
 pub mod markdown;
 pub mod measure;
 pub mod report;
 pub mod scenarios;
+pub mod setup;
 pub mod workspace;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::Context;
 
-use crate::build::load_context;
 use crate::error::Error;
-use crate::exec::{self, CargoCommand, Machine};
+use crate::exec::Machine;
 use config::Config;
 use measure::Cgroup;
 use report::{Results, ScenarioInfo, Setup};
-use scenarios::{parse_skip, run_config, select_scenarios, skipped, RunContext};
-use workspace::EditTarget;
+use scenarios::{run_config, select_scenarios, skipped, RunContext};
 
 pub use scenarios::SCENARIOS;
 
@@ -46,17 +49,23 @@ pub use scenarios::SCENARIOS;
 /// options, without the command line).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Package whose build is measured; `None`: the variant's first root
-    /// with a binary.
+    /// Package whose build is measured; `None`: the policy's, else the
+    /// variant's first root with a binary.
     pub package: Option<String>,
-    /// Variant; `None`: the plan's default.
+    /// Variant; `None`: the policy's, else the plan's default.
     pub variant: Option<String>,
     /// Runs per scenario and configuration (at least 1).
     pub runs: u32,
     /// Scenarios to run; empty: all.
     pub scenarios: Vec<String>,
-    /// Configurations to run; empty: all.
+    /// Configurations to run, by name; empty: all known.
     pub configs: Vec<String>,
+    /// Extra configurations, `NAME=KIND:PROFILE[:LINKER]`.
+    pub defines: Vec<String>,
+    /// The configuration the default goals compare with.
+    pub against: Option<String>,
+    /// Run configurations whose memory estimate exceeds the machine's.
+    pub force: bool,
     /// Cells to leave out, as `CONFIG:SCENARIO`.
     pub skip: Vec<String>,
     /// Where to write the JSON results.
@@ -81,13 +90,11 @@ pub fn regenerate(from: &Path, options: &Options) -> anyhow::Result<()> {
     write_outputs(&results, options)
 }
 
-/// File in the workspace copy that marks it as ours (so that a re-run may
-/// delete it).
-const COPY_MARKER: &str = ".buildplan-bench-copy";
-
 /// Runs the benchmark of the workspace at `manifest_path` (or the current
-/// directory's) and writes its outputs.
-pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
+/// directory's) and writes its outputs. `Ok(false)`: a configuration was
+/// refused before anything was built, because its memory estimate exceeds
+/// the machine's memory (and `force` was not given).
+pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool> {
     if args.runs == 0 {
         return Err(Error::invalid("--runs must be at least 1").into());
     }
@@ -95,13 +102,19 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         eprintln!("bench: note: neither --json nor --markdown given; results are only printed");
     }
     let scenarios = select_scenarios(&args.scenarios)?;
-    let config_names = config::select(&args.configs)?;
-    let skip = parse_skip(&args.skip)?;
-    let ctx = load_context(manifest_path)?;
-    let plan = &ctx.plan;
+    // The plan is computed from the workspace as it is now (the same plan
+    // `cargo buildplan plan` would write, without the feature audit), so
+    // that a workspace without a plan file can be measured too.
+    let planned = crate::plan::compute(manifest_path, crate::plan::AuditMode::Skip)?;
+    let plan = &planned.plan;
+    let source_root = planned.workspace.root.clone();
+    let policy_file = planned.workspace.root_manifest.clone();
+    let sel = setup::select(&planned.policy, &policy_file, args)?;
+
     let variant_name = args
         .variant
         .clone()
+        .or_else(|| sel.policy.variant.clone())
         .unwrap_or_else(|| plan.workspace.default_variant.clone());
     let variant = plan.variants.get(&variant_name).ok_or_else(|| {
         Error::invalid(format!(
@@ -109,8 +122,8 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
             plan.variants.keys().cloned().collect::<Vec<_>>().join(", ")
         ))
     })?;
-    let package = match &args.package {
-        Some(p) => p.clone(),
+    let package = match args.package.clone().or_else(|| sel.policy.package.clone()) {
+        Some(p) => p,
         None => variant
             .packages
             .iter()
@@ -130,7 +143,6 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         .into());
     }
     let machine = Machine::detect()?;
-    let auto_linker = exec::choose_host_linker(&machine.path);
 
     // The work directory and the copy.
     let temp;
@@ -147,40 +159,13 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         }
     };
     let copy_root = work.join("workspace");
-    let excluded = vec![work.clone()];
-    if copy_root.exists() {
-        if !copy_root.join(COPY_MARKER).exists() {
-            return Err(Error::invalid(format!(
-                "{} exists and is not a copy made by the benchmark; choose another --work-dir",
-                copy_root.display()
-            ))
-            .into());
-        }
-        let stats = workspace::sync_workspace(&ctx.root, &copy_root, &excluded, &[COPY_MARKER])?;
-        eprintln!(
-            "bench: updated the copy in {} ({} files written, {} unchanged, {} removed)",
-            copy_root.display(),
-            stats.written,
-            stats.kept,
-            stats.removed
-        );
-    } else {
-        let files = workspace::copy_workspace(&ctx.root, &copy_root, &excluded)?;
-        std::fs::write(
-            copy_root.join(COPY_MARKER),
-            "made by cargo buildplan bench\n",
-        )?;
-        eprintln!(
-            "bench: copied {} ({files} files) to {}",
-            ctx.root.display(),
-            copy_root.display()
-        );
-    }
+    setup::copy_or_sync(&source_root, &copy_root, std::slice::from_ref(&work))?;
 
     let leaf = workspace::edit_target(&copy_root, &package)?;
     let root_crate = workspace::most_depended_upon(plan, &package);
     let mut scenarios = scenarios;
     let mut notes: Vec<String> = args.notes.clone();
+    notes.extend(sel.notes.iter().cloned());
     let root = match &root_crate {
         Some(name) => Some(workspace::edit_target(&copy_root, name)?),
         None => {
@@ -204,80 +189,58 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         }
         scenarios.retain(|s| !s.starts_with("link"));
     }
-    let mut units: Vec<String> = vec![package.clone()];
-    units.extend(
-        plan.packages[&package]
-            .workspace_deps
-            .iter()
-            .filter_map(|path| {
-                plan.packages
-                    .iter()
-                    .find(|(_, p)| &p.path == path)
-                    .map(|(n, _)| n.clone())
-            }),
-    );
+    // deps-cached forgets every workspace member (those the build does not
+    // compile have no fingerprint to forget).
+    let units: Vec<String> = plan.packages.keys().cloned().collect();
 
+    // Cargo's configuration as the copy's builds read it: the workspace's
+    // files, $CARGO_HOME, and this environment without what the benchmark
+    // removes from it.
+    let manifest = crate::manifest::RootManifest::read(&copy_root.join("Cargo.toml"))?;
+    let mut inputs = crate::config::run_inputs(&copy_root, manifest.profile.as_ref());
+    inputs.env.retain(|k, _| !config::env_removed(k));
+    let cargo_config = crate::config::load(&inputs)?;
+    let resolve_ctx = config::Context {
+        plan,
+        copy_root: &copy_root,
+        package: &package,
+        variant: &variant_name,
+        machine: &machine,
+        cargo_config: &cargo_config,
+    };
     let mut configs: Vec<Config> = Vec::new();
-    for name in &config_names {
-        configs.push(config::resolve(
-            name,
-            plan,
-            &copy_root,
-            &work.join("targets").join(name),
-            &package,
-            &variant_name,
-            &machine,
-            auto_linker,
-        )?);
+    for spec in &sel.configs {
+        let target_dir = work.join("targets").join(&spec.name);
+        configs.push(config::resolve(spec, &resolve_ctx, &target_dir)?);
     }
+    if !setup::check_memory(
+        plan,
+        &copy_root,
+        &package,
+        &variant_name,
+        &sel.configs,
+        &machine,
+        args.force,
+    )? {
+        return Ok(false);
+    }
+
     let cgroup = Cgroup::detect();
-    let memory_method = format!(
-        "process-tree PSS: sum of the proportional set sizes (smaps_rollup Pss; shared pages such as \
-         the compiler's libraries split among the processes mapping them) of the build's \
-         processes{}, walked at most every 250 ms and only while the RSS sum (read every 50 ms) \
-         exceeds the peak so far, peak reported (the goal figure); largest single \
-         process: highest VmHWM seen (what getrusage ru_maxrss of the children would give); \
-         cgroup peak: {}",
-        if cgroup.is_some() {
-            " (the processes of a fresh memory cgroup)"
-        } else {
-            " (the command and its descendants from /proc)"
-        },
-        cgroup.as_ref().map_or(
-            "not available (no writable memory cgroup)".to_string(),
-            |c| format!("{}, which includes the page cache of files written, so it partly \
-                         measures the artifacts written; recorded in the JSON only", c.describe())
-        )
-    );
     let jobs = configs
         .iter()
         .filter(|c| c.planned)
-        .find_map(|c| jobs_arg(c.cargo.as_ref()?));
+        .find_map(|c| setup::jobs_arg(c.cargo.as_ref()?));
 
     let started_at = report::utc_now();
     let load_start = measure::load_average();
     let log = work.join("bench.log");
     eprintln!("bench: cargo output goes to {}", log.display());
-    let mut linkers = std::collections::BTreeMap::new();
-    for (name, cmd) in [
-        ("mold", vec!["mold", "--version"]),
-        ("ld.lld", vec!["ld.lld", "--version"]),
-        ("ld.bfd", vec!["ld.bfd", "--version"]),
-    ] {
-        if let Some(v) = first_line(&cmd) {
-            linkers.insert(name.to_string(), v);
-        }
-    }
-    if let Some(v) = rust_lld_version(&machine.host.triple) {
-        linkers.insert("rust-lld".to_string(), v);
-    }
-    let cargo_program = exec::cargo_program();
     let cells = configs
         .iter()
         .map(|c| {
             scenarios
                 .iter()
-                .filter(|s| !skipped(&skip, &c.name, s))
+                .filter(|s| !skipped(&sel.skip, &c.name, s))
                 .count()
         })
         .sum::<usize>();
@@ -286,28 +249,19 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         generator: format!("cargo-buildplan {} bench", env!("CARGO_PKG_VERSION")),
         started_at,
         finished_at: String::new(),
-        command_line: command_line(),
-        machine: report::MachineInfo {
-            cpus: machine.cpus,
-            mem_total_mib: machine.mem_total_mib,
-            mem_available_mib: machine.mem_available_mib,
-            host: machine.host.triple.clone(),
-            rustc: machine.host.rustc_version.clone(),
-            cargo: first_line(&[cargo_program.as_str(), "-V"]).unwrap_or_default(),
-            linkers,
-            memory_method,
-            load_avg: (load_start, None),
-        },
+        command_line: setup::command_line(),
+        machine: setup::machine_info(&machine, cgroup.as_ref(), load_start),
         setup: Setup {
-            manifest: ctx.root.join("Cargo.toml").display().to_string(),
+            manifest: source_root.join("Cargo.toml").display().to_string(),
             package: package.clone(),
             variant: variant_name.clone(),
             runs: args.runs,
             jobs,
             mem_per_job_mib: plan.workspace.mem_per_job_mib,
-            leaf: Some(describe_edit(&leaf, &copy_root)),
-            root: root.as_ref().map(|r| describe_edit(r, &copy_root)),
+            leaf: Some(setup::describe_edit(&leaf, &copy_root)),
+            root: root.as_ref().map(|r| setup::describe_edit(r, &copy_root)),
             workspace_units: units.clone(),
+            against: sel.against.clone(),
         },
         goals: Vec::new(),
         configs: configs.clone(),
@@ -321,7 +275,6 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         measurements: Vec::new(),
         notes: Vec::new(),
     };
-    let lld_is_default = machine.host.default_is_rust_lld();
     let ctx_run = RunContext {
         binaries: &binaries,
         units: &units,
@@ -331,14 +284,15 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         log: &log,
         cgroup: cgroup.as_ref(),
     };
+    let skip = &sel.skip;
     for c in &configs {
-        let skip_here = |s: &str| skipped(&skip, &c.name, s);
+        let skip_here = |s: &str| skipped(skip, &c.name, s);
         run_config(&ctx_run, c, &scenarios, &skip_here, &mut |m| {
             // Written after every cell, so that a run stopped early still
             // leaves its figures behind, marked as partial.
             results.measurements.push(m);
             results.finished_at = report::utc_now();
-            results.goals = report::evaluate_goals(&results.measurements, &configs, lld_is_default);
+            results.goals = goals::evaluate(&sel.goals, &results.measurements);
             results.notes = notes.clone();
             results.notes.push(format!(
                 "PARTIAL RESULTS: {} of {cells} cells measured so far; the run was still going or \
@@ -373,8 +327,9 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<()> {
         ));
     }
     results.notes = notes;
-    results.goals = report::evaluate_goals(&results.measurements, &configs, lld_is_default);
-    write_outputs(&results, args)
+    results.goals = goals::evaluate(&sel.goals, &results.measurements);
+    write_outputs(&results, args)?;
+    Ok(true)
 }
 
 /// Writes the JSON and Markdown outputs.
@@ -418,56 +373,4 @@ fn write_outputs(results: &Results, args: &Options) -> anyhow::Result<()> {
         println!("goal {:<12} {verdict:<12} {}", g.id, g.detail);
     }
     Ok(())
-}
-
-fn jobs_arg(cmd: &CargoCommand) -> Option<u64> {
-    let i = cmd.args.iter().position(|a| a == "--jobs")?;
-    cmd.args.get(i + 1)?.parse().ok()
-}
-
-fn describe_edit(edit: &EditTarget, copy_root: &Path) -> (String, String) {
-    let file = edit
-        .file
-        .strip_prefix(copy_root)
-        .unwrap_or(&edit.file)
-        .display()
-        .to_string();
-    (edit.package.clone(), file)
-}
-
-fn first_line(cmd: &[&str]) -> Option<String> {
-    let (program, args) = cmd.split_first()?;
-    let out = Command::new(program).args(args).output().ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .next()
-        .map(|l| l.trim().to_string())
-}
-
-fn rust_lld_version(host: &str) -> Option<String> {
-    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
-    let sysroot = first_line(&[rustc.as_str(), "--print", "sysroot"])?;
-    let lld = Path::new(&sysroot)
-        .join("lib/rustlib")
-        .join(host)
-        .join("bin/rust-lld");
-    first_line(&[lld.to_str()?, "-flavor", "gnu", "--version"])
-}
-
-/// This process's command line, as typed (`cargo buildplan bench ...`).
-fn command_line() -> String {
-    let args: Vec<String> = std::env::args().collect();
-    let rest: Vec<String> = match args.get(1).map(String::as_str) {
-        Some("buildplan") => args[2..].to_vec(),
-        _ => args.get(1..).map(<[String]>::to_vec).unwrap_or_default(),
-    };
-    let mut line = String::from("cargo buildplan");
-    for a in rest {
-        line.push(' ');
-        line.push_str(&exec::quote(&a));
-    }
-    line
 }

@@ -35,8 +35,7 @@ pub fn method(scenario: &str) -> &'static str {
                    then `cargo build`.",
         "root" => "the same edit in the workspace crate the most members depend on (among the measured \
                    package's dependencies), then `cargo build`: everything above it recompiles.",
-        "deps-cached" => "after a complete build, the fingerprints of the measured package and of every \
-                          workspace member it depends on are removed, and the incremental state (not \
+        "deps-cached" => "after a complete build, the fingerprints of every workspace member are removed, and the incremental state (not \
                           `cargo clean -p`, which also deletes dependencies that share a name with a \
                           test target), then `cargo build`: third-party dependencies are cached, \
                           workspace crates build from scratch (what CI sees with a binary cache of \
@@ -71,8 +70,9 @@ pub fn select_scenarios(requested: &[String]) -> anyhow::Result<Vec<&'static str
         .collect())
 }
 
-/// Parses `--skip` values: `config:scenario`, either side may be `*`.
-pub fn parse_skip(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+/// Parses `--skip` values: `config:scenario`, either side may be `*`;
+/// `configs` are the known configuration names.
+pub fn parse_skip(values: &[String], configs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
     values
         .iter()
         .map(|v| {
@@ -81,7 +81,7 @@ pub fn parse_skip(values: &[String]) -> anyhow::Result<Vec<(String, String)>> {
                     "--skip `{v}`: expected CONFIG:SCENARIO (either may be `*`)"
                 ))
             })?;
-            if c != "*" && !config::ALL.contains(&c) {
+            if c != "*" && !configs.iter().any(|k| k == c) {
                 return Err(
                     Error::invalid(format!("--skip `{v}`: unknown configuration `{c}`")).into(),
                 );
@@ -104,7 +104,7 @@ pub fn skipped(skip: &[(String, String)], config: &str, scenario: &str) -> bool 
 pub struct RunContext<'a> {
     /// The measured package's binaries (`link` uses the first).
     pub binaries: &'a [String],
-    /// The workspace units `deps-cached` forgets.
+    /// The workspace members `deps-cached` forgets.
     pub units: &'a [String],
     /// The file `leaf` edits.
     pub leaf: &'a EditTarget,
@@ -144,6 +144,9 @@ pub fn run_config(
     };
     let mut built = false;
     let mut edit_number = 0u64;
+    let messages_file = ctx
+        .log
+        .with_file_name(format!("messages-{}.json", config.name));
     // The link command recorded by `link`, whose inputs stay on disk until
     // the next build: `link-bfd` re-uses it (and must not build first).
     let mut recorded_link: Option<CargoCommand> = None;
@@ -207,11 +210,36 @@ pub fn run_config(
                 }
                 _ => {}
             }
-            let measured = link.as_ref().unwrap_or(cargo);
-            let sample =
-                measure::run_measured(measured, &label(scenario, step), ctx.log, ctx.cgroup)?;
+            // The clean build also reports what it compiled (cargo's JSON
+            // messages on stdout; diagnostics stay rendered in the log).
+            let json_cmd;
+            let (measured, messages) = match (&link, scenario) {
+                (Some(l), _) => (l, None),
+                (None, "clean") => {
+                    let mut c = cargo.clone();
+                    c.args
+                        .push("--message-format=json-render-diagnostics".to_string());
+                    json_cmd = c;
+                    (&json_cmd, Some(messages_file.as_path()))
+                }
+                (None, _) => (cargo, None),
+            };
+            let sample = measure::run_measured(
+                measured,
+                &label(scenario, step),
+                ctx.log,
+                ctx.cgroup,
+                messages,
+            )?;
             samples.push(sample);
         }
+        let duplicates = if scenario == "clean" {
+            let text = std::fs::read_to_string(&messages_file)
+                .with_context(|| format!("reading {}", messages_file.display()))?;
+            Some(super::duplicates::from_messages(&text))
+        } else {
+            None
+        };
         built = true;
         if let Some(mut e) = edit.take() {
             e.restore()?;
@@ -222,7 +250,9 @@ pub fn run_config(
             // `cargo build` rebuilds it.
             built = false;
         }
-        done(Measurement::new(scenario, &config.name, samples))?;
+        let mut measurement = Measurement::new(scenario, &config.name, samples);
+        measurement.duplicates = duplicates;
+        done(measurement)?;
     }
     Ok(())
 }
@@ -446,13 +476,14 @@ mod tests {
         );
         let err = select_scenarios(&["touch".into()]).unwrap_err();
         assert!(err.to_string().contains("unknown scenario `touch`"));
-        let skip = parse_skip(&["baseline:link".into(), "*:root".into()]).unwrap();
+        let known = ["baseline".to_string(), "dev".to_string()];
+        let skip = parse_skip(&["baseline:link".into(), "*:root".into()], &known).unwrap();
         assert!(skipped(&skip, "baseline", "link"));
         assert!(skipped(&skip, "dev", "root"));
         assert!(!skipped(&skip, "dev", "link"));
-        assert!(parse_skip(&["baseline".into()]).is_err());
-        assert!(parse_skip(&["base:link".into()]).is_err());
-        assert!(parse_skip(&["dev:touch".into()]).is_err());
+        assert!(parse_skip(&["baseline".into()], &known).is_err());
+        assert!(parse_skip(&["base:link".into()], &known).is_err());
+        assert!(parse_skip(&["dev:touch".into()], &known).is_err());
         for s in SCENARIOS {
             assert!(!method(s).is_empty());
         }

@@ -14,6 +14,9 @@ pub fn run(manifest_path: Option<&Path>, args: &BenchArgs) -> anyhow::Result<Out
         runs: args.runs,
         scenarios: args.scenarios.clone(),
         configs: args.configs.clone(),
+        defines: args.define.clone(),
+        against: args.against.clone(),
+        force: args.force,
         skip: args.skip.clone(),
         json: args.json.clone(),
         markdown: args.markdown.clone(),
@@ -22,7 +25,11 @@ pub fn run(manifest_path: Option<&Path>, args: &BenchArgs) -> anyhow::Result<Out
     };
     match &args.from_json {
         Some(from) => bench::regenerate(from, &options)?,
-        None => bench::run(manifest_path, &options)?,
+        None => {
+            if !bench::run(manifest_path, &options)? {
+                return Ok(Outcome::Failed);
+            }
+        }
     }
     Ok(Outcome::Success)
 }
