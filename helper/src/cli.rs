@@ -385,6 +385,10 @@ pub struct BenchArgs {
     /// machine's memory.
     #[arg(long)]
     pub force: bool,
+    /// Build nothing: copy the workspace, print each configuration's
+    /// command and memory estimate, the goals and the scenarios, and stop.
+    #[arg(long, conflicts_with = "from_json")]
+    pub dry_run: bool,
     /// Leave out these cells, as CONFIG:SCENARIO (comma-separated; either
     /// side may be `*`), e.g. `shipped:link` to save a fat-LTO rebuild.
     #[arg(long, value_delimiter = ',', value_name = "CONFIG:SCENARIO")]

@@ -66,6 +66,9 @@ pub struct Options {
     pub against: Option<String>,
     /// Run configurations whose memory estimate exceeds the machine's.
     pub force: bool,
+    /// Build nothing: print the configurations' commands, the memory
+    /// estimates and the goals.
+    pub dry_run: bool,
     /// Cells to leave out, as `CONFIG:SCENARIO`.
     pub skip: Vec<String>,
     /// Where to write the JSON results.
@@ -109,7 +112,16 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     let plan = &planned.plan;
     let source_root = planned.workspace.root.clone();
     let policy_file = planned.workspace.root_manifest.clone();
-    let sel = setup::select(&planned.policy, &policy_file, args)?;
+    let sel = setup::select(
+        &planned.policy,
+        &policy_file,
+        setup::Choices {
+            configs: &args.configs,
+            defines: &args.defines,
+            against: args.against.as_deref(),
+            skip: &args.skip,
+        },
+    )?;
 
     let variant_name = args
         .variant
@@ -223,6 +235,21 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
         args.force,
     )? {
         return Ok(false);
+    }
+    if args.dry_run {
+        for c in &configs {
+            let kind = if c.planned { "planned" } else { "shipped" };
+            println!(
+                "config {} ({kind}, profile {}, linker: {})",
+                c.name, c.profile, c.linker
+            );
+            println!("  {}", c.command);
+        }
+        for g in &sel.goals {
+            println!("goal {}: {}", g.id, g.text);
+        }
+        println!("scenarios: {}", scenarios.join(", "));
+        return Ok(true);
     }
 
     let cgroup = Cgroup::detect();

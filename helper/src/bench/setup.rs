@@ -12,7 +12,6 @@ use super::measure::Cgroup;
 use super::report::MachineInfo;
 use super::scenarios::parse_skip;
 use super::workspace::{self, EditTarget};
-use super::Options;
 use crate::build::{self, Selection};
 use crate::error::Error;
 use crate::exec::{self, CargoCommand, Machine};
@@ -40,20 +39,36 @@ pub struct Selected {
     pub notes: Vec<String>,
 }
 
+/// The options [`select`] reads (`bench`'s, by the same names).
+#[derive(Debug, Clone, Copy)]
+pub struct Choices<'a> {
+    /// `--configs`.
+    pub configs: &'a [String],
+    /// `--define`.
+    pub defines: &'a [String],
+    /// `--against`.
+    pub against: Option<&'a str>,
+    /// `--skip`.
+    pub skip: &'a [String],
+}
+
 /// Chooses the configurations and goals from `policy` (read from `file`)
 /// and the options. Bad names are errors (exit 2) listing the known ones.
-pub fn select(policy: &Policy, file: &Path, args: &Options) -> anyhow::Result<Selected> {
+pub fn select(policy: &Policy, file: &Path, args: Choices<'_>) -> anyhow::Result<Selected> {
     let bench = policy.bench.clone().unwrap_or_default();
     let base = match &bench.configs {
         Some(list) => config::from_policy(list, file)?,
         None => config::defaults(policy),
     };
-    let known = config::known(base, &args.defines)?;
+    let known = config::known(base, args.defines)?;
     let names: Vec<String> = known.iter().map(|s| s.name.clone()).collect();
-    let against = args.against.clone().or_else(|| bench.against.clone());
+    let against = args
+        .against
+        .map(String::from)
+        .or_else(|| bench.against.clone());
     if let Some(a) = against.as_ref().filter(|a| !names.contains(a)) {
         let err = config::unknown(a, &known);
-        return Err(match (&args.against, &bench.against) {
+        return Err(match (args.against, &bench.against) {
             (None, Some(_)) => Error::PolicyKey {
                 file: file.display().to_string(),
                 key: "workspace.metadata.buildplan.bench.against".into(),
@@ -99,8 +114,8 @@ pub fn select(policy: &Policy, file: &Path, args: &Options) -> anyhow::Result<Se
             }
         }
     };
-    let configs = config::select(&known, &args.configs)?;
-    let skip = parse_skip(&args.skip, &names)?;
+    let configs = config::select(&known, args.configs)?;
+    let skip = parse_skip(args.skip, &names)?;
     Ok(Selected {
         policy: bench,
         configs,
