@@ -28,7 +28,10 @@ pub const SCENARIOS: &[&str] = &[
 /// How each scenario is produced, for the report.
 pub fn method(scenario: &str) -> &'static str {
     match scenario {
-        "clean" => "`cargo build` with an empty target directory (removed before each run).",
+        "clean" => "`cargo build` with an empty target directory (removed before each run), with \
+                    `--message-format=json-render-diagnostics` added so that the crates compiled \
+                    (and any third-party crate compiled twice with different features) are \
+                    counted from cargo's messages.",
         "noop" => "`cargo build` again right after a complete build: nothing to do but check fingerprints.",
         "leaf" => "a real code edit of the measured package (a new function returning a different constant \
                    is appended to its library root, or binary root if it has no library; restored after), \
