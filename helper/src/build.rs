@@ -278,7 +278,8 @@ fn host_linker(
 }
 
 /// The number of packages a build compiles (its graph: `cargo tree` over
-/// normal and build dependencies, for the target), the size the memory
+/// normal and build dependencies, for the target, of the root alone: its
+/// binary's graph even in a unified variant), the size the memory
 /// estimate scales with. With `locked`, cargo may not touch Cargo.lock.
 pub fn graph_packages(
     plan: &Plan,
@@ -304,7 +305,7 @@ pub fn graph_packages(
     if locked {
         args.push("--locked".into());
     }
-    args.extend(build.cargo_args.iter().cloned());
+    args.extend(build.alone_cargo_args.iter().cloned());
     let out = CargoCommand::cargo(args, root).output()?;
     let unique: std::collections::BTreeSet<&str> = out
         .lines()
@@ -469,8 +470,10 @@ mod tests {
             "variants": { "default": {
                 "description": "d", "packages": ["app"],
                 "builds": { "app": {
-                    "default_features": true, "features": ["app/extra"], "cargo_args": args
+                    "default_features": true, "features": ["app/extra"], "cargo_args": args,
+                    "alone_cargo_args": args
                 }},
+                "unified": false, "unify_note": null, "cargo_args": args,
                 "deps_cargo_args": [args], "feature_splits": []
             }},
             "targets": {

@@ -1488,7 +1488,7 @@ def check_negative_controls(inputs: Path, tmp: Path) -> None:
         mutant(tmp, "src-and-dummySrc", "nix/lib/mkDeps.nix", "inherit dummySrc;", "inherit dummySrc;\n    src = dummySrc;"),
         "buildDepsOnly will ignore `src`",
     )
-    for version in (1, 3):
+    for version in (2, 4):
         bad = json.loads(FIXTURE_PLAN.read_text())
         bad["schema_version"] = version
         path = tmp / f"plan-v{version}.json"
