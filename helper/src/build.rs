@@ -121,12 +121,27 @@ pub fn assemble(
     machine: &Machine,
     extra: &[String],
 ) -> Result<(CargoCommand, BuildNotes), Error> {
+    assemble_as(plan, root, sel, machine, extra, "build", None)
+}
+
+/// As [`assemble`], with another cargo subcommand (`check`) and, when
+/// `selection` is given, other package and feature arguments in place of
+/// the root's planned `cargo_args` (the audit's "as shipped" builds).
+pub fn assemble_as(
+    plan: &Plan,
+    root: &Path,
+    sel: &Selection<'_>,
+    machine: &Machine,
+    extra: &[String],
+    subcommand: &str,
+    selection: Option<&[String]>,
+) -> Result<(CargoCommand, BuildNotes), Error> {
     let build = plan.root_build(sel.variant, sel.package)?;
     let profile = plan.profile(sel.profile)?;
     let target = plan.target(sel.target)?;
 
-    let mut args = vec!["build".to_string()];
-    args.extend(build.cargo_args.iter().cloned());
+    let mut args = vec![subcommand.to_string()];
+    args.extend(selection.unwrap_or(&build.cargo_args).iter().cloned());
     args.extend(["--profile".to_string(), sel.profile.to_string()]);
     let overrides = match sel.cargo_config {
         Some(cfg) => crate::config::run_overrides(cfg, sel.profile, profile)?,
