@@ -71,7 +71,7 @@ pub fn audit(
                     variant: name.clone(),
                     target: target.clone(),
                     label: root.clone(),
-                    args: build.cargo_args.clone(),
+                    args: build.alone_cargo_args.clone(),
                 });
             }
             if variant.builds.len() > 1 {
@@ -79,7 +79,7 @@ pub fn audit(
                     variant: name.clone(),
                     target: target.clone(),
                     label: TOGETHER.to_string(),
-                    args: crate::variants::together_args(variant, ws),
+                    args: variant.cargo_args.clone(),
                 });
             }
         }
@@ -277,6 +277,33 @@ fn parse_tree(stdout: &str, ws: &Workspace) -> Resolution {
             .insert(features);
     }
     out
+}
+
+/// Whether the variant's splits are resolved by its build: a unified
+/// variant compiles each third-party package once (with the features of
+/// the roots together); otherwise every root's build compiles its own copy.
+pub fn resolved(variant: &Variant) -> bool {
+    variant.unified
+}
+
+/// One line saying whether `variant`'s splits are resolved by the plan.
+pub fn verdict(variant: &Variant) -> String {
+    if variant.unified {
+        "  resolved: the plan builds this variant's roots as one unified build \
+         (every root's invocation selects all roots), so each package above is \
+         compiled once, with the features of the roots together\n"
+            .to_string()
+    } else {
+        format!(
+            "  NOT resolved: {}; set `unify-features = true` in \
+             [workspace.metadata.buildplan] (or `variants.<name>.unify = true`) \
+             to compile each package once\n",
+            variant
+                .unify_note
+                .as_deref()
+                .unwrap_or("the roots are built one by one")
+        )
+    }
 }
 
 /// Human-readable report of one variant's splits.

@@ -121,12 +121,27 @@ pub fn assemble(
     machine: &Machine,
     extra: &[String],
 ) -> Result<(CargoCommand, BuildNotes), Error> {
+    assemble_as(plan, root, sel, machine, extra, "build", None)
+}
+
+/// As [`assemble`], with another cargo subcommand (`check`) and, when
+/// `selection` is given, other package and feature arguments in place of
+/// the root's planned `cargo_args` (the audit's "as shipped" builds).
+pub fn assemble_as(
+    plan: &Plan,
+    root: &Path,
+    sel: &Selection<'_>,
+    machine: &Machine,
+    extra: &[String],
+    subcommand: &str,
+    selection: Option<&[String]>,
+) -> Result<(CargoCommand, BuildNotes), Error> {
     let build = plan.root_build(sel.variant, sel.package)?;
     let profile = plan.profile(sel.profile)?;
     let target = plan.target(sel.target)?;
 
-    let mut args = vec!["build".to_string()];
-    args.extend(build.cargo_args.iter().cloned());
+    let mut args = vec![subcommand.to_string()];
+    args.extend(selection.unwrap_or(&build.cargo_args).iter().cloned());
     args.extend(["--profile".to_string(), sel.profile.to_string()]);
     let overrides = match sel.cargo_config {
         Some(cfg) => crate::config::run_overrides(cfg, sel.profile, profile)?,
@@ -278,7 +293,8 @@ fn host_linker(
 }
 
 /// The number of packages a build compiles (its graph: `cargo tree` over
-/// normal and build dependencies, for the target), the size the memory
+/// normal and build dependencies, for the target, of the root alone: its
+/// binary's graph even in a unified variant), the size the memory
 /// estimate scales with. With `locked`, cargo may not touch Cargo.lock.
 pub fn graph_packages(
     plan: &Plan,
@@ -304,7 +320,7 @@ pub fn graph_packages(
     if locked {
         args.push("--locked".into());
     }
-    args.extend(build.cargo_args.iter().cloned());
+    args.extend(build.alone_cargo_args.iter().cloned());
     let out = CargoCommand::cargo(args, root).output()?;
     let unique: std::collections::BTreeSet<&str> = out
         .lines()
@@ -469,8 +485,10 @@ mod tests {
             "variants": { "default": {
                 "description": "d", "packages": ["app"],
                 "builds": { "app": {
-                    "default_features": true, "features": ["app/extra"], "cargo_args": args
+                    "default_features": true, "features": ["app/extra"], "cargo_args": args,
+                    "alone_cargo_args": args
                 }},
+                "unified": false, "unify_note": null, "cargo_args": args,
                 "deps_cargo_args": [args], "feature_splits": []
             }},
             "targets": {

@@ -105,9 +105,16 @@ pub enum Command {
     /// features than building one root alone, and the second build then
     /// recompiles it. The audit resolves each root alone and all roots
     /// together with `cargo tree`, for every target triple in the plan, and
-    /// lists each third-party package whose feature sets differ. Exits 1 if
-    /// it finds any. Fix a split by declaring the feature once, e.g. in
-    /// `[workspace.dependencies]`, so that every root asks for the same set.
+    /// lists each third-party package whose feature sets differ. A variant
+    /// with several roots is built as one unified build by default (every
+    /// root's invocation selects all roots), which resolves its splits; the
+    /// audit says so, and exits 1 only for splits that are NOT resolved
+    /// (unification turned off with `unify-features = false` or
+    /// `variants.<v>.unify = false`, or two roots sharing a binary name).
+    ///
+    /// --compiles proves it from cargo's JSON messages: it runs the builds
+    /// (the plan's, or --as-shipped each root alone) and exits 1 when a
+    /// third-party crate was compiled twice with different features.
     #[command(verbatim_doc_comment)]
     Audit(AuditArgs),
     /// Run cargo with exactly the plan's flags (for people without Nix)
@@ -291,6 +298,30 @@ pub struct AuditArgs {
     /// With --fresh: cargo's subcommand and arguments [default: build].
     #[arg(last = true, requires = "fresh")]
     pub cargo_args: Vec<String>,
+    /// Instead of resolving features with cargo tree, run the plan's build
+    /// of every root of the variant, in order, into one scratch target
+    /// directory with --message-format json, and fail (exit 1) when a
+    /// third-party crate was compiled more than once with different
+    /// features. Uses `cargo check` unless --build is given.
+    #[arg(long, conflicts_with = "fresh")]
+    pub compiles: bool,
+    /// With --compiles: build each root alone (`-p root` with its own
+    /// features), as a build without the plan does; same profile and flags.
+    #[arg(long, requires = "compiles")]
+    pub as_shipped: bool,
+    /// With --compiles: `cargo build` instead of `cargo check` (check is
+    /// several times cheaper and compiles each feature set separately too;
+    /// build also links and runs the final codegen).
+    #[arg(long, requires = "compiles")]
+    pub build: bool,
+    /// With --compiles: the profile [default: the plan's default profile].
+    #[arg(long, requires = "compiles")]
+    pub profile: Option<String>,
+    /// With --compiles: the target directory [default: a scratch directory,
+    /// removed afterwards]. Artifacts already there are reused (fresh), so
+    /// use an empty one to count every compile.
+    #[arg(long, requires = "compiles")]
+    pub target_dir: Option<PathBuf>,
 }
 
 /// Arguments of `build`.

@@ -43,7 +43,7 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
             } else {
                 "no default features"
             };
-            let extra = if build.cargo_args.iter().any(|a| a == "--all-features") {
+            let extra = if build.alone_cargo_args.iter().any(|a| a == "--all-features") {
                 " (all features)".to_string()
             } else if build.features.is_empty() {
                 String::new()
@@ -81,8 +81,13 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
         if !touching.is_empty() {
             let _ = writeln!(
                 w,
-                "    feature splits in this variant: {}",
-                touching.join(", ")
+                "    feature splits in this variant: {} ({})",
+                touching.join(", "),
+                if variant.unified {
+                    "resolved by the unified build"
+                } else {
+                    "NOT resolved: the roots are built one by one"
+                }
             );
         }
     }

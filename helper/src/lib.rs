@@ -19,7 +19,8 @@
 //! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan;
 //!   [`tuned`]: the profiles the plan itself adds (`buildplan-dev`,
 //!   `buildplan-ci`).
-//! - [`audit`]: third-party packages a variant would compile twice.
+//! - [`audit`]: third-party packages a variant would compile twice;
+//!   [`compiles`]: the packages builds did compile, from cargo's JSON messages.
 //! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
 //! - [`render`]: the plan's facts in cargo's terms; [`explain`]: in words;
 //!   [`memory`]: a profile's memory estimate; [`doctor`]: the workspace's
@@ -43,6 +44,7 @@ pub mod build;
 pub mod cargo_config;
 pub mod cli;
 pub mod commands;
+pub mod compiles;
 pub mod config;
 pub mod deps_cache;
 pub mod doctor;

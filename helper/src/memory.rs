@@ -297,7 +297,7 @@ mod tests {
     #[test]
     fn drivers_come_from_the_plan_with_cargos_defaults() {
         let plan: Plan = serde_json::from_value(serde_json::json!({
-            "schema_version": 2, "generator": "cargo-buildplan",
+            "schema_version": 3, "generator": "cargo-buildplan",
             "workspace": {"lockfile": "Cargo.lock", "members": [], "default_variant": "d",
                           "default_profile": "release", "mem_per_job_mib": 1536},
             "packages": {}, "variants": {}, "targets": {},

@@ -12,7 +12,7 @@ use crate::error::Error;
 
 /// Version of the plan format written by this helper. Bump on any
 /// incompatible change, together with the Nix side (`nix/`).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// The whole build plan, as written to `nix/plan.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,8 +119,20 @@ pub struct Variant {
     pub packages: Vec<String>,
     /// Per root package: features and cargo arguments.
     pub builds: BTreeMap<String, PackageBuild>,
+    /// Whether the roots are built as one unified build: every root's
+    /// invocation selects all roots (`cargo_args`), so cargo resolves each
+    /// dependency's features once over the whole variant, and adds only its
+    /// own targets. `false` for a single root and when turned off.
+    pub unified: bool,
+    /// Why a variant with several roots is not unified (the policy key that
+    /// turned it off, or a conflict), `None` otherwise.
+    pub unify_note: Option<String>,
+    /// Every root with its own features in one cargo invocation (the
+    /// unified selection U); for a single root, its own selection.
+    pub cargo_args: Vec<String>,
     /// Argument lists a dependency-only build runs, one cargo invocation
-    /// each, in order.
+    /// each, in order: `[cargo_args]` when unified or single-root, one per
+    /// root otherwise.
     pub deps_cargo_args: Vec<Vec<String>>,
     /// Third-party packages compiled more than once with different features
     /// in this variant; empty when the plan is sound.
@@ -134,8 +146,13 @@ pub struct PackageBuild {
     pub default_features: bool,
     /// Features requested, as `package/feature`, sorted.
     pub features: Vec<String>,
-    /// The exact cargo arguments selecting the package and its features.
+    /// The exact cargo arguments of this root's build: in a unified
+    /// variant the variant's `cargo_args` plus this root's targets
+    /// (`--bin` each binary, or `--lib`), else `alone_cargo_args`.
     pub cargo_args: Vec<String>,
+    /// The package and its features alone (`--package p` and its feature
+    /// flags): what a build without the plan runs.
+    pub alone_cargo_args: Vec<String>,
 }
 
 /// A third-party package that would be compiled twice with different

@@ -33,6 +33,9 @@ pub struct Policy {
     pub default_profile: Option<String>,
     /// Memory one rustc or linker job is assumed to need.
     pub mem_per_job_mib: Option<u64>,
+    /// Whether variants with several roots are built as one unified build
+    /// (one compile per third-party package); `None` means yes.
+    pub unify_features: Option<bool>,
     /// Variants by name; `None` means the built-in minimal/default/full.
     pub variants: Option<BTreeMap<String, VariantPolicy>>,
     /// Targets by triple; `None` means the built-in musl targets.
@@ -168,6 +171,9 @@ pub struct VariantPolicy {
     pub description: Option<String>,
     /// Root packages; `None` means every workspace member.
     pub packages: Option<Vec<String>>,
+    /// Unified build of the roots for this variant; `None` follows
+    /// `unify-features`.
+    pub unify: Option<bool>,
     /// Feature selection per root package; roots not listed get their
     /// default features.
     #[serde(default)]

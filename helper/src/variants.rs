@@ -69,7 +69,17 @@ pub fn resolve(
                         (p.clone(), build(member, &selection))
                     })
                     .collect();
-                variants.insert(name.to_string(), assemble(description.into(), builds));
+                let unify = Unify {
+                    on: policy.unify_features != Some(false),
+                    off_because: Some(
+                        "not unified: `unify-features = false` in [workspace.metadata.buildplan]"
+                            .into(),
+                    ),
+                };
+                variants.insert(
+                    name.to_string(),
+                    assemble(description.into(), builds, ws, unify),
+                );
             }
         }
         Some(table) => {
@@ -81,7 +91,7 @@ pub fn resolve(
                 });
             }
             for (name, spec) in table {
-                variants.insert(name.clone(), from_policy(ws, name, spec, file)?);
+                variants.insert(name.clone(), from_policy(ws, policy, name, spec, file)?);
             }
         }
     }
@@ -90,6 +100,7 @@ pub fn resolve(
 
 fn from_policy(
     ws: &Workspace,
+    policy: &Policy,
     name: &str,
     spec: &VariantPolicy,
     file: &Path,
@@ -153,7 +164,21 @@ fn from_policy(
         .description
         .clone()
         .unwrap_or_else(|| format!("Variant `{name}`"));
-    Ok(assemble(description, builds))
+    let unify = match spec.unify {
+        Some(on) => Unify {
+            on,
+            off_because: Some(format!(
+                "not unified: `variants.{name}.unify = false` in [workspace.metadata.buildplan]"
+            )),
+        },
+        None => Unify {
+            on: policy.unify_features != Some(false),
+            off_because: Some(
+                "not unified: `unify-features = false` in [workspace.metadata.buildplan]".into(),
+            ),
+        },
+    };
+    Ok(assemble(description, builds, ws, unify))
 }
 
 fn build(member: &Member, selection: &Selection) -> PackageBuild {
@@ -169,6 +194,7 @@ fn build(member: &Member, selection: &Selection) -> PackageBuild {
                     .keys()
                     .map(|f| format!("{name}/{f}"))
                     .collect(),
+                alone_cargo_args: cargo_args.clone(),
                 cargo_args,
             }
         }
@@ -190,47 +216,142 @@ fn build(member: &Member, selection: &Selection) -> PackageBuild {
             PackageBuild {
                 default_features: sel.default_features,
                 features,
+                alone_cargo_args: cargo_args.clone(),
                 cargo_args,
             }
         }
     }
 }
 
-fn assemble(description: String, builds: BTreeMap<String, PackageBuild>) -> Variant {
+/// Whether `unify` (the policy's wish) is on, and why not when it is off.
+struct Unify {
+    on: bool,
+    off_because: Option<String>,
+}
+
+fn assemble(
+    description: String,
+    builds: BTreeMap<String, PackageBuild>,
+    ws: &Workspace,
+    unify: Unify,
+) -> Variant {
+    let mut builds = builds;
+    let cargo_args = if builds.len() == 1 {
+        builds
+            .values()
+            .next()
+            .expect("one build")
+            .alone_cargo_args
+            .clone()
+    } else {
+        unified_args(&builds, ws)
+    };
+    let mut note = None;
+    let mut unified = false;
+    if builds.len() > 1 {
+        match (unify.on, clashing_binary(&builds, ws)) {
+            (false, _) => note = unify.off_because,
+            (true, Some(clash)) => note = Some(clash),
+            (true, None) => unified = true,
+        }
+    }
+    if unified {
+        for (root, build) in builds.iter_mut() {
+            build.cargo_args = cargo_args.clone();
+            build.cargo_args.extend(target_selection(&ws.members[root]));
+        }
+    }
     Variant {
         description,
         packages: builds.keys().cloned().collect(),
-        deps_cargo_args: builds.values().map(|b| b.cargo_args.clone()).collect(),
+        deps_cargo_args: if unified || builds.len() == 1 {
+            vec![cargo_args.clone()]
+        } else {
+            builds.values().map(|b| b.cargo_args.clone()).collect()
+        },
+        unified,
+        unify_note: note,
+        cargo_args,
         builds,
         feature_splits: Vec::new(),
     }
 }
 
-/// Cargo arguments that build all of a variant's roots in one invocation,
-/// each with its own features: `--no-default-features` for all, then
-/// `root/default` for the roots that keep their defaults. Used by the audit
-/// to see what building the roots together resolves to.
-pub fn together_args(variant: &Variant, ws: &Workspace) -> Vec<String> {
-    let mut args = Vec::new();
-    let mut features = Vec::new();
-    for (root, build) in &variant.builds {
-        args.push("--package".to_string());
-        args.push(root.clone());
-        if build.cargo_args.iter().any(|a| a == "--all-features") {
-            features.extend(
-                ws.members[root]
-                    .features
-                    .keys()
-                    .map(|f| format!("{root}/{f}")),
-            );
-        } else {
-            if build.default_features && ws.members[root].features.contains_key("default") {
-                features.push(format!("{root}/default"));
+/// The targets a root adds to the unified selection: `--bin` for each of
+/// its binaries; `--lib` for a library-only root (which builds the libs of
+/// every selected root that has one).
+fn target_selection(member: &Member) -> Vec<String> {
+    if member.binaries.is_empty() {
+        return vec!["--lib".into()];
+    }
+    member
+        .binaries
+        .iter()
+        .flat_map(|b| ["--bin".to_string(), b.clone()])
+        .collect()
+}
+
+/// Two roots with a binary of the same name cannot be unified: `--bin x`
+/// would select (and write to one path) both.
+fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Option<String> {
+    let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    for root in builds.keys() {
+        for bin in &ws.members[root].binaries {
+            if let Some(other) = owner.insert(bin, root) {
+                return Some(format!(
+                    "not unified: `{other}` and `{root}` both have a binary `{bin}`, \
+                     which `--bin {bin}` cannot tell apart; each root is built alone"
+                ));
             }
-            features.extend(build.features.iter().cloned());
         }
     }
-    args.push("--no-default-features".into());
+    None
+}
+
+/// Cargo arguments that select every root with exactly the features it
+/// gets alone, in one invocation. All roots `--all-features`:
+/// `--all-features`; all roots the same `default-features` (and none with
+/// all features): `[--no-default-features] [--features r/x,..]`;
+/// otherwise `--no-default-features --features ..` with `r/default` for
+/// the roots that keep their defaults and every declared feature spelled
+/// out for an all-features root.
+fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<String> {
+    let mut args = Vec::new();
+    for root in builds.keys() {
+        args.push("--package".to_string());
+        args.push(root.clone());
+    }
+    let all = |b: &PackageBuild| b.alone_cargo_args.iter().any(|a| a == "--all-features");
+    if builds.values().all(all) {
+        args.push("--all-features".into());
+        return args;
+    }
+    let mut features = Vec::new();
+    let uniform_default = !builds.values().any(all)
+        && builds
+            .values()
+            .all(|b| b.default_features == builds.values().next().expect("roots").default_features);
+    if uniform_default {
+        if !builds.values().next().expect("roots").default_features {
+            args.push("--no-default-features".into());
+        }
+        for build in builds.values() {
+            features.extend(build.features.iter().cloned());
+        }
+    } else {
+        args.push("--no-default-features".into());
+        for (root, build) in builds {
+            let declared = &ws.members[root].features;
+            if all(build) {
+                features.extend(declared.keys().map(|f| format!("{root}/{f}")));
+            } else {
+                if build.default_features && declared.contains_key("default") {
+                    features.push(format!("{root}/default"));
+                }
+                features.extend(build.features.iter().cloned());
+            }
+        }
+    }
     features.sort();
     features.dedup();
     if !features.is_empty() {
@@ -258,7 +379,10 @@ mod tests {
             root: "/w".into(),
             root_manifest: "/w/Cargo.toml".into(),
             members: [
-                member("app", &["default", "fast", "tls"]),
+                Member {
+                    binaries: vec!["app".into(), "app-cli".into()],
+                    ..member("app", &["default", "fast", "tls"])
+                },
                 member("lib", &["serde"]),
             ]
             .into_iter()
@@ -279,21 +403,106 @@ mod tests {
         assert_eq!(v.keys().collect::<Vec<_>>(), ["default", "full", "minimal"]);
         assert_eq!(v["minimal"].packages, ["app", "lib"]);
         assert_eq!(
-            v["minimal"].builds["app"].cargo_args,
+            v["minimal"].builds["app"].alone_cargo_args,
             ["--package", "app", "--no-default-features"]
         );
-        assert_eq!(v["default"].builds["lib"].cargo_args, ["--package", "lib"]);
+        assert_eq!(
+            v["default"].builds["lib"].alone_cargo_args,
+            ["--package", "lib"]
+        );
         assert_eq!(
             v["full"].builds["app"].features,
             ["app/default", "app/fast", "app/tls"]
         );
+        for variant in v.values() {
+            assert!(variant.unified);
+            assert_eq!(variant.unify_note, None);
+            assert_eq!(
+                variant.deps_cargo_args,
+                std::slice::from_ref(&variant.cargo_args)
+            );
+        }
         assert_eq!(
-            v["full"].deps_cargo_args,
+            v["full"].cargo_args,
+            ["--package", "app", "--package", "lib", "--all-features"]
+        );
+        assert_eq!(
+            v["minimal"].cargo_args,
+            [
+                "--package",
+                "app",
+                "--package",
+                "lib",
+                "--no-default-features"
+            ]
+        );
+        assert_eq!(
+            v["default"].cargo_args,
+            ["--package", "app", "--package", "lib"]
+        );
+        // app has a binary: U + --bin app; lib has none: U + --lib.
+        assert_eq!(
+            v["default"].builds["app"].cargo_args,
+            [
+                "--package",
+                "app",
+                "--package",
+                "lib",
+                "--bin",
+                "app",
+                "--bin",
+                "app-cli"
+            ]
+        );
+        assert_eq!(
+            v["default"].builds["lib"].cargo_args,
+            ["--package", "app", "--package", "lib", "--lib"]
+        );
+    }
+
+    #[test]
+    fn unification_off_by_policy_builds_each_root_alone() {
+        let p = policy("[workspace.metadata.buildplan]\nunify-features = false\n");
+        let v = resolve(&ws(), &p, Path::new("Cargo.toml")).unwrap();
+        let full = &v["full"];
+        assert!(!full.unified);
+        assert!(full
+            .unify_note
+            .as_deref()
+            .unwrap()
+            .contains("unify-features = false"));
+        assert_eq!(
+            full.deps_cargo_args,
             [
                 vec!["--package", "app", "--all-features"],
                 vec!["--package", "lib", "--all-features"]
             ]
         );
+        assert_eq!(
+            full.builds["app"].cargo_args,
+            full.builds["app"].alone_cargo_args
+        );
+        // The per-variant key overrides the global one, both ways.
+        let p = policy(
+            r#"
+[workspace.metadata.buildplan]
+unify-features = false
+[workspace.metadata.buildplan.variants.on]
+unify = true
+[workspace.metadata.buildplan.variants.off]
+"#,
+        );
+        let v = resolve(&ws(), &p, Path::new("Cargo.toml")).unwrap();
+        assert!(v["on"].unified);
+        assert!(!v["off"].unified);
+        let p = policy("[workspace.metadata.buildplan.variants.off]\nunify = false\n");
+        let v = resolve(&ws(), &p, Path::new("Cargo.toml")).unwrap();
+        assert!(!v["off"].unified);
+        assert!(v["off"]
+            .unify_note
+            .as_deref()
+            .unwrap()
+            .contains("variants.off.unify"));
     }
 
     #[test]
@@ -310,31 +519,36 @@ features.app = { default-features = false, features = ["tls", "fast", "tls"] }
         let b = &v["lean"].builds["app"];
         assert!(!b.default_features);
         assert_eq!(b.features, ["app/fast", "app/tls"]);
-        assert_eq!(
-            b.cargo_args,
-            [
-                "--package",
-                "app",
-                "--no-default-features",
-                "--features",
-                "app/fast,app/tls"
-            ]
-        );
+        let alone = [
+            "--package",
+            "app",
+            "--no-default-features",
+            "--features",
+            "app/fast,app/tls",
+        ];
+        // A single root is unchanged: no target selection, not "unified".
+        assert_eq!(b.cargo_args, alone);
+        assert_eq!(b.alone_cargo_args, alone);
+        assert!(!v["lean"].unified);
+        assert_eq!(v["lean"].cargo_args, alone);
+        assert_eq!(v["lean"].deps_cargo_args, [alone]);
         assert_eq!(v["lean"].description, "Variant `lean`");
     }
 
     #[test]
-    fn together_args_keep_each_roots_defaults() {
+    fn mixed_selections_spell_every_roots_features() {
+        // lib keeps its defaults (it declares none) + serde; app drops them.
         let p = policy(
             r#"
 [workspace.metadata.buildplan.variants.v]
 features.lib = { features = ["serde"] }
+features.app = { default-features = false, features = ["tls"] }
 "#,
         );
         let w = ws();
         let v = resolve(&w, &p, Path::new("Cargo.toml")).unwrap();
         assert_eq!(
-            together_args(&v["v"], &w),
+            v["v"].cargo_args,
             [
                 "--package",
                 "app",
@@ -342,9 +556,90 @@ features.lib = { features = ["serde"] }
                 "lib",
                 "--no-default-features",
                 "--features",
-                "app/default,lib/serde"
+                "app/tls,lib/serde"
             ]
         );
+        // app keeps its defaults, lib does not: app/default is spelt out.
+        let p = policy(
+            r#"
+[workspace.metadata.buildplan.variants.v]
+features.lib = { default-features = false }
+features.app = { features = ["fast"] }
+"#,
+        );
+        let v = resolve(&w, &p, Path::new("Cargo.toml")).unwrap();
+        assert_eq!(
+            v["v"].cargo_args,
+            [
+                "--package",
+                "app",
+                "--package",
+                "lib",
+                "--no-default-features",
+                "--features",
+                "app/default,app/fast"
+            ]
+        );
+        // All default with extra features: no --no-default-features.
+        let p = policy(
+            r#"
+[workspace.metadata.buildplan.variants.v]
+features.lib = { features = ["serde"] }
+"#,
+        );
+        let v = resolve(&w, &p, Path::new("Cargo.toml")).unwrap();
+        assert_eq!(
+            v["v"].cargo_args,
+            [
+                "--package",
+                "app",
+                "--package",
+                "lib",
+                "--features",
+                "lib/serde"
+            ]
+        );
+    }
+
+    #[test]
+    fn all_features_in_a_mixed_variant_are_spelt_out() {
+        let w = ws();
+        let mut builds = BTreeMap::new();
+        builds.insert("app".to_string(), build(&w.members["app"], &Selection::All));
+        builds.insert(
+            "lib".to_string(),
+            build(
+                &w.members["lib"],
+                &Selection::Some(FeatureSelection {
+                    default_features: false,
+                    features: vec![],
+                }),
+            ),
+        );
+        assert_eq!(
+            unified_args(&builds, &w),
+            [
+                "--package",
+                "app",
+                "--package",
+                "lib",
+                "--no-default-features",
+                "--features",
+                "app/default,app/fast,app/tls"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_shared_binary_name_falls_back_to_building_alone() {
+        let mut w = ws();
+        w.members.get_mut("lib").unwrap().binaries = vec!["app".into()];
+        let v = resolve(&w, &Policy::default(), Path::new("Cargo.toml")).unwrap();
+        let d = &v["default"];
+        assert!(!d.unified);
+        assert!(d.unify_note.as_deref().unwrap().contains("binary `app`"));
+        assert_eq!(d.deps_cargo_args.len(), 2);
+        assert_eq!(d.builds["lib"].cargo_args, ["--package", "lib"]);
     }
 
     #[test]

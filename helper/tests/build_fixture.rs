@@ -93,7 +93,7 @@ fn errors_exit_2() {
     let plan = std::fs::read_to_string(&plan_path).unwrap();
     std::fs::write(
         &plan_path,
-        plan.replace("\"schema_version\": 2", "\"schema_version\": 7"),
+        plan.replace("\"schema_version\": 3", "\"schema_version\": 7"),
     )
     .unwrap();
     let out = build(&ws, &["smoke-app", "--dry-run"]);

@@ -44,8 +44,26 @@ fn explain_shows_variants_targets_and_profiles() {
 }
 
 #[test]
-fn audit_reports_the_split_and_fails() {
+fn audit_reports_the_split_and_fails_unless_unified() {
     let (_tmp, dir) = copy_fixture("basic", "ws");
+    // Unified (the default for several roots): reported, resolved, exit 0.
+    let out = run_expect(&dir, &["audit"], 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("variant `split`: 1 third-party package(s)"),
+        "{text}"
+    );
+    assert!(text.contains("resolved: the plan builds"), "{text}");
+    // Turned off for the variant: NOT resolved, exit 1.
+    let manifest = dir.join("Cargo.toml");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    let marker = "description = \"Two roots that disagree about memchr's features\"";
+    assert!(original.contains(marker));
+    std::fs::write(
+        &manifest,
+        original.replace(marker, &format!("{marker}\nunify = false")),
+    )
+    .unwrap();
     let out = run_expect(&dir, &["audit"], 1);
     let text = stdout(&out);
     assert!(
@@ -59,6 +77,10 @@ fn audit_reports_the_split_and_fails() {
         "{text}"
     );
     assert!(text.contains("variant `default`: no third-party"), "{text}");
+    assert!(
+        text.contains("NOT resolved: not unified: `variants.split.unify = false`"),
+        "{text}"
+    );
 
     let out = run_expect(&dir, &["audit", "--variant", "full"], 0);
     assert!(stdout(&out).contains("variant `full`: no third-party"));

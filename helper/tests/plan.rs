@@ -11,7 +11,7 @@ fn basic_fixture_plan_has_packages_variants_targets_and_profiles() {
     run_expect(&dir, &["plan"], 0);
     let plan = plan_json(&dir);
 
-    assert_eq!(plan["schema_version"], 2);
+    assert_eq!(plan["schema_version"], 3);
     assert_eq!(plan["generator"], "cargo-buildplan");
     assert_eq!(
         plan["workspace"],

@@ -1,6 +1,7 @@
 //! The plan's promise to builders: after the dependency-only invocations
-//! (`deps_cargo_args`), building each root alone with its own arguments
-//! compiles no third-party unit again. And the audit's claim is real: a
+//! (`deps_cargo_args`), building each root with its planned arguments (in a
+//! unified variant: every root selected, its own targets built) compiles no
+//! third-party unit again. And the audit's claim is real: a
 //! variant it flags does recompile when its roots are built together first.
 
 mod common;
@@ -66,7 +67,7 @@ fn strings(value: &serde_json::Value) -> Vec<String> {
 }
 
 #[test]
-fn roots_built_alone_after_the_deps_build_compile_no_third_party_unit() {
+fn roots_built_after_the_deps_build_compile_no_third_party_unit() {
     let (tmp, dir) = copy_fixture("basic", "ws");
     run_expect(&dir, &["plan"], 0);
     let plan = plan_json(&dir);
@@ -98,7 +99,7 @@ fn roots_built_alone_after_the_deps_build_compile_no_third_party_unit() {
         let again = build(&dir, &target_dir, &config, &args);
         assert!(
             again.is_empty(),
-            "building {root} alone recompiled third-party units: {again:?}"
+            "building {root} recompiled third-party units: {again:?}"
         );
     }
 }

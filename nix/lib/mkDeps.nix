@@ -1,6 +1,9 @@
 # A dependency-only derivation of a (target, profile, variant), running the
 # variant's `deps_cargo_args` (one cargo invocation per list, in order) so
-# that every root's third-party units are compiled. With `withDevDeps` (the
+# that every root's third-party units are compiled. For a unified variant
+# (`unified`, the default with several roots) that is one invocation of the
+# variant's `cargo_args` (U: every root with its features), so each
+# third-party crate is compiled once, with the features of all roots. With `withDevDeps` (the
 # combination the checks use) it also checks and compiles the tests of the
 # whole workspace, as crane's default does, so the workspace-wide clippy and
 # nextest checks find their dependencies (dev-dependencies included) built too.

@@ -1,7 +1,10 @@
 # One root package of a (target, profile, variant): built with the variant's
 # exact `cargo_args` from the plan, from its own source (itself and its
 # workspace dependencies real), on top of the combination's dependency
-# derivation. A package with binaries is installed by crane's buildPackage;
+# derivation. In a unified variant `cargo_args` is the variant's U (every
+# root selected, so features resolve as in the dependency build; the other
+# roots are stubs here, their manifests real) plus this root's `--bin`s, or
+# `--lib` for a library-only root, so no third-party crate is compiled again. A package with binaries is installed by crane's buildPackage;
 # a library-only one is compiled (a check that it builds) and installs nothing.
 { craneLib }:
 {

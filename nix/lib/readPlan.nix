@@ -18,10 +18,10 @@ let
     "profiles"
   ];
 in
-if (plan.schema_version or null) != 2 then
+if (plan.schema_version or null) != 3 then
   throw "${toString planFile}: schema_version ${
     builtins.toJSON (plan.schema_version or null)
-  } is not supported (this flake reads version 2); regenerate it with `cargo buildplan plan`"
+  } is not supported (this flake reads version 3); regenerate it with `cargo buildplan plan`"
 else
   assert checked;
   plan

@@ -507,6 +507,7 @@ def check_matrix(tag: str, plan: dict, facts: dict) -> None:
     )
 
     bad_share, bad_args, bad_kind, bad_deps_args, bad_config = [], [], [], [], []
+    bad_unified, unified_seen = [], 0
     for t, p, v in combos(plan):
         variant = plan["variants"][v]
         d = deps[t][p][v]
@@ -527,10 +528,24 @@ def check_matrix(tag: str, plan: dict, facts: dict) -> None:
             if config != ({"profile": {p: want_config}} if want_config else {}):
                 bad_config.append(f"{t}/{p}/{v}/{root}: {config} != {want_config}")
             feats = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--features"]
-            if sorted(",".join(feats).split(",") if feats else []) != sorted(build["features"]):
-                bad_args.append(f"{t}/{p}/{v}/{root}: features {feats} != {build['features']}")
-            if ("--no-default-features" in words) == build["default_features"]:
-                bad_args.append(f"{t}/{p}/{v}/{root}: default features mismatch")
+            given = sorted(",".join(feats).split(",") if feats else [])
+            if variant.get("unified"):
+                # U (every root, their features together) + this root's targets,
+                # computed here from the plan's binaries, not read back.
+                bins = plan["packages"][root].get("binaries") or []
+                targets = [x for b in bins for x in ("--bin", b)] or ["--lib"]
+                selected = [words[i + 1] for i, w in enumerate(words[:-1]) if w == "--package"]
+                if words != ["--locked"] + variant["cargo_args"] + targets:
+                    bad_unified.append(f"{t}/{p}/{v}/{root}: {words} is not U + {targets}")
+                if sorted(selected) != sorted(variant["packages"]):
+                    bad_unified.append(f"{t}/{p}/{v}/{root}: selects {selected}, not every root")
+                if "--all-features" not in words and not set(build["features"]) <= set(given):
+                    bad_args.append(f"{t}/{p}/{v}/{root}: features {build['features']} not in {given}")
+            else:
+                if given != sorted(build["features"]):
+                    bad_args.append(f"{t}/{p}/{v}/{root}: features {feats} != {build['features']}")
+                if ("--no-default-features" in words) == build["default_features"]:
+                    bad_args.append(f"{t}/{p}/{v}/{root}: default features mismatch")
             want_kind = "buildPackage" if plan["packages"][root].get("binaries") else "cargoBuild"
             if pk["kind"] != want_kind:
                 bad_kind.append(f"{t}/{p}/{v}/{root}: {pk['kind']}")
@@ -542,6 +557,10 @@ def check_matrix(tag: str, plan: dict, facts: dict) -> None:
         expected = [["--locked"] + a for a in variant["deps_cargo_args"]]
         if [w for w, _ in build_lines] != expected:
             bad_deps_args.append(f"{t}/{p}/{v}: build {[w for w, _ in build_lines]}")
+        if variant.get("unified"):
+            unified_seen += 1
+            if [w for w, _ in build_lines] != [["--locked"] + variant["cargo_args"]]:
+                bad_unified.append(f"{t}/{p}/{v}: deps run {[w for w, _ in build_lines]}, not U once")
         if any(c != ({"profile": {p: want_config}} if want_config else {}) for _, c in build_lines):
             bad_config.append(f"{t}/{p}/{v}: deps --config differs from the plan's profile")
         with_dev = t == internal["checksTarget"]
@@ -567,6 +586,13 @@ def check_matrix(tag: str, plan: dict, facts: dict) -> None:
     )
     check(f"{tag}: binary packages use buildPackage, library-only ones cargoBuild", not bad_kind, "; ".join(bad_kind[:5]))
     check(f"{tag}: dependency builds run deps_cargo_args, one invocation per list", not bad_deps_args, "; ".join(bad_deps_args[:5]))
+    multi_root = [v for v, x in plan["variants"].items() if len(x["builds"]) > 1]
+    check(
+        f"{tag}: a unified multi-root variant's deps derivation runs U once and each package U + its --bin/--lib"
+        f" ({unified_seen} unified combination(s); multi-root variants: {multi_root})",
+        not bad_unified and (unified_seen > 0 or not multi_root),
+        "; ".join(bad_unified[:5]),
+    )
 
 
 def check_edits(tag: str, plan: dict, facts: dict, edited: dict) -> None:
@@ -1488,7 +1514,7 @@ def check_negative_controls(inputs: Path, tmp: Path) -> None:
         mutant(tmp, "src-and-dummySrc", "nix/lib/mkDeps.nix", "inherit dummySrc;", "inherit dummySrc;\n    src = dummySrc;"),
         "buildDepsOnly will ignore `src`",
     )
-    for version in (1, 3):
+    for version in (2, 4):
         bad = json.loads(FIXTURE_PLAN.read_text())
         bad["schema_version"] = version
         path = tmp / f"plan-v{version}.json"

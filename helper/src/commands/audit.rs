@@ -7,8 +7,8 @@ use super::outcome::Outcome;
 use crate::cli::AuditArgs;
 use crate::plan::{compute, AuditMode};
 
-/// Prints every variant's splits (or only `--variant`'s); fails if there is
-/// any.
+/// Prints every variant's splits (or only `--variant`'s) and whether the
+/// plan's unified builds resolve them; fails if a split is not resolved.
 pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Skip)?;
     let plan = &planned.plan;
@@ -22,7 +22,11 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
     let mut text = String::new();
     for (name, splits) in &found {
         text.push_str(&crate::audit::describe(name, splits));
-        any |= !splits.is_empty();
+        if !splits.is_empty() {
+            let variant = &variants[name];
+            text.push_str(&crate::audit::verdict(variant));
+            any |= !crate::audit::resolved(variant);
+        }
     }
     text.push_str(&format!(
         "(resolved with cargo tree for target(s): {})\n",

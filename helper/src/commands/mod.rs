@@ -10,6 +10,7 @@ mod bench;
 mod build;
 mod cache;
 mod check;
+mod compiles;
 mod doctor;
 mod explain;
 mod outcome;
@@ -39,6 +40,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             };
             why::run(manifest_path, &why_args)
         }
+        Command::Audit(args) if args.compiles => compiles::run(manifest_path, args),
         Command::Audit(args) => audit::run(manifest_path, args),
         Command::Build(args) => build::run(manifest_path, args),
         Command::Bench(args) => bench::run(manifest_path, args),

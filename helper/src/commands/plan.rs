@@ -29,10 +29,20 @@ pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outc
     );
     for (name, variant) in &planned.plan.variants {
         if !variant.feature_splits.is_empty() {
+            let verdict = crate::audit::verdict(variant);
+            let head = if crate::audit::resolved(variant) {
+                "note"
+            } else {
+                "warning"
+            };
             eprint!(
-                "warning: {}",
+                "{head}: {}{verdict}",
                 crate::audit::describe(name, &variant.feature_splits)
             );
+        } else if let Some(note) = &variant.unify_note {
+            if variant.packages.len() > 1 {
+                eprintln!("note: variant `{name}`: {note}");
+            }
         }
     }
     if args.no_audit {

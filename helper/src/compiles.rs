@@ -1,0 +1,412 @@
+//! Which third-party packages a series of cargo builds compiled, and with
+//! which features, read from cargo's JSON messages
+//! (`--message-format json`, standard output).
+//!
+//! Pure: text in, values out. Several invocations may be concatenated; each
+//! one ends with a `build-finished` message, which is how they are told
+//! apart (text after the last `build-finished`, e.g. a build that was cut
+//! off, counts as one more invocation).
+//!
+//! Two kinds of "compiled more than once with different features":
+//!
+//! - **Between invocations** ([`duplicates`]): the same package gets a
+//!   feature set in one invocation that another invocation did not use. A
+//!   cache filled by the first misses for the second, so the package is
+//!   compiled again. This is what unified builds remove.
+//! - **Within one invocation** ([`host_copies`]): cargo's resolver (v2)
+//!   resolves build dependencies and proc-macros separately from normal
+//!   dependencies, so one invocation can compile a package once for the
+//!   host (build scripts, proc-macros) and once for the target, with
+//!   different features. Units are told apart by the `-C metadata` hash in
+//!   their file names (`libitoa-<hash>.rlib`); with `--target`, host units
+//!   also sit in `<target-dir>/<profile>/deps` and target units in
+//!   `<target-dir>/<triple>/<profile>/deps`. Without `--target` both share
+//!   one directory and only the hash differs. These copies are inherent to
+//!   the invocation (the same in every one of them) and are reported
+//!   apart; no build layout removes them short of giving the host and the
+//!   target the same features.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::why::messages::{parse_package_id, SourceKind};
+
+/// One `compiler-artifact` of a third-party package.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Compile {
+    /// Which invocation (0-based, in the order of the text) reported it.
+    pub invocation: usize,
+    /// Target name (`itoa`, `build-script-build`).
+    pub target: String,
+    /// Target kinds (`lib`, `proc-macro`, `custom-build`).
+    pub kinds: Vec<String>,
+    /// The features the unit was compiled with, sorted.
+    pub features: Vec<String>,
+    /// `true` when cargo reused the artifact (no rustc run).
+    pub fresh: bool,
+    /// The `-C metadata` hash from the first file name (`lib<name>-<hash>.<ext>`,
+    /// `build_script_build-<hash>`), identifying the unit; `None` when the
+    /// file name has none.
+    pub metadata: Option<String>,
+}
+
+/// Every compile of one third-party package.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageCompiles {
+    /// cargo's package id (`registry+https://…#itoa@1.0.19`).
+    pub package_id: String,
+    /// Package name.
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// Its units, in message order.
+    pub compiles: Vec<Compile>,
+}
+
+impl PackageCompiles {
+    /// The distinct feature sets of its units in `invocation`.
+    pub fn feature_sets_in(&self, invocation: usize) -> BTreeSet<&Vec<String>> {
+        self.compiles
+            .iter()
+            .filter(|c| c.invocation == invocation)
+            .map(|c| &c.features)
+            .collect()
+    }
+
+    /// The invocations that have a unit of this package, sorted.
+    pub fn invocations(&self) -> BTreeSet<usize> {
+        self.compiles.iter().map(|c| c.invocation).collect()
+    }
+
+    /// Units cargo actually compiled (not fresh).
+    pub fn compiled(&self) -> impl Iterator<Item = &Compile> {
+        self.compiles.iter().filter(|c| !c.fresh)
+    }
+}
+
+/// The messages could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompilesError {
+    /// No cargo JSON message at all: not `--message-format json` output.
+    #[error("no cargo JSON message in the text (was cargo run with --message-format json?)")]
+    NoMessages,
+    /// A line that should be a message is not.
+    #[error("cargo's JSON messages, line {line}: {problem}")]
+    Messages {
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// Reads `stdout` (one or more invocations' JSON messages) and returns every
+/// third-party package's compiles (package id source not `path+`), by
+/// package id.
+pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, CompilesError> {
+    let mut out: BTreeMap<String, PackageCompiles> = BTreeMap::new();
+    let mut invocation = 0usize;
+    let mut messages = 0usize;
+    for (n, line) in stdout.lines().enumerate() {
+        let line = line.trim();
+        if !line.starts_with('{') {
+            continue;
+        }
+        let bad = |problem: String| CompilesError::Messages {
+            line: n + 1,
+            problem,
+        };
+        let msg: serde_json::Value = serde_json::from_str(line)
+            .map_err(|e| bad(format!("a line starting with `{{` is not valid JSON: {e}")))?;
+        let Some(reason) = msg.get("reason").and_then(|r| r.as_str()) else {
+            continue;
+        };
+        messages += 1;
+        match reason {
+            "build-finished" => {
+                invocation += 1;
+                continue;
+            }
+            "compiler-artifact" => {}
+            _ => continue,
+        }
+        let id = msg
+            .get("package_id")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| bad("compiler-artifact without package_id".into()))?;
+        let (source, name, version) =
+            parse_package_id(id).ok_or_else(|| bad(format!("unreadable package id `{id}`")))?;
+        if source == SourceKind::Path {
+            continue;
+        }
+        let strings = |v: Option<&serde_json::Value>| -> Vec<String> {
+            v.and_then(|v| v.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let target = msg.get("target");
+        let mut features = strings(msg.get("features"));
+        features.sort();
+        let filenames = strings(msg.get("filenames"));
+        let compile = Compile {
+            invocation,
+            target: target
+                .and_then(|t| t.get("name"))
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string(),
+            kinds: strings(target.and_then(|t| t.get("kind"))),
+            features,
+            fresh: msg.get("fresh").and_then(|v| v.as_bool()).unwrap_or(false),
+            metadata: filenames.first().and_then(|f| metadata_hash(f)),
+        };
+        out.entry(id.to_string())
+            .or_insert_with(|| PackageCompiles {
+                package_id: id.to_string(),
+                name,
+                version,
+                compiles: Vec::new(),
+            })
+            .compiles
+            .push(compile);
+    }
+    if messages == 0 {
+        return Err(CompilesError::NoMessages);
+    }
+    Ok(out)
+}
+
+/// The `-C metadata` hash of an artifact path: the part after the last `-`
+/// of the file stem (`libitoa-0a1b2c.rlib` → `0a1b2c`), when it is hex.
+fn metadata_hash(path: &str) -> Option<String> {
+    let file = path.rsplit(['/', '\\']).next()?;
+    let stem = file.split('.').next()?;
+    let (_, hash) = stem.rsplit_once('-')?;
+    (hash.len() >= 8 && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| hash.to_string())
+}
+
+/// One feature set a package was built with, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeatureUse {
+    /// The features, sorted.
+    pub features: Vec<String>,
+    /// The invocations that used this set, sorted.
+    pub invocations: Vec<usize>,
+    /// How many units with this set cargo compiled (not fresh).
+    pub compiled: usize,
+}
+
+/// A package built with more than one feature set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Duplicate {
+    /// cargo's package id.
+    pub package_id: String,
+    /// Package name.
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// Each distinct feature set.
+    pub uses: Vec<FeatureUse>,
+}
+
+impl std::fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@{}:", self.name, self.version)?;
+        for (i, u) in self.uses.iter().enumerate() {
+            let features = if u.features.is_empty() {
+                "(no features)".to_string()
+            } else {
+                u.features.join(",")
+            };
+            let inv: Vec<String> = u
+                .invocations
+                .iter()
+                .map(|i| format!("#{}", i + 1))
+                .collect();
+            write!(
+                f,
+                "{} [{features}] in build {} ({} compile(s))",
+                if i == 0 { "" } else { ";" },
+                inv.join(","),
+                u.compiled
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn uses(p: &PackageCompiles) -> Vec<FeatureUse> {
+    let mut by_set: BTreeMap<&Vec<String>, (BTreeSet<usize>, usize)> = BTreeMap::new();
+    for c in &p.compiles {
+        let e = by_set.entry(&c.features).or_default();
+        e.0.insert(c.invocation);
+        if !c.fresh {
+            e.1 += 1;
+        }
+    }
+    by_set
+        .into_iter()
+        .map(|(features, (inv, compiled))| FeatureUse {
+            features: features.clone(),
+            invocations: inv.into_iter().collect(),
+            compiled,
+        })
+        .collect()
+}
+
+fn duplicate(p: &PackageCompiles) -> Duplicate {
+    Duplicate {
+        package_id: p.package_id.clone(),
+        name: p.name.clone(),
+        version: p.version.clone(),
+        uses: uses(p),
+    }
+}
+
+/// Packages compiled more than once with DIFFERENT features across
+/// invocations: the invocations that have the package do not all use the
+/// same feature sets, and cargo compiled (not fresh) more than one feature
+/// set in total. Host/target copies inside one invocation that every
+/// invocation repeats are not listed here (see [`host_copies`]).
+pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate> {
+    compiles
+        .values()
+        .filter(|p| {
+            let invocations = p.invocations();
+            let mut sets = invocations.iter().map(|&i| p.feature_sets_in(i));
+            let first = sets.next().unwrap_or_default();
+            let differ = sets.any(|s| s != first);
+            let compiled_sets: BTreeSet<&Vec<String>> = p.compiled().map(|c| &c.features).collect();
+            differ && compiled_sets.len() > 1
+        })
+        .map(duplicate)
+        .collect()
+}
+
+/// Packages that one invocation builds with more than one feature set
+/// (a host copy for build scripts and proc-macros and a target copy).
+pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate> {
+    compiles
+        .values()
+        .filter(|p| {
+            p.invocations()
+                .iter()
+                .any(|&i| p.feature_sets_in(i).len() > 1)
+        })
+        .map(duplicate)
+        .collect()
+}
+
+/// How many third-party units cargo compiled (not fresh) in `invocation`.
+pub fn compiled_in(compiles: &BTreeMap<String, PackageCompiles>, invocation: usize) -> usize {
+    compiles
+        .values()
+        .flat_map(|p| p.compiled())
+        .filter(|c| c.invocation == invocation)
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REG: &str = "registry+https://github.com/rust-lang/crates.io-index";
+
+    fn artifact(pkg: &str, features: &[&str], hash: &str, fresh: bool) -> String {
+        serde_json::json!({
+            "reason": "compiler-artifact",
+            "package_id": format!("{REG}#{pkg}@1.0.0"),
+            "target": {"kind": ["lib"], "crate_types": ["lib"], "name": pkg},
+            "features": features,
+            "filenames": [format!("/t/release/deps/lib{pkg}-{hash}.rlib")],
+            "fresh": fresh,
+        })
+        .to_string()
+    }
+
+    fn member() -> String {
+        serde_json::json!({
+            "reason": "compiler-artifact",
+            "package_id": "path+file:///w/app#0.1.0",
+            "target": {"kind": ["bin"], "name": "app"},
+            "features": [],
+            "filenames": ["/t/release/app"],
+            "fresh": false,
+        })
+        .to_string()
+    }
+
+    const DONE: &str = r#"{"reason":"build-finished","success":true}"#;
+
+    #[test]
+    fn splits_between_invocations_are_duplicates() {
+        let text = [
+            artifact("dep", &["a"], "00112233aabbccdd", false),
+            member(),
+            DONE.into(),
+            artifact("dep", &["a", "b"], "4455667788990011", false),
+            member(),
+            DONE.into(),
+        ]
+        .join("\n");
+        let c = third_party(&text).unwrap();
+        assert_eq!(c.len(), 1, "the member is not third-party");
+        let d = duplicates(&c);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].name, "dep");
+        assert_eq!(d[0].uses.len(), 2);
+        assert_eq!(d[0].uses[1].features, ["a", "b"]);
+        assert_eq!(d[0].uses[1].invocations, [1]);
+        assert!(host_copies(&c).is_empty());
+        assert_eq!(compiled_in(&c, 1), 1);
+        assert_eq!(
+            c.values().next().unwrap().compiles[0].metadata.as_deref(),
+            Some("00112233aabbccdd")
+        );
+        assert!(d[0].to_string().starts_with("dep@1.0.0: [a] in build #1"));
+    }
+
+    #[test]
+    fn same_features_fresh_in_the_second_build_is_no_duplicate() {
+        let text = [
+            artifact("dep", &["b", "a"], "00112233aabbccdd", false),
+            DONE.into(),
+            artifact("dep", &["a", "b"], "00112233aabbccdd", true),
+            DONE.into(),
+        ]
+        .join("\n");
+        let c = third_party(&text).unwrap();
+        assert!(duplicates(&c).is_empty());
+        assert_eq!(compiled_in(&c, 1), 0);
+    }
+
+    #[test]
+    fn host_and_target_copies_in_every_invocation_are_reported_apart() {
+        let one = [
+            artifact("dep", &["a"], "00112233aabbccdd", false),
+            artifact("dep", &["a", "std"], "ffeeddccbbaa0011", false),
+            DONE.into(),
+        ]
+        .join("\n");
+        let c = third_party(&format!("{one}\n{one}")).unwrap();
+        assert!(duplicates(&c).is_empty());
+        assert_eq!(host_copies(&c).len(), 1);
+    }
+
+    #[test]
+    fn bad_text_is_an_error() {
+        assert_eq!(
+            third_party("Compiling x\n").unwrap_err(),
+            CompilesError::NoMessages
+        );
+        assert!(matches!(
+            third_party("{\"reason\": \n").unwrap_err(),
+            CompilesError::Messages { line: 1, .. }
+        ));
+    }
+}
