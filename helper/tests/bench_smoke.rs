@@ -127,6 +127,14 @@ fn defaults_compare_the_workspace_as_shipped_with_the_tuned_profile() {
         "{}",
         shipped.command
     );
+    assert!(
+        shipped
+            .command
+            .contains("--package smoke-app --profile release")
+            && !shipped.command.contains("smoke-core"),
+        "the package alone, not the plan's unified selection: {}",
+        shipped.command
+    );
     assert!(!shipped.linker.is_empty());
     // Tuned: the plan's CI profile, its flags added to the configured ones
     // (never a rustflags variable in their place).

@@ -3,7 +3,8 @@
 //! A configuration is a name, a kind and a profile:
 //!
 //! - **shipped**: plain cargo, exactly as the user would run it: `cargo
-//!   build -p PKG <the variant's features> --profile P`, with no `--config`,
+//!   build -p PKG <its features in the variant> --profile P` (the
+//!   package's `alone_cargo_args`), with no `--config`,
 //!   no rustflags in the environment and nothing of the plan, so the
 //!   workspace's own `.cargo/config.toml`, manifest profiles and configured
 //!   rustflags apply. A shipped configuration may deliberately depart from
@@ -291,6 +292,11 @@ pub struct Config {
     /// The build command.
     #[serde(skip)]
     pub cargo: Option<CargoCommand>,
+    /// The same as `cargo rustc` selecting the package alone (the `link`
+    /// scenario records the binary's link with it; `cargo rustc` takes one
+    /// package, where a unified variant's build selects every root).
+    #[serde(skip)]
+    pub rustc: Option<CargoCommand>,
 }
 
 /// What every configuration of a run is resolved against.
@@ -325,7 +331,7 @@ pub fn user_jobs(cfg: &CargoConfig, cpus: u64) -> Result<Option<UserJobs>, Error
 /// `target_dir`.
 pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Result<Config> {
     let host = &ctx.machine.host;
-    let (mut cmd, linker) = match spec.kind {
+    let (mut cmd, mut rustc, linker) = match spec.kind {
         Kind::Planned => {
             let sel = Selection {
                 package: ctx.package,
@@ -338,17 +344,32 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                 extra_rustflags: &[],
             };
             let (cmd, notes) = build::assemble(ctx.plan, ctx.copy_root, &sel, ctx.machine, &[])?;
+            let alone = &ctx
+                .plan
+                .root_build(ctx.variant, ctx.package)?
+                .alone_cargo_args;
+            let (rustc, _) = build::assemble_as(
+                ctx.plan,
+                ctx.copy_root,
+                &sel,
+                ctx.machine,
+                &[],
+                "rustc",
+                Some(alone),
+            )?;
             let linker = notes
                 .linker
                 .strip_prefix("linker: ")
                 .unwrap_or(&notes.linker)
                 .to_string();
-            (cmd, linker)
+            (cmd, rustc, linker)
         }
         Kind::Shipped => {
             let build = ctx.plan.root_build(ctx.variant, ctx.package)?;
+            // The package and its features alone, as a build without the
+            // plan selects them (not a unified variant's selection).
             let mut args = vec!["build".to_string()];
-            args.extend(build.cargo_args.iter().cloned());
+            args.extend(build.alone_cargo_args.iter().cloned());
             args.extend(["--profile".to_string(), spec.profile.clone()]);
             for s in &spec.settings {
                 args.extend(["--config".to_string(), s.clone()]);
@@ -378,7 +399,9 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                 }
                 None => shipped_linker(&configured.flags, host),
             };
-            (cmd, linker)
+            let mut rustc = cmd.clone();
+            "rustc".clone_into(&mut rustc.args[0]);
+            (cmd, rustc, linker)
         }
     };
     cmd.env.insert(
@@ -396,6 +419,8 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
     // the workspace's flags and the plan's).
     removed.retain(|k| !cmd.env.contains_key(k));
     cmd.env_remove = removed;
+    rustc.env.clone_from(&cmd.env);
+    rustc.env_remove.clone_from(&cmd.env_remove);
     Ok(Config {
         name: spec.name.clone(),
         profile: spec.profile.clone(),
@@ -403,6 +428,7 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
         linker,
         command: cmd.shell_line(),
         cargo: Some(cmd),
+        rustc: Some(rustc),
     })
 }
 

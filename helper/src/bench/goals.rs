@@ -371,7 +371,6 @@ mod tests {
         let mut clean = m("clean", "tuned", 60.0, 800.0);
         clean.duplicates = Some(vec![Duplicate {
             package: "libc 0.2.170".into(),
-            target: "libc".into(),
             features: vec![vec!["std".into()], vec![]],
         }]);
         let ms = vec![

@@ -47,7 +47,9 @@ pub fn method(scenario: &str) -> &'static str {
                    link-args -C save-temps` rebuilds the binary crate once, printing the exact linker \
                    command rustc runs and keeping its inputs (objects, rlibs, rustc's temporary \
                    directory); that command is then re-run as is and timed. No compilation is \
-                   included (with LTO profiles the LTO work happens in rustc, before this step).",
+                   included (with LTO profiles the LTO work happens in rustc, before this step). \
+                   `cargo rustc` selects the package alone: in a unified variant its \
+                   dependencies may then be built with fewer features for this step.",
         "link-bfd" => "the command recorded for `link`, on the same inputs, with GNU ld (`-fuse-ld=bfd`, \
                        the system linker) in place of the configuration's linker: a like-for-like \
                        comparison of linkers. Measured only where a C compiler driver runs the link.",
@@ -177,7 +179,8 @@ pub fn run_config(
                             "bench: {:<12} {:<18} preparing: recording the link command of `{bin}`",
                             scenario, config.name
                         );
-                        link_command(cargo, bin, &target_dir, &config.profile, ctx.log)?
+                        let rustc = config.rustc.as_ref().unwrap_or(cargo);
+                        link_command(rustc, bin, &target_dir, &config.profile, ctx.log)?
                     }
                 };
                 recorded_link = Some(recorded.clone());
@@ -239,7 +242,12 @@ pub fn run_config(
         let duplicates = if scenario == "clean" {
             let text = std::fs::read_to_string(&messages_file)
                 .with_context(|| format!("reading {}", messages_file.display()))?;
-            Some(super::duplicates::from_messages(&text))
+            Some(super::duplicates::from_messages(&text).with_context(|| {
+                format!(
+                    "counting the crates compiled in {}",
+                    messages_file.display()
+                )
+            })?)
         } else {
             None
         };
@@ -261,8 +269,8 @@ pub fn run_config(
 }
 
 /// Records the linker command of `bin`: `cargo rustc` with the
-/// configuration's arguments, printing the link arguments and keeping the
-/// linker's inputs (`-C save-temps`).
+/// configuration's arguments (`cargo`: its `cargo rustc` command), printing
+/// the link arguments and keeping the linker's inputs (`-C save-temps`).
 fn link_command(
     cargo: &CargoCommand,
     bin: &str,
