@@ -322,6 +322,10 @@ pub struct AuditArgs {
     /// use an empty one to count every compile.
     #[arg(long, requires = "compiles")]
     pub target_dir: Option<PathBuf>,
+    /// With --compiles: also write cargo's JSON messages of every build,
+    /// concatenated, to this file (for `buildplan::compiles` or a later look).
+    #[arg(long, requires = "compiles")]
+    pub messages: Option<PathBuf>,
 }
 
 /// Arguments of `build`.

@@ -12,7 +12,9 @@
 //! - **Between invocations** ([`duplicates`]): the same package gets a
 //!   feature set in one invocation that another invocation did not use. A
 //!   cache filled by the first misses for the second, so the package is
-//!   compiled again. This is what unified builds remove.
+//!   compiled again: over all invocations cargo compiled more distinct
+//!   (target, features) units than any one invocation needs. This is what
+//!   unified builds remove.
 //! - **Within one invocation** ([`host_copies`]): cargo's resolver (v2)
 //!   resolves build dependencies and proc-macros separately from normal
 //!   dependencies, so one invocation can compile a package once for the
@@ -268,35 +270,61 @@ fn duplicate(p: &PackageCompiles) -> Duplicate {
     }
 }
 
+/// A unit's identity for counting: its target (lib, build script, ...) and
+/// its features.
+fn unit_key(c: &Compile) -> (&str, &Vec<String>) {
+    (&c.target, &c.features)
+}
+
+/// The most distinct (target, features) units any one invocation of the
+/// package used (compiled or fresh): what one build needs anyway, host and
+/// target copies included.
+fn needed_per_invocation(p: &PackageCompiles) -> usize {
+    p.invocations()
+        .iter()
+        .map(|&i| {
+            p.compiles
+                .iter()
+                .filter(|c| c.invocation == i)
+                .map(unit_key)
+                .collect::<BTreeSet<_>>()
+                .len()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// Packages compiled more than once with DIFFERENT features across
-/// invocations: the invocations that have the package do not all use the
-/// same feature sets, and cargo compiled (not fresh) more than one feature
-/// set in total. Host/target copies inside one invocation that every
-/// invocation repeats are not listed here (see [`host_copies`]).
+/// invocations: cargo compiled (not fresh) more distinct (target, features)
+/// units of the package, over all invocations, than any single invocation
+/// needs. A host and a target copy inside one invocation therefore do not
+/// count (see [`host_copies`]), even when a later invocation needs only one
+/// of them; a feature set one invocation adds on top of another's does.
 pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate> {
     compiles
         .values()
         .filter(|p| {
-            let invocations = p.invocations();
-            let mut sets = invocations.iter().map(|&i| p.feature_sets_in(i));
-            let first = sets.next().unwrap_or_default();
-            let differ = sets.any(|s| s != first);
-            let compiled_sets: BTreeSet<&Vec<String>> = p.compiled().map(|c| &c.features).collect();
-            differ && compiled_sets.len() > 1
+            let compiled: BTreeSet<_> = p.compiled().map(unit_key).collect();
+            compiled.len() > needed_per_invocation(p)
         })
         .map(duplicate)
         .collect()
 }
 
-/// Packages that one invocation builds with more than one feature set
-/// (a host copy for build scripts and proc-macros and a target copy).
+/// Packages that one invocation builds with more than one feature set for
+/// the same target (a host copy for build scripts and proc-macros and a
+/// target copy).
 pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate> {
     compiles
         .values()
         .filter(|p| {
-            p.invocations()
-                .iter()
-                .any(|&i| p.feature_sets_in(i).len() > 1)
+            p.invocations().iter().any(|&i| {
+                let mut by_target: BTreeMap<&str, BTreeSet<&Vec<String>>> = BTreeMap::new();
+                for c in p.compiles.iter().filter(|c| c.invocation == i) {
+                    by_target.entry(&c.target).or_default().insert(&c.features);
+                }
+                by_target.values().any(|sets| sets.len() > 1)
+            })
         })
         .map(duplicate)
         .collect()
@@ -396,6 +424,39 @@ mod tests {
         let c = third_party(&format!("{one}\n{one}")).unwrap();
         assert!(duplicates(&c).is_empty());
         assert_eq!(host_copies(&c).len(), 1);
+    }
+
+    #[test]
+    fn a_host_copy_a_later_build_does_not_need_is_no_duplicate() {
+        let text = [
+            artifact("dep", &["a"], "00112233aabbccdd", false),
+            artifact("dep", &["a", "b"], "ffeeddccbbaa0011", false),
+            DONE.into(),
+            artifact("dep", &["a", "b"], "ffeeddccbbaa0011", true),
+            DONE.into(),
+        ]
+        .join("\n");
+        let c = third_party(&text).unwrap();
+        assert!(duplicates(&c).is_empty());
+        assert_eq!(host_copies(&c).len(), 1);
+        // A third set in the second build is one compile too many.
+        let text = format!(
+            "{text}\n{}\n{DONE}",
+            artifact("dep", &["a", "c"], "0000111122223333", false)
+        );
+        assert_eq!(duplicates(&third_party(&text).unwrap()).len(), 1);
+    }
+
+    #[test]
+    fn a_prebuilt_set_that_is_fresh_is_no_compile() {
+        let text = [
+            artifact("dep", &["a"], "00112233aabbccdd", true),
+            DONE.into(),
+            artifact("dep", &["a", "b"], "4455667788990011", false),
+            DONE.into(),
+        ]
+        .join("\n");
+        assert!(duplicates(&third_party(&text).unwrap()).is_empty());
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
             cmd.shell_line()
         ));
     }
+    if let Some(path) = &args.messages {
+        std::fs::write(path, &stdout)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let compiles = crate::compiles::third_party(&stdout)?;
     for (i, line) in lines.iter().enumerate() {
         let n = crate::compiles::compiled_in(&compiles, i);
