@@ -17,6 +17,11 @@ pub struct Duplicate {
     pub package: String,
     /// Each feature set it was compiled with.
     pub features: Vec<Vec<String>>,
+    /// Whether the copies come from one cargo invocation: a host copy (for
+    /// build scripts and proc-macros) beside a target copy, which cargo's
+    /// resolver makes and no unified build removes.
+    #[serde(default)]
+    pub host_and_target: bool,
 }
 
 impl Duplicate {
@@ -27,25 +32,38 @@ impl Duplicate {
             .iter()
             .map(|f| format!("[{}]", f.join(",")))
             .collect();
-        format!("{} {}", self.package, sets.join(" / "))
+        format!(
+            "{} {}{}",
+            self.package,
+            sets.join(" / "),
+            if self.host_and_target {
+                " (host and target copies)"
+            } else {
+                ""
+            }
+        )
     }
 }
 
 /// The duplicates in cargo's JSON messages, sorted by package id.
 pub fn from_messages(text: &str) -> Result<Vec<Duplicate>, compiles::CompilesError> {
     let all = compiles::third_party(text)?;
-    let mut found: Vec<compiles::Duplicate> = compiles::duplicates(&all);
+    let mut found: Vec<(compiles::Duplicate, bool)> = compiles::duplicates(&all)
+        .into_iter()
+        .map(|d| (d, false))
+        .collect();
     for d in compiles::host_copies(&all) {
-        if !found.iter().any(|f| f.package_id == d.package_id) {
-            found.push(d);
+        if !found.iter().any(|(f, _)| f.package_id == d.package_id) {
+            found.push((d, true));
         }
     }
-    found.sort_by(|a, b| a.package_id.cmp(&b.package_id));
+    found.sort_by(|a, b| a.0.package_id.cmp(&b.0.package_id));
     Ok(found
         .into_iter()
-        .map(|d| Duplicate {
+        .map(|(d, host_and_target)| Duplicate {
             package: format!("{} {}", d.name, d.version),
             features: d.uses.into_iter().map(|u| u.features).collect(),
+            host_and_target,
         })
         .collect())
 }
@@ -83,7 +101,14 @@ mod tests {
         let d = from_messages(&text).unwrap();
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].package, "libc 0.2.170");
-        assert_eq!(d[0].describe(), "libc 0.2.170 [default,std] / [std]");
+        assert!(
+            d[0].host_and_target,
+            "one invocation: a host and a target copy"
+        );
+        assert_eq!(
+            d[0].describe(),
+            "libc 0.2.170 [default,std] / [std] (host and target copies)"
+        );
         let one = [
             artifact(itoa, "itoa", "lib", &[], "cccccccccccccccc"),
             "{\"reason\":\"build-finished\",\"success\":true}".into(),

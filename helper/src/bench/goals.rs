@@ -372,6 +372,7 @@ mod tests {
         clean.duplicates = Some(vec![Duplicate {
             package: "libc 0.2.170".into(),
             features: vec![vec!["std".into()], vec![]],
+            host_and_target: true,
         }]);
         let ms = vec![
             m("clean", "shipped", 100.0, 2000.0),
