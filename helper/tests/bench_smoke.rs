@@ -537,3 +537,37 @@ fn report_can_be_regenerated_from_json() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }
+
+#[test]
+fn a_configuration_that_cannot_fit_in_memory_is_refused_before_building() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_bench_fixture(dir.path());
+    // A policy that says every job needs about a thousand terabytes: the
+    // estimate of every profile exceeds this machine's memory.
+    let manifest = ws.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "[workspace.metadata.buildplan]\n",
+        "[workspace.metadata.buildplan]\nmem-per-job-mib = 1000000000\n",
+    );
+    std::fs::write(&manifest, text).unwrap();
+    let out = bin()
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .args(["bench", "--runs", "1", "--scenarios", "noop"])
+        .arg("--work-dir")
+        .arg(dir.path().join("work"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bench: tuned: memory: profile `buildplan-ci`"),
+        "the estimate is printed first: {stderr}"
+    );
+    assert!(stderr.contains("refusing"), "{stderr}");
+    assert!(stderr.contains("--force"), "{stderr}");
+    assert!(
+        !dir.path().join("work/targets").exists(),
+        "nothing was built"
+    );
+}
