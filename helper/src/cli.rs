@@ -390,10 +390,12 @@ pub struct RebaseArgs {
 /// Arguments of `bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Package whose build is measured [default: the first with a binary].
+    /// Package whose build is measured [default: the policy's bench
+    /// `package`, else the variant's first root with a binary].
     #[arg(long)]
     pub package: Option<String>,
-    /// Variant to measure [default: the plan's default variant].
+    /// Variant to measure [default: the policy's bench `variant`, else the
+    /// plan's default variant].
     #[arg(long)]
     pub variant: Option<String>,
     /// Runs per scenario and configuration.
