@@ -252,6 +252,26 @@ fn defaults_compare_the_workspace_as_shipped_with_the_tuned_profile() {
         after_forget[1]
     );
 
+    // The plan's linker flag reached the tuned build on top of the configured
+    // rustflags (which the crates' compile_error guards prove were kept):
+    // mold signs the binaries it links in `.comment`; the shipped build,
+    // with nothing of the plan, does not use it.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if buildplan::exec::find_in_path("ld.mold", &path).is_some() {
+        let signed_by_mold = |config: &str, profile: &str| {
+            let bin = dir
+                .path()
+                .join("work/targets")
+                .join(config)
+                .join(profile)
+                .join("smoke-app");
+            let bytes = std::fs::read(&bin).unwrap();
+            bytes.windows(5).any(|w| w == b"mold ")
+        };
+        assert!(signed_by_mold("tuned", "buildplan-ci"));
+        assert!(!signed_by_mold("shipped", "release"));
+    }
+
     // The user's tree is untouched: no edits, no target directory, no plan.
     let lib_after = std::fs::read_to_string(ws.join("smoke-core/src/lib.rs")).unwrap();
     assert_eq!(lib_before, lib_after);
