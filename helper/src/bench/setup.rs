@@ -159,7 +159,7 @@ pub fn copy_or_sync(src: &Path, copy: &Path, excluded: &[PathBuf]) -> anyhow::Re
 }
 
 /// Prints each configuration's memory estimate ([`crate::memory`], as
-/// `build` does) and refuses, before anything is built, one whose final
+/// `build` does, with a shipped configuration's own settings applied) and refuses, before anything is built, one whose final
 /// step is estimated to need more than the machine's memory, unless
 /// `force`. `Ok(false)`: refused.
 pub fn check_memory(
@@ -189,17 +189,15 @@ pub fn check_memory(
             profile,
             ..sel("release")
         };
-        let check = build::check_memory(plan, &s, machine, packages)?;
+        let with_settings;
+        let estimated = if spec.settings.is_empty() {
+            plan
+        } else {
+            with_settings = apply_settings(plan, &spec.profile, &spec.settings);
+            &with_settings
+        };
+        let check = build::check_memory(estimated, &s, machine, packages)?;
         eprintln!("bench: {}: {}", spec.name, check.note);
-        if !spec.settings.is_empty() {
-            eprintln!(
-                "bench: {}: note: the estimate is of profile `{}` without the configuration's \
-                 own settings ({})",
-                spec.name,
-                spec.profile,
-                spec.settings.join(" ")
-            );
-        }
         if let Some(refusal) = &check.refusal {
             if force {
                 eprintln!(
@@ -216,6 +214,39 @@ pub fn check_memory(
         }
     }
     Ok(ok)
+}
+
+/// `plan` with a shipped configuration's `--config` settings of `profile`
+/// (`profile.NAME.KEY=VALUE`, top-level keys only) applied to its profile,
+/// so that the memory estimate sees what the configuration builds with.
+fn apply_settings(plan: &Plan, profile: &str, settings: &[String]) -> Plan {
+    let mut out = plan.clone();
+    let prefix = format!("profile.{profile}.");
+    for s in settings {
+        let Some((key, value)) = s.strip_prefix(&prefix).and_then(|r| r.split_once('=')) else {
+            continue;
+        };
+        let key = key.trim();
+        if key.contains('.') {
+            continue;
+        }
+        let Ok(table) = format!("v = {value}").parse::<toml::Table>() else {
+            continue;
+        };
+        let Some(value) = table.get("v").and_then(|v| serde_json::to_value(v).ok()) else {
+            continue;
+        };
+        if let Some(p) = out.profiles.get_mut(profile) {
+            p.settings.insert(
+                key.to_string(),
+                crate::model::Setting {
+                    value,
+                    source: "--config".into(),
+                },
+            );
+        }
+    }
+    out
 }
 
 /// The `--jobs` value of a command, if it has one.
@@ -336,4 +367,37 @@ pub fn command_line() -> String {
         line.push_str(&exec::quote(&a));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_reach_the_memory_estimate() {
+        let plan: Plan = serde_json::from_value(serde_json::json!({
+            "schema_version": crate::model::SCHEMA_VERSION,
+            "generator": "t",
+            "workspace": { "lockfile": "Cargo.lock", "members": ["app"], "default_variant": "d",
+                           "default_profile": "release", "mem_per_job_mib": 1536 },
+            "packages": {}, "variants": {}, "targets": {},
+            "profiles": { "release": { "inherits": null, "settings": {
+                "lto": { "value": "thin", "source": "Cargo.toml" } },
+                "build_override": {}, "package": {},
+                "overrides": { "settings": {}, "build_override": {}, "package": {} } } }
+        }))
+        .unwrap();
+        let settings = [
+            "profile.release.lto=true".to_string(),
+            "profile.release.codegen-units=1".to_string(),
+            "profile.release.build-override.opt-level=0".to_string(),
+            "profile.other.lto=false".to_string(),
+        ];
+        let out = apply_settings(&plan, "release", &settings);
+        let d = crate::memory::Drivers::of(&out, "release", "app").unwrap();
+        assert_eq!(d.lto, crate::memory::Lto::Fat);
+        assert_eq!(d.codegen_units, 1);
+        assert_eq!(out.profiles["release"].settings["lto"].source, "--config");
+        assert_eq!(out.profiles["release"].settings.len(), 2);
+    }
 }
