@@ -249,6 +249,12 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
             println!("goal {}: {}", g.id, g.text);
         }
         println!("scenarios: {}", scenarios.join(", "));
+        for (what, edit) in [("leaf", Some(&leaf)), ("root", root.as_ref())] {
+            if let Some(e) = edit {
+                let (crate_name, file) = setup::describe_edit(e, &copy_root);
+                println!("{what} edits {crate_name} ({file})");
+            }
+        }
         return Ok(true);
     }
 
