@@ -58,17 +58,41 @@ fn basic_fixture_plan_has_packages_variants_targets_and_profiles() {
         plan["variants"]["minimal"]["builds"]["app"],
         json!({
             "cargo_args": ["--package", "app", "--no-default-features"],
+            "alone_cargo_args": ["--package", "app", "--no-default-features"],
             "default_features": false,
             "features": []
         })
     );
+    assert_eq!(plan["variants"]["minimal"]["unified"], false);
+    // Two roots: one unified build, U + each root's own binaries.
     let full = &plan["variants"]["full"];
+    let u = json!([
+        "--package",
+        "app",
+        "--package",
+        "tool",
+        "--features",
+        "app/fmt,app/search"
+    ]);
+    assert_eq!(full["unified"], true);
+    assert_eq!(full["cargo_args"], u);
+    assert_eq!(full["deps_cargo_args"], json!([u]));
     assert_eq!(
-        full["deps_cargo_args"],
+        full["builds"]["tool"]["cargo_args"],
         json!([
-            ["--package", "app", "--features", "app/fmt,app/search"],
-            ["--package", "tool"]
+            "--package",
+            "app",
+            "--package",
+            "tool",
+            "--features",
+            "app/fmt,app/search",
+            "--bin",
+            "tool"
         ])
+    );
+    assert_eq!(
+        full["builds"]["tool"]["alone_cargo_args"],
+        json!(["--package", "tool"])
     );
 
     // The audit found the split the fixture was built to have, and only it.
