@@ -349,6 +349,20 @@ pub struct BuildArgs {
     /// fit in this machine's memory.
     #[arg(long)]
     pub force: bool,
+    /// Select the package alone with its own features, not the variant's
+    /// unified build.
+    ///
+    /// In a variant with several roots, `build` selects every root's
+    /// features and compiles only this package's targets, so each
+    /// third-party crate is compiled once for the whole variant and a later
+    /// build of another root (or the flake's shared dependency derivation)
+    /// finds it fresh. Features that only other roots need are compiled
+    /// too. --alone compiles only what this package needs: cheapest for a
+    /// one-off build of one binary, but a later build of another root in
+    /// the same target directory recompiles the crates whose features
+    /// differ (`cargo buildplan audit` lists them).
+    #[arg(long)]
+    pub alone: bool,
     /// Build reproducibly even for a profile that does not inherit from
     /// `release` (release-like profiles always are, unless
     /// --no-reproducible): path prefixes remapped, SOURCE_DATE_EPOCH set.
@@ -422,6 +436,14 @@ pub struct BenchArgs {
     /// machine's memory.
     #[arg(long)]
     pub force: bool,
+    /// Planned configurations select the variant's unified build (every
+    /// root's features, `--bin` of the package), as `build` does by
+    /// default, instead of the package alone with its own features (the
+    /// default: the same selection as the shipped configuration, so a
+    /// comparison measures the profile, not the features other roots add;
+    /// `audit --compiles` measures what unification saves over a variant).
+    #[arg(long)]
+    pub unified: bool,
     /// Build nothing: copy the workspace, print each configuration's
     /// command and memory estimate, the goals and the scenarios, and stop.
     #[arg(long, conflicts_with = "from_json")]

@@ -8,11 +8,20 @@
 //! - `buildplan-dev` inherits `dev`: line tables only instead of full
 //!   debug info (backtraces keep file and line), incremental on, build
 //!   scripts and proc-macros at opt-level 0 without debug info.
-//! - `buildplan-ci` inherits `release`: no LTO (fat LTO is never switched
-//!   on), no debug info, 16 codegen units (BENCHMARKS.md: 283 s against
-//!   331 s with 256 on 2 cores), not incremental, build scripts and
-//!   proc-macros at opt-level 0. `strip` is inherited from `release`, so
-//!   the binary is stripped exactly as the workspace's release binary is.
+//! - `buildplan-ci` inherits `release`: no LTO at all (`lto = "off"`: not
+//!   even the per-crate ThinLTO over codegen units that `lto = false`
+//!   runs; fat LTO is never switched on), no debug info, not incremental,
+//!   build scripts and proc-macros at opt-level 0. Third-party packages
+//!   get one codegen unit and workspace members 16: in a clean build
+//!   cargo already keeps every core busy with whole crates, and one unit
+//!   per crate is the least compiler work (on tansu, 16 units and
+//!   `lto = false` everywhere made the clean build 497 s against the
+//!   workspace's own one-unit thin-LTO release at 474 s, docs/field-tests.md),
+//!   while the workspace crates form the serial tail every edit rebuilds,
+//!   where 16 units let the cores share one crate (BENCHMARKS.md: 16
+//!   beat 256 on 2 cores, 283 s against 331 s). `strip` is inherited from
+//!   `release`, so the binary is stripped exactly as the workspace's
+//!   release binary is.
 //!
 //! The policy key `tuned-profiles` turns them off (`false`) or renames
 //! them (`{ dev = "...", ci = "..." }`). A name the workspace or the
@@ -61,12 +70,15 @@ pub fn ci_profile() -> ProfilePolicy {
     ProfilePolicy {
         inherits: Some("release".into()),
         settings: table(&[
-            ("lto", toml::Value::Boolean(false)),
+            ("lto", toml::Value::String("off".into())),
             ("debug", toml::Value::Boolean(false)),
             ("codegen-units", toml::Value::Integer(16)),
             ("incremental", toml::Value::Boolean(false)),
         ]),
-        package: BTreeMap::new(),
+        package: BTreeMap::from([(
+            "*".to_string(),
+            table(&[("codegen-units", toml::Value::Integer(1))]),
+        )]),
         build_override: build_scripts_unoptimised(),
     }
 }
@@ -137,7 +149,11 @@ mod tests {
         assert_eq!(added.profiles.keys().collect::<Vec<_>>(), [CI, DEV]);
         assert_eq!(
             added.profiles[CI].settings["lto"],
-            toml::Value::Boolean(false)
+            toml::Value::String("off".into())
+        );
+        assert_eq!(
+            added.profiles[CI].package["*"]["codegen-units"],
+            toml::Value::Integer(1)
         );
         let off = Policy {
             tuned_profiles: Some(TunedProfiles::Enabled(false)),
@@ -171,7 +187,12 @@ mod tests {
     fn no_tuned_profile_switches_fat_lto_on() {
         for p in [dev_profile(), ci_profile()] {
             let lto = p.settings.get("lto");
-            assert!(lto.is_none() || lto == Some(&toml::Value::Boolean(false)));
+            assert!(
+                lto.is_none()
+                    || lto == Some(&toml::Value::Boolean(false))
+                    || lto == Some(&toml::Value::String("off".into())),
+                "{lto:?}"
+            );
             assert_eq!(p.build_override["opt-level"], toml::Value::Integer(0));
         }
     }

@@ -41,7 +41,12 @@ fn without_policy_the_plan_defines_both_and_leaves_release_alone() {
     assert_eq!(
         ci["overrides"]["settings"],
         json!({"codegen-units": 16, "debug": false, "incremental": false,
-               "inherits": "release", "lto": false})
+               "inherits": "release", "lto": "off"})
+    );
+    // Third-party packages: one codegen unit each.
+    assert_eq!(
+        ci["overrides"]["package"],
+        json!({"*": {"codegen-units": 1}})
     );
     assert_eq!(
         ci["overrides"]["build_override"],
@@ -77,7 +82,8 @@ fn a_real_build_of_the_ci_profile_gets_its_settings_from_the_flags() {
         .find(|l| l.contains("rustc") && l.contains("--crate-name tiny"))
         .unwrap_or_else(|| panic!("no rustc line for tiny:\n{err}"));
     assert!(rustc.contains("-C codegen-units=16"), "{rustc}");
-    assert!(!rustc.contains("-C lto"), "fat LTO must stay off: {rustc}");
+    assert!(rustc.contains("-C lto=off"), "no LTO at all: {rustc}");
+    assert!(!rustc.contains("-C lto=fat"), "fat LTO must stay off: {rustc}");
     assert!(!rustc.contains("debuginfo=2"), "{rustc}");
     assert!(dir.join("target/buildplan-ci/tiny").is_file());
     assert_eq!(

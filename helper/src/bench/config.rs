@@ -313,6 +313,9 @@ pub struct Context<'a> {
     pub machine: &'a Machine,
     /// Cargo's configuration as the copy's builds read it.
     pub cargo_config: &'a CargoConfig,
+    /// Planned configurations select the variant's unified build (every
+    /// root's features) instead of the package alone.
+    pub unified: bool,
 }
 
 /// The user's jobs setting from cargo's configuration, as `build` reads it.
@@ -343,11 +346,23 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                 cargo_config: Some(ctx.cargo_config),
                 extra_rustflags: &[],
             };
-            let (cmd, notes) = build::assemble(ctx.plan, ctx.copy_root, &sel, ctx.machine, &[])?;
             let alone = &ctx
                 .plan
                 .root_build(ctx.variant, ctx.package)?
                 .alone_cargo_args;
+            // Like for like with a shipped configuration: the package
+            // alone with its own features, unless the run asks for the
+            // variant's unified selection.
+            let selection = if ctx.unified { None } else { Some(&alone[..]) };
+            let (cmd, notes) = build::assemble_as(
+                ctx.plan,
+                ctx.copy_root,
+                &sel,
+                ctx.machine,
+                &[],
+                "build",
+                selection,
+            )?;
             let (rustc, _) = build::assemble_as(
                 ctx.plan,
                 ctx.copy_root,

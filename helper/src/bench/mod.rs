@@ -66,6 +66,9 @@ pub struct Options {
     pub against: Option<String>,
     /// Run configurations whose memory estimate exceeds the machine's.
     pub force: bool,
+    /// Planned configurations select the variant's unified build instead
+    /// of the package alone.
+    pub unified: bool,
     /// Build nothing: print the configurations' commands, the memory
     /// estimates and the goals.
     pub dry_run: bool,
@@ -219,6 +222,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
         variant: &variant_name,
         machine: &machine,
         cargo_config: &cargo_config,
+        unified: args.unified,
     };
     let mut configs: Vec<Config> = Vec::new();
     for spec in &sel.configs {

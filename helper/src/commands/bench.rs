@@ -17,6 +17,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BenchArgs) -> anyhow::Result<Out
         defines: args.define.clone(),
         against: args.against.clone(),
         force: args.force,
+        unified: args.unified,
         dry_run: args.dry_run,
         skip: args.skip.clone(),
         json: args.json.clone(),

@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use super::outcome::Outcome;
 use crate::build::{
-    assemble, check_memory, check_target_std, graph_packages, load_context, Selection,
+    assemble, assemble_as, check_memory, check_target_std, graph_packages, load_context, Selection,
 };
 use crate::cli::BuildArgs;
 use crate::exec::Machine;
@@ -70,7 +70,25 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         cargo_config: Some(&cfg),
         extra_rustflags: &repro_flags,
     };
-    let (mut cmd, notes) = assemble(plan, &ctx.root, &sel, &machine, &args.cargo_args)?;
+    let variant = plan.variant(sel.variant)?;
+    let (mut cmd, notes) = if args.alone {
+        let alone = plan.root_build(sel.variant, sel.package)?.alone_cargo_args.clone();
+        assemble_as(plan, &ctx.root, &sel, &machine, &args.cargo_args, "build", Some(&alone))?
+    } else {
+        assemble(plan, &ctx.root, &sel, &machine, &args.cargo_args)?
+    };
+    if variant.unified {
+        eprintln!(
+            "cargo-buildplan build: variant `{}` is a unified build of {} roots: {}",
+            sel.variant,
+            variant.builds.len(),
+            if args.alone {
+                "--alone: this package's own features only"
+            } else {
+                "every root's features, this package's targets (--alone: its own features only)"
+            }
+        );
+    }
     cmd.env.extend(repro_env);
     if let Some(triple) = &plan.target(sel.target)?.triple {
         check_target_std(triple)?;
