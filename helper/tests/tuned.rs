@@ -83,7 +83,10 @@ fn a_real_build_of_the_ci_profile_gets_its_settings_from_the_flags() {
         .unwrap_or_else(|| panic!("no rustc line for tiny:\n{err}"));
     assert!(rustc.contains("-C codegen-units=16"), "{rustc}");
     assert!(rustc.contains("-C lto=off"), "no LTO at all: {rustc}");
-    assert!(!rustc.contains("-C lto=fat"), "fat LTO must stay off: {rustc}");
+    assert!(
+        !rustc.contains("-C lto=fat"),
+        "fat LTO must stay off: {rustc}"
+    );
     assert!(!rustc.contains("debuginfo=2"), "{rustc}");
     assert!(dir.join("target/buildplan-ci/tiny").is_file());
     assert_eq!(

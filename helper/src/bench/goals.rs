@@ -433,7 +433,9 @@ mod tests {
         );
         // The host/target copy is listed but not counted.
         assert!(
-            goals[4].detail.contains("1 host/target copies, not counted")
+            goals[4]
+                .detail
+                .contains("1 host/target copies, not counted")
                 && goals[4].detail.contains("memchr 2.7.4"),
             "{}",
             goals[4].detail

@@ -72,8 +72,19 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     };
     let variant = plan.variant(sel.variant)?;
     let (mut cmd, notes) = if args.alone {
-        let alone = plan.root_build(sel.variant, sel.package)?.alone_cargo_args.clone();
-        assemble_as(plan, &ctx.root, &sel, &machine, &args.cargo_args, "build", Some(&alone))?
+        let alone = plan
+            .root_build(sel.variant, sel.package)?
+            .alone_cargo_args
+            .clone();
+        assemble_as(
+            plan,
+            &ctx.root,
+            &sel,
+            &machine,
+            &args.cargo_args,
+            "build",
+            Some(&alone),
+        )?
     } else {
         assemble(plan, &ctx.root, &sel, &machine, &args.cargo_args)?
     };
