@@ -347,3 +347,33 @@ fn with_unification_off_the_duplicate_is_reported() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("unify-features = true"));
 }
+
+#[test]
+fn build_selects_the_unified_build_unless_alone() {
+    let fx = Fixture::new("");
+    fx.plan();
+    let line = |args: &[&str]| {
+        let out = fx.helper(args);
+        assert!(out.status.success(), "{}", text(&out));
+        (
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // Default: every root's features, only this package's binary.
+    let (unified, err) = line(&["build", "tool", "--profile", "dev", "--dry-run"]);
+    assert!(
+        unified.contains("--package app --package tool --bin tool"),
+        "{unified}"
+    );
+    assert!(err.contains("unified build of 2 roots"), "{err}");
+    // --alone: the package by itself, as a build without the plan.
+    let (alone, err) = line(&["build", "tool", "--profile", "dev", "--dry-run", "--alone"]);
+    assert!(alone.contains("--package tool"), "{alone}");
+    assert!(!alone.contains("--package app"), "{alone}");
+    assert!(!alone.contains("--bin"), "{alone}");
+    assert!(
+        err.contains("--alone: this package's own features only"),
+        "{err}"
+    );
+}
