@@ -113,6 +113,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         "cargo-buildplan build: reproducible: {}",
         if reproducible {
             "yes (paths remapped, SOURCE_DATE_EPOCH set unless given)"
+        } else if args.no_reproducible {
+            "no (--no-reproducible)"
         } else {
             "no (not a release-like profile; --reproducible turns it on)"
         }
