@@ -27,6 +27,7 @@ pub mod duplicates;
 pub mod goals;
 pub mod markdown;
 pub mod measure;
+pub mod pull_request;
 pub mod report;
 pub mod scenarios;
 pub mod setup;
@@ -115,7 +116,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     let plan = &planned.plan;
     let source_root = planned.workspace.root.clone();
     let policy_file = planned.workspace.root_manifest.clone();
-    let sel = setup::select(
+    let mut sel = setup::select(
         &planned.policy,
         &policy_file,
         setup::Choices {
@@ -194,6 +195,26 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
             None
         }
     };
+    let pr_targets = if scenarios
+        .iter()
+        .any(|s| pull_request::SCENARIOS.contains(s))
+    {
+        let middle = root_crate
+            .as_deref()
+            .and_then(|b| pull_request::middle_member(plan, &package, b));
+        Some(pull_request::Targets {
+            top: leaf.clone(),
+            middle: middle
+                .map(|m| workspace::edit_target(&copy_root, &m))
+                .transpose()?,
+            bottom: root.clone(),
+            members: pull_request::members_of(&copy_root)?,
+            main_root: copy_root.clone(),
+            work: work.clone(),
+        })
+    } else {
+        None
+    };
     let binaries = plan.packages[&package].binaries.clone();
     if binaries.is_empty() && scenarios.iter().any(|s| s.starts_with("link")) {
         if !args.scenarios.is_empty() {
@@ -240,6 +261,10 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     )? {
         return Ok(false);
     }
+    if pr_targets.is_some() && !sel.goals.iter().any(|g| g.scenario.starts_with("pr-")) {
+        let names: Vec<String> = configs.iter().map(|c| c.name.clone()).collect();
+        sel.goals.extend(pull_request::goals(&names));
+    }
     if args.dry_run {
         for c in &configs {
             let kind = if c.planned { "planned" } else { "shipped" };
@@ -253,7 +278,12 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
             println!("goal {}: {}", g.id, g.text);
         }
         println!("scenarios: {}", scenarios.join(", "));
-        for (what, edit) in [("leaf", Some(&leaf)), ("root", root.as_ref())] {
+        let pr = pr_targets.as_ref();
+        for (what, edit) in [
+            ("leaf", Some(&leaf)),
+            ("root", root.as_ref()),
+            ("pr-middle", pr.and_then(|p| p.middle.as_ref())),
+        ] {
             if let Some(e) = edit {
                 let (crate_name, file) = setup::describe_edit(e, &copy_root);
                 println!("{what} edits {crate_name} ({file})");
@@ -313,6 +343,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
         notes: Vec::new(),
     };
     let ctx_run = RunContext {
+        pr: pr_targets.as_ref(),
         binaries: &binaries,
         units: &units,
         leaf: &leaf,

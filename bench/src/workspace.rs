@@ -15,6 +15,21 @@ use buildplan::model::Plan;
 /// `extra_excluded` (e.g. a custom target dir inside the workspace). Files
 /// keep their modification times.
 pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> anyhow::Result<u64> {
+    copy_tree(src, dst, extra_excluded, true)
+}
+
+/// Copies the workspace at `src` into `dst` as a checkout does: every file
+/// with a new modification time (the pull-request scenarios).
+pub fn checkout(src: &Path, dst: &Path) -> anyhow::Result<u64> {
+    copy_tree(src, dst, &[], false)
+}
+
+fn copy_tree(
+    src: &Path,
+    dst: &Path,
+    extra_excluded: &[PathBuf],
+    keep_mtimes: bool,
+) -> anyhow::Result<u64> {
     if dst.exists() {
         bail!("{} already exists", dst.display());
     }
@@ -37,6 +52,10 @@ pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> any
         } else {
             std::fs::copy(entry.path(), &to)
                 .with_context(|| format!("copying {}", entry.path().display()))?;
+            files += 1;
+            if !keep_mtimes {
+                continue;
+            }
             // Keep the modification time: cargo's fingerprints compare
             // mtimes, so a fresh copy of an unchanged tree in the same work
             // directory finds its earlier build up to date.
@@ -46,7 +65,6 @@ pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> any
                 .open(&to)
                 .and_then(|f| f.set_modified(modified))
                 .with_context(|| format!("setting the mtime of {}", to.display()))?;
-            files += 1;
         }
     }
     Ok(files)

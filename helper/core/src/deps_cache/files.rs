@@ -97,3 +97,22 @@ fn symlink(target: &Path, link: &Path) -> io::Result<()> {
 fn symlink(target: &Path, link: &Path) -> io::Result<()> {
     fs::copy(target, link).map(|_| ())
 }
+
+/// Every saved file is there with its size; nothing is missing.
+pub(super) fn verify(
+    target: &Path,
+    files: &BTreeMap<String, u64>,
+) -> std::result::Result<(), String> {
+    let found = list_files(target).map_err(|e| format!("{}: {e}", target.display()))?;
+    for (rel, size) in files {
+        match found.get(rel) {
+            None => return Err(format!("{rel} is missing")),
+            Some(s) if s != size => return Err(format!("{rel} has {s} bytes, {size} when saved")),
+            Some(_) => {}
+        }
+    }
+    if let Some(extra) = found.keys().find(|k| !files.contains_key(*k)) {
+        return Err(format!("{extra} was not saved with the entry"));
+    }
+    Ok(())
+}

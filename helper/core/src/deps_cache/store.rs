@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::{copy_tree, list_files};
+use super::files::{copy_tree, list_files, verify};
 use super::members::{MemberRecord, RECORD};
 use super::{
     io_err, CacheKey, DepsCacheError, LockIdentity, Miss, Result, FORMAT, MANIFEST, TARGET,
@@ -225,22 +225,6 @@ fn read_manifest(dir: &Path) -> std::result::Result<Manifest, String> {
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
-}
-
-/// Every saved file is there with its size; nothing is missing.
-fn verify(target: &Path, files: &BTreeMap<String, u64>) -> std::result::Result<(), String> {
-    let found = list_files(target).map_err(|e| format!("{}: {e}", target.display()))?;
-    for (rel, size) in files {
-        match found.get(rel) {
-            None => return Err(format!("{rel} is missing")),
-            Some(s) if s != size => return Err(format!("{rel} has {s} bytes, {size} when saved")),
-            Some(_) => {}
-        }
-    }
-    if let Some(extra) = found.keys().find(|k| !files.contains_key(*k)) {
-        return Err(format!("{extra} was not saved with the entry"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
