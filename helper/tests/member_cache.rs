@@ -186,7 +186,16 @@ fn the_same_with_cargo_1_100s_layout() {
 fn a_checkout_at_another_path() {
     let lab = Lab::new("1.95.0");
     let elsewhere = lab.ws.parent().unwrap().join("elsewhere/ws");
-    // The warm checkout stays where it was built, untouched.
+    // The warm checkout stays where it was built, untouched: the shared
+    // file's edit must still reach the binary.
+    lab.case(&elsewhere, |ws| {
+        fs::write(ws.join("shared.txt"), "shared-two\n").unwrap()
+    });
+    let b = lab.build_in(&elsewhere, &lab.cache, &[]);
+    assert_eq!(b.compiled(), ["side:side", "top:top"], "{}", text(&b.out));
+    assert_eq!(lab.run_top(&elsewhere), "22 2 plain 7 11:shared-two lone");
+
+    // No change: side (and top) still compile, the rest is fresh.
     lab.case(&elsewhere, |_| {});
     let b = lab.build_in(&elsewhere, &lab.cache, &[]);
     assert_eq!(b.compiled(), ["side:side", "top:top"], "{}", text(&b.out));
@@ -195,13 +204,6 @@ fn a_checkout_at_another_path() {
         "{}",
         text(&b.out)
     );
-
-    lab.case(&elsewhere, |ws| {
-        fs::write(ws.join("shared.txt"), "shared-two\n").unwrap()
-    });
-    let b = lab.build_in(&elsewhere, &lab.cache, &[]);
-    assert_eq!(b.compiled(), ["side:side", "top:top"], "{}", text(&b.out));
-    assert_eq!(lab.run_top(&elsewhere), "22 2 plain 7 11:shared-two lone");
 
     lab.case(&elsewhere, |ws| {
         append(&ws.join("middle/src/lib.rs"), "pub fn more() {}\n")
