@@ -16,6 +16,13 @@
 # `cargoArtifacts = null`, so it cannot be used for this). cargo then decides
 # what is stale: only the crates whose version, features or dependencies
 # differ between the two locks are compiled, plus their dependents.
+#
+# With `depsOnly = false` it is a member layer (memberLayers.nix): the same
+# cargo invocations on top of `cargoArtifacts`, from a source in which some
+# members are real, so cargo compiles those members (everything else is
+# fresh); no dependency-only marker, no workspace-wide check or test build.
+# `artifactsMode` is crane's installCargoArtifactsMode of the output, the
+# same for every layer of a chain (nix/README.md, "Member layers").
 { craneLib }:
 {
   name,
@@ -27,6 +34,8 @@
   withDevDeps ? false,
   workspaceArgs ? [ "--workspace" ],
   cargoArtifacts ? null,
+  depsOnly ? true,
+  artifactsMode ? "use-zstd",
 }:
 let
   shellArgs = import ./shellArgs.nix;
@@ -45,6 +54,7 @@ let
     inherit version;
     cargoVendorDir = vendorDir;
     nativeBuildInputs = buildEnv.nativeBuildInputs;
+    installCargoArtifactsMode = artifactsMode;
     buildPhaseCargoCommand =
       (if withDevDeps then workspaceWide "check" [ "--all-targets" ] else "") + invocations "build" [ ];
     checkPhaseCargoCommand = workspaceWide "test" [ "--no-run" ];
@@ -67,11 +77,21 @@ else
     // {
       src = dummySrc;
       inherit cargoArtifacts;
-      pnameSuffix = "-deps";
-      # What buildDepsOnly sets: the marker for hooks, and the target directory
-      # as the output (crane stores only the files this layer wrote, next to a
-      # link to the base layer's archive).
-      env.CRANE_BUILD_DEPS_ONLY = 1;
+      # The target directory as the output (with use-zstd crane stores only
+      # the files this layer wrote, next to a link to the layer below).
       doInstallCargoArtifacts = true;
     }
+    // (
+      if depsOnly then
+        {
+          # What buildDepsOnly sets: the marker for hooks.
+          pnameSuffix = "-deps";
+          env.CRANE_BUILD_DEPS_ONLY = 1;
+        }
+      else
+        {
+          buildPhaseCargoCommand = invocations "build" [ ];
+          doCheck = false;
+        }
+    )
   )

