@@ -41,7 +41,7 @@
 let
   inherit (builtins) mapAttrs;
   inherit (pkgs) lib;
-  mkBuildEnv = import ./lib/mkBuildEnv.nix { inherit pkgs plan; };
+  mkBuildEnv = import ./lib/mkBuildEnv.nix { inherit pkgs plan artifactsMode; };
   mkDeps = import ./lib/mkDeps.nix { inherit craneLib; };
   mkPackage = import ./lib/mkPackage.nix { inherit craneLib; };
   layersOf = import ./lib/memberLayers.nix {
@@ -95,7 +95,6 @@ let
       "--workspace"
       "--all-features"
     ];
-    inherit artifactsMode;
   };
 
   baseDeps = forEachCombination (

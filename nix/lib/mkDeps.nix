@@ -21,8 +21,6 @@
 # cargo invocations on top of `cargoArtifacts`, from a source in which some
 # members are real, so cargo compiles those members (everything else is
 # fresh); no dependency-only marker, no workspace-wide check or test build.
-# `artifactsMode` is crane's installCargoArtifactsMode of the output, the
-# same for every layer of a chain (nix/README.md, "Member layers").
 { craneLib }:
 {
   name,
@@ -35,7 +33,6 @@
   workspaceArgs ? [ "--workspace" ],
   cargoArtifacts ? null,
   depsOnly ? true,
-  artifactsMode ? "use-zstd",
 }:
 let
   shellArgs = import ./shellArgs.nix;
@@ -54,7 +51,6 @@ let
     inherit version;
     cargoVendorDir = vendorDir;
     nativeBuildInputs = buildEnv.nativeBuildInputs;
-    installCargoArtifactsMode = artifactsMode;
     buildPhaseCargoCommand =
       (if withDevDeps then workspaceWide "check" [ "--all-targets" ] else "") + invocations "build" [ ];
     checkPhaseCargoCommand = workspaceWide "test" [ "--no-run" ];

@@ -16,11 +16,14 @@
 #   trees      { <label> = "/abs/path/of/a/workspace"; ... }
 #   planFile   path of the plan to read
 #   system     the system to evaluate for
+#   optionsJSON  further buildWorkspace arguments (JSON) of the test's call,
+#                e.g. {"memberLayers": 2, "artifactsMode": "use-symlink"}
 {
   inputsDir,
   trees,
   planFile,
   system ? "x86_64-linux",
+  optionsJSON ? "{}",
 }:
 let
   inherit (builtins) mapAttrs attrNames;
@@ -41,7 +44,8 @@ let
     };
     checkInputs = pkgs: [ pkgs.kcat ];
     checkEnv.TESTS_NIX_CHECK_ENV = "1";
-  };
+  }
+  // builtins.fromJSON optionsJSON;
 
   # flake.nix's call: its arguments, and its real buildWorkspace applied to them.
   flakeCall =
@@ -157,6 +161,7 @@ let
       vendorDir = str (a.cargoVendorDir or null);
       artifactsMode = a.installCargoArtifactsMode or null;
       installsArtifacts = a.doInstallCargoArtifacts or null;
+      copiesInherited = a.doNotLinkInheritedArtifacts or null;
     };
 
   layerFacts =
@@ -165,6 +170,8 @@ let
     // {
       inherit (l) index own members;
       memberSrc = l.memberSrc.drvPath;
+      memberSrcOut = toString l.memberSrc;
+      memberSrcScript = l.memberSrc.drvAttrs.buildCommand;
     };
 
   factsOf =

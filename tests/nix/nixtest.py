@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import subprocess
 from pathlib import Path
 
@@ -90,8 +91,11 @@ def nix_eval(args: list[str]) -> tuple[int, str, str]:
         env=nix_env(),
     )
     err = proc.stderr
+    # Nix's notice that it waits for another process's store database lock
+    # (the machine is shared) is no warning of the code under test.
+    warnings = re.sub(r"(?m)^warning: error: SQLite database '[^']*' is busy\n?", "", err)
     # A warning that did not abort (e.g. a trace) still fails the evaluation.
-    if proc.returncode == 0 and re.search(r"\bwarning\b", err):
+    if proc.returncode == 0 and re.search(r"\bwarning\b", warnings):
         return 1, proc.stdout, "evaluation printed a warning:\n" + err
     return proc.returncode, proc.stdout, err
 
@@ -123,3 +127,17 @@ def main_package(plan: dict) -> str:
     roots = sorted(r for r in plan["variants"][dv]["builds"] if plan["packages"][r].get("binaries"))
     others = [r for r in roots if r != plan.get("generator")]
     return (others or roots)[0]
+
+
+def cargo_lines(phase: str | None, verb: str) -> list[list[str]]:
+    """The argument lists of every `cargoWithProfile <verb>` line."""
+    lines = []
+    for line in (phase or "").splitlines():
+        words = shlex.split(line) if "cargoWithProfile" in line else []
+        if words[:2] == ["cargoWithProfile", verb]:
+            # crane's buildPackage adds its own output format and log redirect.
+            args = [w for w in words[2:] if not w.startswith(">")]
+            if args[:2] == ["--message-format", "json-render-diagnostics"]:
+                args = args[2:]
+            lines.append(args)
+    return lines
