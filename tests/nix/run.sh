@@ -6,8 +6,9 @@
 # tools; negative controls. Needs nix (Debian nix-bin), python3, cargo,
 # aarch64-linux-gnu-gcc, mold, lld, and the real inputs in
 # ../shared/nix-inputs or $NIX_INPUTS_DIR (without them those tests skip,
-# and fail under CI=true). Builds only tiny local derivations and fetches
-# nothing but crane-utils' crates (once, through cargo). The last line of
+# and fail under CI=true). Builds only tiny local derivations; fetches, through
+# cargo, crane-utils' crates and this workspace's (`cargo fetch --locked`,
+# for the offline resolves), so it passes on a fresh machine. The last line of
 # output is `N passed, N failed`; the exit status is non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
