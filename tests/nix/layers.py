@@ -10,9 +10,12 @@ builds it."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from pathlib import Path
 
-from nixtest import cargo_lines, check, closure, combos
+from nixtest import FIXTURE_PLAN, FIXTURE_WS, INPUTS_DIR, ROOT, cargo_lines, check, closure, combos, run, skip
 
 # nix/default.nix's default for `memberLayers`.
 DEFAULT_MAX_LAYERS = 4
@@ -189,3 +192,34 @@ def check_edits(tag: str, plan: dict, facts: dict, edited: dict) -> None:
             not wrong and (moved_count > 0 or max_layers == 0),
             "; ".join(wrong[:4]),
         )
+
+
+def check_rehearsal(tmp: Path) -> None:
+    """scripts/member-layers-rehearsal.sh on the fixture workspace, with
+    crane's own hooks: passes in both artifacts modes, and fails as crane
+    issue 385 says when use-symlink links what it inherits (the reason nix/
+    copies it)."""
+    if shutil.which("rsync") is None:
+        skip("member-layers rehearsal", "rsync not installed (crane's use-symlink inheritance needs it)")
+        return
+    script = ROOT / "scripts" / "member-layers-rehearsal.sh"
+    for mode, extra, should_pass in (("use-zstd", [], True), ("use-symlink", [], True), ("use-symlink", ["--link-inherited"], False)):
+        proc = run(
+            ["bash", str(script), "--workspace", str(FIXTURE_WS), "--plan", str(FIXTURE_PLAN), "--artifacts-mode", mode, *extra],
+            timeout=900,
+            env=dict(os.environ, REHEARSAL_DIR=str(tmp / f"rehearsal-{mode}{''.join(extra)}"), NIX_INPUTS_DIR=str(INPUTS_DIR)),
+        )
+        out = proc.stdout + proc.stderr
+        tail = out.strip().splitlines()[-1:] or [""]
+        if should_pass:
+            check(
+                f"member-layers rehearsal on the fixture ({mode}): each layer compiles its own members, an edit its layer and those above ({tail[0]})",
+                proc.returncode == 0 and tail[0].endswith(" 0 failed") and "edit bottom" in out,
+                out[-1500:],
+            )
+        else:
+            check(
+                f"member-layers rehearsal ({mode} {' '.join(extra)}): rustc cannot overwrite a linked inherited unit (crane issue 385)",
+                proc.returncode != 0 and "is not writeable" in out,
+                out[-800:],
+            )

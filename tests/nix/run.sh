@@ -3,7 +3,8 @@
 # flake.nix against the real crane and fenix with a stand-in for the nixpkgs
 # package set only; nix flake check --no-build through flake.lock; the
 # cross-link, compiler, static-check and stub-workspace proofs with real
-# tools; negative controls. Needs nix (Debian nix-bin), python3, cargo,
+# tools; the member-layers rehearsal on the fixture with crane's own hooks;
+# negative controls. Needs nix (Debian nix-bin), python3, cargo, zstd, rsync,
 # aarch64-linux-gnu-gcc, mold, lld, and the real inputs in
 # ../shared/nix-inputs or $NIX_INPUTS_DIR (without them those tests skip,
 # and fail under CI=true). Builds only tiny local derivations; fetches, through

@@ -214,6 +214,7 @@ def main() -> int:
             check_flake_outputs(inputs)
             check_flake_mutations(inputs, tmp)
             check_layer_options(inputs, tmp)
+            layers.check_rehearsal(tmp)
             check_flake_check(inputs, tmp)
             check_library_example(inputs, tmp)
             check_cross_link(inputs, tmp)
