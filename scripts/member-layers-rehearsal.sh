@@ -146,7 +146,8 @@ def compose(real, edit=None):
     shutil.rmtree(source, ignore_errors=True)
     members = plan["workspace"]["members"]
     for rel in files:
-        owner = next((m for m in members if rel == m or rel.startswith(m + "/")), None)
+        # The innermost member holding the file (members may nest: helper, helper/core).
+        owner = max((m for m in members if rel.startswith(m + "/")), key=len, default=None)
         if owner is None or owner in real:
             (source / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(workspace / rel, source / rel, follow_symlinks=False)

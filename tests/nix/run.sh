@@ -13,4 +13,4 @@
 # output is `N passed, N failed`; the exit status is non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-exec timeout 900 python3 tests/nix/test_nix.py "$@"
+exec timeout 1800 python3 tests/nix/test_nix.py "$@"
