@@ -38,8 +38,10 @@
 # Defaults: this repository, DIR/nix/plan.json, the plan's default variant, 4,
 # use-zstd. With use-symlink inherited files are copied, as nix/ sets
 # doNotLinkInheritedArtifacts; --link-inherited keeps crane's links to the
-# read-only outputs instead, which fails (crane issue 385). Needs the crane tarball of ${NIX_INPUTS_DIR:-../shared/nix-inputs},
-# zstd, GNU tar, and rsync (use-symlink).
+# read-only outputs instead, which fails (crane issue 385). Needs the crane
+# tarball of ${NIX_INPUTS_DIR:-../shared/nix-inputs}, zstd, GNU tar, and rsync
+# (use-symlink). scripts/artifacts-modes.sh compares both modes on the work
+# dir a use-zstd run leaves.
 # Work dir: $REHEARSAL_DIR (default target/member-layers-rehearsal), emptied
 # first. Dev profile with unoptimised dependencies (the same settings in
 # every phase, which is all the replay needs). Prints one line per check and
@@ -63,7 +65,7 @@ while [ $# -gt 0 ]; do
     --artifacts-mode) mode=${2:?--artifacts-mode needs use-zstd or use-symlink}; shift 2 ;;
     --no-edits) edits=0; shift ;;
     --link-inherited) link=1; shift ;;
-    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
     *) echo "member-layers-rehearsal: unknown argument $1" >&2; exit 2 ;;
   esac
 done
