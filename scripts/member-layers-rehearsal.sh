@@ -65,7 +65,7 @@ while [ $# -gt 0 ]; do
     --artifacts-mode) mode=${2:?--artifacts-mode needs use-zstd or use-symlink}; shift 2 ;;
     --no-edits) edits=0; shift ;;
     --link-inherited) link=1; shift ;;
-    -h|--help) sed -n '2,47p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
     *) echo "member-layers-rehearsal: unknown argument $1" >&2; exit 2 ;;
   esac
 done
