@@ -6,7 +6,10 @@ use std::io;
 use std::path::Path;
 use std::time::SystemTime;
 
-use super::{io_err, Result, SKIPPED};
+use super::error::{io_err, Result};
+
+/// Files cargo recreates and that must not travel between directories.
+const SKIPPED: &[&str] = &[".cargo-lock"];
 
 /// Regular files under `root` (relative, `/`-separated) with their sizes;
 /// symlinks count with size 0.

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use super::{io_err, DepsCacheError, Result};
+use super::error::{io_err, DepsCacheError, Result};
 
 /// Everything a saved dependency target directory depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

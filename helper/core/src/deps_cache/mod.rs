@@ -35,117 +35,14 @@
 //! names, so that after a fresh checkout the unchanged files get back the
 //! mtimes the saved fingerprints were compared with.
 
-use std::fmt;
-use std::io;
-use std::path::{Path, PathBuf};
-
+mod error;
 mod files;
 mod key;
 pub mod members;
+mod miss;
 mod store;
 
+pub use error::DepsCacheError;
 pub use key::{toolchain, CacheKey, LockIdentity};
-pub use store::{DepsCache, Entry, Lookup};
-
-/// Version of the entry format; entries of another format are ignored.
-pub const FORMAT: u32 = 1;
-
-/// Name of the manifest file in each entry directory.
-pub const MANIFEST: &str = "buildplan-deps-cache.json";
-
-/// The saved target directory inside an entry.
-const TARGET: &str = "target";
-
-/// Files cargo recreates and that must not travel between directories.
-const SKIPPED: &[&str] = &[".cargo-lock"];
-
-/// Errors of the cache: only real failures (a save or restore that could not
-/// write). A cache that cannot be used is a [`Miss`], not an error.
-#[derive(Debug, thiserror::Error)]
-pub enum DepsCacheError {
-    /// A file or directory could not be read or written.
-    #[error("{path}: {source}")]
-    Io {
-        /// The path.
-        path: PathBuf,
-        /// The cause.
-        source: io::Error,
-    },
-    /// `rustc -vV` could not be run or failed.
-    #[error("`{rustc} -vV`: {message}")]
-    Toolchain {
-        /// The compiler that was asked.
-        rustc: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// The lock file is not a valid Cargo.lock.
-    #[error("{path}: not a Cargo.lock: {message}")]
-    Lock {
-        /// The lock file.
-        path: String,
-        /// The parser's message.
-        message: String,
-    },
-    /// A target directory to restore into is not empty.
-    #[error("{0}: not empty; a cache is restored only into an empty target directory")]
-    TargetNotEmpty(PathBuf),
-}
-
-type Result<T> = std::result::Result<T, DepsCacheError>;
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> DepsCacheError + '_ {
-    move |source| DepsCacheError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-/// Why no entry is used. Every variant prints as a one-line message that
-/// starts with `deps cache`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Miss {
-    /// No entry for this key, and none that says more.
-    Empty,
-    /// Entries exist for this workspace, but none for this key; `differs`
-    /// names what differs from the closest one (e.g. `toolchain`).
-    Stale {
-        /// The fields in which the closest entry differs.
-        differs: Vec<&'static str>,
-    },
-    /// The entries there were made for another workspace.
-    Foreign {
-        /// Their members.
-        theirs: Vec<String>,
-    },
-    /// The entry for this key cannot be trusted.
-    Corrupt {
-        /// The entry.
-        dir: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
-}
-
-impl fmt::Display for Miss {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Miss::Empty => write!(f, "deps cache: no saved dependency artifacts for this build; building from scratch"),
-            Miss::Stale { differs } => write!(
-                f,
-                "deps cache: the saved dependency artifacts are stale ({} differ); ignored, building from scratch",
-                differs.join(", ")
-            ),
-            Miss::Foreign { theirs } => write!(
-                f,
-                "deps cache: the cache belongs to another workspace (members {}); ignored, building from scratch",
-                theirs.join(", ")
-            ),
-            Miss::Corrupt { dir, reason } => write!(
-                f,
-                "deps cache: {} is corrupt ({reason}); ignored, building from scratch",
-                dir.display()
-            ),
-        }
-    }
-}
+pub use miss::Miss;
+pub use store::{DepsCache, Entry, Lookup, FORMAT, MANIFEST};

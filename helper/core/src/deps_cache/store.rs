@@ -7,11 +7,20 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::error::{io_err, DepsCacheError, Result};
 use super::files::{copy_tree, list_files, verify};
+use super::key::{CacheKey, LockIdentity};
 use super::members::{MemberRecord, RECORD};
-use super::{
-    io_err, CacheKey, DepsCacheError, LockIdentity, Miss, Result, FORMAT, MANIFEST, TARGET,
-};
+use super::miss::Miss;
+
+/// Version of the entry format; entries of another format are ignored.
+pub const FORMAT: u32 = 1;
+
+/// Name of the manifest file in each entry directory.
+pub const MANIFEST: &str = "buildplan-deps-cache.json";
+
+/// The saved target directory inside an entry.
+pub(super) const TARGET: &str = "target";
 
 /// What an entry's manifest holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
