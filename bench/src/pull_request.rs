@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use super::goals::{GoalSpec, Metric};
 use super::measure::{self, Label, Sample};
 use super::report::Measurement;
 use super::workspace::{EditTarget, SourceEdit};
@@ -47,49 +46,6 @@ pub fn method(scenario: &str) -> Option<&'static str> {
                        build and rebuilt: their share of a build with dependencies cached and members not.",
         _ => return None,
     })
-}
-
-/// Issue 20's pull-request goals for `configs`, each against itself: the
-/// top-member edit <= 0.15 x the dependency-cached build, the bottom-member
-/// edit <= its packages' share of it (`pr-share`), no change: 0 units.
-pub fn goals(configs: &[String]) -> Vec<GoalSpec> {
-    let goal =
-        |id: &str, scenario: &str, metric, against: Option<&str>, limit, text: &str| GoalSpec {
-            id: id.into(),
-            text: text.into(),
-            scenario: scenario.into(),
-            metric,
-            configs: configs.to_vec(),
-            against: None,
-            against_scenario: against.map(Into::into),
-            limit,
-        };
-    vec![
-        goal(
-            "pr-top",
-            "pr-top",
-            Metric::WallTime,
-            Some("deps-cached"),
-            0.15,
-            "Pull request editing the top member <= 0.15 x the build with dependencies cached and members not",
-        ),
-        goal(
-            "pr-bottom",
-            "pr-bottom",
-            Metric::WallTime,
-            Some("pr-share"),
-            1.0,
-            "Pull request editing the bottom member <= the share of its compiled packages in that build",
-        ),
-        goal(
-            "pr-noop",
-            "pr-noop",
-            Metric::CompiledUnits,
-            None,
-            0.0,
-            "Pull request with no change: 0 units compiled",
-        ),
-    ]
 }
 
 /// The members the scenarios edit.
