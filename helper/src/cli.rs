@@ -140,13 +140,13 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
-    /// Why each unit of a build compiled, from cargo's fingerprint log
+    /// Why each unit of a build compiled, from cargo's `Dirty` lines
     ///
-    /// Runs `cargo <args>` (default `build`) in the workspace root with
-    /// CARGO_LOG=cargo::core::compiler::fingerprint=info and JSON messages,
-    /// and prints, for every unit cargo compiled, the first reason cargo
-    /// found it dirty, grouped: changed source file, features, rustflags or
-    /// profile, dependency, new version, missing artifact, mtime.
+    /// Runs `cargo <args>` (default `build`) in the workspace root with -v
+    /// and JSON messages, and prints, for every unit cargo compiled, the
+    /// first reason cargo found it dirty, grouped: changed source file,
+    /// features, rustflags or profile, dependency, new version, missing
+    /// artifact, mtime.
     ///
     /// --fresh is the gate for a build that should have reused the
     /// dependency artifacts (a member version bump, a workspace-only edit):
@@ -155,7 +155,7 @@ pub enum Command {
     ///   cargo buildplan why --fresh -- build --release -p my-server
     ///
     /// Exit status: 0 report printed (gate passed); 1 the gate failed or
-    /// cargo failed; 2 bad input, e.g. a --log cargo did not write.
+    /// cargo failed; 2 bad input, e.g. a --log not from `cargo -v`.
     #[command(verbatim_doc_comment)]
     Why(WhyArgs),
     /// Refresh nix/base.lock (the dependency base) from Cargo.lock
@@ -181,8 +181,8 @@ pub struct WhyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Explain a saved build instead of running one: its standard error
-    /// (the fingerprint log; needs --messages).
+    /// Explain a saved build instead of running one: the standard error of
+    /// its `cargo -v` (needs --messages).
     #[arg(long, value_name = "FILE", requires = "messages")]
     pub log: Option<PathBuf>,
     /// The saved build's standard output (cargo's JSON messages).

@@ -5,8 +5,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::debug_value::Value;
-
 /// The group of a [`Reason`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -32,7 +30,7 @@ pub enum Category {
     /// cargo gave a reason outside the groups above (forced, nothing
     /// obvious, an unknown variant); the text says which.
     Other,
-    /// The log says nothing usable about the unit.
+    /// Nothing tells why: no `Dirty` line and no fingerprint to compare with.
     Unknown,
 }
 
@@ -129,7 +127,7 @@ pub enum Reason {
     /// A dependency was rebuilt or changed.
     DependencyChanged {
         /// The dependencies (crate names as the unit uses them) known to
-        /// have changed; empty when the log does not say which.
+        /// have changed; empty when cargo does not say which.
         names: Vec<String>,
     },
     /// A new version of the package, or the package from another source.
@@ -168,7 +166,7 @@ pub enum Reason {
         /// cargo's reason, as printed.
         cargo: String,
     },
-    /// Nothing usable in the log for this unit.
+    /// Nothing tells why this unit compiled.
     Unknown {
         /// Why not.
         why: String,
@@ -259,9 +257,11 @@ impl fmt::Display for Reason {
     }
 }
 
-/// What [`from_dirty`] needs besides the reason: where outputs live, and
-/// how to tell a touch from an edit.
+/// What [`from_cargo`] needs besides cargo's words: where paths are
+/// relative to, where outputs live, and how to tell a touch from an edit.
 pub trait Context {
+    /// The file cargo names (relative to the workspace root when inside it).
+    fn path(&self, shown: &str) -> PathBuf;
     /// Whether `path` is a build output (inside the target or build
     /// directory) rather than a source.
     fn is_output(&self, path: &Path) -> bool;
@@ -271,155 +271,114 @@ pub trait Context {
     fn same_content(&self, path: &Path, reference_mtime: Option<(i64, u32)>) -> Option<bool>;
 }
 
-fn path_of(v: Option<&Value>) -> PathBuf {
-    PathBuf::from(v.and_then(Value::as_str).unwrap_or("?"))
+/// The first `` `quoted` `` word of `text`.
+fn quoted(text: &str) -> Option<&str> {
+    text.split('`').nth(1)
 }
 
-fn file_time(v: Option<&Value>) -> Option<(i64, u32)> {
-    let v = v?;
-    let s = v.field("seconds")?.as_i64()?;
-    let n = u32::try_from(v.field("nanos")?.as_i64()?).ok()?;
-    Some((s, n))
+/// `… after last build at 1796605567.451392048s)` → (seconds, nanoseconds).
+fn last_build(text: &str) -> Option<(i64, u32)> {
+    let t = text.rsplit_once(" at ")?.1.strip_suffix("s)")?;
+    let (s, n) = t.split_once('.')?;
+    Some((s.parse().ok()?, n.parse().ok()?))
 }
 
-fn strings(v: Option<&Value>) -> Option<Vec<String>> {
-    v?.as_list()?
-        .iter()
-        .map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
-
-fn text(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_string)
-}
-
-/// Maps cargo's `DirtyReason` (parsed from `dirty: …`) to a [`Reason`].
-/// `printed` is the reason as cargo printed it, kept for variants this
-/// version does not know.
-pub fn from_dirty(reason: &Value, printed: &str, cx: &dyn Context) -> Reason {
-    let name = reason.name().unwrap_or("");
-    match name {
-        "RustcChanged" => Reason::ToolchainChanged,
-        "FeaturesChanged" => Reason::FeaturesChanged {
-            old: text(reason.field("old")),
-            new: text(reason.field("new")),
+/// Maps the reason of a `Dirty` line (`cargo build -v`, see
+/// [`super::dirty`]) to a [`Reason`]; words this version does not know
+/// are kept as [`Reason::Other`].
+pub fn from_cargo(text: &str, cx: &dyn Context) -> Reason {
+    let other = || Reason::Other {
+        cargo: text.to_string(),
+    };
+    let file = quoted(text).map(|q| cx.path(q));
+    let word_after = |prefix: &str| {
+        text.strip_prefix(prefix)
+            .and_then(|r| r.split([' ', '`']).find(|w| !w.is_empty()))
+            .map(str::to_string)
+    };
+    if let (Some(path), true) = (&file, text.starts_with("the file `")) {
+        let path = path.clone();
+        if text.contains("` has changed") {
+            let content = match cx.same_content(&path, last_build(text)) {
+                Some(true) => return Reason::Touched { path },
+                Some(false) => ContentCheck::Differs,
+                None if text.contains("checksum") => ContentCheck::Differs,
+                None => ContentCheck::NotCompared,
+            };
+            return Reason::SourceChanged { path, content };
+        }
+        if !text.contains("` is missing") && !text.contains("could not be read") {
+            return Reason::SourceChanged {
+                path,
+                content: ContentCheck::Differs,
+            };
+        }
+    }
+    if text.starts_with("the file `") || text.starts_with("couldn't read metadata for file `") {
+        let path = file.unwrap_or_default();
+        return if cx.is_output(&path) {
+            Reason::ArtifactMissing { path }
+        } else {
+            Reason::SourceMissing { path }
+        };
+    }
+    if let Some(name) =
+        word_after("the env variable ").or_else(|| word_after("the environment variable "))
+    {
+        return Reason::EnvChanged { name };
+    }
+    if text.starts_with("the dependency ") || text.starts_with("info of dependency ") {
+        let name = quoted(text)
+            .map(str::to_string)
+            .or_else(|| word_after("the dependency "));
+        return Reason::DependencyChanged {
+            names: name.into_iter().collect(),
+        };
+    }
+    if let Some(names) = text.strip_prefix("name of dependency changed (") {
+        let new = names.trim_end_matches(')').rsplit(" => ").next();
+        return Reason::DependencyChanged {
+            names: new.map(str::to_string).into_iter().collect(),
+        };
+    }
+    let config = |what: &str| Reason::BuildConfigChanged { what: what.into() };
+    match text {
+        "the toolchain changed" => Reason::ToolchainChanged,
+        "the list of features changed" => Reason::FeaturesChanged {
+            old: None,
+            new: None,
         },
-        "DeclaredFeaturesChanged" => Reason::DeclaredFeaturesChanged {
-            old: text(reason.field("old")),
-            new: text(reason.field("new")),
+        "the list of declared features changed" => Reason::DeclaredFeaturesChanged {
+            old: None,
+            new: None,
         },
-        "ProfileConfigurationChanged" => Reason::ProfileChanged,
-        "RustflagsChanged" => Reason::RustflagsChanged {
-            old: strings(reason.field("old")),
-            new: strings(reason.field("new")),
+        "the profile configuration changed" => Reason::ProfileChanged,
+        "the rustflags changed" => Reason::RustflagsChanged {
+            old: None,
+            new: None,
         },
-        "TargetConfigurationChanged" => Reason::BuildConfigChanged {
-            what: "target settings".into(),
+        "the target configuration changed" => config("target settings"),
+        "the config settings changed" => config("config settings"),
+        "the rustc compile kind changed" => config("compile target"),
+        "the precalculated components changed" => Reason::NewVersion {
+            evidence: "the package's precalculated fingerprint changed".into(),
         },
-        "ConfigSettingsChanged" => Reason::BuildConfigChanged {
-            what: "config settings".into(),
-        },
-        "CompileKindChanged" => Reason::BuildConfigChanged {
-            what: "compile target".into(),
-        },
-        "ChecksumUseChanged" => Reason::BuildConfigChanged {
-            what: "checksum freshness".into(),
-        },
-        "PathToSourceChanged"
-        | "LocalLengthsChanged"
-        | "DepInfoOutputChanged"
-        | "RerunIfChangedOutputFileChanged"
-        | "RerunIfChangedOutputPathsChanged"
-        | "LocalFingerprintTypeChanged" => Reason::SourceInputs {
-            what: name.to_string(),
-        },
-        "PrecalculatedComponentsChanged" => Reason::NewVersion {
-            evidence: format!(
-                "the package's precalculated fingerprint changed: {} -> {}",
-                text(reason.field("old")).unwrap_or_default(),
-                text(reason.field("new")).unwrap_or_default()
-            ),
-        },
-        "EnvVarsChanged" => Reason::EnvChanged {
+        "the environment variables changed" => Reason::EnvChanged {
             name: "(the set of tracked variables)".into(),
         },
-        "EnvVarChanged" => Reason::EnvChanged {
-            name: text(reason.field("name")).unwrap_or_else(|| "?".into()),
-        },
-        "NumberOfDependenciesChanged" | "UnitDependencyInfoChanged" => {
+        "dependency info changed" => Reason::DependencyChanged { names: Vec::new() },
+        t if t.starts_with("number of dependencies changed") => {
             Reason::DependencyChanged { names: Vec::new() }
         }
-        "UnitDependencyNameChanged" => Reason::DependencyChanged {
-            names: text(reason.field("new")).into_iter().collect(),
+        "the path to the source changed"
+        | "the local lengths changed"
+        | "the dependency info output changed"
+        | "rerun-if-changed output file path changed"
+        | "the rerun-if-changed instructions changed"
+        | "the local fingerprint type changed" => Reason::SourceInputs {
+            what: text.to_string(),
         },
-        "FsStatusOutdated" => from_fs_status(reason.item(0), printed, cx),
-        "FreshBuild" => Reason::NeverBuilt,
-        _ => Reason::Other {
-            cargo: printed.to_string(),
-        },
-    }
-}
-
-fn from_fs_status(status: Option<&Value>, printed: &str, cx: &dyn Context) -> Reason {
-    let Some(status) = status else {
-        return Reason::Other {
-            cargo: printed.to_string(),
-        };
-    };
-    match status.name().unwrap_or("") {
-        "StaleDependency" | "StaleDepFingerprint" => {
-            Reason::DependencyChanged { names: Vec::new() }
-        }
-        "StaleItem" => {
-            let Some(item) = status.item(0) else {
-                return Reason::Other {
-                    cargo: printed.to_string(),
-                };
-            };
-            match item.name().unwrap_or("") {
-                "MissingFile" | "UnableToReadFile" | "FailedToReadMetadata" => {
-                    let path = path_of(item.field("path"));
-                    if cx.is_output(&path) {
-                        Reason::ArtifactMissing { path }
-                    } else {
-                        Reason::SourceMissing { path }
-                    }
-                }
-                "ChangedFile" => {
-                    let path = path_of(item.field("stale"));
-                    let reference = file_time(item.field("reference_mtime"));
-                    match cx.same_content(&path, reference) {
-                        Some(true) => Reason::Touched { path },
-                        Some(false) => Reason::SourceChanged {
-                            path,
-                            content: ContentCheck::Differs,
-                        },
-                        None => Reason::SourceChanged {
-                            path,
-                            content: ContentCheck::NotCompared,
-                        },
-                    }
-                }
-                // With checksum freshness cargo compares content itself.
-                "FileSizeChanged" | "ChangedChecksum" => Reason::SourceChanged {
-                    path: path_of(item.field("path").or_else(|| item.field("source"))),
-                    content: ContentCheck::Differs,
-                },
-                "MissingChecksum" => Reason::SourceChanged {
-                    path: path_of(item.field("path")),
-                    content: ContentCheck::NotCompared,
-                },
-                "ChangedEnv" => Reason::EnvChanged {
-                    name: text(item.field("var")).unwrap_or_else(|| "?".into()),
-                },
-                _ => Reason::Other {
-                    cargo: printed.to_string(),
-                },
-            }
-        }
-        _ => Reason::Other {
-            cargo: printed.to_string(),
-        },
+        _ => other(),
     }
 }
 
@@ -429,66 +388,61 @@ mod tests {
 
     struct Cx(Option<bool>);
     impl Context for Cx {
-        fn is_output(&self, path: &Path) -> bool {
-            path.starts_with("/t")
+        fn path(&self, shown: &str) -> PathBuf {
+            Path::new("/w").join(shown)
         }
-        fn same_content(&self, _: &Path, _: Option<(i64, u32)>) -> Option<bool> {
+        fn is_output(&self, path: &Path) -> bool {
+            path.starts_with("/w/target")
+        }
+        fn same_content(&self, _: &Path, at: Option<(i64, u32)>) -> Option<bool> {
+            assert_eq!(at, Some((1796605567, 451392048)));
             self.0
         }
     }
 
-    fn map(text: &str, cx: &Cx) -> Reason {
-        from_dirty(&Value::parse(text).unwrap(), text, cx)
-    }
-
     #[test]
-    fn every_group_from_cargo_text() {
+    fn every_group_from_cargo_words() {
+        let changed = "the file `util/src/lib.rs` has changed (1796605571.295392164s, 4s after last build at 1796605567.451392048s)";
+        let edited = Reason::SourceChanged {
+            path: "/w/util/src/lib.rs".into(),
+            content: ContentCheck::Differs,
+        };
+        assert_eq!(from_cargo(changed, &Cx(Some(false))), edited);
+        assert_eq!(from_cargo(changed, &Cx(None)).category(), Category::SourceFile);
+        assert_eq!(from_cargo(changed, &Cx(Some(true))).category(), Category::Mtime);
         let cx = Cx(None);
-        let changed = r#"FsStatusOutdated(StaleItem(ChangedFile { reference: "/t/dep", reference_mtime: FileTime { seconds: 1, nanos: 2 }, stale: "/w/src/lib.rs", stale_mtime: FileTime { seconds: 3, nanos: 4 } }))"#;
-        assert_eq!(map(changed, &cx).category(), Category::SourceFile);
-        assert_eq!(map(changed, &Cx(Some(true))).category(), Category::Mtime);
-        assert_eq!(
-            map(changed, &Cx(Some(false))),
-            Reason::SourceChanged {
-                path: "/w/src/lib.rs".into(),
-                content: ContentCheck::Differs
-            }
-        );
         for (text, cat) in [
+            ("the list of features changed", Category::Features),
+            ("the rustflags changed", Category::RustflagsOrProfile),
+            ("the profile configuration changed", Category::RustflagsOrProfile),
+            ("the toolchain changed", Category::RustflagsOrProfile),
+            ("info of dependency `util` changed", Category::Dependency),
+            ("the dependency `util` was rebuilt", Category::Dependency),
+            ("number of dependencies changed (1 => 2)", Category::Dependency),
             (
-                r#"FeaturesChanged { old: "[]", new: "[\"x\"]" }"#,
-                Category::Features,
-            ),
-            (
-                r#"RustflagsChanged { old: [], new: ["-Cx"] }"#,
-                Category::RustflagsOrProfile,
-            ),
-            ("ProfileConfigurationChanged", Category::RustflagsOrProfile),
-            ("RustcChanged", Category::RustflagsOrProfile),
-            (
-                "UnitDependencyInfoChanged { unit: UnitIndex(3) }",
-                Category::Dependency,
-            ),
-            (
-                "FsStatusOutdated(StaleDepFingerprint { unit: UnitIndex(2) })",
-                Category::Dependency,
-            ),
-            (
-                r#"FsStatusOutdated(StaleItem(FailedToReadMetadata { path: "/t/debug/deps/libx.rlib" }))"#,
+                "couldn't read metadata for file `target/debug/deps/libutil-0123456789abcdef.rlib`",
                 Category::MissingArtifact,
             ),
-            (
-                r#"FsStatusOutdated(StaleItem(MissingFile { path: "/w/src/gone.rs" }))"#,
-                Category::SourceFile,
-            ),
-            (
-                r#"FsStatusOutdated(StaleItem(ChangedEnv { var: "X", previous: None, current: Some("1") }))"#,
-                Category::Environment,
-            ),
-            ("NothingObvious", Category::Other),
-            ("SomethingCargoAddsLater { x: 1 }", Category::Other),
+            ("the file `src/gone.rs` is missing", Category::SourceFile),
+            ("the env variable WHY_TEST_ENV changed", Category::Environment),
+            ("the environment variable X changed", Category::Environment),
+            ("the precalculated components changed", Category::NewVersion),
+            ("the fingerprint comparison turned up nothing obvious", Category::Other),
+            ("something cargo says later", Category::Other),
         ] {
-            assert_eq!(map(text, &cx).category(), cat, "{text}");
+            assert_eq!(from_cargo(text, &cx).category(), cat, "{text}");
         }
+        assert_eq!(
+            from_cargo("the dependency `util` was rebuilt", &cx),
+            Reason::DependencyChanged {
+                names: vec!["util".into()]
+            }
+        );
+        assert_eq!(
+            from_cargo("the env variable WHY_TEST_ENV changed", &cx),
+            Reason::EnvChanged {
+                name: "WHY_TEST_ENV".into()
+            }
+        );
     }
 }
