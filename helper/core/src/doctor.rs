@@ -327,7 +327,38 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
             }
         }
     }
+    out.extend(too_many_jobs(cfg, machine)?);
     Ok(out)
+}
+
+/// `[build] jobs` (or `CARGO_BUILD_JOBS`) above the machine's CPUs: that
+/// many rustc processes share the cores, so the build is no faster, but
+/// each holds its memory at once.
+fn too_many_jobs(cfg: &CargoConfig, machine: &Machine) -> Result<Option<Finding>, Error> {
+    let Some(jobs) = cfg.jobs()? else {
+        return Ok(None);
+    };
+    let cpus = u32::try_from(machine.cpus).unwrap_or(u32::MAX);
+    let n = jobs.count(cpus);
+    if n <= cpus {
+        return Ok(None);
+    }
+    let per_job = machine.mem_per_job_mib;
+    Ok(Some(Finding {
+        profile: "build".into(),
+        key: "jobs".into(),
+        value: Value::from(n),
+        source: jobs.source,
+        kind: Kind::NoChange,
+        why: format!("jobs = {n} runs up to {n} rustc processes on {cpus} CPUs: they take turns on the cores, so the build is no faster, but all of them hold their memory at the same time; remove it (cargo runs one job per CPU) or set jobs = {cpus}"),
+        cost: format!(
+            "estimated (memory.rs: {} per ordinary job): peak memory up to {} with {n} jobs instead of {} with {cpus}",
+            memory::gib(per_job),
+            memory::gib(per_job * u64::from(n)),
+            memory::gib(per_job * u64::from(cpus))
+        ),
+        fix: None,
+    }))
 }
 
 /// Whether the doctor may write to `source`: the manifest or a config
