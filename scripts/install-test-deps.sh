@@ -6,6 +6,7 @@
 #        clang + musl-tools (linkers the plan names), binutils (readelf), file,
 #        gcc-aarch64-linux-gnu + libc6-dev-arm64-cross (the cross-link proof
 #        of tests/nix)
+#   rustup: toolchain 1.100.0 (the helper's suite on the current stable)
 #   pip: kafka-python, confluent-kafka (real Kafka clients), moto[server]
 #        (local S3 endpoint for the backup tests)
 set -euo pipefail
@@ -51,4 +52,7 @@ if ((${#pip_mods[@]})); then
 fi
 
 have cargo-nextest || cargo install --locked cargo-nextest
+# The helper's suite also runs on the current stable toolchain (test.sh).
+rustup run 1.100.0 cargo --version >/dev/null 2>&1 \
+  || rustup toolchain install 1.100.0 --profile minimal
 echo "install-test-deps: all test tools present" >&2
