@@ -448,7 +448,11 @@ fn remove_binaries(target_dir: &Path, profile: &str, binaries: &[String]) -> any
         }
         let crate_name = bin.replace('-', "_");
         let prefix = format!("{crate_name}-");
-        for entry in outputs.iter().filter_map(|d| std::fs::read_dir(d).ok()).flatten() {
+        for entry in outputs
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flatten()
+        {
             let entry = entry?;
             let name = entry.file_name().to_string_lossy().into_owned();
             let is_binary = name == *bin
@@ -621,7 +625,9 @@ mod tests {
         }
         std::fs::write(dir.path().join("release-fast/my-app"), "").unwrap();
         // The newer layout: the binary in its unit's out/ directory.
-        let unit = dir.path().join("release-fast/build/my-app/0123456789abcdef");
+        let unit = dir
+            .path()
+            .join("release-fast/build/my-app/0123456789abcdef");
         std::fs::create_dir_all(unit.join("fingerprint")).unwrap();
         std::fs::create_dir_all(unit.join("out")).unwrap();
         std::fs::write(unit.join("out/my_app"), "").unwrap();

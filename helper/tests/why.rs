@@ -221,7 +221,10 @@ fn edited_source_and_its_dependents() {
         "{words}"
     );
     assert!(
-        util.log.as_deref().unwrap_or_default().contains("ChangedFile"),
+        util.log
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ChangedFile"),
         "{:?}",
         util.log
     );
@@ -615,7 +618,11 @@ fn both_build_dir_layouts() {
         file.set_modified(SystemTime::now()).unwrap();
         drop(file);
         let run = fx.build(&[], &[]);
-        assert_eq!(reason(&run, "util").category, Category::Mtime, "{toolchain}");
+        assert_eq!(
+            reason(&run, "util").category,
+            Category::Mtime,
+            "{toolchain}"
+        );
 
         let run = fx.build(&["--features", "util/extra"], &[]);
         assert_eq!(

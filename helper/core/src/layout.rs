@@ -133,7 +133,10 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let h = "0123456789abcdef";
         // Old layout in debug, new layout for a cross target's release.
-        touch(&t.path().join(format!("debug/.fingerprint/cfg-if-{h}/lib-cfg_if.json")));
+        touch(
+            &t.path()
+                .join(format!("debug/.fingerprint/cfg-if-{h}/lib-cfg_if.json")),
+        );
         touch(&t.path().join(format!("debug/deps/cfg_if-{h}.d")));
         touch(&t.path().join(format!("debug/build/ring-{h}/out/x.o")));
         touch(&t.path().join(format!("debug/.fingerprint/not-a-hash/x")));

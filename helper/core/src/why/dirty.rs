@@ -20,7 +20,8 @@
 use std::collections::HashMap;
 
 /// The `CARGO_LOG` filter for the fingerprint log, under both module names.
-pub const CARGO_LOG: &str = "cargo::compiler::fingerprint=info,cargo::core::compiler::fingerprint=info";
+pub const CARGO_LOG: &str =
+    "cargo::compiler::fingerprint=info,cargo::core::compiler::fingerprint=info";
 
 /// The `tracing` targets of the fingerprint log lines.
 const LOG_TARGETS: [&str; 2] = [
@@ -70,11 +71,7 @@ fn package(display: &str) -> Option<(Package, &str)> {
 pub fn dirty_lines(stderr: &str) -> HashMap<Package, Vec<String>> {
     let mut found: HashMap<Package, Vec<String>> = HashMap::new();
     for line in stderr.lines().map(strip_ansi) {
-        let Some((pkg, rest)) = line
-            .trim_start()
-            .strip_prefix("Dirty ")
-            .and_then(package)
-        else {
+        let Some((pkg, rest)) = line.trim_start().strip_prefix("Dirty ").and_then(package) else {
             continue;
         };
         // ` (source): reason` or `: reason`.
@@ -135,7 +132,10 @@ mod tests {
             d[&key("util", "0.1.0")],
             ["the file `util/src/lib.rs` has changed (2.000000001s, 1s after last build at 1.000000000s)"]
         );
-        assert_eq!(d[&key("itoa", "1.0.19")], ["the dependency `x` was rebuilt"]);
+        assert_eq!(
+            d[&key("itoa", "1.0.19")],
+            ["the dependency `x` was rebuilt"]
+        );
         assert_eq!(d.len(), 2);
         assert!(!is_verbose(err));
         assert!(is_verbose("     Running `rustc --crate-name util`\n"));
@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn the_log_under_both_module_names() {
-        for module in ["cargo::core::compiler::fingerprint", "cargo::compiler::fingerprint"] {
+        for module in [
+            "cargo::core::compiler::fingerprint",
+            "cargo::compiler::fingerprint",
+        ] {
             let p = format!("   0.02s  INFO prepare_target{{force=false package_id=util v0.1.0 (/w/util) target=\"util\"}}: {module}: ");
             let text = format!(
                 "{p}stale: changed \"/w/util/src/lib.rs\"\n\

@@ -408,26 +408,44 @@ mod tests {
             content: ContentCheck::Differs,
         };
         assert_eq!(from_cargo(changed, &Cx(Some(false))), edited);
-        assert_eq!(from_cargo(changed, &Cx(None)).category(), Category::SourceFile);
-        assert_eq!(from_cargo(changed, &Cx(Some(true))).category(), Category::Mtime);
+        assert_eq!(
+            from_cargo(changed, &Cx(None)).category(),
+            Category::SourceFile
+        );
+        assert_eq!(
+            from_cargo(changed, &Cx(Some(true))).category(),
+            Category::Mtime
+        );
         let cx = Cx(None);
         for (text, cat) in [
             ("the list of features changed", Category::Features),
             ("the rustflags changed", Category::RustflagsOrProfile),
-            ("the profile configuration changed", Category::RustflagsOrProfile),
+            (
+                "the profile configuration changed",
+                Category::RustflagsOrProfile,
+            ),
             ("the toolchain changed", Category::RustflagsOrProfile),
             ("info of dependency `util` changed", Category::Dependency),
             ("the dependency `util` was rebuilt", Category::Dependency),
-            ("number of dependencies changed (1 => 2)", Category::Dependency),
+            (
+                "number of dependencies changed (1 => 2)",
+                Category::Dependency,
+            ),
             (
                 "couldn't read metadata for file `target/debug/deps/libutil-0123456789abcdef.rlib`",
                 Category::MissingArtifact,
             ),
             ("the file `src/gone.rs` is missing", Category::SourceFile),
-            ("the env variable WHY_TEST_ENV changed", Category::Environment),
+            (
+                "the env variable WHY_TEST_ENV changed",
+                Category::Environment,
+            ),
             ("the environment variable X changed", Category::Environment),
             ("the precalculated components changed", Category::NewVersion),
-            ("the fingerprint comparison turned up nothing obvious", Category::Other),
+            (
+                "the fingerprint comparison turned up nothing obvious",
+                Category::Other,
+            ),
             ("something cargo says later", Category::Other),
         ] {
             assert_eq!(from_cargo(text, &cx).category(), cat, "{text}");

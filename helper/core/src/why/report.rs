@@ -190,9 +190,7 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
         };
         let reason = match (words, own) {
             (Some(words), _) if !is_new => reason::from_cargo(words, dirs),
-            (_, Some(own)) => {
-                fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref())
-            }
+            (_, Some(own)) => fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref()),
             (_, None) => Reason::Unknown {
                 why: format!(
                     "cargo printed no `Dirty` line for {} and no fingerprint of the unit was found",
@@ -211,14 +209,12 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
                     because: Box::new(reason),
                 }
             }
-            Reason::DependencyChanged { names } if names.is_empty() => {
-                Reason::DependencyChanged {
-                    names: fingerprint::recorded_deps(&all, unit)
-                        .into_iter()
-                        .filter(|d| libs.contains(d))
-                        .collect(),
-                }
-            }
+            Reason::DependencyChanged { names } if names.is_empty() => Reason::DependencyChanged {
+                names: fingerprint::recorded_deps(&all, unit)
+                    .into_iter()
+                    .filter(|d| libs.contains(d))
+                    .collect(),
+            },
             r => r,
         };
         out.push(Explained {

@@ -176,9 +176,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
     let mut args = opts.args.clone();
     // Before a `--` that passes arguments on to a test binary.
     let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
-    let added_v = !args[..end]
-        .iter()
-        .any(|a| a == "--verbose" || (a.len() > 1 && a.starts_with("-v") && a[1..].chars().all(|c| c == 'v')));
+    let added_v = !args[..end].iter().any(|a| {
+        a == "--verbose" || (a.len() > 1 && a.starts_with("-v") && a[1..].chars().all(|c| c == 'v'))
+    });
     if flag_value(&args, "--message-format").is_none() {
         let json = ["--message-format", "json-render-diagnostics"].map(String::from);
         args.splice(end..end, json);
