@@ -139,7 +139,7 @@ mod tests {
         );
         touch(&t.path().join(format!("debug/deps/cfg_if-{h}.d")));
         touch(&t.path().join(format!("debug/build/ring-{h}/out/x.o")));
-        touch(&t.path().join(format!("debug/.fingerprint/not-a-hash/x")));
+        touch(&t.path().join("debug/.fingerprint/not-a-hash/x"));
         let new = t.path().join("x86_64-unknown-linux-musl/release");
         touch(&new.join(format!("build/itoa/{h}/fingerprint/lib-itoa.json")));
         touch(&new.join(format!("build/itoa/{h}/out/itoa-{h}.d")));

@@ -11,7 +11,7 @@ use super::dirty;
 use super::error::WhyError;
 use super::fingerprint::{self, Snapshot};
 use super::messages::{self, Unit};
-use super::reason::{self, Category, Reason};
+use super::reason::{Category, Reason};
 use super::record::SourceRecord;
 use crate::layout;
 
@@ -33,7 +33,7 @@ pub struct BuildDirs {
     pub record: SourceRecord,
 }
 
-impl reason::Context for BuildDirs {
+impl dirty::Context for BuildDirs {
     fn path(&self, shown: &str) -> PathBuf {
         match &self.workspace_root {
             Some(root) => root.join(shown),
@@ -189,7 +189,7 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
             _ => false,
         };
         let reason = match (words, own) {
-            (Some(words), _) if !is_new => reason::from_cargo(words, dirs),
+            (Some(words), _) if !is_new => dirty::from_cargo(words, dirs),
             (_, Some(own)) => fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref()),
             (_, None) => Reason::Unknown {
                 why: format!(
