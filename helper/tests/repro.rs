@@ -219,7 +219,8 @@ fn two_checkouts_give_identical_binaries() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("too many: 121 in /target/release/build/reprobin-"),
+        stderr.contains("too many: 121 in /target/release/build/reprobin-")
+            || stderr.contains("too many: 121 in /target/release/build/reprobin/"),
         "{stderr}"
     );
 }
