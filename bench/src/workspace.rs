@@ -18,38 +18,18 @@ pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> any
     if dst.exists() {
         bail!("{} already exists", dst.display());
     }
-    std::fs::create_dir_all(dst).with_context(|| format!("creating {}", dst.display()))?;
-    let mut files = 0;
-    for entry in walk(src, extra_excluded) {
-        let entry = entry.with_context(|| format!("walking {}", src.display()))?;
-        let rel = entry.path().strip_prefix(src)?;
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let to = dst.join(rel);
-        let kind = entry.file_type();
-        if kind.is_dir() {
-            std::fs::create_dir_all(&to)?;
-        } else if kind.is_symlink() {
-            let link = std::fs::read_link(entry.path())?;
-            std::os::unix::fs::symlink(&link, &to)
-                .with_context(|| format!("creating symlink {}", to.display()))?;
-        } else {
-            std::fs::copy(entry.path(), &to)
-                .with_context(|| format!("copying {}", entry.path().display()))?;
-            // Keep the modification time: cargo's fingerprints compare
-            // mtimes, so a fresh copy of an unchanged tree in the same work
-            // directory finds its earlier build up to date.
-            let modified = entry.metadata()?.modified()?;
-            std::fs::File::options()
-                .write(true)
-                .open(&to)
-                .and_then(|f| f.set_modified(modified))
-                .with_context(|| format!("setting the mtime of {}", to.display()))?;
-            files += 1;
-        }
-    }
-    Ok(files)
+    let excluded: Vec<PathBuf> = extra_excluded
+        .iter()
+        .filter_map(|p| p.strip_prefix(src).ok().map(Path::to_path_buf))
+        .collect();
+    let skip = |rel: &Path| {
+        rel.ends_with(".git") || rel == Path::new("target") || excluded.iter().any(|e| e == rel)
+    };
+    // Files keep their modification times: cargo's fingerprints compare
+    // mtimes, so a fresh copy of an unchanged tree in the same work
+    // directory finds its earlier build up to date.
+    buildplan::tree::copy_tree(src, dst, &skip)
+        .with_context(|| format!("copying {}", src.display()))
 }
 
 /// What [`sync_workspace`] did.

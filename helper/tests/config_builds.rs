@@ -6,22 +6,11 @@
 //! (and, for `config-parent`, in a parent directory and `$CARGO_HOME`),
 //! which the helper must neither restate nor replace.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
 
 fn text(out: &Output) -> String {
     format!(
@@ -134,15 +123,13 @@ fn rustc_args(stderr: &str, target: &Path, strip_plan: bool) -> BTreeMap<String,
 }
 
 fn compare(fixture: &str, package: &str, profile: &str) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
+    let src = common::fixture_dir(fixture);
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     let home = tmp.path().join("cargo-home");
     std::fs::create_dir_all(&home).unwrap();
     if src.join("ws").is_dir() {
-        copy_tree(&src.join("ws"), &ws);
+        common::copy_tree(&src.join("ws"), &ws);
         std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
         std::fs::copy(
             src.join("parent.toml"),
@@ -151,7 +138,7 @@ fn compare(fixture: &str, package: &str, profile: &str) {
         .unwrap();
         std::fs::copy(src.join("home.toml"), home.join("config.toml")).unwrap();
     } else {
-        copy_tree(&src, &ws);
+        common::copy_tree(&src, &ws);
     }
     let helper = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));

@@ -54,7 +54,7 @@ impl RootManifest {
         let shell: ManifestShell = toml::from_str(text).map_err(|e| {
             // Only on failure: tell a broken manifest from a bad policy.
             match text.parse::<toml::Table>() {
-                Err(syntax) => Error::Manifest {
+                Err(syntax) => Error::Toml {
                     file: file.clone(),
                     message: syntax.to_string(),
                 },
@@ -156,7 +156,7 @@ package.a = { opt-level = 3 }
     #[test]
     fn broken_toml_is_a_manifest_error() {
         let err = parse("[workspace\n").unwrap_err();
-        assert!(matches!(err, Error::Manifest { .. }), "{err}");
+        assert!(matches!(err, Error::Toml { .. }), "{err}");
         assert!(
             err.to_string().starts_with("ws/Cargo.toml: not valid TOML"),
             "{err}"

@@ -46,9 +46,9 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
     let inputs = crate::config::plan_inputs(
         &workspace.root,
         manifest.profile.as_ref(),
-        crate::config::process_env(),
+        crate::cargo_config::env_map(),
     );
-    let taken = crate::config::load(&inputs)?.profile_names();
+    let taken = crate::cargo_config::load(&inputs)?.profile_names();
     let tuned = crate::tuned::with_tuned(&policy, &taken, &manifest.path)?;
     let profiles = crate::config::plan_profiles(&inputs, &tuned)?;
     let mut plan = assemble(&workspace, &policy, profiles, &manifest.path)?;
@@ -86,36 +86,33 @@ pub fn assemble(
     let targets = crate::targets::resolve(policy);
     let variants = crate::variants::resolve(ws, policy, file)?;
 
-    let default_variant = policy
-        .default_variant
-        .clone()
-        .unwrap_or_else(|| policy::DEFAULT_VARIANT.to_string());
-    if !variants.contains_key(&default_variant) {
-        return Err(Error::PolicyKey {
-            file: file.display().to_string(),
-            key: "workspace.metadata.buildplan.default-variant".into(),
-            message: format!(
-                "names `{default_variant}`, which is not a variant (variants: {})",
-                variants.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
+    let default_of = |key: &str, chosen: &Option<String>, default: &str, known: Vec<&String>| {
+        let name = chosen.clone().unwrap_or_else(|| default.to_string());
+        if known.contains(&&name) {
+            return Ok(name);
         }
-        .into());
-    }
-    let default_profile = policy
-        .default_profile
-        .clone()
-        .unwrap_or_else(|| policy::DEFAULT_PROFILE.to_string());
-    if !profiles.contains_key(&default_profile) {
-        return Err(Error::PolicyKey {
-            file: file.display().to_string(),
-            key: "workspace.metadata.buildplan.default-profile".into(),
-            message: format!(
-                "names `{default_profile}`, which is not a profile (profiles: {})",
-                profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+        let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
+        Err(Error::key(
+            &file.display().to_string(),
+            format!("workspace.metadata.buildplan.default-{key}"),
+            format!(
+                "names `{name}`, which is not a {key} ({key}s: {})",
+                known.join(", ")
             ),
-        }
-        .into());
-    }
+        ))
+    };
+    let default_variant = default_of(
+        "variant",
+        &policy.default_variant,
+        policy::DEFAULT_VARIANT,
+        variants.keys().collect(),
+    )?;
+    let default_profile = default_of(
+        "profile",
+        &policy.default_profile,
+        policy::DEFAULT_PROFILE,
+        profiles.keys().collect(),
+    )?;
 
     let packages: BTreeMap<String, PackageInfo> = ws
         .members

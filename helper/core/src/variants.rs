@@ -84,7 +84,7 @@ pub fn resolve(
         }
         Some(table) => {
             if table.is_empty() {
-                return Err(Error::PolicyKey {
+                return Err(Error::Key {
                     file: file.display().to_string(),
                     key: "workspace.metadata.buildplan.variants".into(),
                     message: "defines no variants; remove the table to get the defaults".into(),

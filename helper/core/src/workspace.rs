@@ -59,24 +59,7 @@ impl Workspace {
     /// Loads the workspace containing `manifest_path` (or the current
     /// directory when `None`).
     pub fn load(manifest_path: Option<&Path>) -> anyhow::Result<Self> {
-        let mut cmd = MetadataCommand::new();
-        cmd.no_deps();
-        if let Some(path) = manifest_path {
-            if !path.is_file() {
-                return Err(Error::Io {
-                    path: path.display().to_string(),
-                    message: "no such file (given with --manifest-path)".into(),
-                }
-                .into());
-            }
-            cmd.manifest_path(path);
-        }
-        let mut command = cmd.cargo_command();
-        command.env("CARGO_TERM_COLOR", "never");
-        let stdout = crate::exec::capture(command)?;
-        let metadata =
-            MetadataCommand::parse(stdout).context("cargo metadata printed unexpected output")?;
-        Self::from_metadata(&metadata)
+        Self::from_metadata(&metadata(manifest_path)?)
     }
 
     /// Builds the workspace model from parsed `cargo metadata` output.
@@ -200,6 +183,27 @@ impl Workspace {
     }
 }
 
+/// `cargo metadata --no-deps` of the workspace containing `manifest_path`
+/// (or the current directory when `None`).
+pub fn metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metadata, Error> {
+    let mut cmd = MetadataCommand::new();
+    cmd.no_deps();
+    if let Some(path) = manifest_path {
+        if !path.is_file() {
+            return Err(Error::Io {
+                path: path.display().to_string(),
+                message: "no such file (given with --manifest-path)".into(),
+            });
+        }
+        cmd.manifest_path(path);
+    }
+    let mut command = cmd.cargo_command();
+    command.env("CARGO_TERM_COLOR", "never");
+    let stdout = crate::exec::capture(command)?;
+    MetadataCommand::parse(stdout)
+        .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))
+}
+
 /// `path` relative to `root`, `/`-separated; `.` when they are equal.
 pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
     let rel = path.strip_prefix(root).map_err(|_| {
@@ -209,14 +213,10 @@ pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
             root.display()
         )
     })?;
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Ok(if parts.is_empty() {
+    Ok(if rel.as_os_str().is_empty() {
         ".".to_string()
     } else {
-        parts.join("/")
+        rel.to_string_lossy().into_owned()
     })
 }
 

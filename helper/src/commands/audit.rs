@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::outcome::Outcome;
 use crate::cli::AuditArgs;
+use buildplan::error::Outcome;
 use buildplan::plan::{compute, AuditMode};
 
 /// Prints every variant's splits (or only `--variant`'s) and whether the
