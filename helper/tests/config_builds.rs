@@ -10,16 +10,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use std::process::Command;
 
 /// The environment both builds share: a private cargo home, nothing that
 /// sets rustflags or profiles from outside.
@@ -147,7 +138,11 @@ fn compare(fixture: &str, package: &str, profile: &str) {
         cmd
     };
     let plan = helper().args(["plan", "--no-audit"]).output().unwrap();
-    assert!(plan.status.success(), "{fixture}: {}", text(&plan));
+    assert!(
+        plan.status.success(),
+        "{fixture}: {}",
+        common::describe(&plan)
+    );
 
     let plain_dir: PathBuf = tmp.path().join("plain");
     let mut plain = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -157,7 +152,11 @@ fn compare(fixture: &str, package: &str, profile: &str) {
     plain.arg("--target-dir").arg(&plain_dir);
     clean(&mut plain, &home);
     let plain = plain.output().unwrap();
-    assert!(plain.status.success(), "{fixture}: {}", text(&plain));
+    assert!(
+        plain.status.success(),
+        "{fixture}: {}",
+        common::describe(&plain)
+    );
 
     let planned_dir = tmp.path().join("planned");
     let planned = helper()
@@ -173,7 +172,11 @@ fn compare(fixture: &str, package: &str, profile: &str) {
         .arg(&planned_dir)
         .output()
         .unwrap();
-    assert!(planned.status.success(), "{fixture}: {}", text(&planned));
+    assert!(
+        planned.status.success(),
+        "{fixture}: {}",
+        common::describe(&planned)
+    );
 
     let want = rustc_args(&String::from_utf8_lossy(&plain.stderr), &plain_dir, false);
     let got = rustc_args(
@@ -184,7 +187,7 @@ fn compare(fixture: &str, package: &str, profile: &str) {
     assert!(
         !want.is_empty(),
         "{fixture}: no rustc line in {}",
-        text(&plain)
+        common::describe(&plain)
     );
     assert_eq!(
         want.keys().collect::<Vec<_>>(),
@@ -196,7 +199,7 @@ fn compare(fixture: &str, package: &str, profile: &str) {
             args,
             &got[unit],
             "{fixture}: {unit}\nplanned:\n{}",
-            text(&planned)
+            common::describe(&planned)
         );
     }
 }

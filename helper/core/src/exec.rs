@@ -212,22 +212,15 @@ impl Linker {
 
     /// The linker a `-fuse-ld=` value names, if this helper knows it.
     pub fn from_fuse_ld(value: &str) -> Option<Self> {
-        match value {
-            "mold" => Some(Linker::Mold),
-            "lld" => Some(Linker::Lld),
-            "bfd" => Some(Linker::Bfd),
-            _ => None,
-        }
+        [Linker::Mold, Linker::Lld, Linker::Bfd]
+            .into_iter()
+            .find(|l| l.name() == value)
     }
 
-    /// The program the compiler driver looks for, `None` for the default.
-    pub fn tool(self) -> Option<&'static str> {
-        match self {
-            Linker::Mold => Some("ld.mold"),
-            Linker::Lld => Some("ld.lld"),
-            Linker::Bfd => Some("ld.bfd"),
-            Linker::Default => None,
-        }
+    /// The program the compiler driver looks for (`ld.<name>`), `None` for
+    /// the default.
+    pub fn tool(self) -> Option<String> {
+        (self != Linker::Default).then(|| format!("ld.{}", self.name()))
     }
 
     /// The rustflags selecting this linker on a host.

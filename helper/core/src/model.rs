@@ -75,31 +75,23 @@ pub struct Plan {
 impl Plan {
     /// The variant `name`, or an error naming the ones the plan has.
     pub fn variant(&self, name: &str) -> Result<&Variant, Error> {
-        self.variants
-            .get(name)
-            .ok_or_else(|| Error::unknown("variant", name, self.variants.keys()))
+        lookup(&self.variants, "variant", name)
     }
 
     /// The profile `name`, or an error naming the ones the plan has.
     pub fn profile(&self, name: &str) -> Result<&Profile, Error> {
-        self.profiles
-            .get(name)
-            .ok_or_else(|| Error::unknown("profile", name, self.profiles.keys()))
+        lookup(&self.profiles, "profile", name)
     }
 
     /// The target `name` (`host` or a triple), or an error naming the ones
     /// the plan has.
     pub fn target(&self, name: &str) -> Result<&Target, Error> {
-        self.targets
-            .get(name)
-            .ok_or_else(|| Error::unknown("target", name, self.targets.keys()))
+        lookup(&self.targets, "target", name)
     }
 
     /// The package `name`, or an error naming the ones the plan has.
     pub fn package(&self, name: &str) -> Result<&PackageInfo, Error> {
-        self.packages
-            .get(name)
-            .ok_or_else(|| Error::unknown("package", name, self.packages.keys()))
+        lookup(&self.packages, "package", name)
     }
 
     /// How `package` is built in `variant`: an error when either is unknown
@@ -114,6 +106,16 @@ impl Plan {
             ))
         })
     }
+}
+
+/// `map[name]`, or the error naming the `kind`s `map` has.
+fn lookup<'a, T>(
+    map: &'a BTreeMap<String, T>,
+    kind: &'static str,
+    name: &str,
+) -> Result<&'a T, Error> {
+    map.get(name)
+        .ok_or_else(|| Error::unknown(kind, name, map.keys()))
 }
 
 /// Workspace-wide facts.
