@@ -569,7 +569,8 @@ mod tests {
     #[test]
     fn shipped_linker_reads_the_workspace_flags() {
         let host = buildplan::exec::HostInfo::parse(
-            "rustc 1.95.0 (x 2026-04-14)\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
+            "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\ncommit-hash: 59807616e\n\
+             commit-date: 2026-04-14\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
         )
         .unwrap();
         let flags = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

@@ -1,5 +1,5 @@
 //! The root Cargo.toml, read and parsed once: its build policy and its raw
-//! `[profile]` table (checked later by [`crate::profiles`]).
+//! `[profile]` table (checked later by [`crate::cargo_config`]).
 
 use std::path::{Path, PathBuf};
 
