@@ -50,7 +50,7 @@ pub struct FlagPart {
     /// The key or variable: `target.x86_64-unknown-linux-gnu.rustflags`,
     /// `target.'cfg(unix)'.rustflags`, `build.rustflags`, `RUSTFLAGS`, ...
     pub key: String,
-    /// Where it was written (as in [`super::Setting::source`]).
+    /// Where it was written (as in [`crate::model::Setting::source`]).
     pub source: String,
     /// The flags.
     pub flags: Vec<String>,
