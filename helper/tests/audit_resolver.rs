@@ -101,7 +101,10 @@ fn guppy_resolves_every_audit_selection_as_cargo_tree_does() {
         let roots: Vec<Selection> = app.builds.iter().map(|(r, b)| selection(r, b)).collect();
         let refs: Vec<&Selection> = roots.iter().collect();
         let found: BTreeMap<_, _> = resolve(&graph, &refs, &opts).unwrap();
-        found.keys().map(|(name, _)| name.clone()).collect::<BTreeSet<_>>()
+        found
+            .keys()
+            .map(|(name, _)| name.clone())
+            .collect::<BTreeSet<_>>()
     };
     assert!(only_on("x86_64-unknown-linux-gnu").contains("itoa"));
     assert!(!only_on("x86_64-pc-windows-msvc").contains("itoa"));

@@ -61,11 +61,9 @@ pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>
         return Ok(opts);
     }
     let invalid = |e: &dyn std::fmt::Display| Error::Invalid(format!("target `{target}`: {e}"));
-    let cfg = crate::cargo_config::rustc_cfg(
-        Path::new(&crate::exec::rustc_program()),
-        Some(target),
-    )
-    .map_err(|e| invalid(&e))?;
+    let cfg =
+        crate::cargo_config::rustc_cfg(Path::new(&crate::exec::rustc_program()), Some(target))
+            .map_err(|e| invalid(&e))?;
     let features: Vec<String> = cfg
         .into_iter()
         .filter_map(|c| match c {
@@ -98,7 +96,9 @@ pub fn resolve(
             let wanted = match label {
                 FeatureLabel::Base => true,
                 FeatureLabel::Named(name) => {
-                    root.all || (root.default && *name == "default") || root.features.contains(*name)
+                    root.all
+                        || (root.default && *name == "default")
+                        || root.features.contains(*name)
                 }
                 FeatureLabel::OptionalDependency(_) => root.all,
             };
