@@ -126,6 +126,30 @@ mod tests {
     }
 
     #[test]
+    fn the_feature_resolver_follows_cargos_defaults() {
+        use crate::audit::Resolver::{V1, V2};
+        let cases = [
+            ("[workspace]\nmembers = []\n", V1),
+            ("[workspace]\nresolver = \"2\"\n", V2),
+            ("[workspace]\nresolver = \"3\"\n", V2),
+            ("[package]\nname = \"x\"\n", V1),
+            ("[package]\nname = \"x\"\nedition = \"2018\"\n", V1),
+            ("[package]\nname = \"x\"\nedition = \"2021\"\n", V2),
+            (
+                "[package]\nname = \"x\"\nedition = \"2021\"\nresolver = \"1\"\n",
+                V1,
+            ),
+            (
+                "[workspace.package]\nedition = \"2024\"\n[package]\nname = \"x\"\nedition.workspace = true\n",
+                V2,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse(text).unwrap().resolver, want, "{text}");
+        }
+    }
+
+    #[test]
     fn no_policy_is_default() {
         let m = parse("[workspace]\nmembers = []\n").unwrap();
         assert_eq!(m.policy, Policy::default());
