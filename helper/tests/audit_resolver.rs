@@ -109,3 +109,45 @@ fn guppy_resolves_every_audit_selection_as_cargo_tree_does() {
     assert!(only_on("x86_64-unknown-linux-gnu").contains("itoa"));
     assert!(!only_on("x86_64-pc-windows-msvc").contains("itoa"));
 }
+
+/// The one place guppy and `cargo tree` differ, found on iggy: a package
+/// without a build script (`build = false`, as crates.io's packaging writes
+/// when no build.rs ships) that declares build-dependencies. `cargo tree`
+/// lists them; a build never compiles them, and guppy leaves them out. The
+/// build's own JSON messages decide.
+#[test]
+fn build_dependencies_without_a_build_script_are_not_compiled() {
+    let (_tmp, dir) = copy_fixture("basic", "ws");
+    edit(
+        &dir.join("crates/macros/Cargo.toml"),
+        "publish = false\n",
+        "publish = false\nbuild = false\n\n[build-dependencies]\ncfg-if = \"1\"\n",
+    );
+    let manifest = dir.join("Cargo.toml");
+    let (_, graph) = Workspace::load_graph(Some(&manifest), false).unwrap();
+    let macros = Selection {
+        package: "macros".into(),
+        all: false,
+        default: true,
+        features: BTreeSet::new(),
+    };
+    let target = "x86_64-unknown-linux-gnu";
+    let ours = resolve(&graph, &[&macros], &options(target, Resolver::V2).unwrap()).unwrap();
+    assert!(ours.is_empty(), "{ours:?}");
+    let args = ["--package".to_string(), "macros".to_string()];
+    let listed = cargo_tree(&dir, target, &args);
+    assert!(
+        listed.keys().any(|(name, _)| name == "cfg-if"),
+        "{listed:?}"
+    );
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .args(["check", "--message-format", "json", "--target", target])
+        .args(&args)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let messages = stdout(&out);
+    assert!(messages.contains("\"compiler-artifact\""), "{messages}");
+    assert!(!messages.contains("cfg-if"), "{messages}");
+}

@@ -17,7 +17,9 @@
 //! dependency whose features depend on the host platform could make plans
 //! from different machines differ. Within one invocation a package may
 //! appear with two feature sets (host and target copies); that is not a
-//! split, only a difference between invocations is.
+//! split, only a difference between invocations is. The build-dependencies
+//! of a package without a build script are left out: cargo never compiles
+//! them, though `cargo tree` lists them (docs/field-tests.md, iggy).
 
 use std::collections::{BTreeMap, BTreeSet};
 
