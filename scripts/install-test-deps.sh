@@ -5,7 +5,8 @@
 #   apt: kcat (real Kafka client), nix-bin (evaluates nix/), mold + lld +
 #        clang + musl-tools (linkers the plan names), binutils (readelf), file,
 #        gcc-aarch64-linux-gnu + libc6-dev-arm64-cross (the cross-link proof
-#        of tests/nix)
+#        of tests/nix), zstd + rsync (crane's artifact hooks in the
+#        member-layers rehearsal of tests/nix)
 #   pip: kafka-python, confluent-kafka (real Kafka clients), moto[server]
 #        (local S3 endpoint for the backup tests)
 set -euo pipefail
@@ -21,6 +22,8 @@ have musl-gcc        || need_apt+=(musl-tools)
 have readelf         || need_apt+=(binutils)
 have file            || need_apt+=(file)
 have aarch64-linux-gnu-gcc || need_apt+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+have zstd            || need_apt+=(zstd)
+have rsync           || need_apt+=(rsync)
 
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
