@@ -87,22 +87,9 @@ fn toml_literal(value: &Value) -> String {
     }
 }
 
-/// A TOML key, quoted unless it is a bare key.
-fn toml_key(key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if bare {
-        key.to_string()
-    } else {
-        serde_json::to_string(key).expect("strings serialise")
-    }
-}
-
 /// A profile's overrides as `cargo --config` values, sorted.
 pub fn profile_config(name: &str, overrides: &Overrides) -> Vec<String> {
-    let base = format!("profile.{}", toml_key(name));
+    let base = format!("profile.{}", crate::cargo_config::toml_key(name));
     let mut config = Vec::new();
     for (key, value) in &overrides.settings {
         config.push(format!("{base}.{key}={}", toml_literal(value)));
@@ -117,7 +104,7 @@ pub fn profile_config(name: &str, overrides: &Overrides) -> Vec<String> {
         for (key, value) in settings {
             config.push(format!(
                 "{base}.package.{}.{key}={}",
-                toml_key(pkg),
+                crate::cargo_config::toml_key(pkg),
                 toml_literal(value)
             ));
         }

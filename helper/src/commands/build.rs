@@ -4,13 +4,12 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::outcome::Outcome;
 use crate::cli::BuildArgs;
 use buildplan::build::{
-    assemble, assemble_as, check_memory, check_target_std, graph_packages, load_context, Selection,
+    assemble, assemble_as, check_target_std, graph_packages, load_context, Selection,
 };
+use buildplan::error::Outcome;
 use buildplan::exec::Machine;
-use buildplan::jobs::UserJobs;
 use buildplan::repro::{BuildId, ReproSettings};
 
 /// Assembles the command from the plan and this machine, checks its memory
@@ -20,19 +19,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let ctx = load_context(manifest_path)?;
     let plan = &ctx.plan;
     let machine = Machine::detect()?;
-    let manifest = buildplan::manifest::RootManifest::read(&ctx.root.join("Cargo.toml"))?;
-    let cfg = buildplan::config::load(&buildplan::config::run_inputs(
-        &ctx.root,
-        manifest.profile.as_ref(),
-    ))?;
-    let user_jobs = cfg.jobs()?.map(|j| UserJobs {
-        jobs: u64::from(j.count(u32::try_from(machine.cpus).unwrap_or(u32::MAX))),
-        source: match j.source.strip_prefix("env:") {
-            Some(var) => var.to_string(),
-            None if j.source.starts_with("--config") => j.source.clone(),
-            None => format!("[build] jobs in {}", j.source),
-        },
-    });
+    let cfg = buildplan::config::run_config(&ctx.root)?;
     let profile_name = args
         .profile
         .as_deref()
@@ -41,7 +28,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let reproducible = match (args.reproducible, args.no_reproducible) {
         (true, _) => true,
         (_, true) => false,
-        _ => buildplan::profiles::root_of(profile_name, &plan.profiles) == "release",
+        _ => plan.root_profile(profile_name) == "release",
     };
     let mut repro_env = Vec::new();
     let repro_flags = if reproducible {
@@ -66,7 +53,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         target: args.target.as_deref().unwrap_or("host"),
         profile: profile_name,
         linker: None,
-        user_jobs,
+        user_jobs: cfg.jobs()?,
         cargo_config: Some(&cfg),
         extra_rustflags: &repro_flags,
     };
@@ -105,7 +92,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         check_target_std(triple)?;
     }
     let packages = graph_packages(plan, &ctx.root, &sel, false)?;
-    let memory = check_memory(plan, &sel, &machine, packages)?;
+    let memory =
+        buildplan::memory::check_memory(plan, sel.profile, sel.package, &machine, packages)?;
     eprintln!("cargo-buildplan build: {}", notes.linker);
     eprintln!("cargo-buildplan build: {}", notes.jobs);
     eprintln!("cargo-buildplan build: {}", memory.note);

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use super::outcome::Outcome;
 use crate::cli::DoctorArgs;
 use buildplan::doctor::{self, Machine};
+use buildplan::error::Outcome;
 use buildplan::manifest::RootManifest;
 use buildplan::workspace::Workspace;
 
@@ -22,8 +22,7 @@ fn locked_packages(root: &Path) -> u64 {
 pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let workspace = Workspace::load(manifest_path)?;
     let manifest = RootManifest::read(&workspace.root_manifest)?;
-    let inputs = buildplan::config::run_inputs(&workspace.root, manifest.profile.as_ref());
-    let cfg = buildplan::config::load(&inputs)?;
+    let cfg = buildplan::config::run_config(&workspace.root)?;
     let machine = Machine {
         cpus: buildplan::exec::cpu_count(),
         packages: locked_packages(&workspace.root),

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::outcome::Outcome;
 use crate::cli::WhyArgs;
 use buildplan::error::Error;
+use buildplan::error::Outcome;
 use buildplan::why::{self, BuildDirs, Report, RunOptions};
 
 fn read(path: &Path) -> Result<String, Error> {
@@ -17,14 +17,7 @@ fn read(path: &Path) -> Result<String, Error> {
 
 /// The workspace root of `manifest_path` (or of the current directory).
 fn workspace_root(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf), Error> {
-    let mut cmd = cargo_metadata::MetadataCommand::new();
-    cmd.no_deps();
-    if let Some(path) = manifest_path {
-        cmd.manifest_path(path);
-    }
-    let m = cmd
-        .exec()
-        .map_err(|e| Error::invalid(format!("cannot read the workspace: {e}")))?;
+    let m = buildplan::workspace::metadata(manifest_path)?;
     Ok((
         m.workspace_root.into_std_path_buf(),
         m.target_directory.into_std_path_buf(),
