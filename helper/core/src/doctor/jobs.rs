@@ -17,7 +17,7 @@ pub(super) fn too_many_jobs(
     let Some(jobs) = cfg.jobs()? else {
         return Ok(None);
     };
-    let cpus = u32::try_from(machine.cpus).unwrap_or(u32::MAX);
+    let cpus = machine.cpus;
     let n = jobs.count(cpus);
     if n <= cpus {
         return Ok(None);
@@ -33,8 +33,8 @@ pub(super) fn too_many_jobs(
         cost: format!(
             "estimated (memory.rs: {} per ordinary job): peak memory up to {} with {n} jobs instead of {} with {cpus}",
             memory::gib(per_job),
-            memory::gib(per_job * u64::from(n)),
-            memory::gib(per_job * u64::from(cpus))
+            memory::gib(per_job * n),
+            memory::gib(per_job * cpus)
         ),
         fix: None,
     }))
