@@ -63,6 +63,7 @@ pub mod render;
 pub mod repro;
 pub mod settings;
 pub mod targets;
+pub mod toolchain;
 pub mod tuned;
 pub mod variants;
 pub mod why;

@@ -180,6 +180,7 @@ pub fn check_memory(
         user_jobs: None,
         cargo_config: None,
         extra_rustflags: &[],
+        cmake_dir: None,
     };
     let packages = build::graph_packages(plan, copy_root, &sel("release"), false)?;
     let mut ok = true;

@@ -6,7 +6,8 @@ use anyhow::Context;
 
 use super::outcome::Outcome;
 use crate::build::{
-    assemble, assemble_as, check_memory, check_target_std, graph_packages, load_context, Selection,
+    assemble, assemble_as, check_memory, check_target_std, graph_packages, load_context,
+    write_cmake_toolchain, Selection,
 };
 use crate::cli::BuildArgs;
 use crate::exec::Machine;
@@ -57,6 +58,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     } else {
         Vec::new()
     };
+    // Cross targets' CMake toolchain files (for the cmake crate).
+    let cmake_dir = ctx.target_dir.join("buildplan").join("cmake");
     let sel = Selection {
         package: &args.package,
         variant: args
@@ -69,6 +72,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         user_jobs,
         cargo_config: Some(&cfg),
         extra_rustflags: &repro_flags,
+        cmake_dir: Some(&cmake_dir),
     };
     let variant = plan.variant(sel.variant)?;
     let (mut cmd, notes) = if args.alone {
@@ -137,6 +141,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         println!("{}", cmd.shell_line());
         return Ok(Outcome::Success);
     }
+    write_cmake_toolchain(&cmake_dir, plan.target(sel.target)?)?;
     eprintln!("cargo-buildplan build: running {}", cmd.shell_line());
     let status = cmd
         .to_command()

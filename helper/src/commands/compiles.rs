@@ -78,6 +78,7 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
             user_jobs: None,
             cargo_config: Some(&cfg),
             extra_rustflags: &[],
+            cmake_dir: None,
         };
         let alone = &plan.root_build(variant_name, package)?.alone_cargo_args;
         let selection = args.as_shipped.then_some(alone.as_slice());

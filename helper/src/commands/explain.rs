@@ -27,6 +27,7 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
             user_jobs: None,
             cargo_config: None,
             extra_rustflags: &[],
+            cmake_dir: None,
         };
         match graph_packages(plan, &planned.workspace.root, &sel, true) {
             Ok(n) => Some(n),
