@@ -31,13 +31,20 @@ pub fn missing(target: &Target, path: &OsStr) -> Vec<String> {
             (host.ar.as_str(), "build machine's archiver"),
         ]);
     }
-    let mut missing = Vec::new();
+    // Each missing program once, with every role it has.
+    let mut roles: Vec<(&str, Vec<&str>)> = Vec::new();
     for (tool, role) in tools {
         let program = tool.split_whitespace().next().unwrap_or(tool);
-        if exec::find_in_path(program, path).is_none() {
-            missing.push(format!("`{program}` ({role}) is not on PATH"));
+        match roles.iter_mut().find(|(p, _)| *p == program) {
+            Some((_, r)) => r.push(role),
+            None => roles.push((program, vec![role])),
         }
     }
+    let mut missing: Vec<String> = roles
+        .into_iter()
+        .filter(|(program, _)| exec::find_in_path(program, path).is_none())
+        .map(|(program, r)| format!("`{program}` ({}) is not on PATH", r.join(", ")))
+        .collect();
     for flag in target.c_flags.iter().filter(|f| f.starts_with('/')) {
         if !Path::new(flag).exists() {
             missing.push(format!("{flag} (named by the C flags) does not exist"));
@@ -101,7 +108,10 @@ mod tests {
         let a = &targets["aarch64-unknown-linux-musl"];
         let empty = tempfile::tempdir().unwrap();
         let text = report("aarch64-unknown-linux-musl", a, empty.path().as_os_str()).unwrap();
-        for piece in ["`clang` (linker driver)", "`ld.lld` (linker)", "`llvm-ar` (archiver)"] {
+        for piece in [
+            "`clang` (linker driver, C compiler) is not on PATH; `ld.lld` (linker)",
+            "`llvm-ar` (archiver)",
+        ] {
             assert!(text.contains(piece), "{text}");
         }
         assert!(text.ends_with(
