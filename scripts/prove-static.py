@@ -6,7 +6,7 @@ machine. Reads everything with binutils' readelf.
 
     prove-static.py BINARY --arch aarch64 --linker lld [--objects DIR ...]
     prove-static.py --cargo-messages build.json --package chronik-server \\
-        --arch aarch64 --linker lld
+        --arch aarch64 --linker lld [--require zstd-sys ...]
 
 With --cargo-messages (the output of a cargo build run with
 --message-format=json...), the binary is the package's executable from
@@ -119,9 +119,19 @@ def prove(binary, arch, linker, object_dirs):
     return results
 
 
+def package_name(package_id):
+    """The package name in a cargo package id (`...#name@version`, or
+    `...#version` for a path package whose directory is its name)."""
+    tail = package_id.rsplit("#", 1)[-1]
+    if "@" in tail:
+        return tail.split("@", 1)[0]
+    return package_id.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
 def from_cargo_messages(path, package):
-    """(executable, [out_dir, ...]) of a package's build from cargo's JSON."""
-    executable, out_dirs = None, []
+    """(executable, {out_dir: package name}) of a package's build, from
+    cargo's JSON messages."""
+    executable, out_dirs = None, {}
     with open(path, encoding="utf-8") as f:
         for line in f:
             if not line.startswith("{"):
@@ -131,16 +141,18 @@ def from_cargo_messages(path, package):
                 if msg.get("executable") and msg["target"]["name"] == package:
                     executable = msg["executable"]
             elif msg.get("reason") == "build-script-executed":
-                out_dirs.append(msg["out_dir"])
+                out_dirs[msg["out_dir"]] = package_name(msg["package_id"])
     if executable is None:
         raise RuntimeError(f"{path}: no executable of {package} among cargo's messages")
     # The target's build scripts write under <target-dir>/<triple>/; build
     # scripts of build-machine crates under <target-dir>/<profile>/.
     target_root = os.path.dirname(os.path.dirname(os.path.dirname(executable)))
-    out_dirs = [
-        d for d in out_dirs if d.startswith(target_root + os.sep) and object_files(d)
-    ]
-    return executable, sorted(set(out_dirs))
+    out_dirs = {
+        d: name
+        for d, name in out_dirs.items()
+        if d.startswith(target_root + os.sep) and object_files(d)
+    }
+    return executable, out_dirs
 
 
 def main():
@@ -151,6 +163,8 @@ def main():
     parser.add_argument("--objects", action="append", default=[], metavar="DIR")
     parser.add_argument("--cargo-messages", metavar="FILE")
     parser.add_argument("--package")
+    parser.add_argument("--require", action="append", default=[], metavar="PKG",
+                        help="with --cargo-messages: fail unless PKG's build script left C objects")
     parser.add_argument("--print-binary", action="store_true",
                         help="print the binary's path last, on stdout")
     args = parser.parse_args()
@@ -160,7 +174,12 @@ def main():
             if not args.package:
                 parser.error("--cargo-messages needs --package")
             binary, found = from_cargo_messages(args.cargo_messages, args.package)
-            object_dirs += found
+            object_dirs += sorted(found)
+            absent = sorted(set(args.require) - set(found.values()))
+            if absent:
+                print(f"prove-static: no C objects from the build scripts of {', '.join(absent)}",
+                      file=sys.stderr)
+                return 1
         if not binary:
             parser.error("give a BINARY or --cargo-messages")
         results = prove(binary, args.arch, args.linker, object_dirs)
