@@ -55,7 +55,12 @@ pub fn defaults() -> BTreeMap<String, TargetPolicy> {
                 cxx: "c++".into(),
                 ar: "ar".into(),
             }),
-            packages: vec!["clang".into(), "llvm".into(), fuse_ld.into(), musl_dev.into()],
+            packages: vec![
+                "clang".into(),
+                "llvm".into(),
+                fuse_ld.into(),
+                musl_dev.into(),
+            ],
             rustflags: Vec::new(),
         }
     };
@@ -66,7 +71,14 @@ pub fn defaults() -> BTreeMap<String, TargetPolicy> {
         ),
         (
             "aarch64-unknown-linux-musl".to_string(),
-            musl("aarch64", "musl-dev:arm64", "lld", "generic", "aarch64-multiplatform-musl", true),
+            musl(
+                "aarch64",
+                "musl-dev:arm64",
+                "lld",
+                "generic",
+                "aarch64-multiplatform-musl",
+                true,
+            ),
         ),
     ])
 }
