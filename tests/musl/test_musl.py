@@ -66,10 +66,12 @@ def toolchain_ok(toolchain):
 class Fixture:
     """A copy of the fixture workspace with a fresh plan, and builds in it."""
 
-    def __init__(self, helper, work, toolchain):
+    def __init__(self, helper, work, scratch, toolchain):
         self.helper, self.toolchain = helper, toolchain
         self.env = toolchain_env(toolchain)
-        self.ws = Path(tempfile.mkdtemp(prefix="musl-fixture-", dir=work))
+        # Outside the repository: cargo would read its .cargo/config.toml,
+        # whose musl target tables restate the plan's flags.
+        self.ws = Path(tempfile.mkdtemp(prefix="musl-fixture-", dir=scratch))
         shutil.copytree(FIXTURE, self.ws, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("target", "plan.json"))
         # One target directory per toolchain: the cc and cmake crates build once.
@@ -124,6 +126,11 @@ class MuslFixture(unittest.TestCase):
         work = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "tests-musl"
         work.mkdir(parents=True, exist_ok=True)
         cls.work = work
+        cls.scratch = tempfile.TemporaryDirectory(prefix="tests-musl-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.scratch.cleanup()
 
     def toolchains(self):
         for tc in TOOLCHAINS:
@@ -136,7 +143,7 @@ class MuslFixture(unittest.TestCase):
 
     def test_each_compiler_gets_its_side_and_cmake_builds_for_the_target(self):
         for tc in self.toolchains():
-            fx = Fixture(self.helper, self.work, tc)
+            fx = Fixture(self.helper, self.work, self.scratch.name, tc)
             for arch, linker in ARCHES.items():
                 triple = f"{arch}-unknown-linux-musl"
                 with self.subTest(toolchain=tc or "active", target=triple):
@@ -177,7 +184,7 @@ class MuslFixture(unittest.TestCase):
         ]
         for arch, facts, failures in cases:
             with self.subTest(arch=arch, mutation=facts):
-                fx = Fixture(self.helper, self.work, tc)
+                fx = Fixture(self.helper, self.work, self.scratch.name, tc)
                 triple = f"{arch}-unknown-linux-musl"
                 fx.mutate(triple, **facts)
                 ok, messages, err = fx.build("cside", triple)
