@@ -19,7 +19,8 @@
 #   aarch64: variant full    (zstd-sys, lz4-sys, ring+asm)  MUSL_AARCH64_VARIANT
 #   profile static-ci (release at opt-level 1, no LTO)      MUSL_PROFILE
 # The toolchain is rustup's choice (RUSTUP_TOOLCHAIN=1.100.0 for another);
-# the target directory cargo's (CARGO_TARGET_DIR).
+# the target directory cargo's (CARGO_TARGET_DIR); the helper $BUILDPLAN
+# (a built cargo-buildplan) or built in that target directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +32,9 @@ profile=${MUSL_PROFILE:-static-ci}
 
 target_dir=$(cargo metadata --no-deps --format-version 1 --locked |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-cargo build -q --locked -p cargo-buildplan
-helper=$target_dir/debug/cargo-buildplan
+# The helper: $BUILDPLAN if given (a built cargo-buildplan), else built here.
+helper=${BUILDPLAN:-$target_dir/debug/cargo-buildplan}
+[[ -n ${BUILDPLAN-} ]] || cargo build -q --locked -p cargo-buildplan
 echo "musl-build: $(rustc --version), profile $profile, target dir $target_dir" >&2
 
 exports=()
