@@ -26,6 +26,16 @@
 #                dependencies are then built in two layers, the base lock's and
 #                the current lock's on top, so a lock bump rebuilds only what
 #                it changed (nix/README.md, "Layered dependency artifacts")
+#   memberLayers the longest chain of member layers (default 4): the members
+#                each variant builds are compiled in layers by depth in the
+#                member graph, each on the one below, so an edit recompiles
+#                only its layer and those above; 0: every package compiles its
+#                members on the dependency derivation (nix/README.md, "Member
+#                layers")
+#   artifactsMode  crane's installCargoArtifactsMode for the dependency and
+#                member layers: "use-zstd" (default; each layer stores the
+#                files it wrote, compressed) or "use-symlink" (uncompressed,
+#                files unchanged from the layer below linked to it)
 # Returns { packages, apps, checks, devShells, formatter } plus `internal`
 # (the build matrix and sources), which the flake leaves out and the tests read.
 {
@@ -41,6 +51,8 @@
   nextestArgs ? [ ],
   mainPackage ? null,
   baseLock ? null,
+  memberLayers ? 4,
+  artifactsMode ? "use-zstd",
 }:
 let
   inherit (builtins)
@@ -113,6 +125,15 @@ let
       checksTarget
       ;
     name = main;
+    maxMemberLayers = memberLayers;
+    artifactsMode =
+      if builtins.elem artifactsMode [
+        "use-zstd"
+        "use-symlink"
+      ] then
+        artifactsMode
+      else
+        throw "artifactsMode must be \"use-zstd\" or \"use-symlink\" (crane's installCargoArtifactsMode), not ${builtins.toJSON artifactsMode}";
   };
 
   buildsOf = target: variant: builds.packages.${target}.${defaultProfile}.${variant};

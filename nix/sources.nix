@@ -9,6 +9,8 @@
 #   depsLock, baseDepsLock   those two locks, parsed and normalized
 #   stubs       the stub workspace with the real versions and Cargo.lock, the
 #               base of the per-package sources
+#   forMembers  a function of a list of member paths: those members real,
+#               every other member a stub (the member layers' sources)
 #   forPackage  per package: itself and its workspace dependencies real
 #               (`workspace_deps`), every other member a stub
 #   full        the whole workspace, real (clippy, tests, fmt, machete, plan check)
@@ -190,15 +192,18 @@ let
     lock = realLock;
   };
 
-  forPackage = builtins.mapAttrs (
-    _: package:
+  # The members at `paths` real, every other one a stub. The same set of
+  # members gives the same source, in any order.
+  forMembers =
+    paths:
     mkCompositeSrc {
       name = srcName;
       dummy = stubs;
       inherit rootManifest;
-      members = real ([ package.path ] ++ package.workspace_deps);
-    }
-  ) plan.packages;
+      members = real (builtins.sort builtins.lessThan paths);
+    };
+
+  forPackage = builtins.mapAttrs (_: package: forMembers ([ package.path ] ++ package.workspace_deps)) plan.packages;
 
   full = mkCompositeSrc {
     name = srcName;
@@ -220,6 +225,7 @@ in
     baseDepsLock
     layers
     stubs
+    forMembers
     forPackage
     full
     memberSrc

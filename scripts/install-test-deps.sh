@@ -5,9 +5,10 @@
 #   apt: kcat (real Kafka client), nix-bin (evaluates nix/), mold + lld +
 #        clang + musl-tools (linkers the plan names), binutils (readelf), file,
 #        gcc-aarch64-linux-gnu + libc6-dev-arm64-cross (the cross-link proof
-#        of tests/nix)
+#        of tests/nix), zstd + rsync (crane's artifact hooks in the
+#        member-layers rehearsal of tests/nix)
 #   the static musl targets' C toolchain (the plan's defaults, see
-#   docs/plan-format.md "C toolchain of a target"): clang + llvm (llvm-ar)
+#   docs/plan-format.md "Rendering the targets"): clang + llvm (llvm-ar)
 #   compile and archive C for both musl targets against the musl headers of
 #   musl-dev (amd64) and musl-dev:arm64 (Debian multiarch: needs the arm64
 #   architecture added to dpkg), cmake (CMake-built C dependencies),
@@ -34,6 +35,8 @@ have cmake           || need_apt+=(cmake)
 have qemu-aarch64-static || need_apt+=(qemu-user-static)
 [[ -f /usr/include/x86_64-linux-musl/stdio.h ]] || need_apt+=(musl-dev)
 [[ -f /usr/include/aarch64-linux-musl/stdio.h ]] || need_apt+=(musl-dev:arm64)
+have zstd            || need_apt+=(zstd)
+have rsync           || need_apt+=(rsync)
 
 if ((${#need_apt[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -104,7 +104,7 @@ pub enum Command {
     /// building a variant's roots together can give a dependency more
     /// features than building one root alone, and the second build then
     /// recompiles it. The audit resolves each root alone and all roots
-    /// together with `cargo tree`, for every target triple in the plan, and
+    /// together as cargo's resolver does, for every target triple in the plan, and
     /// lists each third-party package whose feature sets differ. A variant
     /// with several roots is built as one unified build by default (every
     /// root's invocation selects all roots), which resolves its splits; the
@@ -247,7 +247,7 @@ pub struct AuditArgs {
     /// With --fresh: cargo's subcommand and arguments [default: build].
     #[arg(last = true, requires = "fresh")]
     pub cargo_args: Vec<String>,
-    /// Instead of resolving features with cargo tree, run the plan's build
+    /// Instead of resolving features in-process, run the plan's build
     /// of every root of the variant, in order, into one scratch target
     /// directory with --message-format json, and fail (exit 1) when a
     /// third-party crate was compiled more than once with different

@@ -16,6 +16,11 @@
 # `cargoArtifacts = null`, so it cannot be used for this). cargo then decides
 # what is stale: only the crates whose version, features or dependencies
 # differ between the two locks are compiled, plus their dependents.
+#
+# With `depsOnly = false` it is a member layer (memberLayers.nix): the same
+# cargo invocations on top of `cargoArtifacts`, from a source in which some
+# members are real, so cargo compiles those members (everything else is
+# fresh); no dependency-only marker, no workspace-wide check or test build.
 { craneLib }:
 {
   name,
@@ -27,6 +32,7 @@
   withDevDeps ? false,
   workspaceArgs ? [ "--workspace" ],
   cargoArtifacts ? null,
+  depsOnly ? true,
 }:
 let
   shellArgs = import ./shellArgs.nix;
@@ -67,11 +73,21 @@ else
     // {
       src = dummySrc;
       inherit cargoArtifacts;
-      pnameSuffix = "-deps";
-      # What buildDepsOnly sets: the marker for hooks, and the target directory
-      # as the output (crane stores only the files this layer wrote, next to a
-      # link to the base layer's archive).
-      env.CRANE_BUILD_DEPS_ONLY = 1;
+      # The target directory as the output (with use-zstd crane stores only
+      # the files this layer wrote, next to a link to the layer below).
       doInstallCargoArtifacts = true;
     }
+    // (
+      if depsOnly then
+        {
+          # What buildDepsOnly sets: the marker for hooks.
+          pnameSuffix = "-deps";
+          env.CRANE_BUILD_DEPS_ONLY = 1;
+        }
+      else
+        {
+          buildPhaseCargoCommand = invocations "build" [ ];
+          doCheck = false;
+        }
+    )
   )

@@ -4,15 +4,26 @@
 # derivations crane made (`drvAttrs`, as nixpkgs' mkDerivation keeps them),
 # for test_nix.py to assert on.
 #
+# A tree with a flake.nix (a copy of this repository) is evaluated through
+# flake.nix's OWN call of nix/: the arguments it passes to
+# lib.<system>.buildWorkspace (src, planFile, baseLock, image, checkInputs,
+# ...) are captured by calling its `outputs` with a `self` whose
+# buildWorkspace returns them, then handed to its real
+# lib.<system>.buildWorkspace; `call.sameAsFlake` says the result's packages
+# are the flake's own. A tree without one (a fixture) gets the call below.
+#
 #   inputsDir  the unpacked real inputs (crane/, fenix/, lib/)
 #   trees      { <label> = "/abs/path/of/a/workspace"; ... }
 #   planFile   path of the plan to read
 #   system     the system to evaluate for
+#   optionsJSON  further buildWorkspace arguments (JSON) of the test's call,
+#                e.g. {"memberLayers": 2, "artifactsMode": "use-symlink"}
 {
   inputsDir,
   trees,
   planFile,
   system ? "x86_64-linux",
+  optionsJSON ? "{}",
 }:
 let
   inherit (builtins) mapAttrs attrNames;
@@ -21,22 +32,61 @@ let
     inherit system;
   };
 
-  evalTree =
-    root:
-    import ../../nix {
-      inherit (inputs) pkgs crane fenix;
-      src = /. + root;
-      planFile = /. + planFile;
-      # The tree's base lock, as flake.nix passes it, where the tree has one.
-      baseLock = if builtins.pathExists (/. + root + "/nix/base.lock") then /. + root + "/nix/base.lock" else null;
-      image = {
-        user = "svc";
-        dataDir = "/var/lib/svc";
-        ports = [ 9092 ];
-      };
-      checkInputs = pkgs: [ pkgs.kcat ];
-      checkEnv.TESTS_NIX_CHECK_ENV = "1";
+  testArgs = root: {
+    src = /. + root;
+    planFile = /. + planFile;
+    # The tree's base lock, where the fixture has one.
+    baseLock = if builtins.pathExists (/. + root + "/nix/base.lock") then /. + root + "/nix/base.lock" else null;
+    image = {
+      user = "svc";
+      dataDir = "/var/lib/svc";
+      ports = [ 9092 ];
     };
+    checkInputs = pkgs: [ pkgs.kcat ];
+    checkEnv.TESTS_NIX_CHECK_ENV = "1";
+  }
+  // builtins.fromJSON optionsJSON;
+
+  # flake.nix's call: its arguments, and its real buildWorkspace applied to them.
+  flakeCall =
+    root:
+    let
+      flake = import (/. + root + "/flake.nix");
+      capture = {
+        lib = builtins.listToAttrs (
+          map (s: {
+            name = s;
+            value.buildWorkspace = args: {
+              packages = args;
+              apps = args;
+              checks = args;
+              devShells = args;
+              formatter = args;
+            };
+          }) [ system ]
+        );
+      };
+      args = (flake.outputs (inputs.flakeInputs // { self = capture; })).packages.${system};
+      self = flake.outputs (inputs.flakeInputs // { inherit self; }) // {
+        outPath = /. + root;
+      };
+      out = self.lib.${system}.buildWorkspace args;
+    in
+    {
+      inherit args out;
+      via = "flake.nix";
+      # Evaluated for the `base` tree only (it doubles the work).
+      sameAsFlake = builtins.mapAttrs (_: d: d.drvPath) out.packages == builtins.mapAttrs (_: d: d.drvPath) self.packages.${system};
+    };
+
+  testCall = root: {
+    args = testArgs root;
+    out = import ../../nix ({ inherit (inputs) pkgs crane fenix; } // testArgs root);
+    via = "tests/nix/facts.nix";
+    sameAsFlake = null;
+  };
+
+  evalTree = root: if builtins.pathExists (/. + root + "/flake.nix") then flakeCall root else testCall root;
 
   nameOf = d: if builtins.isAttrs d then d.name or (toString d) else toString d;
   names = map nameOf;
@@ -109,20 +159,42 @@ let
       src = str (a.src or null);
       cargoArtifacts = str (a.cargoArtifacts or null);
       vendorDir = str (a.cargoVendorDir or null);
+      artifactsMode = a.installCargoArtifactsMode or null;
+      installsArtifacts = a.doInstallCargoArtifacts or null;
+      copiesInherited = a.doNotLinkInheritedArtifacts or null;
+    };
+
+  layerFacts =
+    l:
+    drvFacts l
+    // {
+      inherit (l) index own members;
+      memberSrc = l.memberSrc.drvPath;
+      memberSrcOut = toString l.memberSrc;
+      memberSrcScript = l.memberSrc.drvAttrs.buildCommand;
     };
 
   factsOf =
-    out:
+    label: call:
     let
+      inherit (call) out;
       inherit (out.internal) builds sources;
       image = out.packages."${out.internal.main}-image".drvAttrs;
       shell = out.devShells.default.drvAttrs;
       nightly = out.devShells.nightly.drvAttrs;
     in
     {
+      call = {
+        inherit (call) via;
+        sameAsFlake = if label == "base" then call.sameAsFlake else null;
+        baseLock = str (call.args.baseLock or null);
+        checkEnv = call.args.checkEnv or { };
+        memberLayers = call.args.memberLayers or null;
+      };
       deps = mapAttrs (_: mapAttrs (_: mapAttrs (_: drvFacts))) builds.deps;
       baseDeps = mapAttrs (_: mapAttrs (_: mapAttrs (_: d: if d == null then null else drvFacts d))) builds.baseDeps;
       layers = builds.layers;
+      memberLayers = mapAttrs (_: mapAttrs (_: mapAttrs (_: map layerFacts))) builds.memberLayers;
       packages = mapAttrs (_: mapAttrs (_: mapAttrs (_: mapAttrs (_: drvFacts)))) builds.packages;
       checks = mapAttrs (_: drvFacts) out.checks;
       outputs = {
@@ -186,5 +258,5 @@ let
     };
 in
 {
-  trees = mapAttrs (_: root: factsOf (evalTree root)) trees;
+  trees = mapAttrs (label: root: factsOf label (evalTree root)) trees;
 }

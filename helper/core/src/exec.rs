@@ -18,7 +18,7 @@ pub fn cargo_program() -> String {
 }
 
 /// The rustc to ask: `$RUSTC`, else `rustc`.
-fn rustc_program() -> OsString {
+pub fn rustc_program() -> OsString {
     std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
 }
 

@@ -29,7 +29,7 @@ pub struct Planned {
 pub enum AuditMode {
     /// Leave every `feature_splits` empty.
     Skip,
-    /// Run it; cargo may create or update Cargo.lock as usual.
+    /// Run it; `cargo metadata` may create or update Cargo.lock as usual.
     Run,
     /// Run it with `--locked`: fail rather than touch Cargo.lock.
     Locked,
@@ -37,10 +37,17 @@ pub enum AuditMode {
 
 /// Loads the workspace named by `--manifest-path` (or found from the
 /// current directory) and computes its plan. Unless `audit` is
-/// [`AuditMode::Skip`], runs the feature audit (one `cargo tree` per root,
-/// target and variant) to fill `feature_splits`.
+/// [`AuditMode::Skip`], runs the feature audit to fill `feature_splits`.
+/// Runs `cargo metadata` once: `--no-deps` without the audit, the full
+/// graph with it.
 pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
-    let workspace = Workspace::load(manifest_path)?;
+    let (workspace, graph) = match audit {
+        AuditMode::Skip => (Workspace::load(manifest_path)?, None),
+        AuditMode::Run | AuditMode::Locked => {
+            let (ws, graph) = Workspace::load_graph(manifest_path, audit == AuditMode::Locked)?;
+            (ws, Some(graph))
+        }
+    };
     let manifest = RootManifest::read(&workspace.root_manifest)?;
     let policy = manifest.policy;
     let inputs = crate::config::plan_inputs(
@@ -52,11 +59,10 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
     let tuned = crate::tuned::with_tuned(&policy, &taken, &manifest.path)?;
     let profiles = crate::config::plan_profiles(&inputs, &tuned)?;
     let mut plan = assemble(&workspace, &policy, profiles, &manifest.path)?;
-    if audit != AuditMode::Skip {
+    if let Some(graph) = graph {
         let targets = crate::audit::audit_targets(&plan.targets);
-        let locked = audit == AuditMode::Locked;
-        let splits = crate::audit::audit(&workspace, &plan.variants, &targets, locked)
-            .context("the feature audit (cargo tree) failed")?;
+        let splits = crate::audit::audit(&graph, manifest.resolver, &plan.variants, &targets)
+            .context("the feature audit failed")?;
         for (name, found) in splits {
             if let Some(variant) = plan.variants.get_mut(&name) {
                 variant.feature_splits = found;
