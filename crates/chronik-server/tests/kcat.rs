@@ -5,27 +5,8 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::Duration;
-
-use common::{run_tool, TestBroker};
-
-const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn kcat(broker: &TestBroker, args: &[&str], stdin: &[u8]) -> String {
-    let out = run_tool(
-        Command::new("kcat").args(["-b", &broker.addr]).args(args),
-        stdin,
-        TOOL_TIMEOUT,
-    );
-    assert!(
-        out.status.success(),
-        "kcat {args:?} failed: {}\nbroker log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        broker.log_tail()
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use common::clients::kcat;
+use common::TestBroker;
 
 fn lines(prefix: &str, n: usize) -> String {
     (0..n).map(|i| format!("{prefix}-{i}\n")).collect()
