@@ -14,7 +14,7 @@
 # directory per target. Each target is built from an empty target directory
 # of its own, with plain cargo and the workspace's .cargo/config.toml target
 # tables (mold for x86_64 musl, lld for aarch64 musl), variant full (every C
-# dependency), profile $PROFILE (default release-fast). The C code of the musl
+# dependency), profile $PROFILE (default release-fast), plus $CARGO_EXTRA. The C code of the musl
 # targets is compiled by clang against Debian's musl headers (musl-dev,
 # musl-dev:arm64), archived by llvm-ar. Measured by GNU time: wall time and
 # the largest resident set of any single process of the build (`%M`, not a
@@ -29,6 +29,10 @@ cd "$(dirname "$0")/.."
 
 OUT=${BENCH_OUT:-/work/target-musl/bench}
 PROFILE=${PROFILE:-release-fast}
+# Extra cargo arguments, the same for every target (e.g. a --config).
+read -r -a EXTRA <<< "${CARGO_EXTRA:-}"
+# cargo's output directory of the profile.
+case $PROFILE in dev | test) PROFILE_DIR=debug ;; bench) PROFILE_DIR=release ;; *) PROFILE_DIR=$PROFILE ;; esac
 MESSAGES=${MESSAGES:-20000}
 HOST=$(rustc -vV | sed -n 's/^host: //p')
 MUSL=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
@@ -52,8 +56,8 @@ load_summary() {
 row() {
   local dir=$OUT/$1 wall rss_kib
   read -r wall rss_kib < "$dir/time.txt"
-  printf '%s\t%s\t%s\t%d\t%d\t%s\n' "$1" "$PROFILE" "$wall" $((rss_kib / 1024)) \
-    "$(stat -c %s "$dir/$1/$PROFILE/chronik-server")" "$(load_summary "$dir/load.txt")" \
+  printf '%s\t%s\t%s\t%d\t%d\t%s\n' "$1" "$PROFILE${CARGO_EXTRA:+ $CARGO_EXTRA}" "$wall" $((rss_kib / 1024)) \
+    "$(stat -c %s "$dir/$1/$PROFILE_DIR/chronik-server")" "$(load_summary "$dir/load.txt")" \
     > "$dir/row.tsv"
 }
 
@@ -71,14 +75,14 @@ build() {
     if ! env "${envs[@]}" CARGO_TARGET_DIR="$dir" CARGO_INCREMENTAL=0 \
       /usr/bin/time -f '%e %M' -o "$dir/time.txt" \
       cargo build --locked -p chronik-server --features full --profile "$PROFILE" \
-      --target "$triple" > "$dir/build.log" 2>&1; then
+      --target "$triple" "${EXTRA[@]}" > "$dir/build.log" 2>&1; then
       kill "$sampler"
       tail -30 "$dir/build.log" >&2
       return 1
     fi
     kill "$sampler"
     row "$triple"
-    file "$dir/$triple/$PROFILE/chronik-server" >&2
+    file "$dir/$triple/$PROFILE_DIR/chronik-server" >&2
   done
 }
 
@@ -89,7 +93,7 @@ serve() {
   for ((i = 0; i < MESSAGES; i++)); do echo "$payload"; done > "$input"
   : > "$OUT/serve.tsv"
   for triple in "${MUSL[@]}"; do
-    bin=$OUT/$triple/$triple/$PROFILE/chronik-server
+    bin=$OUT/$triple/$triple/$PROFILE_DIR/chronik-server
     runner=()
     [[ $triple == aarch64* ]] && runner=(qemu-aarch64-static)
     data=$(mktemp -d)
