@@ -131,66 +131,15 @@ pub enum Command {
     /// that fit; --force builds anyway.
     #[command(verbatim_doc_comment)]
     Build(BuildArgs),
-    /// Measure build time and peak memory across scenarios and configurations.
-    ///
-    /// Works on any workspace (no plan file needed: the plan is computed).
-    /// The workspace is copied to --work-dir (without target/ and .git; a
-    /// work dir can be reused, the copy is brought up to date) and every
-    /// build happens there, each configuration in its own target directory.
-    ///
-    /// Configurations, by default (no policy, no options):
-    ///
-    ///   tuned    planned: the command `cargo buildplan build --profile
-    ///            buildplan-ci` runs (the plan's tuned CI profile: no LTO,
-    ///            no debug info, 16 codegen units, build scripts at
-    ///            opt-level 0), the plan's flags added to the workspace's
-    ///   shipped  plain `cargo build -p PKG --profile release` with the
-    ///            package's features: no --config, no rustflags variables,
-    ///            the workspace's own config files and profiles
-    ///
-    /// More with --define NAME=shipped:PROFILE or
-    /// NAME=planned:PROFILE[:LINKER] (mold, lld, bfd, default), or the
-    /// policy's [workspace.metadata.buildplan.bench] configs; pick with
-    /// --configs. Each configuration's memory estimate is printed first; one
-    /// that cannot fit in this machine's memory (e.g. fat LTO over a large
-    /// graph) is refused before anything is built (exit 1), unless --force.
-    ///
-    /// Goals, by default tuned against shipped (--against NAME changes the
-    /// baseline): clean build <= 0.6x, deps-cached build <= 0.3x, leaf
-    /// rebuild <= 0.1x, peak memory of the clean build <= 0.4x, and no
-    /// third-party crate compiled twice with different features in tuned's
-    /// clean build (from cargo's JSON messages). The policy's `goals`
-    /// replace them. See docs/bench.md.
-    ///
-    /// Scenarios, each run --runs times (min, median and max are kept):
-    ///
-    ///   clean        empty target directory
-    ///   noop         build again, nothing changed
-    ///   leaf / root  a real code edit (a function added) in the package /
-    ///                in the workspace crate most members depend on
-    ///   deps-cached  every workspace crate's fingerprint removed,
-    ///                third-party ones kept (what a binary cache of
-    ///                dependencies gives CI)
-    ///   link         the recorded linker command alone
-    ///   link-bfd     the same command and inputs with GNU ld
-    ///
-    /// Time is wall clock; memory is the peak summed PSS of the build's
-    /// process tree. Results go to --json, and --markdown regenerates a
-    /// report with the goals, tables, a chart and the exact command, keeping
-    /// its hand-written analysis and broker-throughput sections.
-    ///
-    /// Examples:
-    ///
-    ///   cargo buildplan bench --package nisshi --runs 1 \
-    ///       --scenarios clean,deps-cached,leaf --work-dir /tmp/bench \
-    ///       --json results.json --markdown report.md
-    ///
-    ///   # this repository (its configurations and goals are in its policy;
-    ///   # about two hours on 2 cores):
-    ///   cargo buildplan bench --package chronik-server --variant full \
-    ///       --runs 2 --json bench/results.json --markdown BENCHMARKS.md
-    #[command(verbatim_doc_comment)]
-    Bench(BenchArgs),
+    /// Build benchmarks: the workspace as shipped against the plan's tuned
+    /// builds (runs `cargo-buildplan-bench`, the separate buildplan-bench
+    /// crate; `cargo buildplan bench --help` for its options)
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Arguments passed to `cargo-buildplan-bench` unchanged.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Why each unit of a build compiled, from cargo's fingerprint log
     ///
     /// Runs `cargo <args>` (default `build`) in the workspace root with
@@ -399,75 +348,4 @@ pub struct RebaseArgs {
     /// Cargo.lock's), 0 when it fits.
     #[arg(long)]
     pub check: bool,
-}
-
-/// Arguments of `bench`.
-#[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
-    /// Package whose build is measured [default: the policy's bench
-    /// `package`, else the variant's first root with a binary].
-    #[arg(long)]
-    pub package: Option<String>,
-    /// Variant to measure [default: the policy's bench `variant`, else the
-    /// plan's default variant].
-    #[arg(long)]
-    pub variant: Option<String>,
-    /// Runs per scenario and configuration.
-    #[arg(long, default_value_t = 3)]
-    pub runs: u32,
-    /// Only these scenarios (comma-separated) [default: all].
-    #[arg(long, value_delimiter = ',')]
-    pub scenarios: Vec<String>,
-    /// Only these configurations, by name (comma-separated) [default: all
-    /// known: the policy's, else `tuned` and `shipped`, plus --define's].
-    #[arg(long, alias = "config", value_delimiter = ',', value_name = "NAME")]
-    pub configs: Vec<String>,
-    /// Define a configuration (repeatable): NAME=shipped:PROFILE (plain
-    /// cargo, the workspace's own settings) or NAME=planned:PROFILE[:LINKER]
-    /// (the plan's command; LINKER: mold, lld, bfd or default). Replaces a
-    /// known one of the same name.
-    #[arg(long, value_name = "NAME=KIND:PROFILE[:LINKER]")]
-    pub define: Vec<String>,
-    /// The configuration the default goals compare with [default: the
-    /// policy's `against`, else `shipped`].
-    #[arg(long, value_name = "NAME")]
-    pub against: Option<String>,
-    /// Measure a configuration even when its memory estimate exceeds this
-    /// machine's memory.
-    #[arg(long)]
-    pub force: bool,
-    /// Planned configurations select the variant's unified build (every
-    /// root's features, `--bin` of the package), as `build` does by
-    /// default, instead of the package alone with its own features (the
-    /// default: the same selection as the shipped configuration, so a
-    /// comparison measures the profile, not the features other roots add;
-    /// `audit --compiles` measures what unification saves over a variant).
-    #[arg(long)]
-    pub unified: bool,
-    /// Build nothing: copy the workspace, print each configuration's
-    /// command and memory estimate, the goals and the scenarios, and stop.
-    #[arg(long, conflicts_with = "from_json")]
-    pub dry_run: bool,
-    /// Leave out these cells, as CONFIG:SCENARIO (comma-separated; either
-    /// side may be `*`), e.g. `shipped:link` to save a fat-LTO rebuild.
-    #[arg(long, value_delimiter = ',', value_name = "CONFIG:SCENARIO")]
-    pub skip: Vec<String>,
-    /// Write JSON results here.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-    /// Regenerate this Markdown report (e.g. BENCHMARKS.md).
-    #[arg(long, value_name = "FILE")]
-    pub markdown: Option<PathBuf>,
-    /// Work in this directory (a copy of the workspace is made there)
-    /// [default: a temporary directory, removed afterwards].
-    #[arg(long, value_name = "DIR")]
-    pub work_dir: Option<PathBuf>,
-    /// A caveat to record with the results (repeatable), e.g. other work
-    /// running on the machine.
-    #[arg(long, value_name = "TEXT")]
-    pub note: Vec<String>,
-    /// Measure nothing: read these earlier results and only write the
-    /// `--json` and `--markdown` outputs from them.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["package", "variant", "scenarios", "configs", "define", "against", "skip", "work_dir"])]
-    pub from_json: Option<PathBuf>,
 }

@@ -1,4 +1,5 @@
-//! The `cargo-buildplan` binary: parses the command line, runs the command,
+//! The `cargo-buildplan` binary, a thin layer over the `buildplan` library:
+//! parses the command line (the only code that knows clap), runs the command,
 //! and turns its outcome or error into the exit code. The one error path:
 //! every error is printed here, with its context chain.
 //!
@@ -10,9 +11,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use buildplan::cli::Cli;
-use buildplan::commands::{self, Outcome};
 use buildplan::error::{EXIT_ERROR, EXIT_FINDING};
+
+use cli::Cli;
+use commands::Outcome;
+
+mod cli;
+mod commands;
 
 fn main() -> ExitCode {
     // Run as `cargo buildplan ...`, cargo passes the subcommand name first.

@@ -1,6 +1,7 @@
-//! The helper's module graph, read from its sources: no import circle
-//! between modules, a library core that knows nothing of clap, the command
-//! layer or bench, and no source file over 600 lines outside its tests.
+//! The module graphs of the helper's three crates, read from their sources:
+//! no import circle between modules in the library core (`helper/core`), the
+//! binary (`helper`) or the bench harness (`bench`); a core that knows
+//! nothing of clap, the command line or bench.
 //!
 //! An edge `a -> b` is any path in `a` that names module `b`: `crate::b::...`
 //! (also inside `use crate::{...}` groups), `super::...`, and a child module
@@ -15,9 +16,9 @@ type Modules = BTreeMap<String, String>;
 /// Module to the modules it names.
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// Every module under `src`, except the library root (which only declares
-/// modules).
-fn read_modules(src: &Path) -> Modules {
+/// Every module under `src`; the library root `lib` only with `keep_root`
+/// (the core's root only declares modules).
+fn read_modules(src: &Path, keep_root: bool) -> Modules {
     let mut out = Modules::new();
     let mut stack = vec![src.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -39,7 +40,7 @@ fn read_modules(src: &Path) -> Modules {
                 parts.pop();
             }
             let name = parts.join("::");
-            if name == "lib" {
+            if name == "lib" && !keep_root {
                 continue;
             }
             out.insert(name, std::fs::read_to_string(&path).unwrap());
@@ -128,11 +129,9 @@ fn resolve(modules: &Modules, base: &str, path: &[String]) -> Option<String> {
 fn graph(modules: &Modules) -> Graph {
     let mut graph = Graph::new();
     for (name, text) in modules {
-        let crate_prefix = if name == "main" {
-            "buildplan::"
-        } else {
-            "crate::"
-        };
+        let crate_prefix = "crate::";
+        // A crate root's children are top-level modules.
+        let is_root = name == "main" || name == "lib";
         let mut children = BTreeSet::new();
         let mut in_tests = false;
         let mut edges = BTreeSet::new();
@@ -161,7 +160,8 @@ fn graph(modules: &Modules) -> Graph {
                 for path in paths_after(code, &format!("{child}::")) {
                     let mut full = vec![child.clone()];
                     full.extend(path);
-                    edges.extend(resolve(modules, name, &full));
+                    let base = if is_root { "" } else { name.as_str() };
+                    edges.extend(resolve(modules, base, &full));
                 }
             }
         }
@@ -223,65 +223,87 @@ fn top_level(graph: &Graph) -> Graph {
     out
 }
 
-fn src() -> Modules {
-    read_modules(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"))
+/// The modules of the crate in `dir` (relative to the helper package).
+fn crate_modules(dir: &str, keep_root: bool) -> Modules {
+    read_modules(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join("src"),
+        keep_root,
+    )
 }
 
-#[test]
-fn no_import_circle_between_modules() {
-    let modules = src();
-    assert!(modules.len() > 20, "found only {:?}", modules.keys());
-    let g = graph(&modules);
-    for (from, to) in [
-        ("plan", "config"),
-        ("plan", "manifest"),
-        ("bench", "bench::config"),
-        ("bench::scenarios", "bench::measure"),
-        ("build", "exec"),
-        ("commands", "commands::outcome"),
-        ("commands::audit", "commands::outcome"),
-        ("main", "commands"),
-    ] {
-        assert!(
-            g[from].contains(to),
-            "the parser misses {from} -> {to}: {g:#?}"
-        );
+/// Panics with the circle if `g`, or `g` folded into top-level modules, has one.
+fn assert_no_circle(crate_name: &str, g: &Graph) {
+    if let Some(cycle) = find_cycle(g) {
+        panic!("{crate_name}: import circle: {}", cycle.join(" -> "));
     }
-    if let Some(cycle) = find_cycle(&g) {
-        panic!("import circle: {}", cycle.join(" -> "));
-    }
-    if let Some(cycle) = find_cycle(&top_level(&g)) {
+    if let Some(cycle) = find_cycle(&top_level(g)) {
         panic!(
-            "import circle between top-level modules: {}",
+            "{crate_name}: import circle between top-level modules: {}",
             cycle.join(" -> ")
         );
     }
 }
 
 #[test]
-fn the_core_knows_nothing_of_the_command_line_or_bench() {
-    let modules = src();
-    let g = graph(&modules);
-    let outer =
-        |m: &str| m == "main" || m == "cli" || m.starts_with("commands") || m.starts_with("bench");
-    for (module, text) in &modules {
-        if outer(module) {
-            continue;
-        }
-        let bad: Vec<&String> = g[module].iter().filter(|t| outer(t)).collect();
-        assert!(bad.is_empty(), "core module {module} imports {bad:?}");
-        assert!(!text.contains("clap"), "core module {module} mentions clap");
-    }
-    for (module, targets) in &g {
-        if module.starts_with("bench") {
+fn no_import_circle_between_modules() {
+    for (dir, keep_root, min, edges) in [
+        (
+            "core",
+            false,
+            20,
+            &[("plan", "config"), ("plan", "manifest"), ("build", "exec")][..],
+        ),
+        (
+            ".",
+            true,
+            5,
+            &[
+                ("commands", "commands::outcome"),
+                ("commands::audit", "commands::outcome"),
+                ("commands::build", "cli"),
+                ("main", "commands"),
+            ][..],
+        ),
+        (
+            "../bench",
+            true,
+            5,
+            &[("lib", "config"), ("scenarios", "measure")][..],
+        ),
+    ] {
+        let modules = crate_modules(dir, keep_root);
+        assert!(
+            modules.len() > min,
+            "{dir}: found only {:?}",
+            modules.keys()
+        );
+        let g = graph(&modules);
+        for (from, to) in edges {
             assert!(
-                !targets
-                    .iter()
-                    .any(|t| t == "cli" || t.starts_with("commands")),
-                "{module} imports the command layer: {targets:?}"
+                g[*from].contains(*to),
+                "the parser misses {from} -> {to}: {g:#?}"
             );
-            assert!(!modules[module].contains("clap"), "{module} mentions clap");
         }
+        assert_no_circle(dir, &g);
+    }
+}
+
+#[test]
+fn the_core_knows_nothing_of_the_command_line_or_bench() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("core/Cargo.toml"))
+            .unwrap();
+    let deps: toml::Table = toml::from_str(&manifest).unwrap();
+    let deps = deps["dependencies"].as_table().unwrap();
+    for outer in ["clap", "cargo-buildplan", "buildplan-bench"] {
+        assert!(!deps.contains_key(outer), "the core depends on {outer}");
+    }
+    for (module, text) in crate_modules("core", true) {
+        assert!(!text.contains("clap"), "core module {module} mentions clap");
+        assert!(
+            !text.contains("buildplan_bench"),
+            "core module {module} mentions the bench harness"
+        );
     }
 }
 
@@ -335,7 +357,8 @@ fn the_detector_finds_planted_circles() {
 
 #[test]
 fn source_files_stay_under_600_lines_outside_their_tests() {
-    for (module, text) in src() {
+    let crates = ["core", ".", "../bench"];
+    for (module, text) in crates.iter().flat_map(|dir| crate_modules(dir, true)) {
         let code = text.split("#[cfg(test)]").next().unwrap_or("");
         let lines = code.lines().count();
         assert!(lines <= 600, "{module}: {lines} lines before its tests");

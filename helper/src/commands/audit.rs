@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::outcome::Outcome;
 use crate::cli::AuditArgs;
-use crate::plan::{compute, AuditMode};
+use buildplan::plan::{compute, AuditMode};
 
 /// Prints every variant's splits (or only `--variant`'s) and whether the
 /// plan's unified builds resolve them; fails if a split is not resolved.
@@ -16,23 +16,23 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         Some(only) => BTreeMap::from([(only.clone(), plan.variant(only)?.clone())]),
         None => plan.variants.clone(),
     };
-    let targets = crate::audit::audit_targets(&plan.targets);
-    let found = crate::audit::audit(&planned.workspace, &variants, &targets, false)?;
+    let targets = buildplan::audit::audit_targets(&plan.targets);
+    let found = buildplan::audit::audit(&planned.workspace, &variants, &targets, false)?;
     let mut any = false;
     let mut text = String::new();
     for (name, splits) in &found {
-        text.push_str(&crate::audit::describe(name, splits));
+        text.push_str(&buildplan::audit::describe(name, splits));
         if !splits.is_empty() {
             let variant = &variants[name];
-            text.push_str(&crate::audit::verdict(variant));
-            any |= !crate::audit::resolved(variant);
+            text.push_str(&buildplan::audit::verdict(variant));
+            any |= !buildplan::audit::resolved(variant);
         }
     }
     text.push_str(&format!(
         "(resolved with cargo tree for target(s): {})\n",
         targets.join(", ")
     ));
-    crate::output::print_stdout(&text)?;
+    buildplan::output::print_stdout(&text)?;
     Ok(if any {
         Outcome::Failed
     } else {

@@ -1,37 +1,54 @@
-//! `cargo buildplan bench`: the command line of [`crate::bench`].
+//! `cargo buildplan bench`: runs `cargo-buildplan-bench`, the benchmark
+//! harness that lives in its own crate (`bench/`, package `buildplan-bench`)
+//! so that it is not shipped inside this binary.
 
-use std::path::Path;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
 
 use super::outcome::Outcome;
-use crate::bench::{self, Options};
-use crate::cli::BenchArgs;
 
-/// Measures (or, with `--from-json`, only regenerates the outputs).
-pub fn run(manifest_path: Option<&Path>, args: &BenchArgs) -> anyhow::Result<Outcome> {
-    let options = Options {
-        package: args.package.clone(),
-        variant: args.variant.clone(),
-        runs: args.runs,
-        scenarios: args.scenarios.clone(),
-        configs: args.configs.clone(),
-        defines: args.define.clone(),
-        against: args.against.clone(),
-        force: args.force,
-        unified: args.unified,
-        dry_run: args.dry_run,
-        skip: args.skip.clone(),
-        json: args.json.clone(),
-        markdown: args.markdown.clone(),
-        work_dir: args.work_dir.clone(),
-        notes: args.note.clone(),
-    };
-    match &args.from_json {
-        Some(from) => bench::regenerate(from, &options)?,
-        None => {
-            if !bench::run(manifest_path, &options)? {
-                return Ok(Outcome::Failed);
-            }
-        }
+/// The harness's executable name.
+const HARNESS: &str = "cargo-buildplan-bench";
+
+/// Runs the harness with `args` (and `--manifest-path` when given); its exit
+/// code becomes this command's outcome.
+pub fn run(manifest_path: Option<&Path>, args: &[OsString]) -> anyhow::Result<Outcome> {
+    let harness = find_harness().with_context(|| {
+        format!(
+            "`{HARNESS}` is not installed: `cargo install --path bench` (from this repository), \
+             or `cargo run -p buildplan-bench -- <options>` in its checkout"
+        )
+    })?;
+    let mut command = Command::new(&harness);
+    if let Some(path) = manifest_path {
+        command.arg("--manifest-path").arg(path);
     }
-    Ok(Outcome::Success)
+    let status = command
+        .args(args)
+        .status()
+        .with_context(|| format!("running {}", harness.display()))?;
+    match status.code() {
+        Some(0) => Ok(Outcome::Success),
+        Some(1) => Ok(Outcome::Failed),
+        Some(code) => bail!("{HARNESS} exited with {code}"),
+        None => bail!("{HARNESS} was killed by a signal"),
+    }
+}
+
+/// The harness beside this executable (as `cargo install` and `cargo build`
+/// leave them), else on PATH.
+fn find_harness() -> Option<PathBuf> {
+    let beside = std::env::current_exe()
+        .ok()?
+        .with_file_name(HARNESS)
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    if beside.is_file() {
+        return Some(beside);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(HARNESS))
+        .find(|p| p.is_file())
 }

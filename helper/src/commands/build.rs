@@ -5,13 +5,13 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::outcome::Outcome;
-use crate::build::{
+use crate::cli::BuildArgs;
+use buildplan::build::{
     assemble, assemble_as, check_memory, check_target_std, graph_packages, load_context, Selection,
 };
-use crate::cli::BuildArgs;
-use crate::exec::Machine;
-use crate::jobs::UserJobs;
-use crate::repro::{BuildId, ReproSettings};
+use buildplan::exec::Machine;
+use buildplan::jobs::UserJobs;
+use buildplan::repro::{BuildId, ReproSettings};
 
 /// Assembles the command from the plan and this machine, checks its memory
 /// estimate, prints what was decided, and runs it (or prints it, with
@@ -20,8 +20,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let ctx = load_context(manifest_path)?;
     let plan = &ctx.plan;
     let machine = Machine::detect()?;
-    let manifest = crate::manifest::RootManifest::read(&ctx.root.join("Cargo.toml"))?;
-    let cfg = crate::config::load(&crate::config::run_inputs(
+    let manifest = buildplan::manifest::RootManifest::read(&ctx.root.join("Cargo.toml"))?;
+    let cfg = buildplan::config::load(&buildplan::config::run_inputs(
         &ctx.root,
         manifest.profile.as_ref(),
     ))?;
@@ -41,11 +41,11 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let reproducible = match (args.reproducible, args.no_reproducible) {
         (true, _) => true,
         (_, true) => false,
-        _ => crate::profiles::root_of(profile_name, &plan.profiles) == "release",
+        _ => buildplan::profiles::root_of(profile_name, &plan.profiles) == "release",
     };
     let mut repro_env = Vec::new();
     let repro_flags = if reproducible {
-        let inputs = crate::repro::discover(&ctx.root, &ctx.target_dir, None)?;
+        let inputs = buildplan::repro::discover(&ctx.root, &ctx.target_dir, None)?;
         let settings = ReproSettings::new(&inputs, BuildId::LinkerDefault);
         if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
             repro_env.push((

@@ -1,13 +1,13 @@
 //! `build --deps-cache DIR`: the cache key of one build, the restore before
-//! it and the save after it (the storage is [`crate::deps_cache`]; the
+//! it and the save after it (the storage is [`buildplan::deps_cache`]; the
 //! contract is docs/deps-cache.md).
 
 use std::path::{Path, PathBuf};
 
-use crate::build::{PlanContext, Selection};
-use crate::deps_cache::{self, CacheKey, DepsCache, LockIdentity, Lookup};
-use crate::error::Error;
-use crate::exec::CargoCommand;
+use buildplan::build::{PlanContext, Selection};
+use buildplan::deps_cache::{self, CacheKey, DepsCache, LockIdentity, Lookup};
+use buildplan::error::Error;
+use buildplan::exec::CargoCommand;
 
 /// The base lock, relative to the workspace root (the Nix base layer's).
 pub const BASE_LOCK: &str = "nix/base.lock";

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::outcome::Outcome;
 use crate::cli::CheckArgs;
-use crate::plan::{compute, plan_path, AuditMode};
+use buildplan::plan::{compute, plan_path, AuditMode};
 
 /// Recomputes the plan (with the audit, as `plan` does, but with cargo's
 /// `--locked` so that checking never changes Cargo.lock) and compares it
@@ -13,9 +13,9 @@ use crate::plan::{compute, plan_path, AuditMode};
 pub fn run(manifest_path: Option<&Path>, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Locked)?;
     let path = plan_path(&planned.output, args.plan.as_deref());
-    let shown = crate::workspace::relative(&planned.workspace.root, &path)
+    let shown = buildplan::workspace::relative(&planned.workspace.root, &path)
         .unwrap_or_else(|_| path.display().to_string());
-    let fresh = crate::output::render(&planned.plan);
+    let fresh = buildplan::output::render(&planned.plan);
     let on_disk = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -29,7 +29,7 @@ pub fn run(manifest_path: Option<&Path>, args: &CheckArgs) -> anyhow::Result<Out
         return Ok(Outcome::Success);
     }
     let old = String::from_utf8_lossy(&on_disk);
-    crate::output::print_stdout(&crate::output::diff(&old, &fresh, &shown))?;
+    buildplan::output::print_stdout(&buildplan::output::diff(&old, &fresh, &shown))?;
     eprintln!("{shown} is stale; regenerate it with `cargo buildplan plan` and commit it");
     Ok(Outcome::Failed)
 }

@@ -1,6 +1,6 @@
 //! `cargo buildplan audit --compiles`: runs a variant's builds and counts,
 //! from cargo's JSON messages, the third-party crates compiled more than
-//! once with different features ([`crate::compiles`]).
+//! once with different features ([`buildplan::compiles`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -8,10 +8,10 @@ use std::process::Stdio;
 use anyhow::Context;
 
 use super::outcome::Outcome;
-use crate::build::{assemble_as, Selection};
 use crate::cli::AuditArgs;
-use crate::exec::Machine;
-use crate::plan::{compute, AuditMode};
+use buildplan::build::{assemble_as, Selection};
+use buildplan::exec::Machine;
+use buildplan::plan::{compute, AuditMode};
 
 /// Builds every root of the variant in order (the plan's unified builds,
 /// or each root alone with `--as-shipped`) into one target directory, then
@@ -31,8 +31,11 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         .as_deref()
         .unwrap_or(&plan.workspace.default_profile);
     plan.profile(profile)?;
-    let manifest = crate::manifest::RootManifest::read(&planned.workspace.root_manifest)?;
-    let cfg = crate::config::load(&crate::config::run_inputs(root, manifest.profile.as_ref()))?;
+    let manifest = buildplan::manifest::RootManifest::read(&planned.workspace.root_manifest)?;
+    let cfg = buildplan::config::load(&buildplan::config::run_inputs(
+        root,
+        manifest.profile.as_ref(),
+    ))?;
     let machine = Machine::detect()?;
     let scratch;
     let target_dir: PathBuf = match &args.target_dir {
@@ -116,15 +119,15 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         std::fs::write(path, &stdout)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let compiles = crate::compiles::third_party(&stdout)?;
+    let compiles = buildplan::compiles::third_party(&stdout)?;
     for (i, line) in lines.iter().enumerate() {
-        let n = crate::compiles::compiled_in(&compiles, i);
+        let n = buildplan::compiles::compiled_in(&compiles, i);
         text.push_str(&format!(
             "{line}\n    {n} third-party unit(s) compiled{}\n",
             if n == 0 { " (all fresh)" } else { "" }
         ));
     }
-    let duplicates = crate::compiles::duplicates(&compiles);
+    let duplicates = buildplan::compiles::duplicates(&compiles);
     text.push_str(&format!(
         "third-party crates compiled more than once with different features: {}\n",
         duplicates.len()
@@ -132,7 +135,7 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
     for d in &duplicates {
         text.push_str(&format!("  {d}\n"));
     }
-    let copies = crate::compiles::host_copies(&compiles);
+    let copies = buildplan::compiles::host_copies(&compiles);
     if !copies.is_empty() {
         text.push_str(&format!(
             "host/target copies within one build (not counted above: cargo resolves build \
@@ -146,10 +149,10 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
     if !duplicates.is_empty() && !args.as_shipped && !variant.unified {
         text.push_str(&format!(
             "{}\n",
-            crate::audit::verdict(variant).trim_start()
+            buildplan::audit::verdict(variant).trim_start()
         ));
     }
-    crate::output::print_stdout(&text)?;
+    buildplan::output::print_stdout(&text)?;
     Ok(if duplicates.is_empty() {
         Outcome::Success
     } else {

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use super::outcome::Outcome;
 use crate::cli::DoctorArgs;
-use crate::doctor::{self, Machine};
-use crate::manifest::RootManifest;
-use crate::workspace::Workspace;
+use buildplan::doctor::{self, Machine};
+use buildplan::manifest::RootManifest;
+use buildplan::workspace::Workspace;
 
 /// Counts the packages in the workspace's Cargo.lock (0 without one): the
 /// size of the largest build graph, for the memory estimate.
@@ -22,18 +22,18 @@ fn locked_packages(root: &Path) -> u64 {
 pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let workspace = Workspace::load(manifest_path)?;
     let manifest = RootManifest::read(&workspace.root_manifest)?;
-    let inputs = crate::config::run_inputs(&workspace.root, manifest.profile.as_ref());
-    let cfg = crate::config::load(&inputs)?;
+    let inputs = buildplan::config::run_inputs(&workspace.root, manifest.profile.as_ref());
+    let cfg = buildplan::config::load(&inputs)?;
     let machine = Machine {
-        cpus: crate::exec::cpu_count(),
+        cpus: buildplan::exec::cpu_count(),
         packages: locked_packages(&workspace.root),
         mem_per_job_mib: manifest
             .policy
             .mem_per_job_mib
-            .unwrap_or(crate::policy::DEFAULT_MEM_PER_JOB_MIB),
+            .unwrap_or(buildplan::policy::DEFAULT_MEM_PER_JOB_MIB),
     };
     let findings = doctor::diagnose(&cfg, &machine)?;
-    crate::output::print_stdout(&doctor::render(&findings))?;
+    buildplan::output::print_stdout(&doctor::render(&findings))?;
     if args.write {
         for line in doctor::apply(&workspace.root, &findings, args.trade_offs)? {
             eprintln!("{line}");

@@ -3,9 +3,9 @@
 use std::path::Path;
 
 use super::outcome::Outcome;
-use crate::build::{graph_packages, Selection};
 use crate::cli::ExplainArgs;
-use crate::plan::{compute, AuditMode};
+use buildplan::build::{graph_packages, Selection};
+use buildplan::plan::{compute, AuditMode};
 
 /// Prints the explanation of `args.package` for the workspace, with the
 /// memory estimate of each profile when the package is a root of the
@@ -38,11 +38,14 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
     } else {
         None
     };
-    let mut text = crate::explain::explain(plan, &args.package, packages)?;
+    let mut text = buildplan::explain::explain(plan, &args.package, packages)?;
     let root = &planned.workspace.root;
-    let manifest = crate::manifest::RootManifest::read(&root.join("Cargo.toml"))?;
-    let cfg = crate::config::load(&crate::config::run_inputs(root, manifest.profile.as_ref()))?;
-    let local = crate::config::machine_local_differences(&cfg, &plan.profiles)?;
+    let manifest = buildplan::manifest::RootManifest::read(&root.join("Cargo.toml"))?;
+    let cfg = buildplan::config::load(&buildplan::config::run_inputs(
+        root,
+        manifest.profile.as_ref(),
+    ))?;
+    let local = buildplan::config::machine_local_differences(&cfg, &plan.profiles)?;
     text.push_str(&format!(
         "\ncargo configuration read on this machine: {}\n",
         if cfg.sources().is_empty() {
@@ -65,6 +68,6 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
             text.push_str(&format!("  {line}\n"));
         }
     }
-    crate::output::print_stdout(&text)?;
+    buildplan::output::print_stdout(&text)?;
     Ok(Outcome::Success)
 }

@@ -43,7 +43,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         Command::Audit(args) if args.compiles => compiles::run(manifest_path, args),
         Command::Audit(args) => audit::run(manifest_path, args),
         Command::Build(args) => build::run(manifest_path, args),
-        Command::Bench(args) => bench::run(manifest_path, args),
+        Command::Bench { args } => bench::run(manifest_path, args),
         Command::Why(args) => why::run(manifest_path, args),
         Command::Rebase(args) => rebase::run(manifest_path, args),
     }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::outcome::Outcome;
 use crate::cli::PlanArgs;
-use crate::plan::{compute, plan_path, AuditMode};
+use buildplan::plan::{compute, plan_path, AuditMode};
 
 /// Computes the plan (with the audit unless `--no-audit`) and writes it.
 pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outcome> {
@@ -15,9 +15,9 @@ pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outc
     };
     let planned = compute(manifest_path, mode)?;
     let path = plan_path(&planned.output, args.output.as_deref());
-    let text = crate::output::render(&planned.plan);
-    let changed = crate::output::write_atomic(&path, &text)?;
-    let shown = crate::workspace::relative(&planned.workspace.root, &path)
+    let text = buildplan::output::render(&planned.plan);
+    let changed = buildplan::output::write_atomic(&path, &text)?;
+    let shown = buildplan::workspace::relative(&planned.workspace.root, &path)
         .unwrap_or_else(|_| path.display().to_string());
     eprintln!(
         "{} {shown} ({} packages, {} variants, {} targets, {} profiles)",
@@ -29,15 +29,15 @@ pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outc
     );
     for (name, variant) in &planned.plan.variants {
         if !variant.feature_splits.is_empty() {
-            let verdict = crate::audit::verdict(variant);
-            let head = if crate::audit::resolved(variant) {
+            let verdict = buildplan::audit::verdict(variant);
+            let head = if buildplan::audit::resolved(variant) {
                 "note"
             } else {
                 "warning"
             };
             eprint!(
                 "{head}: {}{verdict}",
-                crate::audit::describe(name, &variant.feature_splits)
+                buildplan::audit::describe(name, &variant.feature_splits)
             );
         } else if let Some(note) = &variant.unify_note {
             if variant.packages.len() > 1 {

@@ -7,14 +7,14 @@ use anyhow::Context;
 
 use super::cache::BASE_LOCK;
 use super::outcome::Outcome;
-use crate::base_lock::{members, misfits};
 use crate::cli::RebaseArgs;
+use buildplan::base_lock::{members, misfits};
 
 /// Copies Cargo.lock to nix/base.lock (atomically: a temporary file in
 /// nix/, renamed into place), or with `--check` exits 1 when the base lock
 /// is missing or no longer fits.
 pub fn run(manifest_path: Option<&Path>, args: &RebaseArgs) -> anyhow::Result<Outcome> {
-    let ctx = crate::build::load_context(manifest_path)?;
+    let ctx = buildplan::build::load_context(manifest_path)?;
     let lock_path = ctx.root.join(&ctx.plan.workspace.lockfile);
     let base_path = ctx.root.join(BASE_LOCK);
     let lock = std::fs::read_to_string(&lock_path).with_context(|| {

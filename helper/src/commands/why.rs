@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::outcome::Outcome;
 use crate::cli::WhyArgs;
-use crate::error::Error;
-use crate::why::{self, BuildDirs, Report, RunOptions};
+use buildplan::error::Error;
+use buildplan::why::{self, BuildDirs, Report, RunOptions};
 
 fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::Io {
@@ -95,6 +95,6 @@ fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
     } else {
         report.to_string()
     };
-    crate::output::print_stdout(&text)?;
+    buildplan::output::print_stdout(&text)?;
     Ok(())
 }

@@ -14,8 +14,8 @@ use std::path::Path;
 
 use super::report::{Goal, GoalStatus, Measurement};
 use super::scenarios::SCENARIOS;
-use crate::error::Error;
-use crate::policy::BenchGoalPolicy;
+use buildplan::error::Error;
+use buildplan::policy::BenchGoalPolicy;
 
 /// What a goal measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -360,9 +360,9 @@ fn evaluate_one(g: &GoalSpec, ms: &[Measurement]) -> Goal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::measure::Sample;
-    use crate::bench::report::Duplicate;
-    use crate::policy::StringOrList;
+    use crate::measure::Sample;
+    use crate::report::Duplicate;
+    use buildplan::policy::StringOrList;
 
     fn m(s: &str, c: &str, wall: f64, pss: f64) -> Measurement {
         Measurement::new(

@@ -12,11 +12,11 @@ use super::measure::Cgroup;
 use super::report::MachineInfo;
 use super::scenarios::parse_skip;
 use super::workspace::{self, EditTarget};
-use crate::build::{self, Selection};
-use crate::error::Error;
-use crate::exec::{self, CargoCommand, Machine};
-use crate::model::Plan;
-use crate::policy::{BenchPolicy, Policy};
+use buildplan::build::{self, Selection};
+use buildplan::error::Error;
+use buildplan::exec::{self, CargoCommand, Machine};
+use buildplan::model::Plan;
+use buildplan::policy::{BenchPolicy, Policy};
 
 /// File in the workspace copy that marks it as ours (so that a re-run may
 /// update it).
@@ -158,7 +158,7 @@ pub fn copy_or_sync(src: &Path, copy: &Path, excluded: &[PathBuf]) -> anyhow::Re
     Ok(())
 }
 
-/// Prints each configuration's memory estimate ([`crate::memory`], as
+/// Prints each configuration's memory estimate ([`buildplan::memory`], as
 /// `build` does, with a shipped configuration's own settings applied) and refuses, before anything is built, one whose final
 /// step is estimated to need more than the machine's memory, unless
 /// `force`. `Ok(false)`: refused.
@@ -239,7 +239,7 @@ fn apply_settings(plan: &Plan, profile: &str, settings: &[String]) -> Plan {
         if let Some(p) = out.profiles.get_mut(profile) {
             p.settings.insert(
                 key.to_string(),
-                crate::model::Setting {
+                buildplan::model::Setting {
                     value,
                     source: "--config".into(),
                 },
@@ -350,18 +350,17 @@ fn rust_lld_version(host: &str) -> Option<String> {
 /// This process's command line, as typed (`cargo buildplan bench ...`),
 /// with the variables that decide the toolchain in front.
 pub fn command_line() -> String {
-    let args: Vec<String> = std::env::args().collect();
-    let rest: Vec<String> = match args.get(1).map(String::as_str) {
-        Some("buildplan") => args[2..].to_vec(),
-        _ => args.get(1..).map(<[String]>::to_vec).unwrap_or_default(),
-    };
+    let rest: Vec<String> = std::env::args()
+        .skip(1)
+        .skip_while(|a| a == "buildplan" || a == "bench" || a == "buildplan-bench")
+        .collect();
     let mut line = String::new();
     for var in ["RUSTUP_TOOLCHAIN"] {
         if let Ok(v) = std::env::var(var) {
             line.push_str(&format!("{var}={} ", exec::quote(&v)));
         }
     }
-    line.push_str("cargo buildplan");
+    line.push_str("cargo buildplan bench");
     for a in rest {
         line.push(' ');
         line.push_str(&exec::quote(&a));
@@ -376,7 +375,7 @@ mod tests {
     #[test]
     fn settings_reach_the_memory_estimate() {
         let plan: Plan = serde_json::from_value(serde_json::json!({
-            "schema_version": crate::model::SCHEMA_VERSION,
+            "schema_version": buildplan::model::SCHEMA_VERSION,
             "generator": "t",
             "workspace": { "lockfile": "Cargo.lock", "members": ["app"], "default_variant": "d",
                            "default_profile": "release", "mem_per_job_mib": 1536 },
@@ -394,8 +393,8 @@ mod tests {
             "profile.other.lto=false".to_string(),
         ];
         let out = apply_settings(&plan, "release", &settings);
-        let d = crate::memory::Drivers::of(&out, "release", "app").unwrap();
-        assert_eq!(d.lto, crate::memory::Lto::Fat);
+        let d = buildplan::memory::Drivers::of(&out, "release", "app").unwrap();
+        assert_eq!(d.lto, buildplan::memory::Lto::Fat);
         assert_eq!(d.codegen_units, 1);
         assert_eq!(out.profiles["release"].settings["lto"].source, "--config");
         assert_eq!(out.profiles["release"].settings.len(), 2);

@@ -1,8 +1,30 @@
-//! `cargo-buildplan`: turn a Cargo workspace and its build policy into one
-//! build plan (`nix/plan.json`) that both the Nix flake and plain cargo use.
+//! `buildplan`: the library core of `cargo-buildplan`. It turns a Cargo
+//! workspace and its build policy (`[workspace.metadata.buildplan]`) into one
+//! build plan (`nix/plan.json`) that the Nix flake and plain cargo both use,
+//! and renders that plan as cargo commands. It knows nothing of a command
+//! line: the `cargo-buildplan` binary and the `buildplan-bench`
+//! harness are thin layers over it.
 //!
-//! The library core reads bottom-up; each step takes plain arguments and
-//! returns typed values, and nothing in it knows about the command line:
+//! Compute the plan of a workspace, then the cargo arguments of one of its
+//! packages (here this repository's workspace, two levels up from this
+//! crate; any workspace works, with or without a policy):
+//!
+//! ```
+//! use buildplan::plan::{compute, AuditMode};
+//!
+//! # fn main() -> anyhow::Result<()> {
+//! let planned = compute(Some("../../Cargo.toml".as_ref()), AuditMode::Skip)?;
+//! let text = buildplan::output::render(&planned.plan); // nix/plan.json's text
+//! println!("{} packages, {} bytes", planned.plan.packages.len(), text.len());
+//! assert!(text.contains("\"chronik-server\""));
+//! let words = buildplan::explain::explain(&planned.plan, "chronik-server", None)?;
+//! assert!(words.contains("x86_64-unknown-linux-musl"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The modules read bottom-up; each step takes plain arguments and returns
+//! typed values:
 //!
 //! - [`error`], [`model`] (the plan file's data model, the contract with
 //!   `nix/` in `docs/plan-format.md`) and [`settings`] (cargo's profile
@@ -27,23 +49,17 @@
 //!   own settings that cost build time and buy no runtime; [`jobs`]: the jobs setting;
 //!   [`build`]: the cargo command of one build on this machine, and its
 //!   memory check; [`repro`]: what a build adds for bit-identical binaries.
-//! - [`why`]: the first reason cargo compiled each unit, from its
-//!   fingerprint log, and the freshness gate; [`deps_cache`] and
-//!   [`base_lock`]: saved dependency artifacts and the base lock they are
-//!   keyed by.
+//! - [`why`]: the first reason cargo compiled each unit, and the freshness
+//!   gate; [`deps_cache`] and [`base_lock`]: saved dependency artifacts and
+//!   the base lock they are keyed by.
 //!
-//! [`bench`] measures builds over that core's public API (the core never
-//! imports it). On top, [`cli`] (clap) and [`commands`] make the command
-//! line; `main` is the one place errors become exit codes. The module graph
-//! has no import circle (`tests/module_graph.rs` checks it).
+//! The module graph has no import circle (`tests/module_graph.rs` in the
+//! `cargo-buildplan` package checks it).
 
 pub mod audit;
 pub mod base_lock;
-pub mod bench;
 pub mod build;
 pub mod cargo_config;
-pub mod cli;
-pub mod commands;
 pub mod compiles;
 pub mod config;
 pub mod deps_cache;

@@ -10,8 +10,8 @@ use super::config::{self, Config};
 use super::measure::{self, Cgroup, Label, Sample};
 use super::report::Measurement;
 use super::workspace::{EditTarget, SourceEdit};
-use crate::error::Error;
-use crate::exec::CargoCommand;
+use buildplan::error::Error;
+use buildplan::exec::CargoCommand;
 
 /// Every scenario, in run order (each leaves the target directory in the
 /// state the next one starts from, as far as possible).

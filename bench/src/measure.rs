@@ -39,7 +39,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 
-use crate::exec::CargoCommand;
+use buildplan::exec::CargoCommand;
 
 /// Interval of the cheap samples (exit, progress, `VmRSS`, `VmHWM`).
 const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);

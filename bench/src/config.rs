@@ -11,13 +11,13 @@
 //!   the workspace with `settings` (extra `--config` profile settings) or a
 //!   `linker`; it is then labelled so.
 //! - **planned**: the command `cargo buildplan build` runs for that profile
-//!   ([`crate::build::assemble`] with cargo's configuration as it is read on
+//!   ([`buildplan::build::assemble`] with cargo's configuration as it is read on
 //!   this machine): the plan's overrides and flags are added to the
 //!   workspace's own, never put in their place. Optionally with a linker
 //!   (`mold`, `lld`, `bfd` or `default`) instead of the plan's choice.
 //!
 //! Without a policy and without options there are two: `tuned`, the plan's
-//! tuned CI profile ([`crate::tuned`], `buildplan-ci` unless renamed), and
+//! tuned CI profile ([`buildplan::tuned`], `buildplan-ci` unless renamed), and
 //! `shipped`, the workspace's `release` profile as shipped. The policy's
 //! `[workspace.metadata.buildplan.bench]` `configs` replaces them;
 //! `--define NAME=KIND:PROFILE[:LINKER]` adds to (or redefines in) either.
@@ -26,13 +26,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::{self, Selection};
-use crate::cargo_config::{AddRustflags, CargoConfig};
-use crate::error::Error;
-use crate::exec::{CargoCommand, Linker, Machine};
-use crate::jobs::UserJobs;
-use crate::model::Plan;
-use crate::policy::{BenchConfigPolicy, Policy};
+use buildplan::build::{self, Selection};
+use buildplan::cargo_config::{AddRustflags, CargoConfig};
+use buildplan::error::Error;
+use buildplan::exec::{CargoCommand, Linker, Machine};
+use buildplan::jobs::UserJobs;
+use buildplan::model::Plan;
+use buildplan::policy::{BenchConfigPolicy, Policy};
 
 /// The default shipped configuration's name.
 pub const SHIPPED: &str = "shipped";
@@ -115,7 +115,7 @@ fn valid_name(name: &str) -> bool {
 /// `shipped` (`release` as shipped), in that run order.
 pub fn defaults(policy: &Policy) -> Vec<Spec> {
     let mut specs = Vec::new();
-    if let Some((_, ci)) = crate::tuned::names(policy)
+    if let Some((_, ci)) = buildplan::tuned::names(policy)
         .into_iter()
         .find(|(which, _)| *which == "ci")
     {
@@ -390,7 +390,7 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                 args.extend(["--config".to_string(), s.clone()]);
             }
             let mut cmd = CargoCommand::cargo(args, ctx.copy_root);
-            let cfgs = crate::cargo_config::rustc_cfg(Path::new("rustc"), Some(&host.triple))
+            let cfgs = buildplan::cargo_config::rustc_cfg(Path::new("rustc"), Some(&host.triple))
                 .map_err(|e| Error::invalid(format!("`rustc --print cfg`: {e}")))?;
             let configured = ctx
                 .cargo_config
@@ -449,7 +449,7 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
 
 /// The linker a shipped build uses, from the rustflags the workspace
 /// configures for the host.
-pub fn shipped_linker(flags: &[String], host: &crate::exec::HostInfo) -> String {
+pub fn shipped_linker(flags: &[String], host: &buildplan::exec::HostInfo) -> String {
     let fuse = flags
         .iter()
         .filter_map(|f| f.split("-fuse-ld=").nth(1))
@@ -478,7 +478,7 @@ pub fn profile_dir(profile: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{TunedNames, TunedProfiles};
+    use buildplan::policy::{TunedNames, TunedProfiles};
 
     #[test]
     fn defaults_follow_the_tuned_profile_names() {
@@ -486,7 +486,7 @@ mod tests {
         assert_eq!(d.len(), 2);
         assert_eq!(
             (d[0].name.as_str(), d[0].kind, d[0].profile.as_str()),
-            (TUNED, Kind::Planned, crate::tuned::CI)
+            (TUNED, Kind::Planned, buildplan::tuned::CI)
         );
         assert_eq!(
             (d[1].name.as_str(), d[1].kind, d[1].profile.as_str()),
@@ -584,7 +584,7 @@ mod tests {
 
     #[test]
     fn shipped_linker_reads_the_workspace_flags() {
-        let host = crate::exec::HostInfo::parse(
+        let host = buildplan::exec::HostInfo::parse(
             "rustc 1.95.0 (x 2026-04-14)\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
         )
         .unwrap();

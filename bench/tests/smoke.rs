@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 mod common;
 use common::{bin, copy_fixture, describe, planned_bench_fixture};
 
-use buildplan::bench::report::{GoalStatus, Results};
+use buildplan_bench::report::{GoalStatus, Results};
 
 /// The host triple (`rustc -vV`).
 fn host() -> String {
@@ -89,7 +89,7 @@ fn defaults_compare_the_workspace_as_shipped_with_the_tuned_profile() {
     let out = bin()
         .arg("--manifest-path")
         .arg(ws.join("Cargo.toml"))
-        .args(["bench", "--runs", "1"])
+        .args(["--runs", "1"])
         .arg("--json")
         .arg(&json)
         .arg("--markdown")
@@ -148,7 +148,7 @@ fn defaults_compare_the_workspace_as_shipped_with_the_tuned_profile() {
     );
     assert!(!tuned.command.contains("RUSTFLAGS="), "{}", tuned.command);
 
-    for scenario in buildplan::bench::SCENARIOS {
+    for scenario in buildplan_bench::SCENARIOS {
         for config in &configs {
             let found = results
                 .measurements
@@ -288,15 +288,7 @@ fn defaults_compare_the_workspace_as_shipped_with_the_tuned_profile() {
     let out = bin()
         .arg("--manifest-path")
         .arg(ws.join("Cargo.toml"))
-        .args([
-            "bench",
-            "--runs",
-            "1",
-            "--configs",
-            "tuned",
-            "--scenarios",
-            "noop",
-        ])
+        .args(["--runs", "1", "--configs", "tuned", "--scenarios", "noop"])
         .arg("--work-dir")
         .arg(dir.path().join("work"))
         .output()
@@ -356,7 +348,7 @@ fn a_policy_defines_its_own_configurations_and_goals() {
     let out = bin()
         .arg("--manifest-path")
         .arg(&manifest)
-        .args(["bench", "--runs", "1", "--scenarios", "noop", "--json"])
+        .args(["--runs", "1", "--scenarios", "noop", "--json"])
         .arg(&json)
         .arg("--work-dir")
         .arg(dir.path().join("work"))
@@ -394,7 +386,6 @@ fn a_policy_defines_its_own_configurations_and_goals() {
         .arg("--manifest-path")
         .arg(&manifest)
         .args([
-            "bench",
             "--runs",
             "1",
             "--configs",
@@ -446,7 +437,7 @@ fn a_bad_bench_policy_exits_2_naming_the_key() {
         let out = bin()
             .arg("--manifest-path")
             .arg(&manifest)
-            .args(["bench", "--runs", "1"])
+            .args(["--runs", "1"])
             .arg("--work-dir")
             .arg(dir.path().join("work"))
             .output()
@@ -491,7 +482,6 @@ fn bad_arguments_exit_2_before_building() {
         let out = bin()
             .arg("--manifest-path")
             .arg(ws.join("Cargo.toml"))
-            .arg("bench")
             .args(args)
             .arg("--work-dir")
             .arg(dir.path().join("work"))
@@ -536,7 +526,7 @@ fn report_can_be_regenerated_from_json() {
     std::fs::write(&json, results.to_string()).unwrap();
     let md = dir.path().join("out.md");
     let out = bin()
-        .args(["bench", "--from-json"])
+        .args(["--from-json"])
         .arg(&json)
         .arg("--markdown")
         .arg(&md)
@@ -550,11 +540,7 @@ fn report_can_be_regenerated_from_json() {
     assert!(report.contains("<!-- broker-throughput:start -->"));
 
     std::fs::write(&json, "{\"format\": 1}").unwrap();
-    let out = bin()
-        .args(["bench", "--from-json"])
-        .arg(&json)
-        .output()
-        .unwrap();
+    let out = bin().args(["--from-json"]).arg(&json).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
 }
 
@@ -573,7 +559,7 @@ fn a_configuration_that_cannot_fit_in_memory_is_refused_before_building() {
     let out = bin()
         .arg("--manifest-path")
         .arg(&manifest)
-        .args(["bench", "--runs", "1", "--scenarios", "noop"])
+        .args(["--runs", "1", "--scenarios", "noop"])
         .arg("--work-dir")
         .arg(dir.path().join("work"))
         .output()

@@ -19,8 +19,8 @@
 //! - [`workspace`]: the copy, the edited crates, the edits.
 //! - [`report`]: the results document; [`markdown`]: the report.
 //!
-//! Bench sits on the core's public API (the plan, [`crate::build`],
-//! [`crate::exec`]); nothing in the core imports it.
+//! Bench sits on the core's public API (the plan, [`buildplan::build`],
+//! [`buildplan::exec`]); nothing in the core imports it.
 
 pub mod config;
 pub mod duplicates;
@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::error::Error;
-use crate::exec::Machine;
+use buildplan::error::Error;
+use buildplan::exec::Machine;
 use config::Config;
 use measure::Cgroup;
 use report::{Results, ScenarioInfo, Setup};
@@ -111,7 +111,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     // The plan is computed from the workspace as it is now (the same plan
     // `cargo buildplan plan` would write, without the feature audit), so
     // that a workspace without a plan file can be measured too.
-    let planned = crate::plan::compute(manifest_path, crate::plan::AuditMode::Skip)?;
+    let planned = buildplan::plan::compute(manifest_path, buildplan::plan::AuditMode::Skip)?;
     let plan = &planned.plan;
     let source_root = planned.workspace.root.clone();
     let policy_file = planned.workspace.root_manifest.clone();
@@ -211,10 +211,10 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     // Cargo's configuration as the copy's builds read it: the workspace's
     // files, $CARGO_HOME, and this environment without what the benchmark
     // removes from it.
-    let manifest = crate::manifest::RootManifest::read(&copy_root.join("Cargo.toml"))?;
-    let mut inputs = crate::config::run_inputs(&copy_root, manifest.profile.as_ref());
+    let manifest = buildplan::manifest::RootManifest::read(&copy_root.join("Cargo.toml"))?;
+    let mut inputs = buildplan::config::run_inputs(&copy_root, manifest.profile.as_ref());
     inputs.env.retain(|k, _| !config::env_removed(k));
-    let cargo_config = crate::config::load(&inputs)?;
+    let cargo_config = buildplan::config::load(&inputs)?;
     let resolve_ctx = config::Context {
         plan,
         copy_root: &copy_root,
@@ -374,12 +374,12 @@ fn write_files(results: &Results, args: &Options) -> anyhow::Result<()> {
     if let Some(path) = &args.json {
         let mut text = serde_json::to_string_pretty(results)?;
         text.push('\n');
-        crate::output::write_atomic(path, &text)?;
+        buildplan::output::write_atomic(path, &text)?;
     }
     if let Some(path) = &args.markdown {
         let existing = std::fs::read_to_string(path).ok();
         let text = markdown::render_markdown(results, existing.as_deref());
-        crate::output::write_atomic(path, &text)?;
+        buildplan::output::write_atomic(path, &text)?;
     }
     Ok(())
 }

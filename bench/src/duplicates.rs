@@ -1,14 +1,14 @@
 //! Third-party crates a build compiled twice with different features,
 //! counted from cargo's `--message-format json` output of the clean build
-//! with the core's [`crate::compiles`]: packages built with different
-//! features across invocations ([`crate::compiles::duplicates`]) and, in
+//! with the core's [`buildplan::compiles`]: packages built with different
+//! features across invocations ([`buildplan::compiles::duplicates`]) and, in
 //! the one invocation a benchmark cell is, a host copy (build scripts,
 //! proc-macros) and a target copy with different features
-//! ([`crate::compiles::host_copies`]).
+//! ([`buildplan::compiles::host_copies`]).
 
 use serde::{Deserialize, Serialize};
 
-use crate::compiles;
+use buildplan::compiles;
 
 /// One third-party package compiled with several feature sets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

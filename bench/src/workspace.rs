@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use crate::model::Plan;
+use buildplan::model::Plan;
 
 /// Copies the workspace at `src` into `dst` (created; must not exist),
 /// leaving out `.git` directories and the top-level `target` directory, plus
@@ -264,13 +264,13 @@ impl SourceEdit {
     /// Writes edit number `n`.
     pub fn apply(&mut self, n: u64) -> anyhow::Result<()> {
         self.applied = true;
-        crate::output::write_atomic(&self.path, &self.edited_text(n)).map(drop)
+        buildplan::output::write_atomic(&self.path, &self.edited_text(n)).map(drop)
     }
 
     /// Puts the original content back.
     pub fn restore(&mut self) -> anyhow::Result<()> {
         if self.applied {
-            crate::output::write_atomic(&self.path, &self.original)?;
+            buildplan::output::write_atomic(&self.path, &self.original)?;
             self.applied = false;
         }
         Ok(())
@@ -291,7 +291,7 @@ impl Drop for SourceEdit {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{PackageInfo, WorkspaceInfo, SCHEMA_VERSION};
+    use buildplan::model::{PackageInfo, WorkspaceInfo, SCHEMA_VERSION};
 
     fn plan_with(deps: &[(&str, &[&str])]) -> Plan {
         let packages = deps
