@@ -19,7 +19,8 @@ use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
 pub mod clients;
 
-/// Longest wait for the broker to print its address.
+/// Longest wait for the broker to print its address (four times as long
+/// for a binary run under an emulator).
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Socket timeout of the raw protocol client.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
@@ -128,12 +129,15 @@ impl TestBroker {
                 let _ = tx.send(line);
             }
         });
-        let first = rx.recv_timeout(STARTUP_TIMEOUT);
-        let Ok(first) = first else {
+        let timeout = match server.wrapper {
+            Some(_) => STARTUP_TIMEOUT * 4,
+            None => STARTUP_TIMEOUT,
+        };
+        let Ok(first) = rx.recv_timeout(timeout) else {
             let _ = child.kill();
             let _ = child.wait();
             return Err(format!(
-                "chronik-server printed no line within {STARTUP_TIMEOUT:?} or exited; log:\n{}",
+                "chronik-server printed no line within {timeout:?} or exited; log:\n{}",
                 tail(&log)
             ));
         };
