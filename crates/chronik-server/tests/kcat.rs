@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::clients::kcat;
+use common::clients::{kcat, kcat_keyed_round_trip};
 use common::TestBroker;
 
 fn lines(prefix: &str, n: usize) -> String {
@@ -52,34 +52,10 @@ fn keyed_messages_spread_over_partitions_and_all_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let broker = TestBroker::start(&dir.path().join("data"), &["--default-partitions", "4"]);
     let input: String = (0..400).map(|i| format!("key{i}:value{i}\n")).collect();
-    kcat(&broker, &["-P", "-t", "keyed", "-K", ":"], input.as_bytes());
-    let output = kcat(
-        &broker,
-        &[
-            "-C",
-            "-t",
-            "keyed",
-            "-o",
-            "beginning",
-            "-e",
-            "-q",
-            "-f",
-            "%p %k:%s\n",
-        ],
-        b"",
-    );
-    let mut got: Vec<&str> = output
-        .lines()
-        .map(|l| l.split_once(' ').unwrap().1)
-        .collect();
-    got.sort_unstable();
+    let (partitions, got) = kcat_keyed_round_trip(&broker, "keyed", &input);
     let mut want: Vec<&str> = input.lines().collect();
     want.sort_unstable();
     assert_eq!(got, want);
-    let partitions: std::collections::BTreeSet<&str> = output
-        .lines()
-        .map(|l| l.split_once(' ').unwrap().0)
-        .collect();
     assert!(
         partitions.len() > 1,
         "all keys landed in one partition: {partitions:?}"

@@ -26,7 +26,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use common::clients::{
-    http_addr, kcat, run_client_script, search_offsets, skip_or_fail, stored_codecs, tool_works,
+    check_group_handover, http_addr, kcat, kcat_keyed_round_trip, run_client_script,
+    search_offsets, skip_or_fail, stored_codecs, tool_works,
 };
 use common::{add_user_with, Server, TestBroker};
 use serde_json::Value;
@@ -129,35 +130,16 @@ fn kcat_on_three_partitions(server: &Server) {
         &[],
     );
     let input: String = (0..150).map(|i| format!("key{i}:value-{i}\n")).collect();
-    kcat(
-        &broker,
-        &["-P", "-t", "spread", "-K", ":"],
-        input.as_bytes(),
-    );
-    let listing = kcat(&broker, &["-L", "-t", "spread"], b"");
-    assert!(listing.contains("with 3 partitions"), "{listing}");
-    let read = kcat(
-        &broker,
-        &[
-            "-C",
-            "-t",
-            "spread",
-            "-o",
-            "beginning",
-            "-e",
-            "-q",
-            "-f",
-            "%p %k:%s\n",
-        ],
-        b"",
-    );
-    let (partitions, mut got): (BTreeSet<&str>, Vec<&str>) =
-        read.lines().map(|l| l.split_once(' ').unwrap()).unzip();
-    got.sort_unstable();
+    let (partitions, got) = kcat_keyed_round_trip(&broker, "spread", &input);
     let mut want: Vec<&str> = input.lines().collect();
     want.sort_unstable();
     assert_eq!(got, want, "every record back exactly once");
-    assert_eq!(partitions, BTreeSet::from(["0", "1", "2"]));
+    assert_eq!(
+        partitions,
+        BTreeSet::from(["0", "1", "2"].map(String::from))
+    );
+    let listing = kcat(&broker, &["-L", "-t", "spread"], b"");
+    assert!(listing.contains("with 3 partitions"), "{listing}");
 }
 
 /// confluent-kafka produces round-robin over 3 partitions and two members
@@ -192,27 +174,7 @@ fn confluent_group_of_two(server: &Server) {
             "30",
         ],
     );
-    let split: Vec<BTreeSet<u64>> = summary["split"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            m.as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p.as_u64().unwrap())
-                .collect()
-        })
-        .collect();
-    assert!(
-        split.iter().all(|m| !m.is_empty()) && split[0].is_disjoint(&split[1]),
-        "{summary}"
-    );
-    assert_eq!(summary["final_assignment"], serde_json::json!([0, 1, 2]));
-    assert_eq!(summary["read"], 69, "{summary}");
-    assert_eq!(summary["missing"], serde_json::json!([]), "{summary}");
-    assert_eq!(summary["duplicates"], 0, "{summary}");
-    assert!(summary["read_by_b_before_leaving"].as_u64() > Some(0));
+    check_group_handover(&summary, 3, 69);
 
     let read = kcat(
         &broker,
@@ -375,42 +337,33 @@ fn sasl_scram(server: &Server) {
     assert_eq!(wrong["refused"], true, "a wrong password: {wrong}");
 }
 
-/// The four client tests against one target's binary.
+/// The client tests, each as a `#[test]` against each target's binary (one
+/// module per target).
 macro_rules! client_tests {
-    ($module:ident, $target:expr) => {
+    (targets: [$($module:ident => $target:ident),*], tests: $tests:tt) => {
+        $( client_tests!(@module $module $target $tests); )*
+    };
+    (@module $module:ident $target:ident [$($test:ident => $body:ident),*]) => {
         mod $module {
             use super::*;
-
-            #[test]
-            fn kcat_produces_and_consumes_on_three_partitions() {
-                if let Some(server) = server(&$target) {
-                    kcat_on_three_partitions(&server);
+            $(
+                #[test]
+                fn $test() {
+                    if let Some(server) = server(&$target) {
+                        $body(&server);
+                    }
                 }
-            }
-
-            #[test]
-            fn confluent_kafka_group_of_two_on_three_partitions() {
-                if let Some(server) = server(&$target) {
-                    confluent_group_of_two(&server);
-                }
-            }
-
-            #[test]
-            fn zstd_batches_are_decompressed_by_the_brokers_c_zstd() {
-                if let Some(server) = server(&$target) {
-                    zstd_through_the_brokers_c_code(&server);
-                }
-            }
-
-            #[test]
-            fn sasl_scram_with_kcat_and_confluent_kafka() {
-                if let Some(server) = server(&$target) {
-                    sasl_scram(&server);
-                }
-            }
+            )*
         }
     };
 }
 
-client_tests!(x86_64_musl, X86_64);
-client_tests!(aarch64_musl_under_qemu, AARCH64);
+client_tests! {
+    targets: [x86_64_musl => X86_64, aarch64_musl_under_qemu => AARCH64],
+    tests: [
+        kcat_produces_and_consumes_on_three_partitions => kcat_on_three_partitions,
+        confluent_kafka_group_of_two_on_three_partitions => confluent_group_of_two,
+        zstd_batches_round_trip_and_the_broker_decompresses_them => zstd_through_the_brokers_c_code,
+        sasl_scram_with_kcat_and_confluent_kafka => sasl_scram
+    ]
+}

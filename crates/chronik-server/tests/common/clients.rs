@@ -68,6 +68,62 @@ pub fn kcat(broker: &TestBroker, args: &[&str], stdin: &[u8]) -> String {
     String::from_utf8(out.stdout).expect("utf-8 output")
 }
 
+/// Produces the `key:value` lines of `input` to `topic` with kcat (the keys
+/// spread them over the partitions) and reads the topic back; returns the
+/// partitions the records came from and the `key:value` lines read, sorted.
+pub fn kcat_keyed_round_trip(
+    broker: &TestBroker,
+    topic: &str,
+    input: &str,
+) -> (BTreeSet<String>, Vec<String>) {
+    kcat(broker, &["-P", "-t", topic, "-K", ":"], input.as_bytes());
+    let args = ["-C", "-t", topic, "-o", "beginning", "-e", "-q", "-f"];
+    let output = kcat(broker, &[&args[..], &["%p %k:%s\n"]].concat(), b"");
+    let (partitions, mut records): (BTreeSet<String>, Vec<String>) = output
+        .lines()
+        .map(|l| {
+            let (p, record) = l.split_once(' ').expect("partition and record");
+            (p.to_string(), record.to_string())
+        })
+        .unzip();
+    records.sort_unstable();
+    (partitions, records)
+}
+
+/// Checks the summary of `groups_confluent.py` over `partitions`
+/// partitions and `total` records: both members owned partitions, the
+/// split was disjoint and complete, the second member read some records,
+/// the survivor ended with every partition, and every record was read
+/// exactly once.
+pub fn check_group_handover(summary: &Value, partitions: i64, total: i64) {
+    let split: Vec<Vec<i64>> = summary["split"]
+        .as_array()
+        .expect("split")
+        .iter()
+        .map(|m| {
+            m.as_array()
+                .expect("a member's partitions")
+                .iter()
+                .map(|p| p.as_i64().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(split.len(), 2, "{summary}");
+    assert!(
+        split.iter().all(|s| !s.is_empty()),
+        "both members own partitions: {split:?}"
+    );
+    let mut union = split.concat();
+    union.sort_unstable();
+    let all: Vec<i64> = (0..partitions).collect();
+    assert_eq!(union, all, "disjoint and complete: {split:?}");
+    assert!(summary["read_by_b_before_leaving"].as_i64().unwrap() > 0);
+    assert_eq!(summary["final_assignment"], Value::from(all));
+    assert_eq!(summary["missing"], serde_json::json!([]), "{summary}");
+    assert_eq!(summary["duplicates"], 0, "{summary}");
+    assert_eq!(summary["read"], total, "{summary}");
+}
+
 /// Runs `tests/clients/<name>` with python3 to completion and returns its
 /// last stdout line as JSON. Fails the test, with the script's output and
 /// the broker log, if the script fails, times out, or cannot run at all
