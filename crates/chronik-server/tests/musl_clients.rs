@@ -119,16 +119,21 @@ fn server(target: &Target) -> Option<Server> {
     })
 }
 
+/// `server` over `dir`/data, auto-creating topics with 3 partitions.
+fn three_partition_broker(server: &Server, dir: &std::path::Path) -> TestBroker {
+    TestBroker::start_server(
+        server,
+        &dir.join("data"),
+        &["--default-partitions", "3"],
+        &[],
+    )
+}
+
 /// kcat produces keyed lines to a topic auto-created with 3 partitions and
 /// consumes every one of them back, from all 3 partitions.
 fn kcat_on_three_partitions(server: &Server) {
     let dir = tempfile::tempdir().unwrap();
-    let broker = TestBroker::start_server(
-        server,
-        &dir.path().join("data"),
-        &["--default-partitions", "3"],
-        &[],
-    );
+    let broker = three_partition_broker(server, dir.path());
     let input: String = (0..150).map(|i| format!("key{i}:value-{i}\n")).collect();
     let (partitions, got) = kcat_keyed_round_trip(&broker, "spread", &input);
     let mut want: Vec<&str> = input.lines().collect();
@@ -148,12 +153,7 @@ fn kcat_on_three_partitions(server: &Server) {
 /// twice. kcat then reads the same 69 records from the log.
 fn confluent_group_of_two(server: &Server) {
     let dir = tempfile::tempdir().unwrap();
-    let broker = TestBroker::start_server(
-        server,
-        &dir.path().join("data"),
-        &["--default-partitions", "3"],
-        &[],
-    );
+    let broker = three_partition_broker(server, dir.path());
     let summary = run_client_script(
         &broker,
         "groups_confluent.py",
