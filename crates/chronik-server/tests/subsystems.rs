@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 #[allow(unused_imports)]
 use std::path::Path;
 use std::process::Command;
