@@ -15,6 +15,7 @@
 #   qemu-user-static (runs the aarch64 binaries), and the rustup targets
 #   x86_64/aarch64-unknown-linux-musl for the active toolchain and for
 #   $MUSL_EXTRA_TOOLCHAINS (default 1.100.0, the current stable).
+#   rustup: toolchain 1.100.0 (the helper's suite on the current stable)
 #   pip: kafka-python, confluent-kafka (real Kafka clients), moto[server]
 #        (local S3 endpoint for the backup tests)
 set -euo pipefail

@@ -9,7 +9,7 @@
 # circle, no oversized file: tests/structure/check.py), clippy (warnings
 # denied), the static musl binaries (built and proven static) and the musl
 # toolchain fixture, the Rust test suites with cargo-nextest (unit, integration, real Kafka clients
-# against the broker), doc tests, the Nix evaluation tests, the crane
+# against the broker; the helper's suite again on cargo 1.100), doc tests, the Nix evaluation tests, the crane
 # two-phase rehearsal, the lock-bump rehearsal and the flake.lock/workflow
 # checks.
 #
@@ -55,6 +55,10 @@ source "$musl_env"
 rm -f "$musl_env"
 step "musl toolchain fixture" python3 -m unittest tests/musl/test_musl.py
 step "nextest" cargo nextest run --workspace --all-features --locked --profile ci
+# The helper reads cargo's output and build directory: its suite also runs on
+# the current stable cargo (issue 19), in a target dir of its own.
+step "helper on cargo 1.100" env CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/rust-1.100.0" \
+  cargo +1.100.0 nextest run -p buildplan -p cargo-buildplan -p buildplan-bench --locked --profile ci
 step "doc tests" cargo test --workspace --all-features --locked --doc
 step "nix evaluation tests" bash tests/nix/run.sh
 step "crane rehearsal" bash scripts/crane-rehearsal.sh

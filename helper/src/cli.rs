@@ -52,7 +52,7 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<std::ffi::OsString>,
     },
-    /// Why each unit of a build compiled, from cargo's fingerprint log
+    /// Why each unit of a build compiled, from cargo's `Dirty` lines (`-v`)
     Why(WhyArgs),
     /// Refresh nix/base.lock (the dependency base) from Cargo.lock
     Rebase(RebaseArgs),
@@ -67,7 +67,7 @@ pub struct WhyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Explain a saved build: its standard error (needs --messages).
+    /// Explain a saved build: its `cargo -v` standard error (needs --messages).
     #[arg(long, value_name = "FILE", requires = "messages")]
     pub log: Option<PathBuf>,
     /// The saved build's standard output (cargo's JSON messages).

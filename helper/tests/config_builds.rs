@@ -41,18 +41,20 @@ fn added_by_plan(flag: &str) -> bool {
     .any(|p| flag.starts_with(p))
 }
 
-/// `word` with every `-<16 hex digits>` (cargo's unit hashes in paths)
-/// replaced by `-HASH`.
+/// `word` with every `-<16 hex digits>` or `/<16 hex digits>` (cargo's
+/// unit hashes in file names, and in the unit directories of the
+/// `build/<package>/<hash>/` layout) replaced by `-HASH` or `/HASH`.
 fn without_hashes(word: &str) -> String {
     let b = word.as_bytes();
     let mut out = String::new();
     let mut i = 0;
     while i < b.len() {
         let hex = b.len() >= i + 17
-            && b[i] == b'-'
+            && (b[i] == b'-' || (b[i] == b'/' && b.get(i + 17).is_none_or(|c| *c == b'/')))
             && b[i + 1..i + 17].iter().all(|c| c.is_ascii_hexdigit());
         if hex {
-            out.push_str("-HASH");
+            out.push(b[i] as char);
+            out.push_str("HASH");
             i += 17;
         } else {
             out.push(b[i] as char);

@@ -225,7 +225,12 @@ fn two_checkouts_give_identical_binaries() {
         }
     }
     assert!(contains(&bin_a, "/cargo-home/registry/src/"));
-    assert!(contains(&bin_a, "/target/release/build/reprobin-"));
+    // The build script's OUT_DIR: build/reprobin-<hash>/out, or
+    // build/reprobin/<hash>/out in cargo 1.100's build-dir layout.
+    assert!(
+        contains(&bin_a, "/target/release/build/reprobin-")
+            || contains(&bin_a, "/target/release/build/reprobin/")
+    );
 
     // The user's build.rustflags still apply, and panics name the
     // remapped OUT_DIR file.
@@ -240,7 +245,8 @@ fn two_checkouts_give_identical_binaries() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("too many: 121 in /target/release/build/reprobin-"),
+        stderr.contains("too many: 121 in /target/release/build/reprobin-")
+            || stderr.contains("too many: 121 in /target/release/build/reprobin/"),
         "{stderr}"
     );
 }

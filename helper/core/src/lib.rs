@@ -53,7 +53,8 @@
 //!   memory check; [`repro`]: what a build adds for bit-identical binaries.
 //! - [`why`]: the first reason cargo compiled each unit, and the freshness
 //!   gate; [`deps_cache`] and [`base_lock`]: saved dependency artifacts and
-//!   the base lock they are keyed by.
+//!   the base lock they are keyed by; [`layout`]: cargo's build directory,
+//!   in both of its layouts.
 //!
 //! The module graph has no import circle (`tests/module_graph.rs` in the
 //! `cargo-buildplan` package checks it).
@@ -70,6 +71,7 @@ pub mod error;
 pub mod exec;
 pub mod explain;
 pub mod jobs;
+pub mod layout;
 pub mod manifest;
 pub mod memory;
 pub mod model;

@@ -26,14 +26,16 @@ fn workspace_root(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf), Er
 
 /// Runs the build (or reads a saved one), prints the report, and with
 /// `--fresh` applies the gate: a compiled third-party crate fails it.
-/// A saved log cargo did not write, or messages that are not cargo's, are
-/// bad input (exit 2); a failed cargo fails the command (exit 1).
+/// A saved standard error that is not from `cargo -v`, or messages that
+/// are not cargo's, are bad input (exit 2); a failed cargo fails the
+/// command (exit 1).
 pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outcome> {
     let (root, target_dir) = workspace_root(manifest_path)?;
     let (report, cargo_ok) = match (&args.log, &args.messages) {
         (Some(log), Some(messages)) => {
             let units = why::units(&read(messages)?)?;
             let dirs = BuildDirs {
+                workspace_root: Some(root),
                 target_dir: Some(target_dir.clone()),
                 build_dir: Some(target_dir.clone()),
                 before: None,

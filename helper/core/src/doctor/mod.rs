@@ -17,10 +17,22 @@
 //! workspace are never written.
 
 mod findings;
+mod jobs;
 mod write;
 
-pub use findings::{diagnose, Finding, Fix, Kind, Machine};
+pub use findings::{Finding, Fix, Kind, Machine};
 pub use write::{apply, writable};
+
+/// The workspace's settings that cost build time or memory: its profiles'
+/// (findings.rs) and a `[build] jobs` above the machine's CPUs (jobs.rs).
+pub fn diagnose(
+    cfg: &crate::cargo_config::CargoConfig,
+    machine: &Machine,
+) -> Result<Vec<Finding>, crate::error::Error> {
+    let mut out = findings::diagnose(cfg, machine)?;
+    out.extend(jobs::too_many_jobs(cfg, machine)?);
+    Ok(out)
+}
 
 /// The findings in words, one block each, and a summary line.
 pub fn render(findings: &[Finding]) -> String {
