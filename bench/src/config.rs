@@ -332,6 +332,7 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                 user_jobs: ctx.cargo_config.jobs()?,
                 cargo_config: Some(ctx.cargo_config),
                 extra_rustflags: &[],
+                cmake_dir: None,
             };
             let alone = &ctx
                 .plan

@@ -102,6 +102,9 @@ pub struct Selection<'a> {
     /// Flags added after the plan's target flags, in the same layer (the
     /// reproducible-build flags of [`crate::repro`]).
     pub extra_rustflags: &'a [String],
+    /// The directory of the cross target's CMake toolchain file
+    /// ([`write_cmake_toolchain`]); `None`: no `CMAKE_TOOLCHAIN_FILE_<triple>`.
+    pub cmake_dir: Option<&'a Path>,
 }
 
 impl<'a> Selection<'a> {
@@ -116,6 +119,7 @@ impl<'a> Selection<'a> {
             user_jobs: None,
             cargo_config: None,
             extra_rustflags: &[],
+            cmake_dir: None,
         }
     }
 }
@@ -159,7 +163,7 @@ pub fn assemble_as(
     for value in crate::render::profile_config(sel.profile, &overrides) {
         args.extend(["--config".to_string(), value]);
     }
-    let mut env = crate::render::target_env(target);
+    let mut env = crate::render::target_env(target, sel.cmake_dir);
     let mut flags = crate::render::target_rustflags(target);
     let linker = match &target.triple {
         Some(triple) => {
@@ -339,29 +343,28 @@ pub fn graph_packages(
     Ok(unique.len() as u64)
 }
 
-/// Checks that a cross target's linker driver, `-fuse-ld` linker and C
-/// tools are installed.
+/// Checks that this machine has a cross target's toolchain
+/// ([`crate::toolchain`]): the error names what is missing, the Debian
+/// packages and the command that installs them.
 fn check_cross_tools(triple: &str, target: &Target, path: &OsStr) -> Result<(), Error> {
-    let mut needed: Vec<(String, &str)> = Vec::new();
-    if let Some(linker) = &target.linker_driver {
-        needed.push((linker.clone(), "linker driver"));
+    match crate::toolchain::report(triple, target, path) {
+        Some(report) => Err(Error::invalid(report)),
+        None => Ok(()),
     }
-    if let Some(fuse) = &target.fuse_ld {
-        needed.push((format!("ld.{fuse}"), "linker"));
-    }
-    for tool in target.cc.iter().chain(&target.ar) {
-        if let Some(tool) = tool.split_whitespace().next() {
-            needed.push((tool.to_string(), "C toolchain"));
-        }
-    }
-    for (tool, role) in needed {
-        if exec::find_in_path(&tool, path).is_none() {
-            return Err(Error::invalid(format!(
-                "target {triple} needs `{tool}` ({role}) but it is not on PATH; install it first"
-            )));
-        }
-    }
-    Ok(())
+}
+
+/// Writes the CMake toolchain file of a cross target with a C compiler
+/// into `dir` ([`crate::render::cmake_toolchain`]), where
+/// `CMAKE_TOOLCHAIN_FILE_<triple>` points; nothing for other targets.
+pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
+    let (Some(triple), Some(text)) = (&target.triple, crate::render::cmake_toolchain(target))
+    else {
+        return Ok(());
+    };
+    let path = crate::render::cmake_toolchain_path(dir, triple);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Checks that the standard library for `triple` is installed.
@@ -636,7 +639,7 @@ mod tests {
         assert_eq!(cmd.args[pos + 1], "x86_64-unknown-linux-musl");
         assert_eq!(
             cmd.env,
-            crate::render::target_env(&plan.targets["x86_64-unknown-linux-musl"])
+            crate::render::target_env(&plan.targets["x86_64-unknown-linux-musl"], None)
         );
         assert_eq!(
             cmd.env["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS"],

@@ -110,6 +110,8 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
         }
         parts.push(if target.is_static {
             "static C runtime".to_string()
+        } else if target.triple.is_some() {
+            "dynamic C runtime".to_string()
         } else {
             "target's default C runtime linkage".to_string()
         });
@@ -122,7 +124,7 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
             "    rustflags: {}",
             crate::render::target_rustflags(target).join(" ")
         );
-        for (key, value) in &crate::render::target_env(target) {
+        for (key, value) in &crate::render::target_env(target, None) {
             let _ = writeln!(w, "    {key}={value}");
         }
     }

@@ -81,6 +81,7 @@ pub mod policy;
 pub mod render;
 pub mod repro;
 pub mod targets;
+pub mod toolchain;
 pub mod tree;
 pub mod tuned;
 pub mod variants;

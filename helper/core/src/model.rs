@@ -235,15 +235,34 @@ pub struct Target {
     pub fuse_ld: Option<String>,
     /// `-C target-cpu` value, if set.
     pub target_cpu: Option<String>,
-    /// Whether the C runtime is linked statically (`+crt-static`).
+    /// Whether the C runtime is linked statically: `+crt-static` when
+    /// true, `-crt-static` when false (for a target with a triple; the
+    /// host keeps cargo's defaults).
     #[serde(rename = "static")]
     pub is_static: bool,
     /// The triple to pass as `--target=<it>` to a bare clang driver, if any.
     pub link_target: Option<String>,
     /// C compiler build scripts use (cc-rs `CC_<triple>`), if set.
     pub cc: Option<String>,
+    /// C++ compiler build scripts use (cc-rs `CXX_<triple>`), if set.
+    #[serde(default)]
+    pub cxx: Option<String>,
     /// Archiver build scripts use (cc-rs `AR_<triple>`), if set.
     pub ar: Option<String>,
+    /// Flags for the target's C and C++ compiler after the `--target` a
+    /// clang gets (cc-rs `CFLAGS_<triple>`/`CXXFLAGS_<triple>`), e.g. the
+    /// target libc's headers. Absolute paths in them must exist.
+    #[serde(default)]
+    pub c_flags: Vec<String>,
+    /// The build machine's C compiler, C++ compiler and archiver for build
+    /// scripts' host-side C (cc-rs `HOST_CC`, `HOST_CXX`, `HOST_AR`).
+    #[serde(default)]
+    pub host_tools: Option<HostTools>,
+    /// Debian packages that provide this target's tools and headers
+    /// (`name:arch` for another dpkg architecture), named when one is
+    /// missing.
+    #[serde(default)]
+    pub packages: Vec<String>,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain, if any.
     pub nix_cross: Option<String>,
     /// The policy's verbatim extra rustflags, appended after the rendered
@@ -299,6 +318,18 @@ pub struct Overrides {
     pub build_override: Values,
     /// Per-package settings, by package name (or `*`).
     pub package: BTreeMap<String, Values>,
+}
+
+/// The build machine's C tools, for the host side of a cross build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostTools {
+    /// C compiler (`HOST_CC`).
+    pub cc: String,
+    /// C++ compiler (`HOST_CXX`).
+    pub cxx: String,
+    /// Archiver (`HOST_AR`).
+    pub ar: String,
 }
 
 #[cfg(test)]

@@ -218,7 +218,7 @@ pub struct TargetPolicy {
     pub fuse_ld: Option<String>,
     /// `-C target-cpu` value.
     pub target_cpu: Option<String>,
-    /// Link the C runtime statically (`+crt-static`).
+    /// Link the C runtime statically (`+crt-static`; false: `-crt-static`).
     #[serde(default, rename = "static")]
     pub is_static: bool,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain.
@@ -229,8 +229,18 @@ pub struct TargetPolicy {
     pub link_target: bool,
     /// C compiler for build scripts (cc-rs), e.g. `clang`.
     pub cc: Option<String>,
+    /// C++ compiler for build scripts (cc-rs), e.g. `clang++`.
+    pub cxx: Option<String>,
     /// Archiver for build scripts (cc-rs), e.g. `llvm-ar`.
     pub ar: Option<String>,
+    /// Flags for the target's C/C++ compiler, e.g. its libc's headers.
+    #[serde(default)]
+    pub c_flags: Vec<String>,
+    /// The build machine's C tools (`HOST_CC`, `HOST_CXX`, `HOST_AR`).
+    pub host_tools: Option<crate::model::HostTools>,
+    /// Debian packages providing the target's tools and headers.
+    #[serde(default)]
+    pub packages: Vec<String>,
     /// Extra rustflags appended after the generated ones.
     #[serde(default)]
     pub rustflags: Vec<String>,

@@ -6,7 +6,8 @@ use anyhow::Context;
 
 use crate::cli::BuildArgs;
 use buildplan::build::{
-    assemble, assemble_as, check_target_std, graph_packages, load_context, Selection,
+    assemble, assemble_as, check_target_std, graph_packages, load_context, write_cmake_toolchain,
+    Selection,
 };
 use buildplan::error::Outcome;
 use buildplan::exec::Machine;
@@ -44,6 +45,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     } else {
         Vec::new()
     };
+    // Cross targets' CMake toolchain files (for the cmake crate).
+    let cmake_dir = ctx.target_dir.join("buildplan").join("cmake");
     let sel = Selection {
         package: &args.package,
         variant: args
@@ -56,6 +59,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         user_jobs: cfg.jobs()?,
         cargo_config: Some(&cfg),
         extra_rustflags: &repro_flags,
+        cmake_dir: Some(&cmake_dir),
     };
     let variant = plan.variant(sel.variant)?;
     let (mut cmd, notes) = if args.alone {
@@ -125,6 +129,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         println!("{}", cmd.shell_line());
         return Ok(Outcome::Success);
     }
+    write_cmake_toolchain(&cmake_dir, plan.target(sel.target)?)?;
     eprintln!("cargo-buildplan build: running {}", cmd.shell_line());
     let status = cmd
         .to_command()
