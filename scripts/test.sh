@@ -7,8 +7,9 @@
 # Installs missing test tools first (scripts/install-test-deps.sh; root on
 # Debian), then: formatting, plan freshness, module structure (no import
 # circle, no oversized file: tests/structure/check.py), clippy (warnings
-# denied), the Rust test suites with cargo-nextest (unit, integration, real Kafka clients
-# against the broker), doc tests, the Nix evaluation tests, the crane
+# denied), the static musl binaries (built and proven static) and the musl
+# toolchain fixture, the Rust test suites with cargo-nextest (unit, integration, real Kafka clients
+# against the broker; the helper's suite again on cargo 1.100), doc tests, the Nix evaluation tests, the crane
 # two-phase rehearsal, the lock-bump rehearsal and the flake.lock/workflow
 # checks.
 #
@@ -43,7 +44,21 @@ step "plan is fresh" cargo run -q -p cargo-buildplan -- check
 step "base lock fits" cargo run -q -p cargo-buildplan -- rebase --check
 step "module structure" sh -c 'python3 -m unittest -q tests/structure/test_check.py && python3 tests/structure/check.py'
 step "clippy" cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+# Static musl chronik-server for x86_64 and aarch64, built through the plan
+# and proven static from the binaries (scripts/musl-build.sh); their paths
+# are exported for the client tests of the nextest step
+# (CHRONIK_SERVER_X86_64_MUSL, CHRONIK_SERVER_AARCH64_MUSL).
+musl_env=$(mktemp)
+step "static musl builds" bash scripts/musl-build.sh --env-file "$musl_env"
+# shellcheck source=/dev/null
+source "$musl_env"
+rm -f "$musl_env"
+step "musl toolchain fixture" python3 -m unittest tests/musl/test_musl.py
 step "nextest" cargo nextest run --workspace --all-features --locked --profile ci
+# The helper reads cargo's output and build directory: its suite also runs on
+# the current stable cargo (issue 19), in a target dir of its own.
+step "helper on cargo 1.100" env CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/rust-1.100.0" \
+  cargo +1.100.0 nextest run -p buildplan -p cargo-buildplan -p buildplan-bench --locked --profile ci
 step "doc tests" cargo test --workspace --all-features --locked --doc
 step "nix evaluation tests" bash tests/nix/run.sh
 step "crane rehearsal" bash scripts/crane-rehearsal.sh

@@ -30,7 +30,6 @@ use buildplan::build::{self, Selection};
 use buildplan::cargo_config::{AddRustflags, CargoConfig};
 use buildplan::error::Error;
 use buildplan::exec::{CargoCommand, Linker, Machine};
-use buildplan::jobs::UserJobs;
 use buildplan::model::Plan;
 use buildplan::policy::{BenchConfigPolicy, Policy};
 
@@ -141,7 +140,7 @@ pub fn defaults(policy: &Policy) -> Vec<Spec> {
 pub fn from_policy(list: &[BenchConfigPolicy], file: &Path) -> Result<Vec<Spec>, Error> {
     let mut specs: Vec<Spec> = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        let bad = |key: &str, message: String| Error::PolicyKey {
+        let bad = |key: &str, message: String| Error::Key {
             file: file.display().to_string(),
             key: format!("workspace.metadata.buildplan.bench.configs[{i}].{key}"),
             message,
@@ -318,18 +317,6 @@ pub struct Context<'a> {
     pub unified: bool,
 }
 
-/// The user's jobs setting from cargo's configuration, as `build` reads it.
-pub fn user_jobs(cfg: &CargoConfig, cpus: u64) -> Result<Option<UserJobs>, Error> {
-    Ok(cfg.jobs()?.map(|j| UserJobs {
-        jobs: u64::from(j.count(u32::try_from(cpus).unwrap_or(u32::MAX))),
-        source: match j.source.strip_prefix("env:") {
-            Some(var) => var.to_string(),
-            None if j.source.starts_with("--config") => j.source.clone(),
-            None => format!("[build] jobs in {}", j.source),
-        },
-    }))
-}
-
 /// Resolves one configuration into its build command, building into
 /// `target_dir`.
 pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Result<Config> {
@@ -342,9 +329,10 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                 target: "host",
                 profile: &spec.profile,
                 linker: spec.linker,
-                user_jobs: user_jobs(ctx.cargo_config, ctx.machine.cpus)?,
+                user_jobs: ctx.cargo_config.jobs()?,
                 cargo_config: Some(ctx.cargo_config),
                 extra_rustflags: &[],
+                cmake_dir: None,
             };
             let alone = &ctx
                 .plan
@@ -392,13 +380,10 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
             let mut cmd = CargoCommand::cargo(args, ctx.copy_root);
             let cfgs = buildplan::cargo_config::rustc_cfg(Path::new("rustc"), Some(&host.triple))
                 .map_err(|e| Error::invalid(format!("`rustc --print cfg`: {e}")))?;
-            let configured = ctx
-                .cargo_config
-                .rustflags(&host.triple, &cfgs)
-                .map_err(Error::from)?;
+            let configured = ctx.cargo_config.rustflags(&host.triple, &cfgs)?;
             let linker = match spec.linker {
                 Some(l) => {
-                    match configured.add(&l.rustflags(host)).map_err(Error::from)? {
+                    match configured.add(&l.rustflags(host))? {
                         AddRustflags::Nothing => {}
                         AddRustflags::Env { name, value } => {
                             cmd.env.insert(name, value);
@@ -585,7 +570,8 @@ mod tests {
     #[test]
     fn shipped_linker_reads_the_workspace_flags() {
         let host = buildplan::exec::HostInfo::parse(
-            "rustc 1.95.0 (x 2026-04-14)\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
+            "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\ncommit-hash: 59807616e\n\
+             commit-date: 2026-04-14\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
         )
         .unwrap();
         let flags = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();

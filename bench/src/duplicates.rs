@@ -76,7 +76,10 @@ mod tests {
         serde_json::json!({
             "reason": "compiler-artifact",
             "package_id": id,
-            "target": { "name": target, "kind": [kind] },
+            "target": { "name": target, "kind": [kind], "src_path": "/r/src/lib.rs" },
+            "manifest_path": "/r/Cargo.toml",
+            "profile": {"opt_level": "3", "debug_assertions": false, "overflow_checks": false, "test": false},
+            "executable": null,
             "features": features,
             "filenames": [format!("/t/release/deps/lib{target}-{hash}.rlib")],
             "fresh": false,

@@ -163,7 +163,7 @@ pub fn from_policy(
 ) -> Result<Vec<GoalSpec>, Error> {
     let mut out: Vec<GoalSpec> = Vec::new();
     for (i, g) in list.iter().enumerate() {
-        let bad = |key: &str, message: String| Error::PolicyKey {
+        let bad = |key: &str, message: String| Error::Key {
             file: file.display().to_string(),
             key: format!("workspace.metadata.buildplan.bench.goals[{i}].{key}"),
             message,

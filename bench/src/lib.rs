@@ -233,10 +233,9 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     // Cargo's configuration as the copy's builds read it: the workspace's
     // files, $CARGO_HOME, and this environment without what the benchmark
     // removes from it.
-    let manifest = buildplan::manifest::RootManifest::read(&copy_root.join("Cargo.toml"))?;
-    let mut inputs = buildplan::config::run_inputs(&copy_root, manifest.profile.as_ref());
+    let mut inputs = buildplan::config::run_inputs(&copy_root)?;
     inputs.env.retain(|k, _| !config::env_removed(k));
-    let cargo_config = buildplan::config::load(&inputs)?;
+    let cargo_config = buildplan::cargo_config::load(&inputs)?;
     let resolve_ctx = config::Context {
         plan,
         copy_root: &copy_root,

@@ -66,12 +66,8 @@ struct BenchArgs {
     /// machine's memory.
     #[arg(long)]
     force: bool,
-    /// Planned configurations select the variant's unified build (every
-    /// root's features, `--bin` of the package), as `build` does by
-    /// default, instead of the package alone with its own features (the
-    /// default: the same selection as the shipped configuration, so a
-    /// comparison measures the profile, not the features other roots add;
-    /// `audit --compiles` measures what unification saves over a variant).
+    /// Planned configurations build the variant's unified build, as `build`
+    /// does, not the package alone (docs/bench.md).
     #[arg(long)]
     unified: bool,
     /// Build nothing: copy the workspace, print each configuration's

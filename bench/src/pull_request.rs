@@ -89,21 +89,7 @@ pub fn middle_member(plan: &Plan, package: &str, bottom: &str) -> Option<String>
 
 /// The workspace's members, for the record.
 pub fn members_of(root: &Path) -> anyhow::Result<Vec<Member>> {
-    let meta = cargo_metadata::MetadataCommand::new()
-        .no_deps()
-        .manifest_path(root.join("Cargo.toml"))
-        .exec()
-        .with_context(|| format!("reading {}", root.display()))?;
-    Ok(meta
-        .workspace_packages()
-        .iter()
-        .filter_map(|p| {
-            Some(Member {
-                dir: p.manifest_path.parent()?.as_std_path().to_path_buf(),
-                build_script: p.targets.iter().any(|t| t.is_custom_build()),
-            })
-        })
-        .collect())
+    members::workspace_members(root).map_err(anyhow::Error::msg)
 }
 
 /// What every pull-request cell needs from the run.

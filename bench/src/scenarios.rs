@@ -425,12 +425,12 @@ pub fn parse_link_line(line: &str, cwd: &Path) -> Option<CargoCommand> {
 /// `cargo clean -p` for the workspace units, with the configuration's
 /// profile, environment and target directory.
 /// Makes cargo rebuild the workspace `packages` (and nothing else) from
-/// scratch in the profile directory `dir`: removes their fingerprint
-/// directories (`.fingerprint/<package>-<16 hex digits>`; a unit without a
-/// fingerprint is rebuilt, and so is every unit depending on it) and the
-/// whole `incremental/` directory (cargo keeps incremental state only for
-/// local packages, never for registry dependencies, and a cache of
-/// dependencies would not hold it).
+/// scratch in the profile directory `dir`: removes their units' fingerprint
+/// directories, in either layout of the build directory
+/// ([`buildplan::layout`]; a unit without a fingerprint is rebuilt, and so
+/// is every unit depending on it) and the whole `incremental/` directory
+/// (cargo keeps incremental state only for local packages, never for
+/// registry dependencies, and a cache of dependencies would not hold it).
 ///
 /// Not `cargo clean -p`: it removes files by *target* name, so a test
 /// target named like a dependency (`tests/log.rs` beside the `log` crate)
@@ -442,28 +442,19 @@ pub fn forget_workspace_units(
     packages: &[String],
     log: &Path,
 ) -> anyhow::Result<usize> {
-    let fingerprints = dir.join(".fingerprint");
-    let entries = std::fs::read_dir(&fingerprints)
-        .with_context(|| format!("reading {}", fingerprints.display()))?;
     let mut removed = Vec::new();
-    for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some((package, hash)) = name.rsplit_once('-') else {
-            continue;
-        };
-        let is_hash = hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit());
-        if is_hash && packages.iter().any(|p| p == package) {
-            std::fs::remove_dir_all(entry.path())
-                .with_context(|| format!("removing {}", entry.path().display()))?;
-            removed.push(name);
+    for unit in buildplan::layout::unit_dirs(dir) {
+        if packages.contains(&unit.package) {
+            std::fs::remove_dir_all(&unit.fingerprint)
+                .with_context(|| format!("removing {}", unit.fingerprint.display()))?;
+            removed.push(format!("{}-{}", unit.package, unit.hash));
         }
     }
     if removed.is_empty() {
         anyhow::bail!(
             "no fingerprint of {} under {}: nothing to rebuild",
             packages.join(", "),
-            fingerprints.display()
+            dir.display()
         );
     }
     removed.sort();
@@ -471,18 +462,24 @@ pub fn forget_workspace_units(
     measure::append_log(
         log,
         &format!(
-            "\n$ # bench: removed the fingerprints {} under {}, and {}\n",
+            "\n$ # bench: removed the fingerprints of the units {} under {}, and {}\n",
             removed.join(" "),
-            fingerprints.display(),
+            dir.display(),
             dir.join("incremental").display()
         ),
     )?;
     Ok(removed.len())
 }
 
-/// Deletes the package's final binaries; returns how many files went.
+/// Deletes the package's final binaries (the uplifted one and cargo's own
+/// copy: `deps/<name>-<hash>`, or `build/<package>/<hash>/out/<name>` in
+/// the newer layout); returns how many files went.
 fn remove_binaries(target_dir: &Path, profile: &str, binaries: &[String]) -> anyhow::Result<usize> {
     let dir = target_dir.join(config::profile_dir(profile));
+    let mut outputs = vec![dir.join("deps")];
+    for unit in buildplan::layout::unit_dirs(&dir) {
+        outputs.push(unit.fingerprint.with_file_name("out"));
+    }
     let mut removed = 0;
     for bin in binaries {
         let uplifted = dir.join(bin);
@@ -490,17 +487,23 @@ fn remove_binaries(target_dir: &Path, profile: &str, binaries: &[String]) -> any
             std::fs::remove_file(&uplifted)?;
             removed += 1;
         }
-        let prefix = format!("{}-", bin.replace('-', "_"));
-        if let Ok(entries) = std::fs::read_dir(dir.join("deps")) {
-            for entry in entries.flatten() {
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let is_binary = name.strip_prefix(&prefix).is_some_and(|hash| {
+        let crate_name = bin.replace('-', "_");
+        let prefix = format!("{crate_name}-");
+        for entry in outputs
+            .iter()
+            .filter_map(|d| std::fs::read_dir(d).ok())
+            .flatten()
+        {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_binary = name == *bin
+                || name == crate_name
+                || name.strip_prefix(&prefix).is_some_and(|hash| {
                     !hash.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit())
                 });
-                if is_binary {
-                    std::fs::remove_file(entry.path())?;
-                    removed += 1;
-                }
+            if is_binary {
+                std::fs::remove_file(entry.path())?;
+                removed += 1;
             }
         }
     }
@@ -613,13 +616,23 @@ mod tests {
             std::fs::create_dir_all(fp.join(d)).unwrap();
             std::fs::write(fp.join(d).join("lib-x"), "").unwrap();
         }
+        // The newer layout: build/<package>/<hash>/fingerprint.
+        for d in ["smoke-core/1111111111111111", "itoa/1111111111111111"] {
+            let unit = dir.path().join("build").join(d);
+            std::fs::create_dir_all(unit.join("fingerprint")).unwrap();
+            std::fs::create_dir_all(unit.join("out")).unwrap();
+        }
         let incremental = dir.path().join("incremental/smoke_core-1njszorudfcqn");
         std::fs::create_dir_all(&incremental).unwrap();
         let log = dir.path().join("log");
         let n =
             forget_workspace_units(dir.path(), &["smoke-core".into(), "smoke-app".into()], &log)
                 .unwrap();
-        assert_eq!(n, 3);
+        assert_eq!(n, 4);
+        let new = dir.path().join("build");
+        assert!(!new.join("smoke-core/1111111111111111/fingerprint").exists());
+        assert!(new.join("smoke-core/1111111111111111/out").exists());
+        assert!(new.join("itoa/1111111111111111/fingerprint").exists());
         let left: std::collections::BTreeSet<String> = std::fs::read_dir(&fp)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -635,7 +648,7 @@ mod tests {
         assert!(!dir.path().join("incremental").exists());
         let logged = std::fs::read_to_string(&log).unwrap();
         assert!(
-            logged.contains("smoke-app-00000000000000aa smoke-core-0123456789abcdef"),
+            logged.contains("smoke-app-00000000000000aa smoke-core-0123456789abcdef smoke-core-1111111111111111"),
             "{logged}"
         );
         // Nothing to forget is an error, not a silent no-op measurement.
@@ -657,8 +670,18 @@ mod tests {
             std::fs::write(deps.join(f), "").unwrap();
         }
         std::fs::write(dir.path().join("release-fast/my-app"), "").unwrap();
+        // The newer layout: the binary in its unit's out/ directory.
+        let unit = dir
+            .path()
+            .join("release-fast/build/my-app/0123456789abcdef");
+        std::fs::create_dir_all(unit.join("fingerprint")).unwrap();
+        std::fs::create_dir_all(unit.join("out")).unwrap();
+        std::fs::write(unit.join("out/my_app"), "").unwrap();
+        std::fs::write(unit.join("out/my_app.d"), "").unwrap();
         let n = remove_binaries(dir.path(), "release-fast", &["my-app".into()]).unwrap();
-        assert_eq!(n, 2);
+        assert_eq!(n, 3);
+        assert!(!unit.join("out/my_app").exists());
+        assert!(unit.join("out/my_app.d").exists());
         assert!(deps.join("my_app-0123abcd.d").exists());
         assert!(deps.join("libmy_app-0123abcd.rlib").exists());
         assert!(deps.join("my_app_extra-99").exists());

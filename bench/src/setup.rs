@@ -69,7 +69,7 @@ pub fn select(policy: &Policy, file: &Path, args: Choices<'_>) -> anyhow::Result
     if let Some(a) = against.as_ref().filter(|a| !names.contains(a)) {
         let err = config::unknown(a, &known);
         return Err(match (args.against, &bench.against) {
-            (None, Some(_)) => Error::PolicyKey {
+            (None, Some(_)) => Error::Key {
                 file: file.display().to_string(),
                 key: "workspace.metadata.buildplan.bench.against".into(),
                 message: err.to_string(),
@@ -171,24 +171,10 @@ pub fn check_memory(
     machine: &Machine,
     force: bool,
 ) -> anyhow::Result<bool> {
-    let sel = |profile: &'static str| Selection {
-        package,
-        variant,
-        target: "host",
-        profile,
-        linker: None,
-        user_jobs: None,
-        cargo_config: None,
-        extra_rustflags: &[],
-    };
-    let packages = build::graph_packages(plan, copy_root, &sel("release"), false)?;
+    let sel = Selection::new(package, variant, "host", "release");
+    let packages = build::graph_packages(plan, copy_root, &sel, false)?;
     let mut ok = true;
     for spec in specs {
-        let profile: &str = &spec.profile;
-        let s = Selection {
-            profile,
-            ..sel("release")
-        };
         let with_settings;
         let estimated = if spec.settings.is_empty() {
             plan
@@ -196,7 +182,8 @@ pub fn check_memory(
             with_settings = apply_settings(plan, &spec.profile, &spec.settings);
             &with_settings
         };
-        let check = build::check_memory(estimated, &s, machine, packages)?;
+        let check =
+            buildplan::memory::check_memory(estimated, &spec.profile, package, machine, packages)?;
         eprintln!("bench: {}: {}", spec.name, check.note);
         if let Some(refusal) = &check.refusal {
             if force {

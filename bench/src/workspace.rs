@@ -13,58 +13,48 @@ use buildplan::model::Plan;
 /// Copies the workspace at `src` into `dst` (created; must not exist),
 /// leaving out `.git` directories and the top-level `target` directory, plus
 /// `extra_excluded` (e.g. a custom target dir inside the workspace). Files
-/// keep their modification times.
+/// keep their modification times. Returns the files and symlinks copied.
 pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> anyhow::Result<u64> {
-    copy_tree(src, dst, extra_excluded, true)
-}
-
-/// Copies the workspace at `src` into `dst` as a checkout does: every file
-/// with a new modification time (the pull-request scenarios).
-pub fn checkout(src: &Path, dst: &Path) -> anyhow::Result<u64> {
-    copy_tree(src, dst, &[], false)
-}
-
-fn copy_tree(
-    src: &Path,
-    dst: &Path,
-    extra_excluded: &[PathBuf],
-    keep_mtimes: bool,
-) -> anyhow::Result<u64> {
     if dst.exists() {
         bail!("{} already exists", dst.display());
     }
-    std::fs::create_dir_all(dst).with_context(|| format!("creating {}", dst.display()))?;
+    let excluded: Vec<PathBuf> = extra_excluded
+        .iter()
+        .filter_map(|p| p.strip_prefix(src).ok().map(Path::to_path_buf))
+        .collect();
+    let skip = |rel: &Path| {
+        rel.ends_with(".git") || rel == Path::new("target") || excluded.iter().any(|e| e == rel)
+    };
+    // Files keep their modification times: cargo's fingerprints compare
+    // mtimes, so a fresh copy of an unchanged tree in the same work
+    // directory finds its earlier build up to date.
+    buildplan::tree::copy_tree(src, dst, &skip)
+        .with_context(|| format!("copying {}", src.display()))
+}
+
+/// Copies the workspace at `src` into `dst` (created; must not exist) as a
+/// checkout does: every file gets a new modification time (the pull-request
+/// scenarios). Leaves out `.git` and the top-level `target`.
+pub fn checkout(src: &Path, dst: &Path) -> anyhow::Result<u64> {
+    if dst.exists() {
+        bail!("{} already exists", dst.display());
+    }
     let mut files = 0;
-    for entry in walk(src, extra_excluded) {
+    let walk = walkdir::WalkDir::new(src).into_iter().filter_entry(|e| {
+        let rel = e.path().strip_prefix(src).unwrap_or(e.path());
+        !(rel.ends_with(".git") || rel == Path::new("target"))
+    });
+    for entry in walk {
         let entry = entry.with_context(|| format!("walking {}", src.display()))?;
-        let rel = entry.path().strip_prefix(src)?;
-        if rel.as_os_str().is_empty() {
-            continue;
-        }
-        let to = dst.join(rel);
-        let kind = entry.file_type();
-        if kind.is_dir() {
+        let to = dst.join(entry.path().strip_prefix(src)?);
+        if entry.file_type().is_dir() {
             std::fs::create_dir_all(&to)?;
-        } else if kind.is_symlink() {
-            let link = std::fs::read_link(entry.path())?;
-            std::os::unix::fs::symlink(&link, &to)
-                .with_context(|| format!("creating symlink {}", to.display()))?;
+        } else if entry.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &to)?;
         } else {
             std::fs::copy(entry.path(), &to)
                 .with_context(|| format!("copying {}", entry.path().display()))?;
             files += 1;
-            if !keep_mtimes {
-                continue;
-            }
-            // Keep the modification time: cargo's fingerprints compare
-            // mtimes, so a fresh copy of an unchanged tree in the same work
-            // directory finds its earlier build up to date.
-            let modified = entry.metadata()?.modified()?;
-            std::fs::File::options()
-                .write(true)
-                .open(&to)
-                .and_then(|f| f.set_modified(modified))
-                .with_context(|| format!("setting the mtime of {}", to.display()))?;
         }
     }
     Ok(files)
@@ -385,7 +375,7 @@ mod tests {
         let dst = tempfile::tempdir().unwrap();
         let to = dst.path().join("copy");
         let files = copy_workspace(s, &to, &[]).unwrap();
-        assert_eq!(files, 3);
+        assert_eq!(files, 4, "three files and the symlink");
         assert!(to.join("Cargo.toml").is_file());
         assert!(to.join("crates/a/src/lib.rs").is_file());
         assert!(

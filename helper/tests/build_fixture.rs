@@ -225,3 +225,43 @@ fn a_build_that_cannot_fit_is_refused_before_compiling() {
     assert!(out.status.success(), "{}", describe(&out));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force: building anyway"));
 }
+
+#[test]
+fn a_missing_cross_toolchain_is_named_with_its_packages() {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = planned_bench_fixture(dir.path());
+    // PATH with cargo and rustc only: none of the musl targets' C tools.
+    let tools = dir.path().join("tools");
+    std::fs::create_dir(&tools).unwrap();
+    for tool in ["cargo", "rustc"] {
+        let real = String::from_utf8(
+            Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(real.trim(), tools.join(tool)).unwrap();
+    }
+    let out = bin()
+        .arg("--manifest-path")
+        .arg(ws.join("Cargo.toml"))
+        .args(["build", "smoke-app", "--dry-run", "--target"])
+        .arg("aarch64-unknown-linux-musl")
+        .env("PATH", &tools)
+        .env("CARGO_TARGET_DIR", ws.join("target"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in [
+        "target aarch64-unknown-linux-musl: `clang` (linker driver, C compiler) is not on PATH",
+        "`ld.lld` (linker) is not on PATH",
+        "comes from the Debian packages clang llvm lld musl-dev:arm64",
+        "sudo dpkg --add-architecture arm64 && sudo apt-get update && \
+         sudo apt-get install clang llvm lld musl-dev:arm64",
+    ] {
+        assert!(stderr.contains(needle), "lacks {needle:?}: {stderr}");
+    }
+}

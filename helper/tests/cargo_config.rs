@@ -3,13 +3,16 @@
 //! with a plain `cargo build -v`; the rustc arguments of the fixture's own
 //! crates must be what the resolved settings say.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use buildplan::cargo_config::{
-    self, AddRustflags, CargoConfig, ConfigError, Inputs, JobsValue, RustflagsSource, Settings,
-};
+use buildplan::cargo_config::{self, AddRustflags, CargoConfig, Inputs, RustflagsSource};
+use buildplan::error::Error;
+use buildplan::jobs::JobsValue;
+use buildplan::model::{Overrides, Settings};
 use serde_json::{json, Value};
 
 /// A fixture copied into a temp dir: the workspace at `<tmp>/ws`, its
@@ -21,40 +24,18 @@ struct Ws {
     home: PathBuf,
 }
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_name() == "target" {
-            continue;
-        }
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
 /// Copies fixture `name` (its `ws/` subdirectory if it has one) to
 /// `<tmp>/ws`.
 fn setup(name: &str) -> Ws {
     let tmp = tempfile::tempdir().unwrap();
-    let src = fixture(name);
+    let src = common::fixture_dir(name);
     let ws_src = if src.join("ws").is_dir() {
         src.join("ws")
     } else {
         src
     };
     let root = tmp.path().join("ws");
-    copy_tree(&ws_src, &root);
+    common::copy_tree(&ws_src, &root);
     let home = tmp.path().join("cargo-home");
     std::fs::create_dir_all(&home).unwrap();
     Ws {
@@ -402,11 +383,11 @@ fn config_in_a_parent_directory_and_cargo_home() {
     let ws = setup("config-parent");
     write(
         &ws.parent.join(".cargo/config.toml"),
-        &std::fs::read_to_string(fixture("config-parent/parent.toml")).unwrap(),
+        &std::fs::read_to_string(common::fixture_dir("config-parent/parent.toml")).unwrap(),
     );
     write(
         &ws.home.join("config.toml"),
-        &std::fs::read_to_string(fixture("config-parent/home.toml")).unwrap(),
+        &std::fs::read_to_string(common::fixture_dir("config-parent/home.toml")).unwrap(),
     );
     let env = env(&ws, &[]);
     let config = assert_matches_cargo(&ws, &env, &[], "release", "parentcfg");
@@ -651,7 +632,7 @@ fn jobs_follow_cargos_precedence() {
     let env0 = env(&ws, &[]);
     let err = cargo_config::load(&inputs(&ws, &env0, &[])).unwrap_err();
     assert!(
-        matches!(&err, ConfigError::Key { file, key, .. } if file == "../.cargo/config.toml" && key == "build.jobs"),
+        matches!(&err, Error::Key { file, key, .. } if file == "../.cargo/config.toml" && key == "build.jobs"),
         "{err}"
     );
     let cargo = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
@@ -673,7 +654,7 @@ fn jobs_follow_cargos_precedence() {
         &ws.root.join(".cargo/config.toml"),
         &format!(
             "{}\n[build]\njobs = -1\n",
-            std::fs::read_to_string(fixture("config-only/.cargo/config.toml")).unwrap()
+            std::fs::read_to_string(common::fixture_dir("config-only/.cargo/config.toml")).unwrap()
         ),
     );
     let jobs = resolve(&ws, &env0, &[]).jobs().unwrap().unwrap();
@@ -717,7 +698,7 @@ fn build_target_from_config() {
 }
 
 /// Loads the configuration of `ws` and returns the error.
-fn load_err(ws: &Ws) -> ConfigError {
+fn load_err(ws: &Ws) -> Error {
     let env = env(ws, &[]);
     cargo_config::load(&inputs(ws, &env, &[])).expect_err("bad input is refused")
 }
@@ -731,7 +712,7 @@ fn bad_input_names_the_file_and_the_key() {
     write(&config, &format!("{good}\n[profile.release\n"));
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Toml { file, message } if file == ".cargo/config.toml" && message.contains("line")),
+        matches!(&err, Error::Toml { file, message } if file == ".cargo/config.toml" && message.contains("line")),
         "{err}"
     );
 
@@ -741,7 +722,7 @@ fn bad_input_names_the_file_and_the_key() {
     );
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Key { file, key, message } if file == ".cargo/config.toml" && key == "profile.broken.inherits" && message.contains("`nope`")),
+        matches!(&err, Error::Key { file, key, message } if file == ".cargo/config.toml" && key == "profile.broken.inherits" && message.contains("`nope`")),
         "{err}"
     );
 
@@ -751,7 +732,7 @@ fn bad_input_names_the_file_and_the_key() {
     );
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Key { key, .. } if key == "profile.nothing.inherits"),
+        matches!(&err, Error::Key { key, .. } if key == "profile.nothing.inherits"),
         "{err}"
     );
 
@@ -761,7 +742,7 @@ fn bad_input_names_the_file_and_the_key() {
     );
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Key { key, .. } if key == "profile.dev.inherits"),
+        matches!(&err, Error::Key { key, .. } if key == "profile.dev.inherits"),
         "{err}"
     );
 
@@ -775,7 +756,7 @@ fn bad_input_names_the_file_and_the_key() {
     );
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Key { file, key, .. } if file == ".cargo/config.toml" && key == "profile.release.fast"),
+        matches!(&err, Error::Key { file, key, .. } if file == ".cargo/config.toml" && key == "profile.release.fast"),
         "{err}"
     );
 
@@ -785,7 +766,7 @@ fn bad_input_names_the_file_and_the_key() {
     );
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Key { key, .. } if key == "profile.release.package.foo.lto"),
+        matches!(&err, Error::Key { key, .. } if key == "profile.release.package.foo.lto"),
         "{err}"
     );
 
@@ -795,7 +776,7 @@ fn bad_input_names_the_file_and_the_key() {
     );
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Key { key, .. } if key == "profile.release.build-override.speed"),
+        matches!(&err, Error::Key { key, .. } if key == "profile.release.build-override.speed"),
         "{err}"
     );
 
@@ -808,7 +789,7 @@ fn bad_input_names_the_file_and_the_key() {
     );
     let err = load_err(&ws);
     assert!(
-        matches!(&err, ConfigError::Key { file, key, .. } if file == "Cargo.toml" && key == "profile.dev.opt-levle"),
+        matches!(&err, Error::Key { file, key, .. } if file == "Cargo.toml" && key == "profile.dev.opt-levle"),
         "{err}"
     );
     write(&manifest, &text);
@@ -816,14 +797,14 @@ fn bad_input_names_the_file_and_the_key() {
     let bad_env = env(&ws, &[("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "many")]);
     let err = cargo_config::load(&inputs(&ws, &bad_env, &[])).unwrap_err();
     assert!(
-        matches!(&err, ConfigError::Key { file, key, .. } if file == "env:CARGO_PROFILE_RELEASE_CODEGEN_UNITS" && key == "profile.release.codegen-units"),
+        matches!(&err, Error::Key { file, key, .. } if file == "env:CARGO_PROFILE_RELEASE_CODEGEN_UNITS" && key == "profile.release.codegen-units"),
         "{err}"
     );
 
     let env = env(&ws, &[]);
     let err = cargo_config::load(&inputs(&ws, &env, &["profile.release.lto = "])).unwrap_err();
     assert!(
-        matches!(&err, ConfigError::Toml { file, .. } if file.starts_with("--config")),
+        matches!(&err, Error::Toml { file, .. } if file.starts_with("--config")),
         "{err}"
     );
 
@@ -837,7 +818,7 @@ fn overrides_never_restate_what_cargo_already_has() {
     let env = env(&ws, &[]);
     let config = resolve(&ws, &env, &[]);
     let release = config.profile("release").unwrap();
-    let wanted = cargo_config::Wanted {
+    let wanted = Overrides {
         settings: BTreeMap::from([
             ("lto".to_string(), json!("thin")),
             ("debug".to_string(), json!(false)),

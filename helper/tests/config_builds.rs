@@ -6,31 +6,11 @@
 //! (and, for `config-parent`, in a parent directory and `$CARGO_HOME`),
 //! which the helper must neither restate nor replace.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let dest = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use std::process::Command;
 
 /// The environment both builds share: a private cargo home, nothing that
 /// sets rustflags or profiles from outside.
@@ -61,18 +41,20 @@ fn added_by_plan(flag: &str) -> bool {
     .any(|p| flag.starts_with(p))
 }
 
-/// `word` with every `-<16 hex digits>` (cargo's unit hashes in paths)
-/// replaced by `-HASH`.
+/// `word` with every `-<16 hex digits>` or `/<16 hex digits>` (cargo's
+/// unit hashes in file names, and in the unit directories of the
+/// `build/<package>/<hash>/` layout) replaced by `-HASH` or `/HASH`.
 fn without_hashes(word: &str) -> String {
     let b = word.as_bytes();
     let mut out = String::new();
     let mut i = 0;
     while i < b.len() {
         let hex = b.len() >= i + 17
-            && b[i] == b'-'
+            && (b[i] == b'-' || (b[i] == b'/' && b.get(i + 17).is_none_or(|c| *c == b'/')))
             && b[i + 1..i + 17].iter().all(|c| c.is_ascii_hexdigit());
         if hex {
-            out.push_str("-HASH");
+            out.push(b[i] as char);
+            out.push_str("HASH");
             i += 17;
         } else {
             out.push(b[i] as char);
@@ -134,15 +116,13 @@ fn rustc_args(stderr: &str, target: &Path, strip_plan: bool) -> BTreeMap<String,
 }
 
 fn compare(fixture: &str, package: &str, profile: &str) {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(fixture);
+    let src = common::fixture_dir(fixture);
     let tmp = tempfile::tempdir().unwrap();
     let ws = tmp.path().join("ws");
     let home = tmp.path().join("cargo-home");
     std::fs::create_dir_all(&home).unwrap();
     if src.join("ws").is_dir() {
-        copy_tree(&src.join("ws"), &ws);
+        common::copy_tree(&src.join("ws"), &ws);
         std::fs::create_dir_all(tmp.path().join(".cargo")).unwrap();
         std::fs::copy(
             src.join("parent.toml"),
@@ -151,7 +131,7 @@ fn compare(fixture: &str, package: &str, profile: &str) {
         .unwrap();
         std::fs::copy(src.join("home.toml"), home.join("config.toml")).unwrap();
     } else {
-        copy_tree(&src, &ws);
+        common::copy_tree(&src, &ws);
     }
     let helper = || {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
@@ -160,7 +140,11 @@ fn compare(fixture: &str, package: &str, profile: &str) {
         cmd
     };
     let plan = helper().args(["plan", "--no-audit"]).output().unwrap();
-    assert!(plan.status.success(), "{fixture}: {}", text(&plan));
+    assert!(
+        plan.status.success(),
+        "{fixture}: {}",
+        common::describe(&plan)
+    );
 
     let plain_dir: PathBuf = tmp.path().join("plain");
     let mut plain = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -170,7 +154,11 @@ fn compare(fixture: &str, package: &str, profile: &str) {
     plain.arg("--target-dir").arg(&plain_dir);
     clean(&mut plain, &home);
     let plain = plain.output().unwrap();
-    assert!(plain.status.success(), "{fixture}: {}", text(&plain));
+    assert!(
+        plain.status.success(),
+        "{fixture}: {}",
+        common::describe(&plain)
+    );
 
     let planned_dir = tmp.path().join("planned");
     let planned = helper()
@@ -186,7 +174,11 @@ fn compare(fixture: &str, package: &str, profile: &str) {
         .arg(&planned_dir)
         .output()
         .unwrap();
-    assert!(planned.status.success(), "{fixture}: {}", text(&planned));
+    assert!(
+        planned.status.success(),
+        "{fixture}: {}",
+        common::describe(&planned)
+    );
 
     let want = rustc_args(&String::from_utf8_lossy(&plain.stderr), &plain_dir, false);
     let got = rustc_args(
@@ -197,7 +189,7 @@ fn compare(fixture: &str, package: &str, profile: &str) {
     assert!(
         !want.is_empty(),
         "{fixture}: no rustc line in {}",
-        text(&plain)
+        common::describe(&plain)
     );
     assert_eq!(
         want.keys().collect::<Vec<_>>(),
@@ -209,7 +201,7 @@ fn compare(fixture: &str, package: &str, profile: &str) {
             args,
             &got[unit],
             "{fixture}: {unit}\nplanned:\n{}",
-            text(&planned)
+            common::describe(&planned)
         );
     }
 }

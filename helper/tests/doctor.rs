@@ -322,3 +322,64 @@ fn a_debug_fix_under_strip_leaves_the_code_but_rustcs_gdb_marker() {
         "the comparison sees a changed binary"
     );
 }
+
+/// `[build] jobs` above the machine's CPUs (issue 19: `jobs = 8` on a
+/// 2-core machine): named with its source and the memory it multiplies,
+/// from `.cargo/config.toml` and from `CARGO_BUILD_JOBS`; a count within the
+/// CPUs is no finding.
+#[test]
+fn more_jobs_than_cpus_is_named_with_its_memory_cost() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = cpus * 4;
+    let manifest =
+        "[workspace]\n\n[package]\nname = \"tiny\"\nversion = \"0.1.0\"\nedition = \"2021\"\n";
+    let config = format!("[build]\njobs = {jobs}\n");
+    let (_tmp, dir) = workspace(manifest, Some(&config));
+    let out = common::helper(&dir, &["doctor"])
+        .env_remove("CARGO_BUILD_JOBS")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    let found = block(&text, "build.jobs").unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        found.starts_with(&format!("build.jobs = {jobs} (from .cargo/config.toml)")),
+        "{found}"
+    );
+    assert!(
+        found.contains(&format!("{jobs} rustc processes on {cpus} CPUs")),
+        "{found}"
+    );
+    // The policy's default of 1536 MiB per job (memory.rs), times the jobs.
+    let gib = |mib: usize| format!("{:.1} GiB", mib as f64 / 1024.0);
+    assert!(
+        found.contains("memory.rs: 1.5 GiB per ordinary job"),
+        "{found}"
+    );
+    assert!(
+        found.contains(&format!("up to {} with {jobs} jobs", gib(1536 * jobs))),
+        "{found}"
+    );
+    assert!(
+        found.contains(&format!("{} with {cpus}", gib(1536 * cpus))),
+        "{found}"
+    );
+    assert!(found.contains("fix: by hand: no runtime change"), "{found}");
+
+    let from_env = common::helper(&dir, &["doctor"])
+        .env("CARGO_BUILD_JOBS", (jobs + 1).to_string())
+        .output()
+        .unwrap();
+    let text = stdout(&from_env);
+    let found = block(&text, "build.jobs").unwrap_or_else(|| panic!("{text}"));
+    assert!(found.contains("(from env:CARGO_BUILD_JOBS)"), "{found}");
+
+    let within = common::helper(&dir, &["doctor"])
+        .env("CARGO_BUILD_JOBS", cpus.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        block(&stdout(&within), "build.jobs").is_none(),
+        "{}",
+        stdout(&within)
+    );
+}

@@ -258,8 +258,8 @@ fn no_import_circle_between_modules() {
             true,
             5,
             &[
-                ("commands", "commands::outcome"),
-                ("commands::audit", "commands::outcome"),
+                ("commands", "commands::why"),
+                ("commands::audit", "cli"),
                 ("commands::build", "cli"),
                 ("main", "commands"),
             ][..],

@@ -127,7 +127,10 @@ fn basic_fixture_plan_has_packages_variants_targets_and_profiles() {
         json!({
             "triple": "x86_64-unknown-linux-musl", "linker_driver": "clang",
             "fuse_ld": "mold", "target_cpu": "x86-64-v2", "static": true,
-            "link_target": null, "cc": "clang", "ar": "llvm-ar",
+            "link_target": null, "cc": "clang", "cxx": "clang++", "ar": "llvm-ar",
+            "c_flags": ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"],
+            "host_tools": {"cc": "cc", "cxx": "c++", "ar": "ar"},
+            "packages": ["clang", "llvm", "mold", "musl-dev"],
             "nix_cross": "musl64", "extra_rustflags": []
         })
     );

@@ -19,7 +19,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
-use buildplan::repro::{self, BuildId, Rendered, ReproInputs, ReproSettings, UserRustflags};
+use buildplan::cargo_config::{self, AddRustflags, RustflagsSource};
+use buildplan::repro::{self, BuildId, ReproInputs, ReproSettings};
+
+/// What a build adds: `--config` arguments and environment variables.
+#[derive(Debug, Default, PartialEq)]
+struct Rendered {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
 
 const RELEASE: &str = "\n[profile.release]\nopt-level = 2\nlto = \"thin\"\ncodegen-units = 16\n\
                        strip = true\npanic = \"unwind\"\nincremental = false\n";
@@ -88,7 +96,7 @@ fn build(copy: &Copy, extra: &Rendered) -> Vec<u8> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--release", "--offline"])
-        .args(extra.args())
+        .args(&extra.args)
         .current_dir(&copy.ws)
         .env("CARGO_HOME", &copy.home)
         .envs(extra.env.iter().map(|(k, v)| (k, v)));
@@ -118,6 +126,8 @@ fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
 }
 
+/// The reproducible-build settings of a checkout, added to its own
+/// rustflags the way `build` adds them.
 fn settings_for(copy: &Copy) -> Rendered {
     let inputs = ReproInputs {
         workspace_root: copy.ws.clone(),
@@ -127,19 +137,35 @@ fn settings_for(copy: &Copy) -> Rendered {
         sysroot: Some(repro::sysroot().unwrap()),
         source_date_epoch: repro::source_date_epoch(&copy.ws),
     };
-    let triple = repro::host_triple().unwrap();
-    let cfgs = repro::target_cfgs(None).unwrap();
+    let settings = ReproSettings::new(&inputs, BuildId::LinkerDefault);
     // The environment the builds see: none of the rustflags variables.
-    let user = repro::detect_user_rustflags(&copy.ws, Some(&copy.home), &|_| None, &triple, &cfgs)
-        .unwrap();
+    let cfg = cargo_config::load(&cargo_config::Inputs {
+        workspace_root: copy.ws.clone(),
+        cargo_home: Some(copy.home.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let host = buildplan::exec::HostInfo::detect().unwrap().triple;
+    let cfgs = cargo_config::rustc_cfg(Path::new("rustc"), None).unwrap();
+    let flags = cfg.rustflags(&host, &cfgs).unwrap();
     assert_eq!(
-        user,
-        UserRustflags::Build,
+        flags.winner,
+        RustflagsSource::Build,
         "the fixture's flags are build.rustflags"
     );
-    ReproSettings::new(&inputs, BuildId::LinkerDefault)
-        .render(&user, &triple, None)
-        .unwrap()
+    let mut out = Rendered {
+        args: Vec::new(),
+        env: vec![(
+            "SOURCE_DATE_EPOCH".into(),
+            settings.source_date_epoch.to_string(),
+        )],
+    };
+    match flags.add(&settings.rustflags().unwrap()).unwrap() {
+        AddRustflags::Config { arg } => out.args.extend(["--config".into(), arg]),
+        AddRustflags::Env { name, value } => out.env.push((name, value)),
+        AddRustflags::Nothing => panic!("there are flags to add"),
+    }
+    out
 }
 
 #[test]
@@ -199,7 +225,12 @@ fn two_checkouts_give_identical_binaries() {
         }
     }
     assert!(contains(&bin_a, "/cargo-home/registry/src/"));
-    assert!(contains(&bin_a, "/target/release/build/reprobin-"));
+    // The build script's OUT_DIR: build/reprobin-<hash>/out, or
+    // build/reprobin/<hash>/out in cargo 1.100's build-dir layout.
+    assert!(
+        contains(&bin_a, "/target/release/build/reprobin-")
+            || contains(&bin_a, "/target/release/build/reprobin/")
+    );
 
     // The user's build.rustflags still apply, and panics name the
     // remapped OUT_DIR file.
@@ -214,7 +245,8 @@ fn two_checkouts_give_identical_binaries() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("too many: 121 in /target/release/build/reprobin-"),
+        stderr.contains("too many: 121 in /target/release/build/reprobin-")
+            || stderr.contains("too many: 121 in /target/release/build/reprobin/"),
         "{stderr}"
     );
 }

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{plan_json, run, run_expect, stderr};
+use common::{plan_json, run_expect, stderr};
 use serde_json::json;
 
 /// A one-crate workspace without dependencies; `extra` goes at the end of
@@ -71,10 +71,15 @@ fn a_real_build_of_the_ci_profile_gets_its_settings_from_the_flags() {
     let (_tmp, dir) = workspace("");
     run_expect(&dir, &["plan"], 0);
     let before = manifest(&dir);
-    let out = run(
+    // The binary is looked for in the workspace's own target directory,
+    // whatever target directory the test run itself uses.
+    let out = common::helper(
         &dir,
         &["build", "tiny", "--profile", "buildplan-ci", "--", "-v"],
-    );
+    )
+    .env_remove("CARGO_TARGET_DIR")
+    .output()
+    .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     let rustc = err

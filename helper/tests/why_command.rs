@@ -109,7 +109,7 @@ fn the_fresh_gate_passes_a_member_edit_and_fails_a_rustflags_change() {
         text(&audit)
     );
 
-    // A log cargo did not write, with real messages of a build that
+    // A stderr not from `cargo -v`, with real messages of a build that
     // compiled something: bad input, nothing explained.
     write(
         "src/main.rs",
@@ -134,7 +134,7 @@ fn the_fresh_gate_passes_a_member_edit_and_fails_a_rustflags_change() {
     );
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     assert!(
-        String::from_utf8_lossy(&bad.stderr).contains("not a cargo fingerprint log"),
+        String::from_utf8_lossy(&bad.stderr).contains("not from `cargo -v`"),
         "{}",
         text(&bad)
     );

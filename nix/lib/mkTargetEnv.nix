@@ -18,6 +18,13 @@
 # - build machine: the native stdenv's compiler, as the derivation's own
 #   stdenv already provides it, and named explicitly as HOST_CC/HOST_CXX/
 #   HOST_AR for cc-rs.
+# - CMake (the cmake crate): CMAKE_TOOLCHAIN_FILE_<triple>, a toolchain file
+#   naming the same cross compilers, whose try_compile checks build a static
+#   library (a cross compiler cannot link a test program on its own).
+# The variable names are the ones `cargo buildplan build` gives cargo for the
+# target (helper/core/src/render.rs); tests/nix compares the two sets. The
+# plain-cargo path's CFLAGS_/CXXFLAGS_ carry `--target` and the musl headers
+# for its bare clang; here they are empty.
 #
 # `-fuse-ld=<x>` with a cross GCC: GCC's collect2 looks for the linker under
 # the target-prefixed name `<prefix>ld.<x>` and fails with "cannot find 'ld'"
@@ -66,7 +73,14 @@ let
   rustflags =
     (if fuseLd == null then [ ] else [ "-C" "link-arg=-fuse-ld=${fuseLd}" ])
     ++ (if (need "target_cpu") == null then [ ] else [ "-C" "target-cpu=${target.target_cpu}" ])
-    ++ (if need "static" then [ "-C" "target-feature=+crt-static" ] else [ ])
+    ++ (
+      if need "static" then
+        [ "-C" "target-feature=+crt-static" ]
+      else if isCross then
+        [ "-C" "target-feature=-crt-static" ]
+      else
+        [ ]
+    )
     ++ (target.extra_rustflags or [ ]);
 
   # The linker under both the plain and the target-prefixed name.
@@ -103,6 +117,20 @@ let
       "CC_${ccTriple}" = cc;
       "CXX_${ccTriple}" = "${crossCc}/bin/${prefix}c++";
       "AR_${ccTriple}" = "${crossCc.bintools}/bin/${prefix}ar";
+      # The cross compiler's wrapper knows its target and sysroot: the
+      # plan's `c_flags` (Debian's musl headers) are for a bare clang.
+      "CFLAGS_${ccTriple}" = "";
+      "CXXFLAGS_${ccTriple}" = "";
+      "CMAKE_TOOLCHAIN_FILE_${ccTriple}" = pkgs.writeText "${triple}.cmake" ''
+        # CMake toolchain for ${triple}, from the plan (nix/lib/mkTargetEnv.nix).
+        set(CMAKE_SYSTEM_NAME ${if builtins.match ".*-linux.*" triple != null then "Linux" else "Generic"})
+        set(CMAKE_SYSTEM_PROCESSOR ${builtins.head (pkgs.lib.splitString "-" triple)})
+        set(CMAKE_C_COMPILER ${cc})
+        set(CMAKE_ASM_COMPILER ${cc})
+        set(CMAKE_CXX_COMPILER ${crossCc}/bin/${prefix}c++)
+        set(CMAKE_AR ${crossCc.bintools}/bin/${prefix}ar CACHE FILEPATH "archiver")
+        set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+      '';
     };
 
   # The build machine itself: the plan's flags for every unit cargo builds.

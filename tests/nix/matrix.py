@@ -70,6 +70,8 @@ def expected_rustflags(target: dict) -> list[str]:
         flags += ["-C", f"target-cpu={target['target_cpu']}"]
     if target.get("static"):
         flags += ["-C", "target-feature=+crt-static"]
+    elif target.get("triple"):
+        flags += ["-C", "target-feature=-crt-static"]
     return flags + list(target.get("extra_rustflags", []))
 
 

@@ -154,6 +154,67 @@ def check_compilers(inputs: Path) -> None:
     )
 
 
+def helper_target_env(triple: str) -> tuple[dict, list[str], list[str]]:
+    """What `cargo buildplan build --dry-run` gives cargo for a target of
+    this repository's plan: its variables, its rustflags (from
+    CARGO_TARGET_<TRIPLE>_RUSTFLAGS or the `--config target.<triple>.rustflags`
+    array it passes instead) and its arguments."""
+    proc = run(
+        ["cargo", "run", "-q", "--locked", "-p", "cargo-buildplan", "--", "build", "chronik-server",
+         "--target", triple, "--no-reproducible", "--dry-run"],
+        cwd=ROOT, timeout=900,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-1500:])
+    words = shlex.split(proc.stdout.strip().split(" && ", 1)[1])
+    at = next(i for i, w in enumerate(words) if "=" not in w.split("/", 1)[0])
+    env = dict(w.split("=", 1) for w in words[:at])
+    args = words[at:]
+    var = "CARGO_TARGET_" + triple.upper().replace("-", "_") + "_RUSTFLAGS"
+    flags = shlex.split(env.get(var, ""))
+    prefix = f"target.{triple}.rustflags="
+    for a in args:
+        if a.startswith(prefix):
+            flags = json.loads(a[len(prefix):])
+            env[var] = " ".join(flags)
+    return env, flags, args
+
+
+def check_env_parity(inputs: Path) -> None:
+    """The flake (mkTargetEnv) and the plain-cargo path (`cargo buildplan
+    build`) give cargo the same set of variables for each cross target of the
+    repository's plan (the flake's CARGO_BUILD_TARGET is build's --target),
+    and the same rustflags but the bare clang's link --target."""
+    plan = json.loads((ROOT / "nix" / "plan.json").read_text())
+    for name, target in sorted(plan["targets"].items()):
+        triple = target.get("triple")
+        if not triple:
+            continue
+        nix = target_env(inputs, ROOT / "nix", name, target)
+        try:
+            env, flags, args = helper_target_env(triple)
+        except RuntimeError as e:
+            check(f"env parity [{name}]: cargo buildplan build --dry-run runs", False, str(e))
+            continue
+        nix_keys = set(nix["env"]) - {"CARGO_BUILD_TARGET"}
+        core = {"CC_", "CXX_", "AR_", "HOST_CC", "_LINKER", "_RUSTFLAGS"}
+        check(
+            f"env parity [{name}]: mkTargetEnv and `cargo buildplan build` give cargo the same variables "
+            f"({len(nix_keys)}: linker, rustflags, CC/CXX/AR/CFLAGS/CXXFLAGS_<triple>, HOST_*, CMAKE_TOOLCHAIN_FILE_<triple>)",
+            nix_keys == set(env)
+            and all(any(c in k for k in nix_keys) for c in core)
+            and nix["env"].get("CARGO_BUILD_TARGET") == triple
+            and args[args.index("--target") + 1] == triple,
+            f"only nix: {sorted(nix_keys - set(env))}; only build: {sorted(set(env) - nix_keys)}",
+        )
+        link_target = ["-C", f"link-arg=--target={target['link_target']}"] if target.get("link_target") else []
+        check(
+            f"env parity [{name}]: the same rustflags ({' '.join(nix['rustflags'])})",
+            flags == link_target + nix["rustflags"],
+            f"nix {nix['rustflags']} build {flags}",
+        )
+
+
 def check_static_script(inputs: Path, tmp: Path) -> None:
     """Runs mkStaticCheck's script (nix-build, with the stand-in's runCommand
     and the host's readelf and file) on a static and a dynamic binary built

@@ -45,7 +45,7 @@ from flake_checks import check_flake_check, check_flake_inputs, check_flake_outp
 from matrix import check_edits, check_linking, check_matrix, check_no_cross_in_shells, check_outputs
 from negative import check_negative_controls
 from nixtest import COUNTS, FIXTURE_PLAN, FIXTURE_WS, FLAKES, INPUTS_DIR, INPUTS_USED, ROOT, TARBALLS, WORK, captured, check, run, skip
-from proofs import check_compilers, check_cross_link, check_dummy_workspace, check_static_script
+from proofs import check_compilers, check_cross_link, check_dummy_workspace, check_env_parity, check_static_script
 from trees import BASE_LOCK_LINE, copy_tree, evaluate, make_trees, repo_files
 import layers
 
@@ -219,6 +219,7 @@ def main() -> int:
             check_library_example(inputs, tmp)
             check_cross_link(inputs, tmp)
             check_compilers(inputs)
+            check_env_parity(inputs)
             check_static_script(inputs, tmp)
             check_negative_controls(inputs, tmp)
     print(f"{COUNTS['passed']} passed, {COUNTS['failed']} failed")

@@ -24,18 +24,10 @@ pub fn copy_fixture(name: &str, subdir: &str) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || (e.file_name() != "target" && e.file_name() != "nix"))
-    {
-        let entry = entry.expect("fixture entry");
-        let dest = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("create dir");
-        } else {
-            std::fs::copy(entry.path(), &dest).expect("copy file");
-        }
-    }
+    buildplan::tree::copy_tree(from, to, &|rel| {
+        rel.ends_with("target") || rel.ends_with("nix")
+    })
+    .expect("copy the fixture");
 }
 
 /// The harness binary with no arguments yet.

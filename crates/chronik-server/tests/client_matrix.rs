@@ -19,12 +19,13 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use chronik_storage::batch::{BatchIter, Compression as Codec};
-use common::{add_user, kafka, run_tool, KafkaConn, TestBroker};
+use chronik_storage::batch::Compression as Codec;
+use common::clients::{kcat, run_client_script, stored_codecs};
+use common::{add_user, run_tool, TestBroker};
 use serde_json::Value;
 
 const TOOL_TIMEOUT: Duration = Duration::from_secs(180);
@@ -34,30 +35,10 @@ const KCAT_LIBRDKAFKA: &str = "librdkafka 2.0.2";
 const CONFLUENT_KAFKA: &str = "confluent-kafka 2.16.1";
 const KAFKA_PYTHON: &str = "kafka-python 3.0.12";
 
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/matrix.py")
-}
-
 /// Runs matrix.py and returns its JSON line; fails with its output and
 /// the broker log otherwise.
 fn matrix(broker: &TestBroker, args: &[&str]) -> Value {
-    let out = run_tool(
-        Command::new("python3").arg(script()).args(args),
-        b"",
-        TOOL_TIMEOUT,
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let context = || {
-        format!(
-            "matrix.py {args:?} ({})\nstdout: {stdout}\nstderr: {}\nbroker log:\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr),
-            broker.log_tail()
-        )
-    };
-    assert!(out.status.success(), "{}", context());
-    serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", context()))
+    run_client_script(broker, "matrix.py", args)
 }
 
 fn values(v: &Value) -> Vec<String> {
@@ -66,24 +47,6 @@ fn values(v: &Value) -> Vec<String> {
         .expect("values")
         .iter()
         .map(|x| x.as_str().unwrap().to_string())
-        .collect()
-}
-
-/// The codecs of the batches stored in partition 0 of `topic`, read raw
-/// (the broker stores batches as producers send them).
-fn stored_codecs(broker: &TestBroker, topic: &str) -> BTreeSet<String> {
-    let mut conn = KafkaConn::connect(&broker.addr);
-    let resp: kafka_protocol::messages::FetchResponse = conn.call(
-        kafka_protocol::messages::ApiKey::Fetch,
-        12,
-        &kafka::fetch_request(topic, 0, 0, 0),
-    );
-    let records = resp.responses[0].partitions[0]
-        .records
-        .clone()
-        .unwrap_or_default();
-    BatchIter::new(&records)
-        .map(|b| format!("{:?}", b.expect("whole batch").header.compression()))
         .collect()
 }
 
@@ -116,21 +79,6 @@ const CODECS: [(&str, Codec); 5] = [
 
 mod librdkafka_2_0_kcat {
     use super::*;
-
-    fn kcat(broker: &TestBroker, args: &[&str], stdin: &[u8]) -> String {
-        let out = run_tool(
-            Command::new("kcat").args(["-b", &broker.addr]).args(args),
-            stdin,
-            TOOL_TIMEOUT,
-        );
-        assert!(
-            out.status.success(),
-            "kcat {args:?} failed: {}\nbroker log:\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            broker.log_tail()
-        );
-        String::from_utf8(out.stdout).expect("utf-8 output")
-    }
 
     /// kcat's balanced consumer group (-G): the first run reads every
     /// record of a 3-partition topic and commits; a second run of the same
@@ -203,7 +151,7 @@ mod librdkafka_2_x_confluent {
             assert_eq!(out["librdkafka"], "2.16.0");
             assert_eq!(values(&out), expected(name, 50), "{name}");
             assert_eq!(
-                stored_codecs(&broker, &topic),
+                stored_codecs(&broker, &topic, 0),
                 BTreeSet::from([codec_name(codec)]),
                 "{name}"
             );
@@ -236,7 +184,7 @@ mod kafka_python {
             assert_eq!(out["client"], KAFKA_PYTHON);
             assert_eq!(values(&out), expected(name, 50), "{name}");
             assert_eq!(
-                stored_codecs(&broker, &topic),
+                stored_codecs(&broker, &topic, 0),
                 BTreeSet::from([codec_name(codec)])
             );
         }
@@ -377,7 +325,7 @@ mod rskafka_pure_rust {
             let read = round_trip(client(&broker.addr, None), &topic, name, 40, compression).await;
             assert_eq!(read, expected(name, 40), "{name}");
             assert_eq!(
-                stored_codecs(&broker, &topic),
+                stored_codecs(&broker, &topic, 0),
                 BTreeSet::from([codec_name(codec)])
             );
         }

@@ -11,12 +11,11 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{run_tool, KafkaConn, TestBroker};
+use common::clients::{check_group_handover, run_client_script};
+use common::{KafkaConn, TestBroker};
 use kafka_protocol::messages::join_group_request::JoinGroupRequestProtocol;
 use kafka_protocol::messages::{
     ApiKey, DescribeGroupsRequest, DescribeGroupsResponse, GroupId, HeartbeatRequest,
@@ -25,41 +24,6 @@ use kafka_protocol::messages::{
 };
 use kafka_protocol::protocol::StrBytes;
 use serde_json::Value;
-
-/// Upper bound for one client script; the scripts bound their own waits at
-/// about 60 s per phase.
-const SCRIPT_TIMEOUT: Duration = Duration::from_secs(240);
-
-/// Runs a client script to completion and returns its last stdout line as
-/// JSON. Fails the test, with the script's output and the broker log, if the
-/// script fails, times out, or cannot run at all (exit code 3: a Python
-/// module is missing).
-fn run_script(broker: &TestBroker, name: &str, args: &[&str]) -> Value {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/clients")
-        .join(name);
-    let out = run_tool(
-        Command::new("python3").arg(&script).args(args),
-        b"",
-        SCRIPT_TIMEOUT,
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let context = || {
-        format!(
-            "{name} {args:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- broker log (tail)\n{}",
-            broker.log_tail()
-        )
-    };
-    match out.status.code() {
-        Some(0) => {}
-        Some(3) => panic!("missing Python module: {}", context()),
-        _ => panic!("{name} failed ({}): {}", out.status, context()),
-    }
-    let last = stdout.lines().last().unwrap_or_default();
-    serde_json::from_str(last)
-        .unwrap_or_else(|e| panic!("{name} printed no JSON summary ({e}): {}", context()))
-}
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -80,7 +44,7 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
     let mut broker = TestBroker::start(&data, &["--default-partitions", "3"]);
     let (topic, group) = ("resume-topic", "resume-group");
 
-    let produced = run_script(
+    let produced = run_client_script(
         &broker,
         "groups_kafka_python.py",
         &[
@@ -108,7 +72,7 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
             count,
         ];
         args.extend_from_slice(extra);
-        strings(&run_script(broker, "groups_kafka_python.py", &args)["values"])
+        strings(&run_client_script(broker, "groups_kafka_python.py", &args)["values"])
     };
     let first = consume(&broker, "10", &[]);
     let second = consume(&broker, "8", &[]);
@@ -129,7 +93,7 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
 
     // The admin view after the restart: ListGroups, DescribeGroups and a
     // multi-group OffsetFetch.
-    let inspected = run_script(
+    let inspected = run_client_script(
         &broker,
         "groups_kafka_python.py",
         &[
@@ -167,7 +131,7 @@ fn kafka_python_pair_splits_partitions_and_hands_over_on_leave() {
     let tmp = tempfile::tempdir().unwrap();
     let broker = TestBroker::start(&tmp.path().join("data"), &["--default-partitions", "4"]);
     let (topic, group) = ("pair-topic", "pair-group");
-    run_script(
+    run_client_script(
         &broker,
         "groups_kafka_python.py",
         &[
@@ -180,7 +144,7 @@ fn kafka_python_pair_splits_partitions_and_hands_over_on_leave() {
             "20",
         ],
     );
-    let summary = run_script(
+    let summary = run_client_script(
         &broker,
         "groups_kafka_python.py",
         &[
@@ -226,32 +190,8 @@ fn confluent_two_member_handover(crash: bool) -> Value {
     if crash {
         args.push("--crash");
     }
-    let summary = run_script(&broker, "groups_confluent.py", &args);
-    let split: Vec<Vec<i64>> = summary["split"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            m.as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p.as_i64().unwrap())
-                .collect()
-        })
-        .collect();
-    assert_eq!(split.len(), 2);
-    assert!(
-        split.iter().all(|s| !s.is_empty()),
-        "both members own partitions: {split:?}"
-    );
-    let mut union: Vec<i64> = split.concat();
-    union.sort_unstable();
-    assert_eq!(union, vec![0, 1, 2, 3], "disjoint and complete: {split:?}");
-    assert!(summary["read_by_b_before_leaving"].as_i64().unwrap() > 0);
-    assert_eq!(summary["final_assignment"], serde_json::json!([0, 1, 2, 3]));
-    assert_eq!(summary["missing"], serde_json::json!([]));
-    assert_eq!(summary["duplicates"], 0);
-    assert_eq!(summary["read"], 70);
+    let summary = run_client_script(&broker, "groups_confluent.py", &args);
+    check_group_handover(&summary, 4, 70);
     // A graceful leave rejects no commit. After a crash the survivor's
     // commits may meet the rebalance that evicts the dead member, and are
     // then refused with REBALANCE_IN_PROGRESS, nothing else.

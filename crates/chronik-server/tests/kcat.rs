@@ -5,27 +5,8 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::Duration;
-
-use common::{run_tool, TestBroker};
-
-const TOOL_TIMEOUT: Duration = Duration::from_secs(60);
-
-fn kcat(broker: &TestBroker, args: &[&str], stdin: &[u8]) -> String {
-    let out = run_tool(
-        Command::new("kcat").args(["-b", &broker.addr]).args(args),
-        stdin,
-        TOOL_TIMEOUT,
-    );
-    assert!(
-        out.status.success(),
-        "kcat {args:?} failed: {}\nbroker log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        broker.log_tail()
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
+use common::clients::{kcat, kcat_keyed_round_trip};
+use common::TestBroker;
 
 fn lines(prefix: &str, n: usize) -> String {
     (0..n).map(|i| format!("{prefix}-{i}\n")).collect()
@@ -71,34 +52,10 @@ fn keyed_messages_spread_over_partitions_and_all_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let broker = TestBroker::start(&dir.path().join("data"), &["--default-partitions", "4"]);
     let input: String = (0..400).map(|i| format!("key{i}:value{i}\n")).collect();
-    kcat(&broker, &["-P", "-t", "keyed", "-K", ":"], input.as_bytes());
-    let output = kcat(
-        &broker,
-        &[
-            "-C",
-            "-t",
-            "keyed",
-            "-o",
-            "beginning",
-            "-e",
-            "-q",
-            "-f",
-            "%p %k:%s\n",
-        ],
-        b"",
-    );
-    let mut got: Vec<&str> = output
-        .lines()
-        .map(|l| l.split_once(' ').unwrap().1)
-        .collect();
-    got.sort_unstable();
+    let (partitions, got) = kcat_keyed_round_trip(&broker, "keyed", &input);
     let mut want: Vec<&str> = input.lines().collect();
     want.sort_unstable();
     assert_eq!(got, want);
-    let partitions: std::collections::BTreeSet<&str> = output
-        .lines()
-        .map(|l| l.split_once(' ').unwrap().0)
-        .collect();
     assert!(
         partitions.len() > 1,
         "all keys landed in one partition: {partitions:?}"

@@ -9,58 +9,19 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 #[allow(unused_imports)]
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[allow(unused_imports)]
+use common::clients::{http_addr, http_get, search_offsets};
+#[allow(unused_imports)]
 use common::{kafka, run_tool, KafkaConn, TestBroker};
 
 /// Bound on every polling wait below (a failure guard, not a speed goal).
 #[allow(dead_code)]
 const WAIT: Duration = Duration::from_secs(60);
-
-/// The HTTP listener's address, from the broker log.
-#[allow(dead_code)]
-fn http_addr(broker: &TestBroker) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let log = std::fs::read_to_string(&broker.log).unwrap_or_default();
-        if let Some(line) = log.lines().find(|l| l.contains("HTTP listener started")) {
-            let addr = line
-                .split_whitespace()
-                .find_map(|w| w.strip_prefix("addr="))
-                .expect("addr field in the HTTP listener line");
-            return addr.to_string();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no HTTP listener in the log:\n{}",
-            broker.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// GET `path`; returns (status, body).
-#[allow(dead_code)]
-fn http_get(addr: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect to the HTTP listener");
-    s.set_read_timeout(Some(WAIT)).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = String::new();
-    s.read_to_string(&mut raw).unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").expect("an HTTP response");
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    (status, body.to_string())
-}
 
 /// Value of one Prometheus sample line, e.g. `chronik_bytes_in_total`.
 #[allow(dead_code)]
@@ -148,25 +109,7 @@ fn search_over_http_and_rebuild_after_index_loss() {
     );
     produce_values(&broker, "other", &["disk full elsewhere"]);
 
-    let find = |http: &str, q: &str| -> Vec<i64> {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let (status, body) = http_get(http, &format!("/search?topic=logs&q={q}"));
-            assert_eq!(status, 200, "{body}");
-            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-            let mut offsets: Vec<i64> = v["hits"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|h| h["offset"].as_i64().unwrap())
-                .collect();
-            offsets.sort();
-            if !offsets.is_empty() || Instant::now() > deadline {
-                return offsets;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
+    let find = |http: &str, q: &str| search_offsets(http, "logs", q);
     assert_eq!(find(&http, "disk"), [0, 2]);
     assert_eq!(find(&http, "disk%20AND%20full"), [0]);
 

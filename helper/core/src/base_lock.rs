@@ -30,7 +30,7 @@ pub fn members(text: &str, file: &str) -> Result<Members, Error> {
         #[serde(default)]
         dependencies: Vec<String>,
     }
-    let lock: Lock = toml::from_str(text).map_err(|e| Error::Manifest {
+    let lock: Lock = toml::from_str(text).map_err(|e| Error::Toml {
         file: file.to_string(),
         message: e.to_string(),
     })?;

@@ -12,7 +12,7 @@
 //!   cap, else the cap itself, so that every job gets the memory an
 //!   ordinary job of the profile needs ([`crate::memory`]);
 //!
-//! and [`check_memory`] refuses, before anything is compiled, a build whose
+//! and [`crate::memory::check_memory`] refuses, before anything is compiled, a build whose
 //! final step is estimated not to fit in the machine's memory.
 //!
 //! `bench` builds its commands with [`assemble`] too.
@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use crate::cargo_config::{AddRustflags, CargoConfig};
 use crate::error::Error;
 use crate::exec::{self, CargoCommand, Linker, Machine};
-use crate::jobs::{self, UserJobs};
-use crate::memory::{self, Drivers, Estimate};
+use crate::jobs::{self, Jobs};
+use crate::memory::{self, Drivers};
 use crate::model::{Plan, Target};
 
 /// The workspace and its plan, loaded.
@@ -46,14 +46,7 @@ pub struct PlanContext {
 /// metadata`'s `workspace_metadata`, so without the plan command's full
 /// policy parsing). Unknown schema versions are refused.
 pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext> {
-    let mut cmd = cargo_metadata::MetadataCommand::new();
-    cmd.no_deps();
-    if let Some(path) = manifest_path {
-        cmd.manifest_path(path);
-    }
-    let metadata = cmd
-        .exec()
-        .map_err(|e| Error::invalid(format!("cannot read the workspace: {e}")))?;
+    let metadata = crate::workspace::metadata(manifest_path)?;
     let root = metadata.workspace_root.clone().into_std_path_buf();
     let target_dir = metadata.target_directory.clone().into_std_path_buf();
     let relative = metadata
@@ -98,7 +91,7 @@ pub struct Selection<'a> {
     pub linker: Option<Linker>,
     /// The user's jobs setting from the environment or cargo's config
     /// files, if any (a `-j` among the extra arguments outranks it).
-    pub user_jobs: Option<UserJobs>,
+    pub user_jobs: Option<Jobs>,
     /// Cargo's configuration as the build will read it on this machine
     /// ([`crate::config::run_inputs`]). With it, the profile's overrides
     /// are recomputed against it and the target's rustflags are added to
@@ -109,6 +102,26 @@ pub struct Selection<'a> {
     /// Flags added after the plan's target flags, in the same layer (the
     /// reproducible-build flags of [`crate::repro`]).
     pub extra_rustflags: &'a [String],
+    /// The directory of the cross target's CMake toolchain file
+    /// ([`write_cmake_toolchain`]); `None`: no `CMAKE_TOOLCHAIN_FILE_<triple>`.
+    pub cmake_dir: Option<&'a Path>,
+}
+
+impl<'a> Selection<'a> {
+    /// A selection with no linker, jobs, configuration or extra flags.
+    pub fn new(package: &'a str, variant: &'a str, target: &'a str, profile: &'a str) -> Self {
+        Selection {
+            package,
+            variant,
+            target,
+            profile,
+            linker: None,
+            user_jobs: None,
+            cargo_config: None,
+            extra_rustflags: &[],
+            cmake_dir: None,
+        }
+    }
 }
 
 /// Builds the cargo command for one package, variant, target and profile,
@@ -150,7 +163,7 @@ pub fn assemble_as(
     for value in crate::render::profile_config(sel.profile, &overrides) {
         args.extend(["--config".to_string(), value]);
     }
-    let mut env = crate::render::target_env(target);
+    let mut env = crate::render::target_env(target, sel.cmake_dir);
     let mut flags = crate::render::target_rustflags(target);
     let linker = match &target.triple {
         Some(triple) => {
@@ -193,7 +206,7 @@ pub fn assemble_as(
     let drivers =
         Drivers::of(plan, sel.profile, sel.package).expect("the profile was looked up above");
     let per_job = memory::per_job_mib(&drivers, plan.workspace.mem_per_job_mib);
-    let user = jobs::from_args(extra, machine.cpus)?.or_else(|| sel.user_jobs.clone());
+    let user = jobs::from_args(extra)?.or_else(|| sel.user_jobs.clone());
     let decision = jobs::decide(
         user.as_ref(),
         machine.mem_available_mib,
@@ -330,120 +343,28 @@ pub fn graph_packages(
     Ok(unique.len() as u64)
 }
 
-/// The memory check of one build, made before anything is compiled.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MemoryCheck {
-    /// The estimate.
-    pub estimate: Estimate,
-    /// One line for people: the class and the figures.
-    pub note: String,
-    /// Why the build is refused and what to use instead, when its final
-    /// step is estimated to need more than the machine's memory.
-    pub refusal: Option<String>,
-    /// A warning when it fits the machine but not the memory available now.
-    pub warning: Option<String>,
-}
-
-/// Estimates the build's memory over a graph of `packages` packages and
-/// compares its final step with the machine's memory (and the memory
-/// available now). A refusal names the plan's profiles that would fit.
-pub fn check_memory(
-    plan: &Plan,
-    sel: &Selection<'_>,
-    machine: &Machine,
-    packages: u64,
-) -> Result<MemoryCheck, Error> {
-    plan.profile(sel.profile)?;
-    let per_job = plan.workspace.mem_per_job_mib;
-    let estimate_of = |profile: &str| {
-        Drivers::of(plan, profile, sel.package).map(|d| memory::estimate(&d, packages, per_job))
-    };
-    let estimate = estimate_of(sel.profile).expect("the profile exists");
-    let why = if estimate.why.is_empty() {
-        format!("{packages} packages, no cross-crate LTO")
-    } else {
-        estimate.why.join(", ")
-    };
-    let note = format!(
-        "memory: profile `{}` is {}: its final step needs about {}, other jobs about {} each \
-         ({why})",
-        sel.profile,
-        estimate.class.name(),
-        memory::gib(estimate.final_step_mib),
-        memory::gib(estimate.per_job_mib),
-    );
-    let mut refusal = None;
-    let mut warning = None;
-    if let Some(total) = machine.mem_total_mib {
-        if estimate.final_step_mib > total {
-            let fitting: Vec<String> = plan
-                .profiles
-                .keys()
-                .filter(|p| p.as_str() != sel.profile)
-                .filter_map(|p| estimate_of(p).map(|e| (p, e)))
-                .filter(|(_, e)| e.final_step_mib <= total)
-                .map(|(p, e)| format!("--profile {p} (about {})", memory::gib(e.final_step_mib)))
-                .collect();
-            let instead = if fitting.is_empty() {
-                "no profile of the plan fits; lower its settings (no fat LTO, more codegen units, \
-                 less debug info)"
-                    .to_string()
-            } else {
-                format!("use {} instead", fitting.join(" or "))
-            };
-            refusal = Some(format!(
-                "refusing to build `{}` with profile `{}`: its final step is estimated to need \
-                 {} in one rustc process ({why}), more than this machine's {} of memory, so the \
-                 build would run out of memory at its very end; {instead}, or pass --force to \
-                 build anyway",
-                sel.package,
-                sel.profile,
-                memory::gib(estimate.final_step_mib),
-                memory::gib(total),
-            ));
-        } else if machine
-            .mem_available_mib
-            .is_some_and(|a| estimate.final_step_mib > a)
-        {
-            warning = Some(format!(
-                "warning: the final step's estimated {} is more than the {} available now; \
-                 other processes will have to give memory back, or the build may fail",
-                memory::gib(estimate.final_step_mib),
-                memory::gib(machine.mem_available_mib.unwrap_or(0)),
-            ));
-        }
-    }
-    Ok(MemoryCheck {
-        estimate,
-        note,
-        refusal,
-        warning,
-    })
-}
-
-/// Checks that a cross target's linker driver, `-fuse-ld` linker and C
-/// tools are installed.
+/// Checks that this machine has a cross target's toolchain
+/// ([`crate::toolchain`]): the error names what is missing, the Debian
+/// packages and the command that installs them.
 fn check_cross_tools(triple: &str, target: &Target, path: &OsStr) -> Result<(), Error> {
-    let mut needed: Vec<(String, &str)> = Vec::new();
-    if let Some(linker) = &target.linker_driver {
-        needed.push((linker.clone(), "linker driver"));
+    match crate::toolchain::report(triple, target, path) {
+        Some(report) => Err(Error::invalid(report)),
+        None => Ok(()),
     }
-    if let Some(fuse) = &target.fuse_ld {
-        needed.push((format!("ld.{fuse}"), "linker"));
-    }
-    for tool in target.cc.iter().chain(&target.ar) {
-        if let Some(tool) = tool.split_whitespace().next() {
-            needed.push((tool.to_string(), "C toolchain"));
-        }
-    }
-    for (tool, role) in needed {
-        if exec::find_in_path(&tool, path).is_none() {
-            return Err(Error::invalid(format!(
-                "target {triple} needs `{tool}` ({role}) but it is not on PATH; install it first"
-            )));
-        }
-    }
-    Ok(())
+}
+
+/// Writes the CMake toolchain file of a cross target with a C compiler
+/// into `dir` ([`crate::render::cmake_toolchain`]), where
+/// `CMAKE_TOOLCHAIN_FILE_<triple>` points; nothing for other targets.
+pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
+    let (Some(triple), Some(text)) = (&target.triple, crate::render::cmake_toolchain(target))
+    else {
+        return Ok(());
+    };
+    let path = crate::render::cmake_toolchain_path(dir, triple);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))
 }
 
 /// Checks that the standard library for `triple` is installed.
@@ -543,16 +464,7 @@ mod tests {
     }
 
     fn sel<'a>(package: &'a str, target: &'a str) -> Selection<'a> {
-        Selection {
-            package,
-            variant: "default",
-            target,
-            profile: "release",
-            linker: None,
-            user_jobs: None,
-            cargo_config: None,
-            extra_rustflags: &[],
-        }
+        Selection::new(package, "default", target, "release")
     }
 
     #[test]
@@ -631,9 +543,9 @@ mod tests {
         // CARGO_BUILD_JOBS (or [build] jobs) is left to cargo, unless a -j
         // on the command line outranks it.
         let mut s = sel("app", "host");
-        s.user_jobs = Some(UserJobs {
-            jobs: 2,
-            source: "CARGO_BUILD_JOBS".into(),
+        s.user_jobs = Some(Jobs {
+            value: jobs::JobsValue::Count(2),
+            source: "env:CARGO_BUILD_JOBS".into(),
         });
         let (cmd, notes) = assemble(&plan, Path::new("/ws"), &s, &high, &[]).unwrap();
         assert!(!cmd.args.contains(&"--jobs".to_string()), "{:?}", cmd.args);
@@ -665,7 +577,7 @@ mod tests {
         };
         let mut s = sel("app", "host");
         s.profile = "heavy";
-        let check = check_memory(&plan, &s, &m, 1000).unwrap();
+        let check = memory::check_memory(&plan, s.profile, "app", &m, 1000).unwrap();
         assert_eq!(check.estimate.class, memory::MemoryClass::Extreme);
         let refusal = check.refusal.expect("32 GiB of fat LTO does not fit in 4");
         for needle in [
@@ -679,7 +591,7 @@ mod tests {
             assert!(refusal.contains(needle), "{needle:?} in {refusal}");
         }
         // Thin LTO fits the machine, but not what is available now.
-        let check = check_memory(&plan, &sel("app", "host"), &m, 1000).unwrap();
+        let check = memory::check_memory(&plan, "release", "app", &m, 1000).unwrap();
         assert_eq!(check.refusal, None);
         assert!(check.warning.unwrap().contains("available now"));
         assert!(
@@ -692,7 +604,7 @@ mod tests {
             mem_total_mib: Some(512),
             ..m
         };
-        let refusal = check_memory(&plan, &s, &tiny, 1000)
+        let refusal = memory::check_memory(&plan, s.profile, "app", &tiny, 1000)
             .unwrap()
             .refusal
             .unwrap();
@@ -703,7 +615,9 @@ mod tests {
             ..tiny
         };
         assert_eq!(
-            check_memory(&plan, &s, &unknown, 1000).unwrap().refusal,
+            memory::check_memory(&plan, s.profile, "app", &unknown, 1000)
+                .unwrap()
+                .refusal,
             None
         );
     }
@@ -725,7 +639,7 @@ mod tests {
         assert_eq!(cmd.args[pos + 1], "x86_64-unknown-linux-musl");
         assert_eq!(
             cmd.env,
-            crate::render::target_env(&plan.targets["x86_64-unknown-linux-musl"])
+            crate::render::target_env(&plan.targets["x86_64-unknown-linux-musl"], None)
         );
         assert_eq!(
             cmd.env["CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS"],

@@ -32,7 +32,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::why::messages::{parse_package_id, SourceKind};
+use cargo_metadata::Message;
+
+use crate::why::messages::{parse_package_id, read, SourceKind};
+use crate::why::WhyError;
 
 /// One `compiler-artifact` of a third-party package.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -103,73 +106,48 @@ pub enum CompilesError {
     },
 }
 
-/// Reads `stdout` (one or more invocations' JSON messages) and returns every
-/// third-party package's compiles (package id source not `path+`), by
-/// package id.
+/// Reads `stdout` (one or more invocations' JSON messages, with
+/// [`crate::why::messages::read`], i.e. `cargo_metadata::Message`) and
+/// returns every third-party package's compiles (package id source not
+/// `path+`), by package id.
 pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, CompilesError> {
+    let messages = read(stdout).map_err(|e| match e {
+        WhyError::Messages { line, problem } => CompilesError::Messages { line, problem },
+        _ => CompilesError::NoMessages,
+    })?;
     let mut out: BTreeMap<String, PackageCompiles> = BTreeMap::new();
     let mut invocation = 0usize;
-    let mut messages = 0usize;
-    for (n, line) in stdout.lines().enumerate() {
-        let line = line.trim();
-        if !line.starts_with('{') {
-            continue;
-        }
-        let bad = |problem: String| CompilesError::Messages {
-            line: n + 1,
-            problem,
-        };
-        let msg: serde_json::Value = serde_json::from_str(line)
-            .map_err(|e| bad(format!("a line starting with `{{` is not valid JSON: {e}")))?;
-        let Some(reason) = msg.get("reason").and_then(|r| r.as_str()) else {
-            continue;
-        };
-        messages += 1;
-        match reason {
-            "build-finished" => {
+    for (line, msg) in &messages {
+        let a = match msg {
+            Message::BuildFinished(_) => {
                 invocation += 1;
                 continue;
             }
-            "compiler-artifact" => {}
+            Message::CompilerArtifact(a) => a,
             _ => continue,
-        }
-        let id = msg
-            .get("package_id")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| bad("compiler-artifact without package_id".into()))?;
+        };
+        let id = &a.package_id.repr;
         let (source, name, version) =
-            parse_package_id(id).ok_or_else(|| bad(format!("unreadable package id `{id}`")))?;
+            parse_package_id(id).ok_or_else(|| CompilesError::Messages {
+                line: *line,
+                problem: format!("unreadable package id `{id}`"),
+            })?;
         if source == SourceKind::Path {
             continue;
         }
-        let strings = |v: Option<&serde_json::Value>| -> Vec<String> {
-            v.and_then(|v| v.as_array())
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|s| s.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let target = msg.get("target");
-        let mut features = strings(msg.get("features"));
+        let mut features = a.features.clone();
         features.sort();
-        let filenames = strings(msg.get("filenames"));
         let compile = Compile {
             invocation,
-            target: target
-                .and_then(|t| t.get("name"))
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string(),
-            kinds: strings(target.and_then(|t| t.get("kind"))),
+            target: a.target.name.clone(),
+            kinds: a.target.kind.iter().map(ToString::to_string).collect(),
             features,
-            fresh: msg.get("fresh").and_then(|v| v.as_bool()).unwrap_or(false),
-            metadata: filenames.first().and_then(|f| metadata_hash(f)),
+            fresh: a.fresh,
+            metadata: a.filenames.first().and_then(|f| metadata_hash(f.as_str())),
         };
-        out.entry(id.to_string())
+        out.entry(id.clone())
             .or_insert_with(|| PackageCompiles {
-                package_id: id.to_string(),
+                package_id: id.clone(),
                 name,
                 version,
                 compiles: Vec::new(),
@@ -177,19 +155,23 @@ pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, Co
             .compiles
             .push(compile);
     }
-    if messages == 0 {
-        return Err(CompilesError::NoMessages);
-    }
     Ok(out)
 }
 
-/// The `-C metadata` hash of an artifact path: the part after the last `-`
-/// of the file stem (`libitoa-0a1b2c.rlib` → `0a1b2c`), when it is hex.
+/// The unit hash of an artifact path: the part after the last `-` of the
+/// file stem (`libitoa-0a1b2c.rlib` → `0a1b2c`), when it is hex, else the
+/// unit directory of the newer build-dir layout
+/// (`build/<package>/<hash>/out/build_script_build`).
 fn metadata_hash(path: &str) -> Option<String> {
-    let file = path.rsplit(['/', '\\']).next()?;
+    let mut parts = path.rsplit(['/', '\\']);
+    let file = parts.next()?;
     let stem = file.split('.').next()?;
-    let (_, hash) = stem.rsplit_once('-')?;
-    (hash.len() >= 8 && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| hash.to_string())
+    let in_name = stem
+        .rsplit_once('-')
+        .map(|(_, h)| h)
+        .filter(|h| h.len() >= 8 && h.chars().all(|c| c.is_ascii_hexdigit()));
+    let in_dir = || parts.nth(1).filter(|d| crate::layout::is_hash(d));
+    in_name.or_else(in_dir).map(str::to_string)
 }
 
 /// One feature set a package was built with, and where.
@@ -349,7 +331,10 @@ mod tests {
         serde_json::json!({
             "reason": "compiler-artifact",
             "package_id": format!("{REG}#{pkg}@1.0.0"),
-            "target": {"kind": ["lib"], "crate_types": ["lib"], "name": pkg},
+            "target": {"kind": ["lib"], "crate_types": ["lib"], "name": pkg, "src_path": "/r/src/lib.rs"},
+            "manifest_path": "/r/Cargo.toml",
+            "profile": {"opt_level": "3", "debug_assertions": false, "overflow_checks": false, "test": false},
+            "executable": null,
             "features": features,
             "filenames": [format!("/t/release/deps/lib{pkg}-{hash}.rlib")],
             "fresh": fresh,
@@ -361,7 +346,10 @@ mod tests {
         serde_json::json!({
             "reason": "compiler-artifact",
             "package_id": "path+file:///w/app#0.1.0",
-            "target": {"kind": ["bin"], "name": "app"},
+            "target": {"kind": ["bin"], "crate_types": ["bin"], "name": "app", "src_path": "/w/src/main.rs"},
+            "manifest_path": "/w/Cargo.toml",
+            "profile": {"opt_level": "3", "debug_assertions": false, "overflow_checks": false, "test": false},
+            "executable": "/t/release/app",
             "features": [],
             "filenames": ["/t/release/app"],
             "fresh": false,
@@ -469,5 +457,17 @@ mod tests {
             third_party("{\"reason\": \n").unwrap_err(),
             CompilesError::Messages { line: 1, .. }
         ));
+    }
+
+    #[test]
+    fn unit_hashes_in_both_build_dir_layouts() {
+        let h = "0123456789abcdef";
+        assert_eq!(
+            metadata_hash(&format!("/t/release/deps/libitoa-{h}.rlib")).as_deref(),
+            Some(h)
+        );
+        let new = format!("/t/release/build/ring/{h}/out/build_script_build");
+        assert_eq!(metadata_hash(&new).as_deref(), Some(h));
+        assert_eq!(metadata_hash("/t/release/app"), None);
     }
 }

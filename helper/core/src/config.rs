@@ -23,9 +23,10 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cargo_config::{self, CargoConfig, Inputs, ResolvedProfile, Wanted};
+use crate::cargo_config::{self, CargoConfig, Inputs, ResolvedProfile};
 use crate::error::Error;
-use crate::model::{Overrides, Profile, Setting, Settings, Values};
+use crate::manifest::RootManifest;
+use crate::model::{Overrides, Profile, Settings, Values};
 use crate::policy::Policy;
 
 /// The source name of the policy layer in the plan.
@@ -60,79 +61,41 @@ pub fn plan_inputs(
 }
 
 /// Inputs for a build or an explanation on this machine: everything cargo
-/// running in the workspace root with this process's environment reads.
-pub fn run_inputs(root: &Path, profile: Option<&toml::Value>) -> Inputs {
-    let mut inputs = Inputs::from_process(root);
-    inputs.cwd = Some(root.to_path_buf());
-    if profile.is_some() {
-        inputs.manifest_profiles = manifest_table(profile);
-    }
-    inputs
+/// running in the workspace root with this process's environment reads
+/// (a root manifest that does not parse is an error).
+pub fn run_inputs(root: &Path) -> Result<Inputs, Error> {
+    let manifest = RootManifest::read(&root.join("Cargo.toml"))?;
+    Ok(Inputs {
+        workspace_root: root.to_path_buf(),
+        cwd: Some(root.to_path_buf()),
+        manifest_profiles: manifest_table(manifest.profile.as_ref()),
+        cargo_home: None,
+        env: cargo_config::env_map(),
+        cli_config: Vec::new(),
+        workspace_only: false,
+    })
 }
 
-/// The process environment as a map.
-pub fn process_env() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
-}
-
-/// Loads cargo's configuration; bad input (a config that is not TOML, an
-/// unknown key or `inherits`) is an [`Error`] naming the file and the key.
-pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
-    Ok(cargo_config::load(inputs)?)
+/// Cargo's configuration as a build in `root` on this machine reads it.
+pub fn run_config(root: &Path) -> Result<CargoConfig, Error> {
+    cargo_config::load(&run_inputs(root)?)
 }
 
 /// The policy's `profiles` table as one TOML document for a `--config`
 /// layer (`None` when the policy sets no profile).
 fn policy_document(policy: &Policy) -> Option<String> {
-    if policy.profiles.is_empty() {
-        return None;
-    }
-    let mut profiles = toml::Table::new();
-    for (name, p) in &policy.profiles {
-        let mut table: toml::Table = p.settings.clone().into_iter().collect();
-        if let Some(parent) = &p.inherits {
-            table.insert("inherits".into(), toml::Value::String(parent.clone()));
-        }
-        if !p.build_override.is_empty() {
-            let bo: toml::Table = p.build_override.clone().into_iter().collect();
-            table.insert("build-override".into(), toml::Value::Table(bo));
-        }
-        if !p.package.is_empty() {
-            let pkgs: toml::Table = p
-                .package
-                .iter()
-                .map(|(k, v)| {
-                    let t: toml::Table = v.clone().into_iter().collect();
-                    (k.clone(), toml::Value::Table(t))
-                })
-                .collect();
-            table.insert("package".into(), toml::Value::Table(pkgs));
-        }
-        profiles.insert(name.clone(), toml::Value::Table(table));
-    }
-    let mut doc = toml::Table::new();
-    doc.insert("profile".into(), toml::Value::Table(profiles));
-    Some(toml::to_string(&doc).expect("a TOML table serialises"))
+    let doc = BTreeMap::from([("profile", &policy.profiles)]);
+    (!policy.profiles.is_empty()).then(|| toml::to_string(&doc).expect("a TOML table serialises"))
 }
 
-fn plan_settings(settings: &cargo_config::Settings) -> Settings {
+/// The settings with the policy's `--config` layer named `policy`.
+fn plan_settings(mut settings: Settings) -> Settings {
+    for s in settings.values_mut() {
+        if s.source.starts_with("--config ") {
+            s.source = POLICY_SOURCE.to_string();
+        }
+    }
     settings
-        .iter()
-        .map(|(k, s)| {
-            let source = if s.source.starts_with("--config ") {
-                POLICY_SOURCE.to_string()
-            } else {
-                s.source.clone()
-            };
-            let setting = Setting {
-                value: s.value.clone(),
-                source,
-            };
-            (k.clone(), setting)
-        })
-        .collect()
 }
 
 fn from_policy(settings: &Settings) -> Values {
@@ -144,8 +107,8 @@ fn from_policy(settings: &Settings) -> Values {
 }
 
 /// The policy's values of a plan profile (its `policy`-sourced settings).
-pub fn wanted(profile: &Profile) -> Wanted {
-    Wanted {
+pub fn wanted(profile: &Profile) -> Overrides {
+    Overrides {
         settings: from_policy(&profile.settings),
         build_override: from_policy(&profile.build_override),
         package: profile
@@ -157,22 +120,14 @@ pub fn wanted(profile: &Profile) -> Wanted {
     }
 }
 
-fn overrides_from(w: Wanted) -> Overrides {
-    Overrides {
-        settings: w.settings,
-        build_override: w.build_override,
-        package: w.package,
-    }
-}
-
 /// Every profile of the plan: `dev`, `release` and each profile the
 /// manifest, a config file in `inputs` or the policy defines, resolved
 /// with sources, and the policy's overrides on top of `inputs`' layers.
 pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String, Profile>, Error> {
-    let base = load(inputs)?;
+    let base = cargo_config::load(inputs)?;
     let mut with_policy = inputs.clone();
     with_policy.cli_config.extend(policy_document(policy));
-    let full = load(&with_policy)?;
+    let full = cargo_config::load(&with_policy)?;
     let names: BTreeSet<String> = ["dev".to_string(), "release".to_string()]
         .into_iter()
         .chain(full.defined_profile_names())
@@ -182,13 +137,13 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
     for name in names {
         let r = full.profile(&name)?;
         let mut profile = Profile {
-            inherits: r.inherits.clone(),
-            settings: plan_settings(&r.settings),
-            build_override: plan_settings(&r.build_override),
+            inherits: r.inherits,
+            settings: plan_settings(r.settings),
+            build_override: plan_settings(r.build_override),
             package: r
                 .package
-                .iter()
-                .map(|(pkg, s)| (pkg.clone(), plan_settings(s)))
+                .into_iter()
+                .map(|(pkg, s)| (pkg, plan_settings(s)))
                 .collect(),
             overrides: Overrides::default(),
         };
@@ -211,9 +166,9 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
 pub fn overrides(cargo: Option<&ResolvedProfile>, profile: &Profile) -> Overrides {
     let wanted = wanted(profile);
     match cargo {
-        Some(r) => overrides_from(r.overrides(&wanted)),
+        Some(r) => r.overrides(&wanted),
         None => {
-            let mut all = overrides_from(wanted);
+            let mut all = wanted;
             if let Some(parent) = &profile.inherits {
                 all.settings
                     .insert("inherits".into(), Value::String(parent.clone()));
@@ -430,7 +385,7 @@ incremental = false
         inputs
             .env
             .insert("CARGO_PROFILE_DEV_DEBUG".into(), "line-tables-only".into());
-        let cfg = load(&inputs).unwrap();
+        let cfg = cargo_config::load(&inputs).unwrap();
         let lines = machine_local_differences(&cfg, &plan).unwrap();
         assert!(
             lines.iter().any(|l| l.starts_with(

@@ -1,4 +1,4 @@
-//! Errors the helper reports, and how they map to exit codes.
+//! The library's one error type, and how errors map to exit codes.
 //!
 //! Every error travels up to `main` (there is no other error path), which
 //! prints it with its context chain and exits with [`EXIT_ERROR`]. A command
@@ -9,6 +9,17 @@
 pub const EXIT_FINDING: u8 = 1;
 /// Exit code for bad input (manifest, policy, arguments, missing tools).
 pub const EXIT_ERROR: u8 = 2;
+
+/// How a command that ran to the end came out: its exit code, unless it
+/// failed with an [`Error`] ([`EXIT_ERROR`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything is fine: exit 0.
+    Success,
+    /// A finding: the command's check or gate failed (a stale or missing
+    /// plan, a feature split, a failed build): exit [`EXIT_FINDING`].
+    Failed,
+}
 
 /// The errors with a shape of their own; anything else is an
 /// [`anyhow::Error`] with context.
@@ -31,30 +42,23 @@ pub enum Error {
         /// The parser's message, with line and column.
         message: String,
     },
-    /// A manifest is not valid TOML.
+    /// A manifest, config file or `--config` value is not valid TOML.
     #[error("{file}: not valid TOML:\n{message}")]
-    Manifest {
-        /// The manifest.
+    Toml {
+        /// The file, as the plan names it, or `--config ARG`.
         file: String,
         /// The parser's message, with line and column.
         message: String,
     },
-    /// One policy key has a bad value.
+    /// One key is wrong: a policy key, a profile setting or a config key
+    /// (unknown to cargo, of the wrong type, out of range, or an `inherits`
+    /// naming no profile).
     #[error("{file}: `{key}` {message}")]
-    PolicyKey {
-        /// The manifest.
+    Key {
+        /// Where the key was written: a manifest, a config file as the plan
+        /// names it, `env:VAR` or `--config ARG`.
         file: String,
-        /// Dotted path of the key.
-        key: String,
-        /// What is wrong with it.
-        message: String,
-    },
-    /// A `[profile.*]` table in the manifest is wrong.
-    #[error("{file}: `{key}` {message}")]
-    Profile {
-        /// The manifest.
-        file: String,
-        /// Dotted path of the key.
+        /// Dotted path of the key, e.g. `profile.release.lto`.
         key: String,
         /// What is wrong with it.
         message: String,
@@ -91,10 +95,6 @@ pub enum Error {
         /// The OS error.
         message: String,
     },
-    /// Cargo's configuration (a config file, the manifest's profiles, a
-    /// `CARGO_PROFILE_*` variable) is bad input; names the file and key.
-    #[error(transparent)]
-    Config(#[from] crate::cargo_config::ConfigError),
     /// The dependency cache (`build --deps-cache`) could not be read or
     /// written (a cache it cannot use is not an error, only a miss).
     #[error(transparent)]
@@ -110,6 +110,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// Builds [`Error::Key`].
+    pub fn key(file: &str, key: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Key {
+            file: file.to_string(),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
     /// Builds [`Error::Invalid`].
     pub fn invalid(message: impl Into<String>) -> Self {
         Error::Invalid(message.into())

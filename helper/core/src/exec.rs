@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,7 +17,7 @@ pub fn cargo_program() -> String {
 }
 
 /// The rustc to ask: `$RUSTC`, else `rustc`.
-fn rustc_program() -> OsString {
+pub fn rustc_program() -> OsString {
     std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
 }
 
@@ -148,20 +147,14 @@ impl HostInfo {
 
     /// Parses `rustc -vV` output.
     pub fn parse(text: &str) -> Option<Self> {
-        let rustc_version = text.lines().next()?.trim().to_string();
-        let triple = text
-            .lines()
-            .find_map(|l| l.strip_prefix("host: "))?
-            .trim()
-            .to_string();
-        let release = text.lines().find_map(|l| l.strip_prefix("release: "))?;
-        let mut parts = release.trim().split(['.', '-']);
-        let major = parts.next()?.parse().ok()?;
-        let minor = parts.next()?.parse().ok()?;
+        let meta = rustc_version::version_meta_for(text).ok()?;
         Some(HostInfo {
-            triple,
-            rustc_version,
-            rustc_release: (major, minor),
+            triple: meta.host,
+            rustc_version: meta.short_version_string,
+            rustc_release: (
+                u32::try_from(meta.semver.major).ok()?,
+                u32::try_from(meta.semver.minor).ok()?,
+            ),
         })
     }
 
@@ -219,22 +212,15 @@ impl Linker {
 
     /// The linker a `-fuse-ld=` value names, if this helper knows it.
     pub fn from_fuse_ld(value: &str) -> Option<Self> {
-        match value {
-            "mold" => Some(Linker::Mold),
-            "lld" => Some(Linker::Lld),
-            "bfd" => Some(Linker::Bfd),
-            _ => None,
-        }
+        [Linker::Mold, Linker::Lld, Linker::Bfd]
+            .into_iter()
+            .find(|l| l.name() == value)
     }
 
-    /// The program the compiler driver looks for, `None` for the default.
-    pub fn tool(self) -> Option<&'static str> {
-        match self {
-            Linker::Mold => Some("ld.mold"),
-            Linker::Lld => Some("ld.lld"),
-            Linker::Bfd => Some("ld.bfd"),
-            Linker::Default => None,
-        }
+    /// The program the compiler driver looks for (`ld.<name>`), `None` for
+    /// the default.
+    pub fn tool(self) -> Option<String> {
+        (self != Linker::Default).then(|| format!("ld.{}", self.name()))
     }
 
     /// The rustflags selecting this linker on a host.
@@ -270,12 +256,7 @@ impl Linker {
 
 /// Finds an executable file called `name` in a `PATH`-style list.
 pub fn find_in_path(name: &str, path: &OsStr) -> Option<PathBuf> {
-    std::env::split_paths(path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            std::fs::metadata(candidate)
-                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+    which::which_in(name, Some(path), "/").ok()
 }
 
 /// The host linker when the plan leaves it open: mold, else lld, else the
@@ -330,12 +311,6 @@ pub fn cpu_count() -> u64 {
     std::thread::available_parallelism().map_or(1, |n| n.get() as u64)
 }
 
-/// The job cap: `clamp(floor(available / per_job), 1, cpus)`.
-pub fn job_cap(available_mib: u64, mem_per_job_mib: u64, cpus: u64) -> u64 {
-    let by_memory = available_mib.checked_div(mem_per_job_mib).unwrap_or(cpus);
-    by_memory.clamp(1, cpus.max(1))
-}
-
 /// The facts of this machine that decide a build's command.
 #[derive(Debug, Clone)]
 pub struct Machine {
@@ -377,7 +352,9 @@ pub(crate) mod testing {
     /// The host facts of an x86_64 Linux machine with rustc 1.95.
     pub(crate) fn host() -> HostInfo {
         HostInfo::parse(
-            "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n",
+            "rustc 1.95.0 (59807616e 2026-04-14)\nbinary: rustc\n\
+             commit-hash: 59807616e1fa2540724bfbac14d7976d7e4a3860\ncommit-date: 2026-04-14\n\
+             host: x86_64-unknown-linux-gnu\nrelease: 1.95.0\nLLVM version: 22.1.2\n",
         )
         .unwrap()
     }
@@ -442,17 +419,6 @@ mod tests {
         assert!(!old.default_is_rust_lld());
         assert_eq!(Linker::from_fuse_ld("bfd"), Some(Linker::Bfd));
         assert_eq!(Linker::from_fuse_ld("gold"), None);
-    }
-
-    #[test]
-    fn job_cap_arithmetic() {
-        assert_eq!(job_cap(24_000, 1536, 2), 2);
-        assert_eq!(job_cap(24_000, 1536, 64), 15);
-        assert_eq!(job_cap(1000, 1536, 8), 1);
-        assert_eq!(job_cap(3071, 1536, 8), 1);
-        assert_eq!(job_cap(3072, 1536, 8), 2);
-        assert_eq!(job_cap(0, 1536, 8), 1);
-        assert_eq!(job_cap(10_000, 0, 4), 4);
     }
 
     #[test]

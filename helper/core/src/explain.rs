@@ -110,6 +110,8 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
         }
         parts.push(if target.is_static {
             "static C runtime".to_string()
+        } else if target.triple.is_some() {
+            "dynamic C runtime".to_string()
         } else {
             "target's default C runtime linkage".to_string()
         });
@@ -122,7 +124,7 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
             "    rustflags: {}",
             crate::render::target_rustflags(target).join(" ")
         );
-        for (key, value) in &crate::render::target_env(target) {
+        for (key, value) in &crate::render::target_env(target, None) {
             let _ = writeln!(w, "    {key}={value}");
         }
     }
@@ -132,7 +134,7 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
         "\nprofiles (each value with where it is set; `policy` values are passed to cargo as --config):"
     );
     for (name, profile) in &plan.profiles {
-        let root = crate::profiles::root_of(name, &plan.profiles);
+        let root = plan.root_profile(name);
         let default = if *name == plan.workspace.default_profile {
             " [default]"
         } else {
@@ -145,7 +147,7 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
             .unwrap_or_default();
         let _ = writeln!(w, "  {name}{default}{inherits}:");
         let own = profile.package.get(package);
-        for key in crate::settings::displayed_keys() {
+        for key in crate::cargo_config::displayed_keys() {
             if let Some(s) = own.and_then(|o| o.get(key)) {
                 let _ = writeln!(
                     w,
@@ -154,7 +156,7 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
                 );
             } else if let Some(s) = profile.settings.get(key) {
                 let _ = writeln!(w, "    {key} = {}  ({})", s.value, s.source);
-            } else if let Some(value) = crate::settings::builtin_default(&root, key) {
+            } else if let Some(value) = crate::cargo_config::builtin_default(&root, key) {
                 let _ = writeln!(w, "    {key} = {value}  (cargo default)");
             }
         }

@@ -1,22 +1,69 @@
 //! The number of parallel jobs of a build: the user's choice where there is
-//! one (`-j`/`--jobs`, `CARGO_BUILD_JOBS`, `[build] jobs` in cargo's config
-//! files, in cargo's order of precedence), only ever lowered by the memory
-//! cap, and said so; otherwise the memory cap itself, at most one job per CPU.
+//! one (`-j`/`--jobs`, then `--config build.jobs`, `CARGO_BUILD_JOBS`,
+//! `[build] jobs` in cargo's config files, in cargo's order of precedence),
+//! only ever lowered by the memory cap, and said so; otherwise the memory
+//! cap itself, at most one job per CPU.
 //!
-//! The environment's and config files' setting comes from
+//! The configuration's setting comes from
 //! [`crate::cargo_config::CargoConfig::jobs`]; `-j` is read here.
+
+use serde::Serialize;
 
 use crate::error::Error;
 
+/// A jobs value as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum JobsValue {
+    /// A number: positive is the count, negative is "all cores minus".
+    Count(i64),
+    /// `"default"`: as many as there are cores.
+    Default,
+}
+
+impl JobsValue {
+    /// Reads a jobs value (`4`, `-1`, `default`, `"default"`) as cargo
+    /// does; `None` for 0 and anything else.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().trim_matches('"') {
+            "default" => Some(JobsValue::Default),
+            t => t.parse().ok().filter(|n| *n != 0).map(JobsValue::Count),
+        }
+    }
+}
+
 /// A jobs setting the user chose, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserJobs {
-    /// The number of jobs it means on this machine (negative settings
-    /// count down from the CPUs, as cargo does; `"default"` is the CPUs).
-    pub jobs: u64,
-    /// Where it was set, for messages: `-j on the command line`,
-    /// `CARGO_BUILD_JOBS`, or a config file path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Jobs {
+    /// The value.
+    pub value: JobsValue,
+    /// Where it was set: `-j on the command line`, `env:CARGO_BUILD_JOBS`,
+    /// `--config ARG` or a config file.
     pub source: String,
+}
+
+impl Jobs {
+    /// The number of jobs this means on a machine with `cpus` CPUs (at
+    /// least 1; negative settings count down from the CPUs).
+    pub fn count(&self, cpus: u64) -> u64 {
+        let cpus = i64::try_from(cpus).unwrap_or(i64::MAX);
+        let n = match self.value {
+            JobsValue::Default => cpus,
+            JobsValue::Count(n) if n < 0 => cpus + n,
+            JobsValue::Count(n) => n,
+        };
+        n.max(1) as u64
+    }
+
+    /// Where it was set, for messages.
+    fn label(&self) -> String {
+        match self.source.strip_prefix("env:") {
+            Some(var) => var.to_string(),
+            None if self.source.starts_with("--config") || self.source.starts_with("-j") => {
+                self.source.clone()
+            }
+            None => format!("[build] jobs in {}", self.source),
+        }
+    }
 }
 
 /// What the build does about jobs.
@@ -32,23 +79,9 @@ pub struct JobsDecision {
     pub note: String,
 }
 
-/// Reads a jobs value (`4`, `-1`, `"default"`) as cargo does.
-pub fn parse_jobs(value: &str, cpus: u64) -> Option<u64> {
-    let value = value.trim().trim_matches('"');
-    if value == "default" {
-        return Some(cpus.max(1));
-    }
-    let n: i64 = value.parse().ok()?;
-    match n {
-        0 => None,
-        n if n > 0 => Some(n as u64),
-        n => Some((cpus as i64 + n).max(1) as u64),
-    }
-}
-
 /// The jobs value in cargo arguments (`-j N`, `-jN`, `--jobs N`,
 /// `--jobs=N`), if any. An unreadable value is an error.
-pub fn from_args(args: &[String], cpus: u64) -> Result<Option<UserJobs>, Error> {
+pub fn from_args(args: &[String]) -> Result<Option<Jobs>, Error> {
     let mut found = None;
     let mut i = 0;
     while i < args.len() {
@@ -64,11 +97,11 @@ pub fn from_args(args: &[String], cpus: u64) -> Result<Option<UserJobs>, Error> 
                 .map(str::to_string)
         };
         if let Some(value) = value {
-            let jobs = parse_jobs(&value, cpus).ok_or_else(|| {
+            let value = JobsValue::parse(&value).ok_or_else(|| {
                 Error::invalid(format!("`{arg}`: `{value}` is not a number of jobs"))
             })?;
-            found = Some(UserJobs {
-                jobs,
+            found = Some(Jobs {
+                value,
                 source: "-j on the command line".into(),
             });
         }
@@ -100,7 +133,7 @@ pub fn strip_args(args: &[String]) -> Vec<String> {
 /// memory cap at most one job per CPU. With the available memory unknown,
 /// nothing is capped.
 pub fn decide(
-    user: Option<&UserJobs>,
+    user: Option<&Jobs>,
     available_mib: Option<u64>,
     per_job_mib: u64,
     cpus: u64,
@@ -112,24 +145,21 @@ pub fn decide(
             available_mib.unwrap_or(0)
         )
     };
+    let user = user.map(|u| (u.count(cpus), u.label()));
     match (user, memory_cap) {
-        (Some(u), Some(cap)) if cap < u.jobs => JobsDecision {
+        (Some((jobs, from)), Some(cap)) if cap < jobs => JobsDecision {
             pass: Some(cap),
             drop_user_flag: true,
             note: format!(
-                "jobs: --jobs {cap}, lowered from {} ({}) by the memory cap ({})",
-                u.jobs,
-                u.source,
+                "jobs: --jobs {cap}, lowered from {jobs} ({from}) by the memory cap ({})",
                 why(cap)
             ),
         },
-        (Some(u), cap) => JobsDecision {
+        (Some((jobs, from)), cap) => JobsDecision {
             pass: None,
             drop_user_flag: false,
             note: format!(
-                "jobs: {} as set by {}{}",
-                u.jobs,
-                u.source,
+                "jobs: {jobs} as set by {from}{}",
                 cap.map_or(" (MemAvailable unknown, not capped)".into(), |c| format!(
                     ", within the memory cap ({})",
                     why(c)
@@ -162,12 +192,21 @@ mod tests {
 
     #[test]
     fn values_read_as_cargo_reads_them() {
-        assert_eq!(parse_jobs("4", 2), Some(4));
-        assert_eq!(parse_jobs("-1", 8), Some(7));
-        assert_eq!(parse_jobs("-9", 8), Some(1));
-        assert_eq!(parse_jobs("\"default\"", 8), Some(8));
-        assert_eq!(parse_jobs("0", 8), None);
-        assert_eq!(parse_jobs("many", 8), None);
+        let count = |text: &str, cpus| {
+            JobsValue::parse(text).map(|value| {
+                Jobs {
+                    value,
+                    source: String::new(),
+                }
+                .count(cpus)
+            })
+        };
+        assert_eq!(count("4", 2), Some(4));
+        assert_eq!(count("-1", 8), Some(7));
+        assert_eq!(count("-9", 8), Some(1));
+        assert_eq!(count("\"default\"", 8), Some(8));
+        assert_eq!(count("0", 8), None);
+        assert_eq!(count("many", 8), None);
     }
 
     #[test]
@@ -178,26 +217,26 @@ mod tests {
             &["--jobs", "3"][..],
             &["--locked", "--jobs=3"][..],
         ] {
-            let found = from_args(&strings(args), 8).unwrap().unwrap();
-            assert_eq!(found.jobs, 3, "{args:?}");
+            let found = from_args(&strings(args)).unwrap().unwrap();
+            assert_eq!(found.value, JobsValue::Count(3), "{args:?}");
             assert!(!strip_args(&strings(args))
                 .iter()
                 .any(|a| a.starts_with("-j") || a.starts_with("--jobs")));
         }
-        assert_eq!(from_args(&strings(&["--locked"]), 8).unwrap(), None);
+        assert_eq!(from_args(&strings(&["--locked"])).unwrap(), None);
         assert_eq!(
             strip_args(&strings(&["--locked", "-j", "3", "-v"])),
             ["--locked", "-v"]
         );
-        let err = from_args(&strings(&["-jx"]), 8).unwrap_err();
+        let err = from_args(&strings(&["-jx"])).unwrap_err();
         assert!(err.to_string().contains("not a number of jobs"), "{err}");
     }
 
     #[test]
     fn the_users_choice_is_only_lowered_by_memory() {
-        let user = UserJobs {
-            jobs: 6,
-            source: "CARGO_BUILD_JOBS".into(),
+        let user = Jobs {
+            value: JobsValue::Count(6),
+            source: "env:CARGO_BUILD_JOBS".into(),
         };
         // Enough memory: honoured as is, even above the CPU count.
         let d = decide(Some(&user), Some(16_000), 1536, 2);

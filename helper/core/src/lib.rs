@@ -26,19 +26,21 @@
 //! The modules read bottom-up; each step takes plain arguments and returns
 //! typed values:
 //!
-//! - [`error`], [`model`] (the plan file's data model, the contract with
-//!   `nix/` in `docs/plan-format.md`) and [`settings`] (cargo's profile
-//!   keys): the vocabulary everything else uses.
+//! - [`error`] (the one error type) and [`model`] (the plan file's data
+//!   model, the contract with `nix/` in `docs/plan-format.md`): the
+//!   vocabulary everything else uses.
 //! - [`policy`]: `[workspace.metadata.buildplan]`, strictly parsed;
 //!   [`manifest`]: the root Cargo.toml, parsed once.
 //! - [`exec`]: running cargo and reading the machine (toolchain, linkers,
 //!   memory, CPUs).
 //! - [`workspace`]: members, binaries, features and member dependencies
 //!   (`cargo metadata --no-deps`).
-//! - [`cargo_config`]: cargo's configuration resolved as cargo does;
+//! - [`cargo_config`]: cargo's configuration resolved as cargo does, and
+//!   the profile keys it accepts;
 //!   [`config`]: the plan's profiles from it (the workspace's own layers,
 //!   the policy on top) and a build's additions on this machine.
-//! - [`profiles`], [`targets`], [`variants`]: the three axes of the plan;
+//! - [`targets`], [`variants`] and the profiles of [`config`]: the three
+//!   axes of the plan;
 //!   [`tuned`]: the profiles the plan itself adds (`buildplan-dev`,
 //!   `buildplan-ci`).
 //! - [`audit`]: third-party packages a variant would compile twice;
@@ -51,7 +53,8 @@
 //!   memory check; [`repro`]: what a build adds for bit-identical binaries.
 //! - [`why`]: the first reason cargo compiled each unit, and the freshness
 //!   gate; [`deps_cache`] and [`base_lock`]: saved dependency artifacts and
-//!   the base lock they are keyed by.
+//!   the base lock they are keyed by; [`layout`]: cargo's build directory,
+//!   in both of its layouts.
 //!
 //! The module graph has no import circle (`tests/module_graph.rs` in the
 //! `cargo-buildplan` package checks it).
@@ -69,17 +72,18 @@ pub mod error;
 pub mod exec;
 pub mod explain;
 pub mod jobs;
+pub mod layout;
 pub mod manifest;
 pub mod memory;
 pub mod model;
 pub mod output;
 pub mod plan;
 pub mod policy;
-pub mod profiles;
 pub mod render;
 pub mod repro;
-pub mod settings;
 pub mod targets;
+pub mod toolchain;
+pub mod tree;
 pub mod tuned;
 pub mod variants;
 pub mod why;

@@ -1,5 +1,5 @@
 //! The root Cargo.toml, read and parsed once: its build policy and its raw
-//! `[profile]` table (checked later by [`crate::profiles`]).
+//! `[profile]` table (checked later by [`crate::cargo_config`]).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,10 @@ pub struct RootManifest {
     pub policy: Policy,
     /// The `[profile]` value as written, if any.
     pub profile: Option<toml::Value>,
+    /// Cargo's feature resolver for the workspace: `resolver` of
+    /// `[workspace]` or `[package]`, else the root package's edition's
+    /// default (`"1"` for a virtual workspace, as cargo).
+    pub resolver: crate::audit::Resolver,
 }
 
 /// Just enough of a manifest to reach the policy and the profiles, so that
@@ -25,12 +29,23 @@ pub struct RootManifest {
 #[derive(Deserialize)]
 struct ManifestShell {
     workspace: Option<WorkspaceShell>,
+    package: Option<PackageShell>,
     profile: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
 struct WorkspaceShell {
     metadata: Option<MetadataShell>,
+    resolver: Option<String>,
+    package: Option<PackageShell>,
+}
+
+/// `[package]` or `[workspace.package]`; `edition` may be
+/// `{ workspace = true }`.
+#[derive(Deserialize)]
+struct PackageShell {
+    resolver: Option<String>,
+    edition: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -54,7 +69,7 @@ impl RootManifest {
         let shell: ManifestShell = toml::from_str(text).map_err(|e| {
             // Only on failure: tell a broken manifest from a bad policy.
             match text.parse::<toml::Table>() {
-                Err(syntax) => Error::Manifest {
+                Err(syntax) => Error::Toml {
                     file: file.clone(),
                     message: syntax.to_string(),
                 },
@@ -64,6 +79,7 @@ impl RootManifest {
                 },
             }
         })?;
+        let resolver = resolver(&shell);
         let policy = shell
             .workspace
             .and_then(|w| w.metadata)
@@ -74,7 +90,30 @@ impl RootManifest {
             path: path.to_path_buf(),
             policy,
             profile: shell.profile,
+            resolver,
         })
+    }
+}
+
+/// Cargo's feature resolver for a root manifest (see
+/// [`RootManifest::resolver`]).
+fn resolver(shell: &ManifestShell) -> crate::audit::Resolver {
+    let workspace = shell.workspace.as_ref();
+    let package = shell.package.as_ref();
+    let named = workspace
+        .and_then(|w| w.resolver.as_deref())
+        .or_else(|| package.and_then(|p| p.resolver.as_deref()));
+    let edition = package.and_then(|p| match &p.edition {
+        Some(toml::Value::String(e)) => Some(e.as_str()),
+        Some(_) => workspace
+            .and_then(|w| w.package.as_ref())
+            .and_then(|p| p.edition.as_ref())
+            .and_then(toml::Value::as_str),
+        None => Some("2015"),
+    });
+    match (named, edition) {
+        (Some("1"), _) | (None, None | Some("2015" | "2018")) => crate::audit::Resolver::V1,
+        _ => crate::audit::Resolver::V2,
     }
 }
 
@@ -84,6 +123,30 @@ mod tests {
 
     fn parse(text: &str) -> Result<RootManifest, Error> {
         RootManifest::parse(text, Path::new("ws/Cargo.toml"))
+    }
+
+    #[test]
+    fn the_feature_resolver_follows_cargos_defaults() {
+        use crate::audit::Resolver::{V1, V2};
+        let cases = [
+            ("[workspace]\nmembers = []\n", V1),
+            ("[workspace]\nresolver = \"2\"\n", V2),
+            ("[workspace]\nresolver = \"3\"\n", V2),
+            ("[package]\nname = \"x\"\n", V1),
+            ("[package]\nname = \"x\"\nedition = \"2018\"\n", V1),
+            ("[package]\nname = \"x\"\nedition = \"2021\"\n", V2),
+            (
+                "[package]\nname = \"x\"\nedition = \"2021\"\nresolver = \"1\"\n",
+                V1,
+            ),
+            (
+                "[workspace.package]\nedition = \"2024\"\n[package]\nname = \"x\"\nedition.workspace = true\n",
+                V2,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse(text).unwrap().resolver, want, "{text}");
+        }
     }
 
     #[test]
@@ -156,7 +219,7 @@ package.a = { opt-level = 3 }
     #[test]
     fn broken_toml_is_a_manifest_error() {
         let err = parse("[workspace\n").unwrap_err();
-        assert!(matches!(err, Error::Manifest { .. }), "{err}");
+        assert!(matches!(err, Error::Toml { .. }), "{err}");
         assert!(
             err.to_string().starts_with("ws/Cargo.toml: not valid TOML"),
             "{err}"

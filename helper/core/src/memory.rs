@@ -10,35 +10,9 @@
 //! and it runs when everything else is done: if it does not fit the
 //! machine, the build cannot succeed, whatever the job count.
 //!
-//! ## Calibration
+//! The figures below rest on the measurements in `docs/helper-notes.md`.
 //!
-//! Peak RSS of the largest process on this project's machines (2 CPUs,
-//! 24 GiB), against the settings and the size of the graph (packages in
-//! `cargo tree -e normal,build`, counted as [`crate::build::graph_packages`]
-//! counts):
-//!
-//! | build | settings | packages | largest process | per package |
-//! |---|---|---|---|---|
-//! | chronik-server, variant full (bench run of aa903cb, `VmHWM`) | fat LTO, 1 codegen unit, full debug info, opt-level 3 | 315 | 7736 MiB | 24.6 MiB |
-//! | the same | thin LTO, 16 codegen units, no debug info | 315 | 1006 MiB | 3.2 MiB |
-//! | the same | no LTO, 16 codegen units | 315 | 992 MiB | - |
-//! | the same | dev: line tables, opt-level 0 | 315 | 1039 MiB | - |
-//! | cargo-buildplan's binary, final step only (`/usr/bin/time -f %M`) | fat LTO, 1 codegen unit, full debug info, opt-level 3 | 52 | 1437 MiB | 27.6 MiB |
-//! | the same | fat LTO, 1 codegen unit, no debug info, opt-level 3 | 52 | 432 MiB | 8.3 MiB |
-//!
-//! The last two rows: `cargo build --release -p cargo-buildplan --bin
-//! cargo-buildplan --config profile.release.lto="fat" --config
-//! profile.release.codegen-units=1 --config profile.release.debug=2` (and
-//! `=0`) `--config profile.release.strip=false --config
-//! profile.release.opt-level=3`, then `touch helper/src/main.rs` and the
-//! same command again under `/usr/bin/time`, whose maximum RSS is the
-//! binary's rustc (the one unit rebuilt), on 2026-11-30 at commit e14d1cb.
-//!
-//! Issue 10 adds a field report from a public workspace of 800+ locked
-//! packages: fat LTO, one codegen unit, `debug = true`: one rustc past
-//! 23.9 GB, not finished (over 29.9 MiB per package, a lower bound).
-//!
-//! So the estimate uses, per package of the graph: 32 MiB for fat LTO with
+//! Per package of the graph, the estimate uses: 32 MiB for fat LTO with
 //! full debug info ([`FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE`], above every
 //! measurement, because the estimate decides a refusal and the field figure
 //! is a lower bound), 10 MiB for fat LTO without it, and 4 MiB for thin
@@ -48,6 +22,8 @@
 
 use serde_json::Value;
 
+use crate::error::Error;
+use crate::exec::Machine;
 use crate::model::{Plan, Setting, Settings};
 
 /// Fat LTO with full debug info: MiB per package of the graph (calibrated).
@@ -115,7 +91,7 @@ impl Drivers {
     /// `release`). `None` when the profile is unknown.
     pub fn of(plan: &Plan, profile: &str, package: &str) -> Option<Self> {
         let p = plan.profiles.get(profile)?;
-        let release = crate::profiles::root_of(profile, &plan.profiles) == "release";
+        let release = plan.root_profile(profile) == "release";
         let own = p.package.get(package);
         fn pick<'a>(s: &'a Settings, key: &str) -> Option<&'a Value> {
             s.get(key).map(|s: &Setting| &s.value)
@@ -230,6 +206,98 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
 /// MiB as GiB with one decimal, for messages.
 pub fn gib(mib: u64) -> String {
     format!("{:.1} GiB", mib as f64 / 1024.0)
+}
+
+/// The memory check of one build, made before anything is compiled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemoryCheck {
+    /// The estimate.
+    pub estimate: Estimate,
+    /// One line for people: the class and the figures.
+    pub note: String,
+    /// Why the build is refused and what to use instead, when its final
+    /// step is estimated to need more than the machine's memory.
+    pub refusal: Option<String>,
+    /// A warning when it fits the machine but not the memory available now.
+    pub warning: Option<String>,
+}
+
+/// Estimates the build's memory over a graph of `packages` packages and
+/// compares its final step with the machine's memory (and the memory
+/// available now). A refusal names the plan's profiles that would fit.
+pub fn check_memory(
+    plan: &Plan,
+    profile: &str,
+    package: &str,
+    machine: &Machine,
+    packages: u64,
+) -> Result<MemoryCheck, Error> {
+    plan.profile(profile)?;
+    let per_job = plan.workspace.mem_per_job_mib;
+    let estimate_of = |profile: &str| {
+        Drivers::of(plan, profile, package).map(|d| estimate(&d, packages, per_job))
+    };
+    let found = estimate_of(profile).expect("the profile exists");
+    let why = if found.why.is_empty() {
+        format!("{packages} packages, no cross-crate LTO")
+    } else {
+        found.why.join(", ")
+    };
+    let note = format!(
+        "memory: profile `{}` is {}: its final step needs about {}, other jobs about {} each \
+         ({why})",
+        profile,
+        found.class.name(),
+        gib(found.final_step_mib),
+        gib(found.per_job_mib),
+    );
+    let mut refusal = None;
+    let mut warning = None;
+    if let Some(total) = machine.mem_total_mib {
+        if found.final_step_mib > total {
+            let fitting: Vec<String> = plan
+                .profiles
+                .keys()
+                .filter(|p| p.as_str() != profile)
+                .filter_map(|p| estimate_of(p).map(|e| (p, e)))
+                .filter(|(_, e)| e.final_step_mib <= total)
+                .map(|(p, e)| format!("--profile {p} (about {})", gib(e.final_step_mib)))
+                .collect();
+            let instead = if fitting.is_empty() {
+                "no profile of the plan fits; lower its settings (no fat LTO, more codegen units, \
+                 less debug info)"
+                    .to_string()
+            } else {
+                format!("use {} instead", fitting.join(" or "))
+            };
+            refusal = Some(format!(
+                "refusing to build `{}` with profile `{}`: its final step is estimated to need \
+                 {} in one rustc process ({why}), more than this machine's {} of memory, so the \
+                 build would run out of memory at its very end; {instead}, or pass --force to \
+                 build anyway",
+                package,
+                profile,
+                gib(found.final_step_mib),
+                gib(total),
+            ));
+        } else if machine
+            .mem_available_mib
+            .is_some_and(|a| found.final_step_mib > a)
+        {
+            warning = Some(format!(
+                "warning: the final step's estimated {} is more than the {} available now; \
+                 other processes will have to give memory back, or the build may fail",
+                gib(found.final_step_mib),
+                gib(machine.mem_available_mib.unwrap_or(0)),
+            ));
+        }
+    }
+    Ok(MemoryCheck {
+        estimate: found,
+        note,
+        refusal,
+        warning,
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,45 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+/// The profiles cargo defines itself, with the parent each inherits from
+/// when it does not say otherwise.
+pub const BUILTIN_PROFILES: [(&str, Option<&str>); 4] = [
+    ("dev", None),
+    ("release", None),
+    ("test", Some("dev")),
+    ("bench", Some("release")),
+];
+
+/// The parent of a built-in profile (`None` for `dev` and `release`, and
+/// for a name that is not built in).
+pub fn builtin_parent(name: &str) -> Option<&'static str> {
+    BUILTIN_PROFILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, p)| *p)
+}
+
+/// The profile the `inherits` chain of `name` ends in (`dev` or
+/// `release`); `inherits` gives a profile's declared parent, and built-in
+/// profiles fall back to their own.
+pub fn root_profile<'a>(name: &str, inherits: impl Fn(&str) -> Option<&'a str>) -> String {
+    let mut current = name.to_string();
+    for _ in 0..64 {
+        match inherits(&current).or_else(|| builtin_parent(&current)) {
+            Some(p) => current = p.to_string(),
+            None => break,
+        }
+    }
+    current
+}
+
+impl Plan {
+    /// The root (`dev` or `release`) of plan profile `name`.
+    pub fn root_profile(&self, name: &str) -> String {
+        root_profile(name, |n| self.profiles.get(n)?.inherits.as_deref())
+    }
+}
+
 /// Version of the plan format written by this helper. Bump on any
 /// incompatible change, together with the Nix side (`nix/`).
 pub const SCHEMA_VERSION: u32 = 3;
@@ -36,31 +75,23 @@ pub struct Plan {
 impl Plan {
     /// The variant `name`, or an error naming the ones the plan has.
     pub fn variant(&self, name: &str) -> Result<&Variant, Error> {
-        self.variants
-            .get(name)
-            .ok_or_else(|| Error::unknown("variant", name, self.variants.keys()))
+        lookup(&self.variants, "variant", name)
     }
 
     /// The profile `name`, or an error naming the ones the plan has.
     pub fn profile(&self, name: &str) -> Result<&Profile, Error> {
-        self.profiles
-            .get(name)
-            .ok_or_else(|| Error::unknown("profile", name, self.profiles.keys()))
+        lookup(&self.profiles, "profile", name)
     }
 
     /// The target `name` (`host` or a triple), or an error naming the ones
     /// the plan has.
     pub fn target(&self, name: &str) -> Result<&Target, Error> {
-        self.targets
-            .get(name)
-            .ok_or_else(|| Error::unknown("target", name, self.targets.keys()))
+        lookup(&self.targets, "target", name)
     }
 
     /// The package `name`, or an error naming the ones the plan has.
     pub fn package(&self, name: &str) -> Result<&PackageInfo, Error> {
-        self.packages
-            .get(name)
-            .ok_or_else(|| Error::unknown("package", name, self.packages.keys()))
+        lookup(&self.packages, "package", name)
     }
 
     /// How `package` is built in `variant`: an error when either is unknown
@@ -75,6 +106,16 @@ impl Plan {
             ))
         })
     }
+}
+
+/// `map[name]`, or the error naming the `kind`s `map` has.
+fn lookup<'a, T>(
+    map: &'a BTreeMap<String, T>,
+    kind: &'static str,
+    name: &str,
+) -> Result<&'a T, Error> {
+    map.get(name)
+        .ok_or_else(|| Error::unknown(kind, name, map.keys()))
 }
 
 /// Workspace-wide facts.
@@ -194,15 +235,34 @@ pub struct Target {
     pub fuse_ld: Option<String>,
     /// `-C target-cpu` value, if set.
     pub target_cpu: Option<String>,
-    /// Whether the C runtime is linked statically (`+crt-static`).
+    /// Whether the C runtime is linked statically: `+crt-static` when
+    /// true, `-crt-static` when false (for a target with a triple; the
+    /// host keeps cargo's defaults).
     #[serde(rename = "static")]
     pub is_static: bool,
     /// The triple to pass as `--target=<it>` to a bare clang driver, if any.
     pub link_target: Option<String>,
     /// C compiler build scripts use (cc-rs `CC_<triple>`), if set.
     pub cc: Option<String>,
+    /// C++ compiler build scripts use (cc-rs `CXX_<triple>`), if set.
+    #[serde(default)]
+    pub cxx: Option<String>,
     /// Archiver build scripts use (cc-rs `AR_<triple>`), if set.
     pub ar: Option<String>,
+    /// Flags for the target's C and C++ compiler after the `--target` a
+    /// clang gets (cc-rs `CFLAGS_<triple>`/`CXXFLAGS_<triple>`), e.g. the
+    /// target libc's headers. Absolute paths in them must exist.
+    #[serde(default)]
+    pub c_flags: Vec<String>,
+    /// The build machine's C compiler, C++ compiler and archiver for build
+    /// scripts' host-side C (cc-rs `HOST_CC`, `HOST_CXX`, `HOST_AR`).
+    #[serde(default)]
+    pub host_tools: Option<HostTools>,
+    /// Debian packages that provide this target's tools and headers
+    /// (`name:arch` for another dpkg architecture), named when one is
+    /// missing.
+    #[serde(default)]
+    pub packages: Vec<String>,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain, if any.
     pub nix_cross: Option<String>,
     /// The policy's verbatim extra rustflags, appended after the rendered
@@ -216,7 +276,9 @@ pub struct Setting {
     /// The value, as cargo reads it (a TOML scalar or array, as JSON).
     pub value: serde_json::Value,
     /// Where it was set: `Cargo.toml`, a config file path relative to the
-    /// workspace root, `env:CARGO_PROFILE_...`, or `policy`.
+    /// workspace root (`.cargo/config.toml`, `../.cargo/config.toml`),
+    /// `$CARGO_HOME/config.toml`, `env:CARGO_PROFILE_...`, `--config ARG`,
+    /// or `policy`.
     pub source: String,
 }
 
@@ -244,8 +306,9 @@ pub struct Profile {
     pub overrides: Overrides,
 }
 
-/// The policy's part of a profile, as plain values: what a consumer that
-/// lets cargo read the workspace's own files passes as `--config`.
+/// Profile values in plain form: the policy's part of a profile (what a
+/// consumer that lets cargo read the workspace's own files passes as
+/// `--config`), or the part of it cargo's own resolution does not give.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overrides {
     /// Whole-profile settings (with `inherits` for a profile only the
@@ -255,4 +318,37 @@ pub struct Overrides {
     pub build_override: Values,
     /// Per-package settings, by package name (or `*`).
     pub package: BTreeMap<String, Values>,
+}
+
+/// The build machine's C tools, for the host side of a cross build.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostTools {
+    /// C compiler (`HOST_CC`).
+    pub cc: String,
+    /// C++ compiler (`HOST_CXX`).
+    pub cxx: String,
+    /// Archiver (`HOST_AR`).
+    pub ar: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chains_end_in_dev_or_release() {
+        let parents = BTreeMap::from([
+            ("release-fast", "release"),
+            ("release-lean", "release-fast"),
+            ("ci", "test"),
+        ]);
+        let root = |name| root_profile(name, |n| parents.get(n).copied());
+        assert_eq!(root("release-lean"), "release");
+        assert_eq!(root("ci"), "dev");
+        assert_eq!(root("bench"), "release");
+        assert_eq!(root("dev"), "dev");
+        assert_eq!(builtin_parent("test"), Some("dev"));
+        assert_eq!(builtin_parent("release"), None);
+    }
 }

@@ -29,7 +29,7 @@ pub struct Planned {
 pub enum AuditMode {
     /// Leave every `feature_splits` empty.
     Skip,
-    /// Run it; cargo may create or update Cargo.lock as usual.
+    /// Run it; `cargo metadata` may create or update Cargo.lock as usual.
     Run,
     /// Run it with `--locked`: fail rather than touch Cargo.lock.
     Locked,
@@ -37,26 +37,32 @@ pub enum AuditMode {
 
 /// Loads the workspace named by `--manifest-path` (or found from the
 /// current directory) and computes its plan. Unless `audit` is
-/// [`AuditMode::Skip`], runs the feature audit (one `cargo tree` per root,
-/// target and variant) to fill `feature_splits`.
+/// [`AuditMode::Skip`], runs the feature audit to fill `feature_splits`.
+/// Runs `cargo metadata` once: `--no-deps` without the audit, the full
+/// graph with it.
 pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
-    let workspace = Workspace::load(manifest_path)?;
+    let (workspace, graph) = match audit {
+        AuditMode::Skip => (Workspace::load(manifest_path)?, None),
+        AuditMode::Run | AuditMode::Locked => {
+            let (ws, graph) = Workspace::load_graph(manifest_path, audit == AuditMode::Locked)?;
+            (ws, Some(graph))
+        }
+    };
     let manifest = RootManifest::read(&workspace.root_manifest)?;
     let policy = manifest.policy;
     let inputs = crate::config::plan_inputs(
         &workspace.root,
         manifest.profile.as_ref(),
-        crate::config::process_env(),
+        crate::cargo_config::env_map(),
     );
-    let taken = crate::config::load(&inputs)?.profile_names();
+    let taken = crate::cargo_config::load(&inputs)?.profile_names();
     let tuned = crate::tuned::with_tuned(&policy, &taken, &manifest.path)?;
     let profiles = crate::config::plan_profiles(&inputs, &tuned)?;
     let mut plan = assemble(&workspace, &policy, profiles, &manifest.path)?;
-    if audit != AuditMode::Skip {
+    if let Some(graph) = graph {
         let targets = crate::audit::audit_targets(&plan.targets);
-        let locked = audit == AuditMode::Locked;
-        let splits = crate::audit::audit(&workspace, &plan.variants, &targets, locked)
-            .context("the feature audit (cargo tree) failed")?;
+        let splits = crate::audit::audit(&graph, manifest.resolver, &plan.variants, &targets)
+            .context("the feature audit failed")?;
         for (name, found) in splits {
             if let Some(variant) = plan.variants.get_mut(&name) {
                 variant.feature_splits = found;
@@ -86,36 +92,33 @@ pub fn assemble(
     let targets = crate::targets::resolve(policy);
     let variants = crate::variants::resolve(ws, policy, file)?;
 
-    let default_variant = policy
-        .default_variant
-        .clone()
-        .unwrap_or_else(|| policy::DEFAULT_VARIANT.to_string());
-    if !variants.contains_key(&default_variant) {
-        return Err(Error::PolicyKey {
-            file: file.display().to_string(),
-            key: "workspace.metadata.buildplan.default-variant".into(),
-            message: format!(
-                "names `{default_variant}`, which is not a variant (variants: {})",
-                variants.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
+    let default_of = |key: &str, chosen: &Option<String>, default: &str, known: Vec<&String>| {
+        let name = chosen.clone().unwrap_or_else(|| default.to_string());
+        if known.contains(&&name) {
+            return Ok(name);
         }
-        .into());
-    }
-    let default_profile = policy
-        .default_profile
-        .clone()
-        .unwrap_or_else(|| policy::DEFAULT_PROFILE.to_string());
-    if !profiles.contains_key(&default_profile) {
-        return Err(Error::PolicyKey {
-            file: file.display().to_string(),
-            key: "workspace.metadata.buildplan.default-profile".into(),
-            message: format!(
-                "names `{default_profile}`, which is not a profile (profiles: {})",
-                profiles.keys().cloned().collect::<Vec<_>>().join(", ")
+        let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
+        Err(Error::key(
+            &file.display().to_string(),
+            format!("workspace.metadata.buildplan.default-{key}"),
+            format!(
+                "names `{name}`, which is not a {key} ({key}s: {})",
+                known.join(", ")
             ),
-        }
-        .into());
-    }
+        ))
+    };
+    let default_variant = default_of(
+        "variant",
+        &policy.default_variant,
+        policy::DEFAULT_VARIANT,
+        variants.keys().collect(),
+    )?;
+    let default_profile = default_of(
+        "profile",
+        &policy.default_profile,
+        policy::DEFAULT_PROFILE,
+        profiles.keys().collect(),
+    )?;
 
     let packages: BTreeMap<String, PackageInfo> = ws
         .members

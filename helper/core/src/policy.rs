@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
+use crate::cargo_config;
 use crate::error::Error;
-use crate::settings;
 
 /// Default plan location, relative to the workspace root.
 pub const DEFAULT_OUTPUT: &str = "nix/plan.json";
@@ -218,7 +218,7 @@ pub struct TargetPolicy {
     pub fuse_ld: Option<String>,
     /// `-C target-cpu` value.
     pub target_cpu: Option<String>,
-    /// Link the C runtime statically (`+crt-static`).
+    /// Link the C runtime statically (`+crt-static`; false: `-crt-static`).
     #[serde(default, rename = "static")]
     pub is_static: bool,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain.
@@ -229,29 +229,41 @@ pub struct TargetPolicy {
     pub link_target: bool,
     /// C compiler for build scripts (cc-rs), e.g. `clang`.
     pub cc: Option<String>,
+    /// C++ compiler for build scripts (cc-rs), e.g. `clang++`.
+    pub cxx: Option<String>,
     /// Archiver for build scripts (cc-rs), e.g. `llvm-ar`.
     pub ar: Option<String>,
+    /// Flags for the target's C/C++ compiler, e.g. its libc's headers.
+    #[serde(default)]
+    pub c_flags: Vec<String>,
+    /// The build machine's C tools (`HOST_CC`, `HOST_CXX`, `HOST_AR`).
+    pub host_tools: Option<crate::model::HostTools>,
+    /// Debian packages providing the target's tools and headers.
+    #[serde(default)]
+    pub packages: Vec<String>,
     /// Extra rustflags appended after the generated ones.
     #[serde(default)]
     pub rustflags: Vec<String>,
 }
 
 /// Profile settings in the policy: the same keys as a `[profile.NAME]`
-/// table in Cargo.toml. Keys are checked with [`crate::settings`] (serde's
+/// table in Cargo.toml. Keys are checked with [`crate::cargo_config::check_table`] (serde's
 /// `deny_unknown_fields` cannot be combined with the flattened settings).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// Serialised, it is the same table again (a `--config` layer).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub struct ProfilePolicy {
     /// Profile to inherit from (only for a profile the manifest lacks).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub inherits: Option<String>,
     /// Settings such as `opt-level`, `lto` or `codegen-units`.
     #[serde(flatten)]
     pub settings: BTreeMap<String, toml::Value>,
     /// Per-package overrides.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub package: BTreeMap<String, BTreeMap<String, toml::Value>>,
     /// Overrides for build scripts and proc-macros.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub build_override: BTreeMap<String, toml::Value>,
 }
 
@@ -259,7 +271,7 @@ impl Policy {
     /// Checks what serde cannot: profile keys, names and values that must
     /// be non-empty. `file` names the manifest holding the policy.
     pub fn validate(&self, file: &Path) -> Result<(), Error> {
-        let bad = |key: String, message: String| Error::PolicyKey {
+        let bad = |key: String, message: String| Error::Key {
             file: file.display().to_string(),
             key,
             message,
@@ -280,12 +292,12 @@ impl Policy {
         }
         for (name, profile) in &self.profiles {
             let prefix = format!("workspace.metadata.buildplan.profiles.{name}");
-            settings::check(&profile.settings, true)
+            cargo_config::check_table(&profile.settings, true)
                 .map_err(|(key, msg)| bad(format!("{prefix}.{key}"), msg))?;
-            settings::check(&profile.build_override, false)
+            cargo_config::check_table(&profile.build_override, false)
                 .map_err(|(key, msg)| bad(format!("{prefix}.build-override.{key}"), msg))?;
             for (package, settings) in &profile.package {
-                settings::check(settings, false)
+                cargo_config::check_table(settings, false)
                     .map_err(|(key, msg)| bad(format!("{prefix}.package.{package}.{key}"), msg))?;
             }
         }

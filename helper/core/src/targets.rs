@@ -14,37 +14,71 @@
 //! triple depends on the machine, and the plan must not.
 //!
 //! Tools are named (`clang`, `llvm-ar`), never given as paths: Nix and a
-//! developer's shell put different binaries behind the same name.
+//! developer's shell put different binaries behind the same name. The
+//! musl headers in `c_flags` are Debian's (multiarch `musl-dev`); Nix uses
+//! its cross compiler instead, which knows its own.
 
 use std::collections::BTreeMap;
 
-use crate::model::Target;
+use crate::model::{HostTools, Target};
 use crate::policy::{Policy, TargetPolicy};
 
 /// The name of the host target in the plan.
 pub const HOST: &str = "host";
 
 /// The built-in target settings used when the policy has no `targets`.
+///
+/// Their C toolchain is clang with the musl headers of Debian's multiarch
+/// `musl-dev` packages (`-nostdlibinc` keeps clang's own headers and drops
+/// the build machine's glibc ones), archived by `llvm-ar`; rustc links
+/// its own musl (`crt1.o`, `libc.a`) into the static binary.
 pub fn defaults() -> BTreeMap<String, TargetPolicy> {
-    let musl = |fuse_ld: &str, cpu: &str, cross: &str, link_target: bool| TargetPolicy {
-        linker: Some("clang".into()),
-        fuse_ld: Some(fuse_ld.into()),
-        target_cpu: Some(cpu.into()),
-        is_static: true,
-        nix_cross: Some(cross.into()),
-        link_target,
-        cc: Some("clang".into()),
-        ar: Some("llvm-ar".into()),
-        rustflags: Vec::new(),
+    // `musl_dev`: the Debian package with the target's musl headers.
+    let musl = |arch: &str, musl_dev: &str, fuse_ld: &str, cpu: &str, cross: &str, link_target| {
+        TargetPolicy {
+            linker: Some("clang".into()),
+            fuse_ld: Some(fuse_ld.into()),
+            target_cpu: Some(cpu.into()),
+            is_static: true,
+            nix_cross: Some(cross.into()),
+            link_target,
+            cc: Some("clang".into()),
+            cxx: Some("clang++".into()),
+            ar: Some("llvm-ar".into()),
+            c_flags: vec![
+                "-nostdlibinc".into(),
+                "-isystem".into(),
+                format!("/usr/include/{arch}-linux-musl"),
+            ],
+            host_tools: Some(HostTools {
+                cc: "cc".into(),
+                cxx: "c++".into(),
+                ar: "ar".into(),
+            }),
+            packages: vec![
+                "clang".into(),
+                "llvm".into(),
+                fuse_ld.into(),
+                musl_dev.into(),
+            ],
+            rustflags: Vec::new(),
+        }
     };
     BTreeMap::from([
         (
             "x86_64-unknown-linux-musl".to_string(),
-            musl("mold", "x86-64-v2", "musl64", false),
+            musl("x86_64", "musl-dev", "mold", "x86-64-v2", "musl64", false),
         ),
         (
             "aarch64-unknown-linux-musl".to_string(),
-            musl("lld", "generic", "aarch64-multiplatform-musl", true),
+            musl(
+                "aarch64",
+                "musl-dev:arm64",
+                "lld",
+                "generic",
+                "aarch64-multiplatform-musl",
+                true,
+            ),
         ),
     ])
 }
@@ -69,7 +103,11 @@ pub fn host() -> Target {
         is_static: false,
         link_target: None,
         cc: None,
+        cxx: None,
         ar: None,
+        c_flags: Vec::new(),
+        host_tools: None,
+        packages: Vec::new(),
         nix_cross: None,
         extra_rustflags: Vec::new(),
     }
@@ -85,7 +123,11 @@ pub fn from_policy(triple: &str, spec: &TargetPolicy) -> Target {
         is_static: spec.is_static,
         link_target: spec.link_target.then(|| triple.to_string()),
         cc: spec.cc.clone(),
+        cxx: spec.cxx.clone(),
         ar: spec.ar.clone(),
+        c_flags: spec.c_flags.clone(),
+        host_tools: spec.host_tools.clone(),
+        packages: spec.packages.clone(),
         nix_cross: spec.nix_cross.clone(),
         extra_rustflags: spec.rustflags.clone(),
     }
@@ -112,7 +154,10 @@ mod tests {
             serde_json::json!({
                 "triple": "x86_64-unknown-linux-musl", "linker_driver": "clang",
                 "fuse_ld": "mold", "target_cpu": "x86-64-v2", "static": true,
-                "link_target": null, "cc": "clang", "ar": "llvm-ar",
+                "link_target": null, "cc": "clang", "cxx": "clang++", "ar": "llvm-ar",
+                "c_flags": ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"],
+                "host_tools": {"cc": "cc", "cxx": "c++", "ar": "ar"},
+                "packages": ["clang", "llvm", "mold", "musl-dev"],
                 "nix_cross": "musl64", "extra_rustflags": []
             })
         );
@@ -122,7 +167,11 @@ mod tests {
                 "triple": "aarch64-unknown-linux-musl", "linker_driver": "clang",
                 "fuse_ld": "lld", "target_cpu": "generic", "static": true,
                 "link_target": "aarch64-unknown-linux-musl", "cc": "clang",
-                "ar": "llvm-ar", "nix_cross": "aarch64-multiplatform-musl",
+                "cxx": "clang++", "ar": "llvm-ar",
+                "c_flags": ["-nostdlibinc", "-isystem", "/usr/include/aarch64-linux-musl"],
+                "host_tools": {"cc": "cc", "cxx": "c++", "ar": "ar"},
+                "packages": ["clang", "llvm", "lld", "musl-dev:arm64"],
+                "nix_cross": "aarch64-multiplatform-musl",
                 "extra_rustflags": []
             })
         );

@@ -12,14 +12,8 @@
 //!   even the per-crate ThinLTO over codegen units that `lto = false`
 //!   runs; fat LTO is never switched on), no debug info, not incremental,
 //!   build scripts and proc-macros at opt-level 0. Third-party packages
-//!   get one codegen unit and workspace members 16: in a clean build
-//!   cargo already keeps every core busy with whole crates, and one unit
-//!   per crate is the least compiler work (on tansu, 16 units and
-//!   `lto = false` everywhere made the clean build 497 s against the
-//!   workspace's own one-unit thin-LTO release at 474 s, docs/field-tests.md),
-//!   while the workspace crates form the serial tail every edit rebuilds,
-//!   where 16 units let the cores share one crate (BENCHMARKS.md: 16
-//!   beat 256 on 2 cores, 283 s against 331 s). `strip` is inherited from
+//!   get one codegen unit and workspace members 16 (why, with the
+//!   measurements: `docs/helper-notes.md`). `strip` is inherited from
 //!   `release`, so the binary is stripped exactly as the workspace's
 //!   release binary is.
 //!
@@ -105,7 +99,7 @@ pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Res
     let mut used = BTreeSet::new();
     for (which, name) in names(policy) {
         let key = format!("workspace.metadata.buildplan.tuned-profiles.{which}");
-        let bad = |message: String| Error::PolicyKey {
+        let bad = |message: String| Error::Key {
             file: file.display().to_string(),
             key: key.clone(),
             message,

@@ -1,6 +1,7 @@
 //! The workspace as cargo sees it: members, their binaries and features, and
-//! which members each one needs (from `cargo metadata --no-deps`, which
-//! neither resolves nor touches the network).
+//! which members each one needs, from `cargo metadata --no-deps` (which
+//! neither resolves nor touches the network) or, for the feature audit, the
+//! full `cargo metadata`, run once and shared with guppy.
 //!
 //! All paths handed out are relative to the workspace root and use `/`, so
 //! that the plan is the same wherever the checkout lives.
@@ -57,26 +58,32 @@ pub enum DepKind {
 
 impl Workspace {
     /// Loads the workspace containing `manifest_path` (or the current
-    /// directory when `None`).
+    /// directory when `None`) from `cargo metadata --no-deps`.
     pub fn load(manifest_path: Option<&Path>) -> anyhow::Result<Self> {
-        let mut cmd = MetadataCommand::new();
-        cmd.no_deps();
-        if let Some(path) = manifest_path {
-            if !path.is_file() {
-                return Err(Error::Io {
-                    path: path.display().to_string(),
-                    message: "no such file (given with --manifest-path)".into(),
-                }
-                .into());
-            }
-            cmd.manifest_path(path);
+        Self::from_metadata(&metadata(manifest_path)?)
+    }
+
+    /// As [`Self::load`], from the full `cargo metadata` (every package of
+    /// the lock file, which cargo may download), also returned as guppy's
+    /// package graph for the feature audit. With `locked`, cargo runs with
+    /// `--locked`. This is the only `cargo metadata` of such a command.
+    pub fn load_graph(
+        manifest_path: Option<&Path>,
+        locked: bool,
+    ) -> anyhow::Result<(Self, guppy::graph::PackageGraph)> {
+        // `--all-features`: the resolve graph then holds every optional
+        // dependency, which guppy needs to simulate any feature selection.
+        let mut extra = vec!["--all-features"];
+        if locked {
+            extra.push("--locked");
         }
-        let mut command = cmd.cargo_command();
-        command.env("CARGO_TERM_COLOR", "never");
-        let stdout = crate::exec::capture(command)?;
+        let stdout = metadata_json(manifest_path, &extra)?;
+        let graph = guppy::CargoMetadata::parse_json(&stdout)
+            .and_then(guppy::CargoMetadata::build_graph)
+            .context("cargo metadata printed unexpected output")?;
         let metadata =
             MetadataCommand::parse(stdout).context("cargo metadata printed unexpected output")?;
-        Self::from_metadata(&metadata)
+        Ok((Self::from_metadata(&metadata)?, graph))
     }
 
     /// Builds the workspace model from parsed `cargo metadata` output.
@@ -200,6 +207,32 @@ impl Workspace {
     }
 }
 
+/// `cargo metadata --no-deps` of the workspace containing `manifest_path`
+/// (or the current directory when `None`).
+pub fn metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metadata, Error> {
+    MetadataCommand::parse(metadata_json(manifest_path, &["--no-deps"])?)
+        .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))
+}
+
+/// The output of `cargo metadata --format-version 1 <extra>` for the
+/// workspace at `manifest_path` (or the current directory).
+fn metadata_json(manifest_path: Option<&Path>, extra: &[&str]) -> Result<String, Error> {
+    let mut cmd = MetadataCommand::new();
+    if let Some(path) = manifest_path {
+        if !path.is_file() {
+            return Err(Error::Io {
+                path: path.display().to_string(),
+                message: "no such file (given with --manifest-path)".into(),
+            });
+        }
+        cmd.manifest_path(path);
+    }
+    cmd.other_options(extra.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let mut command = cmd.cargo_command();
+    command.env("CARGO_TERM_COLOR", "never");
+    crate::exec::capture(command)
+}
+
 /// `path` relative to `root`, `/`-separated; `.` when they are equal.
 pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
     let rel = path.strip_prefix(root).map_err(|_| {
@@ -209,14 +242,10 @@ pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
             root.display()
         )
     })?;
-    let parts: Vec<String> = rel
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect();
-    Ok(if parts.is_empty() {
+    Ok(if rel.as_os_str().is_empty() {
         ".".to_string()
     } else {
-        parts.join("/")
+        rel.to_string_lossy().into_owned()
     })
 }
 

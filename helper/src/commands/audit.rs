@@ -3,33 +3,33 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::outcome::Outcome;
 use crate::cli::AuditArgs;
+use buildplan::error::Outcome;
+use buildplan::model::Variant;
 use buildplan::plan::{compute, AuditMode};
 
 /// Prints every variant's splits (or only `--variant`'s) and whether the
 /// plan's unified builds resolve them; fails if a split is not resolved.
 pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Outcome> {
-    let planned = compute(manifest_path, AuditMode::Skip)?;
+    let planned = compute(manifest_path, AuditMode::Run)?;
     let plan = &planned.plan;
-    let variants = match &args.variant {
-        Some(only) => BTreeMap::from([(only.clone(), plan.variant(only)?.clone())]),
-        None => plan.variants.clone(),
+    let variants: BTreeMap<&str, &Variant> = match &args.variant {
+        Some(only) => BTreeMap::from([(only.as_str(), plan.variant(only)?)]),
+        None => plan.variants.iter().map(|(n, v)| (n.as_str(), v)).collect(),
     };
     let targets = buildplan::audit::audit_targets(&plan.targets);
-    let found = buildplan::audit::audit(&planned.workspace, &variants, &targets, false)?;
     let mut any = false;
     let mut text = String::new();
-    for (name, splits) in &found {
+    for (name, variant) in variants {
+        let splits = &variant.feature_splits;
         text.push_str(&buildplan::audit::describe(name, splits));
         if !splits.is_empty() {
-            let variant = &variants[name];
             text.push_str(&buildplan::audit::verdict(variant));
             any |= !buildplan::audit::resolved(variant);
         }
     }
     text.push_str(&format!(
-        "(resolved with cargo tree for target(s): {})\n",
+        "(features resolved as cargo does, for target(s): {})\n",
         targets.join(", ")
     ));
     buildplan::output::print_stdout(&text)?;

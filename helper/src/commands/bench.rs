@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context};
 
-use super::outcome::Outcome;
+use buildplan::error::Outcome;
 
 /// The harness's executable name.
 const HARNESS: &str = "cargo-buildplan-bench";

@@ -4,13 +4,13 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::outcome::Outcome;
 use crate::cli::BuildArgs;
 use buildplan::build::{
-    assemble, assemble_as, check_memory, check_target_std, graph_packages, load_context, Selection,
+    assemble, assemble_as, check_target_std, graph_packages, load_context, write_cmake_toolchain,
+    Selection,
 };
+use buildplan::error::Outcome;
 use buildplan::exec::Machine;
-use buildplan::jobs::UserJobs;
 use buildplan::repro::{BuildId, ReproSettings};
 
 /// Assembles the command from the plan and this machine, checks its memory
@@ -20,19 +20,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let ctx = load_context(manifest_path)?;
     let plan = &ctx.plan;
     let machine = Machine::detect()?;
-    let manifest = buildplan::manifest::RootManifest::read(&ctx.root.join("Cargo.toml"))?;
-    let cfg = buildplan::config::load(&buildplan::config::run_inputs(
-        &ctx.root,
-        manifest.profile.as_ref(),
-    ))?;
-    let user_jobs = cfg.jobs()?.map(|j| UserJobs {
-        jobs: u64::from(j.count(u32::try_from(machine.cpus).unwrap_or(u32::MAX))),
-        source: match j.source.strip_prefix("env:") {
-            Some(var) => var.to_string(),
-            None if j.source.starts_with("--config") => j.source.clone(),
-            None => format!("[build] jobs in {}", j.source),
-        },
-    });
+    let cfg = buildplan::config::run_config(&ctx.root)?;
     let profile_name = args
         .profile
         .as_deref()
@@ -41,7 +29,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let reproducible = match (args.reproducible, args.no_reproducible) {
         (true, _) => true,
         (_, true) => false,
-        _ => buildplan::profiles::root_of(profile_name, &plan.profiles) == "release",
+        _ => plan.root_profile(profile_name) == "release",
     };
     let mut repro_env = Vec::new();
     let repro_flags = if reproducible {
@@ -57,6 +45,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     } else {
         Vec::new()
     };
+    // Cross targets' CMake toolchain files (for the cmake crate).
+    let cmake_dir = ctx.target_dir.join("buildplan").join("cmake");
     let sel = Selection {
         package: &args.package,
         variant: args
@@ -66,9 +56,10 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         target: args.target.as_deref().unwrap_or("host"),
         profile: profile_name,
         linker: None,
-        user_jobs,
+        user_jobs: cfg.jobs()?,
         cargo_config: Some(&cfg),
         extra_rustflags: &repro_flags,
+        cmake_dir: Some(&cmake_dir),
     };
     let variant = plan.variant(sel.variant)?;
     let (mut cmd, notes) = if args.alone {
@@ -105,7 +96,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         check_target_std(triple)?;
     }
     let packages = graph_packages(plan, &ctx.root, &sel, false)?;
-    let memory = check_memory(plan, &sel, &machine, packages)?;
+    let memory =
+        buildplan::memory::check_memory(plan, sel.profile, sel.package, &machine, packages)?;
     eprintln!("cargo-buildplan build: {}", notes.linker);
     eprintln!("cargo-buildplan build: {}", notes.jobs);
     eprintln!("cargo-buildplan build: {}", memory.note);
@@ -144,6 +136,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         println!("{}", cmd.shell_line());
         return Ok(Outcome::Success);
     }
+    write_cmake_toolchain(&cmake_dir, plan.target(sel.target)?)?;
     eprintln!("cargo-buildplan build: running {}", cmd.shell_line());
     let status = cmd
         .to_command()

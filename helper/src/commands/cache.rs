@@ -103,7 +103,10 @@ pub fn prepare(
             Lookup::Hit(entry) => entry.members.clone(),
             Lookup::Miss(_) => None,
         };
-        Some((workspace_members(&ctx.root)?, record))
+        Some((
+            members::workspace_members(&ctx.root).map_err(Error::invalid)?,
+            record,
+        ))
     } else {
         None
     };
@@ -136,25 +139,6 @@ pub fn prepare(
         save,
         members,
     })
-}
-
-/// The workspace's members from `cargo metadata --no-deps`.
-fn workspace_members(root: &Path) -> Result<Vec<Member>, Error> {
-    let meta = cargo_metadata::MetadataCommand::new()
-        .manifest_path(root.join("Cargo.toml"))
-        .no_deps()
-        .exec()
-        .map_err(|e| Error::invalid(format!("cannot read the workspace: {e}")))?;
-    Ok(meta
-        .workspace_packages()
-        .iter()
-        .filter_map(|p| {
-            Some(Member {
-                dir: p.manifest_path.parent()?.as_std_path().to_path_buf(),
-                build_script: p.targets.iter().any(|t| t.is_custom_build()),
-            })
-        })
-        .collect())
 }
 
 /// Gives the unchanged member sources their recorded mtimes; one line.

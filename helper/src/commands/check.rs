@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::outcome::Outcome;
 use crate::cli::CheckArgs;
+use buildplan::error::Outcome;
 use buildplan::plan::{compute, plan_path, AuditMode};
 
 /// Recomputes the plan (with the audit, as `plan` does, but with cargo's

@@ -7,9 +7,9 @@ use std::process::Stdio;
 
 use anyhow::Context;
 
-use super::outcome::Outcome;
 use crate::cli::AuditArgs;
 use buildplan::build::{assemble_as, Selection};
+use buildplan::error::Outcome;
 use buildplan::exec::Machine;
 use buildplan::plan::{compute, AuditMode};
 
@@ -31,11 +31,7 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         .as_deref()
         .unwrap_or(&plan.workspace.default_profile);
     plan.profile(profile)?;
-    let manifest = buildplan::manifest::RootManifest::read(&planned.workspace.root_manifest)?;
-    let cfg = buildplan::config::load(&buildplan::config::run_inputs(
-        root,
-        manifest.profile.as_ref(),
-    ))?;
+    let cfg = buildplan::config::run_config(root)?;
     let machine = Machine::detect()?;
     let scratch;
     let target_dir: PathBuf = match &args.target_dir {
@@ -73,14 +69,8 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
     let mut lines = Vec::new();
     for (i, package) in variant.packages.iter().enumerate() {
         let sel = Selection {
-            package,
-            variant: variant_name,
-            target: "host",
-            profile,
-            linker: None,
-            user_jobs: None,
             cargo_config: Some(&cfg),
-            extra_rustflags: &[],
+            ..Selection::new(package, variant_name, "host", profile)
         };
         let alone = &plan.root_build(variant_name, package)?.alone_cargo_args;
         let selection = args.as_shipped.then_some(alone.as_slice());

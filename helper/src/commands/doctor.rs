@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use super::outcome::Outcome;
 use crate::cli::DoctorArgs;
 use buildplan::doctor::{self, Machine};
+use buildplan::error::Outcome;
 use buildplan::manifest::RootManifest;
 use buildplan::workspace::Workspace;
 
@@ -22,8 +22,7 @@ fn locked_packages(root: &Path) -> u64 {
 pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let workspace = Workspace::load(manifest_path)?;
     let manifest = RootManifest::read(&workspace.root_manifest)?;
-    let inputs = buildplan::config::run_inputs(&workspace.root, manifest.profile.as_ref());
-    let cfg = buildplan::config::load(&inputs)?;
+    let cfg = buildplan::config::run_config(&workspace.root)?;
     let machine = Machine {
         cpus: buildplan::exec::cpu_count(),
         packages: locked_packages(&workspace.root),
@@ -34,6 +33,16 @@ pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Ou
     };
     let findings = doctor::diagnose(&cfg, &machine)?;
     buildplan::output::print_stdout(&doctor::render(&findings))?;
+    let plan_path = workspace.root.join(
+        manifest
+            .policy
+            .output
+            .as_deref()
+            .unwrap_or(buildplan::policy::DEFAULT_OUTPUT),
+    );
+    if let Ok(plan) = buildplan::output::read_plan(&plan_path) {
+        buildplan::output::print_stdout(&toolchains(&plan))?;
+    }
     if args.write {
         for line in doctor::apply(&workspace.root, &findings, args.trade_offs)? {
             eprintln!("{line}");
@@ -46,4 +55,21 @@ pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Ou
     } else {
         Outcome::Success
     })
+}
+
+/// The plan's cross targets and whether this machine has each one's
+/// toolchain ([`buildplan::toolchain`]), with the packages and the
+/// install command for what is missing. Informational: a machine's
+/// missing toolchain is not a finding of the workspace, so `--check`
+/// ignores it (`build` refuses such a target).
+fn toolchains(plan: &buildplan::model::Plan) -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut text = String::from("\ncross targets' toolchains on this machine:\n");
+    for (name, target) in plan.targets.iter().filter(|(_, t)| t.triple.is_some()) {
+        match buildplan::toolchain::report(name, target, &path) {
+            Some(report) => text.push_str(&format!("  missing: {report}\n")),
+            None => text.push_str(&format!("  ok: target {name}\n")),
+        }
+    }
+    text
 }

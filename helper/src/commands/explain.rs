@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::outcome::Outcome;
 use crate::cli::ExplainArgs;
 use buildplan::build::{graph_packages, Selection};
+use buildplan::error::Outcome;
 use buildplan::plan::{compute, AuditMode};
 
 /// Prints the explanation of `args.package` for the workspace, with the
@@ -18,16 +18,12 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
     plan.package(&args.package)?;
     let variant = &plan.workspace.default_variant;
     let packages = if plan.variant(variant)?.builds.contains_key(&args.package) {
-        let sel = Selection {
-            package: &args.package,
+        let sel = Selection::new(
+            &args.package,
             variant,
-            target: "host",
-            profile: &plan.workspace.default_profile,
-            linker: None,
-            user_jobs: None,
-            cargo_config: None,
-            extra_rustflags: &[],
-        };
+            "host",
+            &plan.workspace.default_profile,
+        );
         match graph_packages(plan, &planned.workspace.root, &sel, true) {
             Ok(n) => Some(n),
             Err(e) => {
@@ -40,11 +36,7 @@ pub fn run(manifest_path: Option<&Path>, args: &ExplainArgs) -> anyhow::Result<O
     };
     let mut text = buildplan::explain::explain(plan, &args.package, packages)?;
     let root = &planned.workspace.root;
-    let manifest = buildplan::manifest::RootManifest::read(&root.join("Cargo.toml"))?;
-    let cfg = buildplan::config::load(&buildplan::config::run_inputs(
-        root,
-        manifest.profile.as_ref(),
-    ))?;
+    let cfg = buildplan::config::run_config(root)?;
     let local = buildplan::config::machine_local_differences(&cfg, &plan.profiles)?;
     text.push_str(&format!(
         "\ncargo configuration read on this machine: {}\n",

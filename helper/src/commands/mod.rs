@@ -13,14 +13,13 @@ mod check;
 mod compiles;
 mod doctor;
 mod explain;
-mod outcome;
 mod plan;
 mod rebase;
 mod why;
 
 use crate::cli::{Cli, Command};
 
-pub use outcome::Outcome;
+pub use buildplan::error::Outcome;
 
 /// Runs the command `cli` names.
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::outcome::Outcome;
 use crate::cli::PlanArgs;
+use buildplan::error::Outcome;
 use buildplan::plan::{compute, plan_path, AuditMode};
 
 /// Computes the plan (with the audit unless `--no-audit`) and writes it.

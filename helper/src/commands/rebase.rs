@@ -6,9 +6,9 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::cache::BASE_LOCK;
-use super::outcome::Outcome;
 use crate::cli::RebaseArgs;
 use buildplan::base_lock::{members, misfits};
+use buildplan::error::Outcome;
 
 /// Copies Cargo.lock to nix/base.lock (atomically: a temporary file in
 /// nix/, renamed into place), or with `--check` exits 1 when the base lock

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use super::outcome::Outcome;
 use crate::cli::WhyArgs;
 use buildplan::error::Error;
+use buildplan::error::Outcome;
 use buildplan::why::{self, BuildDirs, Report, RunOptions};
 
 fn read(path: &Path) -> Result<String, Error> {
@@ -17,14 +17,7 @@ fn read(path: &Path) -> Result<String, Error> {
 
 /// The workspace root of `manifest_path` (or of the current directory).
 fn workspace_root(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf), Error> {
-    let mut cmd = cargo_metadata::MetadataCommand::new();
-    cmd.no_deps();
-    if let Some(path) = manifest_path {
-        cmd.manifest_path(path);
-    }
-    let m = cmd
-        .exec()
-        .map_err(|e| Error::invalid(format!("cannot read the workspace: {e}")))?;
+    let m = buildplan::workspace::metadata(manifest_path)?;
     Ok((
         m.workspace_root.into_std_path_buf(),
         m.target_directory.into_std_path_buf(),
@@ -33,14 +26,16 @@ fn workspace_root(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf), Er
 
 /// Runs the build (or reads a saved one), prints the report, and with
 /// `--fresh` applies the gate: a compiled third-party crate fails it.
-/// A saved log cargo did not write, or messages that are not cargo's, are
-/// bad input (exit 2); a failed cargo fails the command (exit 1).
+/// A saved standard error that is not from `cargo -v`, or messages that
+/// are not cargo's, are bad input (exit 2); a failed cargo fails the
+/// command (exit 1).
 pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outcome> {
     let (root, target_dir) = workspace_root(manifest_path)?;
     let (report, cargo_ok) = match (&args.log, &args.messages) {
         (Some(log), Some(messages)) => {
             let units = why::units(&read(messages)?)?;
             let dirs = BuildDirs {
+                workspace_root: Some(root),
                 target_dir: Some(target_dir.clone()),
                 build_dir: Some(target_dir.clone()),
                 before: None,

@@ -22,21 +22,12 @@ pub fn copy_fixture(name: &str, subdir: &str) -> (tempfile::TempDir, PathBuf) {
     (tmp, dest)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read fixture dir") {
-        let entry = entry.expect("dir entry");
-        let name = entry.file_name();
-        if name == "target" || name == "nix" {
-            continue;
-        }
-        let path = entry.path();
-        if entry.file_type().expect("file type").is_dir() {
-            copy_tree(&path, &to.join(&name));
-        } else {
-            std::fs::copy(&path, to.join(&name)).expect("copy file");
-        }
-    }
+/// Copies a directory tree, without `target/` and `nix/` directories.
+pub fn copy_tree(from: &Path, to: &Path) {
+    buildplan::tree::copy_tree(from, to, &|rel| {
+        rel.ends_with("target") || rel.ends_with("nix")
+    })
+    .expect("copy the fixture");
 }
 
 /// The helper binary, with `--manifest-path <dir>/Cargo.toml` and `args`,

@@ -17,10 +17,45 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
-/// Longest wait for the broker to print its address.
+pub mod clients;
+
+/// Longest wait for the broker to print its address (four times as long
+/// for a binary run under an emulator).
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Socket timeout of the raw protocol client.
 pub const IO_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A `chronik-server` binary to run, possibly under a wrapper such as
+/// `qemu-aarch64-static` for a binary of another architecture.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// The binary.
+    pub program: PathBuf,
+    /// A program that runs the binary (its path is the first argument).
+    pub wrapper: Option<PathBuf>,
+}
+
+impl Server {
+    /// The binary cargo built for this test run.
+    pub fn built() -> Server {
+        Server {
+            program: PathBuf::from(env!("CARGO_BIN_EXE_chronik-server")),
+            wrapper: None,
+        }
+    }
+
+    /// A command running the binary (under its wrapper, if any).
+    pub fn command(&self) -> Command {
+        match &self.wrapper {
+            Some(wrapper) => {
+                let mut cmd = Command::new(wrapper);
+                cmd.arg(&self.program);
+                cmd
+            }
+            None => Command::new(&self.program),
+        }
+    }
+}
 
 /// A running `chronik-server`, killed (SIGKILL) on drop.
 pub struct TestBroker {
@@ -45,12 +80,35 @@ impl TestBroker {
         extra: &[&str],
         env: &[(&str, &std::ffi::OsStr)],
     ) -> TestBroker {
+        Self::start_server(&Server::built(), data_dir, extra, env)
+    }
+
+    /// Like [`TestBroker::start_with_env`], running `server` (another build
+    /// of the binary, possibly under an emulator) instead of this one.
+    pub fn start_server(
+        server: &Server,
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> TestBroker {
+        Self::try_start_server(server, data_dir, extra, env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Like [`TestBroker::start_server`], returning why the broker did not
+    /// start (with its log) instead of failing the test.
+    pub fn try_start_server(
+        server: &Server,
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Result<TestBroker, String> {
         let parent = data_dir.parent().expect("data dir has a parent");
         let log = (0..)
             .map(|i| parent.join(format!("broker-{i}.log")))
             .find(|p| !p.exists())
             .expect("a free log name");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chronik-server"))
+        let mut child = server
+            .command()
             .arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0"])
@@ -71,24 +129,28 @@ impl TestBroker {
                 let _ = tx.send(line);
             }
         });
-        let first = rx.recv_timeout(STARTUP_TIMEOUT);
-        let Ok(first) = first else {
+        let timeout = match server.wrapper {
+            Some(_) => STARTUP_TIMEOUT * 4,
+            None => STARTUP_TIMEOUT,
+        };
+        let Ok(first) = rx.recv_timeout(timeout) else {
             let _ = child.kill();
             let _ = child.wait();
-            panic!(
-                "chronik-server printed no line within {STARTUP_TIMEOUT:?}; log:\n{}",
+            return Err(format!(
+                "chronik-server printed no line within {timeout:?} or exited; log:\n{}",
                 tail(&log)
-            );
+            ));
         };
-        let addr = first
-            .strip_prefix("chronik-server listening on ")
-            .unwrap_or_else(|| panic!("unexpected first stdout line {first:?}"))
-            .to_string();
-        TestBroker {
+        let Some(addr) = first.strip_prefix("chronik-server listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("unexpected first stdout line {first:?}"));
+        };
+        Ok(TestBroker {
+            addr: addr.to_string(),
             child: Some(child),
-            addr,
             log,
-        }
+        })
     }
 
     /// Kills the broker with SIGKILL, as a crash would, and reaps it.
@@ -288,8 +350,13 @@ impl KafkaConn {
 /// `chronik-server user add` into the credentials file `file`, password on
 /// stdin; fails the test when the command fails.
 pub fn add_user(file: &Path, user: &str, password: &str) {
+    add_user_with(&Server::built(), file, user, password);
+}
+
+/// Like [`add_user`], running `server`'s `user add`.
+pub fn add_user_with(server: &Server, file: &Path, user: &str, password: &str) {
     let out = run_tool(
-        Command::new(env!("CARGO_BIN_EXE_chronik-server")).args([
+        server.command().args([
             "user",
             "add",
             "--credentials",

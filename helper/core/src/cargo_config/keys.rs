@@ -1,6 +1,14 @@
-//! The profile keys cargo 1.95 knows, and the check of one setting.
+//! The vocabulary of cargo profile settings: the keys a `[profile.*]` table
+//! may hold (the policy's `profiles` table has the same keys), the values
+//! each accepts, and cargo's built-in defaults.
+
+use std::collections::BTreeMap;
 
 use serde_json::Value;
+
+/// How many of [`KEYS`] (stable ones first) are stable settings that
+/// `explain` lists.
+const STABLE_KEYS: usize = 11;
 
 /// Which TOML value kinds a key accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -107,6 +115,50 @@ pub fn check(key: &str, value: &toml::Value, top_level: bool) -> Result<(), Stri
     Err(format!("is {value}; expected {allowed}"))
 }
 
+/// Checks the keys and value types of a settings table. `top_level` is false
+/// for package overrides and `build-override`. On error returns the key and
+/// what is wrong with it.
+pub fn check_table(
+    settings: &BTreeMap<String, toml::Value>,
+    top_level: bool,
+) -> Result<(), (String, String)> {
+    for (key, value) in settings {
+        check(key, value, top_level).map_err(|message| (key.clone(), message))?;
+    }
+    Ok(())
+}
+
+/// Cargo's built-in default for `key` in the `dev` or `release` profile, as
+/// documented in the Cargo book (used by `explain`, never written to the
+/// plan).
+pub fn builtin_default(root: &str, key: &str) -> Option<&'static str> {
+    let release = root == "release";
+    Some(match key {
+        "opt-level" if release => "3",
+        "opt-level" => "0",
+        "debug" if release => "false",
+        "debug" => "true (full)",
+        "split-debuginfo" => "platform default",
+        "strip" if release => "\"none\" (debuginfo is stripped when debug is off)",
+        "strip" => "\"none\"",
+        "debug-assertions" | "overflow-checks" if release => "false",
+        "debug-assertions" | "overflow-checks" => "true",
+        "lto" => "false (thin-local)",
+        "panic" => "\"unwind\"",
+        "incremental" if release => "false",
+        "incremental" => "true",
+        "codegen-units" if release => "16",
+        "codegen-units" => "256",
+        "rpath" => "false",
+        _ => return None,
+    })
+}
+
+/// The settings `explain` lists for every profile, in order.
+pub fn displayed_keys() -> impl Iterator<Item = &'static str> {
+    known_keys().take(STABLE_KEYS)
+}
+
 /// A TOML value as JSON.
 pub(crate) fn to_json(value: &toml::Value) -> Value {
     match value {
@@ -119,5 +171,41 @@ pub(crate) fn to_json(value: &toml::Value) -> Value {
         toml::Value::Table(t) => {
             Value::Object(t.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> BTreeMap<String, toml::Value> {
+        toml::from_str::<toml::Table>(text)
+            .unwrap()
+            .into_iter()
+            .collect()
+    }
+
+    #[test]
+    fn keys_types_and_values_are_checked() {
+        assert!(check_table(&table("opt-level = 2\nlto = \"thin\"\n"), true).is_ok());
+        let (key, msg) = check_table(&table("opt-levle = 1\n"), true).unwrap_err();
+        assert_eq!(key, "opt-levle");
+        assert!(msg.contains("known: opt-level"), "{msg}");
+        let (_, msg) = check_table(&table("codegen-units = \"x\"\n"), true).unwrap_err();
+        assert!(msg.contains("wrong type"), "{msg}");
+        let (_, msg) = check_table(&table("lto = \"thinn\"\n"), true).unwrap_err();
+        assert!(msg.contains("expected a boolean, \"thin\""), "{msg}");
+        let (key, msg) = check_table(&table("lto = true\n"), false).unwrap_err();
+        assert_eq!(key, "lto");
+        assert!(msg.contains("whole profile"), "{msg}");
+    }
+
+    #[test]
+    fn builtin_defaults_are_known() {
+        assert_eq!(builtin_default("release", "opt-level"), Some("3"));
+        assert_eq!(builtin_default("dev", "codegen-units"), Some("256"));
+        assert_eq!(builtin_default("dev", "overflow-checks"), Some("true"));
+        assert_eq!(builtin_default("dev", "bogus"), None);
+        assert_eq!(displayed_keys().count(), 11);
     }
 }

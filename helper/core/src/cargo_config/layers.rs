@@ -1,8 +1,7 @@
 //! Finding and reading the configuration layers cargo reads, and naming
 //! each one the way the plan does.
 //!
-//! Verified against cargo 1.95 (see `mod.rs` for the experiments): cargo
-//! reads `.cargo/config.toml` (or the legacy `.cargo/config`) in the
+//! Cargo reads `.cargo/config.toml` (or the legacy `.cargo/config`) in the
 //! directory it runs in and in every parent directory, then
 //! `$CARGO_HOME/config.toml` unless that file was already met on the way
 //! up. A nearer file wins over a farther one, every file loses to the
@@ -11,9 +10,9 @@
 //! only `config` and warns.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use super::error::ConfigError;
+use crate::error::Error;
 
 /// What kind of place a layer comes from; this decides how it merges.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +44,7 @@ pub(crate) fn discover(
     cargo_home: Option<&Path>,
     stop_at: Option<&Path>,
     cli: &[String],
-) -> Result<(Vec<Layer>, Vec<String>), ConfigError> {
+) -> Result<(Vec<Layer>, Vec<String>), Error> {
     let mut warnings = Vec::new();
     let mut seen_dirs = Vec::new();
     let mut found = Vec::new(); // nearest first
@@ -76,7 +75,7 @@ pub(crate) fn discover(
         let table = if !arg.contains('=') && as_path.is_file() {
             read_toml(&as_path, &source)?
         } else {
-            toml::from_str(arg).map_err(|e| ConfigError::Toml {
+            toml::from_str(arg).map_err(|e| Error::Toml {
                 file: source.clone(),
                 message: e.to_string(),
             })?
@@ -130,21 +129,17 @@ fn read_with_includes(
     cargo_home: Option<&Path>,
     stack: &mut Vec<PathBuf>,
     out: &mut Vec<Layer>,
-) -> Result<(), ConfigError> {
+) -> Result<(), Error> {
     let source = source_name(path, root, cargo_home);
     let table = read_toml(path, &source)?;
     let normal = normalise(path);
     if stack.contains(&normal) {
-        return Err(ConfigError::key(
-            &source,
-            "include",
-            "includes itself (a cycle)",
-        ));
+        return Err(Error::key(&source, "include", "includes itself (a cycle)"));
     }
     stack.push(normal);
     if let Some(include) = table.get("include") {
         let bad = || {
-            ConfigError::key(
+            Error::key(
                 &source,
                 "include",
                 "must be a list of paths or of tables with `path` (and `optional`)",
@@ -170,7 +165,7 @@ fn read_with_includes(
                 if optional {
                     continue;
                 }
-                return Err(ConfigError::key(
+                return Err(Error::key(
                     &source,
                     "include",
                     format!("names `{file}`, which does not exist"),
@@ -188,12 +183,12 @@ fn read_with_includes(
     Ok(())
 }
 
-fn read_toml(path: &Path, source: &str) -> Result<toml::Table, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-        file: source.to_string(),
-        message: e.to_string(),
+fn read_toml(path: &Path, source: &str) -> Result<toml::Table, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: source.to_string(),
+        message: format!("could not read: {e}"),
     })?;
-    toml::from_str(&text).map_err(|e| ConfigError::Toml {
+    toml::from_str(&text).map_err(|e| Error::Toml {
         file: source.to_string(),
         message: e.to_string(),
     })
@@ -218,24 +213,11 @@ pub(crate) fn source_name(path: &Path, root: &Path, cargo_home: Option<&Path>) -
             return format!("$CARGO_HOME/{file_name}");
         }
     }
-    relative(&normalise(path), &normalise(root))
+    let (path, root) = (normalise(path), normalise(root));
+    pathdiff::diff_paths(&path, &root)
+        .unwrap_or(path)
         .to_string_lossy()
         .into_owned()
-}
-
-/// `path` relative to `base` (both absolute), with `..` where needed.
-fn relative(path: &Path, base: &Path) -> PathBuf {
-    let path: Vec<Component> = path.components().collect();
-    let base: Vec<Component> = base.components().collect();
-    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
-    let mut out = PathBuf::new();
-    for _ in common..base.len() {
-        out.push("..");
-    }
-    for part in &path[common..] {
-        out.push(part);
-    }
-    out
 }
 
 /// Looks up a dotted path of table keys.
@@ -249,7 +231,7 @@ pub(crate) fn get<'a>(table: &'a toml::Table, path: &[&str]) -> Option<&'a toml:
 }
 
 /// The process environment as a map (for callers outside tests).
-pub(crate) fn env_map() -> BTreeMap<String, String> {
+pub fn env_map() -> BTreeMap<String, String> {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
@@ -260,14 +242,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn relative_paths_climb_with_dot_dot() {
+    fn config_files_are_named_from_the_workspace_root() {
+        let name = |p: &str, home| source_name(Path::new(p), Path::new("/nx/a/b/c"), home);
         assert_eq!(
-            relative(Path::new("/a/.cargo/config.toml"), Path::new("/a/b/c")),
-            PathBuf::from("../../.cargo/config.toml")
+            name("/nx/a/.cargo/config.toml", None),
+            "../../.cargo/config.toml"
         );
         assert_eq!(
-            relative(Path::new("/a/b/.cargo/config.toml"), Path::new("/a/b")),
-            PathBuf::from(".cargo/config.toml")
+            name("/nx/a/b/c/.cargo/config.toml", None),
+            ".cargo/config.toml"
+        );
+        let home = Some(Path::new("/nx/home"));
+        assert_eq!(
+            name("/nx/home/config.toml", home),
+            "$CARGO_HOME/config.toml"
         );
     }
 }

@@ -1,82 +1,46 @@
-//! Cargo's configuration, resolved the way cargo 1.95 resolves it.
+//! Cargo's configuration, resolved the way cargo resolves it.
 //!
 //! Plain inputs ([`Inputs`]: workspace root, the manifest's `[profile]`
 //! table, cargo home, an environment map, `--config` values) and typed
 //! outputs: every profile's effective settings with where each came from
 //! ([`ResolvedProfile`]), the profile names cargo knows, a target's
 //! rustflags and how to add to them ([`ResolvedRustflags`],
-//! [`AddRustflags`]), and the jobs setting ([`Jobs`]). Nothing here runs
-//! cargo or reads the process environment unless asked
-//! ([`Inputs::from_process`], [`rustc_cfg`]), so tests are hermetic.
+//! [`AddRustflags`]), the jobs setting and the default target. Nothing here
+//! runs cargo or reads the process environment unless asked ([`env_map`],
+//! [`rustc_cfg`]), so tests are hermetic.
 //!
-//! # Precedence, as verified
+//! Precedence, highest first: `--config` > `CARGO_*` variables >
+//! `.cargo/config.toml` in the current directory > the same in each parent
+//! (nearer wins) > `$CARGO_HOME/config.toml` > the manifest's `[profile.*]`.
+//! The experiments that established each rule, and where this resolution
+//! refuses what cargo only warns about, are in `docs/helper-notes.md`;
+//! `tests/cargo_config.rs` repeats them against real cargo on every run.
 //!
-//! Each rule below was checked with cargo 1.95.0 on a one-crate workspace
-//! `outer/ws` (with `outer/.cargo/config.toml` above it and a private
-//! `CARGO_HOME`), building with `cargo build -v` and reading the flags off
-//! the crate's rustc line. The integration tests in
-//! `tests/cargo_config.rs` repeat the profile and rustflags rules against
-//! real cargo on every run.
-//!
-//! - Profiles, highest first: `--config` > `CARGO_PROFILE_<NAME>_<KEY>` >
-//!   `.cargo/config.toml` in the current directory > the same in each
-//!   parent (nearer wins) > `$CARGO_HOME/config.toml` > the manifest's
-//!   `[profile.*]`. (Manifest `lto = true, codegen-units = 1, opt-level =
-//!   3, debug = true`; `ws/.cargo`: `lto = "thin", codegen-units = 16`;
-//!   `outer/.cargo`: `opt-level = 2, codegen-units = 8`; home: `opt-level =
-//!   1, codegen-units = 4, debug = 1`: rustc got `-C opt-level=2 -C
-//!   lto=thin -C codegen-units=16 -C debuginfo=1`;
-//!   `CARGO_PROFILE_RELEASE_CODEGEN_UNITS=3` gave 3, and `--config
-//!   profile.release.codegen-units=5` beat that.)
-//! - A config file's `include` list (stable in cargo 1.95) is read as
-//!   layers just below that file, later entries ranking higher; see
-//!   `layers.rs`.
-//! - One `.cargo` directory with both `config` and `config.toml`: cargo
-//!   warns and reads only `config`.
-//! - Profiles defined only in config files work with `--profile`, and
-//!   `inherits` from a config-only profile to a manifest profile too; a
-//!   profile defined only by `CARGO_PROFILE_<NAME>_INHERITS` works as well.
-//! - `CARGO_PROFILE_<NAME>_BUILD_OVERRIDE_<KEY>` sets build-override keys
-//!   (and beats `[profile.release.build-override]` in a config file);
-//!   `CARGO_PROFILE_<NAME>_PACKAGE_<X>_<KEY>` is ignored.
-//! - Environment values: `true`/`false` are booleans, numbers integers,
-//!   the rest strings (`..._LTO=true` gave `-C lto`, `..._LTO=false`
-//!   `-C embed-bitcode=no` with no `-C lto`, `..._OPT_LEVEL=s` `-C
-//!   opt-level=s`, `..._CODEGEN_UNITS=abc` an error naming the variable).
-//! - Bad input: cargo rejects invalid TOML in a config file, `inherits` on
-//!   `dev`/`release`, `lto` in a package override, and a custom profile
-//!   without `inherits` or inheriting from an unknown one (the last only
-//!   when that profile is built). It merely warns about an unknown key
-//!   (`unused config key`, `unused manifest key`). This module refuses all
-//!   of them, eagerly, for every profile: the plan must not be built on a
-//!   configuration cargo misreads.
-//! - Rustflags: see [`ResolvedRustflags`] and the module
-//!   `rustflags.rs`; in short `CARGO_ENCODED_RUSTFLAGS` > `RUSTFLAGS` >
-//!   target flags > `build.rustflags`, exactly one of them, and arrays
-//!   merge across layers (`$CARGO_HOME`, `outer/.cargo`, `ws/.cargo`
-//!   target arrays gave `--cfg home --cfg par --cfg ws`; with
-//!   `CARGO_TARGET_..._RUSTFLAGS="--cfg envt"` and `--config
-//!   target.<t>.rustflags=["--cfg","cli"]`: `... --cfg ws --cfg envt --cfg
-//!   cli`, then the matching `cfg(..)` keys' flags; `RUSTFLAGS=` (empty)
-//!   removed every configured flag).
-//! - Jobs: see [`Jobs`].
+//! cargo-config2 does not read `[profile]` tables and records no source per
+//! key, and cargo-util-schemas' `TomlProfile` merges profiles without
+//! sources either: the plan names the file, variable or `--config` value
+//! behind every setting, so the layers are resolved here.
 
-mod error;
-mod jobs;
+mod add;
 mod keys;
 mod layers;
 mod profile;
 mod rustflags;
+mod tables;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::error::Error;
+use crate::jobs::{Jobs, JobsValue};
+pub use add::{toml_key, AddRustflags};
 pub use cargo_metadata::cargo_platform::Cfg;
-pub use error::ConfigError;
-pub use jobs::{Jobs, JobsValue};
-pub use keys::{check as check_setting, known_keys};
-pub use profile::{env_prefix, ResolvedProfile, Setting, Settings, Wanted, BUILTIN};
-pub use rustflags::{target_env_var, AddRustflags, FlagPart, ResolvedRustflags, RustflagsSource};
+pub use keys::{builtin_default, check_table, displayed_keys};
+pub use layers::env_map;
+use layers::{get, Kind};
+pub use profile::ResolvedProfile;
+pub use rustflags::{target_env_var, FlagPart, ResolvedRustflags, RustflagsSource};
+pub use tables::env_prefix;
 
 /// Everything cargo's configuration depends on.
 #[derive(Debug, Clone, Default)]
@@ -106,30 +70,6 @@ pub struct Inputs {
     pub workspace_only: bool,
 }
 
-impl Inputs {
-    /// Inputs for `root` with this process's environment, no `--config`,
-    /// and the `[profile]` table of `root/Cargo.toml` if it can be parsed
-    /// (a manifest that does not parse is reported by whoever reads it).
-    pub fn from_process(root: &Path) -> Self {
-        let manifest_profiles = std::fs::read_to_string(root.join("Cargo.toml"))
-            .ok()
-            .and_then(|t| toml::from_str::<toml::Table>(&t).ok())
-            .and_then(|mut doc| match doc.remove("profile") {
-                Some(toml::Value::Table(t)) => Some(t),
-                _ => None,
-            });
-        Inputs {
-            workspace_root: root.to_path_buf(),
-            cwd: None,
-            manifest_profiles,
-            cargo_home: None,
-            env: layers::env_map(),
-            cli_config: Vec::new(),
-            workspace_only: false,
-        }
-    }
-}
-
 /// Cargo's configuration for one workspace, read and checked.
 #[derive(Debug, Clone)]
 pub struct CargoConfig {
@@ -142,7 +82,7 @@ pub struct CargoConfig {
 /// Reads every source cargo reads and checks the profile tables, the
 /// rustflags keys' types and the jobs setting. Every profile is resolved
 /// once, so an unknown key or a bad `inherits` anywhere is an error here.
-pub fn load(inputs: &Inputs) -> Result<CargoConfig, ConfigError> {
+pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
     let root = &inputs.workspace_root;
     let cwd = inputs.cwd.clone().unwrap_or_else(|| root.clone());
     let cwd = layers::normalise(&cwd);
@@ -172,8 +112,8 @@ pub fn load(inputs: &Inputs) -> Result<CargoConfig, ConfigError> {
     for name in config.profile_names() {
         config.profile(&name)?;
     }
-    jobs::resolve(&config.layers, &config.env)?;
-    jobs::build_target(&config.layers, &config.env)?;
+    config.jobs()?;
+    config.build_target()?;
     Ok(config)
 }
 
@@ -206,12 +146,12 @@ impl CargoConfig {
     }
 
     /// One profile's effective settings with their sources.
-    pub fn profile(&self, name: &str) -> Result<ResolvedProfile, ConfigError> {
+    pub fn profile(&self, name: &str) -> Result<ResolvedProfile, Error> {
         self.profiles.resolve(name)
     }
 
     /// Every known profile, resolved.
-    pub fn profiles(&self) -> Result<BTreeMap<String, ResolvedProfile>, ConfigError> {
+    pub fn profiles(&self) -> Result<BTreeMap<String, ResolvedProfile>, Error> {
         self.profile_names()
             .into_iter()
             .map(|n| Ok((n.clone(), self.profile(&n)?)))
@@ -222,7 +162,7 @@ impl CargoConfig {
     /// building without `--target`). `cfg` are the target's cfg values
     /// ([`rustc_cfg`]); with none, no `target.'cfg(..)'` key matches and
     /// they are listed in [`ResolvedRustflags::unmatched_cfg`].
-    pub fn rustflags(&self, triple: &str, cfg: &[Cfg]) -> Result<ResolvedRustflags, ConfigError> {
+    pub fn rustflags(&self, triple: &str, cfg: &[Cfg]) -> Result<ResolvedRustflags, Error> {
         rustflags::resolve(&self.layers, &self.env, triple, cfg)
     }
 
@@ -230,15 +170,67 @@ impl CargoConfig {
     /// `--target` (`build.target`, `CARGO_BUILD_TARGET`), with the source;
     /// `None` means the host. Rustflags for such a build are the ones of
     /// these triples, not the host's.
-    pub fn build_target(&self) -> Result<Option<(Vec<String>, String)>, ConfigError> {
-        jobs::build_target(&self.layers, &self.env)
+    pub fn build_target(&self) -> Result<Option<(Vec<String>, String)>, Error> {
+        let Some((value, source)) = self.build_key("target") else {
+            return Ok(None);
+        };
+        let triples = match &value {
+            toml::Value::String(s) => Some(vec![s.clone()]),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => None,
+        };
+        let triples = triples.ok_or_else(|| {
+            Error::key(
+                &source,
+                "build.target",
+                "must be a string or a list of strings",
+            )
+        })?;
+        Ok(Some((triples, source)))
     }
 
     /// The jobs setting the user chose (`--config build.jobs`,
     /// `CARGO_BUILD_JOBS`, `[build] jobs`), if any. `-j` on cargo's own
     /// command line is the caller's to add: it beats all of these.
-    pub fn jobs(&self) -> Result<Option<Jobs>, ConfigError> {
-        jobs::resolve(&self.layers, &self.env)
+    pub fn jobs(&self) -> Result<Option<Jobs>, Error> {
+        // Only the value that wins is checked: cargo ignores a shadowed one.
+        let Some((value, source)) = self.build_key("jobs") else {
+            return Ok(None);
+        };
+        let value = match value {
+            toml::Value::Integer(0) => Err("may not be 0"),
+            toml::Value::Integer(n) => Ok(JobsValue::Count(n)),
+            toml::Value::String(s) if s == "default" => Ok(JobsValue::Default),
+            _ => Err(r#"must be a non-zero integer or "default""#),
+        }
+        .map_err(|m| Error::key(&source, "build.jobs", m))?;
+        Ok(Some(Jobs { value, source }))
+    }
+
+    /// The value of `build.KEY` cargo uses, with its source: the last
+    /// `--config` value, else `CARGO_BUILD_KEY` (a number if it reads as
+    /// one), else the nearest config file.
+    fn build_key(&self, key: &str) -> Option<(toml::Value, String)> {
+        let in_layers = |kind: Kind| {
+            self.layers
+                .iter()
+                .rev()
+                .filter(|l| l.kind == kind)
+                .find_map(|l| Some((get(&l.table, &["build", key])?.clone(), l.source.clone())))
+        };
+        let var = format!("CARGO_BUILD_{}", key.to_uppercase());
+        let from_env = self.env.get(&var).map(|text| {
+            let value = text
+                .parse()
+                .map_or_else(|_| toml::Value::String(text.clone()), toml::Value::Integer);
+            (value, format!("env:{var}"))
+        });
+        in_layers(Kind::Cli)
+            .or(from_env)
+            .or_else(|| in_layers(Kind::File))
     }
 }
 

@@ -16,7 +16,8 @@
 //! replaces a lower string (it does not merge), and a string in one layer
 //! with an array in another is an error in cargo. Each rule was checked on
 //! a one-crate workspace with cargo 1.95 (`cargo build -v`, flags read off
-//! the rustc line); the cases are listed in `mod.rs`.
+//! the rustc line); the cases are listed in `docs/helper-notes.md`.
+//! Adding flags: `add.rs`.
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
@@ -24,8 +25,8 @@ use std::str::FromStr;
 use cargo_metadata::cargo_platform::{Cfg, Platform};
 use serde::Serialize;
 
-use super::error::ConfigError;
 use super::layers::{get, Kind, Layer};
+use crate::error::Error;
 
 /// The single source cargo takes a target's rustflags from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,7 +50,7 @@ pub struct FlagPart {
     /// The key or variable: `target.x86_64-unknown-linux-gnu.rustflags`,
     /// `target.'cfg(unix)'.rustflags`, `build.rustflags`, `RUSTFLAGS`, ...
     pub key: String,
-    /// Where it was written (as in [`super::Setting::source`]).
+    /// Where it was written (as in [`crate::model::Setting::source`]).
     pub source: String,
     /// The flags.
     pub flags: Vec<String>,
@@ -73,32 +74,11 @@ pub struct ResolvedRustflags {
     /// target's cfg values given to [`super::CargoConfig::rustflags`].
     pub unmatched_cfg: Vec<String>,
     #[serde(skip)]
-    target_string_form: bool,
+    pub(super) target_string_form: bool,
     #[serde(skip)]
-    build_string_form: bool,
+    pub(super) build_string_form: bool,
     #[serde(skip)]
-    env: BTreeMap<String, String>,
-}
-
-/// How to hand cargo extra flags for a target on top of the workspace's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum AddRustflags {
-    /// There is nothing to add.
-    Nothing,
-    /// Set this environment variable to this value; the value already
-    /// holds the flags it had before, with the plan's appended.
-    Env {
-        /// The variable.
-        name: String,
-        /// Its new value.
-        value: String,
-    },
-    /// Pass `--config ARG`: cargo appends an array given on the command
-    /// line to the arrays the config files hold for the same key.
-    Config {
-        /// The argument after `--config`.
-        arg: String,
-    },
+    pub(super) env: BTreeMap<String, String>,
 }
 
 /// `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
@@ -118,7 +98,7 @@ fn list(
     key: &str,
     env_var: Option<&str>,
     env: &BTreeMap<String, String>,
-) -> Result<(Vec<FlagPart>, bool), ConfigError> {
+) -> Result<(Vec<FlagPart>, bool), Error> {
     // (part, from --config)
     let mut parts: Vec<(FlagPart, bool)> = Vec::new();
     let mut string_form: Option<bool> = None;
@@ -128,11 +108,12 @@ fn list(
             continue;
         };
         let cli = layer.kind == Kind::Cli;
-        let merge_err = |found: &str, expected: &str| ConfigError::Merge {
-            key: key.to_string(),
-            lower: last_source.clone(),
-            higher: layer.source.clone(),
-            message: format!("expected {expected}, but found {found}"),
+        let merge_err = |found: &str, expected: &str| {
+            Error::invalid(format!(
+                "`{key}`: cannot merge the value in {} with the one in {last_source}: \
+                 expected {expected}, but found {found}",
+                layer.source
+            ))
         };
         match value {
             toml::Value::String(s) => {
@@ -159,9 +140,7 @@ fn list(
                     .iter()
                     .map(|v| v.as_str().map(str::to_string))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| {
-                        ConfigError::key(&layer.source, key, "must be an array of strings")
-                    })?;
+                    .ok_or_else(|| Error::key(&layer.source, key, "must be an array of strings"))?;
                 parts.push((
                     FlagPart {
                         key: key.to_string(),
@@ -172,7 +151,7 @@ fn list(
                 ));
             }
             _ => {
-                return Err(ConfigError::key(
+                return Err(Error::key(
                     &layer.source,
                     key,
                     "must be a string or an array of strings",
@@ -208,7 +187,7 @@ pub(crate) fn resolve(
     env: &BTreeMap<String, String>,
     triple: &str,
     cfg: &[Cfg],
-) -> Result<ResolvedRustflags, ConfigError> {
+) -> Result<ResolvedRustflags, Error> {
     let triple_key = format!("target.{triple}.rustflags");
     let triple_var = target_env_var(triple);
     let (mut target, target_string_form) = list(
@@ -234,7 +213,7 @@ pub(crate) fn resolve(
             continue;
         }
         let platform = Platform::from_str(&cfg_key).map_err(|e| {
-            ConfigError::key(
+            Error::key(
                 &parts[0].source,
                 format!("target.'{cfg_key}'"),
                 e.to_string(),
@@ -305,145 +284,4 @@ fn env_part(var: &str, flags: Vec<String>) -> FlagPart {
         source: format!("env:{var}"),
         flags,
     }
-}
-
-impl ResolvedRustflags {
-    /// How to add `extra` to this target's flags so that cargo passes the
-    /// workspace's flags followed by `extra`:
-    ///
-    /// - `CARGO_ENCODED_RUSTFLAGS` or `RUSTFLAGS` set: config rustflags are
-    ///   ignored, so the variable itself gets the flags appended (a flag
-    ///   with whitespace moves `RUSTFLAGS` into `CARGO_ENCODED_RUSTFLAGS`,
-    ///   which outranks it);
-    /// - target flags win: `--config target.<triple>.rustflags=[..]`, which
-    ///   cargo appends after the files and the variable; if a file writes
-    ///   that key as a string (which an array cannot merge with),
-    ///   `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` with its old value plus ours;
-    /// - `build.rustflags` wins: the same through `build.rustflags` and
-    ///   `CARGO_BUILD_RUSTFLAGS` (target flags would replace them);
-    /// - nothing configured: `--config target.<triple>.rustflags=[..]`.
-    ///
-    /// The added flags come last, except that with target flags they land
-    /// after the `target.<triple>` flags and before those of matching
-    /// `target.'cfg(..)'` keys (cargo appends those after the triple's);
-    /// [`ResolvedRustflags::flags_with`] gives the exact order.
-    pub fn add(&self, extra: &[String]) -> Result<AddRustflags, ConfigError> {
-        if extra.is_empty() {
-            return Ok(AddRustflags::Nothing);
-        }
-        let spaced = extra.iter().any(|f| f.chars().any(char::is_whitespace));
-        let encoded = |flags: Vec<String>| AddRustflags::Env {
-            name: "CARGO_ENCODED_RUSTFLAGS".into(),
-            value: flags.join("\x1f"),
-        };
-        let appended_env = |var: &str| -> Result<AddRustflags, ConfigError> {
-            if spaced {
-                return Err(ConfigError::AddRustflags {
-                    flags: extra.to_vec(),
-                    through: var.to_string(),
-                    message: "the workspace writes this key as a string, so only the \
-                              whitespace-separated variable can add to it, and a flag \
-                              contains whitespace"
-                        .into(),
-                });
-            }
-            let old = self.env.get(var).map(String::as_str).unwrap_or("");
-            let mut value = old.trim().to_string();
-            for flag in extra {
-                if !value.is_empty() {
-                    value.push(' ');
-                }
-                value.push_str(flag);
-            }
-            Ok(AddRustflags::Env {
-                name: var.to_string(),
-                value,
-            })
-        };
-        let config = |path: String| AddRustflags::Config {
-            arg: format!("{path}.rustflags={}", toml_array(extra)),
-        };
-        Ok(match self.winner {
-            RustflagsSource::EncodedEnv => {
-                encoded(self.flags.iter().chain(extra).cloned().collect())
-            }
-            RustflagsSource::RustflagsEnv if spaced => {
-                encoded(self.flags.iter().chain(extra).cloned().collect())
-            }
-            RustflagsSource::RustflagsEnv => appended_env("RUSTFLAGS")?,
-            RustflagsSource::Target if self.target_string_form => {
-                appended_env(&target_env_var(&self.triple))?
-            }
-            RustflagsSource::Build if self.build_string_form => {
-                appended_env("CARGO_BUILD_RUSTFLAGS")?
-            }
-            RustflagsSource::Build => config("build".into()),
-            RustflagsSource::Target | RustflagsSource::None => {
-                config(format!("target.{}", toml_key(&self.triple)))
-            }
-        })
-    }
-}
-
-impl ResolvedRustflags {
-    /// The flags cargo passes once `extra` is added as [`Self::add`] says:
-    /// the workspace's flags, all kept, with `extra` after them (before the
-    /// matching `cfg(..)` keys' flags when target flags win).
-    pub fn flags_with(&self, extra: &[String]) -> Vec<String> {
-        let cfg_start = match self.winner {
-            RustflagsSource::Target => self
-                .parts
-                .iter()
-                .position(|p| p.key.starts_with("target.'cfg("))
-                .unwrap_or(self.parts.len()),
-            _ => self.parts.len(),
-        };
-        let mut out: Vec<String> = self.parts[..cfg_start]
-            .iter()
-            .flat_map(|p| p.flags.clone())
-            .collect();
-        if self.winner == RustflagsSource::Target && self.target_string_form {
-            // Through CARGO_TARGET_<TRIPLE>_RUSTFLAGS: after the variable's
-            // old flags, before any `--config` arrays and the cfg keys.
-            let env_var = target_env_var(&self.triple);
-            let after_env = self.parts[..cfg_start]
-                .iter()
-                .position(|p| p.key == env_var)
-                .map(|i| i + 1)
-                .unwrap_or_else(|| {
-                    self.parts[..cfg_start]
-                        .iter()
-                        .position(|p| p.source.starts_with("--config"))
-                        .unwrap_or(cfg_start)
-                });
-            let flags_before: usize = self.parts[..after_env].iter().map(|p| p.flags.len()).sum();
-            out.splice(flags_before..flags_before, extra.iter().cloned());
-        } else {
-            out.extend(extra.iter().cloned());
-        }
-        out.extend(self.parts[cfg_start..].iter().flat_map(|p| p.flags.clone()));
-        out
-    }
-}
-
-/// A TOML key, quoted unless it is a bare key.
-pub(crate) fn toml_key(key: &str) -> String {
-    if !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        key.to_string()
-    } else {
-        serde_json::to_string(key).expect("strings serialise")
-    }
-}
-
-/// An array of strings in TOML.
-fn toml_array(items: &[String]) -> String {
-    let items: Vec<String> = items
-        .iter()
-        .map(|s| serde_json::to_string(s).expect("strings serialise"))
-        .collect();
-    format!("[{}]", items.join(", "))
 }

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::time::SystemTime;
 
 use super::error::{io_err, Result};
 
@@ -38,67 +37,16 @@ pub(super) fn list_files(root: &Path) -> io::Result<BTreeMap<String, u64>> {
     Ok(out)
 }
 
-/// Copies a directory tree, keeping modification times and permissions, and
-/// recreating symlinks; skips cargo's lock files.
+/// Copies a directory tree ([`crate::tree::copy_tree`]: modification
+/// times, permissions, symlinks); skips cargo's lock files.
 pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<usize> {
-    let mut count = 0;
-    let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
-    let mut dirs = Vec::new();
-    while let Some((src, dst)) = stack.pop() {
-        fs::create_dir_all(&dst).map_err(io_err(&dst))?;
-        dirs.push((src.clone(), dst.clone()));
-        for entry in fs::read_dir(&src).map_err(io_err(&src))? {
-            let entry = entry.map_err(io_err(&src))?;
-            let name = entry.file_name();
-            if SKIPPED.iter().any(|s| name == *s) {
-                continue;
-            }
-            let s = entry.path();
-            let d = dst.join(&name);
-            let kind = entry.file_type().map_err(io_err(&s))?;
-            if kind.is_dir() {
-                stack.push((s, d));
-            } else if kind.is_symlink() {
-                let link = fs::read_link(&s).map_err(io_err(&s))?;
-                symlink(&link, &d).map_err(io_err(&d))?;
-                count += 1;
-            } else {
-                fs::copy(&s, &d).map_err(io_err(&d))?;
-                let modified = entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .map_err(io_err(&s))?;
-                set_mtime(&d, modified).map_err(io_err(&d))?;
-                count += 1;
-            }
-        }
-    }
-    // Directories last (creating files inside them moves their mtime).
-    for (src, dst) in dirs.into_iter().rev() {
-        if let Ok(modified) = fs::metadata(&src).and_then(|m| m.modified()) {
-            // Directory times are informative only; a failure is no error.
-            let _ = set_mtime(&dst, modified);
-        }
-    }
-    Ok(count)
-}
-
-pub(super) fn set_mtime(path: &Path, time: SystemTime) -> io::Result<()> {
-    let file = fs::File::options()
-        .write(true)
-        .open(path)
-        .or_else(|_| fs::File::open(path))?;
-    file.set_modified(time)
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> io::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-}
-
-#[cfg(not(unix))]
-fn symlink(target: &Path, link: &Path) -> io::Result<()> {
-    fs::copy(target, link).map(|_| ())
+    let skip = |rel: &Path| {
+        rel.file_name()
+            .is_some_and(|n| SKIPPED.iter().any(|s| n == *s))
+    };
+    crate::tree::copy_tree(from, to, &skip)
+        .map(|n| n as usize)
+        .map_err(io_err(from))
 }
 
 /// Every saved file is there with its size; nothing is missing.

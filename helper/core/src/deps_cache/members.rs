@@ -120,6 +120,25 @@ fn rel(root: &Path, path: &Path) -> Option<String> {
     (!r.as_os_str().is_empty()).then(|| r.to_string_lossy().replace('\\', "/"))
 }
 
+/// The workspace's members (`cargo metadata --no-deps` of `root`).
+pub fn workspace_members(root: &Path) -> Result<Vec<Member>, String> {
+    let meta = cargo_metadata::MetadataCommand::new()
+        .manifest_path(root.join("Cargo.toml"))
+        .no_deps()
+        .exec()
+        .map_err(|e| format!("cannot read the workspace at {}: {e}", root.display()))?;
+    Ok(meta
+        .workspace_packages()
+        .iter()
+        .filter_map(|p| {
+            Some(Member {
+                dir: p.manifest_path.parent()?.as_std_path().to_path_buf(),
+                build_script: p.targets.iter().any(|t| t.is_custom_build()),
+            })
+        })
+        .collect())
+}
+
 /// The files of a member as `cargo package --list` gives them (absolute,
 /// existing files only: cargo adds generated ones); `None` when cargo fails.
 pub fn package_files(member_dir: &Path) -> Option<Vec<PathBuf>> {

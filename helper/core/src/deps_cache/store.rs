@@ -238,9 +238,9 @@ fn read_manifest(dir: &Path) -> std::result::Result<Manifest, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::files::set_mtime;
     use super::super::key::sample::{key, LOCK};
     use super::*;
+    use crate::tree::set_mtime;
     use std::time::SystemTime;
 
     fn target_dir(root: &Path) -> PathBuf {

@@ -1,18 +1,18 @@
-//! cargo's fingerprint files, read to explain units that had none.
+//! cargo's fingerprint files, read to explain units cargo compiled
+//! without a `Dirty` line: units new in the build directory.
 //!
-//! A unit's fingerprint lives in `<build-dir>/<profile>/.fingerprint/<package>-<hash>/`,
-//! where `<hash>` is cargo's unit hash. That hash covers the package id
-//! (name, version, source), the features, the profile, the rustc version,
-//! the target and the hashes of all dependencies, and the rustflags. A
-//! change to any of them gives the unit a new directory, so cargo finds no
-//! earlier fingerprint (`fingerprint error … failed to read`, its
-//! `FreshBuild`) and logs no reason. We then compare the new unit's
-//! fingerprint JSON (`<flavor><kind>-<target>.json`, written when the unit
-//! finished) with an earlier one of the same package and target that
-//! existed before the build: the one differing in the fewest fields (the
-//! configuration this build replaced; several coexist, e.g. a host copy with
-//! build-override settings), the newest on a tie. Fields are compared in
-//! this order, the first difference is the reason:
+//! A unit's fingerprint directory (both layouts: [`crate::layout`]) is
+//! named by cargo's unit hash. That hash covers the package id (name,
+//! version, source), the features, the profile, the rustc version, the
+//! target and the hashes of all dependencies, and the rustflags. A change to
+//! any of them gives the unit a new directory, so cargo finds no earlier
+//! fingerprint and says nothing. We then compare the new unit's fingerprint
+//! JSON (`<flavor><kind>-<target>.json`, written when the unit finished)
+//! with an earlier one of the same package and target that existed before
+//! the build: the one differing in the fewest fields (the configuration this
+//! build replaced; several coexist, e.g. a host copy with build-override
+//! settings), the newest on a tie. Fields are compared in this order, the
+//! first difference is the reason:
 //!
 //! 1. `rustc`, `compile_kind` (toolchain, target);
 //! 2. for a non-path package a different `path` (the hash of the source
@@ -25,9 +25,9 @@
 //!    record.
 //!
 //! No earlier fingerprint of the package and target at all: never built
-//! here. The unit's own directory existed before the build but its
-//! fingerprint file did not: the fingerprint was deleted (a missing
-//! artifact).
+//! here. The unit's own directory existed before the build but cargo
+//! still compiled it without a `Dirty` line: its fingerprint was deleted (a
+//! missing artifact).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -38,49 +38,22 @@ use serde_json::Value as Json;
 
 use super::messages::Unit;
 use super::reason::Reason;
+use crate::layout::UnitDir;
 
 /// The fingerprint directories that existed before a build.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
-    /// Every `<package>-<hash>` directory under a `.fingerprint` directory.
+    /// Every unit's fingerprint directory.
     pub dirs: BTreeSet<PathBuf>,
-}
-
-/// Every `.fingerprint` directory under `build_dir`
-/// (`<profile>/.fingerprint` and `<triple>/<profile>/.fingerprint`).
-pub fn fingerprint_roots(build_dir: &Path) -> Vec<PathBuf> {
-    let mut roots = Vec::new();
-    let mut stack = vec![(build_dir.to_path_buf(), 0)];
-    while let Some((dir, depth)) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(ft) = e.file_type() else { continue };
-            if !ft.is_dir() {
-                continue;
-            }
-            let p = e.path();
-            if e.file_name() == ".fingerprint" {
-                roots.push(p);
-            } else if depth < 2 && e.file_name() != "deps" && e.file_name() != "build" {
-                stack.push((p, depth + 1));
-            }
-        }
-    }
-    roots.sort();
-    roots
 }
 
 impl Snapshot {
     /// Lists the fingerprint directories under `build_dir` now.
     pub fn take(build_dir: &Path) -> Snapshot {
-        let mut dirs = BTreeSet::new();
-        for root in fingerprint_roots(build_dir) {
-            if let Ok(entries) = fs::read_dir(&root) {
-                dirs.extend(entries.flatten().map(|e| e.path()));
-            }
-        }
+        let dirs = crate::layout::all_unit_dirs(build_dir)
+            .into_iter()
+            .map(|u| u.fingerprint)
+            .collect();
         Snapshot { dirs }
     }
 }
@@ -93,84 +66,76 @@ fn read_json(path: &Path) -> Option<Json> {
     serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
 }
 
-/// `<package>-<16 hex digits>` → `<package>`.
-fn package_of_dir(name: &str) -> Option<&str> {
-    let (pkg, hash) = name.rsplit_once('-')?;
-    (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then_some(pkg)
-}
-
-/// The JSON fingerprints of `file_name` (`lib-util.json`) in the other
-/// `<package>-<hash>` directories of `root`, newest first.
-fn siblings(root: &Path, package: &str, own: &Path, file_name: &str) -> Vec<(SystemTime, PathBuf)> {
-    let mut found = Vec::new();
-    let Ok(entries) = fs::read_dir(root) else {
-        return found;
-    };
-    for e in entries.flatten() {
-        let dir = e.path();
-        if dir == own {
-            continue;
-        }
-        let name = e.file_name();
-        if package_of_dir(&name.to_string_lossy()) != Some(package) {
-            continue;
-        }
-        let json = dir.join(file_name);
-        if let Some(t) = mtime(&json) {
-            found.push((t, json));
-        }
-    }
+/// The directories of `unit`'s package that hold its fingerprint JSON,
+/// with the JSON's mtime, newest first.
+fn candidates<'a>(unit: &Unit, all: &'a [UnitDir]) -> Vec<(SystemTime, &'a UnitDir)> {
+    let json = format!("{}.json", file_stem(unit));
+    let mut found: Vec<_> = all
+        .iter()
+        .filter(|d| d.package == unit.name)
+        .filter_map(|d| Some((mtime(&d.fingerprint.join(&json))?, d)))
+        .collect();
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
     found
 }
 
-/// Explains a unit cargo found no fingerprint for; `file` is the
-/// fingerprint file cargo tried to read (from the log), `third_party`
-/// whether the package is not a path package, `before` the directories
-/// that existed before the build (when the build ran through `why`).
-pub fn explain_new_unit(file: &Path, third_party: bool, before: Option<&Snapshot>) -> Reason {
-    let (Some(own_dir), Some(file_name)) = (file.parent(), file.file_name()) else {
-        return Reason::NeverBuilt;
-    };
-    let json_name = format!("{}.json", file_name.to_string_lossy());
-    if let Some(snap) = before {
-        if snap.dirs.contains(own_dir) {
-            return Reason::ArtifactMissing {
-                path: file.to_path_buf(),
-            };
-        }
+/// The unit's own fingerprint directory among `all`: the one whose hash is
+/// in an output's path, else the newest (this build just wrote it).
+pub fn own<'a>(unit: &Unit, all: &'a [UnitDir]) -> Option<&'a UnitDir> {
+    let found = candidates(unit, all);
+    found
+        .iter()
+        .find(|(_, d)| {
+            unit.filenames
+                .iter()
+                .any(|f| f.to_string_lossy().contains(&d.hash))
+        })
+        .or(found.first())
+        .map(|(_, d)| *d)
+}
+
+/// Explains a unit cargo compiled without a `Dirty` line. `own` is its
+/// fingerprint directory, `all` every unit directory after the build,
+/// `before` the directories that existed before it (when the build ran
+/// through `why`).
+pub fn explain_new_unit(
+    unit: &Unit,
+    own: &UnitDir,
+    all: &[UnitDir],
+    before: Option<&Snapshot>,
+) -> Reason {
+    let stem = file_stem(unit);
+    if before.is_some_and(|snap| snap.dirs.contains(&own.fingerprint)) {
+        return Reason::ArtifactMissing {
+            path: own.fingerprint.join(stem),
+        };
     }
-    let Some(root) = own_dir.parent() else {
-        return Reason::NeverBuilt;
-    };
-    let Some(package) = own_dir
-        .file_name()
-        .and_then(|n| package_of_dir(&n.to_string_lossy()).map(str::to_string))
-    else {
-        return Reason::NeverBuilt;
-    };
+    let json = format!("{stem}.json");
     // Without a snapshot, "before the build" is "before this unit started"
     // (cargo's `invoked.timestamp`).
-    let started = mtime(&own_dir.join("invoked.timestamp"));
-    let Some(new) = read_json(&own_dir.join(&json_name)) else {
+    let started = mtime(&own.fingerprint.join("invoked.timestamp"));
+    let Some(new) = read_json(&own.fingerprint.join(&json)) else {
         return Reason::NeverBuilt;
     };
     // The closest earlier configuration of the unit: several can coexist
     // (a host copy with build-override settings, another feature set), and
     // the one that differs in the fewest fields is the one this build
     // replaced. Ties go to the newest.
-    let closest = siblings(root, &package, own_dir, &json_name)
+    let closest = candidates(unit, all)
         .into_iter()
-        .filter(|(t, json)| match before {
-            Some(snap) => json.parent().is_some_and(|d| snap.dirs.contains(d)),
-            None => started.is_none_or(|s| *t < s),
+        .filter(|(t, d)| {
+            d.fingerprint != own.fingerprint
+                && match before {
+                    Some(snap) => snap.dirs.contains(&d.fingerprint),
+                    None => started.is_none_or(|s| *t < s),
+                }
         })
-        .filter_map(|(_, json)| read_json(&json))
+        .filter_map(|(_, d)| read_json(&d.fingerprint.join(&json)))
         .enumerate()
         .min_by_key(|(newest_first, old)| (differing_fields(old, &new), *newest_first))
         .map(|(_, old)| old);
     match closest {
-        Some(old) => compare(&old, &new, third_party),
+        Some(old) => compare(&old, &new, unit.source.is_third_party()),
         None => Reason::NeverBuilt,
     }
 }
@@ -303,18 +268,12 @@ pub fn file_stem(unit: &Unit) -> String {
 }
 
 /// The dependencies (crate names) recorded in the newest fingerprint of
-/// `unit` under `roots`.
-pub fn recorded_deps(roots: &[PathBuf], unit: &Unit) -> Vec<String> {
-    let json_name = format!("{}.json", file_stem(unit));
-    let mut best: Option<(SystemTime, PathBuf)> = None;
-    for root in roots {
-        for (t, p) in siblings(root, &unit.name, Path::new(""), &json_name) {
-            if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
-                best = Some((t, p));
-            }
-        }
-    }
-    best.and_then(|(_, p)| read_json(&p))
+/// `unit` among `all`.
+pub fn recorded_deps(all: &[UnitDir], unit: &Unit) -> Vec<String> {
+    let json = format!("{}.json", file_stem(unit));
+    candidates(unit, all)
+        .first()
+        .and_then(|(_, d)| read_json(&d.fingerprint.join(json)))
         .map(|j| deps_map(&j).into_keys().collect())
         .unwrap_or_default()
 }
@@ -368,15 +327,5 @@ mod tests {
         ));
         new["rustc"] = json!(8);
         assert_eq!(compare(&old, &new, true), Reason::ToolchainChanged);
-    }
-
-    #[test]
-    fn package_dirs() {
-        assert_eq!(
-            package_of_dir("serde_core-0123456789abcdef"),
-            Some("serde_core")
-        );
-        assert_eq!(package_of_dir("cfg-if-0123456789abcdef"), Some("cfg-if"));
-        assert_eq!(package_of_dir("cfg-if"), None);
     }
 }

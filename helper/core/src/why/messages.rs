@@ -1,12 +1,14 @@
-//! Reading cargo's JSON messages (`--message-format json`, standard output):
-//! which units the build compiled.
+//! cargo's JSON messages (`--message-format json`, standard output), read
+//! with `cargo_metadata`: which units the build compiled.
 //!
 //! Every unit cargo built or found fresh gets one `compiler-artifact`
-//! message; `"fresh": false` means cargo ran rustc for it. Build script
-//! runs (`build-script-executed`) compile nothing and are not units here.
+//! message; `"fresh": false` means cargo ran rustc for it (a stable field).
+//! Build script runs (`build-script-executed`) compile nothing and are not
+//! units here.
 
 use std::path::PathBuf;
 
+use cargo_metadata::{Artifact, Message};
 use serde::Serialize;
 
 use super::error::WhyError;
@@ -99,88 +101,73 @@ pub fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
     Some((kind, name, version))
 }
 
-/// The units of `stdout` (cargo's JSON messages, one per line; other lines,
-/// such as a test harness's output, are not JSON objects and are skipped).
-/// Text with no cargo message at all is an error: the build was not run
-/// with `--message-format json`, or this is not its output.
-pub fn parse(stdout: &str) -> Result<Vec<Unit>, WhyError> {
-    let mut units = Vec::new();
-    let mut messages = 0;
-    for (n, line) in stdout.lines().enumerate() {
-        let line = line.trim();
-        if !line.starts_with('{') {
-            continue;
+/// The cargo messages of `stdout` (`--message-format json`, one per line),
+/// read with [`cargo_metadata::Message`]. Other lines (a test harness's
+/// output) are skipped, but a line that starts like a JSON object and is
+/// no cargo message means the output was cut or is not cargo's; text with
+/// no cargo message at all was not run with `--message-format json`.
+/// Each message comes with its 1-based line.
+pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, WhyError> {
+    let mut messages = Vec::new();
+    for (n, msg) in Message::parse_stream(stdout.as_bytes()).enumerate() {
+        match msg {
+            Ok(Message::TextLine(line)) if line.trim_start().starts_with('{') => {
+                return Err(WhyError::Messages {
+                    line: n + 1,
+                    problem: "a line starting with `{` is no cargo message (cut output?)".into(),
+                });
+            }
+            Ok(Message::TextLine(_)) => {}
+            Ok(m) => messages.push((n + 1, m)),
+            Err(e) => {
+                return Err(WhyError::Messages {
+                    line: n + 1,
+                    problem: e.to_string(),
+                })
+            }
         }
-        let Ok(msg) = serde_json::from_str::<serde_json::Value>(line) else {
-            return Err(WhyError::Messages {
-                line: n + 1,
-                problem: "a line starting with `{` is not valid JSON (cut output?)".into(),
-            });
-        };
-        let Some(reason) = msg.get("reason").and_then(|r| r.as_str()) else {
-            continue;
-        };
-        messages += 1;
-        if reason != "compiler-artifact" {
-            continue;
-        }
-        let bad = |what: &str| WhyError::Messages {
-            line: n + 1,
-            problem: format!("compiler-artifact without {what}"),
-        };
-        let package_id = msg
-            .get("package_id")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| bad("package_id"))?;
-        let (source, name, version) =
-            parse_package_id(package_id).ok_or_else(|| bad("a readable package_id"))?;
-        let target = msg.get("target").ok_or_else(|| bad("target"))?;
-        let target_name = target
-            .get("name")
-            .and_then(|v| v.as_str())
-            .ok_or_else(|| bad("target.name"))?;
-        let kinds = target
-            .get("kind")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|k| k.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let test = msg
-            .pointer("/profile/test")
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        let fresh = msg
-            .get("fresh")
-            .and_then(|v| v.as_bool())
-            .ok_or_else(|| bad("fresh"))?;
-        let filenames = msg
-            .get("filenames")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|f| f.as_str().map(PathBuf::from))
-                    .collect()
-            })
-            .unwrap_or_default();
-        units.push(Unit {
-            package_id: package_id.to_string(),
+    }
+    if messages.is_empty() {
+        return Err(WhyError::NoMessages);
+    }
+    Ok(messages)
+}
+
+impl Unit {
+    /// The unit of one `compiler-artifact`; `None` when its package id is
+    /// not one cargo writes.
+    pub fn from_artifact(a: &Artifact) -> Option<Unit> {
+        let (source, name, version) = parse_package_id(&a.package_id.repr)?;
+        Some(Unit {
+            package_id: a.package_id.repr.clone(),
             name,
             version,
             source,
-            target: target_name.to_string(),
-            kinds,
-            test,
-            filenames,
-            fresh,
-        });
+            target: a.target.name.clone(),
+            kinds: a.target.kind.iter().map(|k| k.to_string()).collect(),
+            test: a.profile.test,
+            filenames: a.filenames.iter().map(|f| f.clone().into()).collect(),
+            fresh: a.fresh,
+        })
     }
-    if messages == 0 {
-        return Err(WhyError::NoMessages);
-    }
-    Ok(units)
+}
+
+/// The units of `stdout` (cargo's JSON messages): every
+/// `compiler-artifact`, compiled or fresh.
+pub fn parse(stdout: &str) -> Result<Vec<Unit>, WhyError> {
+    read(stdout)?
+        .iter()
+        .filter_map(|(n, m)| match m {
+            Message::CompilerArtifact(a) => Some((n, a)),
+            _ => None,
+        })
+        .map(|(n, a)| {
+            Unit::from_artifact(a).ok_or_else(|| WhyError::Messages {
+                line: *n,
+                problem: format!("unreadable package id `{}`", a.package_id.repr),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -206,8 +193,8 @@ mod tests {
 
     #[test]
     fn compiled_and_fresh_units() {
-        let out = r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.19","manifest_path":"/r/Cargo.toml","target":{"kind":["lib"],"crate_types":["lib"],"name":"itoa","src_path":"/r/src/lib.rs"},"profile":{"test":false},"features":[],"filenames":["/t/libitoa-1.rlib"],"executable":null,"fresh":true}
-{"reason":"compiler-artifact","package_id":"path+file:///w/app#0.1.0","manifest_path":"/w/app/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"app","src_path":"/w/app/src/main.rs"},"profile":{"test":false},"features":[],"filenames":["/t/app"],"executable":"/t/app","fresh":false}
+        let out = r#"{"reason":"compiler-artifact","package_id":"registry+https://github.com/rust-lang/crates.io-index#itoa@1.0.19","manifest_path":"/r/Cargo.toml","target":{"kind":["lib"],"crate_types":["lib"],"name":"itoa","src_path":"/r/src/lib.rs"},"profile":{"opt_level":"0","debuginfo":0,"debug_assertions":true,"overflow_checks":true,"test":false},"features":[],"filenames":["/t/libitoa-1.rlib"],"executable":null,"fresh":true}
+{"reason":"compiler-artifact","package_id":"path+file:///w/app#0.1.0","manifest_path":"/w/app/Cargo.toml","target":{"kind":["bin"],"crate_types":["bin"],"name":"app","src_path":"/w/app/src/main.rs"},"profile":{"opt_level":"0","debuginfo":0,"debug_assertions":true,"overflow_checks":true,"test":false},"features":[],"filenames":["/t/app"],"executable":"/t/app","fresh":false}
 running 1 test
 {"reason":"build-finished","success":true}
 "#;
@@ -221,7 +208,7 @@ running 1 test
         ));
         assert!(matches!(
             parse("{\"reason\":\"compiler-art"),
-            Err(WhyError::Messages { .. })
+            Err(WhyError::Messages { line: 1, .. })
         ));
     }
 }

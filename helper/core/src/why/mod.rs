@@ -2,33 +2,30 @@
 //! considered it dirty, in groups, and a gate for builds that should have
 //! reused their dependency artifacts.
 //!
-//! Two inputs, both from one cargo run:
+//! It reads cargo through its stable interfaces, from one verbose run:
 //!
-//! - the fingerprint log: cargo's standard error with
-//!   `CARGO_LOG=cargo::core::compiler::fingerprint=info` (which lines are
-//!   read: [`log`]);
-//! - the JSON messages: standard output with `--message-format json`; a
-//!   `compiler-artifact` with `"fresh": false` is a compiled unit
-//!   ([`messages`]).
+//! - the JSON messages (`--message-format json`, standard output, read with
+//!   `cargo_metadata`): a `compiler-artifact` with `"fresh": false` is a
+//!   compiled unit ([`messages`]);
+//! - the `Dirty <package>: <reason>` lines of `cargo build -v` (standard
+//!   error): cargo's reason in words ([`dirty`], [`reason`]).
 //!
-//! The messages decide *what* was compiled, the log *why*. A unit compiled
-//! without a usable log entry is reported as [`Category::Unknown`], never
-//! as fresh. A log that is empty, cut or not cargo's is a [`WhyError`];
-//! [`explain_or_unknown`] then reports every compiled unit as unknown.
-//!
-//! Reasons cargo cannot log (the unit is new in the build directory, for
-//! changed features, rustflags, profile, dependencies or version, which all
-//! change cargo's unit hash) are found by comparing fingerprint files
-//! ([`fingerprint`]); a touch is told from an edit with a content record
-//! ([`record`]). [`run`] runs a build with both, [`gate`] checks a report.
+//! The messages decide *what* was compiled, the `Dirty` lines *why*. A unit
+//! with no `Dirty` line is new in the build directory (its unit hash
+//! changed: features, rustflags, profile, dependencies or version); its
+//! reason is found by comparing fingerprint files ([`fingerprint`], in
+//! either layout of the build directory: [`crate::layout`]). A touch is
+//! told from an edit with a content record ([`record`]). cargo's internal
+//! fingerprint log is read only as an optional extra. A compiled unit is
+//! never reported fresh: with nothing to go on it is [`Category::Unknown`],
+//! saying why. [`run`] runs a build, [`gate`] checks a report.
 //!
 //! A unit is third-party when its package id's source is not a path
 //! (`registry+…`, `git+…`): see [`messages::SourceKind`].
 
-pub mod debug_value;
+pub mod dirty;
 mod error;
 pub mod fingerprint;
-pub mod log;
 pub mod messages;
 pub mod reason;
 pub mod record;

@@ -1,11 +1,9 @@
 //! The reasons a unit was compiled, and their groups.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
-
-use super::debug_value::Value;
 
 /// The group of a [`Reason`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -32,7 +30,7 @@ pub enum Category {
     /// cargo gave a reason outside the groups above (forced, nothing
     /// obvious, an unknown variant); the text says which.
     Other,
-    /// The log says nothing usable about the unit.
+    /// Nothing tells why: no `Dirty` line and no fingerprint to compare with.
     Unknown,
 }
 
@@ -129,7 +127,7 @@ pub enum Reason {
     /// A dependency was rebuilt or changed.
     DependencyChanged {
         /// The dependencies (crate names as the unit uses them) known to
-        /// have changed; empty when the log does not say which.
+        /// have changed; empty when cargo does not say which.
         names: Vec<String>,
     },
     /// A new version of the package, or the package from another source.
@@ -168,7 +166,7 @@ pub enum Reason {
         /// cargo's reason, as printed.
         cargo: String,
     },
-    /// Nothing usable in the log for this unit.
+    /// Nothing tells why this unit compiled.
     Unknown {
         /// Why not.
         why: String,
@@ -255,240 +253,6 @@ impl fmt::Display for Reason {
             }
             Reason::Other { cargo } => write!(f, "cargo: {cargo}"),
             Reason::Unknown { why } => write!(f, "unknown ({why})"),
-        }
-    }
-}
-
-/// What [`from_dirty`] needs besides the reason: where outputs live, and
-/// how to tell a touch from an edit.
-pub trait Context {
-    /// Whether `path` is a build output (inside the target or build
-    /// directory) rather than a source.
-    fn is_output(&self, path: &Path) -> bool;
-    /// Whether `path`, newer than `reference_mtime` (seconds, nanoseconds),
-    /// has the content it had when the unit was compiled; `None` when that
-    /// cannot be told.
-    fn same_content(&self, path: &Path, reference_mtime: Option<(i64, u32)>) -> Option<bool>;
-}
-
-fn path_of(v: Option<&Value>) -> PathBuf {
-    PathBuf::from(v.and_then(Value::as_str).unwrap_or("?"))
-}
-
-fn file_time(v: Option<&Value>) -> Option<(i64, u32)> {
-    let v = v?;
-    let s = v.field("seconds")?.as_i64()?;
-    let n = u32::try_from(v.field("nanos")?.as_i64()?).ok()?;
-    Some((s, n))
-}
-
-fn strings(v: Option<&Value>) -> Option<Vec<String>> {
-    v?.as_list()?
-        .iter()
-        .map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
-
-fn text(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_string)
-}
-
-/// Maps cargo's `DirtyReason` (parsed from `dirty: …`) to a [`Reason`].
-/// `printed` is the reason as cargo printed it, kept for variants this
-/// version does not know.
-pub fn from_dirty(reason: &Value, printed: &str, cx: &dyn Context) -> Reason {
-    let name = reason.name().unwrap_or("");
-    match name {
-        "RustcChanged" => Reason::ToolchainChanged,
-        "FeaturesChanged" => Reason::FeaturesChanged {
-            old: text(reason.field("old")),
-            new: text(reason.field("new")),
-        },
-        "DeclaredFeaturesChanged" => Reason::DeclaredFeaturesChanged {
-            old: text(reason.field("old")),
-            new: text(reason.field("new")),
-        },
-        "ProfileConfigurationChanged" => Reason::ProfileChanged,
-        "RustflagsChanged" => Reason::RustflagsChanged {
-            old: strings(reason.field("old")),
-            new: strings(reason.field("new")),
-        },
-        "TargetConfigurationChanged" => Reason::BuildConfigChanged {
-            what: "target settings".into(),
-        },
-        "ConfigSettingsChanged" => Reason::BuildConfigChanged {
-            what: "config settings".into(),
-        },
-        "CompileKindChanged" => Reason::BuildConfigChanged {
-            what: "compile target".into(),
-        },
-        "ChecksumUseChanged" => Reason::BuildConfigChanged {
-            what: "checksum freshness".into(),
-        },
-        "PathToSourceChanged"
-        | "LocalLengthsChanged"
-        | "DepInfoOutputChanged"
-        | "RerunIfChangedOutputFileChanged"
-        | "RerunIfChangedOutputPathsChanged"
-        | "LocalFingerprintTypeChanged" => Reason::SourceInputs {
-            what: name.to_string(),
-        },
-        "PrecalculatedComponentsChanged" => Reason::NewVersion {
-            evidence: format!(
-                "the package's precalculated fingerprint changed: {} -> {}",
-                text(reason.field("old")).unwrap_or_default(),
-                text(reason.field("new")).unwrap_or_default()
-            ),
-        },
-        "EnvVarsChanged" => Reason::EnvChanged {
-            name: "(the set of tracked variables)".into(),
-        },
-        "EnvVarChanged" => Reason::EnvChanged {
-            name: text(reason.field("name")).unwrap_or_else(|| "?".into()),
-        },
-        "NumberOfDependenciesChanged" | "UnitDependencyInfoChanged" => {
-            Reason::DependencyChanged { names: Vec::new() }
-        }
-        "UnitDependencyNameChanged" => Reason::DependencyChanged {
-            names: text(reason.field("new")).into_iter().collect(),
-        },
-        "FsStatusOutdated" => from_fs_status(reason.item(0), printed, cx),
-        "FreshBuild" => Reason::NeverBuilt,
-        _ => Reason::Other {
-            cargo: printed.to_string(),
-        },
-    }
-}
-
-fn from_fs_status(status: Option<&Value>, printed: &str, cx: &dyn Context) -> Reason {
-    let Some(status) = status else {
-        return Reason::Other {
-            cargo: printed.to_string(),
-        };
-    };
-    match status.name().unwrap_or("") {
-        "StaleDependency" | "StaleDepFingerprint" => {
-            Reason::DependencyChanged { names: Vec::new() }
-        }
-        "StaleItem" => {
-            let Some(item) = status.item(0) else {
-                return Reason::Other {
-                    cargo: printed.to_string(),
-                };
-            };
-            match item.name().unwrap_or("") {
-                "MissingFile" | "UnableToReadFile" | "FailedToReadMetadata" => {
-                    let path = path_of(item.field("path"));
-                    if cx.is_output(&path) {
-                        Reason::ArtifactMissing { path }
-                    } else {
-                        Reason::SourceMissing { path }
-                    }
-                }
-                "ChangedFile" => {
-                    let path = path_of(item.field("stale"));
-                    let reference = file_time(item.field("reference_mtime"));
-                    match cx.same_content(&path, reference) {
-                        Some(true) => Reason::Touched { path },
-                        Some(false) => Reason::SourceChanged {
-                            path,
-                            content: ContentCheck::Differs,
-                        },
-                        None => Reason::SourceChanged {
-                            path,
-                            content: ContentCheck::NotCompared,
-                        },
-                    }
-                }
-                // With checksum freshness cargo compares content itself.
-                "FileSizeChanged" | "ChangedChecksum" => Reason::SourceChanged {
-                    path: path_of(item.field("path").or_else(|| item.field("source"))),
-                    content: ContentCheck::Differs,
-                },
-                "MissingChecksum" => Reason::SourceChanged {
-                    path: path_of(item.field("path")),
-                    content: ContentCheck::NotCompared,
-                },
-                "ChangedEnv" => Reason::EnvChanged {
-                    name: text(item.field("var")).unwrap_or_else(|| "?".into()),
-                },
-                _ => Reason::Other {
-                    cargo: printed.to_string(),
-                },
-            }
-        }
-        _ => Reason::Other {
-            cargo: printed.to_string(),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    struct Cx(Option<bool>);
-    impl Context for Cx {
-        fn is_output(&self, path: &Path) -> bool {
-            path.starts_with("/t")
-        }
-        fn same_content(&self, _: &Path, _: Option<(i64, u32)>) -> Option<bool> {
-            self.0
-        }
-    }
-
-    fn map(text: &str, cx: &Cx) -> Reason {
-        from_dirty(&Value::parse(text).unwrap(), text, cx)
-    }
-
-    #[test]
-    fn every_group_from_cargo_text() {
-        let cx = Cx(None);
-        let changed = r#"FsStatusOutdated(StaleItem(ChangedFile { reference: "/t/dep", reference_mtime: FileTime { seconds: 1, nanos: 2 }, stale: "/w/src/lib.rs", stale_mtime: FileTime { seconds: 3, nanos: 4 } }))"#;
-        assert_eq!(map(changed, &cx).category(), Category::SourceFile);
-        assert_eq!(map(changed, &Cx(Some(true))).category(), Category::Mtime);
-        assert_eq!(
-            map(changed, &Cx(Some(false))),
-            Reason::SourceChanged {
-                path: "/w/src/lib.rs".into(),
-                content: ContentCheck::Differs
-            }
-        );
-        for (text, cat) in [
-            (
-                r#"FeaturesChanged { old: "[]", new: "[\"x\"]" }"#,
-                Category::Features,
-            ),
-            (
-                r#"RustflagsChanged { old: [], new: ["-Cx"] }"#,
-                Category::RustflagsOrProfile,
-            ),
-            ("ProfileConfigurationChanged", Category::RustflagsOrProfile),
-            ("RustcChanged", Category::RustflagsOrProfile),
-            (
-                "UnitDependencyInfoChanged { unit: UnitIndex(3) }",
-                Category::Dependency,
-            ),
-            (
-                "FsStatusOutdated(StaleDepFingerprint { unit: UnitIndex(2) })",
-                Category::Dependency,
-            ),
-            (
-                r#"FsStatusOutdated(StaleItem(FailedToReadMetadata { path: "/t/debug/deps/libx.rlib" }))"#,
-                Category::MissingArtifact,
-            ),
-            (
-                r#"FsStatusOutdated(StaleItem(MissingFile { path: "/w/src/gone.rs" }))"#,
-                Category::SourceFile,
-            ),
-            (
-                r#"FsStatusOutdated(StaleItem(ChangedEnv { var: "X", previous: None, current: Some("1") }))"#,
-                Category::Environment,
-            ),
-            ("NothingObvious", Category::Other),
-            ("SomethingCargoAddsLater { x: 1 }", Category::Other),
-        ] {
-            assert_eq!(map(text, &cx).category(), cat, "{text}");
         }
     }
 }

@@ -1,11 +1,11 @@
 //! A record of source contents, to tell a touch from an edit.
 //!
 //! cargo (stable) decides freshness by modification time alone: an edited
-//! file and a touched one both give `StaleItem(ChangedFile { .. })`. To
-//! tell them apart, `why` records after every build it runs the SHA-256 of
-//! each file in the dep-info (`<build-dir>/…/deps/*.d`) of the build
-//! directory, with the file's mtime and the time of hashing, in
-//! `<build-dir>/buildplan-why/sources.json`. For a later `ChangedFile`
+//! file and a touched one both give "the file `…` has changed". To tell
+//! them apart, `why` records after every build it runs the SHA-256 of each
+//! file in the dep-info files (`*.d`) of the build directory, with the
+//! file's mtime and the time of hashing, in
+//! `<build-dir>/buildplan-why/sources.json`. For a later changed file
 //! whose unit's dep-info is dated `reference` (cargo dates it when the
 //! unit's compilation started), a record is usable only if the recorded
 //! mtime is not after `reference` and the hashing happened after it: then
@@ -71,39 +71,28 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// The inputs listed by the make-style dep-info files `deps/*.d` under
-/// `build_dir`, relative ones resolved against `workspace_root` (rustc
-/// runs there and writes member paths relative to it).
+/// The inputs listed by the make-style dep-info files under `build_dir`
+/// (both layouts: [`crate::layout::dep_info_files`]), relative ones
+/// resolved against `workspace_root` (rustc runs there and writes member
+/// paths relative to it).
 pub fn dep_info_inputs(build_dir: &Path, workspace_root: &Path) -> Vec<PathBuf> {
     let mut inputs = std::collections::BTreeSet::new();
-    for root in super::fingerprint::fingerprint_roots(build_dir) {
-        let Some(profile_dir) = root.parent() else {
-            continue;
-        };
-        let Ok(entries) = fs::read_dir(profile_dir.join("deps")) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.extension().is_none_or(|x| x != "d") {
-                continue;
-            }
-            let Ok(text) = fs::read_to_string(&p) else {
+    let files = crate::layout::profile_dirs(build_dir)
+        .iter()
+        .flat_map(|p| crate::layout::dep_info_files(p))
+        .collect::<Vec<_>>();
+    for text in files.iter().filter_map(|p| fs::read_to_string(p).ok()) {
+        for line in text.lines() {
+            // `output: input input…`; the inputs repeat as `input:` rules.
+            let Some((_, deps)) = split_rule(line) else {
                 continue;
             };
-            for line in text.lines() {
-                // `output: input input…`; the inputs repeat as `input:` rules.
-                let Some((_, deps)) = split_rule(line) else {
-                    continue;
-                };
-                for dep in split_words(deps) {
-                    let dep = PathBuf::from(dep);
-                    inputs.insert(if dep.is_absolute() {
-                        dep
-                    } else {
-                        workspace_root.join(dep)
-                    });
-                }
+            for dep in split_words(deps).into_iter().map(PathBuf::from) {
+                inputs.insert(if dep.is_absolute() {
+                    dep
+                } else {
+                    workspace_root.join(dep)
+                });
             }
         }
     }

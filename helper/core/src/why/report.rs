@@ -1,27 +1,30 @@
 //! Explaining a build: the compiled units with their reasons ([`Report`]),
 //! and the gate over a report.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::dirty;
 use super::error::WhyError;
 use super::fingerprint::{self, Snapshot};
-use super::log::{self, FingerprintLog, Outcome};
 use super::messages::{self, Unit};
-use super::reason::{self, Category, Reason};
+use super::reason::{Category, Reason};
 use super::record::SourceRecord;
+use crate::layout;
 
 /// Where the build's files are, what existed before it, and the content
 /// record: what turns cargo's reasons into [`Reason`]s.
 #[derive(Debug, Clone, Default)]
 pub struct BuildDirs {
+    /// The workspace root, when known (cargo names files relative to it).
+    pub workspace_root: Option<PathBuf>,
     /// cargo's target directory, when known.
     pub target_dir: Option<PathBuf>,
-    /// cargo's build directory (fingerprints, `deps/`), when known; cargo's
-    /// default is the target directory.
+    /// cargo's build directory (fingerprints, dep-info, intermediate
+    /// outputs), when known; cargo's default is the target directory.
     pub build_dir: Option<PathBuf>,
     /// The fingerprint directories that existed before the build, when it
     /// ran through [`run`].
@@ -30,7 +33,14 @@ pub struct BuildDirs {
     pub record: SourceRecord,
 }
 
-impl reason::Context for BuildDirs {
+impl dirty::Context for BuildDirs {
+    fn path(&self, shown: &str) -> PathBuf {
+        match &self.workspace_root {
+            Some(root) => root.join(shown),
+            None => PathBuf::from(shown),
+        }
+    }
+
     fn is_output(&self, path: &Path) -> bool {
         let known: Vec<&PathBuf> = self
             .target_dir
@@ -40,12 +50,8 @@ impl reason::Context for BuildDirs {
         if !known.is_empty() {
             return known.iter().any(|d| path.starts_with(d));
         }
-        // No directories known: cargo's outputs live in `deps/`,
-        // `.fingerprint/` or `build/` of a profile directory.
-        path.components().any(|c| {
-            let c = c.as_os_str();
-            c == "deps" || c == ".fingerprint" || c == "target"
-        })
+        // No directories known: cargo's default target directory.
+        path.components().any(|c| c.as_os_str() == "target")
     }
 
     fn same_content(&self, path: &Path, reference: Option<(i64, u32)>) -> Option<bool> {
@@ -62,9 +68,13 @@ pub struct Explained {
     pub category: Category,
     /// The first reason.
     pub reason: Reason,
-    /// cargo's own reason as logged (`FeaturesChanged { .. }`), or `None`
-    /// when cargo logged none (a new unit) or the log had no entry.
+    /// cargo's own words, from its `Dirty` line; `None` for a unit cargo
+    /// printed none for (new in the build directory).
     pub cargo: Option<String>,
+    /// cargo's reason in its internal fingerprint log, when that log was on
+    /// (an optional extra; nothing above depends on it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
 }
 
 /// The answer for one build.
@@ -74,8 +84,8 @@ pub struct Report {
     pub compiled: Vec<Explained>,
     /// Units cargo found fresh.
     pub fresh: usize,
-    /// Why the log could not be used, when it could not; every compiled
-    /// unit is then [`Category::Unknown`].
+    /// Why cargo's standard error could not be used, when it could not;
+    /// every compiled unit is then [`Category::Unknown`].
     pub log_error: Option<String>,
     /// Why the messages could not be used, when they could not: the report
     /// then cannot list what was compiled, and the gate fails.
@@ -134,68 +144,9 @@ pub fn units(messages: &str) -> Result<Vec<Unit>, WhyError> {
     messages::parse(messages)
 }
 
-type Key = (String, String, String, bool);
-
-fn key(name: &str, version: &str, target: &str, test: bool) -> Key {
-    (
-        name.to_string(),
-        version.to_string(),
-        target.to_string(),
-        test,
-    )
-}
-
-/// Explains every compiled unit of `units` from the fingerprint log text
-/// `log`.
-pub fn explain(log: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, WhyError> {
-    let compiled: Vec<&Unit> = units.iter().filter(|u| !u.fresh).collect();
-    let fresh = units.len() - compiled.len();
-    if compiled.is_empty() {
-        return Ok(Report {
-            fresh,
-            ..Report::default()
-        });
-    }
-    if log.trim().is_empty() {
-        return Err(WhyError::Empty {
-            compiled: compiled.len(),
-        });
-    }
-    let parsed = FingerprintLog::parse(log)?;
-    if parsed.fingerprint_lines == 0 {
-        return Err(WhyError::NotCargo {
-            lines: parsed.lines,
-        });
-    }
-    // Why each package's build script ran, when cargo ran it again.
-    let mut script_runs: HashMap<(String, String), &log::LogEntry> = HashMap::new();
-    for e in parsed
-        .entries
-        .iter()
-        .filter(|e| e.unit.is_build_script_run())
-    {
-        script_runs
-            .entry((e.unit.name.clone(), e.unit.version.clone()))
-            .or_insert(e);
-    }
-    let mut entries: HashMap<Key, VecDeque<&log::LogEntry>> = HashMap::new();
-    for e in parsed
-        .entries
-        .iter()
-        .filter(|e| !e.unit.is_build_script_run())
-    {
-        entries
-            .entry(key(
-                &e.unit.name,
-                &e.unit.version,
-                &e.unit.target,
-                e.unit.is_test(),
-            ))
-            .or_default()
-            .push_back(e);
-    }
-    // Crate names of the compiled libraries, to name changed dependencies.
-    let compiled_libs: Vec<String> = compiled
+/// Crate names of the compiled libraries, to name changed dependencies.
+fn compiled_libs(compiled: &[&Unit]) -> Vec<String> {
+    compiled
         .iter()
         .filter(|u| {
             !u.test
@@ -204,72 +155,74 @@ pub fn explain(log: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, Wh
                     .any(|k| k != "bin" && k != "custom-build" && k != "test")
         })
         .map(|u| u.target.replace('-', "_"))
-        .collect();
-    let roots = dirs
+        .collect()
+}
+
+/// Explains every compiled unit of `units` from cargo's standard error
+/// `stderr` (a `cargo build -v`: its `Dirty` lines, see [`dirty`]) and, for
+/// units it printed none for, the fingerprint files in `dirs`.
+pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, WhyError> {
+    let compiled: Vec<&Unit> = units.iter().filter(|u| !u.fresh).collect();
+    let fresh = units.len() - compiled.len();
+    let said = dirty::dirty_lines(stderr);
+    if !compiled.is_empty() && said.is_empty() && !dirty::is_verbose(stderr) {
+        return Err(WhyError::NotVerbose {
+            compiled: compiled.len(),
+        });
+    }
+    let logged = dirty::logged(stderr);
+    let all = dirs
         .build_dir
         .as_deref()
-        .map(fingerprint::fingerprint_roots)
+        .map(layout::all_unit_dirs)
         .unwrap_or_default();
+    let libs = compiled_libs(&compiled);
     let mut out = Vec::new();
-    for unit in compiled {
-        let entry = entries
-            .get_mut(&key(&unit.name, &unit.version, &unit.target, unit.test))
-            .and_then(VecDeque::pop_front);
-        let (reason, cargo) = match entry.map(|e| &e.outcome) {
-            None => (
-                Reason::Unknown {
-                    why: "no entry in the fingerprint log (cut, or from another build)".into(),
-                },
-                None,
-            ),
-            Some(Outcome::Dirty { reason, text }) => {
-                (reason::from_dirty(reason, text, dirs), Some(text.clone()))
-            }
-            Some(Outcome::NoFingerprint {
-                file: Some(file), ..
-            }) => (
-                fingerprint::explain_new_unit(
-                    file,
-                    unit.source.is_third_party(),
-                    dirs.before.as_ref(),
+    for unit in &compiled {
+        let package = (unit.name.clone(), unit.version.clone());
+        let words = said.get(&package).and_then(|w| w.first());
+        let own = fingerprint::own(unit, &all);
+        // With a snapshot, a unit whose directory is new had no fingerprint
+        // to compare with, whatever cargo said about its package's others.
+        let is_new = match (own, &dirs.before) {
+            (Some(own), Some(before)) => !before.dirs.contains(&own.fingerprint),
+            _ => false,
+        };
+        let reason = match (words, own) {
+            (Some(words), _) if !is_new => dirty::from_cargo(words, dirs),
+            (_, Some(own)) => fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref()),
+            (_, None) => Reason::Unknown {
+                why: format!(
+                    "cargo printed no `Dirty` line for {} and no fingerprint of the unit was found",
+                    unit.label()
                 ),
-                None,
-            ),
-            Some(Outcome::NoFingerprint {
-                file: None,
-                message,
-            }) => (
-                Reason::Other {
-                    cargo: format!("no earlier fingerprint: {message}"),
-                },
-                None,
-            ),
+            },
         };
         let reason = match reason {
-            Reason::DependencyChanged { names } if names.is_empty() => {
-                let names: Vec<String> = fingerprint::recorded_deps(&roots, unit)
-                    .into_iter()
-                    .filter(|d| compiled_libs.contains(d))
-                    .collect();
-                let script = script_runs.get(&(unit.name.clone(), unit.version.clone()));
-                match script.map(|e| &e.outcome) {
-                    // No rebuilt library explains it, but its build script
-                    // ran again: that run's reason is the cause.
-                    Some(Outcome::Dirty { reason, text }) if names.is_empty() => {
-                        Reason::BuildScriptRan {
-                            because: Box::new(reason::from_dirty(reason, text, dirs)),
-                        }
-                    }
-                    _ => Reason::DependencyChanged { names },
+            // Only a build script run tracks `rerun-if-env-changed`
+            // variables: the unit compiled because the script ran.
+            Reason::EnvChanged { .. }
+                if words.is_some_and(|w| w.starts_with("the env variable "))
+                    && !unit.kinds.iter().any(|k| k == "custom-build") =>
+            {
+                Reason::BuildScriptRan {
+                    because: Box::new(reason),
                 }
             }
+            Reason::DependencyChanged { names } if names.is_empty() => Reason::DependencyChanged {
+                names: fingerprint::recorded_deps(&all, unit)
+                    .into_iter()
+                    .filter(|d| libs.contains(d))
+                    .collect(),
+            },
             r => r,
         };
         out.push(Explained {
-            unit: unit.clone(),
+            unit: (*unit).clone(),
             category: reason.category(),
             reason,
-            cargo,
+            cargo: words.filter(|_| !is_new).cloned(),
+            log: logged.get(&package).and_then(|l| l.first()).cloned(),
         });
     }
     Ok(Report {
@@ -296,6 +249,7 @@ pub fn explain_or_unknown(log: &str, units: &[Unit], dirs: &BuildDirs) -> Report
                         category: reason.category(),
                         reason,
                         cargo: None,
+                        log: None,
                     }
                 })
                 .collect(),

@@ -1,17 +1,16 @@
-//! Running a cargo build with the fingerprint log and JSON messages on.
+//! Running a verbose cargo build with JSON messages (and cargo's
+//! fingerprint log as an optional extra).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::dirty;
 use super::error::WhyError;
 use super::fingerprint::Snapshot;
 use super::messages;
 use super::record::{self, SourceRecord};
 use super::report::{explain_or_unknown, BuildDirs, Report};
-
-/// The `CARGO_LOG` filter that makes cargo log its fingerprint decisions.
-pub const CARGO_LOG: &str = "cargo::core::compiler::fingerprint=info";
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -21,8 +20,9 @@ pub struct RunOptions {
     /// The directory cargo runs in.
     pub dir: PathBuf,
     /// cargo's arguments, from the subcommand on (`["build", "--release"]`).
-    /// `--message-format json-render-diagnostics` is added unless a
-    /// `--message-format` is given (it must then be a JSON one).
+    /// `-v` is added unless given, and `--message-format
+    /// json-render-diagnostics` unless a `--message-format` is given (it
+    /// must then be a JSON one).
     /// `--manifest-path` and `--target-dir` here are honoured when locating
     /// the workspace and the build directory.
     pub args: Vec<String>,
@@ -30,8 +30,8 @@ pub struct RunOptions {
     pub env: Vec<(String, String)>,
     /// Environment variables cargo must not inherit.
     pub env_remove: Vec<String>,
-    /// Echo cargo's standard error lines (except the fingerprint log) to
-    /// ours while it runs.
+    /// Echo cargo's standard error lines to ours while it runs (not the
+    /// fingerprint log, nor the lines of the `-v` added here).
     pub echo: bool,
 }
 
@@ -42,7 +42,7 @@ pub struct Run {
     pub exit_code: Option<i32>,
     /// cargo's standard output (the JSON messages).
     pub stdout: String,
-    /// cargo's standard error (the fingerprint log and cargo's status).
+    /// cargo's standard error (its `Dirty` lines, status and fingerprint log).
     pub stderr: String,
     /// Why each compiled unit was compiled.
     pub report: Report,
@@ -163,8 +163,8 @@ fn locate(opts: &RunOptions, program: &Path) -> Result<(PathBuf, PathBuf, PathBu
     Ok((root, target_dir, build_dir))
 }
 
-/// Runs the build of `opts` with the fingerprint log and JSON messages on,
-/// and explains it. A failed build is still explained (the units compiled
+/// Runs the build of `opts` verbosely with JSON messages (and the
+/// fingerprint log), and explains it. A failed build is still explained (the units compiled
 /// before the failure); check [`Run::success`]. The content record in the
 /// build directory is updated after the build.
 pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
@@ -174,21 +174,22 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
     let record = SourceRecord::load(&build_dir);
 
     let mut args = opts.args.clone();
+    // Before a `--` that passes arguments on to a test binary.
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    let added_v = !args[..end].iter().any(|a| {
+        a == "--verbose" || (a.len() > 1 && a.starts_with("-v") && a[1..].chars().all(|c| c == 'v'))
+    });
     if flag_value(&args, "--message-format").is_none() {
-        // Before a `--` that passes arguments on to a test binary.
-        let at = args.iter().position(|a| a == "--").unwrap_or(args.len());
-        args.splice(
-            at..at,
-            [
-                "--message-format".to_string(),
-                "json-render-diagnostics".to_string(),
-            ],
-        );
+        let json = ["--message-format", "json-render-diagnostics"].map(String::from);
+        args.splice(end..end, json);
+    }
+    if added_v {
+        args.insert(1.min(args.len()), "-v".into());
     }
     let mut cmd = Command::new(&program);
     cmd.args(&args).current_dir(&opts.dir);
     environment(&mut cmd, opts);
-    cmd.env("CARGO_LOG", CARGO_LOG)
+    cmd.env("CARGO_LOG", dirty::CARGO_LOG)
         .env("CARGO_TERM_COLOR", "never")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -213,13 +214,15 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
                 break;
             }
             let s = String::from_utf8_lossy(&line);
-            let fingerprint = s.contains(super::log::TARGET);
+            let fingerprint = dirty::log_message(&s).is_some();
             if fingerprint {
                 in_error = s.contains(" err: ");
             } else if in_error && is_cargo_status(&s) {
                 in_error = false;
             }
-            if echo && !fingerprint && !in_error {
+            let t = s.trim_start();
+            let ours = added_v && (t.starts_with("Running `") || t.starts_with("Fresh "));
+            if echo && !fingerprint && !in_error && !ours {
                 let _ = std::io::stderr().write_all(s.as_bytes());
             }
             text.push_str(&s);
@@ -242,6 +245,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
     }
 
     let dirs = BuildDirs {
+        workspace_root: Some(workspace_root.clone()),
         target_dir: Some(target_dir),
         build_dir: Some(build_dir.clone()),
         before: Some(before),

@@ -1,35 +1,14 @@
-//! The doctor: the workspace's own profile settings that cost build time
-//! or memory and buy no runtime, read from cargo's configuration resolved
-//! with sources ([`crate::cargo_config`]), each with its cost and a fix.
-//!
-//! A finding is one of two kinds ([`Kind`]): a fix with no runtime change
-//! (debug info that `strip` removes anyway, optimised build scripts and
-//! proc-macros), or a trade-off (fat LTO, many codegen units, incremental
-//! release builds: the code changes). `tests/doctor.rs` proves the first
-//! kind on real builds: with only the build scripts' opt-level changed the
-//! binary is the same file; with only the debug info under `strip = true`
-//! changed, the machine code is the same apart from one instruction. That
-//! instruction is rustc's: with debug info on, it adds a one-byte load of
-//! its `.debug_gdb_scripts` section (34 bytes, which `strip` keeps) to
-//! `main`, so later sections move by 32 bytes and `.text` is not
-//! byte-identical. The doctor says so in the finding.
-//!
-//! Only settings a layer sets are findings (cargo's built-in defaults are
-//! not the workspace's choice), each reported once, at the profile whose
-//! table sets it (a profile inheriting the same value from the same source
-//! is not repeated). [`apply`] writes fixes into the file the setting
-//! lives in, with `toml_edit` so the rest of the file keeps its
-//! formatting; settings from the environment or from files outside the
-//! workspace are never written.
+//! The findings: each setting of cargo's resolved profiles that costs
+//! build time or memory, with its cost and fix, and the report in words.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cargo_config::{CargoConfig, ResolvedProfile, Settings};
+use crate::cargo_config::{CargoConfig, ResolvedProfile};
 use crate::error::Error;
 use crate::memory::{self, Drivers, Lto};
+use crate::model::Settings;
 
 /// Whether fixing a finding changes the shipped binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +75,14 @@ pub struct Machine {
     pub mem_per_job_mib: u64,
 }
 
+/// The fix setting dotted `key` to `value`.
+fn fix(key: &str, value: toml::Value) -> Option<Fix> {
+    Some(Fix {
+        key: key.split('.').map(str::to_string).collect(),
+        value,
+    })
+}
+
 fn is_false_or_zero(v: &Value) -> bool {
     matches!(v, Value::Bool(false)) || v.as_u64() == Some(0) || v.as_str() == Some("none")
 }
@@ -121,23 +108,13 @@ fn inherited(
     }
 }
 
-fn root_of(name: &str, all: &BTreeMap<String, ResolvedProfile>) -> String {
-    let mut current = name.to_string();
-    for _ in 0..all.len() + 4 {
-        match all.get(&current).and_then(|p| p.inherits.clone()) {
-            Some(p) => current = p,
-            None => break,
-        }
-    }
-    current
-}
-
 /// Every finding in `cfg`'s profiles, on `machine`.
 pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Error> {
     let all = cfg.profiles()?;
     let mut out = Vec::new();
     for (name, p) in &all {
-        let release = root_of(name, &all) == "release";
+        let release =
+            crate::model::root_profile(name, |n| all.get(n)?.inherits.as_deref()) == "release";
         let own = |key: &str| {
             p.settings
                 .get(key)
@@ -203,10 +180,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                 } else {
                     "estimated: every compile and link job writes line tables (less than full debug info; not measured here) that strip then removes".to_string()
                 };
-                let fix = Some(Fix {
-                    key: vec!["debug".into()],
-                    value: toml::Value::Integer(0),
-                });
+                let fix = fix("debug", toml::Value::Integer(0));
                 let mut f = match debug {
                     Some(_) => finding("debug", Kind::NoChange, why, cost, fix),
                     None => finding("strip", Kind::NoChange, why, cost, fix),
@@ -228,7 +202,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                     Kind::TradeOff,
                     format!("incremental = {} in a profile inheriting release: every build writes the incremental cache, and the code is split into more units (usually slower code); it only pays off for repeated local rebuilds", s.value),
                     "estimated: clean and CI builds write the incremental cache (extra time and disk, often as large as the target's objects); the binary can be slower".into(),
-                    Some(Fix { key: vec!["incremental".into()], value: toml::Value::Boolean(false) }),
+                    fix("incremental", toml::Value::Boolean(false)),
                 ));
             }
         }
@@ -241,7 +215,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                     Kind::TradeOff,
                     format!("codegen-units = {units} on a machine with {} CPUs: LLVM cannot run that many units at once, and each adds its own optimisation overhead", machine.cpus),
                     "measured (BENCHMARKS.md, this repository's server, 2 cores, opt-level 2): clean build 331 s with 256 codegen units, 283 s with 16 (0.85x)".into(),
-                    Some(Fix { key: vec!["codegen-units".into()], value: toml::Value::Integer(16) }),
+                    fix("codegen-units", toml::Value::Integer(16)),
                 ));
             } else if units == 1 && optimised {
                 out.push(finding(
@@ -249,7 +223,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                     Kind::TradeOff,
                     "codegen-units = 1: LLVM optimises and generates each crate on one thread, so the largest crates (and the final binary crate, which nothing overlaps with) take as long as their slowest single pass; it buys a little runtime speed".into(),
                     "measured on tansu, 2 cores (docs/field-tests.md): a clean build is not slower with one unit (cargo keeps the cores busy with whole crates), but every edit rebuilds the workspace crates on one thread each: a leaf edit of the binary took 161 s with one unit and thin LTO, 49 s with 16 units and no LTO; keep one unit for third-party packages (`package.\"*\".codegen-units = 1`)".into(),
-                    Some(Fix { key: vec!["codegen-units".into()], value: toml::Value::Integer(16) }),
+                    fix("codegen-units", toml::Value::Integer(16)),
                 ));
             }
         }
@@ -277,7 +251,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                             memory::gib(fat_est.final_step_mib),
                             memory::gib(thin_est.final_step_mib)
                         ),
-                        Some(Fix { key: vec!["lto".into()], value: toml::Value::String("thin".into()) }),
+                        fix("lto", toml::Value::String("thin".into())),
                     ));
                 }
             }
@@ -297,7 +271,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                 kind: Kind::NoChange,
                 why: "build scripts and proc-macros run at build time only; what they generate does not depend on their opt-level, so the binary is the same file".into(),
                 cost: "estimated: every build script, proc-macro and their dependencies (syn, quote, ...) are optimised before anything that needs them can compile, on the critical path of a clean build".into(),
-                fix: Some(Fix { key: vec!["build-override".into(), "opt-level".into()], value: toml::Value::Integer(0) }),
+                fix: fix("build-override.opt-level", toml::Value::Integer(0)),
             });
         }
         if let Some(s) = p
@@ -328,154 +302,6 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
         }
     }
     Ok(out)
-}
-
-/// Whether the doctor may write to `source`: the manifest or a config
-/// file inside the workspace.
-pub fn writable(source: &str) -> bool {
-    !crate::config::is_machine_local(source) && !source.starts_with("--config")
-}
-
-/// Writes the fixes of `findings` (only [`Kind::NoChange`] ones unless
-/// `trade_offs`) into their files under `root`. Returns one line per
-/// finding: written, or why not.
-pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<String>, Error> {
-    let mut docs: BTreeMap<String, toml_edit::DocumentMut> = BTreeMap::new();
-    let mut lines = Vec::new();
-    for f in findings {
-        let what = format!("{}.{} ({})", f.profile, f.key, f.source);
-        let Some(fix) = &f.fix else {
-            lines.push(format!("not written: {what}: no one-key fix"));
-            continue;
-        };
-        if f.kind == Kind::TradeOff && !trade_offs {
-            lines.push(format!(
-                "not written: {what}: a trade-off (--trade-offs writes it)"
-            ));
-            continue;
-        }
-        if !writable(&f.source) {
-            lines.push(format!(
-                "not written: {what}: set outside the workspace's files; change it there"
-            ));
-            continue;
-        }
-        if !docs.contains_key(&f.source) {
-            let path = root.join(&f.source);
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::Io {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })?;
-            let doc = text
-                .parse::<toml_edit::DocumentMut>()
-                .map_err(|e| Error::Manifest {
-                    file: path.display().to_string(),
-                    message: e.to_string(),
-                })?;
-            docs.insert(f.source.clone(), doc);
-        }
-        let doc = docs.get_mut(&f.source).expect("just inserted");
-        let path: Vec<&str> = ["profile", f.profile.as_str()]
-            .into_iter()
-            .chain(fix.key.iter().map(String::as_str))
-            .collect();
-        set(doc.as_item_mut(), &path, edit_value(&fix.value)).map_err(|message| {
-            Error::Profile {
-                file: f.source.clone(),
-                key: path.join("."),
-                message,
-            }
-        })?;
-        lines.push(format!(
-            "wrote {}.{} = {} in {}",
-            f.profile,
-            fix.key.join("."),
-            fix.value,
-            f.source
-        ));
-    }
-    for (source, doc) in docs {
-        let path = root.join(&source);
-        std::fs::write(&path, doc.to_string()).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
-    }
-    Ok(lines)
-}
-
-/// Sets the value at `path` below `item`, keeping the old value's
-/// comments and creating missing tables; an error when a step on the way
-/// is not a table.
-fn set(item: &mut toml_edit::Item, path: &[&str], value: toml_edit::Value) -> Result<(), String> {
-    let Some((last, parents)) = path.split_last() else {
-        return Err("empty key".into());
-    };
-    let mut current = item;
-    for part in parents {
-        let table = current
-            .as_table_like_mut()
-            .ok_or_else(|| format!("cannot be written: `{part}`'s parent is not a table"))?;
-        if table.get(part).is_none() {
-            table.insert(part, toml_edit::Item::Table(toml_edit::Table::new()));
-        }
-        current = table.get_mut(part).expect("present");
-    }
-    let table = current
-        .as_table_like_mut()
-        .ok_or_else(|| "cannot be written: its parent is not a table".to_string())?;
-    let mut value = value;
-    match table.get_mut(last) {
-        // Replaced in place, so that the key keeps its own comments.
-        Some(old) => {
-            if let Some(v) = old.as_value() {
-                *value.decor_mut() = v.decor().clone();
-            }
-            *old = toml_edit::Item::Value(value);
-        }
-        None => {
-            table.insert(last, toml_edit::Item::Value(value));
-        }
-    }
-    Ok(())
-}
-
-fn edit_value(v: &toml::Value) -> toml_edit::Value {
-    match v {
-        toml::Value::Boolean(b) => (*b).into(),
-        toml::Value::Integer(i) => (*i).into(),
-        other => other.as_str().unwrap_or_default().into(),
-    }
-}
-
-/// The findings in words, one block each, and a summary line.
-pub fn render(findings: &[Finding]) -> String {
-    let mut out = String::new();
-    for f in findings {
-        out.push_str(&format!(
-            "{}.{} = {} (from {})\n  {}\n  cost: {}\n",
-            f.profile, f.key, f.value, f.source, f.why, f.cost
-        ));
-        match &f.fix {
-            Some(fix) => out.push_str(&format!(
-                "  fix: {} = {} in [profile.{}] of {}: {}\n",
-                fix.key.join("."),
-                fix.value,
-                f.profile,
-                f.source,
-                f.kind.label()
-            )),
-            None => out.push_str(&format!("  fix: by hand: {}\n", f.kind.label())),
-        }
-    }
-    let unchanged = findings.iter().filter(|f| f.kind == Kind::NoChange).count();
-    out.push_str(&format!(
-        "{} finding(s): {} with no runtime change, {} trade-off(s)\n",
-        findings.len(),
-        unchanged,
-        findings.len() - unchanged
-    ));
-    out
 }
 
 #[cfg(test)]
@@ -570,42 +396,6 @@ mod tests {
         let found = diagnose_manifest("[profile.dev]\nstrip = true\n", 2);
         assert_eq!(keys(&found), ["dev.strip:no runtime change"]);
         assert_eq!(found[0].fix.as_ref().unwrap().key, ["debug"]);
-    }
-
-    #[test]
-    fn set_keeps_comments_and_handles_dotted_and_inline_tables() {
-        let text = "# top\nprofile.release.debug = 2 # why\n[profile.dev]\nstrip = { } # odd\n[profile.x]\ninline = 1\nbo = { opt-level = 3 }\n";
-        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
-        set(
-            doc.as_item_mut(),
-            &["profile", "release", "debug"],
-            0.into(),
-        )
-        .unwrap();
-        set(
-            doc.as_item_mut(),
-            &["profile", "x", "bo", "opt-level"],
-            0.into(),
-        )
-        .unwrap();
-        set(
-            doc.as_item_mut(),
-            &["profile", "x", "new", "opt-level"],
-            0.into(),
-        )
-        .unwrap();
-        let err = set(
-            doc.as_item_mut(),
-            &["profile", "x", "inline", "k"],
-            0.into(),
-        )
-        .unwrap_err();
-        assert!(err.contains("not a table"), "{err}");
-        let out = doc.to_string();
-        assert!(out.contains("profile.release.debug = 0 # why"), "{out}");
-        assert!(out.contains("bo = { opt-level = 0 }"), "{out}");
-        assert!(out.contains("[profile.x.new]\nopt-level = 0"), "{out}");
-        assert!(out.starts_with("# top\n"), "{out}");
     }
 
     #[test]

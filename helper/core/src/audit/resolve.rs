@@ -1,0 +1,130 @@
+//! Cargo's feature resolution for one selection of roots and one target,
+//! computed in-process by guppy (the library cargo-hakari is built on) from
+//! the package graph of a single `cargo metadata` call.
+//!
+//! The answer is what `cargo tree -e normal,build --target T` lists for the
+//! same `--package`/`--features` selection: every package reachable through
+//! normal and build edges, with the features it gets on the target and, for
+//! build dependencies and proc-macros, on the host.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use guppy::graph::cargo::{CargoOptions, CargoResolverVersion};
+use guppy::graph::feature::FeatureLabel;
+use guppy::graph::{DependencyDirection, PackageGraph};
+use guppy::platform::{Platform, PlatformSpec, TargetFeatures};
+
+use crate::cargo_config::Cfg;
+use crate::error::Error;
+
+/// Feature sets per third-party package (name, version) in one resolution.
+/// A package can appear with several sets, e.g. once as a build dependency
+/// for the host and once for the target.
+pub type Resolution = BTreeMap<(String, String), BTreeSet<Vec<String>>>;
+
+/// What one root asks for, as `--package <root>` with
+/// `--all-features`, or `[--no-default-features] [--features ..]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Selection {
+    /// The workspace member.
+    pub package: String,
+    /// `--all-features`.
+    pub all: bool,
+    /// Its `default` feature (unless `--no-default-features`).
+    pub default: bool,
+    /// Features named with `--features`, without the `package/` prefix.
+    pub features: BTreeSet<String>,
+}
+
+/// Which of cargo's feature resolvers the workspace uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolver {
+    /// `resolver = "1"` (or the default of an edition 2015/2018 root).
+    V1,
+    /// `resolver = "2"` or `"3"` (same feature resolution).
+    V2,
+}
+
+/// The platforms to resolve for: `all` (cargo's `--target all`: every
+/// platform-specific dependency counts, on the target and on the host) or
+/// one target triple, with the host being the machine running the audit.
+/// A triple's target features come from `rustc --print cfg --target T`.
+pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>, Error> {
+    let mut opts = CargoOptions::new();
+    opts.set_resolver(match resolver {
+        Resolver::V1 => CargoResolverVersion::V1,
+        Resolver::V2 => CargoResolverVersion::V2,
+    });
+    if target == "all" {
+        opts.set_platform(PlatformSpec::Any);
+        return Ok(opts);
+    }
+    let invalid = |e: &dyn std::fmt::Display| Error::Invalid(format!("target `{target}`: {e}"));
+    let cfg =
+        crate::cargo_config::rustc_cfg(Path::new(&crate::exec::rustc_program()), Some(target))
+            .map_err(|e| invalid(&e))?;
+    let features: Vec<String> = cfg
+        .into_iter()
+        .filter_map(|c| match c {
+            Cfg::KeyPair(key, value) if key.as_str() == "target_feature" => Some(value),
+            _ => None,
+        })
+        .collect();
+    let platform = Platform::new(target.to_string(), TargetFeatures::features(features))
+        .map_err(|e| invalid(&e))?;
+    let host = PlatformSpec::build_target().map_err(|e| invalid(&e))?;
+    opts.set_target_platform(platform).set_host_platform(host);
+    Ok(opts)
+}
+
+/// Resolves `roots` built together with `opts` and returns the features of
+/// every package outside the workspace.
+pub fn resolve(
+    graph: &PackageGraph,
+    roots: &[&Selection],
+    opts: &CargoOptions<'_>,
+) -> Result<Resolution, Error> {
+    let guppy = |e: guppy::Error| Error::Invalid(format!("feature resolution: {e}"));
+    let features = graph.feature_graph();
+    let workspace = graph.workspace();
+    let mut initials = Vec::new();
+    for root in roots {
+        let package = workspace.member_by_name(&root.package).map_err(guppy)?;
+        let all = features.all_features_for(package.id()).map_err(guppy)?;
+        for label in all.labels() {
+            let wanted = match label {
+                FeatureLabel::Base => true,
+                FeatureLabel::Named(name) => {
+                    root.all
+                        || (root.default && *name == "default")
+                        || root.features.contains(*name)
+                }
+                FeatureLabel::OptionalDependency(_) => root.all,
+            };
+            if wanted {
+                initials.push((package.id(), *label));
+            }
+        }
+    }
+    let set = features
+        .resolve_ids(initials)
+        .map_err(guppy)?
+        .into_cargo_set(opts)
+        .map_err(guppy)?;
+    let mut out = Resolution::new();
+    for (_, side) in set.all_features() {
+        for list in side.packages_with_features(DependencyDirection::Forward) {
+            let package = list.package();
+            if package.in_workspace() {
+                continue;
+            }
+            let mut named: Vec<String> = list.named_features().map(str::to_string).collect();
+            named.sort();
+            out.entry((package.name().to_string(), package.version().to_string()))
+                .or_default()
+                .insert(named);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,170 @@
+//! cargo's build directory, in both of its layouts.
+//!
+//! A profile directory is `<build-dir>/<profile>` or
+//! `<build-dir>/<triple>/<profile>`. Inside it, cargo has used two layouts:
+//!
+//! - the old one (cargo 1.95 here): `.fingerprint/<package>-<hash>/` holds
+//!   each unit's fingerprint, `deps/` the outputs and dep-info files (`*.d`)
+//!   of all units, `build/<package>-<hash>/` build scripts and their output;
+//! - the new one (cargo 1.100 here): each unit has its own directory
+//!   `build/<package>/<hash>/` with `fingerprint/`, `out/` (outputs and
+//!   dep-info) and, for a build script run, `run/`; there is no `deps/` and
+//!   no `.fingerprint/`.
+//!
+//! `<hash>` is 16 hex digits, the unit hash cargo also puts in output file
+//! names (`libutil-<hash>.rlib`). Everything here reads both layouts.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// One unit's directory.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UnitDir {
+    /// The package name.
+    pub package: String,
+    /// The unit hash.
+    pub hash: String,
+    /// The directory of its fingerprint files (`.fingerprint/<package>-<hash>`
+    /// or `build/<package>/<hash>/fingerprint`).
+    pub fingerprint: PathBuf,
+}
+
+/// Whether `s` is a unit hash (16 hex digits).
+pub fn is_hash(s: &str) -> bool {
+    s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The units of one profile directory, in either layout.
+pub fn unit_dirs(profile_dir: &Path) -> Vec<UnitDir> {
+    let mut units = Vec::new();
+    for dir in subdirs(&profile_dir.join(".fingerprint")) {
+        let n = name(&dir);
+        if let Some((package, hash)) = n.rsplit_once('-').filter(|(_, h)| is_hash(h)) {
+            units.push(UnitDir {
+                package: package.to_string(),
+                hash: hash.to_string(),
+                fingerprint: dir.clone(),
+            });
+        }
+    }
+    for package in subdirs(&profile_dir.join("build")) {
+        for unit in subdirs(&package) {
+            let hash = name(&unit);
+            if is_hash(&hash) && unit.join("fingerprint").is_dir() {
+                units.push(UnitDir {
+                    package: name(&package),
+                    hash,
+                    fingerprint: unit.join("fingerprint"),
+                });
+            }
+        }
+    }
+    units
+}
+
+/// The profile directories under `build_dir` that hold units (in either
+/// layout): `<profile>` and `<triple>/<profile>`.
+pub fn profile_dirs(build_dir: &Path) -> Vec<PathBuf> {
+    let holds_units = |d: &Path| d.join(".fingerprint").is_dir() || d.join("build").is_dir();
+    let mut found = Vec::new();
+    for dir in subdirs(build_dir) {
+        if holds_units(&dir) {
+            found.push(dir);
+        } else {
+            found.extend(subdirs(&dir).into_iter().filter(|d| holds_units(d)));
+        }
+    }
+    found
+}
+
+/// Every unit under `build_dir`.
+pub fn all_unit_dirs(build_dir: &Path) -> Vec<UnitDir> {
+    profile_dirs(build_dir)
+        .iter()
+        .flat_map(|p| unit_dirs(p))
+        .collect()
+}
+
+/// The dep-info files (`*.d`, make syntax) of the units of one profile
+/// directory: `deps/*.d` (old layout) and `build/<package>/<hash>/out/*.d`
+/// (new layout).
+pub fn dep_info_files(profile_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs = vec![profile_dir.join("deps")];
+    for package in subdirs(&profile_dir.join("build")) {
+        dirs.extend(subdirs(&package).into_iter().map(|u| u.join("out")));
+    }
+    dirs.iter()
+        .filter_map(|d| fs::read_dir(d).ok())
+        .flat_map(|entries| entries.flatten().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "d"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(p: &Path) {
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, "").unwrap();
+    }
+
+    #[test]
+    fn both_layouts() {
+        let t = tempfile::tempdir().unwrap();
+        let h = "0123456789abcdef";
+        // Old layout in debug, new layout for a cross target's release.
+        touch(
+            &t.path()
+                .join(format!("debug/.fingerprint/cfg-if-{h}/lib-cfg_if.json")),
+        );
+        touch(&t.path().join(format!("debug/deps/cfg_if-{h}.d")));
+        touch(&t.path().join(format!("debug/build/ring-{h}/out/x.o")));
+        touch(&t.path().join("debug/.fingerprint/not-a-hash/x"));
+        let new = t.path().join("x86_64-unknown-linux-musl/release");
+        touch(&new.join(format!("build/itoa/{h}/fingerprint/lib-itoa.json")));
+        touch(&new.join(format!("build/itoa/{h}/out/itoa-{h}.d")));
+        touch(&new.join("build/itoa/nothash/fingerprint/x"));
+        assert_eq!(
+            profile_dirs(t.path()),
+            [t.path().join("debug"), new.clone()]
+        );
+        let units = all_unit_dirs(t.path());
+        let found: Vec<(&str, &str)> = units
+            .iter()
+            .map(|u| (u.package.as_str(), u.hash.as_str()))
+            .collect();
+        assert_eq!(found, [("cfg-if", h), ("itoa", h)]);
+        assert_eq!(
+            units[1].fingerprint,
+            new.join(format!("build/itoa/{h}/fingerprint"))
+        );
+        assert_eq!(
+            dep_info_files(&t.path().join("debug")),
+            [t.path().join(format!("debug/deps/cfg_if-{h}.d"))]
+        );
+        assert_eq!(
+            dep_info_files(&new),
+            [new.join(format!("build/itoa/{h}/out/itoa-{h}.d"))]
+        );
+    }
+}

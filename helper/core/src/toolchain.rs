@@ -1,0 +1,147 @@
+//! Whether this machine has a cross target's toolchain: the tools the plan
+//! names (linker driver, `ld.<fuse_ld>`, C and C++ compilers, archiver, the
+//! build machine's C tools) on PATH, and the files its C flags name (the
+//! target libc's headers). What is missing is reported with the Debian
+//! packages the plan lists for the target and the command that installs
+//! them, for `build` (which refuses to start) and `doctor`.
+
+use std::ffi::OsStr;
+use std::path::Path;
+
+use crate::exec;
+use crate::model::Target;
+
+/// What a target needs that this machine lacks, one entry per tool or
+/// path, e.g. "`clang` (C compiler) is not on PATH". Empty when complete.
+pub fn missing(target: &Target, path: &OsStr) -> Vec<String> {
+    let mut tools: Vec<(&str, &str)> = Vec::new();
+    let fuse_tool = target.fuse_ld.as_ref().map(|ld| format!("ld.{ld}"));
+    let named = [
+        (target.linker_driver.as_deref(), "linker driver"),
+        (fuse_tool.as_deref(), "linker"),
+        (target.cc.as_deref(), "C compiler"),
+        (target.cxx.as_deref(), "C++ compiler"),
+        (target.ar.as_deref(), "archiver"),
+    ];
+    tools.extend(named.iter().filter_map(|(t, role)| Some(((*t)?, *role))));
+    if let Some(host) = &target.host_tools {
+        tools.extend([
+            (host.cc.as_str(), "build machine's C compiler"),
+            (host.cxx.as_str(), "build machine's C++ compiler"),
+            (host.ar.as_str(), "build machine's archiver"),
+        ]);
+    }
+    // Each missing program once, with every role it has.
+    let mut roles: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (tool, role) in tools {
+        let program = tool.split_whitespace().next().unwrap_or(tool);
+        match roles.iter_mut().find(|(p, _)| *p == program) {
+            Some((_, r)) => r.push(role),
+            None => roles.push((program, vec![role])),
+        }
+    }
+    let mut missing: Vec<String> = roles
+        .into_iter()
+        .filter(|(program, _)| exec::find_in_path(program, path).is_none())
+        .map(|(program, r)| format!("`{program}` ({}) is not on PATH", r.join(", ")))
+        .collect();
+    for flag in target.c_flags.iter().filter(|f| f.starts_with('/')) {
+        if !Path::new(flag).exists() {
+            missing.push(format!("{flag} (named by the C flags) does not exist"));
+        }
+    }
+    missing
+}
+
+/// The command that installs a target's Debian packages: a package of
+/// another dpkg architecture (`name:arch`) first needs that architecture.
+pub fn install_command(target: &Target) -> Option<String> {
+    if target.packages.is_empty() {
+        return None;
+    }
+    let mut steps: Vec<String> = Vec::new();
+    let mut arches: Vec<&str> = target
+        .packages
+        .iter()
+        .filter_map(|p| p.split_once(':').map(|(_, arch)| arch))
+        .collect();
+    arches.dedup();
+    for arch in arches {
+        steps.push(format!("sudo dpkg --add-architecture {arch}"));
+    }
+    steps.push("sudo apt-get update".into());
+    steps.push(format!(
+        "sudo apt-get install {}",
+        target.packages.join(" ")
+    ));
+    Some(steps.join(" && "))
+}
+
+/// One message for a target with missing pieces: what is missing, and the
+/// packages and install command when the plan lists packages. `None` when
+/// nothing is missing.
+pub fn report(name: &str, target: &Target, path: &OsStr) -> Option<String> {
+    let missing = missing(target, path);
+    if missing.is_empty() {
+        return None;
+    }
+    let mut text = format!("target {name}: {}", missing.join("; "));
+    match install_command(target) {
+        Some(cmd) => text.push_str(&format!(
+            ". Its toolchain comes from the Debian packages {}; install them with:\n  {cmd}",
+            target.packages.join(" ")
+        )),
+        None => text.push_str("; install them first"),
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::testing::stub_dir;
+    use crate::policy::Policy;
+
+    #[test]
+    fn names_each_missing_piece_and_the_packages() {
+        let targets = crate::targets::resolve(&Policy::default());
+        let a = &targets["aarch64-unknown-linux-musl"];
+        let empty = tempfile::tempdir().unwrap();
+        let text = report("aarch64-unknown-linux-musl", a, empty.path().as_os_str()).unwrap();
+        for piece in [
+            "`clang` (linker driver, C compiler) is not on PATH; `ld.lld` (linker)",
+            "`llvm-ar` (archiver)",
+        ] {
+            assert!(text.contains(piece), "{text}");
+        }
+        assert!(text.ends_with(
+            "sudo dpkg --add-architecture arm64 && sudo apt-get update && \
+             sudo apt-get install clang llvm lld musl-dev:arm64"
+        ));
+        let x = &targets["x86_64-unknown-linux-musl"];
+        assert_eq!(
+            install_command(x).unwrap(),
+            "sudo apt-get update && sudo apt-get install clang llvm mold musl-dev"
+        );
+    }
+
+    #[test]
+    fn complete_when_every_tool_and_path_is_there() {
+        let mut t = crate::targets::host();
+        t.triple = Some("aarch64-unknown-linux-musl".into());
+        t.cc = Some("clang --target=x".into());
+        t.fuse_ld = Some("lld".into());
+        let dir = stub_dir(&["clang", "ld.lld"]);
+        let headers = tempfile::tempdir().unwrap();
+        t.c_flags = vec!["-isystem".into(), headers.path().display().to_string()];
+        assert!(report("a", &t, dir.path().as_os_str()).is_none());
+        t.c_flags.push("/no/such/include".into());
+        assert_eq!(
+            missing(&t, dir.path().as_os_str()),
+            ["/no/such/include (named by the C flags) does not exist"]
+        );
+        assert!(report("a", &t, dir.path().as_os_str())
+            .unwrap()
+            .ends_with("; install them first"));
+    }
+}

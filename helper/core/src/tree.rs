@@ -1,0 +1,98 @@
+//! The one directory-tree copier: the dependency cache's saved target
+//! directories, the benchmark's copy of a workspace and the tests' fixture
+//! copies all go through [`copy_tree`].
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+/// Copies the tree at `from` into `to` (created as needed), leaving out
+/// every entry for which `skip` (given the path relative to `from`) is
+/// true. Files keep their modification times (cargo's fingerprints compare
+/// them) and permissions, symlinks are recreated as symlinks, and
+/// directories get their times back last. Returns the files and symlinks
+/// copied; an error names the path it happened at.
+pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Result<u64> {
+    let at = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()))
+    };
+    let mut count = 0;
+    let mut stack = vec![from.to_path_buf()];
+    let mut dirs = Vec::new();
+    while let Some(src) = stack.pop() {
+        let rel = src.strip_prefix(from).expect("below `from`");
+        let dst = to.join(rel);
+        fs::create_dir_all(&dst).map_err(at(&dst))?;
+        dirs.push((src.clone(), dst.clone()));
+        for entry in fs::read_dir(&src).map_err(at(&src))? {
+            let entry = entry.map_err(at(&src))?;
+            let s = entry.path();
+            if skip(s.strip_prefix(from).expect("below `from`")) {
+                continue;
+            }
+            let d = dst.join(entry.file_name());
+            let kind = entry.file_type().map_err(at(&s))?;
+            if kind.is_dir() {
+                stack.push(s);
+                continue;
+            }
+            if kind.is_symlink() {
+                let link = fs::read_link(&s).map_err(at(&s))?;
+                std::os::unix::fs::symlink(&link, &d).map_err(at(&d))?;
+            } else {
+                fs::copy(&s, &d).map_err(at(&d))?;
+                let modified = entry.metadata().and_then(|m| m.modified());
+                set_mtime(&d, modified.map_err(at(&s))?).map_err(at(&d))?;
+            }
+            count += 1;
+        }
+    }
+    // Directories last (creating files inside them moves their mtime);
+    // their times are informative only, so a failure is no error.
+    for (src, dst) in dirs.into_iter().rev() {
+        if let Ok(modified) = fs::metadata(&src).and_then(|m| m.modified()) {
+            let _ = set_mtime(&dst, modified);
+        }
+    }
+    Ok(count)
+}
+
+/// Sets a file's (or directory's) modification time.
+pub fn set_mtime(path: &Path, time: std::time::SystemTime) -> io::Result<()> {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .or_else(|_| fs::File::open(path))?
+        .set_modified(time)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    #[test]
+    fn copies_files_links_and_times_and_skips() {
+        let tmp = tempfile::tempdir().unwrap();
+        let src = tmp.path().join("src");
+        fs::create_dir_all(src.join("a/target")).unwrap();
+        fs::write(src.join("a/f"), "x").unwrap();
+        fs::write(src.join("a/target/big"), "y").unwrap();
+        std::os::unix::fs::symlink("f", src.join("a/link")).unwrap();
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        set_mtime(&src.join("a/f"), old).unwrap();
+        let dst = tmp.path().join("dst");
+        let n = copy_tree(&src, &dst, &|rel| rel.ends_with("target")).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(fs::read_to_string(dst.join("a/f")).unwrap(), "x");
+        assert_eq!(
+            fs::metadata(dst.join("a/f")).unwrap().modified().unwrap(),
+            old
+        );
+        assert_eq!(fs::read_link(dst.join("a/link")).unwrap(), Path::new("f"));
+        assert!(!dst.join("a/target").exists());
+        let err = copy_tree(&tmp.path().join("none"), &dst, &|_| false).unwrap_err();
+        assert!(err.to_string().contains("none"), "{err}");
+    }
+}
