@@ -7,7 +7,8 @@
 //! workspace (every file with a new mtime, as a checkout gives) and a copy of
 //! the cache warmed once from the pristine workspace, makes one change, and
 //! builds. What compiled is read by `cargo buildplan why --fresh --json`
-//! from the build's fingerprint log and JSON messages; the binary's output
+//! from the build's `-v` output and JSON messages (and must agree with the
+//! messages alone, on cargo 1.95 and 1.100); the binary's output
 //! shows the change arrived (no stale unit).
 
 mod common;

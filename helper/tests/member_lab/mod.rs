@@ -152,16 +152,13 @@ impl Lab {
         let out = cmd(ws, self.toolchain)
             .args(["build", "top", "--deps-cache"])
             .arg(cache)
-            .args(["--members", "--", "--message-format=json"])
-            .env("CARGO_LOG", "cargo::core::compiler::fingerprint=info")
+            .args(["--members", "--", "--message-format=json", "-v"])
             .envs(env.iter().copied())
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", text(&out));
         let compiled = from_messages(&out.stdout);
-        if self.toolchain == WHY_READS {
-            assert_eq!(self.why(ws, &out), compiled, "{}", text(&out));
-        }
+        assert_eq!(self.why(ws, &out), compiled, "{}", text(&out));
         Built { out, compiled }
     }
 
@@ -200,10 +197,6 @@ impl Lab {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 }
-
-/// The toolchain whose fingerprint log `why` reads (cargo 1.100 logs its
-/// fingerprint decisions elsewhere; there the JSON messages alone count).
-pub const WHY_READS: &str = "1.95.0";
 
 pub fn unit_name(u: &serde_json::Value) -> String {
     format!(
