@@ -27,10 +27,17 @@ pub enum Metric {
     /// Third-party crates compiled twice with different features (clean
     /// build only).
     DuplicateCompiles,
+    /// Units compiled in the (last) run (the pull-request scenarios).
+    CompiledUnits,
 }
 
 /// The metric names the policy accepts.
-pub const METRICS: &[&str] = &["wall-time", "peak-memory", "duplicate-compiles"];
+pub const METRICS: &[&str] = &[
+    "wall-time",
+    "peak-memory",
+    "duplicate-compiles",
+    "compiled-units",
+];
 
 impl Metric {
     /// Parses a policy name.
@@ -39,6 +46,7 @@ impl Metric {
             "wall-time" => Some(Metric::WallTime),
             "peak-memory" => Some(Metric::PeakMemory),
             "duplicate-compiles" => Some(Metric::DuplicateCompiles),
+            "compiled-units" => Some(Metric::CompiledUnits),
             _ => None,
         }
     }
@@ -49,6 +57,7 @@ impl Metric {
             Metric::WallTime => "s",
             Metric::PeakMemory => "MiB",
             Metric::DuplicateCompiles => "crates",
+            Metric::CompiledUnits => "units",
         }
     }
 
@@ -62,6 +71,7 @@ impl Metric {
             // apart, and build scripts and proc-macros are compiled with
             // their own profile settings (opt-level 0) whatever their
             // features, so no feature unification removes it.
+            Metric::CompiledUnits => m.compiled.as_ref().map(|c| c.len() as f64),
             Metric::DuplicateCompiles => m
                 .duplicates
                 .as_ref()
@@ -239,6 +249,7 @@ fn describe(g: &GoalSpec) -> String {
         Metric::WallTime => format!("`{}` wall time", g.scenario),
         Metric::PeakMemory => format!("peak memory of `{}`", g.scenario),
         Metric::DuplicateCompiles => "crates compiled twice in the clean build".into(),
+        Metric::CompiledUnits => format!("units compiled in `{}`", g.scenario),
     };
     let configs = g.configs.join("`, `");
     if g.is_ratio() {
@@ -267,7 +278,7 @@ fn show(metric: Metric, v: f64) -> String {
     match metric {
         Metric::WallTime => format!("{v:.1} s"),
         Metric::PeakMemory => format!("{v:.0} MiB"),
-        Metric::DuplicateCompiles => format!("{v:.0}"),
+        Metric::DuplicateCompiles | Metric::CompiledUnits => format!("{v:.0}"),
     }
 }
 

@@ -27,6 +27,7 @@ pub mod duplicates;
 pub mod goals;
 pub mod markdown;
 pub mod measure;
+pub mod pull_request;
 pub mod report;
 pub mod scenarios;
 pub mod setup;
@@ -39,6 +40,7 @@ use anyhow::Context;
 use buildplan::error::Error;
 use buildplan::exec::Machine;
 use config::Config;
+use goals::{GoalSpec, Metric};
 use measure::Cgroup;
 use report::{Results, ScenarioInfo, Setup};
 use scenarios::{run_config, select_scenarios, skipped, RunContext};
@@ -115,7 +117,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     let plan = &planned.plan;
     let source_root = planned.workspace.root.clone();
     let policy_file = planned.workspace.root_manifest.clone();
-    let sel = setup::select(
+    let mut sel = setup::select(
         &planned.policy,
         &policy_file,
         setup::Choices {
@@ -194,6 +196,26 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
             None
         }
     };
+    let pr_targets = if scenarios
+        .iter()
+        .any(|s| pull_request::SCENARIOS.contains(s))
+    {
+        let middle = root_crate
+            .as_deref()
+            .and_then(|b| pull_request::middle_member(plan, &package, b));
+        Some(pull_request::Targets {
+            top: leaf.clone(),
+            middle: middle
+                .map(|m| workspace::edit_target(&copy_root, &m))
+                .transpose()?,
+            bottom: root.clone(),
+            members: pull_request::members_of(&copy_root)?,
+            main_root: copy_root.clone(),
+            work: work.clone(),
+        })
+    } else {
+        None
+    };
     let binaries = plan.packages[&package].binaries.clone();
     if binaries.is_empty() && scenarios.iter().any(|s| s.starts_with("link")) {
         if !args.scenarios.is_empty() {
@@ -239,6 +261,10 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     )? {
         return Ok(false);
     }
+    if pr_targets.is_some() && !sel.goals.iter().any(|g| g.scenario.starts_with("pr-")) {
+        let names: Vec<String> = configs.iter().map(|c| c.name.clone()).collect();
+        sel.goals.extend(pull_request_goals(&names));
+    }
     if args.dry_run {
         for c in &configs {
             let kind = if c.planned { "planned" } else { "shipped" };
@@ -252,7 +278,12 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
             println!("goal {}: {}", g.id, g.text);
         }
         println!("scenarios: {}", scenarios.join(", "));
-        for (what, edit) in [("leaf", Some(&leaf)), ("root", root.as_ref())] {
+        let pr = pr_targets.as_ref();
+        for (what, edit) in [
+            ("leaf", Some(&leaf)),
+            ("root", root.as_ref()),
+            ("pr-middle", pr.and_then(|p| p.middle.as_ref())),
+        ] {
             if let Some(e) = edit {
                 let (crate_name, file) = setup::describe_edit(e, &copy_root);
                 println!("{what} edits {crate_name} ({file})");
@@ -312,6 +343,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
         notes: Vec::new(),
     };
     let ctx_run = RunContext {
+        pr: pr_targets.as_ref(),
         binaries: &binaries,
         units: &units,
         leaf: &leaf,
@@ -409,4 +441,47 @@ fn write_outputs(results: &Results, args: &Options) -> anyhow::Result<()> {
         println!("goal {:<12} {verdict:<12} {}", g.id, g.detail);
     }
     Ok(())
+}
+
+/// Issue 20's pull-request goals for `configs`, each against itself: the
+/// top-member edit <= 0.15 x the dependency-cached build, the bottom-member
+/// edit <= its packages' share of it (`pr-share`), no change: 0 units.
+fn pull_request_goals(configs: &[String]) -> Vec<GoalSpec> {
+    let goal =
+        |id: &str, scenario: &str, metric, against: Option<&str>, limit, text: &str| GoalSpec {
+            id: id.into(),
+            text: text.into(),
+            scenario: scenario.into(),
+            metric,
+            configs: configs.to_vec(),
+            against: None,
+            against_scenario: against.map(Into::into),
+            limit,
+        };
+    vec![
+        goal(
+            "pr-top",
+            "pr-top",
+            Metric::WallTime,
+            Some("deps-cached"),
+            0.15,
+            "Pull request editing the top member <= 0.15 x the build with dependencies cached and members not",
+        ),
+        goal(
+            "pr-bottom",
+            "pr-bottom",
+            Metric::WallTime,
+            Some("pr-share"),
+            1.0,
+            "Pull request editing the bottom member <= the share of its compiled packages in that build",
+        ),
+        goal(
+            "pr-noop",
+            "pr-noop",
+            Metric::CompiledUnits,
+            None,
+            0.0,
+            "Pull request with no change: 0 units compiled",
+        ),
+    ]
 }

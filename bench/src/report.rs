@@ -134,6 +134,11 @@ pub struct Measurement {
     /// (only the clean build is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicates: Option<Vec<Duplicate>>,
+    /// The units the (last) run compiled, `package:target`, from cargo's
+    /// JSON messages; `None` when not counted (the pull-request scenarios
+    /// are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<Vec<String>>,
 }
 
 impl Measurement {
@@ -148,6 +153,7 @@ impl Measurement {
             max_process_rss_mib: stat(|s| s.max_process_rss_mib),
             runs,
             duplicates: None,
+            compiled: None,
         }
     }
 }

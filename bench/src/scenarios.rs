@@ -8,13 +8,15 @@ use anyhow::Context;
 
 use super::config::{self, Config};
 use super::measure::{self, Cgroup, Label, Sample};
+use super::pull_request::{self, Pr};
 use super::report::Measurement;
 use super::workspace::{EditTarget, SourceEdit};
 use buildplan::error::Error;
 use buildplan::exec::CargoCommand;
 
 /// Every scenario, in run order (each leaves the target directory in the
-/// state the next one starts from, as far as possible).
+/// state the next one starts from, as far as possible). The pull-request
+/// ones ([`pull_request`]) run only when named in `--scenarios`.
 pub const SCENARIOS: &[&str] = &[
     "clean",
     "noop",
@@ -23,6 +25,11 @@ pub const SCENARIOS: &[&str] = &[
     "deps-cached",
     "link",
     "link-bfd",
+    "pr-noop",
+    "pr-top",
+    "pr-middle",
+    "pr-bottom",
+    "pr-share",
 ];
 
 /// How each scenario is produced, for the report.
@@ -53,7 +60,7 @@ pub fn method(scenario: &str) -> &'static str {
         "link-bfd" => "the command recorded for `link`, on the same inputs, with GNU ld (`-fuse-ld=bfd`, \
                        the system linker) in place of the configuration's linker: a like-for-like \
                        comparison of linkers. Measured only where a C compiler driver runs the link.",
-        _ => "",
+        other => pull_request::method(other).unwrap_or(""),
     }
 }
 
@@ -71,7 +78,13 @@ pub fn select_scenarios(requested: &[String]) -> anyhow::Result<Vec<&'static str
     Ok(SCENARIOS
         .iter()
         .copied()
-        .filter(|s| requested.is_empty() || requested.iter().any(|r| r.trim() == *s))
+        .filter(|s| {
+            if requested.is_empty() {
+                !pull_request::SCENARIOS.contains(s)
+            } else {
+                requested.iter().any(|r| r.trim() == *s)
+            }
+        })
         .collect())
 }
 
@@ -121,6 +134,8 @@ pub struct RunContext<'a> {
     pub log: &'a Path,
     /// The memory cgroup to measure in, if any.
     pub cgroup: Option<&'a Cgroup>,
+    /// The members the pull-request scenarios edit, when they run.
+    pub pr: Option<&'a pull_request::Targets>,
 }
 
 /// Runs every scenario of one configuration, handing each measured cell to
@@ -155,12 +170,38 @@ pub fn run_config(
     // The link command recorded by `link`, whose inputs stay on disk until
     // the next build: `link-bfd` re-uses it (and must not build first).
     let mut recorded_link: Option<CargoCommand> = None;
+    let mut pr: Option<Pr<'_>> = None;
     for &scenario in scenarios.iter().filter(|s| !skip(s)) {
         let reuse_link = scenario == "link-bfd" && recorded_link.is_some();
         let needs_build = scenario != "clean" && !reuse_link;
         if needs_build && !built {
             recorded_link = None;
             measure::run_step(cargo, &label(scenario, "preparing: build".into()), ctx.log)?;
+        }
+        if let (Some(targets), true) = (ctx.pr, scenario.starts_with("pr-")) {
+            if pr.is_none() {
+                pr = Some(Pr::warm(
+                    targets,
+                    &config.name,
+                    cargo,
+                    &target_dir,
+                    ctx.log,
+                )?);
+            }
+            let state = pr.as_mut().expect("warmed");
+            let profile_dir = target_dir.join(config::profile_dir(&config.profile));
+            let forget =
+                |packages: &[String]| forget_workspace_units(&profile_dir, packages, ctx.log);
+            let run = pull_request::Run {
+                runs: ctx.runs,
+                log: ctx.log,
+                cgroup: ctx.cgroup,
+            };
+            let cell = state.cell(&run, scenario, cargo, &label, &forget, &mut edit_number)?;
+            if let Some(m) = cell {
+                done(m)?;
+            }
+            continue;
         }
         let mut edit = match scenario {
             "leaf" => Some(SourceEdit::new(&ctx.leaf.file)?),
@@ -483,7 +524,12 @@ mod tests {
 
     #[test]
     fn scenario_selection() {
-        assert_eq!(select_scenarios(&[]).unwrap(), SCENARIOS);
+        // All but the pull-request ones unless named.
+        assert_eq!(select_scenarios(&[]).unwrap(), &SCENARIOS[..7]);
+        assert_eq!(
+            select_scenarios(&["pr-top".into(), "deps-cached".into()]).unwrap(),
+            ["deps-cached", "pr-top"]
+        );
         assert_eq!(
             select_scenarios(&["link".into(), "noop".into()]).unwrap(),
             ["noop", "link"]

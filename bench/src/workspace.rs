@@ -32,6 +32,34 @@ pub fn copy_workspace(src: &Path, dst: &Path, extra_excluded: &[PathBuf]) -> any
         .with_context(|| format!("copying {}", src.display()))
 }
 
+/// Copies the workspace at `src` into `dst` (created; must not exist) as a
+/// checkout does: every file gets a new modification time (the pull-request
+/// scenarios). Leaves out `.git` and the top-level `target`.
+pub fn checkout(src: &Path, dst: &Path) -> anyhow::Result<u64> {
+    if dst.exists() {
+        bail!("{} already exists", dst.display());
+    }
+    let mut files = 0;
+    let walk = walkdir::WalkDir::new(src).into_iter().filter_entry(|e| {
+        let rel = e.path().strip_prefix(src).unwrap_or(e.path());
+        !(rel.ends_with(".git") || rel == Path::new("target"))
+    });
+    for entry in walk {
+        let entry = entry.with_context(|| format!("walking {}", src.display()))?;
+        let to = dst.join(entry.path().strip_prefix(src)?);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&to)?;
+        } else if entry.file_type().is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(entry.path())?, &to)?;
+        } else {
+            std::fs::copy(entry.path(), &to)
+                .with_context(|| format!("copying {}", entry.path().display()))?;
+            files += 1;
+        }
+    }
+    Ok(files)
+}
+
 /// What [`sync_workspace`] did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SyncStats {

@@ -182,6 +182,14 @@ pub struct BuildArgs {
     /// Start from saved dependency artifacts in DIR, and save them there.
     #[arg(long, value_name = "DIR")]
     pub deps_cache: Option<PathBuf>,
+    /// With --deps-cache: keep the workspace members too. The entry records
+    /// each member source file's size, SHA-256 and mtime (the files cargo's
+    /// dep-info names); after a restore, files with the recorded content get
+    /// their recorded mtime back, so that after a fresh checkout cargo finds
+    /// the unchanged members fresh. Saved again after a build whose sources
+    /// differ from the entry's (docs/deps-cache.md, "Members").
+    #[arg(long, requires = "deps_cache")]
+    pub members: bool,
     /// Extra arguments passed to cargo after the plan's own.
     #[arg(last = true)]
     pub cargo_args: Vec<String>,

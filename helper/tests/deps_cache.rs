@@ -102,7 +102,7 @@ fn a_restored_target_dir_is_reused_by_cargo_and_a_corrupt_one_is_not_restored() 
     let cache = DepsCache::new(tmp.path().join("cache"));
     let k = key(&root);
     assert!(matches!(cache.lookup(&k), Lookup::Miss(Miss::Empty)));
-    cache.save(&k, &first, k.base_lock.clone()).unwrap();
+    cache.save(&k, &first, k.base_lock.clone(), None).unwrap();
 
     // Restored into another, empty target dir: cargo compiles nothing.
     let Lookup::Hit(entry) = cache.lookup(&k) else {

@@ -65,6 +65,7 @@ pub mod build;
 pub mod cargo_config;
 pub mod compiles;
 pub mod config;
+pub mod dep_info;
 pub mod deps_cache;
 pub mod doctor;
 pub mod error;

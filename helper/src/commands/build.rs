@@ -122,7 +122,14 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         eprintln!("cargo-buildplan build: warning: --force: building anyway; {refusal}");
     }
     let cache = match &args.deps_cache {
-        Some(dir) => Some(super::cache::prepare(&ctx, &sel, &cmd, dir, args.dry_run)?),
+        Some(dir) => Some(super::cache::prepare(
+            &ctx,
+            &sel,
+            &cmd,
+            dir,
+            args.members,
+            args.dry_run,
+        )?),
         None => None,
     };
     if args.dry_run {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use buildplan::build::{PlanContext, Selection};
+use buildplan::deps_cache::members::{self, Member, MemberRecord};
 use buildplan::deps_cache::{self, CacheKey, DepsCache, LockIdentity, Lookup};
 use buildplan::error::Error;
 use buildplan::exec::CargoCommand;
@@ -18,6 +19,8 @@ pub struct Prepared {
     key: CacheKey,
     /// Whether to save after a successful build (no usable entry existed).
     save: bool,
+    /// With `--members`: the members, and the entry's record if it has one.
+    members: Option<(Vec<Member>, Option<MemberRecord>)>,
 }
 
 /// The key of the build `sel` runs as `cmd`: toolchain, target, profile,
@@ -81,6 +84,7 @@ pub fn prepare(
     sel: &Selection<'_>,
     cmd: &CargoCommand,
     dir: &Path,
+    keep_members: bool,
     dry_run: bool,
 ) -> Result<Prepared, Error> {
     if dir.exists() && !dir.is_dir() {
@@ -94,6 +98,18 @@ pub fn prepare(
     let lookup = cache.lookup(&key);
     let empty = is_empty_dir(&ctx.target_dir);
     let save = matches!(lookup, Lookup::Miss(_));
+    let members = if keep_members {
+        let record = match &lookup {
+            Lookup::Hit(entry) => entry.members.clone(),
+            Lookup::Miss(_) => None,
+        };
+        Some((
+            members::workspace_members(&ctx.root).map_err(Error::invalid)?,
+            record,
+        ))
+    } else {
+        None
+    };
     match lookup {
         _ if !empty => eprintln!(
             "deps cache: {} is not empty; building from it as it is (the cache is not read)",
@@ -111,22 +127,70 @@ pub fn prepare(
                 entry.dir.display(),
                 current.not_in(&entry.built_from).len()
             );
+            if keep_members {
+                apply_members(&ctx.root, entry.members.as_ref());
+            }
         }
         Lookup::Miss(why) => eprintln!("{why}"),
     }
-    Ok(Prepared { cache, key, save })
+    Ok(Prepared {
+        cache,
+        key,
+        save,
+        members,
+    })
+}
+
+/// Gives the unchanged member sources their recorded mtimes; one line.
+fn apply_members(root: &Path, record: Option<&MemberRecord>) {
+    let Some(record) = record else {
+        eprintln!("deps cache: members: the entry has no member record (saved without --members); every member compiles");
+        return;
+    };
+    let applied = record.apply(root);
+    if let Some(why) = applied.skipped {
+        eprintln!("deps cache: members: not restored: {why}; every member compiles");
+        return;
+    }
+    let mut line = format!(
+        "deps cache: members: {} unchanged source files given their recorded mtimes, {} changed, {} gone",
+        applied.restored,
+        applied.changed.len(),
+        applied.missing.len()
+    );
+    if applied.held > 0 {
+        line.push_str(&format!(
+            "; {} left new: the checkout moved from {} and their members read files outside their directories",
+            applied.held,
+            record.root.display()
+        ));
+    }
+    eprintln!("{line}");
 }
 
 impl Prepared {
     /// After a successful build: saves the target directory as the entry
-    /// for the key when no usable entry existed (atomically). Returns the
+    /// for the key when no usable entry existed or, with `--members`, when
+    /// the members' sources differ from the entry's (atomically). Returns the
     /// entry's directory when saved.
     pub fn save(&self, ctx: &PlanContext) -> Result<Option<PathBuf>, Error> {
-        if !self.save {
+        let record = self.members.as_ref().map(|(list, _)| {
+            MemberRecord::take(&ctx.root, &ctx.target_dir, list, |m| {
+                members::package_files(&m.dir)
+            })
+        });
+        let changed = match (&record, &self.members) {
+            (Some(now), Some((_, Some(saved)))) => !now.same_sources(saved),
+            (Some(_), Some((_, None))) => true,
+            _ => false,
+        };
+        if !self.save && !changed {
             return Ok(None);
         }
         let built_from = LockIdentity::read(&ctx.root.join(&ctx.plan.workspace.lockfile))?;
-        let entry = self.cache.save(&self.key, &ctx.target_dir, built_from)?;
+        let entry = self
+            .cache
+            .save(&self.key, &ctx.target_dir, built_from, record.as_ref())?;
         eprintln!(
             "deps cache: saved {} files to {}",
             entry.files,

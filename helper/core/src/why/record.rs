@@ -21,6 +21,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::dep_info::{split_rule, split_words};
+
 /// File name of the record, under the build directory.
 pub const RECORD: &str = "buildplan-why/sources.json";
 
@@ -97,49 +99,6 @@ pub fn dep_info_inputs(build_dir: &Path, workspace_root: &Path) -> Vec<PathBuf> 
     inputs.into_iter().collect()
 }
 
-/// `target: deps` on the first unescaped `: `.
-fn split_rule(line: &str) -> Option<(&str, &str)> {
-    let b = line.as_bytes();
-    let mut i = 0;
-    while i + 1 < b.len() {
-        if b[i] == b'\\' {
-            i += 2;
-            continue;
-        }
-        if b[i] == b':' && (b[i + 1] == b' ' || i + 2 == b.len()) {
-            return Some((&line[..i], &line[i + 1..]));
-        }
-        i += 1;
-    }
-    line.strip_suffix(':').map(|t| (t, ""))
-}
-
-/// Whitespace-separated words, `\ ` kept as a space.
-fn split_words(s: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            c if c.is_whitespace() => {
-                if !cur.is_empty() {
-                    words.push(std::mem::take(&mut cur));
-                }
-            }
-            c => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
-    words
-}
-
 impl SourceRecord {
     /// Reads the record of `build_dir`; none (or an unreadable one) is empty.
     pub fn load(build_dir: &Path) -> SourceRecord {
@@ -207,20 +166,6 @@ impl SourceRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn make_rules() {
-        assert_eq!(
-            split_rule("/t/a.d: src/a b.rs"),
-            Some(("/t/a.d", " src/a b.rs"))
-        );
-        assert_eq!(
-            split_words(r"src/a\ b.rs /x/c.rs"),
-            vec!["src/a b.rs", "/x/c.rs"]
-        );
-        assert_eq!(split_rule("src/lib.rs:"), Some(("src/lib.rs", "")));
-        assert_eq!(split_rule("# env-dep:X=1"), None);
-    }
 
     #[test]
     fn touch_or_edit() {

@@ -1,0 +1,218 @@
+//! Make-style dep-info files (`*.d`), the one record of which source files a
+//! build read:
+//!
+//! - rustc's, one per unit (`--emit=dep-info`): the first rule's target is
+//!   the `.d` file itself and its prerequisites start with the crate root;
+//!   member paths are relative to the directory rustc ran in (the workspace
+//!   root), others absolute;
+//! - cargo's, next to each uplifted artifact (`target/<profile>/<name>.d`,
+//!   the cargo book's "dep-info files"): every local source of the artifact
+//!   and its path dependencies, build scripts and their `rerun-if-changed`
+//!   paths included, absolute.
+//!
+//! Both are found by walking the build directory, whatever its layout
+//! (cargo up to 1.99 keeps rustc's under `<profile>/deps/` and
+//! `<profile>/build/<pkg>-<hash>/`, 1.100 under
+//! `<profile>/build/<pkg>/<hash>/out/`).
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+/// One dep-info file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepInfo {
+    /// The file.
+    pub path: PathBuf,
+    /// Whether rustc wrote it for one unit (it names itself as a target);
+    /// otherwise it is cargo's, for an uplifted artifact.
+    pub per_unit: bool,
+    /// The first rule's prerequisites in order, relative ones joined to the
+    /// workspace root, `.` and `..` resolved lexically.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// `a/src/../../x` → `x`, lexically (no symlinks are followed).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Parses the dep-info file `path` with content `text`; relative inputs are
+/// resolved against `workspace_root`.
+pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
+    let own_name = path.file_name();
+    let mut per_unit = false;
+    let mut inputs = None;
+    for line in text.lines() {
+        let Some((target, deps)) = split_rule(line) else {
+            continue;
+        };
+        let target = split_words(target);
+        if target
+            .iter()
+            .any(|t| Path::new(t).file_name() == own_name && t.ends_with(".d"))
+        {
+            per_unit = true;
+        }
+        if inputs.is_none() {
+            inputs = Some(
+                split_words(deps)
+                    .into_iter()
+                    .map(|d| normalize(&workspace_root.join(d)))
+                    .collect(),
+            );
+        }
+    }
+    DepInfo {
+        path: path.to_path_buf(),
+        per_unit,
+        inputs: inputs.unwrap_or_default(),
+    }
+}
+
+/// Every `*.d` file under `dir` (incremental-compilation directories, which
+/// hold none, are skipped), parsed; unreadable ones are left out.
+pub fn find(dir: &Path, workspace_root: &Path) -> Vec<DepInfo> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(kind) = e.file_type() else { continue };
+            let p = e.path();
+            if kind.is_dir() {
+                if e.file_name() != "incremental" {
+                    stack.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == "d") {
+                if let Ok(text) = fs::read_to_string(&p) {
+                    found.push(parse(&p, &text, workspace_root));
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found
+}
+
+/// `target: deps` on the first unescaped `: `.
+pub fn split_rule(line: &str) -> Option<(&str, &str)> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        if b[i] == b'\\' {
+            i += 2;
+            continue;
+        }
+        if b[i] == b':' && (b[i + 1] == b' ' || i + 2 == b.len()) {
+            return Some((&line[..i], &line[i + 1..]));
+        }
+        i += 1;
+    }
+    line.strip_suffix(':').map(|t| (t, ""))
+}
+
+/// Whitespace-separated words, `\ ` kept as a space.
+pub fn split_words(s: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            c if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn make_rules() {
+        assert_eq!(
+            split_rule("/t/a.d: src/a b.rs"),
+            Some(("/t/a.d", " src/a b.rs"))
+        );
+        assert_eq!(
+            split_words(r"src/a\ b.rs /x/c.rs"),
+            vec!["src/a b.rs", "/x/c.rs"]
+        );
+        assert_eq!(split_rule("src/lib.rs:"), Some(("src/lib.rs", "")));
+        assert_eq!(split_rule("# env-dep:X=1"), None);
+    }
+
+    #[test]
+    fn rustc_and_cargo_files_are_told_apart_and_paths_resolved() {
+        let root = Path::new("/w");
+        // rustc, 1.95 layout: relative member paths, the .d names itself.
+        let rustc = "/w/target/debug/deps/a-1.d: a/src/lib.rs a/src/../../shared.txt\n\n\
+                     /w/target/debug/deps/liba-1.rlib: a/src/lib.rs a/src/../../shared.txt\n\n\
+                     a/src/lib.rs:\na/src/../../shared.txt:\n";
+        let d = parse(Path::new("/w/target/debug/deps/a-1.d"), rustc, root);
+        assert!(d.per_unit);
+        assert_eq!(
+            d.inputs,
+            vec![
+                PathBuf::from("/w/a/src/lib.rs"),
+                PathBuf::from("/w/shared.txt")
+            ]
+        );
+        // cargo's, next to an uplifted artifact: absolute, no self rule.
+        let cargo = "/w/target/debug/liba.rlib: /w/a/src/lib.rs /w/b/build.rs\n";
+        let d = parse(Path::new("/w/target/debug/liba.d"), cargo, root);
+        assert!(!d.per_unit);
+        assert_eq!(d.inputs.len(), 2);
+        assert_eq!(normalize(Path::new("../x/./y")), PathBuf::from("../x/y"));
+    }
+
+    #[test]
+    fn find_walks_both_layouts() {
+        let tmp = tempfile::tempdir().unwrap();
+        let t = tmp.path();
+        for (rel, text) in [
+            ("debug/deps/a-1.d", "X/debug/deps/a-1.d: a/src/lib.rs\n"),
+            (
+                "debug/build/b/0123/out/b-0123.d",
+                "X/debug/build/b/0123/out/b-0123.d: b/src/lib.rs\n",
+            ),
+            ("debug/liba.d", "X/debug/liba.rlib: /w/a/src/lib.rs\n"),
+            ("debug/incremental/a-x/s.d", "nothing: here\n"),
+        ] {
+            let p = t.join(rel);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, text.replace('X', &t.display().to_string())).unwrap();
+        }
+        let found = find(t, Path::new("/w"));
+        let per_unit: Vec<bool> = found.iter().map(|d| d.per_unit).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(per_unit, vec![true, true, false]);
+    }
+}

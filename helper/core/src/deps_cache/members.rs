@@ -1,0 +1,368 @@
+//! Workspace members in the cache: a record of their sources, so that a
+//! fresh checkout finds the unchanged members fresh.
+//!
+//! cargo (stable) decides whether a member is fresh by modification time: a
+//! source file newer than the unit's fingerprint makes it dirty. A fresh
+//! checkout gives every file a new mtime, so a restored target directory
+//! alone rebuilds every member. After a build, [`MemberRecord::take`] records
+//! each source file's size, SHA-256 and mtime; [`MemberRecord::apply`], after
+//! a restore, gives every file with the recorded content its recorded mtime
+//! back. A file with other content keeps its new mtime (moved past the save
+//! if it is older), so cargo sees exactly what it would have seen had the
+//! edits been made in the saved checkout: a changed file is never taken for
+//! unchanged, and cargo still checks everything else it checks (features,
+//! flags, environment, toolchain).
+//!
+//! The sources are what cargo names ([`crate::dep_info`]): every input of a
+//! dep-info file in the target directory inside the workspace (directories,
+//! from `rerun-if-changed`, with their whole tree), and for members with a
+//! build script the files `cargo package --list` gives, because a build
+//! script without `rerun-if-changed` reruns when any of them changes.
+//!
+//! A checkout at another path: cargo records a member's inputs outside its
+//! own directory by absolute path, so it would still compare the old
+//! checkout's files. The members doing so keep their new mtimes there
+//! (rebuilt, as cargo would without the cache); a unit with no input in its
+//! own directory makes the record unusable at another path.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use filetime::FileTime;
+use serde::{Deserialize, Serialize};
+
+use crate::dep_info;
+use crate::why::record::sha256_file;
+
+/// File name of the record in an entry directory.
+pub const RECORD: &str = "buildplan-members.json";
+
+/// A workspace member, as the record needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// Its directory (of its Cargo.toml), absolute.
+    pub dir: PathBuf,
+    /// Whether it has a build script.
+    pub build_script: bool,
+}
+
+/// A recorded file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileState {
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Modification time (seconds, nanoseconds since the epoch).
+    pub mtime: (i64, u32),
+}
+
+/// A recorded directory (a `rerun-if-changed` directory or one inside it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirState {
+    /// Its entries' names, sorted.
+    pub entries: Vec<String>,
+    /// Modification time.
+    pub mtime: (i64, u32),
+}
+
+/// The sources of the members as built, relative to the workspace root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRecord {
+    /// The workspace root the build ran in.
+    pub root: PathBuf,
+    /// When the record was taken.
+    pub saved_at: (i64, u32),
+    /// Source files.
+    pub files: BTreeMap<String, FileState>,
+    /// Directories named as inputs, and those inside them.
+    pub dirs: BTreeMap<String, DirState>,
+    /// Member directories with a unit that reads a workspace file outside
+    /// that directory (by absolute path, for cargo).
+    pub outside: BTreeSet<String>,
+    /// Units none of whose inputs is in their member's directory (dep-info
+    /// files named): not relocatable.
+    pub unanchored: Vec<String>,
+}
+
+/// What [`MemberRecord::apply`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Files given their recorded mtime back.
+    pub restored: usize,
+    /// Recorded files whose content differs now (left as they are).
+    pub changed: Vec<String>,
+    /// Recorded files that are gone.
+    pub missing: Vec<String>,
+    /// Files left new because the checkout moved (see the module docs).
+    pub held: usize,
+    /// Why nothing was applied, when nothing was.
+    pub skipped: Option<String>,
+}
+
+fn pair(t: SystemTime) -> (i64, u32) {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    (
+        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        d.subsec_nanos(),
+    )
+}
+
+fn file_time((s, ns): (i64, u32)) -> FileTime {
+    FileTime::from_unix_time(s, ns)
+}
+
+fn rel(root: &Path, path: &Path) -> Option<String> {
+    let r = path.strip_prefix(root).ok()?;
+    (!r.as_os_str().is_empty()).then(|| r.to_string_lossy().replace('\\', "/"))
+}
+
+/// The workspace's members (`cargo metadata --no-deps` of `root`).
+pub fn workspace_members(root: &Path) -> Result<Vec<Member>, String> {
+    let meta = cargo_metadata::MetadataCommand::new()
+        .manifest_path(root.join("Cargo.toml"))
+        .no_deps()
+        .exec()
+        .map_err(|e| format!("cannot read the workspace at {}: {e}", root.display()))?;
+    Ok(meta
+        .workspace_packages()
+        .iter()
+        .filter_map(|p| {
+            Some(Member {
+                dir: p.manifest_path.parent()?.as_std_path().to_path_buf(),
+                build_script: p.targets.iter().any(|t| t.is_custom_build()),
+            })
+        })
+        .collect())
+}
+
+/// The files of a member as `cargo package --list` gives them (absolute,
+/// existing files only: cargo adds generated ones); `None` when cargo fails.
+pub fn package_files(member_dir: &Path) -> Option<Vec<PathBuf>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["package", "--list", "--allow-dirty", "--manifest-path"])
+        .arg(member_dir.join("Cargo.toml"))
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    Some(
+        text.lines()
+            .map(|l| member_dir.join(l))
+            .filter(|p| p.is_file())
+            .collect(),
+    )
+}
+
+impl MemberRecord {
+    /// Records the members' sources after a build in `root` whose target
+    /// directory is `target_dir`. `listed` gives a build-script member's
+    /// package files ([`package_files`]; `None`: its build script reruns
+    /// after a checkout).
+    pub fn take(
+        root: &Path,
+        target_dir: &Path,
+        members: &[Member],
+        listed: impl Fn(&Member) -> Option<Vec<PathBuf>>,
+    ) -> MemberRecord {
+        let inside = |p: &Path| p.starts_with(root) && !p.starts_with(target_dir);
+        let mut files = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        let mut outside = BTreeSet::new();
+        let mut unanchored = Vec::new();
+        for info in dep_info::find(target_dir, root) {
+            for input in info.inputs.iter().filter(|p| inside(p)) {
+                if input.is_dir() {
+                    walk(input, target_dir, &mut files, &mut dirs);
+                } else {
+                    files.insert(input.clone());
+                }
+            }
+            let owner = info.inputs.first().and_then(|first| {
+                members
+                    .iter()
+                    .filter(|m| first.starts_with(&m.dir))
+                    .max_by_key(|m| m.dir.components().count())
+            });
+            let (Some(owner), true) = (owner, info.per_unit) else {
+                continue;
+            };
+            let ws: Vec<&PathBuf> = info.inputs.iter().filter(|p| inside(p)).collect();
+            if ws.iter().any(|p| !p.starts_with(&owner.dir)) {
+                outside.insert(rel(root, &owner.dir).unwrap_or_default());
+            }
+            if !info.inputs.iter().any(|p| p.starts_with(&owner.dir)) {
+                unanchored.push(info.path.display().to_string());
+            }
+        }
+        for m in members.iter().filter(|m| m.build_script) {
+            files.extend(
+                listed(m)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|p| inside(p)),
+            );
+        }
+        let saved_at = pair(SystemTime::now());
+        MemberRecord {
+            root: root.to_path_buf(),
+            saved_at,
+            files: files
+                .iter()
+                .filter_map(|p| Some((rel(root, p)?, file_state(p)?)))
+                .collect(),
+            dirs: dirs
+                .iter()
+                .filter_map(|p| Some((rel(root, p)?, dir_state(p)?)))
+                .collect(),
+            outside,
+            unanchored,
+        }
+    }
+
+    /// Whether `other` records the same sources with the same contents
+    /// (mtimes aside): saving it again would change nothing.
+    pub fn same_sources(&self, other: &MemberRecord) -> bool {
+        let contents = |r: &MemberRecord| -> Vec<(String, u64, String)> {
+            r.files
+                .iter()
+                .map(|(p, f)| (p.clone(), f.size, f.sha256.clone()))
+                .collect()
+        };
+        let entries = |r: &MemberRecord| -> Vec<(String, Vec<String>)> {
+            r.dirs
+                .iter()
+                .map(|(p, d)| (p.clone(), d.entries.clone()))
+                .collect()
+        };
+        self.root == other.root
+            && contents(self) == contents(other)
+            && entries(self) == entries(other)
+    }
+
+    /// Gives the files and directories under `root` that are as recorded
+    /// their recorded mtimes back; changed ones older than the record are
+    /// moved to now (a checkout that kept old mtimes must still look newer
+    /// than the saved fingerprints).
+    pub fn apply(&self, root: &Path) -> Applied {
+        let now = SystemTime::now();
+        if pair(now) <= self.saved_at {
+            return Applied {
+                skipped: Some("this clock is behind the time the cache was saved".into()),
+                ..Applied::default()
+            };
+        }
+        let moved = root != self.root;
+        if moved && !self.unanchored.is_empty() {
+            return Applied {
+                skipped: Some(format!(
+                    "the checkout moved from {} and {} has no input in its member's directory",
+                    self.root.display(),
+                    self.unanchored[0]
+                )),
+                ..Applied::default()
+            };
+        }
+        let held = |rel: &str| moved && self.outside.iter().any(|o| Path::new(rel).starts_with(o));
+        let bump = |p: &Path| {
+            let newer = fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| pair(t) > self.saved_at);
+            if !newer {
+                let _ = filetime::set_file_mtime(p, FileTime::from_system_time(now));
+            }
+        };
+        let mut out = Applied::default();
+        for (rel, rec) in &self.files {
+            let p = root.join(rel);
+            if held(rel) {
+                out.held += 1;
+                bump(&p);
+                continue;
+            }
+            match file_state(&p) {
+                None if !p.exists() => out.missing.push(rel.clone()),
+                Some(now) if now.size == rec.size && now.sha256 == rec.sha256 => {
+                    if filetime::set_file_mtime(&p, file_time(rec.mtime)).is_ok() {
+                        out.restored += 1;
+                    }
+                }
+                _ => {
+                    bump(&p);
+                    out.changed.push(rel.clone());
+                }
+            }
+        }
+        for (rel, rec) in &self.dirs {
+            let p = root.join(rel);
+            match dir_state(&p) {
+                Some(now) if now.entries == rec.entries && !held(rel) => {
+                    let _ = filetime::set_file_mtime(&p, file_time(rec.mtime));
+                }
+                Some(now) => {
+                    bump(&p);
+                    for e in now.entries.iter().filter(|e| !rec.entries.contains(e)) {
+                        bump(&p.join(e));
+                    }
+                }
+                None => {}
+            }
+        }
+        out
+    }
+}
+
+/// A file's state now; `None` if it cannot be read or changed while hashed.
+fn file_state(p: &Path) -> Option<FileState> {
+    let before = fs::metadata(p).ok()?;
+    let sha256 = sha256_file(p).ok()?;
+    let after = fs::metadata(p).ok()?;
+    let mtime = before.modified().ok()?;
+    (after.modified().ok()? == mtime && after.len() == before.len()).then(|| FileState {
+        size: before.len(),
+        sha256,
+        mtime: pair(mtime),
+    })
+}
+
+fn dir_state(p: &Path) -> Option<DirState> {
+    let mtime = pair(fs::metadata(p).ok()?.modified().ok()?);
+    let mut entries: Vec<String> = fs::read_dir(p)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    entries.sort();
+    Some(DirState { entries, mtime })
+}
+
+/// Adds the files and directories of the tree at `dir` (not the target
+/// directory's).
+fn walk(
+    dir: &Path,
+    target_dir: &Path,
+    files: &mut BTreeSet<PathBuf>,
+    dirs: &mut BTreeSet<PathBuf>,
+) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        if d.starts_with(target_dir) || !dirs.insert(d.clone()) {
+            continue;
+        }
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(_) => {
+                    files.insert(e.path());
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}

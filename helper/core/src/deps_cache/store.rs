@@ -1,0 +1,404 @@
+//! The entries of a cache directory: lookup, restore, atomic save.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{io_err, DepsCacheError, Result};
+use super::files::{copy_tree, list_files, verify};
+use super::key::{CacheKey, LockIdentity};
+use super::members::{MemberRecord, RECORD};
+use super::miss::Miss;
+
+/// Version of the entry format; entries of another format are ignored.
+pub const FORMAT: u32 = 1;
+
+/// Name of the manifest file in each entry directory.
+pub const MANIFEST: &str = "buildplan-deps-cache.json";
+
+/// The saved target directory inside an entry.
+pub(super) const TARGET: &str = "target";
+
+/// What an entry's manifest holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Manifest {
+    format: u32,
+    key: CacheKey,
+    /// The lock the saved target directory was built from (the base lock, or
+    /// a later one when the cache was seeded by a build of a bumped lock).
+    built_from: LockIdentity,
+    /// Every saved file, relative to the target dir, with its size.
+    files: BTreeMap<String, u64>,
+}
+
+/// A usable cache entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The entry's directory.
+    pub dir: PathBuf,
+    /// Its saved target directory.
+    pub target: PathBuf,
+    /// The lock the artifacts were built from.
+    pub built_from: LockIdentity,
+    /// Number of saved files.
+    pub files: usize,
+    /// The members' sources as built, when saved with them.
+    pub members: Option<MemberRecord>,
+}
+
+/// The outcome of [`DepsCache::lookup`].
+#[derive(Debug, Clone)]
+pub enum Lookup {
+    /// An entry whose key matches and whose files are intact.
+    Hit(Entry),
+    /// None usable, and why.
+    Miss(Miss),
+}
+
+/// A cache directory holding one entry per key.
+#[derive(Debug, Clone)]
+pub struct DepsCache {
+    dir: PathBuf,
+}
+
+impl DepsCache {
+    /// The cache at `dir` (created on the first save).
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        DepsCache { dir: dir.into() }
+    }
+
+    /// The cache's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Finds the entry for `key` and checks it: manifest, format, the full
+    /// key, and every saved file's presence and size.
+    pub fn lookup(&self, key: &CacheKey) -> Lookup {
+        let dir = self.dir.join(key.id());
+        if !dir.is_dir() {
+            return Lookup::Miss(self.why_missing(key));
+        }
+        let corrupt = |reason: String| {
+            Lookup::Miss(Miss::Corrupt {
+                dir: dir.clone(),
+                reason,
+            })
+        };
+        let manifest = match read_manifest(&dir) {
+            Ok(m) => m,
+            Err(reason) => return corrupt(reason),
+        };
+        if manifest.format != FORMAT {
+            return corrupt(format!(
+                "entry format {}, this helper reads {FORMAT}",
+                manifest.format
+            ));
+        }
+        if manifest.key != *key {
+            let differs = manifest.key.differences(key);
+            if differs.contains(&"workspace members") {
+                return Lookup::Miss(Miss::Foreign {
+                    theirs: manifest.key.members,
+                });
+            }
+            return Lookup::Miss(Miss::Stale { differs });
+        }
+        let target = dir.join(TARGET);
+        if let Err(reason) = verify(&target, &manifest.files) {
+            return corrupt(reason);
+        }
+        let members = match read_members(&dir) {
+            Ok(m) => m,
+            Err(reason) => return corrupt(reason),
+        };
+        Lookup::Hit(Entry {
+            dir: dir.clone(),
+            target,
+            built_from: manifest.built_from,
+            files: manifest.files.len(),
+            members,
+        })
+    }
+
+    /// Why there is no entry for `key`: the closest other entry's story.
+    fn why_missing(&self, key: &CacheKey) -> Miss {
+        let Ok(read) = fs::read_dir(&self.dir) else {
+            return Miss::Empty;
+        };
+        let mut best: Option<Vec<&'static str>> = None;
+        let mut foreign = None;
+        for entry in read.flatten() {
+            let Ok(manifest) = read_manifest(&entry.path()) else {
+                continue;
+            };
+            let differs = manifest.key.differences(key);
+            if differs.contains(&"workspace members") {
+                foreign.get_or_insert(manifest.key.members);
+            } else if best.as_ref().is_none_or(|b| differs.len() < b.len()) {
+                best = Some(differs);
+            }
+        }
+        match (best, foreign) {
+            (Some(differs), _) => Miss::Stale { differs },
+            (None, Some(theirs)) => Miss::Foreign { theirs },
+            (None, None) => Miss::Empty,
+        }
+    }
+
+    /// Copies `entry`'s target directory to `target_dir`, which must be
+    /// missing or empty, keeping modification times and permissions. Returns
+    /// the number of files copied.
+    pub fn restore(&self, entry: &Entry, target_dir: &Path) -> Result<usize> {
+        if target_dir.exists() {
+            let mut read = fs::read_dir(target_dir).map_err(io_err(target_dir))?;
+            if read.next().is_some() {
+                return Err(DepsCacheError::TargetNotEmpty(target_dir.to_path_buf()));
+            }
+        }
+        copy_tree(&entry.target, target_dir)
+    }
+
+    /// Saves `target_dir` as the entry for `key`, replacing any entry with
+    /// that key; `built_from` is the lock the artifacts were built from,
+    /// `members` the record of the members' sources, if they are kept.
+    pub fn save(
+        &self,
+        key: &CacheKey,
+        target_dir: &Path,
+        built_from: LockIdentity,
+        members: Option<&MemberRecord>,
+    ) -> Result<Entry> {
+        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
+        let id = key.id();
+        let tmp = self
+            .dir
+            .join(format!(".saving-{id}-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+        }
+        let saved = tmp.join(TARGET);
+        copy_tree(target_dir, &saved)?;
+        let files = list_files(&saved).map_err(io_err(&saved))?;
+        let manifest = Manifest {
+            format: FORMAT,
+            key: key.clone(),
+            built_from: built_from.clone(),
+            files,
+        };
+        if let Some(record) = members {
+            let path = tmp.join(RECORD);
+            let json = serde_json::to_vec(record).expect("a record serializes");
+            fs::write(&path, json).map_err(io_err(&path))?;
+        }
+        let path = tmp.join(MANIFEST);
+        let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
+        fs::write(&path, json).map_err(io_err(&path))?;
+        let dir = self.dir.join(&id);
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
+        }
+        fs::rename(&tmp, &dir).map_err(io_err(&dir))?;
+        Ok(Entry {
+            target: dir.join(TARGET),
+            dir,
+            built_from,
+            files: manifest.files.len(),
+            members: members.cloned(),
+        })
+    }
+}
+
+/// The entry's member record: none, or one that must parse.
+fn read_members(dir: &Path) -> std::result::Result<Option<MemberRecord>, String> {
+    let path = dir.join(RECORD);
+    match fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("{RECORD}: {e}")),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+fn read_manifest(dir: &Path) -> std::result::Result<Manifest, String> {
+    let path = dir.join(MANIFEST);
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(format!("no {MANIFEST}: an unfinished save"));
+        }
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::key::sample::{key, LOCK};
+    use super::*;
+    use crate::tree::set_mtime;
+    use std::time::SystemTime;
+
+    fn target_dir(root: &Path) -> PathBuf {
+        let t = root.join("target");
+        fs::create_dir_all(t.join("release/deps")).unwrap();
+        fs::create_dir_all(t.join("release/.fingerprint/itoa-1")).unwrap();
+        fs::write(t.join("release/deps/libitoa-1.rlib"), b"rlib bytes").unwrap();
+        fs::write(
+            t.join("release/.fingerprint/itoa-1/lib-itoa"),
+            b"0123456789abcdef",
+        )
+        .unwrap();
+        fs::write(t.join("release/.cargo-lock"), b"").unwrap();
+        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        set_mtime(&t.join("release/deps/libitoa-1.rlib"), old).unwrap();
+        t
+    }
+
+    #[test]
+    fn save_then_lookup_hits_and_restore_keeps_files_and_mtimes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = target_dir(tmp.path());
+        let cache = DepsCache::new(tmp.path().join("cache"));
+        let k = key(LOCK);
+        assert_eq!(
+            match cache.lookup(&k) {
+                Lookup::Miss(m) => m,
+                Lookup::Hit(_) => panic!("hit in an empty cache"),
+            },
+            Miss::Empty
+        );
+        let saved = cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
+        assert_eq!(saved.files, 2, "the two files, not cargo's lock file");
+        let Lookup::Hit(entry) = cache.lookup(&k) else {
+            panic!("no hit after a save")
+        };
+        let restored = tmp.path().join("restored");
+        assert_eq!(cache.restore(&entry, &restored).unwrap(), 2);
+        let rlib = "release/deps/libitoa-1.rlib";
+        assert_eq!(fs::read(restored.join(rlib)).unwrap(), b"rlib bytes");
+        assert_eq!(
+            fs::metadata(restored.join(rlib))
+                .unwrap()
+                .modified()
+                .unwrap(),
+            fs::metadata(target.join(rlib)).unwrap().modified().unwrap()
+        );
+        assert!(!restored.join("release/.cargo-lock").exists());
+        // Not into a target dir that has content.
+        let err = cache.restore(&entry, &target).unwrap_err();
+        assert!(matches!(err, DepsCacheError::TargetNotEmpty(_)), "{err}");
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_ignored_with_the_reason() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = target_dir(tmp.path());
+        let cache = DepsCache::new(tmp.path().join("cache"));
+        let k = key(LOCK);
+        let entry = cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
+        let miss = |cache: &DepsCache| match cache.lookup(&k) {
+            Lookup::Miss(m) => m,
+            Lookup::Hit(_) => panic!("a damaged entry was used"),
+        };
+
+        // A truncated artifact.
+        let rlib = entry.target.join("release/deps/libitoa-1.rlib");
+        fs::write(&rlib, b"rlib").unwrap();
+        let m = miss(&cache);
+        assert!(
+            matches!(&m, Miss::Corrupt { reason, .. } if reason.contains("libitoa-1.rlib has 4 bytes, 10 when saved")),
+            "{m}"
+        );
+        assert!(
+            m.to_string().starts_with("deps cache: ") && m.to_string().contains("corrupt"),
+            "{m}"
+        );
+
+        // A missing file.
+        fs::remove_file(&rlib).unwrap();
+        assert!(
+            matches!(miss(&cache), Miss::Corrupt { reason, .. } if reason.contains("is missing"))
+        );
+
+        // A manifest that is not JSON, and none at all (an unfinished save).
+        cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
+        fs::write(entry.dir.join(MANIFEST), b"{ not json").unwrap();
+        assert!(matches!(miss(&cache), Miss::Corrupt { .. }));
+        fs::remove_file(entry.dir.join(MANIFEST)).unwrap();
+        assert!(
+            matches!(miss(&cache), Miss::Corrupt { reason, .. } if reason.contains("unfinished save"))
+        );
+
+        // Another format.
+        cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
+        let path = entry.dir.join(MANIFEST);
+        let text = fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"format\": 1", "\"format\": 99");
+        fs::write(&path, text).unwrap();
+        assert!(
+            matches!(miss(&cache), Miss::Corrupt { reason, .. } if reason.contains("format 99"))
+        );
+
+        // A save repairs it.
+        cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
+        assert!(matches!(cache.lookup(&k), Lookup::Hit(_)));
+    }
+
+    #[test]
+    fn stale_and_foreign_entries_are_told_apart() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = target_dir(tmp.path());
+        let cache = DepsCache::new(tmp.path().join("cache"));
+        let old = CacheKey {
+            toolchain: "rustc 1.94.0".into(),
+            ..key(LOCK)
+        };
+        cache
+            .save(&old, &target, old.base_lock.clone(), None)
+            .unwrap();
+        let Lookup::Miss(m) = cache.lookup(&key(LOCK)) else {
+            panic!("a stale entry was used")
+        };
+        assert_eq!(
+            m,
+            Miss::Stale {
+                differs: vec!["toolchain"]
+            }
+        );
+        assert!(m.to_string().contains("stale (toolchain differ)"), "{m}");
+
+        let other = tempfile::tempdir().unwrap();
+        let cache = DepsCache::new(other.path());
+        let theirs = CacheKey {
+            members: vec!["greeter".into()],
+            ..key(LOCK)
+        };
+        cache
+            .save(&theirs, &target, theirs.base_lock.clone(), None)
+            .unwrap();
+        let Lookup::Miss(m) = cache.lookup(&key(LOCK)) else {
+            panic!("a foreign entry was used")
+        };
+        assert_eq!(
+            m,
+            Miss::Foreign {
+                theirs: vec!["greeter".into()]
+            }
+        );
+        assert!(m.to_string().contains("another workspace"), "{m}");
+
+        // A foreign manifest copied under our key's name is still foreign.
+        let ours = key(LOCK);
+        fs::rename(other.path().join(theirs.id()), other.path().join(ours.id())).unwrap();
+        assert!(matches!(
+            cache.lookup(&ours),
+            Lookup::Miss(Miss::Foreign { .. })
+        ));
+    }
+}
