@@ -21,7 +21,7 @@
 #            requirement, `cargo update --workspace`), rebuilt from the base
 #            artifacts: no third-party crate may compile
 #
-# Each build runs with cargo's fingerprint log, and the helper's freshness
+# Each build runs with `cargo -v` (its `Dirty` lines), and the helper's freshness
 # gate (`cargo buildplan why --fresh --log --messages`) must pass the member
 # build and fail the leaf build naming the bumped crate.
 #
@@ -159,8 +159,9 @@ def build(label):
     messages = []
     start = time.monotonic()
     for i, args in enumerate(deps_args):
-        cmd = ["cargo", "build", "--locked", "-j", "2", "--message-format=json-render-diagnostics", *PROFILE, *args]
-        # cargo's fingerprint log (only dirty units log), for the `why` gate.
+        cmd = ["cargo", "build", "-v", "--locked", "-j", "2", "--message-format=json-render-diagnostics", *PROFILE, *args]
+        # `-v` gives the `why` gate cargo's `Dirty` lines; the fingerprint
+        # log is its optional extra.
         env = dict(os.environ, CARGO_LOG="cargo::core::compiler::fingerprint=info")
         proc = subprocess.run(cmd, cwd=source, capture_output=True, text=True, env=env)
         (work / f"{label}-{i}.json").write_text(proc.stdout)
@@ -189,7 +190,7 @@ def helper():
 
 def gate(label):
     """`cargo buildplan why --fresh` over the saved build `label` (its JSON
-    messages and fingerprint log): (passed, output)."""
+    messages and `cargo -v` standard error): (passed, output)."""
     ok, text = True, ""
     for i in range(len(deps_args)):
         proc = subprocess.run([HELPER, "--manifest-path", str(source / "Cargo.toml"), "why", "--fresh",
