@@ -1,4 +1,6 @@
-//! The Chronik broker: a single-node server speaking the Kafka protocol.
+//! The Kafka serving code of Chronik Stream: a single-node server speaking
+//! the Kafka protocol. The `chronik-server` binary is a thin command line
+//! over [`serve`].
 //!
 //! Real clients (librdkafka/kcat/confluent-kafka, kafka-python) use it like
 //! a one-broker Kafka cluster: this node is the leader of every partition,
@@ -16,29 +18,42 @@
 //! - replication: replication factors above 1 are refused with
 //!   INVALID_REPLICATION_FACTOR (38); leader epochs are always 0.
 //!
-//! Layout:
-//! - [`server`]: listener, accept loop and graceful shutdown;
-//! - [`connection`]: one task per client connection (framing, decoding,
+//! Public API: [`serve`] (run a broker until SIGINT/SIGTERM), its
+//! [`Options`] (which optional subsystems to start), and [`Error`]. Every
+//! generic piece (the Tokio runtime, the accept loop, the connection tasks,
+//! request decoding and response encoding) is instantiated in this crate, so
+//! the binary that calls [`serve`] compiles almost nothing of it.
+//!
+//! Layout (private modules):
+//! - `server`: runtime, listener, accept loop and graceful shutdown;
+//! - `connection`: one task per client connection (framing, decoding,
 //!   in-order responses);
-//! - [`dispatch`]: the single `match` from a decoded request to its handler,
+//! - `dispatch`: the single `match` from a decoded request to its handler,
 //!   and the authentication gate;
-//! - [`handlers`]: one module per API (or family of APIs);
-//! - [`session`]: a connection's SASL state and token framing;
-//! - [`broker`]: the shared state handlers work on (logs, ingest, metadata);
-//! - [`subsystems`]: the optional features (metrics, SASL, search,
-//!   backup), one module each behind its cargo feature;
-//! - [`cli`], [`logging`] and [`commands`]: the binary's command-line
-//!   settings, log setup, and the `user add` and `restore` subcommands.
+//! - `handlers`: one module per API (or family of APIs);
+//! - `session`: a connection's SASL state and token framing, over the
+//!   `SaslServer` trait the `auth` subsystem implements;
+//! - `broker`: the shared state handlers work on (logs, ingest, metadata);
+//! - `subsystems`: the optional features (metrics, SASL, search, backup),
+//!   one module each behind this crate's cargo feature of the same name;
+//! - `options` and `error`: [`Options`] and [`Error`].
+//!
+//! Cargo features (none by default; `chronik-server` forwards its own):
+//! `monitoring`, `auth`, `search`, `backup` and `fault-injection`.
 
-pub mod broker;
-pub mod cli;
-pub mod commands;
-pub mod connection;
-pub mod dispatch;
-pub mod handlers;
-pub mod logging;
-pub mod server;
-pub mod session;
-pub mod subsystems;
+mod broker;
+mod connection;
+mod dispatch;
+mod error;
+mod handlers;
+mod options;
+mod server;
+// Without `auth` nothing implements `SaslServer` outside the unit tests, so
+// the authenticating half of a session is never built.
+#[cfg_attr(not(feature = "auth"), allow(dead_code))]
+mod session;
+mod subsystems;
 
-pub use server::{run, run_with, shutdown_signal};
+pub use error::{Error, Result};
+pub use options::Options;
+pub use server::serve;
