@@ -211,18 +211,6 @@ impl Subsystems {
         }
     }
 
-    /// The backup uploader's view of `topic`/`partition`: offsets below the
-    /// returned value are safely in the backup. `None` when backup is off
-    /// (nothing to wait for) or nothing of the partition is uploaded yet.
-    #[allow(unused_variables)]
-    pub fn backed_up_to(&self, topic: &str, partition: i32) -> Option<i64> {
-        #[cfg(feature = "backup")]
-        if let Some(b) = &self.backup {
-            return b.uploaded_up_to(topic, partition);
-        }
-        None
-    }
-
     /// Stops the background tasks and the HTTP listener, and commits the
     /// search indexes.
     pub async fn shutdown(&self) {
