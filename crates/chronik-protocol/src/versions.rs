@@ -50,7 +50,7 @@ pub const SUPPORTED_APIS: &[ApiSupport] = &[
     api(ApiKey::CreateTopics, 2, 7),
     api(ApiKey::DeleteTopics, 1, 6),
     api(ApiKey::InitProducerId, 0, 4),
-    // SASL (chronik-server's `session` module). After a v0 handshake the
+    // SASL (chronik-broker's `session` module). After a v0 handshake the
     // client sends bare size-prefixed tokens; after v1, SaslAuthenticate
     // requests. Older librdkafka (Debian's kcat) will not log in unless v0
     // is offered. Without credentials configured (or without the `auth`

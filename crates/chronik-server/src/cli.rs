@@ -1,5 +1,5 @@
-//! Command-line settings of the optional subsystems, shared by the binary
-//! (flattened into its `Cli`) and by [`crate::run_with`].
+//! Command-line settings of the optional subsystems (flattened into the
+//! binary's `Cli`), turned into the broker's [`chronik_broker::Options`].
 //!
 //! The broker's own settings (`--listen`, `--data-dir`, ...) are
 //! `chronik_common::config::BrokerArgs`; the administrative subcommands are
@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 /// Command-line settings of the optional subsystems (see
-/// [`crate::subsystems`]).
+/// [`chronik_broker::Options`]).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct SubsystemArgs {
     /// SASL credentials file; when set, clients must authenticate with
@@ -53,5 +53,16 @@ impl SubsystemArgs {
             return Err(missing("--otlp-endpoint", "monitoring"));
         }
         Ok(())
+    }
+
+    /// The broker's options for these settings.
+    pub fn options(&self) -> chronik_broker::Options {
+        chronik_broker::Options {
+            sasl_credentials: self.sasl_credentials.clone(),
+            search_topics: self.search_topics.clone(),
+            backup: self.backup.clone(),
+            backup_scan_ms: self.backup_scan_ms,
+            trace_requests: self.otlp_endpoint.is_some(),
+        }
     }
 }

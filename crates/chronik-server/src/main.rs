@@ -1,15 +1,28 @@
 //! `chronik-server`: a single-node, Kafka-compatible broker.
+//!
+//! This binary is the command line only: the serving code is the
+//! `chronik-broker` library ([`chronik_broker::serve`]), which this package's
+//! cargo features configure (`default`, `minimal`, `full`, `monitoring`,
+//! `auth`, `search`, `backup`, `fault-injection`).
+//!
+//! Modules: [`cli`] (the optional subsystems' settings, and which of them
+//! this build has), [`logging`] (log and trace export setup) and
+//! [`commands`] (the `user add` and `restore` subcommands).
+
+mod cli;
+mod commands;
+mod logging;
 
 use std::process::ExitCode;
 
-use anyhow::Context;
 use chronik_common::config::{BrokerArgs, BrokerConfig};
 use chronik_protocol::alloc_guard::HugeAllocGuard;
-use chronik_server::cli::SubsystemArgs;
-use chronik_server::commands::restore::{self, RestoreArgs};
-use chronik_server::commands::user::{self, UserCommand};
-use chronik_server::logging::init_logging;
 use clap::Parser;
+
+use crate::cli::SubsystemArgs;
+use crate::commands::restore::{self, RestoreArgs};
+use crate::commands::user::{self, UserCommand};
+use crate::logging::init_logging;
 
 /// Keeps forged array lengths in requests from aborting the broker (see
 /// `chronik_protocol::alloc_guard`).
@@ -81,23 +94,7 @@ fn serve(cli: Cli) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .thread_name("chronik")
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("chronik-server: cannot start the async runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // The signal handlers go in before `run_with` prints the listening line.
-    let served = runtime.block_on(async {
-        let shutdown = chronik_server::shutdown_signal().context("installing signal handlers")?;
-        chronik_server::run_with(config, &cli.subsystems, shutdown).await
-    });
-    match served {
+    match chronik_broker::serve(config, &cli.subsystems.options()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");

@@ -236,7 +236,7 @@ fn fetch_long_polls_until_data_arrives_or_the_wait_ends() {
         &[],
         &[(
             "CHRONIK_LOG",
-            std::ffi::OsStr::new("info,chronik_server::handlers::fetch=debug"),
+            std::ffi::OsStr::new("info,chronik_broker::handlers::fetch=debug"),
         )],
     );
     let mut conn = KafkaConn::connect(&broker.addr);

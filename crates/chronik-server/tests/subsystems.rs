@@ -387,7 +387,7 @@ fn retention_deletes_only_backed_up_segments() {
     };
     let debug = [(
         "CHRONIK_LOG",
-        std::ffi::OsStr::new("info,chronik_server::subsystems::backup=debug"),
+        std::ffi::OsStr::new("info,chronik_broker::subsystems::backup=debug"),
     )];
 
     // Backend unreachable (the port is bound but nothing listens, so every

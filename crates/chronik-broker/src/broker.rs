@@ -9,8 +9,8 @@ use chronik_ingest::{Ingest, IngestConfig};
 use chronik_storage::{LogManager, StorageConfig};
 use tokio::sync::watch;
 
-use crate::cli::SubsystemArgs;
 use crate::subsystems::{storage_view, Subsystems};
+use crate::Options;
 
 /// Cluster id reported in metadata. A single node is its own cluster; the
 /// value only needs to be stable.
@@ -36,19 +36,13 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Opens (and if needed recovers) the data directory, with no optional
-    /// subsystem enabled beyond what the build's features turn on by default.
-    pub async fn open(config: BrokerConfig) -> anyhow::Result<Self> {
-        Self::open_with(config, &SubsystemArgs::default()).await
-    }
-
-    /// Opens the data directory and starts the optional subsystems `args`
-    /// asks for.
-    pub async fn open_with(config: BrokerConfig, args: &SubsystemArgs) -> anyhow::Result<Self> {
-        args.check_available()?;
+    /// Opens (and if needed recovers) the data directory and starts the
+    /// optional subsystems `options` asks for.
+    pub async fn open(config: BrokerConfig, options: &Options) -> anyhow::Result<Self> {
+        options.check_available()?;
         // With backup on, retention moves to the backup glue, which applies
         // it only to partitions whose sealed segments are all uploaded.
-        let storage = StorageConfig::from_broker(&storage_view(&config, args));
+        let storage = StorageConfig::from_broker(&storage_view(&config, options));
         let dir = storage.data_dir.clone();
         let logs = tokio::task::spawn_blocking(move || LogManager::open(storage))
             .await
@@ -70,7 +64,7 @@ impl Broker {
                 .await
                 .context("group coordinator open task failed")?
                 .context("opening the group coordinator")?;
-        let subsystems = Subsystems::start(args, &config, &logs, &ingest, &groups)
+        let subsystems = Subsystems::start(options, &config, &logs, &ingest, &groups)
             .await
             .context("starting optional subsystems")?;
         Ok(Broker {

@@ -1,22 +1,24 @@
-//! Optional subsystems, each compiled in by a cargo feature and living in
+//! Optional subsystems, each compiled in by a cargo feature of this crate
+//! (forwarded from chronik-server's feature of the same name) and living in
 //! its own module:
 //!
 //! * `monitoring` (feature `monitoring`): Prometheus metrics at `/metrics`
-//!   on the HTTP listener (`--http`), OpenTelemetry trace export
-//!   (`--otlp-endpoint`, set up in [`crate::logging`]);
+//!   on the HTTP listener (`--http`), request spans for OpenTelemetry trace
+//!   export (`--otlp-endpoint`, whose exporter chronik-server's logging
+//!   sets up);
 //! * `auth` (feature `auth`): SASL/PLAIN and SCRAM-SHA-256 (`--sasl-credentials
 //!   FILE`; then every connection must authenticate before anything but
 //!   ApiVersions, see [`crate::session`]);
 //! * `search` (feature `search`): full-text search over the topics named by
 //!   `--search-topics`, at `/search` on the HTTP listener;
 //! * `backup` (feature `backup`): sealed segments and topic metadata uploaded to
-//!   `--backup URL` (`chronik-server restore`, in [`crate::commands`],
-//!   rebuilds a data directory from it);
+//!   `--backup URL` (`chronik-server restore` rebuilds a data directory
+//!   from it);
 //! * `http` (either `monitoring` or `search`): the HTTP listener.
 //!
-//! Without a feature its module is absent, and asking for it on the command
-//! line is an error naming the feature
-//! ([`SubsystemArgs::check_available`]).
+//! Without a feature its module is absent, and asking for it in the
+//! [`Options`] is an error naming the feature
+//! ([`Options::check_available`]).
 //! The rest of the broker calls only [`Subsystems`], whose methods cost
 //! nothing in a build without the features.
 
@@ -42,19 +44,19 @@ use chronik_storage::LogManager;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::cli::SubsystemArgs;
 use crate::session::Session;
+use crate::Options;
 
 /// The configuration storage is opened with. With backup enabled, storage's
 /// own retention is switched off: the backup subsystem applies the
 /// configured policy itself, and only to partitions whose sealed segments
 /// are all in the backup, so data not yet uploaded is never deleted.
-pub fn storage_view(config: &BrokerConfig, args: &SubsystemArgs) -> BrokerConfig {
+pub fn storage_view(config: &BrokerConfig, options: &Options) -> BrokerConfig {
     #[cfg(feature = "backup")]
-    if args.backup.is_some() {
+    if options.backup.is_some() {
         return backup::storage_view(config);
     }
-    let _ = args;
+    let _ = options;
     config.clone()
 }
 
@@ -89,19 +91,19 @@ impl std::fmt::Debug for Subsystems {
 }
 
 impl Subsystems {
-    /// Starts what `args` and the build's features call for: loads the
+    /// Starts what `options` and the build's features call for: loads the
     /// credentials, registers the metrics, opens the search indexes (and
     /// catches them up with the logs in the background), starts the backup
     /// uploader and the HTTP listener.
     #[allow(unused_variables, unused_mut)]
     pub async fn start(
-        args: &SubsystemArgs,
+        options: &Options,
         config: &BrokerConfig,
         logs: &Arc<LogManager>,
         ingest: &Ingest,
         groups: &GroupCoordinator,
     ) -> anyhow::Result<Self> {
-        args.check_available()?;
+        options.check_available()?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut this = Subsystems {
             stop: Some(stop_tx),
@@ -110,30 +112,30 @@ impl Subsystems {
         let mut tasks = Vec::new();
 
         #[cfg(feature = "auth")]
-        if let Some(path) = &args.sasl_credentials {
+        if let Some(path) = &options.sasl_credentials {
             this.credentials = Some(auth::load(path)?);
         }
 
         #[cfg(feature = "monitoring")]
         {
-            let traced = args.otlp_endpoint.is_some();
+            let traced = options.trace_requests;
             this.monitoring = Some(monitoring::Monitoring::start(logs, ingest, groups, traced)?);
         }
 
         #[cfg(feature = "search")]
         if let Some((engine, task)) =
-            search::start(&args.search_topics, config, logs, stop_rx.clone()).await?
+            search::start(&options.search_topics, config, logs, stop_rx.clone()).await?
         {
             tasks.push(task);
             this.search = Some(engine);
         }
 
         #[cfg(feature = "backup")]
-        if let Some(url) = &args.backup {
+        if let Some(url) = &options.backup {
             let on_upload = this.upload_hook();
             let (backup, task) = backup::start(
                 url,
-                args.backup_scan_ms,
+                options.backup_scan_ms,
                 config,
                 logs,
                 on_upload,
@@ -207,18 +209,6 @@ impl Subsystems {
         if let Some(m) = &self.monitoring {
             m.on_request(api, ok, bytes_in, bytes_out);
         }
-    }
-
-    /// The backup uploader's view of `topic`/`partition`: offsets below the
-    /// returned value are safely in the backup. `None` when backup is off
-    /// (nothing to wait for) or nothing of the partition is uploaded yet.
-    #[allow(unused_variables)]
-    pub fn backed_up_to(&self, topic: &str, partition: i32) -> Option<i64> {
-        #[cfg(feature = "backup")]
-        if let Some(b) = &self.backup {
-            return b.uploaded_up_to(topic, partition);
-        }
-        None
     }
 
     /// Stops the background tasks and the HTTP listener, and commits the

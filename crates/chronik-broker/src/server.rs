@@ -1,4 +1,5 @@
-//! Listener, accept loop and graceful shutdown.
+//! The Tokio runtime, listener, accept loop and graceful shutdown: every
+//! generic piece of serving is instantiated here, behind [`serve`].
 
 use std::future::Future;
 use std::io::Write;
@@ -11,28 +12,44 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 use crate::broker::Broker;
-use crate::cli::SubsystemArgs;
 use crate::connection;
+use crate::Options;
 
 /// How long shutdown waits for connections to finish their in-flight
 /// requests before giving up on them (the logs are flushed either way).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Runs the broker until `shutdown` resolves, then shuts down gracefully:
-/// stop accepting, let every connection finish the request it is serving,
-/// flush all logs.
+/// Runs a broker with `config` and the optional subsystems `options` asks
+/// for, on a new multi-threaded Tokio runtime, until SIGINT or SIGTERM
+/// (Ctrl-C elsewhere); then shuts down gracefully: stops accepting, lets
+/// every connection finish the request it is serving, flushes all logs.
 ///
 /// Prints `chronik-server listening on <addr>` to stdout once the listener is
-/// bound (with the real port when the configured port is 0).
-pub async fn run(config: BrokerConfig, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
-    run_with(config, &SubsystemArgs::default(), shutdown).await
+/// bound (with the real port when the configured port is 0); the signal
+/// handlers are in place by then.
+///
+/// # Errors
+/// When the runtime, the signal handlers, the listener, the data directory
+/// or a requested subsystem cannot be set up, or writing to stdout fails.
+pub fn serve(config: BrokerConfig, options: &Options) -> crate::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("chronik")
+        .build()
+        .context("cannot start the async runtime")?;
+    // The signal handlers go in before `run` prints the listening line.
+    let served = runtime.block_on(async {
+        let shutdown = shutdown_signal().context("installing signal handlers")?;
+        run(config, options, shutdown).await
+    });
+    Ok(served?)
 }
 
-/// [`run`] with the optional subsystems `subsystems` asks for (see
-/// [`crate::subsystems`]).
-pub async fn run_with(
+/// Runs the broker until `shutdown` resolves, then shuts down gracefully
+/// (see [`serve`]).
+async fn run(
     mut config: BrokerConfig,
-    subsystems: &SubsystemArgs,
+    options: &Options,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let listener = TcpListener::bind(config.listen)
@@ -49,7 +66,7 @@ pub async fn run_with(
             config.advertised.0
         );
     }
-    let broker = Arc::new(Broker::open_with(config, subsystems).await?);
+    let broker = Arc::new(Broker::open(config, options).await?);
     {
         let mut out = std::io::stdout().lock();
         writeln!(out, "chronik-server listening on {local}").context("writing to stdout")?;
@@ -112,7 +129,7 @@ pub async fn run_with(
 /// Installs the SIGINT and SIGTERM handlers (Ctrl-C elsewhere) now and
 /// returns a future that resolves when one of those signals arrives.
 ///
-/// Call it before [`run_with`], inside the runtime: the handlers must be in
+/// Call it before [`run`], inside the runtime: the handlers must be in
 /// place before the broker prints its listening line, or a signal sent right
 /// after that line would find the default action (death by the signal)
 /// instead of a graceful shutdown. A signal that arrives between this call
@@ -121,7 +138,7 @@ pub async fn run_with(
 /// # Errors
 /// When the handlers cannot be installed (for example outside a Tokio
 /// runtime with I/O enabled).
-pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+fn shutdown_signal() -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

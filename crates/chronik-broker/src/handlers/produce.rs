@@ -79,13 +79,6 @@ pub async fn start(broker: &Broker, mut req: ProduceRequest) -> InFlight {
 }
 
 impl InFlight {
-    /// Whether the response is ready without waiting for an fsync.
-    pub fn is_durable(&self) -> bool {
-        self.parts
-            .iter()
-            .all(|(_, _, r)| r.as_ref().map_or(true, PendingProduce::is_durable))
-    }
-
     /// The second half of [`handle`]: waits until every partition's records
     /// are durable (the waits overlap, so one group commit covers the whole
     /// request) and builds the response.
