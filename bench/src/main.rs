@@ -140,5 +140,9 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         }
         None => buildplan_bench::run(cli.manifest_path.as_deref(), &options)?,
     };
-    Ok(if met { Outcome::Success } else { Outcome::Failed })
+    Ok(if met {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }

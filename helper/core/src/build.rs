@@ -1,30 +1,15 @@
 //! The cargo command of one build: package, variant, target and profile
-//! from the plan, rendered for cargo ([`crate::render`]) and completed with
-//! the facts of this machine ([`crate::exec::Machine`]).
-//!
-//! Two things are decided on this machine, and reported in [`BuildNotes`]:
-//!
-//! - the host linker, when the plan leaves it open: mold if installed, else
-//!   the system lld (`ld.lld`), else rustc's default (which, since Rust 1.90,
-//!   is the bundled rust-lld on x86_64 Linux gnu);
-//! - the number of parallel jobs ([`crate::jobs`]): the user's own setting
-//!   (`-j`, `CARGO_BUILD_JOBS`, `[build] jobs`) only lowered by the memory
-//!   cap, else the cap itself, so that every job gets the memory an
-//!   ordinary job of the profile needs ([`crate::memory`]);
-//!
-//! and [`crate::memory::check_memory`] refuses, before anything is compiled, a build whose
-//! final step is estimated not to fit in the machine's memory.
-//!
-//! `bench` builds its commands with [`assemble`] too.
+//! from the plan, rendered for cargo ([`crate::render`]) and completed on
+//! this machine ([`Machine`]): the host linker when the plan leaves it open
+//! (mold, else `ld.lld`, else rustc's default) and the jobs ([`crate::jobs`],
+//! capped by memory, [`crate::memory`]). `bench` builds its commands here too.
 
-use std::collections::BTreeMap;
-use std::ffi::OsStr;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::cargo_config::{AddRustflags, CargoConfig};
 use crate::error::Error;
 use crate::exec::{self, CargoCommand, Linker, Machine};
-use crate::jobs::{self, Jobs};
 use crate::memory::{self, Drivers};
 use crate::model::{Plan, Target};
 
@@ -42,27 +27,18 @@ pub struct PlanContext {
 }
 
 /// Finds the workspace (from `manifest_path` or the current directory) and
-/// loads its plan from the policy's `output` path (read from `cargo
-/// metadata`'s `workspace_metadata`, so without the plan command's full
-/// policy parsing). Unknown schema versions are refused.
+/// loads its plan from the policy's `output` path, read from `cargo
+/// metadata` without parsing the whole policy. Unknown schemas are refused.
 pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext> {
     let metadata = crate::workspace::metadata(manifest_path)?;
     let root = metadata.workspace_root.clone().into_std_path_buf();
-    let target_dir = metadata.target_directory.clone().into_std_path_buf();
-    let relative = metadata
-        .workspace_metadata
-        .get("buildplan")
-        .and_then(|b| b.get("output"))
-        .and_then(|o| o.as_str())
-        .unwrap_or(crate::policy::DEFAULT_OUTPUT)
-        .to_string();
-    let plan_path = root.join(relative);
-    let plan = crate::output::read_plan(&plan_path)?;
+    let output = metadata.workspace_metadata["buildplan"]["output"].as_str();
+    let plan_path = root.join(output.unwrap_or(crate::policy::DEFAULT_OUTPUT));
     Ok(PlanContext {
-        root,
+        plan: crate::output::read_plan(&plan_path)?,
         plan_path,
-        plan,
-        target_dir,
+        root,
+        target_dir: metadata.target_directory.clone().into_std_path_buf(),
     })
 }
 
@@ -86,35 +62,38 @@ pub struct Selection<'a> {
     pub target: &'a str,
     /// Profile name.
     pub profile: &'a str,
-    /// Host linker to use instead of the plan's or the automatic choice
-    /// (the benchmark compares linkers this way).
+    /// cargo's subcommand: `build` (the default), `check` or `rustc`.
+    pub subcommand: &'a str,
+    /// Build the root with its own features only (its `alone_cargo_args`),
+    /// not the variant's unified selection.
+    pub alone: bool,
+    /// Host linker instead of the plan's or the automatic choice (bench).
     pub linker: Option<Linker>,
     /// The user's jobs setting from the environment or cargo's config
-    /// files, if any (a `-j` among the extra arguments outranks it).
-    pub user_jobs: Option<Jobs>,
-    /// Cargo's configuration as the build will read it on this machine
-    /// ([`crate::config::run_inputs`]). With it, the profile's overrides
-    /// are recomputed against it and the target's rustflags are added to
-    /// the workspace's own ([`crate::cargo_config::ResolvedRustflags::add`]);
-    /// without it (bench's copies), the plan's overrides are passed and
-    /// the flags go to `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
+    /// files (a `-j` among the extra arguments outranks it).
+    pub user_jobs: Option<crate::jobs::Jobs>,
+    /// Cargo's configuration as the build will read it: with it, overrides
+    /// are recomputed against it and rustflags added to the workspace's own
+    /// ([`crate::cargo_config::ResolvedRustflags::add`]); without it (bench's
+    /// copies), the plan's overrides and `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
     pub cargo_config: Option<&'a CargoConfig>,
-    /// Flags added after the plan's target flags, in the same layer (the
-    /// reproducible-build flags of [`crate::repro`]).
+    /// Flags after the target's, in the same layer ([`crate::repro`]'s).
     pub extra_rustflags: &'a [String],
-    /// The directory of the cross target's CMake toolchain file
+    /// Where the cross target's CMake toolchain file goes
     /// ([`write_cmake_toolchain`]); `None`: no `CMAKE_TOOLCHAIN_FILE_<triple>`.
     pub cmake_dir: Option<&'a Path>,
 }
 
 impl<'a> Selection<'a> {
-    /// A selection with no linker, jobs, configuration or extra flags.
+    /// A `cargo build` of the planned selection, with nothing else set.
     pub fn new(package: &'a str, variant: &'a str, target: &'a str, profile: &'a str) -> Self {
         Selection {
             package,
             variant,
             target,
             profile,
+            subcommand: "build",
+            alone: false,
             linker: None,
             user_jobs: None,
             cargo_config: None,
@@ -124,9 +103,8 @@ impl<'a> Selection<'a> {
     }
 }
 
-/// Builds the cargo command for one package, variant, target and profile,
-/// from the plan and the machine's facts. Pure: checks names and tools, runs
-/// nothing. `extra` goes last.
+/// Builds the cargo command of `sel` from the plan and the machine's facts.
+/// Pure: checks names and tools, runs nothing. `extra` goes last.
 pub fn assemble(
     plan: &Plan,
     root: &Path,
@@ -134,27 +112,16 @@ pub fn assemble(
     machine: &Machine,
     extra: &[String],
 ) -> Result<(CargoCommand, BuildNotes), Error> {
-    assemble_as(plan, root, sel, machine, extra, "build", None)
-}
-
-/// As [`assemble`], with another cargo subcommand (`check`) and, when
-/// `selection` is given, other package and feature arguments in place of
-/// the root's planned `cargo_args` (the audit's "as shipped" builds).
-pub fn assemble_as(
-    plan: &Plan,
-    root: &Path,
-    sel: &Selection<'_>,
-    machine: &Machine,
-    extra: &[String],
-    subcommand: &str,
-    selection: Option<&[String]>,
-) -> Result<(CargoCommand, BuildNotes), Error> {
     let build = plan.root_build(sel.variant, sel.package)?;
     let profile = plan.profile(sel.profile)?;
     let target = plan.target(sel.target)?;
-
-    let mut args = vec![subcommand.to_string()];
-    args.extend(selection.unwrap_or(&build.cargo_args).iter().cloned());
+    let selection = if sel.alone {
+        &build.alone_cargo_args
+    } else {
+        &build.cargo_args
+    };
+    let mut args = vec![sel.subcommand.to_string()];
+    args.extend(selection.iter().cloned());
     args.extend(["--profile".to_string(), sel.profile.to_string()]);
     let overrides = match sel.cargo_config {
         Some(cfg) => crate::config::run_overrides(cfg, sel.profile, profile)?,
@@ -167,16 +134,19 @@ pub fn assemble_as(
     let mut flags = crate::render::target_rustflags(target);
     let linker = match &target.triple {
         Some(triple) => {
-            check_cross_tools(triple, target, &machine.path)?;
+            if let Some(report) = crate::toolchain::report(triple, target, &machine.path) {
+                return Err(Error::invalid(report));
+            }
             args.extend(["--target".to_string(), triple.clone()]);
+            let driver = target.linker_driver.as_deref();
             match &target.fuse_ld {
                 Some(fuse) => format!(
                     "linker: {} with -fuse-ld={fuse} (the plan's choice for {triple})",
-                    target.linker_driver.as_deref().unwrap_or("cc")
+                    driver.unwrap_or("cc")
                 ),
                 None => format!(
                     "linker: {} (the plan's choice for {triple})",
-                    target.linker_driver.as_deref().unwrap_or("the default")
+                    driver.unwrap_or("the default")
                 ),
             }
         }
@@ -184,7 +154,8 @@ pub fn assemble_as(
     };
     flags.extend(sel.extra_rustflags.iter().cloned());
     let triple = target.triple.as_deref().unwrap_or(&machine.host.triple);
-    env.remove(&crate::render::target_var(triple, "RUSTFLAGS"));
+    let var = crate::render::target_var(triple, "RUSTFLAGS");
+    env.remove(&var);
     match sel.cargo_config {
         Some(cfg) => add_rustflags(
             cfg,
@@ -195,45 +166,44 @@ pub fn assemble_as(
             &mut env,
         )?,
         None if !flags.is_empty() => {
-            env.insert(
-                crate::render::target_var(triple, "RUSTFLAGS"),
-                flags.join(" "),
-            );
+            env.insert(var, flags.join(" "));
         }
         None => {}
     }
 
-    let drivers =
-        Drivers::of(plan, sel.profile, sel.package).expect("the profile was looked up above");
-    let per_job = memory::per_job_mib(&drivers, plan.workspace.mem_per_job_mib);
-    let user = jobs::from_args(extra)?.or_else(|| sel.user_jobs.clone());
-    let decision = jobs::decide(
+    let drivers = Drivers::of(plan, sel.profile, sel.package).expect("the profile exists");
+    let per_job = memory::per_job_mib(drivers.full_debug, plan.workspace.mem_per_job_mib);
+    let (from_args, without_jobs) = crate::jobs::from_args(extra)?;
+    let user = from_args.or_else(|| sel.user_jobs.clone());
+    let decision = crate::jobs::decide(
         user.as_ref(),
         machine.mem_available_mib,
         per_job,
         machine.cpus,
     );
+    // A `--jobs` the build passes replaces any `-j` among the extra arguments.
     if let Some(n) = decision.pass {
         args.extend(["--jobs".to_string(), n.to_string()]);
-    }
-    let extra = if decision.drop_user_flag {
-        jobs::strip_args(extra)
+        args.extend(without_jobs);
     } else {
-        extra.to_vec()
-    };
-    let jobs = decision.note;
-    args.extend(extra);
+        args.extend(extra.iter().cloned());
+    }
     let mut cmd = CargoCommand::cargo(args, root);
     cmd.env.remove("CARGO_TERM_COLOR");
     cmd.env.extend(env);
-    Ok((cmd, BuildNotes { linker, jobs }))
+    Ok((
+        cmd,
+        BuildNotes {
+            linker,
+            jobs: decision.note,
+        },
+    ))
 }
 
-/// Adds `flags` for `triple` to the rustflags cargo's configuration `cfg`
-/// gives the build (`plan_triple`: the plan's `--target`, `None` for the
-/// host, where a configured `build.target` decides), through the one
-/// mechanism that keeps the workspace's own: an environment variable that
-/// already holds them, or a `--config` array cargo appends.
+/// Adds `flags` for `triple` to the rustflags `cfg` gives the build
+/// (`plan_triple`: the plan's `--target`; `None` for the host, where a
+/// configured `build.target` decides), keeping the workspace's own: through
+/// the variable that already holds them, or a `--config` array cargo appends.
 fn add_rustflags(
     cfg: &CargoConfig,
     plan_triple: Option<&str>,
@@ -246,10 +216,7 @@ fn add_rustflags(
         Some(_) => None,
         None => cfg.build_target()?.map(|(triples, _)| triples),
     };
-    let triples = match configured {
-        Some(list) => list,
-        None => vec![plan_triple.unwrap_or(host_triple).to_string()],
-    };
+    let triples = configured.unwrap_or_else(|| vec![plan_triple.unwrap_or(host_triple).into()]);
     for triple in triples {
         let cfgs = crate::cargo_config::rustc_cfg(Path::new("rustc"), Some(&triple))
             .map_err(|e| Error::invalid(format!("`rustc --print cfg --target {triple}`: {e}")))?;
@@ -264,8 +231,9 @@ fn add_rustflags(
     Ok(())
 }
 
-/// Adds the host linker choice's flags to `flags`, returning the message
-/// line. The plan's own `fuse_ld` wins; otherwise mold, lld or the default.
+/// Adds the host linker's flags to `flags` and returns the message line:
+/// the forced one, else the plan's own `fuse_ld`, else mold, lld or the
+/// default, whichever is installed.
 fn host_linker(
     target: &Target,
     machine: &Machine,
@@ -274,29 +242,28 @@ fn host_linker(
 ) -> Result<String, Error> {
     let (linker, why) = match (forced, target.fuse_ld.as_deref()) {
         (Some(linker), _) => (linker, "requested"),
-        (None, Some(fuse)) => match Linker::from_fuse_ld(fuse) {
-            Some(linker) => (linker, "the plan's choice"),
-            None => {
-                return Err(Error::invalid(format!(
-                "the plan's host target asks for -fuse-ld={fuse}, which this helper does not know"
-            )))
-            }
-        },
+        (None, Some(fuse)) => (
+            Linker::from_fuse_ld(fuse).ok_or_else(|| {
+                Error::invalid(format!(
+                    "the plan's host target asks for -fuse-ld={fuse}, which this helper does not know"
+                ))
+            })?,
+            "the plan's choice",
+        ),
         (None, None) => (
             exec::choose_host_linker(&machine.path),
             "picked: mold, else lld, else the default, whichever is installed",
         ),
     };
-    if forced.is_some() || target.fuse_ld.is_some() {
-        if let Some(tool) = linker
-            .tool()
-            .filter(|t| exec::find_in_path(t, &machine.path).is_none())
-        {
-            return Err(Error::invalid(format!(
-                "linking the host with {} ({why}) needs `{tool}`, which is not on PATH; install it",
-                linker.name()
-            )));
-        }
+    let chosen = forced.is_some() || target.fuse_ld.is_some();
+    if let Some(tool) = linker
+        .tool()
+        .filter(|t| chosen && exec::find_in_path(t, &machine.path).is_none())
+    {
+        return Err(Error::invalid(format!(
+            "linking the host with {} ({why}) needs `{tool}`, which is not on PATH; install it",
+            linker.name()
+        )));
     }
     flags.extend(linker.rustflags(&machine.host));
     Ok(format!(
@@ -305,10 +272,10 @@ fn host_linker(
     ))
 }
 
-/// The number of packages a build compiles (its graph: `cargo tree` over
-/// normal and build dependencies, for the target, of the root alone: its
-/// binary's graph even in a unified variant), the size the memory
-/// estimate scales with. With `locked`, cargo may not touch Cargo.lock.
+/// The number of packages a build compiles: `cargo tree` over normal and
+/// build dependencies, for the target, of the root alone (its binary's
+/// graph, even in a unified variant); the memory estimate scales with it.
+/// With `locked`, cargo may not touch Cargo.lock.
 pub fn graph_packages(
     plan: &Plan,
     root: &Path,
@@ -316,7 +283,7 @@ pub fn graph_packages(
     locked: bool,
 ) -> Result<u64, Error> {
     let build = plan.root_build(sel.variant, sel.package)?;
-    let mut args: Vec<String> = [
+    let mut args = vec![
         "tree",
         "-e",
         "normal,build",
@@ -324,37 +291,24 @@ pub fn graph_packages(
         "none",
         "--format",
         "{p}",
-    ]
-    .map(String::from)
-    .to_vec();
+    ];
     if let Some(triple) = &plan.target(sel.target)?.triple {
-        args.extend(["--target".to_string(), triple.clone()]);
+        args.extend(["--target", triple]);
     }
     if locked {
-        args.push("--locked".into());
+        args.push("--locked");
     }
-    args.extend(build.alone_cargo_args.iter().cloned());
-    let out = CargoCommand::cargo(args, root).output()?;
-    let unique: std::collections::BTreeSet<&str> = out
-        .lines()
-        .map(|l| l.trim_end().trim_end_matches(" (*)"))
+    args.extend(build.alone_cargo_args.iter().map(String::as_str));
+    let out = CargoCommand::cargo(args.into_iter().map(String::from).collect(), root).output()?;
+    let lines = out.lines().map(|l| l.trim_end().trim_end_matches(" (*)"));
+    Ok(lines
         .filter(|l| !l.is_empty())
-        .collect();
-    Ok(unique.len() as u64)
-}
-
-/// Checks that this machine has a cross target's toolchain
-/// ([`crate::toolchain`]): the error names what is missing, the Debian
-/// packages and the command that installs them.
-fn check_cross_tools(triple: &str, target: &Target, path: &OsStr) -> Result<(), Error> {
-    match crate::toolchain::report(triple, target, path) {
-        Some(report) => Err(Error::invalid(report)),
-        None => Ok(()),
-    }
+        .collect::<BTreeSet<_>>()
+        .len() as u64)
 }
 
 /// Writes the CMake toolchain file of a cross target with a C compiler
-/// into `dir` ([`crate::render::cmake_toolchain`]), where
+/// ([`crate::render::cmake_toolchain`]) into `dir`, where
 /// `CMAKE_TOOLCHAIN_FILE_<triple>` points; nothing for other targets.
 pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
     let (Some(triple), Some(text)) = (&target.triple, crate::render::cmake_toolchain(target))
@@ -367,22 +321,12 @@ pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
         .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Checks that the standard library for `triple` is installed.
-pub fn check_target_std(triple: &str) -> Result<(), Error> {
-    if exec::has_target_std(triple)? {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!(
-            "the standard library for {triple} is not installed; run `rustup target add {triple}`"
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     use crate::exec::testing::{host, stub_dir};
+    use crate::jobs::{Jobs, JobsValue};
 
     /// A small plan, written as the contract's JSON (so that fields added
     /// to the model later with defaults do not break the test).
@@ -544,7 +488,7 @@ mod tests {
         // on the command line outranks it.
         let mut s = sel("app", "host");
         s.user_jobs = Some(Jobs {
-            value: jobs::JobsValue::Count(2),
+            value: JobsValue::Count(2),
             source: "env:CARGO_BUILD_JOBS".into(),
         });
         let (cmd, notes) = assemble(&plan, Path::new("/ws"), &s, &high, &[]).unwrap();
