@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use buildplan::cargo_config::{self, AddRustflags, RustflagsSource};
-use buildplan::repro::{self, BuildId, ReproInputs, ReproSettings};
+use buildplan::repro::{self, ReproInputs, ReproSettings};
 
 /// What a build adds: `--config` arguments and environment variables.
 #[derive(Debug, Default, PartialEq)]
@@ -137,7 +137,7 @@ fn settings_for(copy: &Copy) -> Rendered {
         sysroot: Some(repro::sysroot().unwrap()),
         source_date_epoch: repro::source_date_epoch(&copy.ws),
     };
-    let settings = ReproSettings::new(&inputs, BuildId::LinkerDefault);
+    let settings = ReproSettings::new(&inputs);
     // The environment the builds see: none of the rustflags variables.
     let cfg = cargo_config::load(&cargo_config::Inputs {
         workspace_root: copy.ws.clone(),

@@ -8,7 +8,7 @@ use crate::cli::BuildArgs;
 use buildplan::build::{assemble, graph_packages, load_context, write_cmake_toolchain, Selection};
 use buildplan::error::Outcome;
 use buildplan::exec::Machine;
-use buildplan::repro::{BuildId, ReproSettings};
+use buildplan::repro::ReproSettings;
 
 /// Assembles the command from the plan and this machine, checks its memory
 /// estimate, prints what was decided, and runs it (or prints it, with
@@ -29,7 +29,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     let mut repro_flags = Vec::new();
     if reproducible {
         let inputs = buildplan::repro::discover(&ctx.root, &ctx.target_dir, None)?;
-        let settings = ReproSettings::new(&inputs, BuildId::LinkerDefault);
+        let settings = ReproSettings::new(&inputs);
         if std::env::var_os("SOURCE_DATE_EPOCH").is_none() {
             let epoch = settings.source_date_epoch.to_string();
             repro_env.push(("SOURCE_DATE_EPOCH".to_string(), epoch));
