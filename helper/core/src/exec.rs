@@ -20,6 +20,13 @@ pub fn rustc_program() -> OsString {
     std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
 }
 
+/// Runs that rustc with `args` and returns its standard output ([`capture`]).
+pub fn rustc(args: &[&str]) -> Result<String, Error> {
+    let mut cmd = Command::new(rustc_program());
+    cmd.args(args);
+    capture(cmd)
+}
+
 /// A command: program, arguments, extra environment, directory. Mostly
 /// cargo, also a recorded linker command (`bench`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,9 +135,8 @@ pub struct HostInfo {
 impl HostInfo {
     /// Asks rustc (`$RUSTC`, else `rustc`).
     pub fn detect() -> Result<Self, Error> {
-        let mut cmd = Command::new(rustc_program());
-        cmd.arg("-vV");
-        Self::parse(&capture(cmd)?).ok_or_else(|| Error::invalid("cannot parse `rustc -vV` output"))
+        Self::parse(&rustc(&["-vV"])?)
+            .ok_or_else(|| Error::invalid("cannot parse `rustc -vV` output"))
     }
 
     /// Parses `rustc -vV` output.
@@ -153,28 +159,6 @@ impl HostInfo {
     pub fn default_is_rust_lld(&self) -> bool {
         self.triple == "x86_64-unknown-linux-gnu" && self.rustc_release >= (1, 90)
     }
-}
-
-/// Checks that the standard library for `triple` is installed (`rustc
-/// --print target-libdir` holds a `libstd-*.rlib`).
-pub fn check_target_std(triple: &str) -> Result<(), Error> {
-    let mut cmd = Command::new(rustc_program());
-    cmd.args(["--print", "target-libdir", "--target", triple]);
-    let found = match capture(cmd) {
-        Ok(dir) => std::fs::read_dir(dir.trim()).is_ok_and(|entries| {
-            entries.flatten().any(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.starts_with("libstd-") && name.ends_with(".rlib")
-            })
-        }),
-        Err(Error::CargoFailed { .. }) => false,
-        Err(e) => return Err(e),
-    };
-    found.then_some(()).ok_or_else(|| {
-        Error::invalid(format!(
-            "the standard library for {triple} is not installed; run `rustup target add {triple}`"
-        ))
-    })
 }
 
 /// Which linker a build uses.
@@ -244,20 +228,6 @@ impl Linker {
 /// Finds an executable file called `name` in a `PATH`-style list.
 pub fn find_in_path(name: &str, path: &OsStr) -> Option<PathBuf> {
     which::which_in(name, Some(path), "/").ok()
-}
-
-/// The host linker when the plan leaves it open: mold (`ld.mold`, which the
-/// compiler driver looks for, or `mold`), else lld, else the default,
-/// whichever is installed.
-pub fn choose_host_linker(path: &OsStr) -> Linker {
-    let found = |tool| find_in_path(tool, path).is_some();
-    if found("ld.mold") || found("mold") {
-        Linker::Mold
-    } else if found("ld.lld") {
-        Linker::Lld
-    } else {
-        Linker::Default
-    }
 }
 
 /// Reads a `/proc/meminfo` field (`MemAvailable`, `MemTotal`), in MiB.
@@ -352,28 +322,6 @@ pub(crate) mod testing {
 mod tests {
     use super::testing::{host, stub_dir};
     use super::*;
-
-    #[test]
-    fn linker_prefers_mold_then_lld_then_default() {
-        let both = stub_dir(&["ld.mold", "ld.lld"]);
-        assert_eq!(choose_host_linker(both.path().as_os_str()), Linker::Mold);
-        let only_mold_binary = stub_dir(&["mold"]);
-        assert_eq!(
-            choose_host_linker(only_mold_binary.path().as_os_str()),
-            Linker::Mold
-        );
-        let lld = stub_dir(&["ld.lld"]);
-        assert_eq!(choose_host_linker(lld.path().as_os_str()), Linker::Lld);
-        let none = stub_dir(&["cc"]);
-        assert_eq!(choose_host_linker(none.path().as_os_str()), Linker::Default);
-    }
-
-    #[test]
-    fn non_executable_files_do_not_count() {
-        let dir = stub_dir(&[]);
-        std::fs::write(dir.path().join("ld.mold"), "").unwrap();
-        assert_eq!(choose_host_linker(dir.path().as_os_str()), Linker::Default);
-    }
 
     #[test]
     fn linker_flags_opt_out_of_rust_lld_only_where_it_is_the_default() {

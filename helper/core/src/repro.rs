@@ -83,9 +83,9 @@ impl ReproSettings {
 
 /// `rustc --print sysroot` (`$RUSTC`, else `rustc`).
 pub fn sysroot() -> Result<PathBuf, Error> {
-    let mut cmd = Command::new(crate::exec::rustc_program());
-    cmd.args(["--print", "sysroot"]);
-    Ok(PathBuf::from(crate::exec::capture(cmd)?.trim()))
+    Ok(PathBuf::from(
+        crate::exec::rustc(&["--print", "sysroot"])?.trim(),
+    ))
 }
 
 /// The inputs of a build of the workspace at `workspace_root` into

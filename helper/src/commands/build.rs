@@ -66,7 +66,7 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     }
     cmd.env.extend(repro_env);
     if let Some(triple) = &plan.target(target)?.triple {
-        buildplan::exec::check_target_std(triple)?;
+        buildplan::build::check_target_std(triple)?;
     }
     let packages = graph_packages(plan, &ctx.root, &sel, false)?;
     let memory = buildplan::memory::check_memory(plan, profile, &args.package, &machine, packages)?;

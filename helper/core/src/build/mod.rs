@@ -18,8 +18,6 @@ use crate::model::{Plan, Target};
 pub struct PlanContext {
     /// Workspace root directory.
     pub root: PathBuf,
-    /// The plan file that was read.
-    pub plan_path: PathBuf,
     /// The plan.
     pub plan: Plan,
     /// cargo's target directory for the workspace.
@@ -36,7 +34,6 @@ pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext>
     let plan_path = root.join(output.unwrap_or(crate::policy::DEFAULT_OUTPUT));
     Ok(PlanContext {
         plan: crate::output::read_plan(&plan_path)?,
-        plan_path,
         root,
         target_dir: metadata.target_directory.clone().into_std_path_buf(),
     })
@@ -251,7 +248,7 @@ fn host_linker(
             "the plan's choice",
         ),
         (None, None) => (
-            exec::choose_host_linker(&machine.path),
+            choose_host_linker(&machine.path),
             "picked: mold, else lld, else the default, whichever is installed",
         ),
     };
@@ -272,6 +269,20 @@ fn host_linker(
     ))
 }
 
+/// The host linker when the plan leaves it open: mold (`ld.mold`, which the
+/// compiler driver looks for, or `mold`), else lld, else the default,
+/// whichever is installed.
+fn choose_host_linker(path: &OsStr) -> Linker {
+    let found = |tool| exec::find_in_path(tool, path).is_some();
+    if found("ld.mold") || found("mold") {
+        Linker::Mold
+    } else if found("ld.lld") {
+        Linker::Lld
+    } else {
+        Linker::Default
+    }
+}
+
 /// The number of packages a build compiles: `cargo tree` over normal and
 /// build dependencies, for the target, of the root alone (its binary's
 /// graph, even in a unified variant); the memory estimate scales with it.
@@ -283,15 +294,9 @@ pub fn graph_packages(
     locked: bool,
 ) -> Result<u64, Error> {
     let build = plan.root_build(sel.variant, sel.package)?;
-    let mut args = vec![
-        "tree",
-        "-e",
-        "normal,build",
-        "--prefix",
-        "none",
-        "--format",
-        "{p}",
-    ];
+    let mut args: Vec<&str> = "tree -e normal,build --prefix none --format {p}"
+        .split(' ')
+        .collect();
     if let Some(triple) = &plan.target(sel.target)?.triple {
         args.extend(["--target", triple]);
     }
@@ -319,6 +324,28 @@ pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, text))
         .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Checks that the standard library for `triple` is installed (`rustc
+/// --print target-libdir` holds a `libstd-*.rlib`).
+pub fn check_target_std(triple: &str) -> Result<(), Error> {
+    let found = match exec::rustc(&["--print", "target-libdir", "--target", triple]) {
+        Ok(dir) => std::fs::read_dir(dir.trim())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("libstd-") && name.ends_with(".rlib")
+            }),
+        Err(Error::CargoFailed { .. }) => false,
+        Err(e) => return Err(e),
+    };
+    found.then_some(()).ok_or_else(|| {
+        Error::invalid(format!(
+            "the standard library for {triple} is not installed; run `rustup target add {triple}`"
+        ))
+    })
 }
 
 #[cfg(test)]

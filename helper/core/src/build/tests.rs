@@ -308,3 +308,25 @@ fn bad_names_are_usage_errors() {
     let err = assemble(&plan, Path::new("/ws"), &s, &m, &[]).unwrap_err();
     assert!(err.to_string().contains("unknown profile"), "{err}");
 }
+
+#[test]
+fn linker_prefers_mold_then_lld_then_default() {
+    let both = stub_dir(&["ld.mold", "ld.lld"]);
+    assert_eq!(choose_host_linker(both.path().as_os_str()), Linker::Mold);
+    let only_mold_binary = stub_dir(&["mold"]);
+    assert_eq!(
+        choose_host_linker(only_mold_binary.path().as_os_str()),
+        Linker::Mold
+    );
+    let lld = stub_dir(&["ld.lld"]);
+    assert_eq!(choose_host_linker(lld.path().as_os_str()), Linker::Lld);
+    let none = stub_dir(&["cc"]);
+    assert_eq!(choose_host_linker(none.path().as_os_str()), Linker::Default);
+}
+
+#[test]
+fn non_executable_files_do_not_count() {
+    let dir = stub_dir(&[]);
+    std::fs::write(dir.path().join("ld.mold"), "").unwrap();
+    assert_eq!(choose_host_linker(dir.path().as_os_str()), Linker::Default);
+}

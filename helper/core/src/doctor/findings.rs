@@ -14,10 +14,7 @@ use crate::model::Setting;
 /// Whether fixing a finding changes the shipped binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// The fix leaves what the binary does unchanged: the same machine
-    /// code (debug info under `strip`: the same except the one load of
-    /// `.debug_gdb_scripts` rustc adds to `main` while debug info is on)
-    /// or the very same file (build scripts' opt-level).
+    /// The fix leaves what the binary does unchanged (docs/helper-notes.md).
     NoChange,
     /// The fix changes the binary: a trade-off to weigh.
     TradeOff,
@@ -36,8 +33,7 @@ impl Kind {
 /// A fix: one key of one profile table set to a new value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fix {
-    /// The key's path below `profile.<name>` (`["debug"]`,
-    /// `["build-override", "opt-level"]`).
+    /// The key's path below `profile.<name>` (`["build-override", "opt-level"]`).
     pub key: Vec<String>,
     /// The value to write.
     pub value: toml::Value,
@@ -52,8 +48,7 @@ pub struct Finding {
     pub key: String,
     /// Its value.
     pub value: Value,
-    /// Where it comes from (`Cargo.toml`, `.cargo/config.toml`,
-    /// `env:CARGO_PROFILE_...`).
+    /// Where it comes from (`Cargo.toml`, `.cargo/config.toml`, `env:...`).
     pub source: String,
     /// Whether the fix changes the binary.
     pub kind: Kind,
@@ -94,10 +89,8 @@ fn inherited(
     pick: impl Fn(&ResolvedProfile) -> Option<&Setting>,
 ) -> bool {
     let parent = profile.inherits.as_ref().and_then(|p| all.get(p));
-    match (pick(profile), parent.and_then(&pick)) {
-        (Some(a), Some(b)) => a.value == b.value && a.source == b.source,
-        _ => false,
-    }
+    let pair = pick(profile).zip(parent.and_then(&pick));
+    pair.is_some_and(|(a, b)| a.value == b.value && a.source == b.source)
 }
 
 /// The opt-level of a profile's build scripts and proc-macros.
