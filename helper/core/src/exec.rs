@@ -154,8 +154,7 @@ impl HostInfo {
     }
 
     /// Whether rustc links this host with its bundled rust-lld by default
-    /// (x86_64 Linux gnu since Rust 1.90). There an explicit linker choice
-    /// also passes `-C linker-features=-lld`, the documented opt-out.
+    /// (x86_64 Linux gnu since 1.90; a linker choice then adds `-lld`).
     pub fn default_is_rust_lld(&self) -> bool {
         self.triple == "x86_64-unknown-linux-gnu" && self.rustc_release >= (1, 90)
     }

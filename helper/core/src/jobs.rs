@@ -73,8 +73,7 @@ pub struct JobsDecision {
 }
 
 /// The last jobs value in cargo arguments (`-j N`, `-jN`, `--jobs N`,
-/// `--jobs=N`), if any, and the arguments without them. An unreadable
-/// value is an error.
+/// `--jobs=N`), if any, and the arguments without them.
 pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> {
     let (mut found, mut rest) = (None, Vec::new());
     let mut args = args.iter();
@@ -101,8 +100,7 @@ pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> 
 }
 
 /// Decides the jobs: the user's choice, lowered only by the memory cap
-/// (`available_mib / per_job_mib`, at least 1); without a choice, the cap
-/// at most one job per CPU. With the available memory unknown, no cap.
+/// (`available_mib / per_job_mib`); without one, the cap, at most the CPUs.
 pub fn decide(
     user: Option<&Jobs>,
     available_mib: Option<u64>,

@@ -69,10 +69,8 @@ pub struct Drivers {
 }
 
 impl Drivers {
-    /// Reads them from `plan`'s profile `profile` as `package` (the root
-    /// being built) gets them: its per-package override, else the
-    /// profile's, else cargo's default for the profile's root (`dev` or
-    /// `release`). `None` when the profile is unknown.
+    /// As the root `package` gets them in `plan`'s `profile` (its override,
+    /// the profile's, cargo's default); `None` for an unknown profile.
     pub fn of(plan: &Plan, profile: &str, package: &str) -> Option<Self> {
         let p = plan.profiles.get(profile)?;
         let release = plan.root_profile(profile) == "release";
@@ -207,9 +205,8 @@ pub struct MemoryCheck {
     pub warning: Option<String>,
 }
 
-/// Estimates the build's memory over a graph of `packages` packages and
-/// compares its final step with the machine's memory (and the memory
-/// available now). A refusal names the plan's profiles that would fit.
+/// Compares the final step's estimate over `packages` packages with the
+/// machine's memory; a refusal names the plan's profiles that would fit.
 pub fn check_memory(
     plan: &Plan,
     profile: &str,

@@ -49,12 +49,8 @@ pub fn target_var(triple: &str, key: &str) -> String {
     format!("CARGO_TARGET_{triple}_{key}")
 }
 
-/// The variables a cross build of `target` needs: cargo's linker and
-/// rustflags for the triple; cc-rs's `CC_`, `CXX_`, `AR_`, `CFLAGS_` and
-/// `CXXFLAGS_` (`--target=<triple>` for a clang, then the plan's
-/// `c_flags`); `HOST_CC`, `HOST_CXX`, `HOST_AR`; and, with `cmake_dir`,
-/// `CMAKE_TOOLCHAIN_FILE_<triple>` naming [`cmake_toolchain`]'s file there.
-/// Empty for the host, which has no triple.
+/// The variables a cross build of `target` needs (cargo's, cc-rs's, and
+/// with `cmake_dir` the cmake crate's toolchain file); none for the host.
 pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     let Some(triple) = &target.triple else {
@@ -105,12 +101,10 @@ pub fn cmake_toolchain_path(dir: &Path, triple: &str) -> PathBuf {
     dir.join(format!("{triple}.cmake"))
 }
 
-/// A CMake toolchain file for a cross target with a C compiler: the system
-/// (from the triple), the compilers and archiver by name, and `try_compile`
-/// checks that build a static library (a cross compiler cannot link a test
-/// program without the target's C runtime, which rustc brings). The flags
-/// come from the cmake crate (cc-rs's, `CFLAGS_<triple>` included). `None`
-/// for the host or a target without `cc`.
+/// A CMake toolchain file for a cross target with a C compiler (`None`
+/// otherwise): system, compilers and archiver, and `try_compile` building a
+/// static library, as a cross compiler cannot link without the target's C
+/// runtime (rustc brings it). The cmake crate passes the flags.
 pub fn cmake_toolchain(target: &Target) -> Option<String> {
     let (triple, cc) = (target.triple.as_ref()?, target.cc.as_ref()?);
     let arch = triple.split('-').next().unwrap_or(triple);

@@ -30,9 +30,8 @@ pub struct ReproInputs {
 /// What a reproducible build adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReproSettings {
-    /// Path remappings (the prefix on this machine, what it becomes), general
-    /// first: rustc applies the last match, so a target directory inside the
-    /// workspace wins over the workspace.
+    /// Path remappings (prefix here, replacement), general first: rustc
+    /// applies the last match.
     pub remaps: Vec<(PathBuf, &'static str)>,
     /// `SOURCE_DATE_EPOCH` when the user set none.
     pub source_date_epoch: u64,
@@ -88,9 +87,8 @@ pub fn sysroot() -> Result<PathBuf, Error> {
     ))
 }
 
-/// The inputs of a build of the workspace at `workspace_root` into
-/// `target_dir` (and `build_dir` when cargo's build directory differs):
-/// `$CARGO_HOME`, rustc's sysroot and the commit time.
+/// The inputs of a build of `workspace_root` into `target_dir` (and
+/// `build_dir` when it differs): `$CARGO_HOME`, sysroot, commit time.
 pub fn discover(
     workspace_root: &Path,
     target_dir: &Path,

@@ -69,9 +69,7 @@ pub fn install_command(target: &Target) -> Option<String> {
     Some(steps.join(" && "))
 }
 
-/// One message for a target with missing pieces: what is missing, and the
-/// packages and install command when the plan lists packages. `None` when
-/// nothing is missing.
+/// What a target misses, with its packages and install command, if anything.
 pub fn report(name: &str, target: &Target, path: &OsStr) -> Option<String> {
     let missing = missing(target, path);
     if missing.is_empty() {

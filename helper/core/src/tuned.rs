@@ -71,10 +71,8 @@ pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     }
 }
 
-/// `policy` with the tuned profiles added to its `profiles`. `taken` are
-/// the profile names cargo already knows for the workspace (its own
-/// layers); a tuned name that is taken, or that the policy's `profiles`
-/// defines, is an error naming `file` and the key that renames it.
+/// `policy` with the tuned profiles added; a name in `taken` (cargo's own
+/// layers) or the policy's is an error naming `file` and the key to set.
 pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Result<Policy, Error> {
     let mut out = policy.clone();
     let mut used = BTreeSet::new();

@@ -24,9 +24,8 @@ pub struct PlanContext {
     pub target_dir: PathBuf,
 }
 
-/// Finds the workspace (from `manifest_path` or the current directory) and
-/// loads its plan from the policy's `output` path, read from `cargo
-/// metadata` without parsing the whole policy. Unknown schemas are refused.
+/// Finds the workspace and loads its plan from the policy's `output` (read
+/// from `cargo metadata`, not the whole policy). Unknown schemas are refused.
 pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext> {
     let metadata = crate::workspace::metadata(manifest_path)?;
     let root = metadata.workspace_root.clone().into_std_path_buf();
@@ -197,10 +196,8 @@ pub fn assemble(
     ))
 }
 
-/// Adds `flags` for `triple` to the rustflags `cfg` gives the build
-/// (`plan_triple`: the plan's `--target`; `None` for the host, where a
-/// configured `build.target` decides), keeping the workspace's own: through
-/// the variable that already holds them, or a `--config` array cargo appends.
+/// Adds `flags` to the workspace's own rustflags for the plan's `--target`
+/// (or the host's, or a configured `build.target`), as cargo reads them.
 fn add_rustflags(
     cfg: &CargoConfig,
     plan_triple: Option<&str>,
@@ -283,10 +280,8 @@ fn choose_host_linker(path: &OsStr) -> Linker {
     }
 }
 
-/// The number of packages a build compiles: `cargo tree` over normal and
-/// build dependencies, for the target, of the root alone (its binary's
-/// graph, even in a unified variant); the memory estimate scales with it.
-/// With `locked`, cargo may not touch Cargo.lock.
+/// The packages the root alone compiles for the target (`cargo tree`, its
+/// binary's graph), which the memory estimate scales with; `locked`: `--locked`.
 pub fn graph_packages(
     plan: &Plan,
     root: &Path,
@@ -312,9 +307,8 @@ pub fn graph_packages(
         .len() as u64)
 }
 
-/// Writes the CMake toolchain file of a cross target with a C compiler
-/// ([`crate::render::cmake_toolchain`]) into `dir`, where
-/// `CMAKE_TOOLCHAIN_FILE_<triple>` points; nothing for other targets.
+/// Writes a cross target's [`crate::render::cmake_toolchain`] file into
+/// `dir`, where `CMAKE_TOOLCHAIN_FILE_<triple>` points.
 pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
     let (Some(triple), Some(text)) = (&target.triple, crate::render::cmake_toolchain(target))
     else {

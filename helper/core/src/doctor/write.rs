@@ -9,10 +9,8 @@ use toml_edit::{DocumentMut, Item};
 use super::findings::{Finding, Kind};
 use crate::error::Error;
 
-/// Writes the fixes of `findings` (only [`Kind::NoChange`] ones unless
-/// `trade_offs`) into their files under `root`, never a setting from the
-/// environment or outside the workspace. Returns one line per finding:
-/// written, or why not.
+/// Writes the fixes of `findings` (trade-offs only with `trade_offs`) into
+/// the workspace's files; one line per finding: written, or why not.
 pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<String>, Error> {
     let mut docs: BTreeMap<&str, DocumentMut> = BTreeMap::new();
     let mut lines = Vec::new();
@@ -74,9 +72,8 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
     Ok(lines)
 }
 
-/// Sets the value at `path` below `item`, keeping the old value's
-/// comments and creating missing tables; an error when a step on the way
-/// is not a table.
+/// Sets the value at `path` below `item`, keeping its comments and creating
+/// missing tables; an error when a step on the way is not a table.
 fn set(item: &mut Item, path: &[&str], mut value: toml_edit::Value) -> Result<(), String> {
     let (last, parents) = path.split_last().ok_or("empty key")?;
     let mut current = item;
