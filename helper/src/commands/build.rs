@@ -51,12 +51,12 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         cmake_dir: Some(&cmake_dir),
         ..Selection::new(&args.package, variant, target, profile)
     };
-    let unified = plan.variant(variant)?;
+    let planned = plan.variant(variant)?;
     let (mut cmd, notes) = assemble(plan, &ctx.root, &sel, &machine, &args.cargo_args)?;
-    if unified.unified {
+    if planned.unified {
         eprintln!(
             "cargo-buildplan build: variant `{variant}` is a unified build of {} roots: {}",
-            unified.builds.len(),
+            planned.builds.len(),
             if args.alone {
                 "--alone: this package's own features only"
             } else {

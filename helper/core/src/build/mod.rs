@@ -5,6 +5,7 @@
 //! capped by memory, [`crate::memory`]). `bench` builds its commands here too.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::cargo_config::{AddRustflags, CargoConfig};
@@ -293,7 +294,7 @@ pub fn graph_packages(
         .split(' ')
         .collect();
     if let Some(triple) = &plan.target(sel.target)?.triple {
-        args.extend(["--target", triple]);
+        args.extend(["--target", triple.as_str()]);
     }
     if locked {
         args.push("--locked");
@@ -335,11 +336,12 @@ pub fn check_target_std(triple: &str) -> Result<(), Error> {
         Err(Error::CargoFailed { .. }) => false,
         Err(e) => return Err(e),
     };
-    found.then_some(()).ok_or_else(|| {
-        Error::invalid(format!(
-            "the standard library for {triple} is not installed; run `rustup target add {triple}`"
-        ))
-    })
+    if found {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "the standard library for {triple} is not installed; run `rustup target add {triple}`"
+    )))
 }
 
 #[cfg(test)]
