@@ -107,36 +107,31 @@ pub fn decide(
     per_job_mib: u64,
     cpus: u64,
 ) -> JobsDecision {
-    let memory_cap = available_mib.map(|a| (a / per_job_mib.max(1)).max(1));
-    let why = |cap: u64| {
-        format!(
-            "MemAvailable {} MiB / {per_job_mib} MiB per job = {cap}",
-            available_mib.unwrap_or(0)
+    let cap = available_mib.map(|a| {
+        let cap = (a / per_job_mib.max(1)).max(1);
+        (
+            cap,
+            format!("MemAvailable {a} MiB / {per_job_mib} MiB per job = {cap}"),
         )
-    };
-    let (pass, note) = match (user.map(|u| (u.count(cpus), u.label())), memory_cap) {
-        (Some((jobs, from)), Some(cap)) if cap < jobs => (
+    });
+    let (pass, note) = match (user.map(|u| (u.count(cpus), u.label())), cap) {
+        (Some((jobs, from)), Some((cap, why))) if cap < jobs => (
             Some(cap),
-            format!(
-                "jobs: --jobs {cap}, lowered from {jobs} ({from}) by the memory cap ({})",
-                why(cap)
-            ),
+            format!("jobs: --jobs {cap}, lowered from {jobs} ({from}) by the memory cap ({why})"),
         ),
-        (Some((jobs, from)), cap) => (
+        (Some((jobs, from)), Some((_, why))) => (
             None,
-            format!(
-                "jobs: {jobs} as set by {from}{}",
-                cap.map_or(" (MemAvailable unknown, not capped)".into(), |c| format!(
-                    ", within the memory cap ({})",
-                    why(c)
-                ))
-            ),
+            format!("jobs: {jobs} as set by {from}, within the memory cap ({why})"),
         ),
-        (None, Some(cap)) => {
+        (Some((jobs, from)), None) => (
+            None,
+            format!("jobs: {jobs} as set by {from} (MemAvailable unknown, not capped)"),
+        ),
+        (None, Some((cap, why))) => {
             let n = cap.min(cpus.max(1));
             (
                 Some(n),
-                format!("jobs: --jobs {n} ({}, at most {cpus} CPUs)", why(cap)),
+                format!("jobs: --jobs {n} ({why}, at most {cpus} CPUs)"),
             )
         }
         (None, None) => (

@@ -131,42 +131,31 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
     let per_job = per_job_mib(drivers.full_debug, mem_per_job_mib);
     let fat = drivers.lto == Lto::Fat;
     let mut why = Vec::new();
-    let mut final_step = match drivers.lto {
-        Lto::Fat if drivers.full_debug => {
-            let k = FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE;
+    let per_package = match (drivers.lto, drivers.full_debug) {
+        (Lto::Fat, true) => Some(("fat", FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE, "calibrated")),
+        (Lto::Fat, false) => Some((
+            "fat",
+            FAT_LTO_MIB_PER_PACKAGE,
+            "assumed: 2/3 of the figure with full debug info",
+        )),
+        (Lto::Thin, _) => Some(("thin", THIN_LTO_MIB_PER_PACKAGE, "calibrated")),
+        (Lto::None, _) => None,
+    };
+    let mut final_step = match per_package {
+        Some((kind, k, how)) => {
             why.push(format!(
-                "fat LTO over {packages} packages ({k} MiB each, calibrated)"
+                "{kind} LTO over {packages} packages ({k} MiB each, {how})"
             ));
             k * packages
         }
-        Lto::Fat => {
-            let k = FAT_LTO_MIB_PER_PACKAGE;
-            why.push(format!(
-                "fat LTO over {packages} packages ({k} MiB each, assumed: 2/3 of the figure with full debug info)"
-            ));
-            k * packages
-        }
-        Lto::Thin => {
-            let k = THIN_LTO_MIB_PER_PACKAGE;
-            why.push(format!(
-                "thin LTO over {packages} packages ({k} MiB each, calibrated)"
-            ));
-            k * packages
-        }
-        Lto::None => per_job,
+        None => per_job,
     };
     // Fat LTO's per-package figures include these; other final steps grow.
     let grow = |mib: u64| if fat { mib } else { mib * 3 / 2 };
     if drivers.codegen_units == 1 {
         final_step = grow(final_step);
-        why.push(
-            if fat {
-                "one codegen unit"
-            } else {
-                "one codegen unit (x1.5, assumed)"
-            }
-            .into(),
-        );
+        let assumed = if fat { "" } else { " (x1.5, assumed)" };
+        why.push(format!("one codegen unit{assumed}"));
     }
     if drivers.full_debug {
         final_step = grow(final_step);
