@@ -113,27 +113,19 @@ pub fn cmake_toolchain(target: &Target) -> Option<String> {
     } else {
         "Generic"
     };
-    let mut lines = vec![
-        format!("# CMake toolchain for {triple}, written by cargo-buildplan from the plan."),
-        format!("set(CMAKE_SYSTEM_NAME {system})"),
-        format!("set(CMAKE_SYSTEM_PROCESSOR {arch})"),
-        format!("set(CMAKE_C_COMPILER {cc})"),
-        format!("set(CMAKE_ASM_COMPILER {cc})"),
-    ];
-    lines.extend(
-        target
-            .cxx
-            .as_ref()
-            .map(|cxx| format!("set(CMAKE_CXX_COMPILER {cxx})")),
+    let mut text = format!(
+        "# CMake toolchain for {triple}, written by cargo-buildplan from the plan.\n\
+         set(CMAKE_SYSTEM_NAME {system})\nset(CMAKE_SYSTEM_PROCESSOR {arch})\n\
+         set(CMAKE_C_COMPILER {cc})\nset(CMAKE_ASM_COMPILER {cc})\n"
     );
-    lines.extend(
-        target
-            .ar
-            .as_ref()
-            .map(|ar| format!("set(CMAKE_AR {ar} CACHE FILEPATH \"archiver\")")),
-    );
-    lines.push("set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)".into());
-    Some(lines.join("\n") + "\n")
+    if let Some(cxx) = &target.cxx {
+        text += &format!("set(CMAKE_CXX_COMPILER {cxx})\n");
+    }
+    if let Some(ar) = &target.ar {
+        text += &format!("set(CMAKE_AR {ar} CACHE FILEPATH \"archiver\")\n");
+    }
+    text.push_str("set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\n");
+    Some(text)
 }
 
 /// A value as it is written in TOML.
