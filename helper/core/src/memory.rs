@@ -87,11 +87,7 @@ impl Drivers {
             _ => Lto::None,
         };
         let default_units = if release { 16 } else { 256 };
-        let full_debug = match get("debug") {
-            None => !release,
-            Some(Value::Bool(b)) => *b,
-            Some(v) => v.as_u64() == Some(2) || v.as_str() == Some("full"),
-        };
+        let full_debug = get("debug").map_or(!release, is_full_debug);
         Some(Drivers {
             lto,
             codegen_units: get("codegen-units")
@@ -100,6 +96,11 @@ impl Drivers {
             full_debug,
         })
     }
+}
+
+/// Whether a `debug` value asks for full debug info (`true`, 2, `"full"`).
+pub fn is_full_debug(v: &Value) -> bool {
+    matches!(v, Value::Bool(true)) || v.as_u64() == Some(2) || v.as_str() == Some("full")
 }
 
 /// The estimate for one build.

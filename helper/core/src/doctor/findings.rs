@@ -139,11 +139,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
             let wasted = debug.map_or(!release, |d| !is_false_or_zero(&d.value));
             let key = if debug.is_some() { "debug" } else { "strip" };
             if wasted && own(key).is_some() {
-                let full = debug.is_none_or(|d| {
-                    matches!(d.value, Value::Bool(true))
-                        || d.value.as_u64() == Some(2)
-                        || d.value.as_str() == Some("full")
-                });
+                let full = debug.is_none_or(|d| memory::is_full_debug(&d.value));
                 let mut why = format!(
                     "strip = {} removes the debug info from the binary, so generating it only costs time and memory; the shipped code stays the same except one load instruction rustc adds to main while debug info is on (its 34-byte .debug_gdb_scripts section, which strip keeps)",
                     strip.value
