@@ -33,6 +33,18 @@ pub enum Lto {
     Fat,
 }
 
+impl Lto {
+    /// The kind an `lto` value asks for.
+    pub fn of(value: &Value) -> Self {
+        match value {
+            Value::Bool(true) => Lto::Fat,
+            Value::String(s) if s == "fat" => Lto::Fat,
+            Value::String(s) if s == "thin" => Lto::Thin,
+            _ => Lto::None,
+        }
+    }
+}
+
 /// How a profile is classed by its final step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MemoryClass {
@@ -80,12 +92,7 @@ impl Drivers {
                 .or(p.settings.get(key))
                 .map(|s| &s.value)
         };
-        let lto = match get("lto") {
-            Some(Value::Bool(true)) => Lto::Fat,
-            Some(Value::String(s)) if s == "fat" => Lto::Fat,
-            Some(Value::String(s)) if s == "thin" => Lto::Thin,
-            _ => Lto::None,
-        };
+        let lto = get("lto").map_or(Lto::None, Lto::of);
         let default_units = if release { 16 } else { 256 };
         let full_debug = get("debug").map_or(!release, is_full_debug);
         Some(Drivers {

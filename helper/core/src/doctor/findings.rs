@@ -203,7 +203,7 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
             }
         }
         // Fat LTO in the default release profile.
-        let fat = |s: &&Setting| s.value == Value::Bool(true) || s.value.as_str() == Some("fat");
+        let fat = |s: &&Setting| Lto::of(&s.value) == Lto::Fat;
         if let Some(s) = own("lto").filter(fat).filter(|_| name == "release") {
             let final_step = |lto| {
                 let d = Drivers {
