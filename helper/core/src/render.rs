@@ -14,33 +14,24 @@ use crate::model::{Overrides, Target};
 /// The rustflags of a target, in the contract's order: link target,
 /// `-fuse-ld`, target CPU, static C runtime, then the policy's extras.
 pub fn target_rustflags(target: &Target) -> Vec<String> {
-    let crt = match (target.is_static, &target.triple) {
-        (true, _) => Some("target-feature=+crt-static".to_string()),
-        (false, Some(_)) => Some("target-feature=-crt-static".to_string()),
-        (false, None) => None,
-    };
-    let codegen = [
-        target
-            .link_target
-            .as_ref()
-            .map(|t| format!("link-arg=--target={t}")),
-        target
-            .fuse_ld
-            .as_ref()
-            .map(|ld| format!("link-arg=-fuse-ld={ld}")),
-        target
-            .target_cpu
-            .as_ref()
-            .map(|cpu| format!("target-cpu={cpu}")),
-        crt,
-    ];
-    let flags = codegen
-        .into_iter()
-        .flatten()
-        .flat_map(|f| ["-C".to_string(), f]);
+    let mut flags = Vec::new();
+    let mut flag = |value: String| flags.extend(["-C".to_string(), value]);
+    if let Some(link_target) = &target.link_target {
+        flag(format!("link-arg=--target={link_target}"));
+    }
+    if let Some(ld) = &target.fuse_ld {
+        flag(format!("link-arg=-fuse-ld={ld}"));
+    }
+    if let Some(cpu) = &target.target_cpu {
+        flag(format!("target-cpu={cpu}"));
+    }
+    match (target.is_static, &target.triple) {
+        (true, _) => flag("target-feature=+crt-static".into()),
+        (false, Some(_)) => flag("target-feature=-crt-static".into()),
+        (false, None) => {}
+    }
+    flags.extend(target.extra_rustflags.iter().cloned());
     flags
-        .chain(target.extra_rustflags.iter().cloned())
-        .collect()
 }
 
 /// `CARGO_TARGET_<TRIPLE>_<KEY>` for a triple (`RUSTFLAGS`, `LINKER`).
