@@ -319,7 +319,7 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{host, stub_dir};
+    use super::testing::host;
     use super::*;
 
     #[test]

@@ -116,7 +116,7 @@ mod tests {
     #[test]
     fn set_keeps_comments_and_handles_dotted_and_inline_tables() {
         let text = "# top\nprofile.release.debug = 2 # why\n[profile.dev]\nstrip = { } # odd\n[profile.x]\ninline = 1\nbo = { opt-level = 3 }\n";
-        let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+        let mut doc: DocumentMut = text.parse().unwrap();
         set(
             doc.as_item_mut(),
             &["profile", "release", "debug"],
