@@ -255,16 +255,7 @@ fn helper_build(copy: &Copy) -> (Vec<u8>, String) {
             .current_dir(&copy.ws)
             .env("CARGO_HOME", &copy.home)
             .env("CARGO_NET_OFFLINE", "true");
-        for k in [
-            "RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET_DIR",
-            "RUSTC_WRAPPER",
-            "CARGO_BUILD_RUSTC_WRAPPER",
-            "SOURCE_DATE_EPOCH",
-        ] {
+        for k in registry::NOISE.into_iter().chain(["SOURCE_DATE_EPOCH"]) {
             cmd.env_remove(k);
         }
         let out = cmd.output().unwrap();
