@@ -323,43 +323,23 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
     let host = &ctx.machine.host;
     let (mut cmd, mut rustc, linker) = match spec.kind {
         Kind::Planned => {
-            let sel = Selection {
-                package: ctx.package,
-                variant: ctx.variant,
-                target: "host",
-                profile: &spec.profile,
-                linker: spec.linker,
-                user_jobs: ctx.cargo_config.jobs()?,
-                cargo_config: Some(ctx.cargo_config),
-                extra_rustflags: &[],
-                cmake_dir: None,
-            };
-            let alone = &ctx
-                .plan
-                .root_build(ctx.variant, ctx.package)?
-                .alone_cargo_args;
             // Like for like with a shipped configuration: the package
             // alone with its own features, unless the run asks for the
             // variant's unified selection.
-            let selection = if ctx.unified { None } else { Some(&alone[..]) };
-            let (cmd, notes) = build::assemble_as(
-                ctx.plan,
-                ctx.copy_root,
-                &sel,
-                ctx.machine,
-                &[],
-                "build",
-                selection,
-            )?;
-            let (rustc, _) = build::assemble_as(
-                ctx.plan,
-                ctx.copy_root,
-                &sel,
-                ctx.machine,
-                &[],
-                "rustc",
-                Some(alone),
-            )?;
+            let sel = Selection {
+                alone: !ctx.unified,
+                linker: spec.linker,
+                user_jobs: ctx.cargo_config.jobs()?,
+                cargo_config: Some(ctx.cargo_config),
+                ..Selection::new(ctx.package, ctx.variant, "host", &spec.profile)
+            };
+            let (cmd, notes) = build::assemble(ctx.plan, ctx.copy_root, &sel, ctx.machine, &[])?;
+            let rustc = Selection {
+                subcommand: "rustc",
+                alone: true,
+                ..sel.clone()
+            };
+            let (rustc, _) = build::assemble(ctx.plan, ctx.copy_root, &rustc, ctx.machine, &[])?;
             let linker = notes
                 .linker
                 .strip_prefix("linker: ")

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser};
 
-use buildplan::error::{EXIT_ERROR, EXIT_FINDING};
+use buildplan::error::Outcome;
 use buildplan_bench::Options;
 
 /// Build benchmarks: the workspace as shipped against the plan's tuned
@@ -108,30 +108,13 @@ fn main() -> ExitCode {
     {
         argv.remove(1);
     }
-    let cli = match Cli::try_parse_from(argv) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(EXIT_ERROR)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match run(&cli) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(EXIT_FINDING),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
+    // A usage error exits 2, `--help` and `--version` 0 (clap's codes).
+    Outcome::exit(run(&Cli::parse_from(argv)))
 }
 
-/// Measures (or, with `--from-json`, only regenerates the outputs); false
+/// Measures (or, with `--from-json`, only regenerates the outputs); failed
 /// when a goal was missed or a configuration refused.
-fn run(cli: &Cli) -> anyhow::Result<bool> {
+fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     let args = &cli.args;
     let options = Options {
         package: args.package.clone(),
@@ -150,11 +133,16 @@ fn run(cli: &Cli) -> anyhow::Result<bool> {
         work_dir: args.work_dir.clone(),
         notes: args.note.clone(),
     };
-    match &args.from_json {
+    let met = match &args.from_json {
         Some(from) => {
             buildplan_bench::regenerate(from, &options)?;
-            Ok(true)
+            true
         }
-        None => buildplan_bench::run(cli.manifest_path.as_deref(), &options),
-    }
+        None => buildplan_bench::run(cli.manifest_path.as_deref(), &options)?,
+    };
+    Ok(if met {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }

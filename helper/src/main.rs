@@ -1,20 +1,13 @@
 //! The `cargo-buildplan` binary, a thin layer over the `buildplan` library:
-//! parses the command line (the only code that knows clap), runs the command,
-//! and turns its outcome or error into the exit code. The one error path:
-//! every error is printed here, with its context chain.
-//!
-//! Exit codes: 0 fine; 1 a check or gate failed ([`Outcome::Failed`]);
-//! 2 bad input (a usage error, a bad manifest or policy, an unknown name,
-//! a missing tool).
+//! parses the command line (the only code that knows clap) and runs the
+//! command. Exit codes ([`Outcome::exit`]): 0 fine; 1 a check or gate
+//! failed; 2 bad input (a usage error, a bad manifest or policy, an unknown
+//! name, a missing tool), the error printed with its context chain.
 
 use std::process::ExitCode;
 
+use buildplan::error::Outcome;
 use clap::Parser;
-
-use buildplan::error::{EXIT_ERROR, EXIT_FINDING};
-
-use cli::Cli;
-use commands::Outcome;
 
 mod cli;
 mod commands;
@@ -25,23 +18,6 @@ fn main() -> ExitCode {
     if args.get(1).is_some_and(|a| a == "buildplan") {
         args.remove(1);
     }
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(EXIT_ERROR)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    match commands::run(&cli) {
-        Ok(Outcome::Success) => ExitCode::SUCCESS,
-        Ok(Outcome::Failed) => ExitCode::from(EXIT_FINDING),
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
-        }
-    }
+    // A usage error exits 2, `--help` and `--version` 0 (clap's codes).
+    Outcome::exit(commands::run(&cli::Cli::parse_from(args)))
 }

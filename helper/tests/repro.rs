@@ -20,7 +20,7 @@ use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use buildplan::cargo_config::{self, AddRustflags, RustflagsSource};
-use buildplan::repro::{self, BuildId, ReproInputs, ReproSettings};
+use buildplan::repro::{self, ReproInputs, ReproSettings};
 
 /// What a build adds: `--config` arguments and environment variables.
 #[derive(Debug, Default, PartialEq)]
@@ -91,6 +91,20 @@ fn checkout(ws: &Path, home: &Path, once_cell: &str, mtime: SystemTime) -> Copy 
     }
 }
 
+/// Two checkouts of the fixture under `dir`, at (workspace, cargo home)
+/// `paths`, the first `older` seconds older than the second.
+fn two_checkouts(dir: &Path, paths: [(&str, &str); 2], older: u64) -> [Copy; 2] {
+    let once_cell = registry::locked_versions("once_cell")
+        .pop()
+        .expect("once_cell in Cargo.lock");
+    let now = SystemTime::now();
+    let times = [now - Duration::from_secs(older), now];
+    [0, 1].map(|i| {
+        let (ws, home) = paths[i];
+        checkout(&dir.join(ws), &dir.join(home), &once_cell, times[i])
+    })
+}
+
 /// `cargo build --release --offline` of a copy with `extra`; returns the binary.
 fn build(copy: &Copy, extra: &Rendered) -> Vec<u8> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
@@ -100,15 +114,7 @@ fn build(copy: &Copy, extra: &Rendered) -> Vec<u8> {
         .current_dir(&copy.ws)
         .env("CARGO_HOME", &copy.home)
         .envs(extra.env.iter().map(|(k, v)| (k, v)));
-    for k in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-        "RUSTC_WRAPPER",
-        "CARGO_BUILD_RUSTC_WRAPPER",
-    ] {
+    for k in registry::NOISE {
         if !extra.env.iter().any(|(n, _)| n == k) {
             cmd.env_remove(k);
         }
@@ -137,7 +143,7 @@ fn settings_for(copy: &Copy) -> Rendered {
         sysroot: Some(repro::sysroot().unwrap()),
         source_date_epoch: repro::source_date_epoch(&copy.ws),
     };
-    let settings = ReproSettings::new(&inputs, BuildId::LinkerDefault);
+    let settings = ReproSettings::new(&inputs);
     // The environment the builds see: none of the rustflags variables.
     let cfg = cargo_config::load(&cargo_config::Inputs {
         workspace_root: copy.ws.clone(),
@@ -170,22 +176,11 @@ fn settings_for(copy: &Copy) -> Rendered {
 
 #[test]
 fn two_checkouts_give_identical_binaries() {
-    let once_cell = registry::locked_versions("once_cell")
-        .pop()
-        .expect("once_cell in Cargo.lock");
     let tmp = tempfile::tempdir().unwrap();
-    let now = SystemTime::now();
-    let a = checkout(
-        &tmp.path().join("a/ws"),
-        &tmp.path().join("a/cargo-home"),
-        &once_cell,
-        now - Duration::from_secs(7200),
-    );
-    let b = checkout(
-        &tmp.path().join("b/somewhere/else/ws"),
-        &tmp.path().join("b/home2"),
-        &once_cell,
-        now,
+    let [a, b] = two_checkouts(
+        tmp.path(),
+        [("a/ws", "a/cargo-home"), ("b/somewhere/else/ws", "b/home2")],
+        7200,
     );
 
     // Control: plain builds differ, by their paths.
@@ -260,16 +255,7 @@ fn helper_build(copy: &Copy) -> (Vec<u8>, String) {
             .current_dir(&copy.ws)
             .env("CARGO_HOME", &copy.home)
             .env("CARGO_NET_OFFLINE", "true");
-        for k in [
-            "RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_TARGET_DIR",
-            "CARGO_BUILD_TARGET_DIR",
-            "RUSTC_WRAPPER",
-            "CARGO_BUILD_RUSTC_WRAPPER",
-            "SOURCE_DATE_EPOCH",
-        ] {
+        for k in registry::NOISE.into_iter().chain(["SOURCE_DATE_EPOCH"]) {
             cmd.env_remove(k);
         }
         let out = cmd.output().unwrap();
@@ -289,22 +275,11 @@ fn helper_build(copy: &Copy) -> (Vec<u8>, String) {
 /// repro flags go into one addition to the fixture's `build.rustflags`.
 #[test]
 fn helper_builds_from_two_checkouts_are_identical() {
-    let once_cell = registry::locked_versions("once_cell")
-        .pop()
-        .expect("once_cell in Cargo.lock");
     let tmp = tempfile::tempdir().unwrap();
-    let now = SystemTime::now();
-    let a = checkout(
-        &tmp.path().join("one/ws"),
-        &tmp.path().join("one/cargo-home"),
-        &once_cell,
-        now - Duration::from_secs(3600),
-    );
-    let b = checkout(
-        &tmp.path().join("two/deeper/ws"),
-        &tmp.path().join("two/home"),
-        &once_cell,
-        now,
+    let [a, b] = two_checkouts(
+        tmp.path(),
+        [("one/ws", "one/cargo-home"), ("two/deeper/ws", "two/home")],
+        3600,
     );
     let (bin_a, stderr) = helper_build(&a);
     assert!(stderr.contains("reproducible: yes"), "{stderr}");

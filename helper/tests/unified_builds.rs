@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use buildplan::compiles;
-use registry::{locked_versions, private_cargo_home};
+use registry::{locked_versions, private_cargo_home, NOISE};
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -27,17 +27,6 @@ struct Fixture {
     home: PathBuf,
     scratch: PathBuf,
 }
-
-/// Variables that would change what the fixture builds.
-const NOISE: [&str; 7] = [
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET_DIR",
-    "RUSTC_WRAPPER",
-    "CARGO_BUILD_RUSTC_WRAPPER",
-];
 
 impl Fixture {
     /// The workspace; `policy` is appended to the root manifest.

@@ -15,15 +15,7 @@ fn why(ws: &Path, home: &Path, args: &[&str], rustflags: Option<&str>) -> Output
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
     cmd.arg("why").args(args).current_dir(ws);
     cmd.env("CARGO_HOME", home);
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-        "RUSTC_WRAPPER",
-        "CARGO_BUILD_RUSTC_WRAPPER",
-    ] {
+    for var in registry::NOISE {
         cmd.env_remove(var);
     }
     if let Some(flags) = rustflags {

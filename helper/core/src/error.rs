@@ -21,6 +21,21 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// The process's exit code for a command's result; an error is printed
+    /// first, with its context chain (the one error path of both binaries).
+    pub fn exit(result: anyhow::Result<Outcome>) -> std::process::ExitCode {
+        match result {
+            Ok(Outcome::Success) => std::process::ExitCode::SUCCESS,
+            Ok(Outcome::Failed) => EXIT_FINDING.into(),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                EXIT_ERROR.into()
+            }
+        }
+    }
+}
+
 /// The errors with a shape of their own; anything else is an
 /// [`anyhow::Error`] with context.
 #[derive(Debug, thiserror::Error)]

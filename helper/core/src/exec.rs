@@ -1,7 +1,6 @@
-//! Running cargo and reading the machine: the one place that knows which
-//! cargo to run, how to quote a command for people, which linkers are
-//! installed and how much memory and how many CPUs there are. `workspace`,
-//! `audit`, `build` and `bench` all run their commands through here.
+//! Running cargo and reading the machine: which cargo and rustc to run, how
+//! to quote a command for people, which linkers are installed, how much
+//! memory and how many CPUs there are.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -21,6 +20,13 @@ pub fn rustc_program() -> OsString {
     std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
 }
 
+/// Runs that rustc with `args` and returns its standard output ([`capture`]).
+pub fn rustc(args: &[&str]) -> Result<String, Error> {
+    let mut cmd = Command::new(rustc_program());
+    cmd.args(args);
+    capture(cmd)
+}
+
 /// A command: program, arguments, extra environment, directory. Mostly
 /// cargo, also a recorded linker command (`bench`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,8 +39,8 @@ pub struct CargoCommand {
     pub env: BTreeMap<String, String>,
     /// Variables removed from the inherited environment.
     pub env_remove: Vec<String>,
-    /// Working directory (the workspace root, so that its `.cargo/config.toml`
-    /// applies).
+    /// Working directory (the workspace root, so that its
+    /// `.cargo/config.toml` applies).
     pub cwd: PathBuf,
 }
 
@@ -61,8 +67,8 @@ impl CargoCommand {
         cmd
     }
 
-    /// Runs the command to completion and returns its standard output; a
-    /// failure to start or a non-zero exit is an [`Error`] quoting stderr.
+    /// Runs the command to completion and returns its standard output
+    /// ([`capture`]).
     pub fn output(&self) -> Result<String, Error> {
         capture(self.to_command())
     }
@@ -72,14 +78,13 @@ impl CargoCommand {
         let mut words: Vec<String> = Vec::new();
         if !self.env_remove.is_empty() {
             words.push("env".into());
-            for key in &self.env_remove {
-                words.push("-u".into());
-                words.push(quote(key));
-            }
+            words.extend(self.env_remove.iter().flat_map(|k| ["-u".into(), quote(k)]));
         }
-        for (key, value) in &self.env {
-            words.push(format!("{key}={}", quote(value)));
-        }
+        words.extend(
+            self.env
+                .iter()
+                .map(|(key, value)| format!("{key}={}", quote(value))),
+        );
         words.push(quote(&self.program));
         words.extend(self.args.iter().map(|a| quote(a)));
         format!(
@@ -93,31 +98,22 @@ impl CargoCommand {
 /// Runs `cmd` to completion and returns its standard output; a failure to
 /// start or a non-zero exit becomes an [`Error`] quoting its stderr.
 pub fn capture(mut cmd: Command) -> Result<String, Error> {
-    let shown = describe(&cmd);
+    let program = cmd.get_program().to_string_lossy().into_owned();
     let out = cmd.output().map_err(|e| Error::CargoMissing {
-        program: cmd.get_program().to_string_lossy().into_owned(),
+        program: program.clone(),
         message: e.to_string(),
     })?;
     if !out.status.success() {
-        return Err(Error::CargoFailed {
-            command: shown,
-            stderr: String::from_utf8_lossy(&out.stderr).trim_end().to_string(),
-        });
+        // The program without its directory, the arguments as given.
+        let mut command = program.rsplit('/').next().unwrap_or("cargo").to_string();
+        for arg in cmd.get_args() {
+            command.push(' ');
+            command.push_str(&arg.to_string_lossy());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+        return Err(Error::CargoFailed { command, stderr });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// The command line of `cmd`, for messages (program name without its
-/// directory, arguments as given).
-fn describe(cmd: &Command) -> String {
-    let program = cmd.get_program().to_string_lossy();
-    let program = program.rsplit('/').next().unwrap_or("cargo");
-    let mut text = program.to_string();
-    for arg in cmd.get_args() {
-        text.push(' ');
-        text.push_str(&arg.to_string_lossy());
-    }
-    text
 }
 
 /// Quotes one word for a POSIX shell (only when needed).
@@ -139,51 +135,29 @@ pub struct HostInfo {
 impl HostInfo {
     /// Asks rustc (`$RUSTC`, else `rustc`).
     pub fn detect() -> Result<Self, Error> {
-        let mut cmd = Command::new(rustc_program());
-        cmd.arg("-vV");
-        let text = capture(cmd)?;
-        Self::parse(&text).ok_or_else(|| Error::invalid("cannot parse `rustc -vV` output"))
+        Self::parse(&rustc(&["-vV"])?)
+            .ok_or_else(|| Error::invalid("cannot parse `rustc -vV` output"))
     }
 
     /// Parses `rustc -vV` output.
     pub fn parse(text: &str) -> Option<Self> {
         let meta = rustc_version::version_meta_for(text).ok()?;
+        let (major, minor) = (
+            meta.semver.major.try_into().ok()?,
+            meta.semver.minor.try_into().ok()?,
+        );
         Some(HostInfo {
             triple: meta.host,
             rustc_version: meta.short_version_string,
-            rustc_release: (
-                u32::try_from(meta.semver.major).ok()?,
-                u32::try_from(meta.semver.minor).ok()?,
-            ),
+            rustc_release: (major, minor),
         })
     }
 
     /// Whether rustc links this host with its bundled rust-lld by default
-    /// (x86_64 Linux gnu since Rust 1.90). On such hosts an explicit linker
-    /// choice also passes `-C linker-features=-lld`, the documented opt-out,
-    /// so that `-fuse-ld=` alone decides.
+    /// (x86_64 Linux gnu since 1.90; a linker choice then adds `-lld`).
     pub fn default_is_rust_lld(&self) -> bool {
         self.triple == "x86_64-unknown-linux-gnu" && self.rustc_release >= (1, 90)
     }
-}
-
-/// Whether the standard library for `triple` is installed (`rustc --print
-/// target-libdir` holds a `libstd-*.rlib`).
-pub fn has_target_std(triple: &str) -> Result<bool, Error> {
-    let mut cmd = Command::new(rustc_program());
-    cmd.args(["--print", "target-libdir", "--target", triple]);
-    let dir = match capture(cmd) {
-        Ok(out) => PathBuf::from(out.trim()),
-        Err(Error::CargoFailed { .. }) => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    Ok(std::fs::read_dir(&dir).is_ok_and(|entries| {
-        entries.flatten().any(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("libstd-") && name.ends_with(".rlib")
-        })
-    }))
 }
 
 /// Which linker a build uses.
@@ -225,17 +199,13 @@ impl Linker {
 
     /// The rustflags selecting this linker on a host.
     pub fn rustflags(self, host: &HostInfo) -> Vec<String> {
-        if self == Linker::Default {
-            return Vec::new();
-        }
         let mut flags = Vec::new();
-        if host.default_is_rust_lld() {
-            flags.extend(["-C".to_string(), "linker-features=-lld".to_string()]);
+        if self != Linker::Default {
+            if host.default_is_rust_lld() {
+                flags.extend(["-C".into(), "linker-features=-lld".into()]);
+            }
+            flags.extend(["-C".into(), format!("link-arg=-fuse-ld={}", self.name())]);
         }
-        flags.extend([
-            "-C".to_string(),
-            format!("link-arg=-fuse-ld={}", self.name()),
-        ]);
         flags
     }
 
@@ -259,20 +229,6 @@ pub fn find_in_path(name: &str, path: &OsStr) -> Option<PathBuf> {
     which::which_in(name, Some(path), "/").ok()
 }
 
-/// The host linker when the plan leaves it open: mold, else lld, else the
-/// default, whichever is installed. mold counts if `ld.mold` or `mold` is on
-/// the path (the compiler driver looks for `ld.mold`, which the mold package
-/// installs next to `mold`).
-pub fn choose_host_linker(path: &OsStr) -> Linker {
-    if find_in_path("ld.mold", path).is_some() || find_in_path("mold", path).is_some() {
-        Linker::Mold
-    } else if find_in_path("ld.lld", path).is_some() {
-        Linker::Lld
-    } else {
-        Linker::Default
-    }
-}
-
 /// Reads a `/proc/meminfo` field (`MemAvailable`, `MemTotal`), in MiB.
 pub fn parse_meminfo_mib(meminfo: &str, field: &str) -> Option<u64> {
     let line = meminfo
@@ -280,25 +236,7 @@ pub fn parse_meminfo_mib(meminfo: &str, field: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
     let mut words = line.split_whitespace();
     let value: u64 = words.next()?.parse().ok()?;
-    match words.next() {
-        Some("kB") | None => Some(value / 1024),
-        _ => None,
-    }
-}
-
-fn meminfo_mib(field: &str) -> Option<u64> {
-    parse_meminfo_mib(&std::fs::read_to_string("/proc/meminfo").ok()?, field)
-}
-
-/// This process's cgroup v2 memory limit (`memory.max`), in MiB, if it has
-/// one.
-fn cgroup_limit_mib() -> Option<u64> {
-    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-    let path = own.lines().find_map(|l| l.strip_prefix("0::"))?;
-    let file = Path::new("/sys/fs/cgroup")
-        .join(path.trim_start_matches('/'))
-        .join("memory.max");
-    parse_cgroup_max(&std::fs::read_to_string(file).ok()?)
+    matches!(words.next(), Some("kB") | None).then_some(value / 1024)
 }
 
 /// A cgroup `memory.max` value in MiB; `None` for `max` (no limit).
@@ -330,14 +268,22 @@ pub struct Machine {
 impl Machine {
     /// The facts of this machine, read now.
     pub fn detect() -> Result<Self, Error> {
+        let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+        let total = parse_meminfo_mib(&meminfo, "MemTotal");
+        // This process's cgroup v2 memory limit, if it has one.
+        let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let limit = cgroup
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .and_then(|own| {
+                let dir = Path::new("/sys/fs/cgroup").join(own.trim_start_matches('/'));
+                parse_cgroup_max(&std::fs::read_to_string(dir.join("memory.max")).ok()?)
+            });
         Ok(Machine {
             host: HostInfo::detect()?,
             path: std::env::var_os("PATH").unwrap_or_default(),
-            mem_available_mib: meminfo_mib("MemAvailable"),
-            mem_total_mib: match (meminfo_mib("MemTotal"), cgroup_limit_mib()) {
-                (Some(total), Some(limit)) => Some(total.min(limit)),
-                (total, limit) => total.or(limit),
-            },
+            mem_available_mib: parse_meminfo_mib(&meminfo, "MemAvailable"),
+            mem_total_mib: total.into_iter().chain(limit).min(),
             cpus: cpu_count(),
         })
     }
@@ -373,30 +319,8 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::{host, stub_dir};
+    use super::testing::host;
     use super::*;
-
-    #[test]
-    fn linker_prefers_mold_then_lld_then_default() {
-        let both = stub_dir(&["ld.mold", "ld.lld"]);
-        assert_eq!(choose_host_linker(both.path().as_os_str()), Linker::Mold);
-        let only_mold_binary = stub_dir(&["mold"]);
-        assert_eq!(
-            choose_host_linker(only_mold_binary.path().as_os_str()),
-            Linker::Mold
-        );
-        let lld = stub_dir(&["ld.lld"]);
-        assert_eq!(choose_host_linker(lld.path().as_os_str()), Linker::Lld);
-        let none = stub_dir(&["cc"]);
-        assert_eq!(choose_host_linker(none.path().as_os_str()), Linker::Default);
-    }
-
-    #[test]
-    fn non_executable_files_do_not_count() {
-        let dir = stub_dir(&[]);
-        std::fs::write(dir.path().join("ld.mold"), "").unwrap();
-        assert_eq!(choose_host_linker(dir.path().as_os_str()), Linker::Default);
-    }
 
     #[test]
     fn linker_flags_opt_out_of_rust_lld_only_where_it_is_the_default() {

@@ -1,11 +1,7 @@
-//! The number of parallel jobs of a build: the user's choice where there is
-//! one (`-j`/`--jobs`, then `--config build.jobs`, `CARGO_BUILD_JOBS`,
-//! `[build] jobs` in cargo's config files, in cargo's order of precedence),
-//! only ever lowered by the memory cap, and said so; otherwise the memory
-//! cap itself, at most one job per CPU.
-//!
-//! The configuration's setting comes from
-//! [`crate::cargo_config::CargoConfig::jobs`]; `-j` is read here.
+//! The number of parallel jobs of a build: the user's choice (`-j`, then
+//! cargo's configuration, [`crate::cargo_config::CargoConfig::jobs`]) only
+//! ever lowered by the memory cap, and said so; else the cap itself, at most
+//! one job per CPU.
 
 use serde::Serialize;
 
@@ -69,117 +65,81 @@ impl Jobs {
 /// What the build does about jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobsDecision {
-    /// The `--jobs` value to pass, or `None` to leave the user's setting
-    /// (or cargo's default) in force.
+    /// The `--jobs` value to pass (replacing any `-j` among the user's
+    /// arguments), or `None` to leave the user's setting or cargo's default.
     pub pass: Option<u64>,
-    /// Whether a `-j`/`--jobs` in the user's extra arguments must be
-    /// removed (because `pass` replaces it).
-    pub drop_user_flag: bool,
     /// One line for people.
     pub note: String,
 }
 
-/// The jobs value in cargo arguments (`-j N`, `-jN`, `--jobs N`,
-/// `--jobs=N`), if any. An unreadable value is an error.
-pub fn from_args(args: &[String]) -> Result<Option<Jobs>, Error> {
-    let mut found = None;
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        let value = if arg == "-j" || arg == "--jobs" {
-            i += 1;
-            args.get(i).cloned()
-        } else if let Some(v) = arg.strip_prefix("--jobs=") {
-            Some(v.to_string())
-        } else {
-            arg.strip_prefix("-j")
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
+/// The last jobs value in cargo arguments (`-j N`, `-jN`, `--jobs N`,
+/// `--jobs=N`), if any, and the arguments without them.
+pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> {
+    let (mut found, mut rest) = (None, Vec::new());
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let value = match arg.as_str() {
+            "-j" | "--jobs" => args.next().cloned(),
+            a => a
+                .strip_prefix("--jobs=")
+                .or(a.strip_prefix("-j").filter(|v| !v.is_empty()))
+                .map(str::to_string),
         };
-        if let Some(value) = value {
-            let value = JobsValue::parse(&value).ok_or_else(|| {
-                Error::invalid(format!("`{arg}`: `{value}` is not a number of jobs"))
-            })?;
-            found = Some(Jobs {
-                value,
-                source: "-j on the command line".into(),
-            });
-        }
-        i += 1;
-    }
-    Ok(found)
-}
-
-/// Removes every `-j`/`--jobs` (and its value) from cargo arguments.
-pub fn strip_args(args: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut skip_next = false;
-    for arg in args {
-        if skip_next {
-            skip_next = false;
+        let Some(value) = value else {
+            rest.push(arg.clone());
             continue;
-        }
-        if arg == "-j" || arg == "--jobs" {
-            skip_next = true;
-        } else if !(arg.starts_with("--jobs=") || (arg.starts_with("-j") && arg.len() > 2)) {
-            out.push(arg.clone());
-        }
+        };
+        let value = JobsValue::parse(&value)
+            .ok_or_else(|| Error::invalid(format!("`{arg}`: `{value}` is not a number of jobs")))?;
+        found = Some(Jobs {
+            value,
+            source: "-j on the command line".into(),
+        });
     }
-    out
+    Ok((found, rest))
 }
 
 /// Decides the jobs: the user's choice, lowered only by the memory cap
-/// (`available_mib / per_job_mib`, at least 1); without a choice, the
-/// memory cap at most one job per CPU. With the available memory unknown,
-/// nothing is capped.
+/// (`available_mib / per_job_mib`); without one, the cap, at most the CPUs.
 pub fn decide(
     user: Option<&Jobs>,
     available_mib: Option<u64>,
     per_job_mib: u64,
     cpus: u64,
 ) -> JobsDecision {
-    let memory_cap = available_mib.map(|a| (a / per_job_mib.max(1)).max(1));
-    let why = |cap: u64| {
-        format!(
-            "MemAvailable {} MiB / {per_job_mib} MiB per job = {cap}",
-            available_mib.unwrap_or(0)
+    let cap = available_mib.map(|a| {
+        let cap = (a / per_job_mib.max(1)).max(1);
+        (
+            cap,
+            format!("MemAvailable {a} MiB / {per_job_mib} MiB per job = {cap}"),
         )
-    };
-    let user = user.map(|u| (u.count(cpus), u.label()));
-    match (user, memory_cap) {
-        (Some((jobs, from)), Some(cap)) if cap < jobs => JobsDecision {
-            pass: Some(cap),
-            drop_user_flag: true,
-            note: format!(
-                "jobs: --jobs {cap}, lowered from {jobs} ({from}) by the memory cap ({})",
-                why(cap)
-            ),
-        },
-        (Some((jobs, from)), cap) => JobsDecision {
-            pass: None,
-            drop_user_flag: false,
-            note: format!(
-                "jobs: {jobs} as set by {from}{}",
-                cap.map_or(" (MemAvailable unknown, not capped)".into(), |c| format!(
-                    ", within the memory cap ({})",
-                    why(c)
-                ))
-            ),
-        },
-        (None, Some(cap)) => {
+    });
+    let (pass, note) = match (user.map(|u| (u.count(cpus), u.label())), cap) {
+        (Some((jobs, from)), Some((cap, why))) if cap < jobs => (
+            Some(cap),
+            format!("jobs: --jobs {cap}, lowered from {jobs} ({from}) by the memory cap ({why})"),
+        ),
+        (Some((jobs, from)), Some((_, why))) => (
+            None,
+            format!("jobs: {jobs} as set by {from}, within the memory cap ({why})"),
+        ),
+        (Some((jobs, from)), None) => (
+            None,
+            format!("jobs: {jobs} as set by {from} (MemAvailable unknown, not capped)"),
+        ),
+        (None, Some((cap, why))) => {
             let n = cap.min(cpus.max(1));
-            JobsDecision {
-                pass: Some(n),
-                drop_user_flag: false,
-                note: format!("jobs: --jobs {n} ({}, at most {} CPUs)", why(cap), cpus),
-            }
+            (
+                Some(n),
+                format!("jobs: --jobs {n} ({why}, at most {cpus} CPUs)"),
+            )
         }
-        (None, None) => JobsDecision {
-            pass: None,
-            drop_user_flag: false,
-            note: "jobs: cargo's default (MemAvailable unknown, no cap)".into(),
-        },
-    }
+        (None, None) => (
+            None,
+            "jobs: cargo's default (MemAvailable unknown, no cap)".into(),
+        ),
+    };
+    JobsDecision { pass, note }
 }
 
 #[cfg(test)]
@@ -217,15 +177,17 @@ mod tests {
             &["--jobs", "3"][..],
             &["--locked", "--jobs=3"][..],
         ] {
-            let found = from_args(&strings(args)).unwrap().unwrap();
-            assert_eq!(found.value, JobsValue::Count(3), "{args:?}");
-            assert!(!strip_args(&strings(args))
+            let (found, rest) = from_args(&strings(args)).unwrap();
+            assert_eq!(found.unwrap().value, JobsValue::Count(3), "{args:?}");
+            assert!(!rest
                 .iter()
                 .any(|a| a.starts_with("-j") || a.starts_with("--jobs")));
         }
-        assert_eq!(from_args(&strings(&["--locked"])).unwrap(), None);
+        assert_eq!(from_args(&strings(&["--locked"])).unwrap().0, None);
         assert_eq!(
-            strip_args(&strings(&["--locked", "-j", "3", "-v"])),
+            from_args(&strings(&["--locked", "-j", "3", "-v"]))
+                .unwrap()
+                .1,
             ["--locked", "-v"]
         );
         let err = from_args(&strings(&["-jx"])).unwrap_err();
@@ -240,7 +202,7 @@ mod tests {
         };
         // Enough memory: honoured as is, even above the CPU count.
         let d = decide(Some(&user), Some(16_000), 1536, 2);
-        assert_eq!((d.pass, d.drop_user_flag), (None, false));
+        assert_eq!(d.pass, None);
         assert!(
             d.note.contains("6 as set by CARGO_BUILD_JOBS"),
             "{}",
@@ -248,7 +210,7 @@ mod tests {
         );
         // Too little: lowered, and said so.
         let d = decide(Some(&user), Some(4_000), 1536, 2);
-        assert_eq!((d.pass, d.drop_user_flag), (Some(2), true));
+        assert_eq!(d.pass, Some(2));
         assert!(
             d.note
                 .contains("lowered from 6 (CARGO_BUILD_JOBS) by the memory cap"),

@@ -1,37 +1,21 @@
-//! How much memory a build with one profile needs, estimated from what
-//! drives it: the kind of LTO over the size of the dependency graph, one
-//! codegen unit, full debug info, and the memory of an ordinary compile job.
-//!
-//! Two figures matter. An ordinary job (one rustc compiling one crate, or
-//! a link) needs about the plan's `mem_per_job_mib`, more with full debug
-//! info; the job cap divides the available memory by it. The **final step**
-//! (the rustc that compiles, LTO-optimises and links the root binary) is
-//! one process whose memory grows with the whole program under fat LTO,
-//! and it runs when everything else is done: if it does not fit the
-//! machine, the build cannot succeed, whatever the job count.
-//!
-//! The figures below rest on the measurements in `docs/helper-notes.md`.
-//!
-//! Per package of the graph, the estimate uses: 32 MiB for fat LTO with
-//! full debug info ([`FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE`], above every
-//! measurement, because the estimate decides a refusal and the field figure
-//! is a lower bound), 10 MiB for fat LTO without it, and 4 MiB for thin
-//! LTO's final step. Not measured, and therefore called assumptions in
-//! every message: full debug info or one codegen unit multiplying the other
-//! steps by 1.5.
+//! How much memory a build with one profile needs: an ordinary job (one
+//! rustc or link, the plan's `mem_per_job_mib`, more with full debug info;
+//! the job cap divides the available memory by it), and the **final step**,
+//! the root binary's rustc, which grows with the whole program under LTO and
+//! runs last: if it does not fit the machine, no job count saves the build.
+//! The figures and the measurements behind them: `docs/helper-notes.md`.
 
 use serde_json::Value;
 
 use crate::error::Error;
 use crate::exec::Machine;
-use crate::model::{Plan, Setting, Settings};
+use crate::model::Plan;
 
 /// Fat LTO with full debug info: MiB per package of the graph (calibrated).
 pub const FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE: u64 = 32;
-/// Fat LTO without full debug info: MiB per package (calibrated: 8.3
-/// measured).
+/// Fat LTO without full debug info: MiB per package (8.3 measured).
 pub const FAT_LTO_MIB_PER_PACKAGE: u64 = 10;
-/// Thin LTO's final step: MiB per package (calibrated: 3.2 measured).
+/// Thin LTO's final step: MiB per package (3.2 measured).
 pub const THIN_LTO_MIB_PER_PACKAGE: u64 = 4;
 /// A final step above this is "heavy" (it needs more than a few jobs' worth).
 pub const HEAVY_MIB: u64 = 4096;
@@ -47,6 +31,18 @@ pub enum Lto {
     Thin,
     /// Fat LTO: the whole program in one LLVM module (`true`, `"fat"`).
     Fat,
+}
+
+impl Lto {
+    /// The kind an `lto` value asks for.
+    pub fn of(value: &Value) -> Self {
+        match value {
+            Value::Bool(true) => Lto::Fat,
+            Value::String(s) if s == "fat" => Lto::Fat,
+            Value::String(s) if s == "thin" => Lto::Thin,
+            _ => Lto::None,
+        }
+    }
 }
 
 /// How a profile is classed by its final step.
@@ -85,43 +81,33 @@ pub struct Drivers {
 }
 
 impl Drivers {
-    /// Reads them from `plan`'s profile `profile`, as `package` (the root
-    /// being built) gets them: its per-package override first, then the
-    /// profile's, then cargo's default for the profile's root (`dev` or
-    /// `release`). `None` when the profile is unknown.
+    /// As the root `package` gets them in `plan`'s `profile` (its override,
+    /// the profile's, cargo's default); `None` for an unknown profile.
     pub fn of(plan: &Plan, profile: &str, package: &str) -> Option<Self> {
         let p = plan.profiles.get(profile)?;
         let release = plan.root_profile(profile) == "release";
         let own = p.package.get(package);
-        fn pick<'a>(s: &'a Settings, key: &str) -> Option<&'a Value> {
-            s.get(key).map(|s: &Setting| &s.value)
-        }
-        let get = |key: &str| -> Option<&Value> {
-            own.and_then(|o| pick(o, key))
-                .or_else(|| pick(&p.settings, key))
+        let get = |key: &str| {
+            own.and_then(|o| o.get(key))
+                .or(p.settings.get(key))
+                .map(|s| &s.value)
         };
-        let lto = match get("lto") {
-            Some(Value::Bool(true)) => Lto::Fat,
-            Some(Value::String(s)) if s == "fat" => Lto::Fat,
-            Some(Value::String(s)) if s == "thin" => Lto::Thin,
-            _ => Lto::None,
-        };
-        let codegen_units = get("codegen-units")
-            .and_then(Value::as_u64)
-            .unwrap_or(if release { 16 } else { 256 });
-        let full_debug = match get("debug") {
-            None => !release,
-            Some(Value::Bool(b)) => *b,
-            Some(Value::Number(n)) => n.as_u64() == Some(2),
-            Some(Value::String(s)) => s == "full",
-            Some(_) => false,
-        };
+        let lto = get("lto").map_or(Lto::None, Lto::of);
+        let default_units = if release { 16 } else { 256 };
+        let full_debug = get("debug").map_or(!release, is_full_debug);
         Some(Drivers {
             lto,
-            codegen_units,
+            codegen_units: get("codegen-units")
+                .and_then(Value::as_u64)
+                .unwrap_or(default_units),
             full_debug,
         })
     }
+}
+
+/// Whether a `debug` value asks for full debug info (`true`, 2, `"full"`).
+pub fn is_full_debug(v: &Value) -> bool {
+    matches!(v, Value::Bool(true)) || v.as_u64() == Some(2) || v.as_str() == Some("full")
 }
 
 /// The estimate for one build.
@@ -138,10 +124,10 @@ pub struct Estimate {
     pub why: Vec<String>,
 }
 
-/// Memory of an ordinary job under `drivers`: the plan's per-job figure,
-/// times 1.5 with full debug info (assumed).
-pub fn per_job_mib(drivers: &Drivers, mem_per_job_mib: u64) -> u64 {
-    if drivers.full_debug {
+/// Memory of an ordinary job: the plan's per-job figure, times 1.5 with
+/// full debug info (assumed).
+pub fn per_job_mib(full_debug: bool, mem_per_job_mib: u64) -> u64 {
+    if full_debug {
         mem_per_job_mib * 3 / 2
     } else {
         mem_per_job_mib
@@ -150,50 +136,44 @@ pub fn per_job_mib(drivers: &Drivers, mem_per_job_mib: u64) -> u64 {
 
 /// Estimates a build with `drivers` over a graph of `packages` packages.
 pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estimate {
-    let per_job = per_job_mib(drivers, mem_per_job_mib);
+    let per_job = per_job_mib(drivers.full_debug, mem_per_job_mib);
+    let fat = drivers.lto == Lto::Fat;
     let mut why = Vec::new();
-    let mut final_step = match drivers.lto {
-        Lto::Fat => {
-            let (k, note) = if drivers.full_debug {
-                (FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE, "calibrated")
-            } else {
-                (
-                    FAT_LTO_MIB_PER_PACKAGE,
-                    "assumed: 2/3 of the figure with full debug info",
-                )
-            };
+    let per_package = match (drivers.lto, drivers.full_debug) {
+        (Lto::Fat, true) => Some(("fat", FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE, "calibrated")),
+        (Lto::Fat, false) => Some((
+            "fat",
+            FAT_LTO_MIB_PER_PACKAGE,
+            "assumed: 2/3 of the figure with full debug info",
+        )),
+        (Lto::Thin, _) => Some(("thin", THIN_LTO_MIB_PER_PACKAGE, "calibrated")),
+        (Lto::None, _) => None,
+    };
+    let mut final_step = match per_package {
+        Some((kind, k, how)) => {
             why.push(format!(
-                "fat LTO over {packages} packages ({k} MiB each, {note})"
+                "{kind} LTO over {packages} packages ({k} MiB each, {how})"
             ));
             k * packages
         }
-        Lto::Thin => {
-            why.push(format!(
-                "thin LTO over {packages} packages ({THIN_LTO_MIB_PER_PACKAGE} MiB each, calibrated)"
-            ));
-            THIN_LTO_MIB_PER_PACKAGE * packages
-        }
-        Lto::None => per_job,
+        None => per_job,
     };
-    if drivers.codegen_units == 1 && drivers.lto != Lto::Fat {
-        final_step = final_step * 3 / 2;
-        why.push("one codegen unit (x1.5, assumed)".into());
-    } else if drivers.codegen_units == 1 {
-        why.push("one codegen unit".into());
+    // Fat LTO's per-package figures include these; other final steps grow.
+    let grow = |mib: u64| if fat { mib } else { mib * 3 / 2 };
+    if drivers.codegen_units == 1 {
+        final_step = grow(final_step);
+        let assumed = if fat { "" } else { " (x1.5, assumed)" };
+        why.push(format!("one codegen unit{assumed}"));
     }
     if drivers.full_debug {
-        if drivers.lto != Lto::Fat {
-            final_step = final_step * 3 / 2;
-        }
+        final_step = grow(final_step);
         why.push("full debug info (x1.5 per job, assumed)".into());
     }
     let final_step = final_step.max(per_job);
-    let class = if final_step > EXTREME_MIB {
-        MemoryClass::Extreme
-    } else if final_step > HEAVY_MIB {
-        MemoryClass::Heavy
-    } else {
-        MemoryClass::Light
+    let class = match final_step {
+        m if m > EXTREME_MIB => MemoryClass::Extreme,
+        m if m > HEAVY_MIB => MemoryClass::Heavy,
+        _ => MemoryClass::Light,
     };
     Estimate {
         per_job_mib: per_job,
@@ -222,9 +202,8 @@ pub struct MemoryCheck {
     pub warning: Option<String>,
 }
 
-/// Estimates the build's memory over a graph of `packages` packages and
-/// compares its final step with the machine's memory (and the memory
-/// available now). A refusal names the plan's profiles that would fit.
+/// Compares the final step's estimate over `packages` packages with the
+/// machine's memory; a refusal names the plan's profiles that would fit.
 pub fn check_memory(
     plan: &Plan,
     profile: &str,
@@ -233,64 +212,56 @@ pub fn check_memory(
     packages: u64,
 ) -> Result<MemoryCheck, Error> {
     plan.profile(profile)?;
-    let per_job = plan.workspace.mem_per_job_mib;
     let estimate_of = |profile: &str| {
-        Drivers::of(plan, profile, package).map(|d| estimate(&d, packages, per_job))
+        Drivers::of(plan, profile, package)
+            .map(|d| estimate(&d, packages, plan.workspace.mem_per_job_mib))
     };
     let found = estimate_of(profile).expect("the profile exists");
+    let needs = found.final_step_mib;
     let why = if found.why.is_empty() {
         format!("{packages} packages, no cross-crate LTO")
     } else {
         found.why.join(", ")
     };
     let note = format!(
-        "memory: profile `{}` is {}: its final step needs about {}, other jobs about {} each \
-         ({why})",
-        profile,
+        "memory: profile `{profile}` is {}: its final step needs about {}, other jobs about {} each ({why})",
         found.class.name(),
-        gib(found.final_step_mib),
+        gib(needs),
         gib(found.per_job_mib),
     );
-    let mut refusal = None;
-    let mut warning = None;
-    if let Some(total) = machine.mem_total_mib {
-        if found.final_step_mib > total {
-            let fitting: Vec<String> = plan
-                .profiles
-                .keys()
-                .filter(|p| p.as_str() != profile)
-                .filter_map(|p| estimate_of(p).map(|e| (p, e)))
-                .filter(|(_, e)| e.final_step_mib <= total)
-                .map(|(p, e)| format!("--profile {p} (about {})", gib(e.final_step_mib)))
-                .collect();
-            let instead = if fitting.is_empty() {
-                "no profile of the plan fits; lower its settings (no fat LTO, more codegen units, \
-                 less debug info)"
-                    .to_string()
-            } else {
-                format!("use {} instead", fitting.join(" or "))
-            };
-            refusal = Some(format!(
-                "refusing to build `{}` with profile `{}`: its final step is estimated to need \
-                 {} in one rustc process ({why}), more than this machine's {} of memory, so the \
-                 build would run out of memory at its very end; {instead}, or pass --force to \
-                 build anyway",
-                package,
-                profile,
-                gib(found.final_step_mib),
-                gib(total),
-            ));
-        } else if machine
-            .mem_available_mib
-            .is_some_and(|a| found.final_step_mib > a)
-        {
-            warning = Some(format!(
-                "warning: the final step's estimated {} is more than the {} available now; \
-                 other processes will have to give memory back, or the build may fail",
-                gib(found.final_step_mib),
-                gib(machine.mem_available_mib.unwrap_or(0)),
-            ));
-        }
+    let (mut refusal, mut warning) = (None, None);
+    let available = machine.mem_available_mib;
+    if let Some(total) = machine.mem_total_mib.filter(|total| needs > *total) {
+        let fitting: Vec<String> = plan
+            .profiles
+            .keys()
+            .filter(|p| p.as_str() != profile)
+            .filter_map(|p| Some((p, estimate_of(p)?.final_step_mib)))
+            .filter(|(_, mib)| *mib <= total)
+            .map(|(p, mib)| format!("--profile {p} (about {})", gib(mib)))
+            .collect();
+        let instead = if fitting.is_empty() {
+            "no profile of the plan fits; lower its settings (no fat LTO, more codegen units, \
+             less debug info)"
+                .to_string()
+        } else {
+            format!("use {} instead", fitting.join(" or "))
+        };
+        refusal = Some(format!(
+            "refusing to build `{package}` with profile `{profile}`: its final step is estimated \
+             to need {} in one rustc process ({why}), more than this machine's {} of memory, so \
+             the build would run out of memory at its very end; {instead}, or pass --force to \
+             build anyway",
+            gib(needs),
+            gib(total),
+        ));
+    } else if let Some(now) = available.filter(|a| machine.mem_total_mib.is_some() && needs > *a) {
+        warning = Some(format!(
+            "warning: the final step's estimated {} is more than the {} available now; \
+             other processes will have to give memory back, or the build may fail",
+            gib(needs),
+            gib(now),
+        ));
     }
     Ok(MemoryCheck {
         estimate: found,

@@ -224,7 +224,7 @@ pub struct FeatureResolution {
 /// A compilation target: facts only. Each consumer renders its own strings
 /// from them (the helper cargo's rustflags and variables, `nix/lib` the
 /// Nix ones).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     /// Target triple; `None` for the host.
     pub triple: Option<String>,

@@ -1,13 +1,8 @@
-//! The helper's rendering of the plan's facts into cargo's terms: target
-//! rustflags and the variables cargo and cc-rs read, and a profile's
-//! overrides as `--config` values. (`nix/lib` renders its own from the same
-//! facts.)
-//!
-//! Rustflags go to `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`, which cargo appends
-//! to the `[target.<triple>].rustflags` of the workspace's config files
-//! rather than replacing them. (Like any target rustflags, they make cargo
-//! ignore `[build].rustflags`; restating those needs cargo's configuration
-//! resolved, which is issue 10's config module.)
+//! The plan's facts in cargo's terms: target rustflags, the variables cargo
+//! and cc-rs read, a profile's overrides as `--config` values (`nix/lib`
+//! renders its own from the same facts). Rustflags go to
+//! `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`, which cargo appends to the config
+//! files' `[target.<triple>].rustflags`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,10 +15,7 @@ use crate::model::{Overrides, Target};
 /// `-fuse-ld`, target CPU, static C runtime, then the policy's extras.
 pub fn target_rustflags(target: &Target) -> Vec<String> {
     let mut flags = Vec::new();
-    let mut flag = |value: String| {
-        flags.push("-C".to_string());
-        flags.push(value);
-    };
+    let mut flag = |value: String| flags.extend(["-C".to_string(), value]);
     if let Some(link_target) = &target.link_target {
         flag(format!("link-arg=--target={link_target}"));
     }
@@ -33,10 +25,10 @@ pub fn target_rustflags(target: &Target) -> Vec<String> {
     if let Some(cpu) = &target.target_cpu {
         flag(format!("target-cpu={cpu}"));
     }
-    if target.is_static {
-        flag("target-feature=+crt-static".into());
-    } else if target.triple.is_some() {
-        flag("target-feature=-crt-static".into());
+    match (target.is_static, &target.triple) {
+        (true, _) => flag("target-feature=+crt-static".into()),
+        (false, Some(_)) => flag("target-feature=-crt-static".into()),
+        (false, None) => {}
     }
     flags.extend(target.extra_rustflags.iter().cloned());
     flags
@@ -44,75 +36,55 @@ pub fn target_rustflags(target: &Target) -> Vec<String> {
 
 /// `CARGO_TARGET_<TRIPLE>_<KEY>` for a triple (`RUSTFLAGS`, `LINKER`).
 pub fn target_var(triple: &str, key: &str) -> String {
-    format!(
-        "CARGO_TARGET_{}_{key}",
-        triple.to_ascii_uppercase().replace(['-', '.'], "_")
-    )
+    let triple = triple.to_ascii_uppercase().replace(['-', '.'], "_");
+    format!("CARGO_TARGET_{triple}_{key}")
 }
 
-/// The variables a cross build of `target` needs: cargo's linker and
-/// rustflags for the triple; cc-rs's `CC_`, `CXX_`, `AR_`, and `CFLAGS_`/
-/// `CXXFLAGS_` (`--target=<triple>` for a clang, then the plan's
-/// `c_flags`); `HOST_CC`, `HOST_CXX` and `HOST_AR` for the build
-/// machine's side; and, with `cmake_dir`, `CMAKE_TOOLCHAIN_FILE_<triple>`
-/// naming [`cmake_toolchain`]'s file there (read by the cmake crate).
-/// Empty for the host, which has no triple.
+/// The variables a cross build of `target` needs (cargo's, cc-rs's, and
+/// with `cmake_dir` the cmake crate's toolchain file); none for the host.
 pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     let Some(triple) = &target.triple else {
         return env;
     };
     let lower = triple.replace(['-', '.'], "_");
-    if let Some(driver) = &target.linker_driver {
-        env.insert(target_var(triple, "LINKER"), driver.clone());
-    }
-    let rustflags = target_rustflags(target);
-    if !rustflags.is_empty() {
-        env.insert(target_var(triple, "RUSTFLAGS"), rustflags.join(" "));
-    }
-    let mut tool = |var: &str, value: &Option<String>| {
-        if let Some(value) = value {
-            env.insert(format!("{var}_{lower}"), value.clone());
-        }
-    };
-    tool("CC", &target.cc);
-    tool("CXX", &target.cxx);
-    tool("AR", &target.ar);
-    let c_flags = c_flags(target);
-    if !c_flags.is_empty() {
-        env.insert(format!("CFLAGS_{lower}"), c_flags.join(" "));
-        env.insert(format!("CXXFLAGS_{lower}"), c_flags.join(" "));
-    }
-    if let Some(host) = &target.host_tools {
-        env.insert("HOST_CC".into(), host.cc.clone());
-        env.insert("HOST_CXX".into(), host.cxx.clone());
-        env.insert("HOST_AR".into(), host.ar.clone());
-    }
-    if let Some(dir) = cmake_dir.filter(|_| target.cc.is_some()) {
-        env.insert(
+    let rustflags = target_rustflags(target).join(" ");
+    let clang = target
+        .cc
+        .as_deref()
+        .is_some_and(|cc| cc.rsplit('/').next().unwrap_or(cc).contains("clang"));
+    let target_flag = clang.then(|| format!("--target={triple}"));
+    let c_flags: Vec<String> = target_flag
+        .into_iter()
+        .chain(target.c_flags.iter().cloned())
+        .collect();
+    let c_flags = (!c_flags.is_empty()).then(|| c_flags.join(" "));
+    let host = target.host_tools.as_ref();
+    let cmake = cmake_dir.filter(|_| target.cc.is_some());
+    let vars = [
+        (target_var(triple, "LINKER"), target.linker_driver.clone()),
+        (
+            target_var(triple, "RUSTFLAGS"),
+            (!rustflags.is_empty()).then_some(rustflags),
+        ),
+        (format!("CC_{lower}"), target.cc.clone()),
+        (format!("CXX_{lower}"), target.cxx.clone()),
+        (format!("AR_{lower}"), target.ar.clone()),
+        (format!("CFLAGS_{lower}"), c_flags.clone()),
+        (format!("CXXFLAGS_{lower}"), c_flags),
+        ("HOST_CC".into(), host.map(|h| h.cc.clone())),
+        ("HOST_CXX".into(), host.map(|h| h.cxx.clone())),
+        ("HOST_AR".into(), host.map(|h| h.ar.clone())),
+        (
             format!("CMAKE_TOOLCHAIN_FILE_{lower}"),
-            cmake_toolchain_path(dir, triple).display().to_string(),
-        );
-    }
+            cmake.map(|dir| cmake_toolchain_path(dir, triple).display().to_string()),
+        ),
+    ];
+    env.extend(
+        vars.into_iter()
+            .filter_map(|(name, value)| Some((name, value?))),
+    );
     env
-}
-
-/// Whether a compiler name is a clang (which takes `--target=`).
-fn is_clang(tool: &str) -> bool {
-    tool.rsplit('/').next().is_some_and(|n| n.contains("clang"))
-}
-
-/// The target's C compiler flags: `--target=<triple>` for a clang, then
-/// the plan's `c_flags`.
-fn c_flags(target: &Target) -> Vec<String> {
-    let mut flags = Vec::new();
-    if let (Some(triple), Some(cc)) = (&target.triple, &target.cc) {
-        if is_clang(cc) {
-            flags.push(format!("--target={triple}"));
-        }
-    }
-    flags.extend(target.c_flags.iter().cloned());
-    flags
 }
 
 /// Where the CMake toolchain file of `triple` lives under `dir`.
@@ -120,13 +92,10 @@ pub fn cmake_toolchain_path(dir: &Path, triple: &str) -> PathBuf {
     dir.join(format!("{triple}.cmake"))
 }
 
-/// A CMake toolchain file for a cross target with a C compiler: the
-/// system (from the triple), the compilers and archiver by name, and
-/// `try_compile` checks that build a static library (a cross compiler
-/// cannot link a test program without the target's C runtime, which rustc
-/// brings). The compiler flags come from the cmake crate, which passes
-/// cc-rs's (`CFLAGS_<triple>` included) as `CMAKE_<LANG>_FLAGS`. `None`
-/// for the host or a target without `cc`.
+/// A CMake toolchain file for a cross target with a C compiler (`None`
+/// otherwise): system, compilers and archiver, and `try_compile` building a
+/// static library, as a cross compiler cannot link without the target's C
+/// runtime (rustc brings it). The cmake crate passes the flags.
 pub fn cmake_toolchain(target: &Target) -> Option<String> {
     let (triple, cc) = (target.triple.as_ref()?, target.cc.as_ref()?);
     let arch = triple.split('-').next().unwrap_or(triple);
@@ -135,31 +104,33 @@ pub fn cmake_toolchain(target: &Target) -> Option<String> {
     } else {
         "Generic"
     };
-    let mut lines = vec![
-        format!("# CMake toolchain for {triple}, written by cargo-buildplan from the plan."),
-        format!("set(CMAKE_SYSTEM_NAME {system})"),
-        format!("set(CMAKE_SYSTEM_PROCESSOR {arch})"),
-        format!("set(CMAKE_C_COMPILER {cc})"),
-        format!("set(CMAKE_ASM_COMPILER {cc})"),
-    ];
+    let mut text = format!(
+        "# CMake toolchain for {triple}, written by cargo-buildplan from the plan.\n\
+         set(CMAKE_SYSTEM_NAME {system})\nset(CMAKE_SYSTEM_PROCESSOR {arch})\n\
+         set(CMAKE_C_COMPILER {cc})\nset(CMAKE_ASM_COMPILER {cc})\n"
+    );
     if let Some(cxx) = &target.cxx {
-        lines.push(format!("set(CMAKE_CXX_COMPILER {cxx})"));
+        text += &format!("set(CMAKE_CXX_COMPILER {cxx})\n");
     }
     if let Some(ar) = &target.ar {
-        lines.push(format!("set(CMAKE_AR {ar} CACHE FILEPATH \"archiver\")"));
+        text += &format!("set(CMAKE_AR {ar} CACHE FILEPATH \"archiver\")\n");
     }
-    lines.push("set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)".into());
-    Some(lines.join("\n") + "\n")
+    text.push_str("set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\n");
+    Some(text)
 }
 
 /// A value as it is written in TOML.
 fn toml_literal(value: &Value) -> String {
     match value {
         Value::String(s) => serde_json::to_string(s).expect("strings serialise"),
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(toml_literal).collect();
-            format!("[{}]", items.join(", "))
-        }
+        Value::Array(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(toml_literal)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         other => other.to_string(),
     }
 }
@@ -167,25 +138,22 @@ fn toml_literal(value: &Value) -> String {
 /// A profile's overrides as `cargo --config` values, sorted.
 pub fn profile_config(name: &str, overrides: &Overrides) -> Vec<String> {
     let base = format!("profile.{}", crate::cargo_config::toml_key(name));
-    let mut config = Vec::new();
-    for (key, value) in &overrides.settings {
-        config.push(format!("{base}.{key}={}", toml_literal(value)));
-    }
-    for (key, value) in &overrides.build_override {
-        config.push(format!(
-            "{base}.build-override.{key}={}",
-            toml_literal(value)
-        ));
-    }
-    for (pkg, settings) in &overrides.package {
-        for (key, value) in settings {
-            config.push(format!(
-                "{base}.package.{}.{key}={}",
-                crate::cargo_config::toml_key(pkg),
-                toml_literal(value)
-            ));
-        }
-    }
+    let packages = overrides.package.iter().flat_map(|(pkg, settings)| {
+        let prefix = format!("package.{}.", crate::cargo_config::toml_key(pkg));
+        settings
+            .iter()
+            .map(move |(key, value)| (format!("{prefix}{key}"), value))
+    });
+    let build_override = overrides
+        .build_override
+        .iter()
+        .map(|(k, v)| (format!("build-override.{k}"), v));
+    let settings = overrides.settings.iter().map(|(k, v)| (k.clone(), v));
+    let mut config: Vec<String> = settings
+        .chain(build_override)
+        .chain(packages)
+        .map(|(key, value)| format!("{base}.{key}={}", toml_literal(value)))
+        .collect();
     config.sort();
     config
 }

@@ -1,8 +1,8 @@
 //! What a build adds for bit-identical binaries from checkouts at different
 //! paths and times: `--remap-path-prefix` for every directory whose paths
-//! reach the binary, and `SOURCE_DATE_EPOCH` for build scripts. The
-//! findings behind it are in `docs/helper-notes.md`; the flags are added to
-//! the user's own rustflags by [`crate::cargo_config::ResolvedRustflags::add`].
+//! reach the binary, and `SOURCE_DATE_EPOCH` for build scripts (why:
+//! `docs/helper-notes.md`). The flags are added to the user's own rustflags
+//! by [`crate::cargo_config::ResolvedRustflags::add`].
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,36 +27,14 @@ pub struct ReproInputs {
     pub source_date_epoch: u64,
 }
 
-/// One `--remap-path-prefix`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Remap {
-    /// The prefix on this machine.
-    pub from: PathBuf,
-    /// What it becomes in the binary.
-    pub to: String,
-}
-
-/// How the binary's build id is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BuildId {
-    /// Whatever the linker driver does: with gcc/clang and GNU ld,
-    /// rust-lld or mold, a hash of the content. Adds no flag.
-    LinkerDefault,
-    /// `-C link-arg=-Wl,--build-id=sha1`: a SHA-1 of the content, for
-    /// drivers that pass no `--build-id` (needs a cc-style linker driver).
-    Sha1,
-}
-
 /// What a reproducible build adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReproSettings {
-    /// Path remappings, general first (rustc applies the last match, so a
-    /// target directory inside the workspace wins over the workspace).
-    pub remaps: Vec<Remap>,
+    /// Path remappings (prefix here, replacement), general first: rustc
+    /// applies the last match.
+    pub remaps: Vec<(PathBuf, &'static str)>,
     /// `SOURCE_DATE_EPOCH` when the user set none.
     pub source_date_epoch: u64,
-    /// The build id.
-    pub build_id: BuildId,
 }
 
 impl ReproSettings {
@@ -64,8 +42,7 @@ impl ReproSettings {
     /// `$CARGO_HOME` `/cargo-home`, the target directory `/target`, the build
     /// directory `/build-dir`, the sysroot `/rust-sysroot`. A directory that
     /// is a symlink is remapped under both its names.
-    pub fn new(inputs: &ReproInputs, build_id: BuildId) -> ReproSettings {
-        let mut remaps: Vec<Remap> = Vec::new();
+    pub fn new(inputs: &ReproInputs) -> ReproSettings {
         let dirs = [
             (Some(&inputs.workspace_root), "/workspace"),
             (Some(&inputs.cargo_home), "/cargo-home"),
@@ -73,53 +50,45 @@ impl ReproSettings {
             (Some(&inputs.target_dir), "/target"),
             (inputs.build_dir.as_ref(), "/build-dir"),
         ];
-        for (dir, to) in dirs {
-            let Some(dir) = dir else { continue };
+        let mut remaps: Vec<(PathBuf, &'static str)> = Vec::new();
+        for (dir, to) in dirs.into_iter().filter_map(|(dir, to)| Some((dir?, to))) {
             let real = std::fs::canonicalize(dir).ok().filter(|r| r != dir);
             for from in std::iter::once(dir.clone()).chain(real) {
-                if !remaps.iter().any(|r| r.from == from) {
-                    remaps.push(Remap {
-                        from,
-                        to: to.to_string(),
-                    });
+                if !remaps.iter().any(|(known, _)| *known == from) {
+                    remaps.push((from, to));
                 }
             }
         }
         // General first: a longer prefix (a directory inside another) last.
-        remaps.sort_by_key(|r| r.from.as_os_str().len());
+        remaps.sort_by_key(|(from, _)| from.as_os_str().len());
         ReproSettings {
             remaps,
             source_date_epoch: inputs.source_date_epoch,
-            build_id,
         }
     }
 
     /// The rustflags to add, in order.
     pub fn rustflags(&self) -> Result<Vec<String>, Error> {
-        let mut flags = Vec::new();
-        for r in &self.remaps {
-            let from = r.from.to_str().ok_or_else(|| {
-                Error::invalid(format!("path is not UTF-8: {}", r.from.display()))
-            })?;
-            flags.push(format!("--remap-path-prefix={from}={}", r.to));
-        }
-        if self.build_id == BuildId::Sha1 {
-            flags.push("-Clink-arg=-Wl,--build-id=sha1".to_string());
-        }
-        Ok(flags)
+        let flag = |(from, to): &(PathBuf, &str)| match from.to_str() {
+            Some(from) => Ok(format!("--remap-path-prefix={from}={to}")),
+            None => Err(Error::invalid(format!(
+                "path is not UTF-8: {}",
+                from.display()
+            ))),
+        };
+        self.remaps.iter().map(flag).collect()
     }
 }
 
 /// `rustc --print sysroot` (`$RUSTC`, else `rustc`).
 pub fn sysroot() -> Result<PathBuf, Error> {
-    let mut cmd = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()));
-    cmd.args(["--print", "sysroot"]);
-    Ok(PathBuf::from(crate::exec::capture(cmd)?.trim()))
+    Ok(PathBuf::from(
+        crate::exec::rustc(&["--print", "sysroot"])?.trim(),
+    ))
 }
 
-/// The inputs of a build of the workspace at `workspace_root` into
-/// `target_dir` (and `build_dir` when cargo's build directory differs):
-/// `$CARGO_HOME`, rustc's sysroot and the commit time.
+/// The inputs of a build of `workspace_root` into `target_dir` (and
+/// `build_dir` when it differs): `$CARGO_HOME`, sysroot, commit time.
 pub fn discover(
     workspace_root: &Path,
     target_dir: &Path,
@@ -143,13 +112,12 @@ pub fn discover(
 /// The commit time of `HEAD` in `dir`, or 1 (Nix's choice) outside a git
 /// checkout.
 pub fn source_date_epoch(dir: &Path) -> u64 {
-    Command::new("git")
+    let out = Command::new("git")
         .args(["log", "-1", "--format=%ct"])
         .current_dir(dir)
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .output();
+    let out = out.ok().filter(|o| o.status.success());
+    out.and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(1)
 }
 
@@ -177,7 +145,7 @@ mod tests {
 
     #[test]
     fn remaps_general_first() {
-        let s = ReproSettings::new(&inputs(), BuildId::LinkerDefault);
+        let s = ReproSettings::new(&inputs());
         assert_eq!(
             s.rustflags().unwrap(),
             [
@@ -186,11 +154,6 @@ mod tests {
                 "--remap-path-prefix=/r/toolchain=/rust-sysroot",
                 "--remap-path-prefix=/w/ws/target=/target",
             ]
-        );
-        let s = ReproSettings::new(&inputs(), BuildId::Sha1);
-        assert_eq!(
-            s.rustflags().unwrap().last().unwrap(),
-            "-Clink-arg=-Wl,--build-id=sha1"
         );
     }
 

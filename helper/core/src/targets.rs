@@ -1,22 +1,7 @@
 //! Compilation targets: the facts of each (linker driver, `-fuse-ld`,
 //! target CPU, static C runtime, C toolchain), from the policy or the
-//! built-in defaults. Consumers render their own strings from them.
-//!
-//! Without a `targets` table in the policy the plan has the host plus two
-//! static musl targets:
-//!
-//! | target | linker driver | `-fuse-ld` | target-cpu | link target | nix cross |
-//! |---|---|---|---|---|---|
-//! | x86_64-unknown-linux-musl | clang | mold | x86-64-v2 | - | musl64 |
-//! | aarch64-unknown-linux-musl | clang | lld | generic | its triple | aarch64-multiplatform-musl |
-//!
-//! The host is always present and always plain (cargo's own defaults): its
-//! triple depends on the machine, and the plan must not.
-//!
-//! Tools are named (`clang`, `llvm-ar`), never given as paths: Nix and a
-//! developer's shell put different binaries behind the same name. The
-//! musl headers in `c_flags` are Debian's (multiarch `musl-dev`); Nix uses
-//! its cross compiler instead, which knows its own.
+//! built-in defaults (docs/plan-format.md). Tools are named, never paths:
+//! Nix and a developer's shell put different binaries behind one name.
 
 use std::collections::BTreeMap;
 
@@ -26,15 +11,13 @@ use crate::policy::{Policy, TargetPolicy};
 /// The name of the host target in the plan.
 pub const HOST: &str = "host";
 
-/// The built-in target settings used when the policy has no `targets`.
-///
-/// Their C toolchain is clang with the musl headers of Debian's multiarch
-/// `musl-dev` packages (`-nostdlibinc` keeps clang's own headers and drops
-/// the build machine's glibc ones), archived by `llvm-ar`; rustc links
-/// its own musl (`crt1.o`, `libc.a`) into the static binary.
+/// The built-in targets used when the policy has no `targets`: static
+/// x86_64 and aarch64 musl, C built by clang with the musl headers of
+/// Debian's multiarch `musl-dev` (`-nostdlibinc` drops the build machine's
+/// glibc ones), archived by `llvm-ar`; rustc links its own musl.
 pub fn defaults() -> BTreeMap<String, TargetPolicy> {
-    // `musl_dev`: the Debian package with the target's musl headers.
     let musl = |arch: &str, musl_dev: &str, fuse_ld: &str, cpu: &str, cross: &str, link_target| {
+        let isystem = format!("/usr/include/{arch}-linux-musl");
         TargetPolicy {
             linker: Some("clang".into()),
             fuse_ld: Some(fuse_ld.into()),
@@ -45,72 +28,50 @@ pub fn defaults() -> BTreeMap<String, TargetPolicy> {
             cc: Some("clang".into()),
             cxx: Some("clang++".into()),
             ar: Some("llvm-ar".into()),
-            c_flags: vec![
-                "-nostdlibinc".into(),
-                "-isystem".into(),
-                format!("/usr/include/{arch}-linux-musl"),
-            ],
+            c_flags: ["-nostdlibinc", "-isystem", &isystem]
+                .map(String::from)
+                .to_vec(),
             host_tools: Some(HostTools {
                 cc: "cc".into(),
                 cxx: "c++".into(),
                 ar: "ar".into(),
             }),
-            packages: vec![
-                "clang".into(),
-                "llvm".into(),
-                fuse_ld.into(),
-                musl_dev.into(),
-            ],
+            packages: ["clang", "llvm", fuse_ld, musl_dev]
+                .map(String::from)
+                .to_vec(),
             rustflags: Vec::new(),
         }
     };
+    let x86 = musl("x86_64", "musl-dev", "mold", "x86-64-v2", "musl64", false);
+    let arm = musl(
+        "aarch64",
+        "musl-dev:arm64",
+        "lld",
+        "generic",
+        "aarch64-multiplatform-musl",
+        true,
+    );
     BTreeMap::from([
-        (
-            "x86_64-unknown-linux-musl".to_string(),
-            musl("x86_64", "musl-dev", "mold", "x86-64-v2", "musl64", false),
-        ),
-        (
-            "aarch64-unknown-linux-musl".to_string(),
-            musl(
-                "aarch64",
-                "musl-dev:arm64",
-                "lld",
-                "generic",
-                "aarch64-multiplatform-musl",
-                true,
-            ),
-        ),
+        ("x86_64-unknown-linux-musl".to_string(), x86),
+        ("aarch64-unknown-linux-musl".to_string(), arm),
     ])
 }
 
 /// The plan's targets: `host` plus the policy's (or the default) triples.
 pub fn resolve(policy: &Policy) -> BTreeMap<String, Target> {
-    let mut targets = BTreeMap::from([(HOST.to_string(), host())]);
     let specs = policy.targets.clone().unwrap_or_else(defaults);
-    for (triple, spec) in specs {
-        targets.insert(triple.clone(), from_policy(&triple, &spec));
-    }
-    targets
+    let triples = specs
+        .iter()
+        .map(|(triple, spec)| (triple.clone(), from_policy(triple, spec)));
+    std::iter::once((HOST.to_string(), host()))
+        .chain(triples)
+        .collect()
 }
 
-/// The host target: cargo's defaults, nothing set.
+/// The host target: cargo's defaults, nothing set (its triple depends on
+/// the machine, and the plan must not).
 pub fn host() -> Target {
-    Target {
-        triple: None,
-        linker_driver: None,
-        fuse_ld: None,
-        target_cpu: None,
-        is_static: false,
-        link_target: None,
-        cc: None,
-        cxx: None,
-        ar: None,
-        c_flags: Vec::new(),
-        host_tools: None,
-        packages: Vec::new(),
-        nix_cross: None,
-        extra_rustflags: Vec::new(),
-    }
+    Target::default()
 }
 
 /// The facts of one triple, from its policy settings.

@@ -1,56 +1,48 @@
 //! Whether this machine has a cross target's toolchain: the tools the plan
-//! names (linker driver, `ld.<fuse_ld>`, C and C++ compilers, archiver, the
-//! build machine's C tools) on PATH, and the files its C flags name (the
-//! target libc's headers). What is missing is reported with the Debian
-//! packages the plan lists for the target and the command that installs
-//! them, for `build` (which refuses to start) and `doctor`.
+//! names on PATH and the files its C flags name; what is missing is reported
+//! with the target's Debian packages and the command that installs them, for
+//! `build` (which refuses to start) and `doctor`.
 
 use std::ffi::OsStr;
 use std::path::Path;
 
-use crate::exec;
 use crate::model::Target;
 
 /// What a target needs that this machine lacks, one entry per tool or
 /// path, e.g. "`clang` (C compiler) is not on PATH". Empty when complete.
 pub fn missing(target: &Target, path: &OsStr) -> Vec<String> {
-    let mut tools: Vec<(&str, &str)> = Vec::new();
     let fuse_tool = target.fuse_ld.as_ref().map(|ld| format!("ld.{ld}"));
-    let named = [
+    let host = target.host_tools.as_ref();
+    let tools = [
         (target.linker_driver.as_deref(), "linker driver"),
         (fuse_tool.as_deref(), "linker"),
         (target.cc.as_deref(), "C compiler"),
         (target.cxx.as_deref(), "C++ compiler"),
         (target.ar.as_deref(), "archiver"),
+        (host.map(|h| h.cc.as_str()), "build machine's C compiler"),
+        (host.map(|h| h.cxx.as_str()), "build machine's C++ compiler"),
+        (host.map(|h| h.ar.as_str()), "build machine's archiver"),
     ];
-    tools.extend(named.iter().filter_map(|(t, role)| Some(((*t)?, *role))));
-    if let Some(host) = &target.host_tools {
-        tools.extend([
-            (host.cc.as_str(), "build machine's C compiler"),
-            (host.cxx.as_str(), "build machine's C++ compiler"),
-            (host.ar.as_str(), "build machine's archiver"),
-        ]);
-    }
-    // Each missing program once, with every role it has.
+    // Each program once (a tool may carry arguments), with all its roles.
     let mut roles: Vec<(&str, Vec<&str>)> = Vec::new();
-    for (tool, role) in tools {
+    for (tool, role) in tools.into_iter().filter_map(|(t, role)| Some((t?, role))) {
         let program = tool.split_whitespace().next().unwrap_or(tool);
         match roles.iter_mut().find(|(p, _)| *p == program) {
             Some((_, r)) => r.push(role),
             None => roles.push((program, vec![role])),
         }
     }
-    let mut missing: Vec<String> = roles
+    let tools = roles
         .into_iter()
-        .filter(|(program, _)| exec::find_in_path(program, path).is_none())
+        .filter(|(p, _)| crate::exec::find_in_path(p, path).is_none());
+    let files = target
+        .c_flags
+        .iter()
+        .filter(|f| f.starts_with('/') && !Path::new(f).exists());
+    tools
         .map(|(program, r)| format!("`{program}` ({}) is not on PATH", r.join(", ")))
-        .collect();
-    for flag in target.c_flags.iter().filter(|f| f.starts_with('/')) {
-        if !Path::new(flag).exists() {
-            missing.push(format!("{flag} (named by the C flags) does not exist"));
-        }
-    }
-    missing
+        .chain(files.map(|f| format!("{f} (named by the C flags) does not exist")))
+        .collect()
 }
 
 /// The command that installs a target's Debian packages: a package of
@@ -59,16 +51,16 @@ pub fn install_command(target: &Target) -> Option<String> {
     if target.packages.is_empty() {
         return None;
     }
-    let mut steps: Vec<String> = Vec::new();
     let mut arches: Vec<&str> = target
         .packages
         .iter()
-        .filter_map(|p| p.split_once(':').map(|(_, arch)| arch))
+        .filter_map(|p| Some(p.split_once(':')?.1))
         .collect();
     arches.dedup();
-    for arch in arches {
-        steps.push(format!("sudo dpkg --add-architecture {arch}"));
-    }
+    let mut steps: Vec<String> = arches
+        .iter()
+        .map(|a| format!("sudo dpkg --add-architecture {a}"))
+        .collect();
     steps.push("sudo apt-get update".into());
     steps.push(format!(
         "sudo apt-get install {}",
@@ -77,23 +69,20 @@ pub fn install_command(target: &Target) -> Option<String> {
     Some(steps.join(" && "))
 }
 
-/// One message for a target with missing pieces: what is missing, and the
-/// packages and install command when the plan lists packages. `None` when
-/// nothing is missing.
+/// What a target misses, with its packages and install command, if anything.
 pub fn report(name: &str, target: &Target, path: &OsStr) -> Option<String> {
     let missing = missing(target, path);
     if missing.is_empty() {
         return None;
     }
-    let mut text = format!("target {name}: {}", missing.join("; "));
-    match install_command(target) {
-        Some(cmd) => text.push_str(&format!(
+    let how = match install_command(target) {
+        Some(cmd) => format!(
             ". Its toolchain comes from the Debian packages {}; install them with:\n  {cmd}",
             target.packages.join(" ")
-        )),
-        None => text.push_str("; install them first"),
-    }
-    Some(text)
+        ),
+        None => "; install them first".into(),
+    };
+    Some(format!("target {name}: {}{how}", missing.join("; ")))
 }
 
 #[cfg(test)]

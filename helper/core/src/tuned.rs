@@ -1,28 +1,13 @@
-//! The plan's tuned profiles: profiles the plan itself defines, for any
-//! workspace and without any policy, that make everyday builds fast on a
-//! small machine. They never change the workspace's own profiles: they
-//! are new names (`buildplan-dev`, `buildplan-ci` by default), added as
-//! policy profiles, so cargo gets them as `--config profile.<name>.*`
-//! overrides (no lower layer defines them).
-//!
-//! - `buildplan-dev` inherits `dev`: line tables only instead of full
-//!   debug info (backtraces keep file and line), incremental on, build
-//!   scripts and proc-macros at opt-level 0 without debug info.
-//! - `buildplan-ci` inherits `release`: no LTO at all (`lto = "off"`: not
-//!   even the per-crate ThinLTO over codegen units that `lto = false`
-//!   runs; fat LTO is never switched on), no debug info, not incremental,
-//!   build scripts and proc-macros at opt-level 0. Third-party packages
-//!   get one codegen unit and workspace members 16 (why, with the
-//!   measurements: `docs/helper-notes.md`). `strip` is inherited from
-//!   `release`, so the binary is stripped exactly as the workspace's
-//!   release binary is.
-//!
-//! The policy key `tuned-profiles` turns them off (`false`) or renames
-//! them (`{ dev = "...", ci = "..." }`). A name the workspace or the
-//! policy already uses is refused with an error naming the key to set.
+//! The plan's tuned profiles, `buildplan-dev` and `buildplan-ci` unless
+//! renamed: new profile names the plan adds for any workspace, that make
+//! everyday builds fast on a small machine (what they set and why:
+//! `docs/helper-notes.md`). The policy key `tuned-profiles` turns them off
+//! or renames them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+
+use toml::Value;
 
 use crate::error::Error;
 use crate::policy::{Policy, ProfilePolicy, TunedProfiles};
@@ -32,48 +17,44 @@ pub const DEV: &str = "buildplan-dev";
 /// The CI / release-fast profile's default name.
 pub const CI: &str = "buildplan-ci";
 
-fn table(pairs: &[(&str, toml::Value)]) -> BTreeMap<String, toml::Value> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+fn table<const N: usize>(pairs: [(&str, Value); N]) -> BTreeMap<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-fn build_scripts_unoptimised() -> BTreeMap<String, toml::Value> {
-    table(&[
-        ("opt-level", toml::Value::Integer(0)),
-        ("debug", toml::Value::Boolean(false)),
-    ])
+/// A profile inheriting `inherits` with `settings`, and build scripts and
+/// proc-macros at opt-level 0 without debug info.
+fn profile(inherits: &str, settings: BTreeMap<String, Value>) -> ProfilePolicy {
+    ProfilePolicy {
+        inherits: Some(inherits.into()),
+        settings,
+        package: BTreeMap::new(),
+        build_override: table([
+            ("opt-level", Value::Integer(0)),
+            ("debug", Value::Boolean(false)),
+        ]),
+    }
 }
 
 /// The fast dev profile's settings.
 pub fn dev_profile() -> ProfilePolicy {
-    ProfilePolicy {
-        inherits: Some("dev".into()),
-        settings: table(&[
-            ("debug", toml::Value::String("line-tables-only".into())),
-            ("incremental", toml::Value::Boolean(true)),
-        ]),
-        package: BTreeMap::new(),
-        build_override: build_scripts_unoptimised(),
-    }
+    let debug = Value::String("line-tables-only".into());
+    profile(
+        "dev",
+        table([("debug", debug), ("incremental", Value::Boolean(true))]),
+    )
 }
 
 /// The CI / release-fast profile's settings.
 pub fn ci_profile() -> ProfilePolicy {
+    let settings = table([
+        ("lto", Value::String("off".into())),
+        ("debug", Value::Boolean(false)),
+        ("codegen-units", Value::Integer(16)),
+        ("incremental", Value::Boolean(false)),
+    ]);
     ProfilePolicy {
-        inherits: Some("release".into()),
-        settings: table(&[
-            ("lto", toml::Value::String("off".into())),
-            ("debug", toml::Value::Boolean(false)),
-            ("codegen-units", toml::Value::Integer(16)),
-            ("incremental", toml::Value::Boolean(false)),
-        ]),
-        package: BTreeMap::from([(
-            "*".to_string(),
-            table(&[("codegen-units", toml::Value::Integer(1))]),
-        )]),
-        build_override: build_scripts_unoptimised(),
+        package: BTreeMap::from([("*".into(), table([("codegen-units", Value::Integer(1))]))]),
+        ..profile("release", settings)
     }
 }
 
@@ -90,25 +71,18 @@ pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     }
 }
 
-/// `policy` with the tuned profiles added to its `profiles`. `taken` are
-/// the profile names cargo already knows for the workspace (its own
-/// layers); a tuned name that is taken, or that the policy's `profiles`
-/// defines, is an error naming `file` and the key that renames it.
+/// `policy` with the tuned profiles added; a name in `taken` (cargo's own
+/// layers) or the policy's is an error naming `file` and the key to set.
 pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Result<Policy, Error> {
     let mut out = policy.clone();
     let mut used = BTreeSet::new();
     for (which, name) in names(policy) {
-        let key = format!("workspace.metadata.buildplan.tuned-profiles.{which}");
-        let bad = |message: String| Error::Key {
-            file: file.display().to_string(),
-            key: key.clone(),
-            message,
+        let bad = |message: String| {
+            let key = format!("workspace.metadata.buildplan.tuned-profiles.{which}");
+            Error::key(&file.display().to_string(), key, message)
         };
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        let valid = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+        if name.is_empty() || !name.chars().all(valid) {
             return Err(bad(format!("`{name}` is not a valid profile name")));
         }
         if taken.contains(&name)
@@ -143,11 +117,11 @@ mod tests {
         assert_eq!(added.profiles.keys().collect::<Vec<_>>(), [CI, DEV]);
         assert_eq!(
             added.profiles[CI].settings["lto"],
-            toml::Value::String("off".into())
+            Value::String("off".into())
         );
         assert_eq!(
             added.profiles[CI].package["*"]["codegen-units"],
-            toml::Value::Integer(1)
+            Value::Integer(1)
         );
         let off = Policy {
             tuned_profiles: Some(TunedProfiles::Enabled(false)),
@@ -183,11 +157,11 @@ mod tests {
             let lto = p.settings.get("lto");
             assert!(
                 lto.is_none()
-                    || lto == Some(&toml::Value::Boolean(false))
-                    || lto == Some(&toml::Value::String("off".into())),
+                    || lto == Some(&Value::Boolean(false))
+                    || lto == Some(&Value::String("off".into())),
                 "{lto:?}"
             );
-            assert_eq!(p.build_override["opt-level"], toml::Value::Integer(0));
+            assert_eq!(p.build_override["opt-level"], Value::Integer(0));
         }
     }
 }

@@ -3,7 +3,7 @@
 //! so that it is not shipped inside this binary.
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context};
@@ -13,15 +13,21 @@ use buildplan::error::Outcome;
 /// The harness's executable name.
 const HARNESS: &str = "cargo-buildplan-bench";
 
-/// Runs the harness with `args` (and `--manifest-path` when given); its exit
-/// code becomes this command's outcome.
+/// Runs the harness (beside this executable, as `cargo install` and `cargo
+/// build` leave them, else on PATH) with `args` (and `--manifest-path` when
+/// given); its exit code becomes this command's outcome.
 pub fn run(manifest_path: Option<&Path>, args: &[OsString]) -> anyhow::Result<Outcome> {
-    let harness = find_harness().with_context(|| {
-        format!(
-            "`{HARNESS}` is not installed: `cargo install --path bench` (from this repository), \
-             or `cargo run -p buildplan-bench -- <options>` in its checkout"
-        )
-    })?;
+    let harness = std::env::current_exe()
+        .ok()
+        .map(|exe| exe.with_file_name(HARNESS))
+        .filter(|p| p.is_file())
+        .or_else(|| buildplan::exec::find_in_path(HARNESS, &std::env::var_os("PATH")?))
+        .with_context(|| {
+            format!(
+                "`{HARNESS}` is not installed: `cargo install --path bench` (from this repository), \
+                 or `cargo run -p buildplan-bench -- <options>` in its checkout"
+            )
+        })?;
     let mut command = Command::new(&harness);
     if let Some(path) = manifest_path {
         command.arg("--manifest-path").arg(path);
@@ -36,19 +42,4 @@ pub fn run(manifest_path: Option<&Path>, args: &[OsString]) -> anyhow::Result<Ou
         Some(code) => bail!("{HARNESS} exited with {code}"),
         None => bail!("{HARNESS} was killed by a signal"),
     }
-}
-
-/// The harness beside this executable (as `cargo install` and `cargo build`
-/// leave them), else on PATH.
-fn find_harness() -> Option<PathBuf> {
-    let beside = std::env::current_exe()
-        .ok()?
-        .with_file_name(HARNESS)
-        .with_extension(std::env::consts::EXE_EXTENSION);
-    if beside.is_file() {
-        return Some(beside);
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(HARNESS))
-        .find(|p| p.is_file())
 }

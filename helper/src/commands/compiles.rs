@@ -8,7 +8,7 @@ use std::process::Stdio;
 use anyhow::Context;
 
 use crate::cli::AuditArgs;
-use buildplan::build::{assemble_as, Selection};
+use buildplan::build::{assemble, Selection};
 use buildplan::error::Outcome;
 use buildplan::exec::Machine;
 use buildplan::plan::{compute, AuditMode};
@@ -69,12 +69,12 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
     let mut lines = Vec::new();
     for (i, package) in variant.packages.iter().enumerate() {
         let sel = Selection {
+            subcommand,
+            alone: args.as_shipped,
             cargo_config: Some(&cfg),
             ..Selection::new(package, variant_name, "host", profile)
         };
-        let alone = &plan.root_build(variant_name, package)?.alone_cargo_args;
-        let selection = args.as_shipped.then_some(alone.as_slice());
-        let (cmd, _) = assemble_as(plan, root, &sel, &machine, &extra, subcommand, selection)?;
+        let (cmd, _) = assemble(plan, root, &sel, &machine, &extra)?;
         eprintln!(
             "audit --compiles: build #{} of {}: {}",
             i + 1,

@@ -6,51 +6,38 @@ use std::path::Path;
 use crate::cli::DoctorArgs;
 use buildplan::doctor::{self, Machine};
 use buildplan::error::Outcome;
-use buildplan::manifest::RootManifest;
-use buildplan::workspace::Workspace;
+use buildplan::model::Plan;
+use buildplan::policy::{DEFAULT_MEM_PER_JOB_MIB, DEFAULT_OUTPUT};
 
-/// Counts the packages in the workspace's Cargo.lock (0 without one): the
-/// size of the largest build graph, for the memory estimate.
-fn locked_packages(root: &Path) -> u64 {
-    std::fs::read_to_string(root.join("Cargo.lock"))
-        .map(|t| t.lines().filter(|l| l.trim() == "[[package]]").count() as u64)
-        .unwrap_or(0)
-}
-
-/// Prints the findings; writes fixes with `--write`; fails with `--check`
-/// when there is any finding.
+/// Prints the findings (and the cross targets' toolchains); writes fixes
+/// with `--write`; fails with `--check` when there is any finding.
 pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Outcome> {
-    let workspace = Workspace::load(manifest_path)?;
-    let manifest = RootManifest::read(&workspace.root_manifest)?;
-    let cfg = buildplan::config::run_config(&workspace.root)?;
+    let workspace = buildplan::workspace::Workspace::load(manifest_path)?;
+    let policy = buildplan::manifest::RootManifest::read(&workspace.root_manifest)?.policy;
+    let root = &workspace.root;
+    // The size of the largest build graph, for the memory estimate.
+    let lock = std::fs::read_to_string(root.join("Cargo.lock")).unwrap_or_default();
     let machine = Machine {
         cpus: buildplan::exec::cpu_count(),
-        packages: locked_packages(&workspace.root),
-        mem_per_job_mib: manifest
-            .policy
-            .mem_per_job_mib
-            .unwrap_or(buildplan::policy::DEFAULT_MEM_PER_JOB_MIB),
+        packages: lock.lines().filter(|l| l.trim() == "[[package]]").count() as u64,
+        mem_per_job_mib: policy.mem_per_job_mib.unwrap_or(DEFAULT_MEM_PER_JOB_MIB),
     };
-    let findings = doctor::diagnose(&cfg, &machine)?;
-    buildplan::output::print_stdout(&doctor::render(&findings))?;
-    let plan_path = workspace.root.join(
-        manifest
-            .policy
-            .output
-            .as_deref()
-            .unwrap_or(buildplan::policy::DEFAULT_OUTPUT),
-    );
+    let findings = doctor::diagnose(&buildplan::config::run_config(root)?, &machine)?;
+    let mut text = doctor::render(&findings);
+    let plan_path = root.join(policy.output.as_deref().unwrap_or(DEFAULT_OUTPUT));
     if let Ok(plan) = buildplan::output::read_plan(&plan_path) {
-        buildplan::output::print_stdout(&toolchains(&plan))?;
+        text.push_str(&toolchains(&plan));
     }
+    buildplan::output::print_stdout(&text)?;
     if args.write {
-        for line in doctor::apply(&workspace.root, &findings, args.trade_offs)? {
+        for line in doctor::apply(root, &findings, args.trade_offs)? {
             eprintln!("{line}");
         }
     } else if findings.iter().any(|f| f.fix.is_some()) {
         eprintln!("nothing written; `cargo buildplan doctor --write` writes the fixes with no runtime change");
     }
-    Ok(if args.check && !findings.is_empty() {
+    let failed = args.check && !findings.is_empty();
+    Ok(if failed {
         Outcome::Failed
     } else {
         Outcome::Success
@@ -58,11 +45,10 @@ pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Ou
 }
 
 /// The plan's cross targets and whether this machine has each one's
-/// toolchain ([`buildplan::toolchain`]), with the packages and the
-/// install command for what is missing. Informational: a machine's
-/// missing toolchain is not a finding of the workspace, so `--check`
-/// ignores it (`build` refuses such a target).
-fn toolchains(plan: &buildplan::model::Plan) -> String {
+/// toolchain ([`buildplan::toolchain`]). Informational: a machine's missing
+/// toolchain is no finding of the workspace, so `--check` ignores it
+/// (`build` refuses such a target).
+fn toolchains(plan: &Plan) -> String {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let mut text = String::from("\ncross targets' toolchains on this machine:\n");
     for (name, target) in plan.targets.iter().filter(|(_, t)| t.triple.is_some()) {

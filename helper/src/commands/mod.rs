@@ -3,7 +3,7 @@
 //! stdout and stderr. Nothing below this layer knows about clap.
 //!
 //! Every command returns an [`Outcome`] or an error; `main` turns both into
-//! the exit code (0, 1, 2), and prints the error. There is no other path.
+//! the exit code (0, 1, 2, [`Outcome::exit`]), and prints the error. There is no other path.
 
 mod audit;
 mod bench;
@@ -19,7 +19,7 @@ mod why;
 
 use crate::cli::{Cli, Command};
 
-pub use buildplan::error::Outcome;
+use buildplan::error::Outcome;
 
 /// Runs the command `cli` names.
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {

@@ -1,34 +1,15 @@
-//! Shared helpers for the process tests: fixture copies and running the
-//! built `cargo-buildplan` binary.
+//! Shared helpers for the process tests: the test support shared with the
+//! bench harness's tests ([`fixtures`]), and running the built
+//! `cargo-buildplan` binary.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
-use std::path::{Path, PathBuf};
+mod fixtures;
+
+use std::path::Path;
 use std::process::{Command, Output};
 
-/// The fixture directory `name` under `tests/fixtures`.
-pub fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-/// A fresh copy of fixture `name` in a temporary directory (without any
-/// `target/` or generated `nix/`). The copy lives at `<tempdir>/<subdir>`.
-pub fn copy_fixture(name: &str, subdir: &str) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let dest = tmp.path().join(subdir);
-    copy_tree(&fixture_dir(name), &dest);
-    (tmp, dest)
-}
-
-/// Copies a directory tree, without `target/` and `nix/` directories.
-pub fn copy_tree(from: &Path, to: &Path) {
-    buildplan::tree::copy_tree(from, to, &|rel| {
-        rel.ends_with("target") || rel.ends_with("nix")
-    })
-    .expect("copy the fixture");
-}
+pub use fixtures::*;
 
 /// The helper binary, with `--manifest-path <dir>/Cargo.toml` and `args`,
 /// run from `dir`.
@@ -44,16 +25,6 @@ pub fn helper(dir: &Path, args: &[&str]) -> Command {
 /// Runs the helper and returns its output.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
     helper(dir, args).output().expect("the helper binary runs")
-}
-
-/// Standard error as text.
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Standard output as text.
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Runs the helper, asserting exit code `code`, and returns its output.
@@ -89,29 +60,4 @@ pub fn edit(path: &Path, from: &str, to: &str) {
 /// The helper binary with no arguments yet.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"))
-}
-
-/// Exit status, standard output and standard error, for assertion messages.
-pub fn describe(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        stdout(out),
-        stderr(out)
-    )
-}
-
-/// A copy of the `bench-smoke` fixture at `<dir>/ws`, planned there with
-/// `plan --no-audit` (so the repository's tree is never written to).
-pub fn planned_bench_fixture(dir: &Path) -> PathBuf {
-    let ws = dir.join("ws");
-    copy_tree(&fixture_dir("bench-smoke"), &ws);
-    let out = bin()
-        .arg("--manifest-path")
-        .arg(ws.join("Cargo.toml"))
-        .args(["plan", "--no-audit"])
-        .output()
-        .expect("the helper binary runs");
-    assert!(out.status.success(), "plan failed: {}", describe(&out));
-    ws
 }

@@ -1,5 +1,6 @@
-//! The findings: each setting of cargo's resolved profiles that costs
-//! build time or memory, with its cost and fix, and the report in words.
+//! The findings: each setting of cargo's resolved profiles (and a `[build]
+//! jobs` above the machine's CPUs) that costs build time or memory, with its
+//! cost and fix.
 
 use std::collections::BTreeMap;
 
@@ -8,15 +9,12 @@ use serde_json::Value;
 use crate::cargo_config::{CargoConfig, ResolvedProfile};
 use crate::error::Error;
 use crate::memory::{self, Drivers, Lto};
-use crate::model::Settings;
+use crate::model::Setting;
 
 /// Whether fixing a finding changes the shipped binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// The fix leaves what the binary does unchanged: the same machine
-    /// code (debug info under `strip`: the same except the one load of
-    /// `.debug_gdb_scripts` rustc adds to `main` while debug info is on)
-    /// or the very same file (build scripts' opt-level).
+    /// The fix leaves what the binary does unchanged (docs/helper-notes.md).
     NoChange,
     /// The fix changes the binary: a trade-off to weigh.
     TradeOff,
@@ -35,8 +33,7 @@ impl Kind {
 /// A fix: one key of one profile table set to a new value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fix {
-    /// The key's path below `profile.<name>` (`["debug"]`,
-    /// `["build-override", "opt-level"]`).
+    /// The key's path below `profile.<name>` (`["build-override", "opt-level"]`).
     pub key: Vec<String>,
     /// The value to write.
     pub value: toml::Value,
@@ -45,14 +42,13 @@ pub struct Fix {
 /// One setting that costs build time or memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
-    /// The profile whose table sets it.
+    /// The profile whose table sets it (`build` for `[build] jobs`).
     pub profile: String,
     /// The key, dotted below the profile (`build-override.opt-level`).
     pub key: String,
     /// Its value.
     pub value: Value,
-    /// Where it comes from (`Cargo.toml`, `.cargo/config.toml`,
-    /// `env:CARGO_PROFILE_...`).
+    /// Where it comes from (`Cargo.toml`, `.cargo/config.toml`, `env:...`).
     pub source: String,
     /// Whether the fix changes the binary.
     pub kind: Kind,
@@ -77,38 +73,37 @@ pub struct Machine {
 
 /// The fix setting dotted `key` to `value`.
 fn fix(key: &str, value: toml::Value) -> Option<Fix> {
-    Some(Fix {
-        key: key.split('.').map(str::to_string).collect(),
-        value,
-    })
+    let key = key.split('.').map(str::to_string).collect();
+    Some(Fix { key, value })
 }
 
 fn is_false_or_zero(v: &Value) -> bool {
     matches!(v, Value::Bool(false)) || v.as_u64() == Some(0) || v.as_str() == Some("none")
 }
 
-fn strips_debuginfo(v: &Value) -> bool {
-    matches!(v, Value::Bool(true)) || matches!(v.as_str(), Some("symbols" | "debuginfo"))
-}
-
-/// Whether `key` of `table` in `profile` is only inherited (the parent
-/// has the same value from the same source).
+/// Whether the setting `pick` finds in `profile` is only inherited (the
+/// parent has the same value from the same source).
 fn inherited(
     profile: &ResolvedProfile,
     all: &BTreeMap<String, ResolvedProfile>,
-    pick: impl Fn(&ResolvedProfile) -> &Settings,
-    key: &str,
+    pick: impl Fn(&ResolvedProfile) -> Option<&Setting>,
 ) -> bool {
-    let Some(parent) = profile.inherits.as_ref().and_then(|p| all.get(p)) else {
-        return false;
-    };
-    match (pick(profile).get(key), pick(parent).get(key)) {
-        (Some(a), Some(b)) => a.value == b.value && a.source == b.source,
-        _ => false,
-    }
+    let parent = profile.inherits.as_ref().and_then(|p| all.get(p));
+    let pair = pick(profile).zip(parent.and_then(&pick));
+    pair.is_some_and(|(a, b)| a.value == b.value && a.source == b.source)
 }
 
-/// Every finding in `cfg`'s profiles, on `machine`.
+/// The opt-level of a profile's build scripts and proc-macros.
+fn build_opt(r: &ResolvedProfile) -> Option<&Setting> {
+    r.build_override.get("opt-level")
+}
+
+/// The opt-level of a profile's `package."*"`.
+fn star_opt(r: &ResolvedProfile) -> Option<&Setting> {
+    r.package.get("*")?.get("opt-level")
+}
+
+/// Every finding in `cfg`'s profiles and jobs setting, on `machine`.
 pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Error> {
     let all = cfg.profiles()?;
     let mut out = Vec::new();
@@ -118,187 +113,172 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
         let own = |key: &str| {
             p.settings
                 .get(key)
-                .filter(|_| !inherited(p, &all, |r| &r.settings, key))
+                .filter(|_| !inherited(p, &all, |r| r.settings.get(key)))
         };
-        let finding = |key: &str, kind, why: String, cost: String, fix: Option<Fix>| {
-            let s = &p.settings[key];
-            Finding {
-                profile: name.clone(),
-                key: key.to_string(),
-                value: s.value.clone(),
-                source: s.source.clone(),
-                kind,
-                why,
-                cost,
-                fix,
-            }
+        let finding = |key: &str, s: &Setting, kind, why: String, cost: String, fix| Finding {
+            profile: name.clone(),
+            key: key.to_string(),
+            value: s.value.clone(),
+            source: s.source.clone(),
+            kind,
+            why,
+            cost,
+            fix,
         };
-        let opt_level = p.settings.get("opt-level").map(|s| s.value.clone());
-        let optimised = match &opt_level {
-            Some(v) => !is_false_or_zero(v),
-            None => release,
-        };
-        // Debug info that strip throws away.
-        if let Some(strip) = p
+        let optimised = p
             .settings
-            .get("strip")
-            .filter(|s| strips_debuginfo(&s.value))
-        {
+            .get("opt-level")
+            .map_or(release, |s| !is_false_or_zero(&s.value));
+        // Debug info that strip throws away.
+        let strips = |s: &&Setting| {
+            matches!(s.value, Value::Bool(true))
+                || matches!(s.value.as_str(), Some("symbols" | "debuginfo"))
+        };
+        if let Some(strip) = p.settings.get("strip").filter(strips) {
             let debug = p.settings.get("debug");
-            let wasted = match debug {
-                Some(d) => !is_false_or_zero(&d.value),
-                None => !release,
-            };
-            let reported = match debug {
-                Some(_) => own("debug").is_some(),
-                None => own("strip").is_some(),
-            };
-            if wasted && reported {
-                let full = debug.is_none_or(|d| {
-                    matches!(d.value, Value::Bool(true))
-                        || d.value.as_u64() == Some(2)
-                        || d.value.as_str() == Some("full")
-                });
-                let why = format!(
+            let wasted = debug.map_or(!release, |d| !is_false_or_zero(&d.value));
+            let key = if debug.is_some() { "debug" } else { "strip" };
+            if wasted && own(key).is_some() {
+                let full = debug.is_none_or(|d| memory::is_full_debug(&d.value));
+                let mut why = format!(
                     "strip = {} removes the debug info from the binary, so generating it only costs time and memory; the shipped code stays the same except one load instruction rustc adds to main while debug info is on (its 34-byte .debug_gdb_scripts section, which strip keeps)",
                     strip.value
                 );
+                if debug.is_none() {
+                    why.push_str(" (debug is this profile's default, full debug info)");
+                }
                 let cost = if full {
-                    let with = memory::per_job_mib(
-                        &Drivers {
-                            lto: Lto::None,
-                            codegen_units: 16,
-                            full_debug: true,
-                        },
-                        machine.mem_per_job_mib,
-                    );
                     format!(
                         "estimated: every compile and link job writes full debug info (memory per job {} instead of {}: memory.rs's x1.5 for full debug info, assumed), and rustc and the linker spend time producing it",
-                        memory::gib(with),
+                        memory::gib(memory::per_job_mib(true, machine.mem_per_job_mib)),
                         memory::gib(machine.mem_per_job_mib)
                     )
                 } else {
                     "estimated: every compile and link job writes line tables (less than full debug info; not measured here) that strip then removes".to_string()
                 };
                 let fix = fix("debug", toml::Value::Integer(0));
-                let mut f = match debug {
-                    Some(_) => finding("debug", Kind::NoChange, why, cost, fix),
-                    None => finding("strip", Kind::NoChange, why, cost, fix),
-                };
-                if debug.is_none() {
-                    f.why = format!(
-                        "{} (debug is this profile's default, full debug info)",
-                        f.why
-                    );
-                }
-                out.push(f);
+                out.push(finding(
+                    key,
+                    &p.settings[key],
+                    Kind::NoChange,
+                    why,
+                    cost,
+                    fix,
+                ));
             }
         }
         // Incremental compilation in a release-like profile.
-        if let Some(s) = own("incremental").filter(|s| s.value == Value::Bool(true)) {
-            if release {
-                out.push(finding(
-                    "incremental",
-                    Kind::TradeOff,
-                    format!("incremental = {} in a profile inheriting release: every build writes the incremental cache, and the code is split into more units (usually slower code); it only pays off for repeated local rebuilds", s.value),
-                    "estimated: clean and CI builds write the incremental cache (extra time and disk, often as large as the target's objects); the binary can be slower".into(),
-                    fix("incremental", toml::Value::Boolean(false)),
-                ));
-            }
+        if let Some(s) = own("incremental").filter(|s| release && s.value == Value::Bool(true)) {
+            out.push(finding(
+                "incremental",
+                s,
+                Kind::TradeOff,
+                format!("incremental = {} in a profile inheriting release: every build writes the incremental cache, and the code is split into more units (usually slower code); it only pays off for repeated local rebuilds", s.value),
+                "estimated: clean and CI builds write the incremental cache (extra time and disk, often as large as the target's objects); the binary can be slower".into(),
+                fix("incremental", toml::Value::Boolean(false)),
+            ));
         }
-        // Many codegen units on few cores.
-        if let Some(s) = own("codegen-units") {
+        // Many codegen units on few cores, or one.
+        if let Some(s) = own("codegen-units").filter(|_| optimised) {
             let units = s.value.as_u64().unwrap_or(0);
-            if units > 16 && machine.cpus <= 16 && optimised {
+            let sixteen = fix("codegen-units", toml::Value::Integer(16));
+            if units > 16 && machine.cpus <= 16 {
                 out.push(finding(
                     "codegen-units",
+                    s,
                     Kind::TradeOff,
                     format!("codegen-units = {units} on a machine with {} CPUs: LLVM cannot run that many units at once, and each adds its own optimisation overhead", machine.cpus),
                     "measured (BENCHMARKS.md, this repository's server, 2 cores, opt-level 2): clean build 331 s with 256 codegen units, 283 s with 16 (0.85x)".into(),
-                    fix("codegen-units", toml::Value::Integer(16)),
+                    sixteen,
                 ));
-            } else if units == 1 && optimised {
+            } else if units == 1 {
                 out.push(finding(
                     "codegen-units",
+                    s,
                     Kind::TradeOff,
                     "codegen-units = 1: LLVM optimises and generates each crate on one thread, so the largest crates (and the final binary crate, which nothing overlaps with) take as long as their slowest single pass; it buys a little runtime speed".into(),
                     "measured on tansu, 2 cores (docs/field-tests.md): a clean build is not slower with one unit (cargo keeps the cores busy with whole crates), but every edit rebuilds the workspace crates on one thread each: a leaf edit of the binary took 161 s with one unit and thin LTO, 49 s with 16 units and no LTO; keep one unit for third-party packages (`package.\"*\".codegen-units = 1`)".into(),
-                    fix("codegen-units", toml::Value::Integer(16)),
+                    sixteen,
                 ));
             }
         }
         // Fat LTO in the default release profile.
-        if name == "release" {
-            if let Some(s) = own("lto") {
-                let fat = s.value == Value::Bool(true) || s.value.as_str() == Some("fat");
-                if fat {
-                    let d = |lto| Drivers {
-                        lto,
-                        codegen_units: 16,
-                        full_debug: false,
-                    };
-                    let fat_est =
-                        memory::estimate(&d(Lto::Fat), machine.packages, machine.mem_per_job_mib);
-                    let thin_est =
-                        memory::estimate(&d(Lto::Thin), machine.packages, machine.mem_per_job_mib);
-                    out.push(finding(
-                        "lto",
-                        Kind::TradeOff,
-                        format!("lto = {} in the default release profile: every `cargo build --release` optimises the whole program in one final rustc process", s.value),
-                        format!(
-                            "estimated (memory.rs) over {} packages: final step {} with fat LTO, {} with thin LTO; measured (BENCHMARKS.md, 2 cores): a fat-LTO release build took 532 s, 239 s of it in the final step at 7.6 GiB",
-                            machine.packages,
-                            memory::gib(fat_est.final_step_mib),
-                            memory::gib(thin_est.final_step_mib)
-                        ),
-                        fix("lto", toml::Value::String("thin".into())),
-                    ));
-                }
-            }
+        let fat = |s: &&Setting| Lto::of(&s.value) == Lto::Fat;
+        if let Some(s) = own("lto").filter(fat).filter(|_| name == "release") {
+            let final_step = |lto| {
+                let d = Drivers {
+                    lto,
+                    codegen_units: 16,
+                    full_debug: false,
+                };
+                memory::gib(
+                    memory::estimate(&d, machine.packages, machine.mem_per_job_mib).final_step_mib,
+                )
+            };
+            out.push(finding(
+                "lto",
+                s,
+                Kind::TradeOff,
+                format!("lto = {} in the default release profile: every `cargo build --release` optimises the whole program in one final rustc process", s.value),
+                format!(
+                    "estimated (memory.rs) over {} packages: final step {} with fat LTO, {} with thin LTO; measured (BENCHMARKS.md, 2 cores): a fat-LTO release build took 532 s, 239 s of it in the final step at 7.6 GiB",
+                    machine.packages,
+                    final_step(Lto::Fat),
+                    final_step(Lto::Thin)
+                ),
+                fix("lto", toml::Value::String("thin".into())),
+            ));
         }
         // Optimised build scripts and proc-macros.
-        if let Some(s) = p
-            .build_override
-            .get("opt-level")
-            .filter(|s| !is_false_or_zero(&s.value))
-            .filter(|_| !inherited(p, &all, |r| &r.build_override, "opt-level"))
+        if let Some(s) =
+            build_opt(p).filter(|s| !is_false_or_zero(&s.value) && !inherited(p, &all, build_opt))
         {
-            out.push(Finding {
-                profile: name.clone(),
-                key: "build-override.opt-level".into(),
-                value: s.value.clone(),
-                source: s.source.clone(),
-                kind: Kind::NoChange,
-                why: "build scripts and proc-macros run at build time only; what they generate does not depend on their opt-level, so the binary is the same file".into(),
-                cost: "estimated: every build script, proc-macro and their dependencies (syn, quote, ...) are optimised before anything that needs them can compile, on the critical path of a clean build".into(),
-                fix: fix("build-override.opt-level", toml::Value::Integer(0)),
-            });
+            out.push(finding(
+                "build-override.opt-level",
+                s,
+                Kind::NoChange,
+                "build scripts and proc-macros run at build time only; what they generate does not depend on their opt-level, so the binary is the same file".into(),
+                "estimated: every build script, proc-macro and their dependencies (syn, quote, ...) are optimised before anything that needs them can compile, on the critical path of a clean build".into(),
+                fix("build-override.opt-level", toml::Value::Integer(0)),
+            ));
         }
-        if let Some(s) = p
-            .package
-            .get("*")
-            .and_then(|pkg| pkg.get("opt-level"))
-            .filter(|s| !is_false_or_zero(&s.value))
+        if let Some(s) =
+            star_opt(p).filter(|s| !is_false_or_zero(&s.value) && !inherited(p, &all, star_opt))
         {
-            let parent_same = p
-                .inherits
-                .as_ref()
-                .and_then(|q| all.get(q))
-                .and_then(|q| q.package.get("*"))
-                .and_then(|pkg| pkg.get("opt-level"))
-                .is_some_and(|q| q.value == s.value && q.source == s.source);
-            if !parent_same {
-                out.push(Finding {
-                    profile: name.clone(),
-                    key: "package.\"*\".opt-level".into(),
-                    value: s.value.clone(),
-                    source: s.source.clone(),
-                    kind: Kind::TradeOff,
-                    why: "package.\"*\" also optimises build scripts, proc-macros and their dependencies: cargo ranks it above build-override, so build-override.opt-level = 0 cannot undo it; name the heavy proc-macro crates instead, e.g. [profile.NAME.package.syn] opt-level = 0".into(),
-                    cost: "estimated: proc-macro crates (syn and the like) are optimised on the critical path; dependencies' runtime speed is what you keep".into(),
-                    fix: None,
-                });
-            }
+            out.push(finding(
+                "package.\"*\".opt-level",
+                s,
+                Kind::TradeOff,
+                "package.\"*\" also optimises build scripts, proc-macros and their dependencies: cargo ranks it above build-override, so build-override.opt-level = 0 cannot undo it; name the heavy proc-macro crates instead, e.g. [profile.NAME.package.syn] opt-level = 0".into(),
+                "estimated: proc-macro crates (syn and the like) are optimised on the critical path; dependencies' runtime speed is what you keep".into(),
+                None,
+            ));
+        }
+    }
+    // `[build] jobs` (or `CARGO_BUILD_JOBS`) above the CPUs: the jobs take
+    // turns on the cores, so the build is no faster, but each holds its memory.
+    if let Some(jobs) = cfg.jobs()? {
+        let (cpus, n, per_job) = (
+            machine.cpus,
+            jobs.count(machine.cpus),
+            machine.mem_per_job_mib,
+        );
+        if n > cpus {
+            out.push(Finding {
+                profile: "build".into(),
+                key: "jobs".into(),
+                value: Value::from(n),
+                source: jobs.source,
+                kind: Kind::NoChange,
+                why: format!("jobs = {n} runs up to {n} rustc processes on {cpus} CPUs: they take turns on the cores, so the build is no faster, but all of them hold their memory at the same time; remove it (cargo runs one job per CPU) or set jobs = {cpus}"),
+                cost: format!(
+                    "estimated (memory.rs: {} per ordinary job): peak memory up to {} with {n} jobs instead of {} with {cpus}",
+                    memory::gib(per_job),
+                    memory::gib(per_job * n),
+                    memory::gib(per_job * cpus)
+                ),
+                fix: None,
+            });
         }
     }
     Ok(out)

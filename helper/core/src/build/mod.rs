@@ -1,0 +1,348 @@
+//! The cargo command of one build: package, variant, target and profile
+//! from the plan, rendered for cargo ([`crate::render`]) and completed on
+//! this machine ([`Machine`]): the host linker when the plan leaves it open
+//! (mold, else `ld.lld`, else rustc's default) and the jobs ([`crate::jobs`],
+//! capped by memory, [`crate::memory`]). `bench` builds its commands here too.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+use crate::cargo_config::{AddRustflags, CargoConfig};
+use crate::error::Error;
+use crate::exec::{self, CargoCommand, Linker, Machine};
+use crate::memory::{self, Drivers};
+use crate::model::{Plan, Target};
+
+/// The workspace and its plan, loaded.
+#[derive(Debug, Clone)]
+pub struct PlanContext {
+    /// Workspace root directory.
+    pub root: PathBuf,
+    /// The plan.
+    pub plan: Plan,
+    /// cargo's target directory for the workspace.
+    pub target_dir: PathBuf,
+}
+
+/// Finds the workspace and loads its plan from the policy's `output` (read
+/// from `cargo metadata`, not the whole policy). Unknown schemas are refused.
+pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext> {
+    let metadata = crate::workspace::metadata(manifest_path)?;
+    let root = metadata.workspace_root.clone().into_std_path_buf();
+    let output = metadata.workspace_metadata["buildplan"]["output"].as_str();
+    let plan_path = root.join(output.unwrap_or(crate::policy::DEFAULT_OUTPUT));
+    Ok(PlanContext {
+        plan: crate::output::read_plan(&plan_path)?,
+        root,
+        target_dir: metadata.target_directory.clone().into_std_path_buf(),
+    })
+}
+
+/// What `build` decided, for the messages on stderr.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildNotes {
+    /// The linker line, e.g. `linker: mold (...)`.
+    pub linker: String,
+    /// The jobs line.
+    pub jobs: String,
+}
+
+/// The resolved choices of one build.
+#[derive(Debug, Clone)]
+pub struct Selection<'a> {
+    /// Package name.
+    pub package: &'a str,
+    /// Variant name.
+    pub variant: &'a str,
+    /// Target name (`host` or a triple).
+    pub target: &'a str,
+    /// Profile name.
+    pub profile: &'a str,
+    /// cargo's subcommand: `build` (the default), `check` or `rustc`.
+    pub subcommand: &'a str,
+    /// Build the root with its own features only (its `alone_cargo_args`),
+    /// not the variant's unified selection.
+    pub alone: bool,
+    /// Host linker instead of the plan's or the automatic choice (bench).
+    pub linker: Option<Linker>,
+    /// The user's jobs setting from the environment or cargo's config
+    /// files (a `-j` among the extra arguments outranks it).
+    pub user_jobs: Option<crate::jobs::Jobs>,
+    /// Cargo's configuration as the build will read it: with it, overrides
+    /// are recomputed against it and rustflags added to the workspace's own
+    /// ([`crate::cargo_config::ResolvedRustflags::add`]); without it (bench's
+    /// copies), the plan's overrides and `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
+    pub cargo_config: Option<&'a CargoConfig>,
+    /// Flags after the target's, in the same layer ([`crate::repro`]'s).
+    pub extra_rustflags: &'a [String],
+    /// Where the cross target's CMake toolchain file goes
+    /// ([`write_cmake_toolchain`]); `None`: no `CMAKE_TOOLCHAIN_FILE_<triple>`.
+    pub cmake_dir: Option<&'a Path>,
+}
+
+impl<'a> Selection<'a> {
+    /// A `cargo build` of the planned selection, with nothing else set.
+    pub fn new(package: &'a str, variant: &'a str, target: &'a str, profile: &'a str) -> Self {
+        Selection {
+            package,
+            variant,
+            target,
+            profile,
+            subcommand: "build",
+            alone: false,
+            linker: None,
+            user_jobs: None,
+            cargo_config: None,
+            extra_rustflags: &[],
+            cmake_dir: None,
+        }
+    }
+}
+
+/// Builds the cargo command of `sel` from the plan and the machine's facts.
+/// Pure: checks names and tools, runs nothing. `extra` goes last.
+pub fn assemble(
+    plan: &Plan,
+    root: &Path,
+    sel: &Selection<'_>,
+    machine: &Machine,
+    extra: &[String],
+) -> Result<(CargoCommand, BuildNotes), Error> {
+    let build = plan.root_build(sel.variant, sel.package)?;
+    let profile = plan.profile(sel.profile)?;
+    let target = plan.target(sel.target)?;
+    let selection = if sel.alone {
+        &build.alone_cargo_args
+    } else {
+        &build.cargo_args
+    };
+    let mut args = vec![sel.subcommand.to_string()];
+    args.extend(selection.iter().cloned());
+    args.extend(["--profile".to_string(), sel.profile.to_string()]);
+    let overrides = match sel.cargo_config {
+        Some(cfg) => crate::config::run_overrides(cfg, sel.profile, profile)?,
+        None => profile.overrides.clone(),
+    };
+    for value in crate::render::profile_config(sel.profile, &overrides) {
+        args.extend(["--config".to_string(), value]);
+    }
+    let mut env = crate::render::target_env(target, sel.cmake_dir);
+    let mut flags = crate::render::target_rustflags(target);
+    let linker = match &target.triple {
+        Some(triple) => {
+            if let Some(report) = crate::toolchain::report(triple, target, &machine.path) {
+                return Err(Error::invalid(report));
+            }
+            args.extend(["--target".to_string(), triple.clone()]);
+            let driver = target.linker_driver.as_deref();
+            match &target.fuse_ld {
+                Some(fuse) => format!(
+                    "linker: {} with -fuse-ld={fuse} (the plan's choice for {triple})",
+                    driver.unwrap_or("cc")
+                ),
+                None => format!(
+                    "linker: {} (the plan's choice for {triple})",
+                    driver.unwrap_or("the default")
+                ),
+            }
+        }
+        None => host_linker(target, machine, sel.linker, &mut flags)?,
+    };
+    flags.extend(sel.extra_rustflags.iter().cloned());
+    let triple = target.triple.as_deref().unwrap_or(&machine.host.triple);
+    let var = crate::render::target_var(triple, "RUSTFLAGS");
+    env.remove(&var);
+    match sel.cargo_config {
+        Some(cfg) => add_rustflags(
+            cfg,
+            target.triple.as_deref(),
+            triple,
+            &flags,
+            &mut args,
+            &mut env,
+        )?,
+        None if !flags.is_empty() => {
+            env.insert(var, flags.join(" "));
+        }
+        None => {}
+    }
+
+    let drivers = Drivers::of(plan, sel.profile, sel.package).expect("the profile exists");
+    let per_job = memory::per_job_mib(drivers.full_debug, plan.workspace.mem_per_job_mib);
+    let (from_args, without_jobs) = crate::jobs::from_args(extra)?;
+    let user = from_args.or_else(|| sel.user_jobs.clone());
+    let decision = crate::jobs::decide(
+        user.as_ref(),
+        machine.mem_available_mib,
+        per_job,
+        machine.cpus,
+    );
+    // A `--jobs` the build passes replaces any `-j` among the extra arguments.
+    if let Some(n) = decision.pass {
+        args.extend(["--jobs".to_string(), n.to_string()]);
+        args.extend(without_jobs);
+    } else {
+        args.extend(extra.iter().cloned());
+    }
+    let mut cmd = CargoCommand::cargo(args, root);
+    cmd.env.remove("CARGO_TERM_COLOR");
+    cmd.env.extend(env);
+    Ok((
+        cmd,
+        BuildNotes {
+            linker,
+            jobs: decision.note,
+        },
+    ))
+}
+
+/// Adds `flags` to the workspace's own rustflags for the plan's `--target`
+/// (or the host's, or a configured `build.target`), as cargo reads them.
+fn add_rustflags(
+    cfg: &CargoConfig,
+    plan_triple: Option<&str>,
+    host_triple: &str,
+    flags: &[String],
+    args: &mut Vec<String>,
+    env: &mut BTreeMap<String, String>,
+) -> Result<(), Error> {
+    let configured = match plan_triple {
+        Some(_) => None,
+        None => cfg.build_target()?.map(|(triples, _)| triples),
+    };
+    let triples = configured.unwrap_or_else(|| vec![plan_triple.unwrap_or(host_triple).into()]);
+    for triple in triples {
+        let cfgs = crate::cargo_config::rustc_cfg(Path::new("rustc"), Some(&triple))
+            .map_err(|e| Error::invalid(format!("`rustc --print cfg --target {triple}`: {e}")))?;
+        match cfg.rustflags(&triple, &cfgs)?.add(flags)? {
+            AddRustflags::Nothing => {}
+            AddRustflags::Env { name, value } => {
+                env.insert(name, value);
+            }
+            AddRustflags::Config { arg } => args.extend(["--config".to_string(), arg]),
+        }
+    }
+    Ok(())
+}
+
+/// Adds the host linker's flags to `flags` and returns the message line:
+/// the forced one, else the plan's own `fuse_ld`, else mold, lld or the
+/// default, whichever is installed.
+fn host_linker(
+    target: &Target,
+    machine: &Machine,
+    forced: Option<Linker>,
+    flags: &mut Vec<String>,
+) -> Result<String, Error> {
+    let (linker, why) = match (forced, target.fuse_ld.as_deref()) {
+        (Some(linker), _) => (linker, "requested"),
+        (None, Some(fuse)) => (
+            Linker::from_fuse_ld(fuse).ok_or_else(|| {
+                Error::invalid(format!(
+                    "the plan's host target asks for -fuse-ld={fuse}, which this helper does not know"
+                ))
+            })?,
+            "the plan's choice",
+        ),
+        (None, None) => (
+            choose_host_linker(&machine.path),
+            "picked: mold, else lld, else the default, whichever is installed",
+        ),
+    };
+    let chosen = forced.is_some() || target.fuse_ld.is_some();
+    if let Some(tool) = linker
+        .tool()
+        .filter(|t| chosen && exec::find_in_path(t, &machine.path).is_none())
+    {
+        return Err(Error::invalid(format!(
+            "linking the host with {} ({why}) needs `{tool}`, which is not on PATH; install it",
+            linker.name()
+        )));
+    }
+    flags.extend(linker.rustflags(&machine.host));
+    Ok(format!(
+        "linker: {} ({why})",
+        linker.describe(&machine.host)
+    ))
+}
+
+/// The host linker when the plan leaves it open: mold (`ld.mold`, which the
+/// compiler driver looks for, or `mold`), else lld, else the default,
+/// whichever is installed.
+fn choose_host_linker(path: &OsStr) -> Linker {
+    let found = |tool| exec::find_in_path(tool, path).is_some();
+    if found("ld.mold") || found("mold") {
+        Linker::Mold
+    } else if found("ld.lld") {
+        Linker::Lld
+    } else {
+        Linker::Default
+    }
+}
+
+/// The packages the root alone compiles for the target (`cargo tree`, its
+/// binary's graph), which the memory estimate scales with; `locked`: `--locked`.
+pub fn graph_packages(
+    plan: &Plan,
+    root: &Path,
+    sel: &Selection<'_>,
+    locked: bool,
+) -> Result<u64, Error> {
+    let build = plan.root_build(sel.variant, sel.package)?;
+    let mut args: Vec<&str> = "tree -e normal,build --prefix none --format {p}"
+        .split(' ')
+        .collect();
+    if let Some(triple) = &plan.target(sel.target)?.triple {
+        args.extend(["--target", triple.as_str()]);
+    }
+    if locked {
+        args.push("--locked");
+    }
+    args.extend(build.alone_cargo_args.iter().map(String::as_str));
+    let out = CargoCommand::cargo(args.into_iter().map(String::from).collect(), root).output()?;
+    let lines = out.lines().map(|l| l.trim_end().trim_end_matches(" (*)"));
+    Ok(lines
+        .filter(|l| !l.is_empty())
+        .collect::<BTreeSet<_>>()
+        .len() as u64)
+}
+
+/// Writes a cross target's [`crate::render::cmake_toolchain`] file into
+/// `dir`, where `CMAKE_TOOLCHAIN_FILE_<triple>` points.
+pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
+    let (Some(triple), Some(text)) = (&target.triple, crate::render::cmake_toolchain(target))
+    else {
+        return Ok(());
+    };
+    let path = crate::render::cmake_toolchain_path(dir, triple);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Checks that the standard library for `triple` is installed (`rustc
+/// --print target-libdir` holds a `libstd-*.rlib`).
+pub fn check_target_std(triple: &str) -> Result<(), Error> {
+    let found = match exec::rustc(&["--print", "target-libdir", "--target", triple]) {
+        Ok(dir) => std::fs::read_dir(dir.trim())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("libstd-") && name.ends_with(".rlib")
+            }),
+        Err(Error::CargoFailed { .. }) => false,
+        Err(e) => return Err(e),
+    };
+    if found {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "the standard library for {triple} is not installed; run `rustup target add {triple}`"
+    )))
+}
+
+#[cfg(test)]
+mod tests;
