@@ -24,8 +24,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::cargo_config::ProfileTable;
 use crate::error::Error;
-use crate::policy::{Policy, ProfilePolicy, TunedProfiles};
+use crate::policy::{Policy, TunedProfiles};
 
 /// The fast dev profile's default name.
 pub const DEV: &str = "buildplan-dev";
@@ -47,8 +48,8 @@ fn build_scripts_unoptimised() -> BTreeMap<String, toml::Value> {
 }
 
 /// The fast dev profile's settings.
-pub fn dev_profile() -> ProfilePolicy {
-    ProfilePolicy {
+pub fn dev_profile() -> ProfileTable {
+    ProfileTable {
         inherits: Some("dev".into()),
         settings: table(&[
             ("debug", toml::Value::String("line-tables-only".into())),
@@ -60,8 +61,8 @@ pub fn dev_profile() -> ProfilePolicy {
 }
 
 /// The CI / release-fast profile's settings.
-pub fn ci_profile() -> ProfilePolicy {
-    ProfilePolicy {
+pub fn ci_profile() -> ProfileTable {
+    ProfileTable {
         inherits: Some("release".into()),
         settings: table(&[
             ("lto", toml::Value::String("off".into())),
