@@ -17,7 +17,12 @@ enum Kind {
 use Kind::{Array, Bool, Int, Str};
 
 /// A profile key: its name, kinds, integer range and allowed strings.
-type Key = (&'static str, &'static [Kind], (i64, i64), &'static [&'static str]);
+type Key = (
+    &'static str,
+    &'static [Kind],
+    (i64, i64),
+    &'static [&'static str],
+);
 
 /// No integer range (for keys that take no integer).
 const NO_INT: (i64, i64) = (0, 0);
