@@ -26,12 +26,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::BenchConfigPolicy;
 use buildplan::build::{self, Selection};
 use buildplan::cargo_config::{AddRustflags, CargoConfig};
 use buildplan::error::Error;
 use buildplan::exec::{CargoCommand, Linker, Machine};
 use buildplan::model::Plan;
-use buildplan::policy::{BenchConfigPolicy, Policy};
+use buildplan::policy::Policy;
 
 /// The default shipped configuration's name.
 pub const SHIPPED: &str = "shipped";

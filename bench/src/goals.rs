@@ -14,8 +14,8 @@ use std::path::Path;
 
 use super::report::{Goal, GoalStatus, Measurement};
 use super::scenarios::SCENARIOS;
+use crate::policy::BenchGoalPolicy;
 use buildplan::error::Error;
-use buildplan::policy::BenchGoalPolicy;
 
 /// What a goal measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -372,8 +372,8 @@ fn evaluate_one(g: &GoalSpec, ms: &[Measurement]) -> Goal {
 mod tests {
     use super::*;
     use crate::measure::Sample;
+    use crate::policy::StringOrList;
     use crate::report::Duplicate;
-    use buildplan::policy::StringOrList;
 
     fn m(s: &str, c: &str, wall: f64, pss: f64) -> Measurement {
         Measurement::new(

@@ -12,7 +12,8 @@
 //! - [`setup`]: configurations and goals chosen from the policy and the
 //!   options, the copy, the memory check, the machine's facts.
 //! - [`config`]: the configurations and their cargo commands.
-//! - [`goals`]: the goals and their evaluation.
+//! - [`goals`]: the goals and their evaluation; [`policy`]: the policy's
+//!   `bench` table they come from.
 //! - [`scenarios`]: what each scenario does, and running a configuration's.
 //! - [`measure`]: running one command, its wall time and peak memory.
 //! - [`duplicates`]: crates compiled twice, from cargo's JSON messages.
@@ -27,6 +28,7 @@ pub mod duplicates;
 pub mod goals;
 pub mod markdown;
 pub mod measure;
+pub mod policy;
 pub mod pull_request;
 pub mod report;
 pub mod scenarios;

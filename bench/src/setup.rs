@@ -9,6 +9,7 @@ use std::process::Command;
 use super::config::{self, Kind, Spec};
 use super::goals::{self, GoalSpec};
 use super::measure::Cgroup;
+use super::policy::{self as bench_policy, BenchPolicy};
 use super::report::MachineInfo;
 use super::scenarios::parse_skip;
 use super::workspace::{self, EditTarget};
@@ -16,7 +17,7 @@ use buildplan::build::{self, Selection};
 use buildplan::error::Error;
 use buildplan::exec::{self, CargoCommand, Machine};
 use buildplan::model::Plan;
-use buildplan::policy::{BenchPolicy, Policy};
+use buildplan::policy::Policy;
 
 /// File in the workspace copy that marks it as ours (so that a re-run may
 /// update it).
@@ -55,7 +56,7 @@ pub struct Choices<'a> {
 /// Chooses the configurations and goals from `policy` (read from `file`)
 /// and the options. Bad names are errors (exit 2) listing the known ones.
 pub fn select(policy: &Policy, file: &Path, args: Choices<'_>) -> anyhow::Result<Selected> {
-    let bench = policy.bench.clone().unwrap_or_default();
+    let bench = bench_policy::read(policy, file)?;
     let base = match &bench.configs {
         Some(list) => config::from_policy(list, file)?,
         None => config::defaults(policy),

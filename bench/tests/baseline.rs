@@ -18,10 +18,9 @@ use common::{copy_fixture, describe};
 fn baseline_settings() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.toml");
     let manifest = buildplan::manifest::RootManifest::read(&root).unwrap();
-    let configs = manifest
-        .policy
-        .bench
-        .and_then(|b| b.configs)
+    let configs = buildplan_bench::policy::read(&manifest.policy, &root)
+        .unwrap()
+        .configs
         .expect("the repository's policy defines its bench configurations");
     let baseline = configs
         .into_iter()

@@ -1,33 +1,22 @@
-//! Command-line interface: the argument types of every subcommand (clap).
-//!
-//! Only this module, [`crate::commands`] and `main.rs` know about clap; the
-//! commands turn these structs into plain arguments for the core.
+//! The command line (clap): the argument types of every subcommand, turned
+//! into plain arguments for the core by [`crate::commands`].
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 /// Turn a Cargo workspace into one build plan (nix/plan.json), and build
-/// with it. Every command is described in helper/README.md.
-///
-/// Exit status: 0 success; 1 a check or gate failed; 2 bad input.
+/// with it (helper/README.md). Exit status: 0 success; 1 a check or gate
+/// failed; 2 bad input.
 #[derive(Debug, Parser)]
 #[command(name = "cargo-buildplan", bin_name = "cargo buildplan", version)]
 pub struct Cli {
-    /// Options shared by every command.
-    #[command(flatten)]
-    pub global: GlobalArgs,
-    /// The command to run.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// Options shared by every command.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
     /// Path to the workspace's root Cargo.toml [default: found from the current directory]
     #[arg(long, global = true, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
 }
 
 /// The subcommands.
@@ -182,12 +171,7 @@ pub struct BuildArgs {
     /// Start from saved dependency artifacts in DIR, and save them there.
     #[arg(long, value_name = "DIR")]
     pub deps_cache: Option<PathBuf>,
-    /// With --deps-cache: keep the workspace members too. The entry records
-    /// each member source file's size, SHA-256 and mtime (the files cargo's
-    /// dep-info names); after a restore, files with the recorded content get
-    /// their recorded mtime back, so that after a fresh checkout cargo finds
-    /// the unchanged members fresh. Saved again after a build whose sources
-    /// differ from the entry's (docs/deps-cache.md, "Members").
+    /// With --deps-cache: keep the workspace members too (docs/deps-cache.md).
     #[arg(long, requires = "deps_cache")]
     pub members: bool,
     /// Extra arguments passed to cargo after the plan's own.

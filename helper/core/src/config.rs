@@ -1,45 +1,44 @@
 //! The helper's use of cargo's configuration ([`crate::cargo_config`]):
 //! the profiles of the plan, and what one build on this machine adds.
 //!
-//! **Two resolutions.** The committed plan must not depend on the machine
-//! that wrote it, so [`plan_inputs`] reads only what lives in the
-//! workspace: the root manifest's `[profile.*]` and the `.cargo/config.toml`
-//! files at or below the workspace root, without `$CARGO_HOME`, parent
-//! directories' config files or the machine's `CARGO_PROFILE_*` variables.
-//! `build` and `explain` resolve the full stack at run time
-//! ([`run_inputs`]: the process environment, `$CARGO_HOME`, parent
-//! directories), exactly as the cargo they run will.
-//!
-//! **The policy is the top layer.** [`plan_profiles`] resolves cargo's
-//! layers twice, without and with the policy's `profiles` table as a
-//! `--config` layer: the second gives each setting's effective value and
-//! source (`policy` for the policy's own), and the overrides are the
-//! policy's values that differ from the first (never a lower layer
-//! restated). At run time [`run_overrides`] recomputes them against the
-//! full stack from the plan's `policy`-sourced settings.
+//! The committed plan must not depend on the machine that wrote it, so
+//! [`plan_inputs`] reads only the workspace's own layers (the manifest and
+//! the `.cargo/config.toml` files at or below its root; no `$CARGO_HOME`,
+//! parent directory or `CARGO_PROFILE_*` variable). `build` and `explain`
+//! resolve the full stack, as the cargo they run will ([`run_inputs`]).
+//! The policy's `profiles` are the top layer (a `--config` value): the
+//! overrides are the policy's values cargo's own resolution does not give.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::Value;
 
-use crate::cargo_config::{self, CargoConfig, Inputs, ResolvedProfile};
+use crate::cargo_config::{self, CargoConfig, Inputs};
 use crate::error::Error;
 use crate::manifest::RootManifest;
-use crate::model::{Overrides, Profile, Settings, Values};
+use crate::model::{Overrides, Profile, Settings};
 use crate::policy::Policy;
 
 /// The source name of the policy layer in the plan.
 pub const POLICY_SOURCE: &str = "policy";
 
-/// The `[profile]` table of a parsed root manifest.
-fn manifest_table(profile: Option<&toml::Value>) -> Option<toml::Table> {
-    profile.and_then(toml::Value::as_table).cloned()
+/// Inputs for cargo running in `root` with `env`, every layer read.
+fn inputs(root: &Path, profile: Option<&toml::Value>, env: BTreeMap<String, String>) -> Inputs {
+    Inputs {
+        workspace_root: root.to_path_buf(),
+        cwd: Some(root.to_path_buf()),
+        manifest_profiles: profile.and_then(toml::Value::as_table).cloned(),
+        cargo_home: None,
+        env,
+        cli_config: Vec::new(),
+        workspace_only: false,
+    }
 }
 
-/// Inputs for the committed plan: the workspace's own layers only (see the
-/// module documentation). `env` is the process environment; everything
-/// that names a machine-local profile layer is left out of it.
+/// Inputs for the committed plan: the workspace's own layers only. `env`
+/// is the process environment; the machine's `CARGO_PROFILE_*` variables
+/// and `CARGO_HOME` are left out of it.
 pub fn plan_inputs(
     root: &Path,
     profile: Option<&toml::Value>,
@@ -50,30 +49,17 @@ pub fn plan_inputs(
         .filter(|(k, _)| !k.starts_with("CARGO_PROFILE_") && k != "CARGO_HOME")
         .collect();
     Inputs {
-        workspace_root: root.to_path_buf(),
-        cwd: Some(root.to_path_buf()),
-        manifest_profiles: manifest_table(profile),
-        cargo_home: None,
-        env,
-        cli_config: Vec::new(),
         workspace_only: true,
+        ..inputs(root, profile, env)
     }
 }
 
 /// Inputs for a build or an explanation on this machine: everything cargo
-/// running in the workspace root with this process's environment reads
-/// (a root manifest that does not parse is an error).
+/// running in the workspace root with this process's environment reads.
 pub fn run_inputs(root: &Path) -> Result<Inputs, Error> {
     let manifest = RootManifest::read(&root.join("Cargo.toml"))?;
-    Ok(Inputs {
-        workspace_root: root.to_path_buf(),
-        cwd: Some(root.to_path_buf()),
-        manifest_profiles: manifest_table(manifest.profile.as_ref()),
-        cargo_home: None,
-        env: cargo_config::env_map(),
-        cli_config: Vec::new(),
-        workspace_only: false,
-    })
+    let env = cargo_config::env_map();
+    Ok(inputs(root, manifest.profile.as_ref(), env))
 }
 
 /// Cargo's configuration as a build in `root` on this machine reads it.
@@ -81,40 +67,17 @@ pub fn run_config(root: &Path) -> Result<CargoConfig, Error> {
     cargo_config::load(&run_inputs(root)?)
 }
 
-/// The policy's `profiles` table as one TOML document for a `--config`
-/// layer (`None` when the policy sets no profile).
-fn policy_document(policy: &Policy) -> Option<String> {
-    let doc = BTreeMap::from([("profile", &policy.profiles)]);
-    (!policy.profiles.is_empty()).then(|| toml::to_string(&doc).expect("a TOML table serialises"))
-}
-
-/// The settings with the policy's `--config` layer named `policy`.
-fn plan_settings(mut settings: Settings) -> Settings {
-    for s in settings.values_mut() {
-        if s.source.starts_with("--config ") {
-            s.source = POLICY_SOURCE.to_string();
-        }
-    }
-    settings
-}
-
-fn from_policy(settings: &Settings) -> Values {
-    settings
-        .iter()
-        .filter(|(_, s)| s.source == POLICY_SOURCE)
-        .map(|(k, s)| (k.clone(), s.value.clone()))
-        .collect()
-}
-
 /// The policy's values of a plan profile (its `policy`-sourced settings).
-pub fn wanted(profile: &Profile) -> Overrides {
+fn wanted(profile: &Profile) -> Overrides {
+    let values = |settings: &Settings| -> BTreeMap<String, Value> {
+        let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);
+        policy.map(|(k, s)| (k.clone(), s.value.clone())).collect()
+    };
     Overrides {
-        settings: from_policy(&profile.settings),
-        build_override: from_policy(&profile.build_override),
-        package: profile
-            .package
-            .iter()
-            .map(|(pkg, s)| (pkg.clone(), from_policy(s)))
+        settings: values(&profile.settings),
+        build_override: values(&profile.build_override),
+        package: (profile.package.iter())
+            .map(|(pkg, s)| (pkg.clone(), values(s)))
             .filter(|(_, v)| !v.is_empty())
             .collect(),
     }
@@ -126,64 +89,50 @@ pub fn wanted(profile: &Profile) -> Overrides {
 pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String, Profile>, Error> {
     let base = cargo_config::load(inputs)?;
     let mut with_policy = inputs.clone();
-    with_policy.cli_config.extend(policy_document(policy));
+    if !policy.profiles.is_empty() {
+        let doc = BTreeMap::from([("profile", &policy.profiles)]);
+        let text = toml::to_string(&doc).expect("a TOML table serialises");
+        with_policy.cli_config.push(text);
+    }
     let full = cargo_config::load(&with_policy)?;
     let names: BTreeSet<String> = ["dev".to_string(), "release".to_string()]
         .into_iter()
         .chain(full.defined_profile_names())
         .collect();
-    let known_to_cargo = base.profile_names();
     let mut out = BTreeMap::new();
     for name in names {
-        let r = full.profile(&name)?;
-        let mut profile = Profile {
-            inherits: r.inherits,
-            settings: plan_settings(r.settings),
-            build_override: plan_settings(r.build_override),
-            package: r
-                .package
-                .into_iter()
-                .map(|(pkg, s)| (pkg, plan_settings(s)))
-                .collect(),
-            overrides: Overrides::default(),
-        };
-        profile.overrides = overrides(
-            known_to_cargo
-                .contains(&name)
-                .then(|| base.profile(&name))
-                .transpose()?
-                .as_ref(),
-            &profile,
-        );
+        let mut profile = full.profile(&name)?;
+        profile.declared_inherits = None;
+        let tables = [&mut profile.settings, &mut profile.build_override];
+        for table in tables.into_iter().chain(profile.package.values_mut()) {
+            // The policy's `--config` layer is named `policy`.
+            for s in table
+                .values_mut()
+                .filter(|s| s.source.starts_with("--config "))
+            {
+                s.source = POLICY_SOURCE.to_string();
+            }
+        }
+        profile.overrides = run_overrides(&base, &name, &profile)?;
         out.insert(name, profile);
     }
     Ok(out)
 }
 
-/// What a plan profile must add on top of cargo's own resolution `cargo`
-/// of it (`None`: cargo does not know the profile, so everything the
-/// policy sets, `inherits` included, is added).
-pub fn overrides(cargo: Option<&ResolvedProfile>, profile: &Profile) -> Overrides {
-    let wanted = wanted(profile);
-    match cargo {
-        Some(r) => r.overrides(&wanted),
-        None => {
-            let mut all = wanted;
-            if let Some(parent) = &profile.inherits {
-                all.settings
-                    .insert("inherits".into(), Value::String(parent.clone()));
-            }
-            all
-        }
-    }
-}
-
-/// The overrides of plan profile `name` on top of `cfg`, the full
-/// configuration cargo will read on this machine.
+/// The overrides of plan profile `name` on top of `cfg`, the configuration
+/// cargo will read: the policy's values cargo's own resolution does not
+/// give, or, for a profile cargo does not know, all of them and `inherits`.
 pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result<Overrides, Error> {
-    let known = cfg.profile_names().contains(name);
-    let resolved = known.then(|| cfg.profile(name)).transpose()?;
-    Ok(overrides(resolved.as_ref(), profile))
+    let mut wanted = wanted(profile);
+    if cfg.profile_names().contains(name) {
+        return Ok(cfg.profile(name)?.overrides(&wanted));
+    }
+    if let Some(parent) = &profile.inherits {
+        wanted
+            .settings
+            .insert("inherits".into(), parent.clone().into());
+    }
+    Ok(wanted)
 }
 
 /// Whether a source is a layer of this machine rather than of the
@@ -193,43 +142,39 @@ pub fn is_machine_local(source: &str) -> bool {
 }
 
 /// The settings machine-local layers give a plan profile on this machine
-/// (`cfg`: [`run_inputs`]' configuration), one line each, with the
-/// plan's value and source and, when the policy sets the key, the note
-/// that the build still passes the policy's value.
+/// (`cfg`: [`run_inputs`]' configuration), one line each, with the plan's
+/// value and source and, when the policy sets the key, the note that the
+/// build still passes the policy's value.
 pub fn machine_local_differences(
     cfg: &CargoConfig,
     profiles: &BTreeMap<String, Profile>,
 ) -> Result<Vec<String>, Error> {
     let mut lines = Vec::new();
     let known = cfg.profile_names();
-    for (name, profile) in profiles {
-        if !known.contains(name) {
-            continue;
-        }
+    let empty = Settings::new();
+    for (name, profile) in profiles.iter().filter(|(n, _)| known.contains(*n)) {
         let resolved = cfg.profile(name)?;
-        let empty = Settings::new();
         let mut tables = vec![
             (String::new(), &resolved.settings, &profile.settings),
             (
-                "build-override.".to_string(),
+                "build-override.".into(),
                 &resolved.build_override,
                 &profile.build_override,
             ),
         ];
-        for (pkg, settings) in &resolved.package {
-            tables.push((
-                format!("package.{pkg}."),
-                settings,
-                profile.package.get(pkg).unwrap_or(&empty),
-            ));
-        }
+        tables.extend(resolved.package.iter().map(|(pkg, here)| {
+            let planned = profile.package.get(pkg).unwrap_or(&empty);
+            (format!("package.{pkg}."), here, planned)
+        }));
         for (prefix, here, planned) in tables {
             for (key, setting) in here {
-                let same = planned.get(key).is_some_and(|p| p.value == setting.value);
-                if !is_machine_local(&setting.source) || same {
+                let planned = planned.get(key);
+                if !is_machine_local(&setting.source)
+                    || planned.is_some_and(|p| p.value == setting.value)
+                {
                     continue;
                 }
-                let plan = match planned.get(key) {
+                let plan = match planned {
                     Some(p) if p.source == POLICY_SOURCE => format!(
                         "the plan's policy value {} still wins: build passes it as --config",
                         p.value
@@ -237,9 +182,9 @@ pub fn machine_local_differences(
                     Some(p) => format!("the committed plan: {} from {}", p.value, p.source),
                     None => "the committed plan: not set".to_string(),
                 };
+                let (value, source) = (&setting.value, &setting.source);
                 lines.push(format!(
-                    "{name}.{prefix}{key} = {} from {} ({plan})",
-                    setting.value, setting.source
+                    "{name}.{prefix}{key} = {value} from {source} ({plan})"
                 ));
             }
         }

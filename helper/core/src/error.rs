@@ -1,23 +1,18 @@
-//! The library's one error type, and how errors map to exit codes.
-//!
-//! Every error travels up to `main` (there is no other error path), which
-//! prints it with its context chain and exits with [`EXIT_ERROR`]. A command
-//! that runs fine but whose check or gate fails (a stale plan, a feature
-//! split, a failed build) exits with [`EXIT_FINDING`] instead.
+//! The library's one error type, and the exit codes: an error travels up to
+//! `main`, which prints it and exits with [`EXIT_ERROR`]; a command whose
+//! check or gate fails exits with [`EXIT_FINDING`].
 
 /// Exit code of a command that ran and whose check or gate failed.
 pub const EXIT_FINDING: u8 = 1;
 /// Exit code for bad input (manifest, policy, arguments, missing tools).
 pub const EXIT_ERROR: u8 = 2;
 
-/// How a command that ran to the end came out: its exit code, unless it
-/// failed with an [`Error`] ([`EXIT_ERROR`]).
+/// How a command that ran to the end came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Everything is fine: exit 0.
     Success,
-    /// A finding: the command's check or gate failed (a stale or missing
-    /// plan, a feature split, a failed build): exit [`EXIT_FINDING`].
+    /// The command's check or gate failed: exit [`EXIT_FINDING`].
     Failed,
 }
 
@@ -48,8 +43,7 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
-    /// The manifest holding the policy is not valid TOML, or the policy
-    /// table does not parse (a misspelt key, a value of the wrong type).
+    /// The policy table does not parse (a misspelt key, a wrong type).
     #[error("{file}: invalid build policy [workspace.metadata.buildplan]:\n{message}")]
     Policy {
         /// The manifest.
@@ -65,13 +59,10 @@ pub enum Error {
         /// The parser's message, with line and column.
         message: String,
     },
-    /// One key is wrong: a policy key, a profile setting or a config key
-    /// (unknown to cargo, of the wrong type, out of range, or an `inherits`
-    /// naming no profile).
+    /// One key is wrong: a policy key, a profile setting or a config key.
     #[error("{file}: `{key}` {message}")]
     Key {
-        /// Where the key was written: a manifest, a config file as the plan
-        /// names it, `env:VAR` or `--config ARG`.
+        /// Where the key was written (a file, `env:VAR`, `--config ARG`).
         file: String,
         /// Dotted path of the key, e.g. `profile.release.lto`.
         key: String,
@@ -98,8 +89,7 @@ pub enum Error {
         /// The names that exist, comma-separated.
         known: String,
     },
-    /// Bad input that is not a file's fault: a command-line value, a
-    /// combination of options, a tool missing from this machine.
+    /// Bad input that is not a file's fault (an option, a missing tool).
     #[error("{0}")]
     Invalid(String),
     /// cargo could not be started.
@@ -139,8 +129,7 @@ impl Error {
         Error::Invalid(message.into())
     }
 
-    /// Builds [`Error::Unknown`] from the names that do exist (the one
-    /// "unknown X; the plan has: ..." message).
+    /// Builds [`Error::Unknown`] from the names that do exist.
     pub fn unknown<'a>(
         kind: &'static str,
         name: &str,

@@ -23,41 +23,16 @@
 //! # }
 //! ```
 //!
-//! The modules read bottom-up; each step takes plain arguments and returns
-//! typed values:
-//!
-//! - [`error`] (the one error type) and [`model`] (the plan file's data
-//!   model, the contract with `nix/` in `docs/plan-format.md`): the
-//!   vocabulary everything else uses.
-//! - [`policy`]: `[workspace.metadata.buildplan]`, strictly parsed;
-//!   [`manifest`]: the root Cargo.toml, parsed once.
-//! - [`exec`]: running cargo and reading the machine (toolchain, linkers,
-//!   memory, CPUs).
-//! - [`workspace`]: members, binaries, features and member dependencies
-//!   (`cargo metadata --no-deps`).
-//! - [`cargo_config`]: cargo's configuration resolved as cargo does, and
-//!   the profile keys it accepts;
-//!   [`config`]: the plan's profiles from it (the workspace's own layers,
-//!   the policy on top) and a build's additions on this machine.
-//! - [`targets`], [`variants`] and the profiles of [`config`]: the three
-//!   axes of the plan;
-//!   [`tuned`]: the profiles the plan itself adds (`buildplan-dev`,
-//!   `buildplan-ci`).
-//! - [`audit`]: third-party packages a variant would compile twice;
-//!   [`compiles`]: the packages builds did compile, from cargo's JSON messages.
-//! - [`plan`]: assembles the [`model::Plan`]; [`output`] writes and reads it.
-//! - [`render`]: the plan's facts in cargo's terms; [`explain`]: in words;
-//!   [`memory`]: a profile's memory estimate; [`doctor`]: the workspace's
-//!   own settings that cost build time and buy no runtime; [`jobs`]: the jobs setting;
-//!   [`build`]: the cargo command of one build on this machine, and its
-//!   memory check; [`repro`]: what a build adds for bit-identical binaries.
-//! - [`why`]: the first reason cargo compiled each unit, and the freshness
-//!   gate; [`deps_cache`] and [`base_lock`]: saved dependency artifacts and
-//!   the base lock they are keyed by; [`layout`]: cargo's build directory,
-//!   in both of its layouts.
-//!
-//! The module graph has no import circle (`tests/module_graph.rs` in the
-//! `cargo-buildplan` package checks it).
+//! The modules read bottom-up: [`error`] and [`model`] (the plan file,
+//! `docs/plan-format.md`) are the vocabulary; [`policy`] and [`manifest`]
+//! read the root Cargo.toml, [`workspace`] `cargo metadata`, and
+//! [`cargo_config`] cargo's configuration, which [`config`] turns into the
+//! plan's profiles; [`targets`], [`variants`] and [`tuned`] give the plan's
+//! other axes, [`audit`] its feature splits, and [`plan`] assembles it
+//! ([`output`] writes and reads it). [`render`], [`explain`], [`memory`],
+//! [`doctor`], [`build`], [`repro`], [`why`], [`compiles`] and
+//! [`deps_cache`] use it. There is no import circle
+//! (`tests/module_graph.rs` in `cargo-buildplan` checks it).
 
 pub mod audit;
 pub mod base_lock;

@@ -1,8 +1,6 @@
-//! The plan file's data model: the Rust side of `docs/plan-format.md`.
-//!
-//! Every map is a [`BTreeMap`] so that serialisation is sorted and the file
-//! is byte-identical across runs. Consumers of the plan (the `build` and
-//! `bench` commands) deserialise the same types.
+//! The plan file's data model: the Rust side of `docs/plan-format.md`,
+//! where every field is described. Every map is a [`BTreeMap`], so the
+//! file is byte-identical across runs; `build` and `bench` read it back.
 
 use std::collections::BTreeMap;
 
@@ -10,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
-/// The profiles cargo defines itself, with the parent each inherits from
-/// when it does not say otherwise.
+/// The profiles cargo defines itself, with their built-in parents.
 pub const BUILTIN_PROFILES: [(&str, Option<&str>); 4] = [
     ("dev", None),
     ("release", None),
@@ -19,8 +16,7 @@ pub const BUILTIN_PROFILES: [(&str, Option<&str>); 4] = [
     ("bench", Some("release")),
 ];
 
-/// The parent of a built-in profile (`None` for `dev` and `release`, and
-/// for a name that is not built in).
+/// The parent of a built-in profile (`None` for `dev`, `release` and others).
 pub fn builtin_parent(name: &str) -> Option<&'static str> {
     BUILTIN_PROFILES
         .iter()
@@ -29,8 +25,7 @@ pub fn builtin_parent(name: &str) -> Option<&'static str> {
 }
 
 /// The profile the `inherits` chain of `name` ends in (`dev` or
-/// `release`); `inherits` gives a profile's declared parent, and built-in
-/// profiles fall back to their own.
+/// `release`); `inherits` gives a profile's declared parent.
 pub fn root_profile<'a>(name: &str, inherits: impl Fn(&str) -> Option<&'a str>) -> String {
     let mut current = name.to_string();
     for _ in 0..64 {
@@ -42,21 +37,13 @@ pub fn root_profile<'a>(name: &str, inherits: impl Fn(&str) -> Option<&'a str>) 
     current
 }
 
-impl Plan {
-    /// The root (`dev` or `release`) of plan profile `name`.
-    pub fn root_profile(&self, name: &str) -> String {
-        root_profile(name, |n| self.profiles.get(n)?.inherits.as_deref())
-    }
-}
-
-/// Version of the plan format written by this helper. Bump on any
-/// incompatible change, together with the Nix side (`nix/`).
+/// Version of the plan format; bumped with the Nix side (`nix/`).
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// The whole build plan, as written to `nix/plan.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
-    /// Format version; see [`SCHEMA_VERSION`].
+    /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// Always `"cargo-buildplan"`.
     pub generator: String,
@@ -64,7 +51,7 @@ pub struct Plan {
     pub workspace: WorkspaceInfo,
     /// Every workspace member, by package name.
     pub packages: BTreeMap<String, PackageInfo>,
-    /// Feature variants, by name (`minimal`, `default`, `full`, ...).
+    /// Feature variants, by name.
     pub variants: BTreeMap<String, Variant>,
     /// Compilation targets, by name (`host` and target triples).
     pub targets: BTreeMap<String, Target>,
@@ -73,6 +60,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The root (`dev` or `release`) of plan profile `name`.
+    pub fn root_profile(&self, name: &str) -> String {
+        root_profile(name, |n| self.profiles.get(n)?.inherits.as_deref())
+    }
+
     /// The variant `name`, or an error naming the ones the plan has.
     pub fn variant(&self, name: &str) -> Result<&Variant, Error> {
         lookup(&self.variants, "variant", name)
@@ -83,8 +75,7 @@ impl Plan {
         lookup(&self.profiles, "profile", name)
     }
 
-    /// The target `name` (`host` or a triple), or an error naming the ones
-    /// the plan has.
+    /// The target `name` (`host` or a triple), or an error naming the ones.
     pub fn target(&self, name: &str) -> Result<&Target, Error> {
         lookup(&self.targets, "target", name)
     }
@@ -94,8 +85,7 @@ impl Plan {
         lookup(&self.packages, "package", name)
     }
 
-    /// How `package` is built in `variant`: an error when either is unknown
-    /// or the package is not one of the variant's roots.
+    /// How root `package` is built in `variant`, or an error.
     pub fn root_build(&self, variant: &str, package: &str) -> Result<&PackageBuild, Error> {
         let v = self.variant(variant)?;
         self.package(package)?;
@@ -129,7 +119,7 @@ pub struct WorkspaceInfo {
     pub default_variant: String,
     /// Profile used when none is named.
     pub default_profile: String,
-    /// Memory one compile or link job is assumed to need, for the job cap.
+    /// Memory one compile or link job is assumed to need.
     pub mem_per_job_mib: u64,
 }
 
@@ -144,10 +134,9 @@ pub struct PackageInfo {
     pub binaries: Vec<String>,
     /// Declared feature names, sorted.
     pub features: Vec<String>,
-    /// Paths of the workspace members it needs to build (normal and build
-    /// dependencies, transitively), sorted; excludes itself.
+    /// Paths of the members it needs to build (transitively), sorted.
     pub workspace_deps: Vec<String>,
-    /// As `workspace_deps`, adding dev-dependencies (what testing needs).
+    /// As `workspace_deps`, with dev-dependencies (for testing).
     pub workspace_test_deps: Vec<String>,
 }
 
@@ -160,23 +149,16 @@ pub struct Variant {
     pub packages: Vec<String>,
     /// Per root package: features and cargo arguments.
     pub builds: BTreeMap<String, PackageBuild>,
-    /// Whether the roots are built as one unified build: every root's
-    /// invocation selects all roots (`cargo_args`), so cargo resolves each
-    /// dependency's features once over the whole variant, and adds only its
-    /// own targets. `false` for a single root and when turned off.
+    /// Whether every root's invocation selects all roots (`cargo_args`),
+    /// so each dependency's features resolve once over the variant.
     pub unified: bool,
-    /// Why a variant with several roots is not unified (the policy key that
-    /// turned it off, or a conflict), `None` otherwise.
+    /// Why a variant with several roots is not unified, if it is not.
     pub unify_note: Option<String>,
-    /// Every root with its own features in one cargo invocation (the
-    /// unified selection U); for a single root, its own selection.
+    /// Every root with its own features in one cargo invocation.
     pub cargo_args: Vec<String>,
-    /// Argument lists a dependency-only build runs, one cargo invocation
-    /// each, in order: `[cargo_args]` when unified or single-root, one per
-    /// root otherwise.
+    /// The cargo invocations of a dependency-only build, in order.
     pub deps_cargo_args: Vec<Vec<String>>,
-    /// Third-party packages compiled more than once with different features
-    /// in this variant; empty when the plan is sound.
+    /// Third-party packages compiled twice with different features.
     pub feature_splits: Vec<FeatureSplit>,
 }
 
@@ -187,25 +169,21 @@ pub struct PackageBuild {
     pub default_features: bool,
     /// Features requested, as `package/feature`, sorted.
     pub features: Vec<String>,
-    /// The exact cargo arguments of this root's build: in a unified
-    /// variant the variant's `cargo_args` plus this root's targets
-    /// (`--bin` each binary, or `--lib`), else `alone_cargo_args`.
+    /// The cargo arguments of this root's build (the variant's plus its
+    /// targets when unified, else `alone_cargo_args`).
     pub cargo_args: Vec<String>,
-    /// The package and its features alone (`--package p` and its feature
-    /// flags): what a build without the plan runs.
+    /// The package and its features alone, as without the plan.
     pub alone_cargo_args: Vec<String>,
 }
 
-/// A third-party package that would be compiled twice with different
-/// features within one variant.
+/// A third-party package compiled twice with different features.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FeatureSplit {
     /// The third-party package name.
     pub package: String,
     /// Its version.
     pub version: String,
-    /// The plan targets (triples, or `all`) for which the audit found
-    /// this split, sorted.
+    /// The targets (triples, or `all`) it splits for, sorted.
     #[serde(default)]
     pub targets: Vec<String>,
     /// Each distinct feature set, with the root packages that resolve it.
@@ -221,23 +199,18 @@ pub struct FeatureResolution {
     pub roots: Vec<String>,
 }
 
-/// A compilation target: facts only. Each consumer renders its own strings
-/// from them (the helper cargo's rustflags and variables, `nix/lib` the
-/// Nix ones).
+/// A compilation target: facts only, which each consumer renders.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Target {
     /// Target triple; `None` for the host.
     pub triple: Option<String>,
-    /// The cc-style driver cargo calls as the linker (`clang`); `None`
-    /// leaves rustc's default.
+    /// The cc-style driver cargo calls as the linker (`clang`), if any.
     pub linker_driver: Option<String>,
     /// `-fuse-ld=` value (`mold`, `lld`), if set.
     pub fuse_ld: Option<String>,
     /// `-C target-cpu` value, if set.
     pub target_cpu: Option<String>,
-    /// Whether the C runtime is linked statically: `+crt-static` when
-    /// true, `-crt-static` when false (for a target with a triple; the
-    /// host keeps cargo's defaults).
+    /// `+crt-static` when true, `-crt-static` when false (not the host).
     #[serde(rename = "static")]
     pub is_static: bool,
     /// The triple to pass as `--target=<it>` to a bare clang driver, if any.
@@ -249,24 +222,18 @@ pub struct Target {
     pub cxx: Option<String>,
     /// Archiver build scripts use (cc-rs `AR_<triple>`), if set.
     pub ar: Option<String>,
-    /// Flags for the target's C and C++ compiler after the `--target` a
-    /// clang gets (cc-rs `CFLAGS_<triple>`/`CXXFLAGS_<triple>`), e.g. the
-    /// target libc's headers. Absolute paths in them must exist.
+    /// Flags for the target's C and C++ compiler (cc-rs `CFLAGS_<triple>`).
     #[serde(default)]
     pub c_flags: Vec<String>,
-    /// The build machine's C compiler, C++ compiler and archiver for build
-    /// scripts' host-side C (cc-rs `HOST_CC`, `HOST_CXX`, `HOST_AR`).
+    /// The build machine's C tools (cc-rs `HOST_CC`, `HOST_CXX`, `HOST_AR`).
     #[serde(default)]
     pub host_tools: Option<HostTools>,
-    /// Debian packages that provide this target's tools and headers
-    /// (`name:arch` for another dpkg architecture), named when one is
-    /// missing.
+    /// Debian packages providing this target's tools and headers.
     #[serde(default)]
     pub packages: Vec<String>,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain, if any.
     pub nix_cross: Option<String>,
-    /// The policy's verbatim extra rustflags, appended after the rendered
-    /// ones.
+    /// The policy's extra rustflags, after the rendered ones.
     pub extra_rustflags: Vec<String>,
 }
 
@@ -275,10 +242,8 @@ pub struct Target {
 pub struct Setting {
     /// The value, as cargo reads it (a TOML scalar or array, as JSON).
     pub value: serde_json::Value,
-    /// Where it was set: `Cargo.toml`, a config file path relative to the
-    /// workspace root (`.cargo/config.toml`, `../.cargo/config.toml`),
-    /// `$CARGO_HOME/config.toml`, `env:CARGO_PROFILE_...`, `--config ARG`,
-    /// or `policy`.
+    /// Where it was set: `Cargo.toml`, a config file relative to the root,
+    /// `$CARGO_HOME/config.toml`, `env:VAR`, `--config ARG` or `policy`.
     pub source: String,
 }
 
@@ -288,31 +253,32 @@ pub type Settings = BTreeMap<String, Setting>;
 /// Plain values by cargo key.
 pub type Values = BTreeMap<String, serde_json::Value>;
 
-/// A cargo profile: its effective settings with their sources, and what the
-/// plan adds on top of cargo's own resolution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A cargo profile: its effective settings with their sources, after every
+/// layer and `inherits` are applied (or one layer's table of it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
-    /// The profile it inherits from, if any.
+    /// The parent it inherits from: declared, or built in (`test` from
+    /// `dev`, `bench` from `release`); `None` for `dev` and `release`.
     pub inherits: Option<String>,
-    /// Effective settings after inheritance, from every layer (only keys
-    /// some layer sets; cargo's built-in defaults are not restated).
+    /// The `inherits` key as written, if a layer wrote one (cargo's own
+    /// resolution only; not in the plan file).
+    #[serde(skip)]
+    pub declared_inherits: Option<Setting>,
+    /// Effective settings (cargo's built-in defaults are not restated).
     pub settings: Settings,
-    /// Effective settings for build scripts and proc-macros
-    /// (`build-override`).
+    /// Effective `build-override` settings.
     pub build_override: Settings,
     /// Effective per-package settings, by package name (or `*`).
     pub package: BTreeMap<String, Settings>,
-    /// What the plan adds on top of cargo's own resolution.
+    /// What the plan adds on top of cargo's own resolution (empty in that).
     pub overrides: Overrides,
 }
 
-/// Profile values in plain form: the policy's part of a profile (what a
-/// consumer that lets cargo read the workspace's own files passes as
-/// `--config`), or the part of it cargo's own resolution does not give.
+/// Profile values without sources: the policy's part of a profile, or what
+/// of it cargo's own resolution does not give (passed as `--config`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overrides {
-    /// Whole-profile settings (with `inherits` for a profile only the
-    /// policy defines).
+    /// Whole-profile settings (and `inherits` for a policy-only profile).
     pub settings: Values,
     /// `build-override` settings.
     pub build_override: Values,

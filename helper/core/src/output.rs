@@ -1,11 +1,7 @@
-//! Writing and reading files: the plan (rendered deterministically), any
-//! file written atomically, and the diff `check` prints.
-//!
-//! The text is deterministic: object keys sorted at every level, two-space
-//! indentation, a trailing newline, nothing machine-specific. Writing is
-//! atomic: the text goes to a temporary file in the target directory, which
-//! is then renamed over the plan, so a reader never sees half a plan and a
-//! failed run leaves the old one untouched.
+//! Writing and reading files: the plan (keys sorted at every level,
+//! two-space indentation, a trailing newline), any file written atomically
+//! (a temporary file renamed over it, so a reader never sees half a file),
+//! and the diff `check` prints.
 
 use std::io::Write;
 use std::path::Path;
@@ -25,9 +21,8 @@ pub fn render(plan: &Plan) -> String {
     text
 }
 
-/// Rebuilds every object with its keys in sorted order. serde_json sorts
-/// already unless some crate in the build turns on its `preserve_order`
-/// feature; this keeps the output sorted either way.
+/// Rebuilds every object with its keys sorted (serde_json's own order,
+/// unless some crate turns on its `preserve_order` feature).
 fn sorted(value: Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -40,25 +35,21 @@ fn sorted(value: Value) -> Value {
     }
 }
 
-/// Writes `text` to `path` atomically (a temporary file in the same
-/// directory, renamed over it), creating the directory if needed. Returns
-/// `false`, without touching the file, when it already holds exactly `text`.
-/// The one atomic write of the helper: the plan, bench results and reports,
-/// and the benchmark's source edits all go through it.
+/// Writes `text` to `path` atomically, creating the directory if needed.
+/// Returns `false`, without touching the file, when it already holds
+/// exactly `text`. The helper's and the benchmark's one atomic write.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(false);
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create directory {}", dir.display()))?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".buildplan-")
         .suffix(".tmp")
-        .tempfile_in(&dir)
+        .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     tmp.write_all(text.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())

@@ -93,19 +93,17 @@ pub fn assemble(
     let variants = crate::variants::resolve(ws, policy, file)?;
 
     let default_of = |key: &str, chosen: &Option<String>, default: &str, known: Vec<&String>| {
-        let name = chosen.clone().unwrap_or_else(|| default.to_string());
+        let name = chosen.as_deref().unwrap_or(default).to_string();
         if known.contains(&&name) {
             return Ok(name);
         }
         let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
-        Err(Error::key(
-            &file.display().to_string(),
-            format!("workspace.metadata.buildplan.default-{key}"),
-            format!(
-                "names `{name}`, which is not a {key} ({key}s: {})",
-                known.join(", ")
-            ),
-        ))
+        let message = format!(
+            "names `{name}`, which is not a {key} ({key}s: {})",
+            known.join(", ")
+        );
+        let key = format!("workspace.metadata.buildplan.default-{key}");
+        Err(Error::key(&file.display().to_string(), key, message))
     };
     let default_variant = default_of(
         "variant",
@@ -120,23 +118,18 @@ pub fn assemble(
         profiles.keys().collect(),
     )?;
 
-    let packages: BTreeMap<String, PackageInfo> = ws
-        .members
-        .values()
-        .map(|m| {
-            let info = PackageInfo {
-                version: m.version.clone(),
-                path: m.path.clone(),
-                binaries: m.binaries.clone(),
-                features: m.features.keys().cloned().collect(),
-                workspace_deps: ws.paths(&ws.build_closure(&m.name)),
-                workspace_test_deps: ws.paths(&ws.test_closure(&m.name)),
-            };
-            (m.name.clone(), info)
-        })
+    let info = |m: &crate::workspace::Member| PackageInfo {
+        version: m.version.clone(),
+        path: m.path.clone(),
+        binaries: m.binaries.clone(),
+        features: m.features.keys().cloned().collect(),
+        workspace_deps: ws.paths(&ws.build_closure(&m.name)),
+        workspace_test_deps: ws.paths(&ws.test_closure(&m.name)),
+    };
+    let packages: BTreeMap<String, PackageInfo> = (ws.members.iter())
+        .map(|(n, m)| (n.clone(), info(m)))
         .collect();
-    let mut members: Vec<String> = packages.values().map(|p| p.path.clone()).collect();
-    members.sort();
+    let members = ws.paths(ws.members.keys());
 
     Ok(Plan {
         schema_version: SCHEMA_VERSION,
@@ -160,8 +153,5 @@ pub fn assemble(
 /// Where a command reads or writes the plan: `explicit` (from the command
 /// line, relative to the current directory) or the policy's output path.
 pub fn plan_path(planned_output: &Path, explicit: Option<&Path>) -> PathBuf {
-    match explicit {
-        Some(p) => p.to_path_buf(),
-        None => planned_output.to_path_buf(),
-    }
+    explicit.unwrap_or(planned_output).to_path_buf()
 }

@@ -1,15 +1,14 @@
-//! The build policy: `[workspace.metadata.buildplan]` in the root Cargo.toml.
-//!
-//! Every key is optional. Unknown keys are rejected (`deny_unknown_fields`)
-//! so that a misspelt key is an error naming the file and the key, never a
-//! setting that silently does nothing.
+//! The build policy: `[workspace.metadata.buildplan]` in the root
+//! Cargo.toml. Every key is optional; unknown keys are rejected
+//! (`deny_unknown_fields`), so a misspelt key is an error, never a setting
+//! that silently does nothing.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::cargo_config;
+use crate::cargo_config::ProfileTable;
 use crate::error::Error;
 
 /// Default plan location, relative to the workspace root.
@@ -33,8 +32,7 @@ pub struct Policy {
     pub default_profile: Option<String>,
     /// Memory one rustc or linker job is assumed to need.
     pub mem_per_job_mib: Option<u64>,
-    /// Whether variants with several roots are built as one unified build
-    /// (one compile per third-party package); `None` means yes.
+    /// Whether several roots are built as one unified build (default yes).
     pub unify_features: Option<bool>,
     /// Variants by name; `None` means the built-in minimal/default/full.
     pub variants: Option<BTreeMap<String, VariantPolicy>>,
@@ -42,102 +40,12 @@ pub struct Policy {
     pub targets: Option<BTreeMap<String, TargetPolicy>>,
     /// Profile settings layered over the manifest's `[profile.*]`.
     #[serde(default)]
-    pub profiles: BTreeMap<String, ProfilePolicy>,
-    /// The plan's tuned profiles ([`crate::tuned`]): `false` turns them
-    /// off, a table renames them; absent means on, default names.
+    pub profiles: BTreeMap<String, ProfileTable>,
+    /// The plan's tuned profiles ([`crate::tuned`]): off, on or renamed.
     pub tuned_profiles: Option<TunedProfiles>,
-    /// What `cargo buildplan bench` compares by default (read by the
-    /// benchmark only; its names are checked there).
-    pub bench: Option<BenchPolicy>,
-}
-
-/// `[workspace.metadata.buildplan.bench]`: the benchmark's package,
-/// configurations and goals. Every key is optional; left out, the benchmark
-/// compares the workspace as shipped with the plan's tuned CI profile.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct BenchPolicy {
-    /// Package measured when `--package` is not given.
-    pub package: Option<String>,
-    /// Variant measured when `--variant` is not given.
-    pub variant: Option<String>,
-    /// The configuration ratios are taken against when `--against` is not
-    /// given (default goals only).
-    pub against: Option<String>,
-    /// The configurations, in run order; `None` means the defaults
-    /// (`tuned`, `shipped`).
-    pub configs: Option<Vec<BenchConfigPolicy>>,
-    /// The goals; `None` means the defaults.
-    pub goals: Option<Vec<BenchGoalPolicy>>,
-}
-
-/// One benchmark configuration in the policy.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct BenchConfigPolicy {
-    /// Its name in the results.
-    pub name: String,
-    /// `shipped` (plain cargo, the workspace's own settings) or `planned`
-    /// (the command `cargo buildplan build` runs).
-    pub kind: String,
-    /// The cargo profile it builds with.
-    pub profile: String,
-    /// `mold`, `lld`, `bfd` or `default`; absent: the plan's choice for a
-    /// planned configuration, the workspace's own for a shipped one.
-    pub linker: Option<String>,
-    /// Extra `--config` profile settings (`profile.release.lto=true`) for a
-    /// shipped configuration that deliberately departs from the workspace.
-    #[serde(default)]
-    pub settings: Vec<String>,
-}
-
-/// One benchmark goal in the policy.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct BenchGoalPolicy {
-    /// Short id.
-    pub id: String,
-    /// The goal for people; absent: generated from the other keys.
-    pub text: Option<String>,
-    /// Scenario measured.
-    pub scenario: String,
-    /// `wall-time`, `peak-memory` or `duplicate-compiles`.
-    pub metric: String,
-    /// The configuration(s) measured (the worst counts).
-    pub config: StringOrList,
-    /// The configuration compared against; absent with no
-    /// `against-scenario`: `limit` is absolute (seconds, MiB or a count).
-    pub against: Option<String>,
-    /// The scenario of the comparison; absent: `scenario`.
-    pub against_scenario: Option<String>,
-    /// The highest figure (ratio or absolute) that passes.
-    pub limit: f64,
-}
-
-/// A string or a list of strings.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
-pub enum StringOrList {
-    /// One.
-    One(String),
-    /// Several.
-    List(Vec<String>),
-}
-
-impl Default for StringOrList {
-    fn default() -> Self {
-        StringOrList::List(Vec::new())
-    }
-}
-
-impl StringOrList {
-    /// The names, in order.
-    pub fn to_vec(&self) -> Vec<String> {
-        match self {
-            StringOrList::One(s) => vec![s.clone()],
-            StringOrList::List(l) => l.clone(),
-        }
-    }
+    /// `[workspace.metadata.buildplan.bench]`, read and checked by the
+    /// benchmark (bench/src/policy.rs), which the core knows nothing of.
+    pub bench: Option<toml::Value>,
 }
 
 /// `tuned-profiles = false | true | { dev = "NAME", ci = "NAME" }`.
@@ -171,25 +79,20 @@ pub struct VariantPolicy {
     pub description: Option<String>,
     /// Root packages; `None` means every workspace member.
     pub packages: Option<Vec<String>>,
-    /// Unified build of the roots for this variant; `None` follows
-    /// `unify-features`.
+    /// Unified build of the roots; `None` follows `unify-features`.
     pub unify: Option<bool>,
-    /// Feature selection per root package; roots not listed get their
-    /// default features.
+    /// Feature selection per root (default: its default features).
     #[serde(default)]
     pub features: BTreeMap<String, FeatureSelection>,
 }
 
 /// The features one package is built with.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FeatureSelection {
     /// Whether the package's `default` feature is on.
-    #[serde(default = "yes")]
     pub default_features: bool,
-    /// Features of the package to turn on (names declared in its
-    /// `[features]` table, or implicit features of optional dependencies).
-    #[serde(default)]
+    /// Features of the package to turn on (declared or implicit ones).
     pub features: Vec<String>,
 }
 
@@ -202,13 +105,8 @@ impl Default for FeatureSelection {
     }
 }
 
-fn yes() -> bool {
-    true
-}
-
-/// One compilation target in the policy. Keys left out are absent (a
-/// target named here does not inherit the built-in settings of the same
-/// triple).
+/// One compilation target in the policy (not merged with the built-in
+/// settings of the same triple).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TargetPolicy {
@@ -223,8 +121,7 @@ pub struct TargetPolicy {
     pub is_static: bool,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain.
     pub nix_cross: Option<String>,
-    /// Pass `--target=<triple>` to the linker driver (needed when clang
-    /// links for another architecture than its default).
+    /// Pass `--target=<triple>` to the linker driver (a cross clang).
     #[serde(default)]
     pub link_target: bool,
     /// C compiler for build scripts (cc-rs), e.g. `clang`.
@@ -246,77 +143,36 @@ pub struct TargetPolicy {
     pub rustflags: Vec<String>,
 }
 
-/// Profile settings in the policy: the same keys as a `[profile.NAME]`
-/// table in Cargo.toml. Keys are checked with [`crate::cargo_config::check_table`] (serde's
-/// `deny_unknown_fields` cannot be combined with the flattened settings).
-/// Serialised, it is the same table again (a `--config` layer).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ProfilePolicy {
-    /// Profile to inherit from (only for a profile the manifest lacks).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inherits: Option<String>,
-    /// Settings such as `opt-level`, `lto` or `codegen-units`.
-    #[serde(flatten)]
-    pub settings: BTreeMap<String, toml::Value>,
-    /// Per-package overrides.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub package: BTreeMap<String, BTreeMap<String, toml::Value>>,
-    /// Overrides for build scripts and proc-macros.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub build_override: BTreeMap<String, toml::Value>,
-}
-
 impl Policy {
     /// Checks what serde cannot: profile keys, names and values that must
     /// be non-empty. `file` names the manifest holding the policy.
     pub fn validate(&self, file: &Path) -> Result<(), Error> {
-        let bad = |key: String, message: String| Error::Key {
-            file: file.display().to_string(),
-            key,
-            message,
+        let bad = |key: &str, message: &str| {
+            let key = format!("workspace.metadata.buildplan.{key}");
+            Err(Error::key(&file.display().to_string(), key, message))
         };
         if let Some(output) = &self.output {
             if output.is_empty() || Path::new(output).is_absolute() {
-                return Err(bad(
-                    "workspace.metadata.buildplan.output".into(),
-                    "must be a path relative to the workspace root".into(),
-                ));
+                return bad("output", "must be a path relative to the workspace root");
             }
         }
         if self.mem_per_job_mib == Some(0) {
-            return Err(bad(
-                "workspace.metadata.buildplan.mem-per-job-mib".into(),
-                "must be at least 1".into(),
-            ));
+            return bad("mem-per-job-mib", "must be at least 1");
         }
         for (name, profile) in &self.profiles {
-            let prefix = format!("workspace.metadata.buildplan.profiles.{name}");
-            cargo_config::check_table(&profile.settings, true)
-                .map_err(|(key, msg)| bad(format!("{prefix}.{key}"), msg))?;
-            cargo_config::check_table(&profile.build_override, false)
-                .map_err(|(key, msg)| bad(format!("{prefix}.build-override.{key}"), msg))?;
-            for (package, settings) in &profile.package {
-                cargo_config::check_table(settings, false)
-                    .map_err(|(key, msg)| bad(format!("{prefix}.package.{package}.{key}"), msg))?;
+            if let Err((key, message)) = profile.check() {
+                return bad(&format!("profiles.{name}.{key}"), &message);
             }
         }
-        if let Some(targets) = &self.targets {
-            for name in targets.keys() {
-                if name == "host" {
-                    return Err(bad(
-                        "workspace.metadata.buildplan.targets.host".into(),
-                        "the host target is always present and has no settings; \
-                         name target triples only"
-                            .into(),
-                    ));
-                }
-                if !looks_like_triple(name) {
-                    return Err(bad(
-                        format!("workspace.metadata.buildplan.targets.{name}"),
-                        "is not a target triple (expected e.g. x86_64-unknown-linux-musl)".into(),
-                    ));
-                }
+        for name in self.targets.iter().flat_map(|t| t.keys()) {
+            if name == "host" {
+                let message = "the host target is always present and has no settings; \
+                               name target triples only";
+                return bad("targets.host", message);
+            }
+            if !looks_like_triple(name) {
+                let message = "is not a target triple (expected e.g. x86_64-unknown-linux-musl)";
+                return bad(&format!("targets.{name}"), message);
             }
         }
         Ok(())

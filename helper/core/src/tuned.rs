@@ -9,8 +9,9 @@ use std::path::Path;
 
 use toml::Value;
 
+use crate::cargo_config::ProfileTable;
 use crate::error::Error;
-use crate::policy::{Policy, ProfilePolicy, TunedProfiles};
+use crate::policy::{Policy, TunedProfiles};
 
 /// The fast dev profile's default name.
 pub const DEV: &str = "buildplan-dev";
@@ -23,8 +24,8 @@ fn table<const N: usize>(pairs: [(&str, Value); N]) -> BTreeMap<String, Value> {
 
 /// A profile inheriting `inherits` with `settings`, and build scripts and
 /// proc-macros at opt-level 0 without debug info.
-fn profile(inherits: &str, settings: BTreeMap<String, Value>) -> ProfilePolicy {
-    ProfilePolicy {
+fn profile(inherits: &str, settings: BTreeMap<String, Value>) -> ProfileTable {
+    ProfileTable {
         inherits: Some(inherits.into()),
         settings,
         package: BTreeMap::new(),
@@ -36,7 +37,7 @@ fn profile(inherits: &str, settings: BTreeMap<String, Value>) -> ProfilePolicy {
 }
 
 /// The fast dev profile's settings.
-pub fn dev_profile() -> ProfilePolicy {
+pub fn dev_profile() -> ProfileTable {
     let debug = Value::String("line-tables-only".into());
     profile(
         "dev",
@@ -45,14 +46,14 @@ pub fn dev_profile() -> ProfilePolicy {
 }
 
 /// The CI / release-fast profile's settings.
-pub fn ci_profile() -> ProfilePolicy {
+pub fn ci_profile() -> ProfileTable {
     let settings = table([
         ("lto", Value::String("off".into())),
         ("debug", Value::Boolean(false)),
         ("codegen-units", Value::Integer(16)),
         ("incremental", Value::Boolean(false)),
     ]);
-    ProfilePolicy {
+    ProfileTable {
         package: BTreeMap::from([("*".into(), table([("codegen-units", Value::Integer(1))]))]),
         ..profile("release", settings)
     }

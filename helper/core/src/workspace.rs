@@ -1,10 +1,7 @@
 //! The workspace as cargo sees it: members, their binaries and features, and
-//! which members each one needs, from `cargo metadata --no-deps` (which
-//! neither resolves nor touches the network) or, for the feature audit, the
-//! full `cargo metadata`, run once and shared with guppy.
-//!
-//! All paths handed out are relative to the workspace root and use `/`, so
-//! that the plan is the same wherever the checkout lives.
+//! which members each one needs, from `cargo metadata --no-deps` or, for the
+//! feature audit, the full `cargo metadata`, run once and shared with guppy.
+//! Paths are relative to the workspace root and use `/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -89,66 +86,44 @@ impl Workspace {
     /// Builds the workspace model from parsed `cargo metadata` output.
     pub fn from_metadata(metadata: &cargo_metadata::Metadata) -> anyhow::Result<Self> {
         let root = metadata.workspace_root.clone().into_std_path_buf();
-        let root_manifest = root.join("Cargo.toml");
-        let ids: BTreeSet<_> = metadata.workspace_members.iter().collect();
-        let packages: Vec<_> = metadata
-            .packages
-            .iter()
-            .filter(|p| ids.contains(&p.id))
+        let packages = metadata.workspace_packages();
+        // Member directories by name, to recognise path dependencies.
+        let by_dir: BTreeMap<_, _> = (packages.iter().copied())
+            .filter_map(|p| Some((p.manifest_path.parent()?, p.name.to_string())))
             .collect();
-
-        // Map member directories to names, to recognise path dependencies.
-        let mut by_dir = BTreeMap::new();
-        for p in &packages {
-            let dir = p
-                .manifest_path
-                .parent()
-                .context("a member's manifest path has no parent directory")?;
-            by_dir.insert(dir.as_std_path().to_path_buf(), p.name.to_string());
-        }
-
         let mut members = BTreeMap::new();
-        for p in &packages {
-            let dir = p.manifest_path.parent().expect("checked above");
-            let path = relative(&root, dir.as_std_path())?;
-            let mut binaries: Vec<String> = p
-                .targets
-                .iter()
+        for p in packages {
+            let dir = (p.manifest_path.parent())
+                .context("a member's manifest path has no parent directory")?;
+            let mut binaries: Vec<String> = (p.targets.iter())
                 .filter(|t| t.kind.contains(&TargetKind::Bin))
                 .map(|t| t.name.clone())
                 .collect();
             binaries.sort();
-            let mut member_deps = BTreeSet::new();
-            for dep in &p.dependencies {
-                let Some(dep_dir) = &dep.path else { continue };
-                let Some(name) = by_dir.get(dep_dir.as_std_path()) else {
-                    continue;
-                };
-                let kind = match dep.kind {
-                    DependencyKind::Normal => DepKind::Normal,
-                    DependencyKind::Build => DepKind::Build,
-                    DependencyKind::Development => DepKind::Dev,
-                    _ => DepKind::Normal,
-                };
-                if name != p.name.as_str() {
-                    member_deps.insert((name.clone(), kind));
-                }
-            }
-            members.insert(
-                p.name.to_string(),
-                Member {
-                    name: p.name.to_string(),
-                    version: p.version.to_string(),
-                    path,
-                    binaries,
-                    features: p.features.clone(),
-                    member_deps,
-                },
-            );
+            let member_deps = (p.dependencies.iter())
+                .filter_map(|dep| {
+                    let name = by_dir.get(dep.path.as_deref()?)?;
+                    let kind = match dep.kind {
+                        DependencyKind::Build => DepKind::Build,
+                        DependencyKind::Development => DepKind::Dev,
+                        _ => DepKind::Normal,
+                    };
+                    (name != p.name.as_str()).then(|| (name.clone(), kind))
+                })
+                .collect();
+            let member = Member {
+                name: p.name.to_string(),
+                version: p.version.to_string(),
+                path: relative(&root, dir.as_std_path())?,
+                binaries,
+                features: p.features.clone(),
+                member_deps,
+            };
+            members.insert(member.name.clone(), member);
         }
         Ok(Self {
+            root_manifest: root.join("Cargo.toml"),
             root,
-            root_manifest,
             members,
         })
     }
@@ -161,37 +136,37 @@ impl Workspace {
     /// Names of the members `name` needs to build (normal and build
     /// dependencies, transitively), excluding itself, sorted.
     pub fn build_closure(&self, name: &str) -> BTreeSet<String> {
-        let mut seen = BTreeSet::new();
-        self.walk(name, &mut seen);
-        seen.remove(name);
-        seen
+        self.closure(name, false)
     }
 
     /// As [`Self::build_closure`], adding the package's own
     /// dev-dependencies (and what they need to build).
     pub fn test_closure(&self, name: &str) -> BTreeSet<String> {
+        self.closure(name, true)
+    }
+
+    fn closure(&self, name: &str, dev: bool) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
         self.walk(name, &mut seen);
-        if let Some(member) = self.members.get(name) {
-            for (dep, kind) in &member.member_deps {
-                if *kind == DepKind::Dev {
-                    self.walk(dep, &mut seen);
-                }
-            }
+        for (dep, _) in self.deps(name).filter(|(_, k)| dev && *k == DepKind::Dev) {
+            self.walk(dep, &mut seen);
         }
         seen.remove(name);
         seen
     }
 
+    /// The direct member dependencies of `name`.
+    fn deps(&self, name: &str) -> impl Iterator<Item = &(String, DepKind)> {
+        self.members
+            .get(name)
+            .into_iter()
+            .flat_map(|m| &m.member_deps)
+    }
+
     fn walk(&self, name: &str, seen: &mut BTreeSet<String>) {
-        if !seen.insert(name.to_string()) {
-            return;
-        }
-        if let Some(member) = self.members.get(name) {
-            for (dep, kind) in &member.member_deps {
-                if *kind != DepKind::Dev {
-                    self.walk(dep, seen);
-                }
+        if seen.insert(name.to_string()) {
+            for (dep, _) in self.deps(name).filter(|(_, k)| *k != DepKind::Dev) {
+                self.walk(dep, seen);
             }
         }
     }

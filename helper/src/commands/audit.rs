@@ -25,7 +25,7 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         text.push_str(&buildplan::audit::describe(name, splits));
         if !splits.is_empty() {
             text.push_str(&buildplan::audit::verdict(variant));
-            any |= !buildplan::audit::resolved(variant);
+            any |= !variant.unified;
         }
     }
     text.push_str(&format!(

@@ -23,7 +23,7 @@ use buildplan::error::Outcome;
 
 /// Runs the command `cli` names.
 pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
-    let manifest_path = cli.global.manifest_path.as_deref();
+    let manifest_path = cli.manifest_path.as_deref();
     match &cli.command {
         Command::Plan(args) => plan::run(manifest_path, args),
         Command::Check(args) => check::run(manifest_path, args),

@@ -28,21 +28,17 @@ pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outc
         planned.plan.profiles.len(),
     );
     for (name, variant) in &planned.plan.variants {
-        if !variant.feature_splits.is_empty() {
-            let verdict = buildplan::audit::verdict(variant);
-            let head = if buildplan::audit::resolved(variant) {
-                "note"
-            } else {
-                "warning"
-            };
-            eprint!(
-                "{head}: {}{verdict}",
-                buildplan::audit::describe(name, &variant.feature_splits)
-            );
-        } else if let Some(note) = &variant.unify_note {
-            if variant.packages.len() > 1 {
-                eprintln!("note: variant `{name}`: {note}");
-            }
+        let splits = &variant.feature_splits;
+        if !splits.is_empty() {
+            let head = if variant.unified { "note" } else { "warning" };
+            let text = buildplan::audit::describe(name, splits);
+            eprint!("{head}: {text}{}", buildplan::audit::verdict(variant));
+        } else if let Some(note) = variant
+            .unify_note
+            .as_ref()
+            .filter(|_| variant.packages.len() > 1)
+        {
+            eprintln!("note: variant `{name}`: {note}");
         }
     }
     if args.no_audit {

@@ -1,25 +1,12 @@
 //! The feature audit: does a variant compile any third-party package twice
-//! with different features?
-//!
-//! Cargo unifies features over the packages of one invocation. Building a
-//! variant's roots together (`-p a -p b`) can therefore give a dependency
-//! more features than building `a` alone, and a cache filled by one
-//! invocation misses for the other: the dependency is compiled again. The
-//! audit resolves, as cargo's feature resolver does ([`resolve`], guppy
-//! over one `cargo metadata`), which features every package gets when each
-//! root is built alone and when all roots are built together, for every
-//! target triple of the plan (or `--target all` when the plan has none, so
-//! the answer never depends on the machine). A third-party package whose
-//! feature sets differ between those invocations is a *split*.
-//!
-//! Limits: build dependencies and proc-macros are resolved for the machine
-//! running the audit (as `cargo tree --target T` does), so a build
-//! dependency whose features depend on the host platform could make plans
-//! from different machines differ. Within one invocation a package may
-//! appear with two feature sets (host and target copies); that is not a
-//! split, only a difference between invocations is. The build-dependencies
-//! of a package without a build script are left out: cargo never compiles
-//! them, though `cargo tree` lists them (docs/field-tests.md, iggy).
+//! with different features? Cargo unifies features over the packages of
+//! one invocation, so building a variant's roots together can give a
+//! dependency more features than building one alone, and the dependency is
+//! compiled again. The audit resolves ([`resolve`]: guppy, as cargo's
+//! feature resolver) every root alone and all roots together, for every
+//! target triple of the plan (`--target all` without one); a third-party
+//! package whose feature sets differ between those invocations is a
+//! *split*. Its limits are in `docs/helper-notes.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -71,26 +58,19 @@ pub fn audit(
     variants: &BTreeMap<String, Variant>,
     targets: &[String],
 ) -> Result<BTreeMap<String, Vec<FeatureSplit>>, Error> {
-    let mut found: BTreeMap<String, BTreeMap<SplitKey, BTreeSet<String>>> = variants
-        .keys()
-        .map(|v| (v.clone(), BTreeMap::new()))
-        .collect();
+    let mut found: BTreeMap<&String, BTreeMap<SplitKey, BTreeSet<String>>> = BTreeMap::new();
     for target in targets {
         let opts = options(target, resolver)?;
         let mut cache: BTreeMap<Vec<Selection>, Resolution> = BTreeMap::new();
         let mut resolved = |roots: Vec<Selection>| -> Result<Resolution, Error> {
-            if let Some(known) = cache.get(&roots) {
-                return Ok(known.clone());
+            if !cache.contains_key(&roots) {
+                let answer = resolve(graph, &roots.iter().collect::<Vec<_>>(), &opts)?;
+                cache.insert(roots.clone(), answer);
             }
-            let refs: Vec<&Selection> = roots.iter().collect();
-            let answer = resolve(graph, &refs, &opts)?;
-            cache.insert(roots, answer.clone());
-            Ok(answer)
+            Ok(cache[&roots].clone())
         };
         for (name, variant) in variants {
-            let alone: Vec<Selection> = variant
-                .builds
-                .iter()
+            let alone: Vec<Selection> = (variant.builds.iter())
                 .map(|(root, build)| selection(root, build))
                 .collect();
             let mut by_label = BTreeMap::new();
@@ -100,29 +80,29 @@ pub fn audit(
             if alone.len() > 1 {
                 by_label.insert(TOGETHER.to_string(), resolved(alone)?);
             }
+            let variant_splits = found.entry(name).or_default();
             for key in splits(&by_label) {
-                found
-                    .get_mut(name)
-                    .expect("every variant was inserted")
+                variant_splits
                     .entry(key)
                     .or_default()
                     .insert(target.clone());
             }
         }
     }
-    Ok(found
-        .into_iter()
-        .map(|(variant, keys)| {
-            let splits = keys
-                .into_iter()
-                .map(|((package, version, resolutions), targets)| FeatureSplit {
-                    package,
-                    version,
-                    targets: targets.into_iter().collect(),
-                    resolutions,
-                })
-                .collect();
-            (variant, splits)
+    let split = |((package, version, resolutions), targets): (SplitKey, BTreeSet<String>)| {
+        let targets = targets.into_iter().collect();
+        FeatureSplit {
+            package,
+            version,
+            targets,
+            resolutions,
+        }
+    };
+    Ok(variants
+        .keys()
+        .map(|v| {
+            let keys = found.remove(v).unwrap_or_default();
+            (v.clone(), keys.into_iter().map(split).collect())
         })
         .collect())
 }
@@ -160,13 +140,6 @@ fn splits(by_label: &BTreeMap<String, Resolution>) -> Vec<SplitKey> {
         out.push((pkg.0.clone(), pkg.1.clone(), resolutions));
     }
     out
-}
-
-/// Whether the variant's splits are resolved by its build: a unified
-/// variant compiles each third-party package once (with the features of
-/// the roots together); otherwise every root's build compiles its own copy.
-pub fn resolved(variant: &Variant) -> bool {
-    variant.unified
 }
 
 /// One line saying whether `variant`'s splits are resolved by the plan.

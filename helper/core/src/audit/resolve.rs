@@ -1,11 +1,7 @@
 //! Cargo's feature resolution for one selection of roots and one target,
-//! computed in-process by guppy (the library cargo-hakari is built on) from
-//! the package graph of a single `cargo metadata` call.
-//!
-//! The answer is what `cargo tree -e normal,build --target T` lists for the
-//! same `--package`/`--features` selection: every package reachable through
-//! normal and build edges, with the features it gets on the target and, for
-//! build dependencies and proc-macros, on the host.
+//! computed in-process by guppy (as cargo-hakari) from one `cargo metadata`:
+//! what `cargo tree -e normal,build --target T` lists for the same
+//! selection, each package with the features it gets.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -46,10 +42,9 @@ pub enum Resolver {
     V2,
 }
 
-/// The platforms to resolve for: `all` (cargo's `--target all`: every
-/// platform-specific dependency counts, on the target and on the host) or
-/// one target triple, with the host being the machine running the audit.
-/// A triple's target features come from `rustc --print cfg --target T`.
+/// The platforms to resolve for: `all` (cargo's `--target all`) or one
+/// target triple (its target features from `rustc --print cfg`), with the
+/// host being the machine running the audit.
 pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>, Error> {
     let mut opts = CargoOptions::new();
     opts.set_resolver(match resolver {

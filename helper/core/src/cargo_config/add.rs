@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::rustflags::{target_env_var, ResolvedRustflags, RustflagsSource};
+use super::rustflags::{target_env_var, FlagPart, ResolvedRustflags, RustflagsSource};
 use crate::error::Error;
 
 /// How to hand cargo extra flags for a target on top of the workspace's.
@@ -52,11 +52,7 @@ impl ResolvedRustflags {
         if extra.is_empty() {
             return Ok(AddRustflags::Nothing);
         }
-        let spaced = extra.iter().any(|f| f.chars().any(char::is_whitespace));
-        let encoded = |flags: Vec<String>| AddRustflags::Env {
-            name: "CARGO_ENCODED_RUSTFLAGS".into(),
-            value: flags.join("\x1f"),
-        };
+        let spaced = extra.iter().any(|f| f.contains(char::is_whitespace));
         let appended_env = |var: &str| -> Result<AddRustflags, Error> {
             if spaced {
                 return Err(Error::invalid(format!(
@@ -65,30 +61,34 @@ impl ResolvedRustflags {
                      add to it, and a flag contains whitespace"
                 )));
             }
-            let old = self.env.get(var).map(String::as_str).unwrap_or("");
-            let mut value = old.trim().to_string();
-            for flag in extra {
-                if !value.is_empty() {
-                    value.push(' ');
-                }
-                value.push_str(flag);
-            }
-            Ok(AddRustflags::Env {
-                name: var.to_string(),
-                value,
-            })
+            let old = self
+                .env
+                .get(var)
+                .map(|v| v.trim())
+                .filter(|v| !v.is_empty());
+            let value: Vec<&str> = old
+                .into_iter()
+                .chain(extra.iter().map(String::as_str))
+                .collect();
+            let (name, value) = (var.to_string(), value.join(" "));
+            Ok(AddRustflags::Env { name, value })
         };
         let config = |path: String| AddRustflags::Config {
             arg: format!("{path}.rustflags={}", toml_array(extra)),
         };
-        Ok(match self.winner {
-            RustflagsSource::EncodedEnv => {
-                encoded(self.flags.iter().chain(extra).cloned().collect())
+        let winner = self.winner;
+        if winner == RustflagsSource::EncodedEnv
+            || (winner == RustflagsSource::RustflagsEnv && spaced)
+        {
+            let flags: Vec<String> = self.flags.iter().chain(extra).cloned().collect();
+            let name = "CARGO_ENCODED_RUSTFLAGS".into();
+            let value = flags.join("\x1f");
+            return Ok(AddRustflags::Env { name, value });
+        }
+        Ok(match winner {
+            RustflagsSource::EncodedEnv | RustflagsSource::RustflagsEnv => {
+                appended_env("RUSTFLAGS")?
             }
-            RustflagsSource::RustflagsEnv if spaced => {
-                encoded(self.flags.iter().chain(extra).cloned().collect())
-            }
-            RustflagsSource::RustflagsEnv => appended_env("RUSTFLAGS")?,
             RustflagsSource::Target if self.target_string_form => {
                 appended_env(&target_env_var(&self.triple))?
             }
@@ -101,45 +101,31 @@ impl ResolvedRustflags {
             }
         })
     }
-}
 
-impl ResolvedRustflags {
     /// The flags cargo passes once `extra` is added as [`Self::add`] says:
     /// the workspace's flags, all kept, with `extra` after them (before the
     /// matching `cfg(..)` keys' flags when target flags win).
     pub fn flags_with(&self, extra: &[String]) -> Vec<String> {
-        let cfg_start = match self.winner {
-            RustflagsSource::Target => self
-                .parts
-                .iter()
-                .position(|p| p.key.starts_with("target.'cfg("))
-                .unwrap_or(self.parts.len()),
-            _ => self.parts.len(),
-        };
-        let mut out: Vec<String> = self.parts[..cfg_start]
-            .iter()
-            .flat_map(|p| p.flags.clone())
-            .collect();
-        if self.winner == RustflagsSource::Target && self.target_string_form {
-            // Through CARGO_TARGET_<TRIPLE>_RUSTFLAGS: after the variable's
-            // old flags, before any `--config` arrays and the cfg keys.
+        let parts = &self.parts;
+        let target = self.winner == RustflagsSource::Target;
+        let cfg_start = (parts.iter())
+            .position(|p| target && p.key.starts_with("target.'cfg("))
+            .unwrap_or(parts.len());
+        // Through CARGO_TARGET_<TRIPLE>_RUSTFLAGS, the flags land after the
+        // variable's old ones, before any `--config` arrays.
+        let insert_at = if target && self.target_string_form {
             let env_var = target_env_var(&self.triple);
-            let after_env = self.parts[..cfg_start]
-                .iter()
-                .position(|p| p.key == env_var)
-                .map(|i| i + 1)
-                .unwrap_or_else(|| {
-                    self.parts[..cfg_start]
-                        .iter()
-                        .position(|p| p.source.starts_with("--config"))
-                        .unwrap_or(cfg_start)
-                });
-            let flags_before: usize = self.parts[..after_env].iter().map(|p| p.flags.len()).sum();
-            out.splice(flags_before..flags_before, extra.iter().cloned());
+            let before = &parts[..cfg_start];
+            (before.iter().position(|p| p.key == env_var).map(|i| i + 1))
+                .or_else(|| before.iter().position(|p| p.source.starts_with("--config")))
+                .unwrap_or(cfg_start)
         } else {
-            out.extend(extra.iter().cloned());
-        }
-        out.extend(self.parts[cfg_start..].iter().flat_map(|p| p.flags.clone()));
+            cfg_start
+        };
+        let flags = |parts: &[FlagPart]| parts.iter().flat_map(|p| p.flags.clone()).collect();
+        let mut out: Vec<String> = flags(&parts[..insert_at]);
+        out.extend(extra.iter().cloned());
+        out.extend(flags(&parts[insert_at..]));
         out
     }
 }

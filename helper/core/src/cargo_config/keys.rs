@@ -2,60 +2,68 @@
 //! may hold (the policy's `profiles` table has the same keys), the values
 //! each accepts, and cargo's built-in defaults.
 
-use std::collections::BTreeMap;
-
-use serde_json::Value;
-
 /// How many of [`KEYS`] (stable ones first) are stable settings that
 /// `explain` lists.
 const STABLE_KEYS: usize = 11;
 
 /// Which TOML value kinds a key accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum Kind {
+enum Kind {
     Int,
     Str,
     Bool,
     Array,
 }
+use Kind::{Array, Bool, Int, Str};
+
+/// A profile key: its name, kinds, integer range and allowed strings.
+type Key = (
+    &'static str,
+    &'static [Kind],
+    (i64, i64),
+    &'static [&'static str],
+);
+
+/// No integer range (for keys that take no integer).
+const NO_INT: (i64, i64) = (0, 0);
 
 /// The settings cargo 1.95 knows in a profile table (besides `inherits`,
-/// `package` and `build-override`), with the kinds each accepts. The last
-/// four are unstable (cargo 1.95 accepts `hint-mostly-unused` silently and
-/// wants nightly features for the other three); they are known here and
-/// reported as written.
-pub(crate) const KEYS: &[(&str, &[Kind])] = &[
-    ("opt-level", &[Kind::Int, Kind::Str]),
-    ("debug", &[Kind::Bool, Kind::Int, Kind::Str]),
-    ("split-debuginfo", &[Kind::Str]),
-    ("strip", &[Kind::Bool, Kind::Str]),
-    ("debug-assertions", &[Kind::Bool]),
-    ("overflow-checks", &[Kind::Bool]),
-    ("lto", &[Kind::Bool, Kind::Str]),
-    ("panic", &[Kind::Str]),
-    ("incremental", &[Kind::Bool]),
-    ("codegen-units", &[Kind::Int]),
-    ("rpath", &[Kind::Bool]),
-    ("trim-paths", &[Kind::Bool, Kind::Str, Kind::Array]),
-    ("codegen-backend", &[Kind::Str]),
-    ("rustflags", &[Kind::Array]),
-    ("hint-mostly-unused", &[Kind::Bool]),
+/// `package` and `build-override`): the kinds each accepts, the integers
+/// it allows (a range) and the strings (empty: any). The last four are
+/// unstable, known here and reported as written.
+#[rustfmt::skip]
+const KEYS: &[Key] = &[
+    ("opt-level", &[Int, Str], (0, 3), &["s", "z"]),
+    ("debug", &[Bool, Int, Str], (0, 2), &["none", "line-directives-only", "line-tables-only", "limited", "full"]),
+    ("split-debuginfo", &[Str], NO_INT, &["off", "packed", "unpacked"]),
+    ("strip", &[Bool, Str], NO_INT, &["none", "debuginfo", "symbols"]),
+    ("debug-assertions", &[Bool], NO_INT, &[]),
+    ("overflow-checks", &[Bool], NO_INT, &[]),
+    ("lto", &[Bool, Str], NO_INT, &["thin", "fat", "off"]),
+    ("panic", &[Str], NO_INT, &["unwind", "abort"]),
+    ("incremental", &[Bool], NO_INT, &[]),
+    ("codegen-units", &[Int], (1, i64::MAX), &[]),
+    ("rpath", &[Bool], NO_INT, &[]),
+    ("trim-paths", &[Bool, Str, Array], NO_INT, &[]),
+    ("codegen-backend", &[Str], NO_INT, &[]),
+    ("rustflags", &[Array], NO_INT, &[]),
+    ("hint-mostly-unused", &[Bool], NO_INT, &[]),
 ];
 
 /// The setting names cargo 1.95 knows in a profile table, stable ones
 /// first (`inherits`, `package` and `build-override` are not settings).
 pub fn known_keys() -> impl Iterator<Item = &'static str> {
-    KEYS.iter().map(|(k, _)| *k)
+    KEYS.iter().map(|k| k.0)
 }
 
 /// Keys cargo refuses in `package.*` and `build-override` tables.
-pub(crate) const WHOLE_PROFILE_ONLY: &[&str] = &["lto", "panic", "rpath"];
+const WHOLE_PROFILE_ONLY: &[&str] = &["lto", "panic", "rpath"];
 
 /// Checks one setting's key, type and value; the message says what is
 /// wrong. `top_level` is false for `package.*` and `build-override` tables.
 pub fn check(key: &str, value: &toml::Value, top_level: bool) -> Result<(), String> {
-    let Some((_, kinds)) = KEYS.iter().find(|(k, _)| *k == key) else {
-        let mut known: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    let Some(&(_, kinds, ints, strings)) = KEYS.iter().find(|k| k.0 == key) else {
+        let mut known: Vec<&str> = known_keys().collect();
         if top_level {
             known.extend(["inherits", "package", "build-override"]);
         }
@@ -70,62 +78,40 @@ pub fn check(key: &str, value: &toml::Value, top_level: bool) -> Result<(), Stri
         );
     }
     let kind = match value {
-        toml::Value::Integer(_) => Some(Kind::Int),
-        toml::Value::String(_) => Some(Kind::Str),
-        toml::Value::Boolean(_) => Some(Kind::Bool),
-        toml::Value::Array(_) => Some(Kind::Array),
+        toml::Value::Integer(_) => Some(Int),
+        toml::Value::String(_) => Some(Str),
+        toml::Value::Boolean(_) => Some(Bool),
+        toml::Value::Array(_) => Some(Array),
         _ => None,
     };
     if !kind.is_some_and(|k| kinds.contains(&k)) {
         return Err(format!("has a value of the wrong type: {value}"));
     }
-    let ok = match (key, value) {
-        ("opt-level", toml::Value::Integer(i)) => (0..=3).contains(i),
-        ("opt-level", toml::Value::String(s)) => matches!(s.as_str(), "s" | "z"),
-        ("debug", toml::Value::Integer(i)) => (0..=2).contains(i),
-        ("debug", toml::Value::String(s)) => matches!(
-            s.as_str(),
-            "none" | "line-directives-only" | "line-tables-only" | "limited" | "full"
-        ),
-        ("split-debuginfo", toml::Value::String(s)) => {
-            matches!(s.as_str(), "off" | "packed" | "unpacked")
-        }
-        ("strip", toml::Value::String(s)) => {
-            matches!(s.as_str(), "none" | "debuginfo" | "symbols")
-        }
-        ("lto", toml::Value::String(s)) => matches!(s.as_str(), "thin" | "fat" | "off"),
-        ("panic", toml::Value::String(s)) => matches!(s.as_str(), "unwind" | "abort"),
-        ("codegen-units", toml::Value::Integer(i)) => *i >= 1,
+    let ok = match value {
+        toml::Value::Integer(i) => (ints.0..=ints.1).contains(i),
+        toml::Value::String(s) => strings.is_empty() || strings.contains(&s.as_str()),
         _ => true,
     };
     if ok {
         return Ok(());
     }
-    let allowed = match key {
-        "opt-level" => r#"0, 1, 2, 3, "s" or "z""#,
-        "debug" => {
-            r#"a boolean, 0, 1, 2, "none", "line-directives-only", "line-tables-only", "limited" or "full""#
-        }
-        "split-debuginfo" => r#""off", "packed" or "unpacked""#,
-        "strip" => r#"a boolean, "none", "debuginfo" or "symbols""#,
-        "lto" => r#"a boolean, "thin", "fat" or "off""#,
-        "panic" => r#""unwind" or "abort""#,
-        _ => "a positive number",
+    let mut allowed: Vec<String> = Vec::new();
+    if kinds.contains(&Bool) {
+        allowed.push("a boolean".into());
+    }
+    if kinds.contains(&Int) && ints.1 == i64::MAX {
+        allowed.push("a positive number".into());
+    } else if kinds.contains(&Int) {
+        allowed.extend((ints.0..=ints.1).map(|i| i.to_string()));
+    }
+    allowed.extend(strings.iter().map(|s| format!("\"{s}\"")));
+    let last = allowed.pop().unwrap_or_default();
+    let allowed = if allowed.is_empty() {
+        last
+    } else {
+        format!("{} or {last}", allowed.join(", "))
     };
     Err(format!("is {value}; expected {allowed}"))
-}
-
-/// Checks the keys and value types of a settings table. `top_level` is false
-/// for package overrides and `build-override`. On error returns the key and
-/// what is wrong with it.
-pub fn check_table(
-    settings: &BTreeMap<String, toml::Value>,
-    top_level: bool,
-) -> Result<(), (String, String)> {
-    for (key, value) in settings {
-        check(key, value, top_level).map_err(|message| (key.clone(), message))?;
-    }
-    Ok(())
 }
 
 /// Cargo's built-in default for `key` in the `dev` or `release` profile, as
@@ -160,42 +146,34 @@ pub fn displayed_keys() -> impl Iterator<Item = &'static str> {
 }
 
 /// A TOML value as JSON.
-pub(crate) fn to_json(value: &toml::Value) -> Value {
-    match value {
-        toml::Value::String(s) => Value::String(s.clone()),
-        toml::Value::Integer(i) => Value::from(*i),
-        toml::Value::Float(f) => Value::from(*f),
-        toml::Value::Boolean(b) => Value::Bool(*b),
-        toml::Value::Datetime(d) => Value::String(d.to_string()),
-        toml::Value::Array(a) => Value::Array(a.iter().map(to_json).collect()),
-        toml::Value::Table(t) => {
-            Value::Object(t.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
-    }
+pub(crate) fn to_json(value: &toml::Value) -> serde_json::Value {
+    serde_json::to_value(value).expect("a TOML value serialises")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn table(text: &str) -> BTreeMap<String, toml::Value> {
-        toml::from_str::<toml::Table>(text)
-            .unwrap()
-            .into_iter()
-            .collect()
+    /// Checks every key of `text`; the first bad key and the message.
+    fn check_table(text: &str, top_level: bool) -> Result<(), (String, String)> {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        for (key, value) in &table {
+            check(key, value, top_level).map_err(|m| (key.clone(), m))?;
+        }
+        Ok(())
     }
 
     #[test]
     fn keys_types_and_values_are_checked() {
-        assert!(check_table(&table("opt-level = 2\nlto = \"thin\"\n"), true).is_ok());
-        let (key, msg) = check_table(&table("opt-levle = 1\n"), true).unwrap_err();
+        assert!(check_table("opt-level = 2\nlto = \"thin\"\n", true).is_ok());
+        let (key, msg) = check_table("opt-levle = 1\n", true).unwrap_err();
         assert_eq!(key, "opt-levle");
         assert!(msg.contains("known: opt-level"), "{msg}");
-        let (_, msg) = check_table(&table("codegen-units = \"x\"\n"), true).unwrap_err();
+        let (_, msg) = check_table("codegen-units = \"x\"\n", true).unwrap_err();
         assert!(msg.contains("wrong type"), "{msg}");
-        let (_, msg) = check_table(&table("lto = \"thinn\"\n"), true).unwrap_err();
+        let (_, msg) = check_table("lto = \"thinn\"\n", true).unwrap_err();
         assert!(msg.contains("expected a boolean, \"thin\""), "{msg}");
-        let (key, msg) = check_table(&table("lto = true\n"), false).unwrap_err();
+        let (key, msg) = check_table("lto = true\n", false).unwrap_err();
         assert_eq!(key, "lto");
         assert!(msg.contains("whole profile"), "{msg}");
     }

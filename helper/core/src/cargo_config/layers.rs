@@ -1,16 +1,13 @@
 //! Finding and reading the configuration layers cargo reads, and naming
-//! each one the way the plan does.
-//!
-//! Cargo reads `.cargo/config.toml` (or the legacy `.cargo/config`) in the
-//! directory it runs in and in every parent directory, then
-//! `$CARGO_HOME/config.toml` unless that file was already met on the way
-//! up. A nearer file wins over a farther one, every file loses to the
-//! `CARGO_*` environment, and `--config` beats everything. When one
-//! `.cargo` directory holds both `config` and `config.toml`, cargo reads
-//! only `config` and warns.
+//! each one the way the plan does: `.cargo/config.toml` (or the legacy
+//! `.cargo/config`) in the directory cargo runs in and every parent, then
+//! `$CARGO_HOME/config.toml` unless already met on the way up, then
+//! `--config` values.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
 
 use crate::error::Error;
 
@@ -75,10 +72,7 @@ pub(crate) fn discover(
         let table = if !arg.contains('=') && as_path.is_file() {
             read_toml(&as_path, &source)?
         } else {
-            toml::from_str(arg).map_err(|e| Error::Toml {
-                file: source.clone(),
-                message: e.to_string(),
-            })?
+            parse_toml(arg, &source)?
         };
         layers.push(Layer {
             source,
@@ -91,38 +85,42 @@ pub(crate) fn discover(
 
 /// The config file cargo reads in one `.cargo` directory (or `$CARGO_HOME`).
 fn pick(dir: &Path, warnings: &mut Vec<String>) -> Option<PathBuf> {
-    let legacy = dir.join("config");
-    let modern = dir.join("config.toml");
-    match (legacy.is_file(), modern.is_file()) {
-        (true, true) => {
-            warnings.push(format!(
-                "both `{}` and `{}` exist; cargo uses `{}`",
-                legacy.display(),
-                modern.display(),
-                legacy.display()
-            ));
-            Some(legacy)
-        }
-        (true, false) => {
-            warnings.push(format!(
-                "`{}` is deprecated in favour of `config.toml`",
-                legacy.display()
-            ));
-            Some(legacy)
-        }
-        (false, true) => Some(modern),
-        (false, false) => None,
+    let (legacy, modern) = (dir.join("config"), dir.join("config.toml"));
+    if !legacy.is_file() {
+        return modern.is_file().then_some(modern);
     }
+    warnings.push(if modern.is_file() {
+        format!(
+            "both `{0}` and `{1}` exist; cargo uses `{0}`",
+            legacy.display(),
+            modern.display()
+        )
+    } else {
+        format!(
+            "`{}` is deprecated in favour of `config.toml`",
+            legacy.display()
+        )
+    });
+    Some(legacy)
+}
+
+/// One entry of a config file's `include` list.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Include {
+    /// A path.
+    Path(String),
+    /// A path that may be missing when `optional`.
+    Table {
+        path: String,
+        #[serde(default)]
+        optional: bool,
+    },
 }
 
 /// Reads one config file and, before it (they rank below it), the files
-/// its `include` key names, in order (a later one ranking higher), each
-/// with its own includes. Verified with cargo 1.95, where `include` is
-/// stable: `include = ["a.toml", "b.toml"]` with `codegen-units` 5 in `a`
-/// and 7 in `b` gave 7, and the including file's own value beat both; a
-/// missing file is an error unless `{ path = .., optional = true }`; a
-/// plain string is refused. Paths are relative to the including file's
-/// directory.
+/// its `include` key names, in order, each with its own includes (paths
+/// relative to the including file; docs/helper-notes.md).
 fn read_with_includes(
     path: &Path,
     root: &Path,
@@ -138,40 +136,23 @@ fn read_with_includes(
     }
     stack.push(normal);
     if let Some(include) = table.get("include") {
-        let bad = || {
-            Error::key(
-                &source,
-                "include",
-                "must be a list of paths or of tables with `path` (and `optional`)",
-            )
-        };
-        let items = include.as_array().ok_or_else(bad)?;
+        let items: Vec<Include> = include.clone().try_into().map_err(|_| {
+            let message = "must be a list of paths or of tables with `path` (and `optional`)";
+            Error::key(&source, "include", message)
+        })?;
         let dir = path.parent().unwrap_or(Path::new("."));
         for item in items {
             let (file, optional) = match item {
-                toml::Value::String(p) => (p.as_str(), false),
-                toml::Value::Table(t) => (
-                    t.get("path")
-                        .and_then(toml::Value::as_str)
-                        .ok_or_else(bad)?,
-                    t.get("optional")
-                        .and_then(toml::Value::as_bool)
-                        .unwrap_or(false),
-                ),
-                _ => return Err(bad()),
+                Include::Path(file) => (file, false),
+                Include::Table { path, optional } => (path, optional),
             };
-            let included = dir.join(file);
-            if !included.is_file() {
-                if optional {
-                    continue;
-                }
-                return Err(Error::key(
-                    &source,
-                    "include",
-                    format!("names `{file}`, which does not exist"),
-                ));
+            let included = dir.join(&file);
+            if included.is_file() {
+                read_with_includes(&included, root, cargo_home, stack, out)?;
+            } else if !optional {
+                let message = format!("names `{file}`, which does not exist");
+                return Err(Error::key(&source, "include", message));
             }
-            read_with_includes(&included, root, cargo_home, stack, out)?;
         }
     }
     stack.pop();
@@ -183,12 +164,18 @@ fn read_with_includes(
     Ok(())
 }
 
+/// Reads and parses config file `path`, named `source`.
 fn read_toml(path: &Path, source: &str) -> Result<toml::Table, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
         path: source.to_string(),
         message: format!("could not read: {e}"),
     })?;
-    toml::from_str(&text).map_err(|e| Error::Toml {
+    parse_toml(&text, source)
+}
+
+/// Parses the text of config file or `--config` value `source`.
+fn parse_toml(text: &str, source: &str) -> Result<toml::Table, Error> {
+    toml::from_str(text).map_err(|e| Error::Toml {
         file: source.to_string(),
         message: e.to_string(),
     })
@@ -222,12 +209,11 @@ pub(crate) fn source_name(path: &Path, root: &Path, cargo_home: Option<&Path>) -
 
 /// Looks up a dotted path of table keys.
 pub(crate) fn get<'a>(table: &'a toml::Table, path: &[&str]) -> Option<&'a toml::Value> {
-    let (first, rest) = path.split_first()?;
-    let value = table.get(*first)?;
-    if rest.is_empty() {
-        return Some(value);
-    }
-    get(value.as_table()?, rest)
+    let (last, parents) = path.split_last()?;
+    let parent = parents
+        .iter()
+        .try_fold(table, |t, key| t.get(*key)?.as_table());
+    parent?.get(*last)
 }
 
 /// The process environment as a map (for callers outside tests).

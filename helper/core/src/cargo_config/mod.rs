@@ -1,25 +1,16 @@
-//! Cargo's configuration, resolved the way cargo resolves it.
-//!
-//! Plain inputs ([`Inputs`]: workspace root, the manifest's `[profile]`
-//! table, cargo home, an environment map, `--config` values) and typed
-//! outputs: every profile's effective settings with where each came from
-//! ([`ResolvedProfile`]), the profile names cargo knows, a target's
-//! rustflags and how to add to them ([`ResolvedRustflags`],
-//! [`AddRustflags`]), the jobs setting and the default target. Nothing here
-//! runs cargo or reads the process environment unless asked ([`env_map`],
-//! [`rustc_cfg`]), so tests are hermetic.
+//! Cargo's configuration, resolved the way cargo resolves it: from plain
+//! [`Inputs`] to every profile's settings with their sources
+//! ([`ResolvedProfile`]), a target's rustflags and how to add to them
+//! ([`ResolvedRustflags`], [`AddRustflags`]), the jobs setting and the
+//! default target. Nothing here reads the process environment unless asked
+//! ([`env_map`]), so tests are hermetic.
 //!
 //! Precedence, highest first: `--config` > `CARGO_*` variables >
-//! `.cargo/config.toml` in the current directory > the same in each parent
-//! (nearer wins) > `$CARGO_HOME/config.toml` > the manifest's `[profile.*]`.
-//! The experiments that established each rule, and where this resolution
-//! refuses what cargo only warns about, are in `docs/helper-notes.md`;
-//! `tests/cargo_config.rs` repeats them against real cargo on every run.
-//!
-//! cargo-config2 does not read `[profile]` tables and records no source per
-//! key, and cargo-util-schemas' `TomlProfile` merges profiles without
-//! sources either: the plan names the file, variable or `--config` value
-//! behind every setting, so the layers are resolved here.
+//! `.cargo/config.toml` in the current directory > the same in each
+//! parent > `$CARGO_HOME/config.toml` > the manifest's `[profile.*]`. Neither
+//! cargo-config2 (no `[profile]`) nor cargo-util-schemas (no sources) gives
+//! this, so it is resolved here; the evidence is in `docs/helper-notes.md`
+//! and `tests/cargo_config.rs` repeats it against real cargo.
 
 mod add;
 mod keys;
@@ -35,12 +26,12 @@ use crate::error::Error;
 use crate::jobs::{Jobs, JobsValue};
 pub use add::{toml_key, AddRustflags};
 pub use cargo_metadata::cargo_platform::Cfg;
-pub use keys::{builtin_default, check_table, displayed_keys};
+pub use keys::{builtin_default, displayed_keys};
 pub use layers::env_map;
 use layers::{get, Kind};
 pub use profile::ResolvedProfile;
 pub use rustflags::{target_env_var, FlagPart, ResolvedRustflags, RustflagsSource};
-pub use tables::env_prefix;
+pub use tables::ProfileTable;
 
 /// Everything cargo's configuration depends on.
 #[derive(Debug, Clone, Default)]
@@ -50,8 +41,7 @@ pub struct Inputs {
     /// The directory cargo runs in, where the search for `.cargo/config.toml`
     /// starts; the workspace root when `None`.
     pub cwd: Option<PathBuf>,
-    /// The root manifest's `[profile]` table (the value of its `profile`
-    /// key), if it has one.
+    /// The root manifest's `[profile]` table, if it has one.
     pub manifest_profiles: Option<toml::Table>,
     /// `$CARGO_HOME`; when `None`, taken from `env` (`CARGO_HOME`, else
     /// `$HOME/.cargo`).
@@ -61,12 +51,8 @@ pub struct Inputs {
     /// `--config` values, in command-line order (each `KEY=VALUE` TOML, or
     /// the path of a file).
     pub cli_config: Vec<String>,
-    /// Read only the configuration that lives inside the workspace: config
-    /// files in `.cargo` directories at or below the workspace root (on
-    /// the way from `cwd` up to it), never a parent directory's nor
-    /// `$CARGO_HOME`'s. The committed plan is resolved this way, so that it
-    /// does not depend on the machine that wrote it; the caller also leaves
-    /// the machine's `CARGO_PROFILE_*` variables out of `env`.
+    /// Read only the config files at or below the workspace root, never a
+    /// parent directory's nor `$CARGO_HOME`'s (for the committed plan).
     pub workspace_only: bool,
 }
 
@@ -86,14 +72,11 @@ pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
     let root = &inputs.workspace_root;
     let cwd = inputs.cwd.clone().unwrap_or_else(|| root.clone());
     let cwd = layers::normalise(&cwd);
-    let cargo_home = inputs.cargo_home.clone().or_else(|| {
-        inputs
-            .env
-            .get("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| inputs.env.get("HOME").map(|h| Path::new(h).join(".cargo")))
-    });
-    let cargo_home = cargo_home.filter(|_| !inputs.workspace_only);
+    let env = &inputs.env;
+    let cargo_home = (inputs.cargo_home.clone())
+        .or_else(|| env.get("CARGO_HOME").map(PathBuf::from))
+        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cargo")))
+        .filter(|_| !inputs.workspace_only);
     let stop_at = inputs.workspace_only.then(|| layers::normalise(root));
     let (layers, warnings) = layers::discover(
         root,
@@ -102,11 +85,12 @@ pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
         stop_at.as_deref(),
         &inputs.cli_config,
     )?;
-    let profiles = profile::Profiles::new(inputs.manifest_profiles.as_ref(), &layers, &inputs.env)?;
+    let profiles = profile::Profiles::new(inputs.manifest_profiles.as_ref(), &layers, env)?;
+    let env = env.clone();
     let config = CargoConfig {
         layers,
         profiles,
-        env: inputs.env.clone(),
+        env,
         warnings,
     };
     for name in config.profile_names() {
@@ -131,9 +115,8 @@ impl CargoConfig {
     }
 
     /// The profiles cargo knows: built-in ones and every one the manifest,
-    /// a config file or a `--config` value defines. (One defined only by
-    /// `CARGO_PROFILE_<NAME>_*` variables is not listed, but
-    /// [`CargoConfig::profile`] resolves it by name.)
+    /// a config file or a `--config` value defines (one defined only by
+    /// variables is not listed, but [`CargoConfig::profile`] resolves it).
     pub fn profile_names(&self) -> BTreeSet<String> {
         self.profiles.names()
     }
@@ -174,21 +157,12 @@ impl CargoConfig {
         let Some((value, source)) = self.build_key("target") else {
             return Ok(None);
         };
-        let triples = match &value {
-            toml::Value::String(s) => Some(vec![s.clone()]),
-            toml::Value::Array(items) => items
-                .iter()
-                .map(|v| v.as_str().map(str::to_string))
-                .collect(),
-            _ => None,
+        let triples = match value {
+            toml::Value::String(s) => Ok(vec![s]),
+            other => other.try_into(),
         };
-        let triples = triples.ok_or_else(|| {
-            Error::key(
-                &source,
-                "build.target",
-                "must be a string or a list of strings",
-            )
-        })?;
+        let message = "must be a string or a list of strings";
+        let triples = triples.map_err(|_| Error::key(&source, "build.target", message))?;
         Ok(Some((triples, source)))
     }
 

@@ -1,47 +1,21 @@
-//! Profiles as cargo resolves them: every layer that can set a profile
-//! key, in cargo's precedence order, then `inherits`.
-//!
-//! For one profile name the layers are, lowest first: the manifest's
-//! `[profile.NAME]`, each config file's `[profile.NAME]` (farthest first),
-//! the `CARGO_PROFILE_NAME_*` variables, then `--config` values. A key set
-//! in a higher layer replaces the same key from a lower one; `package.SPEC`
-//! and `build-override` tables merge key by key. The merged table of a
-//! profile is then laid over the effective settings of its parent: a key
-//! the child sets anywhere (even only in the manifest) beats the parent's
-//! key from any layer, as cargo does. Package overrides cannot be set from
-//! the environment (cargo ignores `CARGO_PROFILE_<NAME>_PACKAGE_*`).
+//! Profiles as cargo resolves them: for one name, the manifest's
+//! `[profile.NAME]`, each config file's (farthest first), the
+//! `CARGO_PROFILE_NAME_*` variables, then `--config` values, key by key;
+//! the merged table is then laid over its parent's effective settings (a
+//! key the child sets anywhere beats the parent's from any layer).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
 use serde_json::Value;
 
-use super::keys::KEYS;
-use super::layers::Layer;
-use super::tables::{env_key, env_part, env_prefix, parse_profiles, Part};
+use super::keys::known_keys;
+use super::layers::{Kind, Layer};
+use super::tables::{env_key, env_part, env_prefix, overlay, parse_profiles};
 use crate::error::Error;
-use crate::model::{Overrides, Setting, Settings, BUILTIN_PROFILES as BUILTIN};
+use crate::model::{Overrides, Profile, Settings, BUILTIN_PROFILES as BUILTIN};
 
-/// A profile after every layer and `inherits` are applied.
-///
-/// Only keys some layer sets are present: cargo's built-in defaults
-/// (release: `opt-level = 3`, ...) are not restated.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ResolvedProfile {
-    /// The profile's name.
-    pub name: String,
-    /// The parent it inherits from: declared, or built in (`test` from
-    /// `dev`, `bench` from `release`); `None` for `dev` and `release`.
-    pub inherits: Option<String>,
-    /// The `inherits` key as written, if any layer wrote one.
-    pub declared_inherits: Option<Setting>,
-    /// Whole-profile settings.
-    pub settings: Settings,
-    /// `[profile.NAME.build-override]`.
-    pub build_override: Settings,
-    /// `[profile.NAME.package.SPEC]`, by spec (`"*"` included).
-    pub package: BTreeMap<String, Settings>,
-}
+/// A profile as cargo resolves it: a [`Profile`] without `overrides`.
+pub type ResolvedProfile = Profile;
 
 impl ResolvedProfile {
     /// Of the values `wanted` lists, those cargo's own resolution does not
@@ -77,10 +51,8 @@ impl ResolvedProfile {
 /// Every profile table cargo would read, by profile name.
 #[derive(Debug, Clone)]
 pub(crate) struct Profiles {
-    /// Manifest and config files, lowest first.
-    below_env: BTreeMap<String, Vec<Part>>,
-    /// `--config` values, lowest first.
-    above_env: BTreeMap<String, Vec<Part>>,
+    /// Each layer's table, lowest first, with the layer's kind and source.
+    parts: BTreeMap<String, Vec<(Kind, String, Profile)>>,
     env: BTreeMap<String, String>,
 }
 
@@ -92,79 +64,59 @@ impl Profiles {
         layers: &[Layer],
         env: &BTreeMap<String, String>,
     ) -> Result<Self, Error> {
-        let mut below_env: BTreeMap<String, Vec<Part>> = BTreeMap::new();
-        let mut above_env: BTreeMap<String, Vec<Part>> = BTreeMap::new();
-        if let Some(table) = manifest {
-            for (name, part) in parse_profiles(table, "Cargo.toml")? {
-                below_env.entry(name).or_default().push(part);
-            }
-        }
+        let mut tables = vec![(Kind::File, "Cargo.toml", manifest)];
         for layer in layers {
-            let Some(value) = layer.table.get("profile") else {
-                continue;
-            };
-            let table = value
-                .as_table()
-                .ok_or_else(|| Error::key(&layer.source, "profile", "must be a table"))?;
-            let into = match layer.kind {
-                super::layers::Kind::File => &mut below_env,
-                super::layers::Kind::Cli => &mut above_env,
-            };
-            for (name, part) in parse_profiles(table, &layer.source)? {
-                into.entry(name).or_default().push(part);
+            let table = layer.table.get("profile").map(|value| {
+                let bad = || Error::key(&layer.source, "profile", "must be a table");
+                value.as_table().ok_or_else(bad)
+            });
+            tables.push((layer.kind, layer.source.as_str(), table.transpose()?));
+        }
+        let mut parts: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        for (kind, source, table) in tables {
+            for (name, part) in parse_profiles(table.unwrap_or(&toml::Table::new()), source)? {
+                parts
+                    .entry(name)
+                    .or_default()
+                    .push((kind, source.to_string(), part));
             }
         }
-        Ok(Profiles {
-            below_env,
-            above_env,
-            env: env.clone(),
-        })
+        let env = env.clone();
+        Ok(Profiles { parts, env })
     }
 
     /// Built-in profiles and every profile a manifest, config file or
     /// `--config` value defines. Profiles defined only by environment
-    /// variables are not listed (their names cannot be told from the
-    /// variables' names, and cargo does not list them either), but
+    /// variables are not listed (cargo does not list them either), but
     /// [`Profiles::resolve`] finds them by name.
     pub fn names(&self) -> BTreeSet<String> {
-        BUILTIN
-            .iter()
-            .map(|(n, _)| n.to_string())
-            .chain(self.below_env.keys().cloned())
-            .chain(self.above_env.keys().cloned())
-            .collect()
+        let builtin = BUILTIN.iter().map(|(n, _)| n.to_string());
+        builtin.chain(self.defined_names()).collect()
     }
 
     /// The profiles a manifest, config file or `--config` value writes a
-    /// table for (built-in ones only when some layer configures them).
+    /// table for.
     pub fn defined_names(&self) -> BTreeSet<String> {
-        self.below_env
-            .keys()
-            .chain(self.above_env.keys())
-            .cloned()
-            .collect()
+        self.parts.keys().cloned().collect()
     }
 
     fn defined(&self, name: &str) -> bool {
-        if self.names().contains(name) {
-            return true;
-        }
         let prefix = env_prefix(name);
-        self.env.contains_key(&format!("{prefix}INHERITS"))
-            || KEYS
-                .iter()
-                .any(|(k, _)| self.env.contains_key(&format!("{prefix}{}", env_key(k))))
+        let var = |key: &str| self.env.contains_key(&format!("{prefix}{}", env_key(key)));
+        self.names().contains(name) || var("inherits") || known_keys().any(var)
     }
 
-    /// The merged table of one profile, without inheritance.
-    fn own(&self, name: &str) -> Result<Part, Error> {
-        let mut merged = Part::default();
-        for part in self.below_env.get(name).into_iter().flatten() {
-            merged.overlay(part);
+    /// The merged table of one profile, without inheritance: files, the
+    /// environment, then `--config` values.
+    fn own(&self, name: &str) -> Result<Profile, Error> {
+        let parts = self.parts.get(name).into_iter().flatten();
+        let mut merged = Profile::default();
+        for (_, _, part) in parts.clone().filter(|p| p.0 == Kind::File) {
+            overlay(&mut merged, part);
         }
-        merged.overlay(&env_part(&self.env, name)?);
-        for part in self.above_env.get(name).into_iter().flatten() {
-            merged.overlay(part);
+        overlay(&mut merged, &env_part(&self.env, name)?);
+        for (_, _, part) in parts.filter(|p| p.0 == Kind::Cli) {
+            overlay(&mut merged, part);
         }
         Ok(merged)
     }
@@ -177,88 +129,50 @@ impl Profiles {
     fn effective(&self, name: &str, stack: &mut Vec<String>) -> Result<ResolvedProfile, Error> {
         let own = self.own(name)?;
         let builtin = BUILTIN.iter().find(|(n, _)| *n == name);
-        let declared = own.inherits.clone();
-        let inherits_key = format!("profile.{name}.inherits");
+        let declared = own.declared_inherits.clone();
+        let key = format!("profile.{name}.inherits");
+        let declared_parent = declared
+            .as_ref()
+            .map(|d| d.value.as_str().unwrap_or_default());
         let parent = match (builtin, &declared) {
             (Some((_, None)), Some(d)) => {
-                return Err(Error::key(
-                    &d.source,
-                    inherits_key,
-                    "must not be set: `dev` and `release` are root profiles",
-                ));
+                let message = "must not be set: `dev` and `release` are root profiles";
+                return Err(Error::key(&d.source, key, message));
             }
-            (Some((_, default)), _) => declared
-                .as_ref()
-                .and_then(|d| d.value.as_str().map(str::to_string))
-                .or(default.map(str::to_string)),
-            (None, Some(d)) => Some(d.value.as_str().unwrap_or_default().to_string()),
+            (Some((_, default)), _) => declared_parent.or(*default).map(str::to_string),
+            (None, Some(_)) => declared_parent.map(str::to_string),
             (None, None) => {
-                let source = self.first_source(name);
-                return Err(Error::key(
-                    &source,
-                    inherits_key,
-                    "is missing: a profile other than dev and release must say which profile it inherits from",
-                ));
+                let first = self.parts.get(name).and_then(|p| p.first());
+                let source = (first.map(|p| p.1.clone()))
+                    .unwrap_or_else(|| format!("env:{}*", env_prefix(name)));
+                let message = "is missing: a profile other than dev and release must say which \
+                               profile it inherits from";
+                return Err(Error::key(&source, key, message));
             }
         };
-        let mut effective = Part::default();
+        let mut effective = Profile::default();
         if let Some(parent) = &parent {
-            let file = declared
-                .as_ref()
-                .map(|d| d.source.clone())
-                .unwrap_or_else(|| "cargo".into());
+            let file = declared.as_ref().map_or("cargo", |d| d.source.as_str());
             stack.push(name.to_string());
-            if stack.iter().any(|n| n == parent) {
+            if stack.contains(parent) {
                 stack.push(parent.clone());
-                return Err(Error::key(
-                    &file,
-                    inherits_key,
-                    format!("forms a cycle: {}", stack.join(" -> ")),
-                ));
+                let message = format!("forms a cycle: {}", stack.join(" -> "));
+                return Err(Error::key(file, key, message));
             }
             if !self.defined(parent) {
                 let known: Vec<String> = self.names().into_iter().collect();
-                return Err(Error::key(
-                    &file,
-                    inherits_key,
-                    format!(
-                        "names profile `{parent}`, which is not defined (known: {})",
-                        known.join(", ")
-                    ),
-                ));
+                let known = known.join(", ");
+                let message =
+                    format!("names profile `{parent}`, which is not defined (known: {known})");
+                return Err(Error::key(file, key, message));
             }
-            let resolved = self.effective(parent, stack)?;
+            effective = self.effective(parent, stack)?;
             stack.pop();
-            effective.settings = resolved.settings;
-            effective.build_override = resolved.build_override;
-            effective.package = resolved.package;
         }
-        effective.overlay(&own);
-        Ok(ResolvedProfile {
-            name: name.to_string(),
-            inherits: parent,
-            declared_inherits: declared,
-            settings: effective.settings,
-            build_override: effective.build_override,
-            package: effective.package,
-        })
-    }
-
-    /// The lowest layer that defines a profile, for errors about it.
-    fn first_source(&self, name: &str) -> String {
-        self.below_env
-            .get(name)
-            .or_else(|| self.above_env.get(name))
-            .and_then(|parts| parts.first())
-            .and_then(|p| {
-                p.settings
-                    .values()
-                    .chain(p.build_override.values())
-                    .chain(p.package.values().flat_map(|s| s.values()))
-                    .next()
-                    .map(|s| s.source.clone())
-            })
-            .unwrap_or_else(|| format!("env:{}*", env_prefix(name)))
+        overlay(&mut effective, &own);
+        effective.inherits = parent;
+        effective.declared_inherits = declared;
+        Ok(effective)
     }
 }
 

@@ -1,22 +1,13 @@
-//! The rustflags cargo passes to rustc for one target, where they come
-//! from, and how to add the plan's flags without replacing them.
-//!
-//! cargo 1.95 takes a target's flags from exactly one source, the first of:
-//!
-//! 1. `CARGO_ENCODED_RUSTFLAGS` (set at all, even empty; split on `\x1f`);
-//! 2. `RUSTFLAGS` (set at all, even empty; split on whitespace);
-//! 3. target flags: `target.<triple>.rustflags` merged over every layer,
-//!    then each matching `target.'cfg(..)'.rustflags` in key order; used
-//!    when that list is not empty;
-//! 4. `build.rustflags`, merged over every layer.
-//!
-//! Within one key, layers merge like every cargo list: arrays from lower
-//! files first, then the `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` /
-//! `CARGO_BUILD_RUSTFLAGS` variable, then `--config` arrays. A string value
-//! replaces a lower string (it does not merge), and a string in one layer
-//! with an array in another is an error in cargo. Each rule was checked on
-//! a one-crate workspace with cargo 1.95 (`cargo build -v`, flags read off
-//! the rustc line); the cases are listed in `docs/helper-notes.md`.
+//! The rustflags cargo passes to rustc for one target, and where they come
+//! from. cargo takes them from exactly one source, the first of:
+//! `CARGO_ENCODED_RUSTFLAGS` (set at all, split on `\x1f`), `RUSTFLAGS`
+//! (set at all, split on whitespace), the target flags
+//! (`target.<triple>.rustflags`, then each matching
+//! `target.'cfg(..)'.rustflags` in key order) when not empty, and
+//! `build.rustflags`. Within one key, arrays merge over the layers (files,
+//! then the `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` / `CARGO_BUILD_RUSTFLAGS`
+//! variable, then `--config`); a string replaces a lower string, and a
+//! string with an array is an error, as in cargo (docs/helper-notes.md).
 //! Adding flags: `add.rs`.
 
 use std::collections::BTreeMap;
@@ -90,8 +81,7 @@ pub fn target_env_var(triple: &str) -> String {
 }
 
 /// Resolves one key's list over the layers and its environment variable.
-/// Returns the parts in cargo's order and whether any layer used the
-/// string form.
+/// Returns the parts in cargo's order and whether the string form is used.
 fn list(
     layers: &[Layer],
     path: &[&str],
@@ -99,84 +89,61 @@ fn list(
     env_var: Option<&str>,
     env: &BTreeMap<String, String>,
 ) -> Result<(Vec<FlagPart>, bool), Error> {
-    // (part, from --config)
-    let mut parts: Vec<(FlagPart, bool)> = Vec::new();
-    let mut string_form: Option<bool> = None;
-    let mut last_source = String::new();
+    let (mut files, mut cli) = (Vec::new(), Vec::new());
+    // Whether the last layer wrote a string, and its source.
+    let mut form: Option<(bool, &str)> = None;
     for layer in layers {
         let Some(value) = get(&layer.table, path) else {
             continue;
         };
-        let cli = layer.kind == Kind::Cli;
-        let merge_err = |found: &str, expected: &str| {
-            Error::invalid(format!(
-                "`{key}`: cannot merge the value in {} with the one in {last_source}: \
+        let bad = |message: &str| Error::key(&layer.source, key, message);
+        let (string, flags) = match value {
+            toml::Value::String(s) => (true, split(s)),
+            toml::Value::Array(_) => {
+                let flags = value.clone().try_into();
+                (
+                    false,
+                    flags.map_err(|_| bad("must be an array of strings"))?,
+                )
+            }
+            _ => return Err(bad("must be a string or an array of strings")),
+        };
+        if let Some((was_string, last)) = form.filter(|(was, _)| *was != string) {
+            let (found, expected) = if was_string {
+                ("an array", "a string")
+            } else {
+                ("a string", "an array")
+            };
+            return Err(Error::invalid(format!(
+                "`{key}`: cannot merge the value in {} with the one in {last}: \
                  expected {expected}, but found {found}",
                 layer.source
-            ))
+            )));
+        }
+        form = Some((string, layer.source.as_str()));
+        if string {
+            files.clear();
+            cli.clear();
+        }
+        let part = FlagPart {
+            key: key.to_string(),
+            source: layer.source.clone(),
+            flags,
         };
-        match value {
-            toml::Value::String(s) => {
-                if string_form == Some(false) {
-                    return Err(merge_err("a string", "an array"));
-                }
-                string_form = Some(true);
-                parts.clear();
-                parts.push((
-                    FlagPart {
-                        key: key.to_string(),
-                        source: layer.source.clone(),
-                        flags: s.split_whitespace().map(str::to_string).collect(),
-                    },
-                    cli,
-                ));
-            }
-            toml::Value::Array(items) => {
-                if string_form == Some(true) {
-                    return Err(merge_err("an array", "a string"));
-                }
-                string_form = Some(false);
-                let flags = items
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_string))
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| Error::key(&layer.source, key, "must be an array of strings"))?;
-                parts.push((
-                    FlagPart {
-                        key: key.to_string(),
-                        source: layer.source.clone(),
-                        flags,
-                    },
-                    cli,
-                ));
-            }
-            _ => {
-                return Err(Error::key(
-                    &layer.source,
-                    key,
-                    "must be a string or an array of strings",
-                ))
-            }
-        }
-        last_source = layer.source.clone();
-    }
-    let mut out: Vec<FlagPart> = parts
-        .iter()
-        .filter(|(_, cli)| !cli)
-        .map(|(p, _)| p.clone())
-        .collect();
-    if let Some(var) = env_var {
-        if let Some(text) = env.get(var) {
-            out.push(FlagPart {
-                key: var.to_string(),
-                source: format!("env:{var}"),
-                flags: text.split_whitespace().map(str::to_string).collect(),
-            });
+        match layer.kind {
+            Kind::Cli => cli.push(part),
+            Kind::File => files.push(part),
         }
     }
-    out.extend(parts.into_iter().filter(|(_, cli)| *cli).map(|(p, _)| p));
-    out.retain(|p| !p.flags.is_empty());
-    Ok((out, string_form == Some(true)))
+    files.extend(env_var.and_then(|var| Some(env_part(var, split(env.get(var)?)))));
+    files.extend(cli);
+    files.retain(|p| !p.flags.is_empty());
+    Ok((files, form.is_some_and(|(string, _)| string)))
+}
+
+/// Whitespace-separated flags.
+fn split(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
 }
 
 /// Resolves the flags for `triple`; `cfg` are the target's cfg values
@@ -232,30 +199,26 @@ pub(crate) fn resolve(
         Some("CARGO_BUILD_RUSTFLAGS"),
         env,
     )?;
-    let mut candidates: Vec<(RustflagsSource, Vec<FlagPart>)> = Vec::new();
+    let mut candidates = Vec::new();
     if let Some(text) = env.get("CARGO_ENCODED_RUSTFLAGS") {
-        let flags = if text.is_empty() {
-            Vec::new()
-        } else {
-            text.split('\x1f').map(str::to_string).collect()
-        };
-        candidates.push((
-            RustflagsSource::EncodedEnv,
-            vec![env_part("CARGO_ENCODED_RUSTFLAGS", flags)],
-        ));
+        let flags = text.split('\x1f').filter(|_| !text.is_empty());
+        let part = env_part(
+            "CARGO_ENCODED_RUSTFLAGS",
+            flags.map(str::to_string).collect(),
+        );
+        candidates.push((RustflagsSource::EncodedEnv, vec![part]));
     }
     if let Some(text) = env.get("RUSTFLAGS") {
-        let flags = text.split_whitespace().map(str::to_string).collect();
-        candidates.push((
-            RustflagsSource::RustflagsEnv,
-            vec![env_part("RUSTFLAGS", flags)],
-        ));
+        let part = env_part("RUSTFLAGS", split(text));
+        candidates.push((RustflagsSource::RustflagsEnv, vec![part]));
     }
-    if !target.is_empty() {
-        candidates.push((RustflagsSource::Target, target));
-    }
-    if !build.is_empty() {
-        candidates.push((RustflagsSource::Build, build));
+    for candidate in [
+        (RustflagsSource::Target, target),
+        (RustflagsSource::Build, build),
+    ] {
+        if !candidate.1.is_empty() {
+            candidates.push(candidate);
+        }
     }
     let mut candidates = candidates.into_iter();
     let (winner, parts) = candidates
@@ -278,6 +241,7 @@ pub(crate) fn resolve(
     })
 }
 
+/// The flags of environment variable `var`.
 fn env_part(var: &str, flags: Vec<String>) -> FlagPart {
     FlagPart {
         key: var.to_string(),

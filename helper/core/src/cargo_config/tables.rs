@@ -1,195 +1,181 @@
-//! Reading the profile tables of one layer: a `[profile]` table (manifest,
-//! config file, `--config` value) or the `CARGO_PROFILE_<NAME>_*`
-//! variables, each key checked and tagged with its source.
+//! Profile tables as written: a `[profile.NAME]` table (manifest, config
+//! file, `--config` value, the policy's `profiles`) and the
+//! `CARGO_PROFILE_<NAME>_*` variables, each key checked and tagged with its
+//! source.
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
-use super::keys::{check, to_json, KEYS};
+use super::keys::{check, known_keys, to_json};
 use crate::error::Error;
-use crate::model::{Setting, Settings};
+use crate::model::{Profile, Setting, Settings};
 
-/// One layer's table for one profile.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Part {
-    pub inherits: Option<Setting>,
-    pub settings: Settings,
-    pub build_override: Settings,
-    pub package: BTreeMap<String, Settings>,
+/// A `[profile.NAME]` table as written. Serialised, it is the same table
+/// again (the policy's profiles become a `--config` layer that way).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ProfileTable {
+    /// The profile it inherits from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inherits: Option<String>,
+    /// Settings such as `opt-level`, `lto` or `codegen-units` (checked by
+    /// [`ProfileTable::check`]: `deny_unknown_fields` cannot be combined
+    /// with a flattened map).
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, toml::Value>,
+    /// Per-package overrides, by package spec (`"*"` included).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub package: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// Overrides for build scripts and proc-macros.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_override: BTreeMap<String, toml::Value>,
 }
 
-impl Part {
-    pub fn overlay(&mut self, top: &Part) {
-        if top.inherits.is_some() {
-            self.inherits = top.inherits.clone();
-        }
-        self.settings.extend(top.settings.clone());
-        self.build_override.extend(top.build_override.clone());
-        for (spec, s) in &top.package {
+impl ProfileTable {
+    /// Each table with its dotted prefix (`""`, `build-override.`,
+    /// `package.SPEC.`) and whether it is the whole profile's.
+    fn tables(&self) -> impl Iterator<Item = (String, &BTreeMap<String, toml::Value>, bool)> {
+        [
+            (String::new(), &self.settings, true),
+            ("build-override.".into(), &self.build_override, false),
+        ]
+        .into_iter()
+        .chain(
             self.package
-                .entry(spec.clone())
-                .or_default()
-                .extend(s.clone());
+                .iter()
+                .map(|(spec, t)| (format!("package.{spec}."), t, false)),
+        )
+    }
+
+    /// Checks every setting; on error, the key's dotted path below the
+    /// profile (`lto`, `package.foo.lto`) and what is wrong with it.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        for (prefix, table, top_level) in self.tables() {
+            for (key, value) in table {
+                check(key, value, top_level).map_err(|m| (format!("{prefix}{key}"), m))?;
+            }
         }
+        Ok(())
     }
 }
 
-/// The `CARGO_PROFILE_<NAME>_*` variables for one profile.
-pub(crate) fn env_part(env: &BTreeMap<String, String>, name: &str) -> Result<Part, Error> {
-    let prefix = env_prefix(name);
-    let mut part = Part::default();
-    let var = format!("{prefix}INHERITS");
-    if let Some(value) = env.get(&var) {
-        part.inherits = Some(Setting {
-            value: Value::String(value.clone()),
-            source: format!("env:{var}"),
-        });
+/// Lays `top`, one layer's table of a profile (its `inherits` in
+/// `declared_inherits`), over `base`, key by key.
+pub(crate) fn overlay(base: &mut Profile, top: &Profile) {
+    if top.declared_inherits.is_some() {
+        base.declared_inherits = top.declared_inherits.clone();
     }
-    for (key, _) in KEYS {
-        for build_override in [false, true] {
-            let var = if build_override {
-                format!("{prefix}BUILD_OVERRIDE_{}", env_key(key))
-            } else {
-                format!("{prefix}{}", env_key(key))
-            };
+    base.settings.extend(top.settings.clone());
+    base.build_override.extend(top.build_override.clone());
+    for (spec, s) in &top.package {
+        let table = base.package.entry(spec.clone()).or_default();
+        table.extend(s.clone());
+    }
+}
+
+/// Reads a `[profile]` table (manifest or config file) written in `file`,
+/// checking every key.
+pub(crate) fn parse_profiles(
+    table: &toml::Table,
+    file: &str,
+) -> Result<Vec<(String, Profile)>, Error> {
+    let tag = |t: &BTreeMap<String, toml::Value>| -> Settings {
+        let setting = |v: &toml::Value| Setting {
+            value: to_json(v),
+            source: file.to_string(),
+        };
+        t.iter().map(|(k, v)| (k.clone(), setting(v))).collect()
+    };
+    let mut out = Vec::new();
+    for (name, value) in table {
+        let prefix = format!("profile.{name}");
+        let profile: ProfileTable = value
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::key(file, &prefix, e.message()))?;
+        profile
+            .check()
+            .map_err(|(key, m)| Error::key(file, format!("{prefix}.{key}"), m))?;
+        let part = Profile {
+            declared_inherits: profile.inherits.map(|parent| Setting {
+                value: parent.into(),
+                source: file.to_string(),
+            }),
+            settings: tag(&profile.settings),
+            build_override: tag(&profile.build_override),
+            package: profile
+                .package
+                .iter()
+                .map(|(s, t)| (s.clone(), tag(t)))
+                .collect(),
+            ..Profile::default()
+        };
+        out.push((name.clone(), part));
+    }
+    Ok(out)
+}
+
+/// The `CARGO_PROFILE_<NAME>_*` variables for one profile (cargo ignores
+/// `CARGO_PROFILE_<NAME>_PACKAGE_*`).
+pub(crate) fn env_part(env: &BTreeMap<String, String>, name: &str) -> Result<Profile, Error> {
+    let prefix = env_prefix(name);
+    let setting = |var: &str, value: &toml::Value| Setting {
+        value: to_json(value),
+        source: format!("env:{var}"),
+    };
+    let mut part = Profile::default();
+    let var = format!("{prefix}INHERITS");
+    if let Some(parent) = env.get(&var) {
+        part.declared_inherits = Some(setting(&var, &toml::Value::String(parent.clone())));
+    }
+    for key in known_keys() {
+        let tables = [
+            (&mut part.settings, "", true),
+            (&mut part.build_override, "build-override.", false),
+        ];
+        for (table, infix, top_level) in tables {
+            let var = format!("{prefix}{}", env_key(&format!("{infix}{key}")));
             let Some(text) = env.get(&var) else {
                 continue;
             };
-            let value = if *key == "rustflags" {
+            let value = if key == "rustflags" {
                 // A list: cargo splits the variable on whitespace.
-                toml::Value::Array(
-                    text.split_whitespace()
-                        .map(|f| toml::Value::String(f.to_string()))
-                        .collect(),
-                )
+                text.split_whitespace().collect::<Vec<_>>().into()
             } else {
                 env_value(text)
             };
-            let source = format!("env:{var}");
-            let dotted = if build_override {
-                format!("profile.{name}.build-override.{key}")
-            } else {
-                format!("profile.{name}.{key}")
-            };
-            check(key, &value, !build_override).map_err(|m| Error::key(&source, dotted, m))?;
-            let setting = Setting {
-                value: to_json(&value),
-                source,
-            };
-            if build_override {
-                part.build_override.insert(key.to_string(), setting);
-            } else {
-                part.settings.insert(key.to_string(), setting);
-            }
+            check(key, &value, top_level).map_err(|m| {
+                Error::key(
+                    &format!("env:{var}"),
+                    format!("profile.{name}.{infix}{key}"),
+                    m,
+                )
+            })?;
+            table.insert(key.to_string(), setting(&var, &value));
         }
     }
     Ok(part)
 }
 
 /// `CARGO_PROFILE_<NAME>_`, as cargo spells it: upper case, `-` as `_`.
-pub fn env_prefix(profile: &str) -> String {
+pub(crate) fn env_prefix(profile: &str) -> String {
     format!("CARGO_PROFILE_{}_", env_key(profile))
 }
 
+/// A key as a part of a variable name: upper case, `-` and `.` as `_`.
 pub(crate) fn env_key(key: &str) -> String {
     key.to_uppercase().replace(['-', '.'], "_")
 }
 
 /// An environment variable's text as cargo reads it for a profile key:
-/// `true`/`false` are booleans, whole numbers are integers, anything else
-/// is a string (cargo 1.95: `CARGO_PROFILE_RELEASE_LTO=true` gives
-/// `-C lto`, `..._OPT_LEVEL=1` gives `-C opt-level=1`, `..._OPT_LEVEL=s`
-/// gives `-C opt-level=s`).
+/// `true`/`false` are booleans, whole numbers integers, anything else a
+/// string (docs/helper-notes.md).
 fn env_value(text: &str) -> toml::Value {
     match text {
-        "true" => toml::Value::Boolean(true),
-        "false" => toml::Value::Boolean(false),
-        _ => match text.parse::<i64>() {
-            Ok(i) => toml::Value::Integer(i),
-            Err(_) => toml::Value::String(text.to_string()),
-        },
+        "true" | "false" => toml::Value::Boolean(text == "true"),
+        _ => text.parse::<i64>().map_or_else(|_| text.into(), Into::into),
     }
-}
-
-/// Reads a `[profile]` table (manifest or config file), checking every key.
-pub(crate) fn parse_profiles(
-    table: &toml::Table,
-    file: &str,
-) -> Result<Vec<(String, Part)>, Error> {
-    let mut out = Vec::new();
-    for (name, value) in table {
-        let prefix = format!("profile.{name}");
-        let table = value
-            .as_table()
-            .ok_or_else(|| Error::key(file, &prefix, "must be a table"))?;
-        let mut part = Part::default();
-        for (key, value) in table {
-            let dotted = format!("{prefix}.{key}");
-            match key.as_str() {
-                "inherits" => {
-                    let parent = value
-                        .as_str()
-                        .ok_or_else(|| Error::key(file, &dotted, "must be a string"))?;
-                    part.inherits = Some(Setting {
-                        value: Value::String(parent.to_string()),
-                        source: file.to_string(),
-                    });
-                }
-                "package" => {
-                    let specs = value
-                        .as_table()
-                        .ok_or_else(|| Error::key(file, &dotted, "must be a table"))?;
-                    for (spec, t) in specs {
-                        let dotted = format!("{dotted}.{spec}");
-                        let t = t
-                            .as_table()
-                            .ok_or_else(|| Error::key(file, &dotted, "must be a table"))?;
-                        part.package
-                            .insert(spec.clone(), settings(t, false, file, &dotted)?);
-                    }
-                }
-                "build-override" => {
-                    let t = value
-                        .as_table()
-                        .ok_or_else(|| Error::key(file, &dotted, "must be a table"))?;
-                    part.build_override = settings(t, false, file, &dotted)?;
-                }
-                _ => {
-                    check(key, value, true).map_err(|m| Error::key(file, &dotted, m))?;
-                    part.settings.insert(
-                        key.clone(),
-                        Setting {
-                            value: to_json(value),
-                            source: file.to_string(),
-                        },
-                    );
-                }
-            }
-        }
-        out.push((name.clone(), part));
-    }
-    Ok(out)
-}
-
-fn settings(
-    table: &toml::Table,
-    top_level: bool,
-    file: &str,
-    prefix: &str,
-) -> Result<Settings, Error> {
-    let mut out = Settings::new();
-    for (key, value) in table {
-        check(key, value, top_level).map_err(|m| Error::key(file, format!("{prefix}.{key}"), m))?;
-        out.insert(
-            key.clone(),
-            Setting {
-                value: to_json(value),
-                source: file.to_string(),
-            },
-        );
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

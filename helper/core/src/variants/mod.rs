@@ -1,17 +1,9 @@
 //! Feature variants: which packages a variant builds and with which
-//! features, and the exact cargo arguments for each.
-//!
-//! Without a `variants` table in the policy there are three, each building
-//! every workspace member:
-//!
-//! - `minimal`: `--no-default-features`
-//! - `default`: default features
-//! - `full`: `--all-features`
-//!
-//! A policy variant lists its root packages (`packages`, default: every
-//! member) and, per root, `default-features` and `features`. Every name is
-//! checked against the workspace: an unknown package or feature is an error
-//! naming the variant.
+//! features, and the exact cargo arguments for each. Without a `variants`
+//! table in the policy there are three, each building every member:
+//! `minimal` (`--no-default-features`), `default` and `full`
+//! (`--all-features`). Every name a policy variant gives is checked
+//! against the workspace.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -37,65 +29,61 @@ pub fn resolve(
     policy: &Policy,
     file: &Path,
 ) -> Result<BTreeMap<String, Variant>, Error> {
+    let Some(table) = &policy.variants else {
+        let none = FeatureSelection {
+            default_features: false,
+            features: Vec::new(),
+        };
+        let builtin = [
+            (
+                "minimal",
+                "without its default features",
+                Selection::Some(none),
+            ),
+            (
+                "default",
+                "with its default features",
+                Selection::Some(FeatureSelection::default()),
+            ),
+            ("full", "with all its features", Selection::All),
+        ];
+        let variant = |(name, what, selection): (&str, &str, Selection)| {
+            let builds = (ws.members.iter())
+                .map(|(p, member)| (p.clone(), build(member, &selection)))
+                .collect();
+            let off = unify_off(policy, name, None);
+            let description = format!("Every package {what}");
+            (name.to_string(), assemble(description, builds, ws, off))
+        };
+        return Ok(builtin.into_iter().map(variant).collect());
+    };
+    if table.is_empty() {
+        return Err(Error::Key {
+            file: file.display().to_string(),
+            key: "workspace.metadata.buildplan.variants".into(),
+            message: "defines no variants; remove the table to get the defaults".into(),
+        });
+    }
     let mut variants = BTreeMap::new();
-    match &policy.variants {
-        None => {
-            let all: Vec<String> = ws.names().cloned().collect();
-            let builtin = [
-                (
-                    "minimal",
-                    "Every package without its default features",
-                    Selection::Some(FeatureSelection {
-                        default_features: false,
-                        features: Vec::new(),
-                    }),
-                ),
-                (
-                    "default",
-                    "Every package with its default features",
-                    Selection::Some(FeatureSelection::default()),
-                ),
-                (
-                    "full",
-                    "Every package with all its features",
-                    Selection::All,
-                ),
-            ];
-            for (name, description, selection) in builtin {
-                let builds = all
-                    .iter()
-                    .map(|p| {
-                        let member = &ws.members[p];
-                        (p.clone(), build(member, &selection))
-                    })
-                    .collect();
-                let unify = Unify {
-                    on: policy.unify_features != Some(false),
-                    off_because: Some(
-                        "not unified: `unify-features = false` in [workspace.metadata.buildplan]"
-                            .into(),
-                    ),
-                };
-                variants.insert(
-                    name.to_string(),
-                    assemble(description.into(), builds, ws, unify),
-                );
-            }
-        }
-        Some(table) => {
-            if table.is_empty() {
-                return Err(Error::Key {
-                    file: file.display().to_string(),
-                    key: "workspace.metadata.buildplan.variants".into(),
-                    message: "defines no variants; remove the table to get the defaults".into(),
-                });
-            }
-            for (name, spec) in table {
-                variants.insert(name.clone(), from_policy(ws, policy, name, spec, file)?);
-            }
-        }
+    for (name, spec) in table {
+        variants.insert(name.clone(), from_policy(ws, policy, name, spec, file)?);
     }
     Ok(variants)
+}
+
+/// `None` when the roots of variant `name` are to be unified, else the
+/// note naming the policy key that turned it off (`unify`, the variant's
+/// own key, else `unify-features`).
+fn unify_off(policy: &Policy, name: &str, unify: Option<bool>) -> Option<String> {
+    let key = match unify {
+        Some(true) => return None,
+        Some(false) => format!("variants.{name}.unify"),
+        None if policy.unify_features == Some(false) => "unify-features".into(),
+        None => return None,
+    };
+    Some(format!(
+        "not unified: `{key} = false` in [workspace.metadata.buildplan]"
+    ))
 }
 
 fn from_policy(
@@ -118,19 +106,17 @@ fn from_policy(
     if roots.is_empty() {
         return Err(err("`packages` is empty".into()));
     }
-    for root in &roots {
-        if !ws.members.contains_key(root) {
-            return Err(err(format!(
-                "package `{root}` is not a workspace member (members: {})",
-                known()
-            )));
-        }
+    if let Some(root) = roots.iter().find(|r| !ws.members.contains_key(*r)) {
+        let members = known();
+        return Err(err(format!(
+            "package `{root}` is not a workspace member (members: {members})"
+        )));
     }
     for (pkg, selection) in &spec.features {
         let Some(member) = ws.members.get(pkg) else {
+            let members = known();
             return Err(err(format!(
-                "features given for `{pkg}`, which is not a workspace member (members: {})",
-                known()
+                "features given for `{pkg}`, which is not a workspace member (members: {members})"
             )));
         };
         if !roots.contains(pkg) {
@@ -138,123 +124,83 @@ fn from_policy(
                 "features given for `{pkg}`, which is not one of the variant's packages"
             )));
         }
-        for feature in &selection.features {
-            if !member.features.contains_key(feature) {
-                let declared: Vec<&str> = member.features.keys().map(String::as_str).collect();
-                return Err(err(format!(
-                    "package `{pkg}` has no feature `{feature}` (declared: {})",
-                    if declared.is_empty() {
-                        "none".to_string()
-                    } else {
-                        declared.join(", ")
-                    }
-                )));
-            }
+        let mut features = selection.features.iter();
+        if let Some(feature) = features.find(|f| !member.features.contains_key(*f)) {
+            let declared: Vec<&str> = member.features.keys().map(String::as_str).collect();
+            let declared = if declared.is_empty() {
+                "none".to_string()
+            } else {
+                declared.join(", ")
+            };
+            return Err(err(format!(
+                "package `{pkg}` has no feature `{feature}` (declared: {declared})"
+            )));
         }
     }
     let builds = roots
         .iter()
         .map(|root| {
-            let member = &ws.members[root];
             let selection = spec.features.get(root).cloned().unwrap_or_default();
-            (root.clone(), build(member, &Selection::Some(selection)))
+            (
+                root.clone(),
+                build(&ws.members[root], &Selection::Some(selection)),
+            )
         })
         .collect();
-    let description = spec
-        .description
-        .clone()
-        .unwrap_or_else(|| format!("Variant `{name}`"));
-    let unify = match spec.unify {
-        Some(on) => Unify {
-            on,
-            off_because: Some(format!(
-                "not unified: `variants.{name}.unify = false` in [workspace.metadata.buildplan]"
-            )),
-        },
-        None => Unify {
-            on: policy.unify_features != Some(false),
-            off_because: Some(
-                "not unified: `unify-features = false` in [workspace.metadata.buildplan]".into(),
-            ),
-        },
-    };
-    Ok(assemble(description, builds, ws, unify))
+    let description = (spec.description.clone()).unwrap_or_else(|| format!("Variant `{name}`"));
+    let off = unify_off(policy, name, spec.unify);
+    Ok(assemble(description, builds, ws, off))
 }
 
 fn build(member: &Member, selection: &Selection) -> PackageBuild {
     let name = &member.name;
-    let mut cargo_args = vec!["--package".to_string(), name.clone()];
-    match selection {
+    let qualified = |features: BTreeSet<&String>| -> Vec<String> {
+        features.iter().map(|f| format!("{name}/{f}")).collect()
+    };
+    let mut args = vec!["--package".to_string(), name.clone()];
+    let (default_features, features) = match selection {
         Selection::All => {
-            cargo_args.push("--all-features".into());
-            PackageBuild {
-                default_features: true,
-                features: member
-                    .features
-                    .keys()
-                    .map(|f| format!("{name}/{f}"))
-                    .collect(),
-                alone_cargo_args: cargo_args.clone(),
-                cargo_args,
-            }
+            args.push("--all-features".into());
+            (true, qualified(member.features.keys().collect()))
         }
         Selection::Some(sel) => {
-            let features: Vec<String> = sel
-                .features
-                .iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .map(|f| format!("{name}/{f}"))
-                .collect();
+            let features = qualified(sel.features.iter().collect());
             if !sel.default_features {
-                cargo_args.push("--no-default-features".into());
+                args.push("--no-default-features".into());
             }
             if !features.is_empty() {
-                cargo_args.push("--features".into());
-                cargo_args.push(features.join(","));
+                args.extend(["--features".to_string(), features.join(",")]);
             }
-            PackageBuild {
-                default_features: sel.default_features,
-                features,
-                alone_cargo_args: cargo_args.clone(),
-                cargo_args,
-            }
+            (sel.default_features, features)
         }
+    };
+    PackageBuild {
+        default_features,
+        features,
+        alone_cargo_args: args.clone(),
+        cargo_args: args,
     }
 }
 
-/// Whether `unify` (the policy's wish) is on, and why not when it is off.
-struct Unify {
-    on: bool,
-    off_because: Option<String>,
-}
-
+/// The variant of `builds`; `unify_off` as [`unify_off`] says.
 fn assemble(
     description: String,
-    builds: BTreeMap<String, PackageBuild>,
+    mut builds: BTreeMap<String, PackageBuild>,
     ws: &Workspace,
-    unify: Unify,
+    unify_off: Option<String>,
 ) -> Variant {
-    let mut builds = builds;
-    let cargo_args = if builds.len() == 1 {
-        builds
-            .values()
-            .next()
-            .expect("one build")
-            .alone_cargo_args
-            .clone()
-    } else {
-        unified_args(&builds, ws)
+    let cargo_args = match builds.values().next() {
+        Some(only) if builds.len() == 1 => only.alone_cargo_args.clone(),
+        _ => unified_args(&builds, ws),
     };
-    let mut note = None;
-    let mut unified = false;
-    if builds.len() > 1 {
-        match (unify.on, clashing_binary(&builds, ws)) {
-            (false, _) => note = unify.off_because,
-            (true, Some(clash)) => note = Some(clash),
-            (true, None) => unified = true,
-        }
-    }
+    let (unified, note) = match (builds.len() > 1, unify_off) {
+        (false, _) => (false, None),
+        (true, Some(off)) => (false, Some(off)),
+        (true, None) => match clashing_binary(&builds, ws) {
+            Some(clash) => (false, Some(clash)),
+            None => (true, None),
+        },
+    };
     if unified {
         for (root, build) in builds.iter_mut() {
             build.cargo_args = cargo_args.clone();
@@ -316,47 +262,35 @@ fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> O
 /// the roots that keep their defaults and every declared feature spelled
 /// out for an all-features root.
 fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<String> {
-    let mut args = Vec::new();
-    for root in builds.keys() {
-        args.push("--package".to_string());
-        args.push(root.clone());
-    }
+    let mut args: Vec<String> = (builds.keys())
+        .flat_map(|root| ["--package".to_string(), root.clone()])
+        .collect();
     let all = |b: &PackageBuild| b.alone_cargo_args.iter().any(|a| a == "--all-features");
     if builds.values().all(all) {
         args.push("--all-features".into());
         return args;
     }
-    let mut features = Vec::new();
-    let uniform_default = !builds.values().any(all)
-        && builds
-            .values()
-            .all(|b| b.default_features == builds.values().next().expect("roots").default_features);
-    if uniform_default {
-        if !builds.values().next().expect("roots").default_features {
-            args.push("--no-default-features".into());
-        }
-        for build in builds.values() {
-            features.extend(build.features.iter().cloned());
-        }
-    } else {
+    let first_default = builds.values().next().expect("roots").default_features;
+    let uniform =
+        !builds.values().any(all) && builds.values().all(|b| b.default_features == first_default);
+    // An all-features root's `features` already spell out every feature.
+    let mut features: BTreeSet<String> = (builds.values())
+        .flat_map(|b| b.features.iter().cloned())
+        .collect();
+    if !uniform || !first_default {
         args.push("--no-default-features".into());
-        for (root, build) in builds {
-            let declared = &ws.members[root].features;
-            if all(build) {
-                features.extend(declared.keys().map(|f| format!("{root}/{f}")));
-            } else {
-                if build.default_features && declared.contains_key("default") {
-                    features.push(format!("{root}/default"));
-                }
-                features.extend(build.features.iter().cloned());
-            }
+    }
+    for (root, build) in builds.iter().filter(|_| !uniform) {
+        if !all(build)
+            && build.default_features
+            && ws.members[root].features.contains_key("default")
+        {
+            features.insert(format!("{root}/default"));
         }
     }
-    features.sort();
-    features.dedup();
     if !features.is_empty() {
-        args.push("--features".into());
-        args.push(features.join(","));
+        let features: Vec<String> = features.into_iter().collect();
+        args.extend(["--features".to_string(), features.join(",")]);
     }
     args
 }
