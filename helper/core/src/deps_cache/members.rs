@@ -195,13 +195,14 @@ impl MemberRecord {
         let moved = root != self.root;
         let skipped = if time_pair(now) <= self.saved_at {
             Some("this clock is behind the time the cache was saved".to_string())
-        } else if let Some(unit) = self.unanchored.first().filter(|_| moved) {
-            Some(format!(
-                "the checkout moved from {} and {unit} has no input in its member's directory",
-                self.root.display()
-            ))
         } else {
-            None
+            let unanchored = self.unanchored.first().filter(|_| moved);
+            unanchored.map(|unit| {
+                format!(
+                    "the checkout moved from {} and {unit} has no input in its member's directory",
+                    self.root.display()
+                )
+            })
         };
         if skipped.is_some() {
             return Applied {
