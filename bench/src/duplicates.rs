@@ -46,7 +46,7 @@ impl Duplicate {
 }
 
 /// The duplicates in cargo's JSON messages, sorted by package id.
-pub fn from_messages(text: &str) -> Result<Vec<Duplicate>, compiles::CompilesError> {
+pub fn from_messages(text: &str) -> Result<Vec<Duplicate>, buildplan::error::Error> {
     let all = compiles::third_party(text)?;
     let mut found: Vec<(compiles::Duplicate, bool)> = compiles::duplicates(&all)
         .into_iter()

@@ -119,9 +119,9 @@ fn a_restored_target_dir_is_reused_by_cargo_and_a_corrupt_one_is_not_restored() 
     // A damaged artifact: the entry is reported corrupt and not used. The
     // rlib sits beside its unit's dep-info, in `deps/` or in the unit's
     // `build/<package>/<hash>/out/` (the layout of the cargo running this).
-    let rlib = buildplan::layout::dep_info_files(&entry.target.join("debug"))
+    let rlib = buildplan::dep_info::find(&entry.target.join("debug"), &root)
         .iter()
-        .filter_map(|d| fs::read_dir(d.parent().unwrap()).ok())
+        .filter_map(|d| fs::read_dir(d.path.parent().unwrap()).ok())
         .flat_map(|entries| entries.map(|e| e.unwrap().path()))
         .find(|p| p.extension().is_some_and(|x| x == "rlib"))
         .unwrap();

@@ -5,13 +5,14 @@
 //! itoa fresh (not compiled); a corrupt entry is reported and ignored, and
 //! the full build still makes the right binary. Also `rebase [--check]`.
 
+mod common;
 mod registry;
 
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use registry::{locked_versions, private_cargo_home};
+use common::{describe as text, CARGO_NOISE};
 
 fn helper(ws: &Path, home: &Path, args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
@@ -20,27 +21,10 @@ fn helper(ws: &Path, home: &Path, args: &[&str]) -> Output {
         .env("CARGO_HOME", home)
         .env("CARGO_NET_OFFLINE", "true")
         .env("CARGO_TARGET_DIR", ws.join("target"));
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET_DIR",
-        "RUSTC_WRAPPER",
-        "CARGO_BUILD_RUSTC_WRAPPER",
-        "CARGO_INCREMENTAL",
-    ] {
+    for var in CARGO_NOISE.iter().filter(|v| **v != "CARGO_TARGET_DIR") {
         cmd.env_remove(var);
     }
     cmd.output().unwrap()
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// `(unit, fresh)` of every compiler artifact in cargo's JSON messages.
@@ -101,26 +85,10 @@ fn run_app(ws: &Path) -> String {
 
 #[test]
 fn a_saved_cache_is_restored_fresh_and_a_corrupt_one_ignored() {
-    let itoa = locked_versions("itoa").pop().expect("itoa in Cargo.lock");
     let tmp = tempfile::tempdir().unwrap();
-    let ws = tmp.path().join("ws");
-    let home = tmp.path().join("cargo-home");
+    let main = "fn main() {\n    println!(\"{}\", itoa::Buffer::new().format(4242u16));\n}\n";
+    let (ws, home, itoa) = registry::itoa_app(tmp.path(), main);
     let cache = tmp.path().join("cache");
-    private_cargo_home(&home, &[("itoa", itoa.as_str())]);
-    fs::create_dir_all(ws.join("src")).unwrap();
-    fs::write(
-        ws.join("Cargo.toml"),
-        format!(
-            "[workspace]\n\n[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nitoa = \"={itoa}\"\n"
-        ),
-    )
-    .unwrap();
-    fs::write(
-        ws.join("src/main.rs"),
-        "fn main() {\n    println!(\"{}\", itoa::Buffer::new().format(4242u16));\n}\n",
-    )
-    .unwrap();
     let plan = helper(&ws, &home, &["plan", "--no-audit"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 

@@ -4,18 +4,19 @@
 //! member edit (passes) and after a rustflags change (fails, naming itoa),
 //! and a saved log cargo did not write (bad input, exit 2).
 
+mod common;
 mod registry;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use registry::{locked_versions, private_cargo_home};
+use common::{describe as text, write, CARGO_NOISE};
 
 fn why(ws: &Path, home: &Path, args: &[&str], rustflags: Option<&str>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"));
     cmd.arg("why").args(args).current_dir(ws);
     cmd.env("CARGO_HOME", home);
-    for var in registry::NOISE {
+    for var in CARGO_NOISE {
         cmd.env_remove(var);
     }
     if let Some(flags) = rustflags {
@@ -24,38 +25,14 @@ fn why(ws: &Path, home: &Path, args: &[&str], rustflags: Option<&str>) -> Output
     cmd.output().unwrap()
 }
 
-fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn the_fresh_gate_passes_a_member_edit_and_fails_a_rustflags_change() {
-    let itoa = locked_versions("itoa").pop().expect("itoa in Cargo.lock");
     let tmp = tempfile::tempdir().unwrap();
-    let ws = tmp.path().join("ws");
-    let home = tmp.path().join("cargo-home");
-    private_cargo_home(&home, &[("itoa", itoa.as_str())]);
-    let write = |rel: &str, body: &str| {
-        let p = ws.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, body).unwrap();
+    let main = |n: u8| {
+        format!("fn main() {{\n    println!(\"{{}}\", itoa::Buffer::new().format({n}u8));\n}}\n")
     };
-    write(
-        "Cargo.toml",
-        &format!(
-            "[workspace]\n\n[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\nitoa = \"={itoa}\"\n"
-        ),
-    );
-    write(
-        "src/main.rs",
-        "fn main() {\n    println!(\"{}\", itoa::Buffer::new().format(1u8));\n}\n",
-    );
+    let (ws, home, itoa) = registry::itoa_app(tmp.path(), &main(1));
+    let write = |rel: &str, body: &str| write(&ws, rel, body);
     let build = ["--", "build", "--offline"];
     let first = why(&ws, &home, &build, None);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
@@ -65,10 +42,7 @@ fn the_fresh_gate_passes_a_member_edit_and_fails_a_rustflags_change() {
         text(&first)
     );
 
-    write(
-        "src/main.rs",
-        "fn main() {\n    println!(\"{}\", itoa::Buffer::new().format(2u8));\n}\n",
-    );
+    write("src/main.rs", &main(2));
     let fresh = ["--fresh", "--", "build", "--offline"];
     let edit = why(&ws, &home, &fresh, None);
     assert_eq!(edit.status.code(), Some(0), "{}", text(&edit));
@@ -103,10 +77,7 @@ fn the_fresh_gate_passes_a_member_edit_and_fails_a_rustflags_change() {
 
     // A stderr not from `cargo -v`, with real messages of a build that
     // compiled something: bad input, nothing explained.
-    write(
-        "src/main.rs",
-        "fn main() {\n    println!(\"{}\", itoa::Buffer::new().format(3u8));\n}\n",
-    );
+    write("src/main.rs", &main(3));
     let messages = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(["build", "--offline", "--message-format", "json"])
         .current_dir(&ws)

@@ -12,30 +12,42 @@ use serde::Deserialize;
 
 use crate::error::Error;
 
+/// One `[[package]]` of a Cargo.lock.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LockPackage {
+    /// Package name.
+    pub name: String,
+    /// Package version.
+    pub version: String,
+    /// Its source; `None` for a path package (a workspace member).
+    pub source: Option<String>,
+    /// Its dependencies, `name` or `name version`.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+}
+
+/// The packages of the Cargo.lock `text` (`file` names it in errors): the
+/// one Cargo.lock reader.
+pub fn packages(text: &str, file: &str) -> Result<Vec<LockPackage>, Error> {
+    #[derive(Deserialize)]
+    struct Lock {
+        #[serde(default)]
+        package: Vec<LockPackage>,
+    }
+    let lock: Lock = toml::from_str(text).map_err(|e| Error::Toml {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok(lock.package)
+}
+
 /// Each workspace member (a lock package without `source`) with the names
 /// of its dependencies.
 pub type Members = BTreeMap<String, BTreeSet<String>>;
 
 /// The members of the lock `text` (`file` names it in errors).
 pub fn members(text: &str, file: &str) -> Result<Members, Error> {
-    #[derive(Deserialize)]
-    struct Lock {
-        #[serde(default)]
-        package: Vec<Package>,
-    }
-    #[derive(Deserialize)]
-    struct Package {
-        name: String,
-        source: Option<String>,
-        #[serde(default)]
-        dependencies: Vec<String>,
-    }
-    let lock: Lock = toml::from_str(text).map_err(|e| Error::Toml {
-        file: file.to_string(),
-        message: e.to_string(),
-    })?;
-    Ok(lock
-        .package
+    Ok(packages(text, file)?
         .into_iter()
         .filter(|p| p.source.is_none())
         .map(|p| {

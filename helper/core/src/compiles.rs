@@ -1,63 +1,34 @@
 //! Which third-party packages a series of cargo builds compiled, and with
-//! which features, read from cargo's JSON messages
-//! (`--message-format json`, standard output).
-//!
-//! Pure: text in, values out. Several invocations may be concatenated; each
-//! one ends with a `build-finished` message, which is how they are told
-//! apart (text after the last `build-finished`, e.g. a build that was cut
-//! off, counts as one more invocation).
-//!
-//! Two kinds of "compiled more than once with different features":
-//!
-//! - **Between invocations** ([`duplicates`]): the same package gets a
-//!   feature set in one invocation that another invocation did not use. A
-//!   cache filled by the first misses for the second, so the package is
-//!   compiled again: over all invocations cargo compiled more distinct
-//!   (target, features) units than any one invocation needs. This is what
-//!   unified builds remove.
-//! - **Within one invocation** ([`host_copies`]): cargo's resolver (v2)
-//!   resolves build dependencies and proc-macros separately from normal
-//!   dependencies, so one invocation can compile a package once for the
-//!   host (build scripts, proc-macros) and once for the target, with
-//!   different features. Units are told apart by the `-C metadata` hash in
-//!   their file names (`libitoa-<hash>.rlib`); with `--target`, host units
-//!   also sit in `<target-dir>/<profile>/deps` and target units in
-//!   `<target-dir>/<triple>/<profile>/deps`. Without `--target` both share
-//!   one directory and only the hash differs. These copies are inherent to
-//!   the invocation (the same in every one of them) and are reported
-//!   apart; no build layout removes them short of giving the host and the
-//!   target the same features.
+//! which features, from cargo's JSON messages (several invocations
+//! concatenated, each ending with a `build-finished` message): packages
+//! compiled again with other features in a later invocation
+//! ([`duplicates`], what unified builds remove), and host and target copies
+//! within one invocation ([`host_copies`], inherent to cargo's resolver).
+//! More: docs/helper-notes.md, "Compiles".
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use serde::Serialize;
+use std::fmt;
 
 use cargo_metadata::Message;
 
-use crate::why::messages::{parse_package_id, read, SourceKind};
-use crate::why::WhyError;
+use crate::error::Error;
+use crate::why::messages::{read, Unit};
 
 /// One `compiler-artifact` of a third-party package.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Compile {
     /// Which invocation (0-based, in the order of the text) reported it.
     pub invocation: usize,
     /// Target name (`itoa`, `build-script-build`).
     pub target: String,
-    /// Target kinds (`lib`, `proc-macro`, `custom-build`).
-    pub kinds: Vec<String>,
     /// The features the unit was compiled with, sorted.
     pub features: Vec<String>,
     /// `true` when cargo reused the artifact (no rustc run).
     pub fresh: bool,
-    /// The `-C metadata` hash from the first file name (`lib<name>-<hash>.<ext>`,
-    /// `build_script_build-<hash>`), identifying the unit; `None` when the
-    /// file name has none.
-    pub metadata: Option<String>,
 }
 
 /// Every compile of one third-party package.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PackageCompiles {
     /// cargo's package id (`registry+https://…#itoa@1.0.19`).
     pub package_id: String,
@@ -70,15 +41,6 @@ pub struct PackageCompiles {
 }
 
 impl PackageCompiles {
-    /// The distinct feature sets of its units in `invocation`.
-    pub fn feature_sets_in(&self, invocation: usize) -> BTreeSet<&Vec<String>> {
-        self.compiles
-            .iter()
-            .filter(|c| c.invocation == invocation)
-            .map(|c| &c.features)
-            .collect()
-    }
-
     /// The invocations that have a unit of this package, sorted.
     pub fn invocations(&self) -> BTreeSet<usize> {
         self.compiles.iter().map(|c| c.invocation).collect()
@@ -88,36 +50,21 @@ impl PackageCompiles {
     pub fn compiled(&self) -> impl Iterator<Item = &Compile> {
         self.compiles.iter().filter(|c| !c.fresh)
     }
+
+    /// The units of `invocation`.
+    fn of(&self, invocation: usize) -> impl Iterator<Item = &Compile> {
+        self.compiles
+            .iter()
+            .filter(move |c| c.invocation == invocation)
+    }
 }
 
-/// The messages could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CompilesError {
-    /// No cargo JSON message at all: not `--message-format json` output.
-    #[error("no cargo JSON message in the text (was cargo run with --message-format json?)")]
-    NoMessages,
-    /// A line that should be a message is not.
-    #[error("cargo's JSON messages, line {line}: {problem}")]
-    Messages {
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        problem: String,
-    },
-}
-
-/// Reads `stdout` (one or more invocations' JSON messages, with
-/// [`crate::why::messages::read`], i.e. `cargo_metadata::Message`) and
-/// returns every third-party package's compiles (package id source not
-/// `path+`), by package id.
-pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, CompilesError> {
-    let messages = read(stdout).map_err(|e| match e {
-        WhyError::Messages { line, problem } => CompilesError::Messages { line, problem },
-        _ => CompilesError::NoMessages,
-    })?;
+/// Every third-party package's compiles (package id source not `path+`) in
+/// `stdout` (one or more invocations' JSON messages), by package id.
+pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, Error> {
     let mut out: BTreeMap<String, PackageCompiles> = BTreeMap::new();
-    let mut invocation = 0usize;
-    for (line, msg) in &messages {
+    let mut invocation = 0;
+    for (line, msg) in read(stdout)? {
         let a = match msg {
             Message::BuildFinished(_) => {
                 invocation += 1;
@@ -126,56 +73,32 @@ pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, Co
             Message::CompilerArtifact(a) => a,
             _ => continue,
         };
-        let id = &a.package_id.repr;
-        let (source, name, version) =
-            parse_package_id(id).ok_or_else(|| CompilesError::Messages {
-                line: *line,
-                problem: format!("unreadable package id `{id}`"),
-            })?;
-        if source == SourceKind::Path {
+        let unit = Unit::from_artifact(&a, line)?;
+        if !unit.source.is_third_party() {
             continue;
         }
-        let mut features = a.features.clone();
+        let mut features = a.features;
         features.sort();
-        let compile = Compile {
-            invocation,
-            target: a.target.name.clone(),
-            kinds: a.target.kind.iter().map(ToString::to_string).collect(),
-            features,
-            fresh: a.fresh,
-            metadata: a.filenames.first().and_then(|f| metadata_hash(f.as_str())),
-        };
-        out.entry(id.clone())
+        out.entry(unit.package_id.clone())
             .or_insert_with(|| PackageCompiles {
-                package_id: id.clone(),
-                name,
-                version,
+                package_id: unit.package_id,
+                name: unit.name,
+                version: unit.version,
                 compiles: Vec::new(),
             })
             .compiles
-            .push(compile);
+            .push(Compile {
+                invocation,
+                target: unit.target,
+                features,
+                fresh: unit.fresh,
+            });
     }
     Ok(out)
 }
 
-/// The unit hash of an artifact path: the part after the last `-` of the
-/// file stem (`libitoa-0a1b2c.rlib` → `0a1b2c`), when it is hex, else the
-/// unit directory of the newer build-dir layout
-/// (`build/<package>/<hash>/out/build_script_build`).
-fn metadata_hash(path: &str) -> Option<String> {
-    let mut parts = path.rsplit(['/', '\\']);
-    let file = parts.next()?;
-    let stem = file.split('.').next()?;
-    let in_name = stem
-        .rsplit_once('-')
-        .map(|(_, h)| h)
-        .filter(|h| h.len() >= 8 && h.chars().all(|c| c.is_ascii_hexdigit()));
-    let in_dir = || parts.nth(1).filter(|d| crate::layout::is_hash(d));
-    in_name.or_else(in_dir).map(str::to_string)
-}
-
 /// One feature set a package was built with, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeatureUse {
     /// The features, sorted.
     pub features: Vec<String>,
@@ -186,7 +109,7 @@ pub struct FeatureUse {
 }
 
 /// A package built with more than one feature set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Duplicate {
     /// cargo's package id.
     pub package_id: String,
@@ -198,8 +121,32 @@ pub struct Duplicate {
     pub uses: Vec<FeatureUse>,
 }
 
-impl std::fmt::Display for Duplicate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Duplicate {
+    fn of(p: &PackageCompiles) -> Duplicate {
+        let mut by_set: BTreeMap<&Vec<String>, (BTreeSet<usize>, usize)> = BTreeMap::new();
+        for c in &p.compiles {
+            let e = by_set.entry(&c.features).or_default();
+            e.0.insert(c.invocation);
+            e.1 += usize::from(!c.fresh);
+        }
+        let uses = by_set
+            .into_iter()
+            .map(|(features, (inv, compiled))| FeatureUse {
+                features: features.clone(),
+                invocations: inv.into_iter().collect(),
+                compiled,
+            });
+        Duplicate {
+            package_id: p.package_id.clone(),
+            name: p.name.clone(),
+            version: p.version.clone(),
+            uses: uses.collect(),
+        }
+    }
+}
+
+impl fmt::Display for Duplicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@{}:", self.name, self.version)?;
         for (i, u) in self.uses.iter().enumerate() {
             let features = if u.features.is_empty() {
@@ -212,84 +159,34 @@ impl std::fmt::Display for Duplicate {
                 .iter()
                 .map(|i| format!("#{}", i + 1))
                 .collect();
-            write!(
-                f,
-                "{} [{features}] in build {} ({} compile(s))",
-                if i == 0 { "" } else { ";" },
-                inv.join(","),
-                u.compiled
-            )?;
+            let sep = if i == 0 { "" } else { ";" };
+            let (inv, n) = (inv.join(","), u.compiled);
+            write!(f, "{sep} [{features}] in build {inv} ({n} compile(s))")?;
         }
         Ok(())
     }
 }
 
-fn uses(p: &PackageCompiles) -> Vec<FeatureUse> {
-    let mut by_set: BTreeMap<&Vec<String>, (BTreeSet<usize>, usize)> = BTreeMap::new();
-    for c in &p.compiles {
-        let e = by_set.entry(&c.features).or_default();
-        e.0.insert(c.invocation);
-        if !c.fresh {
-            e.1 += 1;
-        }
-    }
-    by_set
-        .into_iter()
-        .map(|(features, (inv, compiled))| FeatureUse {
-            features: features.clone(),
-            invocations: inv.into_iter().collect(),
-            compiled,
-        })
-        .collect()
-}
-
-fn duplicate(p: &PackageCompiles) -> Duplicate {
-    Duplicate {
-        package_id: p.package_id.clone(),
-        name: p.name.clone(),
-        version: p.version.clone(),
-        uses: uses(p),
-    }
-}
-
-/// A unit's identity for counting: its target (lib, build script, ...) and
-/// its features.
-fn unit_key(c: &Compile) -> (&str, &Vec<String>) {
-    (&c.target, &c.features)
-}
-
-/// The most distinct (target, features) units any one invocation of the
-/// package used (compiled or fresh): what one build needs anyway, host and
-/// target copies included.
-fn needed_per_invocation(p: &PackageCompiles) -> usize {
-    p.invocations()
-        .iter()
-        .map(|&i| {
-            p.compiles
-                .iter()
-                .filter(|c| c.invocation == i)
-                .map(unit_key)
-                .collect::<BTreeSet<_>>()
-                .len()
-        })
-        .max()
-        .unwrap_or(0)
-}
-
 /// Packages compiled more than once with DIFFERENT features across
 /// invocations: cargo compiled (not fresh) more distinct (target, features)
 /// units of the package, over all invocations, than any single invocation
-/// needs. A host and a target copy inside one invocation therefore do not
-/// count (see [`host_copies`]), even when a later invocation needs only one
-/// of them; a feature set one invocation adds on top of another's does.
+/// needs (host and target copies included). A host and a target copy inside
+/// one invocation therefore do not count (see [`host_copies`]), even when a
+/// later invocation needs only one of them; a feature set one invocation
+/// adds on top of another's does.
 pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate> {
+    let key = |c: &Compile| (c.target.clone(), c.features.clone());
     compiles
         .values()
         .filter(|p| {
-            let compiled: BTreeSet<_> = p.compiled().map(unit_key).collect();
-            compiled.len() > needed_per_invocation(p)
+            let needed = p
+                .invocations()
+                .into_iter()
+                .map(|i| p.of(i).map(key).collect::<BTreeSet<_>>().len());
+            let compiled: BTreeSet<_> = p.compiled().map(key).collect();
+            compiled.len() > needed.max().unwrap_or(0)
         })
-        .map(duplicate)
+        .map(Duplicate::of)
         .collect()
 }
 
@@ -300,15 +197,15 @@ pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicat
     compiles
         .values()
         .filter(|p| {
-            p.invocations().iter().any(|&i| {
+            p.invocations().into_iter().any(|i| {
                 let mut by_target: BTreeMap<&str, BTreeSet<&Vec<String>>> = BTreeMap::new();
-                for c in p.compiles.iter().filter(|c| c.invocation == i) {
+                for c in p.of(i) {
                     by_target.entry(&c.target).or_default().insert(&c.features);
                 }
                 by_target.values().any(|sets| sets.len() > 1)
             })
         })
-        .map(duplicate)
+        .map(Duplicate::of)
         .collect()
 }
 
@@ -327,34 +224,35 @@ mod tests {
 
     const REG: &str = "registry+https://github.com/rust-lang/crates.io-index";
 
-    fn artifact(pkg: &str, features: &[&str], hash: &str, fresh: bool) -> String {
+    fn message(id: &str, name: &str, features: &[&str], file: &str, fresh: bool) -> String {
         serde_json::json!({
             "reason": "compiler-artifact",
-            "package_id": format!("{REG}#{pkg}@1.0.0"),
-            "target": {"kind": ["lib"], "crate_types": ["lib"], "name": pkg, "src_path": "/r/src/lib.rs"},
+            "package_id": id,
+            "target": {"kind": ["lib"], "crate_types": ["lib"], "name": name, "src_path": "/r/src/lib.rs"},
             "manifest_path": "/r/Cargo.toml",
             "profile": {"opt_level": "3", "debug_assertions": false, "overflow_checks": false, "test": false},
             "executable": null,
             "features": features,
-            "filenames": [format!("/t/release/deps/lib{pkg}-{hash}.rlib")],
+            "filenames": [file],
             "fresh": fresh,
         })
         .to_string()
     }
 
+    fn artifact(pkg: &str, features: &[&str], hash: &str, fresh: bool) -> String {
+        let id = format!("{REG}#{pkg}@1.0.0");
+        let file = format!("/t/release/deps/lib{pkg}-{hash}.rlib");
+        message(&id, pkg, features, &file, fresh)
+    }
+
     fn member() -> String {
-        serde_json::json!({
-            "reason": "compiler-artifact",
-            "package_id": "path+file:///w/app#0.1.0",
-            "target": {"kind": ["bin"], "crate_types": ["bin"], "name": "app", "src_path": "/w/src/main.rs"},
-            "manifest_path": "/w/Cargo.toml",
-            "profile": {"opt_level": "3", "debug_assertions": false, "overflow_checks": false, "test": false},
-            "executable": "/t/release/app",
-            "features": [],
-            "filenames": ["/t/release/app"],
-            "fresh": false,
-        })
-        .to_string()
+        message(
+            "path+file:///w/app#0.1.0",
+            "app",
+            &[],
+            "/t/release/app",
+            false,
+        )
     }
 
     const DONE: &str = r#"{"reason":"build-finished","success":true}"#;
@@ -380,10 +278,6 @@ mod tests {
         assert_eq!(d[0].uses[1].invocations, [1]);
         assert!(host_copies(&c).is_empty());
         assert_eq!(compiled_in(&c, 1), 1);
-        assert_eq!(
-            c.values().next().unwrap().compiles[0].metadata.as_deref(),
-            Some("00112233aabbccdd")
-        );
         assert!(d[0].to_string().starts_with("dep@1.0.0: [a] in build #1"));
     }
 
@@ -449,25 +343,9 @@ mod tests {
 
     #[test]
     fn bad_text_is_an_error() {
-        assert_eq!(
-            third_party("Compiling x\n").unwrap_err(),
-            CompilesError::NoMessages
-        );
-        assert!(matches!(
-            third_party("{\"reason\": \n").unwrap_err(),
-            CompilesError::Messages { line: 1, .. }
-        ));
-    }
-
-    #[test]
-    fn unit_hashes_in_both_build_dir_layouts() {
-        let h = "0123456789abcdef";
-        assert_eq!(
-            metadata_hash(&format!("/t/release/deps/libitoa-{h}.rlib")).as_deref(),
-            Some(h)
-        );
-        let new = format!("/t/release/build/ring/{h}/out/build_script_build");
-        assert_eq!(metadata_hash(&new).as_deref(), Some(h));
-        assert_eq!(metadata_hash("/t/release/app"), None);
+        let none = third_party("Compiling x\n").unwrap_err().to_string();
+        assert!(none.starts_with("no cargo JSON message"), "{none}");
+        let cut = third_party("{\"reason\": \n").unwrap_err().to_string();
+        assert!(cut.starts_with("cargo JSON message on line 1: "), "{cut}");
     }
 }

@@ -1,19 +1,10 @@
 //! Make-style dep-info files (`*.d`), the one record of which source files a
-//! build read:
-//!
-//! - rustc's, one per unit (`--emit=dep-info`): the first rule's target is
-//!   the `.d` file itself and its prerequisites start with the crate root;
-//!   member paths are relative to the directory rustc ran in (the workspace
-//!   root), others absolute;
-//! - cargo's, next to each uplifted artifact (`target/<profile>/<name>.d`,
-//!   the cargo book's "dep-info files"): every local source of the artifact
-//!   and its path dependencies, build scripts and their `rerun-if-changed`
-//!   paths included, absolute.
-//!
-//! Both are found by walking the build directory, whatever its layout
-//! (cargo up to 1.99 keeps rustc's under `<profile>/deps/` and
-//! `<profile>/build/<pkg>-<hash>/`, 1.100 under
-//! `<profile>/build/<pkg>/<hash>/out/`).
+//! build read: rustc's, one per unit (the first rule's target is the `.d`
+//! file itself, its prerequisites start with the crate root, member paths
+//! are relative to the workspace root), and cargo's, next to each uplifted
+//! artifact (every local source of the artifact and its path dependencies,
+//! build scripts' `rerun-if-changed` paths included, absolute). Both are
+//! found by walking the build directory, whatever its layout.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -109,7 +100,7 @@ pub fn find(dir: &Path, workspace_root: &Path) -> Vec<DepInfo> {
 }
 
 /// `target: deps` on the first unescaped `: `.
-pub fn split_rule(line: &str) -> Option<(&str, &str)> {
+fn split_rule(line: &str) -> Option<(&str, &str)> {
     let b = line.as_bytes();
     let mut i = 0;
     while i + 1 < b.len() {
@@ -126,7 +117,7 @@ pub fn split_rule(line: &str) -> Option<(&str, &str)> {
 }
 
 /// Whitespace-separated words, `\ ` kept as a space.
-pub fn split_words(s: &str) -> Vec<String> {
+fn split_words(s: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut cur = String::new();
     let mut chars = s.chars();

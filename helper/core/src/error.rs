@@ -100,10 +100,6 @@ pub enum Error {
         /// The OS error.
         message: String,
     },
-    /// The dependency cache (`build --deps-cache`) could not be read or
-    /// written (a cache it cannot use is not an error, only a miss).
-    #[error(transparent)]
-    DepsCache(#[from] crate::deps_cache::DepsCacheError),
     /// cargo ran and failed.
     #[error("`{command}` failed:\n{stderr}")]
     CargoFailed {
@@ -115,6 +111,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// Builds [`Error::Io`] for `path`.
+    pub fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
+        Error::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+
     /// Builds [`Error::Key`].
     pub fn key(file: &str, key: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Key {

@@ -1,18 +1,12 @@
 //! cargo's build directory, in both of its layouts.
 //!
 //! A profile directory is `<build-dir>/<profile>` or
-//! `<build-dir>/<triple>/<profile>`. Inside it, cargo has used two layouts:
-//!
-//! - the old one (cargo 1.95 here): `.fingerprint/<package>-<hash>/` holds
-//!   each unit's fingerprint, `deps/` the outputs and dep-info files (`*.d`)
-//!   of all units, `build/<package>-<hash>/` build scripts and their output;
-//! - the new one (cargo 1.100 here): each unit has its own directory
-//!   `build/<package>/<hash>/` with `fingerprint/`, `out/` (outputs and
-//!   dep-info) and, for a build script run, `run/`; there is no `deps/` and
-//!   no `.fingerprint/`.
-//!
-//! `<hash>` is 16 hex digits, the unit hash cargo also puts in output file
-//! names (`libutil-<hash>.rlib`). Everything here reads both layouts.
+//! `<build-dir>/<triple>/<profile>`. Up to cargo 1.99 it holds
+//! `.fingerprint/<package>-<hash>/` (each unit's fingerprint), `deps/` (all
+//! outputs and dep-info files) and `build/<package>-<hash>/`; since 1.100
+//! each unit has its own `build/<package>/<hash>/` with `fingerprint/`,
+//! `out/` and, for a build script run, `run/`. `<hash>` is cargo's unit
+//! hash, 16 hex digits, also in output file names (`libutil-<hash>.rlib`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -104,21 +98,6 @@ pub fn all_unit_dirs(build_dir: &Path) -> Vec<UnitDir> {
         .collect()
 }
 
-/// The dep-info files (`*.d`, make syntax) of the units of one profile
-/// directory: `deps/*.d` (old layout) and `build/<package>/<hash>/out/*.d`
-/// (new layout).
-pub fn dep_info_files(profile_dir: &Path) -> Vec<PathBuf> {
-    let mut dirs = vec![profile_dir.join("deps")];
-    for package in subdirs(&profile_dir.join("build")) {
-        dirs.extend(subdirs(&package).into_iter().map(|u| u.join("out")));
-    }
-    dirs.iter()
-        .filter_map(|d| fs::read_dir(d).ok())
-        .flat_map(|entries| entries.flatten().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "d"))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,14 +136,6 @@ mod tests {
         assert_eq!(
             units[1].fingerprint,
             new.join(format!("build/itoa/{h}/fingerprint"))
-        );
-        assert_eq!(
-            dep_info_files(&t.path().join("debug")),
-            [t.path().join(format!("debug/deps/cfg_if-{h}.d"))]
-        );
-        assert_eq!(
-            dep_info_files(&new),
-            [new.join(format!("build/itoa/{h}/out/itoa-{h}.d"))]
         );
     }
 }

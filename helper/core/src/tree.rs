@@ -1,10 +1,16 @@
-//! The one directory-tree copier: the dependency cache's saved target
-//! directories, the benchmark's copy of a workspace and the tests' fixture
-//! copies all go through [`copy_tree`].
+//! Files and trees: the one directory-tree copier (the dependency cache's
+//! saved target directories, the benchmark's copy of a workspace and the
+//! tests' fixture copies all go through [`copy_tree`]), and the one record
+//! of a file's content ([`FileState`]).
 
 use std::fs;
 use std::io;
 use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use filetime::{set_file_mtime, FileTime};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 /// Copies the tree at `from` into `to` (created as needed), leaving out
 /// every entry for which `skip` (given the path relative to `from`) is
@@ -43,7 +49,8 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Re
             } else {
                 fs::copy(&s, &d).map_err(at(&d))?;
                 let modified = entry.metadata().and_then(|m| m.modified());
-                set_mtime(&d, modified.map_err(at(&s))?).map_err(at(&d))?;
+                let modified = FileTime::from_system_time(modified.map_err(at(&s))?);
+                set_file_mtime(&d, modified).map_err(at(&d))?;
             }
             count += 1;
         }
@@ -52,25 +59,53 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Re
     // their times are informative only, so a failure is no error.
     for (src, dst) in dirs.into_iter().rev() {
         if let Ok(modified) = fs::metadata(&src).and_then(|m| m.modified()) {
-            let _ = set_mtime(&dst, modified);
+            let _ = set_file_mtime(&dst, FileTime::from_system_time(modified));
         }
     }
     Ok(count)
 }
 
-/// Sets a file's (or directory's) modification time.
-pub fn set_mtime(path: &Path, time: std::time::SystemTime) -> io::Result<()> {
-    fs::File::options()
-        .write(true)
-        .open(path)
-        .or_else(|_| fs::File::open(path))?
-        .set_modified(time)
+/// A file's size, content hash and modification time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileState {
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// Modification time (seconds, nanoseconds since the epoch).
+    pub mtime: (i64, u32),
+}
+
+impl FileState {
+    /// The file's state now; `None` if it cannot be read or changed while
+    /// it was hashed.
+    pub fn of(path: &Path) -> Option<FileState> {
+        let before = fs::metadata(path).ok()?;
+        let mut sha256 = Sha256::new();
+        io::copy(&mut fs::File::open(path).ok()?, &mut sha256).ok()?;
+        let after = fs::metadata(path).ok()?;
+        let mtime = before.modified().ok()?;
+        (after.modified().ok()? == mtime && after.len() == before.len()).then(|| FileState {
+            size: before.len(),
+            sha256: format!("{:x}", sha256.finalize()),
+            mtime: time_pair(mtime),
+        })
+    }
+}
+
+/// Seconds and nanoseconds since the epoch (zero before it).
+pub fn time_pair(t: SystemTime) -> (i64, u32) {
+    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
+    (
+        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        d.subsec_nanos(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, SystemTime};
+    use std::time::Duration;
 
     #[test]
     fn copies_files_links_and_times_and_skips() {
@@ -81,7 +116,7 @@ mod tests {
         fs::write(src.join("a/target/big"), "y").unwrap();
         std::os::unix::fs::symlink("f", src.join("a/link")).unwrap();
         let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        set_mtime(&src.join("a/f"), old).unwrap();
+        set_file_mtime(src.join("a/f"), FileTime::from_system_time(old)).unwrap();
         let dst = tmp.path().join("dst");
         let n = copy_tree(&src, &dst, &|rel| rel.ends_with("target")).unwrap();
         assert_eq!(n, 2);
@@ -94,5 +129,19 @@ mod tests {
         assert!(!dst.join("a/target").exists());
         let err = copy_tree(&tmp.path().join("none"), &dst, &|_| false).unwrap_err();
         assert!(err.to_string().contains("none"), "{err}");
+    }
+
+    #[test]
+    fn file_state_hashes_the_content() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("f");
+        fs::write(&f, "abc").unwrap();
+        let state = FileState::of(&f).unwrap();
+        assert_eq!(state.size, 3);
+        assert_eq!(
+            state.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(FileState::of(&tmp.path().join("none")), None);
     }
 }

@@ -28,7 +28,7 @@ pub struct Prepared {
 /// `--config` values and RUSTFLAGS variables, the members, the base lock.
 fn key(ctx: &PlanContext, sel: &Selection<'_>, cmd: &CargoCommand) -> Result<CacheKey, Error> {
     let plan = &ctx.plan;
-    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let rustc = buildplan::exec::rustc_program();
     let target = plan.target(sel.target)?;
     let mut settings: Vec<String> = cmd
         .args
@@ -72,10 +72,6 @@ fn key(ctx: &PlanContext, sel: &Selection<'_>, cmd: &CargoCommand) -> Result<Cac
     })
 }
 
-fn is_empty_dir(dir: &Path) -> bool {
-    std::fs::read_dir(dir).map_or(true, |mut d| d.next().is_none())
-}
-
 /// Looks the build's key up in `dir` and, on a hit, restores the entry into
 /// the (empty) target directory, unless `dry_run`. Prints one line saying
 /// what happened and why.
@@ -96,20 +92,15 @@ pub fn prepare(
     let cache = DepsCache::new(dir);
     let key = key(ctx, sel, cmd)?;
     let lookup = cache.lookup(&key);
-    let empty = is_empty_dir(&ctx.target_dir);
-    let save = matches!(lookup, Lookup::Miss(_));
-    let members = if keep_members {
-        let record = match &lookup {
-            Lookup::Hit(entry) => entry.members.clone(),
-            Lookup::Miss(_) => None,
-        };
-        Some((
-            members::workspace_members(&ctx.root).map_err(Error::invalid)?,
-            record,
-        ))
-    } else {
-        None
+    let empty = std::fs::read_dir(&ctx.target_dir).map_or(true, |mut d| d.next().is_none());
+    let (save, record) = match &lookup {
+        Lookup::Hit(entry) => (false, entry.members.clone()),
+        Lookup::Miss(_) => (true, None),
     };
+    let members = keep_members
+        .then(|| members::workspace_members(&ctx.root))
+        .transpose()?
+        .map(|list| (list, record));
     match lookup {
         _ if !empty => eprintln!(
             "deps cache: {} is not empty; building from it as it is (the cache is not read)",
@@ -180,8 +171,7 @@ impl Prepared {
             })
         });
         let changed = match (&record, &self.members) {
-            (Some(now), Some((_, Some(saved)))) => !now.same_sources(saved),
-            (Some(_), Some((_, None))) => true,
+            (Some(now), Some((_, saved))) => saved.as_ref().is_none_or(|s| !now.same_sources(s)),
             _ => false,
         };
         if !self.save && !changed {

@@ -1,27 +1,14 @@
 //! `cargo buildplan why`: why each unit of a build compiled, and the
 //! freshness gate.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::cli::WhyArgs;
-use buildplan::error::Error;
-use buildplan::error::Outcome;
-use buildplan::why::{self, BuildDirs, Report, RunOptions};
+use buildplan::error::{Error, Outcome};
+use buildplan::why::{self, record::SourceRecord, BuildDirs, RunOptions};
 
 fn read(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
-}
-
-/// The workspace root of `manifest_path` (or of the current directory).
-fn workspace_root(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf), Error> {
-    let m = buildplan::workspace::metadata(manifest_path)?;
-    Ok((
-        m.workspace_root.into_std_path_buf(),
-        m.target_directory.into_std_path_buf(),
-    ))
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
 /// Runs the build (or reads a saved one), prints the report, and with
@@ -30,16 +17,18 @@ fn workspace_root(manifest_path: Option<&Path>) -> Result<(PathBuf, PathBuf), Er
 /// are not cargo's, are bad input (exit 2); a failed cargo fails the
 /// command (exit 1).
 pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outcome> {
-    let (root, target_dir) = workspace_root(manifest_path)?;
+    let meta = buildplan::workspace::metadata(manifest_path)?;
+    let root = meta.workspace_root.into_std_path_buf();
     let (report, cargo_ok) = match (&args.log, &args.messages) {
         (Some(log), Some(messages)) => {
             let units = why::units(&read(messages)?)?;
+            let target_dir = meta.target_directory.into_std_path_buf();
             let dirs = BuildDirs {
                 workspace_root: Some(root),
+                record: SourceRecord::load(&target_dir),
                 target_dir: Some(target_dir.clone()),
-                build_dir: Some(target_dir.clone()),
+                build_dir: Some(target_dir),
                 before: None,
-                record: why::record::SourceRecord::load(&target_dir),
             };
             (why::explain(&read(log)?, &units, &dirs)?, true)
         }
@@ -49,12 +38,10 @@ pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outco
                 cargo_args.push("build".into());
             }
             let run = why::run(&RunOptions {
-                cargo: None,
                 dir: root,
                 args: cargo_args,
-                env: Vec::new(),
-                env_remove: Vec::new(),
                 echo: true,
+                ..RunOptions::default()
             })?;
             if let Some(e) = &run.record_error {
                 eprintln!("cargo-buildplan why: warning: {e}");
@@ -62,11 +49,17 @@ pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outco
             let ok = run.success();
             (run.report, ok)
         }
-        _ => {
-            return Err(Error::invalid("--log and --messages go together").into());
-        }
+        _ => return Err(Error::invalid("--log and --messages go together").into()),
     };
-    print_report(&report, args.json)?;
+    if let Some(e) = &report.log_error {
+        eprintln!("cargo-buildplan why: why is unknown: {e}");
+    }
+    let text = if args.json {
+        serde_json::to_string_pretty(&report)? + "\n"
+    } else {
+        report.to_string()
+    };
+    buildplan::output::print_stdout(&text)?;
     if !cargo_ok {
         eprintln!("cargo-buildplan why: cargo failed");
         return Ok(Outcome::Failed);
@@ -79,17 +72,4 @@ pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outco
         eprintln!("cargo-buildplan why: fresh: no third-party crate compiled");
     }
     Ok(Outcome::Success)
-}
-
-fn print_report(report: &Report, json: bool) -> anyhow::Result<()> {
-    if let Some(e) = &report.log_error {
-        eprintln!("cargo-buildplan why: why is unknown: {e}");
-    }
-    let text = if json {
-        serde_json::to_string_pretty(report)? + "\n"
-    } else {
-        report.to_string()
-    };
-    buildplan::output::print_stdout(&text)?;
-    Ok(())
 }

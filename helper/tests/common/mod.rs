@@ -11,6 +11,35 @@ use std::process::{Command, Output};
 
 pub use fixtures::*;
 
+/// Variables that would change what (or where) a fixture's cargo builds.
+pub const CARGO_NOISE: [&str; 8] = [
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "CARGO_BUILD_RUSTFLAGS",
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "RUSTC_WRAPPER",
+    "CARGO_BUILD_RUSTC_WRAPPER",
+    "CARGO_INCREMENTAL",
+];
+
+/// Writes `text` to `root/rel`, creating its directory.
+pub fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().expect("a file in a directory")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+/// Gives `path` the current time as its mtime (a touch).
+pub fn touch(path: &Path) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open");
+    file.set_modified(std::time::SystemTime::now())
+        .expect("touch");
+}
+
 /// The helper binary, with `--manifest-path <dir>/Cargo.toml` and `args`,
 /// run from `dir`.
 pub fn helper(dir: &Path, args: &[&str]) -> Command {

@@ -22,14 +22,7 @@ pub const ALL: &[&str] = &[
     "top:top",
 ];
 
-pub fn text(out: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+pub use crate::common::describe as text;
 
 /// Copies a tree with new mtimes (a checkout), without `target/`.
 pub fn checkout(from: &Path, to: &Path) {
@@ -94,19 +87,10 @@ pub fn cmd(ws: &Path, toolchain: &str) -> Command {
     cmd.current_dir(ws)
         .env("RUSTUP_TOOLCHAIN", toolchain)
         .env("CARGO_NET_OFFLINE", "true");
-    for var in [
-        "CARGO",
-        "RUSTC",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "RUSTC_WRAPPER",
-        "CARGO_BUILD_RUSTC_WRAPPER",
-        "CARGO_INCREMENTAL",
-        "MIDDLE_FLAVOR",
-    ] {
+    for var in common::CARGO_NOISE
+        .iter()
+        .chain(&["CARGO", "RUSTC", "MIDDLE_FLAVOR"])
+    {
         cmd.env_remove(var);
     }
     cmd

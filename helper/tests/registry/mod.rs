@@ -86,3 +86,20 @@ pub fn private_cargo_home(home: &Path, crates: &[(&str, &str)]) {
         .unwrap_or_else(|e| panic!("{file} not in the registry cache: {e} (run `cargo fetch`)"));
     }
 }
+
+/// A one-package workspace `app` at `<dir>/ws` whose `src/main.rs` is
+/// `main`, depending on the locked `itoa`, which a private cargo home at
+/// `<dir>/cargo-home` holds: (ws, home, itoa's version).
+pub fn itoa_app(dir: &Path, main: &str) -> (PathBuf, PathBuf, String) {
+    let itoa = locked_versions("itoa").pop().expect("itoa in Cargo.lock");
+    let (ws, home) = (dir.join("ws"), dir.join("cargo-home"));
+    private_cargo_home(&home, &[("itoa", itoa.as_str())]);
+    fs::create_dir_all(ws.join("src")).unwrap();
+    let manifest = format!(
+        "[workspace]\n\n[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nitoa = \"={itoa}\"\n"
+    );
+    fs::write(ws.join("Cargo.toml"), manifest).unwrap();
+    fs::write(ws.join("src/main.rs"), main).unwrap();
+    (ws, home, itoa)
+}

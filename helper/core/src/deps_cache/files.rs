@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use super::error::{io_err, Result};
+use crate::error::Error;
 
 /// Files cargo recreates and that must not travel between directories.
 const SKIPPED: &[&str] = &[".cargo-lock"];
@@ -39,21 +39,18 @@ pub(super) fn list_files(root: &Path) -> io::Result<BTreeMap<String, u64>> {
 
 /// Copies a directory tree ([`crate::tree::copy_tree`]: modification
 /// times, permissions, symlinks); skips cargo's lock files.
-pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<usize> {
+pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<usize, Error> {
     let skip = |rel: &Path| {
         rel.file_name()
             .is_some_and(|n| SKIPPED.iter().any(|s| n == *s))
     };
     crate::tree::copy_tree(from, to, &skip)
         .map(|n| n as usize)
-        .map_err(io_err(from))
+        .map_err(|e| Error::io(from, e))
 }
 
 /// Every saved file is there with its size; nothing is missing.
-pub(super) fn verify(
-    target: &Path,
-    files: &BTreeMap<String, u64>,
-) -> std::result::Result<(), String> {
+pub(super) fn verify(target: &Path, files: &BTreeMap<String, u64>) -> Result<(), String> {
     let found = list_files(target).map_err(|e| format!("{}: {e}", target.display()))?;
     for (rel, size) in files {
         match found.get(rel) {

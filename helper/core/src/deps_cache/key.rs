@@ -1,12 +1,11 @@
 //! The cache key: what saved artifacts depend on.
 
-use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{io_err, DepsCacheError, Result};
+use crate::error::Error;
 
 /// Everything a saved dependency target directory depends on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,34 +38,18 @@ pub struct LockIdentity {
 
 impl LockIdentity {
     /// The identity of a Cargo.lock's text; `path` names it in errors.
-    pub fn from_lock(text: &str, path: &str) -> Result<Self> {
-        #[derive(Deserialize)]
-        struct Lock {
-            #[serde(default)]
-            package: Vec<Package>,
-        }
-        #[derive(Deserialize)]
-        struct Package {
-            name: String,
-            version: String,
-            source: Option<String>,
-        }
-        let lock: Lock = toml::from_str(text).map_err(|e| DepsCacheError::Lock {
-            path: path.to_string(),
-            message: e.to_string(),
-        })?;
-        let mut packages: Vec<String> = lock
-            .package
+    pub fn from_lock(text: &str, path: &str) -> Result<Self, Error> {
+        let mut packages: Vec<String> = crate::base_lock::packages(text, path)?
             .into_iter()
-            .filter_map(|p| p.source.map(|s| format!("{} {} {}", p.name, p.version, s)))
+            .filter_map(|p| Some(format!("{} {} {}", p.name, p.version, p.source?)))
             .collect();
         packages.sort();
         Ok(LockIdentity { packages })
     }
 
     /// Reads and identifies a lock file.
-    pub fn read(path: &Path) -> Result<Self> {
-        let text = fs::read_to_string(path).map_err(io_err(path))?;
+    pub fn read(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Self::from_lock(&text, &path.display().to_string())
     }
 
@@ -81,20 +64,10 @@ impl LockIdentity {
 }
 
 /// `rustc -vV` of the given compiler (`$RUSTC` or `rustc` for the default).
-pub fn toolchain(rustc: &Path) -> Result<String> {
-    let err = |message: String| DepsCacheError::Toolchain {
-        rustc: rustc.display().to_string(),
-        message,
-    };
-    let out = Command::new(rustc)
-        .arg("-vV")
-        .output()
-        .map_err(|e| err(e.to_string()))?;
-    if !out.status.success() {
-        return Err(err(String::from_utf8_lossy(&out.stderr).trim().to_string()));
-    }
-    let text = String::from_utf8(out.stdout).map_err(|e| err(e.to_string()))?;
-    Ok(text.trim().to_string())
+pub fn toolchain(rustc: &Path) -> Result<String, Error> {
+    let mut cmd = Command::new(rustc);
+    cmd.arg("-vV");
+    Ok(crate::exec::capture(cmd)?.trim().to_string())
 }
 
 impl CacheKey {
@@ -113,29 +86,18 @@ impl CacheKey {
 
     /// The names of the fields in which `self` and `other` differ.
     pub fn differences(&self, other: &CacheKey) -> Vec<&'static str> {
-        let mut out = Vec::new();
-        if self.toolchain != other.toolchain {
-            out.push("toolchain");
-        }
-        if self.target != other.target {
-            out.push("target");
-        }
-        if self.profile != other.profile {
-            out.push("profile");
-        }
-        if self.variant != other.variant {
-            out.push("variant");
-        }
-        if self.cargo_args != other.cargo_args {
-            out.push("cargo arguments");
-        }
-        if self.members != other.members {
-            out.push("workspace members");
-        }
-        if self.base_lock != other.base_lock {
-            out.push("base lock");
-        }
-        out
+        [
+            ("toolchain", self.toolchain != other.toolchain),
+            ("target", self.target != other.target),
+            ("profile", self.profile != other.profile),
+            ("variant", self.variant != other.variant),
+            ("cargo arguments", self.cargo_args != other.cargo_args),
+            ("workspace members", self.members != other.members),
+            ("base lock", self.base_lock != other.base_lock),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect()
     }
 }
 
@@ -166,8 +128,7 @@ mod tests {
     fn a_lock_that_is_not_toml_is_an_error_naming_the_file() {
         let err = LockIdentity::from_lock("[[package]\nname =", "nix/base.lock").unwrap_err();
         assert!(
-            err.to_string()
-                .starts_with("nix/base.lock: not a Cargo.lock"),
+            err.to_string().starts_with("nix/base.lock: not valid TOML"),
             "{err}"
         );
     }
@@ -222,7 +183,8 @@ mod tests {
         assert!(t.starts_with("rustc ") && t.contains("\nhost: "), "{t}");
         let err = toolchain(Path::new("/nonexistent/rustc")).unwrap_err();
         assert!(
-            err.to_string().starts_with("`/nonexistent/rustc -vV`"),
+            err.to_string()
+                .starts_with("could not run `/nonexistent/rustc`"),
             "{err}"
         );
     }

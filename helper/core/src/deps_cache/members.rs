@@ -1,41 +1,23 @@
 //! Workspace members in the cache: a record of their sources, so that a
-//! fresh checkout finds the unchanged members fresh.
-//!
-//! cargo (stable) decides whether a member is fresh by modification time: a
-//! source file newer than the unit's fingerprint makes it dirty. A fresh
-//! checkout gives every file a new mtime, so a restored target directory
-//! alone rebuilds every member. After a build, [`MemberRecord::take`] records
-//! each source file's size, SHA-256 and mtime; [`MemberRecord::apply`], after
-//! a restore, gives every file with the recorded content its recorded mtime
-//! back. A file with other content keeps its new mtime (moved past the save
-//! if it is older), so cargo sees exactly what it would have seen had the
-//! edits been made in the saved checkout: a changed file is never taken for
-//! unchanged, and cargo still checks everything else it checks (features,
-//! flags, environment, toolchain).
-//!
-//! The sources are what cargo names ([`crate::dep_info`]): every input of a
-//! dep-info file in the target directory inside the workspace (directories,
-//! from `rerun-if-changed`, with their whole tree), and for members with a
-//! build script the files `cargo package --list` gives, because a build
-//! script without `rerun-if-changed` reruns when any of them changes.
-//!
-//! A checkout at another path: cargo records a member's inputs outside its
-//! own directory by absolute path, so it would still compare the old
-//! checkout's files. The members doing so keep their new mtimes there
-//! (rebuilt, as cargo would without the cache); a unit with no input in its
-//! own directory makes the record unusable at another path.
+//! fresh checkout finds the unchanged members fresh. cargo (stable) decides
+//! freshness by mtime, and a checkout gives every file a new one: after a
+//! build [`MemberRecord::take`] records each source's size, SHA-256 and
+//! mtime; after a restore [`MemberRecord::apply`] gives every file with the
+//! recorded content its recorded mtime back. Which files, and the limits at
+//! another path: docs/deps-cache.md, "Members".
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
-use filetime::FileTime;
+use filetime::{set_file_mtime, FileTime};
 use serde::{Deserialize, Serialize};
 
 use crate::dep_info;
-use crate::why::record::sha256_file;
+use crate::error::Error;
+use crate::tree::{time_pair, FileState};
 
 /// File name of the record in an entry directory.
 pub const RECORD: &str = "buildplan-members.json";
@@ -47,17 +29,6 @@ pub struct Member {
     pub dir: PathBuf,
     /// Whether it has a build script.
     pub build_script: bool,
-}
-
-/// A recorded file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileState {
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256, hex.
-    pub sha256: String,
-    /// Modification time (seconds, nanoseconds since the epoch).
-    pub mtime: (i64, u32),
 }
 
 /// A recorded directory (a `rerun-if-changed` directory or one inside it).
@@ -80,11 +51,9 @@ pub struct MemberRecord {
     pub files: BTreeMap<String, FileState>,
     /// Directories named as inputs, and those inside them.
     pub dirs: BTreeMap<String, DirState>,
-    /// Member directories with a unit that reads a workspace file outside
-    /// that directory (by absolute path, for cargo).
+    /// Member directories with a unit reading a workspace file outside them.
     pub outside: BTreeSet<String>,
-    /// Units none of whose inputs is in their member's directory (dep-info
-    /// files named): not relocatable.
+    /// Dep-info files of units with no input in their member's directory.
     pub unanchored: Vec<String>,
 }
 
@@ -97,22 +66,10 @@ pub struct Applied {
     pub changed: Vec<String>,
     /// Recorded files that are gone.
     pub missing: Vec<String>,
-    /// Files left new because the checkout moved (see the module docs).
+    /// Files left new because the checkout moved.
     pub held: usize,
     /// Why nothing was applied, when nothing was.
     pub skipped: Option<String>,
-}
-
-fn pair(t: SystemTime) -> (i64, u32) {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    (
-        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        d.subsec_nanos(),
-    )
-}
-
-fn file_time((s, ns): (i64, u32)) -> FileTime {
-    FileTime::from_unix_time(s, ns)
 }
 
 fn rel(root: &Path, path: &Path) -> Option<String> {
@@ -121,12 +78,8 @@ fn rel(root: &Path, path: &Path) -> Option<String> {
 }
 
 /// The workspace's members (`cargo metadata --no-deps` of `root`).
-pub fn workspace_members(root: &Path) -> Result<Vec<Member>, String> {
-    let meta = cargo_metadata::MetadataCommand::new()
-        .manifest_path(root.join("Cargo.toml"))
-        .no_deps()
-        .exec()
-        .map_err(|e| format!("cannot read the workspace at {}: {e}", root.display()))?;
+pub fn workspace_members(root: &Path) -> Result<Vec<Member>, Error> {
+    let meta = crate::workspace::metadata(Some(&root.join("Cargo.toml")))?;
     Ok(meta
         .workspace_packages()
         .iter()
@@ -142,22 +95,12 @@ pub fn workspace_members(root: &Path) -> Result<Vec<Member>, String> {
 /// The files of a member as `cargo package --list` gives them (absolute,
 /// existing files only: cargo adds generated ones); `None` when cargo fails.
 pub fn package_files(member_dir: &Path) -> Option<Vec<PathBuf>> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = Command::new(cargo)
-        .args(["package", "--list", "--allow-dirty", "--manifest-path"])
-        .arg(member_dir.join("Cargo.toml"))
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8(out.stdout).ok()?;
-    Some(
-        text.lines()
-            .map(|l| member_dir.join(l))
-            .filter(|p| p.is_file())
-            .collect(),
-    )
+    let mut cmd = Command::new(crate::exec::cargo_program());
+    cmd.args(["package", "--list", "--allow-dirty", "--manifest-path"])
+        .arg(member_dir.join("Cargo.toml"));
+    let text = crate::exec::capture(cmd).ok()?;
+    let files = text.lines().map(|l| member_dir.join(l));
+    Some(files.filter(|p| p.is_file()).collect())
 }
 
 impl MemberRecord {
@@ -209,13 +152,13 @@ impl MemberRecord {
                     .filter(|p| inside(p)),
             );
         }
-        let saved_at = pair(SystemTime::now());
+        let saved_at = time_pair(SystemTime::now());
         MemberRecord {
             root: root.to_path_buf(),
             saved_at,
             files: files
                 .iter()
-                .filter_map(|p| Some((rel(root, p)?, file_state(p)?)))
+                .filter_map(|p| Some((rel(root, p)?, FileState::of(p)?)))
                 .collect(),
             dirs: dirs
                 .iter()
@@ -229,21 +172,18 @@ impl MemberRecord {
     /// Whether `other` records the same sources with the same contents
     /// (mtimes aside): saving it again would change nothing.
     pub fn same_sources(&self, other: &MemberRecord) -> bool {
-        let contents = |r: &MemberRecord| -> Vec<(String, u64, String)> {
-            r.files
-                .iter()
-                .map(|(p, f)| (p.clone(), f.size, f.sha256.clone()))
+        let files = |r: &MemberRecord| -> Vec<(String, u64, String)> {
+            let f = r.files.iter();
+            f.map(|(p, f)| (p.clone(), f.size, f.sha256.clone()))
                 .collect()
         };
-        let entries = |r: &MemberRecord| -> Vec<(String, Vec<String>)> {
+        let dirs = |r: &MemberRecord| -> Vec<(String, Vec<String>)> {
             r.dirs
                 .iter()
                 .map(|(p, d)| (p.clone(), d.entries.clone()))
                 .collect()
         };
-        self.root == other.root
-            && contents(self) == contents(other)
-            && entries(self) == entries(other)
+        self.root == other.root && files(self) == files(other) && dirs(self) == dirs(other)
     }
 
     /// Gives the files and directories under `root` that are as recorded
@@ -252,30 +192,34 @@ impl MemberRecord {
     /// than the saved fingerprints).
     pub fn apply(&self, root: &Path) -> Applied {
         let now = SystemTime::now();
-        if pair(now) <= self.saved_at {
-            return Applied {
-                skipped: Some("this clock is behind the time the cache was saved".into()),
-                ..Applied::default()
-            };
-        }
         let moved = root != self.root;
-        if moved && !self.unanchored.is_empty() {
+        let skipped = if time_pair(now) <= self.saved_at {
+            Some("this clock is behind the time the cache was saved".to_string())
+        } else {
+            let unanchored = self.unanchored.first().filter(|_| moved);
+            unanchored.map(|unit| {
+                format!(
+                    "the checkout moved from {} and {unit} has no input in its member's directory",
+                    self.root.display()
+                )
+            })
+        };
+        if skipped.is_some() {
             return Applied {
-                skipped: Some(format!(
-                    "the checkout moved from {} and {} has no input in its member's directory",
-                    self.root.display(),
-                    self.unanchored[0]
-                )),
+                skipped,
                 ..Applied::default()
             };
         }
+        let set_mtime = |p: &Path, (s, ns): (i64, u32)| {
+            set_file_mtime(p, FileTime::from_unix_time(s, ns)).is_ok()
+        };
         let held = |rel: &str| moved && self.outside.iter().any(|o| Path::new(rel).starts_with(o));
         let bump = |p: &Path| {
             let newer = fs::metadata(p)
                 .and_then(|m| m.modified())
-                .is_ok_and(|t| pair(t) > self.saved_at);
+                .is_ok_and(|t| time_pair(t) > self.saved_at);
             if !newer {
-                let _ = filetime::set_file_mtime(p, FileTime::from_system_time(now));
+                let _ = set_file_mtime(p, FileTime::from_system_time(now));
             }
         };
         let mut out = Applied::default();
@@ -286,12 +230,10 @@ impl MemberRecord {
                 bump(&p);
                 continue;
             }
-            match file_state(&p) {
+            match FileState::of(&p) {
                 None if !p.exists() => out.missing.push(rel.clone()),
                 Some(now) if now.size == rec.size && now.sha256 == rec.sha256 => {
-                    if filetime::set_file_mtime(&p, file_time(rec.mtime)).is_ok() {
-                        out.restored += 1;
-                    }
+                    out.restored += usize::from(set_mtime(&p, rec.mtime));
                 }
                 _ => {
                     bump(&p);
@@ -303,7 +245,7 @@ impl MemberRecord {
             let p = root.join(rel);
             match dir_state(&p) {
                 Some(now) if now.entries == rec.entries && !held(rel) => {
-                    let _ = filetime::set_file_mtime(&p, file_time(rec.mtime));
+                    set_mtime(&p, rec.mtime);
                 }
                 Some(now) => {
                     bump(&p);
@@ -318,21 +260,8 @@ impl MemberRecord {
     }
 }
 
-/// A file's state now; `None` if it cannot be read or changed while hashed.
-fn file_state(p: &Path) -> Option<FileState> {
-    let before = fs::metadata(p).ok()?;
-    let sha256 = sha256_file(p).ok()?;
-    let after = fs::metadata(p).ok()?;
-    let mtime = before.modified().ok()?;
-    (after.modified().ok()? == mtime && after.len() == before.len()).then(|| FileState {
-        size: before.len(),
-        sha256,
-        mtime: pair(mtime),
-    })
-}
-
 fn dir_state(p: &Path) -> Option<DirState> {
-    let mtime = pair(fs::metadata(p).ok()?.modified().ok()?);
+    let mtime = time_pair(fs::metadata(p).ok()?.modified().ok()?);
     let mut entries: Vec<String> = fs::read_dir(p)
         .ok()?
         .flatten()

@@ -5,13 +5,14 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use super::error::{io_err, DepsCacheError, Result};
 use super::files::{copy_tree, list_files, verify};
 use super::key::{CacheKey, LockIdentity};
 use super::members::{MemberRecord, RECORD};
 use super::miss::Miss;
+use crate::error::Error;
 
 /// Version of the entry format; entries of another format are ignored.
 pub const FORMAT: u32 = 1;
@@ -78,85 +79,65 @@ impl DepsCache {
     /// Finds the entry for `key` and checks it: manifest, format, the full
     /// key, and every saved file's presence and size.
     pub fn lookup(&self, key: &CacheKey) -> Lookup {
+        match self.find(key) {
+            Ok(entry) => Lookup::Hit(entry),
+            Err(miss) => Lookup::Miss(miss),
+        }
+    }
+
+    fn find(&self, key: &CacheKey) -> Result<Entry, Miss> {
         let dir = self.dir.join(key.id());
         if !dir.is_dir() {
-            return Lookup::Miss(self.why_missing(key));
+            return Err(self.why_missing(key));
         }
-        let corrupt = |reason: String| {
-            Lookup::Miss(Miss::Corrupt {
-                dir: dir.clone(),
-                reason,
-            })
+        let corrupt = |reason| Miss::Corrupt {
+            dir: dir.clone(),
+            reason,
         };
-        let manifest = match read_manifest(&dir) {
-            Ok(m) => m,
-            Err(reason) => return corrupt(reason),
-        };
+        let manifest = read_manifest(&dir).map_err(corrupt)?;
         if manifest.format != FORMAT {
-            return corrupt(format!(
-                "entry format {}, this helper reads {FORMAT}",
-                manifest.format
-            ));
+            let format = manifest.format;
+            return Err(corrupt(format!(
+                "entry format {format}, this helper reads {FORMAT}"
+            )));
         }
         if manifest.key != *key {
-            let differs = manifest.key.differences(key);
-            if differs.contains(&"workspace members") {
-                return Lookup::Miss(Miss::Foreign {
-                    theirs: manifest.key.members,
-                });
-            }
-            return Lookup::Miss(Miss::Stale { differs });
+            return Err(mismatch(manifest.key, key));
         }
         let target = dir.join(TARGET);
-        if let Err(reason) = verify(&target, &manifest.files) {
-            return corrupt(reason);
-        }
-        let members = match read_members(&dir) {
-            Ok(m) => m,
-            Err(reason) => return corrupt(reason),
-        };
-        Lookup::Hit(Entry {
-            dir: dir.clone(),
+        verify(&target, &manifest.files).map_err(corrupt)?;
+        Ok(Entry {
+            members: read_json(&dir, RECORD).map_err(corrupt)?,
+            dir,
             target,
             built_from: manifest.built_from,
             files: manifest.files.len(),
-            members,
         })
     }
 
     /// Why there is no entry for `key`: the closest other entry's story.
     fn why_missing(&self, key: &CacheKey) -> Miss {
-        let Ok(read) = fs::read_dir(&self.dir) else {
-            return Miss::Empty;
+        let entries = fs::read_dir(&self.dir).into_iter().flatten().flatten();
+        let manifests = entries.filter_map(|e| read_manifest(&e.path()).ok());
+        let misses = manifests.map(|m| mismatch(m.key, key));
+        let stale_first = |m: &Miss| match m {
+            Miss::Stale { differs } => differs.len(),
+            _ => usize::MAX,
         };
-        let mut best: Option<Vec<&'static str>> = None;
-        let mut foreign = None;
-        for entry in read.flatten() {
-            let Ok(manifest) = read_manifest(&entry.path()) else {
-                continue;
-            };
-            let differs = manifest.key.differences(key);
-            if differs.contains(&"workspace members") {
-                foreign.get_or_insert(manifest.key.members);
-            } else if best.as_ref().is_none_or(|b| differs.len() < b.len()) {
-                best = Some(differs);
-            }
-        }
-        match (best, foreign) {
-            (Some(differs), _) => Miss::Stale { differs },
-            (None, Some(theirs)) => Miss::Foreign { theirs },
-            (None, None) => Miss::Empty,
-        }
+        misses.min_by_key(stale_first).unwrap_or(Miss::Empty)
     }
 
     /// Copies `entry`'s target directory to `target_dir`, which must be
     /// missing or empty, keeping modification times and permissions. Returns
     /// the number of files copied.
-    pub fn restore(&self, entry: &Entry, target_dir: &Path) -> Result<usize> {
+    pub fn restore(&self, entry: &Entry, target_dir: &Path) -> Result<usize, Error> {
         if target_dir.exists() {
             let mut read = fs::read_dir(target_dir).map_err(io_err(target_dir))?;
             if read.next().is_some() {
-                return Err(DepsCacheError::TargetNotEmpty(target_dir.to_path_buf()));
+                return Err(Error::invalid(format!(
+                    "{}: not empty; a cache is restored only into an empty target directory",
+                    target_dir.display()
+                )));
             }
         }
         copy_tree(&entry.target, target_dir)
@@ -171,7 +152,7 @@ impl DepsCache {
         target_dir: &Path,
         built_from: LockIdentity,
         members: Option<&MemberRecord>,
-    ) -> Result<Entry> {
+    ) -> Result<Entry, Error> {
         fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
         let id = key.id();
         let tmp = self
@@ -189,14 +170,14 @@ impl DepsCache {
             built_from: built_from.clone(),
             files,
         };
+        let write = |name: &str, json: serde_json::Result<Vec<u8>>| {
+            let path = tmp.join(name);
+            fs::write(&path, json.expect("serializes")).map_err(|e| Error::io(&path, e))
+        };
         if let Some(record) = members {
-            let path = tmp.join(RECORD);
-            let json = serde_json::to_vec(record).expect("a record serializes");
-            fs::write(&path, json).map_err(io_err(&path))?;
+            write(RECORD, serde_json::to_vec(record))?;
         }
-        let path = tmp.join(MANIFEST);
-        let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
-        fs::write(&path, json).map_err(io_err(&path))?;
+        write(MANIFEST, serde_json::to_vec_pretty(&manifest))?;
         let dir = self.dir.join(&id);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
@@ -212,36 +193,42 @@ impl DepsCache {
     }
 }
 
-/// The entry's member record: none, or one that must parse.
-fn read_members(dir: &Path) -> std::result::Result<Option<MemberRecord>, String> {
-    let path = dir.join(RECORD);
-    match fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map(Some)
-            .map_err(|e| format!("{RECORD}: {e}")),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("{}: {e}", path.display())),
+/// Why an entry made for `theirs` does not serve `key`.
+fn mismatch(theirs: CacheKey, key: &CacheKey) -> Miss {
+    let differs = theirs.differences(key);
+    if differs.contains(&"workspace members") {
+        Miss::Foreign {
+            theirs: theirs.members,
+        }
+    } else {
+        Miss::Stale { differs }
     }
 }
 
-fn read_manifest(dir: &Path) -> std::result::Result<Manifest, String> {
-    let path = dir.join(MANIFEST);
-    let text = match fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(format!("no {MANIFEST}: an unfinished save"));
-        }
-        Err(e) => return Err(format!("{}: {e}", path.display())),
-    };
-    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+    move |e| Error::io(path, e)
+}
+
+/// The JSON file `name` in the entry `dir`; `Ok(None)` when there is none.
+fn read_json<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<Option<T>, String> {
+    let path = dir.join(name);
+    let at = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    match fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| at(&e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(at(&e)),
+    }
+}
+
+fn read_manifest(dir: &Path) -> Result<Manifest, String> {
+    read_json(dir, MANIFEST)?.ok_or_else(|| format!("no {MANIFEST}: an unfinished save"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::key::sample::{key, LOCK};
     use super::*;
-    use crate::tree::set_mtime;
-    use std::time::SystemTime;
+    use filetime::{set_file_mtime, FileTime};
 
     fn target_dir(root: &Path) -> PathBuf {
         let t = root.join("target");
@@ -254,8 +241,8 @@ mod tests {
         )
         .unwrap();
         fs::write(t.join("release/.cargo-lock"), b"").unwrap();
-        let old = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-        set_mtime(&t.join("release/deps/libitoa-1.rlib"), old).unwrap();
+        let old = FileTime::from_unix_time(1_000_000, 0);
+        set_file_mtime(t.join("release/deps/libitoa-1.rlib"), old).unwrap();
         t
     }
 
@@ -291,7 +278,12 @@ mod tests {
         assert!(!restored.join("release/.cargo-lock").exists());
         // Not into a target dir that has content.
         let err = cache.restore(&entry, &target).unwrap_err();
-        assert!(matches!(err, DepsCacheError::TargetNotEmpty(_)), "{err}");
+        assert!(
+            err.to_string().ends_with(
+                "target: not empty; a cache is restored only into an empty target directory"
+            ),
+            "{err}"
+        );
     }
 
     #[test]

@@ -8,20 +8,16 @@
 //!        Dirty util v0.1.0 (/w/util): the file `util/src/lib.rs` has changed (1796605571.295392164s, 4s after last build at 1796605567.451392048s)
 //! ```
 //!
-//! [`from_cargo`] maps those words to a [`Reason`]. A unit that is new in
-//! the build directory (its unit hash changed, or it was never built) has
-//! no earlier fingerprint and gets no `Dirty` line.
-//!
-//! The optional extra is cargo's internal fingerprint log
-//! ([`CARGO_LOG`]): its `dirty:` lines hold cargo's reason as a Rust
-//! `Debug` value, kept as text. The module logging it moved in cargo 1.99
-//! (`cargo::core::compiler::fingerprint` before, `cargo::compiler::fingerprint`
-//! since); both are read. Nothing depends on it.
+//! [`from_cargo`] maps those words to a [`Reason`]. A unit new in the build
+//! directory has no earlier fingerprint and gets no `Dirty` line. The
+//! optional extra is cargo's internal fingerprint log ([`CARGO_LOG`], under
+//! its module names before and since cargo 1.99): its `dirty:` lines hold
+//! cargo's reason as a Rust `Debug` value, kept as text.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 use super::reason::{ContentCheck, Reason};
+use super::record::BuildDirs;
 
 /// The `CARGO_LOG` filter for the fingerprint log, under both module names.
 pub const CARGO_LOG: &str =
@@ -71,9 +67,9 @@ fn package(display: &str) -> Option<(Package, &str)> {
         .then(|| ((name.to_string(), version.to_string()), rest))
 }
 
-/// The reason of every `Dirty` line, by package, in order.
-pub fn dirty_lines(stderr: &str) -> HashMap<Package, Vec<String>> {
-    let mut found: HashMap<Package, Vec<String>> = HashMap::new();
+/// The reason of each package's first `Dirty` line.
+pub fn dirty_lines(stderr: &str) -> HashMap<Package, String> {
+    let mut found = HashMap::new();
     for line in stderr.lines().map(strip_ansi) {
         let Some((pkg, rest)) = line.trim_start().strip_prefix("Dirty ").and_then(package) else {
             continue;
@@ -84,7 +80,7 @@ pub fn dirty_lines(stderr: &str) -> HashMap<Package, Vec<String>> {
             None => rest.strip_prefix(": "),
         };
         if let Some(reason) = reason {
-            found.entry(pkg).or_default().push(reason.to_string());
+            found.entry(pkg).or_insert_with(|| reason.to_string());
         }
     }
     found
@@ -98,9 +94,9 @@ pub fn is_verbose(stderr: &str) -> bool {
         .any(|l| strip_ansi(l).trim_start().starts_with("Running `"))
 }
 
-/// The fingerprint log's reasons (`dirty: <Debug value>`), by package.
-pub fn logged(stderr: &str) -> HashMap<Package, Vec<String>> {
-    let mut found: HashMap<Package, Vec<String>> = HashMap::new();
+/// The fingerprint log's first reason (`dirty: <Debug value>`) by package.
+pub fn logged(stderr: &str) -> HashMap<Package, String> {
+    let mut found = HashMap::new();
     let mut current: Option<Package> = None;
     for line in stderr.lines().map(strip_ansi) {
         let Some(message) = log_message(&line) else {
@@ -111,24 +107,10 @@ pub fn logged(stderr: &str) -> HashMap<Package, Vec<String>> {
         } else if let (Some(p), Some(reason)) =
             (current.take(), message.trim_start().strip_prefix("dirty: "))
         {
-            found.entry(p).or_default().push(reason.to_string());
+            found.entry(p).or_insert_with(|| reason.to_string());
         }
     }
     found
-}
-
-/// What [`from_cargo`] needs besides cargo's words: where paths are
-/// relative to, where outputs live, and how to tell a touch from an edit.
-pub trait Context {
-    /// The file cargo names (relative to the workspace root when inside it).
-    fn path(&self, shown: &str) -> PathBuf;
-    /// Whether `path` is a build output (inside the target or build
-    /// directory) rather than a source.
-    fn is_output(&self, path: &Path) -> bool;
-    /// Whether `path`, newer than `reference_mtime` (seconds, nanoseconds),
-    /// has the content it had when the unit was compiled; `None` when that
-    /// cannot be told.
-    fn same_content(&self, path: &Path, reference_mtime: Option<(i64, u32)>) -> Option<bool>;
 }
 
 /// The first `` `quoted` `` word of `text`.
@@ -143,14 +125,10 @@ fn last_build(text: &str) -> Option<(i64, u32)> {
     Some((s.parse().ok()?, n.parse().ok()?))
 }
 
-/// Maps the reason of a `Dirty` line (`cargo build -v`, see
-/// above) to a [`Reason`]; words this version does not know
-/// are kept as [`Reason::Other`].
-pub fn from_cargo(text: &str, cx: &dyn Context) -> Reason {
-    let other = || Reason::Other {
-        cargo: text.to_string(),
-    };
-    let file = quoted(text).map(|q| cx.path(q));
+/// Maps the reason of a `Dirty` line to a [`Reason`]; words this version
+/// does not know are kept as [`Reason::Other`].
+pub fn from_cargo(text: &str, dirs: &BuildDirs) -> Reason {
+    let file = quoted(text).map(|q| dirs.path(q));
     let word_after = |prefix: &str| {
         text.strip_prefix(prefix)
             .and_then(|r| r.split([' ', '`']).find(|w| !w.is_empty()))
@@ -159,7 +137,7 @@ pub fn from_cargo(text: &str, cx: &dyn Context) -> Reason {
     if let (Some(path), true) = (&file, text.starts_with("the file `")) {
         let path = path.clone();
         if text.contains("` has changed") {
-            let content = match cx.same_content(&path, last_build(text)) {
+            let content = match dirs.record.same_content(&path, last_build(text)) {
                 Some(true) => return Reason::Touched { path },
                 Some(false) => ContentCheck::Differs,
                 None if text.contains("checksum") => ContentCheck::Differs,
@@ -176,7 +154,7 @@ pub fn from_cargo(text: &str, cx: &dyn Context) -> Reason {
     }
     if text.starts_with("the file `") || text.starts_with("couldn't read metadata for file `") {
         let path = file.unwrap_or_default();
-        return if cx.is_output(&path) {
+        return if dirs.is_output(&path) {
             Reason::ArtifactMissing { path }
         } else {
             Reason::SourceMissing { path }
@@ -238,14 +216,20 @@ pub fn from_cargo(text: &str, cx: &dyn Context) -> Reason {
         | "the local fingerprint type changed" => Reason::SourceInputs {
             what: text.to_string(),
         },
-        _ => other(),
+        _ => Reason::Other {
+            cargo: text.to_string(),
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree::FileState;
     use crate::why::reason::Category;
+    use crate::why::record::{FileRecord, SourceRecord};
+    use std::fs;
+    use std::path::Path;
 
     fn key(n: &str, v: &str) -> Package {
         (n.into(), v.into())
@@ -260,12 +244,9 @@ mod tests {
         let d = dirty_lines(err);
         assert_eq!(
             d[&key("util", "0.1.0")],
-            ["the file `util/src/lib.rs` has changed (2.000000001s, 1s after last build at 1.000000000s)"]
+            "the file `util/src/lib.rs` has changed (2.000000001s, 1s after last build at 1.000000000s)"
         );
-        assert_eq!(
-            d[&key("itoa", "1.0.19")],
-            ["the dependency `x` was rebuilt"]
-        );
+        assert_eq!(d[&key("itoa", "1.0.19")], "the dependency `x` was rebuilt");
         assert_eq!(d.len(), 2);
         assert!(!is_verbose(err));
         assert!(is_verbose("     Running `rustc --crate-name util`\n"));
@@ -288,7 +269,7 @@ mod tests {
             let log = logged(&text);
             assert_eq!(
                 log[&key("util", "0.1.0")],
-                [r#"FeaturesChanged { old: "[]", new: "[\"x\"]" }"#],
+                r#"FeaturesChanged { old: "[]", new: "[\"x\"]" }"#,
                 "{module}"
             );
             assert_eq!(log.len(), 1);
@@ -296,37 +277,57 @@ mod tests {
         assert!(logged("INFO cargo::util::other: dirty: X\n").is_empty());
     }
 
-    struct Cx(Option<bool>);
-    impl Context for Cx {
-        fn path(&self, shown: &str) -> PathBuf {
-            Path::new("/w").join(shown)
+    /// Build dirs at `root`, whose record holds `recorded` as the content
+    /// of `util/src/lib.rs` when the `Dirty` line's last build started
+    /// (none: no record); the file now holds `now`.
+    fn dirs(root: &Path, recorded: Option<&str>) -> BuildDirs {
+        let file = root.join("util/src/lib.rs");
+        fs::create_dir_all(file.parent().unwrap()).unwrap();
+        let mut record = SourceRecord::default();
+        if let Some(text) = recorded {
+            fs::write(&file, text).unwrap();
+            let at = (1796605567, 451392048);
+            let state = FileState {
+                mtime: at,
+                ..FileState::of(&file).unwrap()
+            };
+            let rec = FileRecord {
+                state,
+                hashed_at: at,
+            };
+            record.files.insert(file.clone(), rec);
         }
-        fn is_output(&self, path: &Path) -> bool {
-            path.starts_with("/w/target")
-        }
-        fn same_content(&self, _: &Path, at: Option<(i64, u32)>) -> Option<bool> {
-            assert_eq!(at, Some((1796605567, 451392048)));
-            self.0
+        fs::write(&file, "now").unwrap();
+        BuildDirs {
+            workspace_root: Some(root.to_path_buf()),
+            target_dir: Some(root.join("target")),
+            record,
+            ..BuildDirs::default()
         }
     }
 
     #[test]
     fn every_group_from_cargo_words() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
         let changed = "the file `util/src/lib.rs` has changed (1796605571.295392164s, 4s after last build at 1796605567.451392048s)";
         let edited = Reason::SourceChanged {
-            path: "/w/util/src/lib.rs".into(),
+            path: root.join("util/src/lib.rs"),
             content: ContentCheck::Differs,
         };
-        assert_eq!(from_cargo(changed, &Cx(Some(false))), edited);
+        assert_eq!(from_cargo(changed, &dirs(root, Some("before"))), edited);
         assert_eq!(
-            from_cargo(changed, &Cx(None)).category(),
-            Category::SourceFile
+            from_cargo(changed, &dirs(root, None)),
+            Reason::SourceChanged {
+                path: root.join("util/src/lib.rs"),
+                content: ContentCheck::NotCompared,
+            }
         );
         assert_eq!(
-            from_cargo(changed, &Cx(Some(true))).category(),
+            from_cargo(changed, &dirs(root, Some("now"))).category(),
             Category::Mtime
         );
-        let cx = Cx(None);
+        let cx = dirs(root, None);
         for (text, cat) in [
             ("the list of features changed", Category::Features),
             ("the rustflags changed", Category::RustflagsOrProfile),

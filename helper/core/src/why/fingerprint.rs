@@ -1,33 +1,9 @@
 //! cargo's fingerprint files, read to explain units cargo compiled
-//! without a `Dirty` line: units new in the build directory.
-//!
-//! A unit's fingerprint directory (both layouts: [`crate::layout`]) is
-//! named by cargo's unit hash. That hash covers the package id (name,
-//! version, source), the features, the profile, the rustc version, the
-//! target and the hashes of all dependencies, and the rustflags. A change to
-//! any of them gives the unit a new directory, so cargo finds no earlier
-//! fingerprint and says nothing. We then compare the new unit's fingerprint
-//! JSON (`<flavor><kind>-<target>.json`, written when the unit finished)
-//! with an earlier one of the same package and target that existed before
-//! the build: the one differing in the fewest fields (the configuration this
-//! build replaced; several coexist, e.g. a host copy with build-override
-//! settings), the newest on a tie. Fields are compared in this order, the
-//! first difference is the reason:
-//!
-//! 1. `rustc`, `compile_kind` (toolchain, target);
-//! 2. for a non-path package a different `path` (the hash of the source
-//!    path, which holds `<name>-<version>`): a new version;
-//! 3. `features`, `declared_features`, `profile`, `rustflags`, `config`,
-//!    `target`, then `path` of a path package (it moved);
-//! 4. `deps`: the dependencies whose package or fingerprint differ;
-//! 5. nothing else differs: by elimination the package id (version or
-//!    source), the only input of the unit hash the fingerprint does not
-//!    record.
-//!
-//! No earlier fingerprint of the package and target at all: never built
-//! here. The unit's own directory existed before the build but cargo
-//! still compiled it without a `Dirty` line: its fingerprint was deleted (a
-//! missing artifact).
+//! without a `Dirty` line: units new in the build directory (cargo's unit
+//! hash changed). The new unit's fingerprint JSON is compared with the
+//! closest earlier one of the same package and target that existed before
+//! the build; the first differing field, in the order of [`compare`], is
+//! the reason. The method: docs/helper-notes.md, "Why a unit compiled".
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -41,21 +17,12 @@ use super::reason::Reason;
 use crate::layout::UnitDir;
 
 /// The fingerprint directories that existed before a build.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    /// Every unit's fingerprint directory.
-    pub dirs: BTreeSet<PathBuf>,
-}
+pub type Snapshot = BTreeSet<PathBuf>;
 
-impl Snapshot {
-    /// Lists the fingerprint directories under `build_dir` now.
-    pub fn take(build_dir: &Path) -> Snapshot {
-        let dirs = crate::layout::all_unit_dirs(build_dir)
-            .into_iter()
-            .map(|u| u.fingerprint)
-            .collect();
-        Snapshot { dirs }
-    }
+/// The fingerprint directories under `build_dir` now.
+pub fn snapshot(build_dir: &Path) -> Snapshot {
+    let units = crate::layout::all_unit_dirs(build_dir).into_iter();
+    units.map(|u| u.fingerprint).collect()
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {
@@ -105,7 +72,7 @@ pub fn explain_new_unit(
     before: Option<&Snapshot>,
 ) -> Reason {
     let stem = file_stem(unit);
-    if before.is_some_and(|snap| snap.dirs.contains(&own.fingerprint)) {
+    if before.is_some_and(|snap| snap.contains(&own.fingerprint)) {
         return Reason::ArtifactMissing {
             path: own.fingerprint.join(stem),
         };
@@ -126,7 +93,7 @@ pub fn explain_new_unit(
         .filter(|(t, d)| {
             d.fingerprint != own.fingerprint
                 && match before {
-                    Some(snap) => snap.dirs.contains(&d.fingerprint),
+                    Some(snap) => snap.contains(&d.fingerprint),
                     None => started.is_none_or(|s| *t < s),
                 }
         })
@@ -140,8 +107,10 @@ pub fn explain_new_unit(
     }
 }
 
-/// The fingerprint fields [`compare`] reads.
-const FIELDS: [&str; 10] = [
+/// The fingerprint fields [`compare`] reads, in its order: `path` comes
+/// early for a non-path package (its source path holds its version), late
+/// for a path package (it moved).
+const ORDER: [&str; 11] = [
     "rustc",
     "compile_kind",
     "path",
@@ -151,15 +120,14 @@ const FIELDS: [&str; 10] = [
     "rustflags",
     "config",
     "target",
+    "path",
     "deps",
 ];
 
-/// How many of [`FIELDS`] differ between two fingerprints.
+/// How many fingerprint fields differ between two fingerprints.
 fn differing_fields(old: &Json, new: &Json) -> usize {
-    FIELDS
-        .iter()
-        .filter(|k| old.get(**k) != new.get(**k))
-        .count()
+    let fields = ORDER.iter().enumerate().filter(|&(i, _)| i != 2);
+    fields.filter(|(_, k)| old.get(**k) != new.get(**k)).count()
 }
 
 fn deps_map(v: &Json) -> BTreeMap<String, Json> {
@@ -179,60 +147,50 @@ fn string_list(v: Option<&Json>) -> Option<Vec<String>> {
         .collect()
 }
 
-/// The first difference between an earlier fingerprint and a new one, in
-/// the order of the module documentation.
+/// The first difference between an earlier fingerprint and a new one:
+/// toolchain and target; for a non-path package its source path (a new
+/// version); features, declared features, profile, rustflags, config,
+/// target settings, a path package's path; the dependencies; and with
+/// nothing else differing, by elimination the package id.
 pub fn compare(old: &Json, new: &Json, third_party: bool) -> Reason {
-    let differs = |key: &str| old.get(key) != new.get(key);
     let text = |v: &Json, key: &str| v.get(key).and_then(Json::as_str).map(str::to_string);
-    if differs("rustc") {
-        return Reason::ToolchainChanged;
+    let config = |what: &str| Reason::BuildConfigChanged { what: what.into() };
+    let first = ORDER[..10]
+        .iter()
+        .enumerate()
+        .find(|&(i, k)| (i != 2 || third_party) && old.get(*k) != new.get(*k));
+    match first.map(|(i, k)| (i, *k)) {
+        Some((_, "rustc")) => Reason::ToolchainChanged,
+        Some((_, "compile_kind")) => config("compile target"),
+        Some((2, _)) => {
+            let evidence = "its source path differs from the earlier build's".into();
+            Reason::NewVersion { evidence }
+        }
+        Some((_, k @ "features")) => {
+            let (old, new) = (text(old, k), text(new, k));
+            Reason::FeaturesChanged { old, new }
+        }
+        Some((_, k @ "declared_features")) => {
+            let (old, new) = (text(old, k), text(new, k));
+            Reason::DeclaredFeaturesChanged { old, new }
+        }
+        Some((_, "profile")) => Reason::ProfileChanged,
+        Some((_, k @ "rustflags")) => {
+            let (old, new) = (string_list(old.get(k)), string_list(new.get(k)));
+            Reason::RustflagsChanged { old, new }
+        }
+        Some((_, "config")) => config("config settings"),
+        Some((_, "target")) => config("target settings"),
+        Some(_) => {
+            let what = "its source path moved".into();
+            Reason::SourceInputs { what }
+        }
+        None => deps_or_version(old, new),
     }
-    if differs("compile_kind") {
-        return Reason::BuildConfigChanged {
-            what: "compile target".into(),
-        };
-    }
-    if third_party && differs("path") {
-        return Reason::NewVersion {
-            evidence: "its source path differs from the earlier build's".into(),
-        };
-    }
-    if differs("features") {
-        return Reason::FeaturesChanged {
-            old: text(old, "features"),
-            new: text(new, "features"),
-        };
-    }
-    if differs("declared_features") {
-        return Reason::DeclaredFeaturesChanged {
-            old: text(old, "declared_features"),
-            new: text(new, "declared_features"),
-        };
-    }
-    if differs("profile") {
-        return Reason::ProfileChanged;
-    }
-    if differs("rustflags") {
-        return Reason::RustflagsChanged {
-            old: string_list(old.get("rustflags")),
-            new: string_list(new.get("rustflags")),
-        };
-    }
-    if differs("config") {
-        return Reason::BuildConfigChanged {
-            what: "config settings".into(),
-        };
-    }
-    if differs("target") {
-        return Reason::BuildConfigChanged {
-            what: "target settings".into(),
-        };
-    }
-    if differs("path") {
-        return Reason::SourceInputs {
-            what: "its source path moved".into(),
-        };
-    }
+}
+
+/// The dependencies that differ; none: the package id (version or source).
+fn deps_or_version(old: &Json, new: &Json) -> Reason {
     let (old_deps, new_deps) = (deps_map(old), deps_map(new));
     if old_deps != new_deps {
         let names: BTreeSet<&String> = old_deps.keys().chain(new_deps.keys()).collect();

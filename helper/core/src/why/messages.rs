@@ -1,17 +1,16 @@
 //! cargo's JSON messages (`--message-format json`, standard output), read
-//! with `cargo_metadata`: which units the build compiled.
-//!
-//! Every unit cargo built or found fresh gets one `compiler-artifact`
-//! message; `"fresh": false` means cargo ran rustc for it (a stable field).
-//! Build script runs (`build-script-executed`) compile nothing and are not
+//! with `cargo_metadata`: every unit cargo built or found fresh gets one
+//! `compiler-artifact` message, and `"fresh": false` (a stable field) means
+//! cargo ran rustc for it. Build script runs compile nothing and are not
 //! units here.
 
+use std::fmt::Display;
 use std::path::PathBuf;
 
 use cargo_metadata::{Artifact, Message};
 use serde::Serialize;
 
-use super::error::WhyError;
+use crate::error::Error;
 
 /// Where a package comes from, from the source part of its package id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -19,8 +18,7 @@ use super::error::WhyError;
 pub enum SourceKind {
     /// `path+file://`: a workspace member or another local path package.
     Path,
-    /// `registry+` or `sparse+`: a registry package (crates.io or another
-    /// registry, also when the registry is replaced by a vendored directory:
+    /// `registry+` or `sparse+` (also for a replaced or vendored registry:
     /// cargo keeps the original source in the id).
     Registry,
     /// `git+`.
@@ -72,6 +70,28 @@ impl Unit {
         }
         s
     }
+
+    /// The unit of the `compiler-artifact` message on `line`.
+    pub fn from_artifact(a: &Artifact, line: usize) -> Result<Unit, Error> {
+        let id = &a.package_id.repr;
+        let (source, name, version) = parse_package_id(id)
+            .ok_or_else(|| bad_line(line, format!("unreadable package id `{id}`")))?;
+        Ok(Unit {
+            package_id: id.clone(),
+            name,
+            version,
+            source,
+            target: a.target.name.clone(),
+            kinds: a.target.kind.iter().map(|k| k.to_string()).collect(),
+            test: a.profile.test,
+            filenames: a.filenames.iter().map(|f| f.clone().into()).collect(),
+            fresh: a.fresh,
+        })
+    }
+}
+
+fn bad_line(line: usize, problem: impl Display) -> Error {
+    Error::invalid(format!("cargo JSON message on line {line}: {problem}"))
 }
 
 /// Splits a package id spec into (source kind, name, version).
@@ -102,70 +122,42 @@ pub fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
 }
 
 /// The cargo messages of `stdout` (`--message-format json`, one per line),
-/// read with [`cargo_metadata::Message`]. Other lines (a test harness's
-/// output) are skipped, but a line that starts like a JSON object and is
-/// no cargo message means the output was cut or is not cargo's; text with
-/// no cargo message at all was not run with `--message-format json`.
-/// Each message comes with its 1-based line.
-pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, WhyError> {
+/// each with its 1-based line. Other lines (a test harness's output) are
+/// skipped, but a line that starts like a JSON object and is no cargo
+/// message means the output was cut or is not cargo's, and text with no
+/// cargo message at all was not run with `--message-format json`.
+pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, Error> {
     let mut messages = Vec::new();
     for (n, msg) in Message::parse_stream(stdout.as_bytes()).enumerate() {
         match msg {
             Ok(Message::TextLine(line)) if line.trim_start().starts_with('{') => {
-                return Err(WhyError::Messages {
-                    line: n + 1,
-                    problem: "a line starting with `{` is no cargo message (cut output?)".into(),
-                });
+                return Err(bad_line(
+                    n + 1,
+                    "a line starting with `{` is no cargo message (cut output?)",
+                ));
             }
             Ok(Message::TextLine(_)) => {}
             Ok(m) => messages.push((n + 1, m)),
-            Err(e) => {
-                return Err(WhyError::Messages {
-                    line: n + 1,
-                    problem: e.to_string(),
-                })
-            }
+            Err(e) => return Err(bad_line(n + 1, e)),
         }
     }
     if messages.is_empty() {
-        return Err(WhyError::NoMessages);
+        return Err(Error::invalid(
+            "no cargo JSON message in the output; run cargo with --message-format json \
+             and keep its standard output",
+        ));
     }
     Ok(messages)
 }
 
-impl Unit {
-    /// The unit of one `compiler-artifact`; `None` when its package id is
-    /// not one cargo writes.
-    pub fn from_artifact(a: &Artifact) -> Option<Unit> {
-        let (source, name, version) = parse_package_id(&a.package_id.repr)?;
-        Some(Unit {
-            package_id: a.package_id.repr.clone(),
-            name,
-            version,
-            source,
-            target: a.target.name.clone(),
-            kinds: a.target.kind.iter().map(|k| k.to_string()).collect(),
-            test: a.profile.test,
-            filenames: a.filenames.iter().map(|f| f.clone().into()).collect(),
-            fresh: a.fresh,
-        })
-    }
-}
-
 /// The units of `stdout` (cargo's JSON messages): every
 /// `compiler-artifact`, compiled or fresh.
-pub fn parse(stdout: &str) -> Result<Vec<Unit>, WhyError> {
+pub fn units(stdout: &str) -> Result<Vec<Unit>, Error> {
     read(stdout)?
         .iter()
         .filter_map(|(n, m)| match m {
-            Message::CompilerArtifact(a) => Some((n, a)),
+            Message::CompilerArtifact(a) => Some(Unit::from_artifact(a, *n)),
             _ => None,
-        })
-        .map(|(n, a)| {
-            Unit::from_artifact(a).ok_or_else(|| WhyError::Messages {
-                line: *n,
-                problem: format!("unreadable package id `{}`", a.package_id.repr),
-            })
         })
         .collect()
 }
@@ -198,17 +190,20 @@ mod tests {
 running 1 test
 {"reason":"build-finished","success":true}
 "#;
-        let units = parse(out).unwrap();
+        let units = units(out).unwrap();
         assert_eq!(units.len(), 2);
         assert!(units[0].fresh && units[0].source.is_third_party());
         assert!(!units[1].fresh && !units[1].source.is_third_party());
-        assert!(matches!(
-            parse("   Compiling app\n"),
-            Err(WhyError::NoMessages)
-        ));
-        assert!(matches!(
-            parse("{\"reason\":\"compiler-art"),
-            Err(WhyError::Messages { line: 1, .. })
-        ));
+        let none = super::units("   Compiling app\n").unwrap_err().to_string();
+        assert!(
+            none.starts_with("no cargo JSON message in the output"),
+            "{none}"
+        );
+        let cut = super::units("{\"reason\":\"compiler-art").unwrap_err();
+        assert!(
+            cut.to_string()
+                .starts_with("cargo JSON message on line 1: "),
+            "{cut}"
+        );
     }
 }

@@ -34,27 +34,11 @@ pub enum Category {
     Unknown,
 }
 
-impl Category {
-    /// The group's name as printed (`source-file`, `mtime`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::SourceFile => "source-file",
-            Category::Features => "features",
-            Category::RustflagsOrProfile => "rustflags-or-profile",
-            Category::Dependency => "dependency",
-            Category::NewVersion => "new-version",
-            Category::MissingArtifact => "missing-artifact",
-            Category::Mtime => "mtime",
-            Category::Environment => "environment",
-            Category::Other => "other",
-            Category::Unknown => "unknown",
-        }
-    }
-}
-
 impl fmt::Display for Category {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // The serialized name (`source-file`, `mtime`).
+        let name = serde_json::to_value(self).map_err(|_| fmt::Error)?;
+        f.write_str(name.as_str().unwrap_or_default())
     }
 }
 

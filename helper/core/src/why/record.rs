@@ -1,42 +1,36 @@
-//! A record of source contents, to tell a touch from an edit.
+//! Where a build's files are ([`BuildDirs`]), and a record of source
+//! contents to tell a touch from an edit.
 //!
-//! cargo (stable) decides freshness by modification time alone: an edited
-//! file and a touched one both give "the file `…` has changed". To tell
-//! them apart, `why` records after every build it runs the SHA-256 of each
-//! file in the dep-info files (`*.d`) of the build directory, with the
-//! file's mtime and the time of hashing, in
-//! `<build-dir>/buildplan-why/sources.json`. For a later changed file
-//! whose unit's dep-info is dated `reference` (cargo dates it when the
-//! unit's compilation started), a record is usable only if the recorded
-//! mtime is not after `reference` and the hashing happened after it: then
-//! the recorded content is the content that compilation read. Same hash
-//! now: a touch. Otherwise, or without a record: an edit, or unknown.
+//! cargo (stable) decides freshness by mtime alone: an edited file and a
+//! touched one both give "the file `…` has changed". So after every build
+//! it runs, `why` records the SHA-256 of each dep-info input with its mtime
+//! and the time of hashing ([`RECORD`]). For a unit whose compilation
+//! started at `reference`, a record is usable only if the recorded mtime
+//! is not after `reference` and the hashing not before it: then the
+//! recorded content is what that compilation read.
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::dep_info::{split_rule, split_words};
+use super::fingerprint::Snapshot;
+use crate::dep_info::normalize;
+use crate::tree::{time_pair, FileState};
 
 /// File name of the record, under the build directory.
 pub const RECORD: &str = "buildplan-why/sources.json";
 
-/// One file's recorded state.
+/// One file's recorded state, and when it was hashed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileRecord {
-    /// Size in bytes.
-    pub size: u64,
-    /// Modification time (seconds, nanoseconds since the epoch).
-    pub mtime: (i64, u32),
-    /// When the hash was taken.
+    /// Size, SHA-256 and mtime.
+    #[serde(flatten)]
+    pub state: FileState,
+    /// When the hash was taken (seconds, nanoseconds since the epoch).
     pub hashed_at: (i64, u32),
-    /// SHA-256 of the content, hex.
-    pub sha256: String,
 }
 
 /// Recorded source files by absolute path.
@@ -44,59 +38,6 @@ pub struct FileRecord {
 pub struct SourceRecord {
     /// Files by absolute path.
     pub files: BTreeMap<PathBuf, FileRecord>,
-}
-
-fn time_pair(t: SystemTime) -> (i64, u32) {
-    match t.duration_since(UNIX_EPOCH) {
-        Ok(d) => (
-            i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            d.subsec_nanos(),
-        ),
-        Err(_) => (0, 0),
-    }
-}
-
-/// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// The inputs listed by the make-style dep-info files under `build_dir`
-/// (both layouts: [`crate::layout::dep_info_files`]), relative ones
-/// resolved against `workspace_root` (rustc runs there and writes member
-/// paths relative to it).
-pub fn dep_info_inputs(build_dir: &Path, workspace_root: &Path) -> Vec<PathBuf> {
-    let mut inputs = std::collections::BTreeSet::new();
-    let files = crate::layout::profile_dirs(build_dir)
-        .iter()
-        .flat_map(|p| crate::layout::dep_info_files(p))
-        .collect::<Vec<_>>();
-    for text in files.iter().filter_map(|p| fs::read_to_string(p).ok()) {
-        for line in text.lines() {
-            // `output: input input…`; the inputs repeat as `input:` rules.
-            let Some((_, deps)) = split_rule(line) else {
-                continue;
-            };
-            for dep in split_words(deps).into_iter().map(PathBuf::from) {
-                inputs.insert(if dep.is_absolute() {
-                    dep
-                } else {
-                    workspace_root.join(dep)
-                });
-            }
-        }
-    }
-    inputs.into_iter().collect()
 }
 
 impl SourceRecord {
@@ -111,33 +52,26 @@ impl SourceRecord {
     /// Records `paths` now: unchanged files (same size and mtime as
     /// recorded) keep their hash and time of hashing; others are hashed.
     /// Files that cannot be read are left out.
-    pub fn update(&mut self, paths: &[PathBuf]) {
-        let mut files = BTreeMap::new();
+    pub fn update(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
+        let old = std::mem::take(&mut self.files);
         for p in paths {
-            let Ok(meta) = fs::metadata(p) else { continue };
-            let Ok(modified) = meta.modified() else {
+            if self.files.contains_key(&p) {
                 continue;
-            };
-            let mtime = time_pair(modified);
-            if let Some(old) = self.files.get(p) {
-                if old.size == meta.len() && old.mtime == mtime {
-                    files.insert(p.clone(), old.clone());
-                    continue;
-                }
             }
-            let hashed_at = time_pair(SystemTime::now());
-            let Ok(sha256) = sha256_file(p) else { continue };
-            files.insert(
-                p.clone(),
-                FileRecord {
-                    size: meta.len(),
-                    mtime,
-                    hashed_at,
-                    sha256,
-                },
-            );
+            let Ok(now) = fs::metadata(&p) else { continue };
+            let mtime = now.modified().ok().map(time_pair);
+            let record = match old.get(&p) {
+                Some(r) if r.state.size == now.len() && Some(r.state.mtime) == mtime => r.clone(),
+                _ => {
+                    let hashed_at = time_pair(SystemTime::now());
+                    let Some(state) = FileState::of(&p) else {
+                        continue;
+                    };
+                    FileRecord { state, hashed_at }
+                }
+            };
+            self.files.insert(p, record);
         }
-        self.files = files;
     }
 
     /// Writes the record under `build_dir`.
@@ -155,11 +89,45 @@ impl SourceRecord {
     pub fn same_content(&self, path: &Path, reference: Option<(i64, u32)>) -> Option<bool> {
         let rec = self.files.get(path)?;
         let reference = reference?;
-        if rec.mtime > reference || rec.hashed_at < reference {
+        if rec.state.mtime > reference || rec.hashed_at < reference {
             return None;
         }
-        let now = sha256_file(path).ok()?;
-        Some(now == rec.sha256)
+        Some(FileState::of(path)?.sha256 == rec.state.sha256)
+    }
+}
+
+/// Where the build's files are, what existed before it, and the content
+/// record: what turns cargo's reasons into [`super::Reason`]s.
+#[derive(Debug, Clone, Default)]
+pub struct BuildDirs {
+    /// The workspace root, when known (cargo names files relative to it).
+    pub workspace_root: Option<PathBuf>,
+    /// cargo's target directory, when known.
+    pub target_dir: Option<PathBuf>,
+    /// cargo's build directory (fingerprints, dep-info, intermediate
+    /// outputs), when known; cargo's default is the target directory.
+    pub build_dir: Option<PathBuf>,
+    /// The fingerprint directories that existed before the build, when it
+    /// ran through [`super::run`].
+    pub before: Option<Snapshot>,
+    /// Recorded source contents (empty: touches cannot be told from edits).
+    pub record: SourceRecord,
+}
+
+impl BuildDirs {
+    /// The file cargo names (relative to the workspace root when inside it).
+    pub fn path(&self, shown: &str) -> PathBuf {
+        normalize(&self.workspace_root.clone().unwrap_or_default().join(shown))
+    }
+
+    /// Whether `path` is a build output (inside the target or build
+    /// directory; with neither known, under a `target` directory).
+    pub fn is_output(&self, path: &Path) -> bool {
+        let mut known = self.target_dir.iter().chain(&self.build_dir).peekable();
+        if known.peek().is_none() {
+            return path.components().any(|c| c.as_os_str() == "target");
+        }
+        known.any(|d| path.starts_with(d))
     }
 }
 
@@ -173,11 +141,15 @@ mod tests {
         let f = dir.path().join("a.rs");
         fs::write(&f, "fn a() {}").unwrap();
         let mut rec = SourceRecord::default();
-        rec.update(std::slice::from_ref(&f));
+        rec.update([f.clone(), f.clone()]);
         let r = rec.files[&f].clone();
+        // Unchanged since: kept as recorded, not hashed again.
+        let mut again = rec.clone();
+        again.update([f.clone()]);
+        assert_eq!(again.files[&f], r);
         // The unit's compilation started after the file was written and
         // before it was hashed.
-        let reference = Some(r.mtime);
+        let reference = Some(r.state.mtime);
         assert_eq!(rec.same_content(&f, reference), Some(true));
         fs::write(&f, "fn a() { 1; }").unwrap();
         assert_eq!(rec.same_content(&f, reference), Some(false));

@@ -3,61 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::dirty;
-use super::error::WhyError;
-use super::fingerprint::{self, Snapshot};
-use super::messages::{self, Unit};
+use super::fingerprint;
+use super::messages::Unit;
 use super::reason::{Category, Reason};
-use super::record::SourceRecord;
+use super::record::BuildDirs;
+use crate::error::Error;
 use crate::layout;
-
-/// Where the build's files are, what existed before it, and the content
-/// record: what turns cargo's reasons into [`Reason`]s.
-#[derive(Debug, Clone, Default)]
-pub struct BuildDirs {
-    /// The workspace root, when known (cargo names files relative to it).
-    pub workspace_root: Option<PathBuf>,
-    /// cargo's target directory, when known.
-    pub target_dir: Option<PathBuf>,
-    /// cargo's build directory (fingerprints, dep-info, intermediate
-    /// outputs), when known; cargo's default is the target directory.
-    pub build_dir: Option<PathBuf>,
-    /// The fingerprint directories that existed before the build, when it
-    /// ran through [`run`].
-    pub before: Option<Snapshot>,
-    /// Recorded source contents (empty: touches cannot be told from edits).
-    pub record: SourceRecord,
-}
-
-impl dirty::Context for BuildDirs {
-    fn path(&self, shown: &str) -> PathBuf {
-        match &self.workspace_root {
-            Some(root) => root.join(shown),
-            None => PathBuf::from(shown),
-        }
-    }
-
-    fn is_output(&self, path: &Path) -> bool {
-        let known: Vec<&PathBuf> = self
-            .target_dir
-            .iter()
-            .chain(self.build_dir.iter())
-            .collect();
-        if !known.is_empty() {
-            return known.iter().any(|d| path.starts_with(d));
-        }
-        // No directories known: cargo's default target directory.
-        path.components().any(|c| c.as_os_str() == "target")
-    }
-
-    fn same_content(&self, path: &Path, reference: Option<(i64, u32)>) -> Option<bool> {
-        self.record.same_content(path, reference)
-    }
-}
 
 /// One compiled unit and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,6 +32,18 @@ pub struct Explained {
     pub log: Option<String>,
 }
 
+impl Explained {
+    fn new(unit: &Unit, reason: Reason, cargo: Option<String>, log: Option<String>) -> Self {
+        Explained {
+            unit: unit.clone(),
+            category: reason.category(),
+            reason,
+            cargo,
+            log,
+        }
+    }
+}
+
 /// The answer for one build.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -93,15 +60,6 @@ pub struct Report {
 }
 
 impl Report {
-    /// Compiled units by group.
-    pub fn by_category(&self) -> BTreeMap<Category, Vec<&Explained>> {
-        let mut map: BTreeMap<Category, Vec<&Explained>> = BTreeMap::new();
-        for e in &self.compiled {
-            map.entry(e.category).or_default().push(e);
-        }
-        map
-    }
-
     /// The compiled third-party units.
     pub fn third_party(&self) -> impl Iterator<Item = &Explained> {
         self.compiled
@@ -124,7 +82,11 @@ impl fmt::Display for Report {
             self.compiled.len(),
             self.fresh
         )?;
-        for (cat, units) in self.by_category() {
+        let mut by_category: BTreeMap<Category, Vec<&Explained>> = BTreeMap::new();
+        for e in &self.compiled {
+            by_category.entry(e.category).or_default().push(e);
+        }
+        for (cat, units) in by_category {
             writeln!(f, "{cat} ({}):", units.len())?;
             for e in units {
                 let origin = if e.unit.source.is_third_party() {
@@ -137,11 +99,6 @@ impl fmt::Display for Report {
         }
         Ok(())
     }
-}
-
-/// The units cargo's JSON messages (`--message-format json`) list.
-pub fn units(messages: &str) -> Result<Vec<Unit>, WhyError> {
-    messages::parse(messages)
 }
 
 /// Crate names of the compiled libraries, to name changed dependencies.
@@ -161,14 +118,17 @@ fn compiled_libs(compiled: &[&Unit]) -> Vec<String> {
 /// Explains every compiled unit of `units` from cargo's standard error
 /// `stderr` (a `cargo build -v`: its `Dirty` lines, see [`dirty`]) and, for
 /// units it printed none for, the fingerprint files in `dirs`.
-pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, WhyError> {
+pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, Error> {
     let compiled: Vec<&Unit> = units.iter().filter(|u| !u.fresh).collect();
     let fresh = units.len() - compiled.len();
     let said = dirty::dirty_lines(stderr);
     if !compiled.is_empty() && said.is_empty() && !dirty::is_verbose(stderr) {
-        return Err(WhyError::NotVerbose {
-            compiled: compiled.len(),
-        });
+        return Err(Error::invalid(format!(
+            "cargo compiled {} unit(s) but its standard error is not from `cargo -v` \
+             (no ``Running `rustc …` `` line), so it cannot say why; run the build with -v \
+             and keep its standard error",
+            compiled.len()
+        )));
     }
     let logged = dirty::logged(stderr);
     let all = dirs
@@ -180,12 +140,12 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
     let mut out = Vec::new();
     for unit in &compiled {
         let package = (unit.name.clone(), unit.version.clone());
-        let words = said.get(&package).and_then(|w| w.first());
+        let words = said.get(&package);
         let own = fingerprint::own(unit, &all);
         // With a snapshot, a unit whose directory is new had no fingerprint
         // to compare with, whatever cargo said about its package's others.
         let is_new = match (own, &dirs.before) {
-            (Some(own), Some(before)) => !before.dirs.contains(&own.fingerprint),
+            (Some(own), Some(before)) => !before.contains(&own.fingerprint),
             _ => false,
         };
         let reason = match (words, own) {
@@ -217,13 +177,13 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
             },
             r => r,
         };
-        out.push(Explained {
-            unit: (*unit).clone(),
-            category: reason.category(),
+        let log = logged.get(&package).cloned();
+        out.push(Explained::new(
+            unit,
             reason,
-            cargo: words.filter(|_| !is_new).cloned(),
-            log: logged.get(&package).and_then(|l| l.first()).cloned(),
-        });
+            words.filter(|_| !is_new).cloned(),
+            log,
+        ));
     }
     Ok(Report {
         compiled: out,
@@ -242,16 +202,7 @@ pub fn explain_or_unknown(log: &str, units: &[Unit], dirs: &BuildDirs) -> Report
             compiled: units
                 .iter()
                 .filter(|u| !u.fresh)
-                .map(|u| {
-                    let reason = Reason::Unknown { why: e.to_string() };
-                    Explained {
-                        unit: u.clone(),
-                        category: reason.category(),
-                        reason,
-                        cargo: None,
-                        log: None,
-                    }
-                })
+                .map(|u| Explained::new(u, Reason::Unknown { why: e.to_string() }, None, None))
                 .collect(),
             fresh: units.iter().filter(|u| u.fresh).count(),
             log_error: Some(e.to_string()),

@@ -5,12 +5,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use cargo_metadata::MetadataCommand;
+
 use super::dirty;
-use super::error::WhyError;
-use super::fingerprint::Snapshot;
+use super::fingerprint;
 use super::messages;
-use super::record::{self, SourceRecord};
-use super::report::{explain_or_unknown, BuildDirs, Report};
+use super::record::{BuildDirs, SourceRecord, RECORD};
+use super::report::{explain_or_unknown, Report};
+use crate::error::Error;
 
 /// What to run.
 #[derive(Debug, Clone, Default)]
@@ -46,10 +48,6 @@ pub struct Run {
     pub stderr: String,
     /// Why each compiled unit was compiled.
     pub report: Report,
-    /// The workspace root.
-    pub workspace_root: PathBuf,
-    /// The build directory read.
-    pub build_dir: PathBuf,
     /// Set when the content record could not be written (touches cannot be
     /// told from edits in the next run).
     pub record_error: Option<String>,
@@ -60,13 +58,6 @@ impl Run {
     pub fn success(&self) -> bool {
         self.exit_code == Some(0)
     }
-}
-
-fn cargo_program(opts: &RunOptions) -> PathBuf {
-    opts.cargo
-        .clone()
-        .or_else(|| std::env::var_os("CARGO").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
 /// A line cargo prints for people: a status (`   Compiling x`), a
@@ -111,66 +102,43 @@ fn flag_value(args: &[String], flag: &str) -> Option<String> {
     None
 }
 
-/// Workspace root and build directory from `cargo metadata`.
-fn locate(opts: &RunOptions, program: &Path) -> Result<(PathBuf, PathBuf, PathBuf), WhyError> {
-    let mut cmd = Command::new(program);
-    cmd.args(["metadata", "--format-version", "1", "--no-deps"])
-        .current_dir(&opts.dir);
-    environment(&mut cmd, opts);
+/// Workspace root, target directory and build directory, from `cargo
+/// metadata` (as the build will see them).
+fn locate(opts: &RunOptions, program: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Error> {
+    let mut meta = MetadataCommand::new();
+    meta.cargo_path(program).current_dir(&opts.dir).no_deps();
     if let Some(m) = flag_value(&opts.args, "--manifest-path") {
-        cmd.args(["--manifest-path", &m]);
+        meta.manifest_path(m);
     }
-    for passthrough in ["--offline", "--frozen", "--locked"] {
-        if opts.args.iter().any(|a| a == passthrough) {
-            cmd.arg(passthrough);
-        }
-    }
-    let shown = "cargo metadata --format-version 1 --no-deps".to_string();
-    let out = cmd.output().map_err(|e| WhyError::Cargo {
-        command: shown.clone(),
-        message: format!("could not start {}: {e}", program.display()),
-    })?;
-    if !out.status.success() {
-        return Err(WhyError::Cargo {
-            command: shown,
-            message: String::from_utf8_lossy(&out.stderr).trim_end().to_string(),
-        });
-    }
-    let meta: serde_json::Value =
-        serde_json::from_slice(&out.stdout).map_err(|e| WhyError::Cargo {
-            command: shown.clone(),
-            message: format!("output is not JSON: {e}"),
-        })?;
-    let path = |key: &str| meta.get(key).and_then(|v| v.as_str()).map(PathBuf::from);
-    let root = path("workspace_root").ok_or_else(|| WhyError::Cargo {
-        command: shown.clone(),
-        message: "no workspace_root".into(),
-    })?;
-    let (target_dir, build_dir) = match flag_value(&opts.args, "--target-dir") {
-        Some(t) => {
-            let t = opts.dir.join(t);
-            (t.clone(), t)
-        }
+    let passthrough = ["--offline", "--frozen", "--locked"];
+    let given = opts
+        .args
+        .iter()
+        .filter(|a| passthrough.contains(&a.as_str()));
+    meta.other_options(given.cloned().collect::<Vec<_>>());
+    let mut cmd = meta.cargo_command();
+    environment(&mut cmd, opts);
+    let meta = MetadataCommand::parse(crate::exec::capture(cmd)?)
+        .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))?;
+    let root = meta.workspace_root.into_std_path_buf();
+    Ok(match flag_value(&opts.args, "--target-dir") {
+        Some(t) => (root, opts.dir.join(&t), opts.dir.join(t)),
         None => {
-            let target = path("target_directory").ok_or_else(|| WhyError::Cargo {
-                command: shown,
-                message: "no target_directory".into(),
-            })?;
-            let build = path("build_directory").unwrap_or_else(|| target.clone());
-            (target, build)
+            let target = meta.target_directory.into_std_path_buf();
+            let build = meta.build_directory.map(|b| b.into_std_path_buf());
+            (root, target.clone(), build.unwrap_or(target))
         }
-    };
-    Ok((root, target_dir, build_dir))
+    })
 }
 
 /// Runs the build of `opts` verbosely with JSON messages (and the
 /// fingerprint log), and explains it. A failed build is still explained (the units compiled
 /// before the failure); check [`Run::success`]. The content record in the
 /// build directory is updated after the build.
-pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
-    let program = cargo_program(opts);
+pub fn run(opts: &RunOptions) -> Result<Run, Error> {
+    let program = (opts.cargo.clone()).unwrap_or_else(|| crate::exec::cargo_program().into());
     let (workspace_root, target_dir, build_dir) = locate(opts, &program)?;
-    let before = Snapshot::take(&build_dir);
+    let before = fingerprint::snapshot(&build_dir);
     let record = SourceRecord::load(&build_dir);
 
     let mut args = opts.args.clone();
@@ -194,10 +162,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let shown = format!("cargo {}", args.join(" "));
-    let mut child = cmd.spawn().map_err(|e| WhyError::Cargo {
-        command: shown.clone(),
-        message: format!("could not start {}: {e}", program.display()),
+    let mut child = cmd.spawn().map_err(|e| Error::CargoMissing {
+        program: program.display().to_string(),
+        message: e.to_string(),
     })?;
     let mut stdout_pipe = child.stdout.take().expect("piped stdout");
     let stderr_pipe = child.stderr.take().expect("piped stderr");
@@ -233,16 +200,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
     let mut stdout = String::new();
     let read_out = stdout_pipe.read_to_string(&mut stdout);
     let stderr = err_thread.join().unwrap_or_default();
-    let status = child.wait().map_err(|e| WhyError::Cargo {
-        command: shown.clone(),
-        message: e.to_string(),
-    })?;
-    if let Err(e) = read_out {
-        return Err(WhyError::Cargo {
-            command: shown,
-            message: format!("reading its output: {e}"),
-        });
-    }
+    let failed = |e: std::io::Error| Error::invalid(format!("`cargo {}`: {e}", args.join(" ")));
+    let status = child.wait().map_err(failed)?;
+    read_out.map_err(failed)?;
 
     let dirs = BuildDirs {
         workspace_root: Some(workspace_root.clone()),
@@ -251,7 +211,7 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
         before: Some(before),
         record,
     };
-    let report = match messages::parse(&stdout) {
+    let report = match messages::units(&stdout) {
         Ok(units) => explain_or_unknown(&stderr, &units, &dirs),
         Err(e) => Report {
             messages_error: Some(e.to_string()),
@@ -259,20 +219,17 @@ pub fn run(opts: &RunOptions) -> Result<Run, WhyError> {
         },
     };
     let mut record = dirs.record;
-    record.update(&record::dep_info_inputs(&build_dir, &workspace_root));
-    let record_error = record.save(&build_dir).err().map(|e| {
-        format!(
-            "could not write {}: {e}",
-            build_dir.join(record::RECORD).display()
-        )
-    });
+    let inputs = crate::dep_info::find(&build_dir, &workspace_root);
+    record.update(inputs.into_iter().flat_map(|d| d.inputs));
+    let record_error = record
+        .save(&build_dir)
+        .err()
+        .map(|e| format!("could not write {}: {e}", build_dir.join(RECORD).display()));
     Ok(Run {
         exit_code: status.code(),
         stdout,
         stderr,
         report,
-        workspace_root,
-        build_dir,
         record_error,
     })
 }
