@@ -145,11 +145,6 @@ pub fn displayed_keys() -> impl Iterator<Item = &'static str> {
     known_keys().take(STABLE_KEYS)
 }
 
-/// A TOML value as JSON.
-pub(crate) fn to_json(value: &toml::Value) -> serde_json::Value {
-    serde_json::to_value(value).expect("a TOML value serialises")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,32 +1,20 @@
-//! Finding and reading the configuration layers cargo reads, and naming
-//! each one the way the plan does: `.cargo/config.toml` (or the legacy
-//! `.cargo/config`) in the directory cargo runs in and every parent, then
-//! `$CARGO_HOME/config.toml` unless already met on the way up, then
-//! `--config` values.
+//! Finding and reading the layers cargo reads: `.cargo/config.toml` (or the
+//! legacy `.cargo/config`) in the directory cargo runs in and every parent,
+//! `$CARGO_HOME/config.toml` unless met on the way up, then `--config` values.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::error::Error;
 
-/// What kind of place a layer comes from; this decides how it merges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// A config file found on disk.
-    File,
-    /// A `--config` argument (inline TOML or a file it names).
-    Cli,
-}
-
 /// One configuration file or `--config` value, parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct Layer {
     /// The name the plan uses for it (see [`source_name`]).
     pub source: String,
-    /// File or command line.
-    pub kind: Kind,
+    /// Whether it is a `--config` value (else a config file).
+    pub cli: bool,
     /// Its contents.
     pub table: toml::Table,
 }
@@ -74,11 +62,8 @@ pub(crate) fn discover(
         } else {
             parse_toml(arg, &source)?
         };
-        layers.push(Layer {
-            source,
-            kind: Kind::Cli,
-            table,
-        });
+        let cli = true;
+        layers.push(Layer { source, cli, table });
     }
     Ok((layers, warnings))
 }
@@ -156,11 +141,8 @@ fn read_with_includes(
         }
     }
     stack.pop();
-    out.push(Layer {
-        source,
-        kind: Kind::File,
-        table,
-    });
+    let cli = false;
+    out.push(Layer { source, cli, table });
     Ok(())
 }
 
@@ -173,7 +155,7 @@ fn read_toml(path: &Path, source: &str) -> Result<toml::Table, Error> {
     parse_toml(&text, source)
 }
 
-/// Parses the text of config file or `--config` value `source`.
+/// Parses config file or `--config` value `source`.
 fn parse_toml(text: &str, source: &str) -> Result<toml::Table, Error> {
     toml::from_str(text).map_err(|e| Error::Toml {
         file: source.to_string(),
@@ -214,13 +196,6 @@ pub(crate) fn get<'a>(table: &'a toml::Table, path: &[&str]) -> Option<&'a toml:
         .iter()
         .try_fold(table, |t, key| t.get(*key)?.as_table());
     parent?.get(*last)
-}
-
-/// The process environment as a map (for callers outside tests).
-pub fn env_map() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
 }
 
 #[cfg(test)]
