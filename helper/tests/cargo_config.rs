@@ -70,7 +70,6 @@ fn inputs(ws: &Ws, env: &BTreeMap<String, String>, cli: &[&str]) -> Inputs {
         toml::from_str(&std::fs::read_to_string(ws.root.join("Cargo.toml")).unwrap()).unwrap();
     Inputs {
         workspace_root: ws.root.clone(),
-        cwd: None,
         manifest_profiles: manifest.get("profile").and_then(|p| p.as_table()).cloned(),
         cargo_home: None, // from env's CARGO_HOME, as cargo does
         env: env.clone(),

@@ -28,21 +28,8 @@ pub enum AddRustflags {
 
 impl ResolvedRustflags {
     /// How to add `extra` to this target's flags so that cargo passes the
-    /// workspace's flags followed by `extra`:
-    ///
-    /// - `CARGO_ENCODED_RUSTFLAGS` or `RUSTFLAGS` set: config rustflags are
-    ///   ignored, so the variable itself gets the flags appended (a flag
-    ///   with whitespace moves `RUSTFLAGS` into `CARGO_ENCODED_RUSTFLAGS`,
-    ///   which outranks it);
-    /// - target flags win: `--config target.<triple>.rustflags=[..]`, which
-    ///   cargo appends after the files and the variable; if a file writes
-    ///   that key as a string (which an array cannot merge with),
-    ///   `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` with its old value plus ours;
-    /// - `build.rustflags` wins: the same through `build.rustflags` and
-    ///   `CARGO_BUILD_RUSTFLAGS` (target flags would replace them);
-    /// - nothing configured: `--config target.<triple>.rustflags=[..]`.
-    ///
-    /// [`ResolvedRustflags::flags_with`] gives the resulting order.
+    /// workspace's flags followed by `extra`: through the winning source
+    /// (the rules: docs/helper-notes.md; the order: [`Self::flags_with`]).
     pub fn add(&self, extra: &[String]) -> Result<AddRustflags, Error> {
         use RustflagsSource::{Build, EncodedEnv, None, RustflagsEnv, Target};
         if extra.is_empty() {
@@ -50,13 +37,11 @@ impl ResolvedRustflags {
         }
         let spaced = extra.iter().any(|f| f.contains(char::is_whitespace));
         let config = |table: String| {
-            let array = toml::Value::from(extra.to_vec());
-            Ok(AddRustflags::Config {
-                arg: format!("{table}.rustflags={array}"),
-            })
+            let arg = format!("{table}.rustflags={}", toml::Value::from(extra.to_vec()));
+            Ok(AddRustflags::Config { arg })
         };
         if self.winner == EncodedEnv || (self.winner == RustflagsEnv && spaced) {
-            let flags: Vec<&str> = self.flags.iter().chain(extra).map(String::as_str).collect();
+            let flags = Vec::from_iter(self.flags.iter().chain(extra).map(String::as_str));
             let (name, value) = ("CARGO_ENCODED_RUSTFLAGS".into(), flags.join("\x1f"));
             return Ok(AddRustflags::Env { name, value });
         }
@@ -74,12 +59,12 @@ impl ResolvedRustflags {
                  add to it, and a flag contains whitespace"
             )));
         }
-        let old = self.parts.iter().filter(|p| p.key == var);
-        let flags: Vec<&str> = (old.flat_map(|p| &p.flags))
-            .chain(extra)
-            .map(String::as_str)
-            .collect();
-        let value = flags.join(" ");
+        let old = self
+            .parts
+            .iter()
+            .filter(|p| p.key == var)
+            .flat_map(|p| &p.flags);
+        let value = Vec::from_iter(old.chain(extra).map(String::as_str)).join(" ");
         Ok(AddRustflags::Env { name: var, value })
     }
 
@@ -103,15 +88,9 @@ impl ResolvedRustflags {
         } else {
             cfg_start
         };
-        let flags = |parts: &[FlagPart]| -> Vec<String> {
-            parts.iter().flat_map(|p| p.flags.clone()).collect()
-        };
-        [
-            flags(&parts[..insert_at]),
-            extra.to_vec(),
-            flags(&parts[insert_at..]),
-        ]
-        .concat()
+        let flags = |parts: &[FlagPart]| Vec::from_iter(parts.iter().flat_map(|p| p.flags.clone()));
+        let (head, tail) = parts.split_at(insert_at);
+        [flags(head), extra.to_vec(), flags(tail)].concat()
     }
 }
 

@@ -26,11 +26,9 @@ pub use rustflags::{target_env_var, FlagPart, ResolvedRustflags, RustflagsSource
 /// Everything cargo's configuration depends on.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
-    /// The workspace root (config file sources are named relative to it).
+    /// The workspace root, where cargo runs: the search for config files
+    /// starts there, and their sources are named relative to it.
     pub workspace_root: PathBuf,
-    /// The directory cargo runs in, where the search for `.cargo/config.toml`
-    /// starts; the workspace root when `None`.
-    pub cwd: Option<PathBuf>,
     /// The root manifest's `[profile]` table, if it has one.
     pub manifest_profiles: Option<toml::Table>,
     /// `$CARGO_HOME`; when `None`, taken from `env` (`CARGO_HOME`, else
@@ -57,29 +55,15 @@ pub struct CargoConfig {
     warnings: Vec<String>,
 }
 
-/// Reads every source cargo reads and checks the profile tables (every
-/// profile is resolved once), the rustflags keys' types and the jobs.
+/// Reads every source cargo reads and checks the profile tables (resolving
+/// every profile once), the jobs and the default target.
 pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
-    let root = &inputs.workspace_root;
-    let cwd = layers::normalise(inputs.cwd.as_ref().unwrap_or(root));
-    let env = inputs.env.clone();
-    let cargo_home = (inputs.cargo_home.clone())
-        .or_else(|| env.get("CARGO_HOME").map(PathBuf::from))
-        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cargo")))
-        .filter(|_| !inputs.workspace_only);
-    let stop_at = inputs.workspace_only.then(|| layers::normalise(root));
-    let (layers, warnings) = layers::discover(
-        root,
-        &cwd,
-        cargo_home.as_deref(),
-        stop_at.as_deref(),
-        &inputs.cli_config,
-    )?;
+    let (layers, warnings) = layers::discover(inputs)?;
     let profile_tables = profile::tables(inputs.manifest_profiles.as_ref(), &layers)?;
     let config = CargoConfig {
         layers,
         profile_tables,
-        env,
+        env: inputs.env.clone(),
         warnings,
     };
     config.profiles()?;
@@ -144,9 +128,8 @@ impl CargoConfig {
         };
         let var = env_var(&["build", key]);
         let from_env = self.env.get(&var).map(|text| {
-            let value = text
-                .parse()
-                .map_or_else(|_| text.as_str().into(), toml::Value::Integer);
+            let value = text.parse().map(toml::Value::Integer);
+            let value = value.unwrap_or_else(|_| text.as_str().into());
             (value, format!("env:{var}"))
         });
         in_layers(true).or(from_env).or_else(|| in_layers(false))
@@ -170,19 +153,13 @@ pub fn env_map() -> BTreeMap<String, String> {
 /// The cfg values of a target, from `rustc --print cfg [--target T]`
 /// (`triple` `None` for the host). `rustc` is the compiler to ask.
 pub fn rustc_cfg(rustc: &Path, triple: Option<&str>) -> std::io::Result<Vec<Cfg>> {
+    let target = triple.map(|t| ["--target", t]).into_iter().flatten();
     let mut cmd = std::process::Command::new(rustc);
-    cmd.args(["--print", "cfg"]);
-    if let Some(t) = triple {
-        cmd.args(["--target", t]);
-    }
-    let out = cmd.output()?;
+    let out = cmd.args(["--print", "cfg"]).args(target).output()?;
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     if !out.status.success() {
-        return Err(std::io::Error::other(
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        ));
+        return Err(std::io::Error::other(text(&out.stderr)));
     }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| l.parse::<Cfg>().map_err(std::io::Error::other))
-        .collect()
+    let cfg: Result<Vec<Cfg>, _> = text(&out.stdout).lines().map(str::parse).collect();
+    cfg.map_err(std::io::Error::other)
 }

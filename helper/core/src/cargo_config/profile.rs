@@ -1,8 +1,6 @@
-//! Profiles as cargo resolves them: one name's `[profile.NAME]` tables from
-//! the manifest and each config file (farthest first), its
-//! `CARGO_PROFILE_<NAME>_*` variables, then `--config` values, merged key
-//! by key and laid over the parent's effective settings (a key the child
-//! sets anywhere beats the parent's from any layer).
+//! Profiles as cargo resolves them: one name's tables from the manifest and
+//! config files (farthest first), its `CARGO_PROFILE_<NAME>_*` variables and
+//! `--config` values, merged key by key over its parent's effective settings.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -62,14 +60,11 @@ pub(crate) type Tables = BTreeMap<String, Vec<(bool, String, ProfileTable)>>;
 /// Reads and checks the manifest's `[profile]` table and every layer's.
 pub(crate) fn tables(manifest: Option<&toml::Table>, layers: &[Layer]) -> Result<Tables, Error> {
     let manifest = manifest.cloned().map(toml::Value::Table);
-    let layers = (layers.iter()).map(|l| (l.cli, l.source.as_str(), l.table.get("profile")));
+    let manifest = manifest.as_ref().map(|p| (false, "Cargo.toml", p));
+    let layers =
+        (layers.iter()).filter_map(|l| Some((l.cli, l.source.as_str(), l.table.get("profile")?)));
     let mut out = Tables::new();
-    for (cli, source, profiles) in
-        std::iter::once((false, "Cargo.toml", manifest.as_ref())).chain(layers)
-    {
-        let Some(profiles) = profiles else {
-            continue;
-        };
+    for (cli, source, profiles) in manifest.into_iter().chain(layers) {
         let profiles = (profiles.as_table())
             .ok_or_else(|| Error::key(source, "profile", "must be a table"))?;
         for (name, value) in profiles {
@@ -85,9 +80,8 @@ pub(crate) fn tables(manifest: Option<&toml::Table>, layers: &[Layer]) -> Result
 }
 
 impl CargoConfig {
-    /// The profiles cargo knows: built-in ones and every one a layer defines
-    /// (one defined only by variables is not listed, but
-    /// [`CargoConfig::profile`] resolves it).
+    /// Built-in profiles and every one a layer defines (one defined only by
+    /// variables is not listed, but [`CargoConfig::profile`] resolves it).
     pub fn profile_names(&self) -> BTreeSet<String> {
         let builtin = BUILTIN.iter().map(|(n, _)| n.to_string());
         builtin.chain(self.defined_profile_names()).collect()
@@ -140,11 +134,8 @@ impl CargoConfig {
             }
         }
         table.check().map_err(|(key, m)| {
-            Error::key(
-                &format!("env:{}", var(&key)),
-                format!("profile.{name}.{key}"),
-                m,
-            )
+            let source = format!("env:{}", var(&key));
+            Error::key(&source, format!("profile.{name}.{key}"), m)
         })?;
         Ok(table)
     }
@@ -174,10 +165,8 @@ impl CargoConfig {
                 return Err(Error::key(&d.source, key, message));
             }
             (_, Some(d)) => d.value.as_str().unwrap_or_default().to_string(),
-            (Some((_, builtin)), None) => match builtin {
-                Some(parent) => parent.to_string(),
-                None => return self.own(name, Profile::default()),
-            },
+            (Some((_, Some(parent))), None) => parent.to_string(),
+            (Some((_, None)), None) => return self.own(name, Profile::default()),
             (None, None) => {
                 let first = self.profile_tables.get(name).and_then(|t| t.first());
                 let source = (first.map(|t| t.1.clone()))
@@ -196,11 +185,9 @@ impl CargoConfig {
         }
         let known = self.profile_names();
         if !known.contains(&parent) && self.env_table(&parent)? == ProfileTable::default() {
-            let known: Vec<String> = known.into_iter().collect();
-            let message = format!(
-                "names profile `{parent}`, which is not defined (known: {})",
-                known.join(", ")
-            );
+            let known = Vec::from_iter(known).join(", ");
+            let message =
+                format!("names profile `{parent}`, which is not defined (known: {known})");
             return Err(Error::key(file, key, message));
         }
         let base = self.effective(&parent, stack)?;
@@ -226,12 +213,9 @@ fn overlay(base: &mut Profile, top: &ProfileTable, source: impl Fn(&str) -> Stri
         let (value, source) = (parent.as_str().into(), source("inherits"));
         base.declared_inherits = Some(Setting { value, source });
     }
-    tag("", &top.settings, &mut base.settings);
-    tag(
-        "build-override.",
-        &top.build_override,
-        &mut base.build_override,
-    );
+    let (settings, build_override) = (&mut base.settings, &mut base.build_override);
+    tag("", &top.settings, settings);
+    tag("build-override.", &top.build_override, build_override);
     for (spec, table) in &top.package {
         let into = base.package.entry(spec.clone()).or_default();
         tag(&format!("package.{spec}."), table, into);

@@ -1,11 +1,8 @@
 //! The rustflags cargo passes to rustc for one target, and where they come
-//! from: exactly one source, the first of `CARGO_ENCODED_RUSTFLAGS` (split
-//! on `\x1f`), `RUSTFLAGS`, the target flags (`target.<triple>.rustflags`,
-//! then each matching `target.'cfg(..)'.rustflags` in key order) and
-//! `build.rustflags`. Within one key, arrays merge over config files, the
-//! key's variable, then `--config` values; a string replaces what is below
-//! it, and a string with an array is an error (docs/helper-notes.md).
+//! from: the first source of [`RustflagsSource`] that is set, its keys
+//! merged over the layers as cargo does (docs/helper-notes.md).
 
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use cargo_metadata::cargo_platform::{Cfg, Platform};
@@ -13,15 +10,16 @@ use cargo_metadata::cargo_platform::{Cfg, Platform};
 use super::{env_var, get, CargoConfig};
 use crate::error::Error;
 
-/// The single source cargo takes a target's rustflags from.
+/// The single source cargo takes a target's rustflags from, highest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RustflagsSource {
     /// `CARGO_ENCODED_RUSTFLAGS`.
     EncodedEnv,
     /// `RUSTFLAGS`.
     RustflagsEnv,
-    /// `target.<triple>.rustflags` and matching `target.'cfg(..)'.rustflags`
-    /// (with `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`).
+    /// `target.<triple>.rustflags`, then each matching
+    /// `target.'cfg(..)'.rustflags` in key order (with
+    /// `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`).
     Target,
     /// `build.rustflags` (with `CARGO_BUILD_RUSTFLAGS`).
     Build,
@@ -67,18 +65,19 @@ pub fn target_env_var(triple: &str) -> String {
     env_var(&["target", triple, "rustflags"])
 }
 
-/// The flags of environment variable `var`.
-fn from_var(var: &str, flags: Vec<String>) -> FlagPart {
-    let (key, source) = (var.to_string(), format!("env:{var}"));
-    FlagPart { key, source, flags }
-}
-
 /// Whitespace-separated flags.
 fn split(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_string).collect()
 }
 
 impl CargoConfig {
+    /// The flags of environment variable `var`, if it is set.
+    fn var_part(&self, var: &str, split: impl Fn(&str) -> Vec<String>) -> Option<FlagPart> {
+        let flags = split(self.env.get(var)?);
+        let (key, source) = (var.to_string(), format!("env:{var}"));
+        Some(FlagPart { key, source, flags })
+    }
+
     /// The rustflags cargo passes for `triple` (the host's without
     /// `--target`). `cfg` are its cfg values ([`super::rustc_cfg`]); with
     /// none, no `target.'cfg(..)'` key matches.
@@ -86,12 +85,10 @@ impl CargoConfig {
         let key = format!("target.{triple}.rustflags");
         let var = target_env_var(triple);
         let (mut target, target_string) = self.flag_list(&["target", triple], &key, Some(&var))?;
-        let mut cfg_keys: Vec<&String> = (self.layers.iter())
+        let cfg_keys: BTreeSet<&String> = (self.layers.iter())
             .filter_map(|l| l.table.get("target")?.as_table())
             .flat_map(|t| t.keys().filter(|k| k.starts_with("cfg(")))
             .collect();
-        cfg_keys.sort();
-        cfg_keys.dedup();
         let mut unmatched_cfg = Vec::new();
         for cfg_key in cfg_keys {
             let key = format!("target.'{cfg_key}'.rustflags");
@@ -110,25 +107,19 @@ impl CargoConfig {
         }
         let build_var = Some("CARGO_BUILD_RUSTFLAGS");
         let (build, build_string) = self.flag_list(&["build"], "build.rustflags", build_var)?;
-        let encoded = self.env.get("CARGO_ENCODED_RUSTFLAGS").map(|text| {
+        let encoded = self.var_part("CARGO_ENCODED_RUSTFLAGS", |text| {
             let flags = text.split('\x1f').filter(|_| !text.is_empty());
-            vec![from_var(
-                "CARGO_ENCODED_RUSTFLAGS",
-                flags.map(str::to_string).collect(),
-            )]
+            flags.map(str::to_string).collect()
         });
-        let plain =
-            (self.env.get("RUSTFLAGS")).map(|text| vec![from_var("RUSTFLAGS", split(text))]);
+        let plain = self.var_part("RUSTFLAGS", split);
         let mut candidates = [
-            (RustflagsSource::EncodedEnv, encoded, false),
-            (RustflagsSource::RustflagsEnv, plain, false),
-            (RustflagsSource::Target, Some(target), target_string),
-            (RustflagsSource::Build, Some(build), build_string),
+            (RustflagsSource::EncodedEnv, Vec::from_iter(encoded), false),
+            (RustflagsSource::RustflagsEnv, Vec::from_iter(plain), false),
+            (RustflagsSource::Target, target, target_string),
+            (RustflagsSource::Build, build, build_string),
         ]
         .into_iter()
-        .filter_map(|(source, parts, string)| {
-            Some((source, parts.filter(|p| !p.is_empty())?, string))
-        });
+        .filter(|(_, parts, _)| !parts.is_empty());
         let (winner, parts, string_form) =
             (candidates.next()).unwrap_or((RustflagsSource::None, Vec::new(), false));
         let shadowed = candidates.flat_map(|(_, p, _)| p);
@@ -160,17 +151,13 @@ impl CargoConfig {
             let Some(value) = get(&layer.table, &path) else {
                 continue;
             };
-            let bad = |message: &str| Error::key(&layer.source, key, message);
-            let (string, flags) = match value {
-                toml::Value::String(s) => (true, split(s)),
-                toml::Value::Array(_) => {
-                    let flags = value.clone().try_into();
-                    (
-                        false,
-                        flags.map_err(|_| bad("must be an array of strings"))?,
-                    )
-                }
-                _ => return Err(bad("must be a string or an array of strings")),
+            let string = value.is_str();
+            let flags = match value.as_str() {
+                Some(text) => split(text),
+                None => value.clone().try_into().map_err(|_| {
+                    let message = "must be a string or an array of strings";
+                    Error::key(&layer.source, key, message)
+                })?,
             };
             if let Some((was_string, last)) = form.filter(|(was, _)| *was != string) {
                 let (found, expected) = match was_string {
@@ -190,9 +177,9 @@ impl CargoConfig {
             let (key, source) = (key.to_string(), layer.source.clone());
             parts.push((layer.cli, FlagPart { key, source, flags }));
         }
-        if let Some((var, text)) = var.and_then(|v| Some((v, self.env.get(v)?))) {
+        if let Some(part) = var.and_then(|var| self.var_part(var, split)) {
             let files = parts.iter().take_while(|(cli, _)| !cli).count();
-            parts.insert(files, (false, from_var(var, split(text))));
+            parts.insert(files, (false, part));
         }
         let parts = parts
             .into_iter()
