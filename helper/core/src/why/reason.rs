@@ -1,9 +1,11 @@
-//! The reasons a unit was compiled, and their groups.
+//! The reasons a unit was compiled, their groups, and the one mapping of a
+//! changed fingerprint field to a reason (cargo's words or the fields).
 
 use std::fmt;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use serde_json::Value as Json;
 
 /// The group of a [`Reason`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -19,16 +21,14 @@ pub enum Category {
     Dependency,
     /// A new version of the package (or a new source for it).
     NewVersion,
-    /// The unit was never built in this build directory, or an output of
-    /// it is gone.
+    /// Never built in this build directory, or an output of it is gone.
     MissingArtifact,
-    /// Only a modification time moved: a file is newer than the unit's
-    /// dep-info but its content is what the unit was last compiled from.
+    /// Only a modification time moved: the content is what the unit was
+    /// last compiled from.
     Mtime,
     /// An environment variable the unit reads changed.
     Environment,
-    /// cargo gave a reason outside the groups above (forced, nothing
-    /// obvious, an unknown variant); the text says which.
+    /// A reason of cargo's outside the groups above; the text says which.
     Other,
     /// Nothing tells why: no `Dirty` line and no fingerprint to compare with.
     Unknown,
@@ -49,9 +49,7 @@ impl fmt::Display for Category {
 pub enum ContentCheck {
     /// The content differs from the recorded content.
     Differs,
-    /// No usable record of the earlier content (the earlier build did not
-    /// run through `why`, or the file changed after it was recorded): the
-    /// file is newer, its content may or may not differ.
+    /// No usable record of the earlier content: it may or may not differ.
     NotCompared,
 }
 
@@ -71,8 +69,8 @@ pub enum Reason {
         /// The file.
         path: PathBuf,
     },
-    /// The unit's local inputs changed shape: its source path, or the files
-    /// and variables a build script watches.
+    /// The unit's source path, or the files and variables a build script
+    /// watches, changed.
     SourceInputs {
         /// cargo's reason.
         what: String,
@@ -102,8 +100,8 @@ pub enum Reason {
     ProfileChanged,
     /// The rustc version changed.
     ToolchainChanged,
-    /// Other build configuration changed (target settings, `--cfg` checks,
-    /// compile target, checksum freshness).
+    /// Other build configuration changed (target settings, config
+    /// settings, compile target).
     BuildConfigChanged {
         /// Which.
         what: String,
@@ -127,15 +125,14 @@ pub enum Reason {
         /// The missing file.
         path: PathBuf,
     },
-    /// A file is newer than the unit's dep-info, but its content equals the
-    /// content recorded after the unit was last compiled (a touch, a
-    /// checkout that rewrote the same bytes).
+    /// A file is newer than the unit's dep-info, but its content is the one
+    /// recorded after the unit was last compiled (a touch).
     Touched {
         /// The file.
         path: PathBuf,
     },
-    /// The package's build script ran again (its output is an input of
-    /// the unit), for the reason given; the unit's group is that reason's.
+    /// The package's build script ran again for the reason given (its
+    /// output is an input of the unit); the group is that reason's.
     BuildScriptRan {
         /// Why cargo ran the build script.
         because: Box<Reason>,
@@ -157,7 +154,47 @@ pub enum Reason {
     },
 }
 
+/// The fingerprint fields of a unit's configuration, in the order they are
+/// compared, with the words of cargo's `Dirty` line for a change of each.
+pub(super) const FIELDS: [(&str, &str); 8] = [
+    ("rustc", "the toolchain changed"),
+    ("compile_kind", "the rustc compile kind changed"),
+    ("features", "the list of features changed"),
+    ("declared_features", "the list of declared features changed"),
+    ("profile", "the profile configuration changed"),
+    ("rustflags", "the rustflags changed"),
+    ("config", "the config settings changed"),
+    ("target", "the target configuration changed"),
+];
+
 impl Reason {
+    /// The reason for a change of the [`FIELDS`] entry `field` from `old` to
+    /// `new` (`None`: not known).
+    pub(super) fn field_changed(field: &str, old: Option<&Json>, new: Option<&Json>) -> Reason {
+        let text = |v: Option<&Json>| Some(v?.as_str()?.to_string());
+        let list = |v: Option<&Json>| serde_json::from_value(v?.clone()).ok();
+        let config = |what: &str| Reason::BuildConfigChanged { what: what.into() };
+        match field {
+            "rustc" => Reason::ToolchainChanged,
+            "compile_kind" => config("compile target"),
+            "features" => Reason::FeaturesChanged {
+                old: text(old),
+                new: text(new),
+            },
+            "declared_features" => Reason::DeclaredFeaturesChanged {
+                old: text(old),
+                new: text(new),
+            },
+            "profile" => Reason::ProfileChanged,
+            "rustflags" => Reason::RustflagsChanged {
+                old: list(old),
+                new: list(new),
+            },
+            "config" => config("config settings"),
+            _ => config("target settings"),
+        }
+    }
+
     /// The reason's group.
     pub fn category(&self) -> Category {
         match self {
@@ -183,21 +220,21 @@ impl Reason {
     }
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("?")
-}
-
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".into());
+        let flags = |v: &Option<Vec<String>>| v.as_ref().map_or("?".into(), |v| format!("{v:?}"));
         match self {
-            Reason::SourceChanged { path, content } => match content {
-                ContentCheck::Differs => write!(f, "{} changed", path.display()),
-                ContentCheck::NotCompared => write!(
-                    f,
-                    "{} is newer than the last build (content not compared: no record)",
-                    path.display()
-                ),
-            },
+            Reason::SourceChanged { path, content } => {
+                let path = path.display();
+                match content {
+                    ContentCheck::Differs => write!(f, "{path} changed"),
+                    ContentCheck::NotCompared => write!(
+                        f,
+                        "{path} is newer than the last build (content not compared: no record)"
+                    ),
+                }
+            }
             Reason::SourceMissing { path } => write!(f, "{} is gone", path.display()),
             Reason::SourceInputs { what } => write!(f, "its source inputs changed ({what})"),
             Reason::FeaturesChanged { old, new } => {
@@ -207,10 +244,7 @@ impl fmt::Display for Reason {
                 write!(f, "declared features changed: {} -> {}", opt(old), opt(new))
             }
             Reason::RustflagsChanged { old, new } => {
-                let show = |v: &Option<Vec<String>>| {
-                    v.as_ref().map_or("?".to_string(), |v| format!("{v:?}"))
-                };
-                write!(f, "rustflags changed: {} -> {}", show(old), show(new))
+                write!(f, "rustflags changed: {} -> {}", flags(old), flags(new))
             }
             Reason::ProfileChanged => f.write_str("profile settings changed"),
             Reason::ToolchainChanged => f.write_str("the rustc version changed"),

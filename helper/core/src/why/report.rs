@@ -1,18 +1,16 @@
-//! Explaining a build: the compiled units with their reasons ([`Report`]),
-//! and the gate over a report.
+//! Explaining a build ([`explain`]: a [`Report`] of the compiled units with
+//! their reasons) and the gate over a report ([`gate`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
-use super::dirty;
-use super::fingerprint;
 use super::messages::Unit;
 use super::reason::{Category, Reason};
 use super::record::BuildDirs;
+use super::{dirty, fingerprint};
 use crate::error::Error;
-use crate::layout;
 
 /// One compiled unit and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,18 +30,6 @@ pub struct Explained {
     pub log: Option<String>,
 }
 
-impl Explained {
-    fn new(unit: &Unit, reason: Reason, cargo: Option<String>, log: Option<String>) -> Self {
-        Explained {
-            unit: unit.clone(),
-            category: reason.category(),
-            reason,
-            cargo,
-            log,
-        }
-    }
-}
-
 /// The answer for one build.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Report {
@@ -59,12 +45,36 @@ pub struct Report {
     pub messages_error: Option<String>,
 }
 
+/// A unit's reason, cargo's words and its fingerprint log's.
+type Why = (Reason, Option<String>, Option<String>);
+
 impl Report {
+    /// The report on `units`, with `why` for each compiled one.
+    fn new(units: &[Unit], mut why: impl FnMut(&Unit) -> Why) -> Report {
+        let compiled: Vec<Explained> = (units.iter().filter(|u| !u.fresh))
+            .map(|unit| {
+                let (reason, cargo, log) = why(unit);
+                let (unit, category) = (unit.clone(), reason.category());
+                Explained {
+                    unit,
+                    category,
+                    reason,
+                    cargo,
+                    log,
+                }
+            })
+            .collect();
+        let fresh = units.len() - compiled.len();
+        Report {
+            compiled,
+            fresh,
+            ..Report::default()
+        }
+    }
+
     /// The compiled third-party units.
     pub fn third_party(&self) -> impl Iterator<Item = &Explained> {
-        self.compiled
-            .iter()
-            .filter(|e| e.unit.source.is_third_party())
+        (self.compiled.iter()).filter(|e| e.unit.source.is_third_party())
     }
 }
 
@@ -76,24 +86,17 @@ impl fmt::Display for Report {
         if let Some(e) = &self.log_error {
             writeln!(f, "why is unknown: {e}")?;
         }
-        writeln!(
-            f,
-            "{} unit(s) compiled, {} fresh",
-            self.compiled.len(),
-            self.fresh
-        )?;
+        let (compiled, fresh) = (self.compiled.len(), self.fresh);
+        writeln!(f, "{compiled} unit(s) compiled, {fresh} fresh")?;
         let mut by_category: BTreeMap<Category, Vec<&Explained>> = BTreeMap::new();
         for e in &self.compiled {
             by_category.entry(e.category).or_default().push(e);
         }
-        for (cat, units) in by_category {
-            writeln!(f, "{cat} ({}):", units.len())?;
+        for (category, units) in by_category {
+            writeln!(f, "{category} ({}):", units.len())?;
             for e in units {
-                let origin = if e.unit.source.is_third_party() {
-                    "third-party"
-                } else {
-                    "local"
-                };
+                let third_party = e.unit.source.is_third_party();
+                let origin = if third_party { "third-party" } else { "local" };
                 writeln!(f, "  {} [{origin}]: {}", e.unit.label(), e.reason)?;
             }
         }
@@ -101,57 +104,43 @@ impl fmt::Display for Report {
     }
 }
 
-/// Crate names of the compiled libraries, to name changed dependencies.
-fn compiled_libs(compiled: &[&Unit]) -> Vec<String> {
-    compiled
-        .iter()
-        .filter(|u| {
-            !u.test
-                && u.kinds
-                    .iter()
-                    .any(|k| k != "bin" && k != "custom-build" && k != "test")
-        })
-        .map(|u| u.target.replace('-', "_"))
-        .collect()
-}
-
 /// Explains every compiled unit of `units` from cargo's standard error
 /// `stderr` (a `cargo build -v`: its `Dirty` lines, see [`dirty`]) and, for
 /// units it printed none for, the fingerprint files in `dirs`.
 pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, Error> {
-    let compiled: Vec<&Unit> = units.iter().filter(|u| !u.fresh).collect();
-    let fresh = units.len() - compiled.len();
     let said = dirty::dirty_lines(stderr);
-    if !compiled.is_empty() && said.is_empty() && !dirty::is_verbose(stderr) {
+    let compiled = units.iter().filter(|u| !u.fresh).count();
+    if compiled > 0 && said.is_empty() && !dirty::is_verbose(stderr) {
         return Err(Error::invalid(format!(
-            "cargo compiled {} unit(s) but its standard error is not from `cargo -v` \
+            "cargo compiled {compiled} unit(s) but its standard error is not from `cargo -v` \
              (no ``Running `rustc …` `` line), so it cannot say why; run the build with -v \
              and keep its standard error",
-            compiled.len()
         )));
     }
     let logged = dirty::logged(stderr);
-    let all = dirs
-        .build_dir
-        .as_deref()
-        .map(layout::all_unit_dirs)
+    let all = (dirs.build_dir.as_deref())
+        .map(crate::layout::all_unit_dirs)
         .unwrap_or_default();
-    let libs = compiled_libs(&compiled);
-    let mut out = Vec::new();
-    for unit in &compiled {
+    // Crate names of the compiled libraries, to name changed dependencies.
+    let not_lib = ["bin", "custom-build", "test"];
+    let libs: Vec<String> = (units.iter())
+        .filter(|u| !u.fresh && !u.test && u.kinds.iter().any(|k| !not_lib.contains(&&**k)))
+        .map(|u| u.target.replace('-', "_"))
+        .collect();
+    Ok(Report::new(units, |unit| {
         let package = (unit.name.clone(), unit.version.clone());
-        let words = said.get(&package);
         let own = fingerprint::own(unit, &all);
         // With a snapshot, a unit whose directory is new had no fingerprint
         // to compare with, whatever cargo said about its package's others.
-        let is_new = match (own, &dirs.before) {
-            (Some(own), Some(before)) => !before.contains(&own.fingerprint),
-            _ => false,
-        };
+        let is_new = (own.zip(dirs.before.as_ref()))
+            .is_some_and(|(own, before)| !before.contains(&own.fingerprint));
+        let words = said.get(&package).filter(|_| !is_new);
         let reason = match (words, own) {
-            (Some(words), _) if !is_new => dirty::from_cargo(words, dirs),
-            (_, Some(own)) => fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref()),
-            (_, None) => Reason::Unknown {
+            (Some(words), _) => dirty::from_cargo(words, dirs),
+            (None, Some(own)) => {
+                fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref())
+            }
+            (None, None) => Reason::Unknown {
                 why: format!(
                     "cargo printed no `Dirty` line for {} and no fingerprint of the unit was found",
                     unit.label()
@@ -169,46 +158,30 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
                     because: Box::new(reason),
                 }
             }
-            Reason::DependencyChanged { names } if names.is_empty() => Reason::DependencyChanged {
-                names: fingerprint::recorded_deps(&all, unit)
-                    .into_iter()
-                    .filter(|d| libs.contains(d))
-                    .collect(),
-            },
+            Reason::DependencyChanged { names } if names.is_empty() => {
+                let recorded = own.map(|own| fingerprint::recorded_deps(unit, own));
+                let names = recorded.into_iter().flatten().filter(|d| libs.contains(d));
+                Reason::DependencyChanged {
+                    names: names.collect(),
+                }
+            }
             r => r,
         };
-        let log = logged.get(&package).cloned();
-        out.push(Explained::new(
-            unit,
-            reason,
-            words.filter(|_| !is_new).cloned(),
-            log,
-        ));
-    }
-    Ok(Report {
-        compiled: out,
-        fresh,
-        log_error: None,
-        messages_error: None,
-    })
+        (reason, words.cloned(), logged.get(&package).cloned())
+    }))
 }
 
 /// [`explain`], falling back to [`Category::Unknown`] for every compiled
 /// unit when the log cannot be used (the error is kept in the report).
-pub fn explain_or_unknown(log: &str, units: &[Unit], dirs: &BuildDirs) -> Report {
-    match explain(log, units, dirs) {
-        Ok(r) => r,
-        Err(e) => Report {
-            compiled: units
-                .iter()
-                .filter(|u| !u.fresh)
-                .map(|u| Explained::new(u, Reason::Unknown { why: e.to_string() }, None, None))
-                .collect(),
-            fresh: units.iter().filter(|u| u.fresh).count(),
-            log_error: Some(e.to_string()),
-            messages_error: None,
-        },
-    }
+pub fn explain_or_unknown(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Report {
+    explain(stderr, units, dirs).unwrap_or_else(|e| {
+        let why = e.to_string();
+        let unknown = |_: &Unit| (Reason::Unknown { why: why.clone() }, None, None);
+        Report {
+            log_error: Some(why.clone()),
+            ..Report::new(units, unknown)
+        }
+    })
 }
 
 /// The gate failed: third-party units were compiled by a build that should
@@ -229,11 +202,8 @@ impl fmt::Display for GateFailure {
                 "cannot tell whether the dependency artifact was reused: {e}"
             );
         }
-        write!(
-            f,
-            "{} third-party unit(s) compiled although the dependency artifact should have been reused:",
-            self.compiled.len()
-        )?;
+        let n = self.compiled.len();
+        write!(f, "{n} third-party unit(s) compiled although the dependency artifact should have been reused:")?;
         for e in &self.compiled {
             write!(f, "\n  {}: {} ({})", e.unit.label(), e.reason, e.category)?;
         }
@@ -250,8 +220,9 @@ pub fn gate(report: &Report) -> Result<(), GateFailure> {
     if compiled.is_empty() && report.messages_error.is_none() {
         return Ok(());
     }
+    let messages_error = report.messages_error.clone();
     Err(GateFailure {
         compiled,
-        messages_error: report.messages_error.clone(),
+        messages_error,
     })
 }
