@@ -50,46 +50,40 @@ fn package(display: &str) -> Option<(Package, &str)> {
 
 /// The reason of each package's first `Dirty` line.
 pub fn dirty_lines(stderr: &str) -> HashMap<Package, String> {
-    let mut found = HashMap::new();
-    for line in stderr.lines().map(strip_ansi) {
-        let dirty = line.trim_start().strip_prefix("Dirty ").and_then(package);
+    // Reversed, so that a package's first line is inserted last.
+    let lines = stderr.lines().rev().map(strip_ansi);
+    let found = lines.filter_map(|line| {
+        let (pkg, rest) = package(line.trim_start().strip_prefix("Dirty ")?)?;
         // `name vX (source): reason` or `name vX: reason`.
-        let reason = dirty.and_then(|(pkg, rest)| match rest.strip_prefix(" (") {
-            Some(r) => Some((pkg, r.split_once("): ")?.1)),
-            None => Some((pkg, rest.strip_prefix(": ")?)),
-        });
-        if let Some((pkg, reason)) = reason {
-            found.entry(pkg).or_insert_with(|| reason.to_string());
-        }
-    }
-    found
+        let reason = match rest.strip_prefix(" (") {
+            Some(r) => r.split_once("): ")?.1,
+            None => rest.strip_prefix(": ")?,
+        };
+        Some((pkg, reason.to_string()))
+    });
+    found.collect()
 }
 
 /// Whether `stderr` is from a verbose (`-v`) cargo run: it shows each
 /// rustc it runs as ``Running `…` ``.
 pub fn is_verbose(stderr: &str) -> bool {
-    stderr
-        .lines()
-        .any(|l| strip_ansi(l).trim_start().starts_with("Running `"))
+    let mut lines = stderr.lines().map(strip_ansi);
+    lines.any(|l| l.trim_start().starts_with("Running `"))
 }
 
-/// The fingerprint log's first reason (`dirty: <Debug value>`) by package.
+/// The fingerprint log's first reason by package: `fingerprint dirty for
+/// <unit>`, then `dirty: <reason>` (a Rust `Debug` value, kept as text).
 pub fn logged(stderr: &str) -> HashMap<Package, String> {
-    let mut found = HashMap::new();
-    let mut current: Option<Package> = None;
-    for line in stderr.lines().map(strip_ansi) {
-        let Some(message) = log_message(&line) else {
-            continue;
-        };
-        if let Some(unit) = message.strip_prefix("fingerprint dirty for ") {
-            current = package(unit).map(|(p, _)| p);
-        } else if let (Some(p), Some(reason)) =
-            (current.take(), message.trim_start().strip_prefix("dirty: "))
-        {
-            found.entry(p).or_insert_with(|| reason.to_string());
-        }
-    }
-    found
+    let lines: Vec<String> = stderr.lines().map(strip_ansi).collect();
+    let messages: Vec<&str> = lines.iter().filter_map(|l| log_message(l)).collect();
+    let found = messages.windows(2).rev().filter_map(|pair| {
+        let (pkg, _) = package(pair[0].strip_prefix("fingerprint dirty for ")?)?;
+        Some((
+            pkg,
+            pair[1].trim_start().strip_prefix("dirty: ")?.to_string(),
+        ))
+    });
+    found.collect()
 }
 
 /// `… after last build at 1796605567.451392048s)` → (seconds, nanoseconds).

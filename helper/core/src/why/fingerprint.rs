@@ -54,10 +54,8 @@ pub fn own<'a>(unit: &Unit, all: &'a [UnitDir]) -> Option<&'a UnitDir> {
     own.map(|(_, d)| *d)
 }
 
-/// Explains a unit cargo compiled without a `Dirty` line. `own` is its
-/// fingerprint directory, `all` every unit directory after the build,
-/// `before` the directories that existed before it (when the build ran
-/// through `why`).
+/// Explains a unit compiled without a `Dirty` line from its directory
+/// `own`, all unit directories, and those `before` the build when known.
 pub fn explain_new_unit(
     unit: &Unit,
     own: &UnitDir,
@@ -105,11 +103,8 @@ fn deps(fingerprint: &Json) -> BTreeMap<&str, &Json> {
     all.filter_map(|d| Some((d.get(1)?.as_str()?, d))).collect()
 }
 
-/// The first difference between an earlier fingerprint and a new one: the
-/// [`FIELDS`], with `path` right after the toolchain and target for a
-/// non-path package (its source path holds its version) and last for a
-/// path package (it moved); then the dependencies; and with nothing else
-/// differing, by elimination the package id.
+/// The first difference between an earlier fingerprint and a new one, in
+/// the order of docs/helper-notes.md ("Why a unit compiled").
 pub fn compare(old: &Json, new: &Json, third_party: bool) -> Reason {
     let mut order: Vec<&str> = FIELDS.iter().map(|f| f.0).collect();
     order.insert(if third_party { 2 } else { order.len() }, "path");
@@ -149,8 +144,7 @@ pub fn file_stem(unit: &Unit) -> String {
     format!("{flavor}{kind}-{}", unit.target)
 }
 
-/// The dependencies (crate names) recorded in the fingerprint of `unit` in
-/// its directory `own`.
+/// The dependencies (crate names) in `unit`'s fingerprint in `own`.
 pub fn recorded_deps(unit: &Unit, own: &UnitDir) -> Vec<String> {
     let json = read_json(unit, own).unwrap_or_default();
     deps(&json).into_keys().map(str::to_string).collect()

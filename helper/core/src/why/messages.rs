@@ -17,8 +17,7 @@ use crate::error::Error;
 pub enum SourceKind {
     /// `path+file://`: a workspace member or another local path package.
     Path,
-    /// `registry+` or `sparse+` (also for a replaced or vendored registry:
-    /// cargo keeps the original source in the id).
+    /// `registry+` or `sparse+` (also replaced or vendored registries).
     Registry,
     /// `git+`.
     Git,
@@ -57,8 +56,7 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// `name@version target` for messages (the target only when it differs
-    /// from the package name, `(test)` for test harnesses).
+    /// `name@version [target] [(test)]`, the target when not the package's.
     pub fn label(&self) -> String {
         let same = self.target.replace('-', "_") == self.name.replace('-', "_");
         let target = if same {
@@ -93,11 +91,9 @@ fn bad_line(line: usize, problem: impl Display) -> Error {
     Error::invalid(format!("cargo JSON message on line {line}: {problem}"))
 }
 
-/// Splits a package id spec into (source kind, name, version).
-///
-/// Forms: `path+file:///w/util#0.1.0` (name = last path segment),
-/// `path+file:///w/x#util@0.1.0`, `registry+https://…#itoa@1.0.19`.
-pub fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
+/// Splits a package id spec into (source kind, name, version): `…#name@1.0`,
+/// or `path+file:///w/name#1.0`.
+fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
     let (url, fragment) = id.rsplit_once('#')?;
     let kind = match url.split_once('+')?.0 {
         "path" => SourceKind::Path,
@@ -116,11 +112,8 @@ pub fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
     (!name.is_empty() && !version.is_empty()).then_some((kind, name, version))
 }
 
-/// The cargo messages of `stdout` (`--message-format json`, one per line),
-/// each with its 1-based line. Other lines (a test harness's output) are
-/// skipped, but a line that starts like a JSON object and is no cargo
-/// message means the output was cut or is not cargo's, and text with no
-/// cargo message at all was not run with `--message-format json`.
+/// The cargo messages of `stdout`, each with its 1-based line. Other text
+/// (a test's output) is skipped; a cut message or none at all is an error.
 pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, Error> {
     let mut messages = Vec::new();
     for (n, msg) in (1..).zip(Message::parse_stream(stdout.as_bytes())) {
@@ -142,8 +135,7 @@ pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, Error> {
     Ok(messages)
 }
 
-/// The units of `stdout` (cargo's JSON messages): every
-/// `compiler-artifact`, compiled or fresh.
+/// The units of `stdout`: every `compiler-artifact`, compiled or fresh.
 pub fn units(stdout: &str) -> Result<Vec<Unit>, Error> {
     let artifacts = read(stdout)?.into_iter().filter_map(|(n, m)| match m {
         Message::CompilerArtifact(a) => Some(Unit::from_artifact(&a, n)),

@@ -1,5 +1,4 @@
-//! The reasons a unit was compiled, their groups, and the one mapping of a
-//! changed fingerprint field to a reason (cargo's words or the fields).
+//! The reasons a unit was compiled, and their groups.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -23,8 +22,7 @@ pub enum Category {
     NewVersion,
     /// Never built in this build directory, or an output of it is gone.
     MissingArtifact,
-    /// Only a modification time moved: the content is what the unit was
-    /// last compiled from.
+    /// Only a modification time moved, not the content.
     Mtime,
     /// An environment variable the unit reads changed.
     Environment,
@@ -42,8 +40,7 @@ impl fmt::Display for Category {
     }
 }
 
-/// Whether a changed file's content was compared with the content the unit
-/// was last compiled from.
+/// Whether a changed file's content was compared with the recorded one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContentCheck {
@@ -69,8 +66,7 @@ pub enum Reason {
         /// The file.
         path: PathBuf,
     },
-    /// The unit's source path, or the files and variables a build script
-    /// watches, changed.
+    /// The source path, or what a build script watches, changed.
     SourceInputs {
         /// cargo's reason.
         what: String,
@@ -100,16 +96,14 @@ pub enum Reason {
     ProfileChanged,
     /// The rustc version changed.
     ToolchainChanged,
-    /// Other build configuration changed (target settings, config
-    /// settings, compile target).
+    /// Other build configuration (target or config settings, target kind).
     BuildConfigChanged {
         /// Which.
         what: String,
     },
     /// A dependency was rebuilt or changed.
     DependencyChanged {
-        /// The dependencies (crate names as the unit uses them) known to
-        /// have changed; empty when cargo does not say which.
+        /// The changed dependencies' crate names, when known.
         names: Vec<String>,
     },
     /// A new version of the package, or the package from another source.
@@ -117,22 +111,19 @@ pub enum Reason {
         /// How this was concluded.
         evidence: String,
     },
-    /// No unit of this package and target was ever built in this build
-    /// directory (or no earlier one is left to compare with).
+    /// No earlier unit of this package and target in the build directory.
     NeverBuilt,
     /// An output of the unit (or its fingerprint) is missing.
     ArtifactMissing {
         /// The missing file.
         path: PathBuf,
     },
-    /// A file is newer than the unit's dep-info, but its content is the one
-    /// recorded after the unit was last compiled (a touch).
+    /// A file is newer than the unit's dep-info, its content the same.
     Touched {
         /// The file.
         path: PathBuf,
     },
-    /// The package's build script ran again for the reason given (its
-    /// output is an input of the unit); the group is that reason's.
+    /// The package's build script ran again, for the reason given.
     BuildScriptRan {
         /// Why cargo ran the build script.
         because: Box<Reason>,
@@ -154,8 +145,7 @@ pub enum Reason {
     },
 }
 
-/// The fingerprint fields of a unit's configuration, in the order they are
-/// compared, with the words of cargo's `Dirty` line for a change of each.
+/// Fingerprint fields in comparison order, with cargo's `Dirty` words.
 pub(super) const FIELDS: [(&str, &str); 8] = [
     ("rustc", "the toolchain changed"),
     ("compile_kind", "the rustc compile kind changed"),
@@ -168,8 +158,7 @@ pub(super) const FIELDS: [(&str, &str); 8] = [
 ];
 
 impl Reason {
-    /// The reason for a change of the [`FIELDS`] entry `field` from `old` to
-    /// `new` (`None`: not known).
+    /// The reason for a change of [`FIELDS`] `field` (values when known).
     pub(super) fn field_changed(field: &str, old: Option<&Json>, new: Option<&Json>) -> Reason {
         let text = |v: Option<&Json>| Some(v?.as_str()?.to_string());
         let list = |v: Option<&Json>| serde_json::from_value(v?.clone()).ok();
@@ -197,25 +186,23 @@ impl Reason {
 
     /// The reason's group.
     pub fn category(&self) -> Category {
+        use Reason::*;
         match self {
-            Reason::SourceChanged { .. }
-            | Reason::SourceMissing { .. }
-            | Reason::SourceInputs { .. } => Category::SourceFile,
-            Reason::FeaturesChanged { .. } | Reason::DeclaredFeaturesChanged { .. } => {
-                Category::Features
-            }
-            Reason::RustflagsChanged { .. }
-            | Reason::ProfileChanged
-            | Reason::ToolchainChanged
-            | Reason::BuildConfigChanged { .. } => Category::RustflagsOrProfile,
-            Reason::DependencyChanged { .. } => Category::Dependency,
-            Reason::NewVersion { .. } => Category::NewVersion,
-            Reason::NeverBuilt | Reason::ArtifactMissing { .. } => Category::MissingArtifact,
-            Reason::Touched { .. } => Category::Mtime,
-            Reason::EnvChanged { .. } => Category::Environment,
-            Reason::BuildScriptRan { because } => because.category(),
-            Reason::Other { .. } => Category::Other,
-            Reason::Unknown { .. } => Category::Unknown,
+            SourceChanged { .. } | SourceMissing { .. } => Category::SourceFile,
+            SourceInputs { .. } => Category::SourceFile,
+            FeaturesChanged { .. } | DeclaredFeaturesChanged { .. } => Category::Features,
+            RustflagsChanged { .. }
+            | ProfileChanged
+            | ToolchainChanged
+            | BuildConfigChanged { .. } => Category::RustflagsOrProfile,
+            DependencyChanged { .. } => Category::Dependency,
+            NewVersion { .. } => Category::NewVersion,
+            NeverBuilt | ArtifactMissing { .. } => Category::MissingArtifact,
+            Touched { .. } => Category::Mtime,
+            EnvChanged { .. } => Category::Environment,
+            BuildScriptRan { because } => because.category(),
+            Other { .. } => Category::Other,
+            Unknown { .. } => Category::Unknown,
         }
     }
 }
@@ -224,8 +211,9 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".into());
         let flags = |v: &Option<Vec<String>>| v.as_ref().map_or("?".into(), |v| format!("{v:?}"));
+        use Reason::*;
         match self {
-            Reason::SourceChanged { path, content } => {
+            SourceChanged { path, content } => {
                 let path = path.display();
                 match content {
                     ContentCheck::Differs => write!(f, "{path} changed"),
@@ -235,42 +223,37 @@ impl fmt::Display for Reason {
                     ),
                 }
             }
-            Reason::SourceMissing { path } => write!(f, "{} is gone", path.display()),
-            Reason::SourceInputs { what } => write!(f, "its source inputs changed ({what})"),
-            Reason::FeaturesChanged { old, new } => {
+            SourceMissing { path } => write!(f, "{} is gone", path.display()),
+            SourceInputs { what } => write!(f, "its source inputs changed ({what})"),
+            FeaturesChanged { old, new } => {
                 write!(f, "features changed: {} -> {}", opt(old), opt(new))
             }
-            Reason::DeclaredFeaturesChanged { old, new } => {
+            DeclaredFeaturesChanged { old, new } => {
                 write!(f, "declared features changed: {} -> {}", opt(old), opt(new))
             }
-            Reason::RustflagsChanged { old, new } => {
+            RustflagsChanged { old, new } => {
                 write!(f, "rustflags changed: {} -> {}", flags(old), flags(new))
             }
-            Reason::ProfileChanged => f.write_str("profile settings changed"),
-            Reason::ToolchainChanged => f.write_str("the rustc version changed"),
-            Reason::BuildConfigChanged { what } => {
-                write!(f, "build configuration changed ({what})")
-            }
-            Reason::DependencyChanged { names } if names.is_empty() => {
+            ProfileChanged => f.write_str("profile settings changed"),
+            ToolchainChanged => f.write_str("the rustc version changed"),
+            BuildConfigChanged { what } => write!(f, "build configuration changed ({what})"),
+            DependencyChanged { names } if names.is_empty() => {
                 f.write_str("a dependency was rebuilt")
             }
-            Reason::DependencyChanged { names } => {
+            DependencyChanged { names } => {
                 write!(f, "dependency rebuilt or changed: {}", names.join(", "))
             }
-            Reason::NewVersion { evidence } => write!(f, "new version ({evidence})"),
-            Reason::NeverBuilt => f.write_str("never built in this build directory"),
-            Reason::ArtifactMissing { path } => write!(f, "{} is missing", path.display()),
-            Reason::Touched { path } => write!(
-                f,
-                "{} has a newer mtime but the same content (touched)",
-                path.display()
-            ),
-            Reason::EnvChanged { name } => write!(f, "environment variable {name} changed"),
-            Reason::BuildScriptRan { because } => {
-                write!(f, "its build script ran again: {because}")
+            NewVersion { evidence } => write!(f, "new version ({evidence})"),
+            NeverBuilt => f.write_str("never built in this build directory"),
+            ArtifactMissing { path } => write!(f, "{} is missing", path.display()),
+            Touched { path } => {
+                let path = path.display();
+                write!(f, "{path} has a newer mtime but the same content (touched)")
             }
-            Reason::Other { cargo } => write!(f, "cargo: {cargo}"),
-            Reason::Unknown { why } => write!(f, "unknown ({why})"),
+            EnvChanged { name } => write!(f, "environment variable {name} changed"),
+            BuildScriptRan { because } => write!(f, "its build script ran again: {because}"),
+            Other { cargo } => write!(f, "cargo: {cargo}"),
+            Unknown { why } => write!(f, "unknown ({why})"),
         }
     }
 }

@@ -27,8 +27,7 @@ pub struct FileRecord {
     pub hashed_at: (i64, u32),
 }
 
-/// The SHA-256 of each source file (dep-info input) after the builds `why`
-/// ran, with its mtime and the time of hashing.
+/// Each source file's state after the builds `why` ran, by absolute path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRecord {
     /// Files by absolute path.
@@ -42,9 +41,8 @@ impl SourceRecord {
         serde_json::from_str(&text).unwrap_or_default()
     }
 
-    /// Records `paths` now: unchanged files (same size and mtime as
-    /// recorded) keep their hash and time of hashing; others are hashed.
-    /// Files that cannot be read are left out.
+    /// Records `paths` now, hashing those whose size or mtime changed; the
+    /// files that cannot be read are left out.
     pub fn update(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
         let old = std::mem::take(&mut self.files);
         for p in paths.into_iter().collect::<BTreeSet<_>>() {
@@ -73,9 +71,8 @@ impl SourceRecord {
         crate::output::write_atomic(&build_dir.join(RECORD), &text).map(drop)
     }
 
-    /// Whether `path` now has the content that the unit compiled at
-    /// `reference` read; `None` when the record cannot tell: the recorded
-    /// mtime is after `reference`, or the hashing before it.
+    /// Whether `path` has the content a compilation started at `reference`
+    /// read; `None` when recorded after a change or hashed before it.
     pub fn same_content(&self, path: &Path, reference: Option<(i64, u32)>) -> Option<bool> {
         let (rec, reference) = (self.files.get(path)?, reference?);
         if rec.state.mtime > reference || rec.hashed_at < reference {
@@ -85,27 +82,23 @@ impl SourceRecord {
     }
 }
 
-/// Where the build's files are, what existed before it, and the content
-/// record: what turns cargo's reasons into [`super::Reason`]s.
+/// Where the build's files are, what existed before it, and the record.
 #[derive(Debug, Clone, Default)]
 pub struct BuildDirs {
     /// The workspace root, when known (cargo names files relative to it).
     pub workspace_root: Option<PathBuf>,
     /// cargo's target directory, when known.
     pub target_dir: Option<PathBuf>,
-    /// cargo's build directory (fingerprints, dep-info, intermediate
-    /// outputs), when known; cargo's default is the target directory.
+    /// cargo's build directory (fingerprints, dep-info), when known.
     pub build_dir: Option<PathBuf>,
-    /// The fingerprint directories that existed before the build, when it
-    /// ran through [`super::run`].
+    /// The fingerprint directories before the build ([`super::run`]).
     pub before: Option<Snapshot>,
     /// Recorded source contents (empty: touches cannot be told from edits).
     pub record: SourceRecord,
 }
 
 impl BuildDirs {
-    /// The directories of the workspace of `meta`, both `target_dir` when
-    /// given (cargo's `--target-dir`), with the build directory's record.
+    /// The directories of `meta`'s workspace (both `target_dir` if given).
     pub fn new(meta: Metadata, target_dir: Option<PathBuf>) -> BuildDirs {
         let target = target_dir.clone().unwrap_or(meta.target_directory.into());
         let build = target_dir.or(meta.build_directory.map(Into::into));
@@ -124,8 +117,7 @@ impl BuildDirs {
         normalize(&self.workspace_root.clone().unwrap_or_default().join(shown))
     }
 
-    /// Whether `path` is a build output (inside the target or build
-    /// directory; with neither known, under a `target` directory).
+    /// Whether `path` is in the target or build directory (or a `target`).
     pub fn is_output(&self, path: &Path) -> bool {
         let mut known = self.target_dir.iter().chain(&self.build_dir).peekable();
         if known.peek().is_none() {

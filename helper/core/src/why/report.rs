@@ -21,11 +21,9 @@ pub struct Explained {
     pub category: Category,
     /// The first reason.
     pub reason: Reason,
-    /// cargo's own words, from its `Dirty` line; `None` for a unit cargo
-    /// printed none for (new in the build directory).
+    /// cargo's words, from its `Dirty` line (none for a new unit).
     pub cargo: Option<String>,
-    /// cargo's reason in its internal fingerprint log, when that log was on
-    /// (an optional extra; nothing above depends on it).
+    /// cargo's reason in its fingerprint log, when on (an optional extra).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
 }
@@ -37,11 +35,9 @@ pub struct Report {
     pub compiled: Vec<Explained>,
     /// Units cargo found fresh.
     pub fresh: usize,
-    /// Why cargo's standard error could not be used, when it could not;
-    /// every compiled unit is then [`Category::Unknown`].
+    /// Why cargo's standard error could not be used (all units unknown).
     pub log_error: Option<String>,
-    /// Why the messages could not be used, when they could not: the report
-    /// then cannot list what was compiled, and the gate fails.
+    /// Why the messages could not be used (nothing listed, the gate fails).
     pub messages_error: Option<String>,
 }
 
@@ -104,9 +100,8 @@ impl fmt::Display for Report {
     }
 }
 
-/// Explains every compiled unit of `units` from cargo's standard error
-/// `stderr` (a `cargo build -v`: its `Dirty` lines, see [`dirty`]) and, for
-/// units it printed none for, the fingerprint files in `dirs`.
+/// Explains the compiled `units` from the `Dirty` lines of `stderr` (of
+/// `cargo -v`) and, for units without one, the fingerprints in `dirs`.
 pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, Error> {
     let said = dirty::dirty_lines(stderr);
     let compiled = units.iter().filter(|u| !u.fresh).count();
@@ -184,8 +179,7 @@ pub fn explain_or_unknown(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Rep
     })
 }
 
-/// The gate failed: third-party units were compiled by a build that should
-/// have reused the dependency artifact (or what was compiled is unknown).
+/// The gate failed: third-party units compiled (or what compiled is unknown).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct GateFailure {
     /// The compiled third-party units and why.
@@ -212,9 +206,7 @@ impl fmt::Display for GateFailure {
 }
 
 /// The gate for a build that should have reused its dependency artifact:
-/// fails naming every third-party unit compiled and its reason, and fails
-/// when the report cannot say what was compiled. Local (path) units may
-/// compile.
+/// fails on any third-party unit compiled, or when that is unknown.
 pub fn gate(report: &Report) -> Result<(), GateFailure> {
     let compiled: Vec<Explained> = report.third_party().cloned().collect();
     if compiled.is_empty() && report.messages_error.is_none() {

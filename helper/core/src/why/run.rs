@@ -19,17 +19,14 @@ pub struct RunOptions {
     pub cargo: Option<PathBuf>,
     /// The directory cargo runs in.
     pub dir: PathBuf,
-    /// cargo's arguments, from the subcommand on (`["build", "--release"]`).
-    /// `-v` is added unless given, and `--message-format
-    /// json-render-diagnostics` unless a (JSON) `--message-format` is given;
-    /// `--manifest-path` and `--target-dir` locate the build directory.
+    /// cargo's arguments (`["build", "--release"]`); `-v` and a JSON
+    /// `--message-format` are added unless given.
     pub args: Vec<String>,
     /// Extra environment for cargo.
     pub env: Vec<(String, String)>,
     /// Environment variables cargo must not inherit.
     pub env_remove: Vec<String>,
-    /// Echo cargo's standard error lines to ours while it runs (not the
-    /// fingerprint log, nor the lines of the `-v` added here).
+    /// Echo cargo's standard error (not the log, nor the added `-v`'s).
     pub echo: bool,
 }
 
@@ -44,8 +41,7 @@ pub struct Run {
     pub stderr: String,
     /// Why each compiled unit was compiled.
     pub report: Report,
-    /// Set when the content record could not be written (touches cannot be
-    /// told from edits in the next run).
+    /// Set when the content record could not be written.
     pub record_error: Option<String>,
 }
 
@@ -135,10 +131,8 @@ fn read_stderr(pipe: impl Read, echo: bool, added_v: bool) -> String {
     text
 }
 
-/// Runs the build of `opts` verbosely with JSON messages (and the
-/// fingerprint log), and explains it; a failed build too (the units
-/// compiled before the failure; check [`Run::success`]). Then updates the
-/// content record in the build directory.
+/// Runs the build of `opts` and explains it (a failed build too: check
+/// [`Run::success`]), then updates the content record.
 pub fn run(opts: &RunOptions) -> Result<Run, Error> {
     let program = (opts.cargo.clone()).unwrap_or_else(|| crate::exec::cargo_program().into());
     let mut dirs = locate(opts, &program)?;
