@@ -18,19 +18,8 @@ pub const LOG_MODULES: [&str; 2] = [
 pub type Package = (String, String);
 
 /// Removes ANSI colour sequences.
-pub fn strip_ansi(s: &str) -> String {
-    let mut parts = s.split('\u{1b}');
-    let mut out = parts.next().unwrap_or_default().to_string();
-    for part in parts {
-        // A CSI sequence runs from `[` to a final byte in @..~; other
-        // escapes are one character.
-        let end = match part.strip_prefix('[') {
-            Some(csi) => csi.find(|c| ('@'..='~').contains(&c)).map(|i| i + 2),
-            None => part.chars().next().map(char::len_utf8),
-        };
-        out.push_str(end.map_or("", |e| &part[e..]));
-    }
-    out
+fn strip_ansi(s: &str) -> String {
+    anstream::adapter::strip_str(s).to_string()
 }
 
 /// The message of a fingerprint log line, when `line` is one.
