@@ -1,7 +1,6 @@
 //! Explaining a build ([`explain`]: a [`Report`] of the compiled units with
 //! their reasons) and the gate over a report ([`gate`]).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -41,25 +40,22 @@ pub struct Report {
     pub messages_error: Option<String>,
 }
 
-/// A unit's reason, cargo's words and its fingerprint log's.
-type Why = (Reason, Option<String>, Option<String>);
+impl Explained {
+    fn new(unit: &Unit, reason: Reason) -> Explained {
+        Explained {
+            unit: unit.clone(),
+            category: reason.category(),
+            reason,
+            cargo: None,
+            log: None,
+        }
+    }
+}
 
 impl Report {
     /// The report on `units`, with `why` for each compiled one.
-    fn new(units: &[Unit], mut why: impl FnMut(&Unit) -> Why) -> Report {
-        let compiled: Vec<Explained> = (units.iter().filter(|u| !u.fresh))
-            .map(|unit| {
-                let (reason, cargo, log) = why(unit);
-                let (unit, category) = (unit.clone(), reason.category());
-                Explained {
-                    unit,
-                    category,
-                    reason,
-                    cargo,
-                    log,
-                }
-            })
-            .collect();
+    fn new(units: &[Unit], why: impl FnMut(&Unit) -> Explained) -> Report {
+        let compiled: Vec<Explained> = units.iter().filter(|u| !u.fresh).map(why).collect();
         let fresh = units.len() - compiled.len();
         Report {
             compiled,
@@ -84,13 +80,11 @@ impl fmt::Display for Report {
         }
         let (compiled, fresh) = (self.compiled.len(), self.fresh);
         writeln!(f, "{compiled} unit(s) compiled, {fresh} fresh")?;
-        let mut by_category: BTreeMap<Category, Vec<&Explained>> = BTreeMap::new();
-        for e in &self.compiled {
-            by_category.entry(e.category).or_default().push(e);
-        }
-        for (category, units) in by_category {
-            writeln!(f, "{category} ({}):", units.len())?;
-            for e in units {
+        let mut sorted: Vec<&Explained> = self.compiled.iter().collect();
+        sorted.sort_by_key(|e| e.category);
+        for group in sorted.chunk_by(|a, b| a.category == b.category) {
+            writeln!(f, "{} ({}):", group[0].category, group.len())?;
+            for e in group {
                 let third_party = e.unit.source.is_third_party();
                 let origin = if third_party { "third-party" } else { "local" };
                 writeln!(f, "  {} [{origin}]: {}", e.unit.label(), e.reason)?;
@@ -162,7 +156,11 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
             }
             r => r,
         };
-        (reason, words.cloned(), logged.get(&package).cloned())
+        Explained {
+            cargo: words.cloned(),
+            log: logged.get(&package).cloned(),
+            ..Explained::new(unit, reason)
+        }
     }))
 }
 
@@ -171,7 +169,7 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
 pub fn explain_or_unknown(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Report {
     explain(stderr, units, dirs).unwrap_or_else(|e| {
         let why = e.to_string();
-        let unknown = |_: &Unit| (Reason::Unknown { why: why.clone() }, None, None);
+        let unknown = |u: &Unit| Explained::new(u, Reason::Unknown { why: why.clone() });
         Report {
             log_error: Some(why.clone()),
             ..Report::new(units, unknown)

@@ -92,12 +92,12 @@ fn locate(opts: &RunOptions, program: &Path) -> Result<BuildDirs, Error> {
     if let Some(m) = flag_value(&opts.args, "--manifest-path") {
         meta.manifest_path(m);
     }
-    let passthrough = ["--offline", "--frozen", "--locked"];
-    let given = opts
-        .args
-        .iter()
-        .filter(|a| passthrough.contains(&a.as_str()));
-    meta.other_options(given.cloned().collect::<Vec<_>>());
+    let passthrough = ["--offline", "--frozen", "--locked"].map(String::from);
+    let given: Vec<String> = passthrough
+        .into_iter()
+        .filter(|a| opts.args.contains(a))
+        .collect();
+    meta.other_options(given);
     let mut cmd = meta.cargo_command();
     environment(&mut cmd, opts);
     let meta = MetadataCommand::parse(crate::exec::capture(cmd)?)
@@ -116,11 +116,8 @@ fn read_stderr(pipe: impl Read, echo: bool, added_v: bool) -> String {
     for line in BufReader::new(pipe).split(b'\n').map_while(Result::ok) {
         let line = String::from_utf8_lossy(&line) + "\n";
         let log = dirty::log_message(&line).is_some();
-        in_error = if log {
-            line.contains(" err: ")
-        } else {
-            in_error && !is_cargo_status(&line)
-        };
+        in_error =
+            (log && line.contains(" err: ")) || (!log && in_error && !is_cargo_status(&line));
         let t = line.trim_start();
         let ours = added_v && (t.starts_with("Running `") || t.starts_with("Fresh "));
         if echo && !log && !in_error && !ours {
