@@ -92,7 +92,8 @@ pub fn from_cargo(text: &str, dirs: &BuildDirs) -> Reason {
         let rest = text.strip_prefix(prefix)?;
         Some(rest.split([' ', '`']).find(|w| !w.is_empty())?.to_string())
     };
-    let renamed = (text.strip_prefix("name of dependency changed ("))
+    let renamed = text
+        .strip_prefix("name of dependency changed (")
         .and_then(|n| n.trim_end_matches(')').rsplit(" => ").next());
     let deps = |name: Option<String>| Reason::DependencyChanged {
         names: name.into_iter().collect(),

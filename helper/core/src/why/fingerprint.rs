@@ -37,7 +37,9 @@ fn read_json(unit: &Unit, dir: &UnitDir) -> Option<Json> {
 /// with the JSON's mtime, newest first.
 fn candidates<'a>(unit: &Unit, all: &'a [UnitDir]) -> Vec<(SystemTime, &'a UnitDir)> {
     let json = format!("{}.json", file_stem(unit));
-    let mut found: Vec<_> = (all.iter().filter(|d| d.package == unit.name))
+    let mut found: Vec<_> = all
+        .iter()
+        .filter(|d| d.package == unit.name)
         .filter_map(|d| Some((mtime(&d.fingerprint.join(&json))?, d)))
         .collect();
     found.sort_by_key(|f| std::cmp::Reverse(f.0));
@@ -48,8 +50,11 @@ fn candidates<'a>(unit: &Unit, all: &'a [UnitDir]) -> Vec<(SystemTime, &'a UnitD
 /// in an output's path, else the newest (this build just wrote it).
 pub fn own<'a>(unit: &Unit, all: &'a [UnitDir]) -> Option<&'a UnitDir> {
     let found = candidates(unit, all);
-    let names =
-        |d: &UnitDir| (unit.filenames.iter()).any(|f| f.to_string_lossy().contains(&d.hash));
+    let names = |d: &UnitDir| {
+        unit.filenames
+            .iter()
+            .any(|f| f.to_string_lossy().contains(&d.hash))
+    };
     let own = found.iter().find(|(_, d)| names(d)).or(found.first());
     own.map(|(_, d)| *d)
 }
@@ -79,7 +84,8 @@ pub fn explain_new_unit(
     // Several configurations of a unit coexist (a host copy, another
     // feature set): this build replaced the one that differs in the fewest
     // fields. Ties go to the newest.
-    let closest = (candidates(unit, all).into_iter())
+    let closest = candidates(unit, all)
+        .into_iter()
         .filter(|(t, d)| d.fingerprint != own.fingerprint && existed(t, d))
         .filter_map(|(_, d)| read_json(unit, d))
         .enumerate()
@@ -110,7 +116,8 @@ pub fn compare(old: &Json, new: &Json, third_party: bool) -> Reason {
     order.insert(if third_party { 2 } else { order.len() }, "path");
     let (old_deps, new_deps) = (deps(old), deps(new));
     let names: BTreeSet<&&str> = old_deps.keys().chain(new_deps.keys()).collect();
-    let changed: Vec<String> = (names.into_iter())
+    let changed: Vec<String> = names
+        .into_iter()
         .filter(|n| old_deps.get(*n) != new_deps.get(*n))
         .map(|n| n.to_string())
         .collect();

@@ -66,7 +66,9 @@ impl Report {
 
     /// The compiled third-party units.
     pub fn third_party(&self) -> impl Iterator<Item = &Explained> {
-        (self.compiled.iter()).filter(|e| e.unit.source.is_third_party())
+        self.compiled
+            .iter()
+            .filter(|e| e.unit.source.is_third_party())
     }
 }
 
@@ -107,12 +109,15 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
         )));
     }
     let logged = dirty::logged(stderr);
-    let all = (dirs.build_dir.as_deref())
+    let all = dirs
+        .build_dir
+        .as_deref()
         .map(crate::layout::all_unit_dirs)
         .unwrap_or_default();
     // Crate names of the compiled libraries, to name changed dependencies.
     let not_lib = ["bin", "custom-build", "test"];
-    let libs: Vec<String> = (units.iter())
+    let libs: Vec<String> = units
+        .iter()
         .filter(|u| !u.fresh && !u.test && u.kinds.iter().any(|k| !not_lib.contains(&&**k)))
         .map(|u| u.target.replace('-', "_"))
         .collect();
@@ -121,7 +126,8 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
         let own = fingerprint::own(unit, &all);
         // With a snapshot, a unit whose directory is new had no fingerprint
         // to compare with, whatever cargo said about its package's others.
-        let is_new = (own.zip(dirs.before.as_ref()))
+        let is_new = own
+            .zip(dirs.before.as_ref())
             .is_some_and(|(own, before)| !before.contains(&own.fingerprint));
         let words = said.get(&package).filter(|_| !is_new);
         let reason = match (words, own) {

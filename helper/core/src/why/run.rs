@@ -131,7 +131,10 @@ fn read_stderr(pipe: impl Read, echo: bool, added_v: bool) -> String {
 /// Runs the build of `opts` and explains it (a failed build too: check
 /// [`Run::success`]), then updates the content record.
 pub fn run(opts: &RunOptions) -> Result<Run, Error> {
-    let program = (opts.cargo.clone()).unwrap_or_else(|| crate::exec::cargo_program().into());
+    let program = opts
+        .cargo
+        .clone()
+        .unwrap_or_else(|| crate::exec::cargo_program().into());
     let mut dirs = locate(opts, &program)?;
     let build_dir = dirs.build_dir.clone().unwrap_or_default();
     dirs.before = Some(fingerprint::snapshot(&build_dir));
