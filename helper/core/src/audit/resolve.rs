@@ -1,12 +1,11 @@
 //! Cargo's feature resolution for one selection of roots and one target,
-//! computed in-process by guppy (as cargo-hakari) from one `cargo metadata`:
-//! what `cargo tree -e normal,build --target T` lists for the same
-//! selection, each package with the features it gets.
+//! in-process by guppy (as cargo-hakari): what `cargo tree -e normal,build
+//! --target T` lists, each package with its features.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use guppy::graph::cargo::{CargoOptions, CargoResolverVersion};
+use guppy::graph::cargo::CargoOptions;
 use guppy::graph::feature::FeatureLabel;
 use guppy::graph::{DependencyDirection, PackageGraph};
 use guppy::platform::{Platform, PlatformSpec, TargetFeatures};
@@ -33,24 +32,16 @@ pub struct Selection {
     pub features: BTreeSet<String>,
 }
 
-/// Which of cargo's feature resolvers the workspace uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resolver {
-    /// `resolver = "1"` (or the default of an edition 2015/2018 root).
-    V1,
-    /// `resolver = "2"` or `"3"` (same feature resolution).
-    V2,
-}
+/// Which of cargo's feature resolvers the workspace uses (`V1` or `V2`;
+/// `resolver = "3"` resolves features as `"2"`).
+pub use guppy::graph::cargo::CargoResolverVersion as Resolver;
 
 /// The platforms to resolve for: `all` (cargo's `--target all`) or one
 /// target triple (its target features from `rustc --print cfg`), with the
 /// host being the machine running the audit.
 pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>, Error> {
     let mut opts = CargoOptions::new();
-    opts.set_resolver(match resolver {
-        Resolver::V1 => CargoResolverVersion::V1,
-        Resolver::V2 => CargoResolverVersion::V2,
-    });
+    opts.set_resolver(resolver);
     if target == "all" {
         opts.set_platform(PlatformSpec::Any);
         return Ok(opts);

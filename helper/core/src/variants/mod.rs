@@ -1,9 +1,6 @@
-//! Feature variants: which packages a variant builds and with which
-//! features, and the exact cargo arguments for each. Without a `variants`
-//! table in the policy there are three, each building every member:
-//! `minimal` (`--no-default-features`), `default` and `full`
-//! (`--all-features`). Every name a policy variant gives is checked
-//! against the workspace.
+//! Feature variants: the packages each builds, their features and cargo
+//! arguments. Without a policy table: `minimal`, `default` and `full`, each
+//! building every member.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -34,41 +31,30 @@ pub fn resolve(
             default_features: false,
             features: Vec::new(),
         };
+        let default = FeatureSelection::default();
         let builtin = [
-            (
-                "minimal",
-                "without its default features",
-                Selection::Some(none),
-            ),
-            (
-                "default",
-                "with its default features",
-                Selection::Some(FeatureSelection::default()),
-            ),
-            ("full", "with all its features", Selection::All),
+            ("minimal", "without its default", Selection::Some(none)),
+            ("default", "with its default", Selection::Some(default)),
+            ("full", "with all its", Selection::All),
         ];
         let variant = |(name, what, selection): (&str, &str, Selection)| {
             let builds = (ws.members.iter())
                 .map(|(p, member)| (p.clone(), build(member, &selection)))
                 .collect();
             let off = unify_off(policy, name, None);
-            let description = format!("Every package {what}");
+            let description = format!("Every package {what} features");
             (name.to_string(), assemble(description, builds, ws, off))
         };
         return Ok(builtin.into_iter().map(variant).collect());
     };
     if table.is_empty() {
-        return Err(Error::Key {
-            file: file.display().to_string(),
-            key: "workspace.metadata.buildplan.variants".into(),
-            message: "defines no variants; remove the table to get the defaults".into(),
-        });
+        let message = "defines no variants; remove the table to get the defaults";
+        let key = "workspace.metadata.buildplan.variants";
+        return Err(Error::key(&file.display().to_string(), key, message));
     }
-    let mut variants = BTreeMap::new();
-    for (name, spec) in table {
-        variants.insert(name.clone(), from_policy(ws, policy, name, spec, file)?);
-    }
-    Ok(variants)
+    (table.iter())
+        .map(|(name, spec)| Ok((name.clone(), from_policy(ws, policy, name, spec, file)?)))
+        .collect()
 }
 
 /// `None` when the roots of variant `name` are to be unified, else the
@@ -76,10 +62,9 @@ pub fn resolve(
 /// own key, else `unify-features`).
 fn unify_off(policy: &Policy, name: &str, unify: Option<bool>) -> Option<String> {
     let key = match unify {
-        Some(true) => return None,
         Some(false) => format!("variants.{name}.unify"),
         None if policy.unify_features == Some(false) => "unify-features".into(),
-        None => return None,
+        _ => return None,
     };
     Some(format!(
         "not unified: `{key} = false` in [workspace.metadata.buildplan]"
@@ -126,25 +111,21 @@ fn from_policy(
         }
         let mut features = selection.features.iter();
         if let Some(feature) = features.find(|f| !member.features.contains_key(*f)) {
-            let declared: Vec<&str> = member.features.keys().map(String::as_str).collect();
-            let declared = if declared.is_empty() {
-                "none".to_string()
-            } else {
-                declared.join(", ")
-            };
+            let mut declared: Vec<&str> = member.features.keys().map(String::as_str).collect();
+            if declared.is_empty() {
+                declared.push("none");
+            }
+            let declared = declared.join(", ");
             return Err(err(format!(
                 "package `{pkg}` has no feature `{feature}` (declared: {declared})"
             )));
         }
     }
-    let builds = roots
-        .iter()
+    let builds = (roots.iter())
         .map(|root| {
-            let selection = spec.features.get(root).cloned().unwrap_or_default();
-            (
-                root.clone(),
-                build(&ws.members[root], &Selection::Some(selection)),
-            )
+            let (member, selection) = (&ws.members[root], spec.features.get(root));
+            let selection = Selection::Some(selection.cloned().unwrap_or_default());
+            (root.clone(), build(member, &selection))
         })
         .collect();
     let description = (spec.description.clone()).unwrap_or_else(|| format!("Variant `{name}`"));
@@ -193,14 +174,11 @@ fn assemble(
         Some(only) if builds.len() == 1 => only.alone_cargo_args.clone(),
         _ => unified_args(&builds, ws),
     };
-    let (unified, note) = match (builds.len() > 1, unify_off) {
-        (false, _) => (false, None),
-        (true, Some(off)) => (false, Some(off)),
-        (true, None) => match clashing_binary(&builds, ws) {
-            Some(clash) => (false, Some(clash)),
-            None => (true, None),
-        },
-    };
+    let several = builds.len() > 1;
+    let note = unify_off
+        .or_else(|| clashing_binary(&builds, ws))
+        .filter(|_| several);
+    let unified = several && note.is_none();
     if unified {
         for (root, build) in builds.iter_mut() {
             build.cargo_args = cargo_args.clone();
