@@ -20,12 +20,11 @@ const TOGETHER: &str = "<together>";
 /// The `--target` values the audit resolves for: every triple of the plan,
 /// or `all` when there is none.
 pub fn audit_targets(targets: &BTreeMap<String, Target>) -> Vec<String> {
-    let triples: Vec<String> = targets.values().filter_map(|t| t.triple.clone()).collect();
+    let mut triples: Vec<String> = targets.values().filter_map(|t| t.triple.clone()).collect();
     if triples.is_empty() {
-        vec!["all".to_string()]
-    } else {
-        triples
+        triples.push("all".into());
     }
+    triples
 }
 
 /// What `build` selects when its root is built alone.
@@ -75,12 +74,10 @@ pub fn audit(
                 }
                 by_label.insert(label, cache[&roots].clone());
             }
+            let variant_splits = found.get_mut(name).expect("every variant");
             for key in splits(&by_label) {
-                let variant_splits = found.entry(name).or_default();
-                variant_splits
-                    .entry(key)
-                    .or_default()
-                    .insert(target.clone());
+                let key_targets = variant_splits.entry(key).or_default();
+                key_targets.insert(target.clone());
             }
         }
     }
@@ -93,10 +90,11 @@ pub fn audit(
             resolutions,
         }
     };
-    let found = found
-        .into_iter()
-        .map(|(v, keys)| (v.clone(), keys.into_iter().map(split)));
-    Ok(found.map(|(v, splits)| (v, splits.collect())).collect())
+    let mut out = BTreeMap::new();
+    for (v, keys) in found {
+        out.insert(v.clone(), keys.into_iter().map(split).collect());
+    }
+    Ok(out)
 }
 
 type SplitKey = (String, String, Vec<FeatureResolution>);

@@ -13,13 +13,11 @@ use guppy::platform::{Platform, PlatformSpec, TargetFeatures};
 use crate::cargo_config::Cfg;
 use crate::error::Error;
 
-/// Feature sets per third-party package (name, version) in one resolution.
-/// A package can appear with several sets, e.g. once as a build dependency
-/// for the host and once for the target.
+/// Feature sets per third-party package (name, version) in one resolution
+/// (several: e.g. a host copy for build scripts and a target copy).
 pub type Resolution = BTreeMap<(String, String), BTreeSet<Vec<String>>>;
 
-/// What one root asks for, as `--package <root>` with
-/// `--all-features`, or `[--no-default-features] [--features ..]`.
+/// What one root asks for: `--package <root>` and its feature flags.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Selection {
     /// The workspace member.
@@ -37,8 +35,7 @@ pub struct Selection {
 pub use guppy::graph::cargo::CargoResolverVersion as Resolver;
 
 /// The platforms to resolve for: `all` (cargo's `--target all`) or one
-/// target triple (its target features from `rustc --print cfg`), with the
-/// host being the machine running the audit.
+/// triple (features from `rustc --print cfg`); the host is this machine.
 pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>, Error> {
     let mut opts = CargoOptions::new();
     opts.set_resolver(resolver);
@@ -79,15 +76,14 @@ pub fn resolve(
         let package = workspace.member_by_name(&root.package).map_err(guppy)?;
         let all = features.all_features_for(package.id()).map_err(guppy)?;
         for label in all.labels() {
-            let wanted = match label {
-                FeatureLabel::Base => true,
-                FeatureLabel::Named(name) => {
-                    root.all
-                        || (root.default && *name == "default")
-                        || root.features.contains(*name)
-                }
-                FeatureLabel::OptionalDependency(_) => root.all,
-            };
+            let wanted = root.all
+                || match label {
+                    FeatureLabel::Base => true,
+                    FeatureLabel::Named(name) => {
+                        (root.default && *name == "default") || root.features.contains(*name)
+                    }
+                    FeatureLabel::OptionalDependency(_) => false,
+                };
             if wanted {
                 initials.push((package.id(), *label));
             }
@@ -100,11 +96,9 @@ pub fn resolve(
         .map_err(guppy)?;
     let mut out = Resolution::new();
     for (_, side) in set.all_features() {
-        for list in side.packages_with_features(DependencyDirection::Forward) {
+        let lists = side.packages_with_features(DependencyDirection::Forward);
+        for list in lists.filter(|l| !l.package().in_workspace()) {
             let package = list.package();
-            if package.in_workspace() {
-                continue;
-            }
             let mut named: Vec<String> = list.named_features().map(str::to_string).collect();
             named.sort();
             out.entry((package.name().to_string(), package.version().to_string()))

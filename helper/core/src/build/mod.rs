@@ -45,7 +45,7 @@ pub struct BuildNotes {
 }
 
 /// The resolved choices of one build.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Selection<'a> {
     /// Package name.
     pub package: &'a str,
@@ -81,12 +81,7 @@ impl<'a> Selection<'a> {
             target,
             profile,
             subcommand: "build",
-            alone: false,
-            linker: None,
-            user_jobs: None,
-            cargo_config: None,
-            extra_rustflags: &[],
-            cmake_dir: None,
+            ..Default::default()
         }
     }
 }
@@ -153,12 +148,8 @@ pub fn assemble(
     let per_job = memory::per_job_mib(drivers.full_debug, plan.workspace.mem_per_job_mib);
     let (from_args, without_jobs) = crate::jobs::from_args(extra)?;
     let user = from_args.or_else(|| sel.user_jobs.clone());
-    let decision = crate::jobs::decide(
-        user.as_ref(),
-        machine.mem_available_mib,
-        per_job,
-        machine.cpus,
-    );
+    let (mem, cpus) = (machine.mem_available_mib, machine.cpus);
+    let decision = crate::jobs::decide(user.as_ref(), mem, per_job, cpus);
     // A `--jobs` the build passes replaces any `-j` among the extra arguments.
     if let Some(n) = decision.pass {
         cmd.args.extend(["--jobs".to_string(), n.to_string()]);
@@ -166,13 +157,8 @@ pub fn assemble(
     } else {
         cmd.args.extend(extra.iter().cloned());
     }
-    Ok((
-        cmd,
-        BuildNotes {
-            linker,
-            jobs: decision.note,
-        },
-    ))
+    let jobs = decision.note;
+    Ok((cmd, BuildNotes { linker, jobs }))
 }
 
 /// Adds `flags` to `cmd`'s rustflags on top of the workspace's own for
@@ -204,8 +190,7 @@ pub fn add_rustflags(
 }
 
 /// Adds the host linker's flags to `flags` and returns the message line:
-/// the forced one, else the plan's own `fuse_ld`, else mold, lld or the
-/// default, whichever is installed.
+/// the forced one, else the plan's `fuse_ld`, else the installed best.
 fn host_linker(
     target: &Target,
     machine: &Machine,
@@ -238,10 +223,8 @@ fn host_linker(
         }
     };
     let chosen = forced.is_some() || target.fuse_ld.is_some();
-    if let Some(tool) = linker
-        .tool()
-        .filter(|t| chosen && exec::find_in_path(t, &machine.path).is_none())
-    {
+    let missing = |t: &String| chosen && exec::find_in_path(t, &machine.path).is_none();
+    if let Some(tool) = linker.tool().filter(missing) {
         return Err(Error::invalid(format!(
             "linking the host with {} ({why}) needs `{tool}`, which is not on PATH; install it",
             linker.name()

@@ -116,10 +116,8 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                 fix,
             })
         };
-        let optimised = p
-            .settings
-            .get("opt-level")
-            .map_or(release, |s| !is_false_or_zero(&s.value));
+        let opt_level = p.settings.get("opt-level");
+        let optimised = opt_level.map_or(release, |s| !is_false_or_zero(&s.value));
         // Debug info that strip throws away.
         let strips = |s: &&Setting| {
             matches!(s.value, Value::Bool(true))
@@ -130,10 +128,8 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
             let wasted = debug.map_or(!release, |d| !is_false_or_zero(&d.value));
             let key = if debug.is_some() { "debug" } else { "strip" };
             if let Some(s) = own_key(key).filter(|_| wasted) {
-                let default = match debug {
-                    None => " (debug is this profile's default, full debug info)",
-                    Some(_) => "",
-                };
+                let default = " (debug is this profile's default, full debug info)";
+                let default = debug.map_or(default, |_| "");
                 let cost = if debug.is_none_or(|d| memory::is_full_debug(&d.value)) {
                     format!(
                         "estimated: every compile and link job writes full debug info (memory per job {} instead of {}: memory.rs's x1.5 for full debug info, assumed), and rustc and the linker spend time producing it",
@@ -238,15 +234,9 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
     }
     // `[build] jobs` (or `CARGO_BUILD_JOBS`) above the CPUs: the jobs take
     // turns on the cores, so the build is no faster, but each holds its memory.
-    let Some(jobs) = cfg.jobs()? else {
-        return Ok(out);
-    };
-    let (cpus, n, per_job) = (
-        machine.cpus,
-        jobs.count(machine.cpus),
-        machine.mem_per_job_mib,
-    );
-    if n > cpus {
+    let (cpus, per_job) = (machine.cpus, machine.mem_per_job_mib);
+    let jobs = cfg.jobs()?.map(|j| (j.count(cpus), j));
+    if let Some((n, jobs)) = jobs.filter(|(n, _)| *n > cpus) {
         out.push(Finding {
             profile: "build".into(),
             key: "jobs".into(),

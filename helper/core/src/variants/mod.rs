@@ -57,9 +57,8 @@ pub fn resolve(
         .collect()
 }
 
-/// `None` when the roots of variant `name` are to be unified, else the
-/// note naming the policy key that turned it off (`unify`, the variant's
-/// own key, else `unify-features`).
+/// The note naming the policy key that turned unification off (the
+/// variant's `unify`, else `unify-features`); `None`: unify.
 fn unify_off(policy: &Policy, name: &str, unify: Option<bool>) -> Option<String> {
     let key = match unify {
         Some(false) => format!("variants.{name}.unify"),
@@ -202,8 +201,7 @@ fn assemble(
 }
 
 /// The targets a root adds to the unified selection: `--bin` for each of
-/// its binaries; `--lib` for a library-only root (which builds the libs of
-/// every selected root that has one).
+/// its binaries, `--lib` for a library-only root.
 fn target_selection(member: &Member) -> Vec<String> {
     if member.binaries.is_empty() {
         return vec!["--lib".into()];
@@ -233,12 +231,7 @@ fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> O
 }
 
 /// Cargo arguments that select every root with exactly the features it
-/// gets alone, in one invocation. All roots `--all-features`:
-/// `--all-features`; all roots the same `default-features` (and none with
-/// all features): `[--no-default-features] [--features r/x,..]`;
-/// otherwise `--no-default-features --features ..` with `r/default` for
-/// the roots that keep their defaults and every declared feature spelled
-/// out for an all-features root.
+/// gets alone, in one invocation (the cases: docs/helper-notes.md).
 fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<String> {
     let mut args: Vec<String> = (builds.keys())
         .flat_map(|root| ["--package".to_string(), root.clone()])
