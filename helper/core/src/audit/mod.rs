@@ -57,9 +57,8 @@ pub fn audit(
         let opts = options(target, resolver)?;
         let mut cache: BTreeMap<Vec<Selection>, Resolution> = BTreeMap::new();
         for (name, variant) in variants {
-            let alone: Vec<Selection> = (variant.builds.iter())
-                .map(|(root, build)| selection(root, build))
-                .collect();
+            let builds = variant.builds.iter();
+            let alone: Vec<Selection> = builds.map(|(r, b)| selection(r, b)).collect();
             let mut runs: Vec<(String, Vec<Selection>)> = (alone.iter())
                 .map(|one| (one.package.clone(), vec![one.clone()]))
                 .collect();

@@ -258,10 +258,8 @@ pub fn graph_packages(
     args.extend(build.alone_cargo_args.iter().map(String::as_str));
     let out = CargoCommand::cargo(args.into_iter().map(String::from).collect(), root).output()?;
     let lines = out.lines().map(|l| l.trim_end().trim_end_matches(" (*)"));
-    Ok(lines
-        .filter(|l| !l.is_empty())
-        .collect::<BTreeSet<_>>()
-        .len() as u64)
+    let packages: BTreeSet<&str> = lines.filter(|l| !l.is_empty()).collect();
+    Ok(packages.len() as u64)
 }
 
 /// Writes a cross target's [`crate::render::cmake_toolchain`] file into

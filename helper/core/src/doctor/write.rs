@@ -15,23 +15,20 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
     let mut docs: BTreeMap<&str, DocumentMut> = BTreeMap::new();
     let mut lines = Vec::new();
     for f in findings {
-        let outside =
-            crate::config::is_machine_local(&f.source) || f.source.starts_with("--config");
-        let fix = match &f.fix {
-            None => Err("no one-key fix"),
+        let (profile, source) = (&f.profile, &f.source);
+        let outside = crate::config::is_machine_local(source) || source.starts_with("--config");
+        let reason = match &f.fix {
+            None => Some("no one-key fix"),
             Some(_) if f.kind == Kind::TradeOff && !trade_offs => {
-                Err("a trade-off (--trade-offs writes it)")
+                Some("a trade-off (--trade-offs writes it)")
             }
-            Some(_) if outside => Err("set outside the workspace's files; change it there"),
-            Some(fix) => Ok(fix),
+            Some(_) if outside => Some("set outside the workspace's files; change it there"),
+            Some(_) => None,
         };
-        let fix = match fix {
-            Ok(fix) => fix,
-            Err(reason) => {
-                let (profile, key, source) = (&f.profile, &f.key, &f.source);
-                lines.push(format!("not written: {profile}.{key} ({source}): {reason}"));
-                continue;
-            }
+        let (Some(fix), None) = (&f.fix, reason) else {
+            let (key, reason) = (&f.key, reason.unwrap_or_default());
+            lines.push(format!("not written: {profile}.{key} ({source}): {reason}"));
+            continue;
         };
         let path = root.join(&f.source);
         if !docs.contains_key(f.source.as_str()) {
@@ -42,15 +39,12 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
             })?;
             docs.insert(&f.source, doc);
         }
-        let key: Vec<&str> = ["profile", &f.profile]
-            .into_iter()
-            .chain(fix.key.iter().map(String::as_str))
-            .collect();
+        let mut key = vec!["profile", profile];
+        key.extend(fix.key.iter().map(String::as_str));
         let doc = docs.get_mut(f.source.as_str()).expect("just inserted");
         let value = fix.value.to_string().parse().expect("a TOML value");
         set(doc.as_item_mut(), &key, value)
             .map_err(|message| Error::key(&f.source, key.join("."), message))?;
-        let (profile, source) = (&f.profile, &f.source);
         let (key, value) = (fix.key.join("."), &fix.value);
         lines.push(format!("wrote {profile}.{key} = {value} in {source}"));
     }

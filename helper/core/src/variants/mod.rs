@@ -82,7 +82,7 @@ fn from_policy(
         variant: name.to_string(),
         message,
     };
-    let known = || ws.names().cloned().collect::<Vec<_>>().join(", ");
+    let members = ws.names().cloned().collect::<Vec<_>>().join(", ");
     let roots: BTreeSet<String> = match &spec.packages {
         Some(list) => list.iter().cloned().collect(),
         None => ws.names().cloned().collect(),
@@ -91,14 +91,12 @@ fn from_policy(
         return Err(err("`packages` is empty".into()));
     }
     if let Some(root) = roots.iter().find(|r| !ws.members.contains_key(*r)) {
-        let members = known();
         return Err(err(format!(
             "package `{root}` is not a workspace member (members: {members})"
         )));
     }
     for (pkg, selection) in &spec.features {
         let Some(member) = ws.members.get(pkg) else {
-            let members = known();
             return Err(err(format!(
                 "features given for `{pkg}`, which is not a workspace member (members: {members})"
             )));
@@ -174,9 +172,8 @@ fn assemble(
         _ => unified_args(&builds, ws),
     };
     let several = builds.len() > 1;
-    let note = unify_off
-        .or_else(|| clashing_binary(&builds, ws))
-        .filter(|_| several);
+    let clash = || clashing_binary(&builds, ws);
+    let note = unify_off.or_else(clash).filter(|_| several);
     let unified = several && note.is_none();
     if unified {
         for (root, build) in builds.iter_mut() {
@@ -206,11 +203,8 @@ fn target_selection(member: &Member) -> Vec<String> {
     if member.binaries.is_empty() {
         return vec!["--lib".into()];
     }
-    member
-        .binaries
-        .iter()
-        .flat_map(|b| ["--bin".to_string(), b.clone()])
-        .collect()
+    let bins = member.binaries.iter();
+    bins.flat_map(|b| ["--bin".into(), b.clone()]).collect()
 }
 
 /// Two roots with a binary of the same name cannot be unified: `--bin x`
@@ -233,9 +227,8 @@ fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> O
 /// Cargo arguments that select every root with exactly the features it
 /// gets alone, in one invocation (the cases: docs/helper-notes.md).
 fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<String> {
-    let mut args: Vec<String> = (builds.keys())
-        .flat_map(|root| ["--package".to_string(), root.clone()])
-        .collect();
+    let package = |r: &String| ["--package".to_string(), r.clone()];
+    let mut args: Vec<String> = builds.keys().flat_map(package).collect();
     let all = |b: &PackageBuild| b.alone_cargo_args.iter().any(|a| a == "--all-features");
     if builds.values().all(all) {
         args.push("--all-features".into());
@@ -245,17 +238,13 @@ fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<
     let uniform =
         !builds.values().any(all) && builds.values().all(|b| b.default_features == first_default);
     // An all-features root's `features` already spell out every feature.
-    let mut features: BTreeSet<String> = (builds.values())
-        .flat_map(|b| b.features.iter().cloned())
-        .collect();
+    let mut features: BTreeSet<String> = builds.values().flat_map(|b| b.features.clone()).collect();
     if !uniform || !first_default {
         args.push("--no-default-features".into());
     }
     for (root, build) in builds.iter().filter(|_| !uniform) {
-        if !all(build)
-            && build.default_features
-            && ws.members[root].features.contains_key("default")
-        {
+        let has_default = ws.members[root].features.contains_key("default");
+        if !all(build) && build.default_features && has_default {
             features.insert(format!("{root}/default"));
         }
     }
