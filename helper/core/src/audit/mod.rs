@@ -116,13 +116,11 @@ fn splits(by_label: &BTreeMap<String, Resolution>) -> Vec<SplitKey> {
                 by_set.entry(set).or_default().push((*label).clone());
             }
         }
-        let resolutions = by_set
-            .into_iter()
-            .map(|(features, roots)| FeatureResolution {
-                features: features.clone(),
-                roots,
-            })
-            .collect();
+        let resolution = |(features, roots): (&Vec<String>, _)| {
+            let features = features.clone();
+            FeatureResolution { features, roots }
+        };
+        let resolutions = by_set.into_iter().map(resolution).collect();
         out.push((pkg.0.clone(), pkg.1.clone(), resolutions));
     }
     out
