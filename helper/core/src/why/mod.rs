@@ -11,7 +11,7 @@ mod report;
 mod run;
 
 pub use messages::{units, SourceKind, Unit};
-pub use reason::{Category, ContentCheck, Reason};
+pub use reason::{Category, Change, ContentCheck, Reason};
 pub use record::BuildDirs;
 pub use report::{explain, explain_or_unknown, gate, Explained, GateFailure, Report};
 pub use run::{run, Run, RunOptions};
