@@ -1,7 +1,5 @@
-//! cargo's standard error: the `Dirty <package>: <reason>` status lines of
-//! `cargo build -v` (stable since cargo 1.68, once per package) and, as an
-//! optional extra, the `dirty:` lines of its internal fingerprint log,
-//! under its module names before and since cargo 1.99.
+//! cargo's standard error: the `Dirty <package>: <reason>` lines of `cargo
+//! build -v` (since cargo 1.68) and, as an extra, its fingerprint log.
 
 use std::collections::HashMap;
 

@@ -1,7 +1,5 @@
-//! cargo's fingerprint files, read to explain a unit compiled without a
-//! `Dirty` line (new in the build directory): its fingerprint JSON against
-//! the closest earlier one of the same package and target. The method:
-//! docs/helper-notes.md, "Why a unit compiled".
+//! A unit compiled without a `Dirty` line (new in the build directory): its
+//! fingerprint JSON against the closest earlier one (docs/helper-notes.md).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
