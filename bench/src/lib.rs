@@ -42,7 +42,6 @@ use anyhow::Context;
 use buildplan::error::Error;
 use buildplan::exec::Machine;
 use config::Config;
-use goals::{GoalSpec, Metric};
 use measure::Cgroup;
 use report::{Results, ScenarioInfo, Setup};
 use scenarios::{run_config, select_scenarios, skipped, RunContext};
@@ -265,7 +264,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     }
     if pr_targets.is_some() && !sel.goals.iter().any(|g| g.scenario.starts_with("pr-")) {
         let names: Vec<String> = configs.iter().map(|c| c.name.clone()).collect();
-        sel.goals.extend(pull_request_goals(&names));
+        sel.goals.extend(goals::pull_request(&names));
     }
     if args.dry_run {
         for c in &configs {
@@ -362,7 +361,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
             // leaves its figures behind, marked as partial.
             results.measurements.push(m);
             results.finished_at = report::utc_now();
-            results.goals = goals::evaluate(&sel.goals, &results.measurements);
+            results.goals = goals::evaluation::evaluate(&sel.goals, &results.measurements);
             results.notes = notes.clone();
             results.notes.push(format!(
                 "PARTIAL RESULTS: {} of {cells} cells measured so far; the run was still going or \
@@ -397,7 +396,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
         ));
     }
     results.notes = notes;
-    results.goals = goals::evaluate(&sel.goals, &results.measurements);
+    results.goals = goals::evaluation::evaluate(&sel.goals, &results.measurements);
     write_outputs(&results, args)?;
     Ok(true)
 }
@@ -443,47 +442,4 @@ fn write_outputs(results: &Results, args: &Options) -> anyhow::Result<()> {
         println!("goal {:<12} {verdict:<12} {}", g.id, g.detail);
     }
     Ok(())
-}
-
-/// Issue 20's pull-request goals for `configs`, each against itself: the
-/// top-member edit <= 0.15 x the dependency-cached build, the bottom-member
-/// edit <= its packages' share of it (`pr-share`), no change: 0 units.
-fn pull_request_goals(configs: &[String]) -> Vec<GoalSpec> {
-    let goal =
-        |id: &str, scenario: &str, metric, against: Option<&str>, limit, text: &str| GoalSpec {
-            id: id.into(),
-            text: text.into(),
-            scenario: scenario.into(),
-            metric,
-            configs: configs.to_vec(),
-            against: None,
-            against_scenario: against.map(Into::into),
-            limit,
-        };
-    vec![
-        goal(
-            "pr-top",
-            "pr-top",
-            Metric::WallTime,
-            Some("deps-cached"),
-            0.15,
-            "Pull request editing the top member <= 0.15 x the build with dependencies cached and members not",
-        ),
-        goal(
-            "pr-bottom",
-            "pr-bottom",
-            Metric::WallTime,
-            Some("pr-share"),
-            1.0,
-            "Pull request editing the bottom member <= the share of its compiled packages in that build",
-        ),
-        goal(
-            "pr-noop",
-            "pr-noop",
-            Metric::CompiledUnits,
-            None,
-            0.0,
-            "Pull request with no change: 0 units compiled",
-        ),
-    ]
 }
