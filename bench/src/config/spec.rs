@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::policy::BenchConfigPolicy;
+use crate::policy::{self, BenchConfigPolicy};
 use buildplan::error::Error;
 use buildplan::exec::Linker;
 use buildplan::policy::Policy;
@@ -92,11 +92,7 @@ pub fn defaults(policy: &Policy) -> Vec<Spec> {
 pub fn from_policy(list: &[BenchConfigPolicy], file: &Path) -> Result<Vec<Spec>, Error> {
     let mut specs: Vec<Spec> = Vec::new();
     for (i, c) in list.iter().enumerate() {
-        let bad = |key: &str, message: String| Error::Key {
-            file: file.display().to_string(),
-            key: format!("workspace.metadata.buildplan.bench.configs[{i}].{key}"),
-            message,
-        };
+        let bad = |key: &str, message| policy::entry_error(file, "configs", i, key, message);
         if !valid_name(&c.name) {
             return Err(bad("name", format!("`{}` is not a valid name", c.name)));
         }

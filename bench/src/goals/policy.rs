@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::{GoalSpec, Metric, METRICS};
-use crate::policy::BenchGoalPolicy;
+use crate::policy::{self, BenchGoalPolicy};
 use crate::scenarios::SCENARIOS;
 use buildplan::error::Error;
 
@@ -17,11 +17,7 @@ pub fn from_policy(
 ) -> Result<Vec<GoalSpec>, Error> {
     let mut out: Vec<GoalSpec> = Vec::new();
     for (i, g) in list.iter().enumerate() {
-        let bad = |key: &str, message: String| Error::Key {
-            file: file.display().to_string(),
-            key: format!("workspace.metadata.buildplan.bench.goals[{i}].{key}"),
-            message,
-        };
+        let bad = |key: &str, message| policy::entry_error(file, "goals", i, key, message);
         if g.id.is_empty() || out.iter().any(|o| o.id == g.id) {
             return Err(bad("id", format!("`{}` is empty or used twice", g.id)));
         }
