@@ -20,9 +20,9 @@ pub struct TreeProcess {
 }
 
 /// Whether to walk the tree's PSS now: the first sample always (a short
-/// command is seen once), then at most every [`PSS_INTERVAL`], and only when
-/// the RSS sum exceeds the PSS peak so far (PSS <= RSS, so otherwise the
-/// walk could not raise the peak).
+/// command is seen once), then at most every `PSS_INTERVAL` (250 ms), and
+/// only when the RSS sum exceeds the PSS peak so far (PSS <= RSS, so
+/// otherwise the walk could not raise the peak).
 pub fn pss_walk_due(tree: &[TreeProcess], peak_kib: u64, last: Option<Instant>) -> bool {
     match last {
         None => true,
