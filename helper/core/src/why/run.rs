@@ -181,10 +181,11 @@ pub fn run(opts: &RunOptions) -> Result<Run, Error> {
     let inputs = crate::dep_info::find(&build_dir, &root);
     dirs.record
         .update(inputs.into_iter().flat_map(|d| d.inputs));
-    let record_error = dirs.record.save(&build_dir).err().map(|e| {
-        let record = build_dir.join(RECORD);
-        format!("could not write {}: {e:#}", record.display())
-    });
+    let record = build_dir.join(RECORD);
+    let text = serde_json::to_string(&dirs.record).map_err(anyhow::Error::from);
+    let written = text.and_then(|text| crate::output::write_atomic(&record, &text));
+    let record_error =
+        (written.err()).map(|e| format!("could not write {}: {e:#}", record.display()));
     Ok(Run {
         success: status.success(),
         stdout,
