@@ -169,8 +169,14 @@ fn assemble(
     let unified = several && note.is_none();
     if unified {
         for (root, build) in builds.iter_mut() {
+            // The root's targets: `--bin` for each binary, else `--lib`.
+            let bins = &ws.members[root].binaries;
+            let lib = bins.is_empty().then(|| "--lib".to_string());
             build.cargo_args = cargo_args.clone();
-            build.cargo_args.extend(target_selection(&ws.members[root]));
+            build.cargo_args.extend(lib);
+            build
+                .cargo_args
+                .extend(bins.iter().flat_map(|b| ["--bin".into(), b.clone()]));
         }
     }
     Variant {
@@ -187,16 +193,6 @@ fn assemble(
         builds,
         feature_splits: Vec::new(),
     }
-}
-
-/// The targets a root adds to the unified selection: `--bin` for each of
-/// its binaries, `--lib` for a library-only root.
-fn target_selection(member: &Member) -> Vec<String> {
-    if member.binaries.is_empty() {
-        return vec!["--lib".into()];
-    }
-    let bins = member.binaries.iter();
-    bins.flat_map(|b| ["--bin".into(), b.clone()]).collect()
 }
 
 /// Two roots with a binary of the same name cannot be unified: `--bin x`
