@@ -2,19 +2,17 @@
 
 use std::path::Path;
 
-use crate::cli::CheckArgs;
 use buildplan::error::Outcome;
 use buildplan::plan::{compute, plan_path, AuditMode};
 
 /// Recomputes the plan (with the audit, as `plan` does, but with cargo's
 /// `--locked` so that checking never changes Cargo.lock) and compares it
-/// byte for byte with the plan file. Fails with a unified diff when they
-/// differ, and with a hint when the file is missing.
-pub fn run(manifest_path: Option<&Path>, args: &CheckArgs) -> anyhow::Result<Outcome> {
+/// byte for byte with the plan file (`plan`, else the policy's). Fails with
+/// a unified diff when they differ, and with a hint when the file is missing.
+pub fn run(manifest_path: Option<&Path>, plan: Option<&Path>) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Locked)?;
-    let path = plan_path(&planned.output, args.plan.as_deref());
-    let shown = buildplan::workspace::relative(&planned.workspace.root, &path)
-        .unwrap_or_else(|_| path.display().to_string());
+    let path = plan_path(&planned.output, plan);
+    let shown = super::shown(&planned.workspace.root, &path);
     let fresh = buildplan::output::render(&planned.plan);
     let on_disk = match std::fs::read(&path) {
         Ok(bytes) => bytes,

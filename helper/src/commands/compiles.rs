@@ -2,13 +2,15 @@
 //! from cargo's JSON messages, the third-party crates compiled more than
 //! once with different features ([`buildplan::compiles`]).
 
-use std::path::{Path, PathBuf};
+use std::fmt::Write;
+use std::path::Path;
 use std::process::Stdio;
 
 use anyhow::Context;
 
 use crate::cli::AuditArgs;
 use buildplan::build::{assemble, Selection};
+use buildplan::compiles::{compiled_in, duplicates, host_copies, third_party};
 use buildplan::error::Outcome;
 use buildplan::exec::Machine;
 use buildplan::plan::{compute, AuditMode};
@@ -19,38 +21,24 @@ use buildplan::plan::{compute, AuditMode};
 /// not read, so the workspace needs no plan file and nothing in it changes.
 pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Skip)?;
-    let plan = &planned.plan;
-    let root = &planned.workspace.root;
-    let variant_name = args
-        .variant
-        .as_deref()
-        .unwrap_or(&plan.workspace.default_variant);
+    let (plan, root) = (&planned.plan, &planned.workspace.root);
+    let ws = &plan.workspace;
+    let variant_name = args.variant.as_deref().unwrap_or(&ws.default_variant);
     let variant = plan.variant(variant_name)?;
-    let profile = args
-        .profile
-        .as_deref()
-        .unwrap_or(&plan.workspace.default_profile);
+    let profile = args.profile.as_deref().unwrap_or(&ws.default_profile);
     plan.profile(profile)?;
     let cfg = buildplan::config::run_config(root)?;
     let machine = Machine::detect()?;
-    let scratch;
-    let target_dir: PathBuf = match &args.target_dir {
-        Some(dir) => dir.clone(),
-        None => {
-            scratch = tempfile::Builder::new()
-                .prefix("buildplan-compiles-")
-                .tempdir()
-                .context("cannot create a scratch target directory")?;
-            scratch.path().to_path_buf()
-        }
-    };
+    // Unless given, a scratch target directory (removed at the end).
+    let scratch = tempfile::Builder::new()
+        .prefix("buildplan-compiles-")
+        .tempdir();
+    let scratch = scratch.context("cannot create a scratch target directory")?;
+    let target_dir = args.target_dir.as_deref().unwrap_or(scratch.path());
     let subcommand = if args.build { "build" } else { "check" };
-    let mut extra = vec![
-        "--message-format".to_string(),
-        "json".into(),
-        "--target-dir".into(),
-        target_dir.display().to_string(),
-    ];
+    let target_dir = target_dir.display().to_string();
+    let extra = ["--message-format", "json", "--target-dir", &target_dir].map(String::from);
+    let mut extra = Vec::from(extra);
     if root.join("Cargo.lock").is_file() {
         extra.push("--locked".into());
     }
@@ -65,8 +53,7 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         "audit --compiles: variant `{variant_name}`, profile `{profile}`, cargo {subcommand}, \
          {how}\n"
     );
-    let mut stdout = String::new();
-    let mut lines = Vec::new();
+    let (mut stdout, mut lines) = (String::new(), Vec::new());
     for (i, package) in variant.packages.iter().enumerate() {
         let sel = Selection {
             subcommand,
@@ -75,12 +62,8 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
             ..Selection::new(package, variant_name, "host", profile)
         };
         let (cmd, _) = assemble(plan, root, &sel, &machine, &extra)?;
-        eprintln!(
-            "audit --compiles: build #{} of {}: {}",
-            i + 1,
-            variant.packages.len(),
-            cmd.shell_line()
-        );
+        let (n, of, line) = (i + 1, variant.packages.len(), cmd.shell_line());
+        eprintln!("audit --compiles: build #{n} of {of}: {line}");
         let out = cmd
             .to_command()
             .stdout(Stdio::piped())
@@ -88,64 +71,49 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
             .output()
             .with_context(|| format!("could not run `{}`", cmd.program))?;
         if !out.status.success() {
-            anyhow::bail!(
-                "build #{} (`{package}`) failed ({}): nothing can be concluded",
-                i + 1,
-                out.status
-            );
+            let status = out.status;
+            anyhow::bail!("build #{n} (`{package}`) failed ({status}): nothing can be concluded");
         }
-        let part = String::from_utf8_lossy(&out.stdout);
-        stdout.push_str(&part);
-        if !part.ends_with('\n') {
+        stdout.push_str(&String::from_utf8_lossy(&out.stdout));
+        if !stdout.ends_with('\n') {
             stdout.push('\n');
         }
-        lines.push(format!(
-            "  build #{} `{package}`: {}",
-            i + 1,
-            cmd.shell_line()
-        ));
+        lines.push(format!("  build #{n} `{package}`: {line}"));
     }
     if let Some(path) = &args.messages {
         std::fs::write(path, &stdout)
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let compiles = buildplan::compiles::third_party(&stdout)?;
+    let compiles = third_party(&stdout)?;
     for (i, line) in lines.iter().enumerate() {
-        let n = buildplan::compiles::compiled_in(&compiles, i);
-        text.push_str(&format!(
-            "{line}\n    {n} third-party unit(s) compiled{}\n",
-            if n == 0 { " (all fresh)" } else { "" }
-        ));
+        let n = compiled_in(&compiles, i);
+        let fresh = if n == 0 { " (all fresh)" } else { "" };
+        writeln!(text, "{line}\n    {n} third-party unit(s) compiled{fresh}")?;
     }
-    let duplicates = buildplan::compiles::duplicates(&compiles);
-    text.push_str(&format!(
-        "third-party crates compiled more than once with different features: {}\n",
+    let duplicates = duplicates(&compiles);
+    let copies = host_copies(&compiles);
+    writeln!(
+        text,
+        "third-party crates compiled more than once with different features: {}",
         duplicates.len()
-    ));
+    )?;
     for d in &duplicates {
-        text.push_str(&format!("  {d}\n"));
+        writeln!(text, "  {d}")?;
     }
-    let copies = buildplan::compiles::host_copies(&compiles);
     if !copies.is_empty() {
-        text.push_str(&format!(
+        writeln!(
+            text,
             "host/target copies within one build (not counted above: cargo resolves build \
-             dependencies and proc-macros apart from the rest, in every build alike): {}\n",
+             dependencies and proc-macros apart from the rest, in every build alike): {}",
             copies.len()
-        ));
+        )?;
         for d in &copies {
-            text.push_str(&format!("  {d}\n"));
+            writeln!(text, "  {d}")?;
         }
     }
     if !duplicates.is_empty() && !args.as_shipped && !variant.unified {
-        text.push_str(&format!(
-            "{}\n",
-            buildplan::audit::verdict(variant).trim_start()
-        ));
+        writeln!(text, "{}", buildplan::audit::verdict(variant).trim_start())?;
     }
     buildplan::output::print_stdout(&text)?;
-    Ok(if duplicates.is_empty() {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    })
+    Ok(super::failed_if(!duplicates.is_empty()))
 }

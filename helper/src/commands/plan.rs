@@ -2,32 +2,36 @@
 
 use std::path::Path;
 
-use crate::cli::PlanArgs;
 use buildplan::error::Outcome;
 use buildplan::plan::{compute, plan_path, AuditMode};
 
-/// Computes the plan (with the audit unless `--no-audit`) and writes it.
-pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outcome> {
-    let mode = if args.no_audit {
+/// Computes the plan (with the audit unless `no_audit`) and writes it to
+/// `output` or the policy's output path.
+pub fn run(
+    manifest_path: Option<&Path>,
+    output: Option<&Path>,
+    no_audit: bool,
+) -> anyhow::Result<Outcome> {
+    let mode = if no_audit {
         AuditMode::Skip
     } else {
         AuditMode::Run
     };
     let planned = compute(manifest_path, mode)?;
-    let path = plan_path(&planned.output, args.output.as_deref());
-    let text = buildplan::output::render(&planned.plan);
-    let changed = buildplan::output::write_atomic(&path, &text)?;
-    let shown = buildplan::workspace::relative(&planned.workspace.root, &path)
-        .unwrap_or_else(|_| path.display().to_string());
+    let path = plan_path(&planned.output, output);
+    let changed =
+        buildplan::output::write_atomic(&path, &buildplan::output::render(&planned.plan))?;
+    let plan = &planned.plan;
     eprintln!(
-        "{} {shown} ({} packages, {} variants, {} targets, {} profiles)",
+        "{} {} ({} packages, {} variants, {} targets, {} profiles)",
         if changed { "wrote" } else { "up to date:" },
-        planned.plan.packages.len(),
-        planned.plan.variants.len(),
-        planned.plan.targets.len(),
-        planned.plan.profiles.len(),
+        super::shown(&planned.workspace.root, &path),
+        plan.packages.len(),
+        plan.variants.len(),
+        plan.targets.len(),
+        plan.profiles.len(),
     );
-    for (name, variant) in &planned.plan.variants {
+    for (name, variant) in &plan.variants {
         let splits = &variant.feature_splits;
         if !splits.is_empty() {
             let head = if variant.unified { "note" } else { "warning" };
@@ -41,7 +45,7 @@ pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outc
             eprintln!("note: variant `{name}`: {note}");
         }
     }
-    if args.no_audit {
+    if no_audit {
         eprintln!("note: --no-audit: feature_splits were not computed and are empty");
     }
     Ok(Outcome::Success)
