@@ -23,12 +23,10 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     plan.profile(profile)?;
     let reproducible =
         args.reproducible || (!args.no_reproducible && plan.root_profile(profile) == "release");
-    let repro = if reproducible {
-        let inputs = buildplan::repro::discover(&ctx.root, &ctx.target_dir, None)?;
-        Some(ReproSettings::new(&inputs))
-    } else {
-        None
-    };
+    let repro = reproducible
+        .then(|| buildplan::repro::discover(&ctx.root, &ctx.target_dir, None))
+        .transpose()?
+        .map(|inputs| ReproSettings::new(&inputs));
     let repro_flags = repro.as_ref().map(ReproSettings::rustflags).transpose()?;
     // Cross targets' CMake toolchain files (for the cmake crate).
     let cmake_dir = ctx.target_dir.join("buildplan").join("cmake");

@@ -98,7 +98,8 @@ pub fn prepare(
                 current.not_in(&entry.built_from).len()
             );
             if keep_members {
-                apply_members(&ctx.root, entry.members.as_ref());
+                let line = apply_members(&ctx.root, entry.members.as_ref());
+                eprintln!("deps cache: members: {line}");
             }
         }
         Err(why) => eprintln!("{why}"),
@@ -111,31 +112,26 @@ pub fn prepare(
     })
 }
 
-/// Gives the unchanged member sources their recorded mtimes; one line.
-fn apply_members(root: &Path, record: Option<&MemberRecord>) {
+/// Gives the unchanged member sources their recorded mtimes; says how it went.
+fn apply_members(root: &Path, record: Option<&MemberRecord>) -> String {
     let Some(record) = record else {
-        eprintln!("deps cache: members: the entry has no member record (saved without --members); every member compiles");
-        return;
+        return "the entry has no member record (saved without --members); every member compiles"
+            .into();
     };
     let applied = record.apply(root);
     if let Some(why) = applied.skipped {
-        eprintln!("deps cache: members: not restored: {why}; every member compiles");
-        return;
+        return format!("not restored: {why}; every member compiles");
     }
+    let (changed, gone) = (applied.changed.len(), applied.missing.len());
     let mut line = format!(
-        "deps cache: members: {} unchanged source files given their recorded mtimes, {} changed, {} gone",
-        applied.restored,
-        applied.changed.len(),
-        applied.missing.len()
+        "{} unchanged source files given their recorded mtimes, {changed} changed, {gone} gone",
+        applied.restored
     );
     if applied.held > 0 {
-        line.push_str(&format!(
-            "; {} left new: the checkout moved from {} and their members read files outside their directories",
-            applied.held,
-            record.root.display()
-        ));
+        let (held, from) = (applied.held, record.root.display());
+        line += &format!("; {held} left new: the checkout moved from {from} and their members read files outside their directories");
     }
-    eprintln!("{line}");
+    line
 }
 
 impl Prepared {

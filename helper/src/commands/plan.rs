@@ -1,4 +1,5 @@
-//! `cargo buildplan plan`: compute the plan and write it atomically.
+//! `cargo buildplan plan` and `check`: compute the plan and write it
+//! atomically, or compare it with the file.
 
 use std::path::Path;
 
@@ -49,4 +50,31 @@ pub fn run(
         eprintln!("note: --no-audit: feature_splits were not computed and are empty");
     }
     Ok(Outcome::Success)
+}
+
+/// Recomputes the plan (with the audit, as `plan` does, but with cargo's
+/// `--locked` so that checking never changes Cargo.lock) and compares it
+/// byte for byte with the plan file (`plan`, else the policy's). Fails with
+/// a unified diff when they differ, and with a hint when the file is missing.
+pub fn check(manifest_path: Option<&Path>, plan: Option<&Path>) -> anyhow::Result<Outcome> {
+    let planned = compute(manifest_path, AuditMode::Locked)?;
+    let path = plan_path(&planned.output, plan);
+    let shown = super::shown(&planned.workspace.root, &path);
+    let fresh = buildplan::output::render(&planned.plan);
+    let on_disk = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("{shown}: missing; write it with `cargo buildplan plan`");
+            return Ok(Outcome::Failed);
+        }
+        Err(e) => anyhow::bail!("{shown}: {e}"),
+    };
+    if on_disk == fresh.as_bytes() {
+        eprintln!("{shown} is up to date");
+        return Ok(Outcome::Success);
+    }
+    let old = String::from_utf8_lossy(&on_disk);
+    buildplan::output::print_stdout(&buildplan::output::diff(&old, &fresh, &shown))?;
+    eprintln!("{shown} is stale; regenerate it with `cargo buildplan plan` and commit it");
+    Ok(Outcome::Failed)
 }

@@ -26,9 +26,8 @@ pub struct CacheKey {
     pub base_lock: LockIdentity,
 }
 
-/// A lock's third-party packages, `name version source` each, sorted. The
-/// workspace's members (path packages) are left out with their versions, so a
-/// member's version bump keeps the identity.
+/// A lock's third-party packages, sorted; members (path packages) are left
+/// out, so a member's version bump keeps the identity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockIdentity {
     /// `name version source` of every package with a source.
@@ -68,9 +67,8 @@ pub fn toolchain() -> Result<String, Error> {
 }
 
 impl CacheKey {
-    /// The entry directory's name: a digest of the key (FNV-1a, 64 bits,
-    /// over its JSON). It only names the directory: a lookup compares the
-    /// stored key in full.
+    /// The entry directory's name: FNV-1a (64 bits) of the key's JSON; a
+    /// lookup still compares the stored key in full.
     pub fn id(&self) -> String {
         let json = serde_json::to_string(self).expect("a key serializes");
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

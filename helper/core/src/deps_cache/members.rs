@@ -1,10 +1,6 @@
-//! Workspace members in the cache: a record of their sources, so that a
-//! fresh checkout finds the unchanged members fresh. cargo (stable) decides
-//! freshness by mtime, and a checkout gives every file a new one: after a
-//! build [`MemberRecord::take`] records each source's size, SHA-256 and
-//! mtime; after a restore [`MemberRecord::apply`] gives every file with the
-//! recorded content its recorded mtime back. Which files, and the limits at
-//! another path: docs/deps-cache.md, "Members".
+//! Member records: each member source's size, SHA-256 and mtime after a
+//! build, so that after a checkout (new mtimes everywhere) unchanged sources
+//! get their recorded mtimes back and cargo finds them fresh (docs/deps-cache.md, "Members").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -21,7 +17,7 @@ use crate::error::Error;
 use crate::tree::{time_pair, FileState};
 
 /// File name of the record in an entry directory.
-pub const RECORD: &str = "buildplan-members.json";
+pub(super) const RECORD: &str = "buildplan-members.json";
 
 /// A workspace member, as the record needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,23 +180,18 @@ impl MemberRecord {
         sources(self) == sources(other)
     }
 
-    /// Gives the files and directories under `root` that are as recorded
-    /// their recorded mtimes back; changed ones older than the record are
-    /// moved to now (a checkout that kept old mtimes must still look newer
-    /// than the saved fingerprints).
+    /// Gives the files and directories under `root` that are as recorded their
+    /// recorded mtimes back; changed ones older than the record move to now.
     pub fn apply(&self, root: &Path) -> Applied {
         let now = SystemTime::now();
         let moved = root != self.root;
+        let from = self.root.display();
         let skipped = if time_pair(now) <= self.saved_at {
             Some("this clock is behind the time the cache was saved".to_string())
         } else {
-            let unanchored = self.unanchored.first().filter(|_| moved);
-            unanchored.map(|unit| {
-                format!(
-                    "the checkout moved from {} and {unit} has no input in its member's directory",
-                    self.root.display()
-                )
-            })
+            let unit = self.unanchored.first().filter(|_| moved);
+            let why = "has no input in its member's directory";
+            unit.map(|unit| format!("the checkout moved from {from} and {unit} {why}"))
         };
         if skipped.is_some() {
             return Applied {

@@ -7,9 +7,7 @@
 mod files;
 mod key;
 pub mod members;
-mod miss;
 mod store;
 
 pub use key::{toolchain, CacheKey, LockIdentity};
-pub use miss::Miss;
-pub use store::{DepsCache, Entry};
+pub use store::{DepsCache, Entry, Miss};

@@ -1,4 +1,5 @@
-//! The entries of a cache directory: lookup, restore, atomic save.
+//! The entries of a cache directory: lookup (or why none is used), restore,
+//! atomic save.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::files::{copy_tree, list_files, verify};
 use super::key::{CacheKey, LockIdentity};
 use super::members::{MemberRecord, RECORD};
-use super::miss::Miss;
 use crate::error::Error;
 
 /// Version of the entry format; entries of another format are ignored.
@@ -46,6 +46,35 @@ pub struct Entry {
     pub files: usize,
     /// The members' sources as built, when saved with them.
     pub members: Option<MemberRecord>,
+}
+
+/// Why no entry is used; each prints as one line starting with `deps cache`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Miss {
+    /// No entry for this key, and none that says more.
+    #[error("deps cache: no saved dependency artifacts for this build; building from scratch")]
+    Empty,
+    /// Entries exist for this workspace, but none for this key; `differs`
+    /// names what differs from the closest one (e.g. `toolchain`).
+    #[error("deps cache: the saved dependency artifacts are stale ({} differ); ignored, building from scratch", .differs.join(", "))]
+    Stale {
+        /// The fields in which the closest entry differs.
+        differs: Vec<&'static str>,
+    },
+    /// The entries there were made for another workspace.
+    #[error("deps cache: the cache belongs to another workspace (members {}); ignored, building from scratch", .theirs.join(", "))]
+    Foreign {
+        /// Their members.
+        theirs: Vec<String>,
+    },
+    /// The entry for this key cannot be trusted.
+    #[error("deps cache: {} is corrupt ({reason}); ignored, building from scratch", .dir.display())]
+    Corrupt {
+        /// The entry.
+        dir: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// A cache directory holding one entry per key.
@@ -109,9 +138,8 @@ impl DepsCache {
         misses.min_by_key(stale_first).unwrap_or(Miss::Empty)
     }
 
-    /// Copies `entry`'s target directory to `target_dir`, which must be
-    /// missing or empty, keeping modification times and permissions. Returns
-    /// the number of files copied.
+    /// Copies `entry`'s target directory to `target_dir` (missing or empty),
+    /// keeping mtimes and permissions; returns the number of files copied.
     pub fn restore(&self, entry: &Entry, target_dir: &Path) -> Result<usize, Error> {
         if fs::read_dir(target_dir).is_ok_and(|mut d| d.next().is_some()) {
             return Err(Error::invalid(format!(
@@ -122,9 +150,8 @@ impl DepsCache {
         copy_tree(&entry.target, target_dir)
     }
 
-    /// Saves `target_dir` as the entry for `key`, replacing any entry with
-    /// that key; `built_from` is the lock the artifacts were built from,
-    /// `members` the record of the members' sources, if they are kept.
+    /// Saves `target_dir` (built from the lock `built_from`, with the member
+    /// record `members`, if kept) as the entry for `key`, replacing any.
     pub fn save(
         &self,
         key: &CacheKey,
