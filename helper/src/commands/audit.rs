@@ -92,9 +92,9 @@ pub fn compiles(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Resul
         let (cmd, _) = assemble(plan, root, &sel, &machine, &extra)?;
         let (n, of, line) = (i + 1, variant.packages.len(), cmd.shell_line());
         eprintln!("audit --compiles: build #{n} of {of}: {line}");
+        // Standard output (the JSON messages) captured, cargo's progress shown.
         let out = cmd
             .to_command()
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .output()
             .with_context(|| format!("could not run `{}`", cmd.program))?;

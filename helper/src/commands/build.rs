@@ -70,12 +70,8 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
     } else {
         "no (not a release-like profile; --reproducible turns it on)"
     };
-    for line in [
-        &notes.linker,
-        &notes.jobs,
-        &memory.note,
-        &format!("reproducible: {repro_note}"),
-    ] {
+    let repro_line = format!("reproducible: {repro_note}");
+    for line in [&notes.linker, &notes.jobs, &memory.note, &repro_line] {
         say(line);
     }
     if let Some(warning) = &memory.warning {
@@ -89,11 +85,9 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         Some(refusal) => say(&format!("warning: --force: building anyway; {refusal}")),
         None => {}
     }
-    let cache = args
-        .deps_cache
-        .as_deref()
-        .map(|dir| super::cache::prepare(&ctx, &sel, &cmd, dir, args.members, args.dry_run));
-    let cache = cache.transpose()?;
+    let prepare =
+        |dir: &Path| super::cache::prepare(&ctx, &sel, &cmd, dir, args.members, args.dry_run);
+    let cache = args.deps_cache.as_deref().map(prepare).transpose()?;
     if args.dry_run {
         println!("{}", cmd.shell_line());
         return Ok(Outcome::Success);

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use buildplan::error::Outcome;
+use buildplan::output::{render, write_atomic};
 use buildplan::plan::{compute, plan_path, AuditMode};
 
 /// Computes the plan (with the audit unless `no_audit`) and writes it to
@@ -20,8 +21,7 @@ pub fn run(
     };
     let planned = compute(manifest_path, mode)?;
     let path = plan_path(&planned.output, output);
-    let changed =
-        buildplan::output::write_atomic(&path, &buildplan::output::render(&planned.plan))?;
+    let changed = write_atomic(&path, &render(&planned.plan))?;
     let plan = &planned.plan;
     eprintln!(
         "{} {} ({} packages, {} variants, {} targets, {} profiles)",
@@ -33,16 +33,12 @@ pub fn run(
         plan.profiles.len(),
     );
     for (name, variant) in &plan.variants {
-        let splits = &variant.feature_splits;
+        let (splits, several) = (&variant.feature_splits, variant.packages.len() > 1);
         if !splits.is_empty() {
             let head = if variant.unified { "note" } else { "warning" };
             let text = buildplan::audit::describe(name, splits);
             eprint!("{head}: {text}{}", buildplan::audit::verdict(variant));
-        } else if let Some(note) = variant
-            .unify_note
-            .as_ref()
-            .filter(|_| variant.packages.len() > 1)
-        {
+        } else if let Some(note) = variant.unify_note.as_ref().filter(|_| several) {
             eprintln!("note: variant `{name}`: {note}");
         }
     }
@@ -60,7 +56,7 @@ pub fn check(manifest_path: Option<&Path>, plan: Option<&Path>) -> anyhow::Resul
     let planned = compute(manifest_path, AuditMode::Locked)?;
     let path = plan_path(&planned.output, plan);
     let shown = super::shown(&planned.workspace.root, &path);
-    let fresh = buildplan::output::render(&planned.plan);
+    let fresh = render(&planned.plan);
     let on_disk = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
