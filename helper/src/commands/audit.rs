@@ -42,7 +42,7 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         "(features resolved as cargo does, for target(s): {targets})"
     )?;
     buildplan::output::print_stdout(&text)?;
-    Ok(super::failed_if(failed))
+    Ok(failed_if(failed))
 }
 
 /// Builds every root of the variant in order (the plan's unified builds,
@@ -143,5 +143,14 @@ pub fn compiles(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Resul
         writeln!(text, "{}", buildplan::audit::verdict(variant).trim_start())?;
     }
     buildplan::output::print_stdout(&text)?;
-    Ok(super::failed_if(!duplicates.is_empty()))
+    Ok(failed_if(!duplicates.is_empty()))
+}
+
+/// A gate's outcome: exit 1 when it `failed`.
+fn failed_if(failed: bool) -> Outcome {
+    if failed {
+        Outcome::Failed
+    } else {
+        Outcome::Success
+    }
 }

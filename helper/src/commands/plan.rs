@@ -26,7 +26,7 @@ pub fn run(
     eprintln!(
         "{} {} ({} packages, {} variants, {} targets, {} profiles)",
         if changed { "wrote" } else { "up to date:" },
-        super::shown(&planned.workspace.root, &path),
+        shown(&planned.workspace.root, &path),
         plan.packages.len(),
         plan.variants.len(),
         plan.targets.len(),
@@ -55,7 +55,7 @@ pub fn run(
 pub fn check(manifest_path: Option<&Path>, plan: Option<&Path>) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Locked)?;
     let path = plan_path(&planned.output, plan);
-    let shown = super::shown(&planned.workspace.root, &path);
+    let shown = shown(&planned.workspace.root, &path);
     let fresh = render(&planned.plan);
     let on_disk = match std::fs::read(&path) {
         Ok(bytes) => bytes,
@@ -73,4 +73,9 @@ pub fn check(manifest_path: Option<&Path>, plan: Option<&Path>) -> anyhow::Resul
     buildplan::output::print_stdout(&buildplan::output::diff(&old, &fresh, &shown))?;
     eprintln!("{shown} is stale; regenerate it with `cargo buildplan plan` and commit it");
     Ok(Outcome::Failed)
+}
+
+/// `path` as shown to people: relative to the workspace `root` when it can be.
+fn shown(root: &Path, path: &Path) -> String {
+    buildplan::workspace::relative(root, path).unwrap_or_else(|_| path.display().to_string())
 }
