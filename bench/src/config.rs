@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::policy::BenchConfigPolicy;
 use buildplan::build::{self, Selection};
-use buildplan::cargo_config::{AddRustflags, CargoConfig};
+use buildplan::cargo_config::{self, CargoConfig};
 use buildplan::error::Error;
 use buildplan::exec::{CargoCommand, Linker, Machine};
 use buildplan::model::Plan;
@@ -359,26 +359,21 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                 args.extend(["--config".to_string(), s.clone()]);
             }
             let mut cmd = CargoCommand::cargo(args, ctx.copy_root);
-            let cfgs = buildplan::cargo_config::rustc_cfg(Path::new("rustc"), Some(&host.triple))
-                .map_err(|e| Error::invalid(format!("`rustc --print cfg`: {e}")))?;
-            let configured = ctx.cargo_config.rustflags(&host.triple, &cfgs)?;
             let linker = match spec.linker {
                 Some(l) => {
-                    match configured.add(&l.rustflags(host))? {
-                        AddRustflags::Nothing => {}
-                        AddRustflags::Env { name, value } => {
-                            cmd.env.insert(name, value);
-                        }
-                        AddRustflags::Config { arg } => {
-                            cmd.args.extend(["--config".to_string(), arg]);
-                        }
-                    }
+                    let flags = l.rustflags(host);
+                    build::add_rustflags(ctx.cargo_config, None, &host.triple, &flags, &mut cmd)?;
                     format!(
                         "{} (requested, added to the workspace's flags)",
                         l.describe(host)
                     )
                 }
-                None => shipped_linker(&configured.flags, host),
+                None => {
+                    let cfgs = cargo_config::rustc_cfg(Path::new("rustc"), Some(&host.triple))
+                        .map_err(|e| Error::invalid(format!("`rustc --print cfg`: {e}")))?;
+                    let configured = ctx.cargo_config.rustflags(&host.triple, &cfgs)?;
+                    shipped_linker(&configured.flags, host)
+                }
             };
             let mut rustc = cmd.clone();
             "rustc".clone_into(&mut rustc.args[0]);
