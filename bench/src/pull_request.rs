@@ -25,7 +25,7 @@ use super::measure::{self, Label, Sample};
 use super::report::Measurement;
 use super::workspace::{EditTarget, SourceEdit};
 use buildplan::deps_cache::members::{self, Member, MemberRecord};
-use buildplan::deps_cache::{CacheKey, DepsCache, LockIdentity, Lookup};
+use buildplan::deps_cache::{CacheKey, DepsCache, LockIdentity};
 use buildplan::exec::CargoCommand;
 use buildplan::model::Plan;
 
@@ -124,9 +124,8 @@ impl<'a> Pr<'a> {
         log: &Path,
     ) -> anyhow::Result<Self> {
         let dir = targets.work.join("pr").join(config);
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
         let key = CacheKey {
-            toolchain: buildplan::deps_cache::toolchain(Path::new(&rustc))?,
+            toolchain: buildplan::deps_cache::toolchain()?,
             target: "bench".into(),
             profile: config.into(),
             variant: String::new(),
@@ -135,9 +134,7 @@ impl<'a> Pr<'a> {
             base_lock: LockIdentity::read(&targets.main_root.join("Cargo.lock"))?,
         };
         let started = Instant::now();
-        let record = MemberRecord::take(&targets.main_root, target_dir, &targets.members, |m| {
-            members::package_files(&m.dir)
-        });
+        let record = MemberRecord::take(&targets.main_root, target_dir, &targets.members);
         let cache = DepsCache::new(dir.join("cache"));
         let entry = cache.save(&key, target_dir, key.base_lock.clone(), Some(&record))?;
         measure::append_log(
@@ -204,7 +201,7 @@ impl<'a> Pr<'a> {
         }
         let checked_out = started.elapsed().as_secs_f64();
         let target = self.checkout.join("target");
-        let Lookup::Hit(entry) = self.cache.lookup(&self.key) else {
+        let Ok(entry) = self.cache.lookup(&self.key) else {
             anyhow::bail!(
                 "the warmed cache under {} is unusable",
                 self.cache.dir().display()

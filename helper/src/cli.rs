@@ -14,20 +14,32 @@ pub struct Cli {
     /// Path to the workspace's root Cargo.toml [default: found from the current directory]
     #[arg(long, global = true, value_name = "PATH")]
     pub manifest_path: Option<PathBuf>,
-    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Compute the plan and write it (atomically) to the policy's output file
-    Plan(PlanArgs),
+    Plan {
+        /// Write here instead of the policy's output path.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Skip the feature audit (which runs cargo once per package).
+        #[arg(long)]
+        no_audit: bool,
+    },
     /// Exit non-zero, with a diff, if the plan file is out of date
-    Check(CheckArgs),
+    Check {
+        /// Check this file instead of the policy's output path.
+        #[arg(long, value_name = "FILE")]
+        plan: Option<PathBuf>,
+    },
     /// Show what one package gets per variant, target and profile
-    Explain(ExplainArgs),
+    Explain {
+        /// The workspace package to explain.
+        package: String,
+    },
     /// Name the workspace's own settings that cost build time and buy no runtime
     Doctor(DoctorArgs),
     /// Report third-party crates a variant would compile twice with other features
@@ -44,11 +56,14 @@ pub enum Command {
     /// Why each unit of a build compiled, from cargo's `Dirty` lines (`-v`)
     Why(WhyArgs),
     /// Refresh nix/base.lock (the dependency base) from Cargo.lock
-    Rebase(RebaseArgs),
+    Rebase {
+        /// Change nothing: exit 1 when nix/base.lock is missing or no longer fits.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
-/// Arguments of `why`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Default, Args)]
 pub struct WhyArgs {
     /// Fail (exit 1) when a third-party crate was compiled.
     #[arg(long)]
@@ -67,34 +82,7 @@ pub struct WhyArgs {
     pub cargo_args: Vec<String>,
 }
 
-/// Arguments of `plan`.
-#[derive(Debug, Clone, Args)]
-pub struct PlanArgs {
-    /// Write here instead of the policy's output path.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-    /// Skip the feature audit (which runs cargo once per package).
-    #[arg(long)]
-    pub no_audit: bool,
-}
-
-/// Arguments of `check`.
-#[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
-    /// Check this file instead of the policy's output path.
-    #[arg(long, value_name = "FILE")]
-    pub plan: Option<PathBuf>,
-}
-
-/// Arguments of `explain`.
-#[derive(Debug, Clone, Args)]
-pub struct ExplainArgs {
-    /// The workspace package to explain.
-    pub package: String,
-}
-
-/// Arguments of `doctor`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// Write the fixes into the files the settings live in.
     #[arg(long)]
@@ -107,8 +95,7 @@ pub struct DoctorArgs {
     pub check: bool,
 }
 
-/// Arguments of `audit`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Args)]
 pub struct AuditArgs {
     /// Audit only this variant [default: every variant].
     #[arg(long)]
@@ -139,8 +126,7 @@ pub struct AuditArgs {
     pub messages: Option<PathBuf>,
 }
 
-/// Arguments of `build`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Args)]
 pub struct BuildArgs {
     /// The workspace package to build.
     pub package: String,
@@ -177,12 +163,4 @@ pub struct BuildArgs {
     /// Extra arguments passed to cargo after the plan's own.
     #[arg(last = true)]
     pub cargo_args: Vec<String>,
-}
-
-/// Arguments of `rebase`.
-#[derive(Debug, Clone, Args)]
-pub struct RebaseArgs {
-    /// Change nothing: exit 1 when nix/base.lock is missing or no longer fits.
-    #[arg(long)]
-    pub check: bool,
 }

@@ -2,11 +2,13 @@
 //! another (empty) target directory is one cargo reuses, unit for unit; a
 //! corrupt entry is never restored.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use buildplan::deps_cache::{self, CacheKey, DepsCache, LockIdentity, Lookup, Miss};
+use buildplan::deps_cache::{self, CacheKey, DepsCache, LockIdentity, Miss};
 
 /// A workspace with a binary and a path dependency (a stand-in for a
 /// third-party crate: no network here), and its lock.
@@ -58,26 +60,12 @@ fn build(root: &Path, target: &Path) -> Vec<(String, bool)> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact")
-        .map(|m| {
-            (
-                m["target"]["name"].as_str().unwrap().to_string(),
-                m["fresh"].as_bool().unwrap(),
-            )
-        })
-        .collect()
+    common::artifacts(&out.stdout)
 }
 
 fn key(root: &Path) -> CacheKey {
     CacheKey {
-        toolchain: deps_cache::toolchain(Path::new(
-            &std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()),
-        ))
-        .unwrap(),
+        toolchain: deps_cache::toolchain().unwrap(),
         target: "host".into(),
         profile: "dev".into(),
         variant: "default".into(),
@@ -101,13 +89,11 @@ fn a_restored_target_dir_is_reused_by_cargo_and_a_corrupt_one_is_not_restored() 
 
     let cache = DepsCache::new(tmp.path().join("cache"));
     let k = key(&root);
-    assert!(matches!(cache.lookup(&k), Lookup::Miss(Miss::Empty)));
+    assert!(matches!(cache.lookup(&k), Err(Miss::Empty)));
     cache.save(&k, &first, k.base_lock.clone(), None).unwrap();
 
     // Restored into another, empty target dir: cargo compiles nothing.
-    let Lookup::Hit(entry) = cache.lookup(&k) else {
-        panic!("no hit after a save")
-    };
+    let entry = cache.lookup(&k).expect("a hit after a save");
     let second = tmp.path().join("target-b");
     assert!(cache.restore(&entry, &second).unwrap() > 0);
     let rebuilt = build(&root, &second);
@@ -127,7 +113,7 @@ fn a_restored_target_dir_is_reused_by_cargo_and_a_corrupt_one_is_not_restored() 
         .unwrap();
     fs::write(&rlib, b"truncated").unwrap();
     match cache.lookup(&k) {
-        Lookup::Miss(m @ Miss::Corrupt { .. }) => assert!(m.to_string().contains("corrupt"), "{m}"),
+        Err(m @ Miss::Corrupt { .. }) => assert!(m.to_string().contains("corrupt"), "{m}"),
         other => panic!("a damaged entry was not refused: {other:?}"),
     }
 }

@@ -27,23 +27,8 @@ fn helper(ws: &Path, home: &Path, args: &[&str]) -> Output {
     cmd.output().unwrap()
 }
 
-/// `(unit, fresh)` of every compiler artifact in cargo's JSON messages.
-fn units(out: &Output) -> Vec<(String, bool)> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact")
-        .map(|m| {
-            (
-                m["target"]["name"].as_str().unwrap().to_string(),
-                m["fresh"].as_bool().unwrap(),
-            )
-        })
-        .collect()
-}
-
 fn itoa_fresh(out: &Output) -> bool {
-    let units = units(out);
+    let units = common::artifacts(&out.stdout);
     let itoa: Vec<bool> = units
         .iter()
         .filter(|(n, _)| n == "itoa")
@@ -92,19 +77,15 @@ fn a_saved_cache_is_restored_fresh_and_a_corrupt_one_ignored() {
     let plan = helper(&ws, &home, &["plan", "--no-audit"]);
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
 
-    let dir = cache.to_str().unwrap();
-    let build = [
-        "build",
-        "app",
-        "--profile",
-        "dev",
-        "--deps-cache",
-        dir,
-        "--",
-        "--message-format=json",
-    ];
+    // `build app --profile dev --deps-cache DIR`, then `more`.
+    let build_with = |dir: &Path, more: &[&str]| {
+        let args = ["build", "app", "--profile", "dev", "--deps-cache"];
+        let args = [&args[..], &[dir.to_str().unwrap()], more].concat();
+        helper(&ws, &home, &args)
+    };
+    let build = || build_with(&cache, &["--", "--message-format=json"]);
     // First build: empty cache, itoa compiled, the target dir saved.
-    let first = helper(&ws, &home, &build);
+    let first = build();
     assert_eq!(first.status.code(), Some(0), "{}", text(&first));
     let err = String::from_utf8_lossy(&first.stderr);
     assert!(
@@ -118,7 +99,7 @@ fn a_saved_cache_is_restored_fresh_and_a_corrupt_one_ignored() {
 
     // Wiped target: restored, itoa not compiled; nothing saved again.
     fs::remove_dir_all(ws.join("target")).unwrap();
-    let second = helper(&ws, &home, &build);
+    let second = build();
     assert_eq!(second.status.code(), Some(0), "{}", text(&second));
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("deps cache: restored "), "{}", text(&second));
@@ -131,7 +112,7 @@ fn a_saved_cache_is_restored_fresh_and_a_corrupt_one_ignored() {
     let rlib = saved_itoa_rlib(&cache);
     fs::write(&rlib, b"oops").unwrap();
     fs::remove_dir_all(ws.join("target")).unwrap();
-    let third = helper(&ws, &home, &build);
+    let third = build();
     assert_eq!(third.status.code(), Some(0), "{}", text(&third));
     let err = String::from_utf8_lossy(&third.stderr);
     assert!(
@@ -154,19 +135,7 @@ fn a_saved_cache_is_restored_fresh_and_a_corrupt_one_ignored() {
     )
     .unwrap();
     fs::remove_dir_all(ws.join("target")).unwrap();
-    let stale = helper(
-        &ws,
-        &home,
-        &[
-            "build",
-            "app",
-            "--profile",
-            "dev",
-            "--deps-cache",
-            dir,
-            "--dry-run",
-        ],
-    );
+    let stale = build_with(&cache, &["--dry-run"]);
     assert_eq!(stale.status.code(), Some(0), "{}", text(&stale));
     assert!(
         String::from_utf8_lossy(&stale.stderr).contains("stale (base lock differ)"),
@@ -178,18 +147,7 @@ fn a_saved_cache_is_restored_fresh_and_a_corrupt_one_ignored() {
     // build, the file untouched.
     let file = tmp.path().join("not-a-dir");
     fs::write(&file, "x").unwrap();
-    let bad = helper(
-        &ws,
-        &home,
-        &[
-            "build",
-            "app",
-            "--profile",
-            "dev",
-            "--deps-cache",
-            file.to_str().unwrap(),
-        ],
-    );
+    let bad = build_with(&file, &[]);
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("not a directory"),

@@ -15,16 +15,17 @@ mod common;
 mod member_lab;
 
 use std::fs;
+use std::path::Path;
 
 use member_lab::{append, cmd, stderr, text, Lab, ALL};
+
 fn edits_at_the_same_path(toolchain: &'static str) {
     let lab = Lab::new(toolchain);
     let ws = lab.ws.clone();
+    let middle_and_top = ["middle:middle", "top:top"];
 
     // No change: nothing compiles, nothing is saved again.
-    lab.case(&ws, |_| {});
-    let b = lab.build(&[]);
-    assert_eq!(b.compiled(), Vec::<&str>::new(), "{}", text(&b.out));
+    let b = lab.expect(&ws, |_| {}, &[], &[]);
     assert!(stderr(&b).contains("unchanged source files given their recorded mtimes, 0 changed"));
     assert!(
         !stderr(&b).contains("deps cache: saved"),
@@ -35,7 +36,7 @@ fn edits_at_the_same_path(toolchain: &'static str) {
 
     // Same size, new content, and the old mtime back (a copy that keeps
     // times): still an edit.
-    lab.case(&ws, |ws| {
+    let same_size_edit = |ws: &Path| {
         let util = ws.join("bottom/src/util.rs");
         let old = fs::metadata(lab.src.join("bottom/src/util.rs"))
             .unwrap()
@@ -51,78 +52,44 @@ fn edits_at_the_same_path(toolchain: &'static str) {
             .unwrap()
             .set_modified(old)
             .unwrap();
-    });
-    let b = lab.build(&[]);
-    assert_eq!(
-        b.compiled(),
-        ["bottom:bottom", "middle:middle", "side:side", "top:top"],
-        "{}",
-        text(&b.out)
-    );
+    };
+    let all_but_lone = ["bottom:bottom", "middle:middle", "side:side", "top:top"];
+    let b = lab.expect(&ws, same_size_edit, &[], &all_but_lone);
     assert!(stderr(&b).contains("deps cache: saved"), "{}", text(&b.out));
     assert_eq!(lab.run_top(&ws), "24 2 plain 7 12:shared-one lone");
 
     // A build script edit: the script is compiled and run again.
-    lab.case(&ws, |ws| {
+    let script_edit = |ws: &Path| {
         let script = ws.join("middle/build.rs");
         let s = fs::read_to_string(&script)
             .unwrap()
             .replace("SCRIPT: u32 = 7", "SCRIPT: u32 = 8");
         fs::write(script, s).unwrap();
-    });
-    let b = lab.build(&[]);
-    let middle_and_top = ["middle:build-script-build", "middle:middle", "top:top"];
-    assert_eq!(b.compiled(), middle_and_top, "{}", text(&b.out));
+    };
+    let script_and_top = ["middle:build-script-build", "middle:middle", "top:top"];
+    lab.expect(&ws, script_edit, &[], &script_and_top);
     assert_eq!(lab.run_top(&ws), "22 2 plain 8 11:shared-one lone");
 
     // A rerun-if-env-changed variable: the script reruns (not recompiled).
-    lab.case(&ws, |_| {});
-    let b = lab.build(&[("MIDDLE_FLAVOR", "spicy")]);
-    assert_eq!(
-        b.compiled(),
-        ["middle:middle", "top:top"],
-        "{}",
-        text(&b.out)
-    );
+    lab.expect(&ws, |_| {}, &[("MIDDLE_FLAVOR", "spicy")], &middle_and_top);
     assert_eq!(lab.run_top(&ws), "22 2 spicy 7 11:shared-one lone");
 
     // A file added to a rerun-if-changed directory, and one removed.
-    lab.case(&ws, |ws| {
-        fs::write(ws.join("middle/assets/c.txt"), "c\n").unwrap()
-    });
-    let b = lab.build(&[]);
-    assert_eq!(
-        b.compiled(),
-        ["middle:middle", "top:top"],
-        "{}",
-        text(&b.out)
-    );
+    let added = |ws: &Path| fs::write(ws.join("middle/assets/c.txt"), "c\n").unwrap();
+    lab.expect(&ws, added, &[], &middle_and_top);
     assert_eq!(lab.run_top(&ws), "22 3 plain 7 11:shared-one lone");
-    lab.case(&ws, |ws| {
-        fs::remove_file(ws.join("middle/assets/b.txt")).unwrap()
-    });
-    let b = lab.build(&[]);
-    assert_eq!(
-        b.compiled(),
-        ["middle:middle", "top:top"],
-        "{}",
-        text(&b.out)
-    );
+    let removed = |ws: &Path| fs::remove_file(ws.join("middle/assets/b.txt")).unwrap();
+    lab.expect(&ws, removed, &[], &middle_and_top);
     assert_eq!(lab.run_top(&ws), "22 1 plain 7 11:shared-one lone");
 
     // A file added to a package whose build script names no inputs: cargo
     // reruns it (any package file), so lone compiles; a removed source file
     // that is still named fails the build instead of passing as fresh.
-    lab.case(&ws, |ws| {
-        fs::write(ws.join("lone/notes.txt"), "new\n").unwrap()
-    });
-    let b = lab.build(&[]);
-    assert_eq!(b.compiled(), ["lone:lone", "top:top"], "{}", text(&b.out));
-    lab.case(&ws, |ws| {
-        append(&ws.join("lone/README.md"), "More notes.\n")
-    });
-    let b = lab.build(&[]);
-    assert_eq!(b.compiled(), ["lone:lone", "top:top"], "{}", text(&b.out));
+    let lone_and_top = ["lone:lone", "top:top"];
+    let added = |ws: &Path| fs::write(ws.join("lone/notes.txt"), "new\n").unwrap();
+    lab.expect(&ws, added, &[], &lone_and_top);
+    let appended = |ws: &Path| append(&ws.join("lone/README.md"), "More notes.\n");
+    lab.expect(&ws, appended, &[], &lone_and_top);
     lab.case(&ws, |ws| {
         fs::remove_file(ws.join("bottom/src/util.rs")).unwrap()
     });
@@ -151,32 +118,21 @@ fn unchanged_members_are_fresh_after_a_checkout_and_changed_ones_never() {
 fn the_same_with_cargo_1_100s_layout() {
     let lab = Lab::new("1.100.0");
     let ws = lab.ws.clone();
-    lab.case(&ws, |_| {});
-    let b = lab.build(&[]);
-    assert_eq!(b.compiled(), Vec::<&str>::new(), "{}", text(&b.out));
-    lab.case(&ws, |ws| {
-        append(&ws.join("bottom/src/lib.rs"), "pub fn more() {}\n")
-    });
-    let b = lab.build(&[]);
-    assert_eq!(
-        b.compiled(),
-        ["bottom:bottom", "middle:middle", "side:side", "top:top"],
-        "{}",
-        text(&b.out)
-    );
+    lab.expect(&ws, |_| {}, &[], &[]);
+    let edit = |ws: &Path| append(&ws.join("bottom/src/lib.rs"), "pub fn more() {}\n");
+    let all_but_lone = ["bottom:bottom", "middle:middle", "side:side", "top:top"];
+    lab.expect(&ws, edit, &[], &all_but_lone);
     // Another toolchain: the entry is stale and everything compiles.
     let other = Lab {
         toolchain: "1.95.0",
         ..lab
     };
-    other.case(&ws, |_| {});
-    let b = other.build(&[]);
+    let b = other.expect(&ws, |_| {}, &[], ALL);
     assert!(
         stderr(&b).contains("stale (toolchain differ)"),
         "{}",
         text(&b.out)
     );
-    assert_eq!(b.compiled(), ALL, "{}", text(&b.out));
 }
 
 /// At another path, with the warm checkout still in place: cargo records
@@ -187,33 +143,22 @@ fn the_same_with_cargo_1_100s_layout() {
 fn a_checkout_at_another_path() {
     let lab = Lab::new("1.95.0");
     let elsewhere = lab.ws.parent().unwrap().join("elsewhere/ws");
+    let side_and_top = ["side:side", "top:top"];
     // The warm checkout stays where it was built, untouched: the shared
     // file's edit must still reach the binary.
-    lab.case(&elsewhere, |ws| {
-        fs::write(ws.join("shared.txt"), "shared-two\n").unwrap()
-    });
-    let b = lab.build_in(&elsewhere, &lab.cache, &[]);
-    assert_eq!(b.compiled(), ["side:side", "top:top"], "{}", text(&b.out));
+    let edit = |ws: &Path| fs::write(ws.join("shared.txt"), "shared-two\n").unwrap();
+    lab.expect(&elsewhere, edit, &[], &side_and_top);
     assert_eq!(lab.run_top(&elsewhere), "22 2 plain 7 11:shared-two lone");
 
     // No change: side (and top) still compile, the rest is fresh.
-    lab.case(&elsewhere, |_| {});
-    let b = lab.build_in(&elsewhere, &lab.cache, &[]);
-    assert_eq!(b.compiled(), ["side:side", "top:top"], "{}", text(&b.out));
+    let b = lab.expect(&elsewhere, |_| {}, &[], &side_and_top);
     assert!(
         stderr(&b).contains("left new: the checkout moved"),
         "{}",
         text(&b.out)
     );
 
-    lab.case(&elsewhere, |ws| {
-        append(&ws.join("middle/src/lib.rs"), "pub fn more() {}\n")
-    });
-    let b = lab.build_in(&elsewhere, &lab.cache, &[]);
-    assert_eq!(
-        b.compiled(),
-        ["middle:middle", "side:side", "top:top"],
-        "{}",
-        text(&b.out)
-    );
+    let edit = |ws: &Path| append(&ws.join("middle/src/lib.rs"), "pub fn more() {}\n");
+    let compiled = ["middle:middle", "side:side", "top:top"];
+    lab.expect(&elsewhere, edit, &[], &compiled);
 }

@@ -12,6 +12,7 @@
 //! The control builds the same two copies without the settings and
 //! shows their binaries differ, so the comparison can fail.
 
+mod common;
 mod registry;
 
 use std::fs;
@@ -117,7 +118,7 @@ fn build(copy: &Copy, extra: &Rendered) -> Vec<u8> {
         .current_dir(&copy.ws)
         .env("CARGO_HOME", &copy.home)
         .envs(extra.env.iter().map(|(k, v)| (k, v)));
-    for k in registry::NOISE {
+    for k in common::CARGO_NOISE {
         if !extra.env.iter().any(|(n, _)| n == k) {
             cmd.env_remove(k);
         }
@@ -259,7 +260,7 @@ fn helper_build(copy: &Copy) -> (Vec<u8>, String) {
             .current_dir(&copy.ws)
             .env("CARGO_HOME", &copy.home)
             .env("CARGO_NET_OFFLINE", "true");
-        for k in registry::NOISE.into_iter().chain(["SOURCE_DATE_EPOCH"]) {
+        for k in common::CARGO_NOISE.into_iter().chain(["SOURCE_DATE_EPOCH"]) {
             cmd.env_remove(k);
         }
         let out = cmd.output().unwrap();

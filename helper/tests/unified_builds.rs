@@ -12,6 +12,7 @@
 //! cargo run is offline. `cargo check` keeps it cheap: check compiles each
 //! feature set separately, like build.
 
+mod common;
 mod registry;
 
 use std::fs;
@@ -19,7 +20,8 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use buildplan::compiles;
-use registry::{locked_versions, private_cargo_home, NOISE};
+use common::CARGO_NOISE;
+use registry::{locked_versions, private_cargo_home};
 
 struct Fixture {
     _tmp: tempfile::TempDir,
@@ -89,7 +91,7 @@ impl Fixture {
         cmd.current_dir(&self.ws)
             .env("CARGO_HOME", &self.home)
             .env("CARGO_NET_OFFLINE", "true");
-        for var in NOISE {
+        for var in CARGO_NOISE {
             cmd.env_remove(var);
         }
     }

@@ -1,16 +1,16 @@
 //! `cargo buildplan doctor`: the workspace's own settings that cost build
 //! time or memory and buy no runtime, and (with `--write`) their fixes.
 
+use std::fmt::Write;
 use std::path::Path;
 
 use crate::cli::DoctorArgs;
 use buildplan::doctor::{self, Machine};
 use buildplan::error::Outcome;
-use buildplan::model::Plan;
 use buildplan::policy::{DEFAULT_MEM_PER_JOB_MIB, DEFAULT_OUTPUT};
 
-/// Prints the findings (and the cross targets' toolchains); writes fixes
-/// with `--write`; fails with `--check` when there is any finding.
+/// Prints the findings and the cross targets' toolchains; writes fixes with
+/// `--write`; fails with `--check` when there is any finding.
 pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Outcome> {
     let workspace = buildplan::workspace::Workspace::load(manifest_path)?;
     let policy = buildplan::manifest::RootManifest::read(&workspace.root_manifest)?.policy;
@@ -26,7 +26,16 @@ pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Ou
     let mut text = doctor::render(&findings);
     let plan_path = root.join(policy.output.as_deref().unwrap_or(DEFAULT_OUTPUT));
     if let Ok(plan) = buildplan::output::read_plan(&plan_path) {
-        text.push_str(&toolchains(&plan));
+        // Informational: a machine's missing toolchain is no finding of the
+        // workspace, so `--check` ignores it (`build` refuses such a target).
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        text.push_str("\ncross targets' toolchains on this machine:\n");
+        for (name, target) in plan.targets.iter().filter(|(_, t)| t.triple.is_some()) {
+            match buildplan::toolchain::report(name, target, &path) {
+                Some(report) => writeln!(text, "  missing: {report}")?,
+                None => writeln!(text, "  ok: target {name}")?,
+            }
+        }
     }
     buildplan::output::print_stdout(&text)?;
     if args.write {
@@ -36,26 +45,9 @@ pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Ou
     } else if findings.iter().any(|f| f.fix.is_some()) {
         eprintln!("nothing written; `cargo buildplan doctor --write` writes the fixes with no runtime change");
     }
-    let failed = args.check && !findings.is_empty();
-    Ok(if failed {
+    Ok(if args.check && !findings.is_empty() {
         Outcome::Failed
     } else {
         Outcome::Success
     })
-}
-
-/// The plan's cross targets and whether this machine has each one's
-/// toolchain ([`buildplan::toolchain`]). Informational: a machine's missing
-/// toolchain is no finding of the workspace, so `--check` ignores it
-/// (`build` refuses such a target).
-fn toolchains(plan: &Plan) -> String {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut text = String::from("\ncross targets' toolchains on this machine:\n");
-    for (name, target) in plan.targets.iter().filter(|(_, t)| t.triple.is_some()) {
-        match buildplan::toolchain::report(name, target, &path) {
-            Some(report) => text.push_str(&format!("  missing: {report}\n")),
-            None => text.push_str(&format!("  ok: target {name}\n")),
-        }
-    }
-    text
 }

@@ -1,49 +1,42 @@
-//! The command layer: one function per subcommand, turning the parsed
-//! command line ([`crate::cli`]) into calls of the library core and text on
-//! stdout and stderr. Nothing below this layer knows about clap.
-//!
-//! Every command returns an [`Outcome`] or an error; `main` turns both into
-//! the exit code (0, 1, 2, [`Outcome::exit`]), and prints the error. There is no other path.
+//! One function per subcommand: plain arguments from [`crate::cli`] in,
+//! calls of the library core and text on stdout and stderr out, and an
+//! [`Outcome`] or an error back to `main` (the exit code).
 
 mod audit;
 mod bench;
 mod build;
 mod cache;
-mod check;
-mod compiles;
 mod doctor;
 mod explain;
 mod plan;
 mod rebase;
 mod why;
 
-use crate::cli::{Cli, Command};
-
+use crate::cli::{Cli, Command, WhyArgs};
 use buildplan::error::Outcome;
 
 /// Runs the command `cli` names.
-pub fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let manifest_path = cli.manifest_path.as_deref();
-    match &cli.command {
-        Command::Plan(args) => plan::run(manifest_path, args),
-        Command::Check(args) => check::run(manifest_path, args),
-        Command::Explain(args) => explain::run(manifest_path, args),
-        Command::Doctor(args) => doctor::run(manifest_path, args),
+    match cli.command {
+        Command::Plan { output, no_audit } => plan::run(manifest_path, output.as_deref(), no_audit),
+        Command::Check { plan } => plan::check(manifest_path, plan.as_deref()),
+        Command::Explain { package } => explain::run(manifest_path, &package),
+        Command::Doctor(args) => doctor::run(manifest_path, &args),
         Command::Audit(args) if args.fresh => {
-            let why_args = crate::cli::WhyArgs {
+            let cargo_args = args.cargo_args;
+            let why_args = WhyArgs {
                 fresh: true,
-                json: false,
-                log: None,
-                messages: None,
-                cargo_args: args.cargo_args.clone(),
+                cargo_args,
+                ..WhyArgs::default()
             };
             why::run(manifest_path, &why_args)
         }
-        Command::Audit(args) if args.compiles => compiles::run(manifest_path, args),
-        Command::Audit(args) => audit::run(manifest_path, args),
-        Command::Build(args) => build::run(manifest_path, args),
-        Command::Bench { args } => bench::run(manifest_path, args),
-        Command::Why(args) => why::run(manifest_path, args),
-        Command::Rebase(args) => rebase::run(manifest_path, args),
+        Command::Audit(args) if args.compiles => audit::compiles(manifest_path, &args),
+        Command::Audit(args) => audit::run(manifest_path, &args),
+        Command::Build(args) => build::run(manifest_path, &args),
+        Command::Bench { args } => bench::run(manifest_path, &args),
+        Command::Why(args) => why::run(manifest_path, &args),
+        Command::Rebase { check } => rebase::run(manifest_path, check),
     }
 }

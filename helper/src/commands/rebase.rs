@@ -6,14 +6,13 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::cache::BASE_LOCK;
-use crate::cli::RebaseArgs;
 use buildplan::base_lock::{members, misfits};
 use buildplan::error::Outcome;
 
-/// Copies Cargo.lock to nix/base.lock (atomically: a temporary file in
-/// nix/, renamed into place), or with `--check` exits 1 when the base lock
-/// is missing or no longer fits.
-pub fn run(manifest_path: Option<&Path>, args: &RebaseArgs) -> anyhow::Result<Outcome> {
+/// Copies Cargo.lock to nix/base.lock (atomically), or with `check` exits 1
+/// when the base lock is missing or no longer fits.
+pub fn run(manifest_path: Option<&Path>, check: bool) -> anyhow::Result<Outcome> {
+    let say = |line: &str| eprintln!("cargo-buildplan rebase: {line}");
     let ctx = buildplan::build::load_context(manifest_path)?;
     let lock_path = ctx.root.join(&ctx.plan.workspace.lockfile);
     let base_path = ctx.root.join(BASE_LOCK);
@@ -24,36 +23,31 @@ pub fn run(manifest_path: Option<&Path>, args: &RebaseArgs) -> anyhow::Result<Ou
         )
     })?;
     let current = members(&lock, &lock_path.display().to_string())?;
-    if args.check {
-        let Ok(base) = std::fs::read_to_string(&base_path) else {
-            eprintln!(
-                "cargo-buildplan rebase: {BASE_LOCK} is missing; run `cargo buildplan rebase`"
-            );
-            return Ok(Outcome::Failed);
-        };
-        let why = misfits(&members(&base, BASE_LOCK)?, &current);
-        if why.is_empty() {
-            eprintln!("cargo-buildplan rebase: {BASE_LOCK} fits the workspace");
-            return Ok(Outcome::Success);
-        }
-        for line in &why {
-            eprintln!("cargo-buildplan rebase: {BASE_LOCK}: {line}");
-        }
-        eprintln!("cargo-buildplan rebase: {BASE_LOCK} no longer fits; run `cargo buildplan rebase` and commit it");
-        return Ok(Outcome::Failed);
-    }
-    if std::fs::read_to_string(&base_path).is_ok_and(|b| b == lock) {
-        eprintln!("cargo-buildplan rebase: {BASE_LOCK} is already Cargo.lock");
+    if !check {
+        let wrote = buildplan::output::write_atomic(&base_path, &lock)?;
+        say(&if wrote {
+            format!("wrote {BASE_LOCK} from Cargo.lock")
+        } else {
+            format!("{BASE_LOCK} is already Cargo.lock")
+        });
         return Ok(Outcome::Success);
     }
-    let dir = base_path.parent().expect("nix/base.lock has a parent");
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, lock.as_bytes())
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(&base_path)
-        .with_context(|| format!("cannot write {}", base_path.display()))?;
-    eprintln!("cargo-buildplan rebase: wrote {BASE_LOCK} from Cargo.lock");
-    Ok(Outcome::Success)
+    let Ok(base) = std::fs::read_to_string(&base_path) else {
+        say(&format!(
+            "{BASE_LOCK} is missing; run `cargo buildplan rebase`"
+        ));
+        return Ok(Outcome::Failed);
+    };
+    let why = misfits(&members(&base, BASE_LOCK)?, &current);
+    if why.is_empty() {
+        say(&format!("{BASE_LOCK} fits the workspace"));
+        return Ok(Outcome::Success);
+    }
+    for line in &why {
+        say(&format!("{BASE_LOCK}: {line}"));
+    }
+    say(&format!(
+        "{BASE_LOCK} no longer fits; run `cargo buildplan rebase` and commit it"
+    ));
+    Ok(Outcome::Failed)
 }

@@ -13,7 +13,8 @@ use std::process::{Command, Output};
 
 pub use fixtures::*;
 
-/// Variables that would change what (or where) a fixture's cargo builds.
+/// Variables that would change what (or where) a fixture's cargo builds:
+/// tests remove them from the builds they run.
 pub const CARGO_NOISE: [&str; 8] = [
     "RUSTFLAGS",
     "CARGO_ENCODED_RUSTFLAGS",
@@ -91,4 +92,19 @@ pub fn edit(path: &Path, from: &str, to: &str) {
 /// The helper binary with no arguments yet.
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_cargo-buildplan"))
+}
+
+/// `(unit, fresh)` of every compiler artifact in cargo's JSON messages.
+pub fn artifacts(stdout: &[u8]) -> Vec<(String, bool)> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact")
+        .map(|m| {
+            (
+                m["target"]["name"].as_str().unwrap().to_string(),
+                m["fresh"].as_bool().unwrap(),
+            )
+        })
+        .collect()
 }

@@ -174,6 +174,21 @@ impl Lab {
         self.build_in(&self.ws, &self.cache, env)
     }
 
+    /// A case at `ws` ([`Lab::case`]) built with `env`, asserting the units
+    /// that compiled.
+    pub fn expect(
+        &self,
+        ws: &Path,
+        edit: impl FnOnce(&Path),
+        env: &[(&str, &str)],
+        compiled: &[&str],
+    ) -> Built {
+        self.case(ws, edit);
+        let b = self.build_in(ws, &self.cache, env);
+        assert_eq!(b.compiled(), compiled, "{}", text(&b.out));
+        b
+    }
+
     /// The fixture binary's output line.
     pub fn run_top(&self, ws: &Path) -> String {
         let out = Command::new(ws.join("target/debug/top")).output().unwrap();

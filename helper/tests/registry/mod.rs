@@ -6,18 +6,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Variables that would change what a fixture builds: tests remove them
-/// from the builds they run.
-pub const NOISE: [&str; 7] = [
-    "RUSTFLAGS",
-    "CARGO_ENCODED_RUSTFLAGS",
-    "CARGO_BUILD_RUSTFLAGS",
-    "CARGO_TARGET_DIR",
-    "CARGO_BUILD_TARGET_DIR",
-    "RUSTC_WRAPPER",
-    "CARGO_BUILD_RUSTC_WRAPPER",
-];
-
 /// Versions of `name` in the repository's Cargo.lock, sorted.
 pub fn locked_versions(name: &str) -> Vec<String> {
     let lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock");

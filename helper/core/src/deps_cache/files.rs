@@ -1,49 +1,37 @@
-//! Copying and listing target directories, keeping mtimes.
+//! Listing, checking and copying target directories, keeping mtimes.
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io;
 use std::path::Path;
+
+use walkdir::WalkDir;
 
 use crate::error::Error;
 
-/// Files cargo recreates and that must not travel between directories.
-const SKIPPED: &[&str] = &[".cargo-lock"];
-
 /// Regular files under `root` (relative, `/`-separated) with their sizes;
 /// symlinks count with size 0.
-pub(super) fn list_files(root: &Path) -> io::Result<BTreeMap<String, u64>> {
+pub(super) fn list_files(root: &Path) -> walkdir::Result<BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .expect("under the root")
-                .to_string_lossy()
-                .replace('\\', "/");
-            if kind.is_dir() {
-                stack.push(path);
-            } else if kind.is_symlink() {
-                out.insert(rel, 0);
+    for entry in WalkDir::new(root) {
+        let entry = entry?;
+        let kind = entry.file_type();
+        if !kind.is_dir() {
+            let rel = entry.path().strip_prefix(root).expect("under the root");
+            let size = if kind.is_symlink() {
+                0
             } else {
-                out.insert(rel, entry.metadata()?.len());
-            }
+                entry.metadata()?.len()
+            };
+            out.insert(rel.to_string_lossy().replace('\\', "/"), size);
         }
     }
     Ok(out)
 }
 
 /// Copies a directory tree ([`crate::tree::copy_tree`]: modification
-/// times, permissions, symlinks); skips cargo's lock files.
+/// times, permissions, symlinks), without cargo's lock files, which cargo
+/// recreates.
 pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<usize, Error> {
-    let skip = |rel: &Path| {
-        rel.file_name()
-            .is_some_and(|n| SKIPPED.iter().any(|s| n == *s))
-    };
+    let skip = |rel: &Path| rel.file_name().is_some_and(|n| n == ".cargo-lock");
     crate::tree::copy_tree(from, to, &skip)
         .map(|n| n as usize)
         .map_err(|e| Error::io(from, e))

@@ -1,10 +1,6 @@
-//! Workspace members in the cache: a record of their sources, so that a
-//! fresh checkout finds the unchanged members fresh. cargo (stable) decides
-//! freshness by mtime, and a checkout gives every file a new one: after a
-//! build [`MemberRecord::take`] records each source's size, SHA-256 and
-//! mtime; after a restore [`MemberRecord::apply`] gives every file with the
-//! recorded content its recorded mtime back. Which files, and the limits at
-//! another path: docs/deps-cache.md, "Members".
+//! Member records: each member source's size, SHA-256 and mtime after a
+//! build, so that after a checkout (new mtimes everywhere) unchanged sources
+//! get their recorded mtimes back and cargo finds them fresh (docs/deps-cache.md, "Members").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -14,13 +10,14 @@ use std::time::SystemTime;
 
 use filetime::{set_file_mtime, FileTime};
 use serde::{Deserialize, Serialize};
+use walkdir::WalkDir;
 
 use crate::dep_info;
 use crate::error::Error;
 use crate::tree::{time_pair, FileState};
 
 /// File name of the record in an entry directory.
-pub const RECORD: &str = "buildplan-members.json";
+pub(super) const RECORD: &str = "buildplan-members.json";
 
 /// A workspace member, as the record needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,38 +90,40 @@ pub fn workspace_members(root: &Path) -> Result<Vec<Member>, Error> {
 }
 
 /// The files of a member as `cargo package --list` gives them (absolute,
-/// existing files only: cargo adds generated ones); `None` when cargo fails.
-pub fn package_files(member_dir: &Path) -> Option<Vec<PathBuf>> {
+/// existing files only: cargo adds generated ones); none when cargo fails.
+fn package_files(member_dir: &Path) -> Vec<PathBuf> {
     let mut cmd = Command::new(crate::exec::cargo_program());
     cmd.args(["package", "--list", "--allow-dirty", "--manifest-path"])
         .arg(member_dir.join("Cargo.toml"));
-    let text = crate::exec::capture(cmd).ok()?;
+    let text = crate::exec::capture(cmd).unwrap_or_default();
     let files = text.lines().map(|l| member_dir.join(l));
-    Some(files.filter(|p| p.is_file()).collect())
+    files.filter(|p| p.is_file()).collect()
 }
 
 impl MemberRecord {
     /// Records the members' sources after a build in `root` whose target
-    /// directory is `target_dir`. `listed` gives a build-script member's
-    /// package files ([`package_files`]; `None`: its build script reruns
-    /// after a checkout).
-    pub fn take(
-        root: &Path,
-        target_dir: &Path,
-        members: &[Member],
-        listed: impl Fn(&Member) -> Option<Vec<PathBuf>>,
-    ) -> MemberRecord {
+    /// directory is `target_dir`, with a build-script member's package files
+    /// (when cargo cannot list them, its build script reruns after a checkout).
+    pub fn take(root: &Path, target_dir: &Path, members: &[Member]) -> MemberRecord {
         let inside = |p: &Path| p.starts_with(root) && !p.starts_with(target_dir);
         let mut files = BTreeSet::new();
         let mut dirs = BTreeSet::new();
         let mut outside = BTreeSet::new();
         let mut unanchored = Vec::new();
         for info in dep_info::find(target_dir, root) {
+            // An input directory counts with every file and directory in it.
             for input in info.inputs.iter().filter(|p| inside(p)) {
-                if input.is_dir() {
-                    walk(input, target_dir, &mut files, &mut dirs);
-                } else {
-                    files.insert(input.clone());
+                let tree = WalkDir::new(input).into_iter();
+                for e in tree
+                    .filter_entry(|e| !e.path().starts_with(target_dir))
+                    .flatten()
+                {
+                    let set = if e.file_type().is_dir() {
+                        &mut dirs
+                    } else {
+                        &mut files
+                    };
+                    set.insert(e.into_path());
                 }
             }
             let owner = info.inputs.first().and_then(|first| {
@@ -136,8 +135,7 @@ impl MemberRecord {
             let (Some(owner), true) = (owner, info.per_unit) else {
                 continue;
             };
-            let ws: Vec<&PathBuf> = info.inputs.iter().filter(|p| inside(p)).collect();
-            if ws.iter().any(|p| !p.starts_with(&owner.dir)) {
+            if (info.inputs.iter()).any(|p| inside(p) && !p.starts_with(&owner.dir)) {
                 outside.insert(rel(root, &owner.dir).unwrap_or_default());
             }
             if !info.inputs.iter().any(|p| p.starts_with(&owner.dir)) {
@@ -145,12 +143,7 @@ impl MemberRecord {
             }
         }
         for m in members.iter().filter(|m| m.build_script) {
-            files.extend(
-                listed(m)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|p| inside(p)),
-            );
+            files.extend(package_files(&m.dir).into_iter().filter(|p| inside(p)));
         }
         let saved_at = time_pair(SystemTime::now());
         MemberRecord {
@@ -172,37 +165,33 @@ impl MemberRecord {
     /// Whether `other` records the same sources with the same contents
     /// (mtimes aside): saving it again would change nothing.
     pub fn same_sources(&self, other: &MemberRecord) -> bool {
-        let files = |r: &MemberRecord| -> Vec<(String, u64, String)> {
-            let f = r.files.iter();
-            f.map(|(p, f)| (p.clone(), f.size, f.sha256.clone()))
-                .collect()
-        };
-        let dirs = |r: &MemberRecord| -> Vec<(String, Vec<String>)> {
-            r.dirs
+        let sources = |r: &MemberRecord| {
+            let files = r
+                .files
                 .iter()
-                .map(|(p, d)| (p.clone(), d.entries.clone()))
-                .collect()
+                .map(|(p, f)| (p.clone(), f.size, f.sha256.clone()));
+            let dirs = r.dirs.iter().map(|(p, d)| (p.clone(), d.entries.clone()));
+            (
+                r.root.clone(),
+                files.collect::<Vec<_>>(),
+                dirs.collect::<Vec<_>>(),
+            )
         };
-        self.root == other.root && files(self) == files(other) && dirs(self) == dirs(other)
+        sources(self) == sources(other)
     }
 
-    /// Gives the files and directories under `root` that are as recorded
-    /// their recorded mtimes back; changed ones older than the record are
-    /// moved to now (a checkout that kept old mtimes must still look newer
-    /// than the saved fingerprints).
+    /// Gives the files and directories under `root` that are as recorded their
+    /// recorded mtimes back; changed ones older than the record move to now.
     pub fn apply(&self, root: &Path) -> Applied {
         let now = SystemTime::now();
         let moved = root != self.root;
+        let from = self.root.display();
         let skipped = if time_pair(now) <= self.saved_at {
             Some("this clock is behind the time the cache was saved".to_string())
         } else {
-            let unanchored = self.unanchored.first().filter(|_| moved);
-            unanchored.map(|unit| {
-                format!(
-                    "the checkout moved from {} and {unit} has no input in its member's directory",
-                    self.root.display()
-                )
-            })
+            let unit = self.unanchored.first().filter(|_| moved);
+            let why = "has no input in its member's directory";
+            unit.map(|unit| format!("the checkout moved from {from} and {unit} {why}"))
         };
         if skipped.is_some() {
             return Applied {
@@ -269,29 +258,4 @@ fn dir_state(p: &Path) -> Option<DirState> {
         .collect();
     entries.sort();
     Some(DirState { entries, mtime })
-}
-
-/// Adds the files and directories of the tree at `dir` (not the target
-/// directory's).
-fn walk(
-    dir: &Path,
-    target_dir: &Path,
-    files: &mut BTreeSet<PathBuf>,
-    dirs: &mut BTreeSet<PathBuf>,
-) {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        if d.starts_with(target_dir) || !dirs.insert(d.clone()) {
-            continue;
-        }
-        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(e.path()),
-                Ok(_) => {
-                    files.insert(e.path());
-                }
-                Err(_) => {}
-            }
-        }
-    }
 }

@@ -1,4 +1,5 @@
-//! The entries of a cache directory: lookup, restore, atomic save.
+//! The entries of a cache directory: lookup (or why none is used), restore,
+//! atomic save.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -11,17 +12,14 @@ use serde::{Deserialize, Serialize};
 use super::files::{copy_tree, list_files, verify};
 use super::key::{CacheKey, LockIdentity};
 use super::members::{MemberRecord, RECORD};
-use super::miss::Miss;
 use crate::error::Error;
 
 /// Version of the entry format; entries of another format are ignored.
-pub const FORMAT: u32 = 1;
-
+const FORMAT: u32 = 1;
 /// Name of the manifest file in each entry directory.
-pub const MANIFEST: &str = "buildplan-deps-cache.json";
-
+const MANIFEST: &str = "buildplan-deps-cache.json";
 /// The saved target directory inside an entry.
-pub(super) const TARGET: &str = "target";
+const TARGET: &str = "target";
 
 /// What an entry's manifest holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -50,13 +48,33 @@ pub struct Entry {
     pub members: Option<MemberRecord>,
 }
 
-/// The outcome of [`DepsCache::lookup`].
-#[derive(Debug, Clone)]
-pub enum Lookup {
-    /// An entry whose key matches and whose files are intact.
-    Hit(Entry),
-    /// None usable, and why.
-    Miss(Miss),
+/// Why no entry is used; each prints as one line starting with `deps cache`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Miss {
+    /// No entry for this key, and none that says more.
+    #[error("deps cache: no saved dependency artifacts for this build; building from scratch")]
+    Empty,
+    /// Entries exist for this workspace, but none for this key; `differs`
+    /// names what differs from the closest one (e.g. `toolchain`).
+    #[error("deps cache: the saved dependency artifacts are stale ({} differ); ignored, building from scratch", .differs.join(", "))]
+    Stale {
+        /// The fields in which the closest entry differs.
+        differs: Vec<&'static str>,
+    },
+    /// The entries there were made for another workspace.
+    #[error("deps cache: the cache belongs to another workspace (members {}); ignored, building from scratch", .theirs.join(", "))]
+    Foreign {
+        /// Their members.
+        theirs: Vec<String>,
+    },
+    /// The entry for this key cannot be trusted.
+    #[error("deps cache: {} is corrupt ({reason}); ignored, building from scratch", .dir.display())]
+    Corrupt {
+        /// The entry.
+        dir: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// A cache directory holding one entry per key.
@@ -76,16 +94,9 @@ impl DepsCache {
         &self.dir
     }
 
-    /// Finds the entry for `key` and checks it: manifest, format, the full
-    /// key, and every saved file's presence and size.
-    pub fn lookup(&self, key: &CacheKey) -> Lookup {
-        match self.find(key) {
-            Ok(entry) => Lookup::Hit(entry),
-            Err(miss) => Lookup::Miss(miss),
-        }
-    }
-
-    fn find(&self, key: &CacheKey) -> Result<Entry, Miss> {
+    /// The entry for `key`, checked (manifest, format, the full key, every
+    /// saved file's presence and size), or why there is none usable.
+    pub fn lookup(&self, key: &CacheKey) -> Result<Entry, Miss> {
         let dir = self.dir.join(key.id());
         if !dir.is_dir() {
             return Err(self.why_missing(key));
@@ -127,25 +138,20 @@ impl DepsCache {
         misses.min_by_key(stale_first).unwrap_or(Miss::Empty)
     }
 
-    /// Copies `entry`'s target directory to `target_dir`, which must be
-    /// missing or empty, keeping modification times and permissions. Returns
-    /// the number of files copied.
+    /// Copies `entry`'s target directory to `target_dir` (missing or empty),
+    /// keeping mtimes and permissions; returns the number of files copied.
     pub fn restore(&self, entry: &Entry, target_dir: &Path) -> Result<usize, Error> {
-        if target_dir.exists() {
-            let mut read = fs::read_dir(target_dir).map_err(io_err(target_dir))?;
-            if read.next().is_some() {
-                return Err(Error::invalid(format!(
-                    "{}: not empty; a cache is restored only into an empty target directory",
-                    target_dir.display()
-                )));
-            }
+        if fs::read_dir(target_dir).is_ok_and(|mut d| d.next().is_some()) {
+            return Err(Error::invalid(format!(
+                "{}: not empty; a cache is restored only into an empty target directory",
+                target_dir.display()
+            )));
         }
         copy_tree(&entry.target, target_dir)
     }
 
-    /// Saves `target_dir` as the entry for `key`, replacing any entry with
-    /// that key; `built_from` is the lock the artifacts were built from,
-    /// `members` the record of the members' sources, if they are kept.
+    /// Saves `target_dir` (built from the lock `built_from`, with the member
+    /// record `members`, if kept) as the entry for `key`, replacing any.
     pub fn save(
         &self,
         key: &CacheKey,
@@ -153,22 +159,18 @@ impl DepsCache {
         built_from: LockIdentity,
         members: Option<&MemberRecord>,
     ) -> Result<Entry, Error> {
-        fs::create_dir_all(&self.dir).map_err(io_err(&self.dir))?;
         let id = key.id();
         let tmp = self
             .dir
             .join(format!(".saving-{id}-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
-        }
+        remove_dir(&tmp)?;
         let saved = tmp.join(TARGET);
         copy_tree(target_dir, &saved)?;
-        let files = list_files(&saved).map_err(io_err(&saved))?;
         let manifest = Manifest {
             format: FORMAT,
             key: key.clone(),
             built_from: built_from.clone(),
-            files,
+            files: list_files(&saved).map_err(|e| Error::io(&saved, e))?,
         };
         let write = |name: &str, json: serde_json::Result<Vec<u8>>| {
             let path = tmp.join(name);
@@ -179,10 +181,8 @@ impl DepsCache {
         }
         write(MANIFEST, serde_json::to_vec_pretty(&manifest))?;
         let dir = self.dir.join(&id);
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(io_err(&dir))?;
-        }
-        fs::rename(&tmp, &dir).map_err(io_err(&dir))?;
+        remove_dir(&dir)?;
+        fs::rename(&tmp, &dir).map_err(|e| Error::io(&dir, e))?;
         Ok(Entry {
             target: dir.join(TARGET),
             dir,
@@ -190,6 +190,14 @@ impl DepsCache {
             files: manifest.files.len(),
             members: members.cloned(),
         })
+    }
+}
+
+/// Removes the directory `dir` if it exists.
+fn remove_dir(dir: &Path) -> Result<(), Error> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(Error::io(dir, e)),
+        _ => Ok(()),
     }
 }
 
@@ -203,10 +211,6 @@ fn mismatch(theirs: CacheKey, key: &CacheKey) -> Miss {
     } else {
         Miss::Stale { differs }
     }
-}
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
-    move |e| Error::io(path, e)
 }
 
 /// The JSON file `name` in the entry `dir`; `Ok(None)` when there is none.
@@ -252,18 +256,10 @@ mod tests {
         let target = target_dir(tmp.path());
         let cache = DepsCache::new(tmp.path().join("cache"));
         let k = key(LOCK);
-        assert_eq!(
-            match cache.lookup(&k) {
-                Lookup::Miss(m) => m,
-                Lookup::Hit(_) => panic!("hit in an empty cache"),
-            },
-            Miss::Empty
-        );
+        assert_eq!(cache.lookup(&k).unwrap_err(), Miss::Empty);
         let saved = cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
         assert_eq!(saved.files, 2, "the two files, not cargo's lock file");
-        let Lookup::Hit(entry) = cache.lookup(&k) else {
-            panic!("no hit after a save")
-        };
+        let entry = cache.lookup(&k).expect("a hit after a save");
         let restored = tmp.path().join("restored");
         assert_eq!(cache.restore(&entry, &restored).unwrap(), 2);
         let rlib = "release/deps/libitoa-1.rlib";
@@ -293,10 +289,7 @@ mod tests {
         let cache = DepsCache::new(tmp.path().join("cache"));
         let k = key(LOCK);
         let entry = cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
-        let miss = |cache: &DepsCache| match cache.lookup(&k) {
-            Lookup::Miss(m) => m,
-            Lookup::Hit(_) => panic!("a damaged entry was used"),
-        };
+        let miss = |cache: &DepsCache| cache.lookup(&k).expect_err("a damaged entry was used");
 
         // A truncated artifact.
         let rlib = entry.target.join("release/deps/libitoa-1.rlib");
@@ -339,24 +332,28 @@ mod tests {
 
         // A save repairs it.
         cache.save(&k, &target, k.base_lock.clone(), None).unwrap();
-        assert!(matches!(cache.lookup(&k), Lookup::Hit(_)));
+        assert!(cache.lookup(&k).is_ok());
     }
 
     #[test]
     fn stale_and_foreign_entries_are_told_apart() {
         let tmp = tempfile::tempdir().unwrap();
         let target = target_dir(tmp.path());
-        let cache = DepsCache::new(tmp.path().join("cache"));
+        // The miss of `key(LOCK)` in a cache holding only an entry for `theirs`.
+        let miss_beside = |dir: &Path, theirs: CacheKey| {
+            let cache = DepsCache::new(dir);
+            cache
+                .save(&theirs, &target, theirs.base_lock.clone(), None)
+                .unwrap();
+            cache
+                .lookup(&key(LOCK))
+                .expect_err("another key's entry was used")
+        };
         let old = CacheKey {
             toolchain: "rustc 1.94.0".into(),
             ..key(LOCK)
         };
-        cache
-            .save(&old, &target, old.base_lock.clone(), None)
-            .unwrap();
-        let Lookup::Miss(m) = cache.lookup(&key(LOCK)) else {
-            panic!("a stale entry was used")
-        };
+        let m = miss_beside(&tmp.path().join("cache"), old);
         assert_eq!(
             m,
             Miss::Stale {
@@ -366,17 +363,11 @@ mod tests {
         assert!(m.to_string().contains("stale (toolchain differ)"), "{m}");
 
         let other = tempfile::tempdir().unwrap();
-        let cache = DepsCache::new(other.path());
         let theirs = CacheKey {
             members: vec!["greeter".into()],
             ..key(LOCK)
         };
-        cache
-            .save(&theirs, &target, theirs.base_lock.clone(), None)
-            .unwrap();
-        let Lookup::Miss(m) = cache.lookup(&key(LOCK)) else {
-            panic!("a foreign entry was used")
-        };
+        let m = miss_beside(other.path(), theirs.clone());
         assert_eq!(
             m,
             Miss::Foreign {
@@ -388,9 +379,7 @@ mod tests {
         // A foreign manifest copied under our key's name is still foreign.
         let ours = key(LOCK);
         fs::rename(other.path().join(theirs.id()), other.path().join(ours.id())).unwrap();
-        assert!(matches!(
-            cache.lookup(&ours),
-            Lookup::Miss(Miss::Foreign { .. })
-        ));
+        let lookup = DepsCache::new(other.path()).lookup(&ours);
+        assert!(matches!(lookup, Err(Miss::Foreign { .. })));
     }
 }
