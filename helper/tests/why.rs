@@ -9,7 +9,7 @@ mod why_lab;
 
 use std::fs;
 
-use buildplan::why::{self, Category, ContentCheck, Reason};
+use buildplan::why::{self, Category, Change, ContentCheck, Reason};
 use common::touch;
 use why_lab::{app_follows, assert_group, compiled_names, reason, Fixture};
 
@@ -115,10 +115,10 @@ fn changed_features() {
     assert_eq!(compiled_names(&run), ["app", "util"]);
     assert_eq!(
         reason(&run, "util").reason,
-        Reason::FeaturesChanged {
+        Reason::FeaturesChanged(Change {
             old: Some("[]".into()),
             new: Some("[\"extra\"]".into())
-        }
+        })
     );
     app_follows(&run, "util");
     // A feature of the binary only.
@@ -136,10 +136,10 @@ fn changed_rustflags_then_profile() {
     for e in &run.report.compiled {
         assert_eq!(
             e.reason,
-            Reason::RustflagsChanged {
+            Reason::RustflagsChanged(Change {
                 old: Some(vec![]),
                 new: Some(vec!["--cfg".into(), "why_test".into()])
-            },
+            }),
             "{}",
             run.report
         );

@@ -8,7 +8,7 @@ mod why_lab;
 
 use std::fs;
 
-use buildplan::why::{self, BuildDirs, Category, ContentCheck, Reason};
+use buildplan::why::{self, BuildDirs, Category, Change, ContentCheck, Reason};
 use common::touch;
 use why_lab::{
     app_follows, assert_group, compiled_names, files_under, reason, reason_of, toolchain_or_skip,
@@ -156,10 +156,10 @@ fn the_reason_is_the_one_change_from_the_closest_earlier_build() {
     let run = fx.build(&[], &[("RUSTFLAGS", "--cfg why_test")]);
     assert_eq!(
         reason(&run, "util").reason,
-        Reason::RustflagsChanged {
+        Reason::RustflagsChanged(Change {
             old: Some(vec![]),
             new: Some(vec!["--cfg".into(), "why_test".into()])
-        },
+        }),
         "{}",
         run.report
     );

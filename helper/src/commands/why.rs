@@ -38,8 +38,7 @@ pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outco
             if let Some(e) = &run.record_error {
                 eprintln!("cargo-buildplan why: warning: {e}");
             }
-            let ok = run.success();
-            (run.report, ok)
+            (run.report, run.success)
         }
         _ => return Err(Error::invalid("--log and --messages go together").into()),
     };

@@ -104,7 +104,7 @@ impl Fixture {
             ..RunOptions::default()
         })
         .expect("why::run");
-        assert!(run.success(), "cargo failed:\n{}", run.stderr);
+        assert!(run.success, "cargo failed:\n{}", run.stderr);
         assert_eq!(run.report.log_error, None, "stderr:\n{}", run.stderr);
         assert_eq!(run.record_error, None);
         run

@@ -1,6 +1,5 @@
-//! The vocabulary of cargo profile settings: the keys a `[profile.*]` table
-//! (and the policy's `profiles`) may hold, the values each accepts, and
-//! cargo's built-in defaults.
+//! The keys a `[profile.*]` table (and the policy's `profiles`) may hold,
+//! the values each accepts, and cargo's built-in defaults.
 
 /// How many of [`KEYS`] (the stable ones, first) `explain` lists.
 const STABLE_KEYS: usize = 11;
@@ -16,10 +15,8 @@ type Strs = &'static [&'static str];
 /// No integer range (for keys that take no integer).
 const NO_INT: (i64, i64) = (1, 0);
 
-/// The settings cargo 1.95 knows in a profile table (besides `inherits`,
-/// `package` and `build-override`): the kinds each accepts, the integers
-/// it allows (a range) and the strings (empty: any). The last four are
-/// unstable, known here and reported as written.
+/// The settings cargo 1.95 knows in a profile table, stable first (the last
+/// four unstable, reported as written); strings empty: any.
 #[rustfmt::skip]
 const KEYS: &[Key] = &[
     ("opt-level", &[INT, STR], (0, 3), &["s", "z"]),

@@ -20,9 +20,8 @@ pub(crate) struct Layer {
     pub table: toml::Table,
 }
 
-/// The layers cargo running in the workspace root reads, lowest precedence
-/// first (`$CARGO_HOME`, farthest parent, ..., the root, then `--config`
-/// values in order), plus the warnings cargo would print finding them.
+/// The layers cargo reads in the workspace root, lowest precedence first
+/// (as the module doc lists them), and the warnings cargo would print.
 pub(crate) fn discover(inputs: &Inputs) -> Result<(Vec<Layer>, Vec<String>), Error> {
     let (root, env) = (normalise(&inputs.workspace_root), &inputs.env);
     let home = (inputs.cargo_home.clone())
@@ -88,9 +87,8 @@ enum Include {
     },
 }
 
-/// Reads one config file (named by `name`) and, before it (they rank below
-/// it), the files its `include` key names, in order, each with its own
-/// includes (paths relative to the including file; docs/helper-notes.md).
+/// Reads one config file (named by `name`) after the files its `include`
+/// key names, recursively (they rank below it; docs/helper-notes.md).
 fn read_with_includes(
     path: &Path,
     name: &dyn Fn(&Path) -> String,
@@ -150,9 +148,8 @@ fn normalise(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
-/// How the plan names a config file: `$CARGO_HOME/config.toml` for the
-/// cargo home's file, otherwise the path relative to the workspace root
-/// (`.cargo/config.toml`, `../.cargo/config.toml`, ...).
+/// How the plan names a config file: `$CARGO_HOME/config.toml`, else the
+/// path relative to the workspace root (`../.cargo/config.toml`).
 fn source_name(path: &Path, root: &Path, cargo_home: Option<&Path>) -> String {
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     if let (Some(home), Some(parent)) = (cargo_home, path.parent()) {

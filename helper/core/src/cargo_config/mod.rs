@@ -5,7 +5,6 @@
 //! The precedence, and why no crate (cargo-config2, cargo-util-schemas)
 //! resolves it with sources: docs/helper-notes.md.
 
-mod add;
 mod keys;
 mod layers;
 mod profile;
@@ -16,12 +15,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::jobs::{Jobs, JobsValue};
-pub use add::{toml_key, AddRustflags};
 pub use cargo_metadata::cargo_platform::Cfg;
 pub use keys::{builtin_default, displayed_keys};
 use layers::{get, Layer};
 pub use profile::{ProfileTable, ResolvedProfile};
-pub use rustflags::{target_env_var, FlagPart, ResolvedRustflags, RustflagsSource};
+pub use rustflags::{target_env_var, toml_key, AddRustflags, ResolvedRustflags, RustflagsSource};
 
 /// Everything cargo's configuration depends on.
 #[derive(Debug, Clone, Default)]

@@ -104,10 +104,8 @@ impl CargoConfig {
         names.map(|n| Ok((n.clone(), self.profile(&n)?))).collect()
     }
 
-    /// The `CARGO_PROFILE_<NAME>_*` variables as a table, checked (cargo
-    /// ignores `..._PACKAGE_*`). Values as cargo reads them: `true`/`false`
-    /// booleans, whole numbers integers, `rustflags` split on whitespace,
-    /// the rest strings.
+    /// The `CARGO_PROFILE_<NAME>_*` variables (not `..._PACKAGE_*`, as cargo)
+    /// as a checked table, typed as cargo reads them.
     fn env_table(&self, name: &str) -> Result<ProfileTable, Error> {
         let var = |key: &str| env_var(&["profile", name, key]);
         let mut table = ProfileTable {

@@ -1,11 +1,16 @@
 //! The doctor: the workspace's own settings that cost build time or memory
-//! and buy no runtime ([`diagnose`]), each with its cost and fix ([`apply`]).
+//! and buy no runtime ([`diagnose`]), each with its cost and fix ([`apply`]:
+//! `doctor --write`, with `toml_edit` so the rest of a file keeps its format).
 
 mod findings;
-mod write;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use toml_edit::{DocumentMut, Item};
+
+use crate::error::Error;
 pub use findings::{diagnose, Finding, Fix, Kind, Machine};
-pub use write::apply;
 
 /// The findings in words, one block each, and a summary line.
 pub fn render(findings: &[Finding]) -> String {
@@ -30,4 +35,120 @@ pub fn render(findings: &[Finding]) -> String {
         findings.len()
     );
     out
+}
+
+/// Writes the fixes of `findings` (trade-offs only with `trade_offs`) into
+/// the workspace's files; one line per finding: written, or why not.
+pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<String>, Error> {
+    let mut docs: BTreeMap<&str, DocumentMut> = BTreeMap::new();
+    let mut lines = Vec::new();
+    for f in findings {
+        let (profile, source) = (&f.profile, &f.source);
+        let outside = crate::config::is_machine_local(source) || source.starts_with("--config");
+        let reason = match &f.fix {
+            None => Some("no one-key fix"),
+            Some(_) if f.kind == Kind::TradeOff && !trade_offs => {
+                Some("a trade-off (--trade-offs writes it)")
+            }
+            Some(_) if outside => Some("set outside the workspace's files; change it there"),
+            Some(_) => None,
+        };
+        let (Some(fix), None) = (&f.fix, reason) else {
+            let (key, reason) = (&f.key, reason.unwrap_or_default());
+            lines.push(format!("not written: {profile}.{key} ({source}): {reason}"));
+            continue;
+        };
+        let path = root.join(&f.source);
+        if !docs.contains_key(f.source.as_str()) {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let doc = text.parse::<DocumentMut>().map_err(|e| Error::Toml {
+                file: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            docs.insert(&f.source, doc);
+        }
+        let mut key = vec!["profile", profile];
+        key.extend(fix.key.iter().map(String::as_str));
+        let doc = docs.get_mut(f.source.as_str()).expect("just inserted");
+        let value = fix.value.to_string().parse().expect("a TOML value");
+        set(doc.as_item_mut(), &key, value)
+            .map_err(|message| Error::key(&f.source, key.join("."), message))?;
+        let (key, value) = (fix.key.join("."), &fix.value);
+        lines.push(format!("wrote {profile}.{key} = {value} in {source}"));
+    }
+    for (source, doc) in docs {
+        let path = root.join(source);
+        std::fs::write(&path, doc.to_string()).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(lines)
+}
+
+/// Sets the value at `path` below `item`, keeping its comments and creating
+/// missing tables; an error when a step on the way is not a table.
+fn set(item: &mut Item, path: &[&str], mut value: toml_edit::Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("empty key")?;
+    let mut current = item;
+    for part in parents {
+        let table = current
+            .as_table_like_mut()
+            .ok_or_else(|| format!("cannot be written: `{part}`'s parent is not a table"))?;
+        current = table.entry(part).or_insert(toml_edit::table());
+    }
+    let table = current
+        .as_table_like_mut()
+        .ok_or("cannot be written: its parent is not a table")?;
+    match table.get_mut(last) {
+        // Replaced in place, so that the key keeps its own comments.
+        Some(old) => {
+            if let Some(v) = old.as_value() {
+                *value.decor_mut() = v.decor().clone();
+            }
+            *old = Item::Value(value);
+        }
+        None => {
+            table.insert(last, Item::Value(value));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_keeps_comments_and_handles_dotted_and_inline_tables() {
+        let text = "# top\nprofile.release.debug = 2 # why\n[profile.dev]\nstrip = { } # odd\n[profile.x]\ninline = 1\nbo = { opt-level = 3 }\n";
+        let mut doc: DocumentMut = text.parse().unwrap();
+        set(
+            doc.as_item_mut(),
+            &["profile", "release", "debug"],
+            0.into(),
+        )
+        .unwrap();
+        set(
+            doc.as_item_mut(),
+            &["profile", "x", "bo", "opt-level"],
+            0.into(),
+        )
+        .unwrap();
+        set(
+            doc.as_item_mut(),
+            &["profile", "x", "new", "opt-level"],
+            0.into(),
+        )
+        .unwrap();
+        let err = set(
+            doc.as_item_mut(),
+            &["profile", "x", "inline", "k"],
+            0.into(),
+        )
+        .unwrap_err();
+        assert!(err.contains("not a table"), "{err}");
+        let out = doc.to_string();
+        assert!(out.contains("profile.release.debug = 0 # why"), "{out}");
+        assert!(out.contains("bo = { opt-level = 0 }"), "{out}");
+        assert!(out.contains("[profile.x.new]\nopt-level = 0"), "{out}");
+        assert!(out.starts_with("# top\n"), "{out}");
+    }
 }

@@ -10,15 +10,6 @@ use crate::model::{PackageBuild, Variant};
 use crate::policy::{FeatureSelection, Policy, VariantPolicy};
 use crate::workspace::{Member, Workspace};
 
-/// How a root's features are chosen.
-#[derive(Debug, Clone, PartialEq)]
-enum Selection {
-    /// `--all-features`.
-    All,
-    /// An explicit selection.
-    Some(FeatureSelection),
-}
-
 /// Resolves the policy's variants (or the built-in three) against the
 /// workspace. `file` names the manifest holding the policy, for errors.
 pub fn resolve(
@@ -33,11 +24,11 @@ pub fn resolve(
         };
         let default = FeatureSelection::default();
         let builtin = [
-            ("minimal", "without its default", Selection::Some(none)),
-            ("default", "with its default", Selection::Some(default)),
-            ("full", "with all its", Selection::All),
+            ("minimal", "without its default", Some(none)),
+            ("default", "with its default", Some(default)),
+            ("full", "with all its", None),
         ];
-        let variant = |(name, what, selection): (&str, &str, Selection)| {
+        let variant = |(name, what, selection): (&str, &str, Option<FeatureSelection>)| {
             let builds = (ws.members.iter())
                 .map(|(p, member)| (p.clone(), build(member, &selection)))
                 .collect();
@@ -121,7 +112,7 @@ fn from_policy(
     let builds = (roots.iter())
         .map(|root| {
             let (member, selection) = (&ws.members[root], spec.features.get(root));
-            let selection = Selection::Some(selection.cloned().unwrap_or_default());
+            let selection = Some(selection.cloned().unwrap_or_default());
             (root.clone(), build(member, &selection))
         })
         .collect();
@@ -130,18 +121,19 @@ fn from_policy(
     Ok(assemble(description, builds, ws, off))
 }
 
-fn build(member: &Member, selection: &Selection) -> PackageBuild {
+/// The build of `member` with `selection` (`None`: `--all-features`).
+fn build(member: &Member, selection: &Option<FeatureSelection>) -> PackageBuild {
     let name = &member.name;
     let qualified = |features: BTreeSet<&String>| -> Vec<String> {
         features.iter().map(|f| format!("{name}/{f}")).collect()
     };
     let mut args = vec!["--package".to_string(), name.clone()];
     let (default_features, features) = match selection {
-        Selection::All => {
+        None => {
             args.push("--all-features".into());
             (true, qualified(member.features.keys().collect()))
         }
-        Selection::Some(sel) => {
+        Some(sel) => {
             let features = qualified(sel.features.iter().collect());
             if !sel.default_features {
                 args.push("--no-default-features".into());
@@ -177,8 +169,14 @@ fn assemble(
     let unified = several && note.is_none();
     if unified {
         for (root, build) in builds.iter_mut() {
+            // The root's targets: `--bin` for each binary, else `--lib`.
+            let bins = &ws.members[root].binaries;
+            let lib = bins.is_empty().then(|| "--lib".to_string());
             build.cargo_args = cargo_args.clone();
-            build.cargo_args.extend(target_selection(&ws.members[root]));
+            build.cargo_args.extend(lib);
+            build
+                .cargo_args
+                .extend(bins.iter().flat_map(|b| ["--bin".into(), b.clone()]));
         }
     }
     Variant {
@@ -195,16 +193,6 @@ fn assemble(
         builds,
         feature_splits: Vec::new(),
     }
-}
-
-/// The targets a root adds to the unified selection: `--bin` for each of
-/// its binaries, `--lib` for a library-only root.
-fn target_selection(member: &Member) -> Vec<String> {
-    if member.binaries.is_empty() {
-        return vec!["--lib".into()];
-    }
-    let bins = member.binaries.iter();
-    bins.flat_map(|b| ["--bin".into(), b.clone()]).collect()
 }
 
 /// Two roots with a binary of the same name cannot be unified: `--bin x`

@@ -212,12 +212,12 @@ fn mixed_selections_spell_every_roots_features() {
 fn all_features_in_a_mixed_variant_are_spelt_out() {
     let w = ws();
     let mut builds = BTreeMap::new();
-    builds.insert("app".to_string(), build(&w.members["app"], &Selection::All));
+    builds.insert("app".to_string(), build(&w.members["app"], &None));
     builds.insert(
         "lib".to_string(),
         build(
             &w.members["lib"],
-            &Selection::Some(FeatureSelection {
+            &Some(FeatureSelection {
                 default_features: false,
                 features: vec![],
             }),

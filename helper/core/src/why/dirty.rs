@@ -1,7 +1,5 @@
-//! cargo's standard error: the `Dirty <package>: <reason>` status lines of
-//! `cargo build -v` (stable since cargo 1.68, once per package) and, as an
-//! optional extra, the `dirty:` lines of its internal fingerprint log,
-//! under its module names before and since cargo 1.99.
+//! cargo's standard error: the `Dirty <package>: <reason>` lines of `cargo
+//! build -v` (since cargo 1.68) and, as an extra, its fingerprint log.
 
 use std::collections::HashMap;
 
@@ -82,9 +80,9 @@ fn last_build(text: &str) -> Option<(i64, u32)> {
     Some((s.parse().ok()?, n.parse().ok()?))
 }
 
-/// Maps the reason of a `Dirty` line to a [`Reason`]; words this version
-/// does not know are kept as [`Reason::Other`].
-pub fn from_cargo(text: &str, dirs: &BuildDirs) -> Reason {
+/// Maps the reason of a `Dirty` line for a unit (`build_script`: a build
+/// script run) to a [`Reason`]; unknown words are kept as [`Reason::Other`].
+pub fn from_cargo(text: &str, build_script: bool, dirs: &BuildDirs) -> Reason {
     if let Some((field, _)) = FIELDS.iter().find(|(_, words)| *words == text) {
         return Reason::field_changed(field, None, None);
     }
@@ -98,7 +96,7 @@ pub fn from_cargo(text: &str, dirs: &BuildDirs) -> Reason {
     let deps = |name: Option<String>| Reason::DependencyChanged {
         names: name.into_iter().collect(),
     };
-    let env = word_after("the env variable ").or_else(|| word_after("the environment variable "));
+    let tracked = word_after("the env variable ");
     match text {
         "the precalculated components changed" => Reason::NewVersion {
             evidence: "the package's precalculated fingerprint changed".into(),
@@ -122,9 +120,14 @@ pub fn from_cargo(text: &str, dirs: &BuildDirs) -> Reason {
         }
         t if t.starts_with("number of dependencies changed") => deps(None),
         _ if renamed.is_some() => deps(renamed.map(str::to_string)),
-        _ => match env {
-            Some(name) => Reason::EnvChanged { name },
-            None => Reason::Other { cargo: text.into() },
+        // Only a build script run tracks `rerun-if-env-changed` variables:
+        // another unit compiled because the script ran.
+        _ => match (tracked, word_after("the environment variable ")) {
+            (Some(name), _) if !build_script => Reason::BuildScriptRan {
+                because: Box::new(Reason::EnvChanged { name }),
+            },
+            (Some(name), _) | (None, Some(name)) => Reason::EnvChanged { name },
+            (None, None) => Reason::Other { cargo: text.into() },
         },
     }
 }
@@ -244,16 +247,19 @@ mod tests {
             path: root.join("util/src/lib.rs"),
             content: ContentCheck::Differs,
         };
-        assert_eq!(from_cargo(changed, &dirs(root, Some("before"))), edited);
         assert_eq!(
-            from_cargo(changed, &dirs(root, None)),
+            from_cargo(changed, true, &dirs(root, Some("before"))),
+            edited
+        );
+        assert_eq!(
+            from_cargo(changed, true, &dirs(root, None)),
             Reason::SourceChanged {
                 path: root.join("util/src/lib.rs"),
                 content: ContentCheck::NotCompared,
             }
         );
         assert_eq!(
-            from_cargo(changed, &dirs(root, Some("now"))).category(),
+            from_cargo(changed, true, &dirs(root, Some("now"))).category(),
             Category::Mtime
         );
         let cx = dirs(root, None);
@@ -288,16 +294,16 @@ mod tests {
             ),
             ("something cargo says later", Category::Other),
         ] {
-            assert_eq!(from_cargo(text, &cx).category(), cat, "{text}");
+            assert_eq!(from_cargo(text, true, &cx).category(), cat, "{text}");
         }
         assert_eq!(
-            from_cargo("the dependency `util` was rebuilt", &cx),
+            from_cargo("the dependency `util` was rebuilt", true, &cx),
             Reason::DependencyChanged {
                 names: vec!["util".into()]
             }
         );
         assert_eq!(
-            from_cargo("the env variable WHY_TEST_ENV changed", &cx),
+            from_cargo("the env variable WHY_TEST_ENV changed", true, &cx),
             Reason::EnvChanged {
                 name: "WHY_TEST_ENV".into()
             }

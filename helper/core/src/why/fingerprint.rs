@@ -1,7 +1,5 @@
-//! cargo's fingerprint files, read to explain a unit compiled without a
-//! `Dirty` line (new in the build directory): its fingerprint JSON against
-//! the closest earlier one of the same package and target. The method:
-//! docs/helper-notes.md, "Why a unit compiled".
+//! A unit compiled without a `Dirty` line (new in the build directory): its
+//! fingerprint JSON against the closest earlier one (docs/helper-notes.md).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -84,22 +82,18 @@ pub fn explain_new_unit(
     // Several configurations of a unit coexist (a host copy, another
     // feature set): this build replaced the one that differs in the fewest
     // fields. Ties go to the newest.
+    let fields = FIELDS.iter().map(|f| f.0).chain(["path", "deps"]);
+    let differing = |old: &Json| fields.clone().filter(|k| old.get(k) != new.get(k)).count();
     let closest = candidates(unit, all)
         .into_iter()
         .filter(|(t, d)| d.fingerprint != own.fingerprint && existed(t, d))
         .filter_map(|(_, d)| read_json(unit, d))
         .enumerate()
-        .min_by_key(|(newest_first, old)| (differing_fields(old, &new), *newest_first));
+        .min_by_key(|(newest_first, old)| (differing(old), *newest_first));
     match closest {
         Some((_, old)) => compare(&old, &new, unit.source.is_third_party()),
         None => Reason::NeverBuilt,
     }
-}
-
-/// How many fingerprint fields differ between two fingerprints.
-fn differing_fields(old: &Json, new: &Json) -> usize {
-    let fields = FIELDS.iter().map(|f| f.0).chain(["path", "deps"]);
-    fields.filter(|k| old.get(k) != new.get(k)).count()
 }
 
 /// A fingerprint's dependencies by crate name.

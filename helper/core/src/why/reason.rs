@@ -50,6 +50,15 @@ pub enum ContentCheck {
     NotCompared,
 }
 
+/// A value before and now, each when known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change<T> {
+    /// Before.
+    pub old: Option<T>,
+    /// Now.
+    pub new: Option<T>,
+}
+
 /// Why cargo compiled one unit: the first difference it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "reason", rename_all = "kebab-case")]
@@ -71,27 +80,12 @@ pub enum Reason {
         /// cargo's reason.
         what: String,
     },
-    /// The enabled features changed.
-    FeaturesChanged {
-        /// Features before (cargo's text, `["a", "b"]`), when known.
-        old: Option<String>,
-        /// Features now.
-        new: Option<String>,
-    },
+    /// The enabled features changed (cargo's text, `["a", "b"]`).
+    FeaturesChanged(Change<String>),
     /// The features the package declares changed (a manifest edit).
-    DeclaredFeaturesChanged {
-        /// Declared before.
-        old: Option<String>,
-        /// Declared now.
-        new: Option<String>,
-    },
+    DeclaredFeaturesChanged(Change<String>),
     /// The flags passed to rustc (RUSTFLAGS, `build.rustflags`) changed.
-    RustflagsChanged {
-        /// Flags before, when known.
-        old: Option<Vec<String>>,
-        /// Flags now, when known.
-        new: Option<Vec<String>>,
-    },
+    RustflagsChanged(Change<Vec<String>>),
     /// The profile settings (opt-level, debug, lto, codegen-units…) changed.
     ProfileChanged,
     /// The rustc version changed.
@@ -157,28 +151,34 @@ pub(super) const FIELDS: [(&str, &str); 8] = [
     ("target", "the target configuration changed"),
 ];
 
+impl<T> Change<T> {
+    /// `old -> new`, each shown by `show` (`?` when unknown).
+    fn show(&self, show: impl Fn(&T) -> String) -> String {
+        let side = |v: &Option<T>| v.as_ref().map_or("?".into(), &show);
+        format!("{} -> {}", side(&self.old), side(&self.new))
+    }
+}
+
 impl Reason {
     /// The reason for a change of [`FIELDS`] `field` (values when known).
     pub(super) fn field_changed(field: &str, old: Option<&Json>, new: Option<&Json>) -> Reason {
         let text = |v: Option<&Json>| Some(v?.as_str()?.to_string());
+        let texts = Change {
+            old: text(old),
+            new: text(new),
+        };
         let list = |v: Option<&Json>| serde_json::from_value(v?.clone()).ok();
         let config = |what: &str| Reason::BuildConfigChanged { what: what.into() };
         match field {
             "rustc" => Reason::ToolchainChanged,
             "compile_kind" => config("compile target"),
-            "features" => Reason::FeaturesChanged {
-                old: text(old),
-                new: text(new),
-            },
-            "declared_features" => Reason::DeclaredFeaturesChanged {
-                old: text(old),
-                new: text(new),
-            },
+            "features" => Reason::FeaturesChanged(texts),
+            "declared_features" => Reason::DeclaredFeaturesChanged(texts),
             "profile" => Reason::ProfileChanged,
-            "rustflags" => Reason::RustflagsChanged {
+            "rustflags" => Reason::RustflagsChanged(Change {
                 old: list(old),
                 new: list(new),
-            },
+            }),
             "config" => config("config settings"),
             _ => config("target settings"),
         }
@@ -209,8 +209,6 @@ impl Reason {
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".into());
-        let flags = |v: &Option<Vec<String>>| v.as_ref().map_or("?".into(), |v| format!("{v:?}"));
         use Reason::*;
         match self {
             SourceChanged { path, content } => {
@@ -225,15 +223,11 @@ impl fmt::Display for Reason {
             }
             SourceMissing { path } => write!(f, "{} is gone", path.display()),
             SourceInputs { what } => write!(f, "its source inputs changed ({what})"),
-            FeaturesChanged { old, new } => {
-                write!(f, "features changed: {} -> {}", opt(old), opt(new))
+            FeaturesChanged(c) => write!(f, "features changed: {}", c.show(String::clone)),
+            DeclaredFeaturesChanged(c) => {
+                write!(f, "declared features changed: {}", c.show(String::clone))
             }
-            DeclaredFeaturesChanged { old, new } => {
-                write!(f, "declared features changed: {} -> {}", opt(old), opt(new))
-            }
-            RustflagsChanged { old, new } => {
-                write!(f, "rustflags changed: {} -> {}", flags(old), flags(new))
-            }
+            RustflagsChanged(c) => write!(f, "rustflags changed: {}", c.show(|v| format!("{v:?}"))),
             ProfileChanged => f.write_str("profile settings changed"),
             ToolchainChanged => f.write_str("the rustc version changed"),
             BuildConfigChanged { what } => write!(f, "build configuration changed ({what})"),

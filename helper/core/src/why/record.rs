@@ -35,12 +35,6 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
-    /// Reads the record of `build_dir`; none (or an unreadable one) is empty.
-    pub fn load(build_dir: &Path) -> SourceRecord {
-        let text = fs::read_to_string(build_dir.join(RECORD)).unwrap_or_default();
-        serde_json::from_str(&text).unwrap_or_default()
-    }
-
     /// Records `paths` now, hashing those whose size or mtime changed; the
     /// files that cannot be read are left out.
     pub fn update(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
@@ -63,12 +57,6 @@ impl SourceRecord {
             };
             self.files.insert(p, record);
         }
-    }
-
-    /// Writes the record under `build_dir`.
-    pub fn save(&self, build_dir: &Path) -> anyhow::Result<()> {
-        let text = serde_json::to_string(self)?;
-        crate::output::write_atomic(&build_dir.join(RECORD), &text).map(drop)
     }
 
     /// Whether `path` has the content a compilation started at `reference`
@@ -103,10 +91,12 @@ impl BuildDirs {
         let target = target_dir.clone().unwrap_or(meta.target_directory.into());
         let build = target_dir.or(meta.build_directory.map(Into::into));
         let build = build.unwrap_or_else(|| target.clone());
+        // No record (or an unreadable one) is an empty one.
+        let record = fs::read_to_string(build.join(RECORD)).unwrap_or_default();
         BuildDirs {
             workspace_root: Some(meta.workspace_root.into()),
             target_dir: Some(target),
-            record: SourceRecord::load(&build),
+            record: serde_json::from_str(&record).unwrap_or_default(),
             build_dir: Some(build),
             before: None,
         }

@@ -131,7 +131,10 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
             .is_some_and(|(own, before)| !before.contains(&own.fingerprint));
         let words = said.get(&package).filter(|_| !is_new);
         let reason = match (words, own) {
-            (Some(words), _) => dirty::from_cargo(words, dirs),
+            (Some(words), _) => {
+                let build_script = unit.kinds.iter().any(|k| k == "custom-build");
+                dirty::from_cargo(words, build_script, dirs)
+            }
             (None, Some(own)) => {
                 fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref())
             }
@@ -143,16 +146,6 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
             },
         };
         let reason = match reason {
-            // Only a build script run tracks `rerun-if-env-changed`
-            // variables: the unit compiled because the script ran.
-            Reason::EnvChanged { .. }
-                if words.is_some_and(|w| w.starts_with("the env variable "))
-                    && !unit.kinds.iter().any(|k| k == "custom-build") =>
-            {
-                Reason::BuildScriptRan {
-                    because: Box::new(reason),
-                }
-            }
             Reason::DependencyChanged { names } if names.is_empty() => {
                 let recorded = own.map(|own| fingerprint::recorded_deps(unit, own));
                 let names = recorded.into_iter().flatten().filter(|d| libs.contains(d));

@@ -33,8 +33,8 @@ pub struct RunOptions {
 /// One build and its explanation.
 #[derive(Debug, Clone)]
 pub struct Run {
-    /// cargo's exit code (`None`: killed by a signal).
-    pub exit_code: Option<i32>,
+    /// Whether cargo succeeded.
+    pub success: bool,
     /// cargo's standard output (the JSON messages).
     pub stdout: String,
     /// cargo's standard error (its `Dirty` lines, status and fingerprint log).
@@ -43,13 +43,6 @@ pub struct Run {
     pub report: Report,
     /// Set when the content record could not be written.
     pub record_error: Option<String>,
-}
-
-impl Run {
-    /// Whether cargo succeeded.
-    pub fn success(&self) -> bool {
-        self.exit_code == Some(0)
-    }
 }
 
 /// A line cargo prints for people: a status right-aligned in 12 columns
@@ -188,12 +181,13 @@ pub fn run(opts: &RunOptions) -> Result<Run, Error> {
     let inputs = crate::dep_info::find(&build_dir, &root);
     dirs.record
         .update(inputs.into_iter().flat_map(|d| d.inputs));
-    let record_error = dirs.record.save(&build_dir).err().map(|e| {
-        let record = build_dir.join(RECORD);
-        format!("could not write {}: {e:#}", record.display())
-    });
+    let record = build_dir.join(RECORD);
+    let text = serde_json::to_string(&dirs.record).map_err(anyhow::Error::from);
+    let written = text.and_then(|text| crate::output::write_atomic(&record, &text));
+    let record_error =
+        (written.err()).map(|e| format!("could not write {}: {e:#}", record.display()));
     Ok(Run {
-        exit_code: status.code(),
+        success: status.success(),
         stdout,
         stderr,
         report,
