@@ -1,10 +1,6 @@
-//! Whether the base lock (`nix/base.lock`, the lock the base dependency
-//! layer is built from) still fits the workspace's Cargo.lock.
-//!
-//! A base lock may lag behind Cargo.lock in third-party versions: that is
-//! its purpose (the bumped crates are compiled on top of it). It no longer
-//! fits when a workspace member's dependency names differ, or a member was
-//! added or removed: the base layer then builds another dependency graph.
+//! Whether the base lock (`nix/base.lock`) still fits Cargo.lock: it may
+//! lag in third-party versions, but not in members or their dependency
+//! names (the base layer would build another graph).
 
 use std::collections::{BTreeMap, BTreeSet};
 

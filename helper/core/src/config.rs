@@ -1,13 +1,8 @@
 //! The helper's use of cargo's configuration ([`crate::cargo_config`]):
-//! the profiles of the plan, and what one build on this machine adds.
-//!
-//! The committed plan must not depend on the machine that wrote it, so
-//! [`plan_inputs`] reads only the workspace's own layers (the manifest and
-//! the `.cargo/config.toml` files at or below its root; no `$CARGO_HOME`,
-//! parent directory or `CARGO_PROFILE_*` variable). `build` and `explain`
-//! resolve the full stack, as the cargo they run will ([`run_inputs`]).
-//! The policy's `profiles` are the top layer (a `--config` value): the
-//! overrides are the policy's values cargo's own resolution does not give.
+//! the plan's profiles, from the workspace's own layers only
+//! ([`plan_inputs`]), and what a build on this machine adds ([`run_inputs`]:
+//! every layer). The policy's `profiles` are the top layer; its overrides
+//! are the values cargo's own resolution does not give.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -29,16 +24,13 @@ fn inputs(root: &Path, profile: Option<&toml::Value>, env: BTreeMap<String, Stri
         workspace_root: root.to_path_buf(),
         cwd: Some(root.to_path_buf()),
         manifest_profiles: profile.and_then(toml::Value::as_table).cloned(),
-        cargo_home: None,
         env,
-        cli_config: Vec::new(),
-        workspace_only: false,
+        ..Inputs::default()
     }
 }
 
-/// Inputs for the committed plan: the workspace's own layers only. `env`
-/// is the process environment; the machine's `CARGO_PROFILE_*` variables
-/// and `CARGO_HOME` are left out of it.
+/// Inputs for the committed plan: the manifest and the `.cargo/config.toml`
+/// files at or below `root`; `env` without `CARGO_PROFILE_*` and `CARGO_HOME`.
 pub fn plan_inputs(
     root: &Path,
     profile: Option<&toml::Value>,
@@ -65,22 +57,6 @@ pub fn run_inputs(root: &Path) -> Result<Inputs, Error> {
 /// Cargo's configuration as a build in `root` on this machine reads it.
 pub fn run_config(root: &Path) -> Result<CargoConfig, Error> {
     cargo_config::load(&run_inputs(root)?)
-}
-
-/// The policy's values of a plan profile (its `policy`-sourced settings).
-fn wanted(profile: &Profile) -> Overrides {
-    let values = |settings: &Settings| -> BTreeMap<String, Value> {
-        let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);
-        policy.map(|(k, s)| (k.clone(), s.value.clone())).collect()
-    };
-    Overrides {
-        settings: values(&profile.settings),
-        build_override: values(&profile.build_override),
-        package: (profile.package.iter())
-            .map(|(pkg, s)| (pkg.clone(), values(s)))
-            .filter(|(_, v)| !v.is_empty())
-            .collect(),
-    }
 }
 
 /// Every profile of the plan: `dev`, `release` and each profile the
@@ -123,7 +99,18 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
 /// cargo will read: the policy's values cargo's own resolution does not
 /// give, or, for a profile cargo does not know, all of them and `inherits`.
 pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result<Overrides, Error> {
-    let mut wanted = wanted(profile);
+    let values = |settings: &Settings| -> BTreeMap<String, Value> {
+        let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);
+        policy.map(|(k, s)| (k.clone(), s.value.clone())).collect()
+    };
+    let mut wanted = Overrides {
+        settings: values(&profile.settings),
+        build_override: values(&profile.build_override),
+        package: (profile.package.iter())
+            .map(|(pkg, s)| (pkg.clone(), values(s)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+    };
     if cfg.profile_names().contains(name) {
         return Ok(cfg.profile(name)?.overrides(&wanted));
     }

@@ -1,10 +1,6 @@
-//! Make-style dep-info files (`*.d`), the one record of which source files a
-//! build read: rustc's, one per unit (the first rule's target is the `.d`
-//! file itself, its prerequisites start with the crate root, member paths
-//! are relative to the workspace root), and cargo's, next to each uplifted
-//! artifact (every local source of the artifact and its path dependencies,
-//! build scripts' `rerun-if-changed` paths included, absolute). Both are
-//! found by walking the build directory, whatever its layout.
+//! Make-style dep-info files (`*.d`), the record of which source files a
+//! build read: rustc's, one per unit (it names itself as a target), and
+//! cargo's, next to each uplifted artifact (absolute paths).
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};

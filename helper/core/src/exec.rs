@@ -1,6 +1,4 @@
-//! Running cargo and reading the machine: which cargo and rustc to run, how
-//! to quote a command for people, which linkers are installed, how much
-//! memory and how many CPUs there are.
+//! Running cargo and reading the machine: toolchain, linkers, memory, CPUs.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -99,10 +97,7 @@ impl CargoCommand {
 /// start or a non-zero exit becomes an [`Error`] quoting its stderr.
 pub fn capture(mut cmd: Command) -> Result<String, Error> {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let out = cmd.output().map_err(|e| Error::CargoMissing {
-        program: program.clone(),
-        message: e.to_string(),
-    })?;
+    let out = cmd.output().map_err(|e| Error::not_run(&program, e))?;
     if !out.status.success() {
         // The program without its directory, the arguments as given.
         let mut command = program.rsplit('/').next().unwrap_or("cargo").to_string();
@@ -111,7 +106,7 @@ pub fn capture(mut cmd: Command) -> Result<String, Error> {
             command.push_str(&arg.to_string_lossy());
         }
         let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
-        return Err(Error::CargoFailed { command, stderr });
+        return Err(Error::CargoFailed(format!("`{command}` failed:\n{stderr}")));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -379,12 +374,13 @@ mod tests {
         assert!(cmd.output().unwrap().starts_with("cargo "));
         cmd.args = vec!["no-such-subcommand".into()];
         let err = cmd.output().unwrap_err();
-        assert!(matches!(err, Error::CargoFailed { .. }), "{err}");
+        assert!(matches!(err, Error::CargoFailed(_)), "{err}");
         cmd.program = "/nonexistent/cargo".into();
-        assert!(matches!(
-            cmd.output().unwrap_err(),
-            Error::CargoMissing { .. }
-        ));
+        let err = cmd.output().unwrap_err().to_string();
+        assert!(
+            err.starts_with("could not run `/nonexistent/cargo`"),
+            "{err}"
+        );
         cmd.args = vec!["--config".into(), "profile.release.lto=\"thin\"".into()];
         cmd.env_remove = vec!["RUSTFLAGS".into()];
         let line = cmd.shell_line();

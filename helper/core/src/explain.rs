@@ -128,16 +128,13 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
         let drivers = crate::memory::Drivers::of(plan, name, package);
         if let (Some(n), Some(d)) = (packages, drivers) {
             let e = crate::memory::estimate(&d, n, plan.workspace.mem_per_job_mib);
-            let why = match e.why.is_empty() {
-                true => format!("{n} packages, no cross-crate LTO"),
-                false => e.why.join(", "),
-            };
             let _ = writeln!(
                 w,
-                "    memory: {}, final step about {}, other jobs about {} each ({why})",
+                "    memory: {}, final step about {}, other jobs about {} each ({})",
                 e.class.name(),
                 crate::memory::gib(e.final_step_mib),
                 crate::memory::gib(e.per_job_mib),
+                e.reasons(n),
             );
         }
         if profile.package.contains_key("*") {

@@ -1,7 +1,5 @@
-//! The number of parallel jobs of a build: the user's choice (`-j`, then
-//! cargo's configuration, [`crate::cargo_config::CargoConfig::jobs`]) only
-//! ever lowered by the memory cap, and said so; else the cap itself, at most
-//! one job per CPU.
+//! The number of parallel jobs of a build: the user's choice, only ever
+//! lowered by the memory cap; else the cap, at most one job per CPU.
 
 use serde::Serialize;
 

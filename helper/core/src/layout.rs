@@ -1,12 +1,7 @@
-//! cargo's build directory, in both of its layouts.
-//!
-//! A profile directory is `<build-dir>/<profile>` or
-//! `<build-dir>/<triple>/<profile>`. Up to cargo 1.99 it holds
-//! `.fingerprint/<package>-<hash>/` (each unit's fingerprint), `deps/` (all
-//! outputs and dep-info files) and `build/<package>-<hash>/`; since 1.100
-//! each unit has its own `build/<package>/<hash>/` with `fingerprint/`,
-//! `out/` and, for a build script run, `run/`. `<hash>` is cargo's unit
-//! hash, 16 hex digits, also in output file names (`libutil-<hash>.rlib`).
+//! cargo's build directory: a profile directory (`<profile>` or
+//! `<triple>/<profile>`) holds `.fingerprint/<package>-<hash>/` up to cargo
+//! 1.99, and `build/<package>/<hash>/fingerprint/` since 1.100. `<hash>` is
+//! cargo's unit hash, 16 hex digits.
 
 use std::fs;
 use std::path::{Path, PathBuf};

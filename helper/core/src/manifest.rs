@@ -56,10 +56,7 @@ struct MetadataShell {
 impl RootManifest {
     /// Reads and parses the manifest at `path`.
     pub fn read(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Self::parse(&text, path)
     }
 
@@ -73,10 +70,9 @@ impl RootManifest {
                     file: file.clone(),
                     message: syntax.to_string(),
                 },
-                Ok(_) => Error::Policy {
-                    file: file.clone(),
-                    message: e.to_string(),
-                },
+                Ok(_) => Error::invalid(format!(
+                    "{file}: invalid build policy [workspace.metadata.buildplan]:\n{e}"
+                )),
             }
         })?;
         let resolver = resolver(&shell);
@@ -198,7 +194,7 @@ package.a = { opt-level = 3 }
     fn misspelt_key_names_file_key_and_line() {
         let err = parse("[workspace.metadata.buildplan]\ndefault-varaint = \"x\"\n").unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, Error::Policy { .. }), "{msg}");
+        assert!(msg.contains("invalid build policy"), "{msg}");
         assert!(msg.contains("ws/Cargo.toml"), "{msg}");
         assert!(msg.contains("default-varaint"), "{msg}");
         assert!(msg.contains("line 2"), "{msg}");

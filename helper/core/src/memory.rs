@@ -1,26 +1,13 @@
 //! How much memory a build with one profile needs: an ordinary job (one
-//! rustc or link, the plan's `mem_per_job_mib`, more with full debug info;
-//! the job cap divides the available memory by it), and the **final step**,
-//! the root binary's rustc, which grows with the whole program under LTO and
-//! runs last: if it does not fit the machine, no job count saves the build.
-//! The figures and the measurements behind them: `docs/helper-notes.md`.
+//! rustc or link), and the final step, the root binary's rustc, which grows
+//! with the whole program under LTO and runs last. The figures and the
+//! measurements behind them: `docs/helper-notes.md`.
 
 use serde_json::Value;
 
 use crate::error::Error;
 use crate::exec::Machine;
 use crate::model::Plan;
-
-/// Fat LTO with full debug info: MiB per package of the graph (calibrated).
-pub const FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE: u64 = 32;
-/// Fat LTO without full debug info: MiB per package (8.3 measured).
-pub const FAT_LTO_MIB_PER_PACKAGE: u64 = 10;
-/// Thin LTO's final step: MiB per package (3.2 measured).
-pub const THIN_LTO_MIB_PER_PACKAGE: u64 = 4;
-/// A final step above this is "heavy" (it needs more than a few jobs' worth).
-pub const HEAVY_MIB: u64 = 4096;
-/// A final step above this is "extreme" (fat LTO over a large graph).
-pub const EXTREME_MIB: u64 = 12 * 1024;
 
 /// The LTO kind of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,9 +37,9 @@ impl Lto {
 pub enum MemoryClass {
     /// The final step fits in about an ordinary job's memory.
     Light,
-    /// The final step needs several GiB.
+    /// The final step needs more than 4 GiB.
     Heavy,
-    /// The final step needs more than [`EXTREME_MIB`].
+    /// The final step needs more than 12 GiB.
     Extreme,
 }
 
@@ -124,6 +111,16 @@ pub struct Estimate {
     pub why: Vec<String>,
 }
 
+impl Estimate {
+    /// [`Self::why`] as one phrase, for a graph of `packages` packages.
+    pub fn reasons(&self, packages: u64) -> String {
+        match self.why.is_empty() {
+            true => format!("{packages} packages, no cross-crate LTO"),
+            false => self.why.join(", "),
+        }
+    }
+}
+
 /// Memory of an ordinary job: the plan's per-job figure, times 1.5 with
 /// full debug info (assumed).
 pub fn per_job_mib(full_debug: bool, mem_per_job_mib: u64) -> u64 {
@@ -139,14 +136,12 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
     let per_job = per_job_mib(drivers.full_debug, mem_per_job_mib);
     let fat = drivers.lto == Lto::Fat;
     let mut why = Vec::new();
+    // MiB per package of the graph (fat without debug info: 8.3 measured,
+    // thin: 3.2 measured).
     let per_package = match (drivers.lto, drivers.full_debug) {
-        (Lto::Fat, true) => Some(("fat", FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE, "calibrated")),
-        (Lto::Fat, false) => Some((
-            "fat",
-            FAT_LTO_MIB_PER_PACKAGE,
-            "assumed: 2/3 of the figure with full debug info",
-        )),
-        (Lto::Thin, _) => Some(("thin", THIN_LTO_MIB_PER_PACKAGE, "calibrated")),
+        (Lto::Fat, true) => Some(("fat", 32, "calibrated")),
+        (Lto::Fat, false) => Some(("fat", 10, "assumed: 2/3 of the figure with full debug info")),
+        (Lto::Thin, _) => Some(("thin", 4, "calibrated")),
         (Lto::None, _) => None,
     };
     let mut final_step = match per_package {
@@ -171,8 +166,8 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
     }
     let final_step = final_step.max(per_job);
     let class = match final_step {
-        m if m > EXTREME_MIB => MemoryClass::Extreme,
-        m if m > HEAVY_MIB => MemoryClass::Heavy,
+        m if m > 12 * 1024 => MemoryClass::Extreme,
+        m if m > 4096 => MemoryClass::Heavy,
         _ => MemoryClass::Light,
     };
     Estimate {
@@ -217,12 +212,7 @@ pub fn check_memory(
             .map(|d| estimate(&d, packages, plan.workspace.mem_per_job_mib))
     };
     let found = estimate_of(profile).expect("the profile exists");
-    let needs = found.final_step_mib;
-    let why = if found.why.is_empty() {
-        format!("{packages} packages, no cross-crate LTO")
-    } else {
-        found.why.join(", ")
-    };
+    let (needs, why) = (found.final_step_mib, found.reasons(packages));
     let note = format!(
         "memory: profile `{profile}` is {}: its final step needs about {}, other jobs about {} each ({why})",
         found.class.name(),

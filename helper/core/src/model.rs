@@ -1,6 +1,5 @@
-//! The plan file's data model: the Rust side of `docs/plan-format.md`,
-//! where every field is described. Every map is a [`BTreeMap`], so the
-//! file is byte-identical across runs; `build` and `bench` read it back.
+//! The plan file's data model (`docs/plan-format.md`). Every map is a
+//! [`BTreeMap`], so the file is byte-identical across runs.
 
 use std::collections::BTreeMap;
 

@@ -1,7 +1,5 @@
-//! Writing and reading files: the plan (keys sorted at every level,
-//! two-space indentation, a trailing newline), any file written atomically
-//! (a temporary file renamed over it, so a reader never sees half a file),
-//! and the diff `check` prints.
+//! Writing and reading files: the plan (keys sorted, a trailing newline),
+//! any file written atomically, and the diff `check` prints.
 
 use std::io::Write;
 use std::path::Path;
@@ -94,10 +92,8 @@ pub fn diff(old: &str, new: &str, name: &str) -> String {
 /// Reads and parses a plan file, refusing a schema version this helper
 /// does not know.
 pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: format!("{e} (write it with `cargo buildplan plan`)"),
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(path, format!("{e} (write it with `cargo buildplan plan`)")))?;
     let value: Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not valid JSON", path.display()))?;
     let version = value.get("schema_version").and_then(Value::as_u64);

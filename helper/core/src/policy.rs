@@ -1,7 +1,5 @@
-//! The build policy: `[workspace.metadata.buildplan]` in the root
-//! Cargo.toml. Every key is optional; unknown keys are rejected
-//! (`deny_unknown_fields`), so a misspelt key is an error, never a setting
-//! that silently does nothing.
+//! The build policy, `[workspace.metadata.buildplan]` in the root
+//! Cargo.toml: every key optional, unknown keys rejected.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,8 +1,6 @@
-//! What a build adds for bit-identical binaries from checkouts at different
-//! paths and times: `--remap-path-prefix` for every directory whose paths
-//! reach the binary, and `SOURCE_DATE_EPOCH` for build scripts (why:
-//! `docs/helper-notes.md`). The flags are added to the user's own rustflags
-//! by [`crate::cargo_config::ResolvedRustflags::add`].
+//! What a build adds for bit-identical binaries: `--remap-path-prefix` for
+//! every directory whose paths reach the binary, and `SOURCE_DATE_EPOCH`
+//! (why: `docs/helper-notes.md`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

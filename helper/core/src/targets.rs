@@ -1,77 +1,60 @@
-//! Compilation targets: the facts of each (linker driver, `-fuse-ld`,
-//! target CPU, static C runtime, C toolchain), from the policy or the
-//! built-in defaults (docs/plan-format.md). Tools are named, never paths:
-//! Nix and a developer's shell put different binaries behind one name.
+//! Compilation targets, from the policy or the built-in defaults. Tools
+//! are named, never paths: Nix and a shell put different binaries there.
 
 use std::collections::BTreeMap;
 
-use crate::model::{HostTools, Target};
+use crate::model::Target;
 use crate::policy::{Policy, TargetPolicy};
 
-/// The name of the host target in the plan.
-pub const HOST: &str = "host";
+/// The built-in targets, in the policy's own format: static x86_64 and
+/// aarch64 musl, C built by clang with the musl headers of Debian's
+/// multiarch `musl-dev` (`-nostdlibinc` drops the build machine's glibc
+/// ones), archived by `llvm-ar`; rustc links its own musl.
+const DEFAULTS: &str = r#"
+[x86_64-unknown-linux-musl]
+linker = "clang"
+fuse-ld = "mold"
+target-cpu = "x86-64-v2"
+static = true
+nix-cross = "musl64"
+cc = "clang"
+cxx = "clang++"
+ar = "llvm-ar"
+c-flags = ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"]
+host-tools = { cc = "cc", cxx = "c++", ar = "ar" }
+packages = ["clang", "llvm", "mold", "musl-dev"]
 
-/// The built-in targets used when the policy has no `targets`: static
-/// x86_64 and aarch64 musl, C built by clang with the musl headers of
-/// Debian's multiarch `musl-dev` (`-nostdlibinc` drops the build machine's
-/// glibc ones), archived by `llvm-ar`; rustc links its own musl.
+[aarch64-unknown-linux-musl]
+linker = "clang"
+fuse-ld = "lld"
+target-cpu = "generic"
+static = true
+nix-cross = "aarch64-multiplatform-musl"
+link-target = true
+cc = "clang"
+cxx = "clang++"
+ar = "llvm-ar"
+c-flags = ["-nostdlibinc", "-isystem", "/usr/include/aarch64-linux-musl"]
+host-tools = { cc = "cc", cxx = "c++", ar = "ar" }
+packages = ["clang", "llvm", "lld", "musl-dev:arm64"]
+"#;
+
+/// The built-in targets used when the policy has no `targets`.
 pub fn defaults() -> BTreeMap<String, TargetPolicy> {
-    let musl = |arch: &str, musl_dev: &str, fuse_ld: &str, cpu: &str, cross: &str, link_target| {
-        let isystem = format!("/usr/include/{arch}-linux-musl");
-        TargetPolicy {
-            linker: Some("clang".into()),
-            fuse_ld: Some(fuse_ld.into()),
-            target_cpu: Some(cpu.into()),
-            is_static: true,
-            nix_cross: Some(cross.into()),
-            link_target,
-            cc: Some("clang".into()),
-            cxx: Some("clang++".into()),
-            ar: Some("llvm-ar".into()),
-            c_flags: ["-nostdlibinc", "-isystem", &isystem]
-                .map(String::from)
-                .to_vec(),
-            host_tools: Some(HostTools {
-                cc: "cc".into(),
-                cxx: "c++".into(),
-                ar: "ar".into(),
-            }),
-            packages: ["clang", "llvm", fuse_ld, musl_dev]
-                .map(String::from)
-                .to_vec(),
-            rustflags: Vec::new(),
-        }
-    };
-    let x86 = musl("x86_64", "musl-dev", "mold", "x86-64-v2", "musl64", false);
-    let arm = musl(
-        "aarch64",
-        "musl-dev:arm64",
-        "lld",
-        "generic",
-        "aarch64-multiplatform-musl",
-        true,
-    );
-    BTreeMap::from([
-        ("x86_64-unknown-linux-musl".to_string(), x86),
-        ("aarch64-unknown-linux-musl".to_string(), arm),
-    ])
+    toml::from_str(DEFAULTS).expect("the built-in targets parse")
 }
 
-/// The plan's targets: `host` plus the policy's (or the default) triples.
+/// The plan's targets: `host` (cargo's defaults, nothing set: its triple
+/// depends on the machine, and the plan must not) plus the policy's (or
+/// the default) triples.
 pub fn resolve(policy: &Policy) -> BTreeMap<String, Target> {
     let specs = policy.targets.clone().unwrap_or_else(defaults);
     let triples = specs
         .iter()
         .map(|(triple, spec)| (triple.clone(), from_policy(triple, spec)));
-    std::iter::once((HOST.to_string(), host()))
+    std::iter::once(("host".to_string(), Target::default()))
         .chain(triples)
         .collect()
-}
-
-/// The host target: cargo's defaults, nothing set (its triple depends on
-/// the machine, and the plan must not).
-pub fn host() -> Target {
-    Target::default()
 }
 
 /// The facts of one triple, from its policy settings.
@@ -109,19 +92,8 @@ mod tests {
                 "x86_64-unknown-linux-musl"
             ]
         );
-        assert_eq!(t["host"], host());
-        assert_eq!(
-            serde_json::to_value(&t["x86_64-unknown-linux-musl"]).unwrap(),
-            serde_json::json!({
-                "triple": "x86_64-unknown-linux-musl", "linker_driver": "clang",
-                "fuse_ld": "mold", "target_cpu": "x86-64-v2", "static": true,
-                "link_target": null, "cc": "clang", "cxx": "clang++", "ar": "llvm-ar",
-                "c_flags": ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"],
-                "host_tools": {"cc": "cc", "cxx": "c++", "ar": "ar"},
-                "packages": ["clang", "llvm", "mold", "musl-dev"],
-                "nix_cross": "musl64", "extra_rustflags": []
-            })
-        );
+        assert_eq!(t["host"], Target::default());
+        // x86_64's facts: helper/tests/plan.rs.
         assert_eq!(
             serde_json::to_value(&t["aarch64-unknown-linux-musl"]).unwrap(),
             serde_json::json!({

@@ -1,7 +1,5 @@
-//! Files and trees: the one directory-tree copier (the dependency cache's
-//! saved target directories, the benchmark's copy of a workspace and the
-//! tests' fixture copies all go through [`copy_tree`]), and the one record
-//! of a file's content ([`FileState`]).
+//! Files and trees: the one directory-tree copier ([`copy_tree`]) and the
+//! one record of a file's content ([`FileState`]).
 
 use std::fs;
 use std::io;

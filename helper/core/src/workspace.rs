@@ -1,13 +1,13 @@
-//! The workspace as cargo sees it: members, their binaries and features, and
-//! which members each one needs, from `cargo metadata --no-deps` or, for the
-//! feature audit, the full `cargo metadata`, run once and shared with guppy.
-//! Paths are relative to the workspace root and use `/`.
+//! The workspace as cargo sees it (`cargo metadata`): members, their
+//! binaries and features, and which members each one needs. Paths are
+//! relative to the workspace root and use `/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cargo_metadata::{DependencyKind, MetadataCommand, TargetKind};
+use cargo_metadata::DependencyKind::{self, Development};
+use cargo_metadata::{MetadataCommand, TargetKind};
 
 use crate::error::Error;
 
@@ -36,21 +36,10 @@ pub struct Member {
     /// Declared features (including implicit ones of optional
     /// dependencies) with what each enables.
     pub features: BTreeMap<String, Vec<String>>,
-    /// Names of the members it depends on directly, with the kind of
-    /// dependency (normal, build or dev). Optional and target-specific
-    /// dependencies are included: a variant may turn them on.
-    pub member_deps: BTreeSet<(String, DepKind)>,
-}
-
-/// Kind of a dependency edge between members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DepKind {
-    /// `[dependencies]`.
-    Normal,
-    /// `[build-dependencies]`.
-    Build,
-    /// `[dev-dependencies]`.
-    Dev,
+    /// The members it depends on directly, with the kind of dependency.
+    /// Optional and target-specific dependencies are included: a variant
+    /// may turn them on.
+    pub member_deps: Vec<(String, DependencyKind)>,
 }
 
 impl Workspace {
@@ -103,12 +92,7 @@ impl Workspace {
             let member_deps = (p.dependencies.iter())
                 .filter_map(|dep| {
                     let name = by_dir.get(dep.path.as_deref()?)?;
-                    let kind = match dep.kind {
-                        DependencyKind::Build => DepKind::Build,
-                        DependencyKind::Development => DepKind::Dev,
-                        _ => DepKind::Normal,
-                    };
-                    (name != p.name.as_str()).then(|| (name.clone(), kind))
+                    (name != p.name.as_str()).then(|| (name.clone(), dep.kind))
                 })
                 .collect();
             let member = Member {
@@ -148,7 +132,7 @@ impl Workspace {
     fn closure(&self, name: &str, dev: bool) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
         self.walk(name, &mut seen);
-        for (dep, _) in self.deps(name).filter(|(_, k)| dev && *k == DepKind::Dev) {
+        for (dep, _) in self.deps(name).filter(|(_, k)| dev && *k == Development) {
             self.walk(dep, &mut seen);
         }
         seen.remove(name);
@@ -156,7 +140,7 @@ impl Workspace {
     }
 
     /// The direct member dependencies of `name`.
-    fn deps(&self, name: &str) -> impl Iterator<Item = &(String, DepKind)> {
+    fn deps(&self, name: &str) -> impl Iterator<Item = &(String, DependencyKind)> {
         self.members
             .get(name)
             .into_iter()
@@ -165,7 +149,7 @@ impl Workspace {
 
     fn walk(&self, name: &str, seen: &mut BTreeSet<String>) {
         if seen.insert(name.to_string()) {
-            for (dep, _) in self.deps(name).filter(|(_, k)| *k != DepKind::Dev) {
+            for (dep, _) in self.deps(name).filter(|(_, k)| *k != Development) {
                 self.walk(dep, seen);
             }
         }
@@ -195,10 +179,7 @@ fn metadata_json(manifest_path: Option<&Path>, extra: &[&str]) -> Result<String,
     let mut cmd = MetadataCommand::new();
     if let Some(path) = manifest_path {
         if !path.is_file() {
-            return Err(Error::Io {
-                path: path.display().to_string(),
-                message: "no such file (given with --manifest-path)".into(),
-            });
+            return Err(Error::io(path, "no such file (given with --manifest-path)"));
         }
         cmd.manifest_path(path);
     }
@@ -228,7 +209,9 @@ pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
 mod tests {
     use super::*;
 
-    fn member(name: &str, deps: &[(&str, DepKind)]) -> Member {
+    use DependencyKind::{Build, Development as Dev, Normal};
+
+    fn member(name: &str, deps: &[(&str, DependencyKind)]) -> Member {
         Member {
             name: name.into(),
             version: "0.1.0".into(),
@@ -250,13 +233,10 @@ mod tests {
     #[test]
     fn closures_follow_normal_and_build_but_dev_only_at_the_top() {
         let w = ws(vec![
-            member(
-                "app",
-                &[("lib", DepKind::Normal), ("testkit", DepKind::Dev)],
-            ),
-            member("lib", &[("gen", DepKind::Build), ("bench", DepKind::Dev)]),
+            member("app", &[("lib", Normal), ("testkit", Dev)]),
+            member("lib", &[("gen", Build), ("bench", Dev)]),
             member("gen", &[]),
-            member("testkit", &[("lib", DepKind::Normal)]),
+            member("testkit", &[("lib", Normal)]),
             member("bench", &[]),
         ]);
         let names = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>();
@@ -269,8 +249,8 @@ mod tests {
     #[test]
     fn cycles_through_dev_dependencies_terminate() {
         let w = ws(vec![
-            member("a", &[("b", DepKind::Dev)]),
-            member("b", &[("a", DepKind::Normal)]),
+            member("a", &[("b", Dev)]),
+            member("b", &[("a", Normal)]),
         ]);
         assert!(w.build_closure("a").is_empty());
         assert_eq!(w.test_closure("a").into_iter().collect::<Vec<_>>(), ["b"]);

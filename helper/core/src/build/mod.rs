@@ -333,7 +333,7 @@ pub fn check_target_std(triple: &str) -> Result<(), Error> {
                 let name = e.file_name().to_string_lossy().into_owned();
                 name.starts_with("libstd-") && name.ends_with(".rlib")
             }),
-        Err(Error::CargoFailed { .. }) => false,
+        Err(Error::CargoFailed(_)) => false,
         Err(e) => return Err(e),
     };
     if found {

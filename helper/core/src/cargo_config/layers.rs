@@ -166,10 +166,8 @@ fn read_with_includes(
 
 /// Reads and parses config file `path`, named `source`.
 fn read_toml(path: &Path, source: &str) -> Result<toml::Table, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: source.to_string(),
-        message: format!("could not read: {e}"),
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::invalid(format!("{source}: could not read: {e}")))?;
     parse_toml(&text, source)
 }
 

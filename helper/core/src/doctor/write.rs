@@ -35,10 +35,7 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
             continue;
         };
         let path = root.join(&f.source);
-        let io = |e: std::io::Error| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        };
+        let io = |e| Error::io(&path, e);
         if !docs.contains_key(f.source.as_str()) {
             let text = std::fs::read_to_string(&path).map_err(io)?;
             let doc = text.parse::<DocumentMut>().map_err(|e| Error::Toml {
@@ -64,10 +61,7 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
     }
     for (source, doc) in docs {
         let path = root.join(source);
-        std::fs::write(&path, doc.to_string()).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        std::fs::write(&path, doc.to_string()).map_err(|e| Error::io(&path, e))?;
     }
     Ok(lines)
 }

@@ -93,10 +93,8 @@ fn from_policy(
     spec: &VariantPolicy,
     file: &Path,
 ) -> Result<Variant, Error> {
-    let err = |message: String| Error::Variant {
-        file: file.display().to_string(),
-        variant: name.to_string(),
-        message,
+    let err = |message: String| {
+        Error::invalid(format!("{}: variant `{name}`: {message}", file.display()))
     };
     let known = || ws.names().cloned().collect::<Vec<_>>().join(", ");
     let roots: BTreeSet<String> = match &spec.packages {

@@ -162,10 +162,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, Error> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| Error::CargoMissing {
-        program: program.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::not_run(&program.display().to_string(), e))?;
     let mut stdout_pipe = child.stdout.take().expect("piped stdout");
     let stderr_pipe = child.stderr.take().expect("piped stderr");
     let echo = opts.echo;
