@@ -153,25 +153,27 @@ fn target_lines(w: &mut String, name: &str, target: &Target) {
         let _ = writeln!(w, "  {name}: the build machine, cargo's defaults");
         return;
     }
-    let mut parts = Vec::new();
-    parts.extend(target.linker_driver.as_ref().map(|l| format!("linker {l}")));
-    parts.extend(target.fuse_ld.as_ref().map(|ld| format!("-fuse-ld={ld}")));
-    parts.extend(
+    let runtime = if target.is_static {
+        "static"
+    } else {
+        "dynamic"
+    };
+    let parts: Vec<String> = [
+        target.linker_driver.as_ref().map(|l| format!("linker {l}")),
+        target.fuse_ld.as_ref().map(|ld| format!("-fuse-ld={ld}")),
         target
             .target_cpu
             .as_ref()
-            .map(|cpu| format!("target-cpu {cpu}")),
-    );
-    parts.push(match target.is_static {
-        true => "static C runtime".to_string(),
-        false => "dynamic C runtime".to_string(),
-    });
-    parts.extend(
+            .map(|c| format!("target-cpu {c}")),
+        Some(format!("{runtime} C runtime")),
         target
             .nix_cross
             .as_ref()
             .map(|c| format!("nix pkgsCross.{c}")),
-    );
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let _ = writeln!(w, "  {name}: {}", parts.join(", "));
     let rustflags = crate::render::target_rustflags(target).join(" ");
     let _ = writeln!(w, "    rustflags: {rustflags}");

@@ -149,9 +149,3 @@ pub fn assemble(
         profiles,
     })
 }
-
-/// Where a command reads or writes the plan: `explicit` (from the command
-/// line, relative to the current directory) or the policy's output path.
-pub fn plan_path(planned_output: &Path, explicit: Option<&Path>) -> PathBuf {
-    explicit.unwrap_or(planned_output).to_path_buf()
-}

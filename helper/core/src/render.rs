@@ -3,9 +3,7 @@
 //! renders its own from the same facts).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use serde_json::Value;
+use std::path::Path;
 
 use crate::model::{Overrides, Target};
 
@@ -75,7 +73,7 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
         ("HOST_AR".into(), host.map(|h| h.ar.clone())),
         (
             format!("CMAKE_TOOLCHAIN_FILE_{lower}"),
-            cmake.map(|dir| cmake_toolchain_path(dir, triple).display().to_string()),
+            cmake.map(|dir| dir.join(format!("{triple}.cmake")).display().to_string()),
         ),
     ];
     env.extend(
@@ -83,11 +81,6 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
             .filter_map(|(name, value)| Some((name, value?))),
     );
     env
-}
-
-/// Where the CMake toolchain file of `triple` lives under `dir`.
-pub fn cmake_toolchain_path(dir: &Path, triple: &str) -> PathBuf {
-    dir.join(format!("{triple}.cmake"))
 }
 
 /// A CMake toolchain file for a cross target with a C compiler (`None`
@@ -117,22 +110,6 @@ pub fn cmake_toolchain(target: &Target) -> Option<String> {
     Some(text)
 }
 
-/// A value as it is written in TOML.
-fn toml_literal(value: &Value) -> String {
-    match value {
-        Value::String(s) => serde_json::to_string(s).expect("strings serialise"),
-        Value::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(toml_literal)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
-}
-
 /// A profile's overrides as `cargo --config` values, sorted.
 pub fn profile_config(name: &str, overrides: &Overrides) -> Vec<String> {
     let base = format!("profile.{}", crate::cargo_config::toml_key(name));
@@ -150,7 +127,10 @@ pub fn profile_config(name: &str, overrides: &Overrides) -> Vec<String> {
     let mut config: Vec<String> = settings
         .chain(build_override)
         .chain(packages)
-        .map(|(key, value)| format!("{base}.{key}={}", toml_literal(value)))
+        .map(|(key, value)| {
+            let value = toml::Value::try_from(value).expect("profile values are TOML");
+            format!("{base}.{key}={value}")
+        })
         .collect();
     config.sort();
     config

@@ -92,7 +92,9 @@ pub fn discover(
     target_dir: &Path,
     build_dir: Option<&Path>,
 ) -> Result<ReproInputs, Error> {
-    let cargo_home = cargo_home().ok_or_else(|| {
+    let home = || Some(PathBuf::from(std::env::var_os("HOME")?).join(".cargo"));
+    let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
+    let cargo_home = cargo_home.or_else(home).ok_or_else(|| {
         Error::invalid("cannot locate $CARGO_HOME: neither CARGO_HOME nor HOME is set")
     })?;
     Ok(ReproInputs {
@@ -117,13 +119,6 @@ pub fn source_date_epoch(dir: &Path) -> u64 {
     let out = out.ok().filter(|o| o.status.success());
     out.and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(1)
-}
-
-/// `$CARGO_HOME`, or `~/.cargo`.
-pub fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
 #[cfg(test)]

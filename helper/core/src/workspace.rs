@@ -112,11 +112,6 @@ impl Workspace {
         })
     }
 
-    /// Member names, sorted.
-    pub fn names(&self) -> impl Iterator<Item = &String> {
-        self.members.keys()
-    }
-
     /// Names of the members `name` needs to build (normal and build
     /// dependencies, transitively), excluding itself, sorted.
     pub fn build_closure(&self, name: &str) -> BTreeSet<String> {

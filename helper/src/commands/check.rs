@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::cli::CheckArgs;
 use buildplan::error::Outcome;
-use buildplan::plan::{compute, plan_path, AuditMode};
+use buildplan::plan::{compute, AuditMode};
 
 /// Recomputes the plan (with the audit, as `plan` does, but with cargo's
 /// `--locked` so that checking never changes Cargo.lock) and compares it
@@ -12,7 +12,7 @@ use buildplan::plan::{compute, plan_path, AuditMode};
 /// differ, and with a hint when the file is missing.
 pub fn run(manifest_path: Option<&Path>, args: &CheckArgs) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Locked)?;
-    let path = plan_path(&planned.output, args.plan.as_deref());
+    let path = args.plan.clone().unwrap_or_else(|| planned.output.clone());
     let shown = buildplan::workspace::relative(&planned.workspace.root, &path)
         .unwrap_or_else(|_| path.display().to_string());
     let fresh = buildplan::output::render(&planned.plan);

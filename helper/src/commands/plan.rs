@@ -4,7 +4,7 @@ use std::path::Path;
 
 use crate::cli::PlanArgs;
 use buildplan::error::Outcome;
-use buildplan::plan::{compute, plan_path, AuditMode};
+use buildplan::plan::{compute, AuditMode};
 
 /// Computes the plan (with the audit unless `--no-audit`) and writes it.
 pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outcome> {
@@ -14,7 +14,10 @@ pub fn run(manifest_path: Option<&Path>, args: &PlanArgs) -> anyhow::Result<Outc
         AuditMode::Run
     };
     let planned = compute(manifest_path, mode)?;
-    let path = plan_path(&planned.output, args.output.as_deref());
+    let path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| planned.output.clone());
     let text = buildplan::output::render(&planned.plan);
     let changed = buildplan::output::write_atomic(&path, &text)?;
     let shown = buildplan::workspace::relative(&planned.workspace.root, &path)

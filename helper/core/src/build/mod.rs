@@ -315,7 +315,7 @@ pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
     else {
         return Ok(());
     };
-    let path = crate::render::cmake_toolchain_path(dir, triple);
+    let path = dir.join(format!("{triple}.cmake"));
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, text))
         .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))

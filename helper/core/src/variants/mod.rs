@@ -96,10 +96,10 @@ fn from_policy(
     let err = |message: String| {
         Error::invalid(format!("{}: variant `{name}`: {message}", file.display()))
     };
-    let known = || ws.names().cloned().collect::<Vec<_>>().join(", ");
+    let known = || ws.members.keys().cloned().collect::<Vec<_>>().join(", ");
     let roots: BTreeSet<String> = match &spec.packages {
         Some(list) => list.iter().cloned().collect(),
-        None => ws.names().cloned().collect(),
+        None => ws.members.keys().cloned().collect(),
     };
     if roots.is_empty() {
         return Err(err("`packages` is empty".into()));
