@@ -22,8 +22,7 @@ pub struct LockPackage {
     pub dependencies: Vec<String>,
 }
 
-/// The packages of the Cargo.lock `text` (`file` names it in errors): the
-/// one Cargo.lock reader.
+/// The packages of the Cargo.lock `text` (`file` names it in errors).
 pub fn packages(text: &str, file: &str) -> Result<Vec<LockPackage>, Error> {
     #[derive(Deserialize)]
     struct Lock {
@@ -37,8 +36,7 @@ pub fn packages(text: &str, file: &str) -> Result<Vec<LockPackage>, Error> {
     Ok(lock.package)
 }
 
-/// Each workspace member (a lock package without `source`) with the names
-/// of its dependencies.
+/// Each workspace member with the names of its dependencies.
 pub type Members = BTreeMap<String, BTreeSet<String>>;
 
 /// The members of the lock `text` (`file` names it in errors).
@@ -57,8 +55,7 @@ pub fn members(text: &str, file: &str) -> Result<Members, Error> {
         .collect())
 }
 
-/// Why `base` does not fit `current`, one line per member; empty when it
-/// fits.
+/// Why `base` does not fit `current`, one line per member.
 pub fn misfits(base: &Members, current: &Members) -> Vec<String> {
     let mut out = Vec::new();
     for (name, deps) in current {

@@ -74,8 +74,7 @@ impl PackageCompiles {
     }
 }
 
-/// Every third-party package's compiles (package id source not `path+`) in
-/// `stdout` (one or more invocations' JSON messages), by package id.
+/// Every third-party package's compiles in `stdout`, by package id.
 pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, Error> {
     let mut out: BTreeMap<String, PackageCompiles> = BTreeMap::new();
     let mut invocation = 0;
@@ -145,13 +144,9 @@ impl fmt::Display for PackageCompiles {
     }
 }
 
-/// Packages compiled more than once with DIFFERENT features across
-/// invocations: cargo compiled (not fresh) more distinct (target, features)
-/// units of the package, over all invocations, than any single invocation
-/// needs (host and target copies included). A host and a target copy inside
-/// one invocation therefore do not count (see [`host_copies`]), even when a
-/// later invocation needs only one of them; a feature set one invocation
-/// adds on top of another's does.
+/// Packages compiled with DIFFERENT features across invocations: more
+/// distinct (target, features) units compiled than one invocation needs
+/// (docs/helper-notes.md, "Compiles").
 pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     let key = |c: &Compile| (c.target.clone(), c.features.clone());
     compiles
@@ -167,9 +162,8 @@ pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageC
         .collect()
 }
 
-/// Packages that one invocation builds with more than one feature set for
-/// the same target (a host copy for build scripts and proc-macros and a
-/// target copy).
+/// Packages one invocation builds with two feature sets for one target
+/// (a host and a target copy).
 pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     compiles
         .values()

@@ -46,8 +46,7 @@ pub fn plan_inputs(
     }
 }
 
-/// Inputs for a build or an explanation on this machine: everything cargo
-/// running in the workspace root with this process's environment reads.
+/// Inputs for a build on this machine: everything cargo in `root` reads.
 pub fn run_inputs(root: &Path) -> Result<Inputs, Error> {
     let manifest = RootManifest::read(&root.join("Cargo.toml"))?;
     let env = cargo_config::env_map();
@@ -59,9 +58,8 @@ pub fn run_config(root: &Path) -> Result<CargoConfig, Error> {
     cargo_config::load(&run_inputs(root)?)
 }
 
-/// Every profile of the plan: `dev`, `release` and each profile the
-/// manifest, a config file in `inputs` or the policy defines, resolved
-/// with sources, and the policy's overrides on top of `inputs`' layers.
+/// Every profile of the plan (`dev`, `release` and each one `inputs` or
+/// the policy define), resolved with sources and overrides.
 pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String, Profile>, Error> {
     let base = cargo_config::load(inputs)?;
     let mut with_policy = inputs.clone();
@@ -95,9 +93,8 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
     Ok(out)
 }
 
-/// The overrides of plan profile `name` on top of `cfg`, the configuration
-/// cargo will read: the policy's values cargo's own resolution does not
-/// give, or, for a profile cargo does not know, all of them and `inherits`.
+/// The policy's values of plan profile `name` that `cfg` does not give (all
+/// of them and `inherits`, for a profile cargo does not know).
 pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result<Overrides, Error> {
     let values = |settings: &Settings| -> BTreeMap<String, Value> {
         let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);
@@ -122,16 +119,13 @@ pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result
     Ok(wanted)
 }
 
-/// Whether a source is a layer of this machine rather than of the
-/// workspace: `$CARGO_HOME`, a parent directory, the environment.
+/// Whether a source is this machine's: `$CARGO_HOME`, a parent, `env:`.
 pub fn is_machine_local(source: &str) -> bool {
     source.starts_with("env:") || source.starts_with("$CARGO_HOME") || source.starts_with("../")
 }
 
-/// The settings machine-local layers give a plan profile on this machine
-/// (`cfg`: [`run_inputs`]' configuration), one line each, with the plan's
-/// value and source and, when the policy sets the key, the note that the
-/// build still passes the policy's value.
+/// The settings machine-local layers of `cfg` change in the plan's
+/// profiles, one line each, with the plan's value and source.
 pub fn machine_local_differences(
     cfg: &CargoConfig,
     profiles: &BTreeMap<String, Profile>,

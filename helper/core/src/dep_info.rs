@@ -10,11 +10,9 @@ use std::path::{Component, Path, PathBuf};
 pub struct DepInfo {
     /// The file.
     pub path: PathBuf,
-    /// Whether rustc wrote it for one unit (it names itself as a target);
-    /// otherwise it is cargo's, for an uplifted artifact.
+    /// Whether rustc wrote it for one unit (else cargo, for an artifact).
     pub per_unit: bool,
-    /// The first rule's prerequisites in order, relative ones joined to the
-    /// workspace root, `.` and `..` resolved lexically.
+    /// The first rule's prerequisites, absolute and normalized.
     pub inputs: Vec<PathBuf>,
 }
 
@@ -35,8 +33,7 @@ pub fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Parses the dep-info file `path` with content `text`; relative inputs are
-/// resolved against `workspace_root`.
+/// Parses the dep-info file `path` with content `text`.
 pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
     let own_name = path.file_name();
     let mut per_unit = false;
@@ -68,8 +65,7 @@ pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
     }
 }
 
-/// Every `*.d` file under `dir` (incremental-compilation directories, which
-/// hold none, are skipped), parsed; unreadable ones are left out.
+/// Every readable `*.d` file under `dir`, parsed.
 pub fn find(dir: &Path, workspace_root: &Path) -> Vec<DepInfo> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

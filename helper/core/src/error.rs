@@ -11,8 +11,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The process's exit code for a command's result; an error is printed
-    /// first, with its context chain (the one error path of both binaries).
+    /// The process's exit code for a command's result; prints an error.
     pub fn exit(result: anyhow::Result<Outcome>) -> std::process::ExitCode {
         match result {
             Ok(Outcome::Success) => std::process::ExitCode::SUCCESS,
@@ -25,8 +24,7 @@ impl Outcome {
     }
 }
 
-/// The library's errors. `Toml` and `Key` keep their parts (tests and
-/// callers look at them); anything else is a message.
+/// The library's errors; those without parts of their own are messages.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A manifest, config file or `--config` value is not valid TOML.
@@ -83,7 +81,7 @@ impl Error {
 
     /// An unknown `kind` (`package`, `profile`...) `name`, listing the known.
     pub fn unknown<'a>(
-        kind: &'static str,
+        kind: &str,
         name: &str,
         known: impl IntoIterator<Item = &'a String>,
     ) -> Self {

@@ -7,8 +7,7 @@ use std::process::Command;
 
 use crate::error::Error;
 
-/// The cargo to run: `$CARGO` (set when we run as `cargo buildplan`) or
-/// `cargo` from `PATH`.
+/// The cargo to run: `$CARGO` (set under `cargo buildplan`), else `cargo`.
 pub fn cargo_program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
@@ -25,8 +24,7 @@ pub fn rustc(args: &[&str]) -> Result<String, Error> {
     capture(cmd)
 }
 
-/// A command: program, arguments, extra environment, directory. Mostly
-/// cargo, also a recorded linker command (`bench`).
+/// A command: program, arguments, extra environment, directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CargoCommand {
     /// The program (`$CARGO` or `cargo` for cargo commands).
@@ -37,8 +35,7 @@ pub struct CargoCommand {
     pub env: BTreeMap<String, String>,
     /// Variables removed from the inherited environment.
     pub env_remove: Vec<String>,
-    /// Working directory (the workspace root, so that its
-    /// `.cargo/config.toml` applies).
+    /// Working directory (the workspace root, for its `.cargo/config.toml`).
     pub cwd: PathBuf,
 }
 
@@ -65,8 +62,7 @@ impl CargoCommand {
         cmd
     }
 
-    /// Runs the command to completion and returns its standard output
-    /// ([`capture`]).
+    /// Runs the command and returns its standard output ([`capture`]).
     pub fn output(&self) -> Result<String, Error> {
         capture(self.to_command())
     }
@@ -93,8 +89,7 @@ impl CargoCommand {
     }
 }
 
-/// Runs `cmd` to completion and returns its standard output; a failure to
-/// start or a non-zero exit becomes an [`Error`] quoting its stderr.
+/// Runs `cmd` and returns its standard output; a failure quotes its stderr.
 pub fn capture(mut cmd: Command) -> Result<String, Error> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let out = cmd.output().map_err(|e| Error::not_run(&program, e))?;
@@ -148,8 +143,7 @@ impl HostInfo {
         })
     }
 
-    /// Whether rustc links this host with its bundled rust-lld by default
-    /// (x86_64 Linux gnu since 1.90; a linker choice then adds `-lld`).
+    /// Whether rustc links with its bundled rust-lld (x86_64 Linux, 1.90+).
     pub fn default_is_rust_lld(&self) -> bool {
         self.triple == "x86_64-unknown-linux-gnu" && self.rustc_release >= (1, 90)
     }
@@ -186,8 +180,7 @@ impl Linker {
             .find(|l| l.name() == value)
     }
 
-    /// The program the compiler driver looks for (`ld.<name>`), `None` for
-    /// the default.
+    /// The program the compiler driver looks for (`ld.<name>`), if any.
     pub fn tool(self) -> Option<String> {
         (self != Linker::Default).then(|| format!("ld.{}", self.name()))
     }
@@ -253,8 +246,7 @@ pub struct Machine {
     pub path: OsString,
     /// `MemAvailable` in MiB, if known.
     pub mem_available_mib: Option<u64>,
-    /// The machine's memory in MiB, if known: `MemTotal`, or this
-    /// process's cgroup memory limit when that is lower (a container).
+    /// `MemTotal` (or a lower cgroup memory limit) in MiB, if known.
     pub mem_total_mib: Option<u64>,
     /// CPUs usable.
     pub cpus: u64,

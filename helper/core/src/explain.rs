@@ -24,9 +24,8 @@ fn mark(name: &str, default: &str) -> &'static str {
     }
 }
 
-/// The explanation of `package` in `plan`, as text. With `packages` (the
-/// size of the package's build graph), each profile also gets its memory
-/// estimate ([`crate::memory`]).
+/// The explanation of `package` in `plan`; with `packages` (its graph's
+/// size), each profile's memory estimate too.
 pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<String, Error> {
     let info = plan.package(package)?;
     let mut w = String::new();

@@ -15,8 +15,7 @@ pub enum JobsValue {
 }
 
 impl JobsValue {
-    /// Reads a jobs value (`4`, `-1`, `default`, `"default"`) as cargo
-    /// does; `None` for 0 and anything else.
+    /// Reads `4`, `-1`, `default` or `"default"` as cargo does; not 0.
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim().trim_matches('"') {
             "default" => Some(JobsValue::Default),
@@ -30,14 +29,12 @@ impl JobsValue {
 pub struct Jobs {
     /// The value.
     pub value: JobsValue,
-    /// Where it was set: `-j on the command line`, `env:CARGO_BUILD_JOBS`,
-    /// `--config ARG` or a config file.
+    /// Where it was set: `-j on the command line`, `env:VAR`, a config file.
     pub source: String,
 }
 
 impl Jobs {
-    /// The number of jobs this means on a machine with `cpus` CPUs (at
-    /// least 1; negative settings count down from the CPUs).
+    /// The number of jobs this means with `cpus` CPUs (at least 1).
     pub fn count(&self, cpus: u64) -> u64 {
         let cpus = i64::try_from(cpus).unwrap_or(i64::MAX);
         let n = match self.value {
@@ -63,15 +60,13 @@ impl Jobs {
 /// What the build does about jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobsDecision {
-    /// The `--jobs` value to pass (replacing any `-j` among the user's
-    /// arguments), or `None` to leave the user's setting or cargo's default.
+    /// The `--jobs` value to pass, or `None` to leave the user's or cargo's.
     pub pass: Option<u64>,
     /// One line for people.
     pub note: String,
 }
 
-/// The last jobs value in cargo arguments (`-j N`, `-jN`, `--jobs N`,
-/// `--jobs=N`), if any, and the arguments without them.
+/// The last `-j`/`--jobs` value in cargo arguments, and the rest of them.
 pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> {
     let (mut found, mut rest) = (None, Vec::new());
     let mut args = args.iter();
@@ -97,8 +92,7 @@ pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> 
     Ok((found, rest))
 }
 
-/// Decides the jobs: the user's choice, lowered only by the memory cap
-/// (`available_mib / per_job_mib`); without one, the cap, at most the CPUs.
+/// Decides the jobs from the user's choice and the memory cap.
 pub fn decide(
     user: Option<&Jobs>,
     available_mib: Option<u64>,

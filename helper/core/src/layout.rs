@@ -13,8 +13,7 @@ pub struct UnitDir {
     pub package: String,
     /// The unit hash.
     pub hash: String,
-    /// The directory of its fingerprint files (`.fingerprint/<package>-<hash>`
-    /// or `build/<package>/<hash>/fingerprint`).
+    /// The directory of its fingerprint files.
     pub fingerprint: PathBuf,
 }
 
@@ -70,8 +69,7 @@ pub fn unit_dirs(profile_dir: &Path) -> Vec<UnitDir> {
     units
 }
 
-/// The profile directories under `build_dir` that hold units (in either
-/// layout): `<profile>` and `<triple>/<profile>`.
+/// The profile directories under `build_dir` that hold units.
 pub fn profile_dirs(build_dir: &Path) -> Vec<PathBuf> {
     let holds_units = |d: &Path| d.join(".fingerprint").is_dir() || d.join("build").is_dir();
     let mut found = Vec::new();

@@ -17,15 +17,11 @@ pub struct RootManifest {
     pub policy: Policy,
     /// The `[profile]` value as written, if any.
     pub profile: Option<toml::Value>,
-    /// Cargo's feature resolver for the workspace: `resolver` of
-    /// `[workspace]` or `[package]`, else the root package's edition's
-    /// default (`"1"` for a virtual workspace, as cargo).
+    /// Cargo's feature resolver: as written, else the edition's default.
     pub resolver: crate::audit::Resolver,
 }
 
-/// Just enough of a manifest to reach the policy and the profiles, so that
-/// one parse yields both and errors inside the policy carry the manifest's
-/// line and column.
+/// Just enough of a manifest for one parse to yield policy and profiles.
 #[derive(Deserialize)]
 struct ManifestShell {
     workspace: Option<WorkspaceShell>,
@@ -40,8 +36,7 @@ struct WorkspaceShell {
     package: Option<PackageShell>,
 }
 
-/// `[package]` or `[workspace.package]`; `edition` may be
-/// `{ workspace = true }`.
+/// `[package]` or `[workspace.package]`.
 #[derive(Deserialize)]
 struct PackageShell {
     resolver: Option<String>,
@@ -91,8 +86,7 @@ impl RootManifest {
     }
 }
 
-/// Cargo's feature resolver for a root manifest (see
-/// [`RootManifest::resolver`]).
+/// [`RootManifest::resolver`] of a manifest.
 fn resolver(shell: &ManifestShell) -> crate::audit::Resolver {
     let workspace = shell.workspace.as_ref();
     let package = shell.package.as_ref();

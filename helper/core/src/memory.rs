@@ -54,22 +54,19 @@ impl MemoryClass {
     }
 }
 
-/// The settings of a profile that drive memory, with cargo's defaults
-/// filled in.
+/// The settings of a profile that drive memory, cargo's defaults filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drivers {
     /// The LTO kind.
     pub lto: Lto,
     /// Codegen units of the root package.
     pub codegen_units: u64,
-    /// Whether the root package gets full debug info (`debug = true`, 2,
-    /// `"full"`; cargo's default for `dev`).
+    /// Whether the root package gets full debug info (dev's default).
     pub full_debug: bool,
 }
 
 impl Drivers {
-    /// As the root `package` gets them in `plan`'s `profile` (its override,
-    /// the profile's, cargo's default); `None` for an unknown profile.
+    /// As the root `package` gets them in `plan`'s `profile`, if it exists.
     pub fn of(plan: &Plan, profile: &str, package: &str) -> Option<Self> {
         let p = plan.profiles.get(profile)?;
         let release = plan.root_profile(profile) == "release";
@@ -79,15 +76,11 @@ impl Drivers {
                 .or(p.settings.get(key))
                 .map(|s| &s.value)
         };
-        let lto = get("lto").map_or(Lto::None, Lto::of);
-        let default_units = if release { 16 } else { 256 };
-        let full_debug = get("debug").map_or(!release, is_full_debug);
+        let units = get("codegen-units").and_then(Value::as_u64);
         Some(Drivers {
-            lto,
-            codegen_units: get("codegen-units")
-                .and_then(Value::as_u64)
-                .unwrap_or(default_units),
-            full_debug,
+            lto: get("lto").map_or(Lto::None, Lto::of),
+            codegen_units: units.unwrap_or(if release { 16 } else { 256 }),
+            full_debug: get("debug").map_or(!release, is_full_debug),
         })
     }
 }
@@ -106,8 +99,7 @@ pub struct Estimate {
     pub final_step_mib: u64,
     /// The class of the final step.
     pub class: MemoryClass,
-    /// What drives it, in words (for messages), with which figures are
-    /// assumptions.
+    /// What drives it, in words, saying which figures are assumed.
     pub why: Vec<String>,
 }
 
@@ -121,14 +113,10 @@ impl Estimate {
     }
 }
 
-/// Memory of an ordinary job: the plan's per-job figure, times 1.5 with
-/// full debug info (assumed).
+/// Memory of an ordinary job: the plan's figure, plus half with full debug
+/// info (assumed).
 pub fn per_job_mib(full_debug: bool, mem_per_job_mib: u64) -> u64 {
-    if full_debug {
-        mem_per_job_mib * 3 / 2
-    } else {
-        mem_per_job_mib
-    }
+    mem_per_job_mib + u64::from(full_debug) * mem_per_job_mib / 2
 }
 
 /// Estimates a build with `drivers` over a graph of `packages` packages.
@@ -164,16 +152,15 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
         final_step = grow(final_step);
         why.push("full debug info (x1.5 per job, assumed)".into());
     }
-    let final_step = final_step.max(per_job);
-    let class = match final_step {
-        m if m > 12 * 1024 => MemoryClass::Extreme,
-        m if m > 4096 => MemoryClass::Heavy,
-        _ => MemoryClass::Light,
-    };
+    let final_step_mib = final_step.max(per_job);
     Estimate {
         per_job_mib: per_job,
-        final_step_mib: final_step,
-        class,
+        final_step_mib,
+        class: match final_step_mib {
+            m if m > 12 * 1024 => MemoryClass::Extreme,
+            m if m > 4096 => MemoryClass::Heavy,
+            _ => MemoryClass::Light,
+        },
         why,
     }
 }
@@ -190,15 +177,15 @@ pub struct MemoryCheck {
     pub estimate: Estimate,
     /// One line for people: the class and the figures.
     pub note: String,
-    /// Why the build is refused and what to use instead, when its final
-    /// step is estimated to need more than the machine's memory.
+    /// Why the build is refused (its final step needs more than the machine
+    /// has) and what to use instead.
     pub refusal: Option<String>,
     /// A warning when it fits the machine but not the memory available now.
     pub warning: Option<String>,
 }
 
 /// Compares the final step's estimate over `packages` packages with the
-/// machine's memory; a refusal names the plan's profiles that would fit.
+/// machine's memory.
 pub fn check_memory(
     plan: &Plan,
     profile: &str,

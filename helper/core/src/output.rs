@@ -19,8 +19,7 @@ pub fn render(plan: &Plan) -> String {
     text
 }
 
-/// Rebuilds every object with its keys sorted (serde_json's own order,
-/// unless some crate turns on its `preserve_order` feature).
+/// Every object with its keys sorted (guppy turns on `preserve_order`).
 fn sorted(value: Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -33,9 +32,8 @@ fn sorted(value: Value) -> Value {
     }
 }
 
-/// Writes `text` to `path` atomically, creating the directory if needed.
-/// Returns `false`, without touching the file, when it already holds
-/// exactly `text`. The helper's and the benchmark's one atomic write.
+/// Writes `text` to `path` atomically, creating the directory if needed;
+/// `false`, without touching it, when the file already holds `text`.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(false);
@@ -65,8 +63,7 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Writes `text` to standard output. A closed pipe (`... | head`) is not an
-/// error: the reader has seen what it wanted.
+/// Writes `text` to standard output; a closed pipe is not an error.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -89,8 +86,7 @@ pub fn diff(old: &str, new: &str, name: &str) -> String {
         .to_string()
 }
 
-/// Reads and parses a plan file, refusing a schema version this helper
-/// does not know.
+/// Reads and parses a plan file of this helper's schema version.
 pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(path, format!("{e} (write it with `cargo buildplan plan`)")))?;

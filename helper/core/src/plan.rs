@@ -35,11 +35,8 @@ pub enum AuditMode {
     Locked,
 }
 
-/// Loads the workspace named by `--manifest-path` (or found from the
-/// current directory) and computes its plan. Unless `audit` is
-/// [`AuditMode::Skip`], runs the feature audit to fill `feature_splits`.
-/// Runs `cargo metadata` once: `--no-deps` without the audit, the full
-/// graph with it.
+/// Loads the workspace of `manifest_path` (or the current directory) and
+/// computes its plan, with the feature audit unless [`AuditMode::Skip`].
 pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
     let (workspace, graph) = match audit {
         AuditMode::Skip => (Workspace::load(manifest_path)?, None),
@@ -80,9 +77,8 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
     })
 }
 
-/// Builds the plan (without the audit) from already loaded inputs:
-/// `profiles` are resolved by [`crate::config::plan_profiles`]; `file` is
-/// the manifest holding the policy.
+/// Builds the plan (without the audit) from loaded inputs; `file` is the
+/// manifest holding the policy.
 pub fn assemble(
     ws: &Workspace,
     policy: &Policy,

@@ -41,8 +41,7 @@ pub struct Policy {
     pub profiles: BTreeMap<String, ProfileTable>,
     /// The plan's tuned profiles ([`crate::tuned`]): off, on or renamed.
     pub tuned_profiles: Option<TunedProfiles>,
-    /// `[workspace.metadata.buildplan.bench]`, read and checked by the
-    /// benchmark (bench/src/policy.rs), which the core knows nothing of.
+    /// `[workspace.metadata.buildplan.bench]`, read by the benchmark.
     pub bench: Option<toml::Value>,
 }
 
@@ -103,8 +102,7 @@ impl Default for FeatureSelection {
     }
 }
 
-/// One compilation target in the policy (not merged with the built-in
-/// settings of the same triple).
+/// One compilation target in the policy.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TargetPolicy {
@@ -142,8 +140,7 @@ pub struct TargetPolicy {
 }
 
 impl Policy {
-    /// Checks what serde cannot: profile keys, names and values that must
-    /// be non-empty. `file` names the manifest holding the policy.
+    /// Checks what serde cannot; `file` names the manifest.
     pub fn validate(&self, file: &Path) -> Result<(), Error> {
         let bad = |key: &str, message: &str| {
             let key = format!("workspace.metadata.buildplan.{key}");

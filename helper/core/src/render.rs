@@ -7,8 +7,7 @@ use std::path::Path;
 
 use crate::model::{Overrides, Target};
 
-/// The rustflags of a target, in the contract's order: link target,
-/// `-fuse-ld`, target CPU, static C runtime, then the policy's extras.
+/// The rustflags of a target, in the contract's order.
 pub fn target_rustflags(target: &Target) -> Vec<String> {
     let mut flags = Vec::new();
     let mut flag = |value: String| flags.extend(["-C".to_string(), value]);
@@ -37,7 +36,7 @@ pub fn target_var(triple: &str, key: &str) -> String {
 }
 
 /// The variables a cross build of `target` needs (cargo's, cc-rs's, and
-/// with `cmake_dir` the cmake crate's toolchain file); none for the host.
+/// with `cmake_dir` the cmake crate's); none for the host.
 pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String, String> {
     let mut env = BTreeMap::new();
     let Some(triple) = &target.triple else {
@@ -83,10 +82,8 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
     env
 }
 
-/// A CMake toolchain file for a cross target with a C compiler (`None`
-/// otherwise): system, compilers and archiver, and `try_compile` building a
-/// static library, as a cross compiler cannot link without the target's C
-/// runtime (rustc brings it). The cmake crate passes the flags.
+/// A CMake toolchain file for a cross target with a C compiler; its
+/// `try_compile` builds a static library (there is no C runtime to link).
 pub fn cmake_toolchain(target: &Target) -> Option<String> {
     let (triple, cc) = (target.triple.as_ref()?, target.cc.as_ref()?);
     let arch = triple.split('-').next().unwrap_or(triple);

@@ -16,8 +16,7 @@ pub struct ReproInputs {
     pub cargo_home: PathBuf,
     /// cargo's target directory.
     pub target_dir: PathBuf,
-    /// cargo's build directory (`OUT_DIR`s), when it differs from the target
-    /// directory.
+    /// cargo's build directory, when it is not the target directory.
     pub build_dir: Option<PathBuf>,
     /// rustc's sysroot, when known.
     pub sysroot: Option<PathBuf>,
@@ -28,18 +27,15 @@ pub struct ReproInputs {
 /// What a reproducible build adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReproSettings {
-    /// Path remappings (prefix here, replacement), general first: rustc
-    /// applies the last match.
+    /// Path remappings (prefix, replacement), general first.
     pub remaps: Vec<(PathBuf, &'static str)>,
     /// `SOURCE_DATE_EPOCH` when the user set none.
     pub source_date_epoch: u64,
 }
 
 impl ReproSettings {
-    /// The settings for `inputs`: the workspace becomes `/workspace`,
-    /// `$CARGO_HOME` `/cargo-home`, the target directory `/target`, the build
-    /// directory `/build-dir`, the sysroot `/rust-sysroot`. A directory that
-    /// is a symlink is remapped under both its names.
+    /// The settings for `inputs`; a directory that is a symlink is
+    /// remapped under both its names.
     pub fn new(inputs: &ReproInputs) -> ReproSettings {
         let dirs = [
             (Some(&inputs.workspace_root), "/workspace"),
@@ -85,8 +81,7 @@ pub fn sysroot() -> Result<PathBuf, Error> {
     ))
 }
 
-/// The inputs of a build of `workspace_root` into `target_dir` (and
-/// `build_dir` when it differs): `$CARGO_HOME`, sysroot, commit time.
+/// The inputs of a build of `workspace_root` into `target_dir`.
 pub fn discover(
     workspace_root: &Path,
     target_dir: &Path,
@@ -109,8 +104,7 @@ pub fn discover(
     })
 }
 
-/// The commit time of `HEAD` in `dir`, or 1 (Nix's choice) outside a git
-/// checkout.
+/// The commit time of `HEAD` in `dir`, or 1 (Nix's choice) outside git.
 pub fn source_date_epoch(dir: &Path) -> u64 {
     let out = Command::new("git")
         .args(["log", "-1", "--format=%ct"])

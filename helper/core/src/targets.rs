@@ -6,10 +6,8 @@ use std::collections::BTreeMap;
 use crate::model::Target;
 use crate::policy::{Policy, TargetPolicy};
 
-/// The built-in targets, in the policy's own format: static x86_64 and
-/// aarch64 musl, C built by clang with the musl headers of Debian's
-/// multiarch `musl-dev` (`-nostdlibinc` drops the build machine's glibc
-/// ones), archived by `llvm-ar`; rustc links its own musl.
+/// The built-in targets, in the policy's format: static musl, C built by
+/// clang with Debian's musl headers only (`-nostdlibinc`).
 const DEFAULTS: &str = r#"
 [x86_64-unknown-linux-musl]
 linker = "clang"
@@ -44,9 +42,7 @@ pub fn defaults() -> BTreeMap<String, TargetPolicy> {
     toml::from_str(DEFAULTS).expect("the built-in targets parse")
 }
 
-/// The plan's targets: `host` (cargo's defaults, nothing set: its triple
-/// depends on the machine, and the plan must not) plus the policy's (or
-/// the default) triples.
+/// The plan's targets: `host` (nothing set) and the policy's or default ones.
 pub fn resolve(policy: &Policy) -> BTreeMap<String, Target> {
     let specs = policy.targets.clone().unwrap_or_else(defaults);
     let triples = specs

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use crate::model::Target;
 
-/// What a target needs that this machine lacks, one entry per tool or
-/// path, e.g. "`clang` (C compiler) is not on PATH". Empty when complete.
+/// What a target needs that this machine lacks, one entry per tool or path.
 pub fn missing(target: &Target, path: &OsStr) -> Vec<String> {
     let fuse_tool = target.fuse_ld.as_ref().map(|ld| format!("ld.{ld}"));
     let host = target.host_tools.as_ref();
@@ -43,8 +42,7 @@ pub fn missing(target: &Target, path: &OsStr) -> Vec<String> {
         .collect()
 }
 
-/// The command that installs a target's Debian packages: a package of
-/// another dpkg architecture (`name:arch`) first needs that architecture.
+/// The command that installs a target's Debian packages (and architectures).
 pub fn install_command(target: &Target) -> Option<String> {
     if target.packages.is_empty() {
         return None;

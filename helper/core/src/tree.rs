@@ -10,12 +10,9 @@ use filetime::{set_file_mtime, FileTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Copies the tree at `from` into `to` (created as needed), leaving out
-/// every entry for which `skip` (given the path relative to `from`) is
-/// true. Files keep their modification times (cargo's fingerprints compare
-/// them) and permissions, symlinks are recreated as symlinks, and
-/// directories get their times back last. Returns the files and symlinks
-/// copied; an error names the path it happened at.
+/// Copies the tree at `from` into `to`, but what `skip` (given the relative
+/// path) is true for, keeping times, permissions and symlinks. Returns the
+/// files and symlinks copied; an error names its path.
 pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Result<u64> {
     let at = |p: &Path| {
         let p = p.to_path_buf();
@@ -75,8 +72,7 @@ pub struct FileState {
 }
 
 impl FileState {
-    /// The file's state now; `None` if it cannot be read or changed while
-    /// it was hashed.
+    /// The file's state now; `None` if unreadable or changed while hashed.
     pub fn of(path: &Path) -> Option<FileState> {
         let before = fs::metadata(path).ok()?;
         let mut sha256 = Sha256::new();

@@ -16,8 +16,7 @@ pub const DEV: &str = "buildplan-dev";
 /// The CI / release-fast profile's default name.
 pub const CI: &str = "buildplan-ci";
 
-/// The tuned profiles' settings, by policy key; build scripts and
-/// proc-macros at opt-level 0 without debug info in both.
+/// The tuned profiles' settings, by policy key.
 const PROFILES: &str = r#"
 [dev]
 inherits = "dev"
@@ -42,8 +41,7 @@ pub fn profile(which: &str) -> ProfileTable {
     all.remove(which).expect("`dev` or `ci`")
 }
 
-/// The tuned profiles' names under `policy` (empty when it turns them
-/// off), as (policy key, name) pairs.
+/// The tuned profiles' (policy key, name) pairs under `policy`.
 pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     match &policy.tuned_profiles {
         Some(TunedProfiles::Enabled(false)) => Vec::new(),
@@ -55,8 +53,8 @@ pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     }
 }
 
-/// `policy` with the tuned profiles added; a name in `taken` (cargo's own
-/// layers) or the policy's is an error naming `file` and the key to set.
+/// `policy` with the tuned profiles added; a name already `taken` is an
+/// error naming `file` and the key to set.
 pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Result<Policy, Error> {
     let mut out = policy.clone();
     let mut used = BTreeSet::new();

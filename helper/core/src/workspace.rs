@@ -33,26 +33,20 @@ pub struct Member {
     pub path: String,
     /// Binary target names, sorted.
     pub binaries: Vec<String>,
-    /// Declared features (including implicit ones of optional
-    /// dependencies) with what each enables.
+    /// Declared (and implicit) features with what each enables.
     pub features: BTreeMap<String, Vec<String>>,
-    /// The members it depends on directly, with the kind of dependency.
-    /// Optional and target-specific dependencies are included: a variant
-    /// may turn them on.
+    /// The members it depends on directly (optional ones too), with kinds.
     pub member_deps: Vec<(String, DependencyKind)>,
 }
 
 impl Workspace {
-    /// Loads the workspace containing `manifest_path` (or the current
-    /// directory when `None`) from `cargo metadata --no-deps`.
+    /// Loads the workspace of `manifest_path` (or the current directory).
     pub fn load(manifest_path: Option<&Path>) -> anyhow::Result<Self> {
         Self::from_metadata(&metadata(manifest_path)?)
     }
 
-    /// As [`Self::load`], from the full `cargo metadata` (every package of
-    /// the lock file, which cargo may download), also returned as guppy's
-    /// package graph for the feature audit. With `locked`, cargo runs with
-    /// `--locked`. This is the only `cargo metadata` of such a command.
+    /// As [`Self::load`], from the full `cargo metadata` (with `--locked`
+    /// if `locked`), also returned as guppy's graph for the feature audit.
     pub fn load_graph(
         manifest_path: Option<&Path>,
         locked: bool,
@@ -112,14 +106,12 @@ impl Workspace {
         })
     }
 
-    /// Names of the members `name` needs to build (normal and build
-    /// dependencies, transitively), excluding itself, sorted.
+    /// The members `name` needs to build, transitively, without itself.
     pub fn build_closure(&self, name: &str) -> BTreeSet<String> {
         self.closure(name, false)
     }
 
-    /// As [`Self::build_closure`], adding the package's own
-    /// dev-dependencies (and what they need to build).
+    /// As [`Self::build_closure`], with the package's dev-dependencies.
     pub fn test_closure(&self, name: &str) -> BTreeSet<String> {
         self.closure(name, true)
     }
@@ -161,15 +153,13 @@ impl Workspace {
     }
 }
 
-/// `cargo metadata --no-deps` of the workspace containing `manifest_path`
-/// (or the current directory when `None`).
+/// `cargo metadata --no-deps` of `manifest_path` (or the current directory).
 pub fn metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metadata, Error> {
     MetadataCommand::parse(metadata_json(manifest_path, &["--no-deps"])?)
         .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))
 }
 
-/// The output of `cargo metadata --format-version 1 <extra>` for the
-/// workspace at `manifest_path` (or the current directory).
+/// The output of `cargo metadata --format-version 1 <extra>`.
 fn metadata_json(manifest_path: Option<&Path>, extra: &[&str]) -> Result<String, Error> {
     let mut cmd = MetadataCommand::new();
     if let Some(path) = manifest_path {
