@@ -131,13 +131,9 @@ impl fmt::Display for PackageCompiles {
             } else {
                 u.features.join(",")
             };
-            let inv: Vec<String> = u
-                .invocations
-                .iter()
-                .map(|i| format!("#{}", i + 1))
-                .collect();
+            let inv = u.invocations.iter().map(|i| format!("#{}", i + 1));
+            let (inv, n) = (inv.collect::<Vec<_>>().join(","), u.compiled);
             let sep = if i == 0 { "" } else { ";" };
-            let (inv, n) = (inv.join(","), u.compiled);
             write!(f, "{sep} [{features}] in build {inv} ({n} compile(s))")?;
         }
         Ok(())

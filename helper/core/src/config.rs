@@ -4,7 +4,7 @@
 //! every layer). The policy's `profiles` are the top layer; its overrides
 //! are the values cargo's own resolution does not give.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
@@ -69,23 +69,19 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
         with_policy.cli_config.push(text);
     }
     let full = cargo_config::load(&with_policy)?;
-    let names: BTreeSet<String> = ["dev".to_string(), "release".to_string()]
-        .into_iter()
-        .chain(full.defined_profile_names())
-        .collect();
+    let mut names = full.defined_profile_names();
+    names.extend(["dev".to_string(), "release".to_string()]);
     let mut out = BTreeMap::new();
     for name in names {
         let mut profile = full.profile(&name)?;
         profile.declared_inherits = None;
         let tables = [&mut profile.settings, &mut profile.build_override];
+        // The policy's `--config` layer is named `policy`.
         for table in tables.into_iter().chain(profile.package.values_mut()) {
-            // The policy's `--config` layer is named `policy`.
-            for s in table
+            let from_policy = table
                 .values_mut()
-                .filter(|s| s.source.starts_with("--config "))
-            {
-                s.source = POLICY_SOURCE.to_string();
-            }
+                .filter(|s| s.source.starts_with("--config "));
+            from_policy.for_each(|s| s.source = POLICY_SOURCE.to_string());
         }
         profile.overrides = run_overrides(&base, &name, &profile)?;
         out.insert(name, profile);
@@ -112,9 +108,8 @@ pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result
         return Ok(cfg.profile(name)?.overrides(&wanted));
     }
     if let Some(parent) = &profile.inherits {
-        wanted
-            .settings
-            .insert("inherits".into(), parent.clone().into());
+        let settings = &mut wanted.settings;
+        settings.insert("inherits".into(), parent.clone().into());
     }
     Ok(wanted)
 }
@@ -135,13 +130,10 @@ pub fn machine_local_differences(
     let empty = Settings::new();
     for (name, profile) in profiles.iter().filter(|(n, _)| known.contains(*n)) {
         let resolved = cfg.profile(name)?;
+        let (here, planned) = (&resolved.build_override, &profile.build_override);
         let mut tables = vec![
             (String::new(), &resolved.settings, &profile.settings),
-            (
-                "build-override.".into(),
-                &resolved.build_override,
-                &profile.build_override,
-            ),
+            ("build-override.".into(), here, planned),
         ];
         tables.extend(resolved.package.iter().map(|(pkg, here)| {
             let planned = profile.package.get(pkg).unwrap_or(&empty);
@@ -164,9 +156,8 @@ pub fn machine_local_differences(
                     None => "the committed plan: not set".to_string(),
                 };
                 let (value, source) = (&setting.value, &setting.source);
-                lines.push(format!(
-                    "{name}.{prefix}{key} = {value} from {source} ({plan})"
-                ));
+                let line = format!("{name}.{prefix}{key} = {value} from {source} ({plan})");
+                lines.push(line);
             }
         }
     }

@@ -5,6 +5,8 @@
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
+use walkdir::WalkDir;
+
 /// One dep-info file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DepInfo {
@@ -67,28 +69,14 @@ pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
 
 /// Every readable `*.d` file under `dir`, parsed.
 pub fn find(dir: &Path, workspace_root: &Path) -> Vec<DepInfo> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(kind) = e.file_type() else { continue };
-            let p = e.path();
-            if kind.is_dir() {
-                if e.file_name() != "incremental" {
-                    stack.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "d") {
-                if let Ok(text) = fs::read_to_string(&p) {
-                    found.push(parse(&p, &text, workspace_root));
-                }
-            }
-        }
-    }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    found
+    let walk = WalkDir::new(dir).sort_by_file_name().into_iter();
+    // Incremental-compilation directories hold none.
+    let entries = walk
+        .filter_entry(|e| e.file_name() != "incremental")
+        .flatten();
+    let files = entries.filter(|e| e.path().extension().is_some_and(|x| x == "d"));
+    let read = |p: &Path| Some(parse(p, &fs::read_to_string(p).ok()?, workspace_root));
+    files.filter_map(|e| read(e.path())).collect()
 }
 
 /// `target: deps` on the first unescaped `: `.

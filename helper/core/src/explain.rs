@@ -147,36 +147,26 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
 }
 
 /// The lines of one target: linking, rustflags and build-script variables.
-fn target_lines(w: &mut String, name: &str, target: &Target) {
-    if target.triple.is_none() {
+fn target_lines(w: &mut String, name: &str, t: &Target) {
+    if t.triple.is_none() {
         let _ = writeln!(w, "  {name}: the build machine, cargo's defaults");
         return;
     }
-    let runtime = if target.is_static {
-        "static"
-    } else {
-        "dynamic"
-    };
+    let runtime = if t.is_static { "static" } else { "dynamic" };
     let parts: Vec<String> = [
-        target.linker_driver.as_ref().map(|l| format!("linker {l}")),
-        target.fuse_ld.as_ref().map(|ld| format!("-fuse-ld={ld}")),
-        target
-            .target_cpu
-            .as_ref()
-            .map(|c| format!("target-cpu {c}")),
+        t.linker_driver.as_ref().map(|l| format!("linker {l}")),
+        t.fuse_ld.as_ref().map(|ld| format!("-fuse-ld={ld}")),
+        t.target_cpu.as_ref().map(|c| format!("target-cpu {c}")),
         Some(format!("{runtime} C runtime")),
-        target
-            .nix_cross
-            .as_ref()
-            .map(|c| format!("nix pkgsCross.{c}")),
+        t.nix_cross.as_ref().map(|c| format!("nix pkgsCross.{c}")),
     ]
     .into_iter()
     .flatten()
     .collect();
     let _ = writeln!(w, "  {name}: {}", parts.join(", "));
-    let rustflags = crate::render::target_rustflags(target).join(" ");
+    let rustflags = crate::render::target_rustflags(t).join(" ");
     let _ = writeln!(w, "    rustflags: {rustflags}");
-    for (key, value) in &crate::render::target_env(target, None) {
+    for (key, value) in &crate::render::target_env(t, None) {
         let _ = writeln!(w, "    {key}={value}");
     }
 }

@@ -3,8 +3,9 @@
 //! 1.99, and `build/<package>/<hash>/fingerprint/` since 1.100. `<hash>` is
 //! cargo's unit hash, 16 hex digits.
 
-use std::fs;
 use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
 
 /// One unit's directory.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -22,17 +23,17 @@ pub fn is_hash(s: &str) -> bool {
     s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The directories in `dir`, sorted.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
+    let walk = WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(1)
+        .sort_by_file_name();
+    let dirs = walk
+        .into_iter()
         .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    dirs
+        .filter(|e| e.file_type().is_dir());
+    dirs.map(walkdir::DirEntry::into_path).collect()
 }
 
 fn name(p: &Path) -> String {
@@ -94,6 +95,7 @@ pub fn all_unit_dirs(build_dir: &Path) -> Vec<UnitDir> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn touch(p: &Path) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();

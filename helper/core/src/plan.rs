@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::error::Error;
 use crate::manifest::RootManifest;
 use crate::model::{PackageInfo, Plan, WorkspaceInfo, SCHEMA_VERSION};
-use crate::policy::{self, Policy};
+use crate::policy::{self, Policy, DEFAULT_PROFILE, DEFAULT_VARIANT};
 use crate::workspace::Workspace;
 
 /// A computed plan with what it was computed from.
@@ -47,11 +47,8 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
     };
     let manifest = RootManifest::read(&workspace.root_manifest)?;
     let policy = manifest.policy;
-    let inputs = crate::config::plan_inputs(
-        &workspace.root,
-        manifest.profile.as_ref(),
-        crate::cargo_config::env_map(),
-    );
+    let env = crate::cargo_config::env_map();
+    let inputs = crate::config::plan_inputs(&workspace.root, manifest.profile.as_ref(), env);
     let taken = crate::cargo_config::load(&inputs)?.profile_names();
     let tuned = crate::tuned::with_tuned(&policy, &taken, &manifest.path)?;
     let profiles = crate::config::plan_profiles(&inputs, &tuned)?;
@@ -66,9 +63,8 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
             }
         }
     }
-    let output = workspace
-        .root
-        .join(policy.output.as_deref().unwrap_or(policy::DEFAULT_OUTPUT));
+    let output = policy.output.as_deref().unwrap_or(policy::DEFAULT_OUTPUT);
+    let output = workspace.root.join(output);
     Ok(Planned {
         plan,
         workspace,
@@ -88,31 +84,20 @@ pub fn assemble(
     let targets = crate::targets::resolve(policy);
     let variants = crate::variants::resolve(ws, policy, file)?;
 
-    let default_of = |key: &str, chosen: &Option<String>, default: &str, known: Vec<&String>| {
-        let name = chosen.as_deref().unwrap_or(default).to_string();
-        if known.contains(&&name) {
-            return Ok(name);
+    // The default variant and profile must exist.
+    let check = |key: &str, name: &str, known: Vec<&str>| {
+        if known.contains(&name) {
+            return Ok(name.to_string());
         }
-        let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
-        let message = format!(
-            "names `{name}`, which is not a {key} ({key}s: {})",
-            known.join(", ")
-        );
+        let known = known.join(", ");
+        let message = format!("names `{name}`, which is not a {key} ({key}s: {known})");
         let key = format!("workspace.metadata.buildplan.default-{key}");
         Err(Error::key(&file.display().to_string(), key, message))
     };
-    let default_variant = default_of(
-        "variant",
-        &policy.default_variant,
-        policy::DEFAULT_VARIANT,
-        variants.keys().collect(),
-    )?;
-    let default_profile = default_of(
-        "profile",
-        &policy.default_profile,
-        policy::DEFAULT_PROFILE,
-        profiles.keys().collect(),
-    )?;
+    let variant = policy.default_variant.as_deref().unwrap_or(DEFAULT_VARIANT);
+    let default_variant = check("variant", variant, variants.keys().map(|k| &**k).collect())?;
+    let profile = policy.default_profile.as_deref().unwrap_or(DEFAULT_PROFILE);
+    let default_profile = check("profile", profile, profiles.keys().map(|k| &**k).collect())?;
 
     let info = |m: &crate::workspace::Member| PackageInfo {
         version: m.version.clone(),
@@ -135,9 +120,7 @@ pub fn assemble(
             members,
             default_variant,
             default_profile,
-            mem_per_job_mib: policy
-                .mem_per_job_mib
-                .unwrap_or(policy::DEFAULT_MEM_PER_JOB_MIB),
+            mem_per_job_mib: (policy.mem_per_job_mib).unwrap_or(policy::DEFAULT_MEM_PER_JOB_MIB),
         },
         packages,
         variants,

@@ -18,37 +18,26 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Re
         let p = p.to_path_buf();
         move |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()))
     };
-    let mut count = 0;
-    let mut stack = vec![from.to_path_buf()];
-    let mut dirs = Vec::new();
-    while let Some(src) = stack.pop() {
-        let rel = src.strip_prefix(from).expect("below `from`");
-        let dst = to.join(rel);
-        fs::create_dir_all(&dst).map_err(at(&dst))?;
-        dirs.push((src.clone(), dst.clone()));
-        for entry in fs::read_dir(&src).map_err(at(&src))? {
-            let entry = entry.map_err(at(&src))?;
-            let s = entry.path();
-            if skip(s.strip_prefix(from).expect("below `from`")) {
-                continue;
-            }
-            let d = dst.join(entry.file_name());
-            let kind = entry.file_type().map_err(at(&s))?;
-            if kind.is_dir() {
-                stack.push(s);
-                continue;
-            }
-            if kind.is_symlink() {
-                let link = fs::read_link(&s).map_err(at(&s))?;
-                std::os::unix::fs::symlink(&link, &d).map_err(at(&d))?;
-            } else {
-                fs::copy(&s, &d).map_err(at(&d))?;
-                let modified = entry.metadata().and_then(|m| m.modified());
-                let modified = FileTime::from_system_time(modified.map_err(at(&s))?);
-                set_file_mtime(&d, modified).map_err(at(&d))?;
-            }
-            count += 1;
+    let rel = |p: &Path| p.strip_prefix(from).expect("below `from`").to_path_buf();
+    let (mut count, mut dirs) = (0, Vec::new());
+    let walk = walkdir::WalkDir::new(from).into_iter();
+    for entry in walk.filter_entry(|e| e.depth() == 0 || !skip(&rel(e.path()))) {
+        let entry = entry?;
+        let (s, d, kind) = (entry.path(), to.join(rel(entry.path())), entry.file_type());
+        if kind.is_dir() {
+            fs::create_dir_all(&d).map_err(at(&d))?;
+            dirs.push((s.to_path_buf(), d));
+            continue;
+        } else if kind.is_symlink() {
+            let link = fs::read_link(s).map_err(at(s))?;
+            std::os::unix::fs::symlink(&link, &d).map_err(at(&d))?;
+        } else {
+            fs::copy(s, &d).map_err(at(&d))?;
+            let modified = entry.metadata().map_err(io::Error::from);
+            let modified = modified.and_then(|m| m.modified()).map_err(at(s))?;
+            set_file_mtime(&d, FileTime::from_system_time(modified)).map_err(at(&d))?;
         }
+        count += 1;
     }
     // Directories last (creating files inside them moves their mtime);
     // their times are informative only, so a failure is no error.

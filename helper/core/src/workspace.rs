@@ -89,15 +89,16 @@ impl Workspace {
                     (name != p.name.as_str()).then(|| (name.clone(), dep.kind))
                 })
                 .collect();
+            let name = p.name.to_string();
             let member = Member {
-                name: p.name.to_string(),
+                name: name.clone(),
                 version: p.version.to_string(),
                 path: relative(&root, dir.as_std_path())?,
                 binaries,
                 features: p.features.clone(),
                 member_deps,
             };
-            members.insert(member.name.clone(), member);
+            members.insert(name, member);
         }
         Ok(Self {
             root_manifest: root.join("Cargo.toml"),
@@ -177,11 +178,8 @@ fn metadata_json(manifest_path: Option<&Path>, extra: &[&str]) -> Result<String,
 /// `path` relative to `root`, `/`-separated; `.` when they are equal.
 pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
     let rel = path.strip_prefix(root).map_err(|_| {
-        anyhow::anyhow!(
-            "workspace member {} lies outside the workspace root {}",
-            path.display(),
-            root.display()
-        )
+        let (path, root) = (path.display(), root.display());
+        anyhow::anyhow!("workspace member {path} lies outside the workspace root {root}")
     })?;
     Ok(if rel.as_os_str().is_empty() {
         ".".to_string()
