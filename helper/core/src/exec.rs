@@ -19,9 +19,7 @@ pub fn rustc_program() -> OsString {
 
 /// Runs that rustc with `args` and returns its standard output ([`capture`]).
 pub fn rustc(args: &[&str]) -> Result<String, Error> {
-    let mut cmd = Command::new(rustc_program());
-    cmd.args(args);
-    capture(cmd)
+    capture(Command::new(rustc_program()).args(args))
 }
 
 /// A command: program, arguments, extra environment, directory.
@@ -64,7 +62,7 @@ impl CargoCommand {
 
     /// Runs the command and returns its standard output ([`capture`]).
     pub fn output(&self) -> Result<String, Error> {
-        capture(self.to_command())
+        capture(&mut self.to_command())
     }
 
     /// The command as one shell line: `cd DIR && VAR=value ... cargo ...`.
@@ -74,34 +72,28 @@ impl CargoCommand {
             words.push("env".into());
             words.extend(self.env_remove.iter().flat_map(|k| ["-u".into(), quote(k)]));
         }
-        words.extend(
-            self.env
-                .iter()
-                .map(|(key, value)| format!("{key}={}", quote(value))),
-        );
+        words.extend(self.env.iter().map(|(k, v)| format!("{k}={}", quote(v))));
         words.push(quote(&self.program));
         words.extend(self.args.iter().map(|a| quote(a)));
-        format!(
-            "cd {} && {}",
-            quote(&self.cwd.to_string_lossy()),
-            words.join(" ")
-        )
+        let cwd = quote(&self.cwd.to_string_lossy());
+        format!("cd {cwd} && {}", words.join(" "))
     }
 }
 
 /// Runs `cmd` and returns its standard output; a failure quotes its stderr.
-pub fn capture(mut cmd: Command) -> Result<String, Error> {
+pub fn capture(cmd: &mut Command) -> Result<String, Error> {
     let program = cmd.get_program().to_string_lossy().into_owned();
     let out = cmd.output().map_err(|e| Error::not_run(&program, e))?;
     if !out.status.success() {
         // The program without its directory, the arguments as given.
-        let mut command = program.rsplit('/').next().unwrap_or("cargo").to_string();
-        for arg in cmd.get_args() {
-            command.push(' ');
-            command.push_str(&arg.to_string_lossy());
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
-        return Err(Error::CargoFailed(format!("`{command}` failed:\n{stderr}")));
+        let name = program.rsplit('/').next().unwrap_or("cargo");
+        let args = cmd.get_args().map(|a| format!(" {}", a.to_string_lossy()));
+        let (args, stderr) = (
+            args.collect::<String>(),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        let message = format!("`{name}{args}` failed:\n{}", stderr.trim_end());
+        return Err(Error::CargoFailed(message));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }

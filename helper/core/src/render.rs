@@ -38,30 +38,25 @@ pub fn target_var(triple: &str, key: &str) -> String {
 /// The variables a cross build of `target` needs (cargo's, cc-rs's, and
 /// with `cmake_dir` the cmake crate's); none for the host.
 pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
     let Some(triple) = &target.triple else {
-        return env;
+        return BTreeMap::new();
     };
     let lower = triple.replace(['-', '.'], "_");
     let rustflags = target_rustflags(target).join(" ");
-    let clang = target
-        .cc
-        .as_deref()
-        .is_some_and(|cc| cc.rsplit('/').next().unwrap_or(cc).contains("clang"));
-    let target_flag = clang.then(|| format!("--target={triple}"));
-    let c_flags: Vec<String> = target_flag
-        .into_iter()
-        .chain(target.c_flags.iter().cloned())
-        .collect();
+    let rustflags = (!rustflags.is_empty()).then_some(rustflags);
+    let cc = target.cc.as_deref();
+    let clang = cc.is_some_and(|cc| cc.rsplit('/').next().unwrap_or(cc).contains("clang"));
+    let mut c_flags = target.c_flags.clone();
+    if clang {
+        c_flags.insert(0, format!("--target={triple}"));
+    }
     let c_flags = (!c_flags.is_empty()).then(|| c_flags.join(" "));
     let host = target.host_tools.as_ref();
-    let cmake = cmake_dir.filter(|_| target.cc.is_some());
+    let cmake = cmake_dir.filter(|_| cc.is_some());
+    let cmake = cmake.map(|d| d.join(format!("{triple}.cmake")).display().to_string());
     let vars = [
         (target_var(triple, "LINKER"), target.linker_driver.clone()),
-        (
-            target_var(triple, "RUSTFLAGS"),
-            (!rustflags.is_empty()).then_some(rustflags),
-        ),
+        (target_var(triple, "RUSTFLAGS"), rustflags),
         (format!("CC_{lower}"), target.cc.clone()),
         (format!("CXX_{lower}"), target.cxx.clone()),
         (format!("AR_{lower}"), target.ar.clone()),
@@ -70,16 +65,12 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
         ("HOST_CC".into(), host.map(|h| h.cc.clone())),
         ("HOST_CXX".into(), host.map(|h| h.cxx.clone())),
         ("HOST_AR".into(), host.map(|h| h.ar.clone())),
-        (
-            format!("CMAKE_TOOLCHAIN_FILE_{lower}"),
-            cmake.map(|dir| dir.join(format!("{triple}.cmake")).display().to_string()),
-        ),
+        (format!("CMAKE_TOOLCHAIN_FILE_{lower}"), cmake),
     ];
-    env.extend(
-        vars.into_iter()
-            .filter_map(|(name, value)| Some((name, value?))),
-    );
-    env
+    let set = vars
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)));
+    set.collect()
 }
 
 /// A CMake toolchain file for a cross target with a C compiler; its
@@ -87,11 +78,8 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
 pub fn cmake_toolchain(target: &Target) -> Option<String> {
     let (triple, cc) = (target.triple.as_ref()?, target.cc.as_ref()?);
     let arch = triple.split('-').next().unwrap_or(triple);
-    let system = if triple.contains("-linux") {
-        "Linux"
-    } else {
-        "Generic"
-    };
+    let linux = triple.contains("-linux");
+    let system = if linux { "Linux" } else { "Generic" };
     let mut text = format!(
         "# CMake toolchain for {triple}, written by cargo-buildplan from the plan.\n\
          set(CMAKE_SYSTEM_NAME {system})\nset(CMAKE_SYSTEM_PROCESSOR {arch})\n\
@@ -112,14 +100,10 @@ pub fn profile_config(name: &str, overrides: &Overrides) -> Vec<String> {
     let base = format!("profile.{}", crate::cargo_config::toml_key(name));
     let packages = overrides.package.iter().flat_map(|(pkg, settings)| {
         let prefix = format!("package.{}.", crate::cargo_config::toml_key(pkg));
-        settings
-            .iter()
-            .map(move |(key, value)| (format!("{prefix}{key}"), value))
+        (settings.iter()).map(move |(key, value)| (format!("{prefix}{key}"), value))
     });
-    let build_override = overrides
-        .build_override
-        .iter()
-        .map(|(k, v)| (format!("build-override.{k}"), v));
+    let build_override =
+        (overrides.build_override.iter()).map(|(k, v)| (format!("build-override.{k}"), v));
     let settings = overrides.settings.iter().map(|(k, v)| (k.clone(), v));
     let mut config: Vec<String> = settings
         .chain(build_override)

@@ -63,12 +63,12 @@ impl ReproSettings {
 
     /// The rustflags to add, in order.
     pub fn rustflags(&self) -> Result<Vec<String>, Error> {
-        let flag = |(from, to): &(PathBuf, &str)| match from.to_str() {
-            Some(from) => Ok(format!("--remap-path-prefix={from}={to}")),
-            None => Err(Error::invalid(format!(
-                "path is not UTF-8: {}",
-                from.display()
-            ))),
+        let flag = |(from, to): &(PathBuf, &str)| {
+            let bad = || Error::invalid(format!("path is not UTF-8: {}", from.display()));
+            Ok(format!(
+                "--remap-path-prefix={}={to}",
+                from.to_str().ok_or_else(bad)?
+            ))
         };
         self.remaps.iter().map(flag).collect()
     }
@@ -76,9 +76,8 @@ impl ReproSettings {
 
 /// `rustc --print sysroot` (`$RUSTC`, else `rustc`).
 pub fn sysroot() -> Result<PathBuf, Error> {
-    Ok(PathBuf::from(
-        crate::exec::rustc(&["--print", "sysroot"])?.trim(),
-    ))
+    let sysroot = crate::exec::rustc(&["--print", "sysroot"])?;
+    Ok(PathBuf::from(sysroot.trim()))
 }
 
 /// The inputs of a build of `workspace_root` into `target_dir`.
@@ -92,13 +91,12 @@ pub fn discover(
     let cargo_home = cargo_home.or_else(home).ok_or_else(|| {
         Error::invalid("cannot locate $CARGO_HOME: neither CARGO_HOME nor HOME is set")
     })?;
+    let build_dir = build_dir.filter(|b| *b != target_dir);
     Ok(ReproInputs {
         workspace_root: workspace_root.to_path_buf(),
         cargo_home,
         target_dir: target_dir.to_path_buf(),
-        build_dir: build_dir
-            .filter(|b| *b != target_dir)
-            .map(Path::to_path_buf),
+        build_dir: build_dir.map(Path::to_path_buf),
         sysroot: Some(sysroot()?),
         source_date_epoch: source_date_epoch(workspace_root),
     })

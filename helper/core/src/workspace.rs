@@ -170,9 +170,7 @@ fn metadata_json(manifest_path: Option<&Path>, extra: &[&str]) -> Result<String,
         cmd.manifest_path(path);
     }
     cmd.other_options(extra.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    let mut command = cmd.cargo_command();
-    command.env("CARGO_TERM_COLOR", "never");
-    crate::exec::capture(command)
+    crate::exec::capture(cmd.cargo_command().env("CARGO_TERM_COLOR", "never"))
 }
 
 /// `path` relative to `root`, `/`-separated; `.` when they are equal.

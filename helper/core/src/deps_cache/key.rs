@@ -65,9 +65,9 @@ impl LockIdentity {
 
 /// `rustc -vV` of the given compiler (`$RUSTC` or `rustc` for the default).
 pub fn toolchain(rustc: &Path) -> Result<String, Error> {
-    let mut cmd = Command::new(rustc);
-    cmd.arg("-vV");
-    Ok(crate::exec::capture(cmd)?.trim().to_string())
+    Ok(crate::exec::capture(Command::new(rustc).arg("-vV"))?
+        .trim()
+        .to_string())
 }
 
 impl CacheKey {

@@ -98,7 +98,7 @@ pub fn package_files(member_dir: &Path) -> Option<Vec<PathBuf>> {
     let mut cmd = Command::new(crate::exec::cargo_program());
     cmd.args(["package", "--list", "--allow-dirty", "--manifest-path"])
         .arg(member_dir.join("Cargo.toml"));
-    let text = crate::exec::capture(cmd).ok()?;
+    let text = crate::exec::capture(&mut cmd).ok()?;
     let files = text.lines().map(|l| member_dir.join(l));
     Some(files.filter(|p| p.is_file()).collect())
 }

@@ -118,7 +118,7 @@ fn locate(opts: &RunOptions, program: &Path) -> Result<(PathBuf, PathBuf, PathBu
     meta.other_options(given.cloned().collect::<Vec<_>>());
     let mut cmd = meta.cargo_command();
     environment(&mut cmd, opts);
-    let meta = MetadataCommand::parse(crate::exec::capture(cmd)?)
+    let meta = MetadataCommand::parse(crate::exec::capture(&mut cmd)?)
         .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))?;
     let root = meta.workspace_root.into_std_path_buf();
     Ok(match flag_value(&opts.args, "--target-dir") {
