@@ -29,10 +29,7 @@ pub fn packages(text: &str, file: &str) -> Result<Vec<LockPackage>, Error> {
         #[serde(default)]
         package: Vec<LockPackage>,
     }
-    let lock: Lock = toml::from_str(text).map_err(|e| Error::Toml {
-        file: file.to_string(),
-        message: e.to_string(),
-    })?;
+    let lock: Lock = toml::from_str(text).map_err(|e| Error::toml(file, e))?;
     Ok(lock.package)
 }
 
@@ -41,18 +38,12 @@ pub type Members = BTreeMap<String, BTreeSet<String>>;
 
 /// The members of the lock `text` (`file` names it in errors).
 pub fn members(text: &str, file: &str) -> Result<Members, Error> {
-    Ok(packages(text, file)?
+    let members = packages(text, file)?
         .into_iter()
-        .filter(|p| p.source.is_none())
-        .map(|p| {
-            let deps = p
-                .dependencies
-                .iter()
-                .filter_map(|d| d.split_whitespace().next().map(str::to_string))
-                .collect();
-            (p.name, deps)
-        })
-        .collect())
+        .filter(|p| p.source.is_none());
+    let name = |d: &String| d.split_whitespace().next().map(str::to_string);
+    let deps = |p: &LockPackage| p.dependencies.iter().filter_map(name).collect();
+    Ok(members.map(|p| (p.name.clone(), deps(&p))).collect())
 }
 
 /// Why `base` does not fit `current`, one line per member.

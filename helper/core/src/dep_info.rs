@@ -44,20 +44,11 @@ pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
         let Some((target, deps)) = split_rule(line) else {
             continue;
         };
-        let target = split_words(target);
-        if target
-            .iter()
-            .any(|t| Path::new(t).file_name() == own_name && t.ends_with(".d"))
-        {
-            per_unit = true;
-        }
+        let own = |t: &String| Path::new(t).file_name() == own_name && t.ends_with(".d");
+        per_unit |= split_words(target).iter().any(own);
         if inputs.is_none() {
-            inputs = Some(
-                split_words(deps)
-                    .into_iter()
-                    .map(|d| normalize(&workspace_root.join(d)))
-                    .collect(),
-            );
+            let deps = split_words(deps).into_iter();
+            inputs = Some(deps.map(|d| normalize(&workspace_root.join(d))).collect());
         }
     }
     DepInfo {
@@ -98,27 +89,17 @@ fn split_rule(line: &str) -> Option<(&str, &str)> {
 
 /// Whitespace-separated words, `\ ` kept as a space.
 fn split_words(s: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
+    let (mut words, mut cur) = (Vec::new(), String::new());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            c if c.is_whitespace() => {
-                if !cur.is_empty() {
-                    words.push(std::mem::take(&mut cur));
-                }
-            }
+            '\\' => cur.extend(chars.next()),
+            c if c.is_whitespace() => words.push(std::mem::take(&mut cur)),
             c => cur.push(c),
         }
     }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
+    words.push(cur);
+    words.retain(|w| !w.is_empty());
     words
 }
 

@@ -65,6 +65,12 @@ impl Error {
         Error::Invalid(format!("could not run `{program}`: {e} {hint}"))
     }
 
+    /// Builds [`Error::Toml`].
+    pub fn toml(file: &str, e: impl std::fmt::Display) -> Self {
+        let (file, message) = (file.to_string(), e.to_string());
+        Error::Toml { file, message }
+    }
+
     /// Builds [`Error::Key`].
     pub fn key(file: &str, key: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Key {

@@ -1,12 +1,10 @@
 //! The number of parallel jobs of a build: the user's choice, only ever
 //! lowered by the memory cap; else the cap, at most one job per CPU.
 
-use serde::Serialize;
-
 use crate::error::Error;
 
 /// A jobs value as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobsValue {
     /// A number: positive is the count, negative is "all cores minus".
     Count(i64),
@@ -25,7 +23,7 @@ impl JobsValue {
 }
 
 /// A jobs setting the user chose, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jobs {
     /// The value.
     pub value: JobsValue,
@@ -82,12 +80,10 @@ pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> 
             rest.push(arg.clone());
             continue;
         };
-        let value = JobsValue::parse(&value)
-            .ok_or_else(|| Error::invalid(format!("`{arg}`: `{value}` is not a number of jobs")))?;
-        found = Some(Jobs {
-            value,
-            source: "-j on the command line".into(),
-        });
+        let bad = || Error::invalid(format!("`{arg}`: `{value}` is not a number of jobs"));
+        let value = JobsValue::parse(&value).ok_or_else(bad)?;
+        let source = "-j on the command line".into();
+        found = Some(Jobs { value, source });
     }
     Ok((found, rest))
 }
@@ -101,10 +97,8 @@ pub fn decide(
 ) -> JobsDecision {
     let cap = available_mib.map(|a| {
         let cap = (a / per_job_mib.max(1)).max(1);
-        (
-            cap,
-            format!("MemAvailable {a} MiB / {per_job_mib} MiB per job = {cap}"),
-        )
+        let why = format!("MemAvailable {a} MiB / {per_job_mib} MiB per job = {cap}");
+        (cap, why)
     });
     let (pass, note) = match (user.map(|u| (u.count(cpus), u.label())), cap) {
         (Some((jobs, from)), Some((cap, why))) if cap < jobs => (
@@ -121,15 +115,13 @@ pub fn decide(
         ),
         (None, Some((cap, why))) => {
             let n = cap.min(cpus.max(1));
-            (
-                Some(n),
-                format!("jobs: --jobs {n} ({why}, at most {cpus} CPUs)"),
-            )
+            let note = format!("jobs: --jobs {n} ({why}, at most {cpus} CPUs)");
+            (Some(n), note)
         }
-        (None, None) => (
-            None,
-            "jobs: cargo's default (MemAvailable unknown, no cap)".into(),
-        ),
+        (None, None) => {
+            let note = "jobs: cargo's default (MemAvailable unknown, no cap)";
+            (None, note.into())
+        }
     };
     JobsDecision { pass, note }
 }

@@ -61,10 +61,7 @@ impl RootManifest {
         let shell: ManifestShell = toml::from_str(text).map_err(|e| {
             // Only on failure: tell a broken manifest from a bad policy.
             match text.parse::<toml::Table>() {
-                Err(syntax) => Error::Toml {
-                    file: file.clone(),
-                    message: syntax.to_string(),
-                },
+                Err(syntax) => Error::toml(&file, syntax),
                 Ok(_) => Error::invalid(format!(
                     "{file}: invalid build policy [workspace.metadata.buildplan]:\n{e}"
                 )),

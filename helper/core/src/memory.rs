@@ -194,10 +194,8 @@ pub fn check_memory(
     packages: u64,
 ) -> Result<MemoryCheck, Error> {
     plan.profile(profile)?;
-    let estimate_of = |profile: &str| {
-        Drivers::of(plan, profile, package)
-            .map(|d| estimate(&d, packages, plan.workspace.mem_per_job_mib))
-    };
+    let mem = plan.workspace.mem_per_job_mib;
+    let estimate_of = |p: &str| Some(estimate(&Drivers::of(plan, p, package)?, packages, mem));
     let found = estimate_of(profile).expect("the profile exists");
     let (needs, why) = (found.final_step_mib, found.reasons(packages));
     let note = format!(
@@ -209,9 +207,7 @@ pub fn check_memory(
     let (mut refusal, mut warning) = (None, None);
     let available = machine.mem_available_mib;
     if let Some(total) = machine.mem_total_mib.filter(|total| needs > *total) {
-        let fitting: Vec<String> = plan
-            .profiles
-            .keys()
+        let fitting: Vec<String> = (plan.profiles.keys())
             .filter(|p| p.as_str() != profile)
             .filter_map(|p| Some((p, estimate_of(p)?.final_step_mib)))
             .filter(|(_, mib)| *mib <= total)

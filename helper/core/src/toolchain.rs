@@ -47,21 +47,18 @@ pub fn install_command(target: &Target) -> Option<String> {
     if target.packages.is_empty() {
         return None;
     }
-    let mut arches: Vec<&str> = target
-        .packages
-        .iter()
-        .filter_map(|p| Some(p.split_once(':')?.1))
-        .collect();
-    arches.dedup();
-    let mut steps: Vec<String> = arches
-        .iter()
-        .map(|a| format!("sudo dpkg --add-architecture {a}"))
-        .collect();
-    steps.push("sudo apt-get update".into());
-    steps.push(format!(
-        "sudo apt-get install {}",
-        target.packages.join(" ")
-    ));
+    let mut steps: Vec<String> = Vec::new();
+    for (_, arch) in target.packages.iter().filter_map(|p| p.split_once(':')) {
+        let add = format!("sudo dpkg --add-architecture {arch}");
+        if !steps.contains(&add) {
+            steps.push(add);
+        }
+    }
+    let packages = target.packages.join(" ");
+    steps.extend([
+        "sudo apt-get update".into(),
+        format!("sudo apt-get install {packages}"),
+    ]);
     Some(steps.join(" && "))
 }
 

@@ -38,10 +38,8 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
         let io = |e| Error::io(&path, e);
         if !docs.contains_key(f.source.as_str()) {
             let text = std::fs::read_to_string(&path).map_err(io)?;
-            let doc = text.parse::<DocumentMut>().map_err(|e| Error::Toml {
-                file: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+            let doc = (text.parse::<DocumentMut>())
+                .map_err(|e| Error::toml(&path.display().to_string(), e))?;
             docs.insert(&f.source, doc);
         }
         let key: Vec<&str> = ["profile", &f.profile]
