@@ -62,9 +62,7 @@ pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
 pub fn find(dir: &Path, workspace_root: &Path) -> Vec<DepInfo> {
     let walk = WalkDir::new(dir).sort_by_file_name().into_iter();
     // Incremental-compilation directories hold none.
-    let entries = walk
-        .filter_entry(|e| e.file_name() != "incremental")
-        .flatten();
+    let entries = (walk.filter_entry(|e| e.file_name() != "incremental")).flatten();
     let files = entries.filter(|e| e.path().extension().is_some_and(|x| x == "d"));
     let read = |p: &Path| Some(parse(p, &fs::read_to_string(p).ok()?, workspace_root));
     files.filter_map(|e| read(e.path())).collect()

@@ -124,14 +124,12 @@ impl HostInfo {
     /// Parses `rustc -vV` output.
     pub fn parse(text: &str) -> Option<Self> {
         let meta = rustc_version::version_meta_for(text).ok()?;
-        let (major, minor) = (
-            meta.semver.major.try_into().ok()?,
-            meta.semver.minor.try_into().ok()?,
-        );
+        let v = &meta.semver;
+        let rustc_release = (v.major.try_into().ok()?, v.minor.try_into().ok()?);
         Some(HostInfo {
             triple: meta.host,
             rustc_version: meta.short_version_string,
-            rustc_release: (major, minor),
+            rustc_release,
         })
     }
 
@@ -211,9 +209,7 @@ pub fn find_in_path(name: &str, path: &OsStr) -> Option<PathBuf> {
 
 /// Reads a `/proc/meminfo` field (`MemAvailable`, `MemTotal`), in MiB.
 pub fn parse_meminfo_mib(meminfo: &str, field: &str) -> Option<u64> {
-    let line = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
+    let line = (meminfo.lines()).find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
     let mut words = line.split_whitespace();
     let value: u64 = words.next()?.parse().ok()?;
     matches!(words.next(), Some("kB") | None).then_some(value / 1024)
@@ -251,13 +247,11 @@ impl Machine {
         let total = parse_meminfo_mib(&meminfo, "MemTotal");
         // This process's cgroup v2 memory limit, if it has one.
         let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        let limit = cgroup
-            .lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .and_then(|own| {
-                let dir = Path::new("/sys/fs/cgroup").join(own.trim_start_matches('/'));
-                parse_cgroup_max(&std::fs::read_to_string(dir.join("memory.max")).ok()?)
-            });
+        let own = cgroup.lines().find_map(|l| l.strip_prefix("0::"));
+        let limit = own.and_then(|own| {
+            let dir = Path::new("/sys/fs/cgroup").join(own.trim_start_matches('/'));
+            parse_cgroup_max(&std::fs::read_to_string(dir.join("memory.max")).ok()?)
+        });
         Ok(Machine {
             host: HostInfo::detect()?,
             path: std::env::var_os("PATH").unwrap_or_default(),

@@ -25,21 +25,13 @@ pub fn is_hash(s: &str) -> bool {
 
 /// The directories in `dir`, sorted.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let walk = WalkDir::new(dir)
-        .min_depth(1)
-        .max_depth(1)
-        .sort_by_file_name();
-    let dirs = walk
-        .into_iter()
-        .flatten()
-        .filter(|e| e.file_type().is_dir());
+    let walk = (WalkDir::new(dir).min_depth(1).max_depth(1)).sort_by_file_name();
+    let dirs = (walk.into_iter().flatten()).filter(|e| e.file_type().is_dir());
     dirs.map(walkdir::DirEntry::into_path).collect()
 }
 
 fn name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    (p.file_name()).map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 /// The units of one profile directory, in either layout.

@@ -68,11 +68,8 @@ impl RootManifest {
             }
         })?;
         let resolver = resolver(&shell);
-        let policy = shell
-            .workspace
-            .and_then(|w| w.metadata)
-            .and_then(|m| m.buildplan)
-            .unwrap_or_default();
+        let metadata = shell.workspace.and_then(|w| w.metadata);
+        let policy = metadata.and_then(|m| m.buildplan).unwrap_or_default();
         policy.validate(path)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -85,8 +82,7 @@ impl RootManifest {
 
 /// [`RootManifest::resolver`] of a manifest.
 fn resolver(shell: &ManifestShell) -> crate::audit::Resolver {
-    let workspace = shell.workspace.as_ref();
-    let package = shell.package.as_ref();
+    let (workspace, package) = (shell.workspace.as_ref(), shell.package.as_ref());
     let named = workspace
         .and_then(|w| w.resolver.as_deref())
         .or_else(|| package.and_then(|p| p.resolver.as_deref()));

@@ -71,11 +71,8 @@ impl Drivers {
         let p = plan.profiles.get(profile)?;
         let release = plan.root_profile(profile) == "release";
         let own = p.package.get(package);
-        let get = |key: &str| {
-            own.and_then(|o| o.get(key))
-                .or(p.settings.get(key))
-                .map(|s| &s.value)
-        };
+        let get =
+            |key: &str| (own.and_then(|o| o.get(key)).or(p.settings.get(key))).map(|s| &s.value);
         let units = get("codegen-units").and_then(Value::as_u64);
         Some(Drivers {
             lto: get("lto").map_or(Lto::None, Lto::of),

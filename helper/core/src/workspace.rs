@@ -78,10 +78,8 @@ impl Workspace {
         for p in packages {
             let dir = (p.manifest_path.parent())
                 .context("a member's manifest path has no parent directory")?;
-            let mut binaries: Vec<String> = (p.targets.iter())
-                .filter(|t| t.kind.contains(&TargetKind::Bin))
-                .map(|t| t.name.clone())
-                .collect();
+            let bins = (p.targets.iter()).filter(|t| t.kind.contains(&TargetKind::Bin));
+            let mut binaries: Vec<String> = bins.map(|t| t.name.clone()).collect();
             binaries.sort();
             let member_deps = (p.dependencies.iter())
                 .filter_map(|dep| {
@@ -129,10 +127,8 @@ impl Workspace {
 
     /// The direct member dependencies of `name`.
     fn deps(&self, name: &str) -> impl Iterator<Item = &(String, DependencyKind)> {
-        self.members
-            .get(name)
-            .into_iter()
-            .flat_map(|m| &m.member_deps)
+        let member = self.members.get(name);
+        member.into_iter().flat_map(|m| &m.member_deps)
     }
 
     fn walk(&self, name: &str, seen: &mut BTreeSet<String>) {
@@ -145,10 +141,8 @@ impl Workspace {
 
     /// Paths of the named members, sorted.
     pub fn paths<'a>(&self, names: impl IntoIterator<Item = &'a String>) -> Vec<String> {
-        let mut paths: Vec<String> = names
-            .into_iter()
-            .filter_map(|n| self.members.get(n).map(|m| m.path.clone()))
-            .collect();
+        let path = |n: &String| Some(self.members.get(n)?.path.clone());
+        let mut paths: Vec<String> = names.into_iter().filter_map(path).collect();
         paths.sort();
         paths
     }
