@@ -79,13 +79,11 @@ pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, Er
     let mut out: BTreeMap<String, PackageCompiles> = BTreeMap::new();
     let mut invocation = 0;
     for (line, msg) in read(stdout)? {
-        let a = match msg {
-            Message::BuildFinished(_) => {
-                invocation += 1;
-                continue;
-            }
-            Message::CompilerArtifact(a) => a,
-            _ => continue,
+        if let Message::BuildFinished(_) = msg {
+            invocation += 1;
+        }
+        let Message::CompilerArtifact(a) = msg else {
+            continue;
         };
         let unit = Unit::from_artifact(&a, line)?;
         if !unit.source.is_third_party() {

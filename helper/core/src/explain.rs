@@ -33,11 +33,8 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
     let _ = writeln!(w, "  binaries:          {}", list(&info.binaries));
     let _ = writeln!(w, "  declared features: {}", list(&info.features));
     let _ = writeln!(w, "  builds with:       {}", list(&info.workspace_deps));
-    let _ = writeln!(
-        w,
-        "  tests with:        {}",
-        list(&info.workspace_test_deps)
-    );
+    let tests = list(&info.workspace_test_deps);
+    let _ = writeln!(w, "  tests with:        {tests}");
 
     let _ = writeln!(w, "\nvariants:");
     for (name, variant) in &plan.variants {

@@ -45,12 +45,11 @@ impl Jobs {
 
     /// Where it was set, for messages.
     fn label(&self) -> String {
-        match self.source.strip_prefix("env:") {
+        let s = &self.source;
+        match s.strip_prefix("env:") {
             Some(var) => var.to_string(),
-            None if self.source.starts_with("--config") || self.source.starts_with("-j") => {
-                self.source.clone()
-            }
-            None => format!("[build] jobs in {}", self.source),
+            None if s.starts_with("--config") || s.starts_with("-j") => s.clone(),
+            None => format!("[build] jobs in {s}"),
         }
     }
 }

@@ -129,15 +129,13 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
         (Lto::Thin, _) => Some(("thin", 4, "calibrated")),
         (Lto::None, _) => None,
     };
-    let mut final_step = match per_package {
-        Some((kind, k, how)) => {
-            why.push(format!(
-                "{kind} LTO over {packages} packages ({k} MiB each, {how})"
-            ));
-            k * packages
-        }
-        None => per_job,
-    };
+    let mut final_step = per_job;
+    if let Some((kind, k, how)) = per_package {
+        why.push(format!(
+            "{kind} LTO over {packages} packages ({k} MiB each, {how})"
+        ));
+        final_step = k * packages;
+    }
     // Fat LTO's per-package figures include these; other final steps grow.
     let grow = |mib: u64| if fat { mib } else { mib * 3 / 2 };
     if drivers.codegen_units == 1 {

@@ -2,6 +2,7 @@
 //! any file written atomically, and the diff `check` prints.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::Context;
@@ -50,13 +51,9 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     tmp.write_all(text.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot set permissions on {}", tmp.path().display()))?;
-    }
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .with_context(|| format!("cannot set permissions on {}", tmp.path().display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot replace {}", path.display()))?;
@@ -76,14 +73,10 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 /// A unified diff from the file's text to the recomputed one (`check`).
 pub fn diff(old: &str, new: &str, name: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(
-            &format!("{name} (on disk)"),
-            &format!("{name} (recomputed)"),
-        )
-        .to_string()
+    let (from, to) = (format!("{name} (on disk)"), format!("{name} (recomputed)"));
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(3).header(&from, &to).to_string()
 }
 
 /// Reads and parses a plan file of this helper's schema version.

@@ -79,10 +79,8 @@ impl FileState {
 /// Seconds and nanoseconds since the epoch (zero before it).
 pub fn time_pair(t: SystemTime) -> (i64, u32) {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    (
-        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        d.subsec_nanos(),
-    )
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    (secs, d.subsec_nanos())
 }
 
 #[cfg(test)]
