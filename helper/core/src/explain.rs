@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::error::Error;
+use crate::memory::gib;
 use crate::model::{Plan, Target};
 
 /// `items` joined with commas, or `(none)`.
@@ -75,15 +76,12 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
             .map(|s| s.package.as_str())
             .collect();
         if !splits.is_empty() {
-            let _ = writeln!(
-                w,
-                "    feature splits in this variant: {} ({})",
-                splits.join(", "),
-                match variant.unified {
-                    true => "resolved by the unified build",
-                    false => "NOT resolved: the roots are built one by one",
-                }
-            );
+            let how = match variant.unified {
+                true => "resolved by the unified build",
+                false => "NOT resolved: the roots are built one by one",
+            };
+            let splits = splits.join(", ");
+            let _ = writeln!(w, "    feature splits in this variant: {splits} ({how})");
         }
     }
 
@@ -124,14 +122,10 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
         let drivers = crate::memory::Drivers::of(plan, name, package);
         if let (Some(n), Some(d)) = (packages, drivers) {
             let e = crate::memory::estimate(&d, n, plan.workspace.mem_per_job_mib);
-            let _ = writeln!(
-                w,
-                "    memory: {}, final step about {}, other jobs about {} each ({})",
-                e.class.name(),
-                crate::memory::gib(e.final_step_mib),
-                crate::memory::gib(e.per_job_mib),
-                e.reasons(n),
-            );
+            let (class, why) = (e.class.name(), e.reasons(n));
+            let (last, job) = (gib(e.final_step_mib), gib(e.per_job_mib));
+            let line = format!("final step about {last}, other jobs about {job} each ({why})");
+            let _ = writeln!(w, "    memory: {class}, {line}");
         }
         if profile.package.contains_key("*") {
             let _ = writeln!(

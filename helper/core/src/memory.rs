@@ -193,11 +193,10 @@ pub fn check_memory(
     let estimate_of = |p: &str| Some(estimate(&Drivers::of(plan, p, package)?, packages, mem));
     let found = estimate_of(profile).expect("the profile exists");
     let (needs, why) = (found.final_step_mib, found.reasons(packages));
+    let (class, job) = (found.class.name(), gib(found.per_job_mib));
     let note = format!(
-        "memory: profile `{profile}` is {}: its final step needs about {}, other jobs about {} each ({why})",
-        found.class.name(),
+        "memory: profile `{profile}` is {class}: its final step needs about {}, other jobs about {job} each ({why})",
         gib(needs),
-        gib(found.per_job_mib),
     );
     let (mut refusal, mut warning) = (None, None);
     let available = machine.mem_available_mib;

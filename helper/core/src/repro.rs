@@ -104,11 +104,9 @@ pub fn discover(
 
 /// The commit time of `HEAD` in `dir`, or 1 (Nix's choice) outside git.
 pub fn source_date_epoch(dir: &Path) -> u64 {
-    let out = Command::new("git")
-        .args(["log", "-1", "--format=%ct"])
-        .current_dir(dir)
-        .output();
-    let out = out.ok().filter(|o| o.status.success());
+    let mut git = Command::new("git");
+    git.current_dir(dir).args(["log", "-1", "--format=%ct"]);
+    let out = git.output().ok().filter(|o| o.status.success());
     out.and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(1)
 }

@@ -67,10 +67,8 @@ pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Res
         if name.is_empty() || !name.chars().all(valid) {
             return Err(bad(format!("`{name}` is not a valid profile name")));
         }
-        if taken.contains(&name)
-            || policy.profiles.contains_key(&name)
-            || !used.insert(name.clone())
-        {
+        let clash = taken.contains(&name) || policy.profiles.contains_key(&name);
+        if clash || !used.insert(name.clone()) {
             return Err(bad(format!(
                 "the tuned profile name `{name}` is already a profile of the workspace or the policy; \
                  rename it (tuned-profiles = {{ {which} = \"other-name\" }}) or turn the tuned \
