@@ -23,12 +23,9 @@ pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
+            // `..` takes a component off, or stays when there is none.
+            Component::ParentDir if !out.pop() => out.push(".."),
+            Component::CurDir | Component::ParentDir => {}
             c => out.push(c),
         }
     }

@@ -16,19 +16,11 @@ fn list(items: &[String]) -> String {
     }
 }
 
-/// ` [default]` when `name` is the default.
-fn mark(name: &str, default: &str) -> &'static str {
-    if name == default {
-        " [default]"
-    } else {
-        ""
-    }
-}
-
 /// The explanation of `package` in `plan`; with `packages` (its graph's
 /// size), each profile's memory estimate too.
 pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<String, Error> {
     let info = plan.package(package)?;
+    let mark = |name: &str, default: &str| if name == default { " [default]" } else { "" };
     let mut w = String::new();
     let _ = writeln!(w, "package {package} {} ({})", info.version, info.path);
     let _ = writeln!(w, "  binaries:          {}", list(&info.binaries));

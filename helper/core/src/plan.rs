@@ -107,9 +107,7 @@ pub fn assemble(
         workspace_deps: ws.paths(&ws.build_closure(&m.name)),
         workspace_test_deps: ws.paths(&ws.test_closure(&m.name)),
     };
-    let packages: BTreeMap<String, PackageInfo> = (ws.members.iter())
-        .map(|(n, m)| (n.clone(), info(m)))
-        .collect();
+    let packages = (ws.members.iter()).map(|(n, m)| (n.clone(), info(m)));
     let members = ws.paths(ws.members.keys());
 
     Ok(Plan {
@@ -122,7 +120,7 @@ pub fn assemble(
             default_profile,
             mem_per_job_mib: (policy.mem_per_job_mib).unwrap_or(policy::DEFAULT_MEM_PER_JOB_MIB),
         },
-        packages,
+        packages: packages.collect(),
         variants,
         targets,
         profiles,

@@ -169,11 +169,13 @@ mod tests {
 
     #[test]
     fn extra_rustflags_come_last_and_gcc_gets_no_cflags() {
-        let mut t = Target::default();
-        t.triple = Some("riscv64gc-unknown-linux-gnu".into());
-        t.is_static = true;
-        t.cc = Some("gcc".into());
-        t.extra_rustflags = vec!["-C".into(), "force-frame-pointers=yes".into()];
+        let mut t = Target {
+            triple: Some("riscv64gc-unknown-linux-gnu".into()),
+            is_static: true,
+            cc: Some("gcc".into()),
+            extra_rustflags: vec!["-C".into(), "force-frame-pointers=yes".into()],
+            ..Target::default()
+        };
         assert_eq!(
             target_rustflags(&t),
             [

@@ -6,40 +6,47 @@ use std::collections::BTreeMap;
 use crate::model::Target;
 use crate::policy::{Policy, TargetPolicy};
 
-/// The built-in targets, in the policy's format: static musl, C built by
-/// clang with Debian's musl headers only (`-nostdlibinc`).
-const DEFAULTS: &str = r#"
-[x86_64-unknown-linux-musl]
+/// What both built-in targets share (policy format): static, C built by
+/// clang with Debian's musl headers only (`-nostdlibinc`), archived by
+/// `llvm-ar`, build scripts' C by the build machine's `cc`.
+const SHARED: &str = r#"
 linker = "clang"
-fuse-ld = "mold"
-target-cpu = "x86-64-v2"
 static = true
-nix-cross = "musl64"
 cc = "clang"
 cxx = "clang++"
 ar = "llvm-ar"
-c-flags = ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"]
 host-tools = { cc = "cc", cxx = "c++", ar = "ar" }
+"#;
+
+/// The built-in targets' own settings.
+const OWN: &str = r#"
+[x86_64-unknown-linux-musl]
+fuse-ld = "mold"
+target-cpu = "x86-64-v2"
+nix-cross = "musl64"
+c-flags = ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"]
 packages = ["clang", "llvm", "mold", "musl-dev"]
 
 [aarch64-unknown-linux-musl]
-linker = "clang"
-fuse-ld = "lld"
-target-cpu = "generic"
-static = true
-nix-cross = "aarch64-multiplatform-musl"
-link-target = true
-cc = "clang"
-cxx = "clang++"
-ar = "llvm-ar"
 c-flags = ["-nostdlibinc", "-isystem", "/usr/include/aarch64-linux-musl"]
-host-tools = { cc = "cc", cxx = "c++", ar = "ar" }
 packages = ["clang", "llvm", "lld", "musl-dev:arm64"]
+fuse-ld = "lld"
+link-target = true
+target-cpu = "generic"
+nix-cross = "aarch64-multiplatform-musl"
 "#;
 
 /// The built-in targets used when the policy has no `targets`.
 pub fn defaults() -> BTreeMap<String, TargetPolicy> {
-    toml::from_str(DEFAULTS).expect("the built-in targets parse")
+    let shared: toml::Table = toml::from_str(SHARED).expect("the shared settings parse");
+    let own: BTreeMap<String, toml::Table> = toml::from_str(OWN).expect("the targets parse");
+    let merge = |mut own: toml::Table| {
+        own.extend(shared.clone());
+        own.try_into().expect("the built-in targets are policy")
+    };
+    own.into_iter()
+        .map(|(triple, t)| (triple, merge(t)))
+        .collect()
 }
 
 /// The plan's targets: `host` (nothing set) and the policy's or default ones.

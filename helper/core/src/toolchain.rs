@@ -109,10 +109,12 @@ mod tests {
 
     #[test]
     fn complete_when_every_tool_and_path_is_there() {
-        let mut t = Target::default();
-        t.triple = Some("aarch64-unknown-linux-musl".into());
-        t.cc = Some("clang --target=x".into());
-        t.fuse_ld = Some("lld".into());
+        let mut t = Target {
+            triple: Some("aarch64-unknown-linux-musl".into()),
+            cc: Some("clang --target=x".into()),
+            fuse_ld: Some("lld".into()),
+            ..Target::default()
+        };
         let dir = stub_dir(&["clang", "ld.lld"]);
         let headers = tempfile::tempdir().unwrap();
         t.c_flags = vec!["-isystem".into(), headers.path().display().to_string()];
