@@ -22,7 +22,6 @@ pub const POLICY_SOURCE: &str = "policy";
 fn inputs(root: &Path, profile: Option<&toml::Value>, env: BTreeMap<String, String>) -> Inputs {
     Inputs {
         workspace_root: root.to_path_buf(),
-        cwd: Some(root.to_path_buf()),
         manifest_profiles: profile.and_then(toml::Value::as_table).cloned(),
         env,
         ..Inputs::default()

@@ -1,9 +1,11 @@
 //! Shared helpers for the process tests: the test support shared with the
-//! bench harness's tests ([`fixtures`]), and running the built
-//! `cargo-buildplan` binary.
+//! bench harness's tests ([`fixtures`]), running the built
+//! `cargo-buildplan` binary, and the `cargo_config_*` tests' workspaces
+//! ([`cargo_ws`]).
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod cargo_ws;
 mod fixtures;
 
 use std::path::Path;

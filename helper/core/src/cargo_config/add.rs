@@ -2,13 +2,11 @@
 //! workspace's own: through the one mechanism the winning source leaves
 //! open.
 
-use serde::Serialize;
-
 use super::rustflags::{target_env_var, FlagPart, ResolvedRustflags, RustflagsSource};
 use crate::error::Error;
 
 /// How to hand cargo extra flags for a target on top of the workspace's.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddRustflags {
     /// There is nothing to add.
     Nothing,
@@ -30,76 +28,44 @@ pub enum AddRustflags {
 
 impl ResolvedRustflags {
     /// How to add `extra` to this target's flags so that cargo passes the
-    /// workspace's flags followed by `extra`:
-    ///
-    /// - `CARGO_ENCODED_RUSTFLAGS` or `RUSTFLAGS` set: config rustflags are
-    ///   ignored, so the variable itself gets the flags appended (a flag
-    ///   with whitespace moves `RUSTFLAGS` into `CARGO_ENCODED_RUSTFLAGS`,
-    ///   which outranks it);
-    /// - target flags win: `--config target.<triple>.rustflags=[..]`, which
-    ///   cargo appends after the files and the variable; if a file writes
-    ///   that key as a string (which an array cannot merge with),
-    ///   `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` with its old value plus ours;
-    /// - `build.rustflags` wins: the same through `build.rustflags` and
-    ///   `CARGO_BUILD_RUSTFLAGS` (target flags would replace them);
-    /// - nothing configured: `--config target.<triple>.rustflags=[..]`.
-    ///
-    /// The added flags come last, except that with target flags they land
-    /// after the `target.<triple>` flags and before those of matching
-    /// `target.'cfg(..)'` keys (cargo appends those after the triple's);
-    /// [`ResolvedRustflags::flags_with`] gives the exact order.
+    /// workspace's flags followed by `extra`: through the winning source
+    /// (the rules: docs/helper-notes.md; the order: [`Self::flags_with`]).
     pub fn add(&self, extra: &[String]) -> Result<AddRustflags, Error> {
+        use RustflagsSource::{Build, EncodedEnv, None, RustflagsEnv, Target};
         if extra.is_empty() {
             return Ok(AddRustflags::Nothing);
         }
         let spaced = extra.iter().any(|f| f.contains(char::is_whitespace));
-        let appended_env = |var: &str| -> Result<AddRustflags, Error> {
-            if spaced {
-                return Err(Error::invalid(format!(
-                    "cannot add rustflags {extra:?} through {var}: the workspace writes \
-                     this key as a string, so only the whitespace-separated variable can \
-                     add to it, and a flag contains whitespace"
-                )));
-            }
-            let old = self
-                .env
-                .get(var)
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty());
-            let value: Vec<&str> = old
-                .into_iter()
-                .chain(extra.iter().map(String::as_str))
-                .collect();
-            let (name, value) = (var.to_string(), value.join(" "));
-            Ok(AddRustflags::Env { name, value })
+        let config = |table: String| {
+            let arg = format!("{table}.rustflags={}", toml::Value::from(extra.to_vec()));
+            Ok(AddRustflags::Config { arg })
         };
-        let config = |path: String| AddRustflags::Config {
-            arg: format!("{path}.rustflags={}", toml_array(extra)),
-        };
-        let winner = self.winner;
-        if winner == RustflagsSource::EncodedEnv
-            || (winner == RustflagsSource::RustflagsEnv && spaced)
-        {
-            let flags: Vec<String> = self.flags.iter().chain(extra).cloned().collect();
-            let name = "CARGO_ENCODED_RUSTFLAGS".into();
-            let value = flags.join("\x1f");
+        if self.winner == EncodedEnv || (self.winner == RustflagsEnv && spaced) {
+            let flags = Vec::from_iter(self.flags.iter().chain(extra).map(String::as_str));
+            let (name, value) = ("CARGO_ENCODED_RUSTFLAGS".into(), flags.join("\x1f"));
             return Ok(AddRustflags::Env { name, value });
         }
-        Ok(match winner {
-            RustflagsSource::EncodedEnv | RustflagsSource::RustflagsEnv => {
-                appended_env("RUSTFLAGS")?
-            }
-            RustflagsSource::Target if self.target_string_form => {
-                appended_env(&target_env_var(&self.triple))?
-            }
-            RustflagsSource::Build if self.build_string_form => {
-                appended_env("CARGO_BUILD_RUSTFLAGS")?
-            }
-            RustflagsSource::Build => config("build".into()),
-            RustflagsSource::Target | RustflagsSource::None => {
-                config(format!("target.{}", toml_key(&self.triple)))
-            }
-        })
+        let var = match self.winner {
+            EncodedEnv | RustflagsEnv => "RUSTFLAGS".to_string(),
+            Target if self.string_form => target_env_var(&self.triple),
+            Build if self.string_form => "CARGO_BUILD_RUSTFLAGS".into(),
+            Build => return config("build".into()),
+            Target | None => return config(format!("target.{}", toml_key(&self.triple))),
+        };
+        if spaced {
+            return Err(Error::invalid(format!(
+                "cannot add rustflags {extra:?} through {var}: the workspace writes \
+                 this key as a string, so only the whitespace-separated variable can \
+                 add to it, and a flag contains whitespace"
+            )));
+        }
+        let old = self
+            .parts
+            .iter()
+            .filter(|p| p.key == var)
+            .flat_map(|p| &p.flags);
+        let value = Vec::from_iter(old.chain(extra).map(String::as_str)).join(" ");
+        Ok(AddRustflags::Env { name: var, value })
     }
 
     /// The flags cargo passes once `extra` is added as [`Self::add`] says:
@@ -113,7 +79,7 @@ impl ResolvedRustflags {
             .unwrap_or(parts.len());
         // Through CARGO_TARGET_<TRIPLE>_RUSTFLAGS, the flags land after the
         // variable's old ones, before any `--config` arrays.
-        let insert_at = if target && self.target_string_form {
+        let insert_at = if target && self.string_form {
             let env_var = target_env_var(&self.triple);
             let before = &parts[..cfg_start];
             (before.iter().position(|p| p.key == env_var).map(|i| i + 1))
@@ -122,32 +88,13 @@ impl ResolvedRustflags {
         } else {
             cfg_start
         };
-        let flags = |parts: &[FlagPart]| parts.iter().flat_map(|p| p.flags.clone()).collect();
-        let mut out: Vec<String> = flags(&parts[..insert_at]);
-        out.extend(extra.iter().cloned());
-        out.extend(flags(&parts[insert_at..]));
-        out
+        let flags = |parts: &[FlagPart]| Vec::from_iter(parts.iter().flat_map(|p| p.flags.clone()));
+        let (head, tail) = parts.split_at(insert_at);
+        [flags(head), extra.to_vec(), flags(tail)].concat()
     }
 }
 
 /// A TOML key, quoted unless it is a bare key.
 pub fn toml_key(key: &str) -> String {
-    if !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        key.to_string()
-    } else {
-        serde_json::to_string(key).expect("strings serialise")
-    }
-}
-
-/// An array of strings in TOML.
-fn toml_array(items: &[String]) -> String {
-    let items: Vec<String> = items
-        .iter()
-        .map(|s| serde_json::to_string(s).expect("strings serialise"))
-        .collect();
-    format!("[{}]", items.join(", "))
+    toml_edit::Key::new(key).to_string()
 }

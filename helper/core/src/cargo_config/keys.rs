@@ -1,31 +1,20 @@
 //! The vocabulary of cargo profile settings: the keys a `[profile.*]` table
-//! may hold (the policy's `profiles` table has the same keys), the values
-//! each accepts, and cargo's built-in defaults.
+//! (and the policy's `profiles`) may hold, the values each accepts, and
+//! cargo's built-in defaults.
 
-/// How many of [`KEYS`] (stable ones first) are stable settings that
-/// `explain` lists.
+/// How many of [`KEYS`] (the stable ones, first) `explain` lists.
 const STABLE_KEYS: usize = 11;
 
-/// Which TOML value kinds a key accepts.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Int,
-    Str,
-    Bool,
-    Array,
-}
-use Kind::{Array, Bool, Int, Str};
-
-/// A profile key: its name, kinds, integer range and allowed strings.
-type Key = (
-    &'static str,
-    &'static [Kind],
-    (i64, i64),
-    &'static [&'static str],
-);
-
+/// TOML value kinds, as [`toml::Value::type_str`] names them.
+const INT: &str = "integer";
+const STR: &str = "string";
+const BOOL: &str = "boolean";
+const ARRAY: &str = "array";
+/// A key: its name, kinds, integer range and allowed strings.
+type Key = (&'static str, Strs, (i64, i64), Strs);
+type Strs = &'static [&'static str];
 /// No integer range (for keys that take no integer).
-const NO_INT: (i64, i64) = (0, 0);
+const NO_INT: (i64, i64) = (1, 0);
 
 /// The settings cargo 1.95 knows in a profile table (besides `inherits`,
 /// `package` and `build-override`): the kinds each accepts, the integers
@@ -33,21 +22,21 @@ const NO_INT: (i64, i64) = (0, 0);
 /// unstable, known here and reported as written.
 #[rustfmt::skip]
 const KEYS: &[Key] = &[
-    ("opt-level", &[Int, Str], (0, 3), &["s", "z"]),
-    ("debug", &[Bool, Int, Str], (0, 2), &["none", "line-directives-only", "line-tables-only", "limited", "full"]),
-    ("split-debuginfo", &[Str], NO_INT, &["off", "packed", "unpacked"]),
-    ("strip", &[Bool, Str], NO_INT, &["none", "debuginfo", "symbols"]),
-    ("debug-assertions", &[Bool], NO_INT, &[]),
-    ("overflow-checks", &[Bool], NO_INT, &[]),
-    ("lto", &[Bool, Str], NO_INT, &["thin", "fat", "off"]),
-    ("panic", &[Str], NO_INT, &["unwind", "abort"]),
-    ("incremental", &[Bool], NO_INT, &[]),
-    ("codegen-units", &[Int], (1, i64::MAX), &[]),
-    ("rpath", &[Bool], NO_INT, &[]),
-    ("trim-paths", &[Bool, Str, Array], NO_INT, &[]),
-    ("codegen-backend", &[Str], NO_INT, &[]),
-    ("rustflags", &[Array], NO_INT, &[]),
-    ("hint-mostly-unused", &[Bool], NO_INT, &[]),
+    ("opt-level", &[INT, STR], (0, 3), &["s", "z"]),
+    ("debug", &[BOOL, INT, STR], (0, 2), &["none", "line-directives-only", "line-tables-only", "limited", "full"]),
+    ("split-debuginfo", &[STR], NO_INT, &["off", "packed", "unpacked"]),
+    ("strip", &[BOOL, STR], NO_INT, &["none", "debuginfo", "symbols"]),
+    ("debug-assertions", &[BOOL], NO_INT, &[]),
+    ("overflow-checks", &[BOOL], NO_INT, &[]),
+    ("lto", &[BOOL, STR], NO_INT, &["thin", "fat", "off"]),
+    ("panic", &[STR], NO_INT, &["unwind", "abort"]),
+    ("incremental", &[BOOL], NO_INT, &[]),
+    ("codegen-units", &[INT], (1, i64::MAX), &[]),
+    ("rpath", &[BOOL], NO_INT, &[]),
+    ("trim-paths", &[BOOL, STR, ARRAY], NO_INT, &[]),
+    ("codegen-backend", &[STR], NO_INT, &[]),
+    ("rustflags", &[ARRAY], NO_INT, &[]),
+    ("hint-mostly-unused", &[BOOL], NO_INT, &[]),
 ];
 
 /// The setting names cargo 1.95 knows in a profile table, stable ones
@@ -62,54 +51,40 @@ const WHOLE_PROFILE_ONLY: &[&str] = &["lto", "panic", "rpath"];
 /// Checks one setting's key, type and value; the message says what is
 /// wrong. `top_level` is false for `package.*` and `build-override` tables.
 pub fn check(key: &str, value: &toml::Value, top_level: bool) -> Result<(), String> {
-    let Some(&(_, kinds, ints, strings)) = KEYS.iter().find(|k| k.0 == key) else {
-        let mut known: Vec<&str> = known_keys().collect();
-        if top_level {
-            known.extend(["inherits", "package", "build-override"]);
-        }
+    let Some(&(_, kinds, (lo, hi), strings)) = KEYS.iter().find(|k| k.0 == key) else {
+        let tables = ["inherits", "package", "build-override"].into_iter();
+        let known: Vec<&str> = known_keys().chain(tables.filter(|_| top_level)).collect();
+        let known = known.join(", ");
         return Err(format!(
-            "is not a profile setting cargo knows (known: {})",
-            known.join(", ")
+            "is not a profile setting cargo knows (known: {known})"
         ));
     };
     if !top_level && WHOLE_PROFILE_ONLY.contains(&key) {
-        return Err(
-            "can only be set for a whole profile, not per package or for build-override".into(),
-        );
+        let message = "can only be set for a whole profile, not per package or for build-override";
+        return Err(message.into());
     }
-    let kind = match value {
-        toml::Value::Integer(_) => Some(Int),
-        toml::Value::String(_) => Some(Str),
-        toml::Value::Boolean(_) => Some(Bool),
-        toml::Value::Array(_) => Some(Array),
-        _ => None,
-    };
-    if !kind.is_some_and(|k| kinds.contains(&k)) {
+    if !kinds.contains(&value.type_str()) {
         return Err(format!("has a value of the wrong type: {value}"));
     }
     let ok = match value {
-        toml::Value::Integer(i) => (ints.0..=ints.1).contains(i),
+        toml::Value::Integer(i) => (lo..=hi).contains(i),
         toml::Value::String(s) => strings.is_empty() || strings.contains(&s.as_str()),
         _ => true,
     };
     if ok {
         return Ok(());
     }
-    let mut allowed: Vec<String> = Vec::new();
-    if kinds.contains(&Bool) {
-        allowed.push("a boolean".into());
-    }
-    if kinds.contains(&Int) && ints.1 == i64::MAX {
-        allowed.push("a positive number".into());
-    } else if kinds.contains(&Int) {
-        allowed.extend((ints.0..=ints.1).map(|i| i.to_string()));
-    }
-    allowed.extend(strings.iter().map(|s| format!("\"{s}\"")));
+    let ints: Vec<String> = match hi {
+        i64::MAX => vec!["a positive number".into()],
+        _ => (lo..=hi).map(|i| i.to_string()).collect(),
+    };
+    let boolean = kinds.contains(&BOOL).then(|| "a boolean".to_string());
+    let quoted = strings.iter().map(|s| format!("\"{s}\""));
+    let mut allowed: Vec<String> = boolean.into_iter().chain(ints).chain(quoted).collect();
     let last = allowed.pop().unwrap_or_default();
-    let allowed = if allowed.is_empty() {
-        last
-    } else {
-        format!("{} or {last}", allowed.join(", "))
+    let allowed = match allowed.is_empty() {
+        true => last,
+        false => format!("{} or {last}", allowed.join(", ")),
     };
     Err(format!("is {value}; expected {allowed}"))
 }
@@ -143,11 +118,6 @@ pub fn builtin_default(root: &str, key: &str) -> Option<&'static str> {
 /// The settings `explain` lists for every profile, in order.
 pub fn displayed_keys() -> impl Iterator<Item = &'static str> {
     known_keys().take(STABLE_KEYS)
-}
-
-/// A TOML value as JSON.
-pub(crate) fn to_json(value: &toml::Value) -> serde_json::Value {
-    serde_json::to_value(value).expect("a TOML value serialises")
 }
 
 #[cfg(test)]

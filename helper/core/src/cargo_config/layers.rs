@@ -1,82 +1,60 @@
-//! Finding and reading the configuration layers cargo reads, and naming
-//! each one the way the plan does: `.cargo/config.toml` (or the legacy
-//! `.cargo/config`) in the directory cargo runs in and every parent, then
-//! `$CARGO_HOME/config.toml` unless already met on the way up, then
-//! `--config` values.
+//! Finding and reading the layers cargo reads: `.cargo/config.toml` (or the
+//! legacy `.cargo/config`) in the directory cargo runs in and every parent,
+//! `$CARGO_HOME/config.toml` unless met on the way up, then `--config` values.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::Inputs;
 use crate::error::Error;
-
-/// What kind of place a layer comes from; this decides how it merges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// A config file found on disk.
-    File,
-    /// A `--config` argument (inline TOML or a file it names).
-    Cli,
-}
 
 /// One configuration file or `--config` value, parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct Layer {
     /// The name the plan uses for it (see [`source_name`]).
     pub source: String,
-    /// File or command line.
-    pub kind: Kind,
+    /// Whether it is a `--config` value (else a config file).
+    pub cli: bool,
     /// Its contents.
     pub table: toml::Table,
 }
 
-/// The layers, lowest precedence first (`$CARGO_HOME`, farthest parent,
-/// ..., the nearest directory, then `--config` values in order), plus the
-/// warnings cargo would print while finding them. With `stop_at`, no
-/// directory above it is searched.
-pub(crate) fn discover(
-    root: &Path,
-    cwd: &Path,
-    cargo_home: Option<&Path>,
-    stop_at: Option<&Path>,
-    cli: &[String],
-) -> Result<(Vec<Layer>, Vec<String>), Error> {
+/// The layers cargo running in the workspace root reads, lowest precedence
+/// first (`$CARGO_HOME`, farthest parent, ..., the root, then `--config`
+/// values in order), plus the warnings cargo would print finding them.
+pub(crate) fn discover(inputs: &Inputs) -> Result<(Vec<Layer>, Vec<String>), Error> {
+    let (root, env) = (normalise(&inputs.workspace_root), &inputs.env);
+    let home = (inputs.cargo_home.clone())
+        .or_else(|| env.get("CARGO_HOME").map(PathBuf::from))
+        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".cargo")))
+        .filter(|_| !inputs.workspace_only);
+    let depth = if inputs.workspace_only { 1 } else { usize::MAX };
+    let mut dirs: Vec<PathBuf> = root
+        .ancestors()
+        .take(depth)
+        .map(|d| d.join(".cargo"))
+        .collect();
+    let seen = |home: &&PathBuf| dirs.iter().any(|d| normalise(d) == normalise(home));
+    if let Some(home) = home.as_ref().filter(|h| !seen(h)) {
+        dirs.push(home.clone());
+    }
     let mut warnings = Vec::new();
-    let mut seen_dirs = Vec::new();
-    let mut found = Vec::new(); // nearest first
-    for dir in cwd.ancestors() {
-        if stop_at.is_some_and(|top| !dir.starts_with(top)) {
-            break;
-        }
-        let dot_cargo = dir.join(".cargo");
-        seen_dirs.push(normalise(&dot_cargo));
-        if let Some(file) = pick(&dot_cargo, &mut warnings) {
-            found.push(file);
-        }
-    }
-    if let Some(home) = cargo_home {
-        if !seen_dirs.contains(&normalise(home)) {
-            if let Some(file) = pick(home, &mut warnings) {
-                found.push(file);
-            }
-        }
-    }
+    let files: Vec<PathBuf> = dirs.iter().filter_map(|d| pick(d, &mut warnings)).collect();
+    let name = |path: &Path| source_name(path, &root, home.as_deref());
     let mut layers = Vec::new();
-    for path in found.into_iter().rev() {
-        read_with_includes(&path, root, cargo_home, &mut Vec::new(), &mut layers)?;
+    for path in files.iter().rev() {
+        read_with_includes(path, &name, &mut Vec::new(), &mut layers)?;
     }
-    for arg in cli {
-        let as_path = cwd.join(arg);
-        let source = format!("--config {arg}");
-        let table = if !arg.contains('=') && as_path.is_file() {
-            read_toml(&as_path, &source)?
-        } else {
-            parse_toml(arg, &source)?
+    for arg in &inputs.cli_config {
+        let (file, source) = (root.join(arg), format!("--config {arg}"));
+        let table = match !arg.contains('=') && file.is_file() {
+            true => read_toml(&file, &source)?,
+            false => parse_toml(arg, &source)?,
         };
         layers.push(Layer {
             source,
-            kind: Kind::Cli,
+            cli: true,
             table,
         });
     }
@@ -89,28 +67,20 @@ fn pick(dir: &Path, warnings: &mut Vec<String>) -> Option<PathBuf> {
     if !legacy.is_file() {
         return modern.is_file().then_some(modern);
     }
-    warnings.push(if modern.is_file() {
-        format!(
-            "both `{0}` and `{1}` exist; cargo uses `{0}`",
-            legacy.display(),
-            modern.display()
-        )
-    } else {
-        format!(
-            "`{}` is deprecated in favour of `config.toml`",
-            legacy.display()
-        )
+    let (old, new) = (legacy.display(), modern.display());
+    warnings.push(match modern.is_file() {
+        true => format!("both `{old}` and `{new}` exist; cargo uses `{old}`"),
+        false => format!("`{old}` is deprecated in favour of `config.toml`"),
     });
     Some(legacy)
 }
 
-/// One entry of a config file's `include` list.
+/// One entry of a config file's `include` list: a path, or a table with a
+/// path that may be missing when `optional`.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Include {
-    /// A path.
     Path(String),
-    /// A path that may be missing when `optional`.
     Table {
         path: String,
         #[serde(default)]
@@ -118,47 +88,42 @@ enum Include {
     },
 }
 
-/// Reads one config file and, before it (they rank below it), the files
-/// its `include` key names, in order, each with its own includes (paths
-/// relative to the including file; docs/helper-notes.md).
+/// Reads one config file (named by `name`) and, before it (they rank below
+/// it), the files its `include` key names, in order, each with its own
+/// includes (paths relative to the including file; docs/helper-notes.md).
 fn read_with_includes(
     path: &Path,
-    root: &Path,
-    cargo_home: Option<&Path>,
+    name: &dyn Fn(&Path) -> String,
     stack: &mut Vec<PathBuf>,
     out: &mut Vec<Layer>,
 ) -> Result<(), Error> {
-    let source = source_name(path, root, cargo_home);
+    let source = name(path);
     let table = read_toml(path, &source)?;
-    let normal = normalise(path);
-    if stack.contains(&normal) {
-        return Err(Error::key(&source, "include", "includes itself (a cycle)"));
+    let bad = |message: &str| Error::key(&source, "include", message);
+    if stack.contains(&normalise(path)) {
+        return Err(bad("includes itself (a cycle)"));
     }
-    stack.push(normal);
-    if let Some(include) = table.get("include") {
-        let items: Vec<Include> = include.clone().try_into().map_err(|_| {
-            let message = "must be a list of paths or of tables with `path` (and `optional`)";
-            Error::key(&source, "include", message)
-        })?;
-        let dir = path.parent().unwrap_or(Path::new("."));
-        for item in items {
-            let (file, optional) = match item {
-                Include::Path(file) => (file, false),
-                Include::Table { path, optional } => (path, optional),
-            };
-            let included = dir.join(&file);
-            if included.is_file() {
-                read_with_includes(&included, root, cargo_home, stack, out)?;
-            } else if !optional {
-                let message = format!("names `{file}`, which does not exist");
-                return Err(Error::key(&source, "include", message));
-            }
+    stack.push(normalise(path));
+    let include = table.get("include").cloned().map(toml::Value::try_into);
+    let include: Vec<Include> = include
+        .unwrap_or(Ok(Vec::new()))
+        .map_err(|_| bad("must be a list of paths or of tables with `path` (and `optional`)"))?;
+    for item in include {
+        let (file, optional) = match item {
+            Include::Path(file) => (file, false),
+            Include::Table { path, optional } => (path, optional),
+        };
+        let included = path.parent().unwrap_or(Path::new(".")).join(&file);
+        if included.is_file() {
+            read_with_includes(&included, name, stack, out)?;
+        } else if !optional {
+            return Err(bad(&format!("names `{file}`, which does not exist")));
         }
     }
     stack.pop();
     out.push(Layer {
         source,
-        kind: Kind::File,
+        cli: false,
         table,
     });
     Ok(())
@@ -166,56 +131,42 @@ fn read_with_includes(
 
 /// Reads and parses config file `path`, named `source`.
 fn read_toml(path: &Path, source: &str) -> Result<toml::Table, Error> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::invalid(format!("{source}: could not read: {e}")))?;
+    let text = std::fs::read_to_string(path);
+    let text = text.map_err(|e| Error::io(Path::new(source), format!("could not read: {e}")))?;
     parse_toml(&text, source)
 }
 
-/// Parses the text of config file or `--config` value `source`.
+/// Parses config file or `--config` value `source`.
 fn parse_toml(text: &str, source: &str) -> Result<toml::Table, Error> {
     toml::from_str(text).map_err(|e| Error::toml(source, e))
 }
 
 /// Makes a path absolute and resolves symlinks where it exists, so that
 /// two spellings of one directory compare equal.
-pub(crate) fn normalise(path: &Path) -> PathBuf {
+fn normalise(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// How the plan names a config file: `$CARGO_HOME/config.toml` for the
 /// cargo home's file, otherwise the path relative to the workspace root
 /// (`.cargo/config.toml`, `../.cargo/config.toml`, ...).
-pub(crate) fn source_name(path: &Path, root: &Path, cargo_home: Option<&Path>) -> String {
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+fn source_name(path: &Path, root: &Path, cargo_home: Option<&Path>) -> String {
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     if let (Some(home), Some(parent)) = (cargo_home, path.parent()) {
         if normalise(home) == normalise(parent) {
             return format!("$CARGO_HOME/{file_name}");
         }
     }
     let (path, root) = (normalise(path), normalise(root));
-    pathdiff::diff_paths(&path, &root)
-        .unwrap_or(path)
-        .to_string_lossy()
-        .into_owned()
+    let relative = pathdiff::diff_paths(&path, &root).unwrap_or(path);
+    relative.to_string_lossy().into_owned()
 }
 
 /// Looks up a dotted path of table keys.
 pub(crate) fn get<'a>(table: &'a toml::Table, path: &[&str]) -> Option<&'a toml::Value> {
     let (last, parents) = path.split_last()?;
-    let parent = parents
-        .iter()
-        .try_fold(table, |t, key| t.get(*key)?.as_table());
+    let parent = (parents.iter()).try_fold(table, |t, key| t.get(*key)?.as_table());
     parent?.get(*last)
-}
-
-/// The process environment as a map (for callers outside tests).
-pub fn env_map() -> BTreeMap<String, String> {
-    std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
 }
 
 #[cfg(test)]

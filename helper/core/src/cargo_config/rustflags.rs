@@ -1,33 +1,25 @@
 //! The rustflags cargo passes to rustc for one target, and where they come
-//! from. cargo takes them from exactly one source, the first of:
-//! `CARGO_ENCODED_RUSTFLAGS` (set at all, split on `\x1f`), `RUSTFLAGS`
-//! (set at all, split on whitespace), the target flags
-//! (`target.<triple>.rustflags`, then each matching
-//! `target.'cfg(..)'.rustflags` in key order) when not empty, and
-//! `build.rustflags`. Within one key, arrays merge over the layers (files,
-//! then the `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` / `CARGO_BUILD_RUSTFLAGS`
-//! variable, then `--config`); a string replaces a lower string, and a
-//! string with an array is an error, as in cargo (docs/helper-notes.md).
-//! Adding flags: `add.rs`.
+//! from: the first source of [`RustflagsSource`] that is set, its keys
+//! merged over the layers as cargo does (docs/helper-notes.md).
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use cargo_metadata::cargo_platform::{Cfg, Platform};
-use serde::Serialize;
 
-use super::layers::{get, Kind, Layer};
+use super::{env_var, get, CargoConfig};
 use crate::error::Error;
 
-/// The single source cargo takes a target's rustflags from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// The single source cargo takes a target's rustflags from, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RustflagsSource {
     /// `CARGO_ENCODED_RUSTFLAGS`.
     EncodedEnv,
     /// `RUSTFLAGS`.
     RustflagsEnv,
-    /// `target.<triple>.rustflags` and matching `target.'cfg(..)'.rustflags`
-    /// (with `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`).
+    /// `target.<triple>.rustflags`, then each matching
+    /// `target.'cfg(..)'.rustflags` in key order (with
+    /// `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`).
     Target,
     /// `build.rustflags` (with `CARGO_BUILD_RUSTFLAGS`).
     Build,
@@ -36,7 +28,7 @@ pub enum RustflagsSource {
 }
 
 /// Flags one place contributes.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FlagPart {
     /// The key or variable: `target.x86_64-unknown-linux-gnu.rustflags`,
     /// `target.'cfg(unix)'.rustflags`, `build.rustflags`, `RUSTFLAGS`, ...
@@ -48,7 +40,7 @@ pub struct FlagPart {
 }
 
 /// A target's rustflags as cargo resolves them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedRustflags {
     /// The target triple they are for.
     pub triple: String,
@@ -62,83 +54,15 @@ pub struct ResolvedRustflags {
     /// (for example `[build] rustflags` while `RUSTFLAGS` is set).
     pub shadowed: Vec<FlagPart>,
     /// `target.'cfg(..)'` keys with rustflags whose cfg does not match the
-    /// target's cfg values given to [`super::CargoConfig::rustflags`].
+    /// target's cfg values given to [`CargoConfig::rustflags`].
     pub unmatched_cfg: Vec<String>,
-    #[serde(skip)]
-    pub(super) target_string_form: bool,
-    #[serde(skip)]
-    pub(super) build_string_form: bool,
-    #[serde(skip)]
-    pub(super) env: BTreeMap<String, String>,
+    /// Whether the winning key's top layer writes it as a string.
+    pub(super) string_form: bool,
 }
 
 /// `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
 pub fn target_env_var(triple: &str) -> String {
-    format!(
-        "CARGO_TARGET_{}_RUSTFLAGS",
-        triple.to_uppercase().replace(['-', '.'], "_")
-    )
-}
-
-/// Resolves one key's list over the layers and its environment variable.
-/// Returns the parts in cargo's order and whether the string form is used.
-fn list(
-    layers: &[Layer],
-    path: &[&str],
-    key: &str,
-    env_var: Option<&str>,
-    env: &BTreeMap<String, String>,
-) -> Result<(Vec<FlagPart>, bool), Error> {
-    let (mut files, mut cli) = (Vec::new(), Vec::new());
-    // Whether the last layer wrote a string, and its source.
-    let mut form: Option<(bool, &str)> = None;
-    for layer in layers {
-        let Some(value) = get(&layer.table, path) else {
-            continue;
-        };
-        let bad = |message: &str| Error::key(&layer.source, key, message);
-        let (string, flags) = match value {
-            toml::Value::String(s) => (true, split(s)),
-            toml::Value::Array(_) => {
-                let flags = value.clone().try_into();
-                (
-                    false,
-                    flags.map_err(|_| bad("must be an array of strings"))?,
-                )
-            }
-            _ => return Err(bad("must be a string or an array of strings")),
-        };
-        if let Some((was_string, last)) = form.filter(|(was, _)| *was != string) {
-            let (found, expected) = if was_string {
-                ("an array", "a string")
-            } else {
-                ("a string", "an array")
-            };
-            return Err(Error::invalid(format!(
-                "`{key}`: cannot merge the value in {} with the one in {last}: \
-                 expected {expected}, but found {found}",
-                layer.source
-            )));
-        }
-        form = Some((string, layer.source.as_str()));
-        if string {
-            files.clear();
-            cli.clear();
-        }
-        let part = FlagPart {
-            key: key.to_string(),
-            source: layer.source.clone(),
-            flags,
-        };
-        match layer.kind {
-            Kind::Cli => cli.push(part),
-            Kind::File => files.push(part),
-        }
-    }
-    files.extend(env_var.and_then(|var| Some(env_part(var, split(env.get(var)?)))));
-    files.extend(cli);
-    files.retain(|p| !p.flags.is_empty());
-    Ok((files, form.is_some_and(|(string, _)| string)))
+    env_var(&["target", triple, "rustflags"])
 }
 
 /// Whitespace-separated flags.
@@ -146,106 +70,121 @@ fn split(text: &str) -> Vec<String> {
     text.split_whitespace().map(str::to_string).collect()
 }
 
-/// Resolves the flags for `triple`; `cfg` are the target's cfg values
-/// (`rustc --print cfg --target <triple>`), used to match
-/// `target.'cfg(..)'` keys.
-pub(crate) fn resolve(
-    layers: &[Layer],
-    env: &BTreeMap<String, String>,
-    triple: &str,
-    cfg: &[Cfg],
-) -> Result<ResolvedRustflags, Error> {
-    let triple_key = format!("target.{triple}.rustflags");
-    let triple_var = target_env_var(triple);
-    let (mut target, target_string_form) = list(
-        layers,
-        &["target", triple, "rustflags"],
-        &triple_key,
-        Some(&triple_var),
-        env,
-    )?;
-    // Every `cfg(..)` key under [target] in any layer, in key order.
-    let mut cfg_keys: Vec<String> = layers
-        .iter()
-        .filter_map(|l| l.table.get("target").and_then(toml::Value::as_table))
-        .flat_map(|t| t.keys().filter(|k| k.starts_with("cfg(")).cloned())
-        .collect();
-    cfg_keys.sort();
-    cfg_keys.dedup();
-    let mut unmatched_cfg = Vec::new();
-    for cfg_key in cfg_keys {
-        let key = format!("target.'{cfg_key}'.rustflags");
-        let (parts, _) = list(layers, &["target", &cfg_key, "rustflags"], &key, None, env)?;
-        if parts.is_empty() {
-            continue;
-        }
-        let platform = Platform::from_str(&cfg_key).map_err(|e| {
-            Error::key(
-                &parts[0].source,
-                format!("target.'{cfg_key}'"),
-                e.to_string(),
-            )
-        })?;
-        if platform.matches(triple, cfg) {
-            target.extend(parts);
-        } else {
-            unmatched_cfg.push(cfg_key);
-        }
+impl CargoConfig {
+    /// The flags of environment variable `var`, if it is set.
+    fn var_part(&self, var: &str, split: impl Fn(&str) -> Vec<String>) -> Option<FlagPart> {
+        let flags = split(self.env.get(var)?);
+        let (key, source) = (var.to_string(), format!("env:{var}"));
+        Some(FlagPart { key, source, flags })
     }
-    let (build, build_string_form) = list(
-        layers,
-        &["build", "rustflags"],
-        "build.rustflags",
-        Some("CARGO_BUILD_RUSTFLAGS"),
-        env,
-    )?;
-    let mut candidates = Vec::new();
-    if let Some(text) = env.get("CARGO_ENCODED_RUSTFLAGS") {
-        let flags = text.split('\x1f').filter(|_| !text.is_empty());
-        let part = env_part(
-            "CARGO_ENCODED_RUSTFLAGS",
-            flags.map(str::to_string).collect(),
-        );
-        candidates.push((RustflagsSource::EncodedEnv, vec![part]));
-    }
-    if let Some(text) = env.get("RUSTFLAGS") {
-        let part = env_part("RUSTFLAGS", split(text));
-        candidates.push((RustflagsSource::RustflagsEnv, vec![part]));
-    }
-    for candidate in [
-        (RustflagsSource::Target, target),
-        (RustflagsSource::Build, build),
-    ] {
-        if !candidate.1.is_empty() {
-            candidates.push(candidate);
-        }
-    }
-    let mut candidates = candidates.into_iter();
-    let (winner, parts) = candidates
-        .next()
-        .unwrap_or((RustflagsSource::None, Vec::new()));
-    let shadowed = candidates
-        .flat_map(|(_, p)| p)
-        .filter(|p| !p.flags.is_empty())
-        .collect();
-    Ok(ResolvedRustflags {
-        triple: triple.to_string(),
-        winner,
-        flags: parts.iter().flat_map(|p| p.flags.clone()).collect(),
-        parts: parts.into_iter().filter(|p| !p.flags.is_empty()).collect(),
-        shadowed,
-        unmatched_cfg,
-        target_string_form,
-        build_string_form,
-        env: env.clone(),
-    })
-}
 
-/// The flags of environment variable `var`.
-fn env_part(var: &str, flags: Vec<String>) -> FlagPart {
-    FlagPart {
-        key: var.to_string(),
-        source: format!("env:{var}"),
-        flags,
+    /// The rustflags cargo passes for `triple` (the host's without
+    /// `--target`). `cfg` are its cfg values ([`super::rustc_cfg`]); with
+    /// none, no `target.'cfg(..)'` key matches.
+    pub fn rustflags(&self, triple: &str, cfg: &[Cfg]) -> Result<ResolvedRustflags, Error> {
+        let key = format!("target.{triple}.rustflags");
+        let var = target_env_var(triple);
+        let (mut target, target_string) = self.flag_list(&["target", triple], &key, Some(&var))?;
+        let cfg_keys: BTreeSet<&String> = (self.layers.iter())
+            .filter_map(|l| l.table.get("target")?.as_table())
+            .flat_map(|t| t.keys().filter(|k| k.starts_with("cfg(")))
+            .collect();
+        let mut unmatched_cfg = Vec::new();
+        for cfg_key in cfg_keys {
+            let key = format!("target.'{cfg_key}'.rustflags");
+            let (parts, _) = self.flag_list(&["target", cfg_key], &key, None)?;
+            let Some(first) = parts.first() else {
+                continue;
+            };
+            let platform = Platform::from_str(cfg_key).map_err(|e| {
+                Error::key(&first.source, format!("target.'{cfg_key}'"), e.to_string())
+            })?;
+            if platform.matches(triple, cfg) {
+                target.extend(parts);
+            } else {
+                unmatched_cfg.push(cfg_key.clone());
+            }
+        }
+        let build_var = Some("CARGO_BUILD_RUSTFLAGS");
+        let (build, build_string) = self.flag_list(&["build"], "build.rustflags", build_var)?;
+        let encoded = self.var_part("CARGO_ENCODED_RUSTFLAGS", |text| {
+            let flags = text.split('\x1f').filter(|_| !text.is_empty());
+            flags.map(str::to_string).collect()
+        });
+        let plain = self.var_part("RUSTFLAGS", split);
+        let mut candidates = [
+            (RustflagsSource::EncodedEnv, Vec::from_iter(encoded), false),
+            (RustflagsSource::RustflagsEnv, Vec::from_iter(plain), false),
+            (RustflagsSource::Target, target, target_string),
+            (RustflagsSource::Build, build, build_string),
+        ]
+        .into_iter()
+        .filter(|(_, parts, _)| !parts.is_empty());
+        let (winner, parts, string_form) =
+            (candidates.next()).unwrap_or((RustflagsSource::None, Vec::new(), false));
+        let shadowed = candidates.flat_map(|(_, p, _)| p);
+        Ok(ResolvedRustflags {
+            triple: triple.to_string(),
+            winner,
+            flags: parts.iter().flat_map(|p| p.flags.clone()).collect(),
+            parts: parts.into_iter().filter(|p| !p.flags.is_empty()).collect(),
+            shadowed: shadowed.filter(|p| !p.flags.is_empty()).collect(),
+            unmatched_cfg,
+            string_form,
+        })
+    }
+
+    /// The parts of key `{table}.rustflags` in cargo's order (config files,
+    /// variable `var`, `--config` values) and whether the top layer writes
+    /// it as a string.
+    fn flag_list(
+        &self,
+        table: &[&str],
+        key: &str,
+        var: Option<&str>,
+    ) -> Result<(Vec<FlagPart>, bool), Error> {
+        let path = [table, &["rustflags"]].concat();
+        let mut parts: Vec<(bool, FlagPart)> = Vec::new();
+        // Whether the last layer wrote a string, and its source.
+        let mut form: Option<(bool, &str)> = None;
+        for layer in &self.layers {
+            let Some(value) = get(&layer.table, &path) else {
+                continue;
+            };
+            let string = value.is_str();
+            let flags = match value.as_str() {
+                Some(text) => split(text),
+                None => value.clone().try_into().map_err(|_| {
+                    let message = "must be a string or an array of strings";
+                    Error::key(&layer.source, key, message)
+                })?,
+            };
+            if let Some((was_string, last)) = form.filter(|(was, _)| *was != string) {
+                let (found, expected) = match was_string {
+                    true => ("an array", "a string"),
+                    false => ("a string", "an array"),
+                };
+                return Err(Error::invalid(format!(
+                    "`{key}`: cannot merge the value in {} with the one in {last}: \
+                     expected {expected}, but found {found}",
+                    layer.source
+                )));
+            }
+            form = Some((string, &layer.source));
+            if string {
+                parts.clear();
+            }
+            let (key, source) = (key.to_string(), layer.source.clone());
+            parts.push((layer.cli, FlagPart { key, source, flags }));
+        }
+        if let Some(part) = var.and_then(|var| self.var_part(var, split)) {
+            let files = parts.iter().take_while(|(cli, _)| !cli).count();
+            parts.insert(files, (false, part));
+        }
+        let parts = parts
+            .into_iter()
+            .map(|(_, p)| p)
+            .filter(|p| !p.flags.is_empty());
+        Ok((parts.collect(), form.is_some_and(|(string, _)| string)))
     }
 }
