@@ -56,31 +56,21 @@ import json, os, re, shutil, subprocess, sys, tomllib
 from pathlib import Path
 
 repo, work, variant, control, cargo_timeout = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1", int(sys.argv[5])
+sys.path.insert(0, str(repo / "tests" / "nix"))
+from nixtest import COUNTS, check  # noqa: E402  (the PASS/FAIL lines and counts of tests/nix)
 source = work / "source"          # the one build directory, like /build/<name>
 target = work / "target"
 snapshot = work / "deps-artifacts"
 stub_build = work / "stubs" / "dummy-build.rs"   # outside the tree, like the store path
-passed = failed = 0
 
 DUMMY = "#![allow(clippy::all)]\n#![allow(dead_code)]\n#[allow(unused_extern_crates)]\nextern crate core;\npub fn main() {}\n"
 # Same settings in every phase; dependencies unoptimised to keep this short.
 PROFILE = ["--profile", "dev", "--config", 'profile.dev.package."*".opt-level=0', "--config", "profile.dev.debug=false"]
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS  {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL  {name}" + (f"\n        {detail}" if detail else ""), flush=True)
-    return ok
-
-
 def finish():
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(f"{COUNTS['passed']} passed, {COUNTS['failed']} failed")
+    sys.exit(1 if COUNTS["failed"] else 0)
 
 
 def run(cmd, **kw):

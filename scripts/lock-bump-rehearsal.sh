@@ -82,23 +82,13 @@ from pathlib import Path
 
 repo, work, variant, leaf_arg, root_crate, bench = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6] == "1"
 helper_target = sys.argv[7]
+sys.path.insert(0, str(repo / "tests" / "nix"))
+from nixtest import COUNTS, check  # noqa: E402  (the PASS/FAIL lines and counts of tests/nix)
 source, target = work / "source", work / "target"
 snapshot = work / "base-artifacts"
-passed = failed = 0
 DUMMY = "#![allow(clippy::all)]\n#![allow(dead_code)]\n#[allow(unused_extern_crates)]\nextern crate core;\npub fn main() {}\n"
 PROFILE = ["--profile", "dev", "--config", 'profile.dev.package."*".opt-level=0', "--config", "profile.dev.debug=false"]
 results = []  # (scenario, build, seconds, third-party units compiled, workspace units compiled)
-
-
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS  {name}", flush=True)
-    else:
-        failed += 1
-        print(f"FAIL  {name}" + (f"\n        {detail}" if detail else ""), flush=True)
-    return ok
 
 
 def run(cmd, **kw):
@@ -377,6 +367,6 @@ if bench:
         print(f"| {scenario} | {kind} | {secs:.1f} | {n_third} | {n_ours} | {ld} |")
 
 print(f"load {load()} at the end")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+print(f"{COUNTS['passed']} passed, {COUNTS['failed']} failed")
+sys.exit(1 if COUNTS["failed"] else 0)
 PY

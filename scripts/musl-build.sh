@@ -17,7 +17,7 @@
 # What CI builds (cheap, and every C dependency covered by one target):
 #   x86_64:  variant default (zstd-sys, lz4-sys)            MUSL_X86_64_VARIANT
 #   aarch64: variant full    (zstd-sys, lz4-sys, ring+asm)  MUSL_AARCH64_VARIANT
-#   profile static-ci (release at opt-level 1, no LTO)      MUSL_PROFILE
+#   profile static-ci (release at opt-level 0, no LTO)      MUSL_PROFILE
 # The toolchain is rustup's choice (RUSTUP_TOOLCHAIN=1.100.0 for another);
 # the target directory cargo's (CARGO_TARGET_DIR); the helper $BUILDPLAN
 # (a built cargo-buildplan) or built in that target directory.

@@ -18,7 +18,8 @@
 //! - [`measure`]: running one command, its wall time and peak memory.
 //! - [`duplicates`]: crates compiled twice, from cargo's JSON messages.
 //! - [`workspace`]: the copy, the edited crates, the edits.
-//! - [`report`]: the results document; [`markdown`]: the report.
+//! - [`report`]: the results document; [`markdown`]: the report; `output`:
+//!   writing both and printing the figures.
 //!
 //! Bench sits on the core's public API (the plan, [`buildplan::build`],
 //! [`buildplan::exec`]); nothing in the core imports it.
@@ -28,6 +29,8 @@ pub mod duplicates;
 pub mod goals;
 pub mod markdown;
 pub mod measure;
+mod options;
+mod output;
 pub mod policy;
 pub mod pull_request;
 pub mod report;
@@ -35,58 +38,19 @@ pub mod scenarios;
 pub mod setup;
 pub mod workspace;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 
 use buildplan::error::Error;
 use buildplan::exec::Machine;
 use config::Config;
-use goals::{GoalSpec, Metric};
 use measure::Cgroup;
 use report::{Results, ScenarioInfo, Setup};
 use scenarios::{run_config, select_scenarios, skipped, RunContext};
 
+pub use options::Options;
 pub use scenarios::SCENARIOS;
-
-/// What to measure and where the results go (the `bench` command's
-/// options, without the command line).
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// Package whose build is measured; `None`: the policy's, else the
-    /// variant's first root with a binary.
-    pub package: Option<String>,
-    /// Variant; `None`: the policy's, else the plan's default.
-    pub variant: Option<String>,
-    /// Runs per scenario and configuration (at least 1).
-    pub runs: u32,
-    /// Scenarios to run; empty: all.
-    pub scenarios: Vec<String>,
-    /// Configurations to run, by name; empty: all known.
-    pub configs: Vec<String>,
-    /// Extra configurations, `NAME=KIND:PROFILE[:LINKER]`.
-    pub defines: Vec<String>,
-    /// The configuration the default goals compare with.
-    pub against: Option<String>,
-    /// Run configurations whose memory estimate exceeds the machine's.
-    pub force: bool,
-    /// Planned configurations select the variant's unified build instead
-    /// of the package alone.
-    pub unified: bool,
-    /// Build nothing: print the configurations' commands, the memory
-    /// estimates and the goals.
-    pub dry_run: bool,
-    /// Cells to leave out, as `CONFIG:SCENARIO`.
-    pub skip: Vec<String>,
-    /// Where to write the JSON results.
-    pub json: Option<PathBuf>,
-    /// The Markdown report to regenerate.
-    pub markdown: Option<PathBuf>,
-    /// Work directory; `None`: a temporary one.
-    pub work_dir: Option<PathBuf>,
-    /// Caveats recorded with the results.
-    pub notes: Vec<String>,
-}
 
 /// Measures nothing: reads earlier results from `from` and writes the
 /// outputs `options` names (`json`, `markdown`), adding its notes.
@@ -97,7 +61,7 @@ pub fn regenerate(from: &Path, options: &Options) -> anyhow::Result<()> {
         Error::invalid(format!("{}: not a bench results file: {e}", from.display()))
     })?;
     results.notes.extend(options.notes.iter().cloned());
-    write_outputs(&results, options)
+    output::write_outputs(&results, options)
 }
 
 /// Runs the benchmark of the workspace at `manifest_path` (or the current
@@ -265,7 +229,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
     }
     if pr_targets.is_some() && !sel.goals.iter().any(|g| g.scenario.starts_with("pr-")) {
         let names: Vec<String> = configs.iter().map(|c| c.name.clone()).collect();
-        sel.goals.extend(pull_request_goals(&names));
+        sel.goals.extend(goals::pull_request(&names));
     }
     if args.dry_run {
         for c in &configs {
@@ -362,14 +326,14 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
             // leaves its figures behind, marked as partial.
             results.measurements.push(m);
             results.finished_at = report::utc_now();
-            results.goals = goals::evaluate(&sel.goals, &results.measurements);
+            results.goals = goals::evaluation::evaluate(&sel.goals, &results.measurements);
             results.notes = notes.clone();
             results.notes.push(format!(
                 "PARTIAL RESULTS: {} of {cells} cells measured so far; the run was still going or \
                  was stopped.",
                 results.measurements.len()
             ));
-            write_files(&results, args)
+            output::write_files(&results, args)
         })?;
     }
     results.machine.load_avg.1 = measure::load_average();
@@ -397,93 +361,7 @@ pub fn run(manifest_path: Option<&Path>, args: &Options) -> anyhow::Result<bool>
         ));
     }
     results.notes = notes;
-    results.goals = goals::evaluate(&sel.goals, &results.measurements);
-    write_outputs(&results, args)?;
+    results.goals = goals::evaluation::evaluate(&sel.goals, &results.measurements);
+    output::write_outputs(&results, args)?;
     Ok(true)
-}
-
-/// Writes the JSON and Markdown outputs.
-fn write_files(results: &Results, args: &Options) -> anyhow::Result<()> {
-    if let Some(path) = &args.json {
-        let mut text = serde_json::to_string_pretty(results)?;
-        text.push('\n');
-        buildplan::output::write_atomic(path, &text)?;
-    }
-    if let Some(path) = &args.markdown {
-        let existing = std::fs::read_to_string(path).ok();
-        let text = markdown::render_markdown(results, existing.as_deref());
-        buildplan::output::write_atomic(path, &text)?;
-    }
-    Ok(())
-}
-
-/// Writes the JSON and Markdown outputs and prints the figures and goals.
-fn write_outputs(results: &Results, args: &Options) -> anyhow::Result<()> {
-    write_files(results, args)?;
-    for path in args.json.iter().chain(args.markdown.iter()) {
-        eprintln!("bench: wrote {}", path.display());
-    }
-    for m in &results.measurements {
-        println!(
-            "{:<12} {:<18} wall {:>8.2} s (min {:>8.2})  tree PSS {:>6.0} MiB  largest process {:>6.0} MiB",
-            m.scenario,
-            m.config,
-            m.wall_s.median,
-            m.wall_s.min,
-            m.tree_pss_mib.max,
-            m.max_process_rss_mib.max
-        );
-    }
-    for g in &results.goals {
-        let verdict = match g.status {
-            report::GoalStatus::Pass => "PASS",
-            report::GoalStatus::Miss => "MISS",
-            report::GoalStatus::NotMeasured => "not measured",
-        };
-        println!("goal {:<12} {verdict:<12} {}", g.id, g.detail);
-    }
-    Ok(())
-}
-
-/// Issue 20's pull-request goals for `configs`, each against itself: the
-/// top-member edit <= 0.15 x the dependency-cached build, the bottom-member
-/// edit <= its packages' share of it (`pr-share`), no change: 0 units.
-fn pull_request_goals(configs: &[String]) -> Vec<GoalSpec> {
-    let goal =
-        |id: &str, scenario: &str, metric, against: Option<&str>, limit, text: &str| GoalSpec {
-            id: id.into(),
-            text: text.into(),
-            scenario: scenario.into(),
-            metric,
-            configs: configs.to_vec(),
-            against: None,
-            against_scenario: against.map(Into::into),
-            limit,
-        };
-    vec![
-        goal(
-            "pr-top",
-            "pr-top",
-            Metric::WallTime,
-            Some("deps-cached"),
-            0.15,
-            "Pull request editing the top member <= 0.15 x the build with dependencies cached and members not",
-        ),
-        goal(
-            "pr-bottom",
-            "pr-bottom",
-            Metric::WallTime,
-            Some("pr-share"),
-            1.0,
-            "Pull request editing the bottom member <= the share of its compiled packages in that build",
-        ),
-        goal(
-            "pr-noop",
-            "pr-noop",
-            Metric::CompiledUnits,
-            None,
-            0.0,
-            "Pull request with no change: 0 units compiled",
-        ),
-    ]
 }

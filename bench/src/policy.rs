@@ -23,6 +23,16 @@ pub fn read(policy: &Policy, file: &Path) -> Result<BenchPolicy, Error> {
     })
 }
 
+/// The error for `key` of entry `i` of the bench table's `list`
+/// (`configs`, `goals`) in the manifest `file`.
+pub fn entry_error(file: &Path, list: &str, i: usize, key: &str, message: String) -> Error {
+    Error::Key {
+        file: file.display().to_string(),
+        key: format!("workspace.metadata.buildplan.bench.{list}[{i}].{key}"),
+        message,
+    }
+}
+
 /// `[workspace.metadata.buildplan.bench]`: the benchmark's package,
 /// configurations and goals (docs/bench.md).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]

@@ -294,13 +294,16 @@ impl<'a> Pr<'a> {
 }
 
 /// The units cargo compiled (not fresh), `package:target`, from JSON
-/// messages.
+/// messages, sorted: cargo reports units as they finish, and units that
+/// build in parallel finish in whatever order the machine's load gives.
 pub fn compiled_units(messages: &str) -> anyhow::Result<Vec<String>> {
-    Ok(buildplan::why::units(messages)?
+    let mut units: Vec<String> = buildplan::why::units(messages)?
         .into_iter()
         .filter(|u| !u.fresh)
         .map(|u| format!("{}:{}", u.name, u.target))
-        .collect())
+        .collect();
+    units.sort();
+    Ok(units)
 }
 
 /// Runs one measured pull-request build; its compiled units.

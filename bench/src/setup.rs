@@ -89,7 +89,7 @@ pub fn select(policy: &Policy, file: &Path, args: Choices<'_>) -> anyhow::Result
                         .to_string(),
                 );
             }
-            (goals::from_policy(list, &names, file)?, None)
+            (goals::policy::from_policy(list, &names, file)?, None)
         }
         None => {
             let measured = known

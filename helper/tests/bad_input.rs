@@ -27,17 +27,17 @@ fn assert_rejected(args: &[&str], break_it: impl FnOnce(&Path), needles: &[&str]
     assert_eq!(entries, 1, "no temporary files left behind");
 }
 
+/// [`assert_rejected`] after replacing `from` with `to` in the root Cargo.toml.
+fn rejected_manifest_edit(args: &[&str], from: &str, to: &str, needles: &[&str]) {
+    assert_rejected(args, |dir| edit(&dir.join("Cargo.toml"), from, to), needles);
+}
+
 #[test]
 fn misspelt_policy_key() {
-    assert_rejected(
+    rejected_manifest_edit(
         &["plan"],
-        |dir| {
-            edit(
-                &dir.join("Cargo.toml"),
-                "mem-per-job-mib = 1024",
-                "mem-per-jobs-mib = 1024",
-            )
-        },
+        "mem-per-job-mib = 1024",
+        "mem-per-jobs-mib = 1024",
         &[
             "Cargo.toml",
             "mem-per-jobs-mib",
@@ -48,15 +48,10 @@ fn misspelt_policy_key() {
 
 #[test]
 fn misspelt_profile_key_in_policy() {
-    assert_rejected(
+    rejected_manifest_edit(
         &["plan"],
-        |dir| {
-            edit(
-                &dir.join("Cargo.toml"),
-                "[workspace.metadata.buildplan.profiles.release]\ncodegen-units = 8",
-                "[workspace.metadata.buildplan.profiles.release]\ncodegen-unit = 8",
-            )
-        },
+        "[workspace.metadata.buildplan.profiles.release]\ncodegen-units = 8",
+        "[workspace.metadata.buildplan.profiles.release]\ncodegen-unit = 8",
         &["Cargo.toml", "profiles.release.codegen-unit"],
     );
 }
@@ -78,63 +73,50 @@ fn malformed_member_manifest() {
 
 #[test]
 fn malformed_root_manifest_in_check() {
-    assert_rejected(
+    rejected_manifest_edit(
         &["check"],
-        |dir| edit(&dir.join("Cargo.toml"), "resolver = \"2\"", "resolver = "),
+        "resolver = \"2\"",
+        "resolver = ",
         &["Cargo.toml"],
     );
 }
 
 #[test]
 fn unknown_feature_in_a_variant() {
-    assert_rejected(
+    rejected_manifest_edit(
         &["plan"],
-        |dir| {
-            edit(
-                &dir.join("Cargo.toml"),
-                "features = [\"fmt\", \"search\"]",
-                "features = [\"fmt\", \"serach\"]",
-            )
-        },
+        "features = [\"fmt\", \"search\"]",
+        "features = [\"fmt\", \"serach\"]",
         &["Cargo.toml", "variant `full`", "`serach`"],
     );
 }
 
 #[test]
 fn unknown_package_in_a_variant() {
-    assert_rejected(
+    rejected_manifest_edit(
         &["plan"],
-        |dir| {
-            edit(
-                &dir.join("Cargo.toml"),
-                "packages = [\"app\", \"tool\"]",
-                "packages = [\"app\", \"tools\"]",
-            )
-        },
+        "packages = [\"app\", \"tool\"]",
+        "packages = [\"app\", \"tools\"]",
         &["Cargo.toml", "variant `full`", "`tools`"],
     );
 }
 
 #[test]
 fn unknown_default_variant() {
-    assert_rejected(
+    rejected_manifest_edit(
         &["plan"],
-        |dir| {
-            edit(
-                &dir.join("Cargo.toml"),
-                "default-variant = \"default\"",
-                "default-variant = \"standard\"",
-            )
-        },
+        "default-variant = \"default\"",
+        "default-variant = \"standard\"",
         &["Cargo.toml", "default-variant", "`standard`"],
     );
 }
 
 #[test]
 fn custom_profile_without_inherits() {
-    assert_rejected(
+    rejected_manifest_edit(
         &["plan"],
-        |dir| edit(&dir.join("Cargo.toml"), "inherits = \"release\"\n", ""),
+        "inherits = \"release\"\n",
+        "",
         &["Cargo.toml", "profile.release-fast.inherits"],
     );
 }

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::*;
 
 #[test]
@@ -13,18 +15,28 @@ fn check_fails_without_a_plan_and_hints_at_plan() {
     assert!(err.contains("cargo buildplan plan"), "{err}");
 }
 
-#[test]
-fn check_catches_an_edited_feature_and_passes_after_plan() {
-    let (_tmp, dir) = copy_fixture("basic", "ws");
+/// A planned copy of `basic` (fresh: `check` passes), then `from` replaced
+/// with `to` in `file`: the copy, and the stale `check`'s output.
+fn stale_after_edit(
+    file: &str,
+    from: &str,
+    to: &str,
+) -> (tempfile::TempDir, PathBuf, std::process::Output) {
+    let (tmp, dir) = copy_fixture("basic", "ws");
     run_expect(&dir, &["plan"], 0);
     run_expect(&dir, &["check"], 0);
+    edit(&dir.join(file), from, to);
+    let out = run_expect(&dir, &["check"], 1);
+    (tmp, dir, out)
+}
 
-    edit(
-        &dir.join("crates/corelib/Cargo.toml"),
+#[test]
+fn check_catches_an_edited_feature_and_passes_after_plan() {
+    let (_tmp, dir, out) = stale_after_edit(
+        "crates/corelib/Cargo.toml",
         "search = [\"dep:memchr\"]",
         "search = [\"dep:memchr\"]\nsimd = []",
     );
-    let out = run_expect(&dir, &["check"], 1);
     let diff = stdout(&out);
     assert!(diff.contains("--- nix/plan.json (on disk)"), "{diff}");
     assert!(diff.contains("+++ nix/plan.json (recomputed)"), "{diff}");
@@ -38,14 +50,8 @@ fn check_catches_an_edited_feature_and_passes_after_plan() {
 
 #[test]
 fn check_catches_a_profile_edit() {
-    let (_tmp, dir) = copy_fixture("basic", "ws");
-    run_expect(&dir, &["plan"], 0);
-    edit(
-        &dir.join("Cargo.toml"),
-        "codegen-units = 8",
-        "codegen-units = 4",
-    );
-    let out = run_expect(&dir, &["check"], 1);
+    let (_tmp, _dir, out) =
+        stale_after_edit("Cargo.toml", "codegen-units = 8", "codegen-units = 4");
     let diff = stdout(&out);
     let changed = |sign: char, text: &str| {
         diff.lines()

@@ -91,18 +91,21 @@ fn checkout(ws: &Path, home: &Path, once_cell: &str, mtime: SystemTime) -> Copy 
     }
 }
 
-/// Two checkouts of the fixture under `dir`, at (workspace, cargo home)
-/// `paths`, the first `older` seconds older than the second.
-fn two_checkouts(dir: &Path, paths: [(&str, &str); 2], older: u64) -> [Copy; 2] {
+/// Two checkouts of the fixture in a new temporary directory, at
+/// (workspace, cargo home) `paths`, the first `older` seconds older.
+fn two_checkouts(paths: [(&str, &str); 2], older: u64) -> (tempfile::TempDir, [Copy; 2]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let once_cell = registry::locked_versions("once_cell")
         .pop()
         .expect("once_cell in Cargo.lock");
     let now = SystemTime::now();
     let times = [now - Duration::from_secs(older), now];
-    [0, 1].map(|i| {
+    let copies = [0, 1].map(|i| {
         let (ws, home) = paths[i];
         checkout(&dir.join(ws), &dir.join(home), &once_cell, times[i])
-    })
+    });
+    (tmp, copies)
 }
 
 /// `cargo build --release --offline` of a copy with `extra`; returns the binary.
@@ -130,6 +133,28 @@ fn build(copy: &Copy, extra: &Rendered) -> Vec<u8> {
 
 fn contains(hay: &[u8], needle: &str) -> bool {
     hay.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+/// Asserts the two copies' binaries are identical and name neither copy's
+/// workspace or cargo home.
+fn assert_identical_without_paths(bins: [&[u8]; 2], copies: [&Copy; 2]) {
+    let [bin_a, bin_b] = bins;
+    assert!(
+        bin_a == bin_b,
+        "binaries differ ({} and {} bytes)",
+        bin_a.len(),
+        bin_b.len()
+    );
+    for path in copies.iter().flat_map(|c| [&c.ws, &c.home]) {
+        let path = path.display().to_string();
+        assert!(!contains(bin_a, &path), "{path} in the binary");
+    }
+}
+
+/// Runs a copy's built binary with `args`; its output.
+fn run_binary(copy: &Copy, args: &[&str]) -> std::process::Output {
+    let bin = copy.ws.join("target/release/reprobin");
+    Command::new(bin).args(args).output().unwrap()
 }
 
 /// The reproducible-build settings of a checkout, added to its own
@@ -176,9 +201,7 @@ fn settings_for(copy: &Copy) -> Rendered {
 
 #[test]
 fn two_checkouts_give_identical_binaries() {
-    let tmp = tempfile::tempdir().unwrap();
-    let [a, b] = two_checkouts(
-        tmp.path(),
+    let (_tmp, [a, b]) = two_checkouts(
         [("a/ws", "a/cargo-home"), ("b/somewhere/else/ws", "b/home2")],
         7200,
     );
@@ -204,21 +227,7 @@ fn two_checkouts_give_identical_binaries() {
     let bin_a = build(&a, &ra);
     std::thread::sleep(Duration::from_secs(1));
     let bin_b = build(&b, &rb);
-    assert!(
-        bin_a == bin_b,
-        "binaries differ ({} and {} bytes)",
-        bin_a.len(),
-        bin_b.len()
-    );
-    for copy in [&a, &b] {
-        for path in [&copy.ws, &copy.home] {
-            assert!(
-                !contains(&bin_a, &path.display().to_string()),
-                "{} in the binary",
-                path.display()
-            );
-        }
-    }
+    assert_identical_without_paths([&bin_a, &bin_b], [&a, &b]);
     assert!(contains(&bin_a, "/cargo-home/registry/src/"));
     // The build script's OUT_DIR: build/reprobin-<hash>/out, or
     // build/reprobin/<hash>/out in cargo 1.100's build-dir layout.
@@ -229,15 +238,10 @@ fn two_checkouts_give_identical_binaries() {
 
     // The user's build.rustflags still apply, and panics name the
     // remapped OUT_DIR file.
-    let out = Command::new(a.ws.join("target/release/reprobin"))
-        .output()
-        .unwrap();
+    let out = run_binary(&a, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("user_flag=true"), "{stdout}");
-    let out = Command::new(b.ws.join("target/release/reprobin"))
-        .args(std::iter::repeat_n("x", 120))
-        .output()
-        .unwrap();
+    let out = run_binary(&b, &["x"; 120]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("too many: 121 in /target/release/build/reprobin-")
@@ -275,9 +279,7 @@ fn helper_build(copy: &Copy) -> (Vec<u8>, String) {
 /// repro flags go into one addition to the fixture's `build.rustflags`.
 #[test]
 fn helper_builds_from_two_checkouts_are_identical() {
-    let tmp = tempfile::tempdir().unwrap();
-    let [a, b] = two_checkouts(
-        tmp.path(),
+    let (_tmp, [a, b]) = two_checkouts(
         [("one/ws", "one/cargo-home"), ("two/deeper/ws", "two/home")],
         3600,
     );
@@ -285,25 +287,9 @@ fn helper_builds_from_two_checkouts_are_identical() {
     assert!(stderr.contains("reproducible: yes"), "{stderr}");
     assert!(stderr.contains("build.rustflags=["), "{stderr}");
     let (bin_b, _) = helper_build(&b);
-    assert!(
-        bin_a == bin_b,
-        "binaries differ ({} and {} bytes)",
-        bin_a.len(),
-        bin_b.len()
-    );
-    for copy in [&a, &b] {
-        for path in [&copy.ws, &copy.home] {
-            assert!(
-                !contains(&bin_a, &path.display().to_string()),
-                "{} in the binary",
-                path.display()
-            );
-        }
-    }
+    assert_identical_without_paths([&bin_a, &bin_b], [&a, &b]);
     // The workspace's own build.rustflags still apply.
-    let out = Command::new(a.ws.join("target/release/reprobin"))
-        .output()
-        .unwrap();
+    let out = run_binary(&a, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("user_flag=true"), "{stdout}");
 }

@@ -103,28 +103,20 @@ fn a_real_build_of_the_ci_profile_gets_its_settings_from_the_flags() {
 
 #[test]
 fn the_policy_turns_them_off_or_renames_them() {
-    let (_tmp, dir) = workspace("\n[workspace.metadata.buildplan]\ntuned-profiles = false\n");
-    run_expect(&dir, &["plan"], 0);
-    let plan = plan_json(&dir);
-    let names: Vec<_> = plan["profiles"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    assert_eq!(names, ["dev", "release"]);
-
-    let (_tmp, dir) =
-        workspace("\n[workspace.metadata.buildplan]\ntuned-profiles = { ci = \"fast-ci\" }\n");
-    run_expect(&dir, &["plan"], 0);
-    let plan = plan_json(&dir);
-    let names: Vec<_> = plan["profiles"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .cloned()
-        .collect();
-    assert_eq!(names, ["buildplan-dev", "dev", "fast-ci", "release"]);
+    let cases = [
+        ("tuned-profiles = false", &["dev", "release"][..]),
+        (
+            "tuned-profiles = { ci = \"fast-ci\" }",
+            &["buildplan-dev", "dev", "fast-ci", "release"],
+        ),
+    ];
+    for (policy, expected) in cases {
+        let (_tmp, dir) = workspace(&format!("\n[workspace.metadata.buildplan]\n{policy}\n"));
+        run_expect(&dir, &["plan"], 0);
+        let plan = plan_json(&dir);
+        let names: Vec<_> = plan["profiles"].as_object().unwrap().keys().collect();
+        assert_eq!(names, expected, "{policy}");
+    }
 }
 
 #[test]

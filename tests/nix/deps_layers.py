@@ -6,7 +6,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from nixtest import HERE, check, closure, combos, nix_eval, nix_string
+from nixtest import HERE, check, check_none, closure, combos, nix_eval, nix_string
 
 
 def check_layers(tag: str, plan: dict, facts: dict, edited: dict) -> None:
@@ -81,7 +81,7 @@ def check_layers(tag: str, plan: dict, facts: dict, edited: dict) -> None:
         if edited["member_bump"] in closure(plan, root)
         and tree["packages"][t][p][v][root]["drvPath"] == base["packages"][t][p][v][root]["drvPath"]
     ]
-    check(f"{tag}: member_bump: the packages built from that member do change (the bump is seen)", not pk_moved, "; ".join(pk_moved[:3]))
+    check_none(f"{tag}: member_bump: the packages built from that member do change (the bump is seen)", pk_moved)
 
     # Foreign and stale base locks: one layer, the same as without a base lock.
     single = trees["no_base"]

@@ -15,7 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
-from nixtest import FIXTURE_PLAN, FIXTURE_WS, INPUTS_DIR, ROOT, cargo_lines, check, closure, combos, run, skip
+from nixtest import FIXTURE_PLAN, FIXTURE_WS, INPUTS_DIR, ROOT, cargo_lines, check, check_none, closure, combos, run, skip
 
 # nix/default.nix's default for `memberLayers`.
 DEFAULT_MAX_LAYERS = 4
@@ -152,17 +152,15 @@ def check_shape(tag: str, plan: dict, facts: dict) -> None:
             pk = base["packages"][t][p][v][root]
             if got and (pk["cargoArtifacts"] != got[-1]["out"] or pk["src"] != got[-1]["src"]):
                 bad_chain.append(f"{where}/{root}: not built on the top layer from its source")
-    check(
+    check_none(
         f"{tag}: each variant's members are in layers by depth in the member graph (at most {max_layers}; each member's dependencies in its layer or below)",
-        not bad_group,
-        "; ".join(bad_group[:3]),
+        bad_group,
     )
-    check(f"{tag}: each member layer starts from the one below (the first from the dependency derivation), every package from the top one", not bad_chain, "; ".join(bad_chain[:3]))
-    check(f"{tag}: each member layer sees its own and lower members' sources only, every other member a stub", not bad_src, "; ".join(bad_src[:3]))
-    check(
+    check_none(f"{tag}: each member layer starts from the one below (the first from the dependency derivation), every package from the top one", bad_chain)
+    check_none(f"{tag}: each member layer sees its own and lower members' sources only, every other member a stub", bad_src)
+    check_none(
         f"{tag}: member layers run the dependency build's cargo build invocations in its environment, install their target directory (same artifacts mode), no check or test build, no deps-only marker",
-        not bad_cmd,
-        "; ".join(bad_cmd[:3]),
+        bad_cmd,
     )
 
 

@@ -51,6 +51,11 @@ def check(name: str, ok: bool, detail: str = "") -> bool:
     return ok
 
 
+def check_none(name: str, bad: list[str], shown: int | None = 3) -> bool:
+    """Passes when `bad` is empty; fails showing its first `shown` (None: all)."""
+    return check(name, not bad, "; ".join(bad[:shown]))
+
+
 def skip(name: str, why: str) -> None:
     """A test that cannot run here: a failure under CI, where it must run."""
     if CI:

@@ -14,7 +14,12 @@
 2. No source file over MAX_LINES lines outside its inline `#[cfg(test)]`
    module ("mostly tests" files are fine; files under `tests/` are tests).
 
-Usage: check.py [ROOT ...]   (default: every crate under crates/)
+3. Under the helper and its bench harness (STRICT_DIRS), no `.rs` file
+   over STRICT_MAX_LINES lines, whole file (tests, `tests/` and fixtures
+   included): issue 19, "every file is at most 400 lines".
+
+Usage: check.py [ROOT ...]   (default: every crate under crates/, and
+STRICT_DIRS for rule 3)
 Exits 1 listing each circle and each oversized file, 0 otherwise.
 """
 
@@ -23,6 +28,9 @@ import re
 import sys
 
 MAX_LINES = 600
+
+STRICT_MAX_LINES = 400
+STRICT_DIRS = ("helper", "bench")
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -243,6 +251,21 @@ def check_crate(crate):
     return problems
 
 
+def check_strict(root):
+    """Rule 3: every `.rs` file under `root` (build output left out) at
+    most STRICT_MAX_LINES lines, tests included."""
+    problems = []
+    for f in sorted(root.rglob("*.rs")):
+        if "target" in f.relative_to(root).parts:
+            continue
+        raw = f.read_text()
+        lines = raw.count("\n") + (0 if raw.endswith("\n") or not raw else 1)
+        if lines > STRICT_MAX_LINES:
+            rel = f.relative_to(REPO) if f.is_relative_to(REPO) else f
+            problems.append(f"{rel}: {lines} lines (limit {STRICT_MAX_LINES}, tests included)")
+    return problems
+
+
 def non_test_lines(raw):
     """Lines of `raw` outside a `#[cfg(test)] mod ... { }` block."""
     text = strip_code(raw)
@@ -297,12 +320,16 @@ def main(argv):
     problems = []
     for crate in roots:
         problems += check_crate(crate)
+    if not argv:
+        for d in STRICT_DIRS:
+            problems += check_strict(REPO / d)
     for p in problems:
         print(p)
     if problems:
         print(f"check.py: {len(problems)} problem(s)")
         return 1
-    print(f"check.py: {len(roots)} crate(s): no import circle, no oversized file")
+    strict = "" if argv else f", nothing over {STRICT_MAX_LINES} lines in {'/, '.join(STRICT_DIRS)}/"
+    print(f"check.py: {len(roots)} crate(s): no import circle, no oversized file{strict}")
     return 0
 
 

@@ -1,5 +1,6 @@
 """Tests of check.py on small throwaway crates: it must find a circle and
-an oversized file, and pass a clean crate."""
+an oversized file, and pass a clean crate; and on a throwaway tree, files
+over the strict limit, tests included."""
 
 import pathlib
 import sys
@@ -56,6 +57,24 @@ class CheckTest(unittest.TestCase):
         })
         self.assertEqual(len(problems), 1, problems)
         self.assertIn("big.rs: 650 lines", problems[0])
+
+    def test_strict_limit_counts_whole_files_under_the_tree(self):
+        line = "fn f() {}\n"
+        with tempfile.TemporaryDirectory() as d:
+            root = pathlib.Path(d)
+            files = {
+                "src/tested.rs": line * 300 + "#[cfg(test)]\nmod tests {\n" + line * 98 + "}\n",
+                "src/fits.rs": line * 400,
+                "tests/common/mod.rs": line * 405,
+                "target/debug/build/out.rs": line * 900,
+            }
+            for rel, text in files.items():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                (root / rel).write_text(text)
+            problems = check.check_strict(root)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn("src/tested.rs: 401 lines (limit 400", problems[0])
+        self.assertIn("tests/common/mod.rs: 405 lines", problems[1])
 
 
 if __name__ == "__main__":

@@ -297,10 +297,7 @@ async fn serve_inner(
         if !pipelined {
             drain(broker, &mut writer, &mut queue).await?;
         }
-        let span =
-            broker
-                .subsystems
-                .request_span(api_key, version, correlation_id, request.client_id());
+        let span = broker.subsystems.request_span(&request);
         if pipelined {
             let RequestKind::Produce(req) = request.body else {
                 unreachable!("checked above");

@@ -22,6 +22,43 @@ use crate::group::str_bytes;
 use crate::offsets::{self, CommittedOffset};
 use crate::{lock, GroupCoordinator};
 
+/// The committed offsets of `$group` (an OffsetFetch request or, v8+, one
+/// of its groups: `group_id` and `topics`) as response topics of type
+/// `$topic` with partitions of type `$partition`: the single- and
+/// multi-group responses differ only in these types.
+macro_rules! fetched {
+    ($self:expr, $group:expr, $topic:ident, $partition:ident) => {{
+        let topics = $group.topics.as_ref().map(|ts| {
+            ts.iter()
+                .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
+                .collect::<Vec<_>>()
+        });
+        $self
+            .fetch_offsets(&$group.group_id, topics)
+            .into_iter()
+            .map(|(name, parts)| {
+                let mut t = $topic::default();
+                t.name = TopicName(str_bytes(&name));
+                t.partitions = parts
+                    .into_iter()
+                    .map(|(index, c)| {
+                        let mut p = $partition::default();
+                        p.partition_index = index;
+                        fill_fetched(
+                            c,
+                            &mut p.committed_offset,
+                            &mut p.committed_leader_epoch,
+                            &mut p.metadata,
+                        );
+                        p
+                    })
+                    .collect();
+                t
+            })
+            .collect()
+    }};
+}
+
 impl GroupCoordinator {
     /// Handles OffsetCommit: validates the member, then stores the offsets
     /// durably before answering.
@@ -146,40 +183,18 @@ impl GroupCoordinator {
                 .groups
                 .iter()
                 .map(|g| {
-                    let topics = g.topics.as_ref().map(|ts| {
-                        ts.iter()
-                            .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
-                            .collect::<Vec<_>>()
-                    });
                     let mut rg = OffsetFetchResponseGroup::default();
                     rg.group_id = g.group_id.clone();
                     if g.group_id.is_empty() {
                         rg.error_code = ResponseError::InvalidGroupId.code();
                         return rg;
                     }
-                    rg.topics = self
-                        .fetch_offsets(&g.group_id, topics)
-                        .into_iter()
-                        .map(|(name, parts)| {
-                            let mut t = OffsetFetchResponseTopics::default();
-                            t.name = TopicName(str_bytes(&name));
-                            t.partitions = parts
-                                .into_iter()
-                                .map(|(index, c)| {
-                                    let mut p = OffsetFetchResponsePartitions::default();
-                                    p.partition_index = index;
-                                    fill_fetched(
-                                        c,
-                                        &mut p.committed_offset,
-                                        &mut p.committed_leader_epoch,
-                                        &mut p.metadata,
-                                    );
-                                    p
-                                })
-                                .collect();
-                            t
-                        })
-                        .collect();
+                    rg.topics = fetched!(
+                        self,
+                        g,
+                        OffsetFetchResponseTopics,
+                        OffsetFetchResponsePartitions
+                    );
                     rg
                 })
                 .collect();
@@ -191,37 +206,17 @@ impl GroupCoordinator {
             }
             return r;
         }
-        let topics = req.topics.as_ref().map(|ts| {
-            ts.iter()
-                .map(|t| (t.name.to_string(), t.partition_indexes.clone()))
-                .collect::<Vec<_>>()
-        });
-        r.topics = self
-            .fetch_offsets(&req.group_id, topics)
-            .into_iter()
-            .map(|(name, parts)| {
-                let mut t = OffsetFetchResponseTopic::default();
-                t.name = TopicName(str_bytes(&name));
-                t.partitions = parts
-                    .into_iter()
-                    .map(|(index, c)| {
-                        let mut p = OffsetFetchResponsePartition::default();
-                        p.partition_index = index;
-                        fill_fetched(
-                            c,
-                            &mut p.committed_offset,
-                            &mut p.committed_leader_epoch,
-                            &mut p.metadata,
-                        );
-                        if version < 5 {
-                            p.committed_leader_epoch = -1;
-                        }
-                        p
-                    })
-                    .collect();
-                t
-            })
-            .collect();
+        r.topics = fetched!(
+            self,
+            req,
+            OffsetFetchResponseTopic,
+            OffsetFetchResponsePartition
+        );
+        if version < 5 {
+            for p in r.topics.iter_mut().flat_map(|t| t.partitions.iter_mut()) {
+                p.committed_leader_epoch = -1;
+            }
+        }
         r
     }
 

@@ -439,6 +439,18 @@ mod tests {
         }
     }
 
+    /// The offsets of up to `limit` hits of `query`, sorted.
+    fn offsets(ix: &TopicIndex, query: &str, limit: usize) -> Vec<i64> {
+        let mut o: Vec<i64> = ix
+            .search(query, limit)
+            .unwrap()
+            .iter()
+            .map(|h| h.offset)
+            .collect();
+        o.sort();
+        o
+    }
+
     #[test]
     fn search_finds_keys_values_and_headers() {
         let dir = tempfile::tempdir().unwrap();
@@ -461,11 +473,7 @@ mod tests {
         assert!(ix.search("payment", 10).unwrap().is_empty());
         assert!(ix.commit().unwrap());
 
-        let offsets = |q: &str| {
-            let mut o: Vec<i64> = ix.search(q, 10).unwrap().iter().map(|h| h.offset).collect();
-            o.sort();
-            o
-        };
+        let offsets = |q: &str| offsets(&ix, q, 10);
         assert_eq!(offsets("payment"), [100, 101]);
         assert_eq!(offsets("payment AND timeout"), [100]);
         assert_eq!(offsets("key:user"), [100, 101]);
@@ -540,14 +548,7 @@ mod tests {
         assert_eq!(ix.search("even", 100).unwrap().len(), 2);
         assert_eq!(ix.catch_up(0, 10, reader(&log)).unwrap(), 6);
         assert_eq!(ix.indexed_up_to().get(&0), Some(&10));
-        let mut offsets: Vec<i64> = ix
-            .search("event", 100)
-            .unwrap()
-            .iter()
-            .map(|h| h.offset)
-            .collect();
-        offsets.sort();
-        assert_eq!(offsets, (0..10).collect::<Vec<_>>());
+        assert_eq!(offsets(&ix, "event", 100), (0..10).collect::<Vec<_>>());
         // Already up to date: nothing to do.
         assert_eq!(ix.catch_up(0, 10, reader(&log)).unwrap(), 0);
     }
@@ -586,14 +587,7 @@ mod tests {
         // The log now ends at 6 (e.g. restored from an older backup).
         assert_eq!(ix.catch_up(0, 6, reader(&log[..6])).unwrap(), 0);
         assert_eq!(ix.indexed_up_to().get(&0), Some(&6));
-        let mut offsets: Vec<i64> = ix
-            .search("event", 100)
-            .unwrap()
-            .iter()
-            .map(|h| h.offset)
-            .collect();
-        offsets.sort();
-        assert_eq!(offsets, (0..6).collect::<Vec<_>>());
+        assert_eq!(offsets(&ix, "event", 100), (0..6).collect::<Vec<_>>());
     }
 
     #[test]

@@ -77,6 +77,33 @@ const CODECS: [(&str, Codec); 5] = [
     ("zstd", Codec::Zstd),
 ];
 
+/// matrix.py's `client` round-trips 50 values to topic `{client}-{codec}`
+/// with each of `codecs`; asserts the client's version, the values read and
+/// that the broker stored the batches compressed as sent. Returns the
+/// JSON of each run.
+fn codecs_round_trip(
+    broker: &TestBroker,
+    client: &str,
+    version: &str,
+    codecs: &[(&str, Codec)],
+) -> Vec<Value> {
+    let mut runs = Vec::new();
+    for &(name, codec) in codecs {
+        let topic = format!("{client}-{name}");
+        let args = [client, "roundtrip", &broker.addr, &topic, name, "50"];
+        let out = matrix(broker, &args);
+        assert_eq!(out["client"], version);
+        assert_eq!(values(&out), expected(name, 50), "{name}");
+        assert_eq!(
+            stored_codecs(broker, &topic, 0),
+            BTreeSet::from([codec_name(codec)]),
+            "{name}"
+        );
+        runs.push(out);
+    }
+    runs
+}
+
 mod librdkafka_2_0_kcat {
     use super::*;
 
@@ -141,20 +168,8 @@ mod librdkafka_2_x_confluent {
     fn every_codec_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let broker = TestBroker::start(&dir.path().join("data"), &[]);
-        for (name, codec) in CODECS {
-            let topic = format!("confluent-{name}");
-            let out = matrix(
-                &broker,
-                &["confluent", "roundtrip", &broker.addr, &topic, name, "50"],
-            );
-            assert_eq!(out["client"], CONFLUENT_KAFKA);
+        for out in codecs_round_trip(&broker, "confluent", CONFLUENT_KAFKA, &CODECS) {
             assert_eq!(out["librdkafka"], "2.16.0");
-            assert_eq!(values(&out), expected(name, 50), "{name}");
-            assert_eq!(
-                stored_codecs(&broker, &topic, 0),
-                BTreeSet::from([codec_name(codec)]),
-                "{name}"
-            );
         }
     }
 }
@@ -168,26 +183,8 @@ mod kafka_python {
     fn plain_and_gzip_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let broker = TestBroker::start(&dir.path().join("data"), &[]);
-        for (name, codec) in [("none", Codec::None), ("gzip", Codec::Gzip)] {
-            let topic = format!("kafka-python-{name}");
-            let out = matrix(
-                &broker,
-                &[
-                    "kafka-python",
-                    "roundtrip",
-                    &broker.addr,
-                    &topic,
-                    name,
-                    "50",
-                ],
-            );
-            assert_eq!(out["client"], KAFKA_PYTHON);
-            assert_eq!(values(&out), expected(name, 50), "{name}");
-            assert_eq!(
-                stored_codecs(&broker, &topic, 0),
-                BTreeSet::from([codec_name(codec)])
-            );
-        }
+        let codecs = [("none", Codec::None), ("gzip", Codec::Gzip)];
+        codecs_round_trip(&broker, "kafka-python", KAFKA_PYTHON, &codecs);
     }
 
     /// kafka-python authenticates with SCRAM-SHA-256 and PLAIN (SaslHandshake
@@ -338,26 +335,24 @@ mod rskafka_pure_rust {
         let dir = tempfile::tempdir().unwrap();
         let broker = sasl_broker(dir.path());
         let creds = |u: &str, p: &str| Credentials::new(u.to_string(), p.to_string());
-        let scram = SaslConfig::ScramSha256(creds("alice", "wonder land"));
-        let read = round_trip(
-            client(&broker.addr, Some(scram)),
-            "rs-scram",
-            "scram",
-            10,
-            Compression::Gzip,
-        )
-        .await;
-        assert_eq!(read, expected("scram", 10));
-        let plain = SaslConfig::Plain(creds("bob", "builder"));
-        let read = round_trip(
-            client(&broker.addr, Some(plain)),
-            "rs-plain",
-            "plain",
-            10,
-            Compression::NoCompression,
-        )
-        .await;
-        assert_eq!(read, expected("plain", 10));
+        for (sasl, topic, prefix, compression) in [
+            (
+                SaslConfig::ScramSha256(creds("alice", "wonder land")),
+                "rs-scram",
+                "scram",
+                Compression::Gzip,
+            ),
+            (
+                SaslConfig::Plain(creds("bob", "builder")),
+                "rs-plain",
+                "plain",
+                Compression::NoCompression,
+            ),
+        ] {
+            let sasl_client = client(&broker.addr, Some(sasl));
+            let read = round_trip(sasl_client, topic, prefix, 10, compression).await;
+            assert_eq!(read, expected(prefix, 10), "{prefix}");
+        }
 
         for (what, sasl) in [
             (

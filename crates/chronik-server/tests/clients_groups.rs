@@ -33,6 +33,14 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Runs `groups_kafka_python.py command --bootstrap <broker> args...` and
+/// returns its JSON summary.
+fn kafka_python(broker: &TestBroker, command: &str, args: &[&str]) -> Value {
+    let mut all = vec![command, "--bootstrap", &broker.addr];
+    all.extend_from_slice(args);
+    run_client_script(broker, "groups_kafka_python.py", &all)
+}
+
 /// A kafka-python consumer group reads part of a topic and commits; a new
 /// consumer in the same group resumes exactly where the first stopped, and
 /// so does a third one after the broker was killed (SIGKILL) and restarted.
@@ -44,35 +52,13 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
     let mut broker = TestBroker::start(&data, &["--default-partitions", "3"]);
     let (topic, group) = ("resume-topic", "resume-group");
 
-    let produced = run_client_script(
-        &broker,
-        "groups_kafka_python.py",
-        &[
-            "produce",
-            "--bootstrap",
-            &broker.addr,
-            "--topic",
-            topic,
-            "--count",
-            "30",
-        ],
-    );
+    let produced = kafka_python(&broker, "produce", &["--topic", topic, "--count", "30"]);
     assert_eq!(produced["partitions"], 3, "auto-created with 3 partitions");
 
     let consume = |broker: &TestBroker, count: &str, extra: &[&str]| {
-        let mut args = vec![
-            "consume",
-            "--bootstrap",
-            &broker.addr,
-            "--topic",
-            topic,
-            "--group",
-            group,
-            "--count",
-            count,
-        ];
+        let mut args = vec!["--topic", topic, "--group", group, "--count", count];
         args.extend_from_slice(extra);
-        strings(&run_client_script(broker, "groups_kafka_python.py", &args)["values"])
+        strings(&kafka_python(broker, "consume", &args)["values"])
     };
     let first = consume(&broker, "10", &[]);
     let second = consume(&broker, "8", &[]);
@@ -93,18 +79,10 @@ fn kafka_python_group_resumes_from_committed_offsets_across_a_crash() {
 
     // The admin view after the restart: ListGroups, DescribeGroups and a
     // multi-group OffsetFetch.
-    let inspected = run_client_script(
+    let inspected = kafka_python(
         &broker,
-        "groups_kafka_python.py",
-        &[
-            "inspect",
-            "--bootstrap",
-            &broker.addr,
-            "--group",
-            group,
-            "--group",
-            "never-used",
-        ],
+        "inspect",
+        &["--group", group, "--group", "never-used"],
     );
     let listed = inspected["listed"].as_array().expect("listed groups");
     assert!(
@@ -131,33 +109,11 @@ fn kafka_python_pair_splits_partitions_and_hands_over_on_leave() {
     let tmp = tempfile::tempdir().unwrap();
     let broker = TestBroker::start(&tmp.path().join("data"), &["--default-partitions", "4"]);
     let (topic, group) = ("pair-topic", "pair-group");
-    run_client_script(
+    kafka_python(&broker, "produce", &["--topic", topic, "--count", "20"]);
+    let summary = kafka_python(
         &broker,
-        "groups_kafka_python.py",
-        &[
-            "produce",
-            "--bootstrap",
-            &broker.addr,
-            "--topic",
-            topic,
-            "--count",
-            "20",
-        ],
-    );
-    let summary = run_client_script(
-        &broker,
-        "groups_kafka_python.py",
-        &[
-            "pair",
-            "--bootstrap",
-            &broker.addr,
-            "--topic",
-            topic,
-            "--group",
-            group,
-            "--count",
-            "20",
-        ],
+        "pair",
+        &["--topic", topic, "--group", group, "--count", "20"],
     );
     let split = summary["split"].as_array().unwrap();
     assert_eq!(split.len(), 2);
@@ -257,28 +213,27 @@ fn member_id(conn: &mut KafkaConn, group: &str, session_timeout_ms: i32) -> Stri
     first.member_id.to_string()
 }
 
-fn heartbeat(conn: &mut KafkaConn, group: &str, generation: i32, member: &str) -> i16 {
-    let resp: HeartbeatResponse = conn.call(
-        ApiKey::Heartbeat,
-        3,
-        &HeartbeatRequest::default()
-            .with_group_id(group_id(group))
-            .with_generation_id(generation)
-            .with_member_id(StrBytes::from_string(member.to_string())),
-    );
-    resp.error_code
+/// Defines `fn $name(conn, group, generation, member) -> i16`: sends the
+/// request (v3) as `member` of `generation` and returns the error code.
+macro_rules! member_request {
+    ($($name:ident: $key:ident, $req:ident => $resp:ident;)*) => {$(
+        fn $name(conn: &mut KafkaConn, group: &str, generation: i32, member: &str) -> i16 {
+            let resp: $resp = conn.call(
+                ApiKey::$key,
+                3,
+                &$req::default()
+                    .with_group_id(group_id(group))
+                    .with_generation_id(generation)
+                    .with_member_id(StrBytes::from_string(member.to_string())),
+            );
+            resp.error_code
+        }
+    )*};
 }
 
-fn sync(conn: &mut KafkaConn, group: &str, generation: i32, member: &str) -> i16 {
-    let resp: SyncGroupResponse = conn.call(
-        ApiKey::SyncGroup,
-        3,
-        &SyncGroupRequest::default()
-            .with_group_id(group_id(group))
-            .with_generation_id(generation)
-            .with_member_id(StrBytes::from_string(member.to_string())),
-    );
-    resp.error_code
+member_request! {
+    heartbeat: Heartbeat, HeartbeatRequest => HeartbeatResponse;
+    sync: SyncGroup, SyncGroupRequest => SyncGroupResponse;
 }
 
 /// The group's state and member ids, as DescribeGroups reports them.

@@ -5,74 +5,16 @@
 
 mod common;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use common::kafka::{batch, fetch, produce, topic};
+use common::kafka::{batch, fetch, produce};
+use common::retention::{expected_start, log_start, now_ms, wait_for_log_start};
 use common::{KafkaConn, TestBroker};
-use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::{ApiKey, BrokerId, ListOffsetsRequest, ListOffsetsResponse};
 
 const SEGMENT_BYTES: u64 = 1024;
 const RETENTION_BYTES: u64 = 2500;
 /// The debug line chronik-ingest writes after every retention pass.
 const PASS: &str = "retention pass done";
-
-/// The log start offset, as ListOffsets with timestamp -2 (earliest) reports it.
-fn log_start(conn: &mut KafkaConn, name: &str) -> i64 {
-    let resp: ListOffsetsResponse = conn.call(
-        ApiKey::ListOffsets,
-        5,
-        &ListOffsetsRequest::default()
-            .with_replica_id(BrokerId(-1))
-            .with_topics(vec![ListOffsetsTopic::default()
-                .with_name(topic(name))
-                .with_partitions(vec![ListOffsetsPartition::default()
-                    .with_partition_index(0)
-                    .with_timestamp(-2)])]),
-    );
-    let p = &resp.topics[0].partitions[0];
-    assert_eq!(p.error_code, 0);
-    p.offset
-}
-
-/// Where retention must leave the log start after `n` one-record batches
-/// of `b` bytes each: segments hold `k = SEGMENT_BYTES / b` batches (a
-/// segment rolls when the next batch would not fit), and the oldest closed
-/// segments go while the log exceeds the limit by at least their size.
-fn expected_start(n: u64, b: u64) -> i64 {
-    let k = SEGMENT_BYTES / b;
-    let closed = (n - 1) / k; // the active segment holds the last 1..=k
-    let excess = (n * b).saturating_sub(RETENTION_BYTES);
-    let deleted = (excess / (k * b)).min(closed);
-    (deleted * k) as i64
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn wait_for_start(conn: &mut KafkaConn, broker: &TestBroker, want: i64) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let start = log_start(conn, "kept");
-        assert!(
-            start <= want,
-            "retention deleted too much: start {start}, expected {want}"
-        );
-        if start == want {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "log start {start}, expected {want}; log:\n{}",
-            broker.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 #[test]
 fn size_retention_moves_the_log_start_to_exact_segment_boundaries() {
@@ -106,9 +48,9 @@ fn size_retention_moves_the_log_start_to_exact_segment_boundaries() {
             assert_eq!((code, offset), (0, n as i64));
             n += 1;
         }
-        let want = expected_start(n, b);
+        let want = expected_start(n, b, SEGMENT_BYTES, RETENTION_BYTES);
         assert!(want > 0);
-        wait_for_start(&mut conn, &broker, want);
+        wait_for_log_start(&mut conn, &broker, "kept", want, Duration::from_secs(60));
         // Three more passes (counted in the broker log, not slept for)
         // change nothing: the limit is met exactly.
         let passes = broker.log_count(PASS);

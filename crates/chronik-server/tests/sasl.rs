@@ -73,6 +73,36 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// Runs the Python `script` with the broker's address and `args`.
+fn python(script: &str, broker: &TestBroker, args: &[&str]) -> Output {
+    run_tool(
+        Command::new("python3")
+            .args(["-c", script, &broker.addr])
+            .args(args),
+        b"",
+        TOOL_TIMEOUT,
+    )
+}
+
+/// Runs the Python `script` in mode `roundtrip` as each of [`LOGINS`] on
+/// topic `{prefix}-{mechanism}`; asserts it printed `{mechanism}-0` up to
+/// `{mechanism}-{n - 1}`.
+fn assert_roundtrips(script: &str, broker: &TestBroker, prefix: &str, n: usize) {
+    for (mech, user, password) in LOGINS {
+        let topic = format!("{prefix}-{}", mech.to_lowercase());
+        let out = python(script, broker, &[mech, user, password, &topic, "roundtrip"]);
+        assert!(
+            out.status.success(),
+            "{mech}: {}\nbroker log:\n{}",
+            text(&out),
+            broker.log_tail()
+        );
+        let expected: Vec<String> = (0..n).map(|i| format!("{mech}-{i}")).collect();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{mech}");
+    }
+}
+
 mod confluent {
     use super::*;
 
@@ -127,44 +157,27 @@ c.close()
 print('\n'.join(got))
 "#;
 
-    fn client(broker: &TestBroker, args: &[&str]) -> Output {
-        run_tool(
-            Command::new("python3")
-                .args(["-c", CLIENT, &broker.addr])
-                .args(args),
-            b"",
-            TOOL_TIMEOUT,
-        )
-    }
-
     #[test]
     fn confluent_kafka_authenticates_with_scram_and_plain() {
         let dir = tempfile::tempdir().unwrap();
         let broker = sasl_broker(dir.path());
-        for (mech, user, password) in LOGINS {
-            let topic = format!("sasl-{}", mech.to_lowercase());
-            let out = client(&broker, &[mech, user, password, &topic, "roundtrip"]);
-            assert!(
-                out.status.success(),
-                "{mech}: {}\nbroker log:\n{}",
-                text(&out),
-                broker.log_tail()
-            );
-            let expected: Vec<String> = (0..10).map(|i| format!("{mech}-{i}")).collect();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{mech}");
-        }
+        assert_roundtrips(CLIENT, &broker, "sasl", 10);
         for (mech, user, password) in [
             ("SCRAM-SHA-256", "alice", "wrong"),
             ("PLAIN", "mallory", "builder"),
         ] {
-            let out = client(
+            let out = python(
+                CLIENT,
                 &broker,
                 &[mech, user, password, "sasl-denied", "expect-fail"],
             );
             assert!(out.status.success(), "{mech} {user}: {}", text(&out));
         }
-        let out = client(&broker, &["-", "-", "-", "sasl-denied", "no-credentials"]);
+        let out = python(
+            CLIENT,
+            &broker,
+            &["-", "-", "-", "sasl-denied", "no-credentials"],
+        );
         assert!(out.status.success(), "without SASL: {}", text(&out));
     }
 }
@@ -271,35 +284,17 @@ c.close()
 print('\n'.join(got))
 "#;
 
-    fn client(broker: &TestBroker, args: &[&str]) -> Output {
-        run_tool(
-            Command::new("python3")
-                .args(["-c", CLIENT, &broker.addr])
-                .args(args),
-            b"",
-            TOOL_TIMEOUT,
-        )
-    }
-
     #[test]
     fn kafka_python_logs_in_with_the_v0_handshake_and_bare_tokens() {
         let dir = tempfile::tempdir().unwrap();
         let broker = sasl_broker(dir.path());
-        for (mech, user, password) in LOGINS {
-            let topic = format!("v0-{}", mech.to_lowercase());
-            let out = client(&broker, &[mech, user, password, &topic, "roundtrip"]);
-            assert!(
-                out.status.success(),
-                "{mech}: {}\nbroker log:\n{}",
-                text(&out),
-                broker.log_tail()
-            );
-            let expected: Vec<String> = (0..5).map(|i| format!("{mech}-{i}")).collect();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert_eq!(stdout.lines().collect::<Vec<_>>(), expected, "{mech}");
-        }
+        assert_roundtrips(CLIENT, &broker, "v0", 5);
         for (mech, user, _) in LOGINS {
-            let out = client(&broker, &[mech, user, "wrong", "v0-denied", "expect-fail"]);
+            let out = python(
+                CLIENT,
+                &broker,
+                &[mech, user, "wrong", "v0-denied", "expect-fail"],
+            );
             assert!(out.status.success(), "{mech} {user}: {}", text(&out));
         }
     }
@@ -312,6 +307,14 @@ mod raw {
         let req = SaslHandshakeRequest::default()
             .with_mechanism(StrBytes::from_string(mechanism.to_string()));
         conn.call(ApiKey::SaslHandshake, version, &req)
+    }
+
+    /// A PLAIN login the v1 way: SaslHandshake v1, then SaslAuthenticate
+    /// v2 carrying `token`; returns the answer.
+    fn authenticate_v1(conn: &mut KafkaConn, token: &'static [u8]) -> SaslAuthenticateResponse {
+        assert_eq!(handshake(conn, 1, "PLAIN").error_code, 0);
+        let req = SaslAuthenticateRequest::default().with_auth_bytes(token.into());
+        conn.call(ApiKey::SaslAuthenticate, 2, &req)
     }
 
     /// Sends a bare size-prefixed token (the v0 exchange).
@@ -369,12 +372,7 @@ mod raw {
         // An authenticated connection (v1: SaslAuthenticate) that must
         // survive what the others send.
         let mut good = KafkaConn::connect(&broker.addr);
-        assert_eq!(handshake(&mut good, 1, "PLAIN").error_code, 0);
-        let resp: SaslAuthenticateResponse = good.call(
-            ApiKey::SaslAuthenticate,
-            2,
-            &SaslAuthenticateRequest::default().with_auth_bytes(b"\0bob\0builder"[..].into()),
-        );
+        let resp = authenticate_v1(&mut good, b"\0bob\0builder");
         assert_eq!(resp.error_code, 0, "{:?}", resp.error_message);
         metadata_works(&mut good);
 
@@ -400,12 +398,7 @@ mod raw {
         let dir = tempfile::tempdir().unwrap();
         let broker = sasl_broker(dir.path());
         let mut conn = KafkaConn::connect(&broker.addr);
-        assert_eq!(handshake(&mut conn, 1, "PLAIN").error_code, 0);
-        let resp: SaslAuthenticateResponse = conn.call(
-            ApiKey::SaslAuthenticate,
-            2,
-            &SaslAuthenticateRequest::default().with_auth_bytes(b"\0bob\0wrong"[..].into()),
-        );
+        let resp = authenticate_v1(&mut conn, b"\0bob\0wrong");
         assert_eq!(resp.error_code, SASL_AUTHENTICATION_FAILED);
         assert!(conn.is_closed_by_peer());
     }

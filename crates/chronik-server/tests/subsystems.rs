@@ -308,28 +308,6 @@ fn strs(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
 
-/// The log start offset of `name`-0, as ListOffsets with timestamp -2
-/// (earliest) reports it.
-#[cfg(feature = "backup")]
-fn log_start(conn: &mut KafkaConn, name: &str) -> i64 {
-    use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-    use kafka_protocol::messages::{ApiKey, BrokerId, ListOffsetsRequest, ListOffsetsResponse};
-    let resp: ListOffsetsResponse = conn.call(
-        ApiKey::ListOffsets,
-        5,
-        &ListOffsetsRequest::default()
-            .with_replica_id(BrokerId(-1))
-            .with_topics(vec![ListOffsetsTopic::default()
-                .with_name(kafka::topic(name))
-                .with_partitions(vec![ListOffsetsPartition::default()
-                    .with_partition_index(0)
-                    .with_timestamp(-2)])]),
-    );
-    let p = &resp.topics[0].partitions[0];
-    assert_eq!(p.error_code, 0);
-    p.offset
-}
-
 /// Retention with backup on deletes only what is in the backup. With the
 /// backend refusing every connection, the retention passes (counted in the
 /// broker's debug log, not slept for) all wait and the log start stays 0;
@@ -338,6 +316,7 @@ fn log_start(conn: &mut KafkaConn, name: &str) -> i64 {
 #[cfg(feature = "backup")]
 #[test]
 fn retention_deletes_only_backed_up_segments() {
+    use common::retention::{expected_start, log_start, now_ms, wait_for_log_start};
     const SEGMENT_BYTES: u64 = 1024;
     const RETENTION_BYTES: u64 = 1024;
     const RECORDS: u64 = 12;
@@ -348,21 +327,9 @@ fn retention_deletes_only_backed_up_segments() {
     // Fixed-width values, timestamped now so that age retention (7 days by
     // default) never applies: only the size limit decides.
     let value = |i: u64| format!("{i:03}-{}", "r".repeat(200));
-    let now_ms = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64
-    };
     let b = kafka::batch(&[&value(0)], now_ms()).len() as u64;
-    // A segment rolls when the next batch would not fit, so it holds `k`
-    // one-record batches; the oldest closed segments go while the log
-    // exceeds the limit by at least their size.
-    let k = SEGMENT_BYTES / b;
-    assert!(k >= 2, "several batches per segment");
-    let closed = (RECORDS - 1) / k;
-    let deleted = ((RECORDS * b).saturating_sub(RETENTION_BYTES) / (k * b)).min(closed);
-    let want = (deleted * k) as i64;
+    assert!(SEGMENT_BYTES / b >= 2, "several batches per segment");
+    let want = expected_start(RECORDS, b, SEGMENT_BYTES, RETENTION_BYTES);
     assert!(want > 0, "the limit must delete something");
     let fill = |conn: &mut KafkaConn| {
         for i in 0..RECORDS {
@@ -419,23 +386,7 @@ fn retention_deletes_only_backed_up_segments() {
     let broker = TestBroker::start_with_env(&data, &strs(&args(&url)), &debug);
     let mut conn = KafkaConn::connect(&broker.addr);
     fill(&mut conn);
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let start = log_start(&mut conn, "kept");
-        assert!(
-            start <= want,
-            "deleted too much: start {start}, expected {want}"
-        );
-        if start == want {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "log start {start}, expected {want}; log:\n{}",
-            broker.log_tail()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_log_start(&mut conn, &broker, "kept", want, WAIT);
     let applied = broker.log_count(APPLIED);
     for more in 0..3 {
         broker.wait_for_log(APPLIED, applied + more, WAIT);

@@ -107,22 +107,17 @@ impl Segment {
         )
     }
 
-    /// A segment over an opened log file with nothing scanned yet: size 0,
-    /// next offset = base offset, its index files opened.
-    fn fresh(
-        base_offset: i64,
-        log: File,
-        log_path: PathBuf,
-        index_path: &Path,
-        time_path: &Path,
-        index_interval: u64,
-    ) -> Result<Segment> {
+    /// The segment at `base_offset` in `dir` over its opened log file, with
+    /// nothing scanned yet: size 0, next offset = base offset, its index
+    /// files opened.
+    fn fresh(dir: &Path, base_offset: i64, log: File, index_interval: u64) -> Result<Segment> {
+        let (log_path, index_path, time_path) = Self::paths(dir, base_offset);
         Ok(Segment {
             base_offset,
             log: Arc::new(log),
             log_path,
-            index: IndexFile::open(index_path)?,
-            time_index: IndexFile::open(time_path)?,
+            index: IndexFile::open(&index_path)?,
+            time_index: IndexFile::open(&time_path)?,
             size: 0,
             next_offset: base_offset,
             max_timestamp: -1,
@@ -151,14 +146,7 @@ impl Segment {
             .open(&log_path)
             .map_err(|e| StorageError::io(format!("creating {}", log_path.display()), e))?;
         fault::created(&log_path);
-        Self::fresh(
-            base_offset,
-            log,
-            log_path,
-            &index_path,
-            &time_path,
-            index_interval,
-        )
+        Self::fresh(dir, base_offset, log, index_interval)
     }
 
     /// Opens an existing segment, validating it according to `mode`.
@@ -183,14 +171,7 @@ impl Segment {
             .map_err(|e| StorageError::io(format!("stat {}", log_path.display()), e))?
             .len();
         fault::opened(&log_path, file_len);
-        let mut seg = Self::fresh(
-            base_offset,
-            log,
-            log_path,
-            &index_path,
-            &time_path,
-            index_interval,
-        )?;
+        let mut seg = Self::fresh(dir, base_offset, log, index_interval)?;
         // A missing index file cannot be told apart from an empty one by its
         // contents, so a missing file of a non-empty log forces a rebuild.
         let files_present = file_len == 0 || (index_existed && time_existed);

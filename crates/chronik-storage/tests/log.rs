@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chronik_common::TopicPartition;
 use chronik_storage::batch::{BatchBuilder, BatchHeader, BatchIter};
 use chronik_storage::{
-    LogManager, RetentionPolicy, StorageConfig, StorageError, CLEAN_SHUTDOWN_FILE,
+    LogManager, Partition, RetentionPolicy, StorageConfig, StorageError, CLEAN_SHUTDOWN_FILE,
 };
 
 fn config(dir: &Path, segment_bytes: u64) -> StorageConfig {
@@ -27,6 +27,23 @@ fn batch(ts: i64, n: usize, tag: &str) -> Vec<u8> {
         );
     }
     b.build()
+}
+
+/// A log of `segment_bytes` segments in `dir` with topic `t` (one
+/// partition) holding the batches `make(0)` to `make(n - 1)`; still open.
+fn filled(
+    dir: &Path,
+    segment_bytes: u64,
+    n: i64,
+    make: impl Fn(i64) -> Vec<u8>,
+) -> (LogManager, Arc<Partition>) {
+    let logs = LogManager::open(config(dir, segment_bytes)).unwrap();
+    logs.create_topic("t", 1).unwrap();
+    let p = logs.partition(&tp(0)).unwrap();
+    for i in 0..n {
+        p.append(&mut make(i)).unwrap();
+    }
+    (logs, p)
 }
 
 fn tp(p: i32) -> TopicPartition {
@@ -104,12 +121,7 @@ fn torn_tail_is_truncated_and_earlier_batches_survive() {
     let dir = tempfile::tempdir().unwrap();
     let one = batch(1, 2, "b0");
     {
-        let logs = LogManager::open(config(dir.path(), 1 << 20)).unwrap();
-        logs.create_topic("t", 1).unwrap();
-        let p = logs.partition(&tp(0)).unwrap();
-        for i in 0..10 {
-            p.append(&mut batch(1, 2, &format!("b{i}"))).unwrap();
-        }
+        let (_logs, p) = filled(dir.path(), 1 << 20, 10, |i| batch(1, 2, &format!("b{i}")));
         p.flush().unwrap();
     }
     // Cut the last batch in half: a write torn by a crash.
@@ -150,12 +162,9 @@ fn torn_tail_is_truncated_and_earlier_batches_survive() {
 fn missing_or_corrupt_index_is_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let logs = LogManager::open(config(dir.path(), 4096)).unwrap();
-        logs.create_topic("t", 1).unwrap();
-        let p = logs.partition(&tp(0)).unwrap();
-        for i in 0..100 {
-            p.append(&mut batch(10 * i, 1, &format!("b{i}"))).unwrap();
-        }
+        let (logs, p) = filled(dir.path(), 4096, 100, |i| {
+            batch(10 * i, 1, &format!("b{i}"))
+        });
         assert!(p.segment_count() > 3);
         logs.close().unwrap();
     }
@@ -503,12 +512,7 @@ fn bit_rot_in_a_trusted_segment_is_never_served() {
     let dir = tempfile::tempdir().unwrap();
     let one = batch(1, 2, "b0");
     {
-        let logs = LogManager::open(config(dir.path(), 1 << 20)).unwrap();
-        logs.create_topic("t", 1).unwrap();
-        let p = logs.partition(&tp(0)).unwrap();
-        for i in 0..6 {
-            p.append(&mut batch(1, 2, &format!("b{i}"))).unwrap();
-        }
+        let (logs, _) = filled(dir.path(), 1 << 20, 6, |i| batch(1, 2, &format!("b{i}")));
         logs.close().unwrap();
     }
     // Corrupt the 3rd batch; the clean marker means recovery trusts the
@@ -558,12 +562,9 @@ fn every_cut_point_recovers_to_the_last_whole_batch() {
     let one = batch(7, 1, "b0");
     let n = 4u64;
     {
-        let logs = LogManager::open(config(dir.path(), 1 << 20)).unwrap();
-        logs.create_topic("t", 1).unwrap();
-        let p = logs.partition(&tp(0)).unwrap();
-        for i in 0..n {
-            p.append(&mut batch(7, 1, &format!("b{i}"))).unwrap();
-        }
+        filled(dir.path(), 1 << 20, n as i64, |i| {
+            batch(7, 1, &format!("b{i}"))
+        });
     }
     let log = log_files(dir.path()).pop().unwrap();
     let full = std::fs::read(&log).unwrap();

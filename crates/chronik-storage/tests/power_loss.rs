@@ -8,10 +8,21 @@
 
 use chronik_common::TopicPartition;
 use chronik_storage::batch::{decode_records, BatchBuilder, BatchIter};
-use chronik_storage::{fault, LogManager, StorageConfig};
+use chronik_storage::{fault, LogManager, Partition, StorageConfig};
 
 fn value(tag: &str, i: usize) -> String {
     format!("{tag}-{i:05}-{}", "x".repeat(i % 37))
+}
+
+/// Appends one record, timestamp `i`, with value [`value`]`(tag, i)`; returns
+/// the value.
+fn append(p: &Partition, i: usize, tag: &str) -> String {
+    let v = value(tag, i);
+    let mut batch = BatchBuilder::new()
+        .record(i as i64, None, Some(v.as_bytes()))
+        .build();
+    p.append(&mut batch).unwrap();
+    v
 }
 
 /// Every record value of a partition, in offset order, checking offsets are
@@ -57,28 +68,14 @@ fn power_cut_keeps_exactly_what_was_flushed() {
         let p0 = logs.partition(&tp0).unwrap();
         let p1 = logs.partition(&tp1).unwrap();
         for i in 0..300 {
-            let v = value("flushed", i);
-            p0.append(
-                &mut BatchBuilder::new()
-                    .record(i as i64, None, Some(v.as_bytes()))
-                    .build(),
-            )
-            .unwrap();
-            appended.push(v);
+            appended.push(append(&p0, i, "flushed"));
             if i % 50 == 49 {
                 p0.flush().unwrap();
             }
         }
         // Only in the page cache from here on.
         for i in 0..40 {
-            let v = value("unsynced", i);
-            p0.append(
-                &mut BatchBuilder::new()
-                    .record(i as i64, None, Some(v.as_bytes()))
-                    .build(),
-            )
-            .unwrap();
-            appended.push(v);
+            appended.push(append(&p0, i, "unsynced"));
         }
         p1.append(
             &mut BatchBuilder::new()

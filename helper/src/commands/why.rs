@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::cli::WhyArgs;
 use buildplan::error::{Error, Outcome};
-use buildplan::why::{self, record::SourceRecord, BuildDirs, RunOptions};
+use buildplan::why::{self, BuildDirs, RunOptions};
 
 fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
@@ -18,18 +18,10 @@ fn read(path: &Path) -> Result<String, Error> {
 /// command (exit 1).
 pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outcome> {
     let meta = buildplan::workspace::metadata(manifest_path)?;
-    let root = meta.workspace_root.into_std_path_buf();
     let (report, cargo_ok) = match (&args.log, &args.messages) {
         (Some(log), Some(messages)) => {
             let units = why::units(&read(messages)?)?;
-            let target_dir = meta.target_directory.into_std_path_buf();
-            let dirs = BuildDirs {
-                workspace_root: Some(root),
-                record: SourceRecord::load(&target_dir),
-                target_dir: Some(target_dir.clone()),
-                build_dir: Some(target_dir),
-                before: None,
-            };
+            let dirs = BuildDirs::new(meta, None);
             (why::explain(&read(log)?, &units, &dirs)?, true)
         }
         (None, None) => {
@@ -38,7 +30,7 @@ pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outco
                 cargo_args.push("build".into());
             }
             let run = why::run(&RunOptions {
-                dir: root,
+                dir: meta.workspace_root.into(),
                 args: cargo_args,
                 echo: true,
                 ..RunOptions::default()

@@ -136,6 +136,20 @@ pub fn reason_of<'a>(run: &'a Run, name: &str, target: &str) -> &'a why::Explain
         .unwrap_or_else(|| panic!("{name} {target} compiled in:\n{}", run.report))
 }
 
+/// `app` compiled because its dependency `dep` was rebuilt.
+pub fn app_follows(run: &Run, dep: &str) {
+    let expected = why::Reason::DependencyChanged {
+        names: vec![dep.into()],
+    };
+    assert_eq!(reason(run, "app").reason, expected, "{}", run.report);
+}
+
+/// The reason of package `name`'s compiled unit is in `category`.
+pub fn assert_group(run: &Run, name: &str, category: why::Category) {
+    let found = reason(run, name).category;
+    assert_eq!(found, category, "{name}:\n{}", run.report);
+}
+
 /// Every file under `dir`.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();

@@ -76,7 +76,8 @@ let
       // env
     );
 
-  writeText =
+  # runCommand with `text` passed as a file ($textPath).
+  runCommandWithText =
     name: text:
     runCommand name {
       inherit text;
@@ -84,17 +85,13 @@ let
         "text"
         "buildCommand"
       ];
-    } ''cp "$textPath" "$out"'';
+    };
+
+  writeText = name: text: runCommandWithText name text ''cp "$textPath" "$out"'';
 
   writeShellScriptBin =
     name: text:
-    runCommand name {
-      inherit text;
-      passAsFile = [
-        "text"
-        "buildCommand"
-      ];
-    } ''
+    runCommandWithText name text ''
       mkdir -p $out/bin
       { echo '#!/bin/bash'; cat "$textPath"; } > $out/bin/${name}
       chmod +x $out/bin/${name}

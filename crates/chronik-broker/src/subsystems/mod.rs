@@ -39,7 +39,7 @@ use std::time::Duration;
 use chronik_common::BrokerConfig;
 use chronik_coordinator::GroupCoordinator;
 use chronik_ingest::Ingest;
-use chronik_protocol::ApiKey;
+use chronik_protocol::{ApiKey, RequestFrame};
 use chronik_storage::LogManager;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -186,16 +186,10 @@ impl Subsystems {
     /// otherwise.
     #[inline]
     #[allow(unused_variables)]
-    pub fn request_span(
-        &self,
-        api: ApiKey,
-        version: i16,
-        correlation_id: i32,
-        client_id: &str,
-    ) -> tracing::Span {
+    pub fn request_span(&self, request: &RequestFrame) -> tracing::Span {
         #[cfg(feature = "monitoring")]
         if let Some(m) = &self.monitoring {
-            return m.request_span(api, version, correlation_id, client_id);
+            return m.request_span(request);
         }
         tracing::Span::none()
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chronik_coordinator::GroupCoordinator;
 use chronik_ingest::Ingest;
 use chronik_monitoring::Metrics;
-use chronik_protocol::ApiKey;
+use chronik_protocol::{ApiKey, RequestFrame};
 use chronik_storage::LogManager;
 
 /// The running metrics of a broker.
@@ -50,23 +50,17 @@ impl Monitoring {
     }
 
     /// The span one request runs in when traces are exported.
-    pub(super) fn request_span(
-        &self,
-        api: ApiKey,
-        version: i16,
-        correlation_id: i32,
-        client_id: &str,
-    ) -> tracing::Span {
+    pub(super) fn request_span(&self, request: &RequestFrame) -> tracing::Span {
         if !self.traced {
             return tracing::Span::none();
         }
         tracing::info_span!(
             "kafka_request",
-            "otel.name" = api_name(api),
+            "otel.name" = api_name(request.api_key),
             "otel.kind" = "server",
-            api_version = version,
-            correlation_id,
-            client_id
+            api_version = request.version(),
+            correlation_id = request.correlation_id(),
+            client_id = request.client_id()
         )
     }
 

@@ -31,23 +31,13 @@ import sys
 import threading
 import time
 
-try:
+from client_common import fail, needs
+
+with needs("confluent-kafka"):
     import confluent_kafka
     from confluent_kafka import Consumer, KafkaException, Producer
-except ImportError as e:  # pragma: no cover - environment problem
-    print(
-        f"groups_confluent.py: the Python module confluent-kafka is missing ({e}); "
-        "install it with `python3 -m pip install confluent-kafka`",
-        file=sys.stderr,
-    )
-    sys.exit(3)
 
 PHASE_DEADLINE_S = 60
-
-
-def fail(message):
-    print(f"groups_confluent.py: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 def produce(bootstrap, topic, partitions, start, count):

@@ -37,28 +37,18 @@ import json
 import sys
 import time
 
-try:
+from client_common import fail, needs
+
+with needs("kafka-python"):
     import kafka
     import kafka.errors
     from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
     from kafka.structs import OffsetAndMetadata
-except ImportError as e:  # pragma: no cover - environment problem
-    print(
-        f"groups_kafka_python.py: the Python module kafka-python is missing ({e}); "
-        "install it with `python3 -m pip install kafka-python`",
-        file=sys.stderr,
-    )
-    sys.exit(3)
 
 # Every client call is bounded; the whole script must finish well within the
 # Rust test's own timeout.
 REQUEST_TIMEOUT_MS = 15_000
 DEADLINE_S = 60
-
-
-def fail(message):
-    print(f"groups_kafka_python.py: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 def produce(args):

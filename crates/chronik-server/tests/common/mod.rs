@@ -18,6 +18,7 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, ResponseHeader};
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
 pub mod clients;
+pub mod retention;
 
 /// Longest wait for the broker to print its address (four times as long
 /// for a binary run under an emulator).

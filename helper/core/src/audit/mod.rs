@@ -1,12 +1,8 @@
-//! The feature audit: does a variant compile any third-party package twice
-//! with different features? Cargo unifies features over the packages of
-//! one invocation, so building a variant's roots together can give a
-//! dependency more features than building one alone, and the dependency is
-//! compiled again. The audit resolves ([`resolve`]: guppy, as cargo's
-//! feature resolver) every root alone and all roots together, for every
-//! target triple of the plan (`--target all` without one); a third-party
-//! package whose feature sets differ between those invocations is a
-//! *split*. Its limits are in `docs/helper-notes.md`.
+//! The feature audit: does a variant compile a third-party package twice
+//! with different features? Every root is resolved alone and all roots
+//! together ([`resolve`]: guppy, as cargo), for every target triple of the
+//! plan; a package whose features differ between those is a *split*.
+//! Limits: docs/helper-notes.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,17 +15,16 @@ mod resolve;
 pub use resolve::{options, resolve, Resolution, Resolver, Selection};
 
 /// Label of the invocation that builds all roots together.
-pub const TOGETHER: &str = "<together>";
+const TOGETHER: &str = "<together>";
 
 /// The `--target` values the audit resolves for: every triple of the plan,
 /// or `all` when there is none.
 pub fn audit_targets(targets: &BTreeMap<String, Target>) -> Vec<String> {
-    let triples: Vec<String> = targets.values().filter_map(|t| t.triple.clone()).collect();
+    let mut triples: Vec<String> = targets.values().filter_map(|t| t.triple.clone()).collect();
     if triples.is_empty() {
-        vec!["all".to_string()]
-    } else {
-        triples
+        triples.push("all".into());
     }
+    triples
 }
 
 /// What `build` selects when its root is built alone.
@@ -47,49 +42,45 @@ pub fn selection(root: &str, build: &PackageBuild) -> Selection {
     }
 }
 
-/// Audits `variants` for the `--target` values `targets` against `graph`
-/// (the workspace's full `cargo metadata`, resolved with `resolver`) and
-/// returns the splits of each variant. Every root is resolved alone, and
-/// the roots of a variant together; variants sharing a selection resolve it
-/// once.
+/// The splits of each of `variants` for the `--target` values `targets`,
+/// against `graph` (the workspace's full `cargo metadata`). Selections
+/// shared between variants are resolved once.
 pub fn audit(
     graph: &PackageGraph,
     resolver: Resolver,
     variants: &BTreeMap<String, Variant>,
     targets: &[String],
 ) -> Result<BTreeMap<String, Vec<FeatureSplit>>, Error> {
-    let mut found: BTreeMap<&String, BTreeMap<SplitKey, BTreeSet<String>>> = BTreeMap::new();
+    let mut found: BTreeMap<&String, BTreeMap<SplitKey, BTreeSet<String>>> =
+        variants.keys().map(|v| (v, BTreeMap::new())).collect();
     for target in targets {
         let opts = options(target, resolver)?;
         let mut cache: BTreeMap<Vec<Selection>, Resolution> = BTreeMap::new();
-        let mut resolved = |roots: Vec<Selection>| -> Result<Resolution, Error> {
-            if !cache.contains_key(&roots) {
-                let answer = resolve(graph, &roots.iter().collect::<Vec<_>>(), &opts)?;
-                cache.insert(roots.clone(), answer);
-            }
-            Ok(cache[&roots].clone())
-        };
         for (name, variant) in variants {
-            let alone: Vec<Selection> = (variant.builds.iter())
-                .map(|(root, build)| selection(root, build))
+            let builds = variant.builds.iter();
+            let alone: Vec<Selection> = builds.map(|(r, b)| selection(r, b)).collect();
+            let mut runs: Vec<(String, Vec<Selection>)> = (alone.iter())
+                .map(|one| (one.package.clone(), vec![one.clone()]))
                 .collect();
-            let mut by_label = BTreeMap::new();
-            for one in &alone {
-                by_label.insert(one.package.clone(), resolved(vec![one.clone()])?);
-            }
             if alone.len() > 1 {
-                by_label.insert(TOGETHER.to_string(), resolved(alone)?);
+                runs.push((TOGETHER.to_string(), alone));
             }
-            let variant_splits = found.entry(name).or_default();
+            let mut by_label = BTreeMap::new();
+            for (label, roots) in runs {
+                if !cache.contains_key(&roots) {
+                    let answer = resolve(graph, &roots.iter().collect::<Vec<_>>(), &opts)?;
+                    cache.insert(roots.clone(), answer);
+                }
+                by_label.insert(label, cache[&roots].clone());
+            }
+            let variant_splits = found.get_mut(name).expect("every variant");
             for key in splits(&by_label) {
-                variant_splits
-                    .entry(key)
-                    .or_default()
-                    .insert(target.clone());
+                let key_targets = variant_splits.entry(key).or_default();
+                key_targets.insert(target.clone());
             }
         }
     }
-    let split = |((package, version, resolutions), targets): (SplitKey, BTreeSet<String>)| {
+    let split = |((package, version, resolutions), targets): (SplitKey, BTreeSet<_>)| {
         let targets = targets.into_iter().collect();
         FeatureSplit {
             package,
@@ -98,23 +89,18 @@ pub fn audit(
             resolutions,
         }
     };
-    Ok(variants
-        .keys()
-        .map(|v| {
-            let keys = found.remove(v).unwrap_or_default();
-            (v.clone(), keys.into_iter().map(split).collect())
-        })
-        .collect())
+    let mut out = BTreeMap::new();
+    for (v, keys) in found {
+        out.insert(v.clone(), keys.into_iter().map(split).collect());
+    }
+    Ok(out)
 }
 
 type SplitKey = (String, String, Vec<FeatureResolution>);
 
 /// The splits among the resolutions of one variant and target.
 fn splits(by_label: &BTreeMap<String, Resolution>) -> Vec<SplitKey> {
-    let mut packages: BTreeSet<&(String, String)> = BTreeSet::new();
-    for resolution in by_label.values() {
-        packages.extend(resolution.keys());
-    }
+    let packages: BTreeSet<&(String, String)> = by_label.values().flat_map(|r| r.keys()).collect();
     let mut out = Vec::new();
     for pkg in packages {
         let sets: Vec<(&String, &BTreeSet<Vec<String>>)> = by_label
@@ -124,19 +110,17 @@ fn splits(by_label: &BTreeMap<String, Resolution>) -> Vec<SplitKey> {
         if sets.windows(2).all(|w| w[0].1 == w[1].1) {
             continue;
         }
-        let mut by_set: BTreeMap<&Vec<String>, BTreeSet<String>> = BTreeMap::new();
+        let mut by_set: BTreeMap<&Vec<String>, Vec<String>> = BTreeMap::new();
         for (label, feature_sets) in &sets {
             for set in *feature_sets {
-                by_set.entry(set).or_default().insert((*label).clone());
+                by_set.entry(set).or_default().push((*label).clone());
             }
         }
-        let resolutions = by_set
-            .into_iter()
-            .map(|(features, roots)| FeatureResolution {
-                features: features.clone(),
-                roots: roots.into_iter().collect(),
-            })
-            .collect();
+        let resolution = |(features, roots): (&Vec<String>, _)| {
+            let features = features.clone();
+            FeatureResolution { features, roots }
+        };
+        let resolutions = by_set.into_iter().map(resolution).collect();
         out.push((pkg.0.clone(), pkg.1.clone(), resolutions));
     }
     out
@@ -145,54 +129,33 @@ fn splits(by_label: &BTreeMap<String, Resolution>) -> Vec<SplitKey> {
 /// One line saying whether `variant`'s splits are resolved by the plan.
 pub fn verdict(variant: &Variant) -> String {
     if variant.unified {
-        "  resolved: the plan builds this variant's roots as one unified build \
-         (every root's invocation selects all roots), so each package above is \
-         compiled once, with the features of the roots together\n"
-            .to_string()
-    } else {
-        format!(
-            "  NOT resolved: {}; set `unify-features = true` in \
-             [workspace.metadata.buildplan] (or `variants.<name>.unify = true`) \
-             to compile each package once\n",
-            variant
-                .unify_note
-                .as_deref()
-                .unwrap_or("the roots are built one by one")
-        )
+        return "  resolved: the plan builds this variant's roots as one unified build \
+                (every root's invocation selects all roots), so each package above is \
+                compiled once, with the features of the roots together\n"
+            .to_string();
     }
+    let why = (variant.unify_note.as_deref()).unwrap_or("the roots are built one by one");
+    format!(
+        "  NOT resolved: {why}; set `unify-features = true` in \
+         [workspace.metadata.buildplan] (or `variants.<name>.unify = true`) \
+         to compile each package once\n"
+    )
 }
 
 /// Human-readable report of one variant's splits.
 pub fn describe(variant: &str, splits: &[FeatureSplit]) -> String {
-    use std::fmt::Write;
-    let mut text = String::new();
+    let head = format!("variant `{variant}`:");
     if splits.is_empty() {
-        let _ = writeln!(
-            text,
-            "variant `{variant}`: no third-party package is compiled with different features"
-        );
-        return text;
+        return format!("{head} no third-party package is compiled with different features\n");
     }
-    let _ = writeln!(
-        text,
-        "variant `{variant}`: {} third-party package(s) compiled with different features:",
-        splits.len()
-    );
-    for split in splits {
-        let _ = writeln!(
-            text,
-            "  {} {} (targets: {})",
-            split.package,
-            split.version,
-            split.targets.join(", ")
-        );
-        for r in &split.resolutions {
-            let _ = writeln!(
-                text,
-                "    [{}] when building: {}",
-                r.features.join(", "),
-                r.roots.join(", ")
-            );
+    let n = splits.len();
+    let mut text = format!("{head} {n} third-party package(s) compiled with different features:\n");
+    for s in splits {
+        let targets = s.targets.join(", ");
+        text += &format!("  {} {} (targets: {targets})\n", s.package, s.version);
+        for r in &s.resolutions {
+            let (features, roots) = (r.features.join(", "), r.roots.join(", "));
+            text += &format!("    [{features}] when building: {roots}\n");
         }
     }
     text

@@ -1,12 +1,11 @@
 //! Cargo's feature resolution for one selection of roots and one target,
-//! computed in-process by guppy (as cargo-hakari) from one `cargo metadata`:
-//! what `cargo tree -e normal,build --target T` lists for the same
-//! selection, each package with the features it gets.
+//! in-process by guppy (as cargo-hakari): what `cargo tree -e normal,build
+//! --target T` lists, each package with its features.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use guppy::graph::cargo::{CargoOptions, CargoResolverVersion};
+use guppy::graph::cargo::CargoOptions;
 use guppy::graph::feature::FeatureLabel;
 use guppy::graph::{DependencyDirection, PackageGraph};
 use guppy::platform::{Platform, PlatformSpec, TargetFeatures};
@@ -14,13 +13,11 @@ use guppy::platform::{Platform, PlatformSpec, TargetFeatures};
 use crate::cargo_config::Cfg;
 use crate::error::Error;
 
-/// Feature sets per third-party package (name, version) in one resolution.
-/// A package can appear with several sets, e.g. once as a build dependency
-/// for the host and once for the target.
+/// Feature sets per third-party package (name, version) in one resolution
+/// (several: e.g. a host copy for build scripts and a target copy).
 pub type Resolution = BTreeMap<(String, String), BTreeSet<Vec<String>>>;
 
-/// What one root asks for, as `--package <root>` with
-/// `--all-features`, or `[--no-default-features] [--features ..]`.
+/// What one root asks for: `--package <root>` and its feature flags.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Selection {
     /// The workspace member.
@@ -33,24 +30,15 @@ pub struct Selection {
     pub features: BTreeSet<String>,
 }
 
-/// Which of cargo's feature resolvers the workspace uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resolver {
-    /// `resolver = "1"` (or the default of an edition 2015/2018 root).
-    V1,
-    /// `resolver = "2"` or `"3"` (same feature resolution).
-    V2,
-}
+/// Which of cargo's feature resolvers the workspace uses (`V1` or `V2`;
+/// `resolver = "3"` resolves features as `"2"`).
+pub use guppy::graph::cargo::CargoResolverVersion as Resolver;
 
 /// The platforms to resolve for: `all` (cargo's `--target all`) or one
-/// target triple (its target features from `rustc --print cfg`), with the
-/// host being the machine running the audit.
+/// triple (features from `rustc --print cfg`); the host is this machine.
 pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>, Error> {
     let mut opts = CargoOptions::new();
-    opts.set_resolver(match resolver {
-        Resolver::V1 => CargoResolverVersion::V1,
-        Resolver::V2 => CargoResolverVersion::V2,
-    });
+    opts.set_resolver(resolver);
     if target == "all" {
         opts.set_platform(PlatformSpec::Any);
         return Ok(opts);
@@ -88,15 +76,14 @@ pub fn resolve(
         let package = workspace.member_by_name(&root.package).map_err(guppy)?;
         let all = features.all_features_for(package.id()).map_err(guppy)?;
         for label in all.labels() {
-            let wanted = match label {
-                FeatureLabel::Base => true,
-                FeatureLabel::Named(name) => {
-                    root.all
-                        || (root.default && *name == "default")
-                        || root.features.contains(*name)
-                }
-                FeatureLabel::OptionalDependency(_) => root.all,
-            };
+            let wanted = root.all
+                || match label {
+                    FeatureLabel::Base => true,
+                    FeatureLabel::Named(name) => {
+                        (root.default && *name == "default") || root.features.contains(*name)
+                    }
+                    FeatureLabel::OptionalDependency(_) => false,
+                };
             if wanted {
                 initials.push((package.id(), *label));
             }
@@ -109,11 +96,9 @@ pub fn resolve(
         .map_err(guppy)?;
     let mut out = Resolution::new();
     for (_, side) in set.all_features() {
-        for list in side.packages_with_features(DependencyDirection::Forward) {
+        let lists = side.packages_with_features(DependencyDirection::Forward);
+        for list in lists.filter(|l| !l.package().in_workspace()) {
             let package = list.package();
-            if package.in_workspace() {
-                continue;
-            }
             let mut named: Vec<String> = list.named_features().map(str::to_string).collect();
             named.sort();
             out.entry((package.name().to_string(), package.version().to_string()))

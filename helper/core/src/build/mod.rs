@@ -1,11 +1,7 @@
-//! The cargo command of one build: package, variant, target and profile
-//! from the plan, rendered for cargo ([`crate::render`]) and completed on
-//! this machine ([`Machine`]): the host linker when the plan leaves it open
-//! (mold, else `ld.lld`, else rustc's default) and the jobs ([`crate::jobs`],
-//! capped by memory, [`crate::memory`]). `bench` builds its commands here too.
+//! The cargo command of one build from the plan ([`crate::render`]),
+//! completed on this machine: host linker and jobs. `bench` uses it too.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::ffi::OsStr;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::cargo_config::{AddRustflags, CargoConfig};
@@ -49,7 +45,7 @@ pub struct BuildNotes {
 }
 
 /// The resolved choices of one build.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Selection<'a> {
     /// Package name.
     pub package: &'a str,
@@ -61,23 +57,18 @@ pub struct Selection<'a> {
     pub profile: &'a str,
     /// cargo's subcommand: `build` (the default), `check` or `rustc`.
     pub subcommand: &'a str,
-    /// Build the root with its own features only (its `alone_cargo_args`),
-    /// not the variant's unified selection.
+    /// Build the root alone (`alone_cargo_args`), not the variant's unified build.
     pub alone: bool,
     /// Host linker instead of the plan's or the automatic choice (bench).
     pub linker: Option<Linker>,
-    /// The user's jobs setting from the environment or cargo's config
-    /// files (a `-j` among the extra arguments outranks it).
+    /// The user's jobs setting from the environment or config (`-j` outranks it).
     pub user_jobs: Option<crate::jobs::Jobs>,
-    /// Cargo's configuration as the build will read it: with it, overrides
-    /// are recomputed against it and rustflags added to the workspace's own
-    /// ([`crate::cargo_config::ResolvedRustflags::add`]); without it (bench's
-    /// copies), the plan's overrides and `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
+    /// Cargo's configuration, to add overrides and rustflags to the workspace's
+    /// own; `None`: the plan's overrides and `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`.
     pub cargo_config: Option<&'a CargoConfig>,
     /// Flags after the target's, in the same layer ([`crate::repro`]'s).
     pub extra_rustflags: &'a [String],
-    /// Where the cross target's CMake toolchain file goes
-    /// ([`write_cmake_toolchain`]); `None`: no `CMAKE_TOOLCHAIN_FILE_<triple>`.
+    /// Where the CMake toolchain file goes ([`write_cmake_toolchain`]), if any.
     pub cmake_dir: Option<&'a Path>,
 }
 
@@ -90,12 +81,7 @@ impl<'a> Selection<'a> {
             target,
             profile,
             subcommand: "build",
-            alone: false,
-            linker: None,
-            user_jobs: None,
-            cargo_config: None,
-            extra_rustflags: &[],
-            cmake_dir: None,
+            ..Default::default()
         }
     }
 }
@@ -117,7 +103,10 @@ pub fn assemble(
     } else {
         &build.cargo_args
     };
-    let mut args = vec![sel.subcommand.to_string()];
+    let mut cmd = CargoCommand::cargo(vec![sel.subcommand.to_string()], root);
+    // Colour as the user's cargo has it; the target's variables.
+    cmd.env = crate::render::target_env(target, sel.cmake_dir);
+    let args = &mut cmd.args;
     args.extend(selection.iter().cloned());
     args.extend(["--profile".to_string(), sel.profile.to_string()]);
     let overrides = match sel.cargo_config {
@@ -127,7 +116,6 @@ pub fn assemble(
     for value in crate::render::profile_config(sel.profile, &overrides) {
         args.extend(["--config".to_string(), value]);
     }
-    let mut env = crate::render::target_env(target, sel.cmake_dir);
     let mut flags = crate::render::target_rustflags(target);
     let linker = match &target.triple {
         Some(triple) => {
@@ -136,34 +124,22 @@ pub fn assemble(
             }
             args.extend(["--target".to_string(), triple.clone()]);
             let driver = target.linker_driver.as_deref();
-            match &target.fuse_ld {
-                Some(fuse) => format!(
-                    "linker: {} with -fuse-ld={fuse} (the plan's choice for {triple})",
-                    driver.unwrap_or("cc")
-                ),
-                None => format!(
-                    "linker: {} (the plan's choice for {triple})",
-                    driver.unwrap_or("the default")
-                ),
-            }
+            let how = match &target.fuse_ld {
+                Some(fuse) => format!("{} with -fuse-ld={fuse}", driver.unwrap_or("cc")),
+                None => driver.unwrap_or("the default").to_string(),
+            };
+            format!("linker: {how} (the plan's choice for {triple})")
         }
         None => host_linker(target, machine, sel.linker, &mut flags)?,
     };
     flags.extend(sel.extra_rustflags.iter().cloned());
     let triple = target.triple.as_deref().unwrap_or(&machine.host.triple);
     let var = crate::render::target_var(triple, "RUSTFLAGS");
-    env.remove(&var);
+    cmd.env.remove(&var);
     match sel.cargo_config {
-        Some(cfg) => add_rustflags(
-            cfg,
-            target.triple.as_deref(),
-            triple,
-            &flags,
-            &mut args,
-            &mut env,
-        )?,
+        Some(cfg) => add_rustflags(cfg, target.triple.as_deref(), triple, &flags, &mut cmd)?,
         None if !flags.is_empty() => {
-            env.insert(var, flags.join(" "));
+            cmd.env.insert(var, flags.join(" "));
         }
         None => {}
     }
@@ -172,40 +148,27 @@ pub fn assemble(
     let per_job = memory::per_job_mib(drivers.full_debug, plan.workspace.mem_per_job_mib);
     let (from_args, without_jobs) = crate::jobs::from_args(extra)?;
     let user = from_args.or_else(|| sel.user_jobs.clone());
-    let decision = crate::jobs::decide(
-        user.as_ref(),
-        machine.mem_available_mib,
-        per_job,
-        machine.cpus,
-    );
+    let (mem, cpus) = (machine.mem_available_mib, machine.cpus);
+    let decision = crate::jobs::decide(user.as_ref(), mem, per_job, cpus);
     // A `--jobs` the build passes replaces any `-j` among the extra arguments.
     if let Some(n) = decision.pass {
-        args.extend(["--jobs".to_string(), n.to_string()]);
-        args.extend(without_jobs);
+        cmd.args.extend(["--jobs".to_string(), n.to_string()]);
+        cmd.args.extend(without_jobs);
     } else {
-        args.extend(extra.iter().cloned());
+        cmd.args.extend(extra.iter().cloned());
     }
-    let mut cmd = CargoCommand::cargo(args, root);
-    cmd.env.remove("CARGO_TERM_COLOR");
-    cmd.env.extend(env);
-    Ok((
-        cmd,
-        BuildNotes {
-            linker,
-            jobs: decision.note,
-        },
-    ))
+    let jobs = decision.note;
+    Ok((cmd, BuildNotes { linker, jobs }))
 }
 
-/// Adds `flags` to the workspace's own rustflags for the plan's `--target`
-/// (or the host's, or a configured `build.target`), as cargo reads them.
-fn add_rustflags(
+/// Adds `flags` to `cmd`'s rustflags on top of the workspace's own for
+/// `plan_triple` (`None`: a configured `build.target`, else the host's).
+pub fn add_rustflags(
     cfg: &CargoConfig,
     plan_triple: Option<&str>,
     host_triple: &str,
     flags: &[String],
-    args: &mut Vec<String>,
-    env: &mut BTreeMap<String, String>,
+    cmd: &mut CargoCommand,
 ) -> Result<(), Error> {
     let configured = match plan_triple {
         Some(_) => None,
@@ -218,17 +181,16 @@ fn add_rustflags(
         match cfg.rustflags(&triple, &cfgs)?.add(flags)? {
             AddRustflags::Nothing => {}
             AddRustflags::Env { name, value } => {
-                env.insert(name, value);
+                cmd.env.insert(name, value);
             }
-            AddRustflags::Config { arg } => args.extend(["--config".to_string(), arg]),
+            AddRustflags::Config { arg } => cmd.args.extend(["--config".to_string(), arg]),
         }
     }
     Ok(())
 }
 
 /// Adds the host linker's flags to `flags` and returns the message line:
-/// the forced one, else the plan's own `fuse_ld`, else mold, lld or the
-/// default, whichever is installed.
+/// the forced one, else the plan's `fuse_ld`, else the installed best.
 fn host_linker(
     target: &Target,
     machine: &Machine,
@@ -245,16 +207,24 @@ fn host_linker(
             })?,
             "the plan's choice",
         ),
-        (None, None) => (
-            choose_host_linker(&machine.path),
-            "picked: mold, else lld, else the default, whichever is installed",
-        ),
+        // mold (`ld.mold`, which the compiler driver looks for, or `mold`),
+        // else lld, else the default.
+        (None, None) => {
+            let found = |tool| exec::find_in_path(tool, &machine.path).is_some();
+            let linker = if found("ld.mold") || found("mold") {
+                Linker::Mold
+            } else if found("ld.lld") {
+                Linker::Lld
+            } else {
+                Linker::Default
+            };
+            let why = "picked: mold, else lld, else the default, whichever is installed";
+            (linker, why)
+        }
     };
     let chosen = forced.is_some() || target.fuse_ld.is_some();
-    if let Some(tool) = linker
-        .tool()
-        .filter(|t| chosen && exec::find_in_path(t, &machine.path).is_none())
-    {
+    let missing = |t: &String| chosen && exec::find_in_path(t, &machine.path).is_none();
+    if let Some(tool) = linker.tool().filter(missing) {
         return Err(Error::invalid(format!(
             "linking the host with {} ({why}) needs `{tool}`, which is not on PATH; install it",
             linker.name()
@@ -265,20 +235,6 @@ fn host_linker(
         "linker: {} ({why})",
         linker.describe(&machine.host)
     ))
-}
-
-/// The host linker when the plan leaves it open: mold (`ld.mold`, which the
-/// compiler driver looks for, or `mold`), else lld, else the default,
-/// whichever is installed.
-fn choose_host_linker(path: &OsStr) -> Linker {
-    let found = |tool| exec::find_in_path(tool, path).is_some();
-    if found("ld.mold") || found("mold") {
-        Linker::Mold
-    } else if found("ld.lld") {
-        Linker::Lld
-    } else {
-        Linker::Default
-    }
 }
 
 /// The packages the root alone compiles for the target (`cargo tree`, its
@@ -302,10 +258,8 @@ pub fn graph_packages(
     args.extend(build.alone_cargo_args.iter().map(String::as_str));
     let out = CargoCommand::cargo(args.into_iter().map(String::from).collect(), root).output()?;
     let lines = out.lines().map(|l| l.trim_end().trim_end_matches(" (*)"));
-    Ok(lines
-        .filter(|l| !l.is_empty())
-        .collect::<BTreeSet<_>>()
-        .len() as u64)
+    let packages: BTreeSet<&str> = lines.filter(|l| !l.is_empty()).collect();
+    Ok(packages.len() as u64)
 }
 
 /// Writes a cross target's [`crate::render::cmake_toolchain`] file into
@@ -324,19 +278,17 @@ pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
 /// Checks that the standard library for `triple` is installed (`rustc
 /// --print target-libdir` holds a `libstd-*.rlib`).
 pub fn check_target_std(triple: &str) -> Result<(), Error> {
-    let found = match exec::rustc(&["--print", "target-libdir", "--target", triple]) {
-        Ok(dir) => std::fs::read_dir(dir.trim())
-            .into_iter()
-            .flatten()
-            .flatten()
-            .any(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.starts_with("libstd-") && name.ends_with(".rlib")
-            }),
-        Err(Error::CargoFailed(_)) => false,
+    let dir = match exec::rustc(&["--print", "target-libdir", "--target", triple]) {
+        Ok(dir) => dir,
+        Err(Error::CargoFailed(_)) => String::new(),
         Err(e) => return Err(e),
     };
-    if found {
+    let is_std = |n: &str| n.starts_with("libstd-") && n.ends_with(".rlib");
+    let mut files = std::fs::read_dir(dir.trim())
+        .into_iter()
+        .flatten()
+        .flatten();
+    if files.any(|e| is_std(&e.file_name().to_string_lossy())) {
         return Ok(());
     }
     Err(Error::invalid(format!(

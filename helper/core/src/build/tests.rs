@@ -309,24 +309,33 @@ fn bad_names_are_usage_errors() {
     assert!(err.to_string().contains("unknown profile"), "{err}");
 }
 
+/// The description of the host linker picked with `dir` as PATH.
+fn picked(dir: &tempfile::TempDir) -> String {
+    let (target, m) = (Target::default(), machine(dir.path(), None));
+    let line = host_linker(&target, &m, None, &mut Vec::new()).unwrap();
+    line.strip_prefix("linker: ")
+        .unwrap()
+        .split(" (picked")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 #[test]
 fn linker_prefers_mold_then_lld_then_default() {
-    let both = stub_dir(&["ld.mold", "ld.lld"]);
-    assert_eq!(choose_host_linker(both.path().as_os_str()), Linker::Mold);
-    let only_mold_binary = stub_dir(&["mold"]);
+    let describe = |l: Linker| l.describe(&host());
     assert_eq!(
-        choose_host_linker(only_mold_binary.path().as_os_str()),
-        Linker::Mold
+        picked(&stub_dir(&["ld.mold", "ld.lld"])),
+        describe(Linker::Mold)
     );
-    let lld = stub_dir(&["ld.lld"]);
-    assert_eq!(choose_host_linker(lld.path().as_os_str()), Linker::Lld);
-    let none = stub_dir(&["cc"]);
-    assert_eq!(choose_host_linker(none.path().as_os_str()), Linker::Default);
+    assert_eq!(picked(&stub_dir(&["mold"])), describe(Linker::Mold));
+    assert_eq!(picked(&stub_dir(&["ld.lld"])), describe(Linker::Lld));
+    assert_eq!(picked(&stub_dir(&["cc"])), describe(Linker::Default));
 }
 
 #[test]
 fn non_executable_files_do_not_count() {
     let dir = stub_dir(&[]);
     std::fs::write(dir.path().join("ld.mold"), "").unwrap();
-    assert_eq!(choose_host_linker(dir.path().as_os_str()), Linker::Default);
+    assert_eq!(picked(&dir), Linker::Default.describe(&host()));
 }

@@ -1,6 +1,5 @@
 //! The findings: each setting of cargo's resolved profiles (and a `[build]
-//! jobs` above the machine's CPUs) that costs build time or memory, with its
-//! cost and fix.
+//! jobs` above the machine's CPUs) that costs build time or memory.
 
 use std::collections::BTreeMap;
 
@@ -72,8 +71,9 @@ pub struct Machine {
 }
 
 /// The fix setting dotted `key` to `value`.
-fn fix(key: &str, value: toml::Value) -> Option<Fix> {
+fn fix(key: &str, value: impl Into<toml::Value>) -> Option<Fix> {
     let key = key.split('.').map(str::to_string).collect();
+    let value = value.into();
     Some(Fix { key, value })
 }
 
@@ -81,26 +81,19 @@ fn is_false_or_zero(v: &Value) -> bool {
     matches!(v, Value::Bool(false)) || v.as_u64() == Some(0) || v.as_str() == Some("none")
 }
 
-/// Whether the setting `pick` finds in `profile` is only inherited (the
+/// The setting `pick` finds in `profile`, unless it is only inherited (the
 /// parent has the same value from the same source).
-fn inherited(
-    profile: &ResolvedProfile,
-    all: &BTreeMap<String, ResolvedProfile>,
-    pick: impl Fn(&ResolvedProfile) -> Option<&Setting>,
-) -> bool {
+fn own<'a>(
+    profile: &'a ResolvedProfile,
+    all: &'a BTreeMap<String, ResolvedProfile>,
+    pick: impl Fn(&'a ResolvedProfile) -> Option<&'a Setting>,
+) -> Option<&'a Setting> {
     let parent = profile.inherits.as_ref().and_then(|p| all.get(p));
-    let pair = pick(profile).zip(parent.and_then(&pick));
-    pair.is_some_and(|(a, b)| a.value == b.value && a.source == b.source)
-}
-
-/// The opt-level of a profile's build scripts and proc-macros.
-fn build_opt(r: &ResolvedProfile) -> Option<&Setting> {
-    r.build_override.get("opt-level")
-}
-
-/// The opt-level of a profile's `package."*"`.
-fn star_opt(r: &ResolvedProfile) -> Option<&Setting> {
-    r.package.get("*")?.get("opt-level")
+    let mine = pick(profile)?;
+    match parent.and_then(pick) {
+        Some(up) if up.value == mine.value && up.source == mine.source => None,
+        _ => Some(mine),
+    }
 }
 
 /// Every finding in `cfg`'s profiles and jobs setting, on `machine`.
@@ -110,25 +103,21 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
     for (name, p) in &all {
         let release =
             crate::model::root_profile(name, |n| all.get(n)?.inherits.as_deref()) == "release";
-        let own = |key: &str| {
-            p.settings
-                .get(key)
-                .filter(|_| !inherited(p, &all, |r| r.settings.get(key)))
+        let own_key = |key: &'static str| own(p, &all, move |r| r.settings.get(key));
+        let mut push = |key: &str, s: &Setting, kind, why: String, cost: &str, fix| {
+            out.push(Finding {
+                profile: name.clone(),
+                key: key.to_string(),
+                value: s.value.clone(),
+                source: s.source.clone(),
+                kind,
+                why,
+                cost: cost.to_string(),
+                fix,
+            })
         };
-        let finding = |key: &str, s: &Setting, kind, why: String, cost: String, fix| Finding {
-            profile: name.clone(),
-            key: key.to_string(),
-            value: s.value.clone(),
-            source: s.source.clone(),
-            kind,
-            why,
-            cost,
-            fix,
-        };
-        let optimised = p
-            .settings
-            .get("opt-level")
-            .map_or(release, |s| !is_false_or_zero(&s.value));
+        let opt_level = p.settings.get("opt-level");
+        let optimised = opt_level.map_or(release, |s| !is_false_or_zero(&s.value));
         // Debug info that strip throws away.
         let strips = |s: &&Setting| {
             matches!(s.value, Value::Bool(true))
@@ -138,16 +127,10 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
             let debug = p.settings.get("debug");
             let wasted = debug.map_or(!release, |d| !is_false_or_zero(&d.value));
             let key = if debug.is_some() { "debug" } else { "strip" };
-            if wasted && own(key).is_some() {
-                let full = debug.is_none_or(|d| memory::is_full_debug(&d.value));
-                let mut why = format!(
-                    "strip = {} removes the debug info from the binary, so generating it only costs time and memory; the shipped code stays the same except one load instruction rustc adds to main while debug info is on (its 34-byte .debug_gdb_scripts section, which strip keeps)",
-                    strip.value
-                );
-                if debug.is_none() {
-                    why.push_str(" (debug is this profile's default, full debug info)");
-                }
-                let cost = if full {
+            if let Some(s) = own_key(key).filter(|_| wasted) {
+                let default = " (debug is this profile's default, full debug info)";
+                let default = debug.map_or(default, |_| "");
+                let cost = if debug.is_none_or(|d| memory::is_full_debug(&d.value)) {
                     format!(
                         "estimated: every compile and link job writes full debug info (memory per job {} instead of {}: memory.rs's x1.5 for full debug info, assumed), and rustc and the linker spend time producing it",
                         memory::gib(memory::per_job_mib(true, machine.mem_per_job_mib)),
@@ -156,130 +139,119 @@ pub fn diagnose(cfg: &CargoConfig, machine: &Machine) -> Result<Vec<Finding>, Er
                 } else {
                     "estimated: every compile and link job writes line tables (less than full debug info; not measured here) that strip then removes".to_string()
                 };
-                let fix = fix("debug", toml::Value::Integer(0));
-                out.push(finding(
+                push(
                     key,
-                    &p.settings[key],
+                    s,
                     Kind::NoChange,
-                    why,
-                    cost,
-                    fix,
-                ));
+                    format!("strip = {} removes the debug info from the binary, so generating it only costs time and memory; the shipped code stays the same except one load instruction rustc adds to main while debug info is on (its 34-byte .debug_gdb_scripts section, which strip keeps){default}", strip.value),
+                    &cost,
+                    fix("debug", 0),
+                );
             }
         }
         // Incremental compilation in a release-like profile.
-        if let Some(s) = own("incremental").filter(|s| release && s.value == Value::Bool(true)) {
-            out.push(finding(
+        if let Some(s) = own_key("incremental").filter(|s| release && s.value == Value::Bool(true))
+        {
+            push(
                 "incremental",
                 s,
                 Kind::TradeOff,
                 format!("incremental = {} in a profile inheriting release: every build writes the incremental cache, and the code is split into more units (usually slower code); it only pays off for repeated local rebuilds", s.value),
-                "estimated: clean and CI builds write the incremental cache (extra time and disk, often as large as the target's objects); the binary can be slower".into(),
-                fix("incremental", toml::Value::Boolean(false)),
-            ));
+                "estimated: clean and CI builds write the incremental cache (extra time and disk, often as large as the target's objects); the binary can be slower",
+                fix("incremental", false),
+            );
         }
         // Many codegen units on few cores, or one.
-        if let Some(s) = own("codegen-units").filter(|_| optimised) {
-            let units = s.value.as_u64().unwrap_or(0);
-            let sixteen = fix("codegen-units", toml::Value::Integer(16));
-            if units > 16 && machine.cpus <= 16 {
-                out.push(finding(
-                    "codegen-units",
-                    s,
-                    Kind::TradeOff,
-                    format!("codegen-units = {units} on a machine with {} CPUs: LLVM cannot run that many units at once, and each adds its own optimisation overhead", machine.cpus),
-                    "measured (BENCHMARKS.md, this repository's server, 2 cores, opt-level 2): clean build 331 s with 256 codegen units, 283 s with 16 (0.85x)".into(),
-                    sixteen,
-                ));
-            } else if units == 1 {
-                out.push(finding(
-                    "codegen-units",
-                    s,
-                    Kind::TradeOff,
-                    "codegen-units = 1: LLVM optimises and generates each crate on one thread, so the largest crates (and the final binary crate, which nothing overlaps with) take as long as their slowest single pass; it buys a little runtime speed".into(),
-                    "measured on tansu, 2 cores (docs/field-tests.md): a clean build is not slower with one unit (cargo keeps the cores busy with whole crates), but every edit rebuilds the workspace crates on one thread each: a leaf edit of the binary took 161 s with one unit and thin LTO, 49 s with 16 units and no LTO; keep one unit for third-party packages (`package.\"*\".codegen-units = 1`)".into(),
-                    sixteen,
-                ));
-            }
+        let units = own_key("codegen-units").filter(|_| optimised);
+        match units.map(|s| (s, s.value.as_u64().unwrap_or(0))) {
+            Some((s, units)) if units > 16 && machine.cpus <= 16 => push(
+                "codegen-units",
+                s,
+                Kind::TradeOff,
+                format!("codegen-units = {units} on a machine with {} CPUs: LLVM cannot run that many units at once, and each adds its own optimisation overhead", machine.cpus),
+                "measured (BENCHMARKS.md, this repository's server, 2 cores, opt-level 2): clean build 331 s with 256 codegen units, 283 s with 16 (0.85x)",
+                fix("codegen-units", 16),
+            ),
+            Some((s, 1)) => push(
+                "codegen-units",
+                s,
+                Kind::TradeOff,
+                "codegen-units = 1: LLVM optimises and generates each crate on one thread, so the largest crates (and the final binary crate, which nothing overlaps with) take as long as their slowest single pass; it buys a little runtime speed".into(),
+                "measured on tansu, 2 cores (docs/field-tests.md): a clean build is not slower with one unit (cargo keeps the cores busy with whole crates), but every edit rebuilds the workspace crates on one thread each: a leaf edit of the binary took 161 s with one unit and thin LTO, 49 s with 16 units and no LTO; keep one unit for third-party packages (`package.\"*\".codegen-units = 1`)",
+                fix("codegen-units", 16),
+            ),
+            _ => {}
         }
         // Fat LTO in the default release profile.
-        let fat = |s: &&Setting| Lto::of(&s.value) == Lto::Fat;
-        if let Some(s) = own("lto").filter(fat).filter(|_| name == "release") {
+        let fat = |s: &&Setting| name == "release" && Lto::of(&s.value) == Lto::Fat;
+        if let Some(s) = own_key("lto").filter(fat) {
             let final_step = |lto| {
                 let d = Drivers {
                     lto,
                     codegen_units: 16,
                     full_debug: false,
                 };
-                memory::gib(
-                    memory::estimate(&d, machine.packages, machine.mem_per_job_mib).final_step_mib,
-                )
+                let estimate = memory::estimate(&d, machine.packages, machine.mem_per_job_mib);
+                memory::gib(estimate.final_step_mib)
             };
-            out.push(finding(
+            push(
                 "lto",
                 s,
                 Kind::TradeOff,
                 format!("lto = {} in the default release profile: every `cargo build --release` optimises the whole program in one final rustc process", s.value),
-                format!(
+                &format!(
                     "estimated (memory.rs) over {} packages: final step {} with fat LTO, {} with thin LTO; measured (BENCHMARKS.md, 2 cores): a fat-LTO release build took 532 s, 239 s of it in the final step at 7.6 GiB",
                     machine.packages,
                     final_step(Lto::Fat),
                     final_step(Lto::Thin)
                 ),
-                fix("lto", toml::Value::String("thin".into())),
-            ));
+                fix("lto", "thin"),
+            );
         }
         // Optimised build scripts and proc-macros.
-        if let Some(s) =
-            build_opt(p).filter(|s| !is_false_or_zero(&s.value) && !inherited(p, &all, build_opt))
-        {
-            out.push(finding(
+        let not_zero = |s: &&Setting| !is_false_or_zero(&s.value);
+        if let Some(s) = own(p, &all, |r| r.build_override.get("opt-level")).filter(not_zero) {
+            push(
                 "build-override.opt-level",
                 s,
                 Kind::NoChange,
                 "build scripts and proc-macros run at build time only; what they generate does not depend on their opt-level, so the binary is the same file".into(),
-                "estimated: every build script, proc-macro and their dependencies (syn, quote, ...) are optimised before anything that needs them can compile, on the critical path of a clean build".into(),
-                fix("build-override.opt-level", toml::Value::Integer(0)),
-            ));
+                "estimated: every build script, proc-macro and their dependencies (syn, quote, ...) are optimised before anything that needs them can compile, on the critical path of a clean build",
+                fix("build-override.opt-level", 0),
+            );
         }
-        if let Some(s) =
-            star_opt(p).filter(|s| !is_false_or_zero(&s.value) && !inherited(p, &all, star_opt))
-        {
-            out.push(finding(
+        let star = own(p, &all, |r| r.package.get("*")?.get("opt-level"));
+        if let Some(s) = star.filter(not_zero) {
+            push(
                 "package.\"*\".opt-level",
                 s,
                 Kind::TradeOff,
                 "package.\"*\" also optimises build scripts, proc-macros and their dependencies: cargo ranks it above build-override, so build-override.opt-level = 0 cannot undo it; name the heavy proc-macro crates instead, e.g. [profile.NAME.package.syn] opt-level = 0".into(),
-                "estimated: proc-macro crates (syn and the like) are optimised on the critical path; dependencies' runtime speed is what you keep".into(),
+                "estimated: proc-macro crates (syn and the like) are optimised on the critical path; dependencies' runtime speed is what you keep",
                 None,
-            ));
+            );
         }
     }
     // `[build] jobs` (or `CARGO_BUILD_JOBS`) above the CPUs: the jobs take
     // turns on the cores, so the build is no faster, but each holds its memory.
-    if let Some(jobs) = cfg.jobs()? {
-        let (cpus, n, per_job) = (
-            machine.cpus,
-            jobs.count(machine.cpus),
-            machine.mem_per_job_mib,
-        );
-        if n > cpus {
-            out.push(Finding {
-                profile: "build".into(),
-                key: "jobs".into(),
-                value: Value::from(n),
-                source: jobs.source,
-                kind: Kind::NoChange,
-                why: format!("jobs = {n} runs up to {n} rustc processes on {cpus} CPUs: they take turns on the cores, so the build is no faster, but all of them hold their memory at the same time; remove it (cargo runs one job per CPU) or set jobs = {cpus}"),
-                cost: format!(
-                    "estimated (memory.rs: {} per ordinary job): peak memory up to {} with {n} jobs instead of {} with {cpus}",
-                    memory::gib(per_job),
-                    memory::gib(per_job * n),
-                    memory::gib(per_job * cpus)
-                ),
-                fix: None,
-            });
-        }
+    let (cpus, per_job) = (machine.cpus, machine.mem_per_job_mib);
+    let jobs = cfg.jobs()?.map(|j| (j.count(cpus), j));
+    if let Some((n, jobs)) = jobs.filter(|(n, _)| *n > cpus) {
+        out.push(Finding {
+            profile: "build".into(),
+            key: "jobs".into(),
+            value: Value::from(n),
+            source: jobs.source,
+            kind: Kind::NoChange,
+            why: format!("jobs = {n} runs up to {n} rustc processes on {cpus} CPUs: they take turns on the cores, so the build is no faster, but all of them hold their memory at the same time; remove it (cargo runs one job per CPU) or set jobs = {cpus}"),
+            cost: format!(
+                "estimated (memory.rs: {} per ordinary job): peak memory up to {} with {n} jobs instead of {} with {cpus}",
+                memory::gib(per_job),
+                memory::gib(per_job * n),
+                memory::gib(per_job * cpus)
+            ),
+            fix: None,
+        });
     }
     Ok(out)
 }

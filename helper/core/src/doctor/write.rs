@@ -15,47 +15,36 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
     let mut docs: BTreeMap<&str, DocumentMut> = BTreeMap::new();
     let mut lines = Vec::new();
     for f in findings {
-        let what = format!("{}.{} ({})", f.profile, f.key, f.source);
-        let not_written = match &f.fix {
+        let (profile, source) = (&f.profile, &f.source);
+        let outside = crate::config::is_machine_local(source) || source.starts_with("--config");
+        let reason = match &f.fix {
             None => Some("no one-key fix"),
             Some(_) if f.kind == Kind::TradeOff && !trade_offs => {
                 Some("a trade-off (--trade-offs writes it)")
             }
-            Some(_)
-                if crate::config::is_machine_local(&f.source)
-                    || f.source.starts_with("--config") =>
-            {
-                Some("set outside the workspace's files; change it there")
-            }
+            Some(_) if outside => Some("set outside the workspace's files; change it there"),
             Some(_) => None,
         };
-        let (Some(fix), None) = (&f.fix, not_written) else {
-            let reason = not_written.expect("a finding without a fix is not written");
-            lines.push(format!("not written: {what}: {reason}"));
+        let (Some(fix), None) = (&f.fix, reason) else {
+            let (key, reason) = (&f.key, reason.unwrap_or_default());
+            lines.push(format!("not written: {profile}.{key} ({source}): {reason}"));
             continue;
         };
         let path = root.join(&f.source);
-        let io = |e| Error::io(&path, e);
         if !docs.contains_key(f.source.as_str()) {
-            let text = std::fs::read_to_string(&path).map_err(io)?;
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
             let doc = (text.parse::<DocumentMut>())
                 .map_err(|e| Error::toml(&path.display().to_string(), e))?;
             docs.insert(&f.source, doc);
         }
-        let key: Vec<&str> = ["profile", &f.profile]
-            .into_iter()
-            .chain(fix.key.iter().map(String::as_str))
-            .collect();
+        let mut key = vec!["profile", profile];
+        key.extend(fix.key.iter().map(String::as_str));
         let doc = docs.get_mut(f.source.as_str()).expect("just inserted");
-        set(doc.as_item_mut(), &key, edit_value(&fix.value))
+        let value = fix.value.to_string().parse().expect("a TOML value");
+        set(doc.as_item_mut(), &key, value)
             .map_err(|message| Error::key(&f.source, key.join("."), message))?;
-        lines.push(format!(
-            "wrote {}.{} = {} in {}",
-            f.profile,
-            fix.key.join("."),
-            fix.value,
-            f.source
-        ));
+        let (key, value) = (fix.key.join("."), &fix.value);
+        lines.push(format!("wrote {profile}.{key} = {value} in {source}"));
     }
     for (source, doc) in docs {
         let path = root.join(source);
@@ -91,14 +80,6 @@ fn set(item: &mut Item, path: &[&str], mut value: toml_edit::Value) -> Result<()
         }
     }
     Ok(())
-}
-
-fn edit_value(v: &toml::Value) -> toml_edit::Value {
-    match v {
-        toml::Value::Boolean(b) => (*b).into(),
-        toml::Value::Integer(i) => (*i).into(),
-        other => other.as_str().unwrap_or_default().into(),
-    }
 }
 
 #[cfg(test)]

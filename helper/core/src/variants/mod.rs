@@ -1,9 +1,6 @@
-//! Feature variants: which packages a variant builds and with which
-//! features, and the exact cargo arguments for each. Without a `variants`
-//! table in the policy there are three, each building every member:
-//! `minimal` (`--no-default-features`), `default` and `full`
-//! (`--all-features`). Every name a policy variant gives is checked
-//! against the workspace.
+//! Feature variants: the packages each builds, their features and cargo
+//! arguments. Without a policy table: `minimal`, `default` and `full`, each
+//! building every member.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -34,52 +31,39 @@ pub fn resolve(
             default_features: false,
             features: Vec::new(),
         };
+        let default = FeatureSelection::default();
         let builtin = [
-            (
-                "minimal",
-                "without its default features",
-                Selection::Some(none),
-            ),
-            (
-                "default",
-                "with its default features",
-                Selection::Some(FeatureSelection::default()),
-            ),
-            ("full", "with all its features", Selection::All),
+            ("minimal", "without its default", Selection::Some(none)),
+            ("default", "with its default", Selection::Some(default)),
+            ("full", "with all its", Selection::All),
         ];
         let variant = |(name, what, selection): (&str, &str, Selection)| {
             let builds = (ws.members.iter())
                 .map(|(p, member)| (p.clone(), build(member, &selection)))
                 .collect();
             let off = unify_off(policy, name, None);
-            let description = format!("Every package {what}");
+            let description = format!("Every package {what} features");
             (name.to_string(), assemble(description, builds, ws, off))
         };
         return Ok(builtin.into_iter().map(variant).collect());
     };
     if table.is_empty() {
-        return Err(Error::Key {
-            file: file.display().to_string(),
-            key: "workspace.metadata.buildplan.variants".into(),
-            message: "defines no variants; remove the table to get the defaults".into(),
-        });
+        let message = "defines no variants; remove the table to get the defaults";
+        let key = "workspace.metadata.buildplan.variants";
+        return Err(Error::key(&file.display().to_string(), key, message));
     }
-    let mut variants = BTreeMap::new();
-    for (name, spec) in table {
-        variants.insert(name.clone(), from_policy(ws, policy, name, spec, file)?);
-    }
-    Ok(variants)
+    (table.iter())
+        .map(|(name, spec)| Ok((name.clone(), from_policy(ws, policy, name, spec, file)?)))
+        .collect()
 }
 
-/// `None` when the roots of variant `name` are to be unified, else the
-/// note naming the policy key that turned it off (`unify`, the variant's
-/// own key, else `unify-features`).
+/// The note naming the policy key that turned unification off (the
+/// variant's `unify`, else `unify-features`); `None`: unify.
 fn unify_off(policy: &Policy, name: &str, unify: Option<bool>) -> Option<String> {
     let key = match unify {
-        Some(true) => return None,
         Some(false) => format!("variants.{name}.unify"),
         None if policy.unify_features == Some(false) => "unify-features".into(),
-        None => return None,
+        _ => return None,
     };
     Some(format!(
         "not unified: `{key} = false` in [workspace.metadata.buildplan]"
@@ -96,7 +80,7 @@ fn from_policy(
     let err = |message: String| {
         Error::invalid(format!("{}: variant `{name}`: {message}", file.display()))
     };
-    let known = || ws.members.keys().cloned().collect::<Vec<_>>().join(", ");
+    let members = ws.members.keys().cloned().collect::<Vec<_>>().join(", ");
     let roots: BTreeSet<String> = match &spec.packages {
         Some(list) => list.iter().cloned().collect(),
         None => ws.members.keys().cloned().collect(),
@@ -105,14 +89,12 @@ fn from_policy(
         return Err(err("`packages` is empty".into()));
     }
     if let Some(root) = roots.iter().find(|r| !ws.members.contains_key(*r)) {
-        let members = known();
         return Err(err(format!(
             "package `{root}` is not a workspace member (members: {members})"
         )));
     }
     for (pkg, selection) in &spec.features {
         let Some(member) = ws.members.get(pkg) else {
-            let members = known();
             return Err(err(format!(
                 "features given for `{pkg}`, which is not a workspace member (members: {members})"
             )));
@@ -124,25 +106,21 @@ fn from_policy(
         }
         let mut features = selection.features.iter();
         if let Some(feature) = features.find(|f| !member.features.contains_key(*f)) {
-            let declared: Vec<&str> = member.features.keys().map(String::as_str).collect();
-            let declared = if declared.is_empty() {
-                "none".to_string()
-            } else {
-                declared.join(", ")
-            };
+            let mut declared: Vec<&str> = member.features.keys().map(String::as_str).collect();
+            if declared.is_empty() {
+                declared.push("none");
+            }
+            let declared = declared.join(", ");
             return Err(err(format!(
                 "package `{pkg}` has no feature `{feature}` (declared: {declared})"
             )));
         }
     }
-    let builds = roots
-        .iter()
+    let builds = (roots.iter())
         .map(|root| {
-            let selection = spec.features.get(root).cloned().unwrap_or_default();
-            (
-                root.clone(),
-                build(&ws.members[root], &Selection::Some(selection)),
-            )
+            let (member, selection) = (&ws.members[root], spec.features.get(root));
+            let selection = Selection::Some(selection.cloned().unwrap_or_default());
+            (root.clone(), build(member, &selection))
         })
         .collect();
     let description = (spec.description.clone()).unwrap_or_else(|| format!("Variant `{name}`"));
@@ -191,14 +169,10 @@ fn assemble(
         Some(only) if builds.len() == 1 => only.alone_cargo_args.clone(),
         _ => unified_args(&builds, ws),
     };
-    let (unified, note) = match (builds.len() > 1, unify_off) {
-        (false, _) => (false, None),
-        (true, Some(off)) => (false, Some(off)),
-        (true, None) => match clashing_binary(&builds, ws) {
-            Some(clash) => (false, Some(clash)),
-            None => (true, None),
-        },
-    };
+    let several = builds.len() > 1;
+    let clash = || clashing_binary(&builds, ws);
+    let note = unify_off.or_else(clash).filter(|_| several);
+    let unified = several && note.is_none();
     if unified {
         for (root, build) in builds.iter_mut() {
             build.cargo_args = cargo_args.clone();
@@ -222,17 +196,13 @@ fn assemble(
 }
 
 /// The targets a root adds to the unified selection: `--bin` for each of
-/// its binaries; `--lib` for a library-only root (which builds the libs of
-/// every selected root that has one).
+/// its binaries, `--lib` for a library-only root.
 fn target_selection(member: &Member) -> Vec<String> {
     if member.binaries.is_empty() {
         return vec!["--lib".into()];
     }
-    member
-        .binaries
-        .iter()
-        .flat_map(|b| ["--bin".to_string(), b.clone()])
-        .collect()
+    let bins = member.binaries.iter();
+    bins.flat_map(|b| ["--bin".into(), b.clone()]).collect()
 }
 
 /// Two roots with a binary of the same name cannot be unified: `--bin x`
@@ -253,16 +223,10 @@ fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> O
 }
 
 /// Cargo arguments that select every root with exactly the features it
-/// gets alone, in one invocation. All roots `--all-features`:
-/// `--all-features`; all roots the same `default-features` (and none with
-/// all features): `[--no-default-features] [--features r/x,..]`;
-/// otherwise `--no-default-features --features ..` with `r/default` for
-/// the roots that keep their defaults and every declared feature spelled
-/// out for an all-features root.
+/// gets alone, in one invocation (the cases: docs/helper-notes.md).
 fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<String> {
-    let mut args: Vec<String> = (builds.keys())
-        .flat_map(|root| ["--package".to_string(), root.clone()])
-        .collect();
+    let package = |r: &String| ["--package".to_string(), r.clone()];
+    let mut args: Vec<String> = builds.keys().flat_map(package).collect();
     let all = |b: &PackageBuild| b.alone_cargo_args.iter().any(|a| a == "--all-features");
     if builds.values().all(all) {
         args.push("--all-features".into());
@@ -272,17 +236,13 @@ fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<
     let uniform =
         !builds.values().any(all) && builds.values().all(|b| b.default_features == first_default);
     // An all-features root's `features` already spell out every feature.
-    let mut features: BTreeSet<String> = (builds.values())
-        .flat_map(|b| b.features.iter().cloned())
-        .collect();
+    let mut features: BTreeSet<String> = builds.values().flat_map(|b| b.features.clone()).collect();
     if !uniform || !first_default {
         args.push("--no-default-features".into());
     }
     for (root, build) in builds.iter().filter(|_| !uniform) {
-        if !all(build)
-            && build.default_features
-            && ws.members[root].features.contains_key("default")
-        {
+        let has_default = ws.members[root].features.contains_key("default");
+        if !all(build) && build.default_features && has_default {
             features.insert(format!("{root}/default"));
         }
     }

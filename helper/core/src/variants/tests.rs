@@ -174,68 +174,38 @@ features.app = { default-features = false, features = ["tls", "fast", "tls"] }
 
 #[test]
 fn mixed_selections_spell_every_roots_features() {
-    // lib keeps its defaults (it declares none) + serde; app drops them.
-    let p = policy(
-        r#"
-[workspace.metadata.buildplan.variants.v]
-features.lib = { features = ["serde"] }
-features.app = { default-features = false, features = ["tls"] }
-"#,
-    );
+    let cases = [
+        // lib keeps its defaults (it declares none) + serde; app drops them.
+        (
+            "features.lib = { features = [\"serde\"] }\n\
+             features.app = { default-features = false, features = [\"tls\"] }",
+            &["--no-default-features", "--features", "app/tls,lib/serde"][..],
+        ),
+        // app keeps its defaults, lib does not: app/default is spelt out.
+        (
+            "features.lib = { default-features = false }\nfeatures.app = { features = [\"fast\"] }",
+            &[
+                "--no-default-features",
+                "--features",
+                "app/default,app/fast",
+            ],
+        ),
+        // All default with extra features: no --no-default-features.
+        (
+            "features.lib = { features = [\"serde\"] }",
+            &["--features", "lib/serde"],
+        ),
+    ];
     let w = ws();
-    let v = resolve(&w, &p, Path::new("Cargo.toml")).unwrap();
-    assert_eq!(
-        v["v"].cargo_args,
-        [
-            "--package",
-            "app",
-            "--package",
-            "lib",
-            "--no-default-features",
-            "--features",
-            "app/tls,lib/serde"
-        ]
-    );
-    // app keeps its defaults, lib does not: app/default is spelt out.
-    let p = policy(
-        r#"
-[workspace.metadata.buildplan.variants.v]
-features.lib = { default-features = false }
-features.app = { features = ["fast"] }
-"#,
-    );
-    let v = resolve(&w, &p, Path::new("Cargo.toml")).unwrap();
-    assert_eq!(
-        v["v"].cargo_args,
-        [
-            "--package",
-            "app",
-            "--package",
-            "lib",
-            "--no-default-features",
-            "--features",
-            "app/default,app/fast"
-        ]
-    );
-    // All default with extra features: no --no-default-features.
-    let p = policy(
-        r#"
-[workspace.metadata.buildplan.variants.v]
-features.lib = { features = ["serde"] }
-"#,
-    );
-    let v = resolve(&w, &p, Path::new("Cargo.toml")).unwrap();
-    assert_eq!(
-        v["v"].cargo_args,
-        [
-            "--package",
-            "app",
-            "--package",
-            "lib",
-            "--features",
-            "lib/serde"
-        ]
-    );
+    for (body, features) in cases {
+        let p = policy(&format!(
+            "[workspace.metadata.buildplan.variants.v]\n{body}\n"
+        ));
+        let v = resolve(&w, &p, Path::new("Cargo.toml")).unwrap();
+        let mut expected = vec!["--package", "app", "--package", "lib"];
+        expected.extend(features);
+        assert_eq!(v["v"].cargo_args, expected, "{body}");
+    }
 }
 
 #[test]

@@ -1,121 +1,78 @@
-//! What cargo prints on standard error about dirty units.
-//!
-//! The stable source is the `Dirty` status line of `cargo build -v` (since
-//! cargo 1.68), printed once per package before its first dirty unit
-//! compiles, with cargo's reason in words:
-//!
-//! ```text
-//!        Dirty util v0.1.0 (/w/util): the file `util/src/lib.rs` has changed (1796605571.295392164s, 4s after last build at 1796605567.451392048s)
-//! ```
-//!
-//! [`from_cargo`] maps those words to a [`Reason`]. A unit new in the build
-//! directory has no earlier fingerprint and gets no `Dirty` line. The
-//! optional extra is cargo's internal fingerprint log ([`CARGO_LOG`], under
-//! its module names before and since cargo 1.99): its `dirty:` lines hold
-//! cargo's reason as a Rust `Debug` value, kept as text.
+//! cargo's standard error: the `Dirty <package>: <reason>` status lines of
+//! `cargo build -v` (stable since cargo 1.68, once per package) and, as an
+//! optional extra, the `dirty:` lines of its internal fingerprint log,
+//! under its module names before and since cargo 1.99.
 
 use std::collections::HashMap;
 
-use super::reason::{ContentCheck, Reason};
+use super::reason::{ContentCheck, Reason, FIELDS};
 use super::record::BuildDirs;
 
-/// The `CARGO_LOG` filter for the fingerprint log, under both module names.
-pub const CARGO_LOG: &str =
-    "cargo::compiler::fingerprint=info,cargo::core::compiler::fingerprint=info";
-
-/// The `tracing` targets of the fingerprint log lines.
-const LOG_TARGETS: [&str; 2] = [
-    "cargo::compiler::fingerprint: ",
-    "cargo::core::compiler::fingerprint: ",
+/// The modules of cargo's fingerprint log, since and before cargo 1.99.
+pub const LOG_MODULES: [&str; 2] = [
+    "cargo::compiler::fingerprint",
+    "cargo::core::compiler::fingerprint",
 ];
 
 /// (package name, version).
 pub type Package = (String, String);
 
 /// Removes ANSI colour sequences.
-pub fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\u{1b}' {
-            out.push(c);
-        } else if chars.next() == Some('[') {
-            // CSI: parameters up to a final byte in @..~
-            for d in chars.by_ref() {
-                if ('@'..='~').contains(&d) {
-                    break;
-                }
-            }
-        }
-    }
-    out
+fn strip_ansi(s: &str) -> String {
+    anstream::adapter::strip_str(s).to_string()
 }
 
 /// The message of a fingerprint log line, when `line` is one.
 pub fn log_message(line: &str) -> Option<&str> {
-    LOG_TARGETS
+    LOG_MODULES
         .iter()
-        .find_map(|t| line.find(t).map(|at| &line[at + t.len()..]))
+        .find_map(|m| line.split_once(&format!("{m}: ")).map(|(_, msg)| msg))
 }
 
 /// `name v1.2.3…` → (name, version, the text after the version).
 fn package(display: &str) -> Option<(Package, &str)> {
     let (name, rest) = display.split_once(" v")?;
-    let end = rest.find([' ', '/', ':']).unwrap_or(rest.len());
-    let (version, rest) = rest.split_at(end);
+    let (version, rest) = rest.split_at(rest.find([' ', '/', ':']).unwrap_or(rest.len()));
     (!name.is_empty() && !name.contains(' ') && !version.is_empty())
         .then(|| ((name.to_string(), version.to_string()), rest))
 }
 
 /// The reason of each package's first `Dirty` line.
 pub fn dirty_lines(stderr: &str) -> HashMap<Package, String> {
-    let mut found = HashMap::new();
-    for line in stderr.lines().map(strip_ansi) {
-        let Some((pkg, rest)) = line.trim_start().strip_prefix("Dirty ").and_then(package) else {
-            continue;
-        };
-        // ` (source): reason` or `: reason`.
+    // Reversed, so that a package's first line is inserted last.
+    let lines = stderr.lines().rev().map(strip_ansi);
+    let found = lines.filter_map(|line| {
+        let (pkg, rest) = package(line.trim_start().strip_prefix("Dirty ")?)?;
+        // `name vX (source): reason` or `name vX: reason`.
         let reason = match rest.strip_prefix(" (") {
-            Some(r) => r.split_once("): ").map(|(_, reason)| reason),
-            None => rest.strip_prefix(": "),
+            Some(r) => r.split_once("): ")?.1,
+            None => rest.strip_prefix(": ")?,
         };
-        if let Some(reason) = reason {
-            found.entry(pkg).or_insert_with(|| reason.to_string());
-        }
-    }
-    found
+        Some((pkg, reason.to_string()))
+    });
+    found.collect()
 }
 
 /// Whether `stderr` is from a verbose (`-v`) cargo run: it shows each
 /// rustc it runs as ``Running `…` ``.
 pub fn is_verbose(stderr: &str) -> bool {
-    stderr
-        .lines()
-        .any(|l| strip_ansi(l).trim_start().starts_with("Running `"))
+    let mut lines = stderr.lines().map(strip_ansi);
+    lines.any(|l| l.trim_start().starts_with("Running `"))
 }
 
-/// The fingerprint log's first reason (`dirty: <Debug value>`) by package.
+/// The fingerprint log's first reason by package: `fingerprint dirty for
+/// <unit>`, then `dirty: <reason>` (a Rust `Debug` value, kept as text).
 pub fn logged(stderr: &str) -> HashMap<Package, String> {
-    let mut found = HashMap::new();
-    let mut current: Option<Package> = None;
-    for line in stderr.lines().map(strip_ansi) {
-        let Some(message) = log_message(&line) else {
-            continue;
-        };
-        if let Some(unit) = message.strip_prefix("fingerprint dirty for ") {
-            current = package(unit).map(|(p, _)| p);
-        } else if let (Some(p), Some(reason)) =
-            (current.take(), message.trim_start().strip_prefix("dirty: "))
-        {
-            found.entry(p).or_insert_with(|| reason.to_string());
-        }
-    }
-    found
-}
-
-/// The first `` `quoted` `` word of `text`.
-fn quoted(text: &str) -> Option<&str> {
-    text.split('`').nth(1)
+    let lines: Vec<String> = stderr.lines().map(strip_ansi).collect();
+    let messages: Vec<&str> = lines.iter().filter_map(|l| log_message(l)).collect();
+    let found = messages.windows(2).rev().filter_map(|pair| {
+        let (pkg, _) = package(pair[0].strip_prefix("fingerprint dirty for ")?)?;
+        Some((
+            pkg,
+            pair[1].trim_start().strip_prefix("dirty: ")?.to_string(),
+        ))
+    });
+    found.collect()
 }
 
 /// `… after last build at 1796605567.451392048s)` → (seconds, nanoseconds).
@@ -128,98 +85,70 @@ fn last_build(text: &str) -> Option<(i64, u32)> {
 /// Maps the reason of a `Dirty` line to a [`Reason`]; words this version
 /// does not know are kept as [`Reason::Other`].
 pub fn from_cargo(text: &str, dirs: &BuildDirs) -> Reason {
-    let file = quoted(text).map(|q| dirs.path(q));
+    if let Some((field, _)) = FIELDS.iter().find(|(_, words)| *words == text) {
+        return Reason::field_changed(field, None, None);
+    }
     let word_after = |prefix: &str| {
-        text.strip_prefix(prefix)
-            .and_then(|r| r.split([' ', '`']).find(|w| !w.is_empty()))
-            .map(str::to_string)
+        let rest = text.strip_prefix(prefix)?;
+        Some(rest.split([' ', '`']).find(|w| !w.is_empty())?.to_string())
     };
-    if let (Some(path), true) = (&file, text.starts_with("the file `")) {
-        let path = path.clone();
-        if text.contains("` has changed") {
-            let content = match dirs.record.same_content(&path, last_build(text)) {
-                Some(true) => return Reason::Touched { path },
-                Some(false) => ContentCheck::Differs,
-                None if text.contains("checksum") => ContentCheck::Differs,
-                None => ContentCheck::NotCompared,
-            };
-            return Reason::SourceChanged { path, content };
-        }
-        if !text.contains("` is missing") && !text.contains("could not be read") {
-            return Reason::SourceChanged {
-                path,
-                content: ContentCheck::Differs,
-            };
-        }
-    }
-    if text.starts_with("the file `") || text.starts_with("couldn't read metadata for file `") {
-        let path = file.unwrap_or_default();
-        return if dirs.is_output(&path) {
-            Reason::ArtifactMissing { path }
-        } else {
-            Reason::SourceMissing { path }
-        };
-    }
-    if let Some(name) =
-        word_after("the env variable ").or_else(|| word_after("the environment variable "))
-    {
-        return Reason::EnvChanged { name };
-    }
-    if text.starts_with("the dependency ") || text.starts_with("info of dependency ") {
-        let name = quoted(text)
-            .map(str::to_string)
-            .or_else(|| word_after("the dependency "));
-        return Reason::DependencyChanged {
-            names: name.into_iter().collect(),
-        };
-    }
-    if let Some(names) = text.strip_prefix("name of dependency changed (") {
-        let new = names.trim_end_matches(')').rsplit(" => ").next();
-        return Reason::DependencyChanged {
-            names: new.map(str::to_string).into_iter().collect(),
-        };
-    }
-    let config = |what: &str| Reason::BuildConfigChanged { what: what.into() };
+    let renamed = text
+        .strip_prefix("name of dependency changed (")
+        .and_then(|n| n.trim_end_matches(')').rsplit(" => ").next());
+    let deps = |name: Option<String>| Reason::DependencyChanged {
+        names: name.into_iter().collect(),
+    };
+    let env = word_after("the env variable ").or_else(|| word_after("the environment variable "));
     match text {
-        "the toolchain changed" => Reason::ToolchainChanged,
-        "the list of features changed" => Reason::FeaturesChanged {
-            old: None,
-            new: None,
-        },
-        "the list of declared features changed" => Reason::DeclaredFeaturesChanged {
-            old: None,
-            new: None,
-        },
-        "the profile configuration changed" => Reason::ProfileChanged,
-        "the rustflags changed" => Reason::RustflagsChanged {
-            old: None,
-            new: None,
-        },
-        "the target configuration changed" => config("target settings"),
-        "the config settings changed" => config("config settings"),
-        "the rustc compile kind changed" => config("compile target"),
         "the precalculated components changed" => Reason::NewVersion {
             evidence: "the package's precalculated fingerprint changed".into(),
         },
         "the environment variables changed" => Reason::EnvChanged {
             name: "(the set of tracked variables)".into(),
         },
-        "dependency info changed" => Reason::DependencyChanged { names: Vec::new() },
-        t if t.starts_with("number of dependencies changed") => {
-            Reason::DependencyChanged { names: Vec::new() }
-        }
+        "dependency info changed" => deps(None),
         "the path to the source changed"
         | "the local lengths changed"
         | "the dependency info output changed"
         | "rerun-if-changed output file path changed"
         | "the rerun-if-changed instructions changed"
-        | "the local fingerprint type changed" => Reason::SourceInputs {
-            what: text.to_string(),
-        },
-        _ => Reason::Other {
-            cargo: text.to_string(),
+        | "the local fingerprint type changed" => Reason::SourceInputs { what: text.into() },
+        t if t.starts_with("the file `") || t.starts_with("couldn't read metadata for file `") => {
+            file_reason(text, dirs)
+        }
+        t if t.starts_with("the dependency ") || t.starts_with("info of dependency ") => {
+            let quoted = text.split('`').nth(1).map(str::to_string);
+            deps(quoted.or_else(|| word_after("the dependency ")))
+        }
+        t if t.starts_with("number of dependencies changed") => deps(None),
+        _ if renamed.is_some() => deps(renamed.map(str::to_string)),
+        _ => match env {
+            Some(name) => Reason::EnvChanged { name },
+            None => Reason::Other { cargo: text.into() },
         },
     }
+}
+
+/// A `Dirty` line's reason about the file `` `quoted` `` in `text`.
+fn file_reason(text: &str, dirs: &BuildDirs) -> Reason {
+    let path = dirs.path(text.split('`').nth(1).unwrap_or_default());
+    if !text.starts_with("the file `")
+        || text.contains("` is missing")
+        || text.contains("could not be read")
+    {
+        return if dirs.is_output(&path) {
+            Reason::ArtifactMissing { path }
+        } else {
+            Reason::SourceMissing { path }
+        };
+    }
+    let content = match dirs.record.same_content(&path, last_build(text)) {
+        _ if !text.contains("` has changed") => ContentCheck::Differs,
+        Some(true) => return Reason::Touched { path },
+        None if !text.contains("checksum") => ContentCheck::NotCompared,
+        Some(false) | None => ContentCheck::Differs,
+    };
+    Reason::SourceChanged { path, content }
 }
 
 #[cfg(test)]

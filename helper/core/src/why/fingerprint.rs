@@ -1,9 +1,7 @@
-//! cargo's fingerprint files, read to explain units cargo compiled
-//! without a `Dirty` line: units new in the build directory (cargo's unit
-//! hash changed). The new unit's fingerprint JSON is compared with the
-//! closest earlier one of the same package and target that existed before
-//! the build; the first differing field, in the order of [`compare`], is
-//! the reason. The method: docs/helper-notes.md, "Why a unit compiled".
+//! cargo's fingerprint files, read to explain a unit compiled without a
+//! `Dirty` line (new in the build directory): its fingerprint JSON against
+//! the closest earlier one of the same package and target. The method:
+//! docs/helper-notes.md, "Why a unit compiled".
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -13,7 +11,7 @@ use std::time::SystemTime;
 use serde_json::Value as Json;
 
 use super::messages::Unit;
-use super::reason::Reason;
+use super::reason::{Reason, FIELDS};
 use crate::layout::UnitDir;
 
 /// The fingerprint directories that existed before a build.
@@ -21,15 +19,17 @@ pub type Snapshot = BTreeSet<PathBuf>;
 
 /// The fingerprint directories under `build_dir` now.
 pub fn snapshot(build_dir: &Path) -> Snapshot {
-    let units = crate::layout::all_unit_dirs(build_dir).into_iter();
-    units.map(|u| u.fingerprint).collect()
+    let units = crate::layout::all_unit_dirs(build_dir);
+    units.into_iter().map(|u| u.fingerprint).collect()
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-fn read_json(path: &Path) -> Option<Json> {
+/// The fingerprint JSON of `unit` in `dir`.
+fn read_json(unit: &Unit, dir: &UnitDir) -> Option<Json> {
+    let path = dir.fingerprint.join(format!("{}.json", file_stem(unit)));
     serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
 }
 
@@ -50,190 +50,111 @@ fn candidates<'a>(unit: &Unit, all: &'a [UnitDir]) -> Vec<(SystemTime, &'a UnitD
 /// in an output's path, else the newest (this build just wrote it).
 pub fn own<'a>(unit: &Unit, all: &'a [UnitDir]) -> Option<&'a UnitDir> {
     let found = candidates(unit, all);
-    found
-        .iter()
-        .find(|(_, d)| {
-            unit.filenames
-                .iter()
-                .any(|f| f.to_string_lossy().contains(&d.hash))
-        })
-        .or(found.first())
-        .map(|(_, d)| *d)
+    let names = |d: &UnitDir| {
+        unit.filenames
+            .iter()
+            .any(|f| f.to_string_lossy().contains(&d.hash))
+    };
+    let own = found.iter().find(|(_, d)| names(d)).or(found.first());
+    own.map(|(_, d)| *d)
 }
 
-/// Explains a unit cargo compiled without a `Dirty` line. `own` is its
-/// fingerprint directory, `all` every unit directory after the build,
-/// `before` the directories that existed before it (when the build ran
-/// through `why`).
+/// Explains a unit compiled without a `Dirty` line from its directory
+/// `own`, all unit directories, and those `before` the build when known.
 pub fn explain_new_unit(
     unit: &Unit,
     own: &UnitDir,
     all: &[UnitDir],
     before: Option<&Snapshot>,
 ) -> Reason {
-    let stem = file_stem(unit);
     if before.is_some_and(|snap| snap.contains(&own.fingerprint)) {
-        return Reason::ArtifactMissing {
-            path: own.fingerprint.join(stem),
-        };
+        let path = own.fingerprint.join(file_stem(unit));
+        return Reason::ArtifactMissing { path };
     }
-    let json = format!("{stem}.json");
+    let Some(new) = read_json(unit, own) else {
+        return Reason::NeverBuilt;
+    };
     // Without a snapshot, "before the build" is "before this unit started"
     // (cargo's `invoked.timestamp`).
     let started = mtime(&own.fingerprint.join("invoked.timestamp"));
-    let Some(new) = read_json(&own.fingerprint.join(&json)) else {
-        return Reason::NeverBuilt;
+    let existed = |t: &SystemTime, d: &UnitDir| match before {
+        Some(snap) => snap.contains(&d.fingerprint),
+        None => started.is_none_or(|s| *t < s),
     };
-    // The closest earlier configuration of the unit: several can coexist
-    // (a host copy with build-override settings, another feature set), and
-    // the one that differs in the fewest fields is the one this build
-    // replaced. Ties go to the newest.
+    // Several configurations of a unit coexist (a host copy, another
+    // feature set): this build replaced the one that differs in the fewest
+    // fields. Ties go to the newest.
     let closest = candidates(unit, all)
         .into_iter()
-        .filter(|(t, d)| {
-            d.fingerprint != own.fingerprint
-                && match before {
-                    Some(snap) => snap.contains(&d.fingerprint),
-                    None => started.is_none_or(|s| *t < s),
-                }
-        })
-        .filter_map(|(_, d)| read_json(&d.fingerprint.join(&json)))
+        .filter(|(t, d)| d.fingerprint != own.fingerprint && existed(t, d))
+        .filter_map(|(_, d)| read_json(unit, d))
         .enumerate()
-        .min_by_key(|(newest_first, old)| (differing_fields(old, &new), *newest_first))
-        .map(|(_, old)| old);
+        .min_by_key(|(newest_first, old)| (differing_fields(old, &new), *newest_first));
     match closest {
-        Some(old) => compare(&old, &new, unit.source.is_third_party()),
+        Some((_, old)) => compare(&old, &new, unit.source.is_third_party()),
         None => Reason::NeverBuilt,
     }
 }
 
-/// The fingerprint fields [`compare`] reads, in its order: `path` comes
-/// early for a non-path package (its source path holds its version), late
-/// for a path package (it moved).
-const ORDER: [&str; 11] = [
-    "rustc",
-    "compile_kind",
-    "path",
-    "features",
-    "declared_features",
-    "profile",
-    "rustflags",
-    "config",
-    "target",
-    "path",
-    "deps",
-];
-
 /// How many fingerprint fields differ between two fingerprints.
 fn differing_fields(old: &Json, new: &Json) -> usize {
-    let fields = ORDER.iter().enumerate().filter(|&(i, _)| i != 2);
-    fields.filter(|(_, k)| old.get(**k) != new.get(**k)).count()
+    let fields = FIELDS.iter().map(|f| f.0).chain(["path", "deps"]);
+    fields.filter(|k| old.get(k) != new.get(k)).count()
 }
 
-fn deps_map(v: &Json) -> BTreeMap<String, Json> {
-    let mut map = BTreeMap::new();
-    for d in v.get("deps").and_then(Json::as_array).into_iter().flatten() {
-        if let Some(name) = d.get(1).and_then(Json::as_str) {
-            map.insert(name.to_string(), d.clone());
-        }
-    }
-    map
+/// A fingerprint's dependencies by crate name.
+fn deps(fingerprint: &Json) -> BTreeMap<&str, &Json> {
+    let all = fingerprint.get("deps").and_then(Json::as_array);
+    let all = all.into_iter().flatten();
+    all.filter_map(|d| Some((d.get(1)?.as_str()?, d))).collect()
 }
 
-fn string_list(v: Option<&Json>) -> Option<Vec<String>> {
-    v?.as_array()?
-        .iter()
-        .map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
-
-/// The first difference between an earlier fingerprint and a new one:
-/// toolchain and target; for a non-path package its source path (a new
-/// version); features, declared features, profile, rustflags, config,
-/// target settings, a path package's path; the dependencies; and with
-/// nothing else differing, by elimination the package id.
+/// The first difference between an earlier fingerprint and a new one, in
+/// the order of docs/helper-notes.md ("Why a unit compiled").
 pub fn compare(old: &Json, new: &Json, third_party: bool) -> Reason {
-    let text = |v: &Json, key: &str| v.get(key).and_then(Json::as_str).map(str::to_string);
-    let config = |what: &str| Reason::BuildConfigChanged { what: what.into() };
-    let first = ORDER[..10]
-        .iter()
-        .enumerate()
-        .find(|&(i, k)| (i != 2 || third_party) && old.get(*k) != new.get(*k));
-    match first.map(|(i, k)| (i, *k)) {
-        Some((_, "rustc")) => Reason::ToolchainChanged,
-        Some((_, "compile_kind")) => config("compile target"),
-        Some((2, _)) => {
-            let evidence = "its source path differs from the earlier build's".into();
-            Reason::NewVersion { evidence }
-        }
-        Some((_, k @ "features")) => {
-            let (old, new) = (text(old, k), text(new, k));
-            Reason::FeaturesChanged { old, new }
-        }
-        Some((_, k @ "declared_features")) => {
-            let (old, new) = (text(old, k), text(new, k));
-            Reason::DeclaredFeaturesChanged { old, new }
-        }
-        Some((_, "profile")) => Reason::ProfileChanged,
-        Some((_, k @ "rustflags")) => {
-            let (old, new) = (string_list(old.get(k)), string_list(new.get(k)));
-            Reason::RustflagsChanged { old, new }
-        }
-        Some((_, "config")) => config("config settings"),
-        Some((_, "target")) => config("target settings"),
-        Some(_) => {
-            let what = "its source path moved".into();
-            Reason::SourceInputs { what }
-        }
-        None => deps_or_version(old, new),
-    }
-}
-
-/// The dependencies that differ; none: the package id (version or source).
-fn deps_or_version(old: &Json, new: &Json) -> Reason {
-    let (old_deps, new_deps) = (deps_map(old), deps_map(new));
-    if old_deps != new_deps {
-        let names: BTreeSet<&String> = old_deps.keys().chain(new_deps.keys()).collect();
-        let changed = names
-            .into_iter()
-            .filter(|n| old_deps.get(*n) != new_deps.get(*n))
-            .cloned()
-            .collect();
-        return Reason::DependencyChanged { names: changed };
-    }
-    Reason::NewVersion {
-        evidence: "nothing cargo records in the fingerprint changed, so the package id did".into(),
+    let mut order: Vec<&str> = FIELDS.iter().map(|f| f.0).collect();
+    order.insert(if third_party { 2 } else { order.len() }, "path");
+    let (old_deps, new_deps) = (deps(old), deps(new));
+    let names: BTreeSet<&&str> = old_deps.keys().chain(new_deps.keys()).collect();
+    let changed: Vec<String> = names
+        .into_iter()
+        .filter(|n| old_deps.get(*n) != new_deps.get(*n))
+        .map(|n| n.to_string())
+        .collect();
+    match order.into_iter().find(|k| old.get(k) != new.get(k)) {
+        Some("path") if third_party => Reason::NewVersion {
+            evidence: "its source path differs from the earlier build's".into(),
+        },
+        Some("path") => Reason::SourceInputs {
+            what: "its source path moved".into(),
+        },
+        Some(k) => Reason::field_changed(k, old.get(k), new.get(k)),
+        None if !changed.is_empty() => Reason::DependencyChanged { names: changed },
+        None => Reason::NewVersion {
+            evidence: "nothing cargo records in the fingerprint changed, so the package id did"
+                .into(),
+        },
     }
 }
 
 /// The fingerprint file name stem of a unit: `<flavor><kind>-<target>`
 /// (`lib-util`, `test-lib-util`, `bin-app`, `build-script-build-script-build`).
 pub fn file_stem(unit: &Unit) -> String {
-    let kind = unit
-        .kinds
-        .first()
-        .map(|k| match k.as_str() {
-            "bin" => "bin",
-            "test" => "integration-test",
-            "example" => "example",
-            "bench" => "bench",
-            "custom-build" => "build-script",
-            _ => "lib",
-        })
-        .unwrap_or("lib");
+    let kind = match unit.kinds.first().map(String::as_str) {
+        Some("bin") => "bin",
+        Some("test") => "integration-test",
+        Some(k @ ("example" | "bench")) => k,
+        Some("custom-build") => "build-script",
+        _ => "lib",
+    };
     let flavor = if unit.test { "test-" } else { "" };
     format!("{flavor}{kind}-{}", unit.target)
 }
 
-/// The dependencies (crate names) recorded in the newest fingerprint of
-/// `unit` among `all`.
-pub fn recorded_deps(all: &[UnitDir], unit: &Unit) -> Vec<String> {
-    let json = format!("{}.json", file_stem(unit));
-    candidates(unit, all)
-        .first()
-        .and_then(|(_, d)| read_json(&d.fingerprint.join(json)))
-        .map(|j| deps_map(&j).into_keys().collect())
-        .unwrap_or_default()
+/// The dependencies (crate names) in `unit`'s fingerprint in `own`.
+pub fn recorded_deps(unit: &Unit, own: &UnitDir) -> Vec<String> {
+    let json = read_json(unit, own).unwrap_or_default();
+    deps(&json).into_keys().map(str::to_string).collect()
 }
 
 #[cfg(test)]

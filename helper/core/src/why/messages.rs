@@ -1,8 +1,7 @@
 //! cargo's JSON messages (`--message-format json`, standard output), read
 //! with `cargo_metadata`: every unit cargo built or found fresh gets one
 //! `compiler-artifact` message, and `"fresh": false` (a stable field) means
-//! cargo ran rustc for it. Build script runs compile nothing and are not
-//! units here.
+//! cargo ran rustc for it. Build script runs are not units here.
 
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -18,8 +17,7 @@ use crate::error::Error;
 pub enum SourceKind {
     /// `path+file://`: a workspace member or another local path package.
     Path,
-    /// `registry+` or `sparse+` (also for a replaced or vendored registry:
-    /// cargo keeps the original source in the id).
+    /// `registry+` or `sparse+` (also replaced or vendored registries).
     Registry,
     /// `git+`.
     Git,
@@ -30,7 +28,7 @@ pub enum SourceKind {
 impl SourceKind {
     /// Whether code from this source is third-party (not local path code).
     pub fn is_third_party(&self) -> bool {
-        !matches!(self, SourceKind::Path)
+        *self != SourceKind::Path
     }
 }
 
@@ -58,17 +56,16 @@ pub struct Unit {
 }
 
 impl Unit {
-    /// `name@version target` for messages (the target only when it differs
-    /// from the package name, `(test)` for test harnesses).
+    /// `name@version [target] [(test)]`, the target when not the package's.
     pub fn label(&self) -> String {
-        let mut s = format!("{}@{}", self.name, self.version);
-        if self.target.replace('-', "_") != self.name.replace('-', "_") {
-            s.push_str(&format!(" {}", self.target));
-        }
-        if self.test {
-            s.push_str(" (test)");
-        }
-        s
+        let same = self.target.replace('-', "_") == self.name.replace('-', "_");
+        let target = if same {
+            String::new()
+        } else {
+            format!(" {}", self.target)
+        };
+        let test = if self.test { " (test)" } else { "" };
+        format!("{}@{}{target}{test}", self.name, self.version)
     }
 
     /// The unit of the `compiler-artifact` message on `line`.
@@ -94,51 +91,39 @@ fn bad_line(line: usize, problem: impl Display) -> Error {
     Error::invalid(format!("cargo JSON message on line {line}: {problem}"))
 }
 
-/// Splits a package id spec into (source kind, name, version).
-///
-/// Forms: `path+file:///w/util#0.1.0` (name = last path segment),
-/// `path+file:///w/x#util@0.1.0`, `registry+https://…#itoa@1.0.19`.
-pub fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
+/// Splits a package id spec into (source kind, name, version): `…#name@1.0`,
+/// or `path+file:///w/name#1.0`.
+fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
     let (url, fragment) = id.rsplit_once('#')?;
-    let kind = match url.split_once('+').map(|(k, _)| k) {
-        Some("path") => SourceKind::Path,
-        Some("registry" | "sparse") => SourceKind::Registry,
-        Some("git") => SourceKind::Git,
-        Some(other) => SourceKind::Other(other.to_string()),
-        None => return None,
+    let kind = match url.split_once('+')?.0 {
+        "path" => SourceKind::Path,
+        "registry" | "sparse" => SourceKind::Registry,
+        "git" => SourceKind::Git,
+        other => SourceKind::Other(other.to_string()),
     };
     let (name, version) = match fragment.split_once('@') {
-        Some((n, v)) => (n.to_string(), v.to_string()),
+        Some(name_version) => name_version,
         None => {
-            let path = url.split(['?', '#']).next().unwrap_or(url);
-            let last = path.trim_end_matches('/').rsplit('/').next()?;
-            (last.to_string(), fragment.to_string())
+            let path = url.split('?').next()?.trim_end_matches('/');
+            (path.rsplit('/').next()?, fragment)
         }
     };
-    if name.is_empty() || version.is_empty() {
-        return None;
-    }
-    Some((kind, name, version))
+    let (name, version) = (name.to_string(), version.to_string());
+    (!name.is_empty() && !version.is_empty()).then_some((kind, name, version))
 }
 
-/// The cargo messages of `stdout` (`--message-format json`, one per line),
-/// each with its 1-based line. Other lines (a test harness's output) are
-/// skipped, but a line that starts like a JSON object and is no cargo
-/// message means the output was cut or is not cargo's, and text with no
-/// cargo message at all was not run with `--message-format json`.
+/// The cargo messages of `stdout`, each with its 1-based line. Other text
+/// (a test's output) is skipped; a cut message or none at all is an error.
 pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, Error> {
     let mut messages = Vec::new();
-    for (n, msg) in Message::parse_stream(stdout.as_bytes()).enumerate() {
-        match msg {
-            Ok(Message::TextLine(line)) if line.trim_start().starts_with('{') => {
-                return Err(bad_line(
-                    n + 1,
-                    "a line starting with `{` is no cargo message (cut output?)",
-                ));
+    for (n, msg) in (1..).zip(Message::parse_stream(stdout.as_bytes())) {
+        match msg.map_err(|e| bad_line(n, e))? {
+            Message::TextLine(line) if line.trim_start().starts_with('{') => {
+                let cut = "a line starting with `{` is no cargo message (cut output?)";
+                return Err(bad_line(n, cut));
             }
-            Ok(Message::TextLine(_)) => {}
-            Ok(m) => messages.push((n + 1, m)),
-            Err(e) => return Err(bad_line(n + 1, e)),
+            Message::TextLine(_) => {}
+            m => messages.push((n, m)),
         }
     }
     if messages.is_empty() {
@@ -150,16 +135,13 @@ pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, Error> {
     Ok(messages)
 }
 
-/// The units of `stdout` (cargo's JSON messages): every
-/// `compiler-artifact`, compiled or fresh.
+/// The units of `stdout`: every `compiler-artifact`, compiled or fresh.
 pub fn units(stdout: &str) -> Result<Vec<Unit>, Error> {
-    read(stdout)?
-        .iter()
-        .filter_map(|(n, m)| match m {
-            Message::CompilerArtifact(a) => Some(Unit::from_artifact(a, *n)),
-            _ => None,
-        })
-        .collect()
+    let artifacts = read(stdout)?.into_iter().filter_map(|(n, m)| match m {
+        Message::CompilerArtifact(a) => Some(Unit::from_artifact(&a, n)),
+        _ => None,
+    });
+    artifacts.collect()
 }
 
 #[cfg(test)]

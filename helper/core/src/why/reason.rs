@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::Serialize;
+use serde_json::Value as Json;
 
 /// The group of a [`Reason`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -19,16 +20,13 @@ pub enum Category {
     Dependency,
     /// A new version of the package (or a new source for it).
     NewVersion,
-    /// The unit was never built in this build directory, or an output of
-    /// it is gone.
+    /// Never built in this build directory, or an output of it is gone.
     MissingArtifact,
-    /// Only a modification time moved: a file is newer than the unit's
-    /// dep-info but its content is what the unit was last compiled from.
+    /// Only a modification time moved, not the content.
     Mtime,
     /// An environment variable the unit reads changed.
     Environment,
-    /// cargo gave a reason outside the groups above (forced, nothing
-    /// obvious, an unknown variant); the text says which.
+    /// A reason of cargo's outside the groups above; the text says which.
     Other,
     /// Nothing tells why: no `Dirty` line and no fingerprint to compare with.
     Unknown,
@@ -42,16 +40,13 @@ impl fmt::Display for Category {
     }
 }
 
-/// Whether a changed file's content was compared with the content the unit
-/// was last compiled from.
+/// Whether a changed file's content was compared with the recorded one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContentCheck {
     /// The content differs from the recorded content.
     Differs,
-    /// No usable record of the earlier content (the earlier build did not
-    /// run through `why`, or the file changed after it was recorded): the
-    /// file is newer, its content may or may not differ.
+    /// No usable record of the earlier content: it may or may not differ.
     NotCompared,
 }
 
@@ -71,8 +66,7 @@ pub enum Reason {
         /// The file.
         path: PathBuf,
     },
-    /// The unit's local inputs changed shape: its source path, or the files
-    /// and variables a build script watches.
+    /// The source path, or what a build script watches, changed.
     SourceInputs {
         /// cargo's reason.
         what: String,
@@ -102,16 +96,14 @@ pub enum Reason {
     ProfileChanged,
     /// The rustc version changed.
     ToolchainChanged,
-    /// Other build configuration changed (target settings, `--cfg` checks,
-    /// compile target, checksum freshness).
+    /// Other build configuration (target or config settings, target kind).
     BuildConfigChanged {
         /// Which.
         what: String,
     },
     /// A dependency was rebuilt or changed.
     DependencyChanged {
-        /// The dependencies (crate names as the unit uses them) known to
-        /// have changed; empty when cargo does not say which.
+        /// The changed dependencies' crate names, when known.
         names: Vec<String>,
     },
     /// A new version of the package, or the package from another source.
@@ -119,23 +111,19 @@ pub enum Reason {
         /// How this was concluded.
         evidence: String,
     },
-    /// No unit of this package and target was ever built in this build
-    /// directory (or no earlier one is left to compare with).
+    /// No earlier unit of this package and target in the build directory.
     NeverBuilt,
     /// An output of the unit (or its fingerprint) is missing.
     ArtifactMissing {
         /// The missing file.
         path: PathBuf,
     },
-    /// A file is newer than the unit's dep-info, but its content equals the
-    /// content recorded after the unit was last compiled (a touch, a
-    /// checkout that rewrote the same bytes).
+    /// A file is newer than the unit's dep-info, its content the same.
     Touched {
         /// The file.
         path: PathBuf,
     },
-    /// The package's build script ran again (its output is an input of
-    /// the unit), for the reason given; the unit's group is that reason's.
+    /// The package's build script ran again, for the reason given.
     BuildScriptRan {
         /// Why cargo ran the build script.
         because: Box<Reason>,
@@ -157,86 +145,115 @@ pub enum Reason {
     },
 }
 
+/// Fingerprint fields in comparison order, with cargo's `Dirty` words.
+pub(super) const FIELDS: [(&str, &str); 8] = [
+    ("rustc", "the toolchain changed"),
+    ("compile_kind", "the rustc compile kind changed"),
+    ("features", "the list of features changed"),
+    ("declared_features", "the list of declared features changed"),
+    ("profile", "the profile configuration changed"),
+    ("rustflags", "the rustflags changed"),
+    ("config", "the config settings changed"),
+    ("target", "the target configuration changed"),
+];
+
 impl Reason {
+    /// The reason for a change of [`FIELDS`] `field` (values when known).
+    pub(super) fn field_changed(field: &str, old: Option<&Json>, new: Option<&Json>) -> Reason {
+        let text = |v: Option<&Json>| Some(v?.as_str()?.to_string());
+        let list = |v: Option<&Json>| serde_json::from_value(v?.clone()).ok();
+        let config = |what: &str| Reason::BuildConfigChanged { what: what.into() };
+        match field {
+            "rustc" => Reason::ToolchainChanged,
+            "compile_kind" => config("compile target"),
+            "features" => Reason::FeaturesChanged {
+                old: text(old),
+                new: text(new),
+            },
+            "declared_features" => Reason::DeclaredFeaturesChanged {
+                old: text(old),
+                new: text(new),
+            },
+            "profile" => Reason::ProfileChanged,
+            "rustflags" => Reason::RustflagsChanged {
+                old: list(old),
+                new: list(new),
+            },
+            "config" => config("config settings"),
+            _ => config("target settings"),
+        }
+    }
+
     /// The reason's group.
     pub fn category(&self) -> Category {
+        use Reason::*;
         match self {
-            Reason::SourceChanged { .. }
-            | Reason::SourceMissing { .. }
-            | Reason::SourceInputs { .. } => Category::SourceFile,
-            Reason::FeaturesChanged { .. } | Reason::DeclaredFeaturesChanged { .. } => {
-                Category::Features
-            }
-            Reason::RustflagsChanged { .. }
-            | Reason::ProfileChanged
-            | Reason::ToolchainChanged
-            | Reason::BuildConfigChanged { .. } => Category::RustflagsOrProfile,
-            Reason::DependencyChanged { .. } => Category::Dependency,
-            Reason::NewVersion { .. } => Category::NewVersion,
-            Reason::NeverBuilt | Reason::ArtifactMissing { .. } => Category::MissingArtifact,
-            Reason::Touched { .. } => Category::Mtime,
-            Reason::EnvChanged { .. } => Category::Environment,
-            Reason::BuildScriptRan { because } => because.category(),
-            Reason::Other { .. } => Category::Other,
-            Reason::Unknown { .. } => Category::Unknown,
+            SourceChanged { .. } | SourceMissing { .. } => Category::SourceFile,
+            SourceInputs { .. } => Category::SourceFile,
+            FeaturesChanged { .. } | DeclaredFeaturesChanged { .. } => Category::Features,
+            RustflagsChanged { .. }
+            | ProfileChanged
+            | ToolchainChanged
+            | BuildConfigChanged { .. } => Category::RustflagsOrProfile,
+            DependencyChanged { .. } => Category::Dependency,
+            NewVersion { .. } => Category::NewVersion,
+            NeverBuilt | ArtifactMissing { .. } => Category::MissingArtifact,
+            Touched { .. } => Category::Mtime,
+            EnvChanged { .. } => Category::Environment,
+            BuildScriptRan { because } => because.category(),
+            Other { .. } => Category::Other,
+            Unknown { .. } => Category::Unknown,
         }
     }
 }
 
-fn opt(s: &Option<String>) -> &str {
-    s.as_deref().unwrap_or("?")
-}
-
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "?".into());
+        let flags = |v: &Option<Vec<String>>| v.as_ref().map_or("?".into(), |v| format!("{v:?}"));
+        use Reason::*;
         match self {
-            Reason::SourceChanged { path, content } => match content {
-                ContentCheck::Differs => write!(f, "{} changed", path.display()),
-                ContentCheck::NotCompared => write!(
-                    f,
-                    "{} is newer than the last build (content not compared: no record)",
-                    path.display()
-                ),
-            },
-            Reason::SourceMissing { path } => write!(f, "{} is gone", path.display()),
-            Reason::SourceInputs { what } => write!(f, "its source inputs changed ({what})"),
-            Reason::FeaturesChanged { old, new } => {
+            SourceChanged { path, content } => {
+                let path = path.display();
+                match content {
+                    ContentCheck::Differs => write!(f, "{path} changed"),
+                    ContentCheck::NotCompared => write!(
+                        f,
+                        "{path} is newer than the last build (content not compared: no record)"
+                    ),
+                }
+            }
+            SourceMissing { path } => write!(f, "{} is gone", path.display()),
+            SourceInputs { what } => write!(f, "its source inputs changed ({what})"),
+            FeaturesChanged { old, new } => {
                 write!(f, "features changed: {} -> {}", opt(old), opt(new))
             }
-            Reason::DeclaredFeaturesChanged { old, new } => {
+            DeclaredFeaturesChanged { old, new } => {
                 write!(f, "declared features changed: {} -> {}", opt(old), opt(new))
             }
-            Reason::RustflagsChanged { old, new } => {
-                let show = |v: &Option<Vec<String>>| {
-                    v.as_ref().map_or("?".to_string(), |v| format!("{v:?}"))
-                };
-                write!(f, "rustflags changed: {} -> {}", show(old), show(new))
+            RustflagsChanged { old, new } => {
+                write!(f, "rustflags changed: {} -> {}", flags(old), flags(new))
             }
-            Reason::ProfileChanged => f.write_str("profile settings changed"),
-            Reason::ToolchainChanged => f.write_str("the rustc version changed"),
-            Reason::BuildConfigChanged { what } => {
-                write!(f, "build configuration changed ({what})")
-            }
-            Reason::DependencyChanged { names } if names.is_empty() => {
+            ProfileChanged => f.write_str("profile settings changed"),
+            ToolchainChanged => f.write_str("the rustc version changed"),
+            BuildConfigChanged { what } => write!(f, "build configuration changed ({what})"),
+            DependencyChanged { names } if names.is_empty() => {
                 f.write_str("a dependency was rebuilt")
             }
-            Reason::DependencyChanged { names } => {
+            DependencyChanged { names } => {
                 write!(f, "dependency rebuilt or changed: {}", names.join(", "))
             }
-            Reason::NewVersion { evidence } => write!(f, "new version ({evidence})"),
-            Reason::NeverBuilt => f.write_str("never built in this build directory"),
-            Reason::ArtifactMissing { path } => write!(f, "{} is missing", path.display()),
-            Reason::Touched { path } => write!(
-                f,
-                "{} has a newer mtime but the same content (touched)",
-                path.display()
-            ),
-            Reason::EnvChanged { name } => write!(f, "environment variable {name} changed"),
-            Reason::BuildScriptRan { because } => {
-                write!(f, "its build script ran again: {because}")
+            NewVersion { evidence } => write!(f, "new version ({evidence})"),
+            NeverBuilt => f.write_str("never built in this build directory"),
+            ArtifactMissing { path } => write!(f, "{} is missing", path.display()),
+            Touched { path } => {
+                let path = path.display();
+                write!(f, "{path} has a newer mtime but the same content (touched)")
             }
-            Reason::Other { cargo } => write!(f, "cargo: {cargo}"),
-            Reason::Unknown { why } => write!(f, "unknown ({why})"),
+            EnvChanged { name } => write!(f, "environment variable {name} changed"),
+            BuildScriptRan { because } => write!(f, "its build script ran again: {because}"),
+            Other { cargo } => write!(f, "cargo: {cargo}"),
+            Unknown { why } => write!(f, "unknown ({why})"),
         }
     }
 }

@@ -1,19 +1,13 @@
 //! Where a build's files are ([`BuildDirs`]), and a record of source
-//! contents to tell a touch from an edit.
-//!
-//! cargo (stable) decides freshness by mtime alone: an edited file and a
-//! touched one both give "the file `…` has changed". So after every build
-//! it runs, `why` records the SHA-256 of each dep-info input with its mtime
-//! and the time of hashing ([`RECORD`]). For a unit whose compilation
-//! started at `reference`, a record is usable only if the recorded mtime
-//! is not after `reference` and the hashing not before it: then the
-//! recorded content is what that compilation read.
+//! contents to tell a touch from an edit ([`SourceRecord`]; the method:
+//! docs/helper-notes.md, "Touch or edit").
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use cargo_metadata::Metadata;
 use serde::{Deserialize, Serialize};
 
 use super::fingerprint::Snapshot;
@@ -33,7 +27,7 @@ pub struct FileRecord {
     pub hashed_at: (i64, u32),
 }
 
-/// Recorded source files by absolute path.
+/// Each source file's state after the builds `why` ran, by absolute path.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceRecord {
     /// Files by absolute path.
@@ -43,26 +37,23 @@ pub struct SourceRecord {
 impl SourceRecord {
     /// Reads the record of `build_dir`; none (or an unreadable one) is empty.
     pub fn load(build_dir: &Path) -> SourceRecord {
-        fs::read_to_string(build_dir.join(RECORD))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
+        let text = fs::read_to_string(build_dir.join(RECORD)).unwrap_or_default();
+        serde_json::from_str(&text).unwrap_or_default()
     }
 
-    /// Records `paths` now: unchanged files (same size and mtime as
-    /// recorded) keep their hash and time of hashing; others are hashed.
-    /// Files that cannot be read are left out.
+    /// Records `paths` now, hashing those whose size or mtime changed; the
+    /// files that cannot be read are left out.
     pub fn update(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
         let old = std::mem::take(&mut self.files);
-        for p in paths {
-            if self.files.contains_key(&p) {
-                continue;
-            }
+        for p in paths.into_iter().collect::<BTreeSet<_>>() {
             let Ok(now) = fs::metadata(&p) else { continue };
-            let mtime = now.modified().ok().map(time_pair);
-            let record = match old.get(&p) {
-                Some(r) if r.state.size == now.len() && Some(r.state.mtime) == mtime => r.clone(),
-                _ => {
+            let now = (now.len(), now.modified().ok().map(time_pair));
+            let record = match old
+                .get(&p)
+                .filter(|r| (r.state.size, Some(r.state.mtime)) == now)
+            {
+                Some(unchanged) => unchanged.clone(),
+                None => {
                     let hashed_at = time_pair(SystemTime::now());
                     let Some(state) = FileState::of(&p) else {
                         continue;
@@ -75,20 +66,15 @@ impl SourceRecord {
     }
 
     /// Writes the record under `build_dir`.
-    pub fn save(&self, build_dir: &Path) -> std::io::Result<()> {
-        let path = build_dir.join(RECORD);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        let text = serde_json::to_string(self).map_err(std::io::Error::other)?;
-        fs::write(path, text)
+    pub fn save(&self, build_dir: &Path) -> anyhow::Result<()> {
+        let text = serde_json::to_string(self)?;
+        crate::output::write_atomic(&build_dir.join(RECORD), &text).map(drop)
     }
 
-    /// Whether `path` now has the content the unit compiled at `reference`
-    /// read; `None` when the record cannot tell (see the module docs).
+    /// Whether `path` has the content a compilation started at `reference`
+    /// read; `None` when recorded after a change or hashed before it.
     pub fn same_content(&self, path: &Path, reference: Option<(i64, u32)>) -> Option<bool> {
-        let rec = self.files.get(path)?;
-        let reference = reference?;
+        let (rec, reference) = (self.files.get(path)?, reference?);
         if rec.state.mtime > reference || rec.hashed_at < reference {
             return None;
         }
@@ -96,32 +82,42 @@ impl SourceRecord {
     }
 }
 
-/// Where the build's files are, what existed before it, and the content
-/// record: what turns cargo's reasons into [`super::Reason`]s.
+/// Where the build's files are, what existed before it, and the record.
 #[derive(Debug, Clone, Default)]
 pub struct BuildDirs {
     /// The workspace root, when known (cargo names files relative to it).
     pub workspace_root: Option<PathBuf>,
     /// cargo's target directory, when known.
     pub target_dir: Option<PathBuf>,
-    /// cargo's build directory (fingerprints, dep-info, intermediate
-    /// outputs), when known; cargo's default is the target directory.
+    /// cargo's build directory (fingerprints, dep-info), when known.
     pub build_dir: Option<PathBuf>,
-    /// The fingerprint directories that existed before the build, when it
-    /// ran through [`super::run`].
+    /// The fingerprint directories before the build ([`super::run`]).
     pub before: Option<Snapshot>,
     /// Recorded source contents (empty: touches cannot be told from edits).
     pub record: SourceRecord,
 }
 
 impl BuildDirs {
+    /// The directories of `meta`'s workspace (both `target_dir` if given).
+    pub fn new(meta: Metadata, target_dir: Option<PathBuf>) -> BuildDirs {
+        let target = target_dir.clone().unwrap_or(meta.target_directory.into());
+        let build = target_dir.or(meta.build_directory.map(Into::into));
+        let build = build.unwrap_or_else(|| target.clone());
+        BuildDirs {
+            workspace_root: Some(meta.workspace_root.into()),
+            target_dir: Some(target),
+            record: SourceRecord::load(&build),
+            build_dir: Some(build),
+            before: None,
+        }
+    }
+
     /// The file cargo names (relative to the workspace root when inside it).
     pub fn path(&self, shown: &str) -> PathBuf {
         normalize(&self.workspace_root.clone().unwrap_or_default().join(shown))
     }
 
-    /// Whether `path` is a build output (inside the target or build
-    /// directory; with neither known, under a `target` directory).
+    /// Whether `path` is in the target or build directory (or a `target`).
     pub fn is_output(&self, path: &Path) -> bool {
         let mut known = self.target_dir.iter().chain(&self.build_dir).peekable();
         if known.peek().is_none() {

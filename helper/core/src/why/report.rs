@@ -1,18 +1,15 @@
-//! Explaining a build: the compiled units with their reasons ([`Report`]),
-//! and the gate over a report.
+//! Explaining a build ([`explain`]: a [`Report`] of the compiled units with
+//! their reasons) and the gate over a report ([`gate`]).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
-use super::dirty;
-use super::fingerprint;
 use super::messages::Unit;
 use super::reason::{Category, Reason};
 use super::record::BuildDirs;
+use super::{dirty, fingerprint};
 use crate::error::Error;
-use crate::layout;
 
 /// One compiled unit and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,25 +20,11 @@ pub struct Explained {
     pub category: Category,
     /// The first reason.
     pub reason: Reason,
-    /// cargo's own words, from its `Dirty` line; `None` for a unit cargo
-    /// printed none for (new in the build directory).
+    /// cargo's words, from its `Dirty` line (none for a new unit).
     pub cargo: Option<String>,
-    /// cargo's reason in its internal fingerprint log, when that log was on
-    /// (an optional extra; nothing above depends on it).
+    /// cargo's reason in its fingerprint log, when on (an optional extra).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log: Option<String>,
-}
-
-impl Explained {
-    fn new(unit: &Unit, reason: Reason, cargo: Option<String>, log: Option<String>) -> Self {
-        Explained {
-            unit: unit.clone(),
-            category: reason.category(),
-            reason,
-            cargo,
-            log,
-        }
-    }
 }
 
 /// The answer for one build.
@@ -51,15 +34,36 @@ pub struct Report {
     pub compiled: Vec<Explained>,
     /// Units cargo found fresh.
     pub fresh: usize,
-    /// Why cargo's standard error could not be used, when it could not;
-    /// every compiled unit is then [`Category::Unknown`].
+    /// Why cargo's standard error could not be used (all units unknown).
     pub log_error: Option<String>,
-    /// Why the messages could not be used, when they could not: the report
-    /// then cannot list what was compiled, and the gate fails.
+    /// Why the messages could not be used (nothing listed, the gate fails).
     pub messages_error: Option<String>,
 }
 
+impl Explained {
+    fn new(unit: &Unit, reason: Reason) -> Explained {
+        Explained {
+            unit: unit.clone(),
+            category: reason.category(),
+            reason,
+            cargo: None,
+            log: None,
+        }
+    }
+}
+
 impl Report {
+    /// The report on `units`, with `why` for each compiled one.
+    fn new(units: &[Unit], why: impl FnMut(&Unit) -> Explained) -> Report {
+        let compiled: Vec<Explained> = units.iter().filter(|u| !u.fresh).map(why).collect();
+        let fresh = units.len() - compiled.len();
+        Report {
+            compiled,
+            fresh,
+            ..Report::default()
+        }
+    }
+
     /// The compiled third-party units.
     pub fn third_party(&self) -> impl Iterator<Item = &Explained> {
         self.compiled
@@ -76,24 +80,15 @@ impl fmt::Display for Report {
         if let Some(e) = &self.log_error {
             writeln!(f, "why is unknown: {e}")?;
         }
-        writeln!(
-            f,
-            "{} unit(s) compiled, {} fresh",
-            self.compiled.len(),
-            self.fresh
-        )?;
-        let mut by_category: BTreeMap<Category, Vec<&Explained>> = BTreeMap::new();
-        for e in &self.compiled {
-            by_category.entry(e.category).or_default().push(e);
-        }
-        for (cat, units) in by_category {
-            writeln!(f, "{cat} ({}):", units.len())?;
-            for e in units {
-                let origin = if e.unit.source.is_third_party() {
-                    "third-party"
-                } else {
-                    "local"
-                };
+        let (compiled, fresh) = (self.compiled.len(), self.fresh);
+        writeln!(f, "{compiled} unit(s) compiled, {fresh} fresh")?;
+        let mut sorted: Vec<&Explained> = self.compiled.iter().collect();
+        sorted.sort_by_key(|e| e.category);
+        for group in sorted.chunk_by(|a, b| a.category == b.category) {
+            writeln!(f, "{} ({}):", group[0].category, group.len())?;
+            for e in group {
+                let third_party = e.unit.source.is_third_party();
+                let origin = if third_party { "third-party" } else { "local" };
                 writeln!(f, "  {} [{origin}]: {}", e.unit.label(), e.reason)?;
             }
         }
@@ -101,57 +96,46 @@ impl fmt::Display for Report {
     }
 }
 
-/// Crate names of the compiled libraries, to name changed dependencies.
-fn compiled_libs(compiled: &[&Unit]) -> Vec<String> {
-    compiled
-        .iter()
-        .filter(|u| {
-            !u.test
-                && u.kinds
-                    .iter()
-                    .any(|k| k != "bin" && k != "custom-build" && k != "test")
-        })
-        .map(|u| u.target.replace('-', "_"))
-        .collect()
-}
-
-/// Explains every compiled unit of `units` from cargo's standard error
-/// `stderr` (a `cargo build -v`: its `Dirty` lines, see [`dirty`]) and, for
-/// units it printed none for, the fingerprint files in `dirs`.
+/// Explains the compiled `units` from the `Dirty` lines of `stderr` (of
+/// `cargo -v`) and, for units without one, the fingerprints in `dirs`.
 pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report, Error> {
-    let compiled: Vec<&Unit> = units.iter().filter(|u| !u.fresh).collect();
-    let fresh = units.len() - compiled.len();
     let said = dirty::dirty_lines(stderr);
-    if !compiled.is_empty() && said.is_empty() && !dirty::is_verbose(stderr) {
+    let compiled = units.iter().filter(|u| !u.fresh).count();
+    if compiled > 0 && said.is_empty() && !dirty::is_verbose(stderr) {
         return Err(Error::invalid(format!(
-            "cargo compiled {} unit(s) but its standard error is not from `cargo -v` \
+            "cargo compiled {compiled} unit(s) but its standard error is not from `cargo -v` \
              (no ``Running `rustc …` `` line), so it cannot say why; run the build with -v \
              and keep its standard error",
-            compiled.len()
         )));
     }
     let logged = dirty::logged(stderr);
     let all = dirs
         .build_dir
         .as_deref()
-        .map(layout::all_unit_dirs)
+        .map(crate::layout::all_unit_dirs)
         .unwrap_or_default();
-    let libs = compiled_libs(&compiled);
-    let mut out = Vec::new();
-    for unit in &compiled {
+    // Crate names of the compiled libraries, to name changed dependencies.
+    let not_lib = ["bin", "custom-build", "test"];
+    let libs: Vec<String> = units
+        .iter()
+        .filter(|u| !u.fresh && !u.test && u.kinds.iter().any(|k| !not_lib.contains(&&**k)))
+        .map(|u| u.target.replace('-', "_"))
+        .collect();
+    Ok(Report::new(units, |unit| {
         let package = (unit.name.clone(), unit.version.clone());
-        let words = said.get(&package);
         let own = fingerprint::own(unit, &all);
         // With a snapshot, a unit whose directory is new had no fingerprint
         // to compare with, whatever cargo said about its package's others.
-        let is_new = match (own, &dirs.before) {
-            (Some(own), Some(before)) => !before.contains(&own.fingerprint),
-            _ => false,
-        };
+        let is_new = own
+            .zip(dirs.before.as_ref())
+            .is_some_and(|(own, before)| !before.contains(&own.fingerprint));
+        let words = said.get(&package).filter(|_| !is_new);
         let reason = match (words, own) {
-            (Some(words), _) if !is_new => dirty::from_cargo(words, dirs),
-            (_, Some(own)) => fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref()),
-            (_, None) => Reason::Unknown {
+            (Some(words), _) => dirty::from_cargo(words, dirs),
+            (None, Some(own)) => {
+                fingerprint::explain_new_unit(unit, own, &all, dirs.before.as_ref())
+            }
+            (None, None) => Reason::Unknown {
                 why: format!(
                     "cargo printed no `Dirty` line for {} and no fingerprint of the unit was found",
                     unit.label()
@@ -169,50 +153,37 @@ pub fn explain(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Result<Report,
                     because: Box::new(reason),
                 }
             }
-            Reason::DependencyChanged { names } if names.is_empty() => Reason::DependencyChanged {
-                names: fingerprint::recorded_deps(&all, unit)
-                    .into_iter()
-                    .filter(|d| libs.contains(d))
-                    .collect(),
-            },
+            Reason::DependencyChanged { names } if names.is_empty() => {
+                let recorded = own.map(|own| fingerprint::recorded_deps(unit, own));
+                let names = recorded.into_iter().flatten().filter(|d| libs.contains(d));
+                Reason::DependencyChanged {
+                    names: names.collect(),
+                }
+            }
             r => r,
         };
-        let log = logged.get(&package).cloned();
-        out.push(Explained::new(
-            unit,
-            reason,
-            words.filter(|_| !is_new).cloned(),
-            log,
-        ));
-    }
-    Ok(Report {
-        compiled: out,
-        fresh,
-        log_error: None,
-        messages_error: None,
-    })
+        Explained {
+            cargo: words.cloned(),
+            log: logged.get(&package).cloned(),
+            ..Explained::new(unit, reason)
+        }
+    }))
 }
 
 /// [`explain`], falling back to [`Category::Unknown`] for every compiled
 /// unit when the log cannot be used (the error is kept in the report).
-pub fn explain_or_unknown(log: &str, units: &[Unit], dirs: &BuildDirs) -> Report {
-    match explain(log, units, dirs) {
-        Ok(r) => r,
-        Err(e) => Report {
-            compiled: units
-                .iter()
-                .filter(|u| !u.fresh)
-                .map(|u| Explained::new(u, Reason::Unknown { why: e.to_string() }, None, None))
-                .collect(),
-            fresh: units.iter().filter(|u| u.fresh).count(),
-            log_error: Some(e.to_string()),
-            messages_error: None,
-        },
-    }
+pub fn explain_or_unknown(stderr: &str, units: &[Unit], dirs: &BuildDirs) -> Report {
+    explain(stderr, units, dirs).unwrap_or_else(|e| {
+        let why = e.to_string();
+        let unknown = |u: &Unit| Explained::new(u, Reason::Unknown { why: why.clone() });
+        Report {
+            log_error: Some(why.clone()),
+            ..Report::new(units, unknown)
+        }
+    })
 }
 
-/// The gate failed: third-party units were compiled by a build that should
-/// have reused the dependency artifact (or what was compiled is unknown).
+/// The gate failed: third-party units compiled (or what compiled is unknown).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct GateFailure {
     /// The compiled third-party units and why.
@@ -229,11 +200,8 @@ impl fmt::Display for GateFailure {
                 "cannot tell whether the dependency artifact was reused: {e}"
             );
         }
-        write!(
-            f,
-            "{} third-party unit(s) compiled although the dependency artifact should have been reused:",
-            self.compiled.len()
-        )?;
+        let n = self.compiled.len();
+        write!(f, "{n} third-party unit(s) compiled although the dependency artifact should have been reused:")?;
         for e in &self.compiled {
             write!(f, "\n  {}: {} ({})", e.unit.label(), e.reason, e.category)?;
         }
@@ -242,16 +210,15 @@ impl fmt::Display for GateFailure {
 }
 
 /// The gate for a build that should have reused its dependency artifact:
-/// fails naming every third-party unit compiled and its reason, and fails
-/// when the report cannot say what was compiled. Local (path) units may
-/// compile.
+/// fails on any third-party unit compiled, or when that is unknown.
 pub fn gate(report: &Report) -> Result<(), GateFailure> {
     let compiled: Vec<Explained> = report.third_party().cloned().collect();
     if compiled.is_empty() && report.messages_error.is_none() {
         return Ok(());
     }
+    let messages_error = report.messages_error.clone();
     Err(GateFailure {
         compiled,
-        messages_error: report.messages_error.clone(),
+        messages_error,
     })
 }

@@ -1,5 +1,5 @@
 //! Running a verbose cargo build with JSON messages (and cargo's
-//! fingerprint log as an optional extra).
+//! fingerprint log as an optional extra), and explaining it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -7,11 +7,9 @@ use std::process::{Command, Stdio};
 
 use cargo_metadata::MetadataCommand;
 
-use super::dirty;
-use super::fingerprint;
-use super::messages;
-use super::record::{BuildDirs, SourceRecord, RECORD};
+use super::record::{BuildDirs, RECORD};
 use super::report::{explain_or_unknown, Report};
+use super::{dirty, fingerprint, messages};
 use crate::error::Error;
 
 /// What to run.
@@ -21,19 +19,14 @@ pub struct RunOptions {
     pub cargo: Option<PathBuf>,
     /// The directory cargo runs in.
     pub dir: PathBuf,
-    /// cargo's arguments, from the subcommand on (`["build", "--release"]`).
-    /// `-v` is added unless given, and `--message-format
-    /// json-render-diagnostics` unless a `--message-format` is given (it
-    /// must then be a JSON one).
-    /// `--manifest-path` and `--target-dir` here are honoured when locating
-    /// the workspace and the build directory.
+    /// cargo's arguments (`["build", "--release"]`); `-v` and a JSON
+    /// `--message-format` are added unless given.
     pub args: Vec<String>,
     /// Extra environment for cargo.
     pub env: Vec<(String, String)>,
     /// Environment variables cargo must not inherit.
     pub env_remove: Vec<String>,
-    /// Echo cargo's standard error lines to ours while it runs (not the
-    /// fingerprint log, nor the lines of the `-v` added here).
+    /// Echo cargo's standard error (not the log, nor the added `-v`'s).
     pub echo: bool,
 }
 
@@ -48,8 +41,7 @@ pub struct Run {
     pub stderr: String,
     /// Why each compiled unit was compiled.
     pub report: Report,
-    /// Set when the content record could not be written (touches cannot be
-    /// told from edits in the next run).
+    /// Set when the content record could not be written.
     pub record_error: Option<String>,
 }
 
@@ -60,21 +52,15 @@ impl Run {
     }
 }
 
-/// A line cargo prints for people: a status (`   Compiling x`), a
-/// `warning:` or an `error:`; not part of a logged error's cause chain.
+/// A line cargo prints for people: a status right-aligned in 12 columns
+/// (`   Compiling x`), a `warning` or an `error`.
 fn is_cargo_status(line: &str) -> bool {
-    let t = line.trim_start();
-    let indent = line.len() - t.len();
-    if t.starts_with("warning") || t.starts_with("error") {
-        return true;
-    }
-    let word: String = t.chars().take_while(char::is_ascii_alphabetic).collect();
-    indent <= 12
-        && word.len() >= 4
-        && word.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-        && t[word.len()..].starts_with(' ')
-        && word != "Caused"
-        && word != "Stack"
+    let status = line.get(..12).map(str::trim_start).unwrap_or_default();
+    let word = status.starts_with(|c: char| c.is_ascii_uppercase())
+        && status.chars().all(|c| c.is_ascii_alphabetic());
+    (word && line[12..].starts_with(' '))
+        || line.starts_with("warning")
+        || line.starts_with("error")
 }
 
 fn environment(cmd: &mut Command, opts: &RunOptions) {
@@ -87,11 +73,8 @@ fn environment(cmd: &mut Command, opts: &RunOptions) {
 /// The value of `--flag value` or `--flag=value` in `args`.
 fn flag_value(args: &[String], flag: &str) -> Option<String> {
     let eq = format!("{flag}=");
-    let mut it = args.iter();
+    let mut it = args.iter().take_while(|a| *a != "--");
     while let Some(a) = it.next() {
-        if a == "--" {
-            break;
-        }
         if a == flag {
             return it.next().cloned();
         }
@@ -102,51 +85,68 @@ fn flag_value(args: &[String], flag: &str) -> Option<String> {
     None
 }
 
-/// Workspace root, target directory and build directory, from `cargo
-/// metadata` (as the build will see them).
-fn locate(opts: &RunOptions, program: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Error> {
+/// The build's directories, from `cargo metadata` as the build will see them.
+fn locate(opts: &RunOptions, program: &Path) -> Result<BuildDirs, Error> {
     let mut meta = MetadataCommand::new();
     meta.cargo_path(program).current_dir(&opts.dir).no_deps();
     if let Some(m) = flag_value(&opts.args, "--manifest-path") {
         meta.manifest_path(m);
     }
-    let passthrough = ["--offline", "--frozen", "--locked"];
-    let given = opts
-        .args
-        .iter()
-        .filter(|a| passthrough.contains(&a.as_str()));
-    meta.other_options(given.cloned().collect::<Vec<_>>());
+    let passthrough = ["--offline", "--frozen", "--locked"].map(String::from);
+    let given: Vec<String> = passthrough
+        .into_iter()
+        .filter(|a| opts.args.contains(a))
+        .collect();
+    meta.other_options(given);
     let mut cmd = meta.cargo_command();
     environment(&mut cmd, opts);
     let meta = MetadataCommand::parse(crate::exec::capture(&mut cmd)?)
         .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))?;
-    let root = meta.workspace_root.into_std_path_buf();
-    Ok(match flag_value(&opts.args, "--target-dir") {
-        Some(t) => (root, opts.dir.join(&t), opts.dir.join(t)),
-        None => {
-            let target = meta.target_directory.into_std_path_buf();
-            let build = meta.build_directory.map(|b| b.into_std_path_buf());
-            (root, target.clone(), build.unwrap_or(target))
-        }
-    })
+    let target_dir = flag_value(&opts.args, "--target-dir").map(|t| opts.dir.join(t));
+    Ok(BuildDirs::new(meta, target_dir))
 }
 
-/// Runs the build of `opts` verbosely with JSON messages (and the
-/// fingerprint log), and explains it. A failed build is still explained (the units compiled
-/// before the failure); check [`Run::success`]. The content record in the
-/// build directory is updated after the build.
+/// cargo's standard error from `pipe`, echoed line by line when `echo`
+/// except the fingerprint log and, when `added_v`, the lines of `-v`.
+fn read_stderr(pipe: impl Read, echo: bool, added_v: bool) -> String {
+    let mut text = String::new();
+    // After an `err:` line cargo prints the error's cause chain and, with
+    // RUST_BACKTRACE set, a backtrace: part of the log, not echoed.
+    let mut in_error = false;
+    for line in BufReader::new(pipe).split(b'\n').map_while(Result::ok) {
+        let line = String::from_utf8_lossy(&line) + "\n";
+        let log = dirty::log_message(&line).is_some();
+        in_error =
+            (log && line.contains(" err: ")) || (!log && in_error && !is_cargo_status(&line));
+        let t = line.trim_start();
+        let ours = added_v && (t.starts_with("Running `") || t.starts_with("Fresh "));
+        if echo && !log && !in_error && !ours {
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        text.push_str(&line);
+    }
+    text
+}
+
+/// Runs the build of `opts` and explains it (a failed build too: check
+/// [`Run::success`]), then updates the content record.
 pub fn run(opts: &RunOptions) -> Result<Run, Error> {
-    let program = (opts.cargo.clone()).unwrap_or_else(|| crate::exec::cargo_program().into());
-    let (workspace_root, target_dir, build_dir) = locate(opts, &program)?;
-    let before = fingerprint::snapshot(&build_dir);
-    let record = SourceRecord::load(&build_dir);
+    let program = opts
+        .cargo
+        .clone()
+        .unwrap_or_else(|| crate::exec::cargo_program().into());
+    let mut dirs = locate(opts, &program)?;
+    let build_dir = dirs.build_dir.clone().unwrap_or_default();
+    dirs.before = Some(fingerprint::snapshot(&build_dir));
 
     let mut args = opts.args.clone();
     // Before a `--` that passes arguments on to a test binary.
     let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
-    let added_v = !args[..end].iter().any(|a| {
-        a == "--verbose" || (a.len() > 1 && a.starts_with("-v") && a[1..].chars().all(|c| c == 'v'))
-    });
+    let verbose = |a: &String| {
+        let v = a.strip_prefix('-').unwrap_or_default();
+        a == "--verbose" || (!v.is_empty() && v.bytes().all(|b| b == b'v'))
+    };
+    let added_v = !args[..end].iter().any(verbose);
     if flag_value(&args, "--message-format").is_none() {
         let json = ["--message-format", "json-render-diagnostics"].map(String::from);
         args.splice(end..end, json);
@@ -157,7 +157,8 @@ pub fn run(opts: &RunOptions) -> Result<Run, Error> {
     let mut cmd = Command::new(&program);
     cmd.args(&args).current_dir(&opts.dir);
     environment(&mut cmd, opts);
-    cmd.env("CARGO_LOG", dirty::CARGO_LOG)
+    let log = dirty::LOG_MODULES.map(|m| format!("{m}=info")).join(",");
+    cmd.env("CARGO_LOG", log)
         .env("CARGO_TERM_COLOR", "never")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -165,51 +166,16 @@ pub fn run(opts: &RunOptions) -> Result<Run, Error> {
     let mut child = cmd
         .spawn()
         .map_err(|e| Error::not_run(&program.display().to_string(), e))?;
-    let mut stdout_pipe = child.stdout.take().expect("piped stdout");
-    let stderr_pipe = child.stderr.take().expect("piped stderr");
+    let (stdout_pipe, stderr_pipe) = (child.stdout.take(), child.stderr.take());
     let echo = opts.echo;
-    let err_thread = std::thread::spawn(move || {
-        let mut text = String::new();
-        let mut reader = BufReader::new(stderr_pipe);
-        let mut line = Vec::new();
-        // After an `err:` line cargo prints the error's cause chain and,
-        // with RUST_BACKTRACE set, a backtrace: part of the log, not echoed.
-        let mut in_error = false;
-        while let Ok(n) = reader.read_until(b'\n', &mut line) {
-            if n == 0 {
-                break;
-            }
-            let s = String::from_utf8_lossy(&line);
-            let fingerprint = dirty::log_message(&s).is_some();
-            if fingerprint {
-                in_error = s.contains(" err: ");
-            } else if in_error && is_cargo_status(&s) {
-                in_error = false;
-            }
-            let t = s.trim_start();
-            let ours = added_v && (t.starts_with("Running `") || t.starts_with("Fresh "));
-            if echo && !fingerprint && !in_error && !ours {
-                let _ = std::io::stderr().write_all(s.as_bytes());
-            }
-            text.push_str(&s);
-            line.clear();
-        }
-        text
-    });
+    let err_thread = std::thread::spawn(move || read_stderr(stderr_pipe.unwrap(), echo, added_v));
     let mut stdout = String::new();
-    let read_out = stdout_pipe.read_to_string(&mut stdout);
+    let read_out = stdout_pipe.unwrap().read_to_string(&mut stdout);
     let stderr = err_thread.join().unwrap_or_default();
     let failed = |e: std::io::Error| Error::invalid(format!("`cargo {}`: {e}", args.join(" ")));
     let status = child.wait().map_err(failed)?;
     read_out.map_err(failed)?;
 
-    let dirs = BuildDirs {
-        workspace_root: Some(workspace_root.clone()),
-        target_dir: Some(target_dir),
-        build_dir: Some(build_dir.clone()),
-        before: Some(before),
-        record,
-    };
     let report = match messages::units(&stdout) {
         Ok(units) => explain_or_unknown(&stderr, &units, &dirs),
         Err(e) => Report {
@@ -217,13 +183,14 @@ pub fn run(opts: &RunOptions) -> Result<Run, Error> {
             ..Report::default()
         },
     };
-    let mut record = dirs.record;
-    let inputs = crate::dep_info::find(&build_dir, &workspace_root);
-    record.update(inputs.into_iter().flat_map(|d| d.inputs));
-    let record_error = record
-        .save(&build_dir)
-        .err()
-        .map(|e| format!("could not write {}: {e}", build_dir.join(RECORD).display()));
+    let root = dirs.workspace_root.unwrap_or_default();
+    let inputs = crate::dep_info::find(&build_dir, &root);
+    dirs.record
+        .update(inputs.into_iter().flat_map(|d| d.inputs));
+    let record_error = dirs.record.save(&build_dir).err().map(|e| {
+        let record = build_dir.join(RECORD);
+        format!("could not write {}: {e:#}", record.display())
+    });
     Ok(Run {
         exit_code: status.code(),
         stdout,
