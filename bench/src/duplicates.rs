@@ -48,7 +48,7 @@ impl Duplicate {
 /// The duplicates in cargo's JSON messages, sorted by package id.
 pub fn from_messages(text: &str) -> Result<Vec<Duplicate>, buildplan::error::Error> {
     let all = compiles::third_party(text)?;
-    let mut found: Vec<(compiles::Duplicate, bool)> = compiles::duplicates(&all)
+    let mut found: Vec<(&compiles::PackageCompiles, bool)> = compiles::duplicates(&all)
         .into_iter()
         .map(|d| (d, false))
         .collect();
@@ -62,7 +62,7 @@ pub fn from_messages(text: &str) -> Result<Vec<Duplicate>, buildplan::error::Err
         .into_iter()
         .map(|(d, host_and_target)| Duplicate {
             package: format!("{} {}", d.name, d.version),
-            features: d.uses.into_iter().map(|u| u.features).collect(),
+            features: d.uses().into_iter().map(|u| u.features).collect(),
             host_and_target,
         })
         .collect())

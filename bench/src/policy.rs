@@ -14,12 +14,13 @@ pub fn read(policy: &Policy, file: &Path) -> Result<BenchPolicy, Error> {
     let Some(table) = policy.bench.clone() else {
         return Ok(BenchPolicy::default());
     };
-    table
-        .try_into()
-        .map_err(|e: toml::de::Error| Error::Policy {
-            file: file.display().to_string(),
-            message: format!("in [workspace.metadata.buildplan.bench]: {}", e.message()),
-        })
+    table.try_into().map_err(|e: toml::de::Error| {
+        let (file, e) = (file.display(), e.message());
+        Error::invalid(format!(
+            "{file}: invalid build policy [workspace.metadata.buildplan]:\n\
+                 in [workspace.metadata.buildplan.bench]: {e}"
+        ))
+    })
 }
 
 /// The error for `key` of entry `i` of the bench table's `list`

@@ -1,10 +1,6 @@
-//! Whether the base lock (`nix/base.lock`, the lock the base dependency
-//! layer is built from) still fits the workspace's Cargo.lock.
-//!
-//! A base lock may lag behind Cargo.lock in third-party versions: that is
-//! its purpose (the bumped crates are compiled on top of it). It no longer
-//! fits when a workspace member's dependency names differ, or a member was
-//! added or removed: the base layer then builds another dependency graph.
+//! Whether the base lock (`nix/base.lock`) still fits Cargo.lock: it may
+//! lag in third-party versions, but not in members or their dependency
+//! names (the base layer would build another graph).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,43 +22,31 @@ pub struct LockPackage {
     pub dependencies: Vec<String>,
 }
 
-/// The packages of the Cargo.lock `text` (`file` names it in errors): the
-/// one Cargo.lock reader.
+/// The packages of the Cargo.lock `text` (`file` names it in errors).
 pub fn packages(text: &str, file: &str) -> Result<Vec<LockPackage>, Error> {
     #[derive(Deserialize)]
     struct Lock {
         #[serde(default)]
         package: Vec<LockPackage>,
     }
-    let lock: Lock = toml::from_str(text).map_err(|e| Error::Toml {
-        file: file.to_string(),
-        message: e.to_string(),
-    })?;
+    let lock: Lock = toml::from_str(text).map_err(|e| Error::toml(file, e))?;
     Ok(lock.package)
 }
 
-/// Each workspace member (a lock package without `source`) with the names
-/// of its dependencies.
+/// Each workspace member with the names of its dependencies.
 pub type Members = BTreeMap<String, BTreeSet<String>>;
 
 /// The members of the lock `text` (`file` names it in errors).
 pub fn members(text: &str, file: &str) -> Result<Members, Error> {
-    Ok(packages(text, file)?
+    let members = packages(text, file)?
         .into_iter()
-        .filter(|p| p.source.is_none())
-        .map(|p| {
-            let deps = p
-                .dependencies
-                .iter()
-                .filter_map(|d| d.split_whitespace().next().map(str::to_string))
-                .collect();
-            (p.name, deps)
-        })
-        .collect())
+        .filter(|p| p.source.is_none());
+    let name = |d: &String| d.split_whitespace().next().map(str::to_string);
+    let deps = |p: &LockPackage| p.dependencies.iter().filter_map(name).collect();
+    Ok(members.map(|p| (p.name.clone(), deps(&p))).collect())
 }
 
-/// Why `base` does not fit `current`, one line per member; empty when it
-/// fits.
+/// Why `base` does not fit `current`, one line per member.
 pub fn misfits(base: &Members, current: &Members) -> Vec<String> {
     let mut out = Vec::new();
     for (name, deps) in current {

@@ -1,9 +1,7 @@
 //! Which third-party packages a series of cargo builds compiled, and with
-//! which features, from cargo's JSON messages (several invocations
-//! concatenated, each ending with a `build-finished` message): packages
-//! compiled again with other features in a later invocation
-//! ([`duplicates`], what unified builds remove), and host and target copies
-//! within one invocation ([`host_copies`], inherent to cargo's resolver).
+//! which features, from cargo's JSON messages (invocations concatenated,
+//! each ending with `build-finished`): compiled again with other features
+//! ([`duplicates`]), or as host and target copies ([`host_copies`]).
 //! More: docs/helper-notes.md, "Compiles".
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -57,21 +55,35 @@ impl PackageCompiles {
             .iter()
             .filter(move |c| c.invocation == invocation)
     }
+
+    /// Each distinct feature set it was built with, and where.
+    pub fn uses(&self) -> Vec<FeatureUse> {
+        let mut by_set: BTreeMap<&Vec<String>, (BTreeSet<usize>, usize)> = BTreeMap::new();
+        for c in &self.compiles {
+            let e = by_set.entry(&c.features).or_default();
+            e.0.insert(c.invocation);
+            e.1 += usize::from(!c.fresh);
+        }
+        let uses = by_set.into_iter();
+        uses.map(|(features, (inv, compiled))| FeatureUse {
+            features: features.clone(),
+            invocations: inv.into_iter().collect(),
+            compiled,
+        })
+        .collect()
+    }
 }
 
-/// Every third-party package's compiles (package id source not `path+`) in
-/// `stdout` (one or more invocations' JSON messages), by package id.
+/// Every third-party package's compiles in `stdout`, by package id.
 pub fn third_party(stdout: &str) -> Result<BTreeMap<String, PackageCompiles>, Error> {
     let mut out: BTreeMap<String, PackageCompiles> = BTreeMap::new();
     let mut invocation = 0;
     for (line, msg) in read(stdout)? {
-        let a = match msg {
-            Message::BuildFinished(_) => {
-                invocation += 1;
-                continue;
-            }
-            Message::CompilerArtifact(a) => a,
-            _ => continue,
+        if let Message::BuildFinished(_) = msg {
+            invocation += 1;
+        }
+        let Message::CompilerArtifact(a) = msg else {
+            continue;
         };
         let unit = Unit::from_artifact(&a, line)?;
         if !unit.source.is_third_party() {
@@ -108,73 +120,28 @@ pub struct FeatureUse {
     pub compiled: usize,
 }
 
-/// A package built with more than one feature set.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Duplicate {
-    /// cargo's package id.
-    pub package_id: String,
-    /// Package name.
-    pub name: String,
-    /// Package version.
-    pub version: String,
-    /// Each distinct feature set.
-    pub uses: Vec<FeatureUse>,
-}
-
-impl Duplicate {
-    fn of(p: &PackageCompiles) -> Duplicate {
-        let mut by_set: BTreeMap<&Vec<String>, (BTreeSet<usize>, usize)> = BTreeMap::new();
-        for c in &p.compiles {
-            let e = by_set.entry(&c.features).or_default();
-            e.0.insert(c.invocation);
-            e.1 += usize::from(!c.fresh);
-        }
-        let uses = by_set
-            .into_iter()
-            .map(|(features, (inv, compiled))| FeatureUse {
-                features: features.clone(),
-                invocations: inv.into_iter().collect(),
-                compiled,
-            });
-        Duplicate {
-            package_id: p.package_id.clone(),
-            name: p.name.clone(),
-            version: p.version.clone(),
-            uses: uses.collect(),
-        }
-    }
-}
-
-impl fmt::Display for Duplicate {
+impl fmt::Display for PackageCompiles {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@{}:", self.name, self.version)?;
-        for (i, u) in self.uses.iter().enumerate() {
+        for (i, u) in self.uses().iter().enumerate() {
             let features = if u.features.is_empty() {
                 "(no features)".to_string()
             } else {
                 u.features.join(",")
             };
-            let inv: Vec<String> = u
-                .invocations
-                .iter()
-                .map(|i| format!("#{}", i + 1))
-                .collect();
+            let inv = u.invocations.iter().map(|i| format!("#{}", i + 1));
+            let (inv, n) = (inv.collect::<Vec<_>>().join(","), u.compiled);
             let sep = if i == 0 { "" } else { ";" };
-            let (inv, n) = (inv.join(","), u.compiled);
             write!(f, "{sep} [{features}] in build {inv} ({n} compile(s))")?;
         }
         Ok(())
     }
 }
 
-/// Packages compiled more than once with DIFFERENT features across
-/// invocations: cargo compiled (not fresh) more distinct (target, features)
-/// units of the package, over all invocations, than any single invocation
-/// needs (host and target copies included). A host and a target copy inside
-/// one invocation therefore do not count (see [`host_copies`]), even when a
-/// later invocation needs only one of them; a feature set one invocation
-/// adds on top of another's does.
-pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate> {
+/// Packages compiled with DIFFERENT features across invocations: more
+/// distinct (target, features) units compiled than one invocation needs
+/// (docs/helper-notes.md, "Compiles").
+pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     let key = |c: &Compile| (c.target.clone(), c.features.clone());
     compiles
         .values()
@@ -186,14 +153,12 @@ pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate
             let compiled: BTreeSet<_> = p.compiled().map(key).collect();
             compiled.len() > needed.max().unwrap_or(0)
         })
-        .map(Duplicate::of)
         .collect()
 }
 
-/// Packages that one invocation builds with more than one feature set for
-/// the same target (a host copy for build scripts and proc-macros and a
-/// target copy).
-pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicate> {
+/// Packages one invocation builds with two feature sets for one target
+/// (a host and a target copy).
+pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     compiles
         .values()
         .filter(|p| {
@@ -205,7 +170,6 @@ pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<Duplicat
                 by_target.values().any(|sets| sets.len() > 1)
             })
         })
-        .map(Duplicate::of)
         .collect()
 }
 
@@ -257,6 +221,11 @@ mod tests {
 
     const DONE: &str = r#"{"reason":"build-finished","success":true}"#;
 
+    /// Two builds of one artifact each.
+    fn two_builds(first: String, second: String) -> String {
+        [first, DONE.into(), second, DONE.into()].join("\n")
+    }
+
     #[test]
     fn splits_between_invocations_are_duplicates() {
         let text = [
@@ -273,9 +242,9 @@ mod tests {
         let d = duplicates(&c);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].name, "dep");
-        assert_eq!(d[0].uses.len(), 2);
-        assert_eq!(d[0].uses[1].features, ["a", "b"]);
-        assert_eq!(d[0].uses[1].invocations, [1]);
+        assert_eq!(d[0].uses().len(), 2);
+        assert_eq!(d[0].uses()[1].features, ["a", "b"]);
+        assert_eq!(d[0].uses()[1].invocations, [1]);
         assert!(host_copies(&c).is_empty());
         assert_eq!(compiled_in(&c, 1), 1);
         assert!(d[0].to_string().starts_with("dep@1.0.0: [a] in build #1"));
@@ -283,13 +252,10 @@ mod tests {
 
     #[test]
     fn same_features_fresh_in_the_second_build_is_no_duplicate() {
-        let text = [
+        let text = two_builds(
             artifact("dep", &["b", "a"], "00112233aabbccdd", false),
-            DONE.into(),
             artifact("dep", &["a", "b"], "00112233aabbccdd", true),
-            DONE.into(),
-        ]
-        .join("\n");
+        );
         let c = third_party(&text).unwrap();
         assert!(duplicates(&c).is_empty());
         assert_eq!(compiled_in(&c, 1), 0);
@@ -331,13 +297,10 @@ mod tests {
 
     #[test]
     fn a_prebuilt_set_that_is_fresh_is_no_compile() {
-        let text = [
+        let text = two_builds(
             artifact("dep", &["a"], "00112233aabbccdd", true),
-            DONE.into(),
             artifact("dep", &["a", "b"], "4455667788990011", false),
-            DONE.into(),
-        ]
-        .join("\n");
+        );
         assert!(duplicates(&third_party(&text).unwrap()).is_empty());
     }
 

@@ -1,15 +1,10 @@
 //! The helper's use of cargo's configuration ([`crate::cargo_config`]):
-//! the profiles of the plan, and what one build on this machine adds.
-//!
-//! The committed plan must not depend on the machine that wrote it, so
-//! [`plan_inputs`] reads only the workspace's own layers (the manifest and
-//! the `.cargo/config.toml` files at or below its root; no `$CARGO_HOME`,
-//! parent directory or `CARGO_PROFILE_*` variable). `build` and `explain`
-//! resolve the full stack, as the cargo they run will ([`run_inputs`]).
-//! The policy's `profiles` are the top layer (a `--config` value): the
-//! overrides are the policy's values cargo's own resolution does not give.
+//! the plan's profiles, from the workspace's own layers only
+//! ([`plan_inputs`]), and what a build on this machine adds ([`run_inputs`]:
+//! every layer). The policy's `profiles` are the top layer; its overrides
+//! are the values cargo's own resolution does not give.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
@@ -28,16 +23,13 @@ fn inputs(root: &Path, profile: Option<&toml::Value>, env: BTreeMap<String, Stri
     Inputs {
         workspace_root: root.to_path_buf(),
         manifest_profiles: profile.and_then(toml::Value::as_table).cloned(),
-        cargo_home: None,
         env,
-        cli_config: Vec::new(),
-        workspace_only: false,
+        ..Inputs::default()
     }
 }
 
-/// Inputs for the committed plan: the workspace's own layers only. `env`
-/// is the process environment; the machine's `CARGO_PROFILE_*` variables
-/// and `CARGO_HOME` are left out of it.
+/// Inputs for the committed plan: the manifest and the `.cargo/config.toml`
+/// files at or below `root`; `env` without `CARGO_PROFILE_*` and `CARGO_HOME`.
 pub fn plan_inputs(
     root: &Path,
     profile: Option<&toml::Value>,
@@ -53,8 +45,7 @@ pub fn plan_inputs(
     }
 }
 
-/// Inputs for a build or an explanation on this machine: everything cargo
-/// running in the workspace root with this process's environment reads.
+/// Inputs for a build on this machine: everything cargo in `root` reads.
 pub fn run_inputs(root: &Path) -> Result<Inputs, Error> {
     let manifest = RootManifest::read(&root.join("Cargo.toml"))?;
     let env = cargo_config::env_map();
@@ -66,25 +57,8 @@ pub fn run_config(root: &Path) -> Result<CargoConfig, Error> {
     cargo_config::load(&run_inputs(root)?)
 }
 
-/// The policy's values of a plan profile (its `policy`-sourced settings).
-fn wanted(profile: &Profile) -> Overrides {
-    let values = |settings: &Settings| -> BTreeMap<String, Value> {
-        let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);
-        policy.map(|(k, s)| (k.clone(), s.value.clone())).collect()
-    };
-    Overrides {
-        settings: values(&profile.settings),
-        build_override: values(&profile.build_override),
-        package: (profile.package.iter())
-            .map(|(pkg, s)| (pkg.clone(), values(s)))
-            .filter(|(_, v)| !v.is_empty())
-            .collect(),
-    }
-}
-
-/// Every profile of the plan: `dev`, `release` and each profile the
-/// manifest, a config file in `inputs` or the policy defines, resolved
-/// with sources, and the policy's overrides on top of `inputs`' layers.
+/// Every profile of the plan (`dev`, `release` and each one `inputs` or
+/// the policy define), resolved with sources and overrides.
 pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String, Profile>, Error> {
     let base = cargo_config::load(inputs)?;
     let mut with_policy = inputs.clone();
@@ -94,23 +68,19 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
         with_policy.cli_config.push(text);
     }
     let full = cargo_config::load(&with_policy)?;
-    let names: BTreeSet<String> = ["dev".to_string(), "release".to_string()]
-        .into_iter()
-        .chain(full.defined_profile_names())
-        .collect();
+    let mut names = full.defined_profile_names();
+    names.extend(["dev".to_string(), "release".to_string()]);
     let mut out = BTreeMap::new();
     for name in names {
         let mut profile = full.profile(&name)?;
         profile.declared_inherits = None;
         let tables = [&mut profile.settings, &mut profile.build_override];
+        // The policy's `--config` layer is named `policy`.
         for table in tables.into_iter().chain(profile.package.values_mut()) {
-            // The policy's `--config` layer is named `policy`.
-            for s in table
+            let from_policy = table
                 .values_mut()
-                .filter(|s| s.source.starts_with("--config "))
-            {
-                s.source = POLICY_SOURCE.to_string();
-            }
+                .filter(|s| s.source.starts_with("--config "));
+            from_policy.for_each(|s| s.source = POLICY_SOURCE.to_string());
         }
         profile.overrides = run_overrides(&base, &name, &profile)?;
         out.insert(name, profile);
@@ -118,32 +88,38 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
     Ok(out)
 }
 
-/// The overrides of plan profile `name` on top of `cfg`, the configuration
-/// cargo will read: the policy's values cargo's own resolution does not
-/// give, or, for a profile cargo does not know, all of them and `inherits`.
+/// The policy's values of plan profile `name` that `cfg` does not give (all
+/// of them and `inherits`, for a profile cargo does not know).
 pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result<Overrides, Error> {
-    let mut wanted = wanted(profile);
+    let values = |settings: &Settings| -> BTreeMap<String, Value> {
+        let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);
+        policy.map(|(k, s)| (k.clone(), s.value.clone())).collect()
+    };
+    let mut wanted = Overrides {
+        settings: values(&profile.settings),
+        build_override: values(&profile.build_override),
+        package: (profile.package.iter())
+            .map(|(pkg, s)| (pkg.clone(), values(s)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect(),
+    };
     if cfg.profile_names().contains(name) {
         return Ok(cfg.profile(name)?.overrides(&wanted));
     }
     if let Some(parent) = &profile.inherits {
-        wanted
-            .settings
-            .insert("inherits".into(), parent.clone().into());
+        let settings = &mut wanted.settings;
+        settings.insert("inherits".into(), parent.clone().into());
     }
     Ok(wanted)
 }
 
-/// Whether a source is a layer of this machine rather than of the
-/// workspace: `$CARGO_HOME`, a parent directory, the environment.
+/// Whether a source is this machine's: `$CARGO_HOME`, a parent, `env:`.
 pub fn is_machine_local(source: &str) -> bool {
     source.starts_with("env:") || source.starts_with("$CARGO_HOME") || source.starts_with("../")
 }
 
-/// The settings machine-local layers give a plan profile on this machine
-/// (`cfg`: [`run_inputs`]' configuration), one line each, with the plan's
-/// value and source and, when the policy sets the key, the note that the
-/// build still passes the policy's value.
+/// The settings machine-local layers of `cfg` change in the plan's
+/// profiles, one line each, with the plan's value and source.
 pub fn machine_local_differences(
     cfg: &CargoConfig,
     profiles: &BTreeMap<String, Profile>,
@@ -153,13 +129,10 @@ pub fn machine_local_differences(
     let empty = Settings::new();
     for (name, profile) in profiles.iter().filter(|(n, _)| known.contains(*n)) {
         let resolved = cfg.profile(name)?;
+        let (here, planned) = (&resolved.build_override, &profile.build_override);
         let mut tables = vec![
             (String::new(), &resolved.settings, &profile.settings),
-            (
-                "build-override.".into(),
-                &resolved.build_override,
-                &profile.build_override,
-            ),
+            ("build-override.".into(), here, planned),
         ];
         tables.extend(resolved.package.iter().map(|(pkg, here)| {
             let planned = profile.package.get(pkg).unwrap_or(&empty);
@@ -182,9 +155,8 @@ pub fn machine_local_differences(
                     None => "the committed plan: not set".to_string(),
                 };
                 let (value, source) = (&setting.value, &setting.source);
-                lines.push(format!(
-                    "{name}.{prefix}{key} = {value} from {source} ({plan})"
-                ));
+                let line = format!("{name}.{prefix}{key} = {value} from {source} ({plan})");
+                lines.push(line);
             }
         }
     }

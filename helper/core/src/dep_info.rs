@@ -1,24 +1,20 @@
-//! Make-style dep-info files (`*.d`), the one record of which source files a
-//! build read: rustc's, one per unit (the first rule's target is the `.d`
-//! file itself, its prerequisites start with the crate root, member paths
-//! are relative to the workspace root), and cargo's, next to each uplifted
-//! artifact (every local source of the artifact and its path dependencies,
-//! build scripts' `rerun-if-changed` paths included, absolute). Both are
-//! found by walking the build directory, whatever its layout.
+//! Make-style dep-info files (`*.d`), the record of which source files a
+//! build read: rustc's, one per unit (it names itself as a target), and
+//! cargo's, next to each uplifted artifact (absolute paths).
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
+
+use walkdir::WalkDir;
 
 /// One dep-info file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DepInfo {
     /// The file.
     pub path: PathBuf,
-    /// Whether rustc wrote it for one unit (it names itself as a target);
-    /// otherwise it is cargo's, for an uplifted artifact.
+    /// Whether rustc wrote it for one unit (else cargo, for an artifact).
     pub per_unit: bool,
-    /// The first rule's prerequisites in order, relative ones joined to the
-    /// workspace root, `.` and `..` resolved lexically.
+    /// The first rule's prerequisites, absolute and normalized.
     pub inputs: Vec<PathBuf>,
 }
 
@@ -27,20 +23,16 @@ pub fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
+            // `..` takes a component off, or stays when there is none.
+            Component::ParentDir if !out.pop() => out.push(".."),
+            Component::CurDir | Component::ParentDir => {}
             c => out.push(c),
         }
     }
     out
 }
 
-/// Parses the dep-info file `path` with content `text`; relative inputs are
-/// resolved against `workspace_root`.
+/// Parses the dep-info file `path` with content `text`.
 pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
     let own_name = path.file_name();
     let mut per_unit = false;
@@ -49,20 +41,11 @@ pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
         let Some((target, deps)) = split_rule(line) else {
             continue;
         };
-        let target = split_words(target);
-        if target
-            .iter()
-            .any(|t| Path::new(t).file_name() == own_name && t.ends_with(".d"))
-        {
-            per_unit = true;
-        }
+        let own = |t: &String| Path::new(t).file_name() == own_name && t.ends_with(".d");
+        per_unit |= split_words(target).iter().any(own);
         if inputs.is_none() {
-            inputs = Some(
-                split_words(deps)
-                    .into_iter()
-                    .map(|d| normalize(&workspace_root.join(d)))
-                    .collect(),
-            );
+            let deps = split_words(deps).into_iter();
+            inputs = Some(deps.map(|d| normalize(&workspace_root.join(d))).collect());
         }
     }
     DepInfo {
@@ -72,31 +55,14 @@ pub fn parse(path: &Path, text: &str, workspace_root: &Path) -> DepInfo {
     }
 }
 
-/// Every `*.d` file under `dir` (incremental-compilation directories, which
-/// hold none, are skipped), parsed; unreadable ones are left out.
+/// Every readable `*.d` file under `dir`, parsed.
 pub fn find(dir: &Path, workspace_root: &Path) -> Vec<DepInfo> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(kind) = e.file_type() else { continue };
-            let p = e.path();
-            if kind.is_dir() {
-                if e.file_name() != "incremental" {
-                    stack.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == "d") {
-                if let Ok(text) = fs::read_to_string(&p) {
-                    found.push(parse(&p, &text, workspace_root));
-                }
-            }
-        }
-    }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    found
+    let walk = WalkDir::new(dir).sort_by_file_name().into_iter();
+    // Incremental-compilation directories hold none.
+    let entries = (walk.filter_entry(|e| e.file_name() != "incremental")).flatten();
+    let files = entries.filter(|e| e.path().extension().is_some_and(|x| x == "d"));
+    let read = |p: &Path| Some(parse(p, &fs::read_to_string(p).ok()?, workspace_root));
+    files.filter_map(|e| read(e.path())).collect()
 }
 
 /// `target: deps` on the first unescaped `: `.
@@ -118,27 +84,17 @@ fn split_rule(line: &str) -> Option<(&str, &str)> {
 
 /// Whitespace-separated words, `\ ` kept as a space.
 fn split_words(s: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
+    let (mut words, mut cur) = (Vec::new(), String::new());
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            c if c.is_whitespace() => {
-                if !cur.is_empty() {
-                    words.push(std::mem::take(&mut cur));
-                }
-            }
+            '\\' => cur.extend(chars.next()),
+            c if c.is_whitespace() => words.push(std::mem::take(&mut cur)),
             c => cur.push(c),
         }
     }
-    if !cur.is_empty() {
-        words.push(cur);
-    }
+    words.push(cur);
+    words.retain(|w| !w.is_empty());
     words
 }
 

@@ -1,56 +1,32 @@
-//! The library's one error type, and the exit codes: an error travels up to
-//! `main`, which prints it and exits with [`EXIT_ERROR`]; a command whose
-//! check or gate fails exits with [`EXIT_FINDING`].
-
-/// Exit code of a command that ran and whose check or gate failed.
-pub const EXIT_FINDING: u8 = 1;
-/// Exit code for bad input (manifest, policy, arguments, missing tools).
-pub const EXIT_ERROR: u8 = 2;
+//! The library's one error type, and how a command's result becomes its
+//! exit code: 0, 1 for a failed check or gate, 2 for an error.
 
 /// How a command that ran to the end came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Everything is fine: exit 0.
     Success,
-    /// The command's check or gate failed: exit [`EXIT_FINDING`].
+    /// The command's check or gate failed: exit 1.
     Failed,
 }
 
 impl Outcome {
-    /// The process's exit code for a command's result; an error is printed
-    /// first, with its context chain (the one error path of both binaries).
+    /// The process's exit code for a command's result; prints an error.
     pub fn exit(result: anyhow::Result<Outcome>) -> std::process::ExitCode {
         match result {
             Ok(Outcome::Success) => std::process::ExitCode::SUCCESS,
-            Ok(Outcome::Failed) => EXIT_FINDING.into(),
+            Ok(Outcome::Failed) => 1.into(),
             Err(e) => {
                 eprintln!("error: {e:#}");
-                EXIT_ERROR.into()
+                2.into()
             }
         }
     }
 }
 
-/// The errors with a shape of their own; anything else is an
-/// [`anyhow::Error`] with context.
+/// The library's errors; those without parts of their own are messages.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file could not be read or written.
-    #[error("{path}: {message}")]
-    Io {
-        /// The file.
-        path: String,
-        /// What went wrong.
-        message: String,
-    },
-    /// The policy table does not parse (a misspelt key, a wrong type).
-    #[error("{file}: invalid build policy [workspace.metadata.buildplan]:\n{message}")]
-    Policy {
-        /// The manifest.
-        file: String,
-        /// The parser's message, with line and column.
-        message: String,
-    },
     /// A manifest, config file or `--config` value is not valid TOML.
     #[error("{file}: not valid TOML:\n{message}")]
     Toml {
@@ -69,54 +45,30 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
-    /// A variant names a package or feature that does not exist.
-    #[error("{file}: variant `{variant}`: {message}")]
-    Variant {
-        /// The manifest holding the policy.
-        file: String,
-        /// The variant.
-        variant: String,
-        /// What is wrong with it.
-        message: String,
-    },
-    /// A name given on the command line does not exist.
-    #[error("unknown {kind} `{name}`; the plan has: {known}")]
-    Unknown {
-        /// `package`, `variant`, `target` or `profile`.
-        kind: &'static str,
-        /// The name given.
-        name: String,
-        /// The names that exist, comma-separated.
-        known: String,
-    },
-    /// Bad input that is not a file's fault (an option, a missing tool).
+    /// A command ran and failed: the message quotes it and its stderr.
+    #[error("{0}")]
+    CargoFailed(String),
+    /// Any other bad input: a file, an unknown name, an option, a tool.
     #[error("{0}")]
     Invalid(String),
-    /// cargo could not be started.
-    #[error("could not run `{program}`: {message} (is cargo installed and on PATH?)")]
-    CargoMissing {
-        /// The program tried.
-        program: String,
-        /// The OS error.
-        message: String,
-    },
-    /// cargo ran and failed.
-    #[error("`{command}` failed:\n{stderr}")]
-    CargoFailed {
-        /// The command, for people.
-        command: String,
-        /// Its standard error.
-        stderr: String,
-    },
 }
 
 impl Error {
-    /// Builds [`Error::Io`] for `path`.
+    /// `path: e`, for a file that cannot be read or written.
     pub fn io(path: &std::path::Path, e: impl std::fmt::Display) -> Self {
-        Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        }
+        Error::Invalid(format!("{}: {e}", path.display()))
+    }
+
+    /// `program` could not be started.
+    pub fn not_run(program: &str, e: impl std::fmt::Display) -> Self {
+        let hint = "(is cargo installed and on PATH?)";
+        Error::Invalid(format!("could not run `{program}`: {e} {hint}"))
+    }
+
+    /// Builds [`Error::Toml`].
+    pub fn toml(file: &str, e: impl std::fmt::Display) -> Self {
+        let (file, message) = (file.to_string(), e.to_string());
+        Error::Toml { file, message }
     }
 
     /// Builds [`Error::Key`].
@@ -133,22 +85,19 @@ impl Error {
         Error::Invalid(message.into())
     }
 
-    /// Builds [`Error::Unknown`] from the names that do exist.
+    /// An unknown `kind` (`package`, `profile`...) `name`, listing the known.
     pub fn unknown<'a>(
-        kind: &'static str,
+        kind: &str,
         name: &str,
         known: impl IntoIterator<Item = &'a String>,
     ) -> Self {
         let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
-        Error::Unknown {
-            kind,
-            name: name.to_string(),
-            known: if known.is_empty() {
-                "(none)".into()
-            } else {
-                known.join(", ")
-            },
-        }
+        let known = if known.is_empty() {
+            "(none)".to_string()
+        } else {
+            known.join(", ")
+        };
+        Error::Invalid(format!("unknown {kind} `{name}`; the plan has: {known}"))
     }
 }
 

@@ -1,6 +1,4 @@
-//! Running cargo and reading the machine: which cargo and rustc to run, how
-//! to quote a command for people, which linkers are installed, how much
-//! memory and how many CPUs there are.
+//! Running cargo and reading the machine: toolchain, linkers, memory, CPUs.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -9,8 +7,7 @@ use std::process::Command;
 
 use crate::error::Error;
 
-/// The cargo to run: `$CARGO` (set when we run as `cargo buildplan`) or
-/// `cargo` from `PATH`.
+/// The cargo to run: `$CARGO` (set under `cargo buildplan`), else `cargo`.
 pub fn cargo_program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
@@ -22,13 +19,10 @@ pub fn rustc_program() -> OsString {
 
 /// Runs that rustc with `args` and returns its standard output ([`capture`]).
 pub fn rustc(args: &[&str]) -> Result<String, Error> {
-    let mut cmd = Command::new(rustc_program());
-    cmd.args(args);
-    capture(cmd)
+    capture(Command::new(rustc_program()).args(args))
 }
 
-/// A command: program, arguments, extra environment, directory. Mostly
-/// cargo, also a recorded linker command (`bench`).
+/// A command: program, arguments, extra environment, directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CargoCommand {
     /// The program (`$CARGO` or `cargo` for cargo commands).
@@ -39,8 +33,7 @@ pub struct CargoCommand {
     pub env: BTreeMap<String, String>,
     /// Variables removed from the inherited environment.
     pub env_remove: Vec<String>,
-    /// Working directory (the workspace root, so that its
-    /// `.cargo/config.toml` applies).
+    /// Working directory (the workspace root, for its `.cargo/config.toml`).
     pub cwd: PathBuf,
 }
 
@@ -67,10 +60,9 @@ impl CargoCommand {
         cmd
     }
 
-    /// Runs the command to completion and returns its standard output
-    /// ([`capture`]).
+    /// Runs the command and returns its standard output ([`capture`]).
     pub fn output(&self) -> Result<String, Error> {
-        capture(self.to_command())
+        capture(&mut self.to_command())
     }
 
     /// The command as one shell line: `cd DIR && VAR=value ... cargo ...`.
@@ -80,38 +72,28 @@ impl CargoCommand {
             words.push("env".into());
             words.extend(self.env_remove.iter().flat_map(|k| ["-u".into(), quote(k)]));
         }
-        words.extend(
-            self.env
-                .iter()
-                .map(|(key, value)| format!("{key}={}", quote(value))),
-        );
+        words.extend(self.env.iter().map(|(k, v)| format!("{k}={}", quote(v))));
         words.push(quote(&self.program));
         words.extend(self.args.iter().map(|a| quote(a)));
-        format!(
-            "cd {} && {}",
-            quote(&self.cwd.to_string_lossy()),
-            words.join(" ")
-        )
+        let cwd = quote(&self.cwd.to_string_lossy());
+        format!("cd {cwd} && {}", words.join(" "))
     }
 }
 
-/// Runs `cmd` to completion and returns its standard output; a failure to
-/// start or a non-zero exit becomes an [`Error`] quoting its stderr.
-pub fn capture(mut cmd: Command) -> Result<String, Error> {
+/// Runs `cmd` and returns its standard output; a failure quotes its stderr.
+pub fn capture(cmd: &mut Command) -> Result<String, Error> {
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let out = cmd.output().map_err(|e| Error::CargoMissing {
-        program: program.clone(),
-        message: e.to_string(),
-    })?;
+    let out = cmd.output().map_err(|e| Error::not_run(&program, e))?;
     if !out.status.success() {
         // The program without its directory, the arguments as given.
-        let mut command = program.rsplit('/').next().unwrap_or("cargo").to_string();
-        for arg in cmd.get_args() {
-            command.push(' ');
-            command.push_str(&arg.to_string_lossy());
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
-        return Err(Error::CargoFailed { command, stderr });
+        let name = program.rsplit('/').next().unwrap_or("cargo");
+        let args = cmd.get_args().map(|a| format!(" {}", a.to_string_lossy()));
+        let (args, stderr) = (
+            args.collect::<String>(),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        let message = format!("`{name}{args}` failed:\n{}", stderr.trim_end());
+        return Err(Error::CargoFailed(message));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
@@ -142,19 +124,16 @@ impl HostInfo {
     /// Parses `rustc -vV` output.
     pub fn parse(text: &str) -> Option<Self> {
         let meta = rustc_version::version_meta_for(text).ok()?;
-        let (major, minor) = (
-            meta.semver.major.try_into().ok()?,
-            meta.semver.minor.try_into().ok()?,
-        );
+        let v = &meta.semver;
+        let rustc_release = (v.major.try_into().ok()?, v.minor.try_into().ok()?);
         Some(HostInfo {
             triple: meta.host,
             rustc_version: meta.short_version_string,
-            rustc_release: (major, minor),
+            rustc_release,
         })
     }
 
-    /// Whether rustc links this host with its bundled rust-lld by default
-    /// (x86_64 Linux gnu since 1.90; a linker choice then adds `-lld`).
+    /// Whether rustc links with its bundled rust-lld (x86_64 Linux, 1.90+).
     pub fn default_is_rust_lld(&self) -> bool {
         self.triple == "x86_64-unknown-linux-gnu" && self.rustc_release >= (1, 90)
     }
@@ -191,8 +170,7 @@ impl Linker {
             .find(|l| l.name() == value)
     }
 
-    /// The program the compiler driver looks for (`ld.<name>`), `None` for
-    /// the default.
+    /// The program the compiler driver looks for (`ld.<name>`), if any.
     pub fn tool(self) -> Option<String> {
         (self != Linker::Default).then(|| format!("ld.{}", self.name()))
     }
@@ -231,9 +209,7 @@ pub fn find_in_path(name: &str, path: &OsStr) -> Option<PathBuf> {
 
 /// Reads a `/proc/meminfo` field (`MemAvailable`, `MemTotal`), in MiB.
 pub fn parse_meminfo_mib(meminfo: &str, field: &str) -> Option<u64> {
-    let line = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
+    let line = (meminfo.lines()).find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
     let mut words = line.split_whitespace();
     let value: u64 = words.next()?.parse().ok()?;
     matches!(words.next(), Some("kB") | None).then_some(value / 1024)
@@ -258,8 +234,7 @@ pub struct Machine {
     pub path: OsString,
     /// `MemAvailable` in MiB, if known.
     pub mem_available_mib: Option<u64>,
-    /// The machine's memory in MiB, if known: `MemTotal`, or this
-    /// process's cgroup memory limit when that is lower (a container).
+    /// `MemTotal` (or a lower cgroup memory limit) in MiB, if known.
     pub mem_total_mib: Option<u64>,
     /// CPUs usable.
     pub cpus: u64,
@@ -272,13 +247,11 @@ impl Machine {
         let total = parse_meminfo_mib(&meminfo, "MemTotal");
         // This process's cgroup v2 memory limit, if it has one.
         let cgroup = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
-        let limit = cgroup
-            .lines()
-            .find_map(|l| l.strip_prefix("0::"))
-            .and_then(|own| {
-                let dir = Path::new("/sys/fs/cgroup").join(own.trim_start_matches('/'));
-                parse_cgroup_max(&std::fs::read_to_string(dir.join("memory.max")).ok()?)
-            });
+        let own = cgroup.lines().find_map(|l| l.strip_prefix("0::"));
+        let limit = own.and_then(|own| {
+            let dir = Path::new("/sys/fs/cgroup").join(own.trim_start_matches('/'));
+            parse_cgroup_max(&std::fs::read_to_string(dir.join("memory.max")).ok()?)
+        });
         Ok(Machine {
             host: HostInfo::detect()?,
             path: std::env::var_os("PATH").unwrap_or_default(),
@@ -379,12 +352,13 @@ mod tests {
         assert!(cmd.output().unwrap().starts_with("cargo "));
         cmd.args = vec!["no-such-subcommand".into()];
         let err = cmd.output().unwrap_err();
-        assert!(matches!(err, Error::CargoFailed { .. }), "{err}");
+        assert!(matches!(err, Error::CargoFailed(_)), "{err}");
         cmd.program = "/nonexistent/cargo".into();
-        assert!(matches!(
-            cmd.output().unwrap_err(),
-            Error::CargoMissing { .. }
-        ));
+        let err = cmd.output().unwrap_err().to_string();
+        assert!(
+            err.starts_with("could not run `/nonexistent/cargo`"),
+            "{err}"
+        );
         cmd.args = vec!["--config".into(), "profile.release.lto=\"thin\"".into()];
         cmd.env_remove = vec!["RUSTFLAGS".into()];
         let line = cmd.shell_line();

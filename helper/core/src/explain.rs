@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use crate::error::Error;
+use crate::memory::gib;
 use crate::model::{Plan, Target};
 
 /// `items` joined with commas, or `(none)`.
@@ -15,30 +16,18 @@ fn list(items: &[String]) -> String {
     }
 }
 
-/// ` [default]` when `name` is the default.
-fn mark(name: &str, default: &str) -> &'static str {
-    if name == default {
-        " [default]"
-    } else {
-        ""
-    }
-}
-
-/// The explanation of `package` in `plan`, as text. With `packages` (the
-/// size of the package's build graph), each profile also gets its memory
-/// estimate ([`crate::memory`]).
+/// The explanation of `package` in `plan`; with `packages` (its graph's
+/// size), each profile's memory estimate too.
 pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<String, Error> {
     let info = plan.package(package)?;
+    let mark = |name: &str, default: &str| if name == default { " [default]" } else { "" };
     let mut w = String::new();
     let _ = writeln!(w, "package {package} {} ({})", info.version, info.path);
     let _ = writeln!(w, "  binaries:          {}", list(&info.binaries));
     let _ = writeln!(w, "  declared features: {}", list(&info.features));
     let _ = writeln!(w, "  builds with:       {}", list(&info.workspace_deps));
-    let _ = writeln!(
-        w,
-        "  tests with:        {}",
-        list(&info.workspace_test_deps)
-    );
+    let tests = list(&info.workspace_test_deps);
+    let _ = writeln!(w, "  tests with:        {tests}");
 
     let _ = writeln!(w, "\nvariants:");
     for (name, variant) in &plan.variants {
@@ -79,15 +68,12 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
             .map(|s| s.package.as_str())
             .collect();
         if !splits.is_empty() {
-            let _ = writeln!(
-                w,
-                "    feature splits in this variant: {} ({})",
-                splits.join(", "),
-                match variant.unified {
-                    true => "resolved by the unified build",
-                    false => "NOT resolved: the roots are built one by one",
-                }
-            );
+            let how = match variant.unified {
+                true => "resolved by the unified build",
+                false => "NOT resolved: the roots are built one by one",
+            };
+            let splits = splits.join(", ");
+            let _ = writeln!(w, "    feature splits in this variant: {splits} ({how})");
         }
     }
 
@@ -128,17 +114,10 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
         let drivers = crate::memory::Drivers::of(plan, name, package);
         if let (Some(n), Some(d)) = (packages, drivers) {
             let e = crate::memory::estimate(&d, n, plan.workspace.mem_per_job_mib);
-            let why = match e.why.is_empty() {
-                true => format!("{n} packages, no cross-crate LTO"),
-                false => e.why.join(", "),
-            };
-            let _ = writeln!(
-                w,
-                "    memory: {}, final step about {}, other jobs about {} each ({why})",
-                e.class.name(),
-                crate::memory::gib(e.final_step_mib),
-                crate::memory::gib(e.per_job_mib),
-            );
+            let (class, why) = (e.class.name(), e.reasons(n));
+            let (last, job) = (gib(e.final_step_mib), gib(e.per_job_mib));
+            let line = format!("final step about {last}, other jobs about {job} each ({why})");
+            let _ = writeln!(w, "    memory: {class}, {line}");
         }
         if profile.package.contains_key("*") {
             let _ = writeln!(
@@ -151,34 +130,26 @@ pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<Stri
 }
 
 /// The lines of one target: linking, rustflags and build-script variables.
-fn target_lines(w: &mut String, name: &str, target: &Target) {
-    if target.triple.is_none() {
+fn target_lines(w: &mut String, name: &str, t: &Target) {
+    if t.triple.is_none() {
         let _ = writeln!(w, "  {name}: the build machine, cargo's defaults");
         return;
     }
-    let mut parts = Vec::new();
-    parts.extend(target.linker_driver.as_ref().map(|l| format!("linker {l}")));
-    parts.extend(target.fuse_ld.as_ref().map(|ld| format!("-fuse-ld={ld}")));
-    parts.extend(
-        target
-            .target_cpu
-            .as_ref()
-            .map(|cpu| format!("target-cpu {cpu}")),
-    );
-    parts.push(match target.is_static {
-        true => "static C runtime".to_string(),
-        false => "dynamic C runtime".to_string(),
-    });
-    parts.extend(
-        target
-            .nix_cross
-            .as_ref()
-            .map(|c| format!("nix pkgsCross.{c}")),
-    );
+    let runtime = if t.is_static { "static" } else { "dynamic" };
+    let parts: Vec<String> = [
+        t.linker_driver.as_ref().map(|l| format!("linker {l}")),
+        t.fuse_ld.as_ref().map(|ld| format!("-fuse-ld={ld}")),
+        t.target_cpu.as_ref().map(|c| format!("target-cpu {c}")),
+        Some(format!("{runtime} C runtime")),
+        t.nix_cross.as_ref().map(|c| format!("nix pkgsCross.{c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let _ = writeln!(w, "  {name}: {}", parts.join(", "));
-    let rustflags = crate::render::target_rustflags(target).join(" ");
+    let rustflags = crate::render::target_rustflags(t).join(" ");
     let _ = writeln!(w, "    rustflags: {rustflags}");
-    for (key, value) in &crate::render::target_env(target, None) {
+    for (key, value) in &crate::render::target_env(t, None) {
         let _ = writeln!(w, "    {key}={value}");
     }
 }

@@ -1,14 +1,10 @@
-//! The number of parallel jobs of a build: the user's choice (`-j`, then
-//! cargo's configuration, [`crate::cargo_config::CargoConfig::jobs`]) only
-//! ever lowered by the memory cap, and said so; else the cap itself, at most
-//! one job per CPU.
-
-use serde::Serialize;
+//! The number of parallel jobs of a build: the user's choice, only ever
+//! lowered by the memory cap; else the cap, at most one job per CPU.
 
 use crate::error::Error;
 
 /// A jobs value as written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobsValue {
     /// A number: positive is the count, negative is "all cores minus".
     Count(i64),
@@ -17,8 +13,7 @@ pub enum JobsValue {
 }
 
 impl JobsValue {
-    /// Reads a jobs value (`4`, `-1`, `default`, `"default"`) as cargo
-    /// does; `None` for 0 and anything else.
+    /// Reads `4`, `-1`, `default` or `"default"` as cargo does; not 0.
     pub fn parse(text: &str) -> Option<Self> {
         match text.trim().trim_matches('"') {
             "default" => Some(JobsValue::Default),
@@ -28,18 +23,16 @@ impl JobsValue {
 }
 
 /// A jobs setting the user chose, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Jobs {
     /// The value.
     pub value: JobsValue,
-    /// Where it was set: `-j on the command line`, `env:CARGO_BUILD_JOBS`,
-    /// `--config ARG` or a config file.
+    /// Where it was set: `-j on the command line`, `env:VAR`, a config file.
     pub source: String,
 }
 
 impl Jobs {
-    /// The number of jobs this means on a machine with `cpus` CPUs (at
-    /// least 1; negative settings count down from the CPUs).
+    /// The number of jobs this means with `cpus` CPUs (at least 1).
     pub fn count(&self, cpus: u64) -> u64 {
         let cpus = i64::try_from(cpus).unwrap_or(i64::MAX);
         let n = match self.value {
@@ -52,12 +45,11 @@ impl Jobs {
 
     /// Where it was set, for messages.
     fn label(&self) -> String {
-        match self.source.strip_prefix("env:") {
+        let s = &self.source;
+        match s.strip_prefix("env:") {
             Some(var) => var.to_string(),
-            None if self.source.starts_with("--config") || self.source.starts_with("-j") => {
-                self.source.clone()
-            }
-            None => format!("[build] jobs in {}", self.source),
+            None if s.starts_with("--config") || s.starts_with("-j") => s.clone(),
+            None => format!("[build] jobs in {s}"),
         }
     }
 }
@@ -65,15 +57,13 @@ impl Jobs {
 /// What the build does about jobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobsDecision {
-    /// The `--jobs` value to pass (replacing any `-j` among the user's
-    /// arguments), or `None` to leave the user's setting or cargo's default.
+    /// The `--jobs` value to pass, or `None` to leave the user's or cargo's.
     pub pass: Option<u64>,
     /// One line for people.
     pub note: String,
 }
 
-/// The last jobs value in cargo arguments (`-j N`, `-jN`, `--jobs N`,
-/// `--jobs=N`), if any, and the arguments without them.
+/// The last `-j`/`--jobs` value in cargo arguments, and the rest of them.
 pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> {
     let (mut found, mut rest) = (None, Vec::new());
     let mut args = args.iter();
@@ -89,18 +79,15 @@ pub fn from_args(args: &[String]) -> Result<(Option<Jobs>, Vec<String>), Error> 
             rest.push(arg.clone());
             continue;
         };
-        let value = JobsValue::parse(&value)
-            .ok_or_else(|| Error::invalid(format!("`{arg}`: `{value}` is not a number of jobs")))?;
-        found = Some(Jobs {
-            value,
-            source: "-j on the command line".into(),
-        });
+        let bad = || Error::invalid(format!("`{arg}`: `{value}` is not a number of jobs"));
+        let value = JobsValue::parse(&value).ok_or_else(bad)?;
+        let source = "-j on the command line".into();
+        found = Some(Jobs { value, source });
     }
     Ok((found, rest))
 }
 
-/// Decides the jobs: the user's choice, lowered only by the memory cap
-/// (`available_mib / per_job_mib`); without one, the cap, at most the CPUs.
+/// Decides the jobs from the user's choice and the memory cap.
 pub fn decide(
     user: Option<&Jobs>,
     available_mib: Option<u64>,
@@ -109,10 +96,8 @@ pub fn decide(
 ) -> JobsDecision {
     let cap = available_mib.map(|a| {
         let cap = (a / per_job_mib.max(1)).max(1);
-        (
-            cap,
-            format!("MemAvailable {a} MiB / {per_job_mib} MiB per job = {cap}"),
-        )
+        let why = format!("MemAvailable {a} MiB / {per_job_mib} MiB per job = {cap}");
+        (cap, why)
     });
     let (pass, note) = match (user.map(|u| (u.count(cpus), u.label())), cap) {
         (Some((jobs, from)), Some((cap, why))) if cap < jobs => (
@@ -129,15 +114,13 @@ pub fn decide(
         ),
         (None, Some((cap, why))) => {
             let n = cap.min(cpus.max(1));
-            (
-                Some(n),
-                format!("jobs: --jobs {n} ({why}, at most {cpus} CPUs)"),
-            )
+            let note = format!("jobs: --jobs {n} ({why}, at most {cpus} CPUs)");
+            (Some(n), note)
         }
-        (None, None) => (
-            None,
-            "jobs: cargo's default (MemAvailable unknown, no cap)".into(),
-        ),
+        (None, None) => {
+            let note = "jobs: cargo's default (MemAvailable unknown, no cap)";
+            (None, note.into())
+        }
     };
     JobsDecision { pass, note }
 }

@@ -1,15 +1,11 @@
-//! cargo's build directory, in both of its layouts.
-//!
-//! A profile directory is `<build-dir>/<profile>` or
-//! `<build-dir>/<triple>/<profile>`. Up to cargo 1.99 it holds
-//! `.fingerprint/<package>-<hash>/` (each unit's fingerprint), `deps/` (all
-//! outputs and dep-info files) and `build/<package>-<hash>/`; since 1.100
-//! each unit has its own `build/<package>/<hash>/` with `fingerprint/`,
-//! `out/` and, for a build script run, `run/`. `<hash>` is cargo's unit
-//! hash, 16 hex digits, also in output file names (`libutil-<hash>.rlib`).
+//! cargo's build directory: a profile directory (`<profile>` or
+//! `<triple>/<profile>`) holds `.fingerprint/<package>-<hash>/` up to cargo
+//! 1.99, and `build/<package>/<hash>/fingerprint/` since 1.100. `<hash>` is
+//! cargo's unit hash, 16 hex digits.
 
-use std::fs;
 use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
 
 /// One unit's directory.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -18,8 +14,7 @@ pub struct UnitDir {
     pub package: String,
     /// The unit hash.
     pub hash: String,
-    /// The directory of its fingerprint files (`.fingerprint/<package>-<hash>`
-    /// or `build/<package>/<hash>/fingerprint`).
+    /// The directory of its fingerprint files.
     pub fingerprint: PathBuf,
 }
 
@@ -28,23 +23,15 @@ pub fn is_hash(s: &str) -> bool {
     s.len() == 16 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The directories in `dir`, sorted.
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    dirs
+    let walk = (WalkDir::new(dir).min_depth(1).max_depth(1)).sort_by_file_name();
+    let dirs = (walk.into_iter().flatten()).filter(|e| e.file_type().is_dir());
+    dirs.map(walkdir::DirEntry::into_path).collect()
 }
 
 fn name(p: &Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    (p.file_name()).map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 /// The units of one profile directory, in either layout.
@@ -75,8 +62,7 @@ pub fn unit_dirs(profile_dir: &Path) -> Vec<UnitDir> {
     units
 }
 
-/// The profile directories under `build_dir` that hold units (in either
-/// layout): `<profile>` and `<triple>/<profile>`.
+/// The profile directories under `build_dir` that hold units.
 pub fn profile_dirs(build_dir: &Path) -> Vec<PathBuf> {
     let holds_units = |d: &Path| d.join(".fingerprint").is_dir() || d.join("build").is_dir();
     let mut found = Vec::new();
@@ -101,6 +87,7 @@ pub fn all_unit_dirs(build_dir: &Path) -> Vec<UnitDir> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     fn touch(p: &Path) {
         fs::create_dir_all(p.parent().unwrap()).unwrap();

@@ -1,13 +1,7 @@
-//! `buildplan`: the library core of `cargo-buildplan`. It turns a Cargo
-//! workspace and its build policy (`[workspace.metadata.buildplan]`) into one
-//! build plan (`nix/plan.json`) that the Nix flake and plain cargo both use,
-//! and renders that plan as cargo commands. It knows nothing of a command
-//! line: the `cargo-buildplan` binary and the `buildplan-bench`
-//! harness are thin layers over it.
-//!
-//! Compute the plan of a workspace, then the cargo arguments of one of its
-//! packages (here this repository's workspace, two levels up from this
-//! crate; any workspace works, with or without a policy):
+//! `buildplan`, the library core of `cargo-buildplan`: turns a Cargo
+//! workspace and its policy (`[workspace.metadata.buildplan]`) into one
+//! build plan (`nix/plan.json`) for Nix and plain cargo. Here, this
+//! repository's plan and the explanation of one package:
 //!
 //! ```
 //! use buildplan::plan::{compute, AuditMode};
@@ -23,16 +17,9 @@
 //! # }
 //! ```
 //!
-//! The modules read bottom-up: [`error`] and [`model`] (the plan file,
-//! `docs/plan-format.md`) are the vocabulary; [`policy`] and [`manifest`]
-//! read the root Cargo.toml, [`workspace`] `cargo metadata`, and
-//! [`cargo_config`] cargo's configuration, which [`config`] turns into the
-//! plan's profiles; [`targets`], [`variants`] and [`tuned`] give the plan's
-//! other axes, [`audit`] its feature splits, and [`plan`] assembles it
-//! ([`output`] writes and reads it). [`render`], [`explain`], [`memory`],
-//! [`doctor`], [`build`], [`repro`], [`why`], [`compiles`] and
-//! [`deps_cache`] use it. There is no import circle
-//! (`tests/module_graph.rs` in `cargo-buildplan` checks it).
+//! [`error`] and [`model`] (the plan file) are the vocabulary, [`plan`]
+//! assembles the plan, and the other modules read inputs for it or use it;
+//! there is no import circle (`helper/tests/module_graph.rs` checks it).
 
 pub mod audit;
 pub mod base_lock;

@@ -17,15 +17,11 @@ pub struct RootManifest {
     pub policy: Policy,
     /// The `[profile]` value as written, if any.
     pub profile: Option<toml::Value>,
-    /// Cargo's feature resolver for the workspace: `resolver` of
-    /// `[workspace]` or `[package]`, else the root package's edition's
-    /// default (`"1"` for a virtual workspace, as cargo).
+    /// Cargo's feature resolver: as written, else the edition's default.
     pub resolver: crate::audit::Resolver,
 }
 
-/// Just enough of a manifest to reach the policy and the profiles, so that
-/// one parse yields both and errors inside the policy carry the manifest's
-/// line and column.
+/// Just enough of a manifest for one parse to yield policy and profiles.
 #[derive(Deserialize)]
 struct ManifestShell {
     workspace: Option<WorkspaceShell>,
@@ -40,8 +36,7 @@ struct WorkspaceShell {
     package: Option<PackageShell>,
 }
 
-/// `[package]` or `[workspace.package]`; `edition` may be
-/// `{ workspace = true }`.
+/// `[package]` or `[workspace.package]`.
 #[derive(Deserialize)]
 struct PackageShell {
     resolver: Option<String>,
@@ -56,10 +51,7 @@ struct MetadataShell {
 impl RootManifest {
     /// Reads and parses the manifest at `path`.
     pub fn read(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         Self::parse(&text, path)
     }
 
@@ -69,22 +61,15 @@ impl RootManifest {
         let shell: ManifestShell = toml::from_str(text).map_err(|e| {
             // Only on failure: tell a broken manifest from a bad policy.
             match text.parse::<toml::Table>() {
-                Err(syntax) => Error::Toml {
-                    file: file.clone(),
-                    message: syntax.to_string(),
-                },
-                Ok(_) => Error::Policy {
-                    file: file.clone(),
-                    message: e.to_string(),
-                },
+                Err(syntax) => Error::toml(&file, syntax),
+                Ok(_) => Error::invalid(format!(
+                    "{file}: invalid build policy [workspace.metadata.buildplan]:\n{e}"
+                )),
             }
         })?;
         let resolver = resolver(&shell);
-        let policy = shell
-            .workspace
-            .and_then(|w| w.metadata)
-            .and_then(|m| m.buildplan)
-            .unwrap_or_default();
+        let metadata = shell.workspace.and_then(|w| w.metadata);
+        let policy = metadata.and_then(|m| m.buildplan).unwrap_or_default();
         policy.validate(path)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -95,11 +80,9 @@ impl RootManifest {
     }
 }
 
-/// Cargo's feature resolver for a root manifest (see
-/// [`RootManifest::resolver`]).
+/// [`RootManifest::resolver`] of a manifest.
 fn resolver(shell: &ManifestShell) -> crate::audit::Resolver {
-    let workspace = shell.workspace.as_ref();
-    let package = shell.package.as_ref();
+    let (workspace, package) = (shell.workspace.as_ref(), shell.package.as_ref());
     let named = workspace
         .and_then(|w| w.resolver.as_deref())
         .or_else(|| package.and_then(|p| p.resolver.as_deref()));
@@ -198,7 +181,7 @@ package.a = { opt-level = 3 }
     fn misspelt_key_names_file_key_and_line() {
         let err = parse("[workspace.metadata.buildplan]\ndefault-varaint = \"x\"\n").unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, Error::Policy { .. }), "{msg}");
+        assert!(msg.contains("invalid build policy"), "{msg}");
         assert!(msg.contains("ws/Cargo.toml"), "{msg}");
         assert!(msg.contains("default-varaint"), "{msg}");
         assert!(msg.contains("line 2"), "{msg}");

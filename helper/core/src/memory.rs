@@ -1,26 +1,13 @@
 //! How much memory a build with one profile needs: an ordinary job (one
-//! rustc or link, the plan's `mem_per_job_mib`, more with full debug info;
-//! the job cap divides the available memory by it), and the **final step**,
-//! the root binary's rustc, which grows with the whole program under LTO and
-//! runs last: if it does not fit the machine, no job count saves the build.
-//! The figures and the measurements behind them: `docs/helper-notes.md`.
+//! rustc or link), and the final step, the root binary's rustc, which grows
+//! with the whole program under LTO and runs last. The figures and the
+//! measurements behind them: `docs/helper-notes.md`.
 
 use serde_json::Value;
 
 use crate::error::Error;
 use crate::exec::Machine;
 use crate::model::Plan;
-
-/// Fat LTO with full debug info: MiB per package of the graph (calibrated).
-pub const FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE: u64 = 32;
-/// Fat LTO without full debug info: MiB per package (8.3 measured).
-pub const FAT_LTO_MIB_PER_PACKAGE: u64 = 10;
-/// Thin LTO's final step: MiB per package (3.2 measured).
-pub const THIN_LTO_MIB_PER_PACKAGE: u64 = 4;
-/// A final step above this is "heavy" (it needs more than a few jobs' worth).
-pub const HEAVY_MIB: u64 = 4096;
-/// A final step above this is "extreme" (fat LTO over a large graph).
-pub const EXTREME_MIB: u64 = 12 * 1024;
 
 /// The LTO kind of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,9 +37,9 @@ impl Lto {
 pub enum MemoryClass {
     /// The final step fits in about an ordinary job's memory.
     Light,
-    /// The final step needs several GiB.
+    /// The final step needs more than 4 GiB.
     Heavy,
-    /// The final step needs more than [`EXTREME_MIB`].
+    /// The final step needs more than 12 GiB.
     Extreme,
 }
 
@@ -67,40 +54,30 @@ impl MemoryClass {
     }
 }
 
-/// The settings of a profile that drive memory, with cargo's defaults
-/// filled in.
+/// The settings of a profile that drive memory, cargo's defaults filled in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drivers {
     /// The LTO kind.
     pub lto: Lto,
     /// Codegen units of the root package.
     pub codegen_units: u64,
-    /// Whether the root package gets full debug info (`debug = true`, 2,
-    /// `"full"`; cargo's default for `dev`).
+    /// Whether the root package gets full debug info (dev's default).
     pub full_debug: bool,
 }
 
 impl Drivers {
-    /// As the root `package` gets them in `plan`'s `profile` (its override,
-    /// the profile's, cargo's default); `None` for an unknown profile.
+    /// As the root `package` gets them in `plan`'s `profile`, if it exists.
     pub fn of(plan: &Plan, profile: &str, package: &str) -> Option<Self> {
         let p = plan.profiles.get(profile)?;
         let release = plan.root_profile(profile) == "release";
         let own = p.package.get(package);
-        let get = |key: &str| {
-            own.and_then(|o| o.get(key))
-                .or(p.settings.get(key))
-                .map(|s| &s.value)
-        };
-        let lto = get("lto").map_or(Lto::None, Lto::of);
-        let default_units = if release { 16 } else { 256 };
-        let full_debug = get("debug").map_or(!release, is_full_debug);
+        let get =
+            |key: &str| (own.and_then(|o| o.get(key)).or(p.settings.get(key))).map(|s| &s.value);
+        let units = get("codegen-units").and_then(Value::as_u64);
         Some(Drivers {
-            lto,
-            codegen_units: get("codegen-units")
-                .and_then(Value::as_u64)
-                .unwrap_or(default_units),
-            full_debug,
+            lto: get("lto").map_or(Lto::None, Lto::of),
+            codegen_units: units.unwrap_or(if release { 16 } else { 256 }),
+            full_debug: get("debug").map_or(!release, is_full_debug),
         })
     }
 }
@@ -119,19 +96,24 @@ pub struct Estimate {
     pub final_step_mib: u64,
     /// The class of the final step.
     pub class: MemoryClass,
-    /// What drives it, in words (for messages), with which figures are
-    /// assumptions.
+    /// What drives it, in words, saying which figures are assumed.
     pub why: Vec<String>,
 }
 
-/// Memory of an ordinary job: the plan's per-job figure, times 1.5 with
-/// full debug info (assumed).
-pub fn per_job_mib(full_debug: bool, mem_per_job_mib: u64) -> u64 {
-    if full_debug {
-        mem_per_job_mib * 3 / 2
-    } else {
-        mem_per_job_mib
+impl Estimate {
+    /// [`Self::why`] as one phrase, for a graph of `packages` packages.
+    pub fn reasons(&self, packages: u64) -> String {
+        match self.why.is_empty() {
+            true => format!("{packages} packages, no cross-crate LTO"),
+            false => self.why.join(", "),
+        }
     }
+}
+
+/// Memory of an ordinary job: the plan's figure, plus half with full debug
+/// info (assumed).
+pub fn per_job_mib(full_debug: bool, mem_per_job_mib: u64) -> u64 {
+    mem_per_job_mib + u64::from(full_debug) * mem_per_job_mib / 2
 }
 
 /// Estimates a build with `drivers` over a graph of `packages` packages.
@@ -139,25 +121,21 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
     let per_job = per_job_mib(drivers.full_debug, mem_per_job_mib);
     let fat = drivers.lto == Lto::Fat;
     let mut why = Vec::new();
+    // MiB per package of the graph (fat without debug info: 8.3 measured,
+    // thin: 3.2 measured).
     let per_package = match (drivers.lto, drivers.full_debug) {
-        (Lto::Fat, true) => Some(("fat", FAT_LTO_FULL_DEBUG_MIB_PER_PACKAGE, "calibrated")),
-        (Lto::Fat, false) => Some((
-            "fat",
-            FAT_LTO_MIB_PER_PACKAGE,
-            "assumed: 2/3 of the figure with full debug info",
-        )),
-        (Lto::Thin, _) => Some(("thin", THIN_LTO_MIB_PER_PACKAGE, "calibrated")),
+        (Lto::Fat, true) => Some(("fat", 32, "calibrated")),
+        (Lto::Fat, false) => Some(("fat", 10, "assumed: 2/3 of the figure with full debug info")),
+        (Lto::Thin, _) => Some(("thin", 4, "calibrated")),
         (Lto::None, _) => None,
     };
-    let mut final_step = match per_package {
-        Some((kind, k, how)) => {
-            why.push(format!(
-                "{kind} LTO over {packages} packages ({k} MiB each, {how})"
-            ));
-            k * packages
-        }
-        None => per_job,
-    };
+    let mut final_step = per_job;
+    if let Some((kind, k, how)) = per_package {
+        why.push(format!(
+            "{kind} LTO over {packages} packages ({k} MiB each, {how})"
+        ));
+        final_step = k * packages;
+    }
     // Fat LTO's per-package figures include these; other final steps grow.
     let grow = |mib: u64| if fat { mib } else { mib * 3 / 2 };
     if drivers.codegen_units == 1 {
@@ -169,16 +147,15 @@ pub fn estimate(drivers: &Drivers, packages: u64, mem_per_job_mib: u64) -> Estim
         final_step = grow(final_step);
         why.push("full debug info (x1.5 per job, assumed)".into());
     }
-    let final_step = final_step.max(per_job);
-    let class = match final_step {
-        m if m > EXTREME_MIB => MemoryClass::Extreme,
-        m if m > HEAVY_MIB => MemoryClass::Heavy,
-        _ => MemoryClass::Light,
-    };
+    let final_step_mib = final_step.max(per_job);
     Estimate {
         per_job_mib: per_job,
-        final_step_mib: final_step,
-        class,
+        final_step_mib,
+        class: match final_step_mib {
+            m if m > 12 * 1024 => MemoryClass::Extreme,
+            m if m > 4096 => MemoryClass::Heavy,
+            _ => MemoryClass::Light,
+        },
         why,
     }
 }
@@ -195,15 +172,15 @@ pub struct MemoryCheck {
     pub estimate: Estimate,
     /// One line for people: the class and the figures.
     pub note: String,
-    /// Why the build is refused and what to use instead, when its final
-    /// step is estimated to need more than the machine's memory.
+    /// Why the build is refused (its final step needs more than the machine
+    /// has) and what to use instead.
     pub refusal: Option<String>,
     /// A warning when it fits the machine but not the memory available now.
     pub warning: Option<String>,
 }
 
 /// Compares the final step's estimate over `packages` packages with the
-/// machine's memory; a refusal names the plan's profiles that would fit.
+/// machine's memory.
 pub fn check_memory(
     plan: &Plan,
     profile: &str,
@@ -212,29 +189,19 @@ pub fn check_memory(
     packages: u64,
 ) -> Result<MemoryCheck, Error> {
     plan.profile(profile)?;
-    let estimate_of = |profile: &str| {
-        Drivers::of(plan, profile, package)
-            .map(|d| estimate(&d, packages, plan.workspace.mem_per_job_mib))
-    };
+    let mem = plan.workspace.mem_per_job_mib;
+    let estimate_of = |p: &str| Some(estimate(&Drivers::of(plan, p, package)?, packages, mem));
     let found = estimate_of(profile).expect("the profile exists");
-    let needs = found.final_step_mib;
-    let why = if found.why.is_empty() {
-        format!("{packages} packages, no cross-crate LTO")
-    } else {
-        found.why.join(", ")
-    };
+    let (needs, why) = (found.final_step_mib, found.reasons(packages));
+    let (class, job) = (found.class.name(), gib(found.per_job_mib));
     let note = format!(
-        "memory: profile `{profile}` is {}: its final step needs about {}, other jobs about {} each ({why})",
-        found.class.name(),
+        "memory: profile `{profile}` is {class}: its final step needs about {}, other jobs about {job} each ({why})",
         gib(needs),
-        gib(found.per_job_mib),
     );
     let (mut refusal, mut warning) = (None, None);
     let available = machine.mem_available_mib;
     if let Some(total) = machine.mem_total_mib.filter(|total| needs > *total) {
-        let fitting: Vec<String> = plan
-            .profiles
-            .keys()
+        let fitting: Vec<String> = (plan.profiles.keys())
             .filter(|p| p.as_str() != profile)
             .filter_map(|p| Some((p, estimate_of(p)?.final_step_mib)))
             .filter(|(_, mib)| *mib <= total)

@@ -1,6 +1,5 @@
-//! The plan file's data model: the Rust side of `docs/plan-format.md`,
-//! where every field is described. Every map is a [`BTreeMap`], so the
-//! file is byte-identical across runs; `build` and `bench` read it back.
+//! The plan file's data model (`docs/plan-format.md`). Every map is a
+//! [`BTreeMap`], so the file is byte-identical across runs.
 
 use std::collections::BTreeMap;
 
@@ -16,20 +15,13 @@ pub const BUILTIN_PROFILES: [(&str, Option<&str>); 4] = [
     ("bench", Some("release")),
 ];
 
-/// The parent of a built-in profile (`None` for `dev`, `release` and others).
-pub fn builtin_parent(name: &str) -> Option<&'static str> {
-    BUILTIN_PROFILES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .and_then(|(_, p)| *p)
-}
-
 /// The profile the `inherits` chain of `name` ends in (`dev` or
 /// `release`); `inherits` gives a profile's declared parent.
 pub fn root_profile<'a>(name: &str, inherits: impl Fn(&str) -> Option<&'a str>) -> String {
+    let builtin = |n: &str| BUILTIN_PROFILES.iter().find(|(b, _)| *b == n)?.1;
     let mut current = name.to_string();
     for _ in 0..64 {
-        match inherits(&current).or_else(|| builtin_parent(&current)) {
+        match inherits(&current).or_else(|| builtin(&current)) {
             Some(p) => current = p.to_string(),
             None => break,
         }
@@ -99,11 +91,7 @@ impl Plan {
 }
 
 /// `map[name]`, or the error naming the `kind`s `map` has.
-fn lookup<'a, T>(
-    map: &'a BTreeMap<String, T>,
-    kind: &'static str,
-    name: &str,
-) -> Result<&'a T, Error> {
+fn lookup<'a, T>(map: &'a BTreeMap<String, T>, kind: &str, name: &str) -> Result<&'a T, Error> {
     map.get(name)
         .ok_or_else(|| Error::unknown(kind, name, map.keys()))
 }
@@ -149,8 +137,7 @@ pub struct Variant {
     pub packages: Vec<String>,
     /// Per root package: features and cargo arguments.
     pub builds: BTreeMap<String, PackageBuild>,
-    /// Whether every root's invocation selects all roots (`cargo_args`),
-    /// so each dependency's features resolve once over the variant.
+    /// Whether every root's invocation selects all roots (`cargo_args`).
     pub unified: bool,
     /// Why a variant with several roots is not unified, if it is not.
     pub unify_note: Option<String>,
@@ -169,8 +156,7 @@ pub struct PackageBuild {
     pub default_features: bool,
     /// Features requested, as `package/feature`, sorted.
     pub features: Vec<String>,
-    /// The cargo arguments of this root's build (the variant's plus its
-    /// targets when unified, else `alone_cargo_args`).
+    /// This root's cargo arguments (the variant's when unified).
     pub cargo_args: Vec<String>,
     /// The package and its features alone, as without the plan.
     pub alone_cargo_args: Vec<String>,
@@ -201,6 +187,7 @@ pub struct FeatureResolution {
 
 /// A compilation target: facts only, which each consumer renders.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Target {
     /// Target triple; `None` for the host.
     pub triple: Option<String>,
@@ -218,18 +205,14 @@ pub struct Target {
     /// C compiler build scripts use (cc-rs `CC_<triple>`), if set.
     pub cc: Option<String>,
     /// C++ compiler build scripts use (cc-rs `CXX_<triple>`), if set.
-    #[serde(default)]
     pub cxx: Option<String>,
     /// Archiver build scripts use (cc-rs `AR_<triple>`), if set.
     pub ar: Option<String>,
     /// Flags for the target's C and C++ compiler (cc-rs `CFLAGS_<triple>`).
-    #[serde(default)]
     pub c_flags: Vec<String>,
     /// The build machine's C tools (cc-rs `HOST_CC`, `HOST_CXX`, `HOST_AR`).
-    #[serde(default)]
     pub host_tools: Option<HostTools>,
     /// Debian packages providing this target's tools and headers.
-    #[serde(default)]
     pub packages: Vec<String>,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain, if any.
     pub nix_cross: Option<String>,
@@ -242,8 +225,7 @@ pub struct Target {
 pub struct Setting {
     /// The value, as cargo reads it (a TOML scalar or array, as JSON).
     pub value: serde_json::Value,
-    /// Where it was set: `Cargo.toml`, a config file relative to the root,
-    /// `$CARGO_HOME/config.toml`, `env:VAR`, `--config ARG` or `policy`.
+    /// Where: `Cargo.toml`, a config file, `env:VAR`, `--config ARG`, `policy`.
     pub source: String,
 }
 
@@ -253,15 +235,12 @@ pub type Settings = BTreeMap<String, Setting>;
 /// Plain values by cargo key.
 pub type Values = BTreeMap<String, serde_json::Value>;
 
-/// A cargo profile: its effective settings with their sources, after every
-/// layer and `inherits` are applied (or one layer's table of it).
+/// A cargo profile: its effective settings with their sources.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
-    /// The parent it inherits from: declared, or built in (`test` from
-    /// `dev`, `bench` from `release`); `None` for `dev` and `release`.
+    /// The parent it inherits from, declared or built in (`test`: `dev`).
     pub inherits: Option<String>,
-    /// The `inherits` key as written, if a layer wrote one (cargo's own
-    /// resolution only; not in the plan file).
+    /// The `inherits` key as a layer wrote it (not in the plan file).
     #[serde(skip)]
     pub declared_inherits: Option<Setting>,
     /// Effective settings (cargo's built-in defaults are not restated).
@@ -274,8 +253,7 @@ pub struct Profile {
     pub overrides: Overrides,
 }
 
-/// Profile values without sources: the policy's part of a profile, or what
-/// of it cargo's own resolution does not give (passed as `--config`).
+/// Profile values cargo's own resolution does not give (`--config` values).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Overrides {
     /// Whole-profile settings (and `inherits` for a policy-only profile).
@@ -314,7 +292,5 @@ mod tests {
         assert_eq!(root("ci"), "dev");
         assert_eq!(root("bench"), "release");
         assert_eq!(root("dev"), "dev");
-        assert_eq!(builtin_parent("test"), Some("dev"));
-        assert_eq!(builtin_parent("release"), None);
     }
 }

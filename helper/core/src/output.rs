@@ -1,9 +1,8 @@
-//! Writing and reading files: the plan (keys sorted at every level,
-//! two-space indentation, a trailing newline), any file written atomically
-//! (a temporary file renamed over it, so a reader never sees half a file),
-//! and the diff `check` prints.
+//! Writing and reading files: the plan (keys sorted, a trailing newline),
+//! any file written atomically, and the diff `check` prints.
 
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::Context;
@@ -21,8 +20,7 @@ pub fn render(plan: &Plan) -> String {
     text
 }
 
-/// Rebuilds every object with its keys sorted (serde_json's own order,
-/// unless some crate turns on its `preserve_order` feature).
+/// Every object with its keys sorted (guppy turns on `preserve_order`).
 fn sorted(value: Value) -> Value {
     match value {
         Value::Object(map) => {
@@ -35,9 +33,8 @@ fn sorted(value: Value) -> Value {
     }
 }
 
-/// Writes `text` to `path` atomically, creating the directory if needed.
-/// Returns `false`, without touching the file, when it already holds
-/// exactly `text`. The helper's and the benchmark's one atomic write.
+/// Writes `text` to `path` atomically, creating the directory if needed;
+/// `false`, without touching it, when the file already holds `text`.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(false);
@@ -54,21 +51,16 @@ pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     tmp.write_all(text.as_bytes())
         .and_then(|()| tmp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot set permissions on {}", tmp.path().display()))?;
-    }
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .with_context(|| format!("cannot set permissions on {}", tmp.path().display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(true)
 }
 
-/// Writes `text` to standard output. A closed pipe (`... | head`) is not an
-/// error: the reader has seen what it wanted.
+/// Writes `text` to standard output; a closed pipe is not an error.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -81,23 +73,16 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 /// A unified diff from the file's text to the recomputed one (`check`).
 pub fn diff(old: &str, new: &str, name: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(
-            &format!("{name} (on disk)"),
-            &format!("{name} (recomputed)"),
-        )
-        .to_string()
+    let (from, to) = (format!("{name} (on disk)"), format!("{name} (recomputed)"));
+    let diff = similar::TextDiff::from_lines(old, new);
+    let mut unified = diff.unified_diff();
+    unified.context_radius(3).header(&from, &to).to_string()
 }
 
-/// Reads and parses a plan file, refusing a schema version this helper
-/// does not know.
+/// Reads and parses a plan file of this helper's schema version.
 pub fn read_plan(path: &Path) -> anyhow::Result<Plan> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.display().to_string(),
-        message: format!("{e} (write it with `cargo buildplan plan`)"),
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(path, format!("{e} (write it with `cargo buildplan plan`)")))?;
     let value: Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not valid JSON", path.display()))?;
     let version = value.get("schema_version").and_then(Value::as_u64);

@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::error::Error;
 use crate::manifest::RootManifest;
 use crate::model::{PackageInfo, Plan, WorkspaceInfo, SCHEMA_VERSION};
-use crate::policy::{self, Policy};
+use crate::policy::{self, Policy, DEFAULT_PROFILE, DEFAULT_VARIANT};
 use crate::workspace::Workspace;
 
 /// A computed plan with what it was computed from.
@@ -35,11 +35,8 @@ pub enum AuditMode {
     Locked,
 }
 
-/// Loads the workspace named by `--manifest-path` (or found from the
-/// current directory) and computes its plan. Unless `audit` is
-/// [`AuditMode::Skip`], runs the feature audit to fill `feature_splits`.
-/// Runs `cargo metadata` once: `--no-deps` without the audit, the full
-/// graph with it.
+/// Loads the workspace of `manifest_path` (or the current directory) and
+/// computes its plan, with the feature audit unless [`AuditMode::Skip`].
 pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
     let (workspace, graph) = match audit {
         AuditMode::Skip => (Workspace::load(manifest_path)?, None),
@@ -50,11 +47,8 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
     };
     let manifest = RootManifest::read(&workspace.root_manifest)?;
     let policy = manifest.policy;
-    let inputs = crate::config::plan_inputs(
-        &workspace.root,
-        manifest.profile.as_ref(),
-        crate::cargo_config::env_map(),
-    );
+    let env = crate::cargo_config::env_map();
+    let inputs = crate::config::plan_inputs(&workspace.root, manifest.profile.as_ref(), env);
     let taken = crate::cargo_config::load(&inputs)?.profile_names();
     let tuned = crate::tuned::with_tuned(&policy, &taken, &manifest.path)?;
     let profiles = crate::config::plan_profiles(&inputs, &tuned)?;
@@ -69,9 +63,8 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
             }
         }
     }
-    let output = workspace
-        .root
-        .join(policy.output.as_deref().unwrap_or(policy::DEFAULT_OUTPUT));
+    let output = policy.output.as_deref().unwrap_or(policy::DEFAULT_OUTPUT);
+    let output = workspace.root.join(output);
     Ok(Planned {
         plan,
         workspace,
@@ -80,9 +73,8 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
     })
 }
 
-/// Builds the plan (without the audit) from already loaded inputs:
-/// `profiles` are resolved by [`crate::config::plan_profiles`]; `file` is
-/// the manifest holding the policy.
+/// Builds the plan (without the audit) from loaded inputs; `file` is the
+/// manifest holding the policy.
 pub fn assemble(
     ws: &Workspace,
     policy: &Policy,
@@ -92,31 +84,20 @@ pub fn assemble(
     let targets = crate::targets::resolve(policy);
     let variants = crate::variants::resolve(ws, policy, file)?;
 
-    let default_of = |key: &str, chosen: &Option<String>, default: &str, known: Vec<&String>| {
-        let name = chosen.as_deref().unwrap_or(default).to_string();
-        if known.contains(&&name) {
-            return Ok(name);
+    // The default variant and profile must exist.
+    let check = |key: &str, name: &str, known: Vec<&str>| {
+        if known.contains(&name) {
+            return Ok(name.to_string());
         }
-        let known: Vec<&str> = known.into_iter().map(String::as_str).collect();
-        let message = format!(
-            "names `{name}`, which is not a {key} ({key}s: {})",
-            known.join(", ")
-        );
+        let known = known.join(", ");
+        let message = format!("names `{name}`, which is not a {key} ({key}s: {known})");
         let key = format!("workspace.metadata.buildplan.default-{key}");
         Err(Error::key(&file.display().to_string(), key, message))
     };
-    let default_variant = default_of(
-        "variant",
-        &policy.default_variant,
-        policy::DEFAULT_VARIANT,
-        variants.keys().collect(),
-    )?;
-    let default_profile = default_of(
-        "profile",
-        &policy.default_profile,
-        policy::DEFAULT_PROFILE,
-        profiles.keys().collect(),
-    )?;
+    let variant = policy.default_variant.as_deref().unwrap_or(DEFAULT_VARIANT);
+    let default_variant = check("variant", variant, variants.keys().map(|k| &**k).collect())?;
+    let profile = policy.default_profile.as_deref().unwrap_or(DEFAULT_PROFILE);
+    let default_profile = check("profile", profile, profiles.keys().map(|k| &**k).collect())?;
 
     let info = |m: &crate::workspace::Member| PackageInfo {
         version: m.version.clone(),
@@ -126,9 +107,7 @@ pub fn assemble(
         workspace_deps: ws.paths(&ws.build_closure(&m.name)),
         workspace_test_deps: ws.paths(&ws.test_closure(&m.name)),
     };
-    let packages: BTreeMap<String, PackageInfo> = (ws.members.iter())
-        .map(|(n, m)| (n.clone(), info(m)))
-        .collect();
+    let packages = (ws.members.iter()).map(|(n, m)| (n.clone(), info(m)));
     let members = ws.paths(ws.members.keys());
 
     Ok(Plan {
@@ -139,19 +118,11 @@ pub fn assemble(
             members,
             default_variant,
             default_profile,
-            mem_per_job_mib: policy
-                .mem_per_job_mib
-                .unwrap_or(policy::DEFAULT_MEM_PER_JOB_MIB),
+            mem_per_job_mib: (policy.mem_per_job_mib).unwrap_or(policy::DEFAULT_MEM_PER_JOB_MIB),
         },
-        packages,
+        packages: packages.collect(),
         variants,
         targets,
         profiles,
     })
-}
-
-/// Where a command reads or writes the plan: `explicit` (from the command
-/// line, relative to the current directory) or the policy's output path.
-pub fn plan_path(planned_output: &Path, explicit: Option<&Path>) -> PathBuf {
-    explicit.unwrap_or(planned_output).to_path_buf()
 }

@@ -1,7 +1,5 @@
-//! The build policy: `[workspace.metadata.buildplan]` in the root
-//! Cargo.toml. Every key is optional; unknown keys are rejected
-//! (`deny_unknown_fields`), so a misspelt key is an error, never a setting
-//! that silently does nothing.
+//! The build policy, `[workspace.metadata.buildplan]` in the root
+//! Cargo.toml: every key optional, unknown keys rejected.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -22,7 +20,7 @@ pub const DEFAULT_MEM_PER_JOB_MIB: u64 = 1536;
 
 /// The parsed `[workspace.metadata.buildplan]` table.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Policy {
     /// Where the plan is written, relative to the workspace root.
     pub output: Option<String>,
@@ -39,12 +37,10 @@ pub struct Policy {
     /// Targets by triple; `None` means the built-in musl targets.
     pub targets: Option<BTreeMap<String, TargetPolicy>>,
     /// Profile settings layered over the manifest's `[profile.*]`.
-    #[serde(default)]
     pub profiles: BTreeMap<String, ProfileTable>,
     /// The plan's tuned profiles ([`crate::tuned`]): off, on or renamed.
     pub tuned_profiles: Option<TunedProfiles>,
-    /// `[workspace.metadata.buildplan.bench]`, read and checked by the
-    /// benchmark (bench/src/policy.rs), which the core knows nothing of.
+    /// `[workspace.metadata.buildplan.bench]`, read by the benchmark.
     pub bench: Option<toml::Value>,
 }
 
@@ -73,7 +69,7 @@ pub struct TunedNames {
 
 /// One variant in the policy.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct VariantPolicy {
     /// One line for people.
     pub description: Option<String>,
@@ -82,7 +78,6 @@ pub struct VariantPolicy {
     /// Unified build of the roots; `None` follows `unify-features`.
     pub unify: Option<bool>,
     /// Feature selection per root (default: its default features).
-    #[serde(default)]
     pub features: BTreeMap<String, FeatureSelection>,
 }
 
@@ -105,10 +100,9 @@ impl Default for FeatureSelection {
     }
 }
 
-/// One compilation target in the policy (not merged with the built-in
-/// settings of the same triple).
+/// One compilation target in the policy.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TargetPolicy {
     /// Linker driver cargo calls, e.g. `clang`.
     pub linker: Option<String>,
@@ -117,12 +111,11 @@ pub struct TargetPolicy {
     /// `-C target-cpu` value.
     pub target_cpu: Option<String>,
     /// Link the C runtime statically (`+crt-static`; false: `-crt-static`).
-    #[serde(default, rename = "static")]
+    #[serde(rename = "static")]
     pub is_static: bool,
     /// nixpkgs `pkgsCross` attribute providing the C toolchain.
     pub nix_cross: Option<String>,
     /// Pass `--target=<triple>` to the linker driver (a cross clang).
-    #[serde(default)]
     pub link_target: bool,
     /// C compiler for build scripts (cc-rs), e.g. `clang`.
     pub cc: Option<String>,
@@ -131,21 +124,17 @@ pub struct TargetPolicy {
     /// Archiver for build scripts (cc-rs), e.g. `llvm-ar`.
     pub ar: Option<String>,
     /// Flags for the target's C/C++ compiler, e.g. its libc's headers.
-    #[serde(default)]
     pub c_flags: Vec<String>,
     /// The build machine's C tools (`HOST_CC`, `HOST_CXX`, `HOST_AR`).
     pub host_tools: Option<crate::model::HostTools>,
     /// Debian packages providing the target's tools and headers.
-    #[serde(default)]
     pub packages: Vec<String>,
     /// Extra rustflags appended after the generated ones.
-    #[serde(default)]
     pub rustflags: Vec<String>,
 }
 
 impl Policy {
-    /// Checks what serde cannot: profile keys, names and values that must
-    /// be non-empty. `file` names the manifest holding the policy.
+    /// Checks what serde cannot; `file` names the manifest.
     pub fn validate(&self, file: &Path) -> Result<(), Error> {
         let bad = |key: &str, message: &str| {
             let key = format!("workspace.metadata.buildplan.{key}");
@@ -181,14 +170,10 @@ impl Policy {
 
 /// Whether `name` looks like a target triple (`arch-vendor-os[-env]`).
 pub fn looks_like_triple(name: &str) -> bool {
-    let parts = name.split('-').count();
-    (2..=4).contains(&parts)
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-        && !name.starts_with('-')
-        && !name.ends_with('-')
-        && !name.contains("--")
+    let parts: Vec<&str> = name.split('-').collect();
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
+    let part = |p: &&str| !p.is_empty() && p.chars().all(allowed);
+    (2..=4).contains(&parts.len()) && parts.iter().all(part)
 }
 
 #[cfg(test)]

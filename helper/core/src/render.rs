@@ -1,18 +1,13 @@
 //! The plan's facts in cargo's terms: target rustflags, the variables cargo
 //! and cc-rs read, a profile's overrides as `--config` values (`nix/lib`
-//! renders its own from the same facts). Rustflags go to
-//! `CARGO_TARGET_<TRIPLE>_RUSTFLAGS`, which cargo appends to the config
-//! files' `[target.<triple>].rustflags`.
+//! renders its own from the same facts).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-use serde_json::Value;
+use std::path::Path;
 
 use crate::model::{Overrides, Target};
 
-/// The rustflags of a target, in the contract's order: link target,
-/// `-fuse-ld`, target CPU, static C runtime, then the policy's extras.
+/// The rustflags of a target, in the contract's order.
 pub fn target_rustflags(target: &Target) -> Vec<String> {
     let mut flags = Vec::new();
     let mut flag = |value: String| flags.extend(["-C".to_string(), value]);
@@ -41,32 +36,27 @@ pub fn target_var(triple: &str, key: &str) -> String {
 }
 
 /// The variables a cross build of `target` needs (cargo's, cc-rs's, and
-/// with `cmake_dir` the cmake crate's toolchain file); none for the host.
+/// with `cmake_dir` the cmake crate's); none for the host.
 pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
     let Some(triple) = &target.triple else {
-        return env;
+        return BTreeMap::new();
     };
     let lower = triple.replace(['-', '.'], "_");
     let rustflags = target_rustflags(target).join(" ");
-    let clang = target
-        .cc
-        .as_deref()
-        .is_some_and(|cc| cc.rsplit('/').next().unwrap_or(cc).contains("clang"));
-    let target_flag = clang.then(|| format!("--target={triple}"));
-    let c_flags: Vec<String> = target_flag
-        .into_iter()
-        .chain(target.c_flags.iter().cloned())
-        .collect();
+    let rustflags = (!rustflags.is_empty()).then_some(rustflags);
+    let cc = target.cc.as_deref();
+    let clang = cc.is_some_and(|cc| cc.rsplit('/').next().unwrap_or(cc).contains("clang"));
+    let mut c_flags = target.c_flags.clone();
+    if clang {
+        c_flags.insert(0, format!("--target={triple}"));
+    }
     let c_flags = (!c_flags.is_empty()).then(|| c_flags.join(" "));
     let host = target.host_tools.as_ref();
-    let cmake = cmake_dir.filter(|_| target.cc.is_some());
+    let cmake = cmake_dir.filter(|_| cc.is_some());
+    let cmake = cmake.map(|d| d.join(format!("{triple}.cmake")).display().to_string());
     let vars = [
         (target_var(triple, "LINKER"), target.linker_driver.clone()),
-        (
-            target_var(triple, "RUSTFLAGS"),
-            (!rustflags.is_empty()).then_some(rustflags),
-        ),
+        (target_var(triple, "RUSTFLAGS"), rustflags),
         (format!("CC_{lower}"), target.cc.clone()),
         (format!("CXX_{lower}"), target.cxx.clone()),
         (format!("AR_{lower}"), target.ar.clone()),
@@ -75,35 +65,21 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
         ("HOST_CC".into(), host.map(|h| h.cc.clone())),
         ("HOST_CXX".into(), host.map(|h| h.cxx.clone())),
         ("HOST_AR".into(), host.map(|h| h.ar.clone())),
-        (
-            format!("CMAKE_TOOLCHAIN_FILE_{lower}"),
-            cmake.map(|dir| cmake_toolchain_path(dir, triple).display().to_string()),
-        ),
+        (format!("CMAKE_TOOLCHAIN_FILE_{lower}"), cmake),
     ];
-    env.extend(
-        vars.into_iter()
-            .filter_map(|(name, value)| Some((name, value?))),
-    );
-    env
+    let set = vars
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?)));
+    set.collect()
 }
 
-/// Where the CMake toolchain file of `triple` lives under `dir`.
-pub fn cmake_toolchain_path(dir: &Path, triple: &str) -> PathBuf {
-    dir.join(format!("{triple}.cmake"))
-}
-
-/// A CMake toolchain file for a cross target with a C compiler (`None`
-/// otherwise): system, compilers and archiver, and `try_compile` building a
-/// static library, as a cross compiler cannot link without the target's C
-/// runtime (rustc brings it). The cmake crate passes the flags.
+/// A CMake toolchain file for a cross target with a C compiler; its
+/// `try_compile` builds a static library (there is no C runtime to link).
 pub fn cmake_toolchain(target: &Target) -> Option<String> {
     let (triple, cc) = (target.triple.as_ref()?, target.cc.as_ref()?);
     let arch = triple.split('-').next().unwrap_or(triple);
-    let system = if triple.contains("-linux") {
-        "Linux"
-    } else {
-        "Generic"
-    };
+    let linux = triple.contains("-linux");
+    let system = if linux { "Linux" } else { "Generic" };
     let mut text = format!(
         "# CMake toolchain for {triple}, written by cargo-buildplan from the plan.\n\
          set(CMAKE_SYSTEM_NAME {system})\nset(CMAKE_SYSTEM_PROCESSOR {arch})\n\
@@ -119,40 +95,23 @@ pub fn cmake_toolchain(target: &Target) -> Option<String> {
     Some(text)
 }
 
-/// A value as it is written in TOML.
-fn toml_literal(value: &Value) -> String {
-    match value {
-        Value::String(s) => serde_json::to_string(s).expect("strings serialise"),
-        Value::Array(items) => format!(
-            "[{}]",
-            items
-                .iter()
-                .map(toml_literal)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => other.to_string(),
-    }
-}
-
 /// A profile's overrides as `cargo --config` values, sorted.
 pub fn profile_config(name: &str, overrides: &Overrides) -> Vec<String> {
     let base = format!("profile.{}", crate::cargo_config::toml_key(name));
     let packages = overrides.package.iter().flat_map(|(pkg, settings)| {
         let prefix = format!("package.{}.", crate::cargo_config::toml_key(pkg));
-        settings
-            .iter()
-            .map(move |(key, value)| (format!("{prefix}{key}"), value))
+        (settings.iter()).map(move |(key, value)| (format!("{prefix}{key}"), value))
     });
-    let build_override = overrides
-        .build_override
-        .iter()
-        .map(|(k, v)| (format!("build-override.{k}"), v));
+    let build_override =
+        (overrides.build_override.iter()).map(|(k, v)| (format!("build-override.{k}"), v));
     let settings = overrides.settings.iter().map(|(k, v)| (k.clone(), v));
     let mut config: Vec<String> = settings
         .chain(build_override)
         .chain(packages)
-        .map(|(key, value)| format!("{base}.{key}={}", toml_literal(value)))
+        .map(|(key, value)| {
+            let value = toml::Value::try_from(value).expect("profile values are TOML");
+            format!("{base}.{key}={value}")
+        })
         .collect();
     config.sort();
     config
@@ -210,11 +169,13 @@ mod tests {
 
     #[test]
     fn extra_rustflags_come_last_and_gcc_gets_no_cflags() {
-        let mut t = crate::targets::host();
-        t.triple = Some("riscv64gc-unknown-linux-gnu".into());
-        t.is_static = true;
-        t.cc = Some("gcc".into());
-        t.extra_rustflags = vec!["-C".into(), "force-frame-pointers=yes".into()];
+        let mut t = Target {
+            triple: Some("riscv64gc-unknown-linux-gnu".into()),
+            is_static: true,
+            cc: Some("gcc".into()),
+            extra_rustflags: vec!["-C".into(), "force-frame-pointers=yes".into()],
+            ..Target::default()
+        };
         assert_eq!(
             target_rustflags(&t),
             [
@@ -235,7 +196,7 @@ mod tests {
         );
         t.is_static = false;
         assert_eq!(target_rustflags(&t)[1], "target-feature=-crt-static");
-        assert!(!target_rustflags(&crate::targets::host())
+        assert!(!target_rustflags(&Target::default())
             .iter()
             .any(|f| f.contains("crt-static")));
         assert_eq!(
@@ -245,7 +206,7 @@ mod tests {
              set(CMAKE_C_COMPILER gcc)\nset(CMAKE_ASM_COMPILER gcc)\n\
              set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)\n"
         );
-        assert_eq!(cmake_toolchain(&crate::targets::host()), None);
+        assert_eq!(cmake_toolchain(&Target::default()), None);
     }
 
     #[test]

@@ -1,8 +1,6 @@
-//! What a build adds for bit-identical binaries from checkouts at different
-//! paths and times: `--remap-path-prefix` for every directory whose paths
-//! reach the binary, and `SOURCE_DATE_EPOCH` for build scripts (why:
-//! `docs/helper-notes.md`). The flags are added to the user's own rustflags
-//! by [`crate::cargo_config::ResolvedRustflags::add`].
+//! What a build adds for bit-identical binaries: `--remap-path-prefix` for
+//! every directory whose paths reach the binary, and `SOURCE_DATE_EPOCH`
+//! (why: `docs/helper-notes.md`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,8 +16,7 @@ pub struct ReproInputs {
     pub cargo_home: PathBuf,
     /// cargo's target directory.
     pub target_dir: PathBuf,
-    /// cargo's build directory (`OUT_DIR`s), when it differs from the target
-    /// directory.
+    /// cargo's build directory, when it is not the target directory.
     pub build_dir: Option<PathBuf>,
     /// rustc's sysroot, when known.
     pub sysroot: Option<PathBuf>,
@@ -30,18 +27,15 @@ pub struct ReproInputs {
 /// What a reproducible build adds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReproSettings {
-    /// Path remappings (prefix here, replacement), general first: rustc
-    /// applies the last match.
+    /// Path remappings (prefix, replacement), general first.
     pub remaps: Vec<(PathBuf, &'static str)>,
     /// `SOURCE_DATE_EPOCH` when the user set none.
     pub source_date_epoch: u64,
 }
 
 impl ReproSettings {
-    /// The settings for `inputs`: the workspace becomes `/workspace`,
-    /// `$CARGO_HOME` `/cargo-home`, the target directory `/target`, the build
-    /// directory `/build-dir`, the sysroot `/rust-sysroot`. A directory that
-    /// is a symlink is remapped under both its names.
+    /// The settings for `inputs`; a directory that is a symlink is
+    /// remapped under both its names.
     pub fn new(inputs: &ReproInputs) -> ReproSettings {
         let dirs = [
             (Some(&inputs.workspace_root), "/workspace"),
@@ -69,12 +63,12 @@ impl ReproSettings {
 
     /// The rustflags to add, in order.
     pub fn rustflags(&self) -> Result<Vec<String>, Error> {
-        let flag = |(from, to): &(PathBuf, &str)| match from.to_str() {
-            Some(from) => Ok(format!("--remap-path-prefix={from}={to}")),
-            None => Err(Error::invalid(format!(
-                "path is not UTF-8: {}",
-                from.display()
-            ))),
+        let flag = |(from, to): &(PathBuf, &str)| {
+            let bad = || Error::invalid(format!("path is not UTF-8: {}", from.display()));
+            Ok(format!(
+                "--remap-path-prefix={}={to}",
+                from.to_str().ok_or_else(bad)?
+            ))
         };
         self.remaps.iter().map(flag).collect()
     }
@@ -82,50 +76,39 @@ impl ReproSettings {
 
 /// `rustc --print sysroot` (`$RUSTC`, else `rustc`).
 pub fn sysroot() -> Result<PathBuf, Error> {
-    Ok(PathBuf::from(
-        crate::exec::rustc(&["--print", "sysroot"])?.trim(),
-    ))
+    let sysroot = crate::exec::rustc(&["--print", "sysroot"])?;
+    Ok(PathBuf::from(sysroot.trim()))
 }
 
-/// The inputs of a build of `workspace_root` into `target_dir` (and
-/// `build_dir` when it differs): `$CARGO_HOME`, sysroot, commit time.
+/// The inputs of a build of `workspace_root` into `target_dir`.
 pub fn discover(
     workspace_root: &Path,
     target_dir: &Path,
     build_dir: Option<&Path>,
 ) -> Result<ReproInputs, Error> {
-    let cargo_home = cargo_home().ok_or_else(|| {
+    let home = || Some(PathBuf::from(std::env::var_os("HOME")?).join(".cargo"));
+    let cargo_home = std::env::var_os("CARGO_HOME").map(PathBuf::from);
+    let cargo_home = cargo_home.or_else(home).ok_or_else(|| {
         Error::invalid("cannot locate $CARGO_HOME: neither CARGO_HOME nor HOME is set")
     })?;
+    let build_dir = build_dir.filter(|b| *b != target_dir);
     Ok(ReproInputs {
         workspace_root: workspace_root.to_path_buf(),
         cargo_home,
         target_dir: target_dir.to_path_buf(),
-        build_dir: build_dir
-            .filter(|b| *b != target_dir)
-            .map(Path::to_path_buf),
+        build_dir: build_dir.map(Path::to_path_buf),
         sysroot: Some(sysroot()?),
         source_date_epoch: source_date_epoch(workspace_root),
     })
 }
 
-/// The commit time of `HEAD` in `dir`, or 1 (Nix's choice) outside a git
-/// checkout.
+/// The commit time of `HEAD` in `dir`, or 1 (Nix's choice) outside git.
 pub fn source_date_epoch(dir: &Path) -> u64 {
-    let out = Command::new("git")
-        .args(["log", "-1", "--format=%ct"])
-        .current_dir(dir)
-        .output();
-    let out = out.ok().filter(|o| o.status.success());
+    let mut git = Command::new("git");
+    git.current_dir(dir).args(["log", "-1", "--format=%ct"]);
+    let out = git.output().ok().filter(|o| o.status.success());
     out.and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(1)
-}
-
-/// `$CARGO_HOME`, or `~/.cargo`.
-pub fn cargo_home() -> Option<PathBuf> {
-    std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
 }
 
 #[cfg(test)]

@@ -1,77 +1,63 @@
-//! Compilation targets: the facts of each (linker driver, `-fuse-ld`,
-//! target CPU, static C runtime, C toolchain), from the policy or the
-//! built-in defaults (docs/plan-format.md). Tools are named, never paths:
-//! Nix and a developer's shell put different binaries behind one name.
+//! Compilation targets, from the policy or the built-in defaults. Tools
+//! are named, never paths: Nix and a shell put different binaries there.
 
 use std::collections::BTreeMap;
 
-use crate::model::{HostTools, Target};
+use crate::model::Target;
 use crate::policy::{Policy, TargetPolicy};
 
-/// The name of the host target in the plan.
-pub const HOST: &str = "host";
+/// What both built-in targets share (policy format): static, C built by
+/// clang with Debian's musl headers only (`-nostdlibinc`), archived by
+/// `llvm-ar`, build scripts' C by the build machine's `cc`.
+const SHARED: &str = r#"
+linker = "clang"
+static = true
+cc = "clang"
+cxx = "clang++"
+ar = "llvm-ar"
+host-tools = { cc = "cc", cxx = "c++", ar = "ar" }
+"#;
 
-/// The built-in targets used when the policy has no `targets`: static
-/// x86_64 and aarch64 musl, C built by clang with the musl headers of
-/// Debian's multiarch `musl-dev` (`-nostdlibinc` drops the build machine's
-/// glibc ones), archived by `llvm-ar`; rustc links its own musl.
+/// The built-in targets' own settings.
+const OWN: &str = r#"
+[x86_64-unknown-linux-musl]
+fuse-ld = "mold"
+target-cpu = "x86-64-v2"
+nix-cross = "musl64"
+c-flags = ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"]
+packages = ["clang", "llvm", "mold", "musl-dev"]
+
+[aarch64-unknown-linux-musl]
+c-flags = ["-nostdlibinc", "-isystem", "/usr/include/aarch64-linux-musl"]
+packages = ["clang", "llvm", "lld", "musl-dev:arm64"]
+fuse-ld = "lld"
+link-target = true
+target-cpu = "generic"
+nix-cross = "aarch64-multiplatform-musl"
+"#;
+
+/// The built-in targets used when the policy has no `targets`.
 pub fn defaults() -> BTreeMap<String, TargetPolicy> {
-    let musl = |arch: &str, musl_dev: &str, fuse_ld: &str, cpu: &str, cross: &str, link_target| {
-        let isystem = format!("/usr/include/{arch}-linux-musl");
-        TargetPolicy {
-            linker: Some("clang".into()),
-            fuse_ld: Some(fuse_ld.into()),
-            target_cpu: Some(cpu.into()),
-            is_static: true,
-            nix_cross: Some(cross.into()),
-            link_target,
-            cc: Some("clang".into()),
-            cxx: Some("clang++".into()),
-            ar: Some("llvm-ar".into()),
-            c_flags: ["-nostdlibinc", "-isystem", &isystem]
-                .map(String::from)
-                .to_vec(),
-            host_tools: Some(HostTools {
-                cc: "cc".into(),
-                cxx: "c++".into(),
-                ar: "ar".into(),
-            }),
-            packages: ["clang", "llvm", fuse_ld, musl_dev]
-                .map(String::from)
-                .to_vec(),
-            rustflags: Vec::new(),
-        }
+    let shared: toml::Table = toml::from_str(SHARED).expect("the shared settings parse");
+    let own: BTreeMap<String, toml::Table> = toml::from_str(OWN).expect("the targets parse");
+    let merge = |mut own: toml::Table| {
+        own.extend(shared.clone());
+        own.try_into().expect("the built-in targets are policy")
     };
-    let x86 = musl("x86_64", "musl-dev", "mold", "x86-64-v2", "musl64", false);
-    let arm = musl(
-        "aarch64",
-        "musl-dev:arm64",
-        "lld",
-        "generic",
-        "aarch64-multiplatform-musl",
-        true,
-    );
-    BTreeMap::from([
-        ("x86_64-unknown-linux-musl".to_string(), x86),
-        ("aarch64-unknown-linux-musl".to_string(), arm),
-    ])
+    own.into_iter()
+        .map(|(triple, t)| (triple, merge(t)))
+        .collect()
 }
 
-/// The plan's targets: `host` plus the policy's (or the default) triples.
+/// The plan's targets: `host` (nothing set) and the policy's or default ones.
 pub fn resolve(policy: &Policy) -> BTreeMap<String, Target> {
     let specs = policy.targets.clone().unwrap_or_else(defaults);
     let triples = specs
         .iter()
         .map(|(triple, spec)| (triple.clone(), from_policy(triple, spec)));
-    std::iter::once((HOST.to_string(), host()))
+    std::iter::once(("host".to_string(), Target::default()))
         .chain(triples)
         .collect()
-}
-
-/// The host target: cargo's defaults, nothing set (its triple depends on
-/// the machine, and the plan must not).
-pub fn host() -> Target {
-    Target::default()
 }
 
 /// The facts of one triple, from its policy settings.
@@ -109,19 +95,8 @@ mod tests {
                 "x86_64-unknown-linux-musl"
             ]
         );
-        assert_eq!(t["host"], host());
-        assert_eq!(
-            serde_json::to_value(&t["x86_64-unknown-linux-musl"]).unwrap(),
-            serde_json::json!({
-                "triple": "x86_64-unknown-linux-musl", "linker_driver": "clang",
-                "fuse_ld": "mold", "target_cpu": "x86-64-v2", "static": true,
-                "link_target": null, "cc": "clang", "cxx": "clang++", "ar": "llvm-ar",
-                "c_flags": ["-nostdlibinc", "-isystem", "/usr/include/x86_64-linux-musl"],
-                "host_tools": {"cc": "cc", "cxx": "c++", "ar": "ar"},
-                "packages": ["clang", "llvm", "mold", "musl-dev"],
-                "nix_cross": "musl64", "extra_rustflags": []
-            })
-        );
+        assert_eq!(t["host"], Target::default());
+        // x86_64's facts: helper/tests/plan.rs.
         assert_eq!(
             serde_json::to_value(&t["aarch64-unknown-linux-musl"]).unwrap(),
             serde_json::json!({

@@ -1,15 +1,12 @@
-//! Whether this machine has a cross target's toolchain: the tools the plan
-//! names on PATH and the files its C flags name; what is missing is reported
-//! with the target's Debian packages and the command that installs them, for
-//! `build` (which refuses to start) and `doctor`.
+//! Whether this machine has a cross target's toolchain, and if not, which
+//! Debian packages provide it and how to install them.
 
 use std::ffi::OsStr;
 use std::path::Path;
 
 use crate::model::Target;
 
-/// What a target needs that this machine lacks, one entry per tool or
-/// path, e.g. "`clang` (C compiler) is not on PATH". Empty when complete.
+/// What a target needs that this machine lacks, one entry per tool or path.
 pub fn missing(target: &Target, path: &OsStr) -> Vec<String> {
     let fuse_tool = target.fuse_ld.as_ref().map(|ld| format!("ld.{ld}"));
     let host = target.host_tools.as_ref();
@@ -45,27 +42,23 @@ pub fn missing(target: &Target, path: &OsStr) -> Vec<String> {
         .collect()
 }
 
-/// The command that installs a target's Debian packages: a package of
-/// another dpkg architecture (`name:arch`) first needs that architecture.
+/// The command that installs a target's Debian packages (and architectures).
 pub fn install_command(target: &Target) -> Option<String> {
     if target.packages.is_empty() {
         return None;
     }
-    let mut arches: Vec<&str> = target
-        .packages
-        .iter()
-        .filter_map(|p| Some(p.split_once(':')?.1))
-        .collect();
-    arches.dedup();
-    let mut steps: Vec<String> = arches
-        .iter()
-        .map(|a| format!("sudo dpkg --add-architecture {a}"))
-        .collect();
-    steps.push("sudo apt-get update".into());
-    steps.push(format!(
-        "sudo apt-get install {}",
-        target.packages.join(" ")
-    ));
+    let mut steps: Vec<String> = Vec::new();
+    for (_, arch) in target.packages.iter().filter_map(|p| p.split_once(':')) {
+        let add = format!("sudo dpkg --add-architecture {arch}");
+        if !steps.contains(&add) {
+            steps.push(add);
+        }
+    }
+    let packages = target.packages.join(" ");
+    steps.extend([
+        "sudo apt-get update".into(),
+        format!("sudo apt-get install {packages}"),
+    ]);
     Some(steps.join(" && "))
 }
 
@@ -116,10 +109,12 @@ mod tests {
 
     #[test]
     fn complete_when_every_tool_and_path_is_there() {
-        let mut t = crate::targets::host();
-        t.triple = Some("aarch64-unknown-linux-musl".into());
-        t.cc = Some("clang --target=x".into());
-        t.fuse_ld = Some("lld".into());
+        let mut t = Target {
+            triple: Some("aarch64-unknown-linux-musl".into()),
+            cc: Some("clang --target=x".into()),
+            fuse_ld: Some("lld".into()),
+            ..Target::default()
+        };
         let dir = stub_dir(&["clang", "ld.lld"]);
         let headers = tempfile::tempdir().unwrap();
         t.c_flags = vec!["-isystem".into(), headers.path().display().to_string()];

@@ -1,7 +1,5 @@
-//! Files and trees: the one directory-tree copier (the dependency cache's
-//! saved target directories, the benchmark's copy of a workspace and the
-//! tests' fixture copies all go through [`copy_tree`]), and the one record
-//! of a file's content ([`FileState`]).
+//! Files and trees: the one directory-tree copier ([`copy_tree`]) and the
+//! one record of a file's content ([`FileState`]).
 
 use std::fs;
 use std::io;
@@ -12,48 +10,34 @@ use filetime::{set_file_mtime, FileTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Copies the tree at `from` into `to` (created as needed), leaving out
-/// every entry for which `skip` (given the path relative to `from`) is
-/// true. Files keep their modification times (cargo's fingerprints compare
-/// them) and permissions, symlinks are recreated as symlinks, and
-/// directories get their times back last. Returns the files and symlinks
-/// copied; an error names the path it happened at.
+/// Copies the tree at `from` into `to`, but what `skip` (given the relative
+/// path) is true for, keeping times, permissions and symlinks. Returns the
+/// files and symlinks copied; an error names its path.
 pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Result<u64> {
     let at = |p: &Path| {
         let p = p.to_path_buf();
         move |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", p.display()))
     };
-    let mut count = 0;
-    let mut stack = vec![from.to_path_buf()];
-    let mut dirs = Vec::new();
-    while let Some(src) = stack.pop() {
-        let rel = src.strip_prefix(from).expect("below `from`");
-        let dst = to.join(rel);
-        fs::create_dir_all(&dst).map_err(at(&dst))?;
-        dirs.push((src.clone(), dst.clone()));
-        for entry in fs::read_dir(&src).map_err(at(&src))? {
-            let entry = entry.map_err(at(&src))?;
-            let s = entry.path();
-            if skip(s.strip_prefix(from).expect("below `from`")) {
-                continue;
-            }
-            let d = dst.join(entry.file_name());
-            let kind = entry.file_type().map_err(at(&s))?;
-            if kind.is_dir() {
-                stack.push(s);
-                continue;
-            }
-            if kind.is_symlink() {
-                let link = fs::read_link(&s).map_err(at(&s))?;
-                std::os::unix::fs::symlink(&link, &d).map_err(at(&d))?;
-            } else {
-                fs::copy(&s, &d).map_err(at(&d))?;
-                let modified = entry.metadata().and_then(|m| m.modified());
-                let modified = FileTime::from_system_time(modified.map_err(at(&s))?);
-                set_file_mtime(&d, modified).map_err(at(&d))?;
-            }
-            count += 1;
+    let rel = |p: &Path| p.strip_prefix(from).expect("below `from`").to_path_buf();
+    let (mut count, mut dirs) = (0, Vec::new());
+    let walk = walkdir::WalkDir::new(from).into_iter();
+    for entry in walk.filter_entry(|e| e.depth() == 0 || !skip(&rel(e.path()))) {
+        let entry = entry?;
+        let (s, d, kind) = (entry.path(), to.join(rel(entry.path())), entry.file_type());
+        if kind.is_dir() {
+            fs::create_dir_all(&d).map_err(at(&d))?;
+            dirs.push((s.to_path_buf(), d));
+            continue;
+        } else if kind.is_symlink() {
+            let link = fs::read_link(s).map_err(at(s))?;
+            std::os::unix::fs::symlink(&link, &d).map_err(at(&d))?;
+        } else {
+            fs::copy(s, &d).map_err(at(&d))?;
+            let modified = entry.metadata().map_err(io::Error::from);
+            let modified = modified.and_then(|m| m.modified()).map_err(at(s))?;
+            set_file_mtime(&d, FileTime::from_system_time(modified)).map_err(at(&d))?;
         }
+        count += 1;
     }
     // Directories last (creating files inside them moves their mtime);
     // their times are informative only, so a failure is no error.
@@ -77,8 +61,7 @@ pub struct FileState {
 }
 
 impl FileState {
-    /// The file's state now; `None` if it cannot be read or changed while
-    /// it was hashed.
+    /// The file's state now; `None` if unreadable or changed while hashed.
     pub fn of(path: &Path) -> Option<FileState> {
         let before = fs::metadata(path).ok()?;
         let mut sha256 = Sha256::new();
@@ -96,10 +79,8 @@ impl FileState {
 /// Seconds and nanoseconds since the epoch (zero before it).
 pub fn time_pair(t: SystemTime) -> (i64, u32) {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    (
-        i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        d.subsec_nanos(),
-    )
+    let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+    (secs, d.subsec_nanos())
 }
 
 #[cfg(test)]

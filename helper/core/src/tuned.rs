@@ -7,8 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use toml::Value;
-
 use crate::cargo_config::ProfileTable;
 use crate::error::Error;
 use crate::policy::{Policy, TunedProfiles};
@@ -18,49 +16,32 @@ pub const DEV: &str = "buildplan-dev";
 /// The CI / release-fast profile's default name.
 pub const CI: &str = "buildplan-ci";
 
-fn table<const N: usize>(pairs: [(&str, Value); N]) -> BTreeMap<String, Value> {
-    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+/// The tuned profiles' settings, by policy key.
+const PROFILES: &str = r#"
+[dev]
+inherits = "dev"
+debug = "line-tables-only"
+incremental = true
+build-override = { opt-level = 0, debug = false }
+
+[ci]
+inherits = "release"
+lto = "off"
+debug = false
+codegen-units = 16
+incremental = false
+build-override = { opt-level = 0, debug = false }
+package."*" = { codegen-units = 1 }
+"#;
+
+/// The tuned profile of policy key `which` (`dev` or `ci`).
+pub fn profile(which: &str) -> ProfileTable {
+    let mut all: BTreeMap<String, ProfileTable> =
+        toml::from_str(PROFILES).expect("the tuned profiles parse");
+    all.remove(which).expect("`dev` or `ci`")
 }
 
-/// A profile inheriting `inherits` with `settings`, and build scripts and
-/// proc-macros at opt-level 0 without debug info.
-fn profile(inherits: &str, settings: BTreeMap<String, Value>) -> ProfileTable {
-    ProfileTable {
-        inherits: Some(inherits.into()),
-        settings,
-        package: BTreeMap::new(),
-        build_override: table([
-            ("opt-level", Value::Integer(0)),
-            ("debug", Value::Boolean(false)),
-        ]),
-    }
-}
-
-/// The fast dev profile's settings.
-pub fn dev_profile() -> ProfileTable {
-    let debug = Value::String("line-tables-only".into());
-    profile(
-        "dev",
-        table([("debug", debug), ("incremental", Value::Boolean(true))]),
-    )
-}
-
-/// The CI / release-fast profile's settings.
-pub fn ci_profile() -> ProfileTable {
-    let settings = table([
-        ("lto", Value::String("off".into())),
-        ("debug", Value::Boolean(false)),
-        ("codegen-units", Value::Integer(16)),
-        ("incremental", Value::Boolean(false)),
-    ]);
-    ProfileTable {
-        package: BTreeMap::from([("*".into(), table([("codegen-units", Value::Integer(1))]))]),
-        ..profile("release", settings)
-    }
-}
-
-/// The tuned profiles' names under `policy` (empty when it turns them
-/// off), as (policy key, name) pairs.
+/// The tuned profiles' (policy key, name) pairs under `policy`.
 pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     match &policy.tuned_profiles {
         Some(TunedProfiles::Enabled(false)) => Vec::new(),
@@ -72,8 +53,8 @@ pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     }
 }
 
-/// `policy` with the tuned profiles added; a name in `taken` (cargo's own
-/// layers) or the policy's is an error naming `file` and the key to set.
+/// `policy` with the tuned profiles added; a name already `taken` is an
+/// error naming `file` and the key to set.
 pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Result<Policy, Error> {
     let mut out = policy.clone();
     let mut used = BTreeSet::new();
@@ -86,22 +67,15 @@ pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Res
         if name.is_empty() || !name.chars().all(valid) {
             return Err(bad(format!("`{name}` is not a valid profile name")));
         }
-        if taken.contains(&name)
-            || policy.profiles.contains_key(&name)
-            || !used.insert(name.clone())
-        {
+        let clash = taken.contains(&name) || policy.profiles.contains_key(&name);
+        if clash || !used.insert(name.clone()) {
             return Err(bad(format!(
                 "the tuned profile name `{name}` is already a profile of the workspace or the policy; \
                  rename it (tuned-profiles = {{ {which} = \"other-name\" }}) or turn the tuned \
                  profiles off (tuned-profiles = false)"
             )));
         }
-        let profile = if which == "dev" {
-            dev_profile()
-        } else {
-            ci_profile()
-        };
-        out.profiles.insert(name, profile);
+        out.profiles.insert(name, profile(which));
     }
     Ok(out)
 }
@@ -118,11 +92,11 @@ mod tests {
         assert_eq!(added.profiles.keys().collect::<Vec<_>>(), [CI, DEV]);
         assert_eq!(
             added.profiles[CI].settings["lto"],
-            Value::String("off".into())
+            toml::Value::String("off".into())
         );
         assert_eq!(
             added.profiles[CI].package["*"]["codegen-units"],
-            Value::Integer(1)
+            toml::Value::Integer(1)
         );
         let off = Policy {
             tuned_profiles: Some(TunedProfiles::Enabled(false)),
@@ -154,15 +128,15 @@ mod tests {
 
     #[test]
     fn no_tuned_profile_switches_fat_lto_on() {
-        for p in [dev_profile(), ci_profile()] {
+        for p in [profile("dev"), profile("ci")] {
             let lto = p.settings.get("lto");
             assert!(
                 lto.is_none()
-                    || lto == Some(&Value::Boolean(false))
-                    || lto == Some(&Value::String("off".into())),
+                    || lto == Some(&toml::Value::Boolean(false))
+                    || lto == Some(&toml::Value::String("off".into())),
                 "{lto:?}"
             );
-            assert_eq!(p.build_override["opt-level"], Value::Integer(0));
+            assert_eq!(p.build_override["opt-level"], toml::Value::Integer(0));
         }
     }
 }

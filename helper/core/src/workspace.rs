@@ -1,13 +1,13 @@
-//! The workspace as cargo sees it: members, their binaries and features, and
-//! which members each one needs, from `cargo metadata --no-deps` or, for the
-//! feature audit, the full `cargo metadata`, run once and shared with guppy.
-//! Paths are relative to the workspace root and use `/`.
+//! The workspace as cargo sees it (`cargo metadata`): members, their
+//! binaries and features, and which members each one needs. Paths are
+//! relative to the workspace root and use `/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use cargo_metadata::{DependencyKind, MetadataCommand, TargetKind};
+use cargo_metadata::DependencyKind::{self, Development};
+use cargo_metadata::{MetadataCommand, TargetKind};
 
 use crate::error::Error;
 
@@ -33,37 +33,20 @@ pub struct Member {
     pub path: String,
     /// Binary target names, sorted.
     pub binaries: Vec<String>,
-    /// Declared features (including implicit ones of optional
-    /// dependencies) with what each enables.
+    /// Declared (and implicit) features with what each enables.
     pub features: BTreeMap<String, Vec<String>>,
-    /// Names of the members it depends on directly, with the kind of
-    /// dependency (normal, build or dev). Optional and target-specific
-    /// dependencies are included: a variant may turn them on.
-    pub member_deps: BTreeSet<(String, DepKind)>,
-}
-
-/// Kind of a dependency edge between members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum DepKind {
-    /// `[dependencies]`.
-    Normal,
-    /// `[build-dependencies]`.
-    Build,
-    /// `[dev-dependencies]`.
-    Dev,
+    /// The members it depends on directly (optional ones too), with kinds.
+    pub member_deps: Vec<(String, DependencyKind)>,
 }
 
 impl Workspace {
-    /// Loads the workspace containing `manifest_path` (or the current
-    /// directory when `None`) from `cargo metadata --no-deps`.
+    /// Loads the workspace of `manifest_path` (or the current directory).
     pub fn load(manifest_path: Option<&Path>) -> anyhow::Result<Self> {
         Self::from_metadata(&metadata(manifest_path)?)
     }
 
-    /// As [`Self::load`], from the full `cargo metadata` (every package of
-    /// the lock file, which cargo may download), also returned as guppy's
-    /// package graph for the feature audit. With `locked`, cargo runs with
-    /// `--locked`. This is the only `cargo metadata` of such a command.
+    /// As [`Self::load`], from the full `cargo metadata` (with `--locked`
+    /// if `locked`), also returned as guppy's graph for the feature audit.
     pub fn load_graph(
         manifest_path: Option<&Path>,
         locked: bool,
@@ -95,31 +78,25 @@ impl Workspace {
         for p in packages {
             let dir = (p.manifest_path.parent())
                 .context("a member's manifest path has no parent directory")?;
-            let mut binaries: Vec<String> = (p.targets.iter())
-                .filter(|t| t.kind.contains(&TargetKind::Bin))
-                .map(|t| t.name.clone())
-                .collect();
+            let bins = (p.targets.iter()).filter(|t| t.kind.contains(&TargetKind::Bin));
+            let mut binaries: Vec<String> = bins.map(|t| t.name.clone()).collect();
             binaries.sort();
             let member_deps = (p.dependencies.iter())
                 .filter_map(|dep| {
                     let name = by_dir.get(dep.path.as_deref()?)?;
-                    let kind = match dep.kind {
-                        DependencyKind::Build => DepKind::Build,
-                        DependencyKind::Development => DepKind::Dev,
-                        _ => DepKind::Normal,
-                    };
-                    (name != p.name.as_str()).then(|| (name.clone(), kind))
+                    (name != p.name.as_str()).then(|| (name.clone(), dep.kind))
                 })
                 .collect();
+            let name = p.name.to_string();
             let member = Member {
-                name: p.name.to_string(),
+                name: name.clone(),
                 version: p.version.to_string(),
                 path: relative(&root, dir.as_std_path())?,
                 binaries,
                 features: p.features.clone(),
                 member_deps,
             };
-            members.insert(member.name.clone(), member);
+            members.insert(name, member);
         }
         Ok(Self {
             root_manifest: root.join("Cargo.toml"),
@@ -128,19 +105,12 @@ impl Workspace {
         })
     }
 
-    /// Member names, sorted.
-    pub fn names(&self) -> impl Iterator<Item = &String> {
-        self.members.keys()
-    }
-
-    /// Names of the members `name` needs to build (normal and build
-    /// dependencies, transitively), excluding itself, sorted.
+    /// The members `name` needs to build, transitively, without itself.
     pub fn build_closure(&self, name: &str) -> BTreeSet<String> {
         self.closure(name, false)
     }
 
-    /// As [`Self::build_closure`], adding the package's own
-    /// dev-dependencies (and what they need to build).
+    /// As [`Self::build_closure`], with the package's dev-dependencies.
     pub fn test_closure(&self, name: &str) -> BTreeSet<String> {
         self.closure(name, true)
     }
@@ -148,7 +118,7 @@ impl Workspace {
     fn closure(&self, name: &str, dev: bool) -> BTreeSet<String> {
         let mut seen = BTreeSet::new();
         self.walk(name, &mut seen);
-        for (dep, _) in self.deps(name).filter(|(_, k)| dev && *k == DepKind::Dev) {
+        for (dep, _) in self.deps(name).filter(|(_, k)| dev && *k == Development) {
             self.walk(dep, &mut seen);
         }
         seen.remove(name);
@@ -156,16 +126,14 @@ impl Workspace {
     }
 
     /// The direct member dependencies of `name`.
-    fn deps(&self, name: &str) -> impl Iterator<Item = &(String, DepKind)> {
-        self.members
-            .get(name)
-            .into_iter()
-            .flat_map(|m| &m.member_deps)
+    fn deps(&self, name: &str) -> impl Iterator<Item = &(String, DependencyKind)> {
+        let member = self.members.get(name);
+        member.into_iter().flat_map(|m| &m.member_deps)
     }
 
     fn walk(&self, name: &str, seen: &mut BTreeSet<String>) {
         if seen.insert(name.to_string()) {
-            for (dep, _) in self.deps(name).filter(|(_, k)| *k != DepKind::Dev) {
+            for (dep, _) in self.deps(name).filter(|(_, k)| *k != Development) {
                 self.walk(dep, seen);
             }
         }
@@ -173,49 +141,37 @@ impl Workspace {
 
     /// Paths of the named members, sorted.
     pub fn paths<'a>(&self, names: impl IntoIterator<Item = &'a String>) -> Vec<String> {
-        let mut paths: Vec<String> = names
-            .into_iter()
-            .filter_map(|n| self.members.get(n).map(|m| m.path.clone()))
-            .collect();
+        let path = |n: &String| Some(self.members.get(n)?.path.clone());
+        let mut paths: Vec<String> = names.into_iter().filter_map(path).collect();
         paths.sort();
         paths
     }
 }
 
-/// `cargo metadata --no-deps` of the workspace containing `manifest_path`
-/// (or the current directory when `None`).
+/// `cargo metadata --no-deps` of `manifest_path` (or the current directory).
 pub fn metadata(manifest_path: Option<&Path>) -> Result<cargo_metadata::Metadata, Error> {
     MetadataCommand::parse(metadata_json(manifest_path, &["--no-deps"])?)
         .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))
 }
 
-/// The output of `cargo metadata --format-version 1 <extra>` for the
-/// workspace at `manifest_path` (or the current directory).
+/// The output of `cargo metadata --format-version 1 <extra>`.
 fn metadata_json(manifest_path: Option<&Path>, extra: &[&str]) -> Result<String, Error> {
     let mut cmd = MetadataCommand::new();
     if let Some(path) = manifest_path {
         if !path.is_file() {
-            return Err(Error::Io {
-                path: path.display().to_string(),
-                message: "no such file (given with --manifest-path)".into(),
-            });
+            return Err(Error::io(path, "no such file (given with --manifest-path)"));
         }
         cmd.manifest_path(path);
     }
     cmd.other_options(extra.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    let mut command = cmd.cargo_command();
-    command.env("CARGO_TERM_COLOR", "never");
-    crate::exec::capture(command)
+    crate::exec::capture(cmd.cargo_command().env("CARGO_TERM_COLOR", "never"))
 }
 
 /// `path` relative to `root`, `/`-separated; `.` when they are equal.
 pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
     let rel = path.strip_prefix(root).map_err(|_| {
-        anyhow::anyhow!(
-            "workspace member {} lies outside the workspace root {}",
-            path.display(),
-            root.display()
-        )
+        let (path, root) = (path.display(), root.display());
+        anyhow::anyhow!("workspace member {path} lies outside the workspace root {root}")
     })?;
     Ok(if rel.as_os_str().is_empty() {
         ".".to_string()
@@ -228,7 +184,9 @@ pub fn relative(root: &Path, path: &Path) -> anyhow::Result<String> {
 mod tests {
     use super::*;
 
-    fn member(name: &str, deps: &[(&str, DepKind)]) -> Member {
+    use DependencyKind::{Build, Development as Dev, Normal};
+
+    fn member(name: &str, deps: &[(&str, DependencyKind)]) -> Member {
         Member {
             name: name.into(),
             version: "0.1.0".into(),
@@ -250,13 +208,10 @@ mod tests {
     #[test]
     fn closures_follow_normal_and_build_but_dev_only_at_the_top() {
         let w = ws(vec![
-            member(
-                "app",
-                &[("lib", DepKind::Normal), ("testkit", DepKind::Dev)],
-            ),
-            member("lib", &[("gen", DepKind::Build), ("bench", DepKind::Dev)]),
+            member("app", &[("lib", Normal), ("testkit", Dev)]),
+            member("lib", &[("gen", Build), ("bench", Dev)]),
             member("gen", &[]),
-            member("testkit", &[("lib", DepKind::Normal)]),
+            member("testkit", &[("lib", Normal)]),
             member("bench", &[]),
         ]);
         let names = |s: BTreeSet<String>| s.into_iter().collect::<Vec<_>>();
@@ -269,8 +224,8 @@ mod tests {
     #[test]
     fn cycles_through_dev_dependencies_terminate() {
         let w = ws(vec![
-            member("a", &[("b", DepKind::Dev)]),
-            member("b", &[("a", DepKind::Normal)]),
+            member("a", &[("b", Dev)]),
+            member("b", &[("a", Normal)]),
         ]);
         assert!(w.build_closure("a").is_empty());
         assert_eq!(w.test_closure("a").into_iter().collect::<Vec<_>>(), ["b"]);

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use buildplan::error::Outcome;
 use buildplan::output::{render, write_atomic};
-use buildplan::plan::{compute, plan_path, AuditMode};
+use buildplan::plan::{compute, AuditMode};
 
 /// Computes the plan (with the audit unless `no_audit`) and writes it to
 /// `output` or the policy's output path.
@@ -20,7 +20,7 @@ pub fn run(
         AuditMode::Run
     };
     let planned = compute(manifest_path, mode)?;
-    let path = plan_path(&planned.output, output);
+    let path = output.map_or_else(|| planned.output.clone(), Path::to_path_buf);
     let changed = write_atomic(&path, &render(&planned.plan))?;
     let plan = &planned.plan;
     eprintln!(
@@ -54,7 +54,7 @@ pub fn run(
 /// a unified diff when they differ, and with a hint when the file is missing.
 pub fn check(manifest_path: Option<&Path>, plan: Option<&Path>) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Locked)?;
-    let path = plan_path(&planned.output, plan);
+    let path = plan.map_or_else(|| planned.output.clone(), Path::to_path_buf);
     let shown = shown(&planned.workspace.root, &path);
     let fresh = render(&planned.plan);
     let on_disk = match std::fs::read(&path) {

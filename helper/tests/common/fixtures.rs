@@ -63,8 +63,7 @@ pub fn planned_bench_fixture(dir: &Path) -> PathBuf {
         buildplan::plan::AuditMode::Skip,
     )
     .expect("the fixture plans");
-    let path = buildplan::plan::plan_path(&planned.output, None);
-    buildplan::output::write_atomic(&path, &buildplan::output::render(&planned.plan))
+    buildplan::output::write_atomic(&planned.output, &buildplan::output::render(&planned.plan))
         .expect("the plan is written");
     ws
 }

@@ -269,7 +269,7 @@ pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
     else {
         return Ok(());
     };
-    let path = crate::render::cmake_toolchain_path(dir, triple);
+    let path = dir.join(format!("{triple}.cmake"));
     std::fs::create_dir_all(dir)
         .and_then(|()| std::fs::write(&path, text))
         .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))
@@ -280,7 +280,7 @@ pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
 pub fn check_target_std(triple: &str) -> Result<(), Error> {
     let dir = match exec::rustc(&["--print", "target-libdir", "--target", triple]) {
         Ok(dir) => dir,
-        Err(Error::CargoFailed { .. }) => String::new(),
+        Err(Error::CargoFailed(_)) => String::new(),
         Err(e) => return Err(e),
     };
     let is_std = |n: &str| n.starts_with("libstd-") && n.ends_with(".rlib");

@@ -311,7 +311,7 @@ fn bad_names_are_usage_errors() {
 
 /// The description of the host linker picked with `dir` as PATH.
 fn picked(dir: &tempfile::TempDir) -> String {
-    let (target, m) = (crate::targets::host(), machine(dir.path(), None));
+    let (target, m) = (Target::default(), machine(dir.path(), None));
     let line = host_linker(&target, &m, None, &mut Vec::new()).unwrap();
     line.strip_prefix("linker: ")
         .unwrap()

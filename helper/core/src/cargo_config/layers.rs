@@ -136,10 +136,7 @@ fn read_toml(path: &Path, source: &str) -> Result<toml::Table, Error> {
 
 /// Parses config file or `--config` value `source`.
 fn parse_toml(text: &str, source: &str) -> Result<toml::Table, Error> {
-    toml::from_str(text).map_err(|e| Error::Toml {
-        file: source.to_string(),
-        message: e.to_string(),
-    })
+    toml::from_str(text).map_err(|e| Error::toml(source, e))
 }
 
 /// Makes a path absolute and resolves symlinks where it exists, so that

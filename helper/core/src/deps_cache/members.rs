@@ -95,7 +95,7 @@ fn package_files(member_dir: &Path) -> Vec<PathBuf> {
     let mut cmd = Command::new(crate::exec::cargo_program());
     cmd.args(["package", "--list", "--allow-dirty", "--manifest-path"])
         .arg(member_dir.join("Cargo.toml"));
-    let text = crate::exec::capture(cmd).unwrap_or_default();
+    let text = crate::exec::capture(&mut cmd).unwrap_or_default();
     let files = text.lines().map(|l| member_dir.join(l));
     files.filter(|p| p.is_file()).collect()
 }

@@ -61,10 +61,8 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
         let path = root.join(&f.source);
         if !docs.contains_key(f.source.as_str()) {
             let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let doc = text.parse::<DocumentMut>().map_err(|e| Error::Toml {
-                file: path.display().to_string(),
-                message: e.to_string(),
-            })?;
+            let doc = (text.parse::<DocumentMut>())
+                .map_err(|e| Error::toml(&path.display().to_string(), e))?;
             docs.insert(&f.source, doc);
         }
         let mut key = vec!["profile", profile];

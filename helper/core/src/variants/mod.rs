@@ -68,15 +68,13 @@ fn from_policy(
     spec: &VariantPolicy,
     file: &Path,
 ) -> Result<Variant, Error> {
-    let err = |message: String| Error::Variant {
-        file: file.display().to_string(),
-        variant: name.to_string(),
-        message,
+    let err = |message: String| {
+        Error::invalid(format!("{}: variant `{name}`: {message}", file.display()))
     };
-    let members = ws.names().cloned().collect::<Vec<_>>().join(", ");
+    let members = ws.members.keys().cloned().collect::<Vec<_>>().join(", ");
     let roots: BTreeSet<String> = match &spec.packages {
         Some(list) => list.iter().cloned().collect(),
-        None => ws.names().cloned().collect(),
+        None => ws.members.keys().cloned().collect(),
     };
     if roots.is_empty() {
         return Err(err("`packages` is empty".into()));

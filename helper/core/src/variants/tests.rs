@@ -10,7 +10,7 @@ fn ws() -> Workspace {
         path: name.into(),
         binaries: vec![],
         features: features.iter().map(|f| (f.to_string(), vec![])).collect(),
-        member_deps: BTreeSet::new(),
+        member_deps: Vec::new(),
     };
     Workspace {
         root: "/w".into(),

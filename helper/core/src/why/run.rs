@@ -93,7 +93,7 @@ fn locate(opts: &RunOptions, program: &Path) -> Result<BuildDirs, Error> {
     meta.other_options(given);
     let mut cmd = meta.cargo_command();
     environment(&mut cmd, opts);
-    let meta = MetadataCommand::parse(crate::exec::capture(cmd)?)
+    let meta = MetadataCommand::parse(crate::exec::capture(&mut cmd)?)
         .map_err(|e| Error::invalid(format!("cargo metadata printed unexpected output: {e}")))?;
     let target_dir = flag_value(&opts.args, "--target-dir").map(|t| opts.dir.join(t));
     Ok(BuildDirs::new(meta, target_dir))
@@ -156,10 +156,9 @@ pub fn run(opts: &RunOptions) -> Result<Run, Error> {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| Error::CargoMissing {
-        program: program.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::not_run(&program.display().to_string(), e))?;
     let (stdout_pipe, stderr_pipe) = (child.stdout.take(), child.stderr.take());
     let echo = opts.echo;
     let err_thread = std::thread::spawn(move || read_stderr(stderr_pipe.unwrap(), echo, added_v));
