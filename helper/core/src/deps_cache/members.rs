@@ -6,9 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use filetime::{set_file_mtime, FileTime};
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
@@ -200,7 +199,8 @@ impl MemberRecord {
             };
         }
         let set_mtime = |p: &Path, (s, ns): (i64, u32)| {
-            set_file_mtime(p, FileTime::from_unix_time(s, ns)).is_ok()
+            let t = UNIX_EPOCH + Duration::new(u64::try_from(s).unwrap_or(0), ns);
+            fs::File::open(p).and_then(|f| f.set_modified(t)).is_ok()
         };
         let held = |rel: &str| moved && self.outside.iter().any(|o| Path::new(rel).starts_with(o));
         let bump = |p: &Path| {
@@ -208,7 +208,7 @@ impl MemberRecord {
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| time_pair(t) > self.saved_at);
             if !newer {
-                let _ = set_file_mtime(p, FileTime::from_system_time(now));
+                let _ = fs::File::open(p).and_then(|f| f.set_modified(now));
             }
         };
         let mut out = Applied::default();
