@@ -1,8 +1,5 @@
-//! The helper's use of cargo's configuration ([`crate::cargo_config`]):
-//! the plan's profiles, from the workspace's own layers only
-//! ([`plan_inputs`]), and what a build on this machine adds ([`run_inputs`]:
-//! every layer). The policy's `profiles` are the top layer; its overrides
-//! are the values cargo's own resolution does not give.
+//! cargo's configuration for the plan (workspace layers only, [`plan_inputs`]) and for a
+//! build here (every layer, [`run_inputs`]); the policy's `profiles` are the top layer.
 
 use std::collections::BTreeMap;
 use std::path::Path;

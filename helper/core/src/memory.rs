@@ -1,7 +1,5 @@
-//! How much memory a build with one profile needs: an ordinary job (one
-//! rustc or link), and the final step, the root binary's rustc, which grows
-//! with the whole program under LTO and runs last. The figures and the
-//! measurements behind them: `docs/helper-notes.md`.
+//! Memory a build with one profile needs: per job, and for the root binary's final
+//! rustc (grows with the program under LTO); figures: `docs/helper-notes.md`.
 
 use serde_json::Value;
 

@@ -1,6 +1,5 @@
-//! The plan's facts in cargo's terms: target rustflags, the variables cargo
-//! and cc-rs read, a profile's overrides as `--config` values (`nix/lib`
-//! renders its own from the same facts).
+//! The plan's facts in cargo's terms: rustflags, cargo and cc-rs variables,
+//! `--config` profile overrides (`nix/lib` renders its own).
 
 use std::collections::BTreeMap;
 use std::path::Path;

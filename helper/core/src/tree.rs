@@ -9,9 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Copies the tree at `from` into `to`, but what `skip` (given the relative
-/// path) is true for, keeping times, permissions and symlinks. Returns the
-/// files and symlinks copied; an error names its path.
+/// Copies `from` into `to` but what `skip` (on relative paths) is true for, keeping
+/// times, permissions and symlinks; returns files and links copied.
 pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Result<u64> {
     let at = |p: &Path| {
         let p = p.to_path_buf();

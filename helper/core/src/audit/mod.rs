@@ -1,8 +1,5 @@
-//! The feature audit: does a variant compile a third-party package twice
-//! with different features? Every root is resolved alone and all roots
-//! together ([`resolve`]: in-process by guppy, as cargo and cargo-hakari),
-//! for every target triple of the plan; a package whose features differ
-//! between those is a *split*. Limits: docs/helper-notes.md.
+//! The feature audit: packages whose features differ between a variant's roots resolved
+//! alone and together ([`resolve`], by guppy), per target triple: *splits*.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -44,9 +41,8 @@ pub fn selection(root: &str, build: &PackageBuild) -> Selection {
     }
 }
 
-/// The splits of each of `variants` for the `--target` values `targets`,
-/// against `graph` (the workspace's full `cargo metadata`). Selections
-/// shared between variants are resolved once.
+/// The splits of each of `variants` for `targets`, against `graph` (full
+/// `cargo metadata`); shared selections are resolved once.
 pub fn audit(
     graph: &PackageGraph,
     resolver: Resolver,

@@ -27,9 +27,7 @@ pub(super) fn list_files(root: &Path) -> walkdir::Result<BTreeMap<String, u64>> 
     Ok(out)
 }
 
-/// Copies a directory tree ([`crate::tree::copy_tree`]: modification
-/// times, permissions, symlinks), without cargo's lock files, which cargo
-/// recreates.
+/// Copies a tree ([`crate::tree::copy_tree`]) without cargo's lock files.
 pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<usize, Error> {
     let skip = |rel: &Path| rel.file_name().is_some_and(|n| n == ".cargo-lock");
     crate::tree::copy_tree(from, to, &skip)

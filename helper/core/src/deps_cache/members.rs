@@ -1,6 +1,5 @@
-//! Member records: each member source's size, SHA-256 and mtime after a
-//! build, so that after a checkout (new mtimes everywhere) unchanged sources
-//! get their recorded mtimes back and cargo finds them fresh (docs/deps-cache.md, "Members").
+//! Member records: sources' size, SHA-256 and mtime, so unchanged sources get their
+//! mtimes back after a checkout and stay fresh (docs/deps-cache.md, "Members").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;

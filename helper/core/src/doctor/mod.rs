@@ -1,6 +1,5 @@
-//! The doctor: the workspace's own settings that cost build time or memory
-//! and buy no runtime ([`diagnose`]), each with its cost and fix ([`apply`]:
-//! `doctor --write`, with `toml_edit` so the rest of a file keeps its format).
+//! The doctor: settings that cost build time or memory for no runtime gain
+//! ([`diagnose`]) and their fixes ([`apply`], `doctor --write`, by `toml_edit`).
 
 mod findings;
 

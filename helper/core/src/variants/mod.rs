@@ -1,6 +1,5 @@
-//! Feature variants: the packages each builds, their features and cargo
-//! arguments. Without a policy table: `minimal`, `default` and `full`, each
-//! building every member.
+//! Feature variants: packages, features and cargo arguments; by default
+//! `minimal`, `default` and `full` over every member.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
