@@ -1,8 +1,7 @@
 //! cargo's configuration for the plan (workspace layers only, [`plan_inputs`]) and for a
 //! build here (every layer, [`run_inputs`]); the policy's `profiles` are the top layer.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use serde_json::Value;
 

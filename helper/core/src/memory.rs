@@ -3,9 +3,7 @@
 
 use serde_json::Value;
 
-use crate::error::Error;
-use crate::exec::Machine;
-use crate::model::Plan;
+use crate::{error::Error, exec::Machine, model::Plan};
 
 /// The LTO kind of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

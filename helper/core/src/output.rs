@@ -1,9 +1,7 @@
 //! Writing and reading files: the plan (keys sorted, a trailing newline),
 //! any file written atomically, and the diff `check` prints.
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::{io::Write, os::unix::fs::PermissionsExt, path::Path};
 
 use anyhow::Context;
 use serde_json::Value;

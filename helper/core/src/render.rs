@@ -1,8 +1,7 @@
 //! The plan's facts in cargo's terms: rustflags, cargo and cc-rs variables,
 //! `--config` profile overrides (`nix/lib` renders its own).
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use crate::model::{Overrides, Target};
 

@@ -1,7 +1,6 @@
 //! Listing, checking and copying target directories, keeping mtimes.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use walkdir::WalkDir;
 

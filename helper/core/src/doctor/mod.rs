@@ -3,8 +3,7 @@
 
 mod findings;
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use toml_edit::{DocumentMut, Item};
 
