@@ -135,8 +135,7 @@ impl fmt::Display for PackageCompiles {
     }
 }
 
-/// Packages compiled with different features across invocations
-/// (docs/helper-notes.md, "Compiles").
+/// Packages compiled with different features across invocations (docs/helper-notes.md).
 pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     let key = |c: &Compile| (c.target.clone(), c.features.clone());
     compiles
@@ -152,8 +151,7 @@ pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageC
         .collect()
 }
 
-/// Packages one invocation builds with two feature sets for one target
-/// (a host and a target copy).
+/// Packages one invocation builds with two feature sets (host and target copies).
 pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     compiles
         .values()

@@ -53,8 +53,7 @@ pub fn run_config(root: &Path) -> Result<CargoConfig, Error> {
     cargo_config::load(&run_inputs(root)?)
 }
 
-/// Every profile of the plan (`dev`, `release` and each one `inputs` or
-/// the policy define), resolved with sources and overrides.
+/// Every profile of the plan (`dev`, `release`, defined ones), with sources and overrides.
 pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String, Profile>, Error> {
     let base = cargo_config::load(inputs)?;
     let mut with_policy = inputs.clone();
@@ -114,8 +113,7 @@ pub fn is_machine_local(source: &str) -> bool {
     source.starts_with("env:") || source.starts_with("$CARGO_HOME") || source.starts_with("../")
 }
 
-/// The settings machine-local layers of `cfg` change in the plan's
-/// profiles, one line each, with the plan's value and source.
+/// Plan profile settings that `cfg`'s machine-local layers change, one line each.
 pub fn machine_local_differences(
     cfg: &CargoConfig,
     profiles: &BTreeMap<String, Profile>,

@@ -106,8 +106,7 @@ impl Estimate {
     }
 }
 
-/// Memory of an ordinary job: the plan's figure, plus half with full debug
-/// info (assumed).
+/// Memory of an ordinary job: the plan's figure, plus half with full debug info.
 pub fn per_job_mib(full_debug: bool, mem_per_job_mib: u64) -> u64 {
     mem_per_job_mib + u64::from(full_debug) * mem_per_job_mib / 2
 }
@@ -175,8 +174,7 @@ pub struct MemoryCheck {
     pub warning: Option<String>,
 }
 
-/// Compares the final step's estimate over `packages` packages with the
-/// machine's memory.
+/// Compares the final step's estimate over `packages` packages with the machine's memory.
 pub fn check_memory(
     plan: &Plan,
     profile: &str,

@@ -31,8 +31,7 @@ fn sorted(value: Value) -> Value {
     }
 }
 
-/// Writes `text` to `path` atomically, creating the directory if needed;
-/// `false`, without touching it, when the file already holds `text`.
+/// Writes `text` to `path` atomically; `false`, untouched, when it already holds `text`.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(false);

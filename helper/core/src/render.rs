@@ -33,8 +33,7 @@ pub fn target_var(triple: &str, key: &str) -> String {
     format!("CARGO_TARGET_{triple}_{key}")
 }
 
-/// The variables a cross build of `target` needs (cargo's, cc-rs's, and
-/// with `cmake_dir` the cmake crate's); none for the host.
+/// Variables a cross build of `target` needs (cargo, cc-rs, cmake by `cmake_dir`); none for host.
 pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String, String> {
     let Some(triple) = &target.triple else {
         return BTreeMap::new();

@@ -9,8 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Copies `from` into `to` but what `skip` (on relative paths) is true for, keeping
-/// times, permissions and symlinks; returns files and links copied.
+/// Copies `from` into `to` (keeping times, modes, links) but what `skip` is true for.
 pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Result<u64> {
     let at = |p: &Path| {
         let p = p.to_path_buf();

@@ -50,8 +50,7 @@ pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     }
 }
 
-/// `policy` with the tuned profiles added; a name already `taken` is an
-/// error naming `file` and the key to set.
+/// `policy` with the tuned profiles added; a `taken` name is an error naming `file`.
 pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Result<Policy, Error> {
     let mut out = policy.clone();
     let mut used = BTreeSet::new();

@@ -16,8 +16,7 @@ use crate::model::{FeatureResolution, FeatureSplit, PackageBuild, Target, Varian
 /// Label of the invocation that builds all roots together.
 const TOGETHER: &str = "<together>";
 
-/// The `--target` values the audit resolves for: every triple of the plan,
-/// or `all` when there is none.
+/// The `--target` values to audit: every triple of the plan, else `all`.
 pub fn audit_targets(targets: &BTreeMap<String, Target>) -> Vec<String> {
     let mut triples: Vec<String> = targets.values().filter_map(|t| t.triple.clone()).collect();
     if triples.is_empty() {
@@ -41,8 +40,7 @@ pub fn selection(root: &str, build: &PackageBuild) -> Selection {
     }
 }
 
-/// The splits of each of `variants` for `targets`, against `graph` (full
-/// `cargo metadata`); shared selections are resolved once.
+/// The splits of each of `variants` for `targets` against `graph` (full `cargo metadata`).
 pub fn audit(
     graph: &PackageGraph,
     resolver: Resolver,
@@ -176,8 +174,7 @@ pub struct Selection {
     pub features: BTreeSet<String>,
 }
 
-/// Which of cargo's feature resolvers the workspace uses (`V1` or `V2`;
-/// `resolver = "3"` resolves features as `"2"`).
+/// The workspace's feature resolver (`V1` or `V2`; `resolver = "3"` is `V2`).
 pub use guppy::graph::cargo::CargoResolverVersion as Resolver;
 
 /// The platforms to resolve for: `all` (cargo's `--target all`) or one
@@ -207,8 +204,7 @@ pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>
     Ok(opts)
 }
 
-/// Resolves `roots` built together with `opts` and returns the features of
-/// every package outside the workspace.
+/// Features of every non-workspace package with `roots` built together with `opts`.
 pub fn resolve(
     graph: &PackageGraph,
     roots: &[&Selection],

@@ -6,8 +6,7 @@ use walkdir::WalkDir;
 
 use crate::error::Error;
 
-/// Regular files under `root` (relative, `/`-separated) with their sizes;
-/// symlinks count with size 0.
+/// Files under `root` (relative, `/`-separated) with their sizes; symlinks have size 0.
 pub(super) fn list_files(root: &Path) -> walkdir::Result<BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
     for entry in WalkDir::new(root) {

@@ -87,8 +87,7 @@ pub fn workspace_members(root: &Path) -> Result<Vec<Member>, Error> {
         .collect())
 }
 
-/// The files of a member as `cargo package --list` gives them (absolute,
-/// existing files only: cargo adds generated ones); none when cargo fails.
+/// A member's existing files from `cargo package --list` (absolute); none if cargo fails.
 fn package_files(member_dir: &Path) -> Vec<PathBuf> {
     let mut cmd = Command::new(crate::exec::cargo_program());
     cmd.args(["package", "--list", "--allow-dirty", "--manifest-path"])

@@ -9,8 +9,7 @@ use crate::model::{PackageBuild, Variant};
 use crate::policy::{FeatureSelection, Policy, VariantPolicy};
 use crate::workspace::{Member, Workspace};
 
-/// Resolves the policy's variants (or the built-in three) against the
-/// workspace. `file` names the manifest holding the policy, for errors.
+/// Resolves the policy's variants (or the built-in three); `file` is the policy's manifest.
 pub fn resolve(
     ws: &Workspace,
     policy: &Policy,
@@ -192,8 +191,7 @@ fn assemble(
     }
 }
 
-/// Two roots with a binary of the same name cannot be unified: `--bin x`
-/// would select (and write to one path) both.
+/// Roots with a same-named binary cannot be unified: `--bin x` would select both.
 fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Option<String> {
     let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
     for root in builds.keys() {
