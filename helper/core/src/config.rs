@@ -24,8 +24,7 @@ fn inputs(root: &Path, profile: Option<&toml::Value>, env: BTreeMap<String, Stri
     }
 }
 
-/// Inputs for the committed plan: the manifest and the `.cargo/config.toml`
-/// files at or below `root`; `env` without `CARGO_PROFILE_*` and `CARGO_HOME`.
+/// Plan inputs: manifest, configs at or below `root`, `env` minus `CARGO_PROFILE_*`/`CARGO_HOME`.
 pub fn plan_inputs(
     root: &Path,
     profile: Option<&toml::Value>,
@@ -83,8 +82,7 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
     Ok(out)
 }
 
-/// The policy's values of plan profile `name` that `cfg` does not give (all
-/// of them and `inherits`, for a profile cargo does not know).
+/// The policy's values of profile `name` that `cfg` does not give (all, for one cargo lacks).
 pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result<Overrides, Error> {
     let values = |settings: &Settings| -> BTreeMap<String, Value> {
         let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);

@@ -70,8 +70,7 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
     set.collect()
 }
 
-/// A CMake toolchain file for a cross target with a C compiler; its
-/// `try_compile` builds a static library (there is no C runtime to link).
+/// A CMake toolchain file for a cross target with a C compiler (`try_compile`: static lib).
 pub fn cmake_toolchain(target: &Target) -> Option<String> {
     let (triple, cc) = (target.triple.as_ref()?, target.cc.as_ref()?);
     let arch = triple.split('-').next().unwrap_or(triple);

@@ -157,8 +157,7 @@ pub fn describe(variant: &str, splits: &[FeatureSplit]) -> String {
     text
 }
 
-/// Feature sets per third-party package (name, version) in one resolution
-/// (several: e.g. a host copy for build scripts and a target copy).
+/// Feature sets per third-party (name, version) in one resolution (host and target copies).
 pub type Resolution = BTreeMap<(String, String), BTreeSet<Vec<String>>>;
 
 /// What one root asks for: `--package <root>` and its feature flags.
@@ -177,8 +176,7 @@ pub struct Selection {
 /// The workspace's feature resolver (`V1` or `V2`; `resolver = "3"` is `V2`).
 pub use guppy::graph::cargo::CargoResolverVersion as Resolver;
 
-/// The platforms to resolve for: `all` (cargo's `--target all`) or one
-/// triple (features from `rustc --print cfg`); the host is this machine.
+/// Platforms to resolve for: `all` or one triple (from `rustc --print cfg`); host is this one.
 pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>, Error> {
     let mut opts = CargoOptions::new();
     opts.set_resolver(resolver);

@@ -21,8 +21,7 @@ pub struct PlanContext {
     pub target_dir: PathBuf,
 }
 
-/// Finds the workspace and loads its plan from the policy's `output` (read
-/// from `cargo metadata`, not the whole policy). Unknown schemas are refused.
+/// Loads the workspace's plan from the policy's `output`; unknown schemas are refused.
 pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext> {
     let metadata = crate::workspace::metadata(manifest_path)?;
     let root = metadata.workspace_root.clone().into_std_path_buf();
@@ -234,8 +233,7 @@ fn host_linker(
     ))
 }
 
-/// The packages the root alone compiles for the target (`cargo tree`, its
-/// binary's graph), which the memory estimate scales with; `locked`: `--locked`.
+/// Packages the root alone compiles for the target (`cargo tree`), for the memory estimate.
 pub fn graph_packages(
     plan: &Plan,
     root: &Path,

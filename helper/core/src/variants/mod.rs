@@ -46,8 +46,7 @@ pub fn resolve(
         .collect()
 }
 
-/// The note naming the policy key that turned unification off (the
-/// variant's `unify`, else `unify-features`); `None`: unify.
+/// The note naming the key (`unify`, else `unify-features`) that turned unification off.
 fn unify_off(policy: &Policy, name: &str, unify: Option<bool>) -> Option<String> {
     let key = match unify {
         Some(false) => format!("variants.{name}.unify"),
@@ -207,8 +206,7 @@ fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> O
     None
 }
 
-/// Cargo arguments that select every root with exactly the features it
-/// gets alone, in one invocation (the cases: docs/helper-notes.md).
+/// Arguments building every root with its features alone in one invocation (helper-notes).
 fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<String> {
     let package = |r: &String| ["--package".to_string(), r.clone()];
     let mut args: Vec<String> = builds.keys().flat_map(package).collect();
