@@ -9,6 +9,7 @@ use std::process::Stdio;
 
 use anyhow::Context;
 
+use super::failed_if;
 use crate::cli::AuditArgs;
 use buildplan::build::{assemble, Selection};
 use buildplan::compiles::{compiled_in, duplicates, host_copies, third_party};
@@ -144,13 +145,4 @@ pub fn compiles(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Resul
     }
     buildplan::output::print_stdout(&text)?;
     Ok(failed_if(!duplicates.is_empty()))
-}
-
-/// A gate's outcome: exit 1 when it `failed`.
-fn failed_if(failed: bool) -> Outcome {
-    if failed {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
 }
