@@ -31,7 +31,7 @@ fn read_json(unit: &Unit, dir: &UnitDir) -> Option<Json> {
     serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
 }
 
-/// The directories of `unit`'s package with its fingerprint JSON and that JSON's mtime, newest first.
+/// The directories holding `unit`'s fingerprint JSON, with its mtime, newest first.
 fn candidates<'a>(unit: &Unit, all: &'a [UnitDir]) -> Vec<(SystemTime, &'a UnitDir)> {
     let json = format!("{}.json", file_stem(unit));
     let mut found: Vec<_> = all

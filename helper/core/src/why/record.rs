@@ -1,6 +1,5 @@
-//! Where a build's files are ([`BuildDirs`]), and a record of source
-//! contents to tell a touch from an edit ([`SourceRecord`]; the method:
-//! docs/helper-notes.md, "Touch or edit").
+//! Where a build's files are ([`BuildDirs`]), and a record of source contents to tell a touch
+//! from an edit ([`SourceRecord`]; docs/helper-notes.md, "Touch or edit").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
