@@ -1,7 +1,5 @@
-//! `cargo buildplan audit`: the feature splits of every variant, or with
-//! `--compiles` the variant's builds run and the third-party crates they
-//! compiled more than once with different features counted from cargo's
-//! JSON messages ([`buildplan::compiles`]).
+//! `cargo buildplan audit`: the feature splits of every variant, or with `--compiles` the
+//! third-party crates the variant's builds compiled twice ([`buildplan::compiles`]).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -9,6 +7,7 @@ use std::process::Stdio;
 
 use anyhow::Context;
 
+use super::failed_if;
 use crate::cli::AuditArgs;
 use buildplan::build::{assemble, Selection};
 use buildplan::compiles::{compiled_in, duplicates, host_copies, third_party};
@@ -45,10 +44,8 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
     Ok(failed_if(failed))
 }
 
-/// Builds every root of the variant in order (the plan's unified builds,
-/// or each root alone with `--as-shipped`) into one target directory, then
-/// reports the duplicates; exit 1 when there is any. The plan is computed,
-/// not read, so the workspace needs no plan file and nothing in it changes.
+/// Builds every root of the variant (unified, or alone with `--as-shipped`) into one target
+/// directory and reports the duplicates (exit 1 on any); the plan is computed, not read.
 pub fn compiles(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Skip)?;
     let (plan, root) = (&planned.plan, &planned.workspace.root);
@@ -144,13 +141,4 @@ pub fn compiles(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Resul
     }
     buildplan::output::print_stdout(&text)?;
     Ok(failed_if(!duplicates.is_empty()))
-}
-
-/// A gate's outcome: exit 1 when it `failed`.
-fn failed_if(failed: bool) -> Outcome {
-    if failed {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
 }

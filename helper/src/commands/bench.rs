@@ -1,6 +1,5 @@
-//! `cargo buildplan bench`: runs `cargo-buildplan-bench`, the benchmark
-//! harness that lives in its own crate (`bench/`, package `buildplan-bench`)
-//! so that it is not shipped inside this binary.
+//! `cargo buildplan bench`: runs `cargo-buildplan-bench`, the benchmark harness in its own
+//! crate (`bench/`, package `buildplan-bench`) so that this binary does not ship it.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -13,9 +12,8 @@ use buildplan::error::Outcome;
 /// The harness's executable name.
 const HARNESS: &str = "cargo-buildplan-bench";
 
-/// Runs the harness (beside this executable, as `cargo install` and `cargo
-/// build` leave them, else on PATH) with `args` (and `--manifest-path` when
-/// given); its exit code becomes this command's outcome.
+/// Runs the harness (beside this executable, else on PATH) with `args`; its exit code
+/// becomes this command's outcome.
 pub fn run(manifest_path: Option<&Path>, args: &[OsString]) -> anyhow::Result<Outcome> {
     let harness = std::env::current_exe()
         .ok()

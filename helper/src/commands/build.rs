@@ -71,11 +71,9 @@ pub fn run(manifest_path: Option<&Path>, args: &BuildArgs) -> anyhow::Result<Out
         "no (not a release-like profile; --reproducible turns it on)"
     };
     let repro_line = format!("reproducible: {repro_note}");
-    for line in [&notes.linker, &notes.jobs, &memory.note, &repro_line] {
+    let lines = [&notes.linker, &notes.jobs, &memory.note, &repro_line];
+    for line in lines.into_iter().chain(&memory.warning) {
         say(line);
-    }
-    if let Some(warning) = &memory.warning {
-        say(warning);
     }
     match &memory.refusal {
         Some(refusal) if !args.force => {

@@ -23,9 +23,7 @@ pub struct Prepared {
     members: Option<Vec<Member>>,
 }
 
-/// The key of the build `sel` runs as `cmd`: toolchain, target, profile,
-/// variant, the dependency build's cargo invocations with the build's
-/// `--config` values and RUSTFLAGS variables, the members, the base lock.
+/// The key of the build `sel` runs as `cmd` (what it holds: docs/deps-cache.md).
 fn key(ctx: &PlanContext, sel: &Selection<'_>, cmd: &CargoCommand) -> Result<CacheKey, Error> {
     let plan = &ctx.plan;
     let triple = plan.target(sel.target)?.triple.as_deref().unwrap_or("host");
@@ -57,9 +55,8 @@ fn key(ctx: &PlanContext, sel: &Selection<'_>, cmd: &CargoCommand) -> Result<Cac
     })
 }
 
-/// Looks the build's key up in `dir` and, on a hit, restores the entry into
-/// the (empty) target directory, unless `dry_run`. Prints one line saying
-/// what happened and why.
+/// Looks the build's key up in `dir` and, on a hit, restores the entry into the (empty)
+/// target directory unless `dry_run`; prints what happened and why.
 pub fn prepare(
     ctx: &PlanContext,
     sel: &Selection<'_>,
@@ -135,9 +132,8 @@ fn apply_members(root: &Path, record: Option<&MemberRecord>) -> String {
 }
 
 impl Prepared {
-    /// After a successful build: saves the target directory as the entry
-    /// for the key (atomically) when no usable entry existed or, with
-    /// `--members`, when the members' sources differ from the entry's.
+    /// After a successful build: saves the target directory as the key's entry when there
+    /// was none or, with `--members`, when the members' sources differ from the entry's.
     pub fn save(&self, ctx: &PlanContext) -> Result<(), Error> {
         let record = (self.members.as_ref())
             .map(|list| MemberRecord::take(&ctx.root, &ctx.target_dir, list));

@@ -45,9 +45,5 @@ pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Ou
     } else if findings.iter().any(|f| f.fix.is_some()) {
         eprintln!("nothing written; `cargo buildplan doctor --write` writes the fixes with no runtime change");
     }
-    Ok(if args.check && !findings.is_empty() {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    })
+    Ok(super::failed_if(args.check && !findings.is_empty()))
 }

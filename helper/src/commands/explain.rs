@@ -7,11 +7,8 @@ use buildplan::build::{graph_packages, Selection};
 use buildplan::error::Outcome;
 use buildplan::plan::{compute, AuditMode};
 
-/// Prints the explanation of `package` for the workspace, with the
-/// memory estimate of each profile when the package is a root of the
-/// default variant (sized by its build graph on the host, read with
-/// `--locked` so that explaining never touches Cargo.lock; when that fails,
-/// a note says why and the estimates are left out).
+/// Prints the explanation of `package`, with each profile's memory estimate when it is a root
+/// of the default variant (its host build graph read with `--locked`; a note when that fails).
 pub fn run(manifest_path: Option<&Path>, package: &str) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Skip)?;
     let (plan, root) = (&planned.plan, &planned.workspace.root);

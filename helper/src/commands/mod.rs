@@ -24,10 +24,9 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Explain { package } => explain::run(manifest_path, &package),
         Command::Doctor(args) => doctor::run(manifest_path, &args),
         Command::Audit(args) if args.fresh => {
-            let cargo_args = args.cargo_args;
             let why_args = WhyArgs {
                 fresh: true,
-                cargo_args,
+                cargo_args: args.cargo_args,
                 ..WhyArgs::default()
             };
             why::run(manifest_path, &why_args)
@@ -38,5 +37,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Bench { args } => bench::run(manifest_path, &args),
         Command::Why(args) => why::run(manifest_path, &args),
         Command::Rebase { check } => rebase::run(manifest_path, check),
+    }
+}
+
+/// A gate's outcome: exit 1 when it `failed`.
+fn failed_if(failed: bool) -> Outcome {
+    if failed {
+        Outcome::Failed
+    } else {
+        Outcome::Success
     }
 }

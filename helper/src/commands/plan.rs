@@ -48,10 +48,8 @@ pub fn run(
     Ok(Outcome::Success)
 }
 
-/// Recomputes the plan (with the audit, as `plan` does, but with cargo's
-/// `--locked` so that checking never changes Cargo.lock) and compares it
-/// byte for byte with the plan file (`plan`, else the policy's). Fails with
-/// a unified diff when they differ, and with a hint when the file is missing.
+/// Recomputes the plan (audit with `--locked`) and compares it byte for byte with the plan
+/// file; fails with a unified diff when they differ, with a hint when it is missing.
 pub fn check(manifest_path: Option<&Path>, plan: Option<&Path>) -> anyhow::Result<Outcome> {
     let planned = compute(manifest_path, AuditMode::Locked)?;
     let path = plan.map_or_else(|| planned.output.clone(), Path::to_path_buf);

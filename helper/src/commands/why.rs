@@ -11,11 +11,8 @@ fn read(path: &Path) -> Result<String, Error> {
     std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
 }
 
-/// Runs the build (or reads a saved one), prints the report, and with
-/// `--fresh` applies the gate: a compiled third-party crate fails it.
-/// A saved standard error that is not from `cargo -v`, or messages that
-/// are not cargo's, are bad input (exit 2); a failed cargo fails the
-/// command (exit 1).
+/// Runs the build (or reads a saved one), prints the report, and with `--fresh` fails
+/// (exit 1) on a compiled third-party crate; a failed cargo also fails the command.
 pub fn run(manifest_path: Option<&Path>, args: &WhyArgs) -> anyhow::Result<Outcome> {
     let meta = buildplan::workspace::metadata(manifest_path)?;
     let (report, cargo_ok) = match (&args.log, &args.messages) {

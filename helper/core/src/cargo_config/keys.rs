@@ -1,5 +1,9 @@
-//! The keys a `[profile.*]` table (and the policy's `profiles`) may hold,
-//! the values each accepts, and cargo's built-in defaults.
+//! A `[profile.*]` table as written ([`ProfileTable`]): the keys it (and the
+//! policy's `profiles`) may hold, the values each accepts, cargo's defaults.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 /// How many of [`KEYS`] (the stable ones, first) `explain` lists.
 const STABLE_KEYS: usize = 11;
@@ -116,6 +120,49 @@ pub fn builtin_default(root: &str, key: &str) -> Option<&'static str> {
 pub fn displayed_keys() -> impl Iterator<Item = &'static str> {
     known_keys().take(STABLE_KEYS)
 }
+
+/// A `[profile.NAME]` table as written. Serialised, it is the same table
+/// again (the policy's profiles become a `--config` layer that way).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ProfileTable {
+    /// The profile it inherits from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inherits: Option<String>,
+    /// Settings such as `opt-level` or `lto` (checked by
+    /// [`ProfileTable::check`]: serde cannot deny them in a flattened map).
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, toml::Value>,
+    /// Per-package overrides, by package spec (`"*"` included).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub package: BTreeMap<String, BTreeMap<String, toml::Value>>,
+    /// Overrides for build scripts and proc-macros.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_override: BTreeMap<String, toml::Value>,
+}
+
+impl ProfileTable {
+    /// Checks every setting; on error, the key's dotted path below the
+    /// profile (`lto`, `package.foo.lto`) and what is wrong with it.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let tables = [
+            (String::new(), &self.settings, true),
+            ("build-override.".into(), &self.build_override, false),
+        ];
+        let packages =
+            (self.package.iter()).map(|(spec, t)| (format!("package.{spec}."), t, false));
+        for (prefix, table, top_level) in tables.into_iter().chain(packages) {
+            for (key, value) in table {
+                check(key, value, top_level).map_err(|m| (format!("{prefix}{key}"), m))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Each layer's table of a profile, lowest first: whether the layer is a
+/// `--config` value, its source and the table.
+pub(super) type Tables = BTreeMap<String, Vec<(bool, String, ProfileTable)>>;
 
 #[cfg(test)]
 mod tests {

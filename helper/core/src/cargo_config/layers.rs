@@ -1,13 +1,54 @@
 //! Finding and reading the layers cargo reads: `.cargo/config.toml` (or the
 //! legacy `.cargo/config`) in the directory cargo runs in and every parent,
-//! `$CARGO_HOME/config.toml` unless met on the way up, then `--config` values.
+//! `$CARGO_HOME/config.toml` unless met on the way up, then `--config` values;
+//! what they are read from ([`Inputs`]) and into ([`CargoConfig`]).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::Inputs;
+use super::keys::Tables;
 use crate::error::Error;
+
+/// Everything cargo's configuration depends on.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The workspace root, where cargo runs: the search for config files
+    /// starts there, and their sources are named relative to it.
+    pub workspace_root: PathBuf,
+    /// The root manifest's `[profile]` table, if it has one.
+    pub manifest_profiles: Option<toml::Table>,
+    /// `$CARGO_HOME`; when `None`, taken from `env` (`CARGO_HOME`, else
+    /// `$HOME/.cargo`).
+    pub cargo_home: Option<PathBuf>,
+    /// The environment cargo will run with.
+    pub env: BTreeMap<String, String>,
+    /// `--config` values, in command-line order (each `KEY=VALUE` TOML, or
+    /// the path of a file).
+    pub cli_config: Vec<String>,
+    /// Read only the config files at or below the workspace root, never a
+    /// parent directory's nor `$CARGO_HOME`'s (for the committed plan).
+    pub workspace_only: bool,
+}
+
+/// Cargo's configuration for one workspace, read and checked.
+#[derive(Debug, Clone)]
+pub struct CargoConfig {
+    /// Config files, lowest precedence first, then `--config` values.
+    pub(super) layers: Vec<Layer>,
+    /// Every layer's `[profile.NAME]` tables, by NAME.
+    pub(super) profile_tables: Tables,
+    pub(super) env: BTreeMap<String, String>,
+    pub(super) warnings: Vec<String>,
+}
+
+/// The variable cargo reads for config key `path` (`build.jobs`:
+/// `CARGO_BUILD_JOBS`): upper case, `-` and `.` as `_`.
+pub(super) fn env_var(path: &[&str]) -> String {
+    let key = path.join("_").to_uppercase().replace(['-', '.'], "_");
+    format!("CARGO_{key}")
+}
 
 /// One configuration file or `--config` value, parsed.
 #[derive(Debug, Clone)]

@@ -11,47 +11,17 @@ mod profile;
 mod rustflags;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::Error;
 use crate::jobs::{Jobs, JobsValue};
 pub use cargo_metadata::cargo_platform::Cfg;
+pub use keys::ProfileTable;
 pub use keys::{builtin_default, displayed_keys};
-use layers::{get, Layer};
-pub use profile::{ProfileTable, ResolvedProfile};
+use layers::{env_var, get};
+pub use layers::{CargoConfig, Inputs};
+pub use profile::ResolvedProfile;
 pub use rustflags::{target_env_var, toml_key, AddRustflags, ResolvedRustflags, RustflagsSource};
-
-/// Everything cargo's configuration depends on.
-#[derive(Debug, Clone, Default)]
-pub struct Inputs {
-    /// The workspace root, where cargo runs: the search for config files
-    /// starts there, and their sources are named relative to it.
-    pub workspace_root: PathBuf,
-    /// The root manifest's `[profile]` table, if it has one.
-    pub manifest_profiles: Option<toml::Table>,
-    /// `$CARGO_HOME`; when `None`, taken from `env` (`CARGO_HOME`, else
-    /// `$HOME/.cargo`).
-    pub cargo_home: Option<PathBuf>,
-    /// The environment cargo will run with.
-    pub env: BTreeMap<String, String>,
-    /// `--config` values, in command-line order (each `KEY=VALUE` TOML, or
-    /// the path of a file).
-    pub cli_config: Vec<String>,
-    /// Read only the config files at or below the workspace root, never a
-    /// parent directory's nor `$CARGO_HOME`'s (for the committed plan).
-    pub workspace_only: bool,
-}
-
-/// Cargo's configuration for one workspace, read and checked.
-#[derive(Debug, Clone)]
-pub struct CargoConfig {
-    /// Config files, lowest precedence first, then `--config` values.
-    layers: Vec<Layer>,
-    /// Every layer's `[profile.NAME]` tables, by NAME.
-    profile_tables: profile::Tables,
-    env: BTreeMap<String, String>,
-    warnings: Vec<String>,
-}
 
 /// Reads every source cargo reads and checks the profile tables (resolving
 /// every profile once), the jobs and the default target.
@@ -132,13 +102,6 @@ impl CargoConfig {
         });
         in_layers(true).or(from_env).or_else(|| in_layers(false))
     }
-}
-
-/// The variable cargo reads for config key `path` (`build.jobs`:
-/// `CARGO_BUILD_JOBS`): upper case, `-` and `.` as `_`.
-fn env_var(path: &[&str]) -> String {
-    let key = path.join("_").to_uppercase().replace(['-', '.'], "_");
-    format!("CARGO_{key}")
 }
 
 /// The process environment as a map (for callers outside tests).

@@ -4,58 +4,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
-use super::keys::{check, known_keys};
-use super::{env_var, CargoConfig, Layer};
+use super::keys::{known_keys, ProfileTable, Tables};
+use super::layers::{env_var, CargoConfig, Layer};
 use crate::error::Error;
 use crate::model::{Overrides, Profile, Setting, Settings, Values, BUILTIN_PROFILES as BUILTIN};
 
 /// A profile as cargo resolves it: a [`Profile`] without `overrides`.
 pub type ResolvedProfile = Profile;
-
-/// A `[profile.NAME]` table as written. Serialised, it is the same table
-/// again (the policy's profiles become a `--config` layer that way).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ProfileTable {
-    /// The profile it inherits from.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inherits: Option<String>,
-    /// Settings such as `opt-level` or `lto` (checked by
-    /// [`ProfileTable::check`]: serde cannot deny them in a flattened map).
-    #[serde(flatten)]
-    pub settings: BTreeMap<String, toml::Value>,
-    /// Per-package overrides, by package spec (`"*"` included).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub package: BTreeMap<String, BTreeMap<String, toml::Value>>,
-    /// Overrides for build scripts and proc-macros.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub build_override: BTreeMap<String, toml::Value>,
-}
-
-impl ProfileTable {
-    /// Checks every setting; on error, the key's dotted path below the
-    /// profile (`lto`, `package.foo.lto`) and what is wrong with it.
-    pub fn check(&self) -> Result<(), (String, String)> {
-        let tables = [
-            (String::new(), &self.settings, true),
-            ("build-override.".into(), &self.build_override, false),
-        ];
-        let packages =
-            (self.package.iter()).map(|(spec, t)| (format!("package.{spec}."), t, false));
-        for (prefix, table, top_level) in tables.into_iter().chain(packages) {
-            for (key, value) in table {
-                check(key, value, top_level).map_err(|m| (format!("{prefix}{key}"), m))?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Each layer's table of a profile, lowest first: whether the layer is a
-/// `--config` value, its source and the table.
-pub(crate) type Tables = BTreeMap<String, Vec<(bool, String, ProfileTable)>>;
 
 /// Reads and checks the manifest's `[profile]` table and every layer's.
 pub(crate) fn tables(manifest: Option<&toml::Table>, layers: &[Layer]) -> Result<Tables, Error> {

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use cargo_metadata::cargo_platform::{Cfg, Platform};
 
-use super::{env_var, get, CargoConfig};
+use super::layers::{env_var, get, CargoConfig};
 use crate::error::Error;
 
 /// The single source cargo takes a target's rustflags from, highest first.

@@ -51,24 +51,20 @@ pub fn dirty_lines(stderr: &str) -> HashMap<Package, String> {
     found.collect()
 }
 
-/// Whether `stderr` is from a verbose (`-v`) cargo run: it shows each
-/// rustc it runs as ``Running `…` ``.
+/// Whether `stderr` is from `cargo -v`: it shows each rustc as ``Running `…` ``.
 pub fn is_verbose(stderr: &str) -> bool {
     let mut lines = stderr.lines().map(strip_ansi);
     lines.any(|l| l.trim_start().starts_with("Running `"))
 }
 
-/// The fingerprint log's first reason by package: `fingerprint dirty for
-/// <unit>`, then `dirty: <reason>` (a Rust `Debug` value, kept as text).
+/// The fingerprint log's first reason by package (`fingerprint dirty for …`, then `dirty: …`).
 pub fn logged(stderr: &str) -> HashMap<Package, String> {
     let lines: Vec<String> = stderr.lines().map(strip_ansi).collect();
     let messages: Vec<&str> = lines.iter().filter_map(|l| log_message(l)).collect();
     let found = messages.windows(2).rev().filter_map(|pair| {
         let (pkg, _) = package(pair[0].strip_prefix("fingerprint dirty for ")?)?;
-        Some((
-            pkg,
-            pair[1].trim_start().strip_prefix("dirty: ")?.to_string(),
-        ))
+        let reason = pair[1].trim_start().strip_prefix("dirty: ")?;
+        Some((pkg, reason.to_string()))
     });
     found.collect()
 }
@@ -80,8 +76,7 @@ fn last_build(text: &str) -> Option<(i64, u32)> {
     Some((s.parse().ok()?, n.parse().ok()?))
 }
 
-/// Maps the reason of a `Dirty` line for a unit (`build_script`: a build
-/// script run) to a [`Reason`]; unknown words are kept as [`Reason::Other`].
+/// A `Dirty` line's reason (`build_script`: a build script run) as a [`Reason`].
 pub fn from_cargo(text: &str, build_script: bool, dirs: &BuildDirs) -> Reason {
     if let Some((field, _)) = FIELDS.iter().find(|(_, words)| *words == text) {
         return Reason::field_changed(field, None, None);

@@ -31,8 +31,7 @@ fn read_json(unit: &Unit, dir: &UnitDir) -> Option<Json> {
     serde_json::from_str(&fs::read_to_string(path).ok()?).ok()
 }
 
-/// The directories of `unit`'s package that hold its fingerprint JSON,
-/// with the JSON's mtime, newest first.
+/// The directories holding `unit`'s fingerprint JSON, with its mtime, newest first.
 fn candidates<'a>(unit: &Unit, all: &'a [UnitDir]) -> Vec<(SystemTime, &'a UnitDir)> {
     let json = format!("{}.json", file_stem(unit));
     let mut found: Vec<_> = all
@@ -44,8 +43,7 @@ fn candidates<'a>(unit: &Unit, all: &'a [UnitDir]) -> Vec<(SystemTime, &'a UnitD
     found
 }
 
-/// The unit's own fingerprint directory among `all`: the one whose hash is
-/// in an output's path, else the newest (this build just wrote it).
+/// The unit's own fingerprint directory: the one named in an output's path, else the newest.
 pub fn own<'a>(unit: &Unit, all: &'a [UnitDir]) -> Option<&'a UnitDir> {
     let found = candidates(unit, all);
     let names = |d: &UnitDir| {
@@ -57,8 +55,7 @@ pub fn own<'a>(unit: &Unit, all: &'a [UnitDir]) -> Option<&'a UnitDir> {
     own.map(|(_, d)| *d)
 }
 
-/// Explains a unit compiled without a `Dirty` line from its directory
-/// `own`, all unit directories, and those `before` the build when known.
+/// Explains a unit compiled without a `Dirty` line from its directory `own` and the others.
 pub fn explain_new_unit(
     unit: &Unit,
     own: &UnitDir,
@@ -103,8 +100,7 @@ fn deps(fingerprint: &Json) -> BTreeMap<&str, &Json> {
     all.filter_map(|d| Some((d.get(1)?.as_str()?, d))).collect()
 }
 
-/// The first difference between an earlier fingerprint and a new one, in
-/// the order of docs/helper-notes.md ("Why a unit compiled").
+/// The first difference between an earlier fingerprint and a new one (docs/helper-notes.md).
 pub fn compare(old: &Json, new: &Json, third_party: bool) -> Reason {
     let mut order: Vec<&str> = FIELDS.iter().map(|f| f.0).collect();
     order.insert(if third_party { 2 } else { order.len() }, "path");
@@ -131,8 +127,7 @@ pub fn compare(old: &Json, new: &Json, third_party: bool) -> Reason {
     }
 }
 
-/// The fingerprint file name stem of a unit: `<flavor><kind>-<target>`
-/// (`lib-util`, `test-lib-util`, `bin-app`, `build-script-build-script-build`).
+/// A unit's fingerprint file name stem: `<flavor><kind>-<target>` (`lib-util`, `test-lib-util`).
 pub fn file_stem(unit: &Unit) -> String {
     let kind = match unit.kinds.first().map(String::as_str) {
         Some("bin") => "bin",

@@ -1,7 +1,5 @@
-//! cargo's JSON messages (`--message-format json`, standard output), read
-//! with `cargo_metadata`: every unit cargo built or found fresh gets one
-//! `compiler-artifact` message, and `"fresh": false` (a stable field) means
-//! cargo ran rustc for it. Build script runs are not units here.
+//! cargo's JSON messages: one `compiler-artifact` per unit (not build script runs),
+//! `"fresh": false` when cargo ran rustc for it.
 
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -59,13 +57,9 @@ impl Unit {
     /// `name@version [target] [(test)]`, the target when not the package's.
     pub fn label(&self) -> String {
         let same = self.target.replace('-', "_") == self.name.replace('-', "_");
-        let target = if same {
-            String::new()
-        } else {
-            format!(" {}", self.target)
-        };
+        let (space, target) = if same { ("", "") } else { (" ", &*self.target) };
         let test = if self.test { " (test)" } else { "" };
-        format!("{}@{}{target}{test}", self.name, self.version)
+        format!("{}@{}{space}{target}{test}", self.name, self.version)
     }
 
     /// The unit of the `compiler-artifact` message on `line`.
@@ -91,8 +85,7 @@ fn bad_line(line: usize, problem: impl Display) -> Error {
     Error::invalid(format!("cargo JSON message on line {line}: {problem}"))
 }
 
-/// Splits a package id spec into (source kind, name, version): `…#name@1.0`,
-/// or `path+file:///w/name#1.0`.
+/// (source kind, name, version) of a package id: `…#name@1.0` or `path+file:///w/name#1.0`.
 fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
     let (url, fragment) = id.rsplit_once('#')?;
     let kind = match url.split_once('+')?.0 {
@@ -108,12 +101,10 @@ fn parse_package_id(id: &str) -> Option<(SourceKind, String, String)> {
             (path.rsplit('/').next()?, fragment)
         }
     };
-    let (name, version) = (name.to_string(), version.to_string());
-    (!name.is_empty() && !version.is_empty()).then_some((kind, name, version))
+    (!name.is_empty() && !version.is_empty()).then(|| (kind, name.into(), version.into()))
 }
 
-/// The cargo messages of `stdout`, each with its 1-based line. Other text
-/// (a test's output) is skipped; a cut message or none at all is an error.
+/// The cargo messages of `stdout` with their 1-based lines; a cut message or none is an error.
 pub fn read(stdout: &str) -> Result<Vec<(usize, Message)>, Error> {
     let mut messages = Vec::new();
     for (n, msg) in (1..).zip(Message::parse_stream(stdout.as_bytes())) {

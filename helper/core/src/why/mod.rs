@@ -1,6 +1,5 @@
-//! `why`: the first reason cargo compiled each unit of a build, in groups,
-//! and a gate for builds that should have reused their dependencies'
-//! artifacts. The method: docs/helper-notes.md, "Why a unit compiled".
+//! `why`: the first reason cargo compiled each unit of a build, and a gate for builds that
+//! should have reused their dependencies' artifacts (docs/helper-notes.md, "Why a unit compiled").
 
 mod dirty;
 mod fingerprint;

@@ -1,6 +1,5 @@
-//! Where a build's files are ([`BuildDirs`]), and a record of source
-//! contents to tell a touch from an edit ([`SourceRecord`]; the method:
-//! docs/helper-notes.md, "Touch or edit").
+//! Where a build's files are ([`BuildDirs`]), and a record of source contents to tell a touch
+//! from an edit ([`SourceRecord`]; docs/helper-notes.md, "Touch or edit").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -35,8 +34,7 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
-    /// Records `paths` now, hashing those whose size or mtime changed; the
-    /// files that cannot be read are left out.
+    /// Records the readable `paths` now, hashing those whose size or mtime changed.
     pub fn update(&mut self, paths: impl IntoIterator<Item = PathBuf>) {
         let old = std::mem::take(&mut self.files);
         for p in paths.into_iter().collect::<BTreeSet<_>>() {
@@ -59,8 +57,7 @@ impl SourceRecord {
         }
     }
 
-    /// Whether `path` has the content a compilation started at `reference`
-    /// read; `None` when recorded after a change or hashed before it.
+    /// Whether `path` has the content a compilation started at `reference` read, when known.
     pub fn same_content(&self, path: &Path, reference: Option<(i64, u32)>) -> Option<bool> {
         let (rec, reference) = (self.files.get(path)?, reference?);
         if rec.state.mtime > reference || rec.hashed_at < reference {

@@ -56,10 +56,9 @@ impl Report {
     /// The report on `units`, with `why` for each compiled one.
     fn new(units: &[Unit], why: impl FnMut(&Unit) -> Explained) -> Report {
         let compiled: Vec<Explained> = units.iter().filter(|u| !u.fresh).map(why).collect();
-        let fresh = units.len() - compiled.len();
         Report {
+            fresh: units.len() - compiled.len(),
             compiled,
-            fresh,
             ..Report::default()
         }
     }
@@ -209,9 +208,8 @@ pub fn gate(report: &Report) -> Result<(), GateFailure> {
     if compiled.is_empty() && report.messages_error.is_none() {
         return Ok(());
     }
-    let messages_error = report.messages_error.clone();
     Err(GateFailure {
         compiled,
-        messages_error,
+        messages_error: report.messages_error.clone(),
     })
 }

@@ -45,8 +45,7 @@ pub struct Run {
     pub record_error: Option<String>,
 }
 
-/// A line cargo prints for people: a status right-aligned in 12 columns
-/// (`   Compiling x`), a `warning` or an `error`.
+/// A line cargo prints for people: a status (`   Compiling x`), a `warning` or an `error`.
 fn is_cargo_status(line: &str) -> bool {
     let status = line.get(..12).map(str::trim_start).unwrap_or_default();
     let word = status.starts_with(|c: char| c.is_ascii_uppercase())
@@ -99,8 +98,7 @@ fn locate(opts: &RunOptions, program: &Path) -> Result<BuildDirs, Error> {
     Ok(BuildDirs::new(meta, target_dir))
 }
 
-/// cargo's standard error from `pipe`, echoed line by line when `echo`
-/// except the fingerprint log and, when `added_v`, the lines of `-v`.
+/// cargo's standard error from `pipe`, echoed when `echo` but for the log and the added `-v`'s.
 fn read_stderr(pipe: impl Read, echo: bool, added_v: bool) -> String {
     let mut text = String::new();
     // After an `err:` line cargo prints the error's cause chain and, with
@@ -121,8 +119,7 @@ fn read_stderr(pipe: impl Read, echo: bool, added_v: bool) -> String {
     text
 }
 
-/// Runs the build of `opts` and explains it (a failed build too: check
-/// [`Run::success`]), then updates the content record.
+/// Runs the build of `opts` (see [`Run::success`]), explains it and updates the content record.
 pub fn run(opts: &RunOptions) -> Result<Run, Error> {
     let program = opts
         .cargo
