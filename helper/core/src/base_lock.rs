@@ -1,6 +1,5 @@
-//! Whether the base lock (`nix/base.lock`) still fits Cargo.lock: it may
-//! lag in third-party versions, but not in members or their dependency
-//! names (the base layer would build another graph).
+//! Whether `nix/base.lock` still fits Cargo.lock: third-party versions may lag,
+//! members and their dependency names may not.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,8 +1,5 @@
-//! Which third-party packages a series of cargo builds compiled, and with
-//! which features, from cargo's JSON messages (invocations concatenated,
-//! each ending with `build-finished`): compiled again with other features
-//! ([`duplicates`]), or as host and target copies ([`host_copies`]).
-//! More: docs/helper-notes.md, "Compiles".
+//! Third-party packages compiled by cargo builds (JSON messages), again with other
+//! features ([`duplicates`]) or as host copies ([`host_copies`]); docs/helper-notes.md.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -138,9 +135,7 @@ impl fmt::Display for PackageCompiles {
     }
 }
 
-/// Packages compiled with DIFFERENT features across invocations: more
-/// distinct (target, features) units compiled than one invocation needs
-/// (docs/helper-notes.md, "Compiles").
+/// Packages compiled with different features across invocations (docs/helper-notes.md).
 pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     let key = |c: &Compile| (c.target.clone(), c.features.clone());
     compiles
@@ -156,8 +151,7 @@ pub fn duplicates(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageC
         .collect()
 }
 
-/// Packages one invocation builds with two feature sets for one target
-/// (a host and a target copy).
+/// Packages one invocation builds with two feature sets (host and target copies).
 pub fn host_copies(compiles: &BTreeMap<String, PackageCompiles>) -> Vec<&PackageCompiles> {
     compiles
         .values()

@@ -1,11 +1,7 @@
-//! The helper's use of cargo's configuration ([`crate::cargo_config`]):
-//! the plan's profiles, from the workspace's own layers only
-//! ([`plan_inputs`]), and what a build on this machine adds ([`run_inputs`]:
-//! every layer). The policy's `profiles` are the top layer; its overrides
-//! are the values cargo's own resolution does not give.
+//! cargo's configuration for the plan (workspace layers only, [`plan_inputs`]) and for a
+//! build here (every layer, [`run_inputs`]); the policy's `profiles` are the top layer.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use serde_json::Value;
 
@@ -28,8 +24,7 @@ fn inputs(root: &Path, profile: Option<&toml::Value>, env: BTreeMap<String, Stri
     }
 }
 
-/// Inputs for the committed plan: the manifest and the `.cargo/config.toml`
-/// files at or below `root`; `env` without `CARGO_PROFILE_*` and `CARGO_HOME`.
+/// Plan inputs: manifest, configs at or below `root`, `env` minus `CARGO_PROFILE_*`/`CARGO_HOME`.
 pub fn plan_inputs(
     root: &Path,
     profile: Option<&toml::Value>,
@@ -57,8 +52,7 @@ pub fn run_config(root: &Path) -> Result<CargoConfig, Error> {
     cargo_config::load(&run_inputs(root)?)
 }
 
-/// Every profile of the plan (`dev`, `release` and each one `inputs` or
-/// the policy define), resolved with sources and overrides.
+/// Every profile of the plan (`dev`, `release`, defined ones), with sources and overrides.
 pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String, Profile>, Error> {
     let base = cargo_config::load(inputs)?;
     let mut with_policy = inputs.clone();
@@ -88,8 +82,7 @@ pub fn plan_profiles(inputs: &Inputs, policy: &Policy) -> Result<BTreeMap<String
     Ok(out)
 }
 
-/// The policy's values of plan profile `name` that `cfg` does not give (all
-/// of them and `inherits`, for a profile cargo does not know).
+/// The policy's values of profile `name` that `cfg` does not give (all, for one cargo lacks).
 pub fn run_overrides(cfg: &CargoConfig, name: &str, profile: &Profile) -> Result<Overrides, Error> {
     let values = |settings: &Settings| -> BTreeMap<String, Value> {
         let policy = settings.iter().filter(|(_, s)| s.source == POLICY_SOURCE);
@@ -118,8 +111,7 @@ pub fn is_machine_local(source: &str) -> bool {
     source.starts_with("env:") || source.starts_with("$CARGO_HOME") || source.starts_with("../")
 }
 
-/// The settings machine-local layers of `cfg` change in the plan's
-/// profiles, one line each, with the plan's value and source.
+/// Plan profile settings that `cfg`'s machine-local layers change, one line each.
 pub fn machine_local_differences(
     cfg: &CargoConfig,
     profiles: &BTreeMap<String, Profile>,

@@ -1,6 +1,5 @@
-//! Make-style dep-info files (`*.d`), the record of which source files a
-//! build read: rustc's, one per unit (it names itself as a target), and
-//! cargo's, next to each uplifted artifact (absolute paths).
+//! Make-style dep-info files (`*.d`): rustc's, one per unit (naming itself as a
+//! target), and cargo's, beside each uplifted artifact (absolute paths).
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};

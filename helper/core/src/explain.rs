@@ -16,8 +16,7 @@ fn list(items: &[String]) -> String {
     }
 }
 
-/// The explanation of `package` in `plan`; with `packages` (its graph's
-/// size), each profile's memory estimate too.
+/// The explanation of `package` in `plan`; memory estimates given `packages` (graph size).
 pub fn explain(plan: &Plan, package: &str, packages: Option<u64>) -> Result<String, Error> {
     let info = plan.package(package)?;
     let mark = |name: &str, default: &str| if name == default { " [default]" } else { "" };

@@ -1,7 +1,5 @@
-//! cargo's build directory: a profile directory (`<profile>` or
-//! `<triple>/<profile>`) holds `.fingerprint/<package>-<hash>/` up to cargo
-//! 1.99, and `build/<package>/<hash>/fingerprint/` since 1.100. `<hash>` is
-//! cargo's unit hash, 16 hex digits.
+//! cargo's build directory: `[<triple>/]<profile>/` holds `.fingerprint/<package>-<hash>/`
+//! up to cargo 1.99, `build/<package>/<hash>/fingerprint/` since 1.100.
 
 use std::path::{Path, PathBuf};
 

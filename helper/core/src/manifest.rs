@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::error::Error;
-use crate::policy::Policy;
+use crate::{error::Error, policy::Policy};
 
 /// What the helper needs from the root manifest.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,13 +1,9 @@
-//! How much memory a build with one profile needs: an ordinary job (one
-//! rustc or link), and the final step, the root binary's rustc, which grows
-//! with the whole program under LTO and runs last. The figures and the
-//! measurements behind them: `docs/helper-notes.md`.
+//! Memory a build with one profile needs: per job, and for the root binary's final
+//! rustc (grows with the program under LTO); figures: `docs/helper-notes.md`.
 
 use serde_json::Value;
 
-use crate::error::Error;
-use crate::exec::Machine;
-use crate::model::Plan;
+use crate::{error::Error, exec::Machine, model::Plan};
 
 /// The LTO kind of a profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,8 +106,7 @@ impl Estimate {
     }
 }
 
-/// Memory of an ordinary job: the plan's figure, plus half with full debug
-/// info (assumed).
+/// Memory of an ordinary job: the plan's figure, plus half with full debug info.
 pub fn per_job_mib(full_debug: bool, mem_per_job_mib: u64) -> u64 {
     mem_per_job_mib + u64::from(full_debug) * mem_per_job_mib / 2
 }
@@ -179,8 +174,7 @@ pub struct MemoryCheck {
     pub warning: Option<String>,
 }
 
-/// Compares the final step's estimate over `packages` packages with the
-/// machine's memory.
+/// Compares the final step's estimate over `packages` packages with the machine's memory.
 pub fn check_memory(
     plan: &Plan,
     profile: &str,

@@ -15,8 +15,7 @@ pub const BUILTIN_PROFILES: [(&str, Option<&str>); 4] = [
     ("bench", Some("release")),
 ];
 
-/// The profile the `inherits` chain of `name` ends in (`dev` or
-/// `release`); `inherits` gives a profile's declared parent.
+/// The `dev` or `release` that `name`'s chain of `inherits` (declared parents) ends in.
 pub fn root_profile<'a>(name: &str, inherits: impl Fn(&str) -> Option<&'a str>) -> String {
     let builtin = |n: &str| BUILTIN_PROFILES.iter().find(|(b, _)| *b == n)?.1;
     let mut current = name.to_string();

@@ -1,9 +1,7 @@
 //! Writing and reading files: the plan (keys sorted, a trailing newline),
 //! any file written atomically, and the diff `check` prints.
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::{io::Write, os::unix::fs::PermissionsExt, path::Path};
 
 use anyhow::Context;
 use serde_json::Value;
@@ -33,8 +31,7 @@ fn sorted(value: Value) -> Value {
     }
 }
 
-/// Writes `text` to `path` atomically, creating the directory if needed;
-/// `false`, without touching it, when the file already holds `text`.
+/// Writes `text` to `path` atomically; `false`, untouched, when it already holds `text`.
 pub fn write_atomic(path: &Path, text: &str) -> anyhow::Result<bool> {
     if std::fs::read(path).is_ok_and(|old| old == text.as_bytes()) {
         return Ok(false);

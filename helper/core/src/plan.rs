@@ -35,8 +35,7 @@ pub enum AuditMode {
     Locked,
 }
 
-/// Loads the workspace of `manifest_path` (or the current directory) and
-/// computes its plan, with the feature audit unless [`AuditMode::Skip`].
+/// Loads the workspace of `manifest_path` (or `.`) and plans it, audit unless [`AuditMode::Skip`].
 pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result<Planned> {
     let (workspace, graph) = match audit {
         AuditMode::Skip => (Workspace::load(manifest_path)?, None),
@@ -73,8 +72,7 @@ pub fn compute(manifest_path: Option<&Path>, audit: AuditMode) -> anyhow::Result
     })
 }
 
-/// Builds the plan (without the audit) from loaded inputs; `file` is the
-/// manifest holding the policy.
+/// Builds the plan (no audit) from loaded inputs; `file` is the manifest holding the policy.
 pub fn assemble(
     ws: &Workspace,
     policy: &Policy,

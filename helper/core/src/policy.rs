@@ -1,13 +1,11 @@
 //! The build policy, `[workspace.metadata.buildplan]` in the root
 //! Cargo.toml: every key optional, unknown keys rejected.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use serde::Deserialize;
 
-use crate::cargo_config::ProfileTable;
-use crate::error::Error;
+use crate::{cargo_config::ProfileTable, error::Error};
 
 /// Default plan location, relative to the workspace root.
 pub const DEFAULT_OUTPUT: &str = "nix/plan.json";

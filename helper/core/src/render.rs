@@ -1,9 +1,7 @@
-//! The plan's facts in cargo's terms: target rustflags, the variables cargo
-//! and cc-rs read, a profile's overrides as `--config` values (`nix/lib`
-//! renders its own from the same facts).
+//! The plan's facts in cargo's terms: rustflags, cargo and cc-rs variables,
+//! `--config` profile overrides (`nix/lib` renders its own).
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use crate::model::{Overrides, Target};
 
@@ -35,8 +33,7 @@ pub fn target_var(triple: &str, key: &str) -> String {
     format!("CARGO_TARGET_{triple}_{key}")
 }
 
-/// The variables a cross build of `target` needs (cargo's, cc-rs's, and
-/// with `cmake_dir` the cmake crate's); none for the host.
+/// Variables a cross build of `target` needs (cargo, cc-rs, cmake by `cmake_dir`); none for host.
 pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String, String> {
     let Some(triple) = &target.triple else {
         return BTreeMap::new();
@@ -73,8 +70,7 @@ pub fn target_env(target: &Target, cmake_dir: Option<&Path>) -> BTreeMap<String,
     set.collect()
 }
 
-/// A CMake toolchain file for a cross target with a C compiler; its
-/// `try_compile` builds a static library (there is no C runtime to link).
+/// A CMake toolchain file for a cross target with a C compiler (`try_compile`: static lib).
 pub fn cmake_toolchain(target: &Target) -> Option<String> {
     let (triple, cc) = (target.triple.as_ref()?, target.cc.as_ref()?);
     let arch = triple.split('-').next().unwrap_or(triple);

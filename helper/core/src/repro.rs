@@ -1,6 +1,5 @@
-//! What a build adds for bit-identical binaries: `--remap-path-prefix` for
-//! every directory whose paths reach the binary, and `SOURCE_DATE_EPOCH`
-//! (why: `docs/helper-notes.md`).
+//! What a build adds for bit-identical binaries: `--remap-path-prefix`s and
+//! `SOURCE_DATE_EPOCH` (why: `docs/helper-notes.md`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

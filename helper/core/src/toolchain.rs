@@ -1,8 +1,7 @@
 //! Whether this machine has a cross target's toolchain, and if not, which
 //! Debian packages provide it and how to install them.
 
-use std::ffi::OsStr;
-use std::path::Path;
+use std::{ffi::OsStr, path::Path};
 
 use crate::model::Target;
 

@@ -6,13 +6,10 @@ use std::io;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use filetime::{set_file_mtime, FileTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Copies the tree at `from` into `to`, but what `skip` (given the relative
-/// path) is true for, keeping times, permissions and symlinks. Returns the
-/// files and symlinks copied; an error names its path.
+/// Copies `from` into `to` (keeping times, modes, links) but what `skip` is true for.
 pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Result<u64> {
     let at = |p: &Path| {
         let p = p.to_path_buf();
@@ -35,7 +32,9 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Re
             fs::copy(s, &d).map_err(at(&d))?;
             let modified = entry.metadata().map_err(io::Error::from);
             let modified = modified.and_then(|m| m.modified()).map_err(at(s))?;
-            set_file_mtime(&d, FileTime::from_system_time(modified)).map_err(at(&d))?;
+            let file = fs::File::open(&d);
+            file.and_then(|f| f.set_modified(modified))
+                .map_err(at(&d))?;
         }
         count += 1;
     }
@@ -43,7 +42,7 @@ pub fn copy_tree(from: &Path, to: &Path, skip: &dyn Fn(&Path) -> bool) -> io::Re
     // their times are informative only, so a failure is no error.
     for (src, dst) in dirs.into_iter().rev() {
         if let Ok(modified) = fs::metadata(&src).and_then(|m| m.modified()) {
-            let _ = set_file_mtime(&dst, FileTime::from_system_time(modified));
+            let _ = fs::File::open(&dst).and_then(|f| f.set_modified(modified));
         }
     }
     Ok(count)
@@ -97,7 +96,8 @@ mod tests {
         fs::write(src.join("a/target/big"), "y").unwrap();
         std::os::unix::fs::symlink("f", src.join("a/link")).unwrap();
         let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        set_file_mtime(src.join("a/f"), FileTime::from_system_time(old)).unwrap();
+        let f = fs::File::open(src.join("a/f")).unwrap();
+        f.set_modified(old).unwrap();
         let dst = tmp.path().join("dst");
         let n = copy_tree(&src, &dst, &|rel| rel.ends_with("target")).unwrap();
         assert_eq!(n, 2);

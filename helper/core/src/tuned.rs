@@ -1,8 +1,5 @@
-//! The plan's tuned profiles, `buildplan-dev` and `buildplan-ci` unless
-//! renamed: new profile names the plan adds for any workspace, that make
-//! everyday builds fast on a small machine (what they set and why:
-//! `docs/helper-notes.md`). The policy key `tuned-profiles` turns them off
-//! or renames them.
+//! The tuned profiles (`buildplan-dev`, `buildplan-ci`; policy key `tuned-profiles`)
+//! for fast everyday builds on a small machine (why: `docs/helper-notes.md`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -53,8 +50,7 @@ pub fn names(policy: &Policy) -> Vec<(&'static str, String)> {
     }
 }
 
-/// `policy` with the tuned profiles added; a name already `taken` is an
-/// error naming `file` and the key to set.
+/// `policy` with the tuned profiles added; a `taken` name is an error naming `file`.
 pub fn with_tuned(policy: &Policy, taken: &BTreeSet<String>, file: &Path) -> Result<Policy, Error> {
     let mut out = policy.clone();
     let mut used = BTreeSet::new();

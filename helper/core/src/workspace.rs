@@ -1,6 +1,5 @@
-//! The workspace as cargo sees it (`cargo metadata`): members, their
-//! binaries and features, and which members each one needs. Paths are
-//! relative to the workspace root and use `/`.
+//! The workspace from `cargo metadata`: members, binaries, features, member
+//! dependencies; paths relative to the root, with `/`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

@@ -1,8 +1,5 @@
-//! The feature audit: does a variant compile a third-party package twice
-//! with different features? Every root is resolved alone and all roots
-//! together ([`resolve`]: in-process by guppy, as cargo and cargo-hakari),
-//! for every target triple of the plan; a package whose features differ
-//! between those is a *split*. Limits: docs/helper-notes.md.
+//! The feature audit: packages whose features differ between a variant's roots resolved
+//! alone and together ([`resolve`], by guppy), per target triple: *splits*.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -19,8 +16,7 @@ use crate::model::{FeatureResolution, FeatureSplit, PackageBuild, Target, Varian
 /// Label of the invocation that builds all roots together.
 const TOGETHER: &str = "<together>";
 
-/// The `--target` values the audit resolves for: every triple of the plan,
-/// or `all` when there is none.
+/// The `--target` values to audit: every triple of the plan, else `all`.
 pub fn audit_targets(targets: &BTreeMap<String, Target>) -> Vec<String> {
     let mut triples: Vec<String> = targets.values().filter_map(|t| t.triple.clone()).collect();
     if triples.is_empty() {
@@ -44,9 +40,7 @@ pub fn selection(root: &str, build: &PackageBuild) -> Selection {
     }
 }
 
-/// The splits of each of `variants` for the `--target` values `targets`,
-/// against `graph` (the workspace's full `cargo metadata`). Selections
-/// shared between variants are resolved once.
+/// The splits of each of `variants` for `targets` against `graph` (full `cargo metadata`).
 pub fn audit(
     graph: &PackageGraph,
     resolver: Resolver,
@@ -163,8 +157,7 @@ pub fn describe(variant: &str, splits: &[FeatureSplit]) -> String {
     text
 }
 
-/// Feature sets per third-party package (name, version) in one resolution
-/// (several: e.g. a host copy for build scripts and a target copy).
+/// Feature sets per third-party (name, version) in one resolution (host and target copies).
 pub type Resolution = BTreeMap<(String, String), BTreeSet<Vec<String>>>;
 
 /// What one root asks for: `--package <root>` and its feature flags.
@@ -180,12 +173,10 @@ pub struct Selection {
     pub features: BTreeSet<String>,
 }
 
-/// Which of cargo's feature resolvers the workspace uses (`V1` or `V2`;
-/// `resolver = "3"` resolves features as `"2"`).
+/// The workspace's feature resolver (`V1` or `V2`; `resolver = "3"` is `V2`).
 pub use guppy::graph::cargo::CargoResolverVersion as Resolver;
 
-/// The platforms to resolve for: `all` (cargo's `--target all`) or one
-/// triple (features from `rustc --print cfg`); the host is this machine.
+/// Platforms to resolve for: `all` or one triple (from `rustc --print cfg`); host is this one.
 pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>, Error> {
     let mut opts = CargoOptions::new();
     opts.set_resolver(resolver);
@@ -211,8 +202,7 @@ pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>
     Ok(opts)
 }
 
-/// Resolves `roots` built together with `opts` and returns the features of
-/// every package outside the workspace.
+/// Features of every non-workspace package with `roots` built together with `opts`.
 pub fn resolve(
     graph: &PackageGraph,
     roots: &[&Selection],

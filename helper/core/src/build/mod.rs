@@ -21,8 +21,7 @@ pub struct PlanContext {
     pub target_dir: PathBuf,
 }
 
-/// Finds the workspace and loads its plan from the policy's `output` (read
-/// from `cargo metadata`, not the whole policy). Unknown schemas are refused.
+/// Loads the workspace's plan from the policy's `output`; unknown schemas are refused.
 pub fn load_context(manifest_path: Option<&Path>) -> anyhow::Result<PlanContext> {
     let metadata = crate::workspace::metadata(manifest_path)?;
     let root = metadata.workspace_root.clone().into_std_path_buf();
@@ -86,8 +85,7 @@ impl<'a> Selection<'a> {
     }
 }
 
-/// Builds the cargo command of `sel` from the plan and the machine's facts.
-/// Pure: checks names and tools, runs nothing. `extra` goes last.
+/// The cargo command of `sel` from the plan and the machine (runs nothing); `extra` last.
 pub fn assemble(
     plan: &Plan,
     root: &Path,
@@ -161,8 +159,7 @@ pub fn assemble(
     Ok((cmd, BuildNotes { linker, jobs }))
 }
 
-/// Adds `flags` to `cmd`'s rustflags on top of the workspace's own for
-/// `plan_triple` (`None`: a configured `build.target`, else the host's).
+/// Adds `flags` to `cmd`'s rustflags over the workspace's own for `plan_triple` (or default).
 pub fn add_rustflags(
     cfg: &CargoConfig,
     plan_triple: Option<&str>,
@@ -189,8 +186,7 @@ pub fn add_rustflags(
     Ok(())
 }
 
-/// Adds the host linker's flags to `flags` and returns the message line:
-/// the forced one, else the plan's `fuse_ld`, else the installed best.
+/// Adds the linker's flags (forced, else plan's, else best installed); returns the message.
 fn host_linker(
     target: &Target,
     machine: &Machine,
@@ -237,8 +233,7 @@ fn host_linker(
     ))
 }
 
-/// The packages the root alone compiles for the target (`cargo tree`, its
-/// binary's graph), which the memory estimate scales with; `locked`: `--locked`.
+/// Packages the root alone compiles for the target (`cargo tree`), for the memory estimate.
 pub fn graph_packages(
     plan: &Plan,
     root: &Path,
@@ -262,8 +257,7 @@ pub fn graph_packages(
     Ok(packages.len() as u64)
 }
 
-/// Writes a cross target's [`crate::render::cmake_toolchain`] file into
-/// `dir`, where `CMAKE_TOOLCHAIN_FILE_<triple>` points.
+/// Writes a cross target's [`crate::render::cmake_toolchain`] file into `dir`.
 pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
     let (Some(triple), Some(text)) = (&target.triple, crate::render::cmake_toolchain(target))
     else {
@@ -275,8 +269,7 @@ pub fn write_cmake_toolchain(dir: &Path, target: &Target) -> Result<(), Error> {
         .map_err(|e| Error::invalid(format!("cannot write {}: {e}", path.display())))
 }
 
-/// Checks that the standard library for `triple` is installed (`rustc
-/// --print target-libdir` holds a `libstd-*.rlib`).
+/// Checks that `triple`'s standard library is installed (a `libstd-*.rlib` in its libdir).
 pub fn check_target_std(triple: &str) -> Result<(), Error> {
     let dir = match exec::rustc(&["--print", "target-libdir", "--target", triple]) {
         Ok(dir) => dir,

@@ -1,14 +1,12 @@
 //! Listing, checking and copying target directories, keeping mtimes.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use walkdir::WalkDir;
 
 use crate::error::Error;
 
-/// Regular files under `root` (relative, `/`-separated) with their sizes;
-/// symlinks count with size 0.
+/// Files under `root` (relative, `/`-separated) with their sizes; symlinks have size 0.
 pub(super) fn list_files(root: &Path) -> walkdir::Result<BTreeMap<String, u64>> {
     let mut out = BTreeMap::new();
     for entry in WalkDir::new(root) {
@@ -27,9 +25,7 @@ pub(super) fn list_files(root: &Path) -> walkdir::Result<BTreeMap<String, u64>> 
     Ok(out)
 }
 
-/// Copies a directory tree ([`crate::tree::copy_tree`]: modification
-/// times, permissions, symlinks), without cargo's lock files, which cargo
-/// recreates.
+/// Copies a tree ([`crate::tree::copy_tree`]) without cargo's lock files.
 pub(super) fn copy_tree(from: &Path, to: &Path) -> Result<usize, Error> {
     let skip = |rel: &Path| rel.file_name().is_some_and(|n| n == ".cargo-lock");
     crate::tree::copy_tree(from, to, &skip)

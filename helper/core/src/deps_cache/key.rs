@@ -26,8 +26,7 @@ pub struct CacheKey {
     pub base_lock: LockIdentity,
 }
 
-/// A lock's third-party packages, sorted; members (path packages) are left
-/// out, so a member's version bump keeps the identity.
+/// A lock's third-party packages, sorted (no members: their version bumps keep identity).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockIdentity {
     /// `name version source` of every package with a source.

@@ -1,14 +1,12 @@
-//! Member records: each member source's size, SHA-256 and mtime after a
-//! build, so that after a checkout (new mtimes everywhere) unchanged sources
-//! get their recorded mtimes back and cargo finds them fresh (docs/deps-cache.md, "Members").
+//! Member records: sources' size, SHA-256 and mtime, so unchanged sources get their
+//! mtimes back after a checkout and stay fresh (docs/deps-cache.md, "Members").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use filetime::{set_file_mtime, FileTime};
 use serde::{Deserialize, Serialize};
 use walkdir::WalkDir;
 
@@ -89,8 +87,7 @@ pub fn workspace_members(root: &Path) -> Result<Vec<Member>, Error> {
         .collect())
 }
 
-/// The files of a member as `cargo package --list` gives them (absolute,
-/// existing files only: cargo adds generated ones); none when cargo fails.
+/// A member's existing files from `cargo package --list` (absolute); none if cargo fails.
 fn package_files(member_dir: &Path) -> Vec<PathBuf> {
     let mut cmd = Command::new(crate::exec::cargo_program());
     cmd.args(["package", "--list", "--allow-dirty", "--manifest-path"])
@@ -200,7 +197,8 @@ impl MemberRecord {
             };
         }
         let set_mtime = |p: &Path, (s, ns): (i64, u32)| {
-            set_file_mtime(p, FileTime::from_unix_time(s, ns)).is_ok()
+            let t = UNIX_EPOCH + Duration::new(u64::try_from(s).unwrap_or(0), ns);
+            fs::File::open(p).and_then(|f| f.set_modified(t)).is_ok()
         };
         let held = |rel: &str| moved && self.outside.iter().any(|o| Path::new(rel).starts_with(o));
         let bump = |p: &Path| {
@@ -208,7 +206,7 @@ impl MemberRecord {
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| time_pair(t) > self.saved_at);
             if !newer {
-                let _ = set_file_mtime(p, FileTime::from_system_time(now));
+                let _ = fs::File::open(p).and_then(|f| f.set_modified(now));
             }
         };
         let mut out = Applied::default();

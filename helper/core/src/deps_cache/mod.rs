@@ -1,8 +1,5 @@
-//! The dependency cache of plain-cargo builds (`cargo buildplan build
-//! --deps-cache DIR`): saved target directories keyed by all they depend on
-//! ([`CacheKey`]); stale, foreign and corrupt entries are reported ([`Miss`])
-//! and ignored; member records ([`members`]) give unchanged member sources
-//! their mtimes back. The contract: docs/deps-cache.md.
+//! The cache of `build --deps-cache DIR`: target directories keyed by [`CacheKey`],
+//! misses told apart ([`Miss`]), [`members`]' mtimes restored (docs/deps-cache.md).
 
 mod files;
 mod key;

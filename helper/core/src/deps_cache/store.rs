@@ -232,7 +232,6 @@ fn read_manifest(dir: &Path) -> Result<Manifest, String> {
 mod tests {
     use super::super::key::sample::{key, LOCK};
     use super::*;
-    use filetime::{set_file_mtime, FileTime};
 
     fn target_dir(root: &Path) -> PathBuf {
         let t = root.join("target");
@@ -245,8 +244,9 @@ mod tests {
         )
         .unwrap();
         fs::write(t.join("release/.cargo-lock"), b"").unwrap();
-        let old = FileTime::from_unix_time(1_000_000, 0);
-        set_file_mtime(t.join("release/deps/libitoa-1.rlib"), old).unwrap();
+        let old = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
+        let rlib = fs::File::open(t.join("release/deps/libitoa-1.rlib")).unwrap();
+        rlib.set_modified(old).unwrap();
         t
     }
 

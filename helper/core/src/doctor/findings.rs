@@ -81,8 +81,7 @@ fn is_false_or_zero(v: &Value) -> bool {
     matches!(v, Value::Bool(false)) || v.as_u64() == Some(0) || v.as_str() == Some("none")
 }
 
-/// The setting `pick` finds in `profile`, unless it is only inherited (the
-/// parent has the same value from the same source).
+/// The setting `pick` finds in `profile`, unless only inherited (same value and source).
 fn own<'a>(
     profile: &'a ResolvedProfile,
     all: &'a BTreeMap<String, ResolvedProfile>,

@@ -1,11 +1,9 @@
-//! The doctor: the workspace's own settings that cost build time or memory
-//! and buy no runtime ([`diagnose`]), each with its cost and fix ([`apply`]:
-//! `doctor --write`, with `toml_edit` so the rest of a file keeps its format).
+//! The doctor: settings that cost build time or memory for no runtime gain
+//! ([`diagnose`]) and their fixes ([`apply`], `doctor --write`, by `toml_edit`).
 
 mod findings;
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use toml_edit::{DocumentMut, Item};
 
@@ -37,8 +35,7 @@ pub fn render(findings: &[Finding]) -> String {
     out
 }
 
-/// Writes the fixes of `findings` (trade-offs only with `trade_offs`) into
-/// the workspace's files; one line per finding: written, or why not.
+/// Writes `findings`' fixes (trade-offs if `trade_offs`); one line each: written, or why not.
 pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<String>, Error> {
     let mut docs: BTreeMap<&str, DocumentMut> = BTreeMap::new();
     let mut lines = Vec::new();
@@ -81,8 +78,7 @@ pub fn apply(root: &Path, findings: &[Finding], trade_offs: bool) -> Result<Vec<
     Ok(lines)
 }
 
-/// Sets the value at `path` below `item`, keeping its comments and creating
-/// missing tables; an error when a step on the way is not a table.
+/// Sets `path` below `item`, keeping comments, creating tables; errs on a non-table step.
 fn set(item: &mut Item, path: &[&str], mut value: toml_edit::Value) -> Result<(), String> {
     let (last, parents) = path.split_last().ok_or("empty key")?;
     let mut current = item;

@@ -1,6 +1,5 @@
-//! Feature variants: the packages each builds, their features and cargo
-//! arguments. Without a policy table: `minimal`, `default` and `full`, each
-//! building every member.
+//! Feature variants: packages, features and cargo arguments; by default
+//! `minimal`, `default` and `full` over every member.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -10,8 +9,7 @@ use crate::model::{PackageBuild, Variant};
 use crate::policy::{FeatureSelection, Policy, VariantPolicy};
 use crate::workspace::{Member, Workspace};
 
-/// Resolves the policy's variants (or the built-in three) against the
-/// workspace. `file` names the manifest holding the policy, for errors.
+/// Resolves the policy's variants (or the built-in three); `file` is the policy's manifest.
 pub fn resolve(
     ws: &Workspace,
     policy: &Policy,
@@ -48,8 +46,7 @@ pub fn resolve(
         .collect()
 }
 
-/// The note naming the policy key that turned unification off (the
-/// variant's `unify`, else `unify-features`); `None`: unify.
+/// The note naming the key (`unify`, else `unify-features`) that turned unification off.
 fn unify_off(policy: &Policy, name: &str, unify: Option<bool>) -> Option<String> {
     let key = match unify {
         Some(false) => format!("variants.{name}.unify"),
@@ -193,8 +190,7 @@ fn assemble(
     }
 }
 
-/// Two roots with a binary of the same name cannot be unified: `--bin x`
-/// would select (and write to one path) both.
+/// Roots with a same-named binary cannot be unified: `--bin x` would select both.
 fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Option<String> {
     let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
     for root in builds.keys() {
@@ -210,8 +206,7 @@ fn clashing_binary(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> O
     None
 }
 
-/// Cargo arguments that select every root with exactly the features it
-/// gets alone, in one invocation (the cases: docs/helper-notes.md).
+/// Arguments building every root with its features alone in one invocation (helper-notes).
 fn unified_args(builds: &BTreeMap<String, PackageBuild>, ws: &Workspace) -> Vec<String> {
     let package = |r: &String| ["--package".to_string(), r.clone()];
     let mut args: Vec<String> = builds.keys().flat_map(package).collect();
