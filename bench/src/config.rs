@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 
 use buildplan::build::{self, Selection};
 use buildplan::cargo_config::{self, CargoConfig};
-use buildplan::error::Error;
 use buildplan::exec::{CargoCommand, Linker, Machine};
 use buildplan::model::Plan;
 
@@ -155,8 +154,7 @@ pub fn resolve(spec: &Spec, ctx: &Context<'_>, target_dir: &Path) -> anyhow::Res
                     )
                 }
                 None => {
-                    let cfgs = cargo_config::rustc_cfg(Path::new("rustc"), Some(&host.triple))
-                        .map_err(|e| Error::invalid(format!("`rustc --print cfg`: {e}")))?;
+                    let cfgs = cargo_config::rustc_cfg(Some(&host.triple))?;
                     let configured = ctx.cargo_config.rustflags(&host.triple, &cfgs)?;
                     shipped_linker(&configured.flags, host)
                 }

@@ -4,7 +4,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::Command;
 
 use buildplan::cargo_config::{self, AddRustflags, RustflagsSource};
@@ -22,7 +21,7 @@ fn check_rustflags(
     winner: RustflagsSource,
 ) -> AddRustflags {
     let triple = host();
-    let cfg = cargo_config::rustc_cfg(Path::new("rustc"), None).unwrap();
+    let cfg = cargo_config::rustc_cfg(None).unwrap();
     let config = resolve(ws, env, &[]);
     let flags = config.rustflags(&triple, &cfg).unwrap();
     assert_eq!(flags.winner, winner, "{flags:#?}");
@@ -68,7 +67,7 @@ fn target_rustflags_in_config() {
     );
     write(&ws.home, "config.toml", &table(r#"["--cfg", "fx_home"]"#));
     let env0 = env(&ws, &[]);
-    let cfg = cargo_config::rustc_cfg(Path::new("rustc"), None).unwrap();
+    let cfg = cargo_config::rustc_cfg(None).unwrap();
     let flags = resolve(&ws, &env0, &[]).rustflags(&triple, &cfg).unwrap();
     if cfg!(target_os = "linux") {
         let cfgs = ["fx_home", "fx_outer", "fx_triple", "fx_linux"];

@@ -178,7 +178,7 @@ fn settings_for(copy: &Copy) -> Rendered {
     })
     .unwrap();
     let host = buildplan::exec::HostInfo::detect().unwrap().triple;
-    let cfgs = cargo_config::rustc_cfg(Path::new("rustc"), None).unwrap();
+    let cfgs = cargo_config::rustc_cfg(None).unwrap();
     let flags = cfg.rustflags(&host, &cfgs).unwrap();
     assert_eq!(
         flags.winner,

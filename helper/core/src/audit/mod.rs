@@ -2,7 +2,6 @@
 //! alone and together ([`resolve`], by guppy), per target triple: *splits*.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use guppy::graph::cargo::CargoOptions;
 use guppy::graph::feature::FeatureLabel;
@@ -185,9 +184,7 @@ pub fn options(target: &str, resolver: Resolver) -> Result<CargoOptions<'static>
         return Ok(opts);
     }
     let invalid = |e: &dyn std::fmt::Display| Error::Invalid(format!("target `{target}`: {e}"));
-    let cfg =
-        crate::cargo_config::rustc_cfg(Path::new(&crate::exec::rustc_program()), Some(target))
-            .map_err(|e| invalid(&e))?;
+    let cfg = crate::cargo_config::rustc_cfg(Some(target)).map_err(|e| invalid(&e))?;
     let features: Vec<String> = cfg
         .into_iter()
         .filter_map(|c| match c {

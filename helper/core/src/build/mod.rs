@@ -173,8 +173,7 @@ pub fn add_rustflags(
     };
     let triples = configured.unwrap_or_else(|| vec![plan_triple.unwrap_or(host_triple).into()]);
     for triple in triples {
-        let cfgs = crate::cargo_config::rustc_cfg(Path::new("rustc"), Some(&triple))
-            .map_err(|e| Error::invalid(format!("`rustc --print cfg --target {triple}`: {e}")))?;
+        let cfgs = crate::cargo_config::rustc_cfg(Some(&triple))?;
         match cfg.rustflags(&triple, &cfgs)?.add(flags)? {
             AddRustflags::Nothing => {}
             AddRustflags::Env { name, value } => {

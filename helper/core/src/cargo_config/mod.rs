@@ -11,7 +11,6 @@ mod profile;
 mod rustflags;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use crate::error::Error;
 use crate::jobs::{Jobs, JobsValue};
@@ -111,16 +110,11 @@ pub fn env_map() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// The cfg values of a target, from `rustc --print cfg [--target T]`
-/// (`triple` `None` for the host). `rustc` is the compiler to ask.
-pub fn rustc_cfg(rustc: &Path, triple: Option<&str>) -> std::io::Result<Vec<Cfg>> {
-    let target = triple.map(|t| ["--target", t]).into_iter().flatten();
-    let mut cmd = std::process::Command::new(rustc);
-    let out = cmd.args(["--print", "cfg"]).args(target).output()?;
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    if !out.status.success() {
-        return Err(std::io::Error::other(text(&out.stderr)));
-    }
-    let cfg: Result<Vec<Cfg>, _> = text(&out.stdout).lines().map(str::parse).collect();
-    cfg.map_err(std::io::Error::other)
+/// The cfg values of a target (`triple` `None` for the host), from
+/// `rustc --print cfg` of `$RUSTC`, else `rustc`, as cargo asks.
+pub fn rustc_cfg(triple: Option<&str>) -> Result<Vec<Cfg>, Error> {
+    let target = triple.map_or(vec![], |t| vec!["--target", t]);
+    let text = crate::exec::rustc(&[&["--print", "cfg"], &target[..]].concat())?;
+    let cfg: Result<Vec<Cfg>, _> = text.lines().map(str::parse).collect();
+    cfg.map_err(|e| Error::invalid(format!("`rustc --print cfg`: {e}")))
 }
