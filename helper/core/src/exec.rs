@@ -12,14 +12,11 @@ pub fn cargo_program() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
-/// The rustc to ask: `$RUSTC`, else `rustc`.
-pub fn rustc_program() -> OsString {
-    std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into())
-}
-
-/// Runs that rustc with `args` and returns its standard output ([`capture`]).
+/// Runs rustc (`$RUSTC`, else `rustc`) with `args` and returns its standard
+/// output ([`capture`]).
 pub fn rustc(args: &[&str]) -> Result<String, Error> {
-    capture(Command::new(rustc_program()).args(args))
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    capture(Command::new(rustc).args(args))
 }
 
 /// A command: program, arguments, extra environment, directory.

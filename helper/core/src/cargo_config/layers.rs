@@ -14,21 +14,17 @@ use crate::error::Error;
 /// Everything cargo's configuration depends on.
 #[derive(Debug, Clone, Default)]
 pub struct Inputs {
-    /// The workspace root, where cargo runs: the search for config files
-    /// starts there, and their sources are named relative to it.
+    /// Where cargo runs: config files are searched from here and named relative to it.
     pub workspace_root: PathBuf,
     /// The root manifest's `[profile]` table, if it has one.
     pub manifest_profiles: Option<toml::Table>,
-    /// `$CARGO_HOME`; when `None`, taken from `env` (`CARGO_HOME`, else
-    /// `$HOME/.cargo`).
+    /// `$CARGO_HOME`; when `None`, from `env` (`CARGO_HOME`, else `$HOME/.cargo`).
     pub cargo_home: Option<PathBuf>,
     /// The environment cargo will run with.
     pub env: BTreeMap<String, String>,
-    /// `--config` values, in command-line order (each `KEY=VALUE` TOML, or
-    /// the path of a file).
+    /// `--config` values in command-line order (`KEY=VALUE` TOML, or a file's path).
     pub cli_config: Vec<String>,
-    /// Read only the config files at or below the workspace root, never a
-    /// parent directory's nor `$CARGO_HOME`'s (for the committed plan).
+    /// Read only the config files at or below the root (for the committed plan).
     pub workspace_only: bool,
 }
 

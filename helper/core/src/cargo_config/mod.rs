@@ -2,8 +2,7 @@
 //! every value: profiles ([`ResolvedProfile`]), a target's rustflags
 //! ([`ResolvedRustflags`], [`AddRustflags`]), jobs and the default target.
 //! Only [`env_map`] reads the process environment, so tests are hermetic.
-//! The precedence, and why no crate (cargo-config2, cargo-util-schemas)
-//! resolves it with sources: docs/helper-notes.md.
+//! Precedence, and why no crate (cargo-config2 ...) fits: docs/helper-notes.md.
 
 mod keys;
 mod layers;
@@ -22,8 +21,7 @@ pub use layers::{CargoConfig, Inputs};
 pub use profile::ResolvedProfile;
 pub use rustflags::{target_env_var, toml_key, AddRustflags, ResolvedRustflags, RustflagsSource};
 
-/// Reads every source cargo reads and checks the profile tables (resolving
-/// every profile once), the jobs and the default target.
+/// Reads every source cargo reads; checks every profile, the jobs and the target.
 pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
     let (layers, warnings) = layers::discover(inputs)?;
     let profile_tables = profile::tables(inputs.manifest_profiles.as_ref(), &layers)?;
@@ -40,21 +38,18 @@ pub fn load(inputs: &Inputs) -> Result<CargoConfig, Error> {
 }
 
 impl CargoConfig {
-    /// The config files and `--config` values read, lowest precedence
-    /// first, as the plan names them.
+    /// The config files and `--config` values read, lowest first, as the plan names them.
     pub fn sources(&self) -> Vec<&str> {
         self.layers.iter().map(|l| l.source.as_str()).collect()
     }
 
-    /// What cargo would warn about while reading them (a legacy
-    /// `.cargo/config`, both `config` and `config.toml` in one directory).
+    /// What cargo would warn about while reading them (e.g. a legacy `.cargo/config`).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
     }
 
-    /// The target triples cargo builds for without `--target`
-    /// (`build.target`, `CARGO_BUILD_TARGET`), with the source; `None`
-    /// means the host.
+    /// The triples cargo builds for without `--target` (`build.target`), with the
+    /// source; `None` means the host.
     pub fn build_target(&self) -> Result<Option<(Vec<String>, String)>, Error> {
         let Some((value, source)) = self.build_key("target") else {
             return Ok(None);
@@ -85,9 +80,7 @@ impl CargoConfig {
         Ok(Some(Jobs { value, source }))
     }
 
-    /// The value of `build.KEY` cargo uses, with its source: the last
-    /// `--config` value, else `CARGO_BUILD_KEY` (a number if it reads as
-    /// one), else the nearest config file.
+    /// `build.KEY` as cargo reads it, with its source: `--config`, the variable, the files.
     fn build_key(&self, key: &str) -> Option<(toml::Value, String)> {
         let in_layers = |cli: bool| {
             let mut layers = self.layers.iter().rev().filter(|l| l.cli == cli);

@@ -161,15 +161,14 @@ impl CargoConfig {
                     Error::key(&layer.source, key, message)
                 })?,
             };
-            if let Some((was_string, last)) = form.filter(|(was, _)| *was != string) {
-                let (found, expected) = match was_string {
-                    true => ("an array", "a string"),
-                    false => ("a string", "an array"),
-                };
+            if let Some((_, last)) = form.filter(|(was, _)| *was != string) {
+                let kind = |string| if string { "a string" } else { "an array" };
                 return Err(Error::invalid(format!(
                     "`{key}`: cannot merge the value in {} with the one in {last}: \
-                     expected {expected}, but found {found}",
-                    layer.source
+                     expected {}, but found {}",
+                    layer.source,
+                    kind(!string),
+                    kind(string)
                 )));
             }
             form = Some((string, &layer.source));
