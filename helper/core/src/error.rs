@@ -11,6 +11,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A gate's outcome: [`Outcome::Failed`] when it `failed`.
+    pub fn failed_if(failed: bool) -> Outcome {
+        if failed {
+            Outcome::Failed
+        } else {
+            Outcome::Success
+        }
+    }
+
     /// The process's exit code for a command's result; prints an error.
     pub fn exit(result: anyhow::Result<Outcome>) -> std::process::ExitCode {
         match result {

@@ -7,7 +7,6 @@ use std::process::Stdio;
 
 use anyhow::Context;
 
-use super::failed_if;
 use crate::cli::AuditArgs;
 use buildplan::build::{assemble, Selection};
 use buildplan::compiles::{compiled_in, duplicates, host_copies, third_party};
@@ -41,7 +40,7 @@ pub fn run(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Result<Out
         "(features resolved as cargo does, for target(s): {targets})"
     )?;
     buildplan::output::print_stdout(&text)?;
-    Ok(failed_if(failed))
+    Ok(Outcome::failed_if(failed))
 }
 
 /// Builds every root of the variant (unified, or alone with `--as-shipped`) into one target
@@ -140,5 +139,5 @@ pub fn compiles(manifest_path: Option<&Path>, args: &AuditArgs) -> anyhow::Resul
         writeln!(text, "{}", buildplan::audit::verdict(variant).trim_start())?;
     }
     buildplan::output::print_stdout(&text)?;
-    Ok(failed_if(!duplicates.is_empty()))
+    Ok(Outcome::failed_if(!duplicates.is_empty()))
 }

@@ -45,5 +45,5 @@ pub fn run(manifest_path: Option<&Path>, args: &DoctorArgs) -> anyhow::Result<Ou
     } else if findings.iter().any(|f| f.fix.is_some()) {
         eprintln!("nothing written; `cargo buildplan doctor --write` writes the fixes with no runtime change");
     }
-    Ok(super::failed_if(args.check && !findings.is_empty()))
+    Ok(Outcome::failed_if(args.check && !findings.is_empty()))
 }

@@ -39,12 +39,3 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Rebase { check } => rebase::run(manifest_path, check),
     }
 }
-
-/// A gate's outcome: exit 1 when it `failed`.
-fn failed_if(failed: bool) -> Outcome {
-    if failed {
-        Outcome::Failed
-    } else {
-        Outcome::Success
-    }
-}
