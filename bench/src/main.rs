@@ -140,9 +140,5 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         }
         None => buildplan_bench::run(cli.manifest_path.as_deref(), &options)?,
     };
-    Ok(if met {
-        Outcome::Success
-    } else {
-        Outcome::Failed
-    })
+    Ok(Outcome::failed_if(!met))
 }
